@@ -1,0 +1,49 @@
+namespace DataPlane.Storage;
+
+/// <summary>
+/// A flat key space of immutable objects: a local folder (the embedded default) or a bucket prefix
+/// on an S3-compatible server. Keys are relative, '/'-separated and validated by <see cref="ObjectKey"/>.
+/// Both backends pass the same contract tests (tests/Storage.Tests).
+/// </summary>
+public interface IObjectStore : IDisposable
+{
+    /// <summary>Where this store's root is: <c>file:///abs/path/</c> or <c>s3://bucket/prefix/</c>.</summary>
+    Uri Location { get; }
+
+    /// <summary>Writes the whole object, replacing any previous one. Atomic on the local folder (write, then rename).</summary>
+    Task<ObjectInfo> PutAsync(string key, Stream content, PutOptions? options = null, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Writes the object only when the key is free; a second writer gets <see cref="ObjectAlreadyExistsException"/>.
+    /// Throws <see cref="NotSupportedException"/> where the backend cannot guarantee it (see <see cref="SupportsPutIfAbsent"/>).
+    /// </summary>
+    Task<ObjectInfo> PutIfAbsentAsync(string key, Stream content, PutOptions? options = null, CancellationToken cancellationToken = default);
+
+    /// <summary>True when <see cref="PutIfAbsentAsync"/> is a real compare-and-set on this backend.</summary>
+    bool SupportsPutIfAbsent { get; }
+
+    /// <summary>Opens the object (or a byte range of it) as a stream read from the backend as it is consumed. Throws <see cref="ObjectNotFoundException"/>.</summary>
+    Task<Stream> GetAsync(string key, ByteRange? range = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Size, ETag, last-modified, content type and user metadata; null when the key is absent.</summary>
+    Task<ObjectInfo?> HeadAsync(string key, CancellationToken cancellationToken = default);
+
+    /// <summary>One page of a listing in key order: keys under <paramref name="prefix"/> strictly after <paramref name="startAfter"/>.
+    /// With a <paramref name="delimiter"/>, keys that contain it past the prefix are rolled up into <see cref="ListPage.CommonPrefixes"/>.</summary>
+    Task<ListPage> ListPageAsync(string prefix, string? startAfter = null, int maxKeys = 1000, string? delimiter = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Every key under the prefix in key order, fetched page by page.</summary>
+    IAsyncEnumerable<ObjectInfo> ListAsync(string prefix, string? startAfter = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Deletes the object; deleting an absent key is not an error (as on S3).</summary>
+    Task DeleteAsync(string key, CancellationToken cancellationToken = default);
+
+    /// <summary>Starts a multipart upload whose parts may be sent in parallel; the object appears on <see cref="MultipartUpload.CompleteAsync"/>.</summary>
+    Task<MultipartUpload> StartMultipartUploadAsync(string key, PutOptions? options = null, CancellationToken cancellationToken = default);
+
+    /// <summary>A write stream for an object of unknown length (Parquet writers, copies): it buffers a part at a time and
+    /// switches to multipart past <see cref="PutOptions.PartSize"/>. The object appears only on
+    /// <see cref="ObjectWriteStream.CompleteAsync"/>; disposing without completing abandons it, so a failed writer
+    /// never leaves a partial object behind.</summary>
+    Task<ObjectWriteStream> OpenWriteAsync(string key, PutOptions? options = null, CancellationToken cancellationToken = default);
+}

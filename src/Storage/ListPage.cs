@@ -1,0 +1,10 @@
+namespace DataPlane.Storage;
+
+/// <summary>One page of a listing. <see cref="NextStartAfter"/> is the key to pass as start-after for the next page, null on the last page.</summary>
+public sealed record ListPage(
+    IReadOnlyList<ObjectInfo> Objects,
+    IReadOnlyList<string> CommonPrefixes,
+    string? NextStartAfter)
+{
+    public bool IsTruncated => NextStartAfter is not null;
+}
