@@ -1,1 +1,7 @@
-return 0;
+using System.CommandLine;
+using DataPlane.Commands;
+
+// `dataplane <command>`: one file per command group under Commands/.
+var root = new RootCommand("DataPlane: streams into Iceberg tables, an Iceberg REST catalog, bulk object migration and a replicated SQLite database.");
+root.Subcommands.Add(ServeCommand.Create());
+return await root.Parse(args).InvokeAsync();

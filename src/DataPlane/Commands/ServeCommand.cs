@@ -1,0 +1,60 @@
+using System.CommandLine;
+using DataPlane.Hosting;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace DataPlane.Commands;
+
+/// <summary><c>dataplane serve</c>: every API on one port, on the embedded defaults unless configured otherwise.</summary>
+internal static class ServeCommand
+{
+    public static Command Create()
+    {
+        var port = new Option<int?>("--port") { Description = $"TCP port (default {DataPlaneOptions.DefaultPort}; 0 picks a free one)" };
+        var host = new Option<string?>("--host") { Description = "Address to listen on (default 127.0.0.1)" };
+        var data = new Option<string?>("--data") { Description = "Data directory (default ./data)" };
+        var warehouse = new Option<string?>("--warehouse") { Description = "Table storage: a folder or s3://bucket/prefix (default <data>/warehouse)" };
+        var config = new Option<string?>("--config") { Description = "Configuration file (default ./dataplane.json when present)" };
+        var logFormat = new Option<string?>("--log-format") { Description = "json or simple" };
+
+        var command = new Command("serve", "Run the DataPlane server (Iceberg REST catalog, streams, databases) on one port.")
+        {
+            port, host, data, warehouse, config, logFormat,
+        };
+        command.SetAction(async (result, cancellationToken) =>
+        {
+            var flags = new Dictionary<string, string?>();
+            void Flag(string key, object? value) { if (value is not null) flags[key] = value.ToString(); }
+            Flag(nameof(DataPlaneOptions.Port), result.GetValue(port));
+            Flag(nameof(DataPlaneOptions.Host), result.GetValue(host));
+            Flag(nameof(DataPlaneOptions.Data), result.GetValue(data));
+            Flag(nameof(DataPlaneOptions.Warehouse), result.GetValue(warehouse));
+            Flag(nameof(DataPlaneOptions.LogFormat), result.GetValue(logFormat));
+
+            DataPlaneOptions options;
+            try
+            {
+                (options, _) = DataPlaneConfiguration.Load(result.GetValue(config), flags);
+            }
+            catch (Exception e) when (e is ArgumentException or FileNotFoundException or InvalidOperationException or FormatException)
+            {
+                Console.Error.WriteLine($"dataplane serve: {e.Message}");
+                return 2;
+            }
+
+            await using var app = ServerHost.Build(options);
+            await app.StartAsync(cancellationToken);
+            var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses;
+            app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("DataPlane")
+                .LogInformation("DataPlane listening on {Addresses}, data in {DataDirectory}, warehouse {Warehouse}",
+                    string.Join(", ", addresses ?? []), options.DataDirectory, options.WarehouseLocation);
+            // Ctrl-C / SIGTERM cancel the token; StopAsync drains in-flight requests before exit.
+            await app.WaitForShutdownAsync(cancellationToken);
+            return 0;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,42 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace DataPlane.Hosting;
+
+/// <summary>Builds the one web host that serves every DataPlane API; each area registers its services and routes here.</summary>
+internal static class ServerHost
+{
+    public static WebApplication Build(DataPlaneOptions options)
+    {
+        Directory.CreateDirectory(options.DataDirectory);
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = options.DataDirectory });
+        builder.WebHost.UseUrls($"http://{FormatHost(options.Host)}:{options.Port}");
+        ConfigureLogging(builder.Logging, options);
+        builder.Services.AddSingleton(options);
+
+        // Areas: services.
+
+        var app = builder.Build();
+        app.MapGet("/healthz", () => Results.Ok(new { status = "ok" }));
+
+        // Areas: routes.
+
+        return app;
+    }
+
+    private static string FormatHost(string host) => host.Contains(':') && !host.StartsWith('[') ? $"[{host}]" : host;
+
+    private static void ConfigureLogging(ILoggingBuilder logging, DataPlaneOptions options)
+    {
+        logging.ClearProviders();
+        var json = options.LogFormat == "json" || (options.LogFormat is null && Console.IsOutputRedirected);
+        if (json)
+            logging.AddJsonConsole(o => { o.UseUtcTimestamp = true; o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ"; });
+        else
+            logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; });
+        logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Information);
+    }
+}
