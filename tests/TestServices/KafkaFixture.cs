@@ -1,0 +1,70 @@
+using Confluent.Kafka;
+using Testcontainers.Kafka;
+using Xunit;
+
+namespace DataPlane.TestServices;
+
+/// <summary>
+/// A real Kafka broker for a test class or collection. Resolution order: <c>DATAPLANE_TEST_KAFKA_BOOTSTRAP</c> (a broker
+/// someone else runs; <c>DATAPLANE_TEST_KAFKA_LEGACY=1</c> if it is older than 0.10); else a current broker in Docker
+/// through Testcontainers.Kafka; else Apache Kafka 0.9.0.1 as a local process (scripts/test-services/kafka.sh).
+/// </summary>
+public sealed class KafkaFixture : IAsyncLifetime
+{
+    private ServiceScript? _script;
+    private KafkaContainer? _container;
+
+    public string BootstrapServers { get; private set; } = "";
+
+    /// <summary>True for the 0.9 broker: clients must skip the ApiVersion request and assume 0.9.0.1.</summary>
+    public bool IsLegacyBroker { get; private set; }
+
+    public async Task InitializeAsync()
+    {
+        if (Environment.GetEnvironmentVariable("DATAPLANE_TEST_KAFKA_BOOTSTRAP") is { Length: > 0 } external)
+        {
+            BootstrapServers = external;
+            IsLegacyBroker = Environment.GetEnvironmentVariable("DATAPLANE_TEST_KAFKA_LEGACY") == "1";
+        }
+        else if (DockerEngine.IsAvailable)
+        {
+            _container = new KafkaBuilder("confluentinc/cp-kafka:7.6.1").Build();
+            await _container.StartAsync();
+            BootstrapServers = _container.GetBootstrapAddress();
+        }
+        else
+        {
+            _script = await ServiceScript.StartAsync("kafka.sh", TimeSpan.FromMinutes(5));
+            BootstrapServers = _script.Values["KAFKA_BOOTSTRAP"];
+            IsLegacyBroker = true;
+        }
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_script is not null) await _script.DisposeAsync();
+        if (_container is not null) await _container.DisposeAsync();
+    }
+
+    public ProducerConfig ProducerConfig() => Apply(new ProducerConfig { Acks = Acks.All, LingerMs = 5 });
+
+    public ConsumerConfig ConsumerConfig(string groupId) => Apply(new ConsumerConfig
+    {
+        GroupId = groupId,
+        AutoOffsetReset = AutoOffsetReset.Earliest,
+        EnableAutoCommit = false,
+        SessionTimeoutMs = 10_000,
+    });
+
+    /// <summary>Adds the bootstrap address and, for the 0.9 broker, the legacy protocol settings.</summary>
+    public T Apply<T>(T config) where T : ClientConfig
+    {
+        config.BootstrapServers = BootstrapServers;
+        if (IsLegacyBroker)
+        {
+            config.ApiVersionRequest = false;
+            config.BrokerVersionFallback = "0.9.0.1";
+        }
+        return config;
+    }
+}
