@@ -1,0 +1,292 @@
+using System.Runtime.CompilerServices;
+using System.Security.Cryptography;
+
+namespace DataPlane.Storage.Local;
+
+/// <summary>
+/// The embedded default: objects are plain files under a root folder, so other tools (DuckDB, a file manager)
+/// read them directly. Writes go to a temp file under <c>.dataplane/tmp/</c> (same file system, so the rename is
+/// atomic), are flushed, then renamed into place; readers see the old object or the new one, never a part.
+/// ETag, content type and user metadata live in sidecars under <c>.dataplane/meta/</c>, hidden from listings.
+/// </summary>
+internal sealed class LocalFolderStore : IObjectStore
+{
+    /// <summary>The root's one reserved entry: temp files, multipart parts and sidecars.</summary>
+    public const string ReservedName = ".dataplane";
+
+    private readonly string _root;
+    private readonly string _tempDirectory;
+    private readonly string _metaRoot;
+
+    public LocalFolderStore(string path)
+    {
+        _root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(path));
+        Directory.CreateDirectory(_root);
+        _tempDirectory = Path.Combine(_root, ReservedName, "tmp");
+        _metaRoot = Path.Combine(_root, ReservedName, "meta");
+        Location = new Uri(_root + Path.DirectorySeparatorChar);
+    }
+
+    public Uri Location { get; }
+
+    public bool SupportsPutIfAbsent => true;
+
+    public Task<ObjectInfo> PutAsync(string key, Stream content, PutOptions? options = null, CancellationToken cancellationToken = default) =>
+        PutAsync(key, content, options, overwrite: true, cancellationToken);
+
+    public Task<ObjectInfo> PutIfAbsentAsync(string key, Stream content, PutOptions? options = null, CancellationToken cancellationToken = default) =>
+        PutAsync(key, content, options, overwrite: false, cancellationToken);
+
+    private async Task<ObjectInfo> PutAsync(string key, Stream content, PutOptions? options, bool overwrite, CancellationToken cancellationToken)
+    {
+        CheckKey(key);
+        var metadata = UserMetadata.Normalize(options?.Metadata);
+        if (!overwrite && File.Exists(DataPath(key)))
+            throw new ObjectAlreadyExistsException(key, Location); // cheap early exit; the link below is what decides
+        await using var staged = new StagedFile(_tempDirectory);
+        await staged.CopyFromAsync(content, cancellationToken).ConfigureAwait(false);
+        await staged.SealAsync(cancellationToken).ConfigureAwait(false);
+        return Commit(key, staged, staged.ETag!, options?.ContentType, metadata, overwrite);
+    }
+
+    /// <summary>
+    /// Renames a sealed temp file into place, then writes its sidecar. Without overwrite the move is link() then
+    /// unlink() (what File.Move does on Unix when it must not replace), so of many writers exactly one wins.
+    /// </summary>
+    internal ObjectInfo Commit(string key, StagedFile staged, string etag, string? contentType, Dictionary<string, string>? metadata, bool overwrite)
+    {
+        var target = DataPath(key);
+        var folder = Path.GetDirectoryName(target)!;
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                CreateFolder(folder, key);
+                File.Move(staged.Path, target, overwrite);
+                break;
+            }
+            catch (DirectoryNotFoundException) when (attempt < 5)
+            {
+                // A delete of the folder's last object pruned it between our create and move; make it again.
+            }
+            catch (IOException) when (!overwrite && File.Exists(target))
+            {
+                throw new ObjectAlreadyExistsException(key, Location);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException && Directory.Exists(target))
+            {
+                throw new IOException($"Cannot store '{key}' in {Location}: a folder of that name holds keys under '{key}/', and a local folder cannot hold both.", e);
+            }
+        }
+        DirectorySync.Flush(folder);
+        var sidecar = new Sidecar(staged.Length, staged.LastWriteUtc.Ticks, etag, contentType, metadata);
+        WriteSidecar(key, sidecar);
+        return sidecar.ToObjectInfo(key);
+    }
+
+    public Task<Stream> GetAsync(string key, ByteRange? range = null, CancellationToken cancellationToken = default)
+    {
+        CheckKey(key);
+        var path = DataPath(key);
+        FileStream file;
+        try
+        {
+            file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1 << 16,
+                FileOptions.Asynchronous | FileOptions.SequentialScan);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException
+            || (e is UnauthorizedAccessException or IOException && Directory.Exists(path)))
+        {
+            throw new ObjectNotFoundException(key, Location);
+        }
+        if (range is not { } r)
+            return Task.FromResult<Stream>(file);
+        try
+        {
+            var length = RangeCheck.Length(r, file.Length, key);
+            file.Seek(r.Offset, SeekOrigin.Begin);
+            return Task.FromResult<Stream>(new ReadWindowStream(file, length));
+        }
+        catch
+        {
+            file.Dispose();
+            throw;
+        }
+    }
+
+    public async Task<ObjectInfo?> HeadAsync(string key, CancellationToken cancellationToken = default)
+    {
+        CheckKey(key);
+        var file = new FileInfo(DataPath(key));
+        for (var attempt = 0; attempt < 3; attempt++)
+        {
+            if (!file.Exists)
+                return null;
+            var sidecar = Sidecar.TryRead(MetaPath(key));
+            if (sidecar is not null && sidecar.Describes(file))
+                return sidecar.ToObjectInfo(key);
+            // A writer may be between renaming the data and writing its sidecar: give it a moment.
+            await Task.Delay(1 + attempt, cancellationToken).ConfigureAwait(false);
+            file.Refresh();
+        }
+        return file.Exists ? await DescribeAsync(key, file, cancellationToken).ConfigureAwait(false) : null;
+    }
+
+    /// <summary>For a file without a matching sidecar (copied in by hand, or its writer died between the two
+    /// renames): hashes it, and records the sidecar when the file is old enough that no writer can still be at work.</summary>
+    private async Task<ObjectInfo> DescribeAsync(string key, FileInfo file, CancellationToken cancellationToken)
+    {
+        string etag;
+        await using (var stream = new FileStream(file.FullName, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 0,
+            FileOptions.Asynchronous | FileOptions.SequentialScan))
+        {
+            etag = Convert.ToHexStringLower(await MD5.HashDataAsync(stream, cancellationToken).ConfigureAwait(false));
+        }
+        var sidecar = new Sidecar(file.Length, file.LastWriteTimeUtc.Ticks, etag, null, null);
+        if (DateTime.UtcNow - file.LastWriteTimeUtc > TimeSpan.FromMinutes(1))
+            WriteSidecar(key, sidecar);
+        return sidecar.ToObjectInfo(key);
+    }
+
+    public async Task<ListPage> ListPageAsync(string prefix, string? startAfter = null, int maxKeys = 1000, string? delimiter = null, CancellationToken cancellationToken = default)
+    {
+        prefix = ObjectKey.ValidatePrefix(prefix);
+        maxKeys = ListPaging.CheckMaxKeys(maxKeys);
+        if (delimiter == "") delimiter = null;
+        var walk = new FolderWalk(_root, ReservedName) { Skip = ListPaging.RolledUpStartAfter(prefix, startAfter, delimiter) };
+        var objects = new List<ObjectInfo>();
+        var commonPrefixes = new List<string>();
+        string? last = null;
+        foreach (var (key, file) in walk.Files(prefix, startAfter))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (objects.Count + commonPrefixes.Count == maxKeys)
+                return new ListPage(objects, commonPrefixes, last);
+            var at = delimiter is null ? -1 : key.IndexOf(delimiter, prefix.Length, StringComparison.Ordinal);
+            if (at >= 0)
+            {
+                last = key[..(at + delimiter!.Length)];
+                commonPrefixes.Add(last);
+                walk.Skip = last;
+                continue;
+            }
+            var sidecar = Sidecar.TryRead(MetaPath(key));
+            objects.Add(sidecar is not null && sidecar.Describes(file)
+                ? sidecar.ToObjectInfo(key)
+                : await DescribeAsync(key, file, cancellationToken).ConfigureAwait(false));
+            last = key;
+        }
+        return new ListPage(objects, commonPrefixes, null);
+    }
+
+    public async IAsyncEnumerable<ObjectInfo> ListAsync(string prefix, string? startAfter = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var after = startAfter;
+        do
+        {
+            var page = await ListPageAsync(prefix, after, ListPaging.MaxKeysPerPage, null, cancellationToken).ConfigureAwait(false);
+            foreach (var o in page.Objects)
+                yield return o;
+            after = page.NextStartAfter;
+        } while (after is not null);
+    }
+
+    public Task DeleteAsync(string key, CancellationToken cancellationToken = default)
+    {
+        CheckKey(key);
+        var path = DataPath(key);
+        try
+        {
+            File.Delete(path);
+        }
+        catch (Exception e) when (e is DirectoryNotFoundException || (e is UnauthorizedAccessException or IOException && Directory.Exists(path)))
+        {
+            return Task.CompletedTask; // no object of that name (a folder holding other keys is not one)
+        }
+        var meta = MetaPath(key);
+        try { File.Delete(meta); } catch (DirectoryNotFoundException) { }
+        PruneEmptyFolders(Path.GetDirectoryName(path)!, _root);
+        PruneEmptyFolders(Path.GetDirectoryName(meta)!, _metaRoot);
+        return Task.CompletedTask;
+    }
+
+    public Task<MultipartUpload> StartMultipartUploadAsync(string key, PutOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        CheckKey(key);
+        var metadata = UserMetadata.Normalize(options?.Metadata);
+        var directory = Path.Combine(_tempDirectory, $"upload-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(directory);
+        return Task.FromResult<MultipartUpload>(new LocalMultipartUpload(this, key, options, metadata, directory));
+    }
+
+    public Task<ObjectWriteStream> OpenWriteAsync(string key, PutOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        CheckKey(key);
+        var metadata = UserMetadata.Normalize(options?.Metadata);
+        return Task.FromResult<ObjectWriteStream>(new LocalWriteStream(this, key, options, metadata, new StagedFile(_tempDirectory)));
+    }
+
+    public void Dispose() { }
+
+    private void CheckKey(string key)
+    {
+        ObjectKey.Validate(key);
+        var first = key.AsSpan(0, key.IndexOf('/') is var slash and >= 0 ? slash : key.Length);
+        if (first.SequenceEqual(ReservedName))
+            throw new InvalidObjectKeyException(key, $"'{ReservedName}/' at the root is reserved by the local folder store for its temp files and metadata");
+    }
+
+    private string DataPath(string key) => Path.Combine(_root, key);
+
+    // Every sidecar name gets the suffix, so the sidecar of "a" can never be the sidecar of another key.
+    private string MetaPath(string key) => Path.Combine(_metaRoot, key + ".json");
+
+    private void CreateFolder(string folder, string key)
+    {
+        try
+        {
+            Directory.CreateDirectory(folder);
+        }
+        catch (IOException e)
+        {
+            throw new IOException($"Cannot store '{key}' in {Location}: part of its path is an object (a file), and a local folder cannot hold both 'a' and 'a/...'.", e);
+        }
+    }
+
+    private void WriteSidecar(string key, Sidecar sidecar)
+    {
+        var path = MetaPath(key);
+        var folder = Path.GetDirectoryName(path)!;
+        var temp = Path.Combine(_tempDirectory, $"{Guid.NewGuid():N}.json");
+        Directory.CreateDirectory(_tempDirectory);
+        using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 0))
+        {
+            file.Write(sidecar.ToJson());
+            file.Flush(flushToDisk: true);
+        }
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                Directory.CreateDirectory(folder);
+                File.Move(temp, path, overwrite: true);
+                return;
+            }
+            catch (DirectoryNotFoundException) when (attempt < 5)
+            {
+            }
+        }
+    }
+
+    private static void PruneEmptyFolders(string folder, string stopAt)
+    {
+        // Best effort, like S3 where folders do not exist: a folder left behind only costs a listing a lookup.
+        while (folder.Length > stopAt.Length && folder.StartsWith(stopAt, StringComparison.Ordinal))
+        {
+            try { Directory.Delete(folder); }
+            catch (IOException) { return; }
+            catch (UnauthorizedAccessException) { return; }
+            folder = Path.GetDirectoryName(folder)!;
+        }
+    }
+}

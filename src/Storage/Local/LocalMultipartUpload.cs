@@ -1,0 +1,76 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+
+namespace DataPlane.Storage.Local;
+
+/// <summary>
+/// Parts are files in the upload's own temp folder; completing concatenates them into one temp file, then
+/// renames it into place like any put. The ETag follows S3's multipart form: MD5 of the parts' MD5s, "-N".
+/// </summary>
+internal sealed class LocalMultipartUpload(
+    LocalFolderStore store, string key, PutOptions? options, Dictionary<string, string>? metadata, string directory)
+    : MultipartUpload
+{
+    private readonly ConcurrentDictionary<int, string> _parts = new();
+    private int _state; // 0 open, 1 completed or aborted
+
+    public override string Key => key;
+
+    public override async Task<string> UploadPartAsync(int partNumber, Stream content, long length, CancellationToken cancellationToken = default)
+    {
+        if (partNumber is < 1 or > 10_000)
+            throw new ArgumentOutOfRangeException(nameof(partNumber), $"Part number {partNumber} is outside 1..10000.");
+        ObjectDisposedException.ThrowIf(_state != 0, this);
+        await using var staged = new StagedFile(directory);
+        await staged.CopyFromAsync(new ReadWindowStream(content, length), cancellationToken).ConfigureAwait(false);
+        if (staged.Length != length)
+            throw new ArgumentException($"Part {partNumber} of '{key}' ended after {staged.Length} bytes; {length} were announced.", nameof(content));
+        await staged.SealAsync(cancellationToken).ConfigureAwait(false);
+        File.Move(staged.Path, PartPath(partNumber), overwrite: true);
+        _parts[partNumber] = staged.ETag!;
+        return staged.ETag!;
+    }
+
+    public override async Task<ObjectInfo> CompleteAsync(CancellationToken cancellationToken = default)
+    {
+        if (Interlocked.CompareExchange(ref _state, 1, 0) != 0)
+            throw new InvalidOperationException($"The multipart upload of '{key}' is already completed or aborted.");
+        try
+        {
+            var numbers = _parts.Keys.Order().ToArray();
+            if (numbers.Length == 0)
+                throw new InvalidOperationException($"The multipart upload of '{key}' has no parts; upload at least one before completing.");
+            await using var staged = new StagedFile(directory, hash: false);
+            using var partHashes = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
+            foreach (var n in numbers)
+            {
+                await using (var part = new FileStream(PartPath(n), FileMode.Open, FileAccess.Read, FileShare.Read, 0, FileOptions.Asynchronous | FileOptions.SequentialScan))
+                    await staged.CopyFromAsync(part, cancellationToken).ConfigureAwait(false);
+                partHashes.AppendData(Convert.FromHexString(_parts[n]));
+            }
+            await staged.SealAsync(cancellationToken).ConfigureAwait(false);
+            var etag = $"{Convert.ToHexStringLower(partHashes.GetHashAndReset())}-{numbers.Length}";
+            return store.Commit(key, staged, etag, options?.ContentType, metadata, overwrite: true);
+        }
+        finally
+        {
+            DeleteDirectory();
+        }
+    }
+
+    public override Task AbortAsync(CancellationToken cancellationToken = default)
+    {
+        if (Interlocked.Exchange(ref _state, 1) == 0)
+            DeleteDirectory();
+        return Task.CompletedTask;
+    }
+
+    public override ValueTask DisposeAsync() => new(AbortAsync());
+
+    private string PartPath(int partNumber) => Path.Combine(directory, $"part-{partNumber:D5}");
+
+    private void DeleteDirectory()
+    {
+        try { Directory.Delete(directory, recursive: true); } catch (DirectoryNotFoundException) { }
+    }
+}

@@ -1,0 +1,130 @@
+using System.Security.Cryptography;
+using System.Text;
+using DataPlane.Storage.Local;
+using Xunit;
+
+namespace DataPlane.Storage.Tests;
+
+public sealed class LocalFolderStoreTests : ObjectStoreContract
+{
+    private readonly string _root = Path.Combine(Path.GetTempPath(), "dataplane-storage-tests", Guid.NewGuid().ToString("N"), "warehouse");
+
+    protected override Task<IObjectStore> OpenFreshStoreAsync() => Task.FromResult(ObjectStore.Open(_root));
+
+    public override async Task DisposeAsync()
+    {
+        await base.DisposeAsync();
+        Directory.Delete(Path.GetDirectoryName(_root)!, recursive: true);
+    }
+
+    [Fact]
+    public async Task Put_if_absent_under_a_real_race_has_exactly_one_winner_whose_bytes_are_intact()
+    {
+        const int writers = 24;
+        var contents = Enumerable.Range(0, writers).Select(i => TestData.Bytes(256 * 1024, seed: 100 + i)).ToArray();
+        var start = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var attempts = Enumerable.Range(0, writers).Select(i => Task.Run(async () =>
+        {
+            await start.Task;
+            try
+            {
+                await Store.PutIfAbsentAsync("tables/t/metadata/v2.metadata.json", new MemoryStream(contents[i]));
+                return i;
+            }
+            catch (ObjectAlreadyExistsException e)
+            {
+                Assert.Equal("tables/t/metadata/v2.metadata.json", e.Key);
+                return -1;
+            }
+        })).ToArray();
+        start.SetResult();
+        var outcomes = await Task.WhenAll(attempts);
+
+        var winner = Assert.Single(outcomes, o => o >= 0);
+        var stored = await TestData.ReadAllAsync(await Store.GetAsync("tables/t/metadata/v2.metadata.json"));
+        Assert.Equal(contents[winner], stored);
+        Assert.Equal(TestData.Md5Hex(contents[winner]), (await Store.HeadAsync("tables/t/metadata/v2.metadata.json"))!.ETag);
+        Assert.Empty(Directory.EnumerateFiles(Path.Combine(_root, LocalFolderStore.ReservedName, "tmp"), "*", SearchOption.AllDirectories));
+    }
+
+    [Fact]
+    public async Task Put_if_absent_on_an_existing_key_keeps_the_first_object()
+    {
+        Assert.True(Store.SupportsPutIfAbsent);
+        await Store.PutIfAbsentAsync("once", new MemoryStream("first"u8.ToArray()));
+
+        await Assert.ThrowsAsync<ObjectAlreadyExistsException>(() => Store.PutIfAbsentAsync("once", new MemoryStream("second"u8.ToArray())));
+        Assert.Equal("first", Encoding.UTF8.GetString(await TestData.ReadAllAsync(await Store.GetAsync("once"))));
+    }
+
+    [Fact]
+    public async Task Objects_are_plain_files_under_the_root()
+    {
+        var bytes = TestData.Bytes(1000, seed: 11);
+        await Store.PutAsync("db/t/data/00000-0.parquet", new MemoryStream(bytes));
+
+        Assert.Equal(bytes, File.ReadAllBytes(Path.Combine(_root, "db", "t", "data", "00000-0.parquet")));
+    }
+
+    [Fact]
+    public async Task Escaping_keys_write_nothing_outside_the_root()
+    {
+        var outside = Path.Combine(Path.GetDirectoryName(_root)!, "escaped");
+        await Assert.ThrowsAsync<InvalidObjectKeyException>(() => Store.PutAsync("../escaped", new MemoryStream([1])));
+        Assert.False(File.Exists(outside));
+        Assert.Equal(["warehouse"], Directory.EnumerateFileSystemEntries(Path.GetDirectoryName(_root)!).Select(Path.GetFileName));
+    }
+
+    [Fact]
+    public async Task The_reserved_folder_cannot_be_addressed_as_a_key()
+    {
+        var e = await Assert.ThrowsAsync<InvalidObjectKeyException>(() => Store.PutAsync(".dataplane/meta/x.json", new MemoryStream([1])));
+        Assert.Contains("reserved", e.Message);
+    }
+
+    [Fact]
+    public async Task Head_of_a_file_copied_in_by_hand_computes_its_md5()
+    {
+        var bytes = TestData.Bytes(5000, seed: 12);
+        Directory.CreateDirectory(Path.Combine(_root, "imported"));
+        await File.WriteAllBytesAsync(Path.Combine(_root, "imported", "file.csv"), bytes);
+
+        var head = await Store.HeadAsync("imported/file.csv");
+
+        Assert.Equal(Convert.ToHexStringLower(MD5.HashData(bytes)), head!.ETag);
+        Assert.Equal(bytes.Length, head.Size);
+        Assert.Equal(["imported/file.csv"], await KeysAsync(""));
+    }
+
+    [Fact]
+    public async Task Deleting_the_last_object_of_a_folder_removes_the_empty_folder()
+    {
+        await Store.PutAsync("x/y/z", new MemoryStream([1]));
+        await Store.DeleteAsync("x/y/z");
+
+        Assert.False(Directory.Exists(Path.Combine(_root, "x")));
+        Assert.Empty((await Store.ListPageAsync("", delimiter: "/")).CommonPrefixes);
+    }
+
+    [Theory]
+    [InlineData("file:///tmp/dataplane-open-test/a")]
+    [InlineData("/tmp/dataplane-open-test/b")]
+    [InlineData("relative-open-test")]
+    public void Open_reads_paths_and_file_uris_as_local_folders(string location)
+    {
+        using var store = ObjectStore.Open(location);
+        Assert.IsType<LocalFolderStore>(store);
+        Assert.True(store.Location.IsFile);
+        Directory.Delete(store.Location.LocalPath, recursive: true);
+    }
+
+    [Theory]
+    [InlineData("http://example.com/bucket")]
+    [InlineData("gs://bucket/prefix")]
+    [InlineData("file://somehost/share")]
+    public void Open_refuses_unknown_locations_naming_them(string location)
+    {
+        var e = Assert.Throws<ArgumentException>(() => ObjectStore.Open(location));
+        Assert.Contains(location, e.Message);
+    }
+}
