@@ -1,4 +1,8 @@
 using BenchmarkDotNet.Running;
 
 // `dotnet run -c Release --project bench -- --filter '*'` runs every benchmark; see bench/README.md.
+// Load drivers take a first argument naming them.
+if (args.Length > 0 && args[0] == "table-format")
+    return await DataPlane.Benchmarks.TableFormat.ParquetWriteLoad.RunAsync(args);
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+return 0;
