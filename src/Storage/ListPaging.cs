@@ -21,4 +21,18 @@ internal static class ListPaging
         var at = startAfter.IndexOf(delimiter, prefix.Length, StringComparison.Ordinal);
         return at >= 0 && at + delimiter.Length == startAfter.Length ? startAfter : null;
     }
+
+    /// <summary>Every object under the prefix, page after page.</summary>
+    public static async IAsyncEnumerable<ObjectInfo> All(IObjectStore store, string prefix, string? startAfter,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var after = startAfter;
+        do
+        {
+            var page = await store.ListPageAsync(prefix, after, MaxKeysPerPage, null, cancellationToken).ConfigureAwait(false);
+            foreach (var o in page.Objects)
+                yield return o;
+            after = page.NextStartAfter;
+        } while (after is not null);
+    }
 }

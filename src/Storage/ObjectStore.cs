@@ -1,4 +1,5 @@
 using DataPlane.Storage.Local;
+using DataPlane.Storage.S3;
 
 namespace DataPlane.Storage;
 
@@ -9,7 +10,11 @@ public static class ObjectStore
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(location);
         if (location.StartsWith("s3://", StringComparison.OrdinalIgnoreCase))
-            throw new NotSupportedException($"S3 locations ('{location}') arrive with the S3 backend.");
+        {
+            var parsed = S3Location.Parse(location);
+            return new S3ObjectStore(parsed, s3 ?? throw new ArgumentException(
+                $"Cannot open '{location}' without S3Options: give the endpoint (null means AWS) and credentials.", nameof(s3)));
+        }
         if (location.StartsWith("file://", StringComparison.OrdinalIgnoreCase))
         {
             if (!Uri.TryCreate(location, UriKind.Absolute, out var uri) || !uri.IsFile || !string.IsNullOrEmpty(uri.Host) && uri.Host != "localhost")

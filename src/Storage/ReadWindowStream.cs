@@ -1,7 +1,8 @@
 namespace DataPlane.Storage;
 
-/// <summary>Reads at most a fixed number of bytes from an inner stream positioned at the window's start, then reports end of stream.</summary>
-internal sealed class ReadWindowStream(Stream inner, long length) : Stream
+/// <summary>Reads at most a fixed number of bytes from an inner stream positioned at the window's start, then reports end of stream.
+/// With <paramref name="leaveOpen"/>, disposing it leaves the inner stream to its owner (a caller's part stream).</summary>
+internal sealed class ReadWindowStream(Stream inner, long length, bool leaveOpen = false) : Stream
 {
     private readonly long _length = length;
     private long _remaining = length;
@@ -40,9 +41,9 @@ internal sealed class ReadWindowStream(Stream inner, long length) : Stream
 
     protected override void Dispose(bool disposing)
     {
-        if (disposing) inner.Dispose();
+        if (disposing && !leaveOpen) inner.Dispose();
         base.Dispose(disposing);
     }
 
-    public override ValueTask DisposeAsync() => inner.DisposeAsync();
+    public override ValueTask DisposeAsync() => leaveOpen ? ValueTask.CompletedTask : inner.DisposeAsync();
 }

@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 
 namespace DataPlane.Storage.Local;
@@ -179,17 +178,8 @@ internal sealed class LocalFolderStore : IObjectStore
         return new ListPage(objects, commonPrefixes, null);
     }
 
-    public async IAsyncEnumerable<ObjectInfo> ListAsync(string prefix, string? startAfter = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
-    {
-        var after = startAfter;
-        do
-        {
-            var page = await ListPageAsync(prefix, after, ListPaging.MaxKeysPerPage, null, cancellationToken).ConfigureAwait(false);
-            foreach (var o in page.Objects)
-                yield return o;
-            after = page.NextStartAfter;
-        } while (after is not null);
-    }
+    public IAsyncEnumerable<ObjectInfo> ListAsync(string prefix, string? startAfter = null, CancellationToken cancellationToken = default) =>
+        ListPaging.All(this, prefix, startAfter, cancellationToken);
 
     public Task DeleteAsync(string key, CancellationToken cancellationToken = default)
     {

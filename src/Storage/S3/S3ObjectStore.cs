@@ -1,0 +1,226 @@
+using Minio;
+using Minio.DataModel.Args;
+using MinioNotFound = Minio.Exceptions.ObjectNotFoundException;
+
+namespace DataPlane.Storage.S3;
+
+/// <summary>
+/// A bucket prefix on an S3-compatible server (AWS, MinIO, R2, s3rver), path-style. The Minio SDK does what it
+/// offers in full: small single-part puts, head (with content type and user metadata), delete, bucket creation.
+/// Streamed gets, listing pages and multipart calls go through <see cref="S3Rest"/> (signed requests), because
+/// Minio 7 keeps those internal or only offers them as callbacks and enumerators.
+/// </summary>
+internal sealed class S3ObjectStore : IObjectStore
+{
+    private const int MiB = 1024 * 1024;
+    /// <summary>S3's smallest part (every part but the last); also where Minio would switch to its own multipart.</summary>
+    public const int MinPartSize = 5 * MiB;
+    /// <summary>Parts are buffered in memory, so keep them well inside an array.</summary>
+    public const int MaxPartSize = 1024 * MiB;
+
+    private readonly S3Location _location;
+    private readonly IMinioClient _minio;
+    private readonly S3Rest _rest;
+    private readonly Lazy<Task>? _bucketReady;
+
+    public S3ObjectStore(S3Location location, S3Options options)
+    {
+        if (!options.PathStyle)
+            throw new NotSupportedException($"{location.Uri}: only path-style addressing is supported (S3Options.PathStyle = true), which AWS, MinIO and R2 all accept.");
+        if (string.IsNullOrEmpty(options.AccessKey) || string.IsNullOrEmpty(options.SecretKey))
+            throw new ArgumentException($"{location.Uri} needs credentials: set S3Options.AccessKey and S3Options.SecretKey.", nameof(options));
+        var endpointText = options.Endpoint ?? $"https://s3.{options.Region}.amazonaws.com";
+        if (!Uri.TryCreate(endpointText, UriKind.Absolute, out var endpoint) || endpoint.Scheme is not ("http" or "https"))
+            throw new ArgumentException($"Invalid S3 endpoint '{endpointText}': use http://host:port or https://host.", nameof(options));
+
+        _location = location;
+        Location = location.Uri;
+        _minio = new MinioClient()
+            .WithEndpoint(endpoint.Host, endpoint.Port)
+            .WithSSL(endpoint.Scheme == Uri.UriSchemeHttps)
+            .WithCredentials(options.AccessKey, options.SecretKey)
+            .WithRegion(options.Region)
+            .Build();
+        _rest = new S3Rest(endpoint, location.Bucket, new SigV4(options.AccessKey, options.SecretKey, options.Region));
+        _bucketReady = options.CreateBucket ? new Lazy<Task>(CreateBucketIfMissingAsync) : null;
+    }
+
+    public Uri Location { get; }
+
+    public bool SupportsPutIfAbsent => false;
+
+    public async Task<ObjectInfo> PutAsync(string key, Stream content, PutOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        await using var writer = await OpenWriteAsync(key, options, cancellationToken).ConfigureAwait(false);
+        await content.CopyToAsync(writer, 1 << 20, cancellationToken).ConfigureAwait(false);
+        return await writer.CompleteAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public Task<ObjectInfo> PutIfAbsentAsync(string key, Stream content, PutOptions? options = null, CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException(
+            $"{Location} cannot guarantee put-if-absent: S3-compatible servers differ on conditional writes (s3rver ignores If-None-Match). " +
+            "Check SupportsPutIfAbsent, and use unique keys or the catalog's compare-and-swap instead.");
+
+    public async Task<Stream> GetAsync(string key, ByteRange? range = null, CancellationToken cancellationToken = default)
+    {
+        var fullKey = FullKey(key);
+        if (range is { } r && (r.Offset < 0 || r.Length is <= 0))
+            throw new ArgumentOutOfRangeException(nameof(range), $"Invalid range {r} for '{key}': the offset must be >= 0 and the length > 0.");
+        await ReadyAsync().ConfigureAwait(false);
+        try
+        {
+            return await _rest.GetObjectAsync(fullKey, range, cancellationToken).ConfigureAwait(false);
+        }
+        catch (S3RequestException e) when (e.Code == "NoSuchKey" || (e.Status == System.Net.HttpStatusCode.NotFound && e.Code != "NoSuchBucket"))
+        {
+            throw new ObjectNotFoundException(key, Location);
+        }
+        catch (S3RequestException e) when (e.Status == System.Net.HttpStatusCode.RequestedRangeNotSatisfiable)
+        {
+            throw new ArgumentOutOfRangeException(nameof(range), $"Range {range} starts past the end of '{key}' in {Location}.");
+        }
+    }
+
+    public async Task<ObjectInfo?> HeadAsync(string key, CancellationToken cancellationToken = default)
+    {
+        var fullKey = FullKey(key);
+        await ReadyAsync().ConfigureAwait(false);
+        Minio.DataModel.ObjectStat stat;
+        try
+        {
+            stat = await _minio.StatObjectAsync(new StatObjectArgs().WithBucket(_location.Bucket).WithObject(fullKey), cancellationToken).ConfigureAwait(false);
+        }
+        catch (MinioNotFound)
+        {
+            return null;
+        }
+        return new ObjectInfo(key, stat.Size, S3Rest.Unquote(stat.ETag), new DateTimeOffset(DateTime.SpecifyKind(stat.LastModified, DateTimeKind.Utc)),
+            stat.ContentType, UserMetadataOf(stat));
+    }
+
+    public async Task<ListPage> ListPageAsync(string prefix, string? startAfter = null, int maxKeys = 1000, string? delimiter = null, CancellationToken cancellationToken = default)
+    {
+        prefix = ObjectKey.ValidatePrefix(prefix);
+        maxKeys = ListPaging.CheckMaxKeys(maxKeys);
+        if (delimiter == "") delimiter = null;
+        await ReadyAsync().ConfigureAwait(false);
+        // After a page that ended on a common prefix, a server may roll the same prefix up again: ask for one
+        // more entry and drop it.
+        var rolledUp = ListPaging.RolledUpStartAfter(prefix, startAfter, delimiter);
+        var ask = rolledUp is null ? maxKeys : Math.Min(maxKeys + 1, ListPaging.MaxKeysPerPage);
+        var result = await _rest.ListObjectsV2Async(_location.Prefix + prefix, startAfter is null ? null : _location.Prefix + startAfter,
+            ask, delimiter, cancellationToken).ConfigureAwait(false);
+
+        var entries = new List<(string Key, ObjectInfo? Object)>(result.Objects.Count + result.CommonPrefixes.Count);
+        foreach (var o in result.Objects)
+            entries.Add((Relative(o.Key), new ObjectInfo(Relative(o.Key), o.Size, o.ETag, o.LastModified)));
+        foreach (var p in result.CommonPrefixes)
+            if (Relative(p) != rolledUp)
+                entries.Add((Relative(p), null));
+        entries.Sort((a, b) => KeyOrder.Instance.Compare(a.Key, b.Key));
+        var truncated = result.IsTruncated || entries.Count > maxKeys;
+        if (entries.Count > maxKeys)
+            entries.RemoveRange(maxKeys, entries.Count - maxKeys);
+
+        return new ListPage(
+            entries.Where(e => e.Object is not null).Select(e => e.Object!).ToList(),
+            entries.Where(e => e.Object is null).Select(e => e.Key).ToList(),
+            truncated && entries.Count > 0 ? entries[^1].Key : null);
+    }
+
+    public IAsyncEnumerable<ObjectInfo> ListAsync(string prefix, string? startAfter = null, CancellationToken cancellationToken = default) =>
+        ListPaging.All(this, prefix, startAfter, cancellationToken);
+
+    public async Task DeleteAsync(string key, CancellationToken cancellationToken = default)
+    {
+        var fullKey = FullKey(key);
+        await ReadyAsync().ConfigureAwait(false);
+        await _minio.RemoveObjectAsync(new RemoveObjectArgs().WithBucket(_location.Bucket).WithObject(fullKey), cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<MultipartUpload> StartMultipartUploadAsync(string key, PutOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        var fullKey = FullKey(key);
+        var metadata = UserMetadata.Normalize(options?.Metadata);
+        await ReadyAsync().ConfigureAwait(false);
+        var uploadId = await _rest.CreateMultipartUploadAsync(fullKey, options?.ContentType, metadata, cancellationToken).ConfigureAwait(false);
+        return new S3MultipartUpload(this, _rest, key, fullKey, uploadId);
+    }
+
+    public async Task<ObjectWriteStream> OpenWriteAsync(string key, PutOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        var fullKey = FullKey(key);
+        var metadata = UserMetadata.Normalize(options?.Metadata);
+        var partSize = options?.PartSize ?? PutOptions.DefaultPartSize;
+        if (partSize is < MinPartSize or > MaxPartSize)
+            throw new ArgumentOutOfRangeException(nameof(options), $"PartSize {partSize} is outside {MinPartSize}..{MaxPartSize} bytes (S3's minimum part is 5 MiB; parts are buffered in memory).");
+        await ReadyAsync().ConfigureAwait(false);
+        return new S3WriteStream(this, _rest, key, fullKey, options, metadata, (int)partSize);
+    }
+
+    /// <summary>One PUT of a buffered object: through Minio below its own multipart threshold, else a signed PUT.</summary>
+    internal async Task<ObjectInfo> PutSingleAsync(string key, string fullKey, ReadOnlyMemory<byte> bytes, PutOptions? options,
+        Dictionary<string, string>? metadata, CancellationToken cancellationToken)
+    {
+        string etag;
+        if (bytes.Length < MinPartSize)
+        {
+            var args = new PutObjectArgs()
+                .WithBucket(_location.Bucket)
+                .WithObject(fullKey)
+                .WithStreamData(new ReadOnlyMemoryStream(bytes))
+                .WithObjectSize(bytes.Length)
+                .WithContentType(options?.ContentType ?? "application/octet-stream");
+            if (metadata is not null)
+                args = args.WithHeaders(metadata.ToDictionary(m => "x-amz-meta-" + m.Key, m => m.Value));
+            var response = await _minio.PutObjectAsync(args, cancellationToken).ConfigureAwait(false);
+            etag = S3Rest.Unquote(response.Etag);
+        }
+        else
+        {
+            etag = await _rest.PutObjectAsync(fullKey, new ReadOnlyMemoryContent(bytes), options?.ContentType ?? "application/octet-stream", metadata, cancellationToken)
+                .ConfigureAwait(false);
+        }
+        return new ObjectInfo(key, bytes.Length, etag, DateTimeOffset.UtcNow, options?.ContentType ?? "application/octet-stream", metadata);
+    }
+
+    public void Dispose()
+    {
+        _rest.Dispose();
+        _minio.Dispose();
+    }
+
+    private string FullKey(string key) => _location.Prefix + ObjectKey.Validate(key);
+
+    private string Relative(string fullKey) => fullKey.StartsWith(_location.Prefix, StringComparison.Ordinal) ? fullKey[_location.Prefix.Length..] : fullKey;
+
+    private Task ReadyAsync() => _bucketReady?.Value ?? Task.CompletedTask;
+
+    private async Task CreateBucketIfMissingAsync()
+    {
+        var bucket = _location.Bucket;
+        if (!await _minio.BucketExistsAsync(new BucketExistsArgs().WithBucket(bucket)).ConfigureAwait(false))
+            await _minio.MakeBucketAsync(new MakeBucketArgs().WithBucket(bucket)).ConfigureAwait(false);
+    }
+
+    private static Dictionary<string, string>? UserMetadataOf(Minio.DataModel.ObjectStat stat)
+    {
+        // Minio files x-amz-meta-* under MetaData with the prefix removed, beside a few standard headers.
+        Dictionary<string, string>? metadata = null;
+        foreach (var (name, value) in stat.MetaData)
+        {
+            var lower = name.ToLowerInvariant();
+            if (lower.StartsWith("x-amz-meta-", StringComparison.Ordinal))
+                lower = lower["x-amz-meta-".Length..];
+            else if (IsStandardHeader(lower))
+                continue;
+            (metadata ??= new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase))[lower] = value;
+        }
+        return metadata;
+    }
+
+    private static bool IsStandardHeader(string name) =>
+        name is "content-type" or "content-encoding" or "content-disposition" or "content-language" or "cache-control" or "expires"
+            or "content-length" or "etag" or "last-modified" or "accept-ranges" or "date" or "server" or "connection"
+        || name.StartsWith("x-amz-", StringComparison.Ordinal);
+}

@@ -1,0 +1,221 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Xml.Linq;
+
+namespace DataPlane.Storage.S3;
+
+/// <summary>
+/// The S3 REST calls the Minio SDK 7.0 does not offer in a usable form, as signed requests: streamed GET (Minio
+/// hands the body only to a callback that must consume it before returning), one ListObjectsV2 page with start-after,
+/// max-keys and any delimiter (Minio only enumerates), and the multipart calls (internal in Minio 7), so that parts
+/// can be sent in parallel by the caller. Path-style: <c>endpoint/bucket/key</c>.
+/// </summary>
+internal sealed class S3Rest : IDisposable
+{
+    private readonly HttpClient _http;
+    private readonly string _endpoint;
+    private readonly string _bucket;
+    private readonly SigV4 _signer;
+
+    public S3Rest(Uri endpoint, string bucket, SigV4 signer)
+    {
+        _endpoint = endpoint.GetLeftPart(UriPartial.Authority);
+        _bucket = bucket;
+        _signer = signer;
+        _http = new HttpClient(new SocketsHttpHandler
+        {
+            MaxConnectionsPerServer = 64,
+            PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+            AutomaticDecompression = DecompressionMethods.None,
+        })
+        {
+            Timeout = TimeSpan.FromMinutes(30),
+        };
+    }
+
+    public async Task<Stream> GetObjectAsync(string key, ByteRange? range, CancellationToken cancellationToken)
+    {
+        using var request = Build(HttpMethod.Get, key, [], SigV4.UnsignedPayload);
+        if (range is { } r)
+            request.Headers.TryAddWithoutValidation("Range", r.ToString());
+        var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await ThrowIfFailedAsync(response, "GetObject", cancellationToken).ConfigureAwait(false);
+            var body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+            return new ResponseStream(response, body, response.Content.Headers.ContentLength);
+        }
+        catch
+        {
+            response.Dispose();
+            throw;
+        }
+    }
+
+    public async Task<ListObjectsResult> ListObjectsV2Async(string prefix, string? startAfter, int maxKeys, string? delimiter, CancellationToken cancellationToken)
+    {
+        var query = new List<(string, string?)> { ("list-type", "2"), ("max-keys", maxKeys.ToString(CultureInfo.InvariantCulture)), ("prefix", prefix) };
+        if (startAfter is not null) query.Add(("start-after", startAfter));
+        if (delimiter is not null) query.Add(("delimiter", delimiter));
+        var xml = await SendForXmlAsync(() => Build(HttpMethod.Get, null, query, SigV4.Sha256Hex([])), "ListObjectsV2", cancellationToken).ConfigureAwait(false);
+
+        var objects = new List<ListedObject>();
+        var prefixes = new List<string>();
+        foreach (var element in xml.Root!.Elements())
+        {
+            switch (element.Name.LocalName)
+            {
+                case "Contents":
+                    objects.Add(new ListedObject(
+                        Child(element, "Key") ?? "",
+                        long.Parse(Child(element, "Size") ?? "0", CultureInfo.InvariantCulture),
+                        Unquote(Child(element, "ETag")),
+                        DateTimeOffset.Parse(Child(element, "LastModified") ?? "1970-01-01T00:00:00Z", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal)));
+                    break;
+                case "CommonPrefixes":
+                    if (Child(element, "Prefix") is { } p) prefixes.Add(p);
+                    break;
+            }
+        }
+        var truncated = string.Equals(Child(xml.Root, "IsTruncated"), "true", StringComparison.OrdinalIgnoreCase);
+        return new ListObjectsResult(objects, prefixes, truncated);
+    }
+
+    public async Task<string> PutObjectAsync(string key, HttpContent content, string? contentType, IReadOnlyDictionary<string, string>? metadata, CancellationToken cancellationToken)
+    {
+        using var request = Build(HttpMethod.Put, key, [], SigV4.UnsignedPayload, metadata);
+        request.Content = content;
+        if (contentType is not null) content.Headers.ContentType = MediaTypeHeaderValue.Parse(contentType);
+        using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+        await ThrowIfFailedAsync(response, "PutObject", cancellationToken).ConfigureAwait(false);
+        return Unquote(response.Headers.ETag?.Tag);
+    }
+
+    public async Task<string> CreateMultipartUploadAsync(string key, string? contentType, IReadOnlyDictionary<string, string>? metadata, CancellationToken cancellationToken)
+    {
+        var xml = await SendForXmlAsync(() =>
+        {
+            var request = Build(HttpMethod.Post, key, [("uploads", null)], SigV4.Sha256Hex([]), metadata);
+            request.Content = new ByteArrayContent([]);
+            if (contentType is not null) request.Content.Headers.ContentType = MediaTypeHeaderValue.Parse(contentType);
+            return request;
+        }, "CreateMultipartUpload", cancellationToken).ConfigureAwait(false);
+        return Child(xml.Root!, "UploadId") ?? throw new IOException($"S3 CreateMultipartUpload for '{key}' returned no UploadId.");
+    }
+
+    public async Task<string> UploadPartAsync(string key, string uploadId, int partNumber, HttpContent content, CancellationToken cancellationToken)
+    {
+        using var request = Build(HttpMethod.Put, key,
+            [("partNumber", partNumber.ToString(CultureInfo.InvariantCulture)), ("uploadId", uploadId)], SigV4.UnsignedPayload);
+        request.Content = content;
+        using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+        await ThrowIfFailedAsync(response, "UploadPart", cancellationToken).ConfigureAwait(false);
+        return Unquote(response.Headers.ETag?.Tag ?? (response.Headers.TryGetValues("ETag", out var v) ? v.FirstOrDefault() : null));
+    }
+
+    public async Task<string> CompleteMultipartUploadAsync(string key, string uploadId, IEnumerable<(int PartNumber, string ETag)> parts, CancellationToken cancellationToken)
+    {
+        var body = new StringBuilder("<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">");
+        foreach (var (n, etag) in parts)
+            body.Append("<Part><PartNumber>").Append(n).Append("</PartNumber><ETag>\"").Append(etag).Append("\"</ETag></Part>");
+        var bytes = Encoding.UTF8.GetBytes(body.Append("</CompleteMultipartUpload>").ToString());
+        // S3 may answer 200 and still report an error in the body; SendForXmlAsync checks for <Error>.
+        var xml = await SendForXmlAsync(() =>
+        {
+            var request = Build(HttpMethod.Post, key, [("uploadId", uploadId)], SigV4.Sha256Hex(bytes));
+            request.Content = new ByteArrayContent(bytes);
+            request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/xml");
+            return request;
+        }, "CompleteMultipartUpload", cancellationToken).ConfigureAwait(false);
+        return Unquote(Child(xml.Root!, "ETag"));
+    }
+
+    /// <summary>Best effort: the parts are invisible either way, and some servers (s3rver) do not implement abort.</summary>
+    public async Task AbortMultipartUploadAsync(string key, string uploadId)
+    {
+        try
+        {
+            using var request = Build(HttpMethod.Delete, key, [("uploadId", uploadId)], SigV4.Sha256Hex([]));
+            using var response = await _http.SendAsync(request).ConfigureAwait(false);
+        }
+        catch (HttpRequestException)
+        {
+        }
+    }
+
+    public void Dispose() => _http.Dispose();
+
+    private HttpRequestMessage Build(HttpMethod method, string? key, IEnumerable<(string Name, string? Value)> query, string payloadHash,
+        IReadOnlyDictionary<string, string>? metadata = null)
+    {
+        var path = "/" + SigV4.Encode(_bucket, keepSlash: false) + (key is null ? "" : "/" + SigV4.Encode(key, keepSlash: true));
+        var encodedQuery = string.Join('&', query.Select(p => p.Value is null
+            ? SigV4.Encode(p.Name, false)
+            : SigV4.Encode(p.Name, false) + "=" + SigV4.Encode(p.Value, false)));
+        var request = new HttpRequestMessage(method, new Uri(_endpoint + path + (encodedQuery.Length > 0 ? "?" + encodedQuery : "")));
+        if (metadata is not null)
+            foreach (var (name, value) in metadata)
+                request.Headers.TryAddWithoutValidation("x-amz-meta-" + name, value);
+        _signer.Sign(request, path, encodedQuery, payloadHash, DateTime.UtcNow);
+        return request;
+    }
+
+    private async Task<XDocument> SendForXmlAsync(Func<HttpRequestMessage> build, string operation, CancellationToken cancellationToken)
+    {
+        // Requests without a caller's stream are safe to resend: retry what S3 calls transient (500, 503 SlowDown, resets).
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                using var request = build();
+                using var response = await _http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+                await ThrowIfFailedAsync(response, operation, cancellationToken).ConfigureAwait(false);
+                var text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+                var xml = XDocument.Parse(text);
+                if (xml.Root?.Name.LocalName == "Error")
+                    throw new S3RequestException(HttpStatusCode.InternalServerError, Child(xml.Root, "Code"), Child(xml.Root, "Message"), operation);
+                return xml;
+            }
+            catch (Exception e) when (attempt < 4 && IsTransient(e) && !cancellationToken.IsCancellationRequested)
+            {
+                await Task.Delay(100 * attempt * attempt, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private static bool IsTransient(Exception e) =>
+        e is HttpRequestException
+        || e is S3RequestException { Status: HttpStatusCode.InternalServerError or HttpStatusCode.ServiceUnavailable } s && s.Code is not "NoSuchUpload";
+
+    private static async Task ThrowIfFailedAsync(HttpResponseMessage response, string operation, CancellationToken cancellationToken)
+    {
+        if (response.IsSuccessStatusCode)
+            return;
+        string? code = null, message = null;
+        try
+        {
+            var text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+            if (text.Length > 0)
+            {
+                var root = XDocument.Parse(text).Root!;
+                code = Child(root, "Code");
+                message = Child(root, "Message");
+            }
+        }
+        catch (System.Xml.XmlException)
+        {
+        }
+        throw new S3RequestException(response.StatusCode, code, message, operation);
+    }
+
+    private static string? Child(XElement parent, string name) =>
+        parent.Elements().FirstOrDefault(e => e.Name.LocalName == name)?.Value;
+
+    internal static string Unquote(string? etag) => etag is null ? "" : etag.Trim().Trim('"');
+}
+
+internal sealed record ListedObject(string Key, long Size, string ETag, DateTimeOffset LastModified);
+
+internal sealed record ListObjectsResult(IReadOnlyList<ListedObject> Objects, IReadOnlyList<string> CommonPrefixes, bool IsTruncated);

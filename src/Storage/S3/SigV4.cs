@@ -1,0 +1,85 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+
+namespace DataPlane.Storage.S3;
+
+/// <summary>
+/// AWS Signature Version 4 for the S3 calls the Minio SDK does not expose (see <see cref="S3Rest"/>). Signs host and
+/// every x-amz-* header; bodies that stream (parts, objects) are sent as UNSIGNED-PAYLOAD, which S3 and MinIO accept,
+/// so a part is never read twice.
+/// </summary>
+internal sealed class SigV4(string accessKey, string secretKey, string region)
+{
+    public const string UnsignedPayload = "UNSIGNED-PAYLOAD";
+
+    public static string Sha256Hex(ReadOnlySpan<byte> bytes) => Convert.ToHexStringLower(SHA256.HashData(bytes));
+
+    /// <summary>Signs a request whose path and query were built already encoded (<paramref name="encodedPath"/>, <paramref name="encodedQuery"/>
+    /// without '?'), so the signature covers exactly the bytes sent.</summary>
+    public void Sign(HttpRequestMessage request, string encodedPath, string encodedQuery, string payloadHash, DateTime utcNow)
+    {
+        var uri = request.RequestUri!;
+        var amzDate = utcNow.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture);
+        var date = amzDate[..8];
+        request.Headers.Remove("x-amz-date");
+        request.Headers.Remove("x-amz-content-sha256");
+        request.Headers.TryAddWithoutValidation("x-amz-date", amzDate);
+        request.Headers.TryAddWithoutValidation("x-amz-content-sha256", payloadHash);
+
+        var headers = new SortedDictionary<string, string>(StringComparer.Ordinal) { ["host"] = uri.Authority };
+        foreach (var (name, values) in request.Headers)
+        {
+            var lower = name.ToLowerInvariant();
+            if (lower.StartsWith("x-amz-", StringComparison.Ordinal))
+                headers[lower] = string.Join(',', values.Select(v => v.Trim()));
+        }
+        var signedHeaders = string.Join(';', headers.Keys);
+        var canonical = new StringBuilder()
+            .Append(request.Method.Method).Append('\n')
+            .Append(encodedPath).Append('\n')
+            .Append(CanonicalQuery(encodedQuery)).Append('\n');
+        foreach (var (name, value) in headers)
+            canonical.Append(name).Append(':').Append(value).Append('\n');
+        canonical.Append('\n').Append(signedHeaders).Append('\n').Append(payloadHash);
+
+        var scope = $"{date}/{region}/s3/aws4_request";
+        var stringToSign = $"AWS4-HMAC-SHA256\n{amzDate}\n{scope}\n{Sha256Hex(Encoding.UTF8.GetBytes(canonical.ToString()))}";
+        var key = Hmac(Encoding.UTF8.GetBytes("AWS4" + secretKey), date);
+        key = Hmac(key, region);
+        key = Hmac(key, "s3");
+        key = Hmac(key, "aws4_request");
+        var signature = Convert.ToHexStringLower(Hmac(key, stringToSign));
+        request.Headers.TryAddWithoutValidation("Authorization",
+            $"AWS4-HMAC-SHA256 Credential={accessKey}/{scope}, SignedHeaders={signedHeaders}, Signature={signature}");
+    }
+
+    /// <summary>Percent-encodes as SigV4 wants: everything but A-Z a-z 0-9 - _ . ~ (and '/' in paths).</summary>
+    public static string Encode(string value, bool keepSlash)
+    {
+        var bytes = Encoding.UTF8.GetBytes(value);
+        var result = new StringBuilder(bytes.Length * 3);
+        foreach (var b in bytes)
+        {
+            var c = (char)b;
+            if (char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' or '~' || (keepSlash && c == '/'))
+                result.Append(c);
+            else
+                result.Append('%').Append(b.ToString("X2", CultureInfo.InvariantCulture));
+        }
+        return result.ToString();
+    }
+
+    // The query is built already encoded by S3Rest; canonical form only sorts it and gives bare names an empty value.
+    private static string CanonicalQuery(string query)
+    {
+        if (query.Length == 0)
+            return "";
+        var pairs = query.Split('&', StringSplitOptions.RemoveEmptyEntries)
+            .Select(p => p.Contains('=') ? p : p + "=")
+            .Order(StringComparer.Ordinal);
+        return string.Join('&', pairs);
+    }
+
+    private static byte[] Hmac(byte[] key, string data) => HMACSHA256.HashData(key, Encoding.UTF8.GetBytes(data));
+}
