@@ -1,0 +1,41 @@
+namespace DataPlane.Database;
+
+/// <summary>Settings for the databases a host serves.</summary>
+public sealed class DatabaseOptions
+{
+    /// <summary>Holds one folder per database (primary file, log, snapshots, in-process replicas).</summary>
+    public string DataDirectory { get; set; } = Path.Combine("data", "databases");
+
+    /// <summary>fsync the commit log on every commit (a committed write survives power loss).</summary>
+    public bool SyncCommits { get; set; } = true;
+
+    /// <summary>In-process replicas for a database created without saying how many.</summary>
+    public int DefaultReplicas { get; set; } = 1;
+
+    /// <summary>How long a replica read waits for the session's bookmark before going to the primary.</summary>
+    public TimeSpan ReplicaReadTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>A replica not heard from for this long no longer holds back log truncation.</summary>
+    public TimeSpan ReplicaLease { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>A snapshot (and a truncation) after this many committed transactions.</summary>
+    public long SnapshotEveryEntries { get; set; } = 10_000;
+
+    public long LogSegmentBytes { get; set; } = 16 << 20;
+    public int LogBatchEntries { get; set; } = 1024;
+    public long LogBatchBytes { get; set; } = 4 << 20;
+    public int ReadConnections { get; set; } = 8;
+    public int MaxResultRows { get; set; } = 100_000;
+
+    /// <summary>How long a replica's request for log entries waits for one to arrive.</summary>
+    public TimeSpan LogPollWait { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Set on a replica host (`dataplane db replica`): the primary's base URL.</summary>
+    public Uri? PrimaryUrl { get; set; }
+
+    /// <summary>A replica host's name in the primary's replica list; defaults to the machine name.</summary>
+    public string? ReplicaName { get; set; }
+
+    /// <summary>A replica host's token for the primary (read access to the log), if the databases have tokens.</summary>
+    public string? PrimaryToken { get; set; }
+}

@@ -1,0 +1,35 @@
+using DataPlane.Database.Log;
+
+namespace DataPlane.Database.Execution;
+
+/// <summary>Runs a request in one read transaction, along with the log position of the state it reads.</summary>
+internal static class ReadExecution
+{
+    /// <summary>The results, or null when a statement turns out to write (the caller sends it to the primary).</summary>
+    public static List<StatementResult>? Run(SqliteLink link, IReadOnlyList<SqlStatement> statements, int maxRows, out long position)
+    {
+        link.Exec("BEGIN");
+        try
+        {
+            // Read inside the same transaction, so the position names exactly the state the rows come from.
+            position = LogApplier.ReadPosition(link);
+            var results = new List<StatementResult>(statements.Count);
+            bool writes = false;
+            foreach (var statement in statements)
+            {
+                link.ForEachStatement(statement.Sql, stmt =>
+                {
+                    if (writes) return;
+                    if (!SqliteLink.IsReadOnly(stmt)) writes = true;
+                    else results.Add(link.Run(stmt, statement, maxRows));
+                });
+                if (writes) return null;
+            }
+            return results;
+        }
+        finally
+        {
+            link.Exec("COMMIT");
+        }
+    }
+}

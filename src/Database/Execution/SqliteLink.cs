@@ -1,0 +1,193 @@
+using System.Runtime.InteropServices;
+using System.Text;
+using Microsoft.Data.Sqlite;
+using SQLitePCL;
+
+namespace DataPlane.Database.Execution;
+
+/// <summary>
+/// One SQLite connection driven through the raw API, so that statements can be classified
+/// (read-only or not, schema change or not) as they are prepared, under the authorizer.
+/// </summary>
+internal sealed class SqliteLink : IDisposable
+{
+    private const int SqliteRow = 100, SqliteDone = 101, SqliteAuth = 23;
+    private const int StmtStatusFullscanStep = 1;
+
+    private readonly SqliteConnection _connection;
+
+    public SqliteLink(string path, bool readOnly, string synchronous)
+    {
+        var builder = new SqliteConnectionStringBuilder
+        {
+            DataSource = path,
+            Mode = readOnly ? SqliteOpenMode.ReadOnly : SqliteOpenMode.ReadWriteCreate,
+            Pooling = false,
+            Cache = SqliteCacheMode.Private,
+        };
+        _connection = new SqliteConnection(builder.ToString());
+        _connection.Open();
+        Handle = _connection.Handle!;
+        if (!readOnly) Exec("PRAGMA journal_mode=WAL");
+        Exec($"PRAGMA synchronous={synchronous}");
+        Exec("PRAGMA busy_timeout=10000");
+        Guard.Install(Handle);
+    }
+
+    public sqlite3 Handle { get; }
+
+    public nint NativeHandle => Handle.DangerousGetHandle();
+
+    public StatementGuard Guard { get; } = new();
+
+    /// <summary>Runs the host's own SQL, bypassing the guard.</summary>
+    public void Exec(string sql)
+    {
+        bool was = Guard.Internal;
+        Guard.Internal = true;
+        try
+        {
+            int rc = raw.sqlite3_exec(Handle, sql, out string? error);
+            if (rc != 0) throw new InvalidOperationException($"SQLite error {rc} running '{sql}': {error ?? raw.sqlite3_errmsg(Handle).utf8_to_string()}");
+        }
+        finally
+        {
+            Guard.Internal = was;
+        }
+    }
+
+    /// <summary>Runs the host's own single-value query, bypassing the guard.</summary>
+    public long ScalarInt64(string sql)
+    {
+        bool was = Guard.Internal;
+        Guard.Internal = true;
+        try
+        {
+            Check(raw.sqlite3_prepare_v2(Handle, sql, out var stmt), sql);
+            using (stmt)
+            {
+                return raw.sqlite3_step(stmt) == SqliteRow ? raw.sqlite3_column_int64(stmt, 0) : 0;
+            }
+        }
+        finally
+        {
+            Guard.Internal = was;
+        }
+    }
+
+    /// <summary>
+    /// Prepares the statements of <paramref name="sql"/> one at a time, calling <paramref name="onPrepared"/>
+    /// for each before it runs (which may run it).
+    /// </summary>
+    public void ForEachStatement(string sql, Action<sqlite3_stmt> onPrepared)
+    {
+        string remaining = sql;
+        while (!string.IsNullOrWhiteSpace(remaining))
+        {
+            Guard.BeginStatement();
+            int rc = raw.sqlite3_prepare_v2(Handle, remaining, out var stmt, out string tail);
+            string? refusal = rc == SqliteAuth || rc == 0 ? Guard.EndStatement(stmt is null || stmt.IsInvalid ? remaining : raw.sqlite3_sql(stmt).utf8_to_string() ?? remaining) : null;
+            using (stmt)
+            {
+                if (refusal is not null) throw new DatabaseException(DatabaseErrorKind.Forbidden, refusal, "statement_refused");
+                if (rc != 0)
+                    throw new DatabaseException(DatabaseErrorKind.BadRequest, raw.sqlite3_errmsg(Handle).utf8_to_string() ?? $"SQLite error {rc}", "sqlite_error");
+                remaining = tail;
+                if (stmt is null || stmt.IsInvalid) continue; // whitespace or a comment only
+                onPrepared(stmt);
+            }
+        }
+    }
+
+    public static bool IsReadOnly(sqlite3_stmt stmt) => raw.sqlite3_stmt_readonly(stmt) != 0;
+
+    public static string TextOf(sqlite3_stmt stmt) => raw.sqlite3_sql(stmt).utf8_to_string() ?? "";
+
+    /// <summary>Binds, steps to completion and collects the rows of one prepared statement.</summary>
+    public StatementResult Run(sqlite3_stmt stmt, SqlStatement statement, int maxRows)
+    {
+        Bind(stmt, statement);
+        int before = raw.sqlite3_total_changes(Handle);
+        int columnCount = raw.sqlite3_column_count(stmt);
+        var columns = new string[columnCount];
+        for (int i = 0; i < columnCount; i++) columns[i] = raw.sqlite3_column_name(stmt, i).utf8_to_string() ?? $"column{i}";
+        var rows = new List<object?[]>();
+        while (true)
+        {
+            int rc = raw.sqlite3_step(stmt);
+            if (rc == SqliteDone) break;
+            if (rc != SqliteRow)
+                throw new DatabaseException(DatabaseErrorKind.BadRequest, raw.sqlite3_errmsg(Handle).utf8_to_string() ?? $"SQLite error {rc}", "sqlite_error");
+            if (rows.Count >= maxRows)
+                throw new DatabaseException(DatabaseErrorKind.BadRequest, $"The result has more than {maxRows} rows; add a LIMIT or page with WHERE.", "result_too_large");
+            var row = new object?[columnCount];
+            for (int i = 0; i < columnCount; i++) row[i] = ReadColumn(stmt, i);
+            rows.Add(row);
+        }
+        long written = raw.sqlite3_total_changes(Handle) - before;
+        return new StatementResult
+        {
+            Columns = columns,
+            Rows = rows,
+            RowsRead = rows.Count + raw.sqlite3_stmt_status(stmt, StmtStatusFullscanStep, 0),
+            RowsWritten = written,
+            LastRowId = raw.sqlite3_last_insert_rowid(Handle),
+        };
+    }
+
+    public void Dispose() => _connection.Dispose();
+
+    private static object? ReadColumn(sqlite3_stmt stmt, int i) => raw.sqlite3_column_type(stmt, i) switch
+    {
+        raw.SQLITE_INTEGER => raw.sqlite3_column_int64(stmt, i),
+        raw.SQLITE_FLOAT => raw.sqlite3_column_double(stmt, i),
+        raw.SQLITE_TEXT => raw.sqlite3_column_text(stmt, i).utf8_to_string(),
+        raw.SQLITE_BLOB => raw.sqlite3_column_blob(stmt, i).ToArray(),
+        _ => null,
+    };
+
+    private static void Bind(sqlite3_stmt stmt, SqlStatement statement)
+    {
+        int count = raw.sqlite3_bind_parameter_count(stmt);
+        for (int i = 1; i <= count; i++)
+        {
+            string? name = raw.sqlite3_bind_parameter_name(stmt, i).utf8_to_string();
+            object? value;
+            if (name is null || name.StartsWith('?'))
+            {
+                // "?" or "?NNN": positional; index i is already NNN for the numbered form.
+                if (statement.Positional is null || i > statement.Positional.Count)
+                    throw new DatabaseException(DatabaseErrorKind.BadRequest,
+                        $"Parameter {i} has no value: {statement.Positional?.Count ?? 0} positional parameter(s) were given.", "missing_parameter");
+                value = statement.Positional[i - 1];
+            }
+            else
+            {
+                string bare = name[1..];
+                if (statement.Named is null || !(statement.Named.TryGetValue(name, out value) || statement.Named.TryGetValue(bare, out value)))
+                {
+                    // A named parameter may also be given positionally, by its index.
+                    if (statement.Positional is not null && i <= statement.Positional.Count) value = statement.Positional[i - 1];
+                    else throw new DatabaseException(DatabaseErrorKind.BadRequest, $"Parameter '{name}' has no value in \"params\".", "missing_parameter");
+                }
+            }
+            int rc = value switch
+            {
+                null => raw.sqlite3_bind_null(stmt, i),
+                long l => raw.sqlite3_bind_int64(stmt, i, l),
+                int n => raw.sqlite3_bind_int64(stmt, i, n),
+                bool b => raw.sqlite3_bind_int64(stmt, i, b ? 1 : 0),
+                double d => raw.sqlite3_bind_double(stmt, i, d),
+                string s => raw.sqlite3_bind_text(stmt, i, s),
+                byte[] bytes => raw.sqlite3_bind_blob(stmt, i, bytes),
+                _ => throw new DatabaseException(DatabaseErrorKind.BadRequest, $"Parameter {i} has an unsupported type {value.GetType().Name}.", "bad_parameter"),
+            };
+            if (rc != 0) throw new DatabaseException(DatabaseErrorKind.BadRequest, $"Binding parameter {i} failed with SQLite error {rc}.", "bad_parameter");
+        }
+    }
+
+    private static void Check(int rc, string sql)
+    {
+        if (rc != 0) throw new InvalidOperationException($"SQLite error {rc} preparing '{sql}'.");
+    }
+}

@@ -1,0 +1,184 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using DataPlane.Database.Execution;
+using Microsoft.Extensions.Logging;
+
+namespace DataPlane.Database.Hosting;
+
+/// <summary>
+/// The databases this host serves, by name. On a primary host each lives in
+/// <c>DataDirectory/NAME/</c> with a <c>database.json</c>; on a replica host (PrimaryUrl set) each is
+/// a replica of the primary's database of the same name.
+/// </summary>
+public sealed partial class DatabaseCatalog : IAsyncDisposable
+{
+    private sealed record DatabaseManifest(string Name, int Replicas);
+
+    private readonly DatabaseOptions _options;
+    private readonly ILoggerFactory _loggers;
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly Dictionary<string, IDatabaseFrontend> _databases = new(StringComparer.Ordinal);
+    private bool _opened;
+
+    public DatabaseCatalog(DatabaseOptions options, ILoggerFactory loggers)
+    {
+        _options = options;
+        _loggers = loggers;
+    }
+
+    public DatabaseOptions Options => _options;
+
+    public bool IsReplicaHost => _options.PrimaryUrl is not null;
+
+    [GeneratedRegex("^[a-z0-9][a-z0-9_-]{0,62}$")]
+    private static partial Regex NamePattern();
+
+    /// <summary>Opens every database found in the data directory (primary host) or on the primary (replica host).</summary>
+    public async Task OpenAsync(CancellationToken cancellationToken = default)
+    {
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            if (_opened) return;
+            _opened = true;
+            if (IsReplicaHost) return;
+            Directory.CreateDirectory(_options.DataDirectory);
+            foreach (var dir in Directory.GetDirectories(_options.DataDirectory).Order(StringComparer.Ordinal))
+            {
+                string manifestPath = Path.Combine(dir, "database.json");
+                if (!File.Exists(manifestPath)) continue;
+                var manifest = JsonSerializer.Deserialize<DatabaseManifest>(await File.ReadAllTextAsync(manifestPath, cancellationToken))!;
+                _databases[manifest.Name] = new ReplicatedDatabase(manifest.Name, dir, manifest.Replicas, _options, _loggers);
+            }
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    public async Task<IReadOnlyList<DatabaseInfo>> ListAsync(CancellationToken cancellationToken = default)
+    {
+        await OpenAsync(cancellationToken);
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            return [.. _databases.Values.OrderBy(d => d.Name, StringComparer.Ordinal).Select(Describe)];
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    public async Task<DatabaseInfo> CreateAsync(string name, int? replicas, CancellationToken cancellationToken = default)
+    {
+        if (IsReplicaHost) throw new DatabaseException(DatabaseErrorKind.BadRequest, "This is a replica host; create databases on the primary.", "replica_host");
+        if (name is null || !NamePattern().IsMatch(name))
+            throw new DatabaseException(DatabaseErrorKind.BadRequest,
+                $"Database name '{name}' is not valid: use 1-63 characters a-z, 0-9, '_' or '-', starting with a letter or digit.", "bad_name");
+        int count = replicas ?? _options.DefaultReplicas;
+        if (count is < 0 or > 16)
+            throw new DatabaseException(DatabaseErrorKind.BadRequest, $"\"replicas\" must be between 0 and 16 (got {count}).", "bad_replicas");
+        await OpenAsync(cancellationToken);
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            if (_databases.ContainsKey(name))
+                throw new DatabaseException(DatabaseErrorKind.Conflict, $"Database '{name}' already exists.", "database_exists");
+            string dir = Path.Combine(_options.DataDirectory, name);
+            Directory.CreateDirectory(dir);
+            var database = new ReplicatedDatabase(name, dir, count, _options, _loggers);
+            await File.WriteAllTextAsync(Path.Combine(dir, "database.json"), JsonSerializer.Serialize(new DatabaseManifest(name, count)), cancellationToken);
+            _databases[name] = database;
+            return Describe(database);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    public async Task<bool> DeleteAsync(string name, CancellationToken cancellationToken = default)
+    {
+        await OpenAsync(cancellationToken);
+        IDatabaseFrontend? database;
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            if (!_databases.Remove(name, out database)) return false;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+        await database.DisposeAsync();
+        if (database is ReplicatedDatabase local) Directory.Delete(local.Directory, recursive: true);
+        return true;
+    }
+
+    internal async Task<IDatabaseFrontend> GetAsync(string name, CancellationToken cancellationToken = default)
+    {
+        await OpenAsync(cancellationToken);
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            if (_databases.TryGetValue(name, out var database)) return database;
+            if (IsReplicaHost && NamePattern().IsMatch(name))
+            {
+                var remote = await RemoteReplicaDatabase.TryOpenAsync(name, _options, _loggers, cancellationToken);
+                if (remote is not null)
+                {
+                    _databases[name] = remote;
+                    return remote;
+                }
+            }
+        }
+        finally
+        {
+            _gate.Release();
+        }
+        throw new DatabaseException(DatabaseErrorKind.NotFound, $"Database '{name}' does not exist.", "database_not_found");
+    }
+
+    /// <summary>On a replica host: starts replicating these databases now rather than on first use.</summary>
+    public async Task ReplicateAsync(IEnumerable<string> names, CancellationToken cancellationToken = default)
+    {
+        foreach (var name in names) await GetAsync(name, cancellationToken);
+    }
+
+    internal async Task<ReplicatedDatabase> GetLocalAsync(string name, CancellationToken cancellationToken = default) =>
+        await GetAsync(name, cancellationToken) as ReplicatedDatabase
+        ?? throw new DatabaseException(DatabaseErrorKind.BadRequest, $"Database '{name}' is a replica here; ask its primary.", "replica_host");
+
+    public async Task<(string Id, string Token)> IssueTokenAsync(string name, Access access, CancellationToken cancellationToken = default)
+    {
+        if (access == Access.None) throw new DatabaseException(DatabaseErrorKind.BadRequest, "A token needs read-only or read-write access.", "bad_access");
+        return (await GetLocalAsync(name, cancellationToken)).Tokens.Issue(access);
+    }
+
+    internal IReadOnlyList<IDatabaseFrontend> Snapshot()
+    {
+        _gate.Wait();
+        try
+        {
+            return [.. _databases.Values];
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private static DatabaseInfo Describe(IDatabaseFrontend database) => database switch
+    {
+        ReplicatedDatabase local => new DatabaseInfo(local.Name, local.Replicas.Count, Sessions.Bookmark.Format(local.Primary.Position), local.Primary.Position),
+        _ => new DatabaseInfo(database.Name, 1, null, null),
+    };
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var database in Snapshot()) await database.DisposeAsync();
+        _databases.Clear();
+    }
+}

@@ -1,0 +1,214 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using DataPlane.Database.Execution;
+using DataPlane.Database.Hosting;
+using DataPlane.Database.Log;
+using DataPlane.Database.Replication;
+using DataPlane.Database.Sessions;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace DataPlane.Database.Http;
+
+/// <summary>
+/// The HTTP API: <c>/api/v1/databases</c> to manage databases and tokens, <c>/db/{name}/query</c> to
+/// run SQL, <c>/db/{name}/replicas</c> for lag, and <c>/db/{name}/log|snapshot</c> for replica hosts.
+/// </summary>
+public static class DatabaseEndpoints
+{
+    public static IServiceCollection AddDataPlaneDatabases(this IServiceCollection services, DatabaseOptions options)
+    {
+        services.AddSingleton(options);
+        services.AddSingleton<DatabaseCatalog>();
+        return services;
+    }
+
+    public static IEndpointRouteBuilder MapDataPlaneDatabases(this IEndpointRouteBuilder app)
+    {
+        var admin = app.MapGroup("/api/v1/databases");
+        admin.MapGet("", async (DatabaseCatalog catalog, HttpContext http) =>
+            await Handle(http, async () => Results.Json(new { databases = await catalog.ListAsync(http.RequestAborted) }, Json)));
+        admin.MapPost("", async (DatabaseCatalog catalog, HttpContext http) => await Handle(http, async () =>
+        {
+            using var body = await ReadBodyAsync(http);
+            var root = body.RootElement;
+            string? name = root.TryGetProperty("name", out var n) && n.ValueKind == JsonValueKind.String ? n.GetString() : null;
+            int? replicas = root.TryGetProperty("replicas", out var r) && r.ValueKind == JsonValueKind.Number ? r.GetInt32() : null;
+            var info = await catalog.CreateAsync(name!, replicas, http.RequestAborted);
+            return Results.Json(info, Json, statusCode: StatusCodes.Status201Created);
+        }));
+        admin.MapGet("/{name}", async (string name, DatabaseCatalog catalog, HttpContext http) => await Handle(http, async () =>
+        {
+            var list = await catalog.ListAsync(http.RequestAborted);
+            var info = list.FirstOrDefault(d => d.Name == name);
+            if (info is null && catalog.IsReplicaHost) await catalog.GetAsync(name, http.RequestAborted);
+            return info is null
+                ? throw new DatabaseException(DatabaseErrorKind.NotFound, $"Database '{name}' does not exist.", "database_not_found")
+                : Results.Json(info, Json);
+        }));
+        admin.MapDelete("/{name}", async (string name, DatabaseCatalog catalog, HttpContext http) => await Handle(http, async () =>
+            await catalog.DeleteAsync(name, http.RequestAborted)
+                ? Results.NoContent()
+                : throw new DatabaseException(DatabaseErrorKind.NotFound, $"Database '{name}' does not exist.", "database_not_found")));
+        admin.MapPost("/{name}/tokens", async (string name, DatabaseCatalog catalog, HttpContext http) => await Handle(http, async () =>
+        {
+            using var body = await ReadBodyAsync(http);
+            string? accessText = body.RootElement.TryGetProperty("access", out var a) ? a.GetString() : null;
+            var access = accessText switch
+            {
+                "read-only" => Access.ReadOnly,
+                "read-write" => Access.ReadWrite,
+                _ => throw new DatabaseException(DatabaseErrorKind.BadRequest, $"\"access\" must be \"read-only\" or \"read-write\" (got '{accessText}').", "bad_access"),
+            };
+            var database = await catalog.GetLocalAsync(name, http.RequestAborted);
+            // Once a database has tokens, only a read-write token may issue more.
+            if (!database.Tokens.IsOpen && database.Tokens.Check(BearerToken(http)) != Access.ReadWrite)
+                throw new DatabaseException(DatabaseErrorKind.Forbidden, $"Issuing tokens for '{name}' needs one of its read-write tokens.", "forbidden");
+            var (id, token) = database.Tokens.Issue(access);
+            return Results.Json(new { id, token, access = accessText }, Json, statusCode: StatusCodes.Status201Created);
+        }));
+
+        var db = app.MapGroup("/db/{name}");
+        db.MapPost("/query", async (string name, DatabaseCatalog catalog, HttpContext http) => await Handle(http, async () =>
+        {
+            var database = await catalog.GetAsync(name, http.RequestAborted);
+            string? token = BearerToken(http);
+            var access = await RequireAccessAsync(database, token, http.RequestAborted);
+            var session = SessionConstraint.Parse(http.Request.Headers[Bookmark.HeaderName].FirstOrDefault());
+            using var body = await ReadBodyAsync(http);
+            var statements = QueryJson.ParseRequest(body.RootElement);
+            var result = await database.QueryAsync(statements, session, access, token, http.RequestAborted);
+            http.Response.Headers[Bookmark.HeaderName] = Bookmark.Format(result.Position);
+            http.Response.ContentType = "application/json";
+            await using var writer = new Utf8JsonWriter(http.Response.BodyWriter);
+            QueryJson.WriteResult(writer, result);
+            await writer.FlushAsync(http.RequestAborted);
+            return Results.Empty;
+        }));
+        db.MapGet("/replicas", async (string name, DatabaseCatalog catalog, HttpContext http) => await Handle(http, async () =>
+        {
+            var database = await catalog.GetAsync(name, http.RequestAborted);
+            await RequireAccessAsync(database, BearerToken(http), http.RequestAborted);
+            long? position = (database as ReplicatedDatabase)?.Primary.Position;
+            return Results.Json(new
+            {
+                primary_position = position,
+                bookmark = position is { } p ? Bookmark.Format(p) : null,
+                replicas = database.ReplicaStatuses().Select(s => new
+                {
+                    id = s.Id,
+                    kind = s.Kind,
+                    applied_position = s.AppliedPosition,
+                    bookmark = Bookmark.Format(s.AppliedPosition),
+                    lag_positions = s.LagPositions,
+                    lag_ms = s.LagMilliseconds is { } ms && double.IsFinite(ms) ? Math.Round(ms, 3) : (double?)null,
+                    lag_p50_ms = s.LagP50Milliseconds,
+                    lag_p99_ms = s.LagP99Milliseconds,
+                    last_seen = s.LastSeenUtc,
+                }),
+            }, Json);
+        }));
+        db.MapGet("/access", async (string name, DatabaseCatalog catalog, HttpContext http) => await Handle(http, async () =>
+        {
+            var database = await catalog.GetAsync(name, http.RequestAborted);
+            var access = await RequireAccessAsync(database, BearerToken(http), http.RequestAborted);
+            return Results.Json(new { access = access == Access.ReadWrite ? "read-write" : "read-only" }, Json);
+        }));
+        db.MapGet("/log", async (string name, long after, long? wait_ms, string? replica, DatabaseCatalog catalog, HttpContext http) => await Handle(http, async () =>
+        {
+            var database = await catalog.GetLocalAsync(name, http.RequestAborted);
+            await RequireAccessAsync(database, BearerToken(http), http.RequestAborted);
+            var wait = TimeSpan.FromMilliseconds(Math.Clamp(wait_ms ?? 0, 0, 60_000));
+            LogBatch batch;
+            try
+            {
+                batch = await database.Primary.ReadLogAsync(replica ?? $"anonymous-{http.Connection.RemoteIpAddress}", after, wait, http.RequestAborted);
+            }
+            catch (LogTruncatedException e)
+            {
+                http.Response.Headers[HttpReplicationSource.PositionHeader] = e.FirstRetained.ToString(CultureInfo.InvariantCulture);
+                throw new DatabaseException(DatabaseErrorKind.Conflict, e.Message, "log_truncated");
+            }
+            http.Response.Headers[HttpReplicationSource.PositionHeader] = batch.PrimaryPosition.ToString(CultureInfo.InvariantCulture);
+            http.Response.ContentType = "application/octet-stream";
+            var buffer = new MemoryStream();
+            foreach (var entry in batch.Entries) LogRecordFormat.Write(buffer, entry);
+            http.Response.ContentLength = buffer.Length;
+            await http.Response.Body.WriteAsync(buffer.GetBuffer().AsMemory(0, (int)buffer.Length), http.RequestAborted);
+            return Results.Empty;
+        }));
+        db.MapGet("/snapshot", async (string name, DatabaseCatalog catalog, HttpContext http) => await Handle(http, async () =>
+        {
+            var database = await catalog.GetLocalAsync(name, http.RequestAborted);
+            await RequireAccessAsync(database, BearerToken(http), http.RequestAborted);
+            var snapshot = database.Primary.EnsureSnapshot();
+            http.Response.Headers[HttpReplicationSource.PositionHeader] = snapshot.Position.ToString(CultureInfo.InvariantCulture);
+            // Opened before the response starts: a newer snapshot may replace the file, the open handle keeps this one.
+            var stream = new FileStream(snapshot.Path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            return Results.Stream(stream, "application/vnd.sqlite3");
+        }));
+        app.MapGet("/metrics/databases", async (DatabaseCatalog catalog, HttpContext http) =>
+        {
+            await catalog.OpenAsync(http.RequestAborted);
+            var text = new StringWriter(CultureInfo.InvariantCulture);
+            DatabaseMetrics.WritePrometheus(catalog, text);
+            return Results.Text(text.ToString(), "text/plain; version=0.0.4", Encoding.UTF8);
+        });
+        return app;
+    }
+
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+
+    private static async Task<Access> RequireAccessAsync(IDatabaseFrontend database, string? token, CancellationToken cancellationToken)
+    {
+        var access = await database.AuthorizeAsync(token, cancellationToken);
+        if (access == Access.None)
+            throw new DatabaseException(DatabaseErrorKind.Unauthorized,
+                token is null ? $"Database '{database.Name}' needs a token: send 'Authorization: Bearer <token>'." : $"The token is not valid for database '{database.Name}'.",
+                "unauthorized");
+        return access;
+    }
+
+    private static string? BearerToken(HttpContext http)
+    {
+        string? header = http.Request.Headers.Authorization.FirstOrDefault();
+        return header is not null && header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header[7..].Trim() : null;
+    }
+
+    private static async Task<JsonDocument> ReadBodyAsync(HttpContext http)
+    {
+        try
+        {
+            return await JsonDocument.ParseAsync(http.Request.Body, default, http.RequestAborted);
+        }
+        catch (JsonException e)
+        {
+            throw new DatabaseException(DatabaseErrorKind.BadRequest, $"The body is not valid JSON: {e.Message}", "bad_json");
+        }
+    }
+
+    private static async Task<IResult> Handle(HttpContext http, Func<Task<IResult>> action)
+    {
+        try
+        {
+            return await action();
+        }
+        catch (DatabaseException e)
+        {
+            int status = e.Kind switch
+            {
+                DatabaseErrorKind.BadRequest => StatusCodes.Status400BadRequest,
+                DatabaseErrorKind.Forbidden => StatusCodes.Status403Forbidden,
+                DatabaseErrorKind.NotFound => StatusCodes.Status404NotFound,
+                DatabaseErrorKind.Conflict when e.Code == "log_truncated" => StatusCodes.Status410Gone,
+                DatabaseErrorKind.Conflict => StatusCodes.Status409Conflict,
+                DatabaseErrorKind.Unauthorized => StatusCodes.Status401Unauthorized,
+                _ => StatusCodes.Status503ServiceUnavailable,
+            };
+            return Results.Json(new { error = new { code = e.Code, message = e.Message } }, Json, statusCode: status);
+        }
+    }
+}

@@ -1,0 +1,319 @@
+using System.Collections.Concurrent;
+using System.Text;
+using DataPlane.Database.Execution;
+using DataPlane.Database.Log;
+using DataPlane.Database.Native;
+using DataPlane.Database.Replication;
+using Microsoft.Extensions.Logging;
+using SQLitePCL;
+
+namespace DataPlane.Database.Primary;
+
+/// <summary>
+/// The one copy that executes writes, one transaction at a time. Each committed transaction's row
+/// changes (a session changeset) and schema statements are appended to the commit log before the
+/// SQLite commit, so the log is the durable record and the database file is rebuilt from it after a crash.
+/// </summary>
+internal sealed class PrimaryDatabase : IReplicationSource, IDisposable
+{
+    private readonly string _directory;
+    private readonly DatabaseOptions _options;
+    private readonly ILogger _logger;
+    private readonly SqliteLink _writer;
+    private readonly LinkPool _readers;
+    private readonly CommitLog _log;
+    private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private readonly SnapshotStore _snapshots;
+    private readonly ConcurrentDictionary<string, ReplicaProgress> _replicas = new();
+    private long _position;
+    private long _entriesSinceSnapshot;
+    private int _snapshotRunning;
+    private bool _broken;
+
+    public PrimaryDatabase(string directory, DatabaseOptions options, ILogger logger)
+    {
+        _directory = directory;
+        _options = options;
+        _logger = logger;
+        Directory.CreateDirectory(directory);
+        DatabasePath = Path.Combine(directory, "primary.sqlite");
+        // The log is fsynced per commit when durability is asked for; the database file then need not be,
+        // since anything it lost is replayed from the log on open.
+        _writer = new SqliteLink(DatabasePath, readOnly: false, synchronous: "NORMAL");
+        LogApplier.EnsureMeta(_writer);
+        long databasePosition = LogApplier.ReadPosition(_writer);
+        _log = new CommitLog(Path.Combine(directory, "log"), databasePosition, options.SyncCommits, options.LogSegmentBytes);
+        _snapshots = new SnapshotStore(Path.Combine(directory, "snapshots"));
+        Recover(databasePosition);
+        _readers = new LinkPool(DatabasePath, options.ReadConnections);
+    }
+
+    public string DatabasePath { get; }
+
+    /// <summary>Position of the last committed transaction.</summary>
+    public long Position => Volatile.Read(ref _position);
+
+    public long LogFloor => _log.FloorPosition;
+
+    public long? LatestSnapshotPosition => _snapshots.Latest?.Position;
+
+    internal CommitLog Log => _log;
+
+    public IReadOnlyCollection<ReplicaProgress> Replicas => [.. _replicas.Values];
+
+    /// <summary>Runs a read on the latest committed state; null when a statement writes.</summary>
+    public async Task<QueryResult?> TryReadAsync(IReadOnlyList<SqlStatement> statements, CancellationToken cancellationToken)
+    {
+        var link = await _readers.RentAsync(cancellationToken);
+        bool broken = false;
+        try
+        {
+            var results = ReadExecution.Run(link, statements, _options.MaxResultRows, out long position);
+            return results is null ? null : new QueryResult { Results = results, Position = position, ServedBy = "primary" };
+        }
+        catch (DatabaseException)
+        {
+            throw;
+        }
+        catch
+        {
+            broken = true;
+            throw;
+        }
+        finally
+        {
+            _readers.Return(link, broken);
+        }
+    }
+
+    public async Task<QueryResult> WriteAsync(IReadOnlyList<SqlStatement> statements, CancellationToken cancellationToken)
+    {
+        await _writeLock.WaitAsync(cancellationToken);
+        try
+        {
+            if (_broken) throw new DatabaseException(DatabaseErrorKind.Unavailable, "The primary could not commit to its log; restart it.", "primary_unavailable");
+            return WriteLocked(statements);
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    private QueryResult WriteLocked(IReadOnlyList<SqlStatement> statements)
+    {
+        var link = _writer;
+        var results = new List<StatementResult>(statements.Count);
+        var pieces = new List<LogPiece>(1);
+        link.Exec("BEGIN IMMEDIATE");
+        ChangesetCapture? capture = null;
+        try
+        {
+            capture = new ChangesetCapture(link.NativeHandle);
+            foreach (var statement in statements)
+            {
+                link.ForEachStatement(statement.Sql, stmt =>
+                {
+                    if (link.Guard.ChangesSchema)
+                    {
+                        AddChangeset(capture, pieces);
+                        capture.Dispose();
+                        results.Add(link.Run(stmt, statement, _options.MaxResultRows));
+                        pieces.Add(new LogPiece(LogPieceKind.Statement, Encoding.UTF8.GetBytes(SqliteLink.TextOf(stmt))));
+                        capture = new ChangesetCapture(link.NativeHandle);
+                    }
+                    else
+                    {
+                        results.Add(link.Run(stmt, statement, _options.MaxResultRows));
+                    }
+                    if (raw.sqlite3_get_autocommit(link.Handle) != 0)
+                        throw new DatabaseException(DatabaseErrorKind.BadRequest, "The statement ended the batch's transaction; use a batch instead of transaction control.", "transaction_ended");
+                });
+            }
+            AddChangeset(capture, pieces);
+            capture.Dispose();
+            capture = null;
+        }
+        catch
+        {
+            capture?.Dispose();
+            if (raw.sqlite3_get_autocommit(link.Handle) == 0) link.Exec("ROLLBACK");
+            throw;
+        }
+
+        if (pieces.Count == 0)
+        {
+            link.Exec("COMMIT");
+            return new QueryResult { Results = results, Position = Position, ServedBy = "primary" };
+        }
+
+        long position = Position + 1;
+        var entry = new LogEntry(position, Clock.NowMicros(), LogPayload.Encode(pieces));
+        try
+        {
+            LogApplier.WritePosition(link, position);
+            _log.Append(entry);
+        }
+        catch
+        {
+            link.Exec("ROLLBACK");
+            throw;
+        }
+        try
+        {
+            link.Exec("COMMIT");
+        }
+        catch (Exception e)
+        {
+            // The log already holds the entry: make the database match it rather than lose it.
+            _logger.LogError(e, "Commit failed after the log append at position {Position}; replaying it from the log", position);
+            if (raw.sqlite3_get_autocommit(link.Handle) == 0) link.Exec("ROLLBACK");
+            try
+            {
+                LogApplier.ApplyBatch(link, [entry]);
+            }
+            catch
+            {
+                _broken = true;
+                throw;
+            }
+        }
+        Volatile.Write(ref _position, position);
+        if (++_entriesSinceSnapshot >= _options.SnapshotEveryEntries)
+        {
+            _entriesSinceSnapshot = 0;
+            _ = Task.Run(() => TakeSnapshotAndTruncate());
+        }
+        return new QueryResult { Results = results, Position = position, ServedBy = "primary" };
+    }
+
+    private void AddChangeset(ChangesetCapture capture, List<LogPiece> pieces)
+    {
+        // The session extension runs its own queries on the connection; they are not the user's.
+        _writer.Guard.Internal = true;
+        byte[]? changeset;
+        try
+        {
+            changeset = capture.TakeChangeset();
+        }
+        finally
+        {
+            _writer.Guard.Internal = false;
+        }
+        if (changeset is not null) pieces.Add(new LogPiece(LogPieceKind.Changeset, changeset));
+    }
+
+    /// <summary>Writes a snapshot, then drops log segments every live replica and the snapshot are past.</summary>
+    public void TakeSnapshotAndTruncate()
+    {
+        if (Interlocked.Exchange(ref _snapshotRunning, 1) == 1) return;
+        try
+        {
+            _log.RollIfNotEmpty();
+            _snapshots.Create(DatabasePath);
+            Truncate();
+        }
+        catch (Exception e)
+        {
+            _logger.LogWarning(e, "Snapshot of {Directory} failed", _directory);
+        }
+        finally
+        {
+            Volatile.Write(ref _snapshotRunning, 0);
+        }
+    }
+
+    /// <summary>Truncates through the lowest position still needed by a live replica or the latest snapshot.</summary>
+    public void Truncate()
+    {
+        var latest = _snapshots.Latest;
+        if (latest is null) return;
+        long through = latest.Position;
+        var cutoff = DateTime.UtcNow - _options.ReplicaLease;
+        foreach (var replica in _replicas.Values)
+        {
+            if (replica.LastSeenUtc >= cutoff) through = Math.Min(through, replica.AppliedPosition);
+        }
+        _log.TruncateThrough(through);
+    }
+
+    public Task<long> DownloadSnapshotAsync(string destinationPath, CancellationToken cancellationToken)
+    {
+        var snapshot = EnsureSnapshot();
+        File.Copy(snapshot.Path, destinationPath, overwrite: true);
+        return Task.FromResult(snapshot.Position);
+    }
+
+    /// <summary>The latest snapshot, taking one first when there is none yet.</summary>
+    public SnapshotInfo EnsureSnapshot()
+    {
+        var latest = _snapshots.Latest;
+        if (latest is not null && latest.Position >= _log.FloorPosition) return latest;
+        lock (_snapshots) return _snapshots.Latest is { } again && again.Position >= _log.FloorPosition ? again : _snapshots.Create(DatabasePath);
+    }
+
+    public async Task<LogBatch> ReadLogAsync(string replicaId, long after, TimeSpan wait, CancellationToken cancellationToken)
+    {
+        Report(replicaId, after);
+        var entries = _log.ReadAfter(after, _options.LogBatchEntries, _options.LogBatchBytes);
+        if (entries.Count == 0 && wait > TimeSpan.Zero)
+        {
+            await _log.Signal.WaitAsync(after + 1, wait, cancellationToken);
+            entries = _log.ReadAfter(after, _options.LogBatchEntries, _options.LogBatchBytes);
+        }
+        return new LogBatch(entries, _log.LastPosition);
+    }
+
+    /// <summary>Records how far a replica has applied (it asks for entries after that).</summary>
+    public void Report(string replicaId, long appliedPosition)
+    {
+        var progress = _replicas.GetOrAdd(replicaId, id => new ReplicaProgress(id));
+        progress.AppliedPosition = appliedPosition;
+        progress.LastSeenUtc = DateTime.UtcNow;
+    }
+
+    public void Forget(string replicaId) => _replicas.TryRemove(replicaId, out _);
+
+    /// <summary>Milliseconds since the oldest entry a replica at <paramref name="applied"/> has not applied was committed.</summary>
+    public double LagMilliseconds(long applied)
+    {
+        if (applied >= _log.LastPosition) return 0;
+        try
+        {
+            var next = _log.ReadAfter(applied, 1, long.MaxValue);
+            return next.Count == 0 ? 0 : Math.Max(0, (Clock.NowMicros() - next[0].CommittedAtMicros) / 1000.0);
+        }
+        catch (LogTruncatedException)
+        {
+            return double.PositiveInfinity;
+        }
+    }
+
+    public string ContentHash() => Execution.ContentHash.Compute(_writer);
+
+    private void Recover(long databasePosition)
+    {
+        if (_log.FloorPosition > databasePosition)
+            throw new InvalidOperationException(
+                $"The database file in {_directory} is at position {databasePosition} but the log starts after {_log.FloorPosition}; restore it from a snapshot in {Path.Combine(_directory, "snapshots")}.");
+        long position = databasePosition;
+        while (true)
+        {
+            var entries = _log.ReadAfter(position, 1024, 64 << 20);
+            if (entries.Count == 0) break;
+            LogApplier.ApplyBatch(_writer, entries);
+            position = entries[^1].Position;
+            _logger.LogInformation("Replayed log of {Directory} through position {Position}", _directory, position);
+        }
+        _position = Math.Max(position, _log.LastPosition);
+    }
+
+    public void Dispose()
+    {
+        _writeLock.Wait();
+        while (Volatile.Read(ref _snapshotRunning) == 1) Thread.Sleep(5);
+        _readers.Dispose();
+        _writer.Dispose();
+        _log.Dispose();
+    }
+}
