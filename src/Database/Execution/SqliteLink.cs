@@ -1,5 +1,3 @@
-using System.Runtime.InteropServices;
-using System.Text;
 using Microsoft.Data.Sqlite;
 using SQLitePCL;
 
@@ -91,7 +89,13 @@ internal sealed class SqliteLink : IDisposable
             {
                 if (refusal is not null) throw new DatabaseException(DatabaseErrorKind.Forbidden, refusal, "statement_refused");
                 if (rc != 0)
-                    throw new DatabaseException(DatabaseErrorKind.BadRequest, raw.sqlite3_errmsg(Handle).utf8_to_string() ?? $"SQLite error {rc}", "sqlite_error");
+                {
+                    string message = raw.sqlite3_errmsg(Handle).utf8_to_string() ?? $"SQLite error {rc}";
+                    // This SQLite build does not even register load_extension; say why it is absent.
+                    if (message.Contains("no such function: load_extension", StringComparison.OrdinalIgnoreCase))
+                        throw new DatabaseException(DatabaseErrorKind.Forbidden, "load_extension() is refused: no statement may load native code into the server.", "statement_refused");
+                    throw new DatabaseException(DatabaseErrorKind.BadRequest, message, "sqlite_error");
+                }
                 remaining = tail;
                 if (stmt is null || stmt.IsInvalid) continue; // whitespace or a comment only
                 onPrepared(stmt);

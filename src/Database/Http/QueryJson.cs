@@ -45,7 +45,7 @@ public static class QueryJson
         JsonValueKind.True => 1L,
         JsonValueKind.False => 0L,
         JsonValueKind.String => value.GetString(),
-        JsonValueKind.Number => value.TryGetInt64(out long l) ? l : value.GetDouble(),
+        JsonValueKind.Number => value.TryGetInt64(out long l) ? (object)l : value.GetDouble(),
         JsonValueKind.Object when value.TryGetProperty("base64", out var b64) && b64.ValueKind == JsonValueKind.String =>
             TryBase64(b64.GetString()!) ?? throw Bad($"{where}.base64 is not valid base64."),
         _ => throw Bad($"{where} must be a number, string, boolean, null or {{\"base64\": \"...\"}} (got {value.ValueKind})."),

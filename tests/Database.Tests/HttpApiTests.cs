@@ -1,0 +1,206 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using DataPlane.Database.Execution;
+using DataPlane.Database.Sessions;
+
+namespace DataPlane.Database.Tests;
+
+public sealed class HttpApiTests : IAsyncLifetime
+{
+    private readonly TempDirectory _dir = new();
+    private DatabaseServer _server = null!;
+
+    public async Task InitializeAsync()
+    {
+        _server = await DatabaseServer.StartAsync(new DatabaseOptions { DataDirectory = _dir.Path, SyncCommits = false });
+        var created = await _server.Http.PostAsJsonAsync("api/v1/databases", new { name = "app", replicas = 2 });
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _server.DisposeAsync();
+        _dir.Dispose();
+    }
+
+    private async Task<(HttpStatusCode Status, JsonElement Body, string? Bookmark)> PostAsync(object body, string? session = null, string? token = null)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "db/app/query")
+        {
+            Content = new StringContent(JsonSerializer.Serialize(body), Encoding.UTF8, "application/json"),
+        };
+        if (session is not null) request.Headers.Add(Bookmark.HeaderName, session);
+        if (token is not null) request.Headers.Authorization = new("Bearer", token);
+        using var response = await _server.Http.SendAsync(request);
+        var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.Clone();
+        string? header = response.Headers.TryGetValues(Bookmark.HeaderName, out var values) ? values.First() : null;
+        return (response.StatusCode, json, header);
+    }
+
+    [Fact]
+    public async Task Query_returns_rows_meta_and_the_same_bookmark_in_header_and_body()
+    {
+        var (status, body, header) = await PostAsync(new
+        {
+            batch = new object[]
+            {
+                new { sql = "CREATE TABLE users(id INTEGER PRIMARY KEY, name TEXT, score REAL, avatar BLOB)" },
+                new { sql = "INSERT INTO users(name, score, avatar) VALUES (?, ?, ?)", @params = new object[] { "ada", 1.5, new { base64 = "AAEC" } } },
+                new { sql = "INSERT INTO users(name, score) VALUES (:name, @score)", @params = new Dictionary<string, object> { ["name"] = "bob", ["@score"] = 2 } },
+            },
+        });
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal(header, body.GetProperty("bookmark").GetString());
+        Assert.Equal(2, body.GetProperty("results")[2].GetProperty("meta").GetProperty("last_row_id").GetInt64());
+        Assert.Equal(2, body.GetProperty("meta").GetProperty("rows_written").GetInt64());
+        Assert.Equal("primary", body.GetProperty("meta").GetProperty("served_by").GetString());
+
+        var (readStatus, read, readHeader) = await PostAsync(new { sql = "SELECT name, score, avatar FROM users ORDER BY id" }, session: header);
+        Assert.Equal(HttpStatusCode.OK, readStatus);
+        Assert.StartsWith("app-r", read.GetProperty("meta").GetProperty("served_by").GetString());
+        Assert.True(string.CompareOrdinal(readHeader, header) >= 0);
+        var rows = read.GetProperty("results")[0].GetProperty("rows");
+        Assert.Equal("ada", rows[0][0].GetString());
+        Assert.Equal(1.5, rows[0][1].GetDouble());
+        Assert.Equal("AAEC", rows[0][2].GetProperty("base64").GetString());
+        Assert.Equal(2, rows[1][1].GetInt64());
+        Assert.Equal(JsonValueKind.Null, rows[1][2].ValueKind);
+        Assert.Equal(new[] { "name", "score", "avatar" }, read.GetProperty("results")[0].GetProperty("columns").EnumerateArray().Select(c => c.GetString()));
+    }
+
+    [Fact]
+    public async Task A_write_sent_with_a_replica_session_is_executed_by_the_primary()
+    {
+        await PostAsync(new { sql = "CREATE TABLE t(x)" });
+        var (status, body, _) = await PostAsync(new { sql = "INSERT INTO t VALUES (1)" }, session: SessionConstraint.FirstUnconstrained);
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal("primary", body.GetProperty("meta").GetProperty("served_by").GetString());
+    }
+
+    [Fact]
+    public async Task A_syntax_error_is_400_with_sqlites_message()
+    {
+        var (status, body, _) = await PostAsync(new { sql = "SELEC 1" });
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Contains("near \"SELEC\": syntax error", body.GetProperty("error").GetProperty("message").GetString());
+    }
+
+    [Fact]
+    public async Task A_missing_table_is_400_naming_it()
+    {
+        var (status, body, _) = await PostAsync(new { sql = "SELECT * FROM nowhere" }, session: SessionConstraint.FirstUnconstrained);
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Contains("no such table: nowhere", body.GetProperty("error").GetProperty("message").GetString());
+    }
+
+    [Theory]
+    [InlineData("ATTACH DATABASE '/tmp/other.db' AS other", "ATTACH is refused")]
+    [InlineData("SELECT load_extension('/tmp/evil.so')", "load_extension() is refused")]
+    [InlineData("PRAGMA journal_mode=DELETE", "Setting PRAGMA journal_mode is refused")]
+    [InlineData("PRAGMA writable_schema=ON", "PRAGMA writable_schema is refused")]
+    [InlineData("VACUUM INTO '/tmp/copy.db'", "VACUUM is refused")]
+    [InlineData("BEGIN", "Transaction statements")]
+    [InlineData("CREATE TEMP TABLE x(a)", "TEMP objects are refused")]
+    [InlineData("CREATE TABLE copy AS SELECT 1 AS a", "CREATE TABLE ... AS SELECT is refused")]
+    [InlineData("SELECT * FROM _dataplane_meta", "reserved for replication")]
+    public async Task Statements_that_reach_outside_the_database_are_refused_with_a_clear_message(string sql, string message)
+    {
+        foreach (var session in new[] { SessionConstraint.FirstPrimary, SessionConstraint.FirstUnconstrained })
+        {
+            var (status, body, _) = await PostAsync(new { sql }, session);
+            Assert.Equal(HttpStatusCode.Forbidden, status);
+            Assert.Equal("statement_refused", body.GetProperty("error").GetProperty("code").GetString());
+            Assert.Contains(message, body.GetProperty("error").GetProperty("message").GetString());
+        }
+        Assert.False(File.Exists("/tmp/copy.db") && File.GetLastWriteTimeUtc("/tmp/copy.db") > DateTime.UtcNow.AddMinutes(-1));
+    }
+
+    [Fact]
+    public async Task Reading_pragmas_are_allowed()
+    {
+        await PostAsync(new { sql = "CREATE TABLE t(a, b)" });
+        var (status, body, _) = await PostAsync(new { sql = "PRAGMA table_info(t)" });
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal(2, body.GetProperty("results")[0].GetProperty("rows").GetArrayLength());
+    }
+
+    [Fact]
+    public async Task A_read_only_token_reads_but_its_writes_are_403_and_a_missing_token_is_401()
+    {
+        await PostAsync(new { sql = "CREATE TABLE t(x)" });
+        var writer = await (await _server.Http.PostAsJsonAsync("api/v1/databases/app/tokens", new { access = "read-write" })).Content.ReadFromJsonAsync<JsonElement>();
+        string writeToken = writer.GetProperty("token").GetString()!;
+        using var issue = new HttpRequestMessage(HttpMethod.Post, "api/v1/databases/app/tokens") { Content = JsonContent.Create(new { access = "read-only" }) };
+        issue.Headers.Authorization = new("Bearer", writeToken);
+        var reader = await (await _server.Http.SendAsync(issue)).Content.ReadFromJsonAsync<JsonElement>();
+        string readToken = reader.GetProperty("token").GetString()!;
+
+        Assert.Equal(HttpStatusCode.Unauthorized, (await PostAsync(new { sql = "SELECT 1" })).Status);
+        Assert.Equal(HttpStatusCode.OK, (await PostAsync(new { sql = "INSERT INTO t VALUES (1)" }, token: writeToken)).Status);
+        Assert.Equal(HttpStatusCode.OK, (await PostAsync(new { sql = "SELECT count(*) FROM t" }, token: readToken)).Status);
+        var (status, body, _) = await PostAsync(new { sql = "INSERT INTO t VALUES (2)" }, SessionConstraint.FirstUnconstrained, token: readToken);
+        Assert.Equal(HttpStatusCode.Forbidden, status);
+        Assert.Contains("read-only", body.GetProperty("error").GetProperty("message").GetString());
+        var (_, count, _) = await PostAsync(new { sql = "SELECT count(*) FROM t" }, token: readToken);
+        Assert.Equal(1, count.GetProperty("results")[0].GetProperty("rows")[0][0].GetInt64());
+    }
+
+    [Fact]
+    public async Task Bad_bookmarks_and_bodies_are_400_saying_what_is_valid()
+    {
+        var (status, body, _) = await PostAsync(new { sql = "SELECT 1" }, session: "yesterday");
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Contains("first-unconstrained", body.GetProperty("error").GetProperty("message").GetString());
+        (status, body, _) = await PostAsync(new { query = "SELECT 1" });
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Contains("\"sql\"", body.GetProperty("error").GetProperty("message").GetString());
+        (status, body, _) = await PostAsync(new { sql = "SELECT ?" });
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Contains("Parameter 1 has no value", body.GetProperty("error").GetProperty("message").GetString());
+    }
+
+    [Fact]
+    public async Task Databases_are_created_listed_and_deleted_by_name()
+    {
+        var bad = await _server.Http.PostAsJsonAsync("api/v1/databases", new { name = "Bad Name!" });
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        Assert.Equal(HttpStatusCode.Conflict, (await _server.Http.PostAsJsonAsync("api/v1/databases", new { name = "app" })).StatusCode);
+        Assert.Equal(HttpStatusCode.Created, (await _server.Http.PostAsJsonAsync("api/v1/databases", new { name = "other", replicas = 0 })).StatusCode);
+        var list = await _server.Http.GetFromJsonAsync<JsonElement>("api/v1/databases");
+        Assert.Equal(new[] { "app", "other" }, list.GetProperty("databases").EnumerateArray().Select(d => d.GetProperty("name").GetString()));
+        Assert.Equal(HttpStatusCode.NoContent, (await _server.Http.DeleteAsync("api/v1/databases/other")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await _server.Http.PostAsJsonAsync("db/other/query", new { sql = "SELECT 1" })).StatusCode);
+    }
+
+    [Fact]
+    public async Task Replica_lag_is_listed_per_replica_and_in_metrics()
+    {
+        await PostAsync(new { sql = "CREATE TABLE t(x)" });
+        var (_, _, bookmark) = await PostAsync(new { sql = "INSERT INTO t VALUES (1)" });
+        await PostAsync(new { sql = "SELECT 1" }, session: bookmark); // waits on one replica
+        var replicas = await _server.Http.GetFromJsonAsync<JsonElement>("db/app/replicas");
+        Assert.Equal(2, replicas.GetProperty("replicas").GetArrayLength());
+        foreach (var r in replicas.GetProperty("replicas").EnumerateArray())
+        {
+            Assert.True(r.GetProperty("lag_positions").GetInt64() >= 0);
+            Assert.Equal(JsonValueKind.Number, r.GetProperty("lag_ms").ValueKind);
+        }
+        string metrics = await _server.Http.GetStringAsync("metrics/databases");
+        Assert.Contains("dataplane_db_replica_lag_positions{database=\"app\",replica=\"app-r1\"", metrics);
+    }
+
+    [Fact]
+    public async Task The_client_keeps_its_session_and_reads_its_own_writes_from_replicas()
+    {
+        var client = _server.Client();
+        await client.QueryAsync("app", "CREATE TABLE t(x)");
+        for (int i = 0; i < 20; i++)
+        {
+            await client.QueryAsync("app", "INSERT INTO t VALUES (?)", i);
+            var read = await client.QueryAsync("app", "SELECT count(*) FROM t");
+            Assert.True((long)i + 1 == (long)read.Results[0].Rows[0][0]!, $"i={i} got {read.Results[0].Rows[0][0]} from {read.ServedBy} at {read.Position}, session {client.Session}");
+        }
+    }
+}
