@@ -1,0 +1,36 @@
+using System.Security.Cryptography;
+
+namespace DataPlane.Slurper.Copy;
+
+/// <summary>S3 ETags: a single-part object's ETag is the hex MD5 of its bytes; a multipart object's is
+/// the MD5 of its parts' binary MD5s followed by <c>-N</c>, N the part count.</summary>
+internal static class ETag
+{
+    public static string Normalize(string? etag) => (etag ?? "").Trim().Trim('"').ToLowerInvariant();
+
+    /// <summary>The part count of a multipart ETag, or 0 for a single-part (plain MD5) ETag.</summary>
+    public static int PartCount(string etag)
+    {
+        var e = Normalize(etag);
+        var dash = e.LastIndexOf('-');
+        return dash > 0 && int.TryParse(e.AsSpan(dash + 1), out var n) ? n : 0;
+    }
+
+    public static bool IsMd5(string etag)
+    {
+        var e = Normalize(etag);
+        return e.Length == 32 && e.All(char.IsAsciiHexDigitLower);
+    }
+
+    public static string Hex(ReadOnlySpan<byte> md5) => Convert.ToHexStringLower(md5);
+
+    /// <summary>The ETag S3 gives an object uploaded in these parts.</summary>
+    public static string Multipart(IReadOnlyList<byte[]> partMd5s)
+    {
+        var all = new byte[partMd5s.Count * 16];
+        for (var i = 0; i < partMd5s.Count; i++) partMd5s[i].CopyTo(all, i * 16);
+        return Hex(MD5.HashData(all)) + "-" + partMd5s.Count;
+    }
+
+    public static bool Same(string? a, string? b) => Normalize(a) is { Length: > 0 } na && na == Normalize(b);
+}

@@ -1,0 +1,265 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Threading.Channels;
+using DataPlane.Slurper.Copy;
+using DataPlane.Slurper.Journal;
+using DataPlane.Slurper.Kafka;
+using DataPlane.Slurper.Listing;
+using DataPlane.Slurper.Progress;
+using DataPlane.Storage;
+
+namespace DataPlane.Slurper;
+
+/// <summary>
+/// Runs a job on the embedded queue: listing workers feed pages into the journal as they arrive, a feeder leases
+/// batches from it, copy workers copy and verify, and a recorder journals outcomes in batches (failures go back with
+/// a backoff, or to the dead-letter list). With the Kafka queue it only lists and publishes; workers copy.
+/// </summary>
+public static class SlurpRunner
+{
+    public static string DefaultJobId(StoreEndpoint source, StoreEndpoint destination) =>
+        "job-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(source.Describe() + "\n" + destination.Describe())))[..12];
+
+    public static async Task<SlurpResult> RunAsync(SlurpOptions options, CancellationToken cancellationToken = default)
+    {
+        var jobId = options.JobId ?? DefaultJobId(options.Source, options.Destination);
+        var output = options.Output ?? Console.Out;
+        var journalPath = options.JournalPath ?? JobJournal.DefaultPath(jobId);
+        if (options.DryRun)
+            journalPath = Path.Combine(Path.GetTempPath(), $"dataplane-slurp-{jobId}-dryrun-{Guid.NewGuid():N}.db");
+
+        using var source = options.Source.Open();
+        using var destination = options.Destination.Open();
+        using var journal = JobJournal.Open(journalPath);
+        try
+        {
+            var resumed = journal.BeginRun(jobId, options.Source.Describe(), options.Destination.Describe(), options.QueuePartitions);
+            if (resumed)
+            {
+                var before = journal.Status();
+                output.WriteLine($"Resuming job {jobId}: {before.Count(ObjectState.Copied) + before.Count(ObjectState.SkippedExisting)} objects done, {before.Remaining} to do.");
+            }
+            if (options.Queue == QueueKind.Kafka)
+            {
+                var kafka = options.Kafka ?? throw new ArgumentException("The Kafka queue needs --kafka-brokers.");
+                await KafkaJobPublisher.PublishAsync(jobId, source, options, kafka, journal, output, cancellationToken);
+                return new SlurpResult(journal.Status(), journalPath, null, 0, 0);
+            }
+            var run = new EmbeddedRun(source, destination, journal, options, output);
+            await run.RunAsync(cancellationToken);
+            var status = journal.Status();
+            string? reportPath = null;
+            if (options.DryRun)
+            {
+                foreach (var (key, size, state, _, _) in journal.Entries(ObjectState.WouldCopy, ObjectState.SkippedExisting, ObjectState.SkippedTooLarge, ObjectState.SkippedArchive))
+                    output.WriteLine($"{(state == ObjectState.WouldCopy ? "would copy" : "skip (" + SlurpReport.Name(state) + ")")}\t{key}\t{size}");
+                output.WriteLine($"dry run: {status.Count(ObjectState.WouldCopy)} objects ({Units.Bytes(journal.Entries(ObjectState.WouldCopy).Sum(e => e.Size))}) would be copied; nothing was written.");
+            }
+            else
+            {
+                reportPath = options.ReportPath ?? Path.ChangeExtension(journalPath, ".report.tsv");
+                SlurpReport.Write(reportPath, status, journal);
+                output.WriteLine(status.Describe());
+                output.WriteLine($"report: {reportPath}");
+            }
+            return new SlurpResult(status, journalPath, reportPath, run.Counters.CopiedObjects, run.BytesCopied);
+        }
+        finally
+        {
+            if (options.DryRun)
+            {
+                journal.Dispose();
+                foreach (var suffix in new[] { "", "-wal", "-shm" }) File.Delete(journalPath + suffix);
+            }
+        }
+    }
+
+    /// <summary>Reads a job's standing from its journal.</summary>
+    public static JobStatus Status(string jobId, string? journalPath = null)
+    {
+        var path = journalPath ?? JobJournal.DefaultPath(jobId);
+        if (!File.Exists(path))
+            throw new FileNotFoundException($"No journal for job '{jobId}' at '{path}'; jobs here: " +
+                (Directory.Exists(JobJournal.DefaultDirectory())
+                    ? string.Join(", ", Directory.GetFiles(JobJournal.DefaultDirectory(), "*.db").Select(Path.GetFileNameWithoutExtension))
+                    : "none") + ".");
+        using var journal = JobJournal.Open(path);
+        return journal.Status();
+    }
+
+    sealed class EmbeddedRun(IObjectStore source, IObjectStore destination, JobJournal journal, SlurpOptions options, TextWriter output)
+    {
+        public SlurpCounters Counters { get; } = new();
+        public long BytesCopied => bytesCopied;
+        long bytesCopied;
+        readonly string owner = JobJournal.LocalOwner();
+        readonly SemaphoreSlim workArrived = new(0);
+
+        public async Task RunAsync(CancellationToken ct)
+        {
+            journal.ReleaseAbandonedLeases();
+            var before = journal.Status();
+            Counters.Listed(before.Total, before.BytesTotal);
+            Counters.Resumed(before.Total - before.Remaining, before.BytesTotal - before.BytesRemaining);
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            var interactive = options.Interactive ?? (!Console.IsOutputRedirected && options.Output is null);
+            var progress = new ProgressReporter(Counters, output, interactive, options.LogInterval);
+            var progressTask = options.DryRun ? Task.CompletedTask : progress.RunAsync(stop.Token);
+
+            var items = Channel.CreateBounded<WorkItem>(new BoundedChannelOptions(Math.Max(1, options.Concurrency)) { SingleWriter = true });
+            var outcomes = Channel.CreateUnbounded<CopyOutcome>(new UnboundedChannelOptions { SingleReader = true });
+            var copier = new ObjectCopier(source, destination, options);
+            try
+            {
+                var listing = journal.ListingComplete ? Task.CompletedTask : ListAsync(stop.Token);
+                Counters.ListingDone = journal.ListingComplete;
+                var feeder = FeedAsync(listing, items.Writer, stop.Token);
+                var workers = Enumerable.Range(0, Math.Max(1, options.Concurrency))
+                    .Select(_ => Task.Run(() => CopyLoopAsync(copier, items.Reader, outcomes.Writer, stop.Token), CancellationToken.None)).ToArray();
+                var recorder = RecordAsync(outcomes.Reader, CancellationToken.None);
+                try
+                {
+                    await listing;
+                    await feeder;
+                    await Task.WhenAll(workers);
+                }
+                catch
+                {
+                    stop.Cancel();
+                    throw;
+                }
+                finally
+                {
+                    outcomes.Writer.TryComplete();
+                    await recorder;
+                }
+                if (journal.Unfinished == 0 && !options.DryRun) journal.FinishRun();
+            }
+            finally
+            {
+                stop.Cancel();
+                await progressTask;
+            }
+        }
+
+        async Task ListAsync(CancellationToken ct)
+        {
+            var classifier = new ObjectClassifier(options);
+            var lister = new KeySpaceLister(source, options.ListConcurrency);
+            await lister.RunAsync((page, _) =>
+            {
+                var toCopy = new List<WorkItem>(page.Count);
+                var skipped = new List<(WorkItem, ObjectState)>();
+                foreach (var info in page)
+                {
+                    var state = classifier.Classify(info);
+                    if (state is null) continue;
+                    var item = new WorkItem(info.Key, info.Size, info.ETag);
+                    if (state == ObjectState.Pending) toCopy.Add(item);
+                    else skipped.Add((item, state.Value));
+                }
+                if (journal.EnqueuePage(PageHash.Of(page), toCopy, skipped))
+                {
+                    Counters.Listed(toCopy.Count + skipped.Count, toCopy.Sum(i => i.Size) + skipped.Sum(s => s.Item1.Size));
+                    foreach (var (item, _) in skipped) Counters.Skipped(item.Size);
+                    workArrived.Release();
+                }
+                else Counters.DuplicatePage();
+                return ValueTask.CompletedTask;
+            }, ct);
+            journal.MarkListingComplete();
+            Counters.ListingDone = true;
+            workArrived.Release();
+        }
+
+        async Task FeedAsync(Task listing, ChannelWriter<WorkItem> items, CancellationToken ct)
+        {
+            var partition = Random.Shared.Next(options.QueuePartitions);
+            var lastRenew = DateTime.UtcNow;
+            try
+            {
+                while (true)
+                {
+                    ct.ThrowIfCancellationRequested();
+                    if (DateTime.UtcNow - lastRenew > options.Lease / 3)
+                    {
+                        journal.RenewLeases(owner, options.Lease);
+                        journal.ReleaseAbandonedLeases();
+                        lastRenew = DateTime.UtcNow;
+                    }
+                    var batch = journal.Lease(owner, Math.Max(1, options.Concurrency), options.Lease, partition);
+                    partition = (partition + 1) % options.QueuePartitions;
+                    if (batch.Count > 0)
+                    {
+                        foreach (var item in batch) await items.WriteAsync(item, ct);
+                        continue;
+                    }
+                    if (listing.IsCompleted && journal.Unfinished == 0) return;
+                    if (listing.IsFaulted || listing.IsCanceled) return;
+                    // Nothing to lease now: wait for a new page, a retry coming due, or a recorded outcome.
+                    var wait = TimeSpan.FromMilliseconds(200);
+                    if (journal.NextRetryAt is { } next && next - DateTimeOffset.UtcNow is { } untilRetry && untilRetry > TimeSpan.Zero && untilRetry < wait)
+                        wait = untilRetry;
+                    await workArrived.WaitAsync(wait, ct);
+                }
+            }
+            finally
+            {
+                items.TryComplete();
+            }
+        }
+
+        async Task CopyLoopAsync(ObjectCopier copier, ChannelReader<WorkItem> items, ChannelWriter<CopyOutcome> outcomes, CancellationToken ct)
+        {
+            await foreach (var item in items.ReadAllAsync(ct))
+            {
+                CopyOutcome outcome;
+                try
+                {
+                    outcome = await copier.CopyAsync(item, ct);
+                }
+                catch (Exception e) when (!ct.IsCancellationRequested)
+                {
+                    outcome = CopyOutcome.Failure(item, Describe(e));
+                }
+                await outcomes.WriteAsync(outcome, CancellationToken.None);
+            }
+        }
+
+        async Task RecordAsync(ChannelReader<CopyOutcome> outcomes, CancellationToken ct)
+        {
+            var batch = new List<CopyOutcome>(512);
+            while (await outcomes.WaitToReadAsync(ct))
+            {
+                // Let a batch build up: one transaction per many outcomes keeps the journal off the hot path.
+                await Task.Delay(50, ct);
+                while (batch.Count < 2048 && outcomes.TryRead(out var o)) batch.Add(o);
+                var dead = journal.Record(batch, options.Retry);
+                foreach (var o in batch)
+                {
+                    if (o.Failed) continue;
+                    if (o.State == ObjectState.Copied)
+                    {
+                        Counters.Copied(o.Bytes);
+                        Interlocked.Add(ref bytesCopied, o.Bytes);
+                    }
+                    else Counters.Skipped(o.Item.Size);
+                }
+                foreach (var o in batch.Where(o => o.Failed)) Counters.Retried();
+                foreach (var o in dead)
+                {
+                    Counters.Failed(o.Item.Size);
+                    output.WriteLine($"FAILED {o.Item.Key} after {options.Retry.MaxAttempts} attempts: {o.Error}");
+                }
+                if (batch.Any(o => o.Failed)) workArrived.Release();
+                batch.Clear();
+            }
+        }
+    }
+
+    internal static string Describe(Exception e)
+    {
+        var inner = e is AggregateException { InnerExceptions.Count: 1 } a ? a.InnerException! : e;
+        return $"{inner.GetType().Name}: {inner.Message}";
+    }
+}
