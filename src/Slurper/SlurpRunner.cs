@@ -22,14 +22,19 @@ public static class SlurpRunner
 
     public static async Task<SlurpResult> RunAsync(SlurpOptions options, CancellationToken cancellationToken = default)
     {
+        using var source = options.Source.Open();
+        using var destination = options.Destination.Open();
+        return await RunAsync(options, source, destination, cancellationToken);
+    }
+
+    internal static async Task<SlurpResult> RunAsync(SlurpOptions options, IObjectStore source, IObjectStore destination, CancellationToken cancellationToken)
+    {
         var jobId = options.JobId ?? DefaultJobId(options.Source, options.Destination);
         var output = options.Output ?? Console.Out;
         var journalPath = options.JournalPath ?? JobJournal.DefaultPath(jobId);
         if (options.DryRun)
             journalPath = Path.Combine(Path.GetTempPath(), $"dataplane-slurp-{jobId}-dryrun-{Guid.NewGuid():N}.db");
 
-        using var source = options.Source.Open();
-        using var destination = options.Destination.Open();
         using var journal = JobJournal.Open(journalPath);
         try
         {
@@ -132,6 +137,7 @@ public static class SlurpRunner
                 {
                     outcomes.Writer.TryComplete();
                     await recorder;
+                    journal.ReleaseLeases(owner);
                 }
                 if (journal.Unfinished == 0 && !options.DryRun) journal.FinishRun();
             }

@@ -199,6 +199,12 @@ internal sealed class JobJournal : IDisposable
         }
     }
 
+    /// <summary>Gives back what this worker holds, when it stops early (Ctrl-C) and will not finish it.</summary>
+    public void ReleaseLeases(string owner)
+    {
+        lock (gate) connection.Execute("UPDATE objects SET state = 0, lease_owner = NULL WHERE state = 1 AND lease_owner = @owner", new { owner });
+    }
+
     public static string LocalOwner() => $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid():N}";
 
     static bool IsDeadLocalOwner(string owner)
