@@ -4,4 +4,5 @@ using DataPlane.Commands;
 // `dataplane <command>`: one file per command group under Commands/.
 var root = new RootCommand("DataPlane: streams into Iceberg tables, an Iceberg REST catalog, bulk object migration and a replicated SQLite database.");
 root.Subcommands.Add(ServeCommand.Create());
+root.Subcommands.Add(SlurpCommand.Create());
 return await root.Parse(args).InvokeAsync();

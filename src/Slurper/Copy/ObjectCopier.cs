@@ -22,7 +22,6 @@ internal sealed class ObjectCopier
     readonly IObjectStore destination;
     readonly SlurpOptions options;
     readonly SemaphoreSlim partBuffers;
-    readonly bool checkDestinationETag;
 
     public ObjectCopier(IObjectStore source, IObjectStore destination, SlurpOptions options)
     {
@@ -30,8 +29,6 @@ internal sealed class ObjectCopier
         this.destination = destination;
         this.options = options;
         partBuffers = new SemaphoreSlim(Math.Max(options.PartConcurrency, Math.Min(64, options.Concurrency)));
-        // A local folder's ETag is the store's own business; an S3 server's is an MD5 or a multipart ETag.
-        checkDestinationETag = destination.Location.Scheme == "s3";
     }
 
     public async Task<CopyOutcome> CopyAsync(WorkItem item, CancellationToken ct)
@@ -39,7 +36,7 @@ internal sealed class ObjectCopier
         if (options.SkipExisting)
         {
             var existing = await destination.HeadAsync(item.Key, ct);
-            if (existing is not null && existing.Size == item.Size && ETag.Same(existing.ETag, item.ETag))
+            if (existing is not null && existing.Size == item.Size && (ETag.Same(existing.ETag, item.ETag) || ETag.Same(Md5Of(existing), item.ETag)))
                 return new CopyOutcome(item, ObjectState.SkippedExisting, 0, "exists", null);
         }
         if (options.DryRun) return new CopyOutcome(item, ObjectState.WouldCopy, 0, null, null);
@@ -48,11 +45,27 @@ internal sealed class ObjectCopier
         var info = await source.HeadAsync(item.Key, ct)
                    ?? throw new ObjectNotFoundException(item.Key, source.Location);
         var put = new PutOptions { ContentType = info.ContentType, Metadata = info.Metadata, PartSize = PartSizeFor(info) };
-        var (bytes, verification) = info.Size >= options.MultipartThreshold && info.Size > put.PartSize
+        var multipart = info.Size >= options.MultipartThreshold && info.Size > put.PartSize;
+        if (multipart && ETag.IsMd5(info.ETag))
+        {
+            // The copy's ETag will be a multipart ETag; keep the source's MD5 beside it so --skip-existing can still compare.
+            var metadata = new Dictionary<string, string>(info.Metadata ?? new Dictionary<string, string>(), StringComparer.OrdinalIgnoreCase)
+            {
+                [Md5MetadataKey] = ETag.Normalize(info.ETag),
+            };
+            put = put with { Metadata = metadata };
+        }
+        var (bytes, verification) = multipart
             ? await CopyMultipartAsync(info, put, ct)
             : await CopySingleAsync(info, put, ct);
         return new CopyOutcome(item, ObjectState.Copied, bytes, verification, null);
     }
+
+    /// <summary>User metadata key holding the MD5 of an object copied as multipart from a single-part source.</summary>
+    public const string Md5MetadataKey = "dataplane-md5";
+
+    static string? Md5Of(ObjectInfo info) =>
+        info.Metadata?.FirstOrDefault(kv => kv.Key.Equals(Md5MetadataKey, StringComparison.OrdinalIgnoreCase)).Value;
 
     /// <summary>The part size to copy with: the source's own when its ETag says it was a multipart upload and a
     /// common part size gives its part count (then the ETags can be compared), else the configured one.</summary>
@@ -80,7 +93,7 @@ internal sealed class ObjectCopier
         if (written.Size != info.Size)
             throw new VerificationFailedException(info.Key, $"the destination holds {written.Size} bytes, the source {info.Size}");
         var verification = VerifyAgainstSource(info, md5, sourceParts > 0 ? hashing.ChunkMd5s() : null);
-        if (checkDestinationETag && ETag.IsMd5(written.ETag) && !ETag.Same(written.ETag, ETag.Hex(md5)))
+        if (ETag.IsMd5(written.ETag) && !ETag.Same(written.ETag, ETag.Hex(md5)))
             throw new VerificationFailedException(info.Key, $"the destination ETag {written.ETag} is not the MD5 {ETag.Hex(md5)} of the bytes sent");
         return (hashing.BytesRead, verification);
     }
@@ -156,7 +169,7 @@ internal sealed class ObjectCopier
         var verification = VerifyAgainstSource(info, md5, partMd5s);
         if (written.Size != info.Size)
             throw new VerificationFailedException(info.Key, $"the destination holds {written.Size} bytes, the source {info.Size}");
-        if (checkDestinationETag)
+        if (ETag.IsMd5(written.ETag) || ETag.PartCount(written.ETag) > 0)
         {
             var composite = ETag.Multipart(partMd5s);
             // Real S3 answers the multipart ETag of the parts; some servers (s3rver) the MD5 of the whole object.
