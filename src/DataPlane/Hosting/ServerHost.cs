@@ -1,3 +1,4 @@
+using DataPlane.Catalog.Rest;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
@@ -17,11 +18,13 @@ internal static class ServerHost
         builder.Services.AddSingleton(options);
 
         // Areas: services.
+        builder.Services.AddIcebergRestCatalog(RestCatalogSettings.From(options));
 
         var app = builder.Build();
         app.MapGet("/healthz", () => Results.Ok(new { status = "ok" }));
 
         // Areas: routes.
+        app.MapIcebergRestCatalog();
 
         return app;
     }

@@ -1,0 +1,22 @@
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace DataPlane.Catalog.Rest;
+
+/// <summary>Plugs the Iceberg REST catalog into a web host: <c>services.AddIcebergRestCatalog(options)</c>, then <c>app.MapIcebergRestCatalog()</c>.</summary>
+public static class RestCatalogHosting
+{
+    public static IServiceCollection AddIcebergRestCatalog(this IServiceCollection services, RestCatalogOptions options)
+    {
+        services.AddSingleton(options);
+        services.AddSingleton<RestCatalog>();
+        return services;
+    }
+
+    /// <summary>Maps every endpoint under <c>/iceberg/v1</c> (and <c>/iceberg/v1/{prefix}</c>).</summary>
+    public static IEndpointRouteBuilder MapIcebergRestCatalog(this IEndpointRouteBuilder app)
+    {
+        RestCatalogRoutes.Map(app);
+        return app;
+    }
+}

@@ -1,0 +1,234 @@
+using System.Data;
+using System.Text.Json;
+using Dapper;
+using DataPlane.Catalog.Rest.Http;
+using Microsoft.Data.Sqlite;
+
+namespace DataPlane.Catalog.Rest.Store;
+
+/// <summary>
+/// The catalog's state in one SQLite file (Dapper): namespaces with their properties, and tables and views with the
+/// location of their current metadata file. A commit is a compare-and-swap of that location, so of two writers
+/// that started from the same metadata exactly one wins and the other learns it lost.
+/// </summary>
+internal sealed class CatalogStore
+{
+    private readonly string _connectionString;
+
+    public CatalogStore(string databasePath)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(databasePath))!);
+        _connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = databasePath,
+            Pooling = true,
+            // Waits this long on a write lock held by another connection before SQLITE_BUSY.
+            DefaultTimeout = 30,
+        }.ToString();
+        using var c = Open();
+        c.Execute("""
+            PRAGMA journal_mode = WAL;
+            CREATE TABLE IF NOT EXISTS namespaces (
+                key TEXT PRIMARY KEY,
+                parent TEXT NOT NULL,
+                properties TEXT NOT NULL);
+            CREATE INDEX IF NOT EXISTS namespaces_parent ON namespaces(parent, key);
+            CREATE TABLE IF NOT EXISTS tables (
+                namespace TEXT NOT NULL,
+                name TEXT NOT NULL,
+                metadata_location TEXT NOT NULL,
+                previous_metadata_location TEXT,
+                PRIMARY KEY (namespace, name));
+            CREATE TABLE IF NOT EXISTS views (
+                namespace TEXT NOT NULL,
+                name TEXT NOT NULL,
+                metadata_location TEXT NOT NULL,
+                previous_metadata_location TEXT,
+                PRIMARY KEY (namespace, name));
+            """);
+    }
+
+    private SqliteConnection Open()
+    {
+        var c = new SqliteConnection(_connectionString);
+        c.Open();
+        // WAL makes NORMAL durable against process crashes; a commit that the client saw acknowledged must survive.
+        c.Execute("PRAGMA synchronous = FULL;");
+        return c;
+    }
+
+    // ---- namespaces ----
+
+    public bool CreateNamespace(Namespace ns, IReadOnlyDictionary<string, string> properties)
+    {
+        using var c = Open();
+        using var tx = c.BeginTransaction();
+        if (ns.Levels.Count > 1 && !NamespaceExists(c, tx, ns.ParentKey))
+            throw RestException.NoSuchNamespace(Namespace.FromKey(ns.ParentKey));
+        var inserted = c.Execute("INSERT OR IGNORE INTO namespaces(key, parent, properties) VALUES (@Key, @Parent, @Properties)",
+            new { ns.Key, Parent = ns.ParentKey, Properties = JsonSerializer.Serialize(properties) }, tx) == 1;
+        tx.Commit();
+        return inserted;
+    }
+
+    public Dictionary<string, string>? LoadNamespace(Namespace ns)
+    {
+        using var c = Open();
+        var json = c.QuerySingleOrDefault<string>("SELECT properties FROM namespaces WHERE key = @Key", new { ns.Key });
+        return json is null ? null : JsonSerializer.Deserialize<Dictionary<string, string>>(json);
+    }
+
+    public bool NamespaceExists(Namespace ns)
+    {
+        using var c = Open();
+        return NamespaceExists(c, null, ns.Key);
+    }
+
+    private static bool NamespaceExists(SqliteConnection c, IDbTransaction? tx, string key) =>
+        c.ExecuteScalar<long>("SELECT count(*) FROM namespaces WHERE key = @key", new { key }, tx) > 0;
+
+    /// <summary>Children of <paramref name="parent"/> (top level when null), in key order, after <paramref name="afterKey"/>.</summary>
+    public List<string> ListNamespaces(Namespace? parent, string? afterKey, int limit)
+    {
+        using var c = Open();
+        var parentKey = parent?.Key ?? "";
+        if (parent is { } p && !NamespaceExists(c, null, p.Key))
+            throw RestException.NoSuchNamespace(p);
+        return c.Query<string>("SELECT key FROM namespaces WHERE parent = @parentKey AND (@afterKey IS NULL OR key > @afterKey) ORDER BY key LIMIT @limit",
+            new { parentKey, afterKey, limit }).AsList();
+    }
+
+    /// <summary>Drops an empty namespace; false when it does not exist.</summary>
+    public bool DropNamespace(Namespace ns)
+    {
+        using var c = Open();
+        using var tx = c.BeginTransaction();
+        if (!NamespaceExists(c, tx, ns.Key)) return false;
+        var tables = c.ExecuteScalar<long>("SELECT count(*) FROM tables WHERE namespace = @Key", new { ns.Key }, tx);
+        var views = c.ExecuteScalar<long>("SELECT count(*) FROM views WHERE namespace = @Key", new { ns.Key }, tx);
+        var children = c.ExecuteScalar<long>("SELECT count(*) FROM namespaces WHERE parent = @Key", new { ns.Key }, tx);
+        if (tables + views + children > 0)
+            throw RestException.NamespaceNotEmpty(ns, $"{tables} table(s), {views} view(s), {children} namespace(s)");
+        c.Execute("DELETE FROM namespaces WHERE key = @Key", new { ns.Key }, tx);
+        tx.Commit();
+        return true;
+    }
+
+    /// <summary>Applies removals then updates atomically; returns the keys removed and the removals that were absent.</summary>
+    public (List<string> Removed, List<string> Missing) UpdateNamespaceProperties(Namespace ns, IReadOnlyList<string> removals, IReadOnlyDictionary<string, string> updates)
+    {
+        using var c = Open();
+        using var tx = c.BeginTransaction();
+        var json = c.QuerySingleOrDefault<string>("SELECT properties FROM namespaces WHERE key = @Key", new { ns.Key }, tx)
+                   ?? throw RestException.NoSuchNamespace(ns);
+        var properties = JsonSerializer.Deserialize<Dictionary<string, string>>(json)!;
+        var removed = new List<string>();
+        var missing = new List<string>();
+        foreach (var key in removals)
+            (properties.Remove(key) ? removed : missing).Add(key);
+        foreach (var (k, v) in updates) properties[k] = v;
+        c.Execute("UPDATE namespaces SET properties = @Properties WHERE key = @Key", new { ns.Key, Properties = JsonSerializer.Serialize(properties) }, tx);
+        tx.Commit();
+        return (removed, missing);
+    }
+
+    // ---- tables and views ----
+
+    public string? LoadMetadataLocation(CatalogObjectKind kind, Namespace ns, string name)
+    {
+        using var c = Open();
+        return c.QuerySingleOrDefault<string>($"SELECT metadata_location FROM {Table(kind)} WHERE namespace = @Key AND name = @name", new { ns.Key, name });
+    }
+
+    public List<string> ListNames(CatalogObjectKind kind, Namespace ns, string? after, int limit)
+    {
+        using var c = Open();
+        if (!NamespaceExists(c, null, ns.Key))
+            throw RestException.NoSuchNamespace(ns);
+        return c.Query<string>($"SELECT name FROM {Table(kind)} WHERE namespace = @Key AND (@after IS NULL OR name > @after) ORDER BY name LIMIT @limit",
+            new { ns.Key, after, limit }).AsList();
+    }
+
+    /// <summary>Adds a table or view; a name is taken by either kind. Throws 404 without the namespace, 409 when taken.</summary>
+    public void Create(CatalogObjectKind kind, Namespace ns, string name, string metadataLocation)
+    {
+        using var c = Open();
+        using var tx = c.BeginTransaction();
+        CheckFree(c, tx, ns, name);
+        c.Execute($"INSERT INTO {Table(kind)}(namespace, name, metadata_location) VALUES (@Key, @name, @metadataLocation)",
+            new { ns.Key, name, metadataLocation }, tx);
+        tx.Commit();
+    }
+
+    /// <summary>Removes a table or view; false when absent.</summary>
+    public bool Drop(CatalogObjectKind kind, Namespace ns, string name)
+    {
+        using var c = Open();
+        return c.Execute($"DELETE FROM {Table(kind)} WHERE namespace = @Key AND name = @name", new { ns.Key, name }) == 1;
+    }
+
+    public void Rename(CatalogObjectKind kind, Namespace fromNs, string from, Namespace toNs, string to)
+    {
+        using var c = Open();
+        using var tx = c.BeginTransaction();
+        if (!NamespaceExists(c, tx, fromNs.Key))
+            throw RestException.NoSuchNamespace(fromNs);
+        if (c.ExecuteScalar<long>($"SELECT count(*) FROM {Table(kind)} WHERE namespace = @Key AND name = @from", new { fromNs.Key, from }, tx) == 0)
+            throw kind == CatalogObjectKind.Table ? RestException.NoSuchTable(fromNs, from) : RestException.NoSuchView(fromNs, from);
+        CheckFree(c, tx, toNs, to);
+        c.Execute($"UPDATE {Table(kind)} SET namespace = @toKey, name = @to WHERE namespace = @fromKey AND name = @from",
+            new { toKey = toNs.Key, to, fromKey = fromNs.Key, from }, tx);
+        tx.Commit();
+    }
+
+    /// <summary>
+    /// Swaps every table's metadata location from what its committer read to its new file, all or none: the
+    /// compare-and-swap behind single-table and multi-table commits. Returns the index of the first swap whose
+    /// table moved on (or vanished) meanwhile, or -1 when all were applied.
+    /// </summary>
+    public int TrySwap(CatalogObjectKind kind, IReadOnlyList<MetadataSwap> swaps)
+    {
+        using var c = Open();
+        // BEGIN IMMEDIATE takes the write lock up front, so two swaps never deadlock upgrading read locks.
+        using var tx = c.BeginTransaction(deferred: false);
+        for (var i = 0; i < swaps.Count; i++)
+        {
+            var s = swaps[i];
+            var changed = s.Expected is null
+                ? InsertIfFree(c, tx, kind, s)
+                : c.Execute($"UPDATE {Table(kind)} SET metadata_location = @Next, previous_metadata_location = @Expected WHERE namespace = @Key AND name = @Name AND metadata_location = @Expected",
+                    new { s.Next, s.Expected, s.Namespace.Key, s.Name }, tx) == 1;
+            if (!changed)
+            {
+                tx.Rollback();
+                return i;
+            }
+        }
+        tx.Commit();
+        return -1;
+    }
+
+    private static bool InsertIfFree(SqliteConnection c, IDbTransaction tx, CatalogObjectKind kind, MetadataSwap s)
+    {
+        CheckFree(c, tx, s.Namespace, s.Name);
+        return c.Execute($"INSERT INTO {Table(kind)}(namespace, name, metadata_location) VALUES (@Key, @Name, @Next)",
+            new { s.Namespace.Key, s.Name, s.Next }, tx) == 1;
+    }
+
+    private static void CheckFree(SqliteConnection c, IDbTransaction tx, Namespace ns, string name)
+    {
+        if (!NamespaceExists(c, tx, ns.Key))
+            throw RestException.NoSuchNamespace(ns);
+        if (c.ExecuteScalar<long>("SELECT count(*) FROM tables WHERE namespace = @Key AND name = @name", new { ns.Key, name }, tx) > 0)
+            throw RestException.AlreadyExists($"Table already exists: {ns.Qualify(name)}");
+        if (c.ExecuteScalar<long>("SELECT count(*) FROM views WHERE namespace = @Key AND name = @name", new { ns.Key, name }, tx) > 0)
+            throw RestException.AlreadyExists($"View with same name already exists: {ns.Qualify(name)}");
+    }
+
+    private static string Table(CatalogObjectKind kind) => kind == CatalogObjectKind.Table ? "tables" : "views";
+}
+
+internal enum CatalogObjectKind { Table, View }
+
+/// <summary>One table's step in a commit: from the metadata file it was read at (null: create) to its new file.</summary>
+internal sealed record MetadataSwap(Namespace Namespace, string Name, string? Expected, string Next);
