@@ -110,7 +110,7 @@ public sealed class HttpApiTests : IAsyncLifetime
         foreach (var session in new[] { SessionConstraint.FirstPrimary, SessionConstraint.FirstUnconstrained })
         {
             var (status, body, _) = await PostAsync(new { sql }, session);
-            Assert.Equal(HttpStatusCode.Forbidden, status);
+            Assert.True(HttpStatusCode.Forbidden == status, $"{session}: {status} {body}");
             Assert.Equal("statement_refused", body.GetProperty("error").GetProperty("code").GetString());
             Assert.Contains(message, body.GetProperty("error").GetProperty("message").GetString());
         }

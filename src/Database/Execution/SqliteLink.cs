@@ -9,7 +9,7 @@ namespace DataPlane.Database.Execution;
 /// </summary>
 internal sealed class SqliteLink : IDisposable
 {
-    private const int SqliteRow = 100, SqliteDone = 101, SqliteAuth = 23;
+    private const int SqliteRow = 100, SqliteDone = 101;
     private const int StmtStatusFullscanStep = 1;
 
     private readonly SqliteConnection _connection;
@@ -84,7 +84,8 @@ internal sealed class SqliteLink : IDisposable
         {
             Guard.BeginStatement();
             int rc = raw.sqlite3_prepare_v2(Handle, remaining, out var stmt, out string tail);
-            string? refusal = rc == SqliteAuth || rc == 0 ? Guard.EndStatement(stmt is null || stmt.IsInvalid ? remaining : raw.sqlite3_sql(stmt).utf8_to_string() ?? remaining) : null;
+            // A denial surfaces as SQLITE_AUTH or as SQLITE_ERROR ("not authorized to use function"): either way, give the reason.
+            string? refusal = Guard.DeniedReason ?? (rc == 0 ? Guard.EndStatement(stmt is null || stmt.IsInvalid ? remaining : raw.sqlite3_sql(stmt).utf8_to_string() ?? remaining) : null);
             using (stmt)
             {
                 if (refusal is not null) throw new DatabaseException(DatabaseErrorKind.Forbidden, refusal, "statement_refused");
