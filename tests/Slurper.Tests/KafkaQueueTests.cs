@@ -1,0 +1,59 @@
+using System.Security.Cryptography;
+using DataPlane.Slurper.Journal;
+using DataPlane.TestServices;
+using Xunit;
+
+namespace DataPlane.Slurper.Tests;
+
+/// <summary>The distributed queue on a real Kafka broker: `dataplane slurp --queue kafka` publishes, two
+/// `dataplane slurp worker` processes in one consumer group split the job.</summary>
+public class KafkaQueueTests(KafkaFixture kafka) : IClassFixture<KafkaFixture>
+{
+    string[] KafkaArgs()
+    {
+        var args = new List<string> { "--kafka-brokers", kafka.BootstrapServers };
+        if (kafka.IsLegacyBroker) args.AddRange(["--kafka-config", "api.version.request=false", "--kafka-config", "broker.version.fallback=0.9.0.1"]);
+        return args.ToArray();
+    }
+
+    [Fact]
+    public async Task Two_worker_processes_split_one_job_and_copy_every_object_exactly_once()
+    {
+        var dir = TestOptions.TempDir();
+        var source = Path.Combine(dir, "src");
+        var destination = Path.Combine(dir, "dst");
+        var expected = new Dictionary<string, byte[]>();
+        for (var i = 0; i < 1500; i++)
+        {
+            var key = $"d{i % 10}/e{i % 7}/obj-{i:00000}";
+            var data = RandomNumberGenerator.GetBytes(200 + i % 300);
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.Combine(source, key))!);
+            File.WriteAllBytes(Path.Combine(source, key), data);
+            expected[key] = data;
+        }
+        var job = "kafka-" + Guid.NewGuid().ToString("N")[..8];
+
+        // Workers first, so both are in the group when the work arrives.
+        using var w1 = DataPlaneProcess.Start(["slurp", "worker", "--job", job, .. KafkaArgs(), "--journal", Path.Combine(dir, "w1.db"), "--concurrency", "4", "--progress", "log"]);
+        using var w2 = DataPlaneProcess.Start(["slurp", "worker", "--job", job, .. KafkaArgs(), "--journal", Path.Combine(dir, "w2.db"), "--concurrency", "4", "--progress", "log"]);
+        using var publisher = DataPlaneProcess.Start(["slurp", "--from", source, "--to", destination, "--job", job, "--queue", "kafka", .. KafkaArgs(),
+            "--journal", Path.Combine(dir, "publisher.db"), "--progress", "log"]);
+        Assert.True(await publisher.WaitAsync(TimeSpan.FromMinutes(2)) == 0, publisher.Output);
+        Assert.True(await w1.WaitAsync(TimeSpan.FromMinutes(3)) == 0, w1.Output);
+        Assert.True(await w2.WaitAsync(TimeSpan.FromMinutes(3)) == 0, w2.Output);
+
+        List<string> Copied(string journal)
+        {
+            using var j = JobJournal.Open(Path.Combine(dir, journal));
+            return j.Entries(ObjectState.Copied).Select(e => e.Key).ToList();
+        }
+        var byW1 = Copied("w1.db");
+        var byW2 = Copied("w2.db");
+        Assert.NotEmpty(byW1);
+        Assert.NotEmpty(byW2);
+        Assert.Empty(byW1.Intersect(byW2));
+        Assert.Equal(expected.Keys.Order(StringComparer.Ordinal), byW1.Concat(byW2).Order(StringComparer.Ordinal));
+        foreach (var (key, data) in expected)
+            Assert.Equal(data, File.ReadAllBytes(Path.Combine(destination, key)));
+    }
+}
