@@ -171,7 +171,7 @@ internal static class AvroContainer
             while (true)
             {
                 if (!TryReadLong(_in, out var count)) yield break;
-                var size = dec.ReadLong();
+                if (!TryReadLong(_in, out var size)) throw new InvalidDataException("Avro file ends inside a block header.");
                 var data = new byte[size];
                 _in.ReadExactly(data);
                 var sync = new byte[16];
