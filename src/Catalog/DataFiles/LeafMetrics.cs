@@ -1,0 +1,243 @@
+using System.Buffers.Binary;
+using System.Numerics;
+using Apache.Arrow;
+using Apache.Arrow.Arrays;
+using DataPlane.Catalog.Types;
+
+namespace DataPlane.Catalog.DataFiles;
+
+/// <summary>
+/// Value, null and NaN counts and lower/upper bounds of one primitive column, folded batch by batch straight from
+/// the Arrow buffers (no value is boxed or copied per record). Bounds are serialized once, when the file closes,
+/// in the spec's single-value binary form (Appendix D).
+/// </summary>
+internal abstract class LeafMetrics(int fieldId, bool trackBounds)
+{
+    public int FieldId { get; } = fieldId;
+    public long ValueCount { get; private set; }
+    public long NullCount { get; private set; }
+    public virtual long? NanCount => null;
+    protected bool TrackBounds { get; } = trackBounds;
+    protected bool HasBounds { get; set; }
+
+    /// <summary>Folds the rows of <paramref name="array"/>; a row is null when the array or an enclosing struct says so.</summary>
+    public void Add(IArrowArray array, ReadOnlySpan<bool> ancestorNull)
+    {
+        int length = array.Length;
+        ValueCount += length;
+        if (ancestorNull.IsEmpty && array.NullCount == 0)
+        {
+            if (TrackBounds || this is Floating)
+                for (int i = 0; i < length; i++) Fold(array, i);
+            return;
+        }
+        for (int i = 0; i < length; i++)
+        {
+            if ((!ancestorNull.IsEmpty && ancestorNull[i]) || array.IsNull(i))
+                NullCount++;
+            else if (TrackBounds || this is Floating)
+                Fold(array, i);
+        }
+    }
+
+    public void Reset()
+    {
+        ValueCount = 0;
+        NullCount = 0;
+        HasBounds = false;
+        ResetValues();
+    }
+
+    protected abstract void Fold(IArrowArray array, int index);
+    protected virtual void ResetValues() { }
+    public abstract byte[]? LowerBound();
+    public abstract byte[]? UpperBound();
+
+    /// <summary>Floating-point columns count NaNs and keep them out of the bounds.</summary>
+    private interface Floating;
+
+    public static LeafMetrics For(NestedField field, bool repeated, int truncateLength)
+    {
+        var type = (PrimitiveType)field.Type;
+        // Bounds of values inside lists and maps say little about rows; Iceberg keeps counts only for them.
+        bool bounds = !repeated;
+        return type switch
+        {
+            DecimalType => new Decimal(field.Id, bounds),
+            FixedType => new Bytes(field.Id, bounds, truncateLength, isString: false),
+            _ => type.TypeId switch
+            {
+                TypeId.Boolean => new Boolean(field.Id, bounds),
+                TypeId.Int or TypeId.Date => new Int32(field.Id, bounds),
+                TypeId.Long or TypeId.Time or TypeId.Timestamp or TypeId.TimestampTz => new Int64(field.Id, bounds),
+                TypeId.Float => new Single(field.Id, bounds),
+                TypeId.Double => new Double(field.Id, bounds),
+                TypeId.String => new Bytes(field.Id, bounds, truncateLength, isString: true),
+                TypeId.Binary => new Bytes(field.Id, bounds, truncateLength, isString: false),
+                TypeId.Uuid => new Bytes(field.Id, bounds, int.MaxValue, isString: false),
+                _ => throw new NotSupportedException($"No metrics for type {type}."),
+            },
+        };
+    }
+
+    private sealed class Boolean(int id, bool bounds) : LeafMetrics(id, bounds)
+    {
+        private bool _min, _max;
+
+        protected override void Fold(IArrowArray array, int index)
+        {
+            bool v = ((BooleanArray)array).GetValue(index) == true;
+            if (!HasBounds) { _min = _max = v; HasBounds = true; return; }
+            _min &= v;
+            _max |= v;
+        }
+
+        public override byte[]? LowerBound() => HasBounds ? [_min ? (byte)1 : (byte)0] : null;
+        public override byte[]? UpperBound() => HasBounds ? [_max ? (byte)1 : (byte)0] : null;
+    }
+
+    private sealed class Int32(int id, bool bounds) : LeafMetrics(id, bounds)
+    {
+        private int _min, _max;
+
+        protected override void Fold(IArrowArray array, int index)
+        {
+            int v = ((PrimitiveArray<int>)array).Values[index];
+            if (!HasBounds) { _min = _max = v; HasBounds = true; return; }
+            if (v < _min) _min = v;
+            if (v > _max) _max = v;
+        }
+
+        public override byte[]? LowerBound() => HasBounds ? Le(_min) : null;
+        public override byte[]? UpperBound() => HasBounds ? Le(_max) : null;
+        private static byte[] Le(int v) { var b = new byte[4]; BinaryPrimitives.WriteInt32LittleEndian(b, v); return b; }
+    }
+
+    private sealed class Int64(int id, bool bounds) : LeafMetrics(id, bounds)
+    {
+        private long _min, _max;
+
+        protected override void Fold(IArrowArray array, int index)
+        {
+            long v = ((PrimitiveArray<long>)array).Values[index];
+            if (!HasBounds) { _min = _max = v; HasBounds = true; return; }
+            if (v < _min) _min = v;
+            if (v > _max) _max = v;
+        }
+
+        public override byte[]? LowerBound() => HasBounds ? Le(_min) : null;
+        public override byte[]? UpperBound() => HasBounds ? Le(_max) : null;
+        private static byte[] Le(long v) { var b = new byte[8]; BinaryPrimitives.WriteInt64LittleEndian(b, v); return b; }
+    }
+
+    private sealed class Single(int id, bool bounds) : LeafMetrics(id, bounds), Floating
+    {
+        private float _min, _max;
+        private long _nans;
+        public override long? NanCount => _nans;
+
+        protected override void Fold(IArrowArray array, int index)
+        {
+            float v = ((FloatArray)array).Values[index];
+            if (float.IsNaN(v)) { _nans++; return; }
+            if (!TrackBounds) return;
+            if (!HasBounds) { _min = _max = v; HasBounds = true; return; }
+            if (v < _min) _min = v;
+            if (v > _max) _max = v;
+        }
+
+        protected override void ResetValues() => _nans = 0;
+        public override byte[]? LowerBound() => HasBounds ? Le(_min) : null;
+        public override byte[]? UpperBound() => HasBounds ? Le(_max) : null;
+        private static byte[] Le(float v) { var b = new byte[4]; BinaryPrimitives.WriteSingleLittleEndian(b, v); return b; }
+    }
+
+    private sealed class Double(int id, bool bounds) : LeafMetrics(id, bounds), Floating
+    {
+        private double _min, _max;
+        private long _nans;
+        public override long? NanCount => _nans;
+
+        protected override void Fold(IArrowArray array, int index)
+        {
+            double v = ((DoubleArray)array).Values[index];
+            if (double.IsNaN(v)) { _nans++; return; }
+            if (!TrackBounds) return;
+            if (!HasBounds) { _min = _max = v; HasBounds = true; return; }
+            if (v < _min) _min = v;
+            if (v > _max) _max = v;
+        }
+
+        protected override void ResetValues() => _nans = 0;
+        public override byte[]? LowerBound() => HasBounds ? Le(_min) : null;
+        public override byte[]? UpperBound() => HasBounds ? Le(_max) : null;
+        private static byte[] Le(double v) { var b = new byte[8]; BinaryPrimitives.WriteDoubleLittleEndian(b, v); return b; }
+    }
+
+    /// <summary>Decimals arrive as Arrow decimal128 (16-byte little-endian two's complement unscaled values).</summary>
+    private sealed class Decimal(int id, bool bounds) : LeafMetrics(id, bounds)
+    {
+        private Int128 _min, _max;
+
+        protected override void Fold(IArrowArray array, int index)
+        {
+            var d = (Decimal128Array)array;
+            var v = BinaryPrimitives.ReadInt128LittleEndian(d.ValueBuffer.Span.Slice((d.Offset + index) * 16, 16));
+            if (!HasBounds) { _min = _max = v; HasBounds = true; return; }
+            if (v < _min) _min = v;
+            if (v > _max) _max = v;
+        }
+
+        // The spec's decimal bound: the unscaled value as minimal big-endian two's complement.
+        public override byte[]? LowerBound() => HasBounds ? ((BigInteger)_min).ToByteArray(isUnsigned: false, isBigEndian: true) : null;
+        public override byte[]? UpperBound() => HasBounds ? ((BigInteger)_max).ToByteArray(isUnsigned: false, isBigEndian: true) : null;
+    }
+
+    /// <summary>Strings (UTF-8, compared bytewise, which is code point order), binary, fixed and uuid.</summary>
+    private sealed class Bytes(int id, bool bounds, int truncateLength, bool isString) : LeafMetrics(id, bounds)
+    {
+        private byte[] _min = new byte[64], _max = new byte[64];
+        private int _minLength, _maxLength;
+
+        protected override void Fold(IArrowArray array, int index)
+        {
+            var v = array switch
+            {
+                BinaryArray b => b.GetBytes(index),
+                FixedSizeBinaryArray f => f.GetBytes(index),
+                _ => throw new NotSupportedException(array.GetType().Name),
+            };
+            if (!HasBounds)
+            {
+                Keep(ref _min, ref _minLength, v);
+                Keep(ref _max, ref _maxLength, v);
+                HasBounds = true;
+                return;
+            }
+            if (v.SequenceCompareTo(_min.AsSpan(0, _minLength)) < 0) Keep(ref _min, ref _minLength, v);
+            if (v.SequenceCompareTo(_max.AsSpan(0, _maxLength)) > 0) Keep(ref _max, ref _maxLength, v);
+        }
+
+        private static void Keep(ref byte[] buffer, ref int length, ReadOnlySpan<byte> value)
+        {
+            if (value.Length > buffer.Length)
+                buffer = new byte[Math.Max(value.Length, buffer.Length * 2)];
+            value.CopyTo(buffer);
+            length = value.Length;
+        }
+
+        public override byte[]? LowerBound()
+        {
+            if (!HasBounds) return null;
+            var v = _min.AsSpan(0, _minLength);
+            return isString ? BoundTruncation.StringLower(v, truncateLength) : BoundTruncation.BinaryLower(v, truncateLength);
+        }
+
+        public override byte[]? UpperBound()
+        {
+            if (!HasBounds) return null;
+            var v = _max.AsSpan(0, _maxLength);
+            return isString ? BoundTruncation.StringUpper(v, truncateLength) : BoundTruncation.BinaryUpper(v, truncateLength);
+        }
+    }
+}
