@@ -46,7 +46,9 @@ public sealed class DataFileWriter : IAsyncDisposable
         var arrow = ArrowSchemaMapping.ToArrow(schema);
         _arrowSchema = new ArrowSchema(arrow.FieldsList, [new(SchemaFooterKey, schema.ToJson())]);
         _properties = WriterProperties(schema, _options);
-        _arrowProperties = new ArrowWriterPropertiesBuilder().Build();
+        // Arrow's writer copies schema metadata (our iceberg.schema key) into the footer only when it stores its schema too.
+        using (var arrowBuilder = new ArrowWriterPropertiesBuilder().StoreSchema())
+            _arrowProperties = arrowBuilder.Build();
         _metrics = new ColumnMetricsCollector(schema, _options.MetricsTruncateLength);
     }
 
@@ -267,7 +269,7 @@ public sealed class DataFileWriter : IAsyncDisposable
             long total = 0;
             foreach (var buffer in data.Buffers)
                 total += buffer.Length;
-            foreach (var child in data.Children)
+            foreach (var child in data.Children ?? [])
                 total += ArrowBytes(child);
             return total;
         }
