@@ -1,4 +1,5 @@
 using DataPlane.Catalog.Rest.Auth;
+using DataPlane.Catalog.Rest.Commits;
 using DataPlane.Catalog.Rest.Store;
 using DataPlane.Storage;
 using Microsoft.Extensions.Logging;
@@ -15,6 +16,8 @@ internal sealed class RestCatalog : IDisposable
         Store = new CatalogStore(options.DatabasePath);
         Warehouse = ObjectStore.Open(options.WarehouseLocation, options.S3);
         Authenticator = new TokenAuthenticator(options);
+        Files = new MetadataFiles(Warehouse);
+        Committer = new TableCommitter(Store, Files, Time);
     }
 
     public RestCatalogOptions Options { get; }
@@ -22,6 +25,9 @@ internal sealed class RestCatalog : IDisposable
     public CatalogStore Store { get; }
     public IObjectStore Warehouse { get; }
     public TokenAuthenticator Authenticator { get; }
+    public MetadataFiles Files { get; }
+    public TableCommitter Committer { get; }
+    public TimeProvider Time { get; } = TimeProvider.System;
 
     /// <summary>The warehouse root as clients see it: <c>file:///abs/path</c> or <c>s3://bucket/prefix</c>, no trailing slash.</summary>
     public string WarehouseUri => Warehouse.Location.ToString().TrimEnd('/');

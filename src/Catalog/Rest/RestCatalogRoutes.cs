@@ -29,6 +29,17 @@ internal static class RestCatalogRoutes
         new("HEAD", "/namespaces/{namespace}", false, NamespaceHandlers.ExistsAsync),
         new("DELETE", "/namespaces/{namespace}", true, NamespaceHandlers.DropAsync),
         new("POST", "/namespaces/{namespace}/properties", true, NamespaceHandlers.UpdatePropertiesAsync),
+        new("GET", "/namespaces/{namespace}/tables", false, TableHandlers.ListAsync),
+        new("POST", "/namespaces/{namespace}/tables", true, TableHandlers.CreateAsync),
+        new("GET", "/namespaces/{namespace}/tables/{table}", false, TableHandlers.LoadAsync),
+        new("HEAD", "/namespaces/{namespace}/tables/{table}", false, TableHandlers.ExistsAsync),
+        new("POST", "/namespaces/{namespace}/tables/{table}", true, TableHandlers.CommitAsync),
+        new("DELETE", "/namespaces/{namespace}/tables/{table}", true, TableHandlers.DropAsync),
+        new("GET", "/namespaces/{namespace}/tables/{table}/credentials", false, TableHandlers.LoadCredentialsAsync),
+        new("POST", "/namespaces/{namespace}/register", true, TableHandlers.RegisterAsync),
+        new("POST", "/namespaces/{namespace}/tables/{table}/metrics", false, TableHandlers.ReportMetricsAsync),
+        new("POST", "/tables/rename", true, TableHandlers.RenameAsync),
+        new("POST", "/transactions/commit", true, TableHandlers.CommitTransactionAsync),
     ];
 
     /// <summary>"VERB /v1/{prefix}/path" for every route, as <c>CatalogConfig.endpoints</c> spells them.</summary>

@@ -1,0 +1,84 @@
+using System.Collections.Concurrent;
+using DataPlane.Catalog.Rest.Http;
+using DataPlane.Storage;
+
+namespace DataPlane.Catalog.Rest.Commits;
+
+/// <summary>
+/// Metadata files in the warehouse. Every commit writes a new file under a fresh name and never rewrites one, so a
+/// file's bytes can be cached by location for good: a load-table request then costs one SQLite lookup.
+/// </summary>
+internal sealed class MetadataFiles(IObjectStore warehouse)
+{
+    private const int MaxCachedFiles = 1024;
+    private readonly ConcurrentDictionary<string, byte[]> _cache = new(StringComparer.Ordinal);
+
+    public string WarehouseUri { get; } = warehouse.Location.ToString().TrimEnd('/');
+
+    /// <summary>The default location of a new table: <c>&lt;warehouse&gt;/&lt;ns levels&gt;/&lt;table&gt;</c>.</summary>
+    public string DefaultLocation(Namespace ns, string name) => WarehouseUri + "/" + string.Join('/', ns.Levels) + "/" + name;
+
+    public async Task<byte[]> ReadAsync(string location, CancellationToken cancellationToken)
+    {
+        if (_cache.TryGetValue(location, out var bytes)) return bytes;
+        try
+        {
+            await using var stream = await warehouse.GetAsync(Key(location), cancellationToken: cancellationToken).ConfigureAwait(false);
+            using var buffer = new MemoryStream();
+            await stream.CopyToAsync(buffer, cancellationToken).ConfigureAwait(false);
+            bytes = buffer.ToArray();
+        }
+        catch (ObjectNotFoundException)
+        {
+            throw RestException.NotFound($"Metadata file {location} does not exist in the warehouse.");
+        }
+        Remember(location, bytes);
+        return bytes;
+    }
+
+    /// <summary>Writes the next metadata file of a table and returns its location: <c>&lt;table&gt;/metadata/&lt;version&gt;-&lt;uuid&gt;.metadata.json</c>.</summary>
+    public async Task<string> WriteAsync(string tableLocation, string? previousLocation, byte[] metadata, CancellationToken cancellationToken)
+    {
+        var location = $"{tableLocation.TrimEnd('/')}/metadata/{NextVersion(previousLocation):D5}-{Guid.NewGuid()}.metadata.json";
+        using var content = new MemoryStream(metadata, writable: false);
+        await warehouse.PutAsync(Key(location), content, new PutOptions { ContentType = "application/json" }, cancellationToken).ConfigureAwait(false);
+        Remember(location, metadata);
+        return location;
+    }
+
+    /// <summary>Deletes every object under a table's location (drop with purge).</summary>
+    public async Task PurgeAsync(string tableLocation, CancellationToken cancellationToken)
+    {
+        var prefix = Key(tableLocation.TrimEnd('/')) + "/";
+        var keys = new List<string>();
+        await foreach (var o in warehouse.ListAsync(prefix, cancellationToken: cancellationToken).ConfigureAwait(false))
+            keys.Add(o.Key);
+        foreach (var key in keys)
+            await warehouse.DeleteAsync(key, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The warehouse key of a location; locations outside the warehouse cannot be read or written here.</summary>
+    public string Key(string location)
+    {
+        var root = WarehouseUri + "/";
+        if (!location.StartsWith(root, StringComparison.Ordinal))
+            throw RestException.BadRequest($"Location '{location}' is outside this catalog's warehouse {WarehouseUri}.");
+        return location[root.Length..];
+    }
+
+    public bool InWarehouse(string location) => location.StartsWith(WarehouseUri + "/", StringComparison.Ordinal);
+
+    private static int NextVersion(string? previousLocation)
+    {
+        if (previousLocation is null) return 0;
+        var file = previousLocation[(previousLocation.LastIndexOf('/') + 1)..];
+        var dash = file.IndexOf('-');
+        return dash > 0 && int.TryParse(file.AsSpan(0, dash), out var v) ? v + 1 : 0;
+    }
+
+    private void Remember(string location, byte[] bytes)
+    {
+        if (_cache.Count >= MaxCachedFiles) _cache.Clear();
+        _cache[location] = bytes;
+    }
+}

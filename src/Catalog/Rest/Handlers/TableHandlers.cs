@@ -1,0 +1,281 @@
+using System.Text.Json;
+using DataPlane.Catalog.Rest.Commits;
+using DataPlane.Catalog.Rest.Http;
+using DataPlane.Catalog.Rest.Store;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+
+namespace DataPlane.Catalog.Rest.Handlers;
+
+/// <summary>Tables: create (and staged create), list, load, exists, drop (and purge), rename, register, commit, metrics, and multi-table transactions.</summary>
+internal static class TableHandlers
+{
+    public static Task ListAsync(HttpContext context, RestCatalog catalog)
+    {
+        var ns = RouteParameters.Namespace(context);
+        var page = PageRequest.From(context.Request);
+        var (names, next) = page.Cut(catalog.Store.ListNames(CatalogObjectKind.Table, ns, page.After, page.FetchLimit), n => n);
+        return WriteIdentifiersAsync(context, ns, names, page.Paged, next);
+    }
+
+    internal static Task WriteIdentifiersAsync(HttpContext context, Namespace ns, IReadOnlyList<string> names, bool paged, string? next) =>
+        ResponseJson.WriteAsync(context, 200, w =>
+        {
+            w.WriteStartObject();
+            if (paged) w.WriteString("next-page-token", next);
+            w.WriteStartArray("identifiers");
+            foreach (var name in names) ResponseJson.WriteIdentifier(w, ns, name);
+            w.WriteEndArray();
+            w.WriteEndObject();
+        });
+
+    public static async Task CreateAsync(HttpContext context, RestCatalog catalog)
+    {
+        const string type = "CreateTableRequest";
+        var ns = RouteParameters.Namespace(context);
+        using var doc = await RequestJson.ReadAsync(context, type).ConfigureAwait(false);
+        var body = doc.RootElement;
+        RequestJson.OnlyFields(body, type, "name", "location", "schema", "partition-spec", "write-order", "stage-create", "properties");
+        var name = RequestJson.RequiredString(body, type, "name");
+        CheckName(name, "table");
+        if (!catalog.Store.NamespaceExists(ns)) throw RestException.NoSuchNamespace(ns);
+        if (catalog.Store.LoadMetadataLocation(CatalogObjectKind.Table, ns, name) is not null)
+            throw RestException.AlreadyExists($"Table already exists: {ns.Qualify(name)}");
+        var location = (RequestJson.OptionalString(body, type, "location") ?? catalog.Files.DefaultLocation(ns, name)).TrimEnd('/');
+        catalog.Files.Key(location); // refuses locations outside the warehouse up front
+        var metadata = MetadataDocument.Create(location, RequestJson.Required(body, type, "schema"), Optional(body, "partition-spec"), Optional(body, "write-order"),
+            RequestJson.StringMap(body, type, "properties"), catalog.Time.GetUtcNow().ToUnixTimeMilliseconds());
+        var bytes = metadata.ToUtf8();
+        if (RequestJson.OptionalBool(body, type, "stage-create"))
+        {
+            await WriteLoadResultAsync(context, catalog, null, bytes, location).ConfigureAwait(false);
+            return;
+        }
+        var metadataLocation = await catalog.Files.WriteAsync(location, null, bytes, context.RequestAborted).ConfigureAwait(false);
+        catalog.Store.Create(CatalogObjectKind.Table, ns, name, metadataLocation);
+        await WriteLoadResultAsync(context, catalog, metadataLocation, bytes, location).ConfigureAwait(false);
+    }
+
+    public static async Task LoadAsync(HttpContext context, RestCatalog catalog)
+    {
+        var ns = RouteParameters.Namespace(context);
+        var name = RouteParameters.Name(context, "table");
+        var snapshots = context.Request.Query["snapshots"].ToString();
+        if (snapshots.Length > 0 && snapshots is not ("all" or "refs"))
+            throw RestException.BadRequest($"Invalid snapshots '{snapshots}': valid values are all, refs.");
+        var location = catalog.Store.LoadMetadataLocation(CatalogObjectKind.Table, ns, name) ?? throw NotFound(catalog, ns, name);
+        var bytes = await catalog.Files.ReadAsync(location, context.RequestAborted).ConfigureAwait(false);
+        var etag = "\"" + location.GetHashCode(StringComparison.Ordinal).ToString("x8") + snapshots + "\"";
+        if (context.Request.Headers.IfNoneMatch.ToString() == etag)
+        {
+            context.Response.StatusCode = 304;
+            return;
+        }
+        context.Response.Headers.ETag = etag;
+        var doc = snapshots == "refs" ? MetadataDocument.Parse(bytes) : null;
+        var tableLocation = doc?.Location ?? ReadLocation(bytes);
+        await WriteLoadResultAsync(context, catalog, location, doc?.ToUtf8WithRefSnapshotsOnly() ?? bytes, tableLocation).ConfigureAwait(false);
+    }
+
+    public static Task ExistsAsync(HttpContext context, RestCatalog catalog)
+    {
+        var ns = RouteParameters.Namespace(context);
+        var name = RouteParameters.Name(context, "table");
+        if (catalog.Store.LoadMetadataLocation(CatalogObjectKind.Table, ns, name) is null) throw NotFound(catalog, ns, name);
+        context.Response.StatusCode = 204;
+        return Task.CompletedTask;
+    }
+
+    public static async Task DropAsync(HttpContext context, RestCatalog catalog)
+    {
+        var ns = RouteParameters.Namespace(context);
+        var name = RouteParameters.Name(context, "table");
+        var purge = context.Request.Query["purgeRequested"].ToString().Equals("true", StringComparison.OrdinalIgnoreCase);
+        var location = catalog.Store.LoadMetadataLocation(CatalogObjectKind.Table, ns, name) ?? throw NotFound(catalog, ns, name);
+        string? tableLocation = null;
+        if (purge) tableLocation = ReadLocation(await catalog.Files.ReadAsync(location, context.RequestAborted).ConfigureAwait(false));
+        if (!catalog.Store.Drop(CatalogObjectKind.Table, ns, name)) throw NotFound(catalog, ns, name);
+        if (tableLocation is not null && catalog.Files.InWarehouse(tableLocation))
+        {
+            await catalog.Files.PurgeAsync(tableLocation, context.RequestAborted).ConfigureAwait(false);
+            catalog.Logger.LogInformation("Dropped table {Table} and purged {Location}", ns.Qualify(name), tableLocation);
+        }
+        context.Response.StatusCode = 204;
+    }
+
+    public static async Task RenameAsync(HttpContext context, RestCatalog catalog)
+    {
+        const string type = "RenameTableRequest";
+        using var doc = await RequestJson.ReadAsync(context, type).ConfigureAwait(false);
+        RequestJson.OnlyFields(doc.RootElement, type, "source", "destination");
+        var (fromNs, from) = RequestJson.RequiredIdentifier(doc.RootElement, type, "source");
+        var (toNs, to) = RequestJson.RequiredIdentifier(doc.RootElement, type, "destination");
+        CheckName(to, "table");
+        catalog.Store.Rename(CatalogObjectKind.Table, fromNs, from, toNs, to);
+        context.Response.StatusCode = 204;
+    }
+
+    public static async Task RegisterAsync(HttpContext context, RestCatalog catalog)
+    {
+        const string type = "RegisterTableRequest";
+        var ns = RouteParameters.Namespace(context);
+        using var doc = await RequestJson.ReadAsync(context, type).ConfigureAwait(false);
+        var body = doc.RootElement;
+        RequestJson.OnlyFields(body, type, "name", "metadata-location", "overwrite");
+        var name = RequestJson.RequiredString(body, type, "name");
+        CheckName(name, "table");
+        var metadataLocation = RequestJson.RequiredString(body, type, "metadata-location");
+        var overwrite = RequestJson.OptionalBool(body, type, "overwrite");
+        var bytes = await catalog.Files.ReadAsync(metadataLocation, context.RequestAborted).ConfigureAwait(false);
+        string tableLocation;
+        try { tableLocation = MetadataDocument.Parse(bytes).Location; }
+        catch (Exception e) when (e is JsonException or FormatException or InvalidOperationException or NullReferenceException)
+        {
+            throw RestException.BadRequest($"{metadataLocation} is not table metadata: {e.Message}");
+        }
+        var existing = catalog.Store.LoadMetadataLocation(CatalogObjectKind.Table, ns, name);
+        if (existing is not null && !overwrite)
+            throw RestException.AlreadyExists($"Table already exists: {ns.Qualify(name)} (pass overwrite=true to replace its metadata).");
+        if (catalog.Store.TrySwap(CatalogObjectKind.Table, [new MetadataSwap(ns, name, existing, metadataLocation)]) >= 0)
+            throw RestException.CommitFailed($"Table {ns.Qualify(name)} changed while it was being registered; retry.");
+        await WriteLoadResultAsync(context, catalog, metadataLocation, bytes, tableLocation).ConfigureAwait(false);
+    }
+
+    public static async Task CommitAsync(HttpContext context, RestCatalog catalog)
+    {
+        const string type = "CommitTableRequest";
+        var ns = RouteParameters.Namespace(context);
+        var name = RouteParameters.Name(context, "table");
+        using var doc = await RequestJson.ReadAsync(context, type).ConfigureAwait(false);
+        var change = ReadChange(doc.RootElement, type, (ns, name));
+        var committed = (await catalog.Committer.CommitAsync([change], context.RequestAborted).ConfigureAwait(false))[0];
+        await ResponseJson.WriteAsync(context, 200, w =>
+        {
+            w.WriteStartObject();
+            w.WriteString("metadata-location", committed.MetadataLocation);
+            w.WritePropertyName("metadata");
+            w.WriteRawValue(committed.Metadata, skipInputValidation: true);
+            w.WriteEndObject();
+        }).ConfigureAwait(false);
+    }
+
+    public static async Task CommitTransactionAsync(HttpContext context, RestCatalog catalog)
+    {
+        const string type = "CommitTransactionRequest";
+        using var doc = await RequestJson.ReadAsync(context, type).ConfigureAwait(false);
+        RequestJson.OnlyFields(doc.RootElement, type, "table-changes");
+        var list = RequestJson.Required(doc.RootElement, type, "table-changes");
+        if (list.ValueKind != JsonValueKind.Array || list.GetArrayLength() == 0)
+            throw RestException.BadRequest("Field 'table-changes' in CommitTransactionRequest must be a non-empty array of CommitTableRequest.");
+        var changes = list.EnumerateArray().Select(c => ReadChange(c, "CommitTransactionRequest.table-changes[]", null)).ToList();
+        await catalog.Committer.CommitAsync(changes, context.RequestAborted).ConfigureAwait(false);
+        context.Response.StatusCode = 204;
+    }
+
+    public static async Task ReportMetricsAsync(HttpContext context, RestCatalog catalog)
+    {
+        const string type = "ReportMetricsRequest";
+        var ns = RouteParameters.Namespace(context);
+        var name = RouteParameters.Name(context, "table");
+        using var doc = await RequestJson.ReadAsync(context, type).ConfigureAwait(false);
+        var reportType = RequestJson.RequiredString(doc.RootElement, type, "report-type");
+        if (catalog.Store.LoadMetadataLocation(CatalogObjectKind.Table, ns, name) is null) throw NotFound(catalog, ns, name);
+        catalog.Logger.LogInformation("Metrics {ReportType} for {Table}: {Report}", reportType, ns.Qualify(name), doc.RootElement.GetRawText());
+        context.Response.StatusCode = 204;
+    }
+
+    public static async Task LoadCredentialsAsync(HttpContext context, RestCatalog catalog)
+    {
+        var ns = RouteParameters.Namespace(context);
+        var name = RouteParameters.Name(context, "table");
+        var location = catalog.Store.LoadMetadataLocation(CatalogObjectKind.Table, ns, name) ?? throw NotFound(catalog, ns, name);
+        var tableLocation = ReadLocation(await catalog.Files.ReadAsync(location, context.RequestAborted).ConfigureAwait(false));
+        var s3 = catalog.Options.S3;
+        await ResponseJson.WriteAsync(context, 200, w =>
+        {
+            w.WriteStartObject();
+            w.WriteStartArray("storage-credentials");
+            if (s3 is { AccessKey: not null } && catalog.Options.VendCredentials)
+            {
+                w.WriteStartObject();
+                w.WriteString("prefix", tableLocation);
+                w.WriteStartObject("config");
+                w.WriteString("s3.access-key-id", s3.AccessKey);
+                w.WriteString("s3.secret-access-key", s3.SecretKey);
+                w.WriteEndObject();
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }).ConfigureAwait(false);
+    }
+
+    private static TableCommitter.Change ReadChange(JsonElement body, string type, (Namespace, string)? fromPath)
+    {
+        if (body.ValueKind != JsonValueKind.Object) throw RestException.BadRequest($"{type} must be an object.");
+        RequestJson.OnlyFields(body, type, "identifier", "requirements", "updates");
+        Namespace ns;
+        string name;
+        if (fromPath is { } p)
+        {
+            (ns, name) = p;
+            if (body.TryGetProperty("identifier", out var id) && id.ValueKind == JsonValueKind.Object)
+            {
+                var (bodyNs, bodyName) = RequestJson.RequiredIdentifier(body, type, "identifier");
+                if (bodyNs.Key != ns.Key || bodyName != name)
+                    throw RestException.BadRequest($"The identifier {bodyNs.Qualify(bodyName)} in the body does not match the path's table {ns.Qualify(name)}.");
+            }
+        }
+        else (ns, name) = RequestJson.RequiredIdentifier(body, type, "identifier");
+        var requirements = ArrayField(body, type, "requirements");
+        var updates = ArrayField(body, type, "updates");
+        return new TableCommitter.Change(ns, name, requirements, updates);
+    }
+
+    private static JsonElement ArrayField(JsonElement body, string type, string field)
+    {
+        var v = RequestJson.Required(body, type, field);
+        if (v.ValueKind != JsonValueKind.Array) throw RequestJson.Mistyped(type, field, "an array", v);
+        foreach (var item in v.EnumerateArray())
+            if (item.ValueKind != JsonValueKind.Object) throw RequestJson.Mistyped(type, field, "an array of objects", item);
+        return v;
+    }
+
+    internal static Task WriteLoadResultAsync(HttpContext context, RestCatalog catalog, string? metadataLocation, byte[] metadata, string tableLocation) =>
+        ResponseJson.WriteAsync(context, 200, w =>
+        {
+            w.WriteStartObject();
+            if (metadataLocation is not null) w.WriteString("metadata-location", metadataLocation);
+            w.WritePropertyName("metadata");
+            w.WriteRawValue(metadata, skipInputValidation: true);
+            StorageConfig.Write(w, catalog, context, tableLocation);
+            w.WriteEndObject();
+        });
+
+    /// <summary>The table's <c>location</c> from metadata bytes, without building a document.</summary>
+    internal static string ReadLocation(byte[] metadata)
+    {
+        var reader = new Utf8JsonReader(metadata);
+        reader.Read();
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var isLocation = reader.ValueTextEquals("location");
+            reader.Read();
+            if (isLocation) return reader.GetString()!;
+            reader.Skip();
+        }
+        throw new FormatException("Table metadata has no 'location'.");
+    }
+
+    private static JsonElement? Optional(JsonElement body, string field) =>
+        body.TryGetProperty(field, out var v) && v.ValueKind != JsonValueKind.Null ? v : null;
+
+    internal static void CheckName(string name, string what)
+    {
+        if (name.Length == 0 || name.Contains('/') || name.Contains('\u001f') || name is "." or "..")
+            throw RestException.BadRequest($"Invalid {what} name '{name}': it must be non-empty and contain no '/' or 0x1F.");
+    }
+
+    private static RestException NotFound(RestCatalog catalog, Namespace ns, string name) =>
+        catalog.Store.NamespaceExists(ns) ? RestException.NoSuchTable(ns, name) : RestException.NoSuchNamespace(ns);
+}
