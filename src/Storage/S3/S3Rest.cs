@@ -9,8 +9,8 @@ namespace DataPlane.Storage.S3;
 /// <summary>
 /// The S3 REST calls the Minio SDK 7.0 does not offer in a usable form, as signed requests: streamed GET (Minio
 /// hands the body only to a callback that must consume it before returning), one ListObjectsV2 page with start-after,
-/// max-keys and any delimiter (Minio only enumerates), and the multipart calls (internal in Minio 7), so that parts
-/// can be sent in parallel by the caller. Path-style: <c>endpoint/bucket/key</c>.
+/// max-keys and any delimiter (Minio only enumerates), the multipart calls (internal in Minio 7), so that parts
+/// can be sent in parallel by the caller, and PUT straight from a buffer (Minio copies it). Path-style: <c>endpoint/bucket/key</c>.
 /// </summary>
 internal sealed class S3Rest : IDisposable
 {

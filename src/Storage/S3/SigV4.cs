@@ -32,7 +32,7 @@ internal sealed class SigV4(string accessKey, string secretKey, string region)
         {
             var lower = name.ToLowerInvariant();
             if (lower.StartsWith("x-amz-", StringComparison.Ordinal))
-                headers[lower] = string.Join(',', values.Select(v => v.Trim()));
+                headers[lower] = string.Join(',', values.Select(TrimAll));
         }
         var signedHeaders = string.Join(';', headers.Keys);
         var canonical = new StringBuilder()
@@ -80,6 +80,10 @@ internal sealed class SigV4(string accessKey, string secretKey, string region)
             .Order(StringComparer.Ordinal);
         return string.Join('&', pairs);
     }
+
+    // SigV4 canonical header values: trimmed, with runs of spaces collapsed to one.
+    private static string TrimAll(string value) =>
+        System.Text.RegularExpressions.Regex.Replace(value.Trim(), " {2,}", " ");
 
     private static byte[] Hmac(byte[] key, string data) => HMACSHA256.HashData(key, Encoding.UTF8.GetBytes(data));
 }
