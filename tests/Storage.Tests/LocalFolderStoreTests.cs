@@ -83,6 +83,20 @@ public sealed class LocalFolderStoreTests : ObjectStoreContract
     }
 
     [Fact]
+    public async Task A_key_and_a_folder_of_the_same_name_conflict_with_a_clear_error()
+    {
+        await Store.PutAsync("t/data", new MemoryStream([1]));
+        await Store.PutAsync("u/x/y", new MemoryStream([2]));
+
+        var underFile = await Assert.ThrowsAsync<IOException>(() => Store.PutAsync("t/data/part-0", new MemoryStream([3])));
+        Assert.Contains("t/data/part-0", underFile.Message);
+        var overFolder = await Assert.ThrowsAsync<IOException>(() => Store.PutAsync("u/x", new MemoryStream([4])));
+        Assert.Contains("'u/x'", overFolder.Message);
+        await Assert.ThrowsAsync<IOException>(() => Store.PutIfAbsentAsync("u/x", new MemoryStream([4])));
+        Assert.Equal(["t/data", "u/x/y"], await KeysAsync(""));
+    }
+
+    [Fact]
     public async Task Head_of_a_file_copied_in_by_hand_computes_its_md5()
     {
         var bytes = TestData.Bytes(5000, seed: 12);

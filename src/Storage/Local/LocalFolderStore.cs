@@ -50,7 +50,7 @@ internal sealed class LocalFolderStore : IObjectStore
 
     /// <summary>
     /// Renames a sealed temp file into place, then writes its sidecar. Without overwrite the move is link() then
-    /// unlink() (what File.Move does on Unix when it must not replace), so of many writers exactly one wins.
+    /// unlink() (<see cref="NoReplaceMove"/>), so of many writers exactly one wins.
     /// </summary>
     internal ObjectInfo Commit(string key, StagedFile staged, string etag, string? contentType, Dictionary<string, string>? metadata, bool overwrite)
     {
@@ -61,20 +61,19 @@ internal sealed class LocalFolderStore : IObjectStore
             try
             {
                 CreateFolder(folder, key);
-                File.Move(staged.Path, target, overwrite);
+                if (overwrite)
+                    File.Move(staged.Path, target, overwrite: true);
+                else if (!NoReplaceMove.TryMove(staged.Path, target))
+                    throw Directory.Exists(target) ? FolderConflict(key, null) : new ObjectAlreadyExistsException(key, Location);
                 break;
             }
             catch (DirectoryNotFoundException) when (attempt < 5)
             {
                 // A delete of the folder's last object pruned it between our create and move; make it again.
             }
-            catch (IOException) when (!overwrite && File.Exists(target))
-            {
-                throw new ObjectAlreadyExistsException(key, Location);
-            }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException && Directory.Exists(target))
             {
-                throw new IOException($"Cannot store '{key}' in {Location}: a folder of that name holds keys under '{key}/', and a local folder cannot hold both.", e);
+                throw FolderConflict(key, e);
             }
         }
         DirectorySync.Flush(folder);
@@ -225,6 +224,9 @@ internal sealed class LocalFolderStore : IObjectStore
         if (first.SequenceEqual(ReservedName))
             throw new InvalidObjectKeyException(key, $"'{ReservedName}/' at the root is reserved by the local folder store for its temp files and metadata");
     }
+
+    private IOException FolderConflict(string key, Exception? inner) =>
+        new($"Cannot store '{key}' in {Location}: a folder of that name holds keys under '{key}/', and a local folder cannot hold both.", inner);
 
     private string DataPath(string key) => Path.Combine(_root, key);
 
