@@ -1,4 +1,5 @@
 using DataPlane.Catalog.Rest;
+using DataPlane.Pipelines;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
@@ -19,12 +20,14 @@ internal static class ServerHost
 
         // Areas: services.
         builder.Services.AddIcebergRestCatalog(RestCatalogSettings.From(options));
+        builder.Services.AddDataPlanePipelines(builder.Configuration, options.DataDirectory, options.WarehouseLocation);
 
         var app = builder.Build();
         app.MapGet("/healthz", () => Results.Ok(new { status = "ok" }));
 
         // Areas: routes.
         app.MapIcebergRestCatalog();
+        app.MapDataPlanePipelines();
 
         return app;
     }

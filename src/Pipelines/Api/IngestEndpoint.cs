@@ -1,0 +1,129 @@
+using System.Buffers;
+using System.Diagnostics;
+using DataPlane.Pipelines.Ingest;
+using DataPlane.Pipelines.Log;
+using DataPlane.Pipelines.Metrics;
+using DataPlane.Pipelines.Streams;
+using Microsoft.AspNetCore.Http;
+
+namespace DataPlane.Pipelines.Api;
+
+/// <summary>
+/// <c>POST /streams/{name}</c>: a JSON array of objects or NDJSON, optionally gzip. All or nothing: the answer is
+/// 200 <c>{"accepted": N}</c> only once every record is in the ingest log on disk; otherwise nothing is kept.
+/// </summary>
+internal sealed class IngestEndpoint(StreamRegistry streams, PipelinesOptions options, PipelineMetrics metrics)
+{
+    public async Task HandleAsync(HttpContext context, string name)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var stream = streams.Find(name);
+        if (stream is null)
+        {
+            Reject(name, "unknown_stream");
+            var known = streams.List().Select(s => s.Name).ToList();
+            await JsonResponse.ErrorAsync(context.Response, StatusCodes.Status404NotFound,
+                $"No stream named '{name}'; create it with POST /api/v1/streams" + (known.Count > 0 ? $" (streams: {string.Join(", ", known)})." : "."));
+            return;
+        }
+
+        byte[] buffer;
+        int length;
+        try
+        {
+            (buffer, length) = await RequestBody.ReadAsync(context.Request, options.MaxRequestBytes, context.RequestAborted);
+        }
+        catch (RequestBodyTooLargeException e)
+        {
+            Reject(name, "body_too_large");
+            await JsonResponse.ErrorAsync(context.Response, StatusCodes.Status413PayloadTooLarge, e.Message);
+            return;
+        }
+        catch (UnsupportedEncodingException e)
+        {
+            Reject(name, "unsupported_encoding");
+            await JsonResponse.ErrorAsync(context.Response, StatusCodes.Status415UnsupportedMediaType, e.Message);
+            return;
+        }
+        catch (MalformedBodyException e)
+        {
+            Reject(name, "malformed_json");
+            await JsonResponse.ErrorAsync(context.Response, StatusCodes.Status400BadRequest, e.Message);
+            return;
+        }
+
+        var parser = stream.RentParser();
+        try
+        {
+            var outcome = parser.Parse(buffer.AsSpan(0, length), options.MaxRecordBytes);
+            switch (outcome)
+            {
+                case ParseOutcome.Malformed:
+                    Reject(name, "malformed_json");
+                    await JsonResponse.ErrorAsync(context.Response, StatusCodes.Status400BadRequest, $"Nothing was accepted: {parser.Error}.");
+                    return;
+                case ParseOutcome.RecordTooLarge:
+                    Reject(name, "record_too_large");
+                    await JsonResponse.ErrorAsync(context.Response, StatusCodes.Status413PayloadTooLarge, $"Nothing was accepted: {parser.Error}.");
+                    return;
+                case ParseOutcome.Invalid:
+                    Reject(name, "invalid_records");
+                    await WriteProblemsAsync(context.Response, parser.Problems);
+                    return;
+            }
+            int count = parser.RecordCount;
+            if (count > 0)
+            {
+                try
+                {
+                    await stream.Log.AppendAsync(parser.Serialize(), count);
+                }
+                catch (IngestLogFullException e)
+                {
+                    Reject(name, "log_full");
+                    context.Response.Headers.RetryAfter = options.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                    await JsonResponse.ErrorAsync(context.Response, StatusCodes.Status429TooManyRequests, e.Message);
+                    return;
+                }
+            }
+            string labels = PipelineMetrics.Labels(("stream", name));
+            metrics.Add("dataplane_stream_records_in_total", "Records accepted into the stream's ingest log.", labels, count);
+            metrics.Add("dataplane_stream_bytes_in_total", "JSON bytes (after gzip) of accepted requests.", labels, length);
+            metrics.Observe("dataplane_stream_ack_seconds", "Time from request start to acknowledgement (records on disk).", labels, Stopwatch.GetElapsedTime(started).TotalSeconds);
+            await JsonResponse.WriteAsync(context.Response, StatusCodes.Status200OK, w =>
+            {
+                w.WriteStartObject();
+                w.WriteNumber("accepted", count);
+                w.WriteEndObject();
+            });
+        }
+        finally
+        {
+            stream.ReturnParser(parser);
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private void Reject(string stream, string reason) =>
+        metrics.Add("dataplane_stream_rejected_requests_total", "Ingestion requests refused, by reason.", PipelineMetrics.Labels(("stream", stream), ("reason", reason)), 1);
+
+    private static Task WriteProblemsAsync(HttpResponse response, List<IngestProblem> problems) =>
+        JsonResponse.WriteAsync(response, StatusCodes.Status400BadRequest, w =>
+        {
+            w.WriteStartObject();
+            w.WriteString("error", problems.Count >= RecordBatchParser.MaxProblems
+                ? $"Nothing was accepted: records do not match the stream's schema (the first {RecordBatchParser.MaxProblems} problems are listed)."
+                : $"Nothing was accepted: {problems.Count} problem(s) with records that do not match the stream's schema.");
+            w.WriteStartArray("problems");
+            foreach (var p in problems)
+            {
+                w.WriteStartObject();
+                w.WriteNumber("record", p.Record);
+                if (p.Field is null) w.WriteNull("field"); else w.WriteString("field", p.Field);
+                w.WriteString("reason", p.Reason);
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            w.WriteEndObject();
+        });
+}

@@ -1,0 +1,109 @@
+using System.Text.Json;
+using DataPlane.Pipelines.Streams;
+using Microsoft.AspNetCore.Http;
+
+namespace DataPlane.Pipelines.Api;
+
+/// <summary><c>/api/v1/streams</c>: create, list, get and delete streams.</summary>
+internal sealed class StreamsApi(StreamRegistry streams)
+{
+    public async Task CreateAsync(HttpContext context)
+    {
+        using var json = await JsonResponse.ReadAsync(context);
+        if (json is null)
+            return;
+        StreamDefinition definition;
+        try
+        {
+            definition = StreamDefinition.Parse(json.RootElement, DateTimeOffset.UtcNow);
+        }
+        catch (ArgumentException e)
+        {
+            await JsonResponse.ErrorAsync(context.Response, StatusCodes.Status400BadRequest, e.Message);
+            return;
+        }
+        if (!streams.TryCreate(definition, out var stream))
+        {
+            await JsonResponse.ErrorAsync(context.Response, StatusCodes.Status409Conflict, $"A stream named '{definition.Name}' already exists; delete it first or pick another name.");
+            return;
+        }
+        context.Response.Headers.Location = $"/api/v1/streams/{stream.Name}";
+        await JsonResponse.WriteAsync(context.Response, StatusCodes.Status201Created, w => Write(w, stream));
+    }
+
+    public Task ListAsync(HttpContext context) =>
+        JsonResponse.WriteAsync(context.Response, StatusCodes.Status200OK, w =>
+        {
+            w.WriteStartObject();
+            w.WriteStartArray("streams");
+            foreach (var stream in streams.List())
+                Write(w, stream);
+            w.WriteEndArray();
+            w.WriteEndObject();
+        });
+
+    public Task GetAsync(HttpContext context, string name)
+    {
+        var stream = streams.Find(name);
+        return stream is null
+            ? NotFound(context, name)
+            : JsonResponse.WriteAsync(context.Response, StatusCodes.Status200OK, w => Write(w, stream));
+    }
+
+    public async Task DeleteAsync(HttpContext context, string name)
+    {
+        var stream = streams.Find(name);
+        if (stream is null)
+        {
+            await NotFound(context, name);
+            return;
+        }
+        var readers = stream.Readers;
+        if (readers.Count > 0)
+        {
+            await JsonResponse.ErrorAsync(context.Response, StatusCodes.Status409Conflict,
+                $"Stream '{name}' is read by pipeline(s) {string.Join(", ", readers.Order())}; delete those first.");
+            return;
+        }
+        await streams.DeleteAsync(name);
+        context.Response.StatusCode = StatusCodes.Status204NoContent;
+    }
+
+    private static Task NotFound(HttpContext context, string name) =>
+        JsonResponse.ErrorAsync(context.Response, StatusCodes.Status404NotFound, $"No stream named '{name}'.");
+
+    private static void Write(Utf8JsonWriter w, IngestStream stream)
+    {
+        var d = stream.Definition;
+        w.WriteStartObject();
+        w.WriteString("name", d.Name);
+        w.WriteString("endpoint", $"/streams/{d.Name}");
+        w.WriteBoolean("schemaless", d.Schemaless);
+        w.WritePropertyName("schema");
+        if (d.Schemaless)
+            w.WriteNullValue();
+        else
+        {
+            w.WriteStartObject();
+            w.WriteStartArray("fields");
+            foreach (var f in d.Fields)
+            {
+                w.WriteStartObject();
+                w.WriteString("name", f.Name);
+                w.WriteString("type", f.Type.ToString());
+                w.WriteBoolean("required", f.Required);
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }
+        w.WriteString("created_at", d.CreatedAt);
+        w.WriteStartObject("log");
+        w.WriteNumber("start_offset", stream.Log.StartOffset);
+        w.WriteNumber("end_offset", stream.Log.EndOffset);
+        w.WriteNumber("size_bytes", stream.Log.SizeBytes);
+        w.WriteNumber("segments", stream.Log.SegmentCount);
+        w.WriteEndObject();
+        w.WriteEndObject();
+    }
+}

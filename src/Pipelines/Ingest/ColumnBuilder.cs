@@ -1,0 +1,316 @@
+using System.Buffers.Text;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Apache.Arrow;
+using Apache.Arrow.Types;
+using DataPlane.Catalog.Types;
+using TypeId = DataPlane.Catalog.Types.TypeId;
+
+namespace DataPlane.Pipelines.Ingest;
+
+/// <summary>
+/// Appends JSON values of one column straight from the reader into Arrow buffers: no per-record objects, and the
+/// buffers are kept across requests (cleared, not freed).
+/// </summary>
+internal abstract class ColumnBuilder
+{
+    private readonly ArrowBuffer.BitmapBuilder _validity = new();
+
+    protected ColumnBuilder(IArrowType type) => Type = type;
+
+    public IArrowType Type { get; }
+    public int Length => _validity.Length;
+
+    /// <summary>Appends the value the reader is on (not null); returns null, or why the value does not fit the type.</summary>
+    public string? Append(ref Utf8JsonReader reader, ref byte[] scratch)
+    {
+        var problem = AppendValue(ref reader, ref scratch);
+        if (problem is null)
+            _validity.Append(true);
+        else
+            AppendNull();
+        return problem;
+    }
+
+    public void AppendNull()
+    {
+        _validity.Append(false);
+        AppendEmpty();
+    }
+
+    public IArrowArray Build()
+    {
+        int nulls = _validity.UnsetBitCount;
+        var validity = nulls == 0 ? ArrowBuffer.Empty : _validity.Build();
+        return ArrowArrayFactory.BuildArray(new ArrayData(Type, Length, nulls, 0, BuildBuffers(validity)));
+    }
+
+    public void Clear()
+    {
+        _validity.Clear();
+        ClearValues();
+    }
+
+    protected abstract string? AppendValue(ref Utf8JsonReader reader, ref byte[] scratch);
+    protected abstract void AppendEmpty();
+    protected abstract ArrowBuffer[] BuildBuffers(ArrowBuffer validity);
+    protected abstract void ClearValues();
+
+    public static ColumnBuilder For(PrimitiveType type, IArrowType arrowType) => type.TypeId switch
+    {
+        TypeId.Boolean => new BooleanColumn(arrowType),
+        TypeId.Int => new Int32Column(arrowType),
+        TypeId.Long => new Int64Column(arrowType),
+        TypeId.Float => new FloatColumn(arrowType),
+        TypeId.Double => new DoubleColumn(arrowType),
+        TypeId.Date => new DateColumn(arrowType),
+        TypeId.Time => new TimeColumn(arrowType),
+        TypeId.Timestamp => new TimestampColumn(arrowType, withZone: false),
+        TypeId.TimestampTz => new TimestampColumn(arrowType, withZone: true),
+        TypeId.String => new StringColumn(arrowType),
+        TypeId.Uuid => new UuidColumn(arrowType),
+        TypeId.Binary => new BinaryColumn(arrowType),
+        _ => throw new NotSupportedException($"No JSON column builder for {type}."),
+    };
+
+    /// <summary>Appends raw UTF-8 (the record text of a schemaless stream).</summary>
+    public virtual void AppendUtf8(ReadOnlySpan<byte> utf8) => throw new NotSupportedException();
+
+    protected static string Got(JsonTokenType token) => token switch
+    {
+        JsonTokenType.String => "a string",
+        JsonTokenType.Number => "a number",
+        JsonTokenType.True or JsonTokenType.False => "a boolean",
+        JsonTokenType.StartObject => "an object",
+        JsonTokenType.StartArray => "an array",
+        _ => token.ToString(),
+    };
+
+    /// <summary>The string value's UTF-8 bytes, unescaped into <paramref name="scratch"/> only when it has escapes.</summary>
+    protected static ReadOnlySpan<byte> Utf8Value(ref Utf8JsonReader reader, ref byte[] scratch)
+    {
+        if (!reader.ValueIsEscaped)
+            return reader.ValueSpan;
+        if (scratch.Length < reader.ValueSpan.Length)
+            scratch = new byte[Math.Max(reader.ValueSpan.Length, scratch.Length * 2)];
+        int n = reader.CopyString(scratch);
+        return scratch.AsSpan(0, n);
+    }
+
+    private abstract class Fixed<T>(IArrowType type) : ColumnBuilder(type) where T : struct
+    {
+        private readonly ArrowBuffer.Builder<T> _values = new();
+        protected void Add(T value) => _values.Append(value);
+        protected override void AppendEmpty() => _values.Append(default(T));
+        protected override ArrowBuffer[] BuildBuffers(ArrowBuffer validity) => [validity, _values.Build()];
+        protected override void ClearValues() => _values.Clear();
+    }
+
+    private sealed class BooleanColumn(IArrowType type) : ColumnBuilder(type)
+    {
+        private readonly ArrowBuffer.BitmapBuilder _values = new();
+        protected override string? AppendValue(ref Utf8JsonReader reader, ref byte[] scratch)
+        {
+            if (reader.TokenType is not (JsonTokenType.True or JsonTokenType.False))
+                return $"expected a boolean, got {Got(reader.TokenType)}";
+            _values.Append(reader.TokenType == JsonTokenType.True);
+            return null;
+        }
+        protected override void AppendEmpty() => _values.Append(false);
+        protected override ArrowBuffer[] BuildBuffers(ArrowBuffer validity) => [validity, _values.Build()];
+        protected override void ClearValues() => _values.Clear();
+    }
+
+    private sealed class Int32Column(IArrowType type) : Fixed<int>(type)
+    {
+        protected override string? AppendValue(ref Utf8JsonReader reader, ref byte[] scratch)
+        {
+            if (reader.TokenType != JsonTokenType.Number)
+                return $"expected an int, got {Got(reader.TokenType)}";
+            if (!reader.TryGetInt32(out int v))
+                return $"{Encoding.UTF8.GetString(reader.ValueSpan)} is not an int (a whole number from {int.MinValue} to {int.MaxValue})";
+            Add(v);
+            return null;
+        }
+    }
+
+    private sealed class Int64Column(IArrowType type) : Fixed<long>(type)
+    {
+        protected override string? AppendValue(ref Utf8JsonReader reader, ref byte[] scratch)
+        {
+            if (reader.TokenType != JsonTokenType.Number)
+                return $"expected a long, got {Got(reader.TokenType)}";
+            if (!reader.TryGetInt64(out long v))
+                return $"{Encoding.UTF8.GetString(reader.ValueSpan)} is not a long (a whole number from {long.MinValue} to {long.MaxValue})";
+            Add(v);
+            return null;
+        }
+    }
+
+    private sealed class FloatColumn(IArrowType type) : Fixed<float>(type)
+    {
+        protected override string? AppendValue(ref Utf8JsonReader reader, ref byte[] scratch)
+        {
+            if (reader.TokenType != JsonTokenType.Number || !reader.TryGetSingle(out float v) || float.IsInfinity(v))
+                return $"expected a float, got {Got(reader.TokenType)}";
+            Add(v);
+            return null;
+        }
+    }
+
+    private sealed class DoubleColumn(IArrowType type) : Fixed<double>(type)
+    {
+        protected override string? AppendValue(ref Utf8JsonReader reader, ref byte[] scratch)
+        {
+            if (reader.TokenType != JsonTokenType.Number || !reader.TryGetDouble(out double v) || double.IsInfinity(v))
+                return $"expected a double, got {Got(reader.TokenType)}";
+            Add(v);
+            return null;
+        }
+    }
+
+    private sealed class DateColumn(IArrowType type) : Fixed<int>(type)
+    {
+        protected override string? AppendValue(ref Utf8JsonReader reader, ref byte[] scratch)
+        {
+            if (reader.TokenType == JsonTokenType.String && reader.ValueSpan.Length == 10 && reader.TryGetDateTime(out var d))
+            {
+                Add(DateOnly.FromDateTime(d).DayNumber - DateOnly.FromDateTime(DateTime.UnixEpoch).DayNumber);
+                return null;
+            }
+            return $"expected a date as \"YYYY-MM-DD\", got {Got(reader.TokenType)}";
+        }
+    }
+
+    private sealed class TimeColumn(IArrowType type) : Fixed<long>(type)
+    {
+        protected override string? AppendValue(ref Utf8JsonReader reader, ref byte[] scratch)
+        {
+            if (reader.TokenType == JsonTokenType.String && reader.ValueSpan.Length <= 32)
+            {
+                Span<char> chars = stackalloc char[32];
+                int n = Encoding.UTF8.GetChars(reader.ValueSpan, chars);
+                if (TimeOnly.TryParseExact(chars[..n], ["HH:mm:ss", "HH:mm:ss.FFFFFFF", "HH:mm"], CultureInfo.InvariantCulture, DateTimeStyles.None, out var t))
+                {
+                    Add(t.Ticks / TimeSpan.TicksPerMicrosecond);
+                    return null;
+                }
+            }
+            return $"expected a time of day as \"HH:MM:SS[.ffffff]\", got {Got(reader.TokenType)}";
+        }
+    }
+
+    /// <summary>Microseconds from the epoch. Strings are ISO 8601; numbers are milliseconds since the epoch (what JavaScript's Date.now() gives).</summary>
+    private sealed class TimestampColumn(IArrowType type, bool withZone) : Fixed<long>(type)
+    {
+        private static readonly long EpochTicks = DateTime.UnixEpoch.Ticks;
+
+        protected override string? AppendValue(ref Utf8JsonReader reader, ref byte[] scratch)
+        {
+            if (reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out long millis) && millis is > -62135596800000 and < 253402300800000)
+            {
+                Add(millis * 1000);
+                return null;
+            }
+            if (reader.TokenType == JsonTokenType.String)
+            {
+                var text = reader.ValueSpan;
+                bool zoned = text.Length > 10 && (text[^1] is (byte)'Z' or (byte)'z' || text[10..].IndexOfAny((byte)'+', (byte)'-') >= 0);
+                if (zoned && reader.TryGetDateTimeOffset(out var dto))
+                {
+                    Add((dto.UtcTicks - EpochTicks) / TimeSpan.TicksPerMicrosecond);
+                    return null;
+                }
+                // Without a zone the text is taken as written: UTC for timestamptz, wall-clock time for timestamp.
+                if (!zoned && reader.TryGetDateTime(out var dt))
+                {
+                    Add((dt.Ticks - EpochTicks) / TimeSpan.TicksPerMicrosecond);
+                    return null;
+                }
+            }
+            return $"expected a {(withZone ? "timestamptz" : "timestamp")} as an ISO 8601 string (\"2026-01-31T12:00:00Z\") or milliseconds since 1970, got {Got(reader.TokenType)}";
+        }
+    }
+
+    private class VariableColumn(IArrowType type) : ColumnBuilder(type)
+    {
+        private readonly ArrowBuffer.Builder<int> _offsets = new ArrowBuffer.Builder<int>().Append(0);
+        private readonly ArrowBuffer.Builder<byte> _bytes = new();
+
+        protected void Add(ReadOnlySpan<byte> value)
+        {
+            _bytes.Append(value);
+            _offsets.Append(_bytes.Length);
+        }
+
+        public override void AppendUtf8(ReadOnlySpan<byte> utf8)
+        {
+            Add(utf8);
+            MarkValid();
+        }
+
+        protected override string? AppendValue(ref Utf8JsonReader reader, ref byte[] scratch)
+        {
+            if (reader.TokenType != JsonTokenType.String)
+                return $"expected a string, got {Got(reader.TokenType)}";
+            Add(Utf8Value(ref reader, ref scratch));
+            return null;
+        }
+
+        protected override void AppendEmpty() => _offsets.Append(_bytes.Length);
+        protected override ArrowBuffer[] BuildBuffers(ArrowBuffer validity) => [validity, _offsets.Build(), _bytes.Build()];
+        protected override void ClearValues()
+        {
+            _offsets.Clear();
+            _offsets.Append(0);
+            _bytes.Clear();
+        }
+    }
+
+    private sealed class StringColumn(IArrowType type) : VariableColumn(type);
+
+    private sealed class BinaryColumn(IArrowType type) : VariableColumn(type)
+    {
+        protected override string? AppendValue(ref Utf8JsonReader reader, ref byte[] scratch)
+        {
+            if (reader.TokenType == JsonTokenType.String)
+            {
+                var text = Utf8Value(ref reader, ref scratch).ToArray();
+                var decoded = new byte[Base64.GetMaxDecodedFromUtf8Length(text.Length)];
+                if (Base64.DecodeFromUtf8(text, decoded, out _, out int written) == System.Buffers.OperationStatus.Done)
+                {
+                    Add(decoded.AsSpan(0, written));
+                    return null;
+                }
+            }
+            return $"expected binary as a base64 string, got {Got(reader.TokenType)}";
+        }
+    }
+
+    private sealed class UuidColumn(IArrowType type) : ColumnBuilder(type)
+    {
+        private readonly ArrowBuffer.Builder<byte> _bytes = new();
+        protected override string? AppendValue(ref Utf8JsonReader reader, ref byte[] scratch)
+        {
+            if (reader.TokenType == JsonTokenType.String && Utf8Parser.TryParse(reader.ValueSpan, out Guid g, out int used) && used == reader.ValueSpan.Length)
+            {
+                Span<byte> bytes = stackalloc byte[16];
+                g.TryWriteBytes(bytes, bigEndian: true, out _);
+                _bytes.Append(bytes);
+                return null;
+            }
+            return $"expected a uuid as \"xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx\", got {Got(reader.TokenType)}";
+        }
+        protected override void AppendEmpty()
+        {
+            Span<byte> zero = stackalloc byte[16];
+            zero.Clear();
+            _bytes.Append(zero);
+        }
+        protected override ArrowBuffer[] BuildBuffers(ArrowBuffer validity) => [validity, _bytes.Build()];
+        protected override void ClearValues() => _bytes.Clear();
+    }
+
+    protected void MarkValid() => _validity.Append(true);
+}

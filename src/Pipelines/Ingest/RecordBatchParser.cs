@@ -1,0 +1,216 @@
+using System.Text;
+using System.Text.Json;
+using Apache.Arrow;
+using Apache.Arrow.Ipc;
+using DataPlane.Pipelines.Streams;
+
+namespace DataPlane.Pipelines.Ingest;
+
+/// <summary>
+/// Parses one request body (a JSON array of objects, or NDJSON) against a stream's fields into Arrow column
+/// builders, then serializes the batch as Arrow IPC for the log. One instance serves one request at a time and is
+/// pooled per stream, so its buffers are reused.
+/// </summary>
+internal sealed class RecordBatchParser
+{
+    public const int MaxProblems = 100;
+
+    private readonly StreamDefinition _stream;
+    private readonly ColumnBuilder[] _columns;
+    private readonly byte[][] _names;
+    private readonly bool[] _required;
+    private readonly bool[] _seen;
+    private readonly MemoryStream _ipc = new();
+    private byte[] _scratch = new byte[256];
+
+    public RecordBatchParser(StreamDefinition stream)
+    {
+        _stream = stream;
+        _columns = stream.Fields.Select((f, i) => ColumnBuilder.For(f.Type, stream.ArrowSchema.FieldsList[i].DataType)).ToArray();
+        _names = stream.Fields.Select(f => Encoding.UTF8.GetBytes(f.Name)).ToArray();
+        _required = stream.Fields.Select(f => f.Required).ToArray();
+        _seen = new bool[_columns.Length];
+    }
+
+    public List<IngestProblem> Problems { get; } = [];
+    public int RecordCount { get; private set; }
+    /// <summary>For <see cref="ParseOutcome.Malformed"/> and <see cref="ParseOutcome.RecordTooLarge"/>: what is wrong.</summary>
+    public string? Error { get; private set; }
+
+    public ParseOutcome Parse(ReadOnlySpan<byte> body, int maxRecordBytes)
+    {
+        Reset();
+        int start = 0;
+        while (start < body.Length && body[start] is (byte)' ' or (byte)'\t' or (byte)'\r' or (byte)'\n')
+            start++;
+        if (start < body.Length && body[start] == 0xEF && body.Length - start >= 3 && body[start + 1] == 0xBB && body[start + 2] == 0xBF)
+            start += 3; // UTF-8 byte order mark
+        bool array = start < body.Length && body[start] == (byte)'[';
+        var reader = new Utf8JsonReader(body, new JsonReaderOptions { AllowMultipleValues = !array, MaxDepth = 64 });
+        try
+        {
+            if (array)
+            {
+                reader.Read();
+                while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+                    if (!ReadRecord(ref reader, body, maxRecordBytes))
+                        return Outcome();
+                if (reader.Read())
+                    return Malformed($"unexpected {reader.TokenType} after the closing ']' of the array");
+            }
+            else
+            {
+                while (reader.Read())
+                    if (!ReadRecord(ref reader, body, maxRecordBytes))
+                        return Outcome();
+            }
+        }
+        catch (JsonException e)
+        {
+            return Malformed($"malformed JSON in record {RecordCount}: {e.Message}");
+        }
+        return Outcome();
+    }
+
+    private ParseOutcome Outcome() =>
+        Error is not null ? ParseOutcome.RecordTooLarge : Problems.Count > 0 ? ParseOutcome.Invalid : ParseOutcome.Accepted;
+
+    private ParseOutcome Malformed(string message)
+    {
+        Error = message;
+        return ParseOutcome.Malformed;
+    }
+
+    /// <summary>Reads one record; false to stop (too many problems, or a record over the size limit).</summary>
+    private bool ReadRecord(ref Utf8JsonReader reader, ReadOnlySpan<byte> body, int maxRecordBytes)
+    {
+        int index = RecordCount++;
+        long recordStart = reader.TokenStartIndex;
+        if (reader.TokenType != JsonTokenType.StartObject)
+        {
+            reader.Skip();
+            AppendNullRow();
+            return AddProblem(index, null, $"the record is {DescribeToken(reader.TokenType)}; each record must be a JSON object");
+        }
+
+        if (_stream.Schemaless)
+        {
+            reader.Skip();
+            int length = checked((int)(reader.BytesConsumed - recordStart));
+            if (length > maxRecordBytes)
+                return TooLarge(index, length, maxRecordBytes);
+            _columns[0].AppendUtf8(body.Slice((int)recordStart, length));
+            return true;
+        }
+
+        System.Array.Clear(_seen);
+        int expected = 0;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            int column = FindColumn(ref reader, expected);
+            reader.Read();
+            if (column < 0)
+            {
+                reader.Skip(); // Fields the schema does not declare are dropped.
+                continue;
+            }
+            expected = column + 1;
+            if (_seen[column])
+            {
+                if (!AddProblem(index, _stream.Fields[column].Name, "the field appears twice in the record"))
+                    return false;
+                reader.Skip();
+                continue;
+            }
+            _seen[column] = true;
+            if (reader.TokenType == JsonTokenType.Null)
+            {
+                _columns[column].AppendNull();
+                if (_required[column] && !AddProblem(index, _stream.Fields[column].Name, "the field is required but is null"))
+                    return false;
+                continue;
+            }
+            var problem = _columns[column].Append(ref reader, ref _scratch);
+            if (problem is not null)
+            {
+                reader.Skip();
+                if (!AddProblem(index, _stream.Fields[column].Name, problem))
+                    return false;
+            }
+        }
+        for (int c = 0; c < _columns.Length; c++)
+        {
+            if (_seen[c])
+                continue;
+            _columns[c].AppendNull();
+            if (_required[c] && !AddProblem(index, _stream.Fields[c].Name, "the field is required but missing"))
+                return false;
+        }
+        long size = reader.BytesConsumed - recordStart;
+        return size <= maxRecordBytes || TooLarge(index, size, maxRecordBytes);
+    }
+
+    private int FindColumn(ref Utf8JsonReader reader, int expected)
+    {
+        // Records usually list fields in schema order: try the next one first.
+        if (expected < _names.Length && reader.ValueTextEquals(_names[expected]))
+            return expected;
+        for (int c = 0; c < _names.Length; c++)
+            if (c != expected && reader.ValueTextEquals(_names[c]))
+                return c;
+        return -1;
+    }
+
+    private void AppendNullRow()
+    {
+        foreach (var column in _columns)
+            column.AppendNull();
+    }
+
+    private bool AddProblem(int record, string? field, string reason)
+    {
+        Problems.Add(new IngestProblem(record, field, reason));
+        return Problems.Count < MaxProblems;
+    }
+
+    private bool TooLarge(int record, long size, int max)
+    {
+        Error = $"record {record} is {size} bytes, over the maximum record size of {max} bytes";
+        return false;
+    }
+
+    private static string DescribeToken(JsonTokenType token) => token switch
+    {
+        JsonTokenType.StartArray => "an array",
+        JsonTokenType.String => "a string",
+        JsonTokenType.Number => "a number",
+        JsonTokenType.True or JsonTokenType.False => "a boolean",
+        JsonTokenType.Null => "null",
+        _ => token.ToString(),
+    };
+
+    /// <summary>The accepted records as Arrow IPC (valid until the next Parse).</summary>
+    public ReadOnlyMemory<byte> Serialize()
+    {
+        var arrays = new IArrowArray[_columns.Length];
+        for (int c = 0; c < _columns.Length; c++)
+            arrays[c] = _columns[c].Build();
+        using var batch = new RecordBatch(_stream.ArrowSchema, arrays, RecordCount);
+        _ipc.SetLength(0);
+        using (var writer = new ArrowStreamWriter(_ipc, _stream.ArrowSchema, leaveOpen: true))
+        {
+            writer.WriteRecordBatch(batch);
+            writer.WriteEnd();
+        }
+        return _ipc.GetBuffer().AsMemory(0, (int)_ipc.Length);
+    }
+
+    private void Reset()
+    {
+        foreach (var column in _columns)
+            column.Clear();
+        Problems.Clear();
+        RecordCount = 0;
+        Error = null;
+    }
+}

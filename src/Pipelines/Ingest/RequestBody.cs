@@ -1,0 +1,83 @@
+using System.Buffers;
+using System.IO.Compression;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace DataPlane.Pipelines.Ingest;
+
+/// <summary>
+/// Reads a request body into one pooled buffer, inflating gzip, and refuses as soon as the bytes pass the limit:
+/// a small body that inflates past it (a gzip bomb) is stopped after limit + 1 bytes, not after inflating it all.
+/// </summary>
+internal static class RequestBody
+{
+    public static async Task<(byte[] Buffer, int Length)> ReadAsync(HttpRequest request, int limit, CancellationToken cancellationToken)
+    {
+        if (request.ContentLength > limit)
+            throw new RequestBodyTooLargeException($"The request body is {request.ContentLength} bytes, over the limit of {limit} bytes; send fewer records per request.");
+        var sizeFeature = request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>();
+        if (sizeFeature is { IsReadOnly: false })
+            sizeFeature.MaxRequestBodySize = limit + 1L;
+
+        var encoding = request.Headers.ContentEncoding.ToString();
+        bool gzip = encoding.Equals("gzip", StringComparison.OrdinalIgnoreCase);
+        if (!gzip && encoding.Length > 0 && !encoding.Equals("identity", StringComparison.OrdinalIgnoreCase))
+            throw new UnsupportedEncodingException($"Content-Encoding '{encoding}' is not supported; send the body plain or with 'gzip'.");
+
+        Stream body = gzip ? new GZipStream(request.Body, CompressionMode.Decompress, leaveOpen: true) : request.Body;
+        var buffer = ArrayPool<byte>.Shared.Rent(Math.Min(limit + 1, (int?)request.ContentLength + 1 ?? 64 * 1024));
+        int length = 0;
+        try
+        {
+            while (true)
+            {
+                if (length == buffer.Length)
+                {
+                    if (length > limit)
+                        throw new RequestBodyTooLargeException(gzip
+                            ? $"The gzip body inflates past the limit of {limit} bytes; send fewer records per request."
+                            : $"The request body is over the limit of {limit} bytes; send fewer records per request.");
+                    var bigger = ArrayPool<byte>.Shared.Rent(Math.Min(limit + 1, buffer.Length * 2));
+                    buffer.AsSpan(0, length).CopyTo(bigger);
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = bigger;
+                }
+                int read = await body.ReadAsync(buffer.AsMemory(length, Math.Min(buffer.Length, limit + 1) - length), cancellationToken);
+                if (read == 0)
+                    break;
+                length += read;
+                if (length > limit)
+                    throw new RequestBodyTooLargeException(gzip
+                        ? $"The gzip body inflates past the limit of {limit} bytes; send fewer records per request."
+                        : $"The request body is over the limit of {limit} bytes; send fewer records per request.");
+            }
+            return (buffer, length);
+        }
+        catch (InvalidDataException e) when (gzip)
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            throw new MalformedBodyException($"The body is not valid gzip: {e.Message}");
+        }
+        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            throw new RequestBodyTooLargeException($"The request body is over the limit of {limit} bytes; send fewer records per request.");
+        }
+        catch
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            throw;
+        }
+        finally
+        {
+            if (gzip)
+                await body.DisposeAsync();
+        }
+    }
+}
+
+internal sealed class RequestBodyTooLargeException(string message) : Exception(message);
+
+internal sealed class UnsupportedEncodingException(string message) : Exception(message);
+
+internal sealed class MalformedBodyException(string message) : Exception(message);

@@ -1,0 +1,289 @@
+using System.Threading.Channels;
+
+namespace DataPlane.Pipelines.Log;
+
+/// <summary>
+/// A stream's durable ingest log: append-only segment files of framed batches, offsets counted in records.
+/// One writer task drains every append queued since its last flush, writes them, and fsyncs once (group commit):
+/// concurrent requests share a flush, and each is acknowledged only after the flush that covers it. Readers see
+/// only flushed batches, so an offset, once read, can never be reassigned after a crash.
+/// </summary>
+internal sealed class IngestLog : IAsyncDisposable
+{
+    private const int MaxBatchesPerFlush = 4096;
+
+    private readonly string _directory;
+    private readonly IngestLogOptions _options;
+    private readonly List<LogSegment> _segments;
+    private readonly Channel<PendingAppend> _queue = Channel.CreateUnbounded<PendingAppend>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Task _writer;
+    private readonly object _gate = new();
+    private long _reservedBytes;
+    private long _durableEnd;
+    private long _flushCount;
+    private TaskCompletionSource _appended = NewSignal();
+
+    private IngestLog(string directory, IngestLogOptions options, List<LogSegment> segments, long truncatedBytes)
+    {
+        _directory = directory;
+        _options = options;
+        _segments = segments;
+        TruncatedBytesOnOpen = truncatedBytes;
+        _durableEnd = segments[^1].EndOffset;
+        _reservedBytes = segments.Sum(s => s.Length);
+        _writer = Task.Run(WriteLoopAsync);
+    }
+
+    /// <summary>Bytes of torn tail cut off when the log was opened (non-zero after a crash mid-write).</summary>
+    public long TruncatedBytesOnOpen { get; }
+
+    /// <summary>The offset the next appended record gets; every offset below it is durable and readable.</summary>
+    public long EndOffset => Volatile.Read(ref _durableEnd);
+
+    /// <summary>The first offset still held on disk.</summary>
+    public long StartOffset { get { lock (_gate) return _segments[0].FirstOffset; } }
+
+    public long SizeBytes { get { lock (_gate) return _segments.Sum(s => s.Length); } }
+
+    public int SegmentCount { get { lock (_gate) return _segments.Count; } }
+
+    /// <summary>How many fsyncs appends have needed so far (fewer than appends when group commit works).</summary>
+    public long FlushCount => Interlocked.Read(ref _flushCount);
+
+    public static IngestLog Open(string directory, IngestLogOptions options)
+    {
+        Directory.CreateDirectory(directory);
+        var files = new List<(long Offset, string Path)>();
+        foreach (var path in Directory.EnumerateFiles(directory, "*" + LogSegment.Extension))
+            if (LogSegment.TryParseFileName(System.IO.Path.GetFileName(path), out long first))
+                files.Add((first, path));
+        files.Sort((a, b) => a.Offset.CompareTo(b.Offset));
+
+        var segments = new List<LogSegment>();
+        long truncated = 0;
+        foreach (var (offset, path) in files)
+        {
+            var segment = LogSegment.Open(path, offset, out long cut);
+            truncated += cut;
+            if (segments.Count > 0 && segments[^1].EndOffset != offset)
+            {
+                // A segment created but never written before a crash can follow a segment whose tail was cut back.
+                bool empty = segment.BatchCount == 0;
+                segment.Dispose();
+                if (!empty)
+                    throw new InvalidDataException($"Ingest log {directory} has a gap: {path} starts at offset {offset} but the previous segment ends at {segments[^1].EndOffset}.");
+                File.Delete(path);
+                continue;
+            }
+            segments.Add(segment);
+        }
+        if (segments.Count == 0)
+        {
+            segments.Add(LogSegment.Create(directory, 0));
+            DirectoryFlush.Flush(directory);
+        }
+        return new IngestLog(directory, options, segments, truncated);
+    }
+
+    /// <summary>
+    /// Appends one batch and completes with its first offset once it is on disk. Throws
+    /// <see cref="IngestLogFullException"/> when the log is at its size bound.
+    /// </summary>
+    public Task<long> AppendAsync(ReadOnlyMemory<byte> payload, int recordCount)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(recordCount);
+        long size = BatchFrame.HeaderSize + payload.Length;
+        long reserved = Interlocked.Add(ref _reservedBytes, size);
+        if (reserved > _options.MaxBytes)
+        {
+            Interlocked.Add(ref _reservedBytes, -size);
+            throw new IngestLogFullException(reserved - size, _options.MaxBytes);
+        }
+        var pending = new PendingAppend(payload, recordCount);
+        if (!_queue.Writer.TryWrite(pending))
+        {
+            Interlocked.Add(ref _reservedBytes, -size);
+            throw new ObjectDisposedException(nameof(IngestLog), "The ingest log is closed.");
+        }
+        return pending.Completion.Task;
+    }
+
+    /// <summary>Completes once the log holds records at or past <paramref name="offset"/>.</summary>
+    public Task WaitForAsync(long offset, CancellationToken cancellationToken)
+    {
+        Task signal;
+        lock (_gate)
+        {
+            if (_durableEnd > offset)
+                return Task.CompletedTask;
+            signal = _appended.Task;
+        }
+        return signal.WaitAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Reads the batch holding <paramref name="offset"/>. The payload lives in <paramref name="rented"/>, which the
+    /// caller returns to <see cref="System.Buffers.ArrayPool{T}.Shared"/>. False when nothing durable is there yet.
+    /// </summary>
+    public bool TryRead(long offset, out LogBatch batch, out byte[]? rented)
+    {
+        batch = default;
+        rented = null;
+        if (offset >= EndOffset)
+            return false;
+        LogSegment? segment = null;
+        lock (_gate)
+        {
+            if (offset < _segments[0].FirstOffset)
+                throw new ArgumentOutOfRangeException(nameof(offset), offset, $"Offset {offset} was already released; the log starts at {_segments[0].FirstOffset}.");
+            for (int i = _segments.Count - 1; i >= 0; i--)
+                if (_segments[i].FirstOffset <= offset) { segment = _segments[i]; break; }
+        }
+        int index = segment!.FindBatch(offset);
+        if (index < 0)
+            return false;
+        batch = segment.ReadBatch(index, out var buffer);
+        rented = buffer;
+        return true;
+    }
+
+    /// <summary>
+    /// Deletes the segments whose every record lies below <paramref name="offset"/> (all readers have committed past
+    /// them). The active segment stays.
+    /// </summary>
+    public int ReleaseBefore(long offset)
+    {
+        var released = new List<LogSegment>();
+        lock (_gate)
+        {
+            while (_segments.Count > 1 && _segments[0].EndOffset <= offset && _segments[1].FirstOffset <= offset)
+            {
+                released.Add(_segments[0]);
+                _segments.RemoveAt(0);
+            }
+        }
+        foreach (var segment in released)
+        {
+            segment.Dispose();
+            File.Delete(segment.Path);
+            Interlocked.Add(ref _reservedBytes, -segment.Length);
+        }
+        if (released.Count > 0)
+            DirectoryFlush.Flush(_directory);
+        return released.Count;
+    }
+
+    private async Task WriteLoopAsync()
+    {
+        var group = new List<PendingAppend>(MaxBatchesPerFlush);
+        var buffers = new List<ReadOnlyMemory<byte>>(2 * MaxBatchesPerFlush);
+        var headers = new byte[MaxBatchesPerFlush * BatchFrame.HeaderSize];
+        while (await _queue.Reader.WaitToReadAsync().ConfigureAwait(false))
+        {
+            group.Clear();
+            while (group.Count < MaxBatchesPerFlush && _queue.Reader.TryRead(out var pending))
+                group.Add(pending);
+            try
+            {
+                WriteGroup(group, buffers, headers);
+            }
+            catch (Exception e)
+            {
+                foreach (var pending in group)
+                {
+                    Interlocked.Add(ref _reservedBytes, -(BatchFrame.HeaderSize + pending.Payload.Length));
+                    pending.Completion.TrySetException(new IOException($"Writing the ingest log in {_directory} failed: {e.Message}", e));
+                }
+            }
+        }
+    }
+
+    private void WriteGroup(List<PendingAppend> group, List<ReadOnlyMemory<byte>> buffers, byte[] headers)
+    {
+        LogSegment active;
+        lock (_gate)
+            active = _segments[^1];
+        long position = active.Length;
+        long offset = active.EndOffset;
+        long groupStart = position;
+        var written = new List<(LogSegment Segment, long Position, long Offset, int Count, int Length)>(group.Count);
+        buffers.Clear();
+
+        for (int i = 0; i < group.Count; i++)
+        {
+            var pending = group[i];
+            long frame = BatchFrame.HeaderSize + pending.Payload.Length;
+            if (position > 0 && position + frame > _options.SegmentBytes)
+            {
+                // Flush what this group put in the old segment, then start the next one at the current offset.
+                Flush(active, buffers, groupStart);
+                var next = LogSegment.Create(_directory, offset);
+                DirectoryFlush.Flush(_directory);
+                lock (_gate)
+                    _segments.Add(next);
+                active = next;
+                position = 0;
+                groupStart = 0;
+                buffers.Clear();
+            }
+            var header = headers.AsMemory(i * BatchFrame.HeaderSize, BatchFrame.HeaderSize);
+            BatchFrame.WriteHeader(header.Span, pending.Payload.Span, offset, pending.RecordCount);
+            buffers.Add(header);
+            buffers.Add(pending.Payload);
+            written.Add((active, position, offset, pending.RecordCount, pending.Payload.Length));
+            position += frame;
+            offset += pending.RecordCount;
+        }
+        Flush(active, buffers, groupStart);
+
+        // Only now, all on disk: publish to readers and acknowledge.
+        TaskCompletionSource signal;
+        lock (_gate)
+        {
+            foreach (var w in written)
+                w.Segment.Add(w.Position, w.Offset, w.Count, w.Length);
+            Volatile.Write(ref _durableEnd, offset);
+            signal = _appended;
+            _appended = NewSignal();
+        }
+        signal.TrySetResult();
+        for (int i = 0; i < group.Count; i++)
+            group[i].Completion.TrySetResult(written[i].Offset);
+    }
+
+    private void Flush(LogSegment segment, List<ReadOnlyMemory<byte>> buffers, long position)
+    {
+        if (buffers.Count == 0)
+            return;
+        Interlocked.Increment(ref _flushCount);
+        try
+        {
+            RandomAccess.Write(segment.Handle, buffers, position);
+            RandomAccess.FlushToDisk(segment.Handle);
+        }
+        catch
+        {
+            // Leave no partial batch behind the last acknowledged one.
+            try { RandomAccess.SetLength(segment.Handle, position); } catch (IOException) { }
+            throw;
+        }
+    }
+
+    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public async ValueTask DisposeAsync()
+    {
+        _queue.Writer.TryComplete();
+        await _writer.ConfigureAwait(false);
+        lock (_gate)
+            foreach (var segment in _segments)
+                segment.Dispose();
+    }
+
+    private sealed class PendingAppend(ReadOnlyMemory<byte> payload, int recordCount)
+    {
+        public ReadOnlyMemory<byte> Payload { get; } = payload;
+        public int RecordCount { get; } = recordCount;
+        public TaskCompletionSource<long> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+}

@@ -1,0 +1,127 @@
+using System.Buffers;
+using System.Globalization;
+using Microsoft.Win32.SafeHandles;
+
+namespace DataPlane.Pipelines.Log;
+
+/// <summary>
+/// One append-only segment file named by the offset of its first record. Keeps an in-memory index of its batches
+/// (offset, position) so a reader can seek to any committed offset without scanning.
+/// </summary>
+internal sealed class LogSegment : IDisposable
+{
+    public const string Extension = ".segment";
+
+    private readonly List<Entry> _entries = [];
+
+    private LogSegment(string path, long firstOffset, SafeFileHandle handle)
+    {
+        Path = path;
+        FirstOffset = firstOffset;
+        Handle = handle;
+    }
+
+    public string Path { get; }
+    public long FirstOffset { get; }
+    public SafeFileHandle Handle { get; }
+    /// <summary>Bytes of whole, checked batches.</summary>
+    public long Length { get; private set; }
+    public long EndOffset { get; private set; }
+    public int BatchCount => _entries.Count;
+
+    public static string FileName(long firstOffset) => firstOffset.ToString("D20", CultureInfo.InvariantCulture) + Extension;
+
+    public static bool TryParseFileName(string fileName, out long firstOffset)
+    {
+        firstOffset = 0;
+        return fileName.EndsWith(Extension, StringComparison.Ordinal)
+            && long.TryParse(fileName.AsSpan(0, fileName.Length - Extension.Length), NumberStyles.None, CultureInfo.InvariantCulture, out firstOffset);
+    }
+
+    public static LogSegment Create(string directory, long firstOffset)
+    {
+        var path = System.IO.Path.Combine(directory, FileName(firstOffset));
+        var handle = File.OpenHandle(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.Read);
+        return new LogSegment(path, firstOffset, handle) { EndOffset = firstOffset };
+    }
+
+    /// <summary>
+    /// Opens an existing segment and indexes its batches. A tail that is not a whole batch with a matching checksum
+    /// (a write torn by a crash) is cut off: everything acknowledged was fsynced, so it lies before the tear.
+    /// </summary>
+    public static LogSegment Open(string path, long firstOffset, out long truncatedBytes)
+    {
+        var handle = File.OpenHandle(path, FileMode.Open, FileAccess.ReadWrite, FileShare.Read);
+        var segment = new LogSegment(path, firstOffset, handle) { EndOffset = firstOffset };
+        long fileLength = RandomAccess.GetLength(handle);
+        Span<byte> header = stackalloc byte[BatchFrame.HeaderSize];
+        long position = 0;
+        byte[] payload = [];
+        while (position + BatchFrame.HeaderSize <= fileLength)
+        {
+            if (RandomAccess.Read(handle, header, position) != BatchFrame.HeaderSize)
+                break;
+            if (!BatchFrame.TryReadHeader(header, out int length, out long offset, out int count)
+                || offset != segment.EndOffset || position + BatchFrame.HeaderSize + length > fileLength)
+                break;
+            if (payload.Length < length)
+                payload = new byte[Math.Max(length, payload.Length * 2)];
+            if (RandomAccess.Read(handle, payload.AsSpan(0, length), position + BatchFrame.HeaderSize) != length
+                || !BatchFrame.ChecksumMatches(header, payload.AsSpan(0, length)))
+                break;
+            segment.Add(position, offset, count, length);
+            position += BatchFrame.HeaderSize + length;
+        }
+        truncatedBytes = fileLength - position;
+        if (truncatedBytes > 0)
+        {
+            RandomAccess.SetLength(handle, position);
+            RandomAccess.FlushToDisk(handle);
+        }
+        return segment;
+    }
+
+    /// <summary>Records a batch written and flushed at <paramref name="position"/>.</summary>
+    public void Add(long position, long firstOffset, int recordCount, int payloadLength)
+    {
+        lock (_entries)
+            _entries.Add(new Entry(firstOffset, position, recordCount, payloadLength));
+        Length = position + BatchFrame.HeaderSize + payloadLength;
+        EndOffset = firstOffset + recordCount;
+    }
+
+    /// <summary>The index of the batch holding <paramref name="offset"/>, or -1.</summary>
+    public int FindBatch(long offset)
+    {
+        lock (_entries)
+        {
+            int lo = 0, hi = _entries.Count - 1;
+            while (lo <= hi)
+            {
+                int mid = (lo + hi) >>> 1;
+                var e = _entries[mid];
+                if (offset < e.FirstOffset) hi = mid - 1;
+                else if (offset >= e.FirstOffset + e.RecordCount) lo = mid + 1;
+                else return mid;
+            }
+            return -1;
+        }
+    }
+
+    /// <summary>Reads batch <paramref name="index"/> into a rented buffer the caller returns to the shared pool.</summary>
+    public LogBatch ReadBatch(int index, out byte[] rented)
+    {
+        Entry e;
+        lock (_entries)
+            e = _entries[index];
+        rented = ArrayPool<byte>.Shared.Rent(Math.Max(1, e.PayloadLength));
+        int read = RandomAccess.Read(Handle, rented.AsSpan(0, e.PayloadLength), e.Position + BatchFrame.HeaderSize);
+        if (read != e.PayloadLength)
+            throw new IOException($"Segment {Path} is shorter than its index: batch at {e.Position} expected {e.PayloadLength} bytes, read {read}.");
+        return new LogBatch(e.FirstOffset, e.RecordCount, rented.AsMemory(0, e.PayloadLength));
+    }
+
+    public void Dispose() => Handle.Dispose();
+
+    private readonly record struct Entry(long FirstOffset, long Position, int RecordCount, int PayloadLength);
+}

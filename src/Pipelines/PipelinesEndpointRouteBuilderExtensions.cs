@@ -1,0 +1,32 @@
+using DataPlane.Pipelines.Api;
+using DataPlane.Pipelines.Metrics;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace DataPlane.Pipelines;
+
+public static class PipelinesEndpointRouteBuilderExtensions
+{
+    /// <summary>Maps ingestion (<c>POST /streams/{name}</c>), the management API under <c>/api/v1</c>, and <c>GET /metrics</c>.</summary>
+    public static IEndpointRouteBuilder MapDataPlanePipelines(this IEndpointRouteBuilder app)
+    {
+        var services = app.ServiceProvider;
+        var ingest = services.GetRequiredService<IngestEndpoint>();
+        var streams = services.GetRequiredService<StreamsApi>();
+        var metrics = services.GetRequiredService<PipelineMetrics>();
+
+        app.MapPost("/streams/{name}", (HttpContext c, string name) => ingest.HandleAsync(c, name));
+        app.MapPost("/api/v1/streams", streams.CreateAsync);
+        app.MapGet("/api/v1/streams", streams.ListAsync);
+        app.MapGet("/api/v1/streams/{name}", (HttpContext c, string name) => streams.GetAsync(c, name));
+        app.MapDelete("/api/v1/streams/{name}", (HttpContext c, string name) => streams.DeleteAsync(c, name));
+        app.MapGet("/metrics", (HttpContext c) =>
+        {
+            c.Response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
+            return c.Response.WriteAsync(metrics.Render());
+        });
+        return app;
+    }
+}

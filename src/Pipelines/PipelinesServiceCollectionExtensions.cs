@@ -1,0 +1,38 @@
+using DataPlane.Pipelines.Api;
+using DataPlane.Pipelines.Metrics;
+using DataPlane.Pipelines.Streams;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace DataPlane.Pipelines;
+
+public static class PipelinesServiceCollectionExtensions
+{
+    /// <summary>
+    /// The server's registration: state under <c>&lt;data&gt;/pipelines</c>, tables under the warehouse, limits from the
+    /// <c>Pipelines</c> section (environment: <c>DATAPLANE_PIPELINES__MAXREQUESTBYTES</c> and the like).
+    /// </summary>
+    public static IServiceCollection AddDataPlanePipelines(this IServiceCollection services, IConfiguration configuration, string dataDirectory, string warehouseLocation) =>
+        services.AddDataPlanePipelines(o =>
+        {
+            o.Directory = Path.Combine(dataDirectory, "pipelines");
+            o.WarehouseLocation = warehouseLocation;
+            configuration.GetSection("Pipelines").Bind(o);
+            configuration.GetSection("DATAPLANE_PIPELINES").Bind(o);
+        });
+
+    /// <summary>Registers streams, their ingest logs, sinks and pipelines; <see cref="PipelinesEndpointRouteBuilderExtensions.MapDataPlanePipelines"/> serves them.</summary>
+    public static IServiceCollection AddDataPlanePipelines(this IServiceCollection services, Action<PipelinesOptions> configure)
+    {
+        var options = new PipelinesOptions();
+        configure(options);
+        if (options.MaxRequestBytes <= 0 || options.MaxRecordBytes <= 0 || options.MaxLogBytes <= 0)
+            throw new ArgumentException($"Pipelines limits must be positive (MaxRequestBytes {options.MaxRequestBytes}, MaxRecordBytes {options.MaxRecordBytes}, MaxLogBytes {options.MaxLogBytes}).");
+        services.AddSingleton(options);
+        services.AddSingleton<PipelineMetrics>();
+        services.AddSingleton<StreamRegistry>();
+        services.AddSingleton<IngestEndpoint>();
+        services.AddSingleton<StreamsApi>();
+        return services;
+    }
+}

@@ -1,0 +1,56 @@
+using System.Collections.Concurrent;
+using DataPlane.Pipelines.Ingest;
+using DataPlane.Pipelines.Log;
+
+namespace DataPlane.Pipelines.Streams;
+
+/// <summary>A live stream: its definition, its ingest log, pooled parsers, and the offsets its readers have committed.</summary>
+internal sealed class IngestStream : IAsyncDisposable
+{
+    private readonly ConcurrentBag<RecordBatchParser> _parsers = [];
+    private readonly ConcurrentDictionary<string, long> _readerOffsets = new(StringComparer.Ordinal);
+
+    public IngestStream(StreamDefinition definition, string directory, IngestLog log)
+    {
+        Definition = definition;
+        Directory = directory;
+        Log = log;
+    }
+
+    public StreamDefinition Definition { get; }
+    public string Directory { get; }
+    public IngestLog Log { get; }
+    public string Name => Definition.Name;
+
+    public RecordBatchParser RentParser() => _parsers.TryTake(out var parser) ? parser : new RecordBatchParser(Definition);
+
+    public void ReturnParser(RecordBatchParser parser) => _parsers.Add(parser);
+
+    /// <summary>Registers a reader (a pipeline) so segments it still needs are kept.</summary>
+    public void AddReader(string reader, long committedOffset) => _readerOffsets[reader] = committedOffset;
+
+    public void RemoveReader(string reader)
+    {
+        _readerOffsets.TryRemove(reader, out _);
+        ReleaseCommitted();
+    }
+
+    public IReadOnlyCollection<string> Readers => _readerOffsets.Keys.ToList();
+
+    /// <summary>Records that <paramref name="reader"/> has committed everything below <paramref name="offset"/>, and frees segments every reader is past.</summary>
+    public void Commit(string reader, long offset)
+    {
+        _readerOffsets[reader] = offset;
+        ReleaseCommitted();
+    }
+
+    private void ReleaseCommitted()
+    {
+        // With no reader, records wait for a pipeline: the log's size bound stops growth.
+        if (_readerOffsets.IsEmpty)
+            return;
+        Log.ReleaseBefore(_readerOffsets.Values.Min());
+    }
+
+    public ValueTask DisposeAsync() => Log.DisposeAsync();
+}

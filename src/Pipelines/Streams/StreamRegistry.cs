@@ -1,0 +1,104 @@
+using System.Text.Json;
+using DataPlane.Pipelines.Log;
+using DataPlane.Pipelines.Metrics;
+using Microsoft.Extensions.Logging;
+
+namespace DataPlane.Pipelines.Streams;
+
+/// <summary>
+/// The streams of this server: definitions in <c>&lt;dir&gt;/streams/&lt;name&gt;/stream.json</c>, each with its
+/// ingest log in <c>log/</c> next to it. Loaded on start, so a restart reopens every log (cutting torn tails).
+/// </summary>
+internal sealed class StreamRegistry : IAsyncDisposable
+{
+    private const string DefinitionFile = "stream.json";
+
+    private readonly string _root;
+    private readonly IngestLogOptions _logOptions;
+    private readonly Dictionary<string, IngestStream> _streams = new(StringComparer.Ordinal);
+    private readonly object _gate = new();
+
+    public StreamRegistry(PipelinesOptions options, PipelineMetrics metrics, ILogger<StreamRegistry> logger)
+    {
+        _root = Path.Combine(Path.GetFullPath(options.Directory), "streams");
+        _logOptions = new IngestLogOptions { MaxBytes = options.MaxLogBytes, SegmentBytes = options.SegmentBytes };
+        Directory.CreateDirectory(_root);
+        foreach (var dir in Directory.EnumerateDirectories(_root))
+        {
+            var file = Path.Combine(dir, DefinitionFile);
+            if (!File.Exists(file))
+                continue;
+            using var json = JsonDocument.Parse(File.ReadAllBytes(file));
+            var definition = StreamDefinition.Parse(json.RootElement, DateTimeOffset.UtcNow);
+            var log = IngestLog.Open(Path.Combine(dir, "log"), _logOptions);
+            if (log.TruncatedBytesOnOpen > 0)
+                logger.LogWarning("Stream {Stream}: cut {Bytes} bytes of torn tail from its ingest log (an unacknowledged write interrupted by a crash)", definition.Name, log.TruncatedBytesOnOpen);
+            _streams[definition.Name] = new IngestStream(definition, dir, log);
+        }
+        metrics.AddGauges("dataplane_stream_log_bytes", "Bytes held by the stream's ingest log on disk.",
+            () => List().Select(s => (PipelineMetrics.Labels(("stream", s.Name)), (double)s.Log.SizeBytes)));
+        metrics.AddGauges("dataplane_stream_log_end_offset", "Offset the next record appended to the stream gets.",
+            () => List().Select(s => (PipelineMetrics.Labels(("stream", s.Name)), (double)s.Log.EndOffset)));
+    }
+
+    public IReadOnlyList<IngestStream> List()
+    {
+        lock (_gate)
+            return _streams.Values.OrderBy(s => s.Name, StringComparer.Ordinal).ToList();
+    }
+
+    public IngestStream? Find(string name)
+    {
+        lock (_gate)
+            return _streams.GetValueOrDefault(name);
+    }
+
+    /// <summary>Creates the stream; false when one of that name exists.</summary>
+    public bool TryCreate(StreamDefinition definition, out IngestStream stream)
+    {
+        lock (_gate)
+        {
+            if (_streams.TryGetValue(definition.Name, out stream!))
+                return false;
+            var dir = Path.Combine(_root, definition.Name);
+            if (Directory.Exists(dir))
+                Directory.Delete(dir, recursive: true); // left by a delete interrupted by a crash
+            Directory.CreateDirectory(dir);
+            var log = IngestLog.Open(Path.Combine(dir, "log"), _logOptions);
+            var temp = Path.Combine(dir, DefinitionFile + ".tmp");
+            using (var file = new FileStream(temp, FileMode.Create, FileAccess.Write))
+            {
+                using (var w = new Utf8JsonWriter(file, new JsonWriterOptions { Indented = true }))
+                    definition.Write(w);
+                file.Flush(flushToDisk: true);
+            }
+            File.Move(temp, Path.Combine(dir, DefinitionFile));
+            DirectoryFlush.Flush(dir);
+            DirectoryFlush.Flush(_root);
+            stream = new IngestStream(definition, dir, log);
+            _streams[definition.Name] = stream;
+            return true;
+        }
+    }
+
+    public async Task<bool> DeleteAsync(string name)
+    {
+        IngestStream? stream;
+        lock (_gate)
+        {
+            if (!_streams.Remove(name, out stream))
+                return false;
+        }
+        await stream.DisposeAsync();
+        // The definition goes first so a crash mid-delete leaves a folder that is ignored, not a half stream.
+        File.Delete(Path.Combine(stream.Directory, DefinitionFile));
+        Directory.Delete(stream.Directory, recursive: true);
+        return true;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var stream in List())
+            await stream.DisposeAsync();
+    }
+}
