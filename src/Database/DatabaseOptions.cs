@@ -36,6 +36,9 @@ public sealed class DatabaseOptions
     /// <summary>A replica host's name in the primary's replica list; defaults to the machine name.</summary>
     public string? ReplicaName { get; set; }
 
+    /// <summary>A replica host replicates these databases only; empty means every database on the primary.</summary>
+    public IReadOnlyList<string> ReplicateOnly { get; set; } = [];
+
     /// <summary>A replica host's token for the primary (read access to the log), if the databases have tokens.</summary>
     public string? PrimaryToken { get; set; }
 }

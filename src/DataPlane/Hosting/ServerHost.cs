@@ -1,5 +1,6 @@
 using DataPlane.Catalog.Rest;
 using DataPlane.Pipelines;
+using DataPlane.Database.Http;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
@@ -21,6 +22,7 @@ internal static class ServerHost
         // Areas: services.
         builder.Services.AddIcebergRestCatalog(RestCatalogSettings.From(options));
         builder.Services.AddDataPlanePipelines(builder.Configuration, options.DataDirectory, options.WarehouseLocation);
+        builder.Services.AddDataPlaneDatabases(new Database.DatabaseOptions { DataDirectory = Path.Combine(options.DataDirectory, "databases") });
 
         var app = builder.Build();
         app.MapGet("/healthz", () => Results.Ok(new { status = "ok" }));
@@ -28,6 +30,7 @@ internal static class ServerHost
         // Areas: routes.
         app.MapIcebergRestCatalog();
         app.MapDataPlanePipelines();
+        app.MapDataPlaneDatabases();
 
         return app;
     }

@@ -19,9 +19,13 @@ internal static class ReadExecution
             {
                 link.ForEachStatement(statement.Sql, stmt =>
                 {
-                    if (writes) return;
-                    if (!SqliteLink.IsReadOnly(stmt)) writes = true;
-                    else results.Add(link.Run(stmt, statement, maxRows));
+                    if (!SqliteLink.IsReadOnly(stmt))
+                    {
+                        writes = true;
+                        return false;
+                    }
+                    results.Add(link.Run(stmt, statement, maxRows));
+                    return true;
                 });
                 if (writes) return null;
             }

@@ -75,9 +75,10 @@ internal sealed class SqliteLink : IDisposable
 
     /// <summary>
     /// Prepares the statements of <paramref name="sql"/> one at a time, calling <paramref name="onPrepared"/>
-    /// for each before it runs (which may run it).
+    /// for each before it runs (which may run it, and returns false to stop: later statements may
+    /// depend on this one having run).
     /// </summary>
-    public void ForEachStatement(string sql, Action<sqlite3_stmt> onPrepared)
+    public void ForEachStatement(string sql, Func<sqlite3_stmt, bool> onPrepared)
     {
         string remaining = sql;
         while (!string.IsNullOrWhiteSpace(remaining))
@@ -99,7 +100,7 @@ internal sealed class SqliteLink : IDisposable
                 }
                 remaining = tail;
                 if (stmt is null || stmt.IsInvalid) continue; // whitespace or a comment only
-                onPrepared(stmt);
+                if (!onPrepared(stmt)) return;
             }
         }
     }

@@ -144,7 +144,25 @@ public sealed partial class DatabaseCatalog : IAsyncDisposable
     /// <summary>On a replica host: starts replicating these databases now rather than on first use.</summary>
     public async Task ReplicateAsync(IEnumerable<string> names, CancellationToken cancellationToken = default)
     {
-        foreach (var name in names) await GetAsync(name, cancellationToken);
+        foreach (var name in names)
+        {
+            try
+            {
+                await GetAsync(name, cancellationToken);
+            }
+            catch (DatabaseException e) when (e.Kind == DatabaseErrorKind.NotFound)
+            {
+                // Deleted on the primary since it was listed.
+            }
+        }
+    }
+
+    /// <summary>On a replica host: the names of the primary's databases.</summary>
+    public async Task<IReadOnlyList<string>> ListPrimaryDatabasesAsync(CancellationToken cancellationToken = default)
+    {
+        using var http = new HttpClient { BaseAddress = _options.PrimaryUrl, Timeout = TimeSpan.FromSeconds(30) };
+        using var body = JsonDocument.Parse(await http.GetStringAsync("api/v1/databases", cancellationToken));
+        return [.. body.RootElement.GetProperty("databases").EnumerateArray().Select(d => d.GetProperty("name").GetString()!)];
     }
 
     internal async Task<ReplicatedDatabase> GetLocalAsync(string name, CancellationToken cancellationToken = default) =>

@@ -23,6 +23,7 @@ public static class DatabaseEndpoints
     {
         services.AddSingleton(options);
         services.AddSingleton<DatabaseCatalog>();
+        services.AddHostedService<DatabaseStartup>();
         return services;
     }
 

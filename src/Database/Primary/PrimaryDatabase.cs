@@ -128,6 +128,7 @@ internal sealed class PrimaryDatabase : IReplicationSource, IDisposable
                     }
                     if (raw.sqlite3_get_autocommit(link.Handle) != 0)
                         throw new DatabaseException(DatabaseErrorKind.BadRequest, "The statement ended the batch's transaction; use a batch instead of transaction control.", "transaction_ended");
+                    return true;
                 });
             }
             AddChangeset(capture, pieces);
