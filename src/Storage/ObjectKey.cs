@@ -42,6 +42,9 @@ public static class ObjectKey
     {
         if (key.Contains('\0'))
             throw new InvalidObjectKeyException(key, $"a {what} must not contain NUL");
+        // S3 would take them, but they cannot travel in a listing's XML 1.0 and make file names nobody can type.
+        if (key.Any(char.IsControl))
+            throw new InvalidObjectKeyException(key, $"a {what} must not contain control characters (U+0000..U+001F, U+007F..U+009F)");
         if (key.Contains('\\'))
             throw new InvalidObjectKeyException(key, $"a {what} must not contain '\\'; separate segments with '/'");
         if (key[0] == '/')

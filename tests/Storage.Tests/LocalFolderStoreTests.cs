@@ -97,6 +97,19 @@ public sealed class LocalFolderStoreTests : ObjectStoreContract
     }
 
     [Fact]
+    public async Task Keys_whose_names_look_like_sidecars_keep_their_own_metadata()
+    {
+        var json = new PutOptions { ContentType = "application/json" };
+        await Store.PutAsync("x", new MemoryStream([1]), new PutOptions { ContentType = "text/plain" });
+        await Store.PutAsync("x.json/y", new MemoryStream([2]), json);
+        await Store.PutAsync("x.d", new MemoryStream([3]), json);
+
+        Assert.Equal("text/plain", (await Store.HeadAsync("x"))!.ContentType);
+        Assert.Equal("application/json", (await Store.HeadAsync("x.json/y"))!.ContentType);
+        Assert.Equal("application/json", (await Store.HeadAsync("x.d"))!.ContentType);
+    }
+
+    [Fact]
     public async Task Head_of_a_file_copied_in_by_hand_computes_its_md5()
     {
         var bytes = TestData.Bytes(5000, seed: 12);

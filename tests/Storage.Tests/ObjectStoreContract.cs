@@ -72,6 +72,15 @@ public abstract class ObjectStoreContract : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_range_starting_past_the_end_is_refused()
+    {
+        await Store.PutAsync("short.bin", new MemoryStream(TestData.Bytes(1_000, seed: 13)));
+
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => Store.GetAsync("short.bin", new ByteRange(1_000, 10)));
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => Store.GetAsync("short.bin", new ByteRange(-1, 10)));
+    }
+
+    [Fact]
     public async Task Head_reports_size_etag_last_modified_content_type_and_metadata()
     {
         var bytes = TestData.Bytes(4_321, seed: 3);
@@ -335,7 +344,7 @@ public abstract class ObjectStoreContract : IAsyncLifetime
 
     public static TheoryData<string> EscapingKeys => new()
     {
-        "../../etc/passwd", "..", "a/../../b", "a/..", "./a", "/etc/passwd", "/", "a\\..\\..\\b", "..\\x", "a\0b", "", "a//b", "a/", "C:/Windows",
+        "../../etc/passwd", "..", "a/../../b", "a/..", "./a", "/etc/passwd", "/", "a\\..\\..\\b", "..\\x", "a\0b", "", "a//b", "a/", "C:/Windows", "line\nbreak",
     };
 
     [Theory]

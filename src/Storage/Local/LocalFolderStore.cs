@@ -230,8 +230,22 @@ internal sealed class LocalFolderStore : IObjectStore
 
     private string DataPath(string key) => Path.Combine(_root, key);
 
-    // Every sidecar name gets the suffix, so the sidecar of "a" can never be the sidecar of another key.
-    private string MetaPath(string key) => Path.Combine(_metaRoot, key + ".json");
+    /// <summary>
+    /// The sidecar of "a/b/c" is meta/a.d/b.d/c.json: folders end in ".d" and sidecars in ".json", so the sidecar of
+    /// key "x" can never be in the way of the folder holding the sidecars of "x.json/...".
+    /// </summary>
+    private string MetaPath(string key)
+    {
+        var path = new System.Text.StringBuilder(_metaRoot.Length + key.Length + 16).Append(_metaRoot);
+        foreach (var segment in key.AsSpan().Split('/'))
+        {
+            if (segment.End.Value == key.Length)
+                path.Append(Path.DirectorySeparatorChar).Append(key.AsSpan(segment)).Append(".json");
+            else
+                path.Append(Path.DirectorySeparatorChar).Append(key.AsSpan(segment)).Append(".d");
+        }
+        return path.ToString();
+    }
 
     private void CreateFolder(string folder, string key)
     {

@@ -24,7 +24,7 @@ internal sealed class StagedFile : IAsyncDisposable
             Access = FileAccess.Write,
             Share = FileShare.None,
             Options = FileOptions.Asynchronous,
-            BufferSize = 0,
+            BufferSize = 1 << 16, // encoders write in small pieces; large writes bypass the buffer
         });
         _md5 = hash ? IncrementalHash.CreateHash(HashAlgorithmName.MD5) : null;
     }

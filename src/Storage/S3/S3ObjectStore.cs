@@ -94,8 +94,11 @@ internal sealed class S3ObjectStore : IObjectStore
         {
             return null;
         }
-        return new ObjectInfo(key, stat.Size, S3Rest.Unquote(stat.ETag), new DateTimeOffset(DateTime.SpecifyKind(stat.LastModified, DateTimeKind.Utc)),
-            stat.ContentType, UserMetadataOf(stat));
+        // Minio parses Last-Modified ("... GMT") with DateTime.Parse, which converts it to local time.
+        var lastModified = stat.LastModified.Kind == DateTimeKind.Local
+            ? stat.LastModified.ToUniversalTime()
+            : DateTime.SpecifyKind(stat.LastModified, DateTimeKind.Utc);
+        return new ObjectInfo(key, stat.Size, S3Rest.Unquote(stat.ETag), new DateTimeOffset(lastModified), stat.ContentType, UserMetadataOf(stat));
     }
 
     public async Task<ListPage> ListPageAsync(string prefix, string? startAfter = null, int maxKeys = 1000, string? delimiter = null, CancellationToken cancellationToken = default)
