@@ -1,0 +1,302 @@
+using System.Security.Cryptography;
+using DataPlane.Catalog.Manifests;
+using DataPlane.Catalog.Metadata;
+using DataPlane.Catalog.Partitioning;
+using DataPlane.Catalog.Scanning;
+using DataPlane.Catalog.Schemas;
+using DataPlane.Catalog.Sorting;
+using DataPlane.Storage;
+
+namespace DataPlane.Catalog.Operations;
+
+/// <summary>
+/// An Iceberg table on object storage: every change is a new metadata file committed through an
+/// <see cref="ITableCommitter"/> (compare-and-swap). Data changes are snapshots (append, overwrite, replace, delete)
+/// whose manifests and manifest lists are written under <c>&lt;table&gt;/metadata/</c> with unique names. When another
+/// writer wins a commit, the operation is applied again to the fresh metadata (up to
+/// <c>commit.retry.num-retries</c>, 4 by default).
+/// </summary>
+public sealed class Table
+{
+    private readonly ITableCommitter _committer;
+    private readonly TableIO _io;
+
+    private Table(IObjectStore store, ITableCommitter committer, TableState state)
+    {
+        _io = new TableIO(store);
+        _committer = committer;
+        State = state;
+    }
+
+    public TableState State { get; private set; }
+    public TableMetadata Metadata => State.Metadata;
+    public Schema Schema => Metadata.CurrentSchema;
+    public PartitionSpec Spec => Metadata.DefaultSpec;
+    public IObjectStore Store => _io.Store;
+
+    /// <summary>The store key of the table's folder (data files go under <c>&lt;key&gt;/data/</c>).</summary>
+    public string TableKey => _io.KeyOf(Metadata.Location);
+
+    public static async Task<Table> LoadAsync(IObjectStore store, ITableCommitter committer, CancellationToken cancellationToken = default)
+    {
+        var state = await committer.LoadAsync(cancellationToken).ConfigureAwait(false)
+            ?? throw new InvalidOperationException("The table does not exist.");
+        return new Table(store, committer, state);
+    }
+
+    public static async Task<Table> CreateAsync(IObjectStore store, ITableCommitter committer, string location, Schema schema,
+        PartitionSpec? spec = null, SortOrder? sortOrder = null, IReadOnlyDictionary<string, string>? properties = null,
+        CancellationToken cancellationToken = default)
+    {
+        var metadata = TableMetadata.NewTable(location, schema, spec, sortOrder, properties);
+        var state = await committer.CommitAsync(null, metadata, cancellationToken).ConfigureAwait(false);
+        return new Table(store, committer, state);
+    }
+
+    public async Task RefreshAsync(CancellationToken cancellationToken = default) =>
+        State = await _committer.LoadAsync(cancellationToken).ConfigureAwait(false) ?? throw new InvalidOperationException("The table was dropped.");
+
+    public TableScan NewScan() => new(Metadata, _io);
+
+    /// <summary>Full location for a new data file key, e.g. for the Parquet writer.</summary>
+    public string LocationOf(string key) => _io.LocationOf(key);
+
+    /// <summary>Fast append: one new manifest for the files; existing manifests are kept as they are.</summary>
+    public Task<Snapshot> AppendAsync(IReadOnlyCollection<DataFile> files, IReadOnlyDictionary<string, string>? summary = null,
+        string branch = SnapshotRef.MainBranch, CancellationToken cancellationToken = default) =>
+        CommitSnapshotAsync("append", files, null, summary, branch, cancellationToken);
+
+    /// <summary>Overwrite by filter: removes every file whose rows all match <paramref name="filter"/> and adds <paramref name="files"/>.
+    /// A file where only some rows match cannot be removed whole, so the commit is refused naming it.</summary>
+    public Task<Snapshot> OverwriteAsync(Expression filter, IReadOnlyCollection<DataFile> files, IReadOnlyDictionary<string, string>? summary = null,
+        string branch = SnapshotRef.MainBranch, CancellationToken cancellationToken = default) =>
+        CommitSnapshotAsync("overwrite", files, FilterSelector(filter), summary, branch, cancellationToken);
+
+    /// <summary>Replaces files (compaction): the listed files go, the new ones come, data is unchanged.</summary>
+    public Task<Snapshot> ReplaceFilesAsync(IReadOnlyCollection<string> removedPaths, IReadOnlyCollection<DataFile> files,
+        string branch = SnapshotRef.MainBranch, CancellationToken cancellationToken = default) =>
+        CommitSnapshotAsync("replace", files, PathSelector(removedPaths), null, branch, cancellationToken);
+
+    /// <summary>Deletes the listed files.</summary>
+    public Task<Snapshot> DeleteFilesAsync(IReadOnlyCollection<string> paths, string branch = SnapshotRef.MainBranch, CancellationToken cancellationToken = default) =>
+        CommitSnapshotAsync("delete", [], PathSelector(paths), null, branch, cancellationToken);
+
+    /// <summary>Deletes the rows matching <paramref name="filter"/> by removing whole files (all their rows must match).</summary>
+    public Task<Snapshot> DeleteWhereAsync(Expression filter, string branch = SnapshotRef.MainBranch, CancellationToken cancellationToken = default) =>
+        CommitSnapshotAsync("delete", [], FilterSelector(filter), null, branch, cancellationToken);
+
+    public Task CreateBranchAsync(string name, long? snapshotId = null, CancellationToken cancellationToken = default) =>
+        SetRefAsync(name, snapshotId, SnapshotRefType.Branch, cancellationToken);
+
+    public Task CreateTagAsync(string name, long? snapshotId = null, CancellationToken cancellationToken = default) =>
+        SetRefAsync(name, snapshotId, SnapshotRefType.Tag, cancellationToken);
+
+    public Task RemoveRefAsync(string name, CancellationToken cancellationToken = default) =>
+        CommitAsync(m => m.Refs.ContainsKey(name)
+            ? [new TableUpdate.RemoveSnapshotRef(name)]
+            : throw new ArgumentException($"No branch or tag '{name}'."), cancellationToken);
+
+    /// <summary>Makes an earlier snapshot of <c>main</c> current again (it must be an ancestor of the current one).</summary>
+    public Task RollbackToAsync(long snapshotId, CancellationToken cancellationToken = default) =>
+        CommitAsync(m =>
+        {
+            if (m.CurrentSnapshotId is not { } current || m.Ancestors(current).All(s => s.SnapshotId != snapshotId))
+                throw new ArgumentException($"Cannot roll back to snapshot {snapshotId}: it is not an ancestor of the current snapshot {m.CurrentSnapshotId}.");
+            return [new TableUpdate.SetSnapshotRef(SnapshotRef.MainBranch, MainRef(m, snapshotId))];
+        }, cancellationToken);
+
+    /// <summary>Makes any known snapshot current (no ancestry check), e.g. to undo a rollback.</summary>
+    public Task SetCurrentSnapshotAsync(long snapshotId, CancellationToken cancellationToken = default) =>
+        CommitAsync(m => m.Snapshot(snapshotId) is null
+            ? throw new ArgumentException($"No snapshot {snapshotId}.")
+            : [new TableUpdate.SetSnapshotRef(SnapshotRef.MainBranch, MainRef(m, snapshotId))], cancellationToken);
+
+    /// <summary>Evolves the schema; on a conflict the change is applied again to the fresh schema.</summary>
+    public Task UpdateSchemaAsync(Func<SchemaUpdate, SchemaUpdate> change, CancellationToken cancellationToken = default) =>
+        CommitAsync(m =>
+        {
+            var (schema, last) = change(new SchemaUpdate(m.CurrentSchema, m.LastColumnId)).Apply(m.Schemas.Max(s => s.SchemaId) + 1);
+            return [new TableUpdate.AddSchema(schema, last), new TableUpdate.SetCurrentSchema(-1)];
+        }, cancellationToken);
+
+    /// <summary>Evolves the default partition spec; new data is written with it, old files keep theirs.</summary>
+    public Task UpdateSpecAsync(Func<PartitionSpecUpdate, PartitionSpecUpdate> change, CancellationToken cancellationToken = default) =>
+        CommitAsync(m =>
+        {
+            var (spec, _) = change(new PartitionSpecUpdate(m.CurrentSchema, m.DefaultSpec, m.PartitionSpecs, m.LastPartitionId)).Apply();
+            return [new TableUpdate.AddSpec(spec), new TableUpdate.SetDefaultSpec(-1)];
+        }, cancellationToken);
+
+    public Task SetPropertiesAsync(IReadOnlyDictionary<string, string> properties, CancellationToken cancellationToken = default) =>
+        CommitAsync(_ => [new TableUpdate.SetProperties(properties)], cancellationToken);
+
+    /// <summary>Commits metadata changes computed from the current metadata, recomputing them after a lost race.</summary>
+    public async Task<TableState> CommitAsync(Func<TableMetadata, IReadOnlyList<TableUpdate>> changes, CancellationToken cancellationToken = default) =>
+        await CommitWithRetryAsync((state, _) => Task.FromResult(changes(state.Metadata)), cancellationToken).ConfigureAwait(false);
+
+    private async Task<TableState> CommitWithRetryAsync(Func<TableState, CancellationToken, Task<IReadOnlyList<TableUpdate>>> produce, CancellationToken ct)
+    {
+        var retries = int.TryParse(Metadata.Property("commit.retry.num-retries", "4"), out var r) ? r : 4;
+        for (var attempt = 0; ; attempt++)
+        {
+            var basis = State;
+            var updates = await produce(basis, ct).ConfigureAwait(false);
+            var updated = TableMetadataBuilder.From(basis.Metadata, basis.MetadataLocation).ApplyAll(updates).Build();
+            try
+            {
+                State = await _committer.CommitAsync(basis, updated, ct).ConfigureAwait(false);
+                return State;
+            }
+            catch (CommitFailedException) when (attempt < retries)
+            {
+                await RefreshAsync(ct).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private Task SetRefAsync(string name, long? snapshotId, SnapshotRefType type, CancellationToken ct) =>
+        CommitAsync(m =>
+        {
+            if (m.Refs.ContainsKey(name)) throw new ArgumentException($"Ref '{name}' already exists.");
+            var id = snapshotId ?? m.CurrentSnapshotId ?? throw new ArgumentException($"Cannot create '{name}': the table has no snapshot yet.");
+            if (m.Snapshot(id) is null) throw new ArgumentException($"No snapshot {id}.");
+            return [new TableUpdate.SetSnapshotRef(name, new SnapshotRef(id, type))];
+        }, ct);
+
+    private static SnapshotRef MainRef(TableMetadata m, long snapshotId) =>
+        m.Refs.TryGetValue(SnapshotRef.MainBranch, out var main) ? main with { SnapshotId = snapshotId } : SnapshotRef.Branch(snapshotId);
+
+    /// <summary>Decides, per live file of the parent snapshot, whether the operation removes it.</summary>
+    private delegate bool FileSelector(DataFile file, TableMetadata metadata);
+
+    private static FileSelector PathSelector(IReadOnlyCollection<string> paths)
+    {
+        var set = paths.ToHashSet(StringComparer.Ordinal);
+        return (file, _) => set.Contains(file.FilePath);
+    }
+
+    private static FileSelector FilterSelector(Expression filter) => (file, metadata) =>
+    {
+        var schema = metadata.CurrentSchema;
+        var metrics = new MetricsEvaluator(schema);
+        var partition = new PartitionEvaluator(schema, metadata.Spec(file.SpecId));
+        if (!partition.MightMatch(filter, file.Partition) || !metrics.MightMatch(filter, file)) return false;
+        if (metrics.AllRowsMatch(filter, file)) return true;
+        throw new ArgumentException($"Cannot delete file {file.FilePath} by filter {filter}: some of its rows may not match, so it cannot be removed whole.");
+    };
+
+    private async Task<Snapshot> CommitSnapshotAsync(string operation, IReadOnlyCollection<DataFile> added, FileSelector? removes,
+        IReadOnlyDictionary<string, string>? extraSummary, string branch, CancellationToken ct)
+    {
+        var snapshotId = NewSnapshotId();
+        List<ManifestFile>? addedManifests = null;
+        var expectedRemovals = removes is null ? 0 : -1;
+        await CommitWithRetryAsync(async (basis, token) =>
+        {
+            var m = basis.Metadata;
+            foreach (var f in added)
+            {
+                var spec = m.Spec(f.SpecId);
+                if (f.Partition.Count != spec.Fields.Count)
+                    throw new ArgumentException($"Data file {f.FilePath} has {f.Partition.Count} partition values; spec {spec.SpecId} has {spec.Fields.Count}.");
+            }
+            // Manifests of added files do not depend on the parent, so they are written once and reused by retries.
+            addedManifests ??= await WriteAddedManifestsAsync(m, snapshotId, added, token).ConfigureAwait(false);
+            var parent = m.SnapshotForRef(branch);
+            var manifests = new List<ManifestFile>(addedManifests);
+            var deleted = new List<DataFile>();
+            if (parent is not null)
+            {
+                List<ManifestFile> existing;
+                using (var list = await _io.ReadAsync(parent.ManifestList, token).ConfigureAwait(false))
+                    existing = ManifestList.Read(list).ToList();
+                foreach (var manifest in existing)
+                {
+                    if (removes is null || !manifest.HasLiveFiles || manifest.Content != ManifestContent.Data)
+                    {
+                        if (manifest.HasLiveFiles || manifest.Content != ManifestContent.Data) manifests.Add(manifest);
+                        continue;
+                    }
+                    var rewritten = await FilterManifestAsync(m, manifest, snapshotId, removes, deleted, token).ConfigureAwait(false);
+                    if (rewritten is not null) manifests.Add(rewritten);
+                }
+            }
+            if (removes is not null && deleted.Count == 0 && added.Count == 0 && operation == "delete")
+                throw new ArgumentException("Nothing to delete: no live file matches.");
+            if (expectedRemovals < 0) expectedRemovals = deleted.Count;
+            else if (removes is not null && deleted.Count < expectedRemovals)
+                throw new CommitFailedException($"Cannot {operation}: {expectedRemovals - deleted.Count} of the files to remove were removed by a concurrent commit.");
+
+            var sequenceNumber = m.LastSequenceNumber + 1;
+            var listKey = $"{_io.KeyOf(m.Location)}/metadata/snap-{snapshotId}-1-{Guid.NewGuid()}.avro";
+            await _io.WriteAsync(listKey, s => ManifestList.Write(s, snapshotId, parent?.SnapshotId, sequenceNumber, manifests), token).ConfigureAwait(false);
+            var snapshot = new Snapshot
+            {
+                SnapshotId = snapshotId,
+                ParentSnapshotId = parent?.SnapshotId,
+                SequenceNumber = sequenceNumber,
+                TimestampMs = Math.Max(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), m.LastUpdatedMs),
+                ManifestList = _io.LocationOf(listKey),
+                Summary = SnapshotSummary.Build(operation, added, deleted, parent?.Summary, extraSummary),
+                SchemaId = m.CurrentSchemaId,
+            };
+            var reference = m.Refs.TryGetValue(branch, out var r)
+                ? (r.IsBranch ? r with { SnapshotId = snapshotId } : throw new ArgumentException($"'{branch}' is a tag; commits go to branches."))
+                : SnapshotRef.Branch(snapshotId);
+            return [new TableUpdate.AddSnapshot(snapshot), new TableUpdate.SetSnapshotRef(branch, reference)];
+        }, ct).ConfigureAwait(false);
+        return Metadata.Snapshot(snapshotId)!;
+    }
+
+    private async Task<List<ManifestFile>> WriteAddedManifestsAsync(TableMetadata m, long snapshotId, IReadOnlyCollection<DataFile> added, CancellationToken ct)
+    {
+        var result = new List<ManifestFile>();
+        var prefix = $"{_io.KeyOf(m.Location)}/metadata/{Guid.NewGuid()}-m";
+        var i = 0;
+        foreach (var group in added.GroupBy(f => f.SpecId))
+        {
+            var key = $"{prefix}{i++}.avro";
+            ManifestFile? manifest = null;
+            await _io.WriteAsync(key, s =>
+            {
+                using var writer = new ManifestWriter(s, m.CurrentSchema, m.Spec(group.Key), snapshotId);
+                foreach (var f in group) writer.Add(ManifestEntry.Added(f, snapshotId));
+                manifest = writer.Finish(_io.LocationOf(key));
+            }, ct).ConfigureAwait(false);
+            result.Add(manifest!);
+        }
+        return result;
+    }
+
+    /// <summary>Rewrites a manifest without the removed files (kept as DELETED entries of this snapshot), or returns it unchanged.</summary>
+    private async Task<ManifestFile?> FilterManifestAsync(TableMetadata m, ManifestFile manifest, long snapshotId, FileSelector removes, List<DataFile> deleted, CancellationToken ct)
+    {
+        List<ManifestEntry> entries;
+        ManifestReader.Header header;
+        using (var stream = await _io.ReadAsync(manifest.ManifestPath, ct).ConfigureAwait(false))
+            entries = ManifestReader.Read(stream, manifest, out header).ToList();
+        var spec = m.Spec(manifest.PartitionSpecId);
+        var live = entries.Where(e => e.IsLive).Select(e => e with { DataFile = e.DataFile with { SpecId = spec.SpecId } }).ToList();
+        var toDelete = live.Where(e => removes(e.DataFile, m)).ToList();
+        if (toDelete.Count == 0) return manifest;
+        deleted.AddRange(toDelete.Select(e => e.DataFile));
+        var remaining = live.Except(toDelete).ToList();
+        var key = $"{_io.KeyOf(m.Location)}/metadata/{Guid.NewGuid()}-m0.avro";
+        ManifestFile? result = null;
+        await _io.WriteAsync(key, s =>
+        {
+            using var writer = new ManifestWriter(s, header.Schema, spec, snapshotId);
+            foreach (var e in toDelete) writer.Add(e with { Status = ManifestEntryStatus.Deleted, SnapshotId = snapshotId });
+            foreach (var e in remaining) writer.Add(e with { Status = ManifestEntryStatus.Existing });
+            result = writer.Finish(_io.LocationOf(key));
+        }, ct).ConfigureAwait(false);
+        return result;
+    }
+
+    private static long NewSnapshotId()
+    {
+        Span<byte> b = stackalloc byte[8];
+        RandomNumberGenerator.Fill(b);
+        return BitConverter.ToInt64(b) & long.MaxValue;
+    }
+}
