@@ -16,12 +16,23 @@ public static class PipelinesEndpointRouteBuilderExtensions
         var ingest = services.GetRequiredService<IngestEndpoint>();
         var streams = services.GetRequiredService<StreamsApi>();
         var metrics = services.GetRequiredService<PipelineMetrics>();
+        var sinks = services.GetRequiredService<SinksApi>();
+        var pipelines = services.GetRequiredService<PipelinesApi>();
 
         app.MapPost("/streams/{name}", (HttpContext c, string name) => ingest.HandleAsync(c, name));
         app.MapPost("/api/v1/streams", streams.CreateAsync);
         app.MapGet("/api/v1/streams", streams.ListAsync);
         app.MapGet("/api/v1/streams/{name}", (HttpContext c, string name) => streams.GetAsync(c, name));
         app.MapDelete("/api/v1/streams/{name}", (HttpContext c, string name) => streams.DeleteAsync(c, name));
+        app.MapPost("/api/v1/sinks", sinks.CreateAsync);
+        app.MapGet("/api/v1/sinks", sinks.ListAsync);
+        app.MapGet("/api/v1/sinks/{name}", (HttpContext c, string name) => sinks.GetAsync(c, name));
+        app.MapDelete("/api/v1/sinks/{name}", (HttpContext c, string name) => sinks.DeleteAsync(c, name));
+        app.MapPost("/api/v1/pipelines", pipelines.CreateAsync);
+        app.MapGet("/api/v1/pipelines", pipelines.ListAsync);
+        app.MapGet("/api/v1/pipelines/{name}", (HttpContext c, string name) => pipelines.GetAsync(c, name));
+        app.MapDelete("/api/v1/pipelines/{name}", (HttpContext c, string name) => pipelines.DeleteAsync(c, name));
+        app.MapPost("/api/v1/pipelines/{name}/flush", (HttpContext c, string name) => pipelines.FlushAsync(c, name));
         app.MapGet("/metrics", (HttpContext c) =>
         {
             c.Response.ContentType = "text/plain; version=0.0.4; charset=utf-8";

@@ -1,5 +1,7 @@
 using DataPlane.Pipelines.Api;
 using DataPlane.Pipelines.Metrics;
+using DataPlane.Pipelines.Runtime;
+using DataPlane.Pipelines.Sinks;
 using DataPlane.Pipelines.Streams;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -33,6 +35,11 @@ public static class PipelinesServiceCollectionExtensions
         services.AddSingleton<StreamRegistry>();
         services.AddSingleton<IngestEndpoint>();
         services.AddSingleton<StreamsApi>();
+        services.AddSingleton<SinkRegistry>();
+        services.AddSingleton<PipelineRegistry>();
+        services.AddHostedService(sp => sp.GetRequiredService<PipelineRegistry>());
+        services.AddSingleton<SinksApi>();
+        services.AddSingleton<PipelinesApi>();
         return services;
     }
 }

@@ -1,0 +1,138 @@
+using System.Text.Json;
+using DataPlane.Pipelines.Runtime;
+using DataPlane.Pipelines.Sinks;
+using Microsoft.AspNetCore.Http;
+
+namespace DataPlane.Pipelines.Api;
+
+/// <summary><c>/api/v1/pipelines</c>: create, list, describe (state, offsets, lag, last commit, errors), flush, delete.</summary>
+internal sealed class PipelinesApi(PipelineRegistry pipelines)
+{
+    public async Task CreateAsync(HttpContext context)
+    {
+        using var json = await JsonResponse.ReadAsync(context);
+        if (json is null)
+            return;
+        try
+        {
+            var definition = PipelineDefinition.Parse(json.RootElement, DateTimeOffset.UtcNow);
+            var runner = await pipelines.CreateAsync(definition);
+            context.Response.Headers.Location = $"/api/v1/pipelines/{definition.Name}";
+            await JsonResponse.WriteAsync(context.Response, StatusCodes.Status201Created, w => Write(w, runner));
+        }
+        catch (ArgumentException e)
+        {
+            await JsonResponse.ErrorAsync(context.Response, StatusCodes.Status400BadRequest, e.Message);
+        }
+        catch (KeyNotFoundException e)
+        {
+            await JsonResponse.ErrorAsync(context.Response, StatusCodes.Status404NotFound, e.Message);
+        }
+        catch (InvalidOperationException e)
+        {
+            await JsonResponse.ErrorAsync(context.Response, StatusCodes.Status409Conflict, e.Message);
+        }
+        catch (NotSupportedException e)
+        {
+            await JsonResponse.ErrorAsync(context.Response, StatusCodes.Status501NotImplemented, e.Message);
+        }
+    }
+
+    public Task ListAsync(HttpContext context) =>
+        JsonResponse.WriteAsync(context.Response, StatusCodes.Status200OK, w =>
+        {
+            w.WriteStartObject();
+            w.WriteStartArray("pipelines");
+            foreach (var runner in pipelines.List())
+                Write(w, runner);
+            w.WriteEndArray();
+            w.WriteEndObject();
+        });
+
+    public Task GetAsync(HttpContext context, string name)
+    {
+        var runner = pipelines.Find(name);
+        return runner is null
+            ? NotFound(context, name)
+            : JsonResponse.WriteAsync(context.Response, StatusCodes.Status200OK, w => Write(w, runner));
+    }
+
+    public async Task FlushAsync(HttpContext context, string name)
+    {
+        var runner = pipelines.Find(name);
+        if (runner is null)
+        {
+            await NotFound(context, name);
+            return;
+        }
+        var commit = await runner.FlushAsync(context.RequestAborted);
+        await JsonResponse.WriteAsync(context.Response, StatusCodes.Status200OK, w =>
+        {
+            w.WriteStartObject();
+            if (commit is null) w.WriteNull("snapshot_id"); else w.WriteNumber("snapshot_id", commit.Id);
+            w.WriteNumber("committed_offset", runner.CommittedOffset);
+            if (commit is null) w.WriteNull("commit"); else WriteCommit(w, "commit", commit);
+            w.WriteEndObject();
+        });
+    }
+
+    public async Task DeleteAsync(HttpContext context, string name)
+    {
+        if (!await pipelines.DeleteAsync(name))
+        {
+            await NotFound(context, name);
+            return;
+        }
+        context.Response.StatusCode = StatusCodes.Status204NoContent;
+    }
+
+    private static Task NotFound(HttpContext context, string name) =>
+        JsonResponse.ErrorAsync(context.Response, StatusCodes.Status404NotFound, $"No pipeline named '{name}'.");
+
+    private static void Write(Utf8JsonWriter w, PipelineRunner runner)
+    {
+        var d = runner.Definition;
+        long end = runner.Stream.Log.EndOffset;
+        long committed = runner.CommittedOffset;
+        w.WriteStartObject();
+        w.WriteString("name", d.Name);
+        w.WriteString("sql", d.Sql);
+        w.WriteString("stream", runner.Stream.Name);
+        w.WriteString("sink", runner.Sink.Name);
+        w.WriteString("state", runner.State);
+        w.WriteString("created_at", d.CreatedAt);
+        w.WriteStartObject("offsets");
+        w.WriteNumber("committed", committed);
+        w.WriteNumber("read", runner.ReadOffset);
+        w.WriteNumber("stream_end", end);
+        w.WriteEndObject();
+        w.WriteStartObject("lag");
+        w.WriteNumber("records", end - committed);
+        var since = runner.LastCommit?.CommittedAt ?? runner.StartedAt;
+        w.WriteNumber("seconds", end > committed ? Math.Round((DateTimeOffset.UtcNow - since).TotalSeconds, 3) : 0);
+        w.WriteEndObject();
+        if (runner.LastCommit is { } commit) WriteCommit(w, "last_commit", commit); else w.WriteNull("last_commit");
+        w.WriteStartArray("errors");
+        if (runner.LastError is { } error)
+        {
+            w.WriteStartObject();
+            w.WriteString("at", runner.LastErrorAt!.Value);
+            w.WriteString("message", error);
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+        w.WriteEndObject();
+    }
+
+    private static void WriteCommit(Utf8JsonWriter w, string property, SinkCommit commit)
+    {
+        w.WriteStartObject(property);
+        w.WriteNumber("snapshot_id", commit.Id);
+        w.WriteNumber("start_offset", commit.StartOffset);
+        w.WriteNumber("end_offset", commit.EndOffset);
+        w.WriteNumber("records", commit.Records);
+        w.WriteNumber("files", commit.Files);
+        w.WriteString("committed_at", commit.CommittedAt);
+        w.WriteEndObject();
+    }
+}

@@ -1,0 +1,68 @@
+using DataPlane.Pipelines.Runtime;
+using DataPlane.Pipelines.Sinks;
+using Microsoft.AspNetCore.Http;
+
+namespace DataPlane.Pipelines.Api;
+
+/// <summary><c>/api/v1/sinks</c>: create, list, get and delete sinks.</summary>
+internal sealed class SinksApi(SinkRegistry sinks, PipelineRegistry pipelines)
+{
+    public async Task CreateAsync(HttpContext context)
+    {
+        using var json = await JsonResponse.ReadAsync(context);
+        if (json is null)
+            return;
+        SinkDefinition sink;
+        try
+        {
+            sink = SinkDefinition.Parse(json.RootElement, DateTimeOffset.UtcNow);
+        }
+        catch (ArgumentException e)
+        {
+            await JsonResponse.ErrorAsync(context.Response, StatusCodes.Status400BadRequest, e.Message);
+            return;
+        }
+        if (!sinks.TryCreate(sink))
+        {
+            await JsonResponse.ErrorAsync(context.Response, StatusCodes.Status409Conflict, $"A sink named '{sink.Name}' already exists; delete it first or pick another name.");
+            return;
+        }
+        context.Response.Headers.Location = $"/api/v1/sinks/{sink.Name}";
+        await JsonResponse.WriteAsync(context.Response, StatusCodes.Status201Created, sink.Write);
+    }
+
+    public Task ListAsync(HttpContext context) =>
+        JsonResponse.WriteAsync(context.Response, StatusCodes.Status200OK, w =>
+        {
+            w.WriteStartObject();
+            w.WriteStartArray("sinks");
+            foreach (var sink in sinks.List())
+                sink.Write(w);
+            w.WriteEndArray();
+            w.WriteEndObject();
+        });
+
+    public Task GetAsync(HttpContext context, string name)
+    {
+        var sink = sinks.Find(name);
+        return sink is null
+            ? JsonResponse.ErrorAsync(context.Response, StatusCodes.Status404NotFound, $"No sink named '{name}'.")
+            : JsonResponse.WriteAsync(context.Response, StatusCodes.Status200OK, sink.Write);
+    }
+
+    public async Task DeleteAsync(HttpContext context, string name)
+    {
+        var writer = pipelines.List().FirstOrDefault(p => p.Sink.Name == name);
+        if (writer is not null)
+        {
+            await JsonResponse.ErrorAsync(context.Response, StatusCodes.Status409Conflict, $"Sink '{name}' is written by pipeline '{writer.Definition.Name}'; delete the pipeline first.");
+            return;
+        }
+        if (!sinks.Delete(name))
+        {
+            await JsonResponse.ErrorAsync(context.Response, StatusCodes.Status404NotFound, $"No sink named '{name}'.");
+            return;
+        }
+        context.Response.StatusCode = StatusCodes.Status204NoContent;
+    }
+}

@@ -1,0 +1,141 @@
+using System.Text.Json;
+using DataPlane.Pipelines.Metrics;
+using DataPlane.Pipelines.Sinks;
+using DataPlane.Pipelines.Sql;
+using DataPlane.Pipelines.Streams;
+using DataPlane.Storage;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace DataPlane.Pipelines.Runtime;
+
+/// <summary>
+/// The pipelines of this server: definitions under <c>&lt;dir&gt;/pipelines/</c>, each with a running
+/// <see cref="PipelineRunner"/>. Started with the host, so after a restart every pipeline resumes from its sink's
+/// last commit.
+/// </summary>
+internal sealed class PipelineRegistry : IHostedService, IAsyncDisposable
+{
+    private readonly string _root;
+    private readonly PipelinesOptions _options;
+    private readonly StreamRegistry _streams;
+    private readonly SinkRegistry _sinks;
+    private readonly PipelineMetrics _metrics;
+    private readonly ILoggerFactory _loggers;
+    private readonly Dictionary<string, PipelineRunner> _runners = new(StringComparer.Ordinal);
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private IObjectStore? _warehouse;
+
+    public PipelineRegistry(PipelinesOptions options, StreamRegistry streams, SinkRegistry sinks, PipelineMetrics metrics, ILoggerFactory loggers)
+    {
+        _root = Path.Combine(Path.GetFullPath(options.Directory), "pipelines");
+        _options = options;
+        _streams = streams;
+        _sinks = sinks;
+        _metrics = metrics;
+        _loggers = loggers;
+        Directory.CreateDirectory(_root);
+        metrics.AddGauges("dataplane_pipeline_lag_records", "Records acknowledged by the stream but not yet committed by the pipeline.",
+            () => List().Select(r => (PipelineMetrics.Labels(("pipeline", r.Definition.Name)), (double)(r.Stream.Log.EndOffset - r.CommittedOffset))));
+    }
+
+    private IObjectStore Warehouse => _warehouse ??= ObjectStore.Open(_options.WarehouseLocation);
+
+    public IReadOnlyList<PipelineRunner> List()
+    {
+        lock (_runners)
+            return _runners.Values.OrderBy(r => r.Definition.Name, StringComparer.Ordinal).ToList();
+    }
+
+    public PipelineRunner? Find(string name)
+    {
+        lock (_runners)
+            return _runners.GetValueOrDefault(name);
+    }
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        foreach (var file in Directory.EnumerateFiles(_root, "*.json").Order(StringComparer.Ordinal))
+        {
+            using var json = JsonDocument.Parse(await File.ReadAllBytesAsync(file, cancellationToken));
+            var definition = PipelineDefinition.Parse(json.RootElement, DateTimeOffset.UtcNow);
+            try
+            {
+                Start(definition);
+            }
+            catch (ArgumentException e)
+            {
+                _loggers.CreateLogger<PipelineRegistry>().LogError("Pipeline {Pipeline} cannot start: {Reason}", definition.Name, e.Message);
+            }
+        }
+    }
+
+    /// <summary>Validates and starts a new pipeline; throws <see cref="ArgumentException"/> (400), <see cref="KeyNotFoundException"/> (404) or <see cref="InvalidOperationException"/> (409).</summary>
+    public async Task<PipelineRunner> CreateAsync(PipelineDefinition definition)
+    {
+        await _gate.WaitAsync();
+        try
+        {
+            if (Find(definition.Name) is not null)
+                throw new InvalidOperationException($"A pipeline named '{definition.Name}' already exists; delete it first or pick another name.");
+            var writer = List().FirstOrDefault(r => r.Sink.Name == definition.Statement.Sink);
+            if (writer is not null)
+                throw new InvalidOperationException($"Sink '{definition.Statement.Sink}' is already written by pipeline '{writer.Definition.Name}'; a sink has one pipeline.");
+            var runner = Start(definition);
+            DefinitionFile.Write(Path.Combine(_root, definition.Name + ".json"), definition.Write);
+            return runner;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private PipelineRunner Start(PipelineDefinition definition)
+    {
+        var statement = definition.Statement;
+        var stream = _streams.Find(statement.Stream)
+            ?? throw new KeyNotFoundException($"No stream named '{statement.Stream}' (FROM {statement.Stream}); create it with POST /api/v1/streams.");
+        var sink = _sinks.Find(statement.Sink)
+            ?? throw new KeyNotFoundException($"No sink named '{statement.Sink}' (INSERT INTO {statement.Sink}); create it with POST /api/v1/sinks.");
+        var transform = new BatchTransform(stream.Definition, statement);
+        ISinkTarget target = sink.Type switch
+        {
+            SinkDefinition.Files => new FileSinkTarget(Warehouse, sink.Path!, transform.OutputSchema.IcebergSchema),
+            _ => throw new NotSupportedException($"Sink '{sink.Name}' is an Iceberg table sink, which this build cannot commit to yet; use a \"files\" sink."),
+        };
+        var runner = new PipelineRunner(definition, stream, sink, target, transform, _metrics, _loggers.CreateLogger($"DataPlane.Pipelines.{definition.Name}"));
+        lock (_runners)
+            _runners[definition.Name] = runner;
+        runner.Start();
+        return runner;
+    }
+
+    public async Task<bool> DeleteAsync(string name)
+    {
+        await _gate.WaitAsync();
+        try
+        {
+            PipelineRunner? runner;
+            lock (_runners)
+                if (!_runners.Remove(name, out runner))
+                    return false;
+            await runner.DisposeAsync();
+            runner.Stream.RemoveReader(name);
+            File.Delete(Path.Combine(_root, name + ".json"));
+            return true;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        foreach (var runner in List())
+            await runner.DisposeAsync();
+    }
+
+    public ValueTask DisposeAsync() => new(StopAsync(default));
+}

@@ -1,0 +1,98 @@
+using System.Globalization;
+using System.Text.Json;
+using DataPlane.Catalog.DataFiles;
+using DataPlane.Storage;
+using IcebergSchema = DataPlane.Catalog.Schemas.Schema;
+
+namespace DataPlane.Pipelines.Sinks;
+
+/// <summary>
+/// Raw Parquet files under <c>&lt;path&gt;/year=YYYY/month=MM/day=DD/</c>. A commit is one journal object
+/// <c>&lt;path&gt;/_dataplane/commits/&lt;sequence&gt;.json</c>, created put-if-absent, listing its files and the stream offsets
+/// they cover: a file is part of the output only once a journal entry names it, so readers should take the
+/// journal's files (or wait for the cleanup on restart that deletes the others).
+/// </summary>
+internal sealed class FileSinkTarget(IObjectStore store, string path, IcebergSchema schema) : ISinkTarget
+{
+    private string CommitsPrefix => $"{path}/_dataplane/commits/";
+
+    public async Task<SinkCommit?> LastCommitAsync(CancellationToken cancellationToken)
+    {
+        string? last = null;
+        await foreach (var info in store.ListAsync(CommitsPrefix, cancellationToken: cancellationToken))
+            last = info.Key;
+        return last is null ? null : (await ReadCommitAsync(last, cancellationToken)).Commit;
+    }
+
+    public async Task<int> RemoveUncommittedAsync(CancellationToken cancellationToken)
+    {
+        var committed = new HashSet<string>(StringComparer.Ordinal);
+        await foreach (var info in store.ListAsync(CommitsPrefix, cancellationToken: cancellationToken))
+            committed.UnionWith((await ReadCommitAsync(info.Key, cancellationToken)).Files);
+        int removed = 0;
+        await foreach (var info in store.ListAsync(path + "/", cancellationToken: cancellationToken))
+        {
+            if (info.Key.StartsWith(path + "/_dataplane/", StringComparison.Ordinal) || committed.Contains(info.Key))
+                continue;
+            await store.DeleteAsync(info.Key, cancellationToken);
+            removed++;
+        }
+        return removed;
+    }
+
+    public DataFileWriter OpenWriter(DataFileWriterOptions options)
+    {
+        var now = DateTime.UtcNow;
+        return new DataFileWriter(store, string.Create(CultureInfo.InvariantCulture, $"{path}/year={now:yyyy}/month={now:MM}/day={now:dd}"), schema, options);
+    }
+
+    public async Task<SinkCommit> CommitAsync(IReadOnlyList<WrittenDataFile> files, string stream, long startOffset, long endOffset, CancellationToken cancellationToken)
+    {
+        var last = await LastCommitAsync(cancellationToken);
+        var commit = new SinkCommit((last?.Id ?? 0) + 1, stream, startOffset, endOffset, files.Sum(f => f.RecordCount), files.Count, DateTimeOffset.UtcNow);
+        var json = new MemoryStream();
+        using (var w = new Utf8JsonWriter(json, new JsonWriterOptions { Indented = true }))
+        {
+            w.WriteStartObject();
+            w.WriteNumber("sequence", commit.Id);
+            w.WriteString("stream", stream);
+            w.WriteNumber("start_offset", startOffset);
+            w.WriteNumber("end_offset", endOffset);
+            w.WriteNumber("records", commit.Records);
+            w.WriteString("committed_at", commit.CommittedAt);
+            w.WriteStartArray("files");
+            foreach (var f in files)
+            {
+                w.WriteStartObject();
+                w.WriteString("key", f.Key);
+                w.WriteNumber("records", f.RecordCount);
+                w.WriteNumber("bytes", f.FileSizeInBytes);
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }
+        json.Position = 0;
+        // Put-if-absent: a second writer (there should be none) cannot overwrite a commit.
+        await store.PutIfAbsentAsync(CommitKey(commit.Id), json, new PutOptions { ContentType = "application/json" }, cancellationToken);
+        return commit;
+    }
+
+    private string CommitKey(long sequence) => string.Create(CultureInfo.InvariantCulture, $"{CommitsPrefix}{sequence:D20}.json");
+
+    private async Task<(SinkCommit Commit, List<string> Files)> ReadCommitAsync(string key, CancellationToken cancellationToken)
+    {
+        await using var stream = await store.GetAsync(key, cancellationToken: cancellationToken);
+        using var doc = await JsonDocument.ParseAsync(stream, cancellationToken: cancellationToken);
+        var root = doc.RootElement;
+        var files = root.GetProperty("files").EnumerateArray().Select(f => f.GetProperty("key").GetString()!).ToList();
+        return (new SinkCommit(
+            root.GetProperty("sequence").GetInt64(),
+            root.GetProperty("stream").GetString()!,
+            root.GetProperty("start_offset").GetInt64(),
+            root.GetProperty("end_offset").GetInt64(),
+            root.GetProperty("records").GetInt64(),
+            files.Count,
+            root.GetProperty("committed_at").GetDateTimeOffset()), files);
+    }
+}

@@ -1,0 +1,118 @@
+using System.Globalization;
+using System.Text.Json;
+
+namespace DataPlane.Pipelines.Sinks;
+
+/// <summary>
+/// Where a pipeline's records land: an Iceberg table (<c>"type": "iceberg"</c>, namespace, table, partition) or
+/// raw files (<c>"type": "files"</c>, format parquet, a path under the warehouse, <c>year=/month=/day=</c> folders),
+/// with the rolling policy that decides when a file is closed and committed.
+/// </summary>
+internal sealed record SinkDefinition(
+    string Name,
+    string Type,
+    string? Namespace,
+    string? Table,
+    IReadOnlyList<string> Partition,
+    string Format,
+    string? Path,
+    long MaxFileBytes,
+    long? MaxRows,
+    int IntervalSeconds,
+    DateTimeOffset CreatedAt)
+{
+    public const string Iceberg = "iceberg";
+    public const string Files = "files";
+
+    public static SinkDefinition Parse(JsonElement json, DateTimeOffset createdAt)
+    {
+        if (json.ValueKind != JsonValueKind.Object)
+            throw new ArgumentException("The body must be a JSON object such as {\"name\": \"events_table\", \"type\": \"iceberg\", \"namespace\": \"default\", \"table\": \"events\"}.");
+        string? name = Text(json, "name");
+        if (!ResourceName.IsValid(name))
+            throw new ArgumentException(ResourceName.Problem("sink", name));
+        string type = Text(json, "type") ?? Iceberg;
+        if (json.TryGetProperty("created_at", out var c) && c.ValueKind == JsonValueKind.String && c.TryGetDateTimeOffset(out var stored))
+            createdAt = stored;
+
+        long maxFileBytes = 128L * 1024 * 1024;
+        long? maxRows = null;
+        int interval = 60;
+        if (json.TryGetProperty("rolling", out var rolling) && rolling.ValueKind == JsonValueKind.Object)
+        {
+            if (rolling.TryGetProperty("max_file_bytes", out var b) && b.ValueKind != JsonValueKind.Null)
+                maxFileBytes = Positive(b, "rolling.max_file_bytes");
+            if (rolling.TryGetProperty("max_rows", out var r) && r.ValueKind != JsonValueKind.Null)
+                maxRows = Positive(r, "rolling.max_rows");
+            if (rolling.TryGetProperty("interval_seconds", out var s) && s.ValueKind != JsonValueKind.Null)
+                interval = (int)Math.Min(Positive(s, "rolling.interval_seconds"), 24 * 3600);
+        }
+
+        var partition = new List<string>();
+        if (json.TryGetProperty("partition", out var p) && p.ValueKind == JsonValueKind.Array)
+            foreach (var term in p.EnumerateArray())
+                partition.Add(term.GetString() ?? throw new ArgumentException("\"partition\" holds transform terms as strings, e.g. [\"day(ts)\"]."));
+
+        switch (type)
+        {
+            case Iceberg:
+            {
+                string ns = Text(json, "namespace") ?? "default";
+                string? table = Text(json, "table") ?? name;
+                if (!ResourceName.IsValid(ns) || !ResourceName.IsValid(table))
+                    throw new ArgumentException($"Namespace '{ns}' and table '{table}' must each be {ResourceName.Rule}.");
+                return new SinkDefinition(name!, type, ns, table, partition, "parquet", null, maxFileBytes, maxRows, interval, createdAt);
+            }
+            case Files:
+            {
+                string format = Text(json, "format") ?? "parquet";
+                if (format != "parquet")
+                    throw new ArgumentException($"File format '{format}' is not supported; use \"parquet\".");
+                string path = (Text(json, "path") ?? name!).Trim('/');
+                if (path.Length == 0 || path.Split('/').Any(s => s is "" or "." or ".." || s.StartsWith('_')))
+                    throw new ArgumentException($"Path '{path}' is not valid: give folders under the warehouse such as \"raw/events\" (no '.', '..', empty or '_'-prefixed parts).");
+                if (partition.Count > 0)
+                    throw new ArgumentException("File sinks are laid out by date (year=/month=/day=); \"partition\" applies to iceberg sinks only.");
+                return new SinkDefinition(name!, type, null, null, partition, format, path, maxFileBytes, maxRows, interval, createdAt);
+            }
+            default:
+                throw new ArgumentException($"Sink type '{type}' is unknown; use \"iceberg\" or \"files\".");
+        }
+    }
+
+    public void Write(Utf8JsonWriter w)
+    {
+        w.WriteStartObject();
+        w.WriteString("name", Name);
+        w.WriteString("type", Type);
+        if (Type == Iceberg)
+        {
+            w.WriteString("namespace", Namespace);
+            w.WriteString("table", Table);
+            w.WriteStartArray("partition");
+            foreach (var term in Partition)
+                w.WriteStringValue(term);
+            w.WriteEndArray();
+        }
+        else
+        {
+            w.WriteString("format", Format);
+            w.WriteString("path", Path);
+        }
+        w.WriteStartObject("rolling");
+        w.WriteNumber("max_file_bytes", MaxFileBytes);
+        if (MaxRows is { } rows) w.WriteNumber("max_rows", rows); else w.WriteNull("max_rows");
+        w.WriteNumber("interval_seconds", IntervalSeconds);
+        w.WriteEndObject();
+        w.WriteString("created_at", CreatedAt.ToString("O", CultureInfo.InvariantCulture));
+        w.WriteEndObject();
+    }
+
+    private static string? Text(JsonElement json, string property) =>
+        json.TryGetProperty(property, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+
+    private static long Positive(JsonElement value, string what) =>
+        value.ValueKind == JsonValueKind.Number && value.TryGetInt64(out long n) && n > 0
+            ? n
+            : throw new ArgumentException($"\"{what}\" must be a positive whole number, not {value.GetRawText()}.");
+}
