@@ -138,7 +138,7 @@ internal sealed class PipelineRunner : IAsyncDisposable
             TargetFileSizeBytes = _sink.MaxFileBytes,
             RowGroupSizeBytes = Math.Min(_sink.MaxFileBytes, 128L * 1024 * 1024),
         };
-        DataFileWriter? writer = null;
+        PartitionedWriter? writer = null;
         long offset = start, rows = 0, bytes = 0;
         var openedAt = Stopwatch.GetTimestamp();
         var interval = TimeSpan.FromSeconds(_sink.IntervalSeconds);
@@ -219,10 +219,10 @@ internal sealed class PipelineRunner : IAsyncDisposable
             return _flushes.Count > 0 && _flushes.Min(f => f.Target) <= offset;
     }
 
-    private async Task CommitAsync(DataFileWriter? writer, long offset, CancellationToken cancellationToken)
+    private async Task CommitAsync(PartitionedWriter? writer, long offset, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
-        IReadOnlyList<WrittenDataFile> files = [];
+        IReadOnlyList<SinkDataFile> files = [];
         if (writer is not null)
         {
             files = [.. await writer.CompleteAsync(cancellationToken)];
@@ -234,7 +234,7 @@ internal sealed class PipelineRunner : IAsyncDisposable
         _stream.Commit(_definition.Name, offset);
         _metrics.Observe("dataplane_pipeline_commit_seconds", "Time to close a roll's files and commit them.", _labels, Stopwatch.GetElapsedTime(started).TotalSeconds);
         _metrics.Add("dataplane_pipeline_files_written_total", "Data files committed by the pipeline.", _labels, files.Count);
-        _metrics.Add("dataplane_pipeline_bytes_out_total", "Bytes of data files committed by the pipeline.", _labels, files.Sum(f => f.FileSizeInBytes));
+        _metrics.Add("dataplane_pipeline_bytes_out_total", "Bytes of data files committed by the pipeline.", _labels, files.Sum(f => f.File.FileSizeInBytes));
         _metrics.Add("dataplane_pipeline_commits_total", "Commits (snapshots) made by the pipeline.", _labels, 1);
         CompleteFlushes();
     }

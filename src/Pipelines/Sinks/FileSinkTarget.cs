@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using DataPlane.Catalog.DataFiles;
+using DataPlane.Catalog.Partitioning;
 using DataPlane.Storage;
 using IcebergSchema = DataPlane.Catalog.Schemas.Schema;
 
@@ -40,16 +41,16 @@ internal sealed class FileSinkTarget(IObjectStore store, string path, IcebergSch
         return removed;
     }
 
-    public DataFileWriter OpenWriter(DataFileWriterOptions options)
+    public PartitionedWriter OpenWriter(DataFileWriterOptions options)
     {
         var now = DateTime.UtcNow;
-        return new DataFileWriter(store, string.Create(CultureInfo.InvariantCulture, $"{path}/year={now:yyyy}/month={now:MM}/day={now:dd}"), schema, options);
+        return new PartitionedWriter(store, string.Create(CultureInfo.InvariantCulture, $"{path}/year={now:yyyy}/month={now:MM}/day={now:dd}"), schema, PartitionSpec.Unpartitioned, options);
     }
 
-    public async Task<SinkCommit> CommitAsync(IReadOnlyList<WrittenDataFile> files, string stream, long startOffset, long endOffset, CancellationToken cancellationToken)
+    public async Task<SinkCommit> CommitAsync(IReadOnlyList<SinkDataFile> files, string stream, long startOffset, long endOffset, CancellationToken cancellationToken)
     {
         var last = await LastCommitAsync(cancellationToken);
-        var commit = new SinkCommit((last?.Id ?? 0) + 1, stream, startOffset, endOffset, files.Sum(f => f.RecordCount), files.Count, DateTimeOffset.UtcNow);
+        var commit = new SinkCommit((last?.Id ?? 0) + 1, stream, startOffset, endOffset, files.Sum(f => f.File.RecordCount), files.Count, DateTimeOffset.UtcNow);
         var json = new MemoryStream();
         using (var w = new Utf8JsonWriter(json, new JsonWriterOptions { Indented = true }))
         {
@@ -61,7 +62,7 @@ internal sealed class FileSinkTarget(IObjectStore store, string path, IcebergSch
             w.WriteNumber("records", commit.Records);
             w.WriteString("committed_at", commit.CommittedAt);
             w.WriteStartArray("files");
-            foreach (var f in files)
+            foreach (var f in files.Select(f => f.File))
             {
                 w.WriteStartObject();
                 w.WriteString("key", f.Key);

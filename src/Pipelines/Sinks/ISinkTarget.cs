@@ -14,7 +14,8 @@ internal interface ISinkTarget
     /// <summary>Deletes data files written before a crash but never committed; returns how many.</summary>
     Task<int> RemoveUncommittedAsync(CancellationToken cancellationToken);
 
-    DataFileWriter OpenWriter(DataFileWriterOptions options);
+    /// <summary>A writer for the next roll's files (called after <see cref="LastCommitAsync"/>).</summary>
+    PartitionedWriter OpenWriter(DataFileWriterOptions options);
 
-    Task<SinkCommit> CommitAsync(IReadOnlyList<WrittenDataFile> files, string stream, long startOffset, long endOffset, CancellationToken cancellationToken);
+    Task<SinkCommit> CommitAsync(IReadOnlyList<SinkDataFile> files, string stream, long startOffset, long endOffset, CancellationToken cancellationToken);
 }
