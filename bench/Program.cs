@@ -4,5 +4,7 @@ using BenchmarkDotNet.Running;
 // Load drivers take a first argument naming them.
 if (args.Length > 0 && args[0] == "table-format")
     return await DataPlane.Benchmarks.TableFormat.ParquetWriteLoad.RunAsync(args);
+if (args.Length > 0 && args[0] == "database")
+    return await DataPlane.Benchmarks.Database.DatabaseWriteLoad.RunAsync(args);
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
 return 0;
