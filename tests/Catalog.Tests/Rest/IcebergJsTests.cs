@@ -1,0 +1,54 @@
+using System.Diagnostics;
+using System.Text.Json;
+using DataPlane.TestServices;
+using Xunit;
+
+namespace DataPlane.Catalog.Tests.Rest;
+
+/// <summary>An independent client, the npm package iceberg-js 1.0.0, against the catalog on a real port.</summary>
+public sealed class IcebergJsTests
+{
+    private static readonly string ScriptFolder = Path.Combine(RepoPaths.Root, "tests", "Catalog.Tests", "Rest", "iceberg-js");
+
+    [Fact]
+    public async Task Iceberg_js_creates_commits_loads_and_lists_through_the_catalog()
+    {
+        await EnsureInstalledAsync();
+        await using var server = await RestCatalogServer.StartAsync();
+        var (exit, stdout, stderr) = await RunAsync("node", $"roundtrip.mjs {server.BaseUri.ToString().TrimEnd('/')}");
+        Assert.True(exit == 0, $"iceberg-js script failed ({exit}): {stderr}\n{stdout}");
+        using var result = JsonDocument.Parse(stdout.Trim().Split('\n')[^1]);
+        Assert.Equal(4242, result.RootElement.GetProperty("currentSnapshotId").GetInt64());
+        Assert.Equal(1, result.RootElement.GetProperty("snapshots").GetInt32());
+        Assert.Equal("events", result.RootElement.GetProperty("tables")[0].GetString());
+        Assert.Equal(409, result.RootElement.GetProperty("conflict").GetProperty("status").GetInt32());
+    }
+
+    [Fact]
+    public async Task Iceberg_js_follows_the_prefix_from_config_when_given_the_warehouse()
+    {
+        await EnsureInstalledAsync();
+        await using var server = await RestCatalogServer.StartAsync();
+        var (exit, stdout, stderr) = await RunAsync("node", $"roundtrip.mjs {server.BaseUri.ToString().TrimEnd('/')} dataplane");
+        Assert.True(exit == 0, $"iceberg-js script failed ({exit}): {stderr}\n{stdout}");
+        Assert.Contains("\"currentSnapshotId\":4242", stdout);
+    }
+
+    private static async Task EnsureInstalledAsync()
+    {
+        if (File.Exists(Path.Combine(ScriptFolder, "node_modules", "iceberg-js", "package.json"))) return;
+        var (exit, stdout, stderr) = await RunAsync("npm", "install --no-audit --no-fund --no-package-lock");
+        Assert.True(exit == 0, $"npm install iceberg-js@1.0.0 failed: {stderr}\n{stdout}");
+    }
+
+    private static async Task<(int Exit, string Stdout, string Stderr)> RunAsync(string file, string arguments)
+    {
+        var start = new ProcessStartInfo(file, arguments) { WorkingDirectory = ScriptFolder, RedirectStandardOutput = true, RedirectStandardError = true };
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        await process.WaitForExitAsync(timeout.Token);
+        return (process.ExitCode, await stdout, await stderr);
+    }
+}
