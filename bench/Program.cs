@@ -2,6 +2,8 @@ using BenchmarkDotNet.Running;
 
 // `dotnet run -c Release --project bench -- --filter '*'` runs every benchmark; see bench/README.md.
 // Load drivers take a first argument naming them.
+if (args.Length > 0 && args[0] == "rest-catalog")
+    return await DataPlane.Benchmarks.RestCatalog.RestCatalogLoad.RunAsync(args);
 if (args.Length > 0 && args[0] == "table-format")
     return await DataPlane.Benchmarks.TableFormat.ParquetWriteLoad.RunAsync(args);
 if (args.Length > 0 && args[0] == "database")

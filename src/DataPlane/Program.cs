@@ -4,6 +4,7 @@ using DataPlane.Commands;
 // `dataplane <command>`: one file per command group under Commands/.
 var root = new RootCommand("DataPlane: streams into Iceberg tables, an Iceberg REST catalog, bulk object migration and a replicated SQLite database.");
 root.Subcommands.Add(ServeCommand.Create());
+root.Subcommands.Add(NamespaceCommand.Create());
 root.Subcommands.Add(SlurpCommand.Create());
 root.Subcommands.Add(DbCommand.Create());
 return await root.Parse(args).InvokeAsync();

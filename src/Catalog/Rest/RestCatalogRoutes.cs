@@ -40,6 +40,13 @@ internal static class RestCatalogRoutes
         new("POST", "/namespaces/{namespace}/tables/{table}/metrics", false, TableHandlers.ReportMetricsAsync),
         new("POST", "/tables/rename", true, TableHandlers.RenameAsync),
         new("POST", "/transactions/commit", true, TableHandlers.CommitTransactionAsync),
+        new("GET", "/namespaces/{namespace}/views", false, ViewHandlers.ListAsync),
+        new("POST", "/namespaces/{namespace}/views", true, ViewHandlers.CreateAsync),
+        new("GET", "/namespaces/{namespace}/views/{view}", false, ViewHandlers.LoadAsync),
+        new("HEAD", "/namespaces/{namespace}/views/{view}", false, ViewHandlers.ExistsAsync),
+        new("POST", "/namespaces/{namespace}/views/{view}", true, ViewHandlers.ReplaceAsync),
+        new("DELETE", "/namespaces/{namespace}/views/{view}", true, ViewHandlers.DropAsync),
+        new("POST", "/views/rename", true, ViewHandlers.RenameAsync),
     ];
 
     /// <summary>"VERB /v1/{prefix}/path" for every route, as <c>CatalogConfig.endpoints</c> spells them.</summary>

@@ -1,0 +1,269 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Text.Json.Nodes;
+using Dapper;
+using DataPlane.Catalog.Rest;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace DataPlane.Benchmarks.RestCatalog;
+
+/// <summary>
+/// Load driver for the Iceberg REST catalog on a real Kestrel port (local-folder warehouse, SQLite store):
+/// load-table closed-loop throughput with 32 clients, load-table latency paced at a fixed rate, commits/s on one
+/// table and across 100 tables. The baseline, in the same run, is raw SQLite doing the catalog's core statement
+/// (point lookup of a metadata location; compare-and-swap UPDATE) with no HTTP and no metadata file, i.e. the floor
+/// a SQLite-backed catalog cannot beat.
+/// Run: <c>dotnet run -c Release --project bench -- rest-catalog [--seconds 5] [--rate 1000] [--commits 1000]</c>.
+/// </summary>
+internal static class RestCatalogLoad
+{
+    private const int Clients = 32;
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var seconds = double.Parse(Option(args, "--seconds") ?? "5", CultureInfo.InvariantCulture);
+        var rate = int.Parse(Option(args, "--rate") ?? "1000", CultureInfo.InvariantCulture);
+        var commits = int.Parse(Option(args, "--commits") ?? "1000", CultureInfo.InvariantCulture);
+        var folder = Path.Combine(Path.GetTempPath(), "dataplane-bench-rest-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(folder);
+        try
+        {
+            var options = new RestCatalogOptions { WarehouseLocation = Path.Combine(folder, "warehouse"), DatabasePath = Path.Combine(folder, "catalog.db") };
+            var builder = WebApplication.CreateSlimBuilder();
+            builder.WebHost.UseUrls("http://127.0.0.1:0");
+            builder.Logging.ClearProviders();
+            builder.Services.AddIcebergRestCatalog(options);
+            await using var app = builder.Build();
+            app.MapIcebergRestCatalog();
+            await app.StartAsync();
+            var baseUri = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First() + "/iceberg/");
+            using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 256 }) { BaseAddress = baseUri };
+
+            await Send(http, HttpMethod.Post, "v1/namespaces", """{"namespace":["bench"]}""");
+            for (var t = 0; t < 100; t++)
+                await Send(http, HttpMethod.Post, "v1/namespaces/bench/tables", CreateTable($"t{t}"));
+            // A realistic load target: a table with 50 snapshots of history.
+            for (var i = 0; i < 50; i++) await CommitAppend(http, "t0");
+
+            Console.WriteLine($"REST catalog load driver: {Clients} clients, {Environment.ProcessorCount} cores, {seconds}s per phase");
+            var closed = await LoadClosedLoop(http, seconds);
+            var paced = await LoadPaced(http, seconds, rate);
+            var oneTable = await CommitsSequential(http, "t1", commits);
+            var manyTables = await CommitsAcrossTables(http, commits);
+            var oneTableContended = await CommitsContended(http, "t2", commits / 2);
+
+            var sqliteLookups = RawSqliteLookups(Path.Combine(folder, "raw.db"), seconds);
+            var sqliteSwaps = RawSqliteSwaps(Path.Combine(folder, "raw.db"), commits);
+
+            Console.WriteLine();
+            Console.WriteLine($"| measure | DataPlane REST | raw SQLite baseline | ratio |");
+            Console.WriteLine($"|---|---|---|---|");
+            Console.WriteLine($"| load-table, {Clients} clients closed loop | {closed.PerSecond:N0} req/s, p50 {closed.P50:F2} ms, p99 {closed.P99:F2} ms | {sqliteLookups:N0} lookups/s | {sqliteLookups / closed.PerSecond:F1}x |");
+            Console.WriteLine($"| load-table paced at {rate}/s | {paced.PerSecond:N0} req/s, p50 {paced.P50:F2} ms, p99 {paced.P99:F2} ms | | |");
+            Console.WriteLine($"| commits, one table, one writer | {oneTable:N0} commits/s | {sqliteSwaps:N0} CAS/s | {sqliteSwaps / oneTable:F1}x |");
+            Console.WriteLine($"| commits, one table, {Clients} writers (409 + retry) | {oneTableContended.PerSecond:N0} commits/s ({oneTableContended.Conflicts} conflicts) | | |");
+            Console.WriteLine($"| commits, 100 tables, {Clients} writers | {manyTables:N0} commits/s | | |");
+            Console.WriteLine($"peak working set: {Process.GetCurrentProcess().PeakWorkingSet64 / (1024 * 1024)} MB (server and clients in one process)");
+            await app.StopAsync();
+        }
+        finally
+        {
+            SqliteConnection.ClearAllPools();
+            Directory.Delete(folder, recursive: true);
+        }
+        return 0;
+    }
+
+    private sealed record Latency(double PerSecond, double P50, double P99);
+
+    private static async Task<Latency> LoadClosedLoop(HttpClient http, double seconds)
+    {
+        var until = Stopwatch.GetTimestamp() + (long)(seconds * Stopwatch.Frequency);
+        var samples = new List<double>[Clients];
+        var start = Stopwatch.GetTimestamp();
+        await Task.WhenAll(Enumerable.Range(0, Clients).Select(c => Task.Run(async () =>
+        {
+            var mine = samples[c] = new List<double>(100_000);
+            while (Stopwatch.GetTimestamp() < until)
+            {
+                var t0 = Stopwatch.GetTimestamp();
+                using var r = await http.GetAsync("v1/namespaces/bench/tables/t0");
+                await r.Content.CopyToAsync(Stream.Null);
+                if (r.StatusCode != HttpStatusCode.OK) throw new InvalidOperationException($"load-table: {r.StatusCode}");
+                mine.Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
+            }
+        })));
+        var elapsed = Stopwatch.GetElapsedTime(start).TotalSeconds;
+        return Summarize(samples, elapsed);
+    }
+
+    private static async Task<Latency> LoadPaced(HttpClient http, double seconds, int rate)
+    {
+        // Each client sends at rate/Clients per second on its own schedule; latency is measured from the scheduled send.
+        var perClient = (double)rate / Clients;
+        var samples = new List<double>[Clients];
+        var start = Stopwatch.GetTimestamp();
+        var total = (int)(seconds * perClient);
+        await Task.WhenAll(Enumerable.Range(0, Clients).Select(c => Task.Run(async () =>
+        {
+            var mine = samples[c] = new List<double>(total);
+            var offset = c / (double)Clients / perClient;
+            for (var i = 0; i < total; i++)
+            {
+                var due = start + (long)((offset + i / perClient) * Stopwatch.Frequency);
+                var wait = (due - Stopwatch.GetTimestamp()) / (double)Stopwatch.Frequency;
+                if (wait > 0) await Task.Delay(TimeSpan.FromSeconds(wait));
+                var t0 = Stopwatch.GetTimestamp();
+                using var r = await http.GetAsync("v1/namespaces/bench/tables/t0");
+                await r.Content.CopyToAsync(Stream.Null);
+                mine.Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
+            }
+        })));
+        return Summarize(samples, Stopwatch.GetElapsedTime(start).TotalSeconds);
+    }
+
+    private static async Task<double> CommitsSequential(HttpClient http, string table, int count)
+    {
+        var sw = Stopwatch.StartNew();
+        for (var i = 0; i < count; i++) await CommitAppend(http, table);
+        return count / sw.Elapsed.TotalSeconds;
+    }
+
+    private static async Task<double> CommitsAcrossTables(HttpClient http, int count)
+    {
+        var next = -1;
+        var sw = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, Clients).Select(_ => Task.Run(async () =>
+        {
+            int i;
+            while ((i = Interlocked.Increment(ref next)) < count)
+                await CommitAppendRetrying(http, $"t{i % 100}");
+        })));
+        return count / sw.Elapsed.TotalSeconds;
+    }
+
+    private static async Task<(double PerSecond, int Conflicts)> CommitsContended(HttpClient http, string table, int count)
+    {
+        var next = -1;
+        var conflicts = 0;
+        var sw = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, Clients).Select(_ => Task.Run(async () =>
+        {
+            while (Interlocked.Increment(ref next) < count)
+                Interlocked.Add(ref conflicts, await CommitAppendRetrying(http, table));
+        })));
+        return (count / sw.Elapsed.TotalSeconds, conflicts);
+    }
+
+    private static async Task<int> CommitAppendRetrying(HttpClient http, string table)
+    {
+        for (var conflicts = 0; ; conflicts++)
+            if (await CommitAppend(http, table)) return conflicts;
+    }
+
+    private static long _snapshotIds = 1;
+
+    /// <summary>Loads the table and commits one append on top of what it read; false when another writer got there first.</summary>
+    private static async Task<bool> CommitAppend(HttpClient http, string table)
+    {
+        var loaded = JsonNode.Parse(await Send(http, HttpMethod.Get, $"v1/namespaces/bench/tables/{table}", null))!["metadata"]!;
+        var current = (long)loaded["current-snapshot-id"]!;
+        long? parent = current == -1 ? null : current;
+        var id = Interlocked.Increment(ref _snapshotIds);
+        var body = new JsonObject
+        {
+            ["requirements"] = new JsonArray(new JsonObject { ["type"] = "assert-ref-snapshot-id", ["ref"] = "main", ["snapshot-id"] = parent }),
+            ["updates"] = new JsonArray(
+                new JsonObject
+                {
+                    ["action"] = "add-snapshot",
+                    ["snapshot"] = new JsonObject
+                    {
+                        ["snapshot-id"] = id, ["parent-snapshot-id"] = parent, ["sequence-number"] = (long)loaded["last-sequence-number"]! + 1,
+                        ["timestamp-ms"] = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), ["manifest-list"] = $"file:///bench/snap-{id}.avro",
+                        ["summary"] = new JsonObject { ["operation"] = "append" }, ["schema-id"] = 0,
+                    },
+                },
+                new JsonObject { ["action"] = "set-snapshot-ref", ["ref-name"] = "main", ["type"] = "branch", ["snapshot-id"] = id }),
+        };
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"v1/namespaces/bench/tables/{table}") { Content = new StringContent(body.ToJsonString(), System.Text.Encoding.UTF8, "application/json") };
+        using var response = await http.SendAsync(request);
+        if (response.StatusCode == HttpStatusCode.Conflict) return false;
+        if (!response.IsSuccessStatusCode) throw new InvalidOperationException($"commit: {response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+        return true;
+    }
+
+    private static double RawSqliteLookups(string path, double seconds)
+    {
+        using var c = new SqliteConnection($"Data Source={path}");
+        c.Open();
+        c.Execute("PRAGMA journal_mode=WAL; CREATE TABLE IF NOT EXISTS t(namespace TEXT, name TEXT, metadata_location TEXT, PRIMARY KEY(namespace, name));");
+        for (var i = 0; i < 100; i++) c.Execute("INSERT OR REPLACE INTO t VALUES ('bench', @n, @l)", new { n = $"t{i}", l = $"file:///m/{i}.json" });
+        var until = Stopwatch.GetTimestamp() + (long)(seconds * Stopwatch.Frequency);
+        var count = 0L;
+        var sw = Stopwatch.StartNew();
+        Parallel.For(0, Clients, _ =>
+        {
+            using var conn = new SqliteConnection($"Data Source={path}");
+            conn.Open();
+            var local = 0L;
+            while (Stopwatch.GetTimestamp() < until)
+            {
+                conn.QuerySingle<string>("SELECT metadata_location FROM t WHERE namespace = 'bench' AND name = 't0'");
+                local++;
+            }
+            Interlocked.Add(ref count, local);
+        });
+        return count / sw.Elapsed.TotalSeconds;
+    }
+
+    private static double RawSqliteSwaps(string path, int count)
+    {
+        using var c = new SqliteConnection($"Data Source={path}");
+        c.Open();
+        c.Execute("PRAGMA synchronous=FULL;");
+        var sw = Stopwatch.StartNew();
+        for (var i = 0; i < count; i++)
+        {
+            using var tx = c.BeginTransaction(deferred: false);
+            var n = c.Execute("UPDATE t SET metadata_location = @next WHERE namespace = 'bench' AND name = 't1' AND metadata_location = @prev",
+                new { next = $"file:///m/{i + 1}.json", prev = i == 0 ? "file:///m/1.json" : $"file:///m/{i}.json" }, tx);
+            tx.Commit();
+        }
+        return count / sw.Elapsed.TotalSeconds;
+    }
+
+    private static Latency Summarize(List<double>[] samples, double seconds)
+    {
+        var all = samples.SelectMany(s => s).Order().ToArray();
+        return new Latency(all.Length / seconds, Percentile(all, 0.50), Percentile(all, 0.99));
+    }
+
+    private static double Percentile(double[] sorted, double p) => sorted.Length == 0 ? 0 : sorted[Math.Min(sorted.Length - 1, (int)(p * sorted.Length))];
+
+    private static async Task<string> Send(HttpClient http, HttpMethod method, string path, string? body)
+    {
+        using var request = new HttpRequestMessage(method, path);
+        if (body is not null) request.Content = new StringContent(body, System.Text.Encoding.UTF8, "application/json");
+        using var response = await http.SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+        if (!response.IsSuccessStatusCode) throw new InvalidOperationException($"{method} {path}: {(int)response.StatusCode} {text}");
+        return text;
+    }
+
+    private static string CreateTable(string name) =>
+        "{\"name\":\"" + name + "\",\"schema\":{\"type\":\"struct\",\"schema-id\":0,\"fields\":[{\"id\":1,\"name\":\"id\",\"required\":true,\"type\":\"long\"},{\"id\":2,\"name\":\"ts\",\"required\":false,\"type\":\"timestamptz\"}]}}";
+
+    private static string? Option(string[] args, string name)
+    {
+        var i = Array.IndexOf(args, name);
+        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+    }
+}
