@@ -1,26 +1,35 @@
 using System.Collections.Concurrent;
+using System.Text;
 using System.Text.Json;
+using DataPlane.Catalog.Metadata;
 using DataPlane.Catalog.Rest.Http;
 using DataPlane.Catalog.Rest.Store;
 
 namespace DataPlane.Catalog.Rest.Commits;
 
 /// <summary>
-/// Applies commits: check the requirements against the table's current metadata, apply the updates, write the next
-/// metadata file, then compare-and-swap the table's metadata location in SQLite. Commits to one table are queued
-/// in-process so they do not waste work racing each other; the swap is still what decides, so another process on
-/// the same catalog file cannot make a commit disappear. When the swap loses, the commit is re-checked against the
-/// new metadata: a requirement that no longer holds is a 409, otherwise it is applied on top.
+/// Applies commits with the table-format core's <see cref="TableRequirement"/>s, <see cref="TableUpdate"/>s and
+/// <see cref="TableMetadataBuilder"/>: check the requirements against the table's current metadata, apply the
+/// updates, write the next metadata file, then compare-and-swap the table's metadata location in SQLite. Commits to
+/// one table are queued in-process so they do not waste work racing each other; the swap is still what decides, so
+/// another process on the same catalog file cannot make a commit disappear. When the swap loses, the commit is
+/// re-checked against the new metadata: a requirement that no longer holds is a 409, otherwise it lands on top.
 /// </summary>
 internal sealed class TableCommitter(CatalogStore store, MetadataFiles files, TimeProvider time)
 {
     private const int MaxAttempts = 20;
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _locks = new(StringComparer.Ordinal);
 
-    /// <summary>One table's part of a commit: requirements and updates as the client sent them.</summary>
-    public sealed record Change(Namespace Namespace, string Name, JsonElement Requirements, JsonElement Updates);
+    /// <summary>One table's part of a commit, parsed from the client's JSON.</summary>
+    public sealed record Change(Namespace Namespace, string Name, IReadOnlyList<TableRequirement> Requirements, IReadOnlyList<TableUpdate> Updates);
 
     public sealed record Committed(string MetadataLocation, byte[] Metadata);
+
+    /// <summary>Parses a commit's requirements and updates; malformed ones are a 400 naming the problem.</summary>
+    public static Change Parse(Namespace ns, string name, JsonElement requirements, JsonElement updates) =>
+        new(ns, name,
+            requirements.EnumerateArray().Select(r => Catch(() => TableRequirement.Read(r), "requirement", r)).ToList(),
+            updates.EnumerateArray().Select(u => Catch(() => TableUpdate.Read(u), "update", u)).ToList());
 
     public async Task<IReadOnlyList<Committed>> CommitAsync(IReadOnlyList<Change> changes, CancellationToken cancellationToken)
     {
@@ -63,26 +72,65 @@ internal sealed class TableCommitter(CatalogStore store, MetadataFiles files, Ti
     {
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
         var current = store.LoadMetadataLocation(CatalogObjectKind.Table, change.Namespace, change.Name);
-        var creates = change.Requirements.EnumerateArray().Any(r => r.TryGetProperty("type", out var t) && t.ValueEquals("assert-create"));
-        MetadataDocument doc;
-        if (current is null)
+        TableMetadata? baseMetadata = null;
+        if (current is not null)
+            baseMetadata = ReadMetadata(await files.ReadAsync(current, cancellationToken).ConfigureAwait(false), current);
+        else if (!change.Requirements.Any(r => r is TableRequirement.AssertCreate))
+            throw RestException.NoSuchTable(change.Namespace, change.Name);
+        var metadata = Build(() =>
         {
-            if (!creates) throw RestException.NoSuchTable(change.Namespace, change.Name);
-            doc = MetadataDocument.Empty(files.DefaultLocation(change.Namespace, change.Name), now);
-        }
-        else
-        {
-            doc = MetadataDocument.Parse(await files.ReadAsync(current, cancellationToken).ConfigureAwait(false));
-            foreach (var requirement in change.Requirements.EnumerateArray())
-                doc.Check(requirement);
-        }
-        var previousUpdatedMs = current is null ? 0 : doc.LastUpdatedMs;
-        foreach (var update in change.Updates.EnumerateArray())
-            doc.Apply(update, now);
-        if (current is null) doc.CompleteCreate();
-        else doc.LogPreviousFile(current, previousUpdatedMs);
-        var bytes = doc.ToUtf8();
-        var location = await files.WriteAsync(doc.Location, current, bytes, cancellationToken).ConfigureAwait(false);
+            foreach (var requirement in change.Requirements) requirement.Validate(baseMetadata);
+            var builder = baseMetadata is null
+                ? TableMetadataBuilder.ForNewTable(files.DefaultLocation(change.Namespace, change.Name), Guid.NewGuid().ToString())
+                : TableMetadataBuilder.From(baseMetadata, current);
+            return builder.WithTimestamp(now).ApplyAll(change.Updates).Build();
+        });
+        var bytes = ToUtf8(metadata);
+        var location = await files.WriteAsync(metadata.Location, current, bytes, cancellationToken).ConfigureAwait(false);
         return (new MetadataSwap(change.Namespace, change.Name, current, location), new Committed(location, bytes));
+    }
+
+    /// <summary>Runs the core's metadata code, turning its refusals into the REST answers: 409 for a failed requirement, 400 for an invalid update.</summary>
+    public static TableMetadata Build(Func<TableMetadata> build)
+    {
+        try
+        {
+            return build();
+        }
+        catch (CommitFailedException e)
+        {
+            throw RestException.CommitFailed(e.Message);
+        }
+        catch (Exception e) when (e is ArgumentException or FormatException or InvalidOperationException or KeyNotFoundException)
+        {
+            throw RestException.BadRequest(e.Message);
+        }
+    }
+
+    public static TableMetadata ReadMetadata(byte[] bytes, string location)
+    {
+        try
+        {
+            return TableMetadataJson.Read(Encoding.UTF8.GetString(bytes));
+        }
+        catch (Exception e) when (e is JsonException or FormatException or ArgumentException or KeyNotFoundException or InvalidOperationException)
+        {
+            throw RestException.BadRequest($"{location} is not valid table metadata: {e.Message}");
+        }
+    }
+
+    public static byte[] ToUtf8(TableMetadata metadata) => Encoding.UTF8.GetBytes(TableMetadataJson.Write(metadata, indented: false));
+
+    private static T Catch<T>(Func<T> read, string what, JsonElement json)
+    {
+        try
+        {
+            return read();
+        }
+        catch (Exception e) when (e is FormatException or ArgumentException or KeyNotFoundException or InvalidOperationException or JsonException)
+        {
+            var text = json.GetRawText();
+            throw RestException.BadRequest($"Invalid {what} {(text.Length > 200 ? text[..200] + "..." : text)}: {e.Message}");
+        }
     }
 }

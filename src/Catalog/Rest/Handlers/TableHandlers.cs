@@ -1,5 +1,9 @@
 using System.Text.Json;
+using DataPlane.Catalog.Metadata;
+using DataPlane.Catalog.Partitioning;
 using DataPlane.Catalog.Rest.Commits;
+using DataPlane.Catalog.Schemas;
+using DataPlane.Catalog.Sorting;
 using DataPlane.Catalog.Rest.Http;
 using DataPlane.Catalog.Rest.Store;
 using Microsoft.AspNetCore.Http;
@@ -43,9 +47,22 @@ internal static class TableHandlers
             throw RestException.AlreadyExists($"Table already exists: {ns.Qualify(name)}");
         var location = (RequestJson.OptionalString(body, type, "location") ?? catalog.Files.DefaultLocation(ns, name)).TrimEnd('/');
         catalog.Files.Key(location); // refuses locations outside the warehouse up front
-        var metadata = MetadataDocument.Create(location, RequestJson.Required(body, type, "schema"), Optional(body, "partition-spec"), Optional(body, "write-order"),
-            RequestJson.StringMap(body, type, "properties"), catalog.Time.GetUtcNow().ToUnixTimeMilliseconds());
-        var bytes = metadata.ToUtf8();
+        var schemaJson = RequestJson.Required(body, type, "schema");
+        var specJson = Optional(body, "partition-spec");
+        var orderJson = Optional(body, "write-order");
+        var properties = RequestJson.StringMap(body, type, "properties");
+        var metadata = TableCommitter.Build(() =>
+        {
+            var builder = TableMetadataBuilder.ForNewTable(location, Guid.NewGuid().ToString())
+                .WithTimestamp(catalog.Time.GetUtcNow().ToUnixTimeMilliseconds())
+                .Apply(new TableUpdate.AddSchema(SchemaJson.Read(schemaJson)))
+                .Apply(new TableUpdate.SetCurrentSchema(-1));
+            if (specJson is { } spec) builder.Apply(new TableUpdate.AddSpec(PartitionSpecJson.Read(spec))).Apply(new TableUpdate.SetDefaultSpec(-1));
+            if (orderJson is { } order) builder.Apply(new TableUpdate.AddSortOrder(SortOrderJson.Read(order))).Apply(new TableUpdate.SetDefaultSortOrder(-1));
+            if (properties.Count > 0) builder.Apply(new TableUpdate.SetProperties(properties));
+            return builder.Build();
+        });
+        var bytes = TableCommitter.ToUtf8(metadata);
         if (RequestJson.OptionalBool(body, type, "stage-create"))
         {
             await WriteLoadResultAsync(context, catalog, null, bytes, location).ConfigureAwait(false);
@@ -72,9 +89,15 @@ internal static class TableHandlers
             return;
         }
         context.Response.Headers.ETag = etag;
-        var doc = snapshots == "refs" ? MetadataDocument.Parse(bytes) : null;
-        var tableLocation = doc?.Location ?? ReadLocation(bytes);
-        await WriteLoadResultAsync(context, catalog, location, doc?.ToUtf8WithRefSnapshotsOnly() ?? bytes, tableLocation).ConfigureAwait(false);
+        if (snapshots == "refs")
+        {
+            // Only the snapshots some branch or tag points at; the full history stays in the metadata file.
+            var m = TableCommitter.ReadMetadata(bytes, location);
+            var referenced = m.Refs.Values.Select(r => r.SnapshotId).ToHashSet();
+            if (m.CurrentSnapshotId is { } currentId) referenced.Add(currentId);
+            bytes = TableCommitter.ToUtf8(m with { Snapshots = m.Snapshots.Where(s => referenced.Contains(s.SnapshotId)).ToList() });
+        }
+        await WriteLoadResultAsync(context, catalog, location, bytes, ReadLocation(bytes)).ConfigureAwait(false);
     }
 
     public static Task ExistsAsync(HttpContext context, RestCatalog catalog)
@@ -127,12 +150,7 @@ internal static class TableHandlers
         var metadataLocation = RequestJson.RequiredString(body, type, "metadata-location");
         var overwrite = RequestJson.OptionalBool(body, type, "overwrite");
         var bytes = await catalog.Files.ReadAsync(metadataLocation, context.RequestAborted).ConfigureAwait(false);
-        string tableLocation;
-        try { tableLocation = MetadataDocument.Parse(bytes).Location; }
-        catch (Exception e) when (e is JsonException or FormatException or InvalidOperationException or NullReferenceException)
-        {
-            throw RestException.BadRequest($"{metadataLocation} is not table metadata: {e.Message}");
-        }
+        var tableLocation = TableCommitter.ReadMetadata(bytes, metadataLocation).Location;
         var existing = catalog.Store.LoadMetadataLocation(CatalogObjectKind.Table, ns, name);
         if (existing is not null && !overwrite)
             throw RestException.AlreadyExists($"Table already exists: {ns.Qualify(name)} (pass overwrite=true to replace its metadata).");
@@ -227,9 +245,7 @@ internal static class TableHandlers
             }
         }
         else (ns, name) = RequestJson.RequiredIdentifier(body, type, "identifier");
-        var requirements = ArrayField(body, type, "requirements");
-        var updates = ArrayField(body, type, "updates");
-        return new TableCommitter.Change(ns, name, requirements, updates);
+        return TableCommitter.Parse(ns, name, ArrayField(body, type, "requirements"), ArrayField(body, type, "updates"));
     }
 
     private static JsonElement ArrayField(JsonElement body, string type, string field)
