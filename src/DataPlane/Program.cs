@@ -6,5 +6,6 @@ var root = new RootCommand("DataPlane: streams into Iceberg tables, an Iceberg R
 root.Subcommands.Add(ServeCommand.Create());
 root.Subcommands.Add(NamespaceCommand.Create());
 root.Subcommands.Add(SlurpCommand.Create());
+root.Subcommands.Add(TableCommand.Create());
 root.Subcommands.Add(DbCommand.Create());
 return await root.Parse(args).InvokeAsync();

@@ -1,0 +1,190 @@
+using System.CommandLine;
+using System.Globalization;
+using DataPlane.Catalog.Metadata;
+using DataPlane.Catalog.Scanning;
+using DataPlane.Catalog.Warehouse;
+
+namespace DataPlane.Commands;
+
+/// <summary><c>dataplane table create|describe|snapshots|scan</c> on the local warehouse folder.</summary>
+internal static class TableCommand
+{
+    public static Command Create()
+    {
+        var command = new Command("table", "Iceberg tables in the local warehouse: create, describe, list snapshots, plan scans.");
+        command.Subcommands.Add(CreateTable());
+        command.Subcommands.Add(Describe());
+        command.Subcommands.Add(Snapshots());
+        command.Subcommands.Add(Scan());
+        return command;
+    }
+
+    private static Option<string> WarehouseOption() =>
+        new("--warehouse") { Description = "Warehouse folder (tables at <warehouse>/<namespace>/<table>)", DefaultValueFactory = _ => "./data/warehouse" };
+
+    private static Argument<string> NameArgument() => new("name") { Description = "Table name: namespace.table, e.g. db.events" };
+
+    private static Command CreateTable()
+    {
+        var warehouse = WarehouseOption();
+        var name = NameArgument();
+        var schema = new Option<string?>("--schema") { Description = "Columns as id:long!,data:string,ts:timestamptz (! = required), or an Iceberg schema JSON" };
+        var schemaFile = new Option<string?>("--schema-file") { Description = "File with an Iceberg schema JSON" };
+        var partition = new Option<string?>("--partition") { Description = "Partitioning, e.g. day(ts),bucket(16,id),truncate(4,data),region" };
+        var property = new Option<string[]>("--property") { Description = "Table property key=value (repeatable)" };
+        var command = new Command("create", "Create an empty table.") { name, warehouse, schema, schemaFile, partition, property };
+        command.SetAction(async (r, ct) => await Guarded(async () =>
+        {
+            var schemaText = r.GetValue(schema) ?? (r.GetValue(schemaFile) is { } f ? await File.ReadAllTextAsync(f, ct) : null)
+                ?? throw new ArgumentException("Give the columns with --schema (e.g. id:long!,data:string) or --schema-file.");
+            var parsed = TableDefinition.ParseSchema(schemaText);
+            var spec = TableDefinition.ParsePartitionSpec(parsed, r.GetValue(partition));
+            var props = new Dictionary<string, string>();
+            foreach (var p in r.GetValue(property) ?? [])
+            {
+                var eq = p.IndexOf('=');
+                if (eq <= 0) throw new ArgumentException($"--property '{p}' must be key=value.");
+                props[p[..eq]] = p[(eq + 1)..];
+            }
+            using var wh = new LocalWarehouse(r.GetValue(warehouse)!);
+            var table = await wh.CreateTableAsync(r.GetValue(name)!, parsed, spec, properties: props, cancellationToken: ct);
+            Console.WriteLine($"Created {r.GetValue(name)} at {table.Metadata.Location}");
+            Console.WriteLine($"Metadata: {table.State.MetadataLocation}");
+        }));
+        return command;
+    }
+
+    private static Command Describe()
+    {
+        var warehouse = WarehouseOption();
+        var name = NameArgument();
+        var json = new Option<bool>("--json") { Description = "Print the table metadata JSON" };
+        var command = new Command("describe", "Show a table's schema, partitioning, sort order, properties and current snapshot.") { name, warehouse, json };
+        command.SetAction(async (r, ct) => await Guarded(async () =>
+        {
+            using var wh = new LocalWarehouse(r.GetValue(warehouse)!);
+            var table = await wh.LoadTableAsync(r.GetValue(name)!, ct);
+            var m = table.Metadata;
+            if (r.GetValue(json))
+            {
+                Console.WriteLine(m.ToJson());
+                return;
+            }
+            Console.WriteLine($"Table:      {r.GetValue(name)}");
+            Console.WriteLine($"UUID:       {m.TableUuid}");
+            Console.WriteLine($"Location:   {m.Location}");
+            Console.WriteLine($"Metadata:   {table.State.MetadataLocation}");
+            Console.WriteLine($"Format:     v{m.FormatVersion}");
+            Console.WriteLine($"Schema {m.CurrentSchemaId}:");
+            foreach (var (id, field) in m.CurrentSchema.FieldsById.OrderBy(p => p.Key))
+                Console.WriteLine($"  {id,4}  {m.CurrentSchema.FindColumnName(id),-24} {field.Type,-20} {(field.Required ? "required" : "optional")}{(field.Doc is null ? "" : "  -- " + field.Doc)}");
+            Console.WriteLine($"Partition spec {m.DefaultSpecId}:{(m.DefaultSpec.Fields.Count == 0 ? " unpartitioned" : "")}");
+            foreach (var f in m.DefaultSpec.Fields)
+                Console.WriteLine($"  {f.FieldId,4}  {f.Name,-24} {f.Transform}({m.CurrentSchema.FindColumnName(f.SourceId)})");
+            Console.WriteLine($"Sort order {m.DefaultSortOrderId}:{(m.DefaultSortOrder.IsUnsorted ? " unsorted" : "")}");
+            foreach (var f in m.DefaultSortOrder.Fields)
+                Console.WriteLine($"  {f.Transform}({m.CurrentSchema.FindColumnName(f.SourceId)}) {f.Direction} {f.NullOrder}");
+            if (m.Properties.Count > 0)
+            {
+                Console.WriteLine("Properties:");
+                foreach (var (k, v) in m.Properties.OrderBy(p => p.Key, StringComparer.Ordinal)) Console.WriteLine($"  {k} = {v}");
+            }
+            var current = m.CurrentSnapshot;
+            Console.WriteLine(current is null ? "Current snapshot: none" : $"Current snapshot: {current.SnapshotId} ({current.Operation}, {Time(current.TimestampMs)}, {Get(current, "total-records")} records in {Get(current, "total-data-files")} files)");
+            foreach (var (refName, reference) in m.Refs.OrderBy(p => p.Key, StringComparer.Ordinal))
+                Console.WriteLine($"  {(reference.IsBranch ? "branch" : "tag"),-6} {refName} -> {reference.SnapshotId}");
+        }));
+        return command;
+    }
+
+    private static Command Snapshots()
+    {
+        var warehouse = WarehouseOption();
+        var name = NameArgument();
+        var command = new Command("snapshots", "List a table's snapshots, oldest first.") { name, warehouse };
+        command.SetAction(async (r, ct) => await Guarded(async () =>
+        {
+            using var wh = new LocalWarehouse(r.GetValue(warehouse)!);
+            var m = (await wh.LoadTableAsync(r.GetValue(name)!, ct)).Metadata;
+            Console.WriteLine($"{"snapshot-id",-20} {"parent",-20} {"seq",4} {"committed-at (UTC)",-24} {"operation",-10} {"added-files",11} {"added-records",13} {"total-records",13}");
+            foreach (var s in m.Snapshots.OrderBy(s => s.SequenceNumber))
+            {
+                var marker = s.SnapshotId == m.CurrentSnapshotId ? " *" : "";
+                Console.WriteLine($"{s.SnapshotId,-20} {s.ParentSnapshotId?.ToString(CultureInfo.InvariantCulture) ?? "-",-20} {s.SequenceNumber,4} {Time(s.TimestampMs),-24} {s.Operation,-10} {Get(s, "added-data-files"),11} {Get(s, "added-records"),13} {Get(s, "total-records"),13}{marker}");
+            }
+        }));
+        return command;
+    }
+
+    private static Command Scan()
+    {
+        var warehouse = WarehouseOption();
+        var name = NameArgument();
+        var snapshot = new Option<long?>("--snapshot") { Description = "Read this snapshot id (time travel)" };
+        var asOf = new Option<string?>("--as-of") { Description = "Read the snapshot current at this time (ISO 8601, e.g. 2024-01-01T00:00:00Z)" };
+        var reference = new Option<string?>("--ref") { Description = "Read this branch or tag" };
+        var filter = new Option<string[]>("--where") { Description = "Filter 'column op value' with op one of = < <= > >= (repeatable, ANDed), or 'column is null'/'column is not null'" };
+        var command = new Command("scan", "Plan a scan: the data files that may hold matching rows, after partition and metrics pruning.") { name, warehouse, snapshot, asOf, reference, filter };
+        command.SetAction(async (r, ct) => await Guarded(async () =>
+        {
+            using var wh = new LocalWarehouse(r.GetValue(warehouse)!);
+            var table = await wh.LoadTableAsync(r.GetValue(name)!, ct);
+            var scan = table.NewScan();
+            if (r.GetValue(snapshot) is { } id) scan.UseSnapshot(id);
+            if (r.GetValue(asOf) is { } t)
+                scan.AsOfTime(DateTimeOffset.Parse(t, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal).ToUnixTimeMilliseconds());
+            if (r.GetValue(reference) is { } refName) scan.UseRef(refName);
+            foreach (var w in r.GetValue(filter) ?? []) scan.Filter(ParseFilter(w));
+            var tasks = await scan.PlanFilesAsync(ct);
+            Console.WriteLine($"Snapshot {scan.Snapshot?.SnapshotId.ToString(CultureInfo.InvariantCulture) ?? "none"}: {tasks.Count} file(s), {tasks.Sum(x => x.File.RecordCount)} record(s)");
+            foreach (var task in tasks)
+            {
+                var partition = task.Spec.Fields.Count == 0 ? "" : "  " + task.Spec.PartitionPath(table.Metadata.CurrentSchema, task.File.Partition);
+                Console.WriteLine($"{task.File.FilePath}  {task.File.RecordCount} rows  {task.File.FileSizeInBytes} bytes{partition}");
+            }
+        }));
+        return command;
+    }
+
+    private static Expression ParseFilter(string text)
+    {
+        var t = text.Trim();
+        var lower = t.ToLowerInvariant();
+        if (lower.EndsWith(" is not null", StringComparison.Ordinal)) return Expression.NotNull(t[..^" is not null".Length].Trim());
+        if (lower.EndsWith(" is null", StringComparison.Ordinal)) return Expression.IsNull(t[..^" is null".Length].Trim());
+        foreach (var op in new[] { "<=", ">=", "=", "<", ">" })
+        {
+            var at = t.IndexOf(op, StringComparison.Ordinal);
+            if (at <= 0) continue;
+            var column = t[..at].Trim();
+            var value = t[(at + op.Length)..].Trim().Trim('\'', '"');
+            return op switch
+            {
+                "=" => Expression.Equal(column, value),
+                "<" => Expression.LessThan(column, value),
+                "<=" => Expression.LessThanOrEqual(column, value),
+                ">" => Expression.GreaterThan(column, value),
+                _ => Expression.GreaterThanOrEqual(column, value),
+            };
+        }
+        throw new ArgumentException($"Filter '{text}' must be 'column op value' (op: = < <= > >=) or 'column is [not] null'.");
+    }
+
+    private static string Get(Snapshot s, string key) => s.Summary.TryGetValue(key, out var v) ? v : "-";
+
+    private static string Time(long ms) => DateTimeOffset.FromUnixTimeMilliseconds(ms).UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);
+
+    private static async Task<int> Guarded(Func<Task> action)
+    {
+        try
+        {
+            await action();
+            return 0;
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or FormatException or NotSupportedException or CommitFailedException or IOException)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return 1;
+        }
+    }
+}
