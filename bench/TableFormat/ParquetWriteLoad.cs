@@ -17,7 +17,7 @@ namespace DataPlane.Benchmarks.TableFormat;
 /// </summary>
 internal static class ParquetWriteLoad
 {
-    private static readonly string[] AllVariants = ["duckdb", "parquetsharp", "parquetsharp-defaults", "parquetnet"];
+    private static readonly string[] AllVariants = ["duckdb", "dataplane", "parquetsharp", "parquetsharp-defaults", "parquetnet"];
 
     public static async Task<int> RunAsync(string[] args)
     {
@@ -80,6 +80,7 @@ internal static class ParquetWriteLoad
             var batches = BenchRows.Generate(rows);
             write = variant switch
             {
+                "dataplane" => () => WriteDataPlaneAsync(batches, dir, file),
                 "parquetsharp-defaults" => () => { WriteParquetSharp(batches, file, tuned: false); return Task.CompletedTask; },
                 "parquetsharp" => () => { WriteParquetSharp(batches, file, tuned: true); return Task.CompletedTask; },
                 "parquetnet" => () => WriteParquetNetAsync(batches, file),
@@ -116,6 +117,22 @@ internal static class ParquetWriteLoad
             writer.WriteBufferedRecordBatch(batch);
         writer.Close();
     }
+
+    /// <summary>DataPlane's data file writer: conformed batches, column metrics, streamed to the local folder store.</summary>
+    private static async Task WriteDataPlaneAsync(List<RecordBatch> batches, string dir, string file)
+    {
+        using var store = Storage.ObjectStore.Open(Path.Combine(dir, "store"));
+        var schema = Catalog.DataFiles.ArrowSchemaMapping.ToIceberg(BenchRows.Schema);
+        await using var writer = new Catalog.DataFiles.DataFileWriter(store, "data", schema,
+            new Catalog.DataFiles.DataFileWriterOptions { TargetFileSizeBytes = long.MaxValue });
+        foreach (var batch in batches)
+            await writer.WriteAsync(batch);
+        var written = Assert(await writer.CompleteAsync());
+        File.Move(Path.Combine(dir, "store", written.Key), file);
+    }
+
+    private static Catalog.DataFiles.WrittenDataFile Assert(IReadOnlyList<Catalog.DataFiles.WrittenDataFile> files) =>
+        files.Count == 1 ? files[0] : throw new InvalidOperationException($"expected one file, got {files.Count}");
 
     private static async Task WriteParquetNetAsync(List<RecordBatch> batches, string file)
     {

@@ -23,21 +23,27 @@ internal abstract class LeafMetrics(int fieldId, bool trackBounds)
     /// <summary>Folds the rows of <paramref name="array"/>; a row is null when the array or an enclosing struct says so.</summary>
     public void Add(IArrowArray array, ReadOnlySpan<bool> ancestorNull)
     {
-        int length = array.Length;
-        ValueCount += length;
+        ValueCount += array.Length;
         if (ancestorNull.IsEmpty && array.NullCount == 0)
         {
             if (TrackBounds || this is Floating)
-                for (int i = 0; i < length; i++) Fold(array, i);
+                FoldAll(array);
             return;
         }
-        for (int i = 0; i < length; i++)
+        for (int i = 0; i < array.Length; i++)
         {
             if ((!ancestorNull.IsEmpty && ancestorNull[i]) || array.IsNull(i))
                 NullCount++;
             else if (TrackBounds || this is Floating)
                 Fold(array, i);
         }
+    }
+
+    /// <summary>The common case, a column without nulls, folded over the value buffer in one typed loop.</summary>
+    protected virtual void FoldAll(IArrowArray array)
+    {
+        for (int i = 0; i < array.Length; i++)
+            Fold(array, i);
     }
 
     public void Reset()
@@ -108,6 +114,19 @@ internal abstract class LeafMetrics(int fieldId, bool trackBounds)
             if (v > _max) _max = v;
         }
 
+        protected override void FoldAll(IArrowArray array)
+        {
+            var values = ((PrimitiveArray<int>)array).Values;
+            if (values.IsEmpty) return;
+            int min = HasBounds ? _min : values[0], max = HasBounds ? _max : values[0];
+            foreach (var v in values)
+            {
+                if (v < min) min = v;
+                if (v > max) max = v;
+            }
+            (_min, _max, HasBounds) = (min, max, true);
+        }
+
         public override byte[]? LowerBound() => HasBounds ? Le(_min) : null;
         public override byte[]? UpperBound() => HasBounds ? Le(_max) : null;
         private static byte[] Le(int v) { var b = new byte[4]; BinaryPrimitives.WriteInt32LittleEndian(b, v); return b; }
@@ -123,6 +142,19 @@ internal abstract class LeafMetrics(int fieldId, bool trackBounds)
             if (!HasBounds) { _min = _max = v; HasBounds = true; return; }
             if (v < _min) _min = v;
             if (v > _max) _max = v;
+        }
+
+        protected override void FoldAll(IArrowArray array)
+        {
+            var values = ((PrimitiveArray<long>)array).Values;
+            if (values.IsEmpty) return;
+            long min = HasBounds ? _min : values[0], max = HasBounds ? _max : values[0];
+            foreach (var v in values)
+            {
+                if (v < min) min = v;
+                if (v > max) max = v;
+            }
+            (_min, _max, HasBounds) = (min, max, true);
         }
 
         public override byte[]? LowerBound() => HasBounds ? Le(_min) : null;
@@ -166,6 +198,23 @@ internal abstract class LeafMetrics(int fieldId, bool trackBounds)
             if (!HasBounds) { _min = _max = v; HasBounds = true; return; }
             if (v < _min) _min = v;
             if (v > _max) _max = v;
+        }
+
+        protected override void FoldAll(IArrowArray array)
+        {
+            var values = ((DoubleArray)array).Values;
+            bool has = HasBounds;
+            double min = _min, max = _max;
+            long nans = 0;
+            foreach (var v in values)
+            {
+                if (double.IsNaN(v)) { nans++; continue; }
+                if (!has) { min = max = v; has = true; continue; }
+                if (v < min) min = v;
+                if (v > max) max = v;
+            }
+            _nans += nans;
+            if (TrackBounds) (_min, _max, HasBounds) = (min, max, has);
         }
 
         protected override void ResetValues() => _nans = 0;
@@ -216,6 +265,33 @@ internal abstract class LeafMetrics(int fieldId, bool trackBounds)
             }
             if (v.SequenceCompareTo(_min.AsSpan(0, _minLength)) < 0) Keep(ref _min, ref _minLength, v);
             if (v.SequenceCompareTo(_max.AsSpan(0, _maxLength)) > 0) Keep(ref _max, ref _maxLength, v);
+        }
+
+        protected override void FoldAll(IArrowArray array)
+        {
+            if (array is not BinaryArray b)
+            {
+                base.FoldAll(array);
+                return;
+            }
+            var offsets = b.ValueOffsets;
+            var data = b.ValueBuffer.Span;
+            int first = offsets[0];
+            if (!HasBounds && b.Length > 0)
+            {
+                var v0 = data.Slice(first, offsets[1] - first);
+                Keep(ref _min, ref _minLength, v0);
+                Keep(ref _max, ref _maxLength, v0);
+                HasBounds = true;
+            }
+            var min = _min.AsSpan(0, _minLength);
+            var max = _max.AsSpan(0, _maxLength);
+            for (int i = 0; i < b.Length; i++)
+            {
+                var v = data.Slice(offsets[i], offsets[i + 1] - offsets[i]);
+                if (v.SequenceCompareTo(min) < 0) { Keep(ref _min, ref _minLength, v); min = _min.AsSpan(0, _minLength); }
+                else if (v.SequenceCompareTo(max) > 0) { Keep(ref _max, ref _maxLength, v); max = _max.AsSpan(0, _maxLength); }
+            }
         }
 
         private static void Keep(ref byte[] buffer, ref int length, ReadOnlySpan<byte> value)
