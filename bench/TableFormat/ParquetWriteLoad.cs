@@ -121,7 +121,7 @@ internal static class ParquetWriteLoad
     /// <summary>DataPlane's data file writer: conformed batches, column metrics, streamed to the local folder store.</summary>
     private static async Task WriteDataPlaneAsync(List<RecordBatch> batches, string dir, string file)
     {
-        using var store = Storage.ObjectStore.Open(Path.Combine(dir, "store"));
+        using var store = DataPlane.Storage.ObjectStore.Open(Path.Combine(dir, "store"));
         var schema = Catalog.DataFiles.ArrowSchemaMapping.ToIceberg(BenchRows.Schema);
         await using var writer = new Catalog.DataFiles.DataFileWriter(store, "data", schema,
             new Catalog.DataFiles.DataFileWriterOptions { TargetFileSizeBytes = long.MaxValue });

@@ -56,12 +56,16 @@ public sealed class DataFileWriter : IAsyncDisposable
     public IReadOnlyList<WrittenDataFile> WrittenFiles => _written;
 
     /// <summary>Appends a batch whose columns are the schema's columns, by name and in order, with matching Arrow types.</summary>
-    public async Task WriteAsync(RecordBatch batch, CancellationToken cancellationToken = default)
+    public Task WriteAsync(RecordBatch batch, CancellationToken cancellationToken = default) =>
+        WriteAsync(batch, ArrowBytes(batch), cancellationToken);
+
+    /// <param name="arrowBytes">The batch's share of Arrow memory; a slice's buffers are its parent's, so its owner says.</param>
+    internal async Task WriteAsync(RecordBatch batch, long arrowBytes, CancellationToken cancellationToken)
     {
         if (batch.Length == 0) return;
         var conformed = ArrowBatchConformer.Conform(batch, _arrowSchema);
         _file ??= await OpenAsync(cancellationToken);
-        _file.Write(conformed);
+        _file.Write(conformed, arrowBytes);
         _metrics.Add(conformed);
         if (_file.BufferedBytes >= _options.RowGroupSizeBytes)
         {
@@ -220,7 +224,7 @@ public sealed class DataFileWriter : IAsyncDisposable
         public long EstimatedSize =>
             _counting.Position + (_flushedArrowBytes == 0 ? BufferedBytes : (long)((double)BufferedBytes * _counting.Position / _flushedArrowBytes));
 
-        public void Write(RecordBatch batch)
+        public void Write(RecordBatch batch, long arrowBytes)
         {
             if (_rowGroupPending)
             {
@@ -233,7 +237,7 @@ public sealed class DataFileWriter : IAsyncDisposable
             }
             _writer.WriteBufferedRecordBatch(batch);
             Rows += batch.Length;
-            BufferedBytes += ArrowBytes(batch);
+            BufferedBytes += arrowBytes;
         }
 
         public void EndRowGroup() => _rowGroupPending = true;
@@ -256,22 +260,23 @@ public sealed class DataFileWriter : IAsyncDisposable
             await Stream.DisposeAsync();
         }
 
-        private static long ArrowBytes(RecordBatch batch)
-        {
-            long total = 0;
-            for (int i = 0; i < batch.ColumnCount; i++)
-                total += ArrowBytes(batch.Column(i).Data);
-            return total;
-        }
+    }
 
-        private static long ArrowBytes(ArrayData data)
-        {
-            long total = 0;
-            foreach (var buffer in data.Buffers)
-                total += buffer.Length;
-            foreach (var child in data.Children ?? [])
-                total += ArrowBytes(child);
-            return total;
-        }
+    internal static long ArrowBytes(RecordBatch batch)
+    {
+        long total = 0;
+        for (int i = 0; i < batch.ColumnCount; i++)
+            total += ArrowBytes(batch.Column(i).Data);
+        return total;
+    }
+
+    private static long ArrowBytes(ArrayData data)
+    {
+        long total = 0;
+        foreach (var buffer in data.Buffers)
+            total += buffer.Length;
+        foreach (var child in data.Children ?? [])
+            total += ArrowBytes(child);
+        return total;
     }
 }
