@@ -24,10 +24,13 @@ public static class SlurpRunner
     {
         using var source = options.Source.Open();
         using var destination = options.Destination.Open();
-        return await RunAsync(options, source, destination, cancellationToken);
+        using var sourceHead = options.Source.IsS3 ? new S3Head(options.Source) : null;
+        using var destinationHead = options.Destination.IsS3 ? new S3Head(options.Destination) : null;
+        return await RunAsync(options, source, destination, cancellationToken, sourceHead is null ? null : sourceHead.HeadAsync, destinationHead is null ? null : destinationHead.HeadAsync);
     }
 
-    internal static async Task<SlurpResult> RunAsync(SlurpOptions options, IObjectStore source, IObjectStore destination, CancellationToken cancellationToken)
+    internal static async Task<SlurpResult> RunAsync(SlurpOptions options, IObjectStore source, IObjectStore destination, CancellationToken cancellationToken,
+        Func<string, CancellationToken, Task<ObjectInfo?>>? headSource = null, Func<string, CancellationToken, Task<ObjectInfo?>>? headDestination = null)
     {
         var jobId = options.JobId ?? DefaultJobId(options.Source, options.Destination);
         var output = options.Output ?? Console.Out;
@@ -50,7 +53,7 @@ public static class SlurpRunner
                 await KafkaJobPublisher.PublishAsync(jobId, source, options, kafka, journal, output, cancellationToken);
                 return new SlurpResult(journal.Status(), journalPath, null, 0, 0);
             }
-            var run = new EmbeddedRun(source, destination, journal, options, output);
+            var run = new EmbeddedRun(new ObjectCopier(source, destination, options, headSource, headDestination), source, journal, options, output);
             await run.RunAsync(cancellationToken);
             var status = journal.Status();
             string? reportPath = null;
@@ -92,7 +95,7 @@ public static class SlurpRunner
         return journal.Status();
     }
 
-    sealed class EmbeddedRun(IObjectStore source, IObjectStore destination, JobJournal journal, SlurpOptions options, TextWriter output)
+    sealed class EmbeddedRun(ObjectCopier copier, IObjectStore source, JobJournal journal, SlurpOptions options, TextWriter output)
     {
         public SlurpCounters Counters { get; } = new();
         public long BytesCopied => bytesCopied;
@@ -113,7 +116,6 @@ public static class SlurpRunner
 
             var items = Channel.CreateBounded<WorkItem>(new BoundedChannelOptions(Math.Max(1, options.Concurrency)) { SingleWriter = true });
             var outcomes = Channel.CreateUnbounded<CopyOutcome>(new UnboundedChannelOptions { SingleReader = true });
-            var copier = new ObjectCopier(source, destination, options);
             try
             {
                 var listing = journal.ListingComplete ? Task.CompletedTask : ListAsync(stop.Token);

@@ -23,10 +23,17 @@ internal sealed class ObjectCopier
     readonly SlurpOptions options;
     readonly SemaphoreSlim partBuffers;
 
-    public ObjectCopier(IObjectStore source, IObjectStore destination, SlurpOptions options)
+    readonly Func<string, CancellationToken, Task<ObjectInfo?>> headSource;
+    readonly Func<string, CancellationToken, Task<ObjectInfo?>> headDestination;
+
+    /// <param name="headSource">How to head a source object; default the store's own head.</param>
+    public ObjectCopier(IObjectStore source, IObjectStore destination, SlurpOptions options,
+        Func<string, CancellationToken, Task<ObjectInfo?>>? headSource = null, Func<string, CancellationToken, Task<ObjectInfo?>>? headDestination = null)
     {
         this.source = source;
         this.destination = destination;
+        this.headSource = headSource ?? source.HeadAsync;
+        this.headDestination = headDestination ?? destination.HeadAsync;
         this.options = options;
         partBuffers = new SemaphoreSlim(Math.Max(options.PartConcurrency, Math.Min(64, options.Concurrency)));
     }
@@ -35,14 +42,14 @@ internal sealed class ObjectCopier
     {
         if (options.SkipExisting)
         {
-            var existing = await destination.HeadAsync(item.Key, ct);
+            var existing = await headDestination(item.Key, ct);
             if (existing is not null && existing.Size == item.Size && (ETag.Same(existing.ETag, item.ETag) || ETag.Same(Md5Of(existing), item.ETag)))
                 return new CopyOutcome(item, ObjectState.SkippedExisting, 0, "exists", null);
         }
         if (options.DryRun) return new CopyOutcome(item, ObjectState.WouldCopy, 0, null, null);
 
         // The listing has no content type or user metadata: a head has them, and the ETag as of now.
-        var info = await source.HeadAsync(item.Key, ct)
+        var info = await headSource(item.Key, ct)
                    ?? throw new ObjectNotFoundException(item.Key, source.Location);
         var put = new PutOptions { ContentType = info.ContentType, Metadata = info.Metadata, PartSize = PartSizeFor(info) };
         var multipart = info.Size >= options.MultipartThreshold && info.Size > put.PartSize;

@@ -1,0 +1,158 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using DataPlane.Storage;
+using DataPlane.TestServices;
+
+namespace DataPlane.Benchmarks.Slurper;
+
+/// <summary>
+/// Load driver: `dataplane slurp` against `rclone copy` (Debian's rclone) on the same data between the same two S3
+/// servers, at matched concurrency, in one run. Both run as child processes so wall time and peak memory (VmHWM)
+/// are measured the same way. Data: 10,000 x 4 KiB objects over nested prefixes, and 10 x 50 MiB objects.
+///   dotnet run -c Release --project bench -- slurp [--concurrency N] [--small N] [--large N]
+/// Needs `rclone` on PATH (apt-get install rclone) and src/DataPlane built in the same configuration.
+/// </summary>
+internal static class SlurpVsRclone
+{
+    sealed record Measured(string Tool, string Data, TimeSpan Wall, long PeakRssBytes, long Objects, long Bytes);
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        int Arg(string name, int fallback) => Array.IndexOf(args, name) is var i and >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1]) : fallback;
+        var concurrency = Arg("--concurrency", 32);
+        var smallCount = Arg("--small", 10_000);
+        var largeCount = Arg("--large", 10);
+        var rclone = FindOnPath("rclone") ?? throw new InvalidOperationException("rclone is not on PATH: apt-get install -y rclone");
+        var dataplane = DataPlaneDll();
+
+        Console.WriteLine($"Starting two S3 servers; {smallCount} x 4 KiB and {largeCount} x 50 MiB; concurrency {concurrency} for both tools.");
+        await using var source = await S3Server.StartAsync();
+        await using var destination = await S3Server.StartAsync();
+        Console.WriteLine($"source {source.Kind} {source.Endpoint}, destination {destination.Kind} {destination.Endpoint}");
+        var small = await source.CreateBucketAsync("small");
+        var large = await source.CreateBucketAsync("large");
+        using (var s = ObjectStore.Open($"s3://{small}", Options(source)))
+            await Parallel.ForEachAsync(Enumerable.Range(0, smallCount), new ParallelOptions { MaxDegreeOfParallelism = 32 }, async (i, ct) =>
+                await s.PutAsync($"d{i % 10}/e{i / 10 % 10}/f{i / 100 % 10}/obj-{i:00000}", new MemoryStream(RandomNumberGenerator.GetBytes(4096)), null, ct));
+        using (var l = ObjectStore.Open($"s3://{large}", Options(source)))
+            for (var i = 0; i < largeCount; i++)
+            {
+                await using var w = await l.OpenWriteAsync($"blob-{i:00}.bin");
+                var buffer = new byte[1 << 20];
+                for (var mb = 0; mb < 50; mb++)
+                {
+                    Random.Shared.NextBytes(buffer);
+                    await w.WriteAsync(buffer);
+                }
+                await w.CompleteAsync();
+            }
+
+        var results = new List<Measured>();
+        foreach (var (data, bucket) in new[] { ("10,000 x 4 KiB", small), ($"{largeCount} x 50 MiB", large) })
+        {
+            // rclone first on one destination bucket, dataplane on another; each starts from an empty bucket.
+            var rcloneBucket = await destination.CreateBucketAsync("rclone");
+            var slurpBucket = await destination.CreateBucketAsync("slurp");
+            results.Add(await MeasureAsync("rclone copy", data, destination, rcloneBucket, rclone,
+            [
+                "copy", $"src:{bucket}", $"dst:{rcloneBucket}", "--transfers", concurrency.ToString(), "--checkers", concurrency.ToString(),
+                "--s3-upload-cutoff", "32M", "--s3-chunk-size", "16M", "--s3-upload-concurrency", "4", "--stats", "0",
+            ], RcloneEnvironment(source, destination)));
+            var journal = Path.Combine(Path.GetTempPath(), $"slurp-bench-{Guid.NewGuid():N}.db");
+            results.Add(await MeasureAsync("dataplane slurp", data, destination, slurpBucket, "dotnet",
+            [
+                dataplane, "slurp", "--from", $"s3://{bucket}", "--to", $"s3://{slurpBucket}",
+                "--from-endpoint", source.Endpoint, "--from-access-key", source.AccessKey, "--from-secret-key", source.SecretKey,
+                "--to-endpoint", destination.Endpoint, "--to-access-key", destination.AccessKey, "--to-secret-key", destination.SecretKey,
+                "--concurrency", concurrency.ToString(), "--multipart-threshold", "32MiB", "--part-size", "16MiB", "--part-concurrency", "4",
+                "--journal", journal, "--progress", "log", "--log-interval", "600",
+            ], []));
+        }
+
+        Console.WriteLine();
+        Console.WriteLine("| data | tool | wall | objects/s | MiB/s | peak RSS | copied |");
+        Console.WriteLine("|---|---|---|---|---|---|---|");
+        foreach (var m in results)
+            Console.WriteLine($"| {m.Data} | {m.Tool} | {m.Wall.TotalSeconds:0.00} s | {m.Objects / m.Wall.TotalSeconds:0} | {m.Bytes / m.Wall.TotalSeconds / (1 << 20):0.0} | {m.PeakRssBytes / (1 << 20)} MiB | {m.Objects} objects, {m.Bytes / (1 << 20)} MiB |");
+        foreach (var data in results.Select(r => r.Data).Distinct())
+        {
+            var r = results.Single(x => x.Data == data && x.Tool == "rclone copy");
+            var d = results.Single(x => x.Data == data && x.Tool == "dataplane slurp");
+            Console.WriteLine($"{data}: dataplane slurp is {r.Wall / d.Wall:0.00}x rclone (wall time ratio rclone/dataplane)");
+        }
+        return 0;
+    }
+
+    static S3Options Options(S3Server s) => new() { Endpoint = s.Endpoint, AccessKey = s.AccessKey, SecretKey = s.SecretKey };
+
+    static Dictionary<string, string> RcloneEnvironment(S3Server source, S3Server destination)
+    {
+        var env = new Dictionary<string, string>();
+        foreach (var (name, server) in new[] { ("SRC", source), ("DST", destination) })
+        {
+            env[$"RCLONE_CONFIG_{name}_TYPE"] = "s3";
+            env[$"RCLONE_CONFIG_{name}_PROVIDER"] = "Other";
+            env[$"RCLONE_CONFIG_{name}_ENDPOINT"] = server.Endpoint;
+            env[$"RCLONE_CONFIG_{name}_ACCESS_KEY_ID"] = server.AccessKey;
+            env[$"RCLONE_CONFIG_{name}_SECRET_ACCESS_KEY"] = server.SecretKey;
+            env[$"RCLONE_CONFIG_{name}_FORCE_PATH_STYLE"] = "true";
+            env[$"RCLONE_CONFIG_{name}_REGION"] = "us-east-1";
+        }
+        return env;
+    }
+
+    static async Task<Measured> MeasureAsync(string tool, string data, S3Server destination, string bucket, string file, string[] args, Dictionary<string, string> env)
+    {
+        Console.WriteLine($"{data}: {tool}...");
+        var info = new ProcessStartInfo(file) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in args) info.ArgumentList.Add(a);
+        foreach (var (k, v) in env) info.Environment[k] = v;
+        info.Environment.Remove("AWS_CA_BUNDLE"); // rclone refuses to start when it points at a missing bundle
+        var clock = Stopwatch.StartNew();
+        using var p = Process.Start(info)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        long peak = 0;
+        while (!p.HasExited)
+        {
+            peak = Math.Max(peak, PeakRss(p.Id));
+            await Task.Delay(50);
+        }
+        clock.Stop();
+        if (p.ExitCode != 0)
+            throw new InvalidOperationException($"{tool} exited with {p.ExitCode}:\n{await stdout}\n{await stderr}");
+        long objects = 0, bytes = 0;
+        using (var store = ObjectStore.Open($"s3://{bucket}", Options(destination)))
+            await foreach (var o in store.ListAsync(""))
+            {
+                objects++;
+                bytes += o.Size;
+            }
+        Console.WriteLine($"  {clock.Elapsed.TotalSeconds:0.00} s, {objects} objects, peak RSS {peak / (1 << 20)} MiB");
+        return new Measured(tool, data, clock.Elapsed, peak, objects, bytes);
+    }
+
+    /// <summary>VmHWM: the process's peak resident set so far.</summary>
+    static long PeakRss(int pid)
+    {
+        try
+        {
+            foreach (var line in File.ReadLines($"/proc/{pid}/status"))
+                if (line.StartsWith("VmHWM:"))
+                    return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) * 1024;
+        }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
+        return 0;
+    }
+
+    static string? FindOnPath(string name) =>
+        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Select(d => Path.Combine(d, name)).FirstOrDefault(File.Exists);
+
+    static string DataPlaneDll()
+    {
+        var configuration = new DirectoryInfo(Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory)).Parent!.Name;
+        var dll = Path.Combine(RepoPaths.Root, "src", "DataPlane", "bin", configuration, "net10.0", "dataplane.dll");
+        return File.Exists(dll) ? dll : throw new FileNotFoundException($"Build src/DataPlane -c {configuration} first: {dll} is missing.");
+    }
+}
