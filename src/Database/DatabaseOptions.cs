@@ -21,7 +21,7 @@ public sealed class DatabaseOptions
     /// <summary>A snapshot (and a truncation) after this many committed transactions.</summary>
     public long SnapshotEveryEntries { get; set; } = 10_000;
 
-    public long LogSegmentBytes { get; set; } = 16 << 20;
+    public long LogSegmentBytes { get; set; } = 4 << 20;
     public int LogBatchEntries { get; set; } = 1024;
     public long LogBatchBytes { get; set; } = 4 << 20;
     public int ReadConnections { get; set; } = 8;

@@ -14,7 +14,7 @@ internal sealed class SqliteLink : IDisposable
 
     private readonly SqliteConnection _connection;
 
-    public SqliteLink(string path, bool readOnly, string synchronous)
+    public SqliteLink(string path, bool readOnly, string synchronous, bool manualCheckpoints = false)
     {
         var builder = new SqliteConnectionStringBuilder
         {
@@ -27,6 +27,8 @@ internal sealed class SqliteLink : IDisposable
         _connection.Open();
         Handle = _connection.Handle!;
         if (!readOnly) Exec("PRAGMA journal_mode=WAL");
+        // Writers leave checkpoints to a WalCheckpointer; a final one runs when the last connection closes.
+        if (!readOnly && manualCheckpoints) Exec("PRAGMA wal_autocheckpoint=0");
         Exec($"PRAGMA synchronous={synchronous}");
         Exec("PRAGMA busy_timeout=10000");
         Guard.Install(Handle);

@@ -25,6 +25,7 @@ internal sealed class CommitLog : IDisposable
     private readonly long _segmentBytes;
     private readonly long _ringBytesLimit;
     private readonly object _gate = new();
+    private readonly object _appendLock = new();
     private readonly List<Segment> _segments = [];
     private readonly LogEntry?[] _ring = new LogEntry?[RingCapacity];
     private long _ringFirst = 1;
@@ -32,7 +33,7 @@ internal sealed class CommitLog : IDisposable
     private long _ringBytes;
     private FileStream _active = null!;
 
-    public CommitLog(string directory, long floorPosition, bool syncEachAppend, long segmentBytes = 16 << 20, long ringBytes = 16 << 20)
+    public CommitLog(string directory, long floorPosition, bool syncEachAppend, long segmentBytes = 4 << 20, long ringBytes = 16 << 20)
     {
         _directory = directory;
         _syncEachAppend = syncEachAppend;
@@ -62,16 +63,23 @@ internal sealed class CommitLog : IDisposable
 
     public void Append(LogEntry entry)
     {
-        lock (_gate)
+        // Readers take only _gate, and only briefly: they must never wait for this append's sync.
+        lock (_appendLock)
         {
-            var active = _segments[^1];
+            Segment active;
+            lock (_gate) active = _segments[^1];
             if (entry.Position <= active.LastPosition)
                 throw new InvalidOperationException($"Log position {entry.Position} is not after the last position {active.LastPosition}.");
             LogRecordFormat.Write(_active, entry);
-            _active.Flush(flushToDisk: _syncEachAppend);
-            active.LastPosition = entry.Position;
-            active.Length = _active.Length;
-            AddToRing(entry);
+            _active.Flush(flushToDisk: false);
+            if (_syncEachAppend) DataSync.Flush(_active);
+            entry.DurableAtMicros = Primary.Clock.NowMicros();
+            lock (_gate)
+            {
+                active.LastPosition = entry.Position;
+                active.Length = _active.Position;
+                AddToRing(entry);
+            }
             if (active.Length >= _segmentBytes) Roll();
         }
         Signal.Advance(entry.Position);
@@ -124,15 +132,17 @@ internal sealed class CommitLog : IDisposable
     /// <summary>Starts a new segment so that everything before it can be truncated.</summary>
     public void RollIfNotEmpty()
     {
-        lock (_gate)
+        lock (_appendLock)
         {
-            if (_segments[^1].LastPosition >= _segments[^1].FirstPosition) Roll();
+            Segment active;
+            lock (_gate) active = _segments[^1];
+            if (active.LastPosition >= active.FirstPosition) Roll();
         }
     }
 
     public void Dispose()
     {
-        lock (_gate) _active.Dispose();
+        lock (_appendLock) _active.Dispose();
     }
 
     private void ReadFromDisk(Segment[] segments, long after, int maxEntries, long maxBytes, List<LogEntry> result)
@@ -166,24 +176,56 @@ internal sealed class CommitLog : IDisposable
             segment.LastPosition = entry.Position;
             good += entry.RecordLength;
         }
-        // A crash mid-append leaves a torn record at the end of the last segment: drop it.
-        if (isLast && good < stream.Length) stream.SetLength(good);
+        // A crash mid-append leaves a torn record after the last whole one: zero it, so that the
+        // records appended next cannot be followed by stale bytes that parse.
+        if (isLast && good < stream.Length)
+        {
+            stream.Position = good;
+            var zeros = new byte[Math.Min(1 << 16, stream.Length - good)];
+            stream.ReadExactly(zeros);
+            if (zeros.Any(b => b != 0))
+            {
+                Array.Clear(zeros);
+                stream.Position = good;
+                for (long left = stream.Length - good; left > 0; left -= zeros.Length) stream.Write(zeros, 0, (int)Math.Min(zeros.Length, left));
+                stream.Flush(flushToDisk: true);
+            }
+        }
         segment.Length = good;
     }
 
     private void OpenActive()
     {
-        var segment = _segments[^1];
+        Segment segment;
+        lock (_gate) segment = _segments[^1];
+        bool created = !File.Exists(segment.Path);
         _active = new FileStream(segment.Path, FileMode.OpenOrCreate, FileAccess.Write, FileShare.Read | FileShare.Delete, 1 << 16);
+        if (created) ZeroFill(_active, _segmentBytes);
         _active.Seek(segment.Length, SeekOrigin.Begin);
     }
 
+    /// <summary>
+    /// Writes the whole segment once, up front: appends then overwrite allocated blocks and the
+    /// per-commit sync flushes data only, as SQLite's reused WAL does, instead of growing the file.
+    /// </summary>
+    private static void ZeroFill(FileStream stream, long bytes)
+    {
+        var zeros = new byte[1 << 20];
+        for (long left = bytes; left > 0; left -= zeros.Length) stream.Write(zeros, 0, (int)Math.Min(zeros.Length, left));
+        stream.Flush(flushToDisk: true);
+        stream.Position = 0;
+    }
+
+    /// <summary>Called under the append lock.</summary>
     private void Roll()
     {
         _active.Flush(flushToDisk: true);
         _active.Dispose();
-        long first = _segments[^1].LastPosition + 1;
-        _segments.Add(new Segment(first, SegmentPath(first)));
+        lock (_gate)
+        {
+            long first = _segments[^1].LastPosition + 1;
+            _segments.Add(new Segment(first, SegmentPath(first)));
+        }
         OpenActive();
     }
 

@@ -39,14 +39,17 @@ internal sealed class PrimaryDatabase : IReplicationSource, IDisposable
         DatabasePath = Path.Combine(directory, "primary.sqlite");
         // The log is fsynced per commit when durability is asked for; the database file then need not be,
         // since anything it lost is replayed from the log on open.
-        _writer = new SqliteLink(DatabasePath, readOnly: false, synchronous: "NORMAL");
+        _writer = new SqliteLink(DatabasePath, readOnly: false, synchronous: "NORMAL", manualCheckpoints: true);
         LogApplier.EnsureMeta(_writer);
         long databasePosition = LogApplier.ReadPosition(_writer);
         _log = new CommitLog(Path.Combine(directory, "log"), databasePosition, options.SyncCommits, options.LogSegmentBytes);
         _snapshots = new SnapshotStore(Path.Combine(directory, "snapshots"));
         Recover(databasePosition);
         _readers = new LinkPool(DatabasePath, options.ReadConnections);
+        _checkpointer = new WalCheckpointer(DatabasePath);
     }
+
+    private readonly WalCheckpointer _checkpointer;
 
     public string DatabasePath { get; }
 
@@ -313,6 +316,7 @@ internal sealed class PrimaryDatabase : IReplicationSource, IDisposable
     {
         _writeLock.Wait();
         while (Volatile.Read(ref _snapshotRunning) == 1) Thread.Sleep(5);
+        _checkpointer.Dispose();
         _readers.Dispose();
         _writer.Dispose();
         _log.Dispose();

@@ -22,6 +22,7 @@ internal sealed class Replica : IAsyncDisposable
     private readonly object _gate = new();
     private SqliteLink? _applier;
     private LinkPool? _readers;
+    private WalCheckpointer? _checkpointer;
     private bool _ready;
     private int _activeReads;
     private Task? _loop;
@@ -150,7 +151,7 @@ internal sealed class Replica : IAsyncDisposable
             throw new ReplicaDivergedException($"Expected log position {Applied.Current + 1} but got {entries[0].Position}.");
         LogApplier.ApplyBatch(_applier!, entries);
         long now = Clock.NowMicros();
-        foreach (var entry in entries) Lag.Record(Math.Max(0, now - entry.CommittedAtMicros));
+        foreach (var entry in entries) Lag.Record(Math.Max(0, now - (entry.DurableAtMicros != 0 ? entry.DurableAtMicros : entry.CommittedAtMicros)));
         Applied.Advance(entries[^1].Position);
     }
 
@@ -159,9 +160,10 @@ internal sealed class Replica : IAsyncDisposable
         if (!File.Exists(_path)) return;
         try
         {
-            var link = new SqliteLink(_path, readOnly: false, synchronous: "NORMAL");
+            var link = new SqliteLink(_path, readOnly: false, synchronous: "NORMAL", manualCheckpoints: true);
             long position = LogApplier.ReadPosition(link);
             _applier = link;
+            _checkpointer = new WalCheckpointer(_path);
             _readers = new LinkPool(_path, _options.ReadConnections);
             Applied.Reset(position);
             lock (_gate) _ready = true;
@@ -191,13 +193,16 @@ internal sealed class Replica : IAsyncDisposable
         }
         _readers?.Dispose();
         _readers = null;
+        _checkpointer?.Dispose();
+        _checkpointer = null;
         _applier?.Dispose();
         _applier = null;
         string temp = Path.Combine(_directory, "bootstrap.tmp");
         long position = await _source.DownloadSnapshotAsync(temp, cancellationToken);
         foreach (var suffix in new[] { "-wal", "-shm", "" }) File.Delete(_path + suffix);
         File.Move(temp, _path);
-        _applier = new SqliteLink(_path, readOnly: false, synchronous: "NORMAL");
+        _applier = new SqliteLink(_path, readOnly: false, synchronous: "NORMAL", manualCheckpoints: true);
+        _checkpointer = new WalCheckpointer(_path);
         long stored = LogApplier.ReadPosition(_applier);
         if (stored != position) _logger.LogWarning("Snapshot said position {Said} but holds {Stored}", position, stored);
         _readers = new LinkPool(_path, _options.ReadConnections);
@@ -221,6 +226,7 @@ internal sealed class Replica : IAsyncDisposable
             await Task.Delay(5);
         }
         _readers?.Dispose();
+        _checkpointer?.Dispose();
         _applier?.Dispose();
         _stop.Dispose();
     }
