@@ -26,11 +26,11 @@ internal sealed class SqliteLink : IDisposable
         _connection = new SqliteConnection(builder.ToString());
         _connection.Open();
         Handle = _connection.Handle!;
+        Exec("PRAGMA busy_timeout=10000");
+        Exec($"PRAGMA synchronous={synchronous}");
         if (!readOnly) Exec("PRAGMA journal_mode=WAL");
         // Writers leave checkpoints to a WalCheckpointer; a final one runs when the last connection closes.
         if (!readOnly && manualCheckpoints) Exec("PRAGMA wal_autocheckpoint=0");
-        Exec($"PRAGMA synchronous={synchronous}");
-        Exec("PRAGMA busy_timeout=10000");
         Guard.Install(Handle);
     }
 

@@ -20,18 +20,23 @@ internal sealed class WalCheckpointer : IDisposable
 
     private void Run()
     {
-        using var link = new SqliteLink(_path, readOnly: false, synchronous: "NORMAL");
+        // Nothing here may escape: an exception on this thread would end the process.
+        SqliteLink? link = null;
         while (!_stop.Wait(Interval))
         {
             try
             {
+                link ??= new SqliteLink(_path, readOnly: false, synchronous: "NORMAL");
                 link.Exec("PRAGMA wal_checkpoint(PASSIVE)");
             }
-            catch (InvalidOperationException)
+            catch (Exception)
             {
-                // Busy: the next round tries again.
+                // Busy, or the file is being replaced: the next round tries again.
+                link?.Dispose();
+                link = null;
             }
         }
+        link?.Dispose();
     }
 
     public void Dispose()
