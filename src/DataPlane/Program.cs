@@ -8,4 +8,7 @@ root.Subcommands.Add(NamespaceCommand.Create());
 root.Subcommands.Add(SlurpCommand.Create());
 root.Subcommands.Add(TableCommand.Create());
 root.Subcommands.Add(DbCommand.Create());
+root.Subcommands.Add(StreamCommand.Create());
+root.Subcommands.Add(SinkCommand.Create());
+root.Subcommands.Add(PipelineCommand.Create());
 return await root.Parse(args).InvokeAsync();

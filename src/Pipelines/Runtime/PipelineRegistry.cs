@@ -102,7 +102,7 @@ internal sealed class PipelineRegistry : IHostedService, IAsyncDisposable
         ISinkTarget target = sink.Type switch
         {
             SinkDefinition.Files => new FileSinkTarget(Warehouse, sink.Path!, transform.OutputSchema.IcebergSchema),
-            _ => throw new NotSupportedException($"Sink '{sink.Name}' is an Iceberg table sink, which needs the catalog's table operations (not in this build yet); use a \"files\" sink."),
+            _ => new IcebergTableTarget(Warehouse, sink, transform.OutputSchema.IcebergSchema),
         };
         var runner = new PipelineRunner(definition, stream, sink, target, transform, _metrics, _loggers.CreateLogger($"DataPlane.Pipelines.{definition.Name}"));
         lock (_runners)

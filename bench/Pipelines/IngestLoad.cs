@@ -1,0 +1,151 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Text;
+using DataPlane.Pipelines;
+using DuckDB.NET.Data;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace DataPlane.Benchmarks.Pipelines;
+
+/// <summary>
+/// Load driver: ~200-byte JSON records over HTTP into a stream, through a pipeline, to a committed Iceberg
+/// snapshot (records/s, MB/s, p50/p99 acknowledgement latency), against DuckDB converting the same NDJSON file
+/// to zstd Parquet in the same run. <c>dotnet run -c Release --project bench -- pipelines [records] [connections]</c>.
+/// </summary>
+internal static class IngestLoad
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        int records = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 500_000;
+        int connections = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 8;
+        string sinkType = args.Length > 3 ? args[3] : "iceberg";
+        var dir = Directory.CreateTempSubdirectory("bench-pipelines-").FullName;
+        try
+        {
+            var ndjson = Path.Combine(dir, "records.ndjson");
+            var bodies = WriteRecords(ndjson, records, maxBody: 1_000_000);
+            long jsonBytes = new FileInfo(ndjson).Length;
+            Console.WriteLine($"{records:N0} records, {jsonBytes / 1e6:F1} MB of NDJSON ({jsonBytes / (double)records:F0} B/record), {bodies.Count} requests, {connections} connections, {sinkType} sink");
+
+            var (dpSeconds, p50, p99) = await RunDataPlaneAsync(dir, bodies, connections, sinkType);
+            double duckSeconds = RunDuckDb(ndjson, Path.Combine(dir, "duckdb.parquet"));
+
+            double dpMBs = jsonBytes / 1e6 / dpSeconds, duckMBs = jsonBytes / 1e6 / duckSeconds;
+            Console.WriteLine();
+            Console.WriteLine("| path | seconds | records/s | MB/s of JSON | ack p50 ms | ack p99 ms |");
+            Console.WriteLine("|---|---|---|---|---|---|");
+            Console.WriteLine($"| DataPlane HTTP -> log -> pipeline -> committed snapshot | {dpSeconds:F2} | {records / dpSeconds:N0} | {dpMBs:F1} | {p50:F1} | {p99:F1} |");
+            Console.WriteLine($"| DuckDB COPY (FROM read_json) TO parquet zstd | {duckSeconds:F2} | {records / duckSeconds:N0} | {duckMBs:F1} | | |");
+            Console.WriteLine($"ratio DataPlane / DuckDB: {dpMBs / duckMBs:F2}; peak working set {Process.GetCurrentProcess().PeakWorkingSet64 / 1e6:F0} MB");
+            return 0;
+        }
+        finally
+        {
+            try { Directory.Delete(dir, recursive: true); } catch (IOException) { }
+        }
+    }
+
+    /// <summary>Writes the NDJSON file and cuts it into request bodies of whole lines under <paramref name="maxBody"/> bytes.</summary>
+    private static List<byte[]> WriteRecords(string path, int records, int maxBody)
+    {
+        var bodies = new List<byte[]>();
+        var body = new MemoryStream();
+        using var file = new FileStream(path, FileMode.Create);
+        var line = new StringBuilder(256);
+        for (int i = 0; i < records; i++)
+        {
+            line.Clear();
+            line.Append(CultureInfo.InvariantCulture,
+                $$"""{"id":{{i}},"ts":"2026-01-{{1 + i % 28:D2}}T{{i % 24:D2}}:{{i % 60:D2}}:{{i % 59:D2}}.{{i % 1000:D3}}Z","user":"user{{i % 100_000}}","country":"{{Countries[i % Countries.Length]}}","event":"{{Events[i % Events.Length]}}","value":{{i % 977 * 1.25}},"note":"a short free text note number {{i % 7919}} for padding"}""");
+            line.Append('\n');
+            var bytes = Encoding.UTF8.GetBytes(line.ToString());
+            file.Write(bytes);
+            if (body.Length + bytes.Length > maxBody)
+            {
+                bodies.Add(body.ToArray());
+                body.SetLength(0);
+            }
+            body.Write(bytes);
+        }
+        if (body.Length > 0)
+            bodies.Add(body.ToArray());
+        return bodies;
+    }
+
+    private static readonly string[] Countries = ["US", "DE", "FR", "BR", "IN", "JP", "GB", "CA"];
+    private static readonly string[] Events = ["click", "view", "purchase", "signup", "logout"];
+
+    private static async Task<(double Seconds, double P50, double P99)> RunDataPlaneAsync(string dir, List<byte[]> bodies, int connections, string sinkType)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Logging.ClearProviders();
+        builder.Services.AddDataPlanePipelines(o =>
+        {
+            o.Directory = Path.Combine(dir, "pipelines");
+            o.WarehouseLocation = Path.Combine(dir, "warehouse");
+            o.MaxLogBytes = 8L * 1024 * 1024 * 1024;
+        });
+        await using var app = builder.Build();
+        app.MapDataPlanePipelines();
+        await app.StartAsync();
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = connections }) { BaseAddress = new Uri(address), Timeout = TimeSpan.FromMinutes(10) };
+
+        async Task Post(string path, string json)
+        {
+            var response = await http.PostAsync(path, new StringContent(json, Encoding.UTF8, "application/json"));
+            if (!response.IsSuccessStatusCode)
+                throw new InvalidOperationException($"{path}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+        }
+        await Post("api/v1/streams", """
+            {"name": "events", "schema": {"fields": [
+              {"name": "id", "type": "long", "required": true}, {"name": "ts", "type": "timestamptz"},
+              {"name": "user", "type": "string"}, {"name": "country", "type": "string"}, {"name": "event", "type": "string"},
+              {"name": "value", "type": "double"}, {"name": "note", "type": "string"}]}}
+            """);
+        await Post("api/v1/sinks", sinkType == "iceberg"
+            ? """{"name": "events_table", "type": "iceberg", "namespace": "bench", "table": "events"}"""
+            : """{"name": "events_table", "type": "files", "path": "bench/events"}""");
+        await Post("api/v1/pipelines", """{"name": "events_pipeline", "sql": "INSERT INTO events_table SELECT * FROM events"}""");
+
+        var latencies = new double[bodies.Count];
+        var clock = Stopwatch.StartNew();
+        await Parallel.ForEachAsync(Enumerable.Range(0, bodies.Count), new ParallelOptions { MaxDegreeOfParallelism = connections }, async (i, ct) =>
+        {
+            var content = new ByteArrayContent(bodies[i]);
+            content.Headers.ContentType = new MediaTypeHeaderValue("application/x-ndjson");
+            long start = Stopwatch.GetTimestamp();
+            using var response = await http.PostAsync("streams/events", content, ct);
+            latencies[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+            if (!response.IsSuccessStatusCode)
+                throw new InvalidOperationException($"ingest: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync(ct)}");
+        });
+        double acked = clock.Elapsed.TotalSeconds;
+        using var flush = await http.PostAsync("api/v1/pipelines/events_pipeline/flush", null);
+        var flushed = await flush.Content.ReadAsStringAsync();
+        if (!flush.IsSuccessStatusCode)
+            throw new InvalidOperationException($"flush: {flushed}");
+        double total = clock.Elapsed.TotalSeconds;
+        Console.WriteLine($"all acknowledged after {acked:F2} s, committed after {total:F2} s: {flushed}");
+        Array.Sort(latencies);
+        return (total, latencies[latencies.Length / 2], latencies[(int)Math.Min(latencies.Length - 1, Math.Ceiling(latencies.Length * 0.99) - 1)]);
+    }
+
+    private static double RunDuckDb(string ndjson, string parquet)
+    {
+        using var duck = new DuckDBConnection("DataSource=:memory:");
+        duck.Open();
+        using var cmd = duck.CreateCommand();
+        cmd.CommandText = $"COPY (FROM read_json('{ndjson}', format = 'newline_delimited')) TO '{parquet}' (FORMAT parquet, COMPRESSION zstd)";
+        var clock = Stopwatch.StartNew();
+        cmd.ExecuteNonQuery();
+        return clock.Elapsed.TotalSeconds;
+    }
+}

@@ -1,0 +1,61 @@
+using System.CommandLine;
+using System.Text.Json;
+using Spectre.Console;
+
+namespace DataPlane.Commands;
+
+/// <summary><c>dataplane pipeline create|list|describe|delete</c>: <c>INSERT INTO sink SELECT ... FROM stream</c> pipelines.</summary>
+internal static class PipelineCommand
+{
+    public static Command Create()
+    {
+        var command = new Command("pipeline", "Create, list, describe and delete pipelines on a running DataPlane server.");
+
+        var name = new Argument<string>("name") { Description = "Pipeline name: [a-z][a-z0-9_]*" };
+        var sql = new Option<string>("--sql") { Description = "INSERT INTO <sink> SELECT * | <columns> FROM <stream> [WHERE ...]", Required = true };
+        var create = new Command("create", "Create and start a pipeline") { name, sql };
+        create.SetAction((r, ct) => ManagementApi.Run(r, async http =>
+        {
+            var created = await ManagementApi.SendAsync(http, HttpMethod.Post, "api/v1/pipelines",
+                JsonSerializer.Serialize(new Dictionary<string, string?> { ["name"] = r.GetValue(name), ["sql"] = r.GetValue(sql) }), ct);
+            AnsiConsole.MarkupLineInterpolated($"Pipeline [bold]{created.GetProperty("name").GetString()}[/] created: {created.GetProperty("stream").GetString()} -> {created.GetProperty("sink").GetString()}");
+        }));
+        command.Subcommands.Add(create);
+
+        var list = new Command("list", "List pipelines");
+        list.SetAction((r, ct) => ManagementApi.Run(r, async http =>
+        {
+            var pipelines = await ManagementApi.SendAsync(http, HttpMethod.Get, "api/v1/pipelines", (string?)null, ct);
+            var table = new Table().AddColumns("name", "state", "stream -> sink", "committed", "lag records", "lag s");
+            foreach (var p in pipelines.GetProperty("pipelines").EnumerateArray())
+                table.AddRow(Markup.Escape(p.GetProperty("name").GetString()!), p.GetProperty("state").GetString()!,
+                    Markup.Escape($"{p.GetProperty("stream").GetString()} -> {p.GetProperty("sink").GetString()}"),
+                    p.GetProperty("offsets").GetProperty("committed").ToString(), p.GetProperty("lag").GetProperty("records").ToString(),
+                    p.GetProperty("lag").GetProperty("seconds").ToString());
+            AnsiConsole.Write(table);
+        }));
+        command.Subcommands.Add(list);
+
+        var describeName = new Argument<string>("name");
+        var describe = new Command("describe", "Show a pipeline's state, offsets, lag, last commit and errors") { describeName };
+        describe.SetAction((r, ct) => ManagementApi.Run(r, async http =>
+        {
+            var p = await ManagementApi.SendAsync(http, HttpMethod.Get, $"api/v1/pipelines/{r.GetValue(describeName)}", (string?)null, ct);
+            Console.WriteLine(JsonSerializer.Serialize(p, new JsonSerializerOptions { WriteIndented = true }));
+        }));
+        command.Subcommands.Add(describe);
+
+        var deleteName = new Argument<string>("name");
+        var delete = new Command("delete", "Stop and delete a pipeline (its sink's data stays)") { deleteName };
+        delete.SetAction((r, ct) => ManagementApi.Run(r, async http =>
+        {
+            await ManagementApi.SendAsync(http, HttpMethod.Delete, $"api/v1/pipelines/{r.GetValue(deleteName)}", (string?)null, ct);
+            AnsiConsole.MarkupLineInterpolated($"Pipeline [bold]{r.GetValue(deleteName)}[/] deleted");
+        }));
+        command.Subcommands.Add(delete);
+
+        foreach (var sub in command.Subcommands)
+            sub.Options.Add(ManagementApi.ServerOption);
+        return command;
+    }
+}
