@@ -37,6 +37,9 @@ public sealed class Table
     /// <summary>The store key of the table's folder (data files go under <c>&lt;key&gt;/data/</c>).</summary>
     public string TableKey => _io.KeyOf(Metadata.Location);
 
+    /// <summary>The key in <see cref="Store"/> of a file this table's metadata names by location.</summary>
+    public string KeyOf(string location) => _io.KeyOf(location);
+
     public static async Task<Table> LoadAsync(IObjectStore store, ITableCommitter committer, CancellationToken cancellationToken = default)
     {
         var state = await committer.LoadAsync(cancellationToken).ConfigureAwait(false)

@@ -1,5 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
+using Apache.Arrow;
+using DataPlane.Catalog.DataFiles;
 using DataPlane.Catalog.Metadata;
 using DataPlane.Catalog.Scanning;
 using DataPlane.Catalog.Warehouse;
@@ -124,7 +126,8 @@ internal static class TableCommand
         var asOf = new Option<string?>("--as-of") { Description = "Read the snapshot current at this time (ISO 8601, e.g. 2024-01-01T00:00:00Z)" };
         var reference = new Option<string?>("--ref") { Description = "Read this branch or tag" };
         var filter = new Option<string[]>("--where") { Description = "Filter 'column op value' with op one of = < <= > >= (repeatable, ANDed), or 'column is null'/'column is not null'" };
-        var command = new Command("scan", "Plan a scan: the data files that may hold matching rows, after partition and metrics pruning.") { name, warehouse, snapshot, asOf, reference, filter };
+        var rows = new Option<int>("--rows") { Description = "Print up to this many rows of the planned files (0: the plan only)", DefaultValueFactory = _ => 20 };
+        var command = new Command("scan", "Scan a table: the data files that may hold matching rows after partition and metrics pruning, then their first rows read through the current schema.") { name, warehouse, snapshot, asOf, reference, filter, rows };
         command.SetAction(async (r, ct) => await Guarded(async () =>
         {
             using var wh = new LocalWarehouse(r.GetValue(warehouse)!);
@@ -142,9 +145,46 @@ internal static class TableCommand
                 var partition = task.Spec.Fields.Count == 0 ? "" : "  " + task.Spec.PartitionPath(table.Metadata.CurrentSchema, task.File.Partition);
                 Console.WriteLine($"{task.File.FilePath}  {task.File.RecordCount} rows  {task.File.FileSizeInBytes} bytes{partition}");
             }
+            await PrintRowsAsync(table, tasks, r.GetValue(rows), ct);
         }));
         return command;
     }
+
+    /// <summary>Rows of the planned files, projected by field id onto the current schema (renamed, added and dropped
+    /// columns read as the schema says now). The filter prunes files; rows inside a kept file are not filtered.</summary>
+    private static async Task PrintRowsAsync(DataPlane.Catalog.Operations.Table table, IReadOnlyList<FileScanTask> tasks, int limit, CancellationToken ct)
+    {
+        if (limit <= 0 || tasks.Count == 0) return;
+        var columns = table.Schema.Columns;
+        Console.WriteLine();
+        Console.WriteLine(string.Join(" | ", columns.Select(c => c.Name)));
+        var printed = 0;
+        foreach (var task in tasks)
+        {
+            await foreach (var batch in DataFileReader.ReadAsync(table.Store, table.KeyOf(task.File.FilePath), table.Schema, cancellationToken: ct))
+            {
+                using (batch)
+                {
+                    for (var row = 0; row < batch.Length && printed < limit; row++, printed++)
+                        Console.WriteLine(string.Join(" | ", Enumerable.Range(0, batch.ColumnCount).Select(c => FormatValue(batch.Column(c), row))));
+                }
+                if (printed >= limit) return;
+            }
+        }
+    }
+
+    private static string FormatValue(IArrowArray array, int row) => array.IsNull(row) ? "null" : array switch
+    {
+        StringArray a => a.GetString(row),
+        TimestampArray a => a.GetTimestamp(row)?.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss.ffffff", CultureInfo.InvariantCulture) ?? "null",
+        Date32Array a => a.GetDateOnly(row)?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) ?? "null",
+        BooleanArray a => a.GetValue(row)?.ToString() ?? "null",
+        Int32Array a => a.GetValue(row)?.ToString(CultureInfo.InvariantCulture) ?? "null",
+        Int64Array a => a.GetValue(row)?.ToString(CultureInfo.InvariantCulture) ?? "null",
+        FloatArray a => a.GetValue(row)?.ToString(CultureInfo.InvariantCulture) ?? "null",
+        DoubleArray a => a.GetValue(row)?.ToString(CultureInfo.InvariantCulture) ?? "null",
+        _ => $"<{array.Data.DataType.Name}>",
+    };
 
     private static Expression ParseFilter(string text)
     {
