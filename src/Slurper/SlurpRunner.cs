@@ -24,9 +24,7 @@ public static class SlurpRunner
     {
         using var source = options.Source.Open();
         using var destination = options.Destination.Open();
-        using var sourceHead = options.Source.IsS3 ? new S3Head(options.Source) : null;
-        using var destinationHead = options.Destination.IsS3 ? new S3Head(options.Destination) : null;
-        return await RunAsync(options, source, destination, cancellationToken, sourceHead is null ? null : sourceHead.HeadAsync, destinationHead is null ? null : destinationHead.HeadAsync);
+        return await RunAsync(options, source, destination, cancellationToken);
     }
 
     internal static async Task<SlurpResult> RunAsync(SlurpOptions options, IObjectStore source, IObjectStore destination, CancellationToken cancellationToken,

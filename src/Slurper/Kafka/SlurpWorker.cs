@@ -38,9 +38,7 @@ public static class SlurpWorker
         using var journal = JobJournal.Open(journalPath);
         journal.BeginRun(options.JobId, slurp.Source.Describe(), slurp.Destination.Describe(), 1);
         var counters = new SlurpCounters();
-        using var sourceHead = slurp.Source.IsS3 ? new S3Head(slurp.Source) : null;
-        using var destinationHead = slurp.Destination.IsS3 ? new S3Head(slurp.Destination) : null;
-        var copier = new ObjectCopier(source, destination, slurp, sourceHead is null ? null : sourceHead.HeadAsync, destinationHead is null ? null : destinationHead.HeadAsync);
+        var copier = new ObjectCopier(source, destination, slurp);
         var run = new Run(options, kafka, journal, copier, counters, output);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var interactive = options.Interactive ?? (!Console.IsOutputRedirected && options.Output is null);

@@ -85,20 +85,12 @@ internal sealed class S3ObjectStore : IObjectStore
     {
         var fullKey = FullKey(key);
         await ReadyAsync().ConfigureAwait(false);
-        Minio.DataModel.ObjectStat stat;
-        try
-        {
-            stat = await _minio.StatObjectAsync(new StatObjectArgs().WithBucket(_location.Bucket).WithObject(fullKey), cancellationToken).ConfigureAwait(false);
-        }
-        catch (MinioNotFound)
-        {
+        using var response = await _rest.HeadObjectAsync(fullKey, cancellationToken).ConfigureAwait(false);
+        if (response is null)
             return null;
-        }
-        // Minio parses Last-Modified ("... GMT") with DateTime.Parse, which converts it to local time.
-        var lastModified = stat.LastModified.Kind == DateTimeKind.Local
-            ? stat.LastModified.ToUniversalTime()
-            : DateTime.SpecifyKind(stat.LastModified, DateTimeKind.Utc);
-        return new ObjectInfo(key, stat.Size, S3Rest.Unquote(stat.ETag), new DateTimeOffset(lastModified), stat.ContentType, UserMetadataOf(stat));
+        var content = response.Content.Headers;
+        return new ObjectInfo(key, content.ContentLength ?? 0, S3Rest.Unquote(response.Headers.ETag?.Tag),
+            content.LastModified?.ToUniversalTime() ?? DateTimeOffset.MinValue, content.ContentType?.ToString(), UserMetadataOf(response));
     }
 
     public async Task<ListPage> ListPageAsync(string prefix, string? startAfter = null, int maxKeys = 1000, string? delimiter = null, CancellationToken cancellationToken = default)
@@ -193,24 +185,12 @@ internal sealed class S3ObjectStore : IObjectStore
             await _minio.MakeBucketAsync(new MakeBucketArgs().WithBucket(bucket)).ConfigureAwait(false);
     }
 
-    private static Dictionary<string, string>? UserMetadataOf(Minio.DataModel.ObjectStat stat)
+    private static Dictionary<string, string>? UserMetadataOf(HttpResponseMessage response)
     {
-        // Minio files x-amz-meta-* under MetaData with the prefix removed, beside a few standard headers.
         Dictionary<string, string>? metadata = null;
-        foreach (var (name, value) in stat.MetaData)
-        {
-            var lower = name.ToLowerInvariant();
-            if (lower.StartsWith("x-amz-meta-", StringComparison.Ordinal))
-                lower = lower["x-amz-meta-".Length..];
-            else if (IsStandardHeader(lower))
-                continue;
-            (metadata ??= new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase))[lower] = value;
-        }
+        foreach (var (name, values) in response.Headers)
+            if (name.StartsWith("x-amz-meta-", StringComparison.OrdinalIgnoreCase))
+                (metadata ??= new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase))[name["x-amz-meta-".Length..].ToLowerInvariant()] = string.Join(",", values);
         return metadata;
     }
-
-    private static bool IsStandardHeader(string name) =>
-        name is "content-type" or "content-encoding" or "content-disposition" or "content-language" or "cache-control" or "expires"
-            or "content-length" or "etag" or "last-modified" or "accept-ranges" or "date" or "server" or "connection"
-        || name.StartsWith("x-amz-", StringComparison.Ordinal);
 }

@@ -54,6 +54,30 @@ internal sealed class S3Rest : IDisposable
         }
     }
 
+    /// <summary>HEAD of one object; null when absent. One request, unlike Minio's stat, which first checks the bucket
+    /// (on s3rver a whole-bucket listing per object).</summary>
+    public async Task<HttpResponseMessage?> HeadObjectAsync(string key, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            using var request = Build(HttpMethod.Head, key, [], SigV4.UnsignedPayload);
+            var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+            if (response.StatusCode == HttpStatusCode.NotFound)
+            {
+                response.Dispose();
+                return null;
+            }
+            if (response.IsSuccessStatusCode)
+                return response;
+            var status = response.StatusCode;
+            response.Dispose();
+            // A HEAD has no body to name the error; retry what S3 calls transient, as the other calls do.
+            if (attempt >= 4 || status is not (HttpStatusCode.InternalServerError or HttpStatusCode.ServiceUnavailable))
+                throw new S3RequestException(status, null, null, "HeadObject");
+            await Task.Delay(100 * attempt * attempt, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
     public async Task<ListObjectsResult> ListObjectsV2Async(string prefix, string? startAfter, int maxKeys, string? delimiter, CancellationToken cancellationToken)
     {
         var query = new List<(string, string?)> { ("list-type", "2"), ("max-keys", maxKeys.ToString(CultureInfo.InvariantCulture)), ("prefix", prefix) };
