@@ -1,3 +1,4 @@
+using DataPlane.Catalog.DataFiles;
 using System.Globalization;
 using System.Text.Json;
 using Apache.Arrow;
@@ -121,22 +122,7 @@ internal sealed class StreamDefinition
         var metadata = new Dictionary<string, string> { ["PARQUET:field_id"] = f.Id.ToString(CultureInfo.InvariantCulture) };
         if (f.Type.TypeId == TypeId.Uuid)
             metadata["ARROW:extension:name"] = "arrow.uuid";
-        IArrowType type = f.Type.TypeId switch
-        {
-            TypeId.Boolean => BooleanType.Default,
-            TypeId.Int => Int32Type.Default,
-            TypeId.Long => Int64Type.Default,
-            TypeId.Float => FloatType.Default,
-            TypeId.Double => DoubleType.Default,
-            TypeId.Date => Date32Type.Default,
-            TypeId.Time => new Time64Type(TimeUnit.Microsecond),
-            TypeId.Timestamp => new TimestampType(TimeUnit.Microsecond, (string?)null),
-            TypeId.TimestampTz => new TimestampType(TimeUnit.Microsecond, "UTC"),
-            TypeId.String => StringType.Default,
-            TypeId.Uuid => new FixedSizeBinaryType(16),
-            TypeId.Binary => BinaryType.Default,
-            _ => throw new NotSupportedException($"Stream field type {f.Type} has no Arrow mapping."),
-        };
+        var type = ArrowSchemaMapping.ToArrowType(f.Type);
         return new Field(f.Name, type, !f.Required, metadata);
     }
 }
