@@ -1,3 +1,4 @@
+using DataPlane.TestServices;
 using System.Text.RegularExpressions;
 using DataPlane.Slurper.Journal;
 using DataPlane.Storage;
@@ -101,10 +102,10 @@ public class SlurpFaultTests(TwoS3Servers servers, ITestOutputHelper log) : ICla
             ["DATAPLANE_SLURP_TO_ACCESS_KEY"] = servers.Destination.AccessKey,
             ["DATAPLANE_SLURP_TO_SECRET_KEY"] = servers.Destination.SecretKey,
         };
-        using (var first = DataPlaneProcess.Start(args, credentials))
+        using (var first = DataPlaneProcess.Start(args, environment: credentials))
         {
             await WaitForCopiedAsync(journal, 300, TimeSpan.FromMinutes(2));
-            first.Kill();
+            await first.KillAsync();
             await first.WaitAsync(TimeSpan.FromSeconds(30));
             log.WriteLine(first.Output);
         }
@@ -113,7 +114,7 @@ public class SlurpFaultTests(TwoS3Servers servers, ITestOutputHelper log) : ICla
         var doneAtKill = atKill.Count(ObjectState.Copied);
         Assert.InRange(doneAtKill, 300, 2999);
 
-        using var second = DataPlaneProcess.Start(args, credentials);
+        using var second = DataPlaneProcess.Start(args, environment: credentials);
         Assert.Equal(0, await second.WaitAsync(TimeSpan.FromMinutes(3)));
         log.WriteLine(second.Output);
         var resumed = Regex.Match(second.Output, @"Resuming job job: (\d+) objects done");

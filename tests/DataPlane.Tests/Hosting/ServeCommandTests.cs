@@ -1,3 +1,4 @@
+using DataPlane.TestServices;
 using System.Net;
 using Xunit;
 
@@ -11,7 +12,7 @@ public sealed class ServeCommandTests : IDisposable
     public async Task Serve_answers_healthz_keeps_data_under_the_data_flag_and_stops_cleanly_on_ctrl_c()
     {
         var port = DataPlaneProcess.FreePort();
-        await using var server = await DataPlaneProcess.StartAsync(_workDir, port, ["serve", "--port", port.ToString(), "--data", "state"]);
+        await using var server = await DataPlaneProcess.StartServerAsync(_workDir, port, ["serve", "--port", port.ToString(), "--data", "state"]);
         using var http = new HttpClient { BaseAddress = server.BaseAddress };
 
         var response = await http.GetAsync("healthz");
@@ -30,7 +31,7 @@ public sealed class ServeCommandTests : IDisposable
         File.WriteAllText(Path.Combine(_workDir, "dataplane.json"), $$"""{ "Port": {{filePort}}, "Data": "from-file" }""");
 
         // The environment overrides the file's port; the file's data folder still applies.
-        await using (var server = await DataPlaneProcess.StartAsync(_workDir, envPort, ["serve"], new Dictionary<string, string> { ["DATAPLANE_PORT"] = envPort.ToString() }))
+        await using (var server = await DataPlaneProcess.StartServerAsync(_workDir, envPort, ["serve"], new Dictionary<string, string> { ["DATAPLANE_PORT"] = envPort.ToString() }))
         {
             Assert.Equal(HttpStatusCode.OK, (await new HttpClient().GetAsync(new Uri(server.BaseAddress, "healthz"))).StatusCode);
             Assert.True(Directory.Exists(Path.Combine(_workDir, "from-file")));
@@ -39,7 +40,7 @@ public sealed class ServeCommandTests : IDisposable
 
         // A flag overrides both.
         var flagPort = DataPlaneProcess.FreePort();
-        await using (var server = await DataPlaneProcess.StartAsync(_workDir, flagPort, ["serve", "--port", flagPort.ToString()], new Dictionary<string, string> { ["DATAPLANE_PORT"] = envPort.ToString() }))
+        await using (var server = await DataPlaneProcess.StartServerAsync(_workDir, flagPort, ["serve", "--port", flagPort.ToString()], new Dictionary<string, string> { ["DATAPLANE_PORT"] = envPort.ToString() }))
         {
             Assert.Equal(HttpStatusCode.OK, (await new HttpClient().GetAsync(new Uri(server.BaseAddress, "healthz"))).StatusCode);
             Assert.Equal(0, await server.InterruptAsync(TimeSpan.FromSeconds(30)));

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 using System.Text.Json;
+using DataPlane.TestServices;
 using Xunit;
 using Xunit.Abstractions;
 
@@ -12,9 +13,12 @@ namespace DataPlane.Pipelines.Tests.EndToEnd;
 public sealed class ServerEndToEndTests(ITestOutputHelper output) : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("pipelines-e2e-").FullName;
-    private readonly int _port = ServerProcess.FreePort();
+    private readonly int _port = DataPlaneProcess.FreePort();
 
     private string Warehouse => Path.Combine(_dir, "warehouse");
+
+    private Task<DataPlaneProcess> StartServerAsync() =>
+        DataPlaneProcess.StartServerAsync(_dir, _port, ["serve", "--port", _port.ToString(), "--data", _dir, "--log-format", "simple"]);
 
     private static StringContent Json(string text) => new(text, Encoding.UTF8, "application/json");
 
@@ -62,7 +66,7 @@ public sealed class ServerEndToEndTests(ITestOutputHelper output) : IDisposable
     [Fact]
     public async Task A_million_records_sent_concurrently_land_exactly_once_and_rejected_requests_leave_nothing()
     {
-        await using var server = await ServerProcess.StartAsync(_dir, _port);
+        await using var server = await StartServerAsync();
         using var http = new HttpClient { BaseAddress = server.BaseAddress, Timeout = TimeSpan.FromMinutes(5) };
         await SetUpAsync(http, intervalSeconds: 5);
 
@@ -117,7 +121,7 @@ public sealed class ServerEndToEndTests(ITestOutputHelper output) : IDisposable
         const int perRequest = 300;
         for (int kill = 0; kill < 6; kill++)
         {
-            var server = await ServerProcess.StartAsync(_dir, _port);
+            var server = await StartServerAsync();
             using var http = new HttpClient { BaseAddress = server.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
             if (kill == 0)
                 await SetUpAsync(http, intervalSeconds: 1);
@@ -146,7 +150,7 @@ public sealed class ServerEndToEndTests(ITestOutputHelper output) : IDisposable
             await server.DisposeAsync();
         }
 
-        await using (var final = await ServerProcess.StartAsync(_dir, _port))
+        await using (var final = await StartServerAsync())
         {
             using var http = new HttpClient { BaseAddress = final.BaseAddress, Timeout = TimeSpan.FromMinutes(2) };
             await FlushAsync(http);
