@@ -22,10 +22,10 @@ internal static class AvroValues
             case TypeId.Decimal:
             {
                 var fixedSchema = (FixedSchema)NonNull(schema);
-                var unscaled = Conversions.UnscaledValue((DecimalType)type, (decimal)value);
+                var unscaled = Conversions.ToDecimalValue((DecimalType)type, value);
                 var bytes = new byte[fixedSchema.Size];
-                if (unscaled.Sign < 0) Array.Fill(bytes, (byte)0xFF);
-                var minimal = unscaled.ToByteArray(isUnsigned: false, isBigEndian: true);
+                if (unscaled.Unscaled < 0) Array.Fill(bytes, (byte)0xFF);
+                var minimal = unscaled.ToBigEndianBytes();
                 if (minimal.Length > bytes.Length) throw new ArgumentException($"Decimal {value} does not fit {type}.");
                 minimal.CopyTo(bytes, bytes.Length - minimal.Length);
                 return new GenericFixed(fixedSchema, bytes);

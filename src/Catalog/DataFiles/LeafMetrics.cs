@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Numerics;
 using Apache.Arrow;
 using Apache.Arrow.Arrays;
 using DataPlane.Catalog.Types;
@@ -238,8 +237,8 @@ internal abstract class LeafMetrics(int fieldId, bool trackBounds)
         }
 
         // The spec's decimal bound: the unscaled value as minimal big-endian two's complement.
-        public override byte[]? LowerBound() => HasBounds ? ((BigInteger)_min).ToByteArray(isUnsigned: false, isBigEndian: true) : null;
-        public override byte[]? UpperBound() => HasBounds ? ((BigInteger)_max).ToByteArray(isUnsigned: false, isBigEndian: true) : null;
+        public override byte[]? LowerBound() => HasBounds ? new DecimalValue(_min, 0).ToBigEndianBytes() : null;
+        public override byte[]? UpperBound() => HasBounds ? new DecimalValue(_max, 0).ToBigEndianBytes() : null;
     }
 
     /// <summary>Strings (UTF-8, compared bytewise, which is code point order), binary, fixed and uuid.</summary>

@@ -23,7 +23,9 @@ internal static class PartitionSourceValues
             Time64Array t => t.Values[row],
             FloatArray f => f.Values[row],
             DoubleArray d => d.Values[row],
-            Decimal128Array d => d.GetValue(row),
+            Decimal128Array d => new DecimalValue(
+                System.Buffers.Binary.BinaryPrimitives.ReadInt128LittleEndian(d.ValueBuffer.Span.Slice((d.Offset + row) * 16, 16)),
+                ((Apache.Arrow.Types.Decimal128Type)d.Data.DataType).Scale),
             StringArray s => s.GetString(row),
             BinaryArray b => b.GetBytes(row).ToArray(),
             FixedSizeBinaryArray f when type.TypeId == TypeId.Uuid => new Guid(f.GetBytes(row), bigEndian: true),

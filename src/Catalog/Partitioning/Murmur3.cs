@@ -16,6 +16,14 @@ internal static class Murmur3
         return HashBytes(b);
     }
 
+    /// <summary>The hash of a decimal: of its unscaled value's minimal big-endian two's complement bytes.</summary>
+    public static int HashDecimal(Int128 unscaled)
+    {
+        Span<byte> b = stackalloc byte[16];
+        BinaryPrimitives.WriteInt128BigEndian(b, unscaled);
+        return HashBytes(b[(16 - Types.DecimalValue.MinimalLength(unscaled))..]);
+    }
+
     public static int HashBytes(ReadOnlySpan<byte> data)
     {
         uint h = 0;

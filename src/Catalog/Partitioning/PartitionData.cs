@@ -19,7 +19,7 @@ public sealed class PartitionData : IEquatable<PartitionData>
         if (other is null || other.Count != Count) return false;
         for (var i = 0; i < Count; i++)
         {
-            var (a, b) = (Values[i], other.Values[i]);
+            var (a, b) = (Comparable(Values[i]), Comparable(other.Values[i]));
             if (a is byte[] x && b is byte[] y ? !x.AsSpan().SequenceEqual(y) : !Equals(a, b)) return false;
         }
         return true;
@@ -33,10 +33,13 @@ public sealed class PartitionData : IEquatable<PartitionData>
         foreach (var v in Values)
         {
             if (v is byte[] b) h.AddBytes(b);
-            else h.Add(v);
+            else h.Add(Comparable(v));
         }
         return h.ToHashCode();
     }
+
+    /// <summary>A System.Decimal given by a caller equals the <see cref="DecimalValue"/> read back from a manifest.</summary>
+    private static object? Comparable(object? value) => value is decimal m ? (DecimalValue)m : value;
 
     public override string ToString() => "{" + string.Join(", ", Values.Select(v => v is byte[] b ? Convert.ToHexString(b) : v?.ToString() ?? "null")) + "}";
 }

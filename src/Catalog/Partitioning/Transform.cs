@@ -93,7 +93,7 @@ public sealed class Transform : IEquatable<Transform>
         if (value is null) return null;
         switch (Kind)
         {
-            case TransformKind.Identity: return value;
+            case TransformKind.Identity: return source is DecimalType d ? Conversions.ToDecimalValue(d, value) : value;
             case TransformKind.Void: return null;
             case TransformKind.Bucket: return (Hash(source, value) & int.MaxValue) % Parameter;
             case TransformKind.Truncate: return TruncateValue(source, value);
@@ -110,7 +110,7 @@ public sealed class Transform : IEquatable<Transform>
     {
         TypeId.Int or TypeId.Long or TypeId.Date or TypeId.Time or TypeId.Timestamp or TypeId.TimestampTz =>
             Murmur3.HashLong(Convert.ToInt64(value, CultureInfo.InvariantCulture)),
-        TypeId.Decimal => Murmur3.HashBytes(Conversions.ToBytes(type, value)),
+        TypeId.Decimal => Murmur3.HashDecimal(Conversions.ToDecimalValue((DecimalType)type, value).Unscaled),
         TypeId.String => Murmur3.HashBytes(Encoding.UTF8.GetBytes((string)value)),
         TypeId.Uuid => Murmur3.HashBytes(((Guid)value).ToByteArray(bigEndian: true)),
         TypeId.Fixed or TypeId.Binary => Murmur3.HashBytes((byte[])value),
@@ -162,9 +162,8 @@ public sealed class Transform : IEquatable<Transform>
             case TypeId.Decimal:
             {
                 var type = (DecimalType)source;
-                var unscaled = Conversions.UnscaledValue(type, (decimal)value);
-                var truncated = unscaled - (((unscaled % w) + w) % w);
-                return Conversions.ToDecimal(truncated, type.Scale);
+                var unscaled = Conversions.ToDecimalValue(type, value).Unscaled;
+                return new DecimalValue(TruncateUnscaled(unscaled, w), type.Scale);
             }
             case TypeId.String:
             {
@@ -183,6 +182,9 @@ public sealed class Transform : IEquatable<Transform>
             default: throw new ArgumentException($"Cannot truncate values of type {source}.");
         }
     }
+
+    /// <summary>truncate[W] of a decimal works on the unscaled value: v - (((v % W) + W) % W).</summary>
+    internal static Int128 TruncateUnscaled(Int128 unscaled, int width) => unscaled - (((unscaled % width) + width) % width);
 
     private static int ToDays(PrimitiveType source, object value) => source.TypeId == TypeId.Date
         ? Convert.ToInt32(value, CultureInfo.InvariantCulture)

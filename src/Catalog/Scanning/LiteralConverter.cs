@@ -19,7 +19,7 @@ internal static class LiteralConverter
                 TypeId.Long => Convert.ToInt64(value, CultureInfo.InvariantCulture),
                 TypeId.Float => Convert.ToSingle(value, CultureInfo.InvariantCulture),
                 TypeId.Double => Convert.ToDouble(value, CultureInfo.InvariantCulture),
-                TypeId.Decimal => Convert.ToDecimal(value, CultureInfo.InvariantCulture),
+                TypeId.Decimal => Conversions.ToDecimalValue((DecimalType)type, value),
                 TypeId.String => value as string ?? Convert.ToString(value, CultureInfo.InvariantCulture)!,
                 TypeId.Uuid => value is Guid g ? g : Guid.Parse((string)value),
                 TypeId.Fixed or TypeId.Binary => (byte[])value,
@@ -47,7 +47,7 @@ internal static class LiteralConverter
                 _ => throw new NotSupportedException(),
             };
         }
-        catch (Exception e) when (e is FormatException or InvalidCastException or OverflowException or NotSupportedException)
+        catch (Exception e) when (e is FormatException or ArgumentException or InvalidCastException or OverflowException or NotSupportedException)
         {
             throw new ArgumentException($"Literal '{value}' ({value.GetType().Name}) cannot be compared with column '{column}' of type {type}.", e);
         }

@@ -7,7 +7,7 @@ namespace DataPlane.Catalog.Types;
 /// <summary>
 /// The spec's binary single-value serialization (Appendix D), used for lower/upper bounds in manifests.
 /// In-memory values of each type: boolean <see cref="bool"/>, int <see cref="int"/>, long <see cref="long"/>,
-/// float <see cref="float"/>, double <see cref="double"/>, decimal <see cref="decimal"/> (precision up to 28),
+/// float <see cref="float"/>, double <see cref="double"/>, decimal <see cref="DecimalValue"/> (System.Decimal is accepted as input),
 /// date <see cref="int"/> days since 1970-01-01, time <see cref="long"/> microseconds since midnight,
 /// timestamp/timestamptz <see cref="long"/> microseconds since the epoch, string <see cref="string"/>,
 /// uuid <see cref="Guid"/>, fixed/binary <see cref="byte"/>[].
@@ -57,7 +57,7 @@ public static class Conversions
                 return bytes;
             }
             case TypeId.Binary: return (byte[])value;
-            case TypeId.Decimal: return UnscaledValue((DecimalType)type, (decimal)value).ToByteArray(isUnsigned: false, isBigEndian: true);
+            case TypeId.Decimal: return ToDecimalValue((DecimalType)type, value).ToBigEndianBytes();
             default: throw new NotSupportedException($"Type {type} has no single-value binary serialization.");
         }
     }
@@ -90,35 +90,40 @@ public static class Conversions
             case TypeId.Fixed:
             case TypeId.Binary: return bytes.ToArray();
             case TypeId.Decimal:
-                return ToDecimal(new BigInteger(bytes, isUnsigned: false, isBigEndian: true), ((DecimalType)type).Scale);
+                return DecimalValue.FromBigEndian(bytes, ((DecimalType)type).Scale);
             default: throw new NotSupportedException($"Type {type} has no single-value binary serialization.");
         }
     }
 
-    /// <summary>The unscaled integer of <paramref name="value"/> at the type's scale; fails when the value has more fractional digits.</summary>
-    public static BigInteger UnscaledValue(DecimalType type, decimal value)
+    /// <summary>
+    /// A decimal value (DecimalValue, System.Decimal, SqlDecimal, an integer or a decimal string) at the type's scale;
+    /// fails when it has more fractional digits than the scale or more digits than the precision.
+    /// </summary>
+    public static DecimalValue ToDecimalValue(DecimalType type, object value)
     {
-        Span<int> bits = stackalloc int[4];
-        decimal.GetBits(value, bits);
-        var mantissa = ((BigInteger)(uint)bits[2] << 64) | ((BigInteger)(uint)bits[1] << 32) | (uint)bits[0];
-        var scale = (bits[3] >> 16) & 0xFF;
-        if ((bits[3] & int.MinValue) != 0) mantissa = -mantissa;
-        if (scale <= type.Scale) return mantissa * BigInteger.Pow(10, type.Scale - scale);
-        var divisor = BigInteger.Pow(10, scale - type.Scale);
-        var q = BigInteger.DivRem(mantissa, divisor, out var rem);
-        return rem.IsZero ? q : throw new ArgumentException($"Value {value} has more than {type.Scale} fractional digits, which {type} cannot hold.");
-    }
-
-    public static decimal ToDecimal(BigInteger unscaled, int scale)
-    {
-        var negative = unscaled.Sign < 0;
-        var magnitude = BigInteger.Abs(unscaled);
-        if (magnitude.GetBitLength() > 96 || scale > 28)
-            throw new OverflowException($"Decimal {unscaled}E-{scale} does not fit System.Decimal (28 digits).");
-        var lo = (int)(uint)(magnitude & uint.MaxValue);
-        var mid = (int)(uint)((magnitude >> 32) & uint.MaxValue);
-        var hi = (int)(uint)((magnitude >> 64) & uint.MaxValue);
-        return new decimal(lo, mid, hi, negative, (byte)scale);
+        DecimalValue d = value switch
+        {
+            DecimalValue v => v,
+            decimal m => m,
+            System.Data.SqlTypes.SqlDecimal q => DecimalValue.Parse(q.ToString()),
+            int or long or short or byte => new DecimalValue(Convert.ToInt64(value, System.Globalization.CultureInfo.InvariantCulture), 0),
+            Int128 i => new DecimalValue(i, 0),
+            BigInteger b => DecimalValue.Parse(b.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+            string s => DecimalValue.Parse(s),
+            _ => throw new ArgumentException($"A {type} value cannot be a {value.GetType().Name} ({value})."),
+        };
+        DecimalValue scaled;
+        try
+        {
+            scaled = d.Rescale(type.Scale);
+        }
+        catch (ArgumentException e)
+        {
+            throw new ArgumentException($"Value {d} cannot be held by {type}: {e.Message}", e);
+        }
+        if (scaled.Precision > type.Precision)
+            throw new ArgumentException($"Value {d} has {scaled.Precision} digits at scale {type.Scale}, more than {type} holds.");
+        return scaled;
     }
 
     private static FormatException Length(PrimitiveType type, ReadOnlySpan<byte> bytes, string expected) =>

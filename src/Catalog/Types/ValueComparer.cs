@@ -23,10 +23,17 @@ public static class ValueComparer
             case TypeId.TimestampTz: return Convert.ToInt64(a, System.Globalization.CultureInfo.InvariantCulture).CompareTo(Convert.ToInt64(b, System.Globalization.CultureInfo.InvariantCulture));
             case TypeId.Float:
             case TypeId.Double: return Convert.ToDouble(a, System.Globalization.CultureInfo.InvariantCulture).CompareTo(Convert.ToDouble(b, System.Globalization.CultureInfo.InvariantCulture));
-            case TypeId.Decimal: return Convert.ToDecimal(a, System.Globalization.CultureInfo.InvariantCulture).CompareTo(Convert.ToDecimal(b, System.Globalization.CultureInfo.InvariantCulture));
+            case TypeId.Decimal: return AsDecimal((DecimalType)type, a).CompareTo(AsDecimal((DecimalType)type, b));
             default: throw new NotSupportedException($"Values of {type} are not ordered.");
         }
     }
+
+    private static DecimalValue AsDecimal(DecimalType type, object value) => value switch
+    {
+        DecimalValue d => d,
+        decimal m => m,
+        _ => Conversions.ToDecimalValue(type, value),
+    };
 
     private static int CompareUtf8(string a, string b)
     {

@@ -79,4 +79,16 @@ internal static class ArrowColumns
             if (v is { } x) b.Append(DateTimeOffset.UnixEpoch.AddTicks(x * 10)); else b.AppendNull();
         return b.Build();
     }
+
+    /// <summary>A decimal128 column from decimal strings (any number of digits up to 38), rescaled to the type's scale.</summary>
+    public static Decimal128Array Decimals(Decimal128Type type, params string?[] values)
+    {
+        var data = new byte[values.Length * 16];
+        for (int i = 0; i < values.Length; i++)
+            if (values[i] is { } v)
+                System.Buffers.Binary.BinaryPrimitives.WriteInt128LittleEndian(data.AsSpan(i * 16),
+                    DataPlane.Catalog.Types.DecimalValue.Parse(v).Rescale(type.Scale).Unscaled);
+        var validity = Validity(values, out int nulls);
+        return new Decimal128Array(new ArrayData(type, values.Length, nulls, 0, [validity, new ArrowBuffer(data)]));
+    }
 }

@@ -36,13 +36,33 @@ public class TransformTests
     }
 
     [Fact]
+    public void Decimals_of_38_digits_bucket_by_their_unscaled_minimal_bytes()
+    {
+        // Expected hashes from an independent Murmur3 (Python) of the unscaled value's minimal two's complement bytes;
+        // the same implementation gives the spec's -500754589 for 14.20.
+        var t = PrimitiveType.Decimal(38, 10);
+        Assert.Equal(-1079967834, Transform.Hash(t, DecimalValue.Parse("9999999999999999999999999999.9999999999")));
+        Assert.Equal(-1954217638, Transform.Hash(t, DecimalValue.Parse("-9999999999999999999999999999.9999999999")));
+        Assert.Equal(1808226235, Transform.Hash(t, DecimalValue.Parse("1234567890123456789012345678.9012345678")));
+        Assert.Equal(11, Transform.Bucket(16).Apply(t, DecimalValue.Parse("1234567890123456789012345678.9012345678")));
+    }
+
+    [Fact]
+    public void Truncate_of_a_38_digit_decimal_works_on_the_unscaled_value()
+    {
+        var t = PrimitiveType.Decimal(38, 10);
+        Assert.Equal(DecimalValue.Parse("-1234567890123456789012345678.9012346000"),
+            Transform.Truncate(1000).Apply(t, DecimalValue.Parse("-1234567890123456789012345678.9012345678")));
+    }
+
+    [Fact]
     public void Truncate_follows_the_spec_examples()
     {
         var t10 = Transform.Truncate(10);
         Assert.Equal(0, t10.Apply(PrimitiveType.Int, 1));
         Assert.Equal(-10, t10.Apply(PrimitiveType.Int, -1));
         Assert.Equal(-10L, t10.Apply(PrimitiveType.Long, -1L));
-        Assert.Equal(10.50m, Transform.Truncate(50).Apply(PrimitiveType.Decimal(9, 2), 10.65m));
+        Assert.Equal(DecimalValue.Parse("10.50"), Transform.Truncate(50).Apply(PrimitiveType.Decimal(9, 2), 10.65m));
         Assert.Equal("ice", Transform.Truncate(3).Apply(PrimitiveType.String, "iceberg"));
         Assert.Equal("a\U0001F600b", Transform.Truncate(3).Apply(PrimitiveType.String, "a\U0001F600bc"));
         Assert.Equal(new byte[] { 1, 2, 3 }, Transform.Truncate(3).Apply(PrimitiveType.Binary, new byte[] { 1, 2, 3, 4, 5 }));

@@ -22,10 +22,13 @@ public class ConversionsTests
         { "uuid", Guid.Parse("f79c3e09-677c-4bbd-a479-3f349cb785e7"), "F79C3E09677C4BBDA4793F349CB785E7" },
         { "fixed[4]", new byte[] { 0, 1, 2, 255 }, "000102FF" },
         { "binary", new byte[] { 0, 1, 2, 255 }, "000102FF" },
-        { "decimal(9,2)", 14.20m, "058C" },
-        { "decimal(9,2)", -0.01m, "FF" },
-        { "decimal(9,2)", 1.28m, "0080" },
-        { "decimal(38,0)", 0m, "00" },
+        { "decimal(9,2)", DecimalValue.Parse("14.20"), "058C" },
+        { "decimal(9,2)", DecimalValue.Parse("-0.01"), "FF" },
+        { "decimal(9,2)", DecimalValue.Parse("1.28"), "0080" },
+        { "decimal(38,0)", DecimalValue.Parse("0"), "00" },
+        // 38 digits, beyond System.Decimal: the unscaled value is 10^38 - 1 (big-endian two's complement, 16 bytes).
+        { "decimal(38,10)", DecimalValue.Parse("9999999999999999999999999999.9999999999"), "4B3B4CA85A86C47A098A223FFFFFFFFF" },
+        { "decimal(38,10)", DecimalValue.Parse("-9999999999999999999999999999.9999999999"), "B4C4B357A5793B85F675DDC000000001" },
     };
 
     [Theory]
@@ -44,6 +47,35 @@ public class ConversionsTests
     {
         var e = Assert.Throws<ArgumentException>(() => Conversions.ToBytes(PrimitiveType.Decimal(9, 2), 1.234m));
         Assert.Contains("1.234", e.Message);
+    }
+
+    [Fact]
+    public void System_decimal_input_is_rescaled_to_the_type_and_reads_back_at_its_scale()
+    {
+        var t = PrimitiveType.Decimal(9, 2);
+        var back = (DecimalValue)Conversions.FromBytes(t, Conversions.ToBytes(t, 14.2m));
+        Assert.Equal("14.20", back.ToString());
+        Assert.Equal(14.20m, back.ToDecimal());
+    }
+
+    [Fact]
+    public void Decimal_with_more_digits_than_the_precision_is_rejected()
+    {
+        var e = Assert.Throws<ArgumentException>(() => Conversions.ToBytes(PrimitiveType.Decimal(9, 2), DecimalValue.Parse("12345678.9")));
+        Assert.Contains("12345678.9", e.Message);
+        Assert.Contains("decimal(9,2)", e.Message);
+    }
+
+    [Fact]
+    public void Decimals_of_38_digits_order_by_value()
+    {
+        var t = PrimitiveType.Decimal(38, 10);
+        var big = DecimalValue.Parse("1234567890123456789012345678.0123456789");
+        var bigger = DecimalValue.Parse("1234567890123456789012345678.0123456790");
+        Assert.True(ValueComparer.Compare(t, big, bigger) < 0);
+        Assert.True(ValueComparer.Compare(t, DecimalValue.Parse("-" + bigger), big) < 0);
+        Assert.Equal(0, ValueComparer.Compare(t, DecimalValue.Parse("1.5"), DecimalValue.Parse("1.5000")));
+        Assert.Throws<OverflowException>(() => big.ToDecimal());
     }
 
     [Fact]
