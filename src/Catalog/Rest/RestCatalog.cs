@@ -16,7 +16,7 @@ internal sealed class RestCatalog : IDisposable
         Store = new CatalogStore(options.DatabasePath);
         Warehouse = ObjectStore.Open(options.WarehouseLocation, options.S3);
         Authenticator = new TokenAuthenticator(options);
-        Files = new MetadataFiles(Warehouse);
+        Files = new MetadataFiles(Warehouse, options.MetadataCacheBytes);
         Committer = new TableCommitter(Store, Files, Time);
     }
 

@@ -28,6 +28,9 @@ public sealed class RestCatalogOptions
 
     public TimeSpan IssuedTokenLifetime { get; init; } = TimeSpan.FromHours(1);
 
+    /// <summary>Memory for metadata files kept parsed and serialized between requests (least recently used go first).</summary>
+    public long MetadataCacheBytes { get; init; } = 256L << 20;
+
     internal bool AuthenticationEnabled => Tokens.Count > 0 || Clients.Count > 0;
 }
 

@@ -1,4 +1,4 @@
-using System.Collections.Concurrent;
+using DataPlane.Catalog.Metadata;
 using DataPlane.Catalog.Rest.Http;
 using DataPlane.Storage;
 
@@ -6,21 +6,27 @@ namespace DataPlane.Catalog.Rest.Commits;
 
 /// <summary>
 /// Metadata files in the warehouse. Every commit writes a new file under a fresh name and never rewrites one, so a
-/// file's bytes can be cached by location for good: a load-table request then costs one SQLite lookup.
+/// file can be cached by location for good (<see cref="MetadataCache"/>): a load-table request then costs one
+/// SQLite lookup, and a commit starts from parsed metadata.
 /// </summary>
-internal sealed class MetadataFiles(IObjectStore warehouse)
+internal sealed class MetadataFiles(IObjectStore warehouse, long cacheCapacityBytes)
 {
-    private const int MaxCachedFiles = 1024;
-    private readonly ConcurrentDictionary<string, byte[]> _cache = new(StringComparer.Ordinal);
+    private readonly MetadataCache _cache = new(cacheCapacityBytes);
 
     public string WarehouseUri { get; } = warehouse.Location.ToString().TrimEnd('/');
 
     /// <summary>The default location of a new table: <c>&lt;warehouse&gt;/&lt;ns levels&gt;/&lt;table&gt;</c>.</summary>
     public string DefaultLocation(Namespace ns, string name) => WarehouseUri + "/" + string.Join('/', ns.Levels) + "/" + name;
 
-    public async Task<byte[]> ReadAsync(string location, CancellationToken cancellationToken)
+    public MetadataCache Cache => _cache;
+
+    public async Task<byte[]> ReadAsync(string location, CancellationToken cancellationToken) =>
+        (await ReadFileAsync(location, cancellationToken).ConfigureAwait(false)).Bytes;
+
+    public async ValueTask<MetadataFile> ReadFileAsync(string location, CancellationToken cancellationToken)
     {
-        if (_cache.TryGetValue(location, out var bytes)) return bytes;
+        if (_cache.Get(location) is { } cached) return cached;
+        byte[] bytes;
         try
         {
             await using var stream = await warehouse.GetAsync(Key(location), cancellationToken: cancellationToken).ConfigureAwait(false);
@@ -32,18 +38,20 @@ internal sealed class MetadataFiles(IObjectStore warehouse)
         {
             throw RestException.NotFound($"Metadata file {location} does not exist in the warehouse.");
         }
-        Remember(location, bytes);
-        return bytes;
+        return _cache.Add(new MetadataFile(location, bytes));
     }
 
     /// <summary>Writes the next metadata file of a table and returns its location: <c>&lt;table&gt;/metadata/&lt;version&gt;-&lt;uuid&gt;.metadata.json</c>.</summary>
-    public async Task<string> WriteAsync(string tableLocation, string? previousLocation, byte[] metadata, CancellationToken cancellationToken)
+    public async Task<string> WriteAsync(string tableLocation, string? previousLocation, byte[] metadata, CancellationToken cancellationToken) =>
+        (await WriteFileAsync(tableLocation, previousLocation, metadata, null, cancellationToken).ConfigureAwait(false)).Location;
+
+    /// <summary>As <see cref="WriteAsync"/>, keeping the parsed table metadata with the cached file for the next commit.</summary>
+    public async Task<MetadataFile> WriteFileAsync(string tableLocation, string? previousLocation, byte[] metadata, TableMetadata? table, CancellationToken cancellationToken)
     {
         var location = $"{tableLocation.TrimEnd('/')}/metadata/{NextVersion(previousLocation):D5}-{Guid.NewGuid()}.metadata.json";
         using var content = new MemoryStream(metadata, writable: false);
         await warehouse.PutAsync(Key(location), content, new PutOptions { ContentType = "application/json" }, cancellationToken).ConfigureAwait(false);
-        Remember(location, metadata);
-        return location;
+        return _cache.Add(new MetadataFile(location, metadata, table));
     }
 
     /// <summary>Deletes every object under a table's location (drop with purge).</summary>
@@ -74,11 +82,5 @@ internal sealed class MetadataFiles(IObjectStore warehouse)
         var file = previousLocation[(previousLocation.LastIndexOf('/') + 1)..];
         var dash = file.IndexOf('-');
         return dash > 0 && int.TryParse(file.AsSpan(0, dash), out var v) ? v + 1 : 0;
-    }
-
-    private void Remember(string location, byte[] bytes)
-    {
-        if (_cache.Count >= MaxCachedFiles) _cache.Clear();
-        _cache[location] = bytes;
     }
 }

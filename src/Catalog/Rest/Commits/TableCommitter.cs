@@ -10,15 +10,21 @@ namespace DataPlane.Catalog.Rest.Commits;
 /// <summary>
 /// Applies commits with the table-format core's <see cref="TableRequirement"/>s, <see cref="TableUpdate"/>s and
 /// <see cref="TableMetadataBuilder"/>: check the requirements against the table's current metadata, apply the
-/// updates, write the next metadata file, then compare-and-swap the table's metadata location in SQLite. Commits to
-/// one table are queued in-process so they do not waste work racing each other; the swap is still what decides, so
-/// another process on the same catalog file cannot make a commit disappear. When the swap loses, the commit is
-/// re-checked against the new metadata: a requirement that no longer holds is a 409, otherwise it lands on top.
+/// updates, write the next metadata file, then compare-and-swap the table's metadata location in SQLite.
+/// <para>
+/// Commits to one table are grouped: requests that arrive while the table's previous group is being written queue
+/// up, and the next group applies them in arrival order, each checked against the state the earlier ones produced
+/// (so one whose requirements no longer hold gets its own 409 while the others land), then writes one metadata file
+/// and does one swap for all of them. A file write and a swap each cost an fsync, so under concurrent writers the
+/// per-commit cost shrinks with the group. The swap is still what decides: when another writer of the same catalog
+/// store (another process, or an in-process committer that bypasses these handlers) moved the table meanwhile, the
+/// whole group is re-applied on top of its state.
+/// </para>
 /// </summary>
 internal sealed class TableCommitter(CatalogStore store, MetadataFiles files, TimeProvider time)
 {
     private const int MaxAttempts = 20;
-    private readonly ConcurrentDictionary<string, SemaphoreSlim> _locks = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, TableQueue> _queues = new(StringComparer.Ordinal);
 
     /// <summary>One table's part of a commit, parsed from the client's JSON.</summary>
     public sealed record Change(Namespace Namespace, string Name, IReadOnlyList<TableRequirement> Requirements, IReadOnlyList<TableUpdate> Updates);
@@ -31,63 +37,181 @@ internal sealed class TableCommitter(CatalogStore store, MetadataFiles files, Ti
             requirements.EnumerateArray().Select(r => Catch(() => TableRequirement.Read(r), "requirement", r)).ToList(),
             updates.EnumerateArray().Select(u => Catch(() => TableUpdate.Read(u), "update", u)).ToList());
 
-    public async Task<IReadOnlyList<Committed>> CommitAsync(IReadOnlyList<Change> changes, CancellationToken cancellationToken)
+    /// <summary>
+    /// Commits one table's change as part of the next group on that table. Not cancellable once queued: the group
+    /// may already hold it, and a client that went away gets the same outcome as one whose answer was lost.
+    /// </summary>
+    public async Task<Committed> CommitAsync(Change change)
     {
-        var keys = changes.Select(c => c.Namespace.Key + "\u0000" + c.Name).ToList();
+        var queue = Queue(change.Namespace, change.Name);
+        var request = new QueuedChange(change);
+        lock (queue.Waiting) queue.Waiting.Add(request);
+        // Whoever holds the gate drains the queue; a request finds itself already answered when an earlier holder took it.
+        await queue.Gate.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            if (!request.Outcome.Task.IsCompleted)
+            {
+                List<QueuedChange> group;
+                lock (queue.Waiting)
+                {
+                    group = [.. queue.Waiting];
+                    queue.Waiting.Clear();
+                }
+                try
+                {
+                    await CommitGroupAsync(group).ConfigureAwait(false);
+                }
+                catch (Exception e)
+                {
+                    foreach (var r in group) r.Outcome.TrySetException(e);
+                }
+            }
+        }
+        finally
+        {
+            queue.Gate.Release();
+        }
+        return await request.Outcome.Task.ConfigureAwait(false);
+    }
+
+    /// <summary>Commits changes to several tables all or none (<c>POST /v1/transactions/commit</c>), holding each table's queue meanwhile.</summary>
+    public async Task CommitTransactionAsync(IReadOnlyList<Change> changes)
+    {
+        var keys = changes.Select(c => Key(c.Namespace, c.Name)).ToList();
         if (keys.Distinct().Count() != keys.Count)
             throw RestException.BadRequest("A transaction lists the same table more than once; merge its requirements and updates into one change.");
-        // Lock in key order so two transactions over the same tables cannot deadlock.
-        var locks = keys.Order(StringComparer.Ordinal).Select(k => _locks.GetOrAdd(k, _ => new SemaphoreSlim(1, 1))).ToList();
+        // Take the gates in key order so two transactions over the same tables cannot deadlock; a group holds one gate only.
+        var gates = changes.OrderBy(c => Key(c.Namespace, c.Name), StringComparer.Ordinal).Select(c => Queue(c.Namespace, c.Name).Gate).ToList();
         var taken = 0;
         try
         {
-            foreach (var l in locks)
+            foreach (var gate in gates)
             {
-                await l.WaitAsync(cancellationToken).ConfigureAwait(false);
+                await gate.WaitAsync().ConfigureAwait(false);
                 taken++;
             }
             for (var attempt = 1; ; attempt++)
             {
                 var swaps = new List<MetadataSwap>(changes.Count);
-                var results = new List<Committed>(changes.Count);
                 foreach (var change in changes)
                 {
-                    var (swap, committed) = await PrepareAsync(change, cancellationToken).ConfigureAwait(false);
-                    swaps.Add(swap);
-                    results.Add(committed);
+                    var current = store.LoadMetadataLocation(CatalogObjectKind.Table, change.Namespace, change.Name);
+                    var baseFile = current is null ? null : await files.ReadFileAsync(current, CancellationToken.None).ConfigureAwait(false);
+                    var metadata = Apply(change, baseFile?.Table, current, time.GetUtcNow().ToUnixTimeMilliseconds());
+                    if (baseFile is not null && ReferenceEquals(metadata, baseFile.Table)) continue;
+                    var written = await files.WriteFileAsync(metadata.Location, current, ToUtf8(metadata), metadata, CancellationToken.None).ConfigureAwait(false);
+                    swaps.Add(new MetadataSwap(change.Namespace, change.Name, current, written.Location));
                 }
-                var failed = store.TrySwap(CatalogObjectKind.Table, swaps);
-                if (failed < 0) return results;
+                var failed = swaps.Count == 0 ? -1 : store.TrySwap(CatalogObjectKind.Table, swaps);
+                if (failed < 0) return;
                 if (attempt == MaxAttempts)
-                    throw RestException.CommitFailed($"Table {changes[failed].Namespace.Qualify(changes[failed].Name)} kept changing concurrently; gave up after {MaxAttempts} attempts.");
+                    throw RestException.CommitFailed($"Table {swaps[failed].Namespace.Qualify(swaps[failed].Name)} kept changing concurrently; gave up after {MaxAttempts} attempts.");
             }
         }
         finally
         {
-            for (var i = 0; i < taken; i++) locks[i].Release();
+            for (var i = 0; i < taken; i++) gates[i].Release();
         }
     }
 
-    private async Task<(MetadataSwap, Committed)> PrepareAsync(Change change, CancellationToken cancellationToken)
+    /// <summary>Applies a group in order on top of the table's current state, writes one file, swaps once; answers every request.</summary>
+    private async Task CommitGroupAsync(List<QueuedChange> group)
     {
-        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
-        var current = store.LoadMetadataLocation(CatalogObjectKind.Table, change.Namespace, change.Name);
-        TableMetadata? baseMetadata = null;
-        if (current is not null)
-            baseMetadata = ReadMetadata(await files.ReadAsync(current, cancellationToken).ConfigureAwait(false), current);
-        else if (!change.Requirements.Any(r => r is TableRequirement.AssertCreate))
-            throw RestException.NoSuchTable(change.Namespace, change.Name);
-        var metadata = Build(() =>
+        var first = group[0].Change;
+        for (var attempt = 1; ; attempt++)
         {
-            foreach (var requirement in change.Requirements) requirement.Validate(baseMetadata);
-            var builder = baseMetadata is null
+            var current = store.LoadMetadataLocation(CatalogObjectKind.Table, first.Namespace, first.Name);
+            var baseFile = current is null ? null : await files.ReadFileAsync(current, CancellationToken.None).ConfigureAwait(false);
+            var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+            var state = baseFile?.Table;
+            var outcomes = new RestException?[group.Count];
+            var changed = false;
+            for (var i = 0; i < group.Count; i++)
+            {
+                try
+                {
+                    // Only the group's first change logs the base file in metadata-log: the states in between have no file.
+                    var next = Apply(group[i].Change, state, changed ? null : current, now);
+                    changed |= !ReferenceEquals(next, state);
+                    state = next;
+                }
+                catch (RestException e)
+                {
+                    outcomes[i] = e;
+                }
+            }
+            Committed? committed = null;
+            if (!changed)
+                committed = baseFile is null ? null : new Committed(baseFile.Location, baseFile.Bytes);
+            else
+            {
+                var written = await files.WriteFileAsync(state!.Location, current, ToUtf8(state), state, CancellationToken.None).ConfigureAwait(false);
+                if (store.TrySwap(CatalogObjectKind.Table, [new MetadataSwap(first.Namespace, first.Name, current, written.Location)]) >= 0)
+                {
+                    if (attempt < MaxAttempts) continue;
+                    var gaveUp = RestException.CommitFailed($"Table {first.Namespace.Qualify(first.Name)} kept changing concurrently; gave up after {MaxAttempts} attempts.");
+                    foreach (var r in group) r.Outcome.TrySetException(gaveUp);
+                    return;
+                }
+                committed = new Committed(written.Location, written.Bytes);
+            }
+            for (var i = 0; i < group.Count; i++)
+            {
+                if (outcomes[i] is { } e) group[i].Outcome.TrySetException(e);
+                else group[i].Outcome.TrySetResult(committed!);
+            }
+            return;
+        }
+    }
+
+    /// <summary>Checks a change's requirements against <paramref name="state"/> and returns the state with its updates applied (the same instance when they change nothing).</summary>
+    private TableMetadata Apply(Change change, TableMetadata? state, string? stateLocation, long now)
+    {
+        if (state is null && !change.Requirements.Any(r => r is TableRequirement.AssertCreate))
+            throw RestException.NoSuchTable(change.Namespace, change.Name);
+        return Build(() =>
+        {
+            foreach (var requirement in change.Requirements) requirement.Validate(state);
+            var builder = state is null
                 ? TableMetadataBuilder.ForNewTable(files.DefaultLocation(change.Namespace, change.Name), Guid.NewGuid().ToString())
-                : TableMetadataBuilder.From(baseMetadata, current);
+                : TableMetadataBuilder.From(state, stateLocation);
             return builder.WithTimestamp(now).ApplyAll(change.Updates).Build();
         });
-        var bytes = ToUtf8(metadata);
-        var location = await files.WriteAsync(metadata.Location, current, bytes, cancellationToken).ConfigureAwait(false);
-        return (new MetadataSwap(change.Namespace, change.Name, current, location), new Committed(location, bytes));
+    }
+
+    /// <summary>Holds a table's queue as a running group does, so that the commits arriving meanwhile form the next group (a test seam).</summary>
+    internal async Task<IDisposable> HoldAsync(Namespace ns, string name)
+    {
+        var gate = Queue(ns, name).Gate;
+        await gate.WaitAsync().ConfigureAwait(false);
+        return new Release(gate);
+    }
+
+    private sealed class Release(SemaphoreSlim gate) : IDisposable
+    {
+        private int _released;
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _released, 1) == 0) gate.Release();
+        }
+    }
+
+    private TableQueue Queue(Namespace ns, string name) => _queues.GetOrAdd(Key(ns, name), _ => new TableQueue());
+
+    private static string Key(Namespace ns, string name) => ns.Key + "\u0000" + name;
+
+    private sealed class TableQueue
+    {
+        /// <summary>Held while a group (or a transaction) works on the table.</summary>
+        public readonly SemaphoreSlim Gate = new(1, 1);
+        public readonly List<QueuedChange> Waiting = [];
+    }
+
+    private sealed class QueuedChange(Change change)
+    {
+        public Change Change { get; } = change;
+        public TaskCompletionSource<Committed> Outcome { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
     /// <summary>Runs the core's metadata code, turning its refusals into the REST answers: 409 for a failed requirement, 400 for an invalid update.</summary>

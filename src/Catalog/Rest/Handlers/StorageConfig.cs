@@ -13,11 +13,15 @@ internal static class StorageConfig
 {
     public const string DelegationHeader = "X-Iceberg-Access-Delegation";
 
+    /// <summary>Whether this request gets keys: vending is on, keys are configured, and the client asked for them.</summary>
+    public static bool Vends(RestCatalog catalog, HttpContext context) =>
+        catalog.Options is { VendCredentials: true, S3.AccessKey: not null } &&
+        context.Request.Headers[DelegationHeader].ToString().Contains("vended-credentials", StringComparison.OrdinalIgnoreCase);
+
     public static void Write(Utf8JsonWriter w, RestCatalog catalog, HttpContext context, string tableLocation)
     {
         var s3 = catalog.Options.S3;
-        var vended = s3 is not null && catalog.Options.VendCredentials && s3.AccessKey is not null &&
-                     context.Request.Headers[DelegationHeader].ToString().Contains("vended-credentials", StringComparison.OrdinalIgnoreCase);
+        var vended = Vends(catalog, context);
         w.WriteStartObject("config");
         if (s3 is not null && tableLocation.StartsWith("s3://", StringComparison.OrdinalIgnoreCase))
         {

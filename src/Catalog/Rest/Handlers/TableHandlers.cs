@@ -81,7 +81,7 @@ internal static class TableHandlers
         if (snapshots.Length > 0 && snapshots is not ("all" or "refs"))
             throw RestException.BadRequest($"Invalid snapshots '{snapshots}': valid values are all, refs.");
         var location = catalog.Store.LoadMetadataLocation(CatalogObjectKind.Table, ns, name) ?? throw NotFound(catalog, ns, name);
-        var bytes = await catalog.Files.ReadAsync(location, context.RequestAborted).ConfigureAwait(false);
+        var file = await catalog.Files.ReadFileAsync(location, context.RequestAborted).ConfigureAwait(false);
         var etag = "\"" + location.GetHashCode(StringComparison.Ordinal).ToString("x8") + snapshots + "\"";
         if (context.Request.Headers.IfNoneMatch.ToString() == etag)
         {
@@ -92,12 +92,21 @@ internal static class TableHandlers
         if (snapshots == "refs")
         {
             // Only the snapshots some branch or tag points at; the full history stays in the metadata file.
-            var m = TableCommitter.ReadMetadata(bytes, location);
+            var m = file.Table;
             var referenced = m.Refs.Values.Select(r => r.SnapshotId).ToHashSet();
             if (m.CurrentSnapshotId is { } currentId) referenced.Add(currentId);
-            bytes = TableCommitter.ToUtf8(m with { Snapshots = m.Snapshots.Where(s => referenced.Contains(s.SnapshotId)).ToList() });
+            var bytes = TableCommitter.ToUtf8(m with { Snapshots = m.Snapshots.Where(s => referenced.Contains(s.SnapshotId)).ToList() });
+            await WriteLoadResultAsync(context, catalog, location, bytes, file.TableLocation).ConfigureAwait(false);
+            return;
         }
-        await WriteLoadResultAsync(context, catalog, location, bytes, ReadLocation(bytes)).ConfigureAwait(false);
+        if (StorageConfig.Vends(catalog, context))
+        {
+            await WriteLoadResultAsync(context, catalog, location, file.Bytes, file.TableLocation).ConfigureAwait(false);
+            return;
+        }
+        // The common answer depends only on the file and the catalog's settings: serialize it once per file.
+        var body = file.LoadResult ??= ResponseJson.Serialize(w => WriteLoadResult(w, catalog, context, location, file.Bytes, file.TableLocation));
+        await ResponseJson.WriteAsync(context, 200, body).ConfigureAwait(false);
     }
 
     public static Task ExistsAsync(HttpContext context, RestCatalog catalog)
@@ -166,7 +175,7 @@ internal static class TableHandlers
         var name = RouteParameters.Name(context, "table");
         using var doc = await RequestJson.ReadAsync(context, type).ConfigureAwait(false);
         var change = ReadChange(doc.RootElement, type, (ns, name));
-        var committed = (await catalog.Committer.CommitAsync([change], context.RequestAborted).ConfigureAwait(false))[0];
+        var committed = await catalog.Committer.CommitAsync(change).ConfigureAwait(false);
         await ResponseJson.WriteAsync(context, 200, w =>
         {
             w.WriteStartObject();
@@ -186,7 +195,7 @@ internal static class TableHandlers
         if (list.ValueKind != JsonValueKind.Array || list.GetArrayLength() == 0)
             throw RestException.BadRequest("Field 'table-changes' in CommitTransactionRequest must be a non-empty array of CommitTableRequest.");
         var changes = list.EnumerateArray().Select(c => ReadChange(c, "CommitTransactionRequest.table-changes[]", null)).ToList();
-        await catalog.Committer.CommitAsync(changes, context.RequestAborted).ConfigureAwait(false);
+        await catalog.Committer.CommitTransactionAsync(changes).ConfigureAwait(false);
         context.Response.StatusCode = 204;
     }
 
@@ -258,15 +267,17 @@ internal static class TableHandlers
     }
 
     internal static Task WriteLoadResultAsync(HttpContext context, RestCatalog catalog, string? metadataLocation, byte[] metadata, string tableLocation) =>
-        ResponseJson.WriteAsync(context, 200, w =>
-        {
-            w.WriteStartObject();
-            if (metadataLocation is not null) w.WriteString("metadata-location", metadataLocation);
-            w.WritePropertyName("metadata");
-            w.WriteRawValue(metadata, skipInputValidation: true);
-            StorageConfig.Write(w, catalog, context, tableLocation);
-            w.WriteEndObject();
-        });
+        ResponseJson.WriteAsync(context, 200, w => WriteLoadResult(w, catalog, context, metadataLocation, metadata, tableLocation));
+
+    private static void WriteLoadResult(Utf8JsonWriter w, RestCatalog catalog, HttpContext context, string? metadataLocation, byte[] metadata, string tableLocation)
+    {
+        w.WriteStartObject();
+        if (metadataLocation is not null) w.WriteString("metadata-location", metadataLocation);
+        w.WritePropertyName("metadata");
+        w.WriteRawValue(metadata, skipInputValidation: true);
+        StorageConfig.Write(w, catalog, context, tableLocation);
+        w.WriteEndObject();
+    }
 
     /// <summary>The table's <c>location</c> from metadata bytes, without building a document.</summary>
     internal static string ReadLocation(byte[] metadata)

@@ -15,10 +15,25 @@ internal static class ResponseJson
         var buffer = new ArrayBufferWriter<byte>(1024);
         using (var w = new Utf8JsonWriter(buffer, WriterOptions))
             write(w);
+        return WriteAsync(context, status, buffer.WrittenMemory);
+    }
+
+    /// <summary>Sends an already serialized body.</summary>
+    public static Task WriteAsync(HttpContext context, int status, ReadOnlyMemory<byte> body)
+    {
         context.Response.StatusCode = status;
         context.Response.ContentType = "application/json";
-        context.Response.ContentLength = buffer.WrittenCount;
-        return context.Response.Body.WriteAsync(buffer.WrittenMemory, context.RequestAborted).AsTask();
+        context.Response.ContentLength = body.Length;
+        return context.Response.Body.WriteAsync(body, context.RequestAborted).AsTask();
+    }
+
+    /// <summary>Serializes a body once, for answers that are sent many times.</summary>
+    public static byte[] Serialize(Action<Utf8JsonWriter> write)
+    {
+        var buffer = new ArrayBufferWriter<byte>(1024);
+        using (var w = new Utf8JsonWriter(buffer, WriterOptions))
+            write(w);
+        return buffer.WrittenSpan.ToArray();
     }
 
     public static Task WriteErrorAsync(HttpContext context, RestException e) =>

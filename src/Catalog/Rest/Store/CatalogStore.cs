@@ -48,6 +48,14 @@ internal sealed class CatalogStore
             """);
     }
 
+    /// <summary>A pooled connection for reads, which need no durability setting (the hot load-table path).</summary>
+    private SqliteConnection OpenRead()
+    {
+        var c = new SqliteConnection(_connectionString);
+        c.Open();
+        return c;
+    }
+
     private SqliteConnection Open()
     {
         var c = new SqliteConnection(_connectionString);
@@ -73,14 +81,14 @@ internal sealed class CatalogStore
 
     public Dictionary<string, string>? LoadNamespace(Namespace ns)
     {
-        using var c = Open();
+        using var c = OpenRead();
         var json = c.QuerySingleOrDefault<string>("SELECT properties FROM namespaces WHERE key = @Key", new { ns.Key });
         return json is null ? null : JsonSerializer.Deserialize<Dictionary<string, string>>(json);
     }
 
     public bool NamespaceExists(Namespace ns)
     {
-        using var c = Open();
+        using var c = OpenRead();
         return NamespaceExists(c, null, ns.Key);
     }
 
@@ -90,7 +98,7 @@ internal sealed class CatalogStore
     /// <summary>Children of <paramref name="parent"/> (top level when null), in key order, after <paramref name="afterKey"/>.</summary>
     public List<string> ListNamespaces(Namespace? parent, string? afterKey, int limit)
     {
-        using var c = Open();
+        using var c = OpenRead();
         var parentKey = parent?.Key ?? "";
         if (parent is { } p && !NamespaceExists(c, null, p.Key))
             throw RestException.NoSuchNamespace(p);
@@ -136,13 +144,13 @@ internal sealed class CatalogStore
 
     public string? LoadMetadataLocation(CatalogObjectKind kind, Namespace ns, string name)
     {
-        using var c = Open();
+        using var c = OpenRead();
         return c.QuerySingleOrDefault<string>($"SELECT metadata_location FROM {Table(kind)} WHERE namespace = @Key AND name = @name", new { ns.Key, name });
     }
 
     public List<string> ListNames(CatalogObjectKind kind, Namespace ns, string? after, int limit)
     {
-        using var c = Open();
+        using var c = OpenRead();
         if (!NamespaceExists(c, null, ns.Key))
             throw RestException.NoSuchNamespace(ns);
         return c.Query<string>($"SELECT name FROM {Table(kind)} WHERE namespace = @Key AND (@after IS NULL OR name > @after) ORDER BY name LIMIT @limit",

@@ -1,0 +1,102 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using DataPlane.Catalog.Rest.Commits;
+using DataPlane.Catalog.Rest.Http;
+using DataPlane.Catalog.RestClient;
+using Xunit;
+using static DataPlane.Catalog.Tests.Rest.TableRequests;
+
+namespace DataPlane.Catalog.Tests.Rest;
+
+/// <summary>Commits that queue up behind a running group on the same table are applied as one group: one metadata file, one swap, one answer each.</summary>
+public sealed class GroupCommitTests
+{
+    private static readonly Namespace Db = new(["db"]);
+
+    [Fact]
+    public async Task Each_commit_of_a_group_gets_its_own_outcome_and_the_group_writes_one_metadata_file()
+    {
+        await using var server = await RestCatalogServer.StartAsync();
+        using var client = new IcebergRestClient(server.BaseUri);
+        await client.InitializeAsync();
+        await client.CreateNamespaceAsync(["db"]);
+        await client.CreateTableAsync(["db"], JsonNode.Parse(Create("t"))!.AsObject());
+        var created = await client.LoadTableAsync(["db"], "t");
+        var committer = server.Catalog.Committer;
+
+        Task<TableCommitter.Committed>[] commits;
+        using (await committer.HoldAsync(Db, "t"))
+        {
+            // Queued in this order while the table is held, so they form one group and are checked in this order.
+            commits =
+            [
+                committer.CommitAsync(Change(Append(1, null, 1, "a.parquet"))),
+                committer.CommitAsync(Change(Append(2, null, 1, "b.parquet"))), // main moved to 1 just before it
+                committer.CommitAsync(Change(Append(3, 1, 2, "c.parquet"))), // builds on the first
+                committer.CommitAsync(Change(Commit([new JsonObject { ["type"] = "assert-table-uuid", ["uuid"] = Guid.Empty.ToString() }],
+                    [new JsonObject { ["action"] = "set-properties", ["updates"] = new JsonObject { ["wrong"] = "table" } }]))),
+                committer.CommitAsync(Change(Append(4, 3, 2, "d.parquet"))), // right parent, but a sequence number already taken
+                committer.CommitAsync(Change(Commit([AssertRef("main", 3)],
+                    [new JsonObject { ["action"] = "set-properties", ["updates"] = new JsonObject { ["after"] = "c" } }]))),
+            ];
+            Assert.All(commits, c => Assert.False(c.IsCompleted));
+        }
+
+        var landed = new[] { 0, 2, 5 }.Select(i => commits[i].Result).ToList();
+        Assert.Single(landed.Select(c => c.MetadataLocation).Distinct());
+        Assert.Contains("ref 'main' was created concurrently (now at snapshot 1)", (await Refused(commits[1])).Message);
+        Assert.Contains("table UUID does not match", (await Refused(commits[3])).Message);
+        Assert.Contains("sequence number 2", (await Refused(commits[4])).Message);
+
+        var loaded = await client.LoadTableAsync(["db"], "t");
+        Assert.Equal(landed[0].MetadataLocation, loaded.MetadataLocation);
+        Assert.Equal(3, loaded.CurrentSnapshotId);
+        Assert.Equal([1L, 3L], loaded.Metadata.GetProperty("snapshots").EnumerateArray().Select(s => s.GetProperty("snapshot-id").GetInt64()));
+        Assert.Equal([1L, 3L], loaded.Metadata.GetProperty("snapshot-log").EnumerateArray().Select(s => s.GetProperty("snapshot-id").GetInt64()));
+        Assert.Equal("c", loaded.Metadata.GetProperty("properties").GetProperty("after").GetString());
+        Assert.False(loaded.Metadata.GetProperty("properties").TryGetProperty("wrong", out _));
+        // One file for the group: the log holds only the file the group started from.
+        Assert.Equal([created.MetadataLocation], loaded.Metadata.GetProperty("metadata-log").EnumerateArray().Select(e => e.GetProperty("metadata-file").GetString()));
+        var metadataFolder = new Uri(loaded.Location + "/metadata").LocalPath;
+        Assert.Equal(2, Directory.GetFiles(metadataFolder, "*.metadata.json").Length);
+    }
+
+    [Fact]
+    public async Task A_group_keeps_the_metadata_log_within_previous_versions_max()
+    {
+        await using var server = await RestCatalogServer.StartAsync();
+        using var client = new IcebergRestClient(server.BaseUri);
+        await client.InitializeAsync();
+        await client.CreateNamespaceAsync(["db"]);
+        await client.CreateTableAsync(["db"], JsonNode.Parse(Create("t"))!.AsObject());
+        var committer = server.Catalog.Committer;
+        await committer.CommitAsync(Change(Commit([], [new JsonObject { ["action"] = "set-properties", ["updates"] = new JsonObject { ["write.metadata.previous-versions-max"] = "3" } }])));
+        var locations = new List<string>();
+        for (var i = 0; i < 6; i++)
+        {
+            Task<TableCommitter.Committed>[] group;
+            using (await committer.HoldAsync(Db, "t"))
+                group = [.. Enumerable.Range(0, 3).Select(j => committer.CommitAsync(Change(Commit([], [new JsonObject { ["action"] = "set-properties", ["updates"] = new JsonObject { [$"k{i}-{j}"] = "v" } }]))))];
+            locations.Add((await Task.WhenAll(group))[0].MetadataLocation);
+        }
+
+        var loaded = await client.LoadTableAsync(["db"], "t");
+        Assert.Equal(locations[^1], loaded.MetadataLocation);
+        Assert.Equal(locations[^4..^1], loaded.Metadata.GetProperty("metadata-log").EnumerateArray().Select(e => e.GetProperty("metadata-file").GetString()));
+        Assert.Equal(18, loaded.Metadata.GetProperty("properties").EnumerateObject().Count(p => p.Name.StartsWith('k')));
+    }
+
+    private static TableCommitter.Change Change(string body)
+    {
+        using var doc = JsonDocument.Parse(body);
+        return TableCommitter.Parse(Db, "t", doc.RootElement.GetProperty("requirements").Clone(), doc.RootElement.GetProperty("updates").Clone());
+    }
+
+    private static async Task<RestException> Refused(Task commit)
+    {
+        var e = await Assert.ThrowsAsync<RestException>(() => commit);
+        Assert.Equal(409, e.Code);
+        Assert.Equal("CommitFailedException", e.Type);
+        return e;
+    }
+}
