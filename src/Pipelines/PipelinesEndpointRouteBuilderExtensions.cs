@@ -9,8 +9,11 @@ namespace DataPlane.Pipelines;
 
 public static class PipelinesEndpointRouteBuilderExtensions
 {
-    /// <summary>Maps ingestion (<c>POST /streams/{name}</c>), the management API under <c>/api/v1</c>, and <c>GET /metrics</c>.</summary>
-    public static IEndpointRouteBuilder MapDataPlanePipelines(this IEndpointRouteBuilder app)
+    /// <summary>
+    /// Maps ingestion (<c>POST /streams/{name}</c>), the management API under <c>/api/v1</c>, and
+    /// <c>GET /metrics</c> unless <paramref name="mapMetrics"/> is false (a host serving one /metrics for every area).
+    /// </summary>
+    public static IEndpointRouteBuilder MapDataPlanePipelines(this IEndpointRouteBuilder app, bool mapMetrics = true)
     {
         var services = app.ServiceProvider;
         var ingest = services.GetRequiredService<IngestEndpoint>();
@@ -33,11 +36,17 @@ public static class PipelinesEndpointRouteBuilderExtensions
         app.MapGet("/api/v1/pipelines/{name}", (HttpContext c, string name) => pipelines.GetAsync(c, name));
         app.MapDelete("/api/v1/pipelines/{name}", (HttpContext c, string name) => pipelines.DeleteAsync(c, name));
         app.MapPost("/api/v1/pipelines/{name}/flush", (HttpContext c, string name) => pipelines.FlushAsync(c, name));
-        app.MapGet("/metrics", (HttpContext c) =>
+        if (mapMetrics)
         {
-            c.Response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
-            return c.Response.WriteAsync(metrics.Render());
-        });
+            app.MapGet("/metrics", (HttpContext c) =>
+            {
+                c.Response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
+                return c.Response.WriteAsync(metrics.Render());
+            });
+        }
         return app;
     }
+
+    /// <summary>The Pipelines metrics in the Prometheus text format, for a host's combined <c>/metrics</c>.</summary>
+    public static string RenderPipelineMetrics(this IServiceProvider services) => services.GetRequiredService<PipelineMetrics>().Render();
 }

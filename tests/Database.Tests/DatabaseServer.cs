@@ -23,6 +23,7 @@ internal sealed class DatabaseServer : IAsyncDisposable
     public Uri Address { get; }
     public HttpClient Http { get; }
     public Hosting.DatabaseCatalog Catalog => _app.Services.GetRequiredService<Hosting.DatabaseCatalog>();
+    public IServiceProvider Services => _app.Services;
 
     public static async Task<DatabaseServer> StartAsync(DatabaseOptions options, int port = 0)
     {

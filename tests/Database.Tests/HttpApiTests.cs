@@ -187,8 +187,9 @@ public sealed class HttpApiTests : IAsyncLifetime
             Assert.True(r.GetProperty("lag_positions").GetInt64() >= 0);
             Assert.Equal(JsonValueKind.Number, r.GetProperty("lag_ms").ValueKind);
         }
-        string metrics = await _server.Http.GetStringAsync("metrics/databases");
-        Assert.Contains("dataplane_db_replica_lag_positions{database=\"app\",replica=\"app-r1\"", metrics);
+        var metrics = new StringWriter();
+        await Http.DatabaseMetrics.WritePrometheusAsync(_server.Services, metrics, default);
+        Assert.Contains("dataplane_db_replica_lag_positions{database=\"app\",replica=\"app-r1\"", metrics.ToString());
     }
 
     [Fact]

@@ -23,14 +23,17 @@ internal static class ServerHost
         builder.Services.AddIcebergRestCatalog(RestCatalogSettings.From(options));
         builder.Services.AddDataPlanePipelines(builder.Configuration, options.DataDirectory, options.WarehouseLocation);
         builder.Services.AddDataPlaneDatabases(new Database.DatabaseOptions { DataDirectory = Path.Combine(options.DataDirectory, "databases") });
+        builder.Services.AddMetricsSection("pipelines", (services, text, _) => text.WriteAsync(services.RenderPipelineMetrics()));
+        builder.Services.AddMetricsSection("databases", DatabaseMetrics.WritePrometheusAsync);
 
         var app = builder.Build();
         app.MapGet("/healthz", () => Results.Ok(new { status = "ok" }));
 
         // Areas: routes.
         app.MapIcebergRestCatalog();
-        app.MapDataPlanePipelines();
+        app.MapDataPlanePipelines(mapMetrics: false);
         app.MapDataPlaneDatabases();
+        app.MapMetrics();
 
         return app;
     }

@@ -16,6 +16,7 @@ namespace DataPlane.Database.Http;
 /// <summary>
 /// The HTTP API: <c>/api/v1/databases</c> to manage databases and tokens, <c>/db/{name}/query</c> to
 /// run SQL, <c>/db/{name}/replicas</c> for lag, and <c>/db/{name}/log|snapshot</c> for replica hosts.
+/// Metrics are not mapped here: the host's one <c>/metrics</c> includes <see cref="DatabaseMetrics"/>.
 /// </summary>
 public static class DatabaseEndpoints
 {
@@ -151,13 +152,6 @@ public static class DatabaseEndpoints
             var stream = new FileStream(snapshot.Path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
             return Results.Stream(stream, "application/vnd.sqlite3");
         }));
-        app.MapGet("/metrics/databases", async (DatabaseCatalog catalog, HttpContext http) =>
-        {
-            await catalog.OpenAsync(http.RequestAborted);
-            var text = new StringWriter(CultureInfo.InvariantCulture);
-            DatabaseMetrics.WritePrometheus(catalog, text);
-            return Results.Text(text.ToString(), "text/plain; version=0.0.4", Encoding.UTF8);
-        });
         return app;
     }
 

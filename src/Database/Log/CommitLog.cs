@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 
 namespace DataPlane.Database.Log;
@@ -32,6 +33,8 @@ internal sealed class CommitLog : IDisposable
     private long _ringLast;
     private long _ringBytes;
     private FileStream _active = null!;
+    private long _syncs;
+    private long _syncTicks;
 
     public CommitLog(string directory, long floorPosition, bool syncEachAppend, long segmentBytes = 4 << 20, long ringBytes = 16 << 20)
     {
@@ -56,6 +59,9 @@ internal sealed class CommitLog : IDisposable
     /// <summary>Advances after each append; replicas in this process wait on it.</summary>
     public PositionSignal Signal { get; }
 
+    /// <summary>How many times an append was made durable, and the seconds those syncs took in all.</summary>
+    public (long Count, double Seconds) Syncs => (Interlocked.Read(ref _syncs), Interlocked.Read(ref _syncTicks) / (double)Stopwatch.Frequency);
+
     /// <summary>Entries after this position are all retained.</summary>
     public long FloorPosition { get { lock (_gate) return _segments[0].FirstPosition - 1; } }
 
@@ -72,7 +78,13 @@ internal sealed class CommitLog : IDisposable
                 throw new InvalidOperationException($"Log position {entry.Position} is not after the last position {active.LastPosition}.");
             LogRecordFormat.Write(_active, entry);
             _active.Flush(flushToDisk: false);
-            if (_syncEachAppend) DataSync.Flush(_active);
+            if (_syncEachAppend)
+            {
+                long started = Stopwatch.GetTimestamp();
+                DataSync.Flush(_active);
+                Interlocked.Add(ref _syncTicks, Stopwatch.GetTimestamp() - started);
+                Interlocked.Increment(ref _syncs);
+            }
             entry.DurableAtMicros = Primary.Clock.NowMicros();
             lock (_gate)
             {

@@ -46,6 +46,12 @@ internal sealed class Replica : IAsyncDisposable
 
     public LagHistogram Lag { get; } = new();
 
+    /// <summary>
+    /// Called on the apply loop with the first and last position of each batch once it is visible to
+    /// reads: the write benchmark times each transaction from its acknowledgement to here.
+    /// </summary>
+    internal Action<long, long>? AppliedObserver { get; set; }
+
     public long PrimaryPosition => Math.Max(Volatile.Read(ref _primaryPosition), Applied.Current);
 
     public int Bootstraps { get; private set; }
@@ -153,6 +159,7 @@ internal sealed class Replica : IAsyncDisposable
         long now = Clock.NowMicros();
         foreach (var entry in entries) Lag.Record(Math.Max(0, now - (entry.DurableAtMicros != 0 ? entry.DurableAtMicros : entry.CommittedAtMicros)));
         Applied.Advance(entries[^1].Position);
+        AppliedObserver?.Invoke(entries[0].Position, entries[^1].Position);
     }
 
     private void OpenExisting()
