@@ -89,7 +89,16 @@ internal static class TableMetadataJson
         foreach (var (k, v) in s.Summary)
             if (k != "operation") w.WriteString(k, v);
         w.WriteEndObject();
-        w.WriteString("manifest-list", s.ManifestList);
+        if (s.ManifestList is { } list)
+        {
+            w.WriteString("manifest-list", list);
+        }
+        else
+        {
+            w.WriteStartArray("manifests");
+            foreach (var m in s.Manifests ?? []) w.WriteStringValue(m);
+            w.WriteEndArray();
+        }
         if (s.SchemaId is { } schemaId) w.WriteNumber("schema-id", schemaId);
         w.WriteEndObject();
     }
@@ -189,14 +198,23 @@ internal static class TableMetadataJson
     {
         var summary = Json.StringMap(e, "summary");
         if (!summary.ContainsKey("operation")) summary["operation"] = "overwrite";
+        var manifestList = Json.OptionalString(e, "manifest-list");
+        List<string>? manifests = null;
+        if (manifestList is null)
+        {
+            if (!e.TryGetProperty("manifests", out var inline) || inline.ValueKind != JsonValueKind.Array)
+                throw new FormatException($"Snapshot {Json.RequiredLong(e, "snapshot-id")} has neither a manifest-list nor a v1 manifests array.");
+            manifests = inline.EnumerateArray().Select(m => m.GetString()
+                ?? throw new FormatException($"Snapshot {Json.RequiredLong(e, "snapshot-id")} lists a null manifest.")).ToList();
+        }
         return new Snapshot
         {
             SnapshotId = Json.RequiredLong(e, "snapshot-id"),
             ParentSnapshotId = Json.OptionalLong(e, "parent-snapshot-id"),
             SequenceNumber = Json.OptionalLong(e, "sequence-number") ?? 0,
             TimestampMs = Json.RequiredLong(e, "timestamp-ms"),
-            ManifestList = Json.OptionalString(e, "manifest-list")
-                ?? throw new FormatException($"Snapshot {Json.RequiredLong(e, "snapshot-id")} has no manifest-list; v1 manifest arrays are not supported."),
+            ManifestList = manifestList,
+            Manifests = manifests,
             Summary = summary,
             SchemaId = Json.OptionalInt(e, "schema-id"),
         };

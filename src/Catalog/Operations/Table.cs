@@ -210,9 +210,7 @@ public sealed class Table
             var deleted = new List<DataFile>();
             if (parent is not null)
             {
-                List<ManifestFile> existing;
-                using (var list = await _io.ReadAsync(parent.ManifestList, token).ConfigureAwait(false))
-                    existing = ManifestList.Read(list).ToList();
+                var existing = await SnapshotManifests.ReadAsync(_io, parent, token).ConfigureAwait(false);
                 foreach (var manifest in existing)
                 {
                     if (removes is null || !manifest.HasLiveFiles || manifest.Content != ManifestContent.Data)

@@ -68,9 +68,7 @@ public sealed class TableScan
         if (_snapshot is null) return tasks;
         var projected = ProjectedSchema;
         var metrics = new MetricsEvaluator(_metadata.CurrentSchema);
-        List<ManifestFile> manifests;
-        using (var list = await _io.ReadAsync(_snapshot.ManifestList, cancellationToken).ConfigureAwait(false))
-            manifests = ManifestList.Read(list).ToList();
+        var manifests = await SnapshotManifests.ReadAsync(_io, _snapshot, cancellationToken).ConfigureAwait(false);
         if (manifests.Any(m => m.Content == ManifestContent.Deletes && m.HasLiveFiles))
             throw new NotSupportedException($"Snapshot {_snapshot.SnapshotId} has delete files (row-level deletes), which this reader does not apply yet.");
         foreach (var manifest in manifests.Where(m => m.Content == ManifestContent.Data && m.HasLiveFiles))
