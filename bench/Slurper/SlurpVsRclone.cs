@@ -10,11 +10,12 @@ namespace DataPlane.Benchmarks.Slurper;
 /// servers, at matched concurrency, in one run. Both run as child processes so wall time and peak memory (VmHWM)
 /// are measured the same way. Data: 10,000 x 4 KiB objects over nested prefixes, and 10 x 50 MiB objects.
 ///   dotnet run -c Release --project bench -- slurp [--concurrency N] [--small N] [--large N]
-/// Needs `rclone` on PATH (apt-get install rclone) and src/DataPlane built in the same configuration.
+/// Needs `rclone` on PATH (apt-get install rclone) and src/DataPlane built in the same configuration (checked: a build
+/// older than src/Slurper or src/Storage is refused). Besides wall time it reports each tool's CPU time and the servers'.
 /// </summary>
 internal static class SlurpVsRclone
 {
-    sealed record Measured(string Tool, string Data, TimeSpan Wall, long PeakRssBytes, long Objects, long Bytes);
+    sealed record Measured(string Tool, string Data, TimeSpan Wall, long PeakRssBytes, long Objects, long Bytes, TimeSpan ToolCpu, TimeSpan ServerCpu);
 
     public static async Task<int> RunAsync(string[] args)
     {
@@ -25,6 +26,7 @@ internal static class SlurpVsRclone
         var rclone = FindOnPath("rclone") ?? throw new InvalidOperationException("rclone is not on PATH: apt-get install -y rclone");
         var dataplane = DataPlaneDll();
 
+        Console.WriteLine($"{Uptime()}");
         Console.WriteLine($"Starting two S3 servers; {smallCount} x 4 KiB and {largeCount} x 50 MiB; concurrency {concurrency} for both tools.");
         await using var source = await S3Server.StartAsync();
         await using var destination = await S3Server.StartAsync();
@@ -53,13 +55,13 @@ internal static class SlurpVsRclone
             // rclone first on one destination bucket, dataplane on another; each starts from an empty bucket.
             var rcloneBucket = await destination.CreateBucketAsync("rclone");
             var slurpBucket = await destination.CreateBucketAsync("slurp");
-            results.Add(await MeasureAsync("rclone copy", data, destination, rcloneBucket, rclone,
+            results.Add(await MeasureAsync("rclone copy", data, source, destination, rcloneBucket, rclone,
             [
                 "copy", $"src:{bucket}", $"dst:{rcloneBucket}", "--transfers", concurrency.ToString(), "--checkers", concurrency.ToString(),
                 "--s3-upload-cutoff", "32M", "--s3-chunk-size", "16M", "--s3-upload-concurrency", "4", "--stats", "0",
             ], RcloneEnvironment(source, destination)));
             var journal = Path.Combine(Path.GetTempPath(), $"slurp-bench-{Guid.NewGuid():N}.db");
-            results.Add(await MeasureAsync("dataplane slurp", data, destination, slurpBucket, "dotnet",
+            results.Add(await MeasureAsync("dataplane slurp", data, source, destination, slurpBucket, "dotnet",
             [
                 dataplane, "slurp", "--from", $"s3://{bucket}", "--to", $"s3://{slurpBucket}",
                 "--from-endpoint", source.Endpoint, "--from-access-key", source.AccessKey, "--from-secret-key", source.SecretKey,
@@ -70,15 +72,17 @@ internal static class SlurpVsRclone
         }
 
         Console.WriteLine();
-        Console.WriteLine("| data | tool | wall | objects/s | MiB/s | peak RSS | copied |");
-        Console.WriteLine("|---|---|---|---|---|---|---|");
+        Console.WriteLine(Uptime());
+        Console.WriteLine("| data | tool | wall | objects/s | MiB/s | peak RSS | tool CPU | servers' CPU | copied |");
+        Console.WriteLine("|---|---|---|---|---|---|---|---|---|");
         foreach (var m in results)
-            Console.WriteLine($"| {m.Data} | {m.Tool} | {m.Wall.TotalSeconds:0.00} s | {m.Objects / m.Wall.TotalSeconds:0} | {m.Bytes / m.Wall.TotalSeconds / (1 << 20):0.0} | {m.PeakRssBytes / (1 << 20)} MiB | {m.Objects} objects, {m.Bytes / (1 << 20)} MiB |");
+            Console.WriteLine($"| {m.Data} | {m.Tool} | {m.Wall.TotalSeconds:0.00} s | {m.Objects / m.Wall.TotalSeconds:0} | {m.Bytes / m.Wall.TotalSeconds / (1 << 20):0.0} | {m.PeakRssBytes / (1 << 20)} MiB | {m.ToolCpu.TotalSeconds:0.0} s | {m.ServerCpu.TotalSeconds:0.0} s | {m.Objects} objects, {m.Bytes / (1 << 20)} MiB |");
         foreach (var data in results.Select(r => r.Data).Distinct())
         {
             var r = results.Single(x => x.Data == data && x.Tool == "rclone copy");
             var d = results.Single(x => x.Data == data && x.Tool == "dataplane slurp");
-            Console.WriteLine($"{data}: dataplane slurp is {r.Wall / d.Wall:0.00}x rclone (wall time ratio rclone/dataplane)");
+            Console.WriteLine($"{data}: dataplane slurp is {r.Wall / d.Wall:0.00}x rclone (wall time ratio rclone/dataplane); " +
+                $"CPU (tool + both servers) {(r.ToolCpu + r.ServerCpu) / (d.ToolCpu + d.ServerCpu):0.00}x");
         }
         return 0;
     }
@@ -101,13 +105,18 @@ internal static class SlurpVsRclone
         return env;
     }
 
-    static async Task<Measured> MeasureAsync(string tool, string data, S3Server destination, string bucket, string file, string[] args, Dictionary<string, string> env)
+    static async Task<Measured> MeasureAsync(string tool, string data, S3Server source, S3Server destination, string bucket, string file, string[] args,
+        Dictionary<string, string> env)
     {
         Console.WriteLine($"{data}: {tool}...");
         var info = new ProcessStartInfo(file) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var a in args) info.ArgumentList.Add(a);
         foreach (var (k, v) in env) info.Environment[k] = v;
         info.Environment.Remove("AWS_CA_BUNDLE"); // rclone refuses to start when it points at a missing bundle
+        // On a shared machine wall time says as much about the neighbours as about the tool: CPU time used by the tool
+        // (its children's rusage) and by both servers (their /proc stat) is charged to each run as well.
+        var childrenBefore = ChildrenCpu();
+        var serversBefore = ProcessCpu(source.ProcessId) + ProcessCpu(destination.ProcessId);
         var clock = Stopwatch.StartNew();
         using var p = Process.Start(info)!;
         var stdout = p.StandardOutput.ReadToEndAsync();
@@ -119,6 +128,9 @@ internal static class SlurpVsRclone
             await Task.Delay(50);
         }
         clock.Stop();
+        await p.WaitForExitAsync();
+        var toolCpu = ChildrenCpu() - childrenBefore;
+        var serverCpu = ProcessCpu(source.ProcessId) + ProcessCpu(destination.ProcessId) - serversBefore;
         if (p.ExitCode != 0)
             throw new InvalidOperationException($"{tool} exited with {p.ExitCode}:\n{await stdout}\n{await stderr}");
         long objects = 0, bytes = 0;
@@ -128,8 +140,37 @@ internal static class SlurpVsRclone
                 objects++;
                 bytes += o.Size;
             }
-        Console.WriteLine($"  {clock.Elapsed.TotalSeconds:0.00} s, {objects} objects, peak RSS {peak / (1 << 20)} MiB");
-        return new Measured(tool, data, clock.Elapsed, peak, objects, bytes);
+        Console.WriteLine($"  {clock.Elapsed.TotalSeconds:0.00} s, {objects} objects, peak RSS {peak / (1 << 20)} MiB, CPU {toolCpu.TotalSeconds:0.0} s tool + {serverCpu.TotalSeconds:0.0} s servers; {Uptime()}");
+        return new Measured(tool, data, clock.Elapsed, peak, objects, bytes, toolCpu, serverCpu);
+    }
+
+    static string Uptime() => File.Exists("/proc/loadavg") ? "load average " + string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "";
+
+    [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
+    static extern int getrusage(int who, [System.Runtime.InteropServices.Out] long[] usage);
+
+    /// <summary>User + system CPU of every child process waited for so far (RUSAGE_CHILDREN).</summary>
+    static TimeSpan ChildrenCpu()
+    {
+        var usage = new long[18]; // struct rusage on 64-bit Linux: two timevals, then 14 longs
+        if (getrusage(-1, usage) != 0) return TimeSpan.Zero;
+        return TimeSpan.FromSeconds(usage[0] + usage[1] / 1e6 + usage[2] + usage[3] / 1e6);
+    }
+
+    /// <summary>User + system CPU of a running process (utime and stime of /proc/PID/stat, in clock ticks of 1/100 s).</summary>
+    static TimeSpan ProcessCpu(int? pid)
+    {
+        if (pid is null) return TimeSpan.Zero;
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            return TimeSpan.FromSeconds((long.Parse(fields[11]) + long.Parse(fields[12])) / 100.0);
+        }
+        catch (IOException)
+        {
+            return TimeSpan.Zero;
+        }
     }
 
     /// <summary>VmHWM: the process's peak resident set so far.</summary>
@@ -153,6 +194,16 @@ internal static class SlurpVsRclone
     {
         var configuration = new DirectoryInfo(Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory)).Parent!.Name;
         var dll = Path.Combine(RepoPaths.Root, "src", "DataPlane", "bin", configuration, "net10.0", "dataplane.dll");
-        return File.Exists(dll) ? dll : throw new FileNotFoundException($"Build src/DataPlane -c {configuration} first: {dll} is missing.");
+        if (!File.Exists(dll))
+            throw new FileNotFoundException($"Build src/DataPlane -c {configuration} first: {dll} is missing.");
+        // The bench does not build the executable it runs: refuse a build older than the code it is meant to measure.
+        var built = File.GetLastWriteTimeUtc(Path.Combine(Path.GetDirectoryName(dll)!, "DataPlane.Slurper.dll"));
+        var newest = new[] { "Slurper", "Storage" }
+            .SelectMany(d => Directory.EnumerateFiles(Path.Combine(RepoPaths.Root, "src", d), "*.cs", SearchOption.AllDirectories))
+            .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}"))
+            .MaxBy(File.GetLastWriteTimeUtc);
+        if (newest is not null && File.GetLastWriteTimeUtc(newest) > built)
+            throw new InvalidOperationException($"{dll} is older than {newest}: run `dotnet build -c {configuration} src/DataPlane` first.");
+        return dll;
     }
 }

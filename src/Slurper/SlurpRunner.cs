@@ -27,8 +27,7 @@ public static class SlurpRunner
         return await RunAsync(options, source, destination, cancellationToken);
     }
 
-    internal static async Task<SlurpResult> RunAsync(SlurpOptions options, IObjectStore source, IObjectStore destination, CancellationToken cancellationToken,
-        Func<string, CancellationToken, Task<ObjectInfo?>>? headSource = null, Func<string, CancellationToken, Task<ObjectInfo?>>? headDestination = null)
+    internal static async Task<SlurpResult> RunAsync(SlurpOptions options, IObjectStore source, IObjectStore destination, CancellationToken cancellationToken)
     {
         var jobId = options.JobId ?? DefaultJobId(options.Source, options.Destination);
         var output = options.Output ?? Console.Out;
@@ -51,7 +50,7 @@ public static class SlurpRunner
                 await KafkaJobPublisher.PublishAsync(jobId, source, options, kafka, journal, output, cancellationToken);
                 return new SlurpResult(journal.Status(), journalPath, null, 0, 0);
             }
-            var run = new EmbeddedRun(new ObjectCopier(source, destination, options, headSource, headDestination), source, journal, options, output);
+            var run = new EmbeddedRun(new ObjectCopier(source, destination, options), source, journal, options, output);
             await run.RunAsync(cancellationToken);
             var status = journal.Status();
             string? reportPath = null;

@@ -22,13 +22,20 @@ public interface IObjectStore : IDisposable
     /// <summary>True when <see cref="PutIfAbsentAsync"/> is a real compare-and-set on this backend.</summary>
     bool SupportsPutIfAbsent { get; }
 
-    /// <summary>Opens the object (or a byte range of it) as a stream read from the backend as it is consumed. Throws <see cref="ObjectNotFoundException"/>.</summary>
-    Task<Stream> GetAsync(string key, ByteRange? range = null, CancellationToken cancellationToken = default);
+    /// <summary>Opens the object (or a byte range of it) as a stream read from the backend as it is consumed, with the
+    /// object's size, ETag, last-modified, content type, user metadata and storage class from the same response
+    /// (<see cref="ObjectBody.Object"/>), so no head is needed. Throws <see cref="ObjectNotFoundException"/>.</summary>
+    Task<ObjectBody> GetAsync(string key, ByteRange? range = null, CancellationToken cancellationToken = default);
 
-    /// <summary>Size, ETag, last-modified, content type and user metadata; null when the key is absent.</summary>
+    /// <summary>Size, ETag, last-modified, content type, user metadata and storage class; null when the key is absent.</summary>
     Task<ObjectInfo?> HeadAsync(string key, CancellationToken cancellationToken = default);
 
-    /// <summary>One page of a listing in key order: keys under <paramref name="prefix"/> strictly after <paramref name="startAfter"/>.
+    /// <summary>The part layout of an object written as a multipart upload (S3: a head of part 1, which gives the part
+    /// count and part 1's size); null for an object written in one piece, or where the server does not tell (s3rver).
+    /// Null when the key is absent too.</summary>
+    Task<PartLayout?> GetPartLayoutAsync(string key, CancellationToken cancellationToken = default);
+
+    /// <summary>One page of a listing in key order (with each object's storage class, so archived objects can be told apart without a head): keys under <paramref name="prefix"/> strictly after <paramref name="startAfter"/>.
     /// With a <paramref name="delimiter"/>, keys that contain it past the prefix are rolled up into <see cref="ListPage.CommonPrefixes"/>.</summary>
     Task<ListPage> ListPageAsync(string prefix, string? startAfter = null, int maxKeys = 1000, string? delimiter = null, CancellationToken cancellationToken = default);
 

@@ -8,7 +8,8 @@ namespace DataPlane.Slurper.Tests;
 /// multipart ETag), listings in key order with start-after and delimiter, and hooks to inject faults.</summary>
 internal sealed class InMemoryObjectStore(string name = "mem") : IObjectStore
 {
-    public sealed record Entry(byte[] Data, string ETag, string? ContentType, IReadOnlyDictionary<string, string>? Metadata, DateTimeOffset Modified);
+    public sealed record Entry(byte[] Data, string ETag, string? ContentType, IReadOnlyDictionary<string, string>? Metadata, DateTimeOffset Modified,
+        string StorageClass = ObjectInfo.StandardStorageClass, PartLayout? Parts = null);
 
     public readonly ConcurrentDictionary<string, Entry> Objects = new(StringComparer.Ordinal);
     public Func<string, Exception?> FailGet { get; set; } = _ => null;
@@ -17,11 +18,13 @@ internal sealed class InMemoryObjectStore(string name = "mem") : IObjectStore
     public int PutRequests;
     public int GetRequests;
     public int HeadRequests;
+    public int PartLayoutRequests;
 
     public Uri Location { get; } = new($"s3://{name}/");
 
-    public void Add(string key, byte[] data, string? contentType = null, IReadOnlyDictionary<string, string>? metadata = null, string? etag = null) =>
-        Objects[key] = new Entry(data, etag ?? Convert.ToHexStringLower(MD5.HashData(data)), contentType, metadata, DateTimeOffset.UtcNow);
+    public void Add(string key, byte[] data, string? contentType = null, IReadOnlyDictionary<string, string>? metadata = null, string? etag = null,
+        string storageClass = ObjectInfo.StandardStorageClass, PartLayout? parts = null) =>
+        Objects[key] = new Entry(data, etag ?? Convert.ToHexStringLower(MD5.HashData(data)), contentType, metadata, DateTimeOffset.UtcNow, storageClass, parts);
 
     public async Task<ObjectInfo> PutAsync(string key, Stream content, PutOptions? options = null, CancellationToken cancellationToken = default)
     {
@@ -38,7 +41,7 @@ internal sealed class InMemoryObjectStore(string name = "mem") : IObjectStore
 
     public bool SupportsPutIfAbsent => false;
 
-    public Task<Stream> GetAsync(string key, ByteRange? range = null, CancellationToken cancellationToken = default)
+    public Task<ObjectBody> GetAsync(string key, ByteRange? range = null, CancellationToken cancellationToken = default)
     {
         Interlocked.Increment(ref GetRequests);
         if (FailGet(key) is { } e) throw e;
@@ -46,7 +49,13 @@ internal sealed class InMemoryObjectStore(string name = "mem") : IObjectStore
         var offset = (int)(range?.Offset ?? 0);
         var length = (int)(range?.Length ?? entry.Data.Length - offset);
         length = Math.Min(length, entry.Data.Length - offset);
-        return Task.FromResult<Stream>(new MemoryStream(entry.Data, offset, length, writable: false));
+        return Task.FromResult(new ObjectBody(new MemoryStream(entry.Data, offset, length, writable: false), Info(key, entry), length));
+    }
+
+    public Task<PartLayout?> GetPartLayoutAsync(string key, CancellationToken cancellationToken = default)
+    {
+        Interlocked.Increment(ref PartLayoutRequests);
+        return Task.FromResult(Objects.TryGetValue(key, out var e) ? e.Parts : null);
     }
 
     public Task<ObjectInfo?> HeadAsync(string key, CancellationToken cancellationToken = default)
@@ -55,7 +64,7 @@ internal sealed class InMemoryObjectStore(string name = "mem") : IObjectStore
         return Task.FromResult(Objects.TryGetValue(key, out var e) ? Info(key, e) : null);
     }
 
-    static ObjectInfo Info(string key, Entry e) => new(key, e.Data.Length, "\"" + e.ETag + "\"", e.Modified, e.ContentType, e.Metadata);
+    static ObjectInfo Info(string key, Entry e) => new(key, e.Data.Length, "\"" + e.ETag + "\"", e.Modified, e.ContentType, e.Metadata, e.StorageClass);
 
     public Task<ListPage> ListPageAsync(string prefix, string? startAfter = null, int maxKeys = 1000, string? delimiter = null, CancellationToken cancellationToken = default)
     {
@@ -78,7 +87,8 @@ internal sealed class InMemoryObjectStore(string name = "mem") : IObjectStore
                 last = common + "\uffff";
                 continue;
             }
-            objects.Add(new ObjectInfo(key, Objects[key].Data.Length, "\"" + Objects[key].ETag + "\"", Objects[key].Modified));
+            var entry = Objects[key];
+            objects.Add(new ObjectInfo(key, entry.Data.Length, "\"" + entry.ETag + "\"", entry.Modified, StorageClass: entry.StorageClass));
             last = key;
         }
         return Task.FromResult(new ListPage(objects, prefixes, null));
@@ -129,7 +139,8 @@ internal sealed class InMemoryObjectStore(string name = "mem") : IObjectStore
             var all = ordered.SelectMany(p => p).ToArray();
             var md5s = ordered.SelectMany(p => MD5.HashData(p)).ToArray();
             var etag = Convert.ToHexStringLower(MD5.HashData(md5s)) + "-" + ordered.Count;
-            store.Add(key, all, options?.ContentType, options?.Metadata, etag);
+            store.Add(key, all, options?.ContentType, options?.Metadata, etag,
+                parts: ordered.Count > 1 ? new PartLayout(ordered.Count, ordered[0].Length) : null);
             return Task.FromResult(Info(key, store.Objects[key]));
         }
 

@@ -124,12 +124,11 @@ public class SlurpRunnerTests
     {
         var src = Source(30);
         src.Add("huge.bin", Bytes(5000, 1));
-        src.Add("cold/a", Bytes(10, 2), metadata: new Dictionary<string, string> { ["x-amz-storage-class"] = "GLACIER" });
+        src.Add("cold/a", Bytes(10, 2), storageClass: "GLACIER");
         src.Add("tmp/x", Bytes(10, 3));
         var dst = new InMemoryObjectStore("dst");
         var options = TestOptions.For(TestOptions.TempDir()) with { MaxObjectSize = 1000, Exclude = ["tmp/**"] };
-        // A listing carries no metadata here; the classifier sees what the listing gives, so mark the archive in the ETag-free way a backend would.
-        var result = await SlurpRunner.RunAsync(options, new ListingWithMetadata(src), dst, CancellationToken.None);
+        var result = await SlurpRunner.RunAsync(options, src, dst, CancellationToken.None);
 
         Assert.False(dst.Objects.ContainsKey("huge.bin"));
         Assert.False(dst.Objects.ContainsKey("cold/a"));
@@ -138,6 +137,9 @@ public class SlurpRunnerTests
         var report = File.ReadAllText(result.ReportPath!);
         Assert.Contains("too-large\thuge.bin\t5000", report);
         Assert.Contains("archived\tcold/a", report);
+        // The listing's storage class decides: the archived object is never even opened.
+        Assert.Equal(30, src.GetRequests);
+        Assert.Equal(0, src.HeadRequests);
         Assert.DoesNotContain("tmp/x", report);
     }
 

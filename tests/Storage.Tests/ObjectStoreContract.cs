@@ -107,6 +107,128 @@ public abstract class ObjectStoreContract : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Get_returns_what_head_says_of_the_object_with_its_bytes()
+    {
+        var bytes = TestData.Bytes(5_000, seed: 30);
+        await Store.PutAsync("with/headers.json", new MemoryStream(bytes), new PutOptions
+        {
+            ContentType = "application/json",
+            Metadata = new Dictionary<string, string> { ["Origin"] = "contract" },
+        });
+        var head = await Store.HeadAsync("with/headers.json");
+
+        await using var body = await Store.GetAsync("with/headers.json");
+
+        Assert.Equal(bytes.Length, body.Length);
+        Assert.Equal(head!.Size, body.Object.Size);
+        Assert.Equal(TestData.Md5Hex(bytes), body.Object.ETag);
+        Assert.Equal("application/json", body.Object.ContentType);
+        Assert.Equal(head.LastModified, body.Object.LastModified);
+        Assert.Equal(ObjectInfo.StandardStorageClass, body.Object.StorageClass);
+        Assert.Equal("contract", Assert.Single(body.Object.Metadata!, kv => kv.Key == "origin").Value);
+        Assert.Single(body.Object.Metadata!);
+        Assert.Equal(bytes, await TestData.ReadAllAsync(body));
+    }
+
+    [Fact]
+    public async Task A_ranged_get_describes_the_whole_object_and_holds_the_range()
+    {
+        var bytes = TestData.Bytes(10_000, seed: 31);
+        await Store.PutAsync("ranged/headers.bin", new MemoryStream(bytes), new PutOptions { ContentType = "application/x-test" });
+
+        await using var body = await Store.GetAsync("ranged/headers.bin", new ByteRange(1_000, 500));
+
+        Assert.Equal(500, body.Length);
+        Assert.Equal(bytes.Length, body.Object.Size);
+        Assert.Equal(TestData.Md5Hex(bytes), body.Object.ETag);
+        Assert.Equal("application/x-test", body.Object.ContentType);
+        Assert.Equal(bytes[1_000..1_500], await TestData.ReadAllAsync(body));
+    }
+
+    [Fact]
+    public async Task The_storage_class_is_kept_and_shown_by_head_get_and_listings()
+    {
+        await Store.PutAsync("classes/cold", new MemoryStream([1, 2, 3]), new PutOptions { StorageClass = "GLACIER" });
+        await Store.PutAsync("classes/warm", new MemoryStream([4, 5, 6]));
+        await using (var upload = await Store.StartMultipartUploadAsync("classes/cold-parts", new PutOptions { StorageClass = "DEEP_ARCHIVE" }))
+        {
+            await upload.UploadPartAsync(1, new MemoryStream([7]), 1);
+            await upload.CompleteAsync();
+        }
+
+        Assert.Equal("GLACIER", (await Store.HeadAsync("classes/cold"))!.StorageClass);
+        Assert.Equal(ObjectInfo.StandardStorageClass, (await Store.HeadAsync("classes/warm"))!.StorageClass);
+        await using (var body = await Store.GetAsync("classes/cold"))
+            Assert.Equal("GLACIER", body.Object.StorageClass);
+        var listed = (await Store.ListPageAsync("classes/")).Objects.ToDictionary(o => o.Key, o => o.StorageClass);
+        Assert.Equal(new Dictionary<string, string?>
+        {
+            ["classes/cold"] = "GLACIER", ["classes/cold-parts"] = "DEEP_ARCHIVE", ["classes/warm"] = ObjectInfo.StandardStorageClass,
+        }, listed);
+    }
+
+    [Fact]
+    public async Task An_invalid_storage_class_is_refused_before_anything_is_written()
+    {
+        var e = await Assert.ThrowsAsync<ArgumentException>(() => Store.PutAsync("k", new MemoryStream([1]), new PutOptions { StorageClass = "cold storage" }));
+        Assert.Contains("'cold storage'", e.Message);
+        Assert.Null(await Store.HeadAsync("k"));
+    }
+
+    /// <summary>Whether this backend tells the part layout of multipart objects (s3rver does not).</summary>
+    protected virtual bool ReportsPartLayouts => true;
+
+    [Fact]
+    public async Task A_multipart_object_tells_its_part_layout_and_a_single_put_none()
+    {
+        var bytes = TestData.Bytes(12 * MiB + 3, seed: 32);
+        const int partSize = 5 * MiB;
+        await using (var upload = await Store.StartMultipartUploadAsync("layout/parts.bin"))
+        {
+            for (var n = 1; (n - 1) * partSize < bytes.Length; n++)
+            {
+                var offset = (n - 1) * partSize;
+                var length = Math.Min(partSize, bytes.Length - offset);
+                await upload.UploadPartAsync(n, new MemoryStream(bytes, offset, length), length);
+            }
+            await upload.CompleteAsync();
+        }
+        await Store.PutAsync("layout/single.bin", new MemoryStream(bytes, 0, 1_000));
+
+        var layout = await Store.GetPartLayoutAsync("layout/parts.bin");
+        if (ReportsPartLayouts) Assert.Equal(new PartLayout(3, partSize), layout);
+        else Assert.Null(layout);
+        Assert.Null(await Store.GetPartLayoutAsync("layout/single.bin"));
+        Assert.Null(await Store.GetPartLayoutAsync("layout/absent.bin"));
+    }
+
+    [Fact]
+    public async Task With_a_content_length_a_stream_that_cannot_seek_is_stored_as_it_is_read()
+    {
+        var bytes = TestData.Bytes(3 * MiB + 17, seed: 33);
+
+        var put = await Store.PutAsync("streamed/known-length.bin", new OneWayStream(bytes), new PutOptions { ContentLength = bytes.Length, ContentType = "text/plain" });
+
+        Assert.Equal(bytes.Length, put.Size);
+        Assert.Equal(TestData.Md5Hex(bytes), put.ETag);
+        Assert.Equal("text/plain", (await Store.HeadAsync("streamed/known-length.bin"))!.ContentType);
+        await AssertContentAsync("streamed/known-length.bin", bytes);
+    }
+
+    [Theory]
+    [InlineData(1_000, 999)]
+    [InlineData(1_000, 1_001)]
+    [InlineData(0, 1)]
+    public async Task Content_that_does_not_match_its_content_length_is_refused_and_not_stored(int announced, int actual)
+    {
+        var e = await Assert.ThrowsAsync<ArgumentException>(() =>
+            Store.PutAsync("streamed/wrong-length.bin", new OneWayStream(TestData.Bytes(actual, seed: 34)), new PutOptions { ContentLength = announced }));
+
+        Assert.Contains("streamed/wrong-length.bin", e.Message);
+        Assert.Null(await Store.HeadAsync("streamed/wrong-length.bin"));
+    }
+
+    [Fact]
     public async Task Absent_keys_are_null_on_head_and_not_found_on_get()
     {
         Assert.Null(await Store.HeadAsync("no/such/key"));
@@ -395,5 +517,21 @@ public abstract class ObjectStoreContract : IAsyncLifetime
         await using var stream = await Store.GetAsync(key);
         var actual = await SHA256.HashDataAsync(stream);
         Assert.Equal(Convert.ToHexString(SHA256.HashData(expected)), Convert.ToHexString(actual));
+    }
+
+    /// <summary>A stream that can only be read forward, as a network body is.</summary>
+    private sealed class OneWayStream(byte[] bytes) : Stream
+    {
+        private readonly MemoryStream _inner = new(bytes, writable: false);
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+        public override int Read(byte[] buffer, int offset, int count) => _inner.Read(buffer, offset, count);
+        public override void Flush() { }
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 }

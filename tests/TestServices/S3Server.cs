@@ -36,6 +36,11 @@ public sealed class S3Server : IAsyncDisposable
     public string SecretKey { get; }
     public string Region => "us-east-1";
 
+    /// <summary>The server's process when it runs here (s3rver), so a benchmark can charge it the CPU time it used; else null.</summary>
+    public int? ProcessId =>
+        _script is not null && File.Exists(Path.Combine(_script.StateDirectory, "pid"))
+        && int.TryParse(File.ReadAllText(Path.Combine(_script.StateDirectory, "pid")).Trim(), out var pid) ? pid : null;
+
     /// <summary>
     /// The server for a test run: <c>DATAPLANE_TEST_S3_ENDPOINT</c> (with <c>_ACCESS_KEY</c>, <c>_SECRET_KEY</c>) when
     /// set; else a new server (<see cref="StartAsync"/>). Throws with the reason when none can be had.

@@ -54,6 +54,12 @@ const fixes = [
     to: '(result.nextMarker || result.objects[result.objects.length - 1].key)',
     all: true,
   },
+  // Listings name each object's storage class, as S3's do (s3rver keeps x-amz-storage-class but lists STANDARD).
+  {
+    file: 'lib/controllers/bucket.js',
+    from: "StorageClass: 'STANDARD',",
+    to: "StorageClass: object.metadata['x-amz-storage-class'] || 'STANDARD',",
+  },
 ];
 
 let failed = false;

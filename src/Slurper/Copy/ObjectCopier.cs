@@ -1,58 +1,41 @@
-using System.Buffers;
-using System.Security.Cryptography;
 using DataPlane.Slurper.Journal;
 using DataPlane.Storage;
 
 namespace DataPlane.Slurper.Copy;
 
 /// <summary>
-/// Copies one object and proves it arrived intact. Below the multipart threshold the source stream is piped into
-/// the destination while its MD5 is computed; above it, parts are fetched with ranged reads and uploaded in parallel,
-/// each held in one pooled part-sized buffer (a global budget bounds the buffers of all objects together).
+/// Copies one object and proves it arrived intact, with one GET of the source (whose response also gives the
+/// content type, user metadata and ETag to keep: no head) streamed into the destination while its MD5 is computed.
+/// Below the multipart threshold that is one streamed PUT; above it, a multipart upload whose parts are read in
+/// turn from the same GET and sent as they are read, no part ever buffered: while one part's upload waits for the
+/// server's answer the next part is already streaming (up to <see cref="SlurpOptions.PartConcurrency"/> in flight).
 /// Verification: a single-part source's ETag is the MD5 of its bytes and must equal the MD5 of what was read; a multipart
-/// source's ETag must equal the multipart ETag of the same part layout when it can be inferred, else the size must match;
-/// the destination's ETag, where it is an MD5 or a multipart ETag, must agree with the bytes sent.
+/// source's ETag must equal the multipart ETag of the same part layout (which the source tells, else a common part size
+/// that gives its part count), else the size must match; the destination's ETag, and each part's, must agree with the bytes sent.
 /// </summary>
-internal sealed class ObjectCopier
+internal sealed class ObjectCopier(IObjectStore source, IObjectStore destination, SlurpOptions options)
 {
-    /// <summary>Part sizes tools commonly use, tried in order to match a multipart source's part layout.</summary>
+    /// <summary>Part sizes tools commonly use, tried in order to match a multipart source's part layout when the source does not tell it.</summary>
     static readonly long[] CommonPartSizes = [5, 8, 10, 15, 16, 25, 32, 50, 64, 100, 128, 256, 512];
-
-    readonly IObjectStore source;
-    readonly IObjectStore destination;
-    readonly SlurpOptions options;
-    readonly SemaphoreSlim partBuffers;
-
-    readonly Func<string, CancellationToken, Task<ObjectInfo?>> headSource;
-    readonly Func<string, CancellationToken, Task<ObjectInfo?>> headDestination;
-
-    /// <param name="headSource">How to head a source object; default the store's own head.</param>
-    public ObjectCopier(IObjectStore source, IObjectStore destination, SlurpOptions options,
-        Func<string, CancellationToken, Task<ObjectInfo?>>? headSource = null, Func<string, CancellationToken, Task<ObjectInfo?>>? headDestination = null)
-    {
-        this.source = source;
-        this.destination = destination;
-        this.headSource = headSource ?? source.HeadAsync;
-        this.headDestination = headDestination ?? destination.HeadAsync;
-        this.options = options;
-        partBuffers = new SemaphoreSlim(Math.Max(options.PartConcurrency, Math.Min(64, options.Concurrency)));
-    }
 
     public async Task<CopyOutcome> CopyAsync(WorkItem item, CancellationToken ct)
     {
         if (options.SkipExisting)
         {
-            var existing = await headDestination(item.Key, ct);
+            var existing = await destination.HeadAsync(item.Key, ct);
             if (existing is not null && existing.Size == item.Size && (ETag.Same(existing.ETag, item.ETag) || ETag.Same(Md5Of(existing), item.ETag)))
                 return new CopyOutcome(item, ObjectState.SkippedExisting, 0, "exists", null);
         }
         if (options.DryRun) return new CopyOutcome(item, ObjectState.WouldCopy, 0, null, null);
 
-        // The listing has no content type or user metadata: a head has them, and the ETag as of now.
-        var info = await headSource(item.Key, ct)
-                   ?? throw new ObjectNotFoundException(item.Key, source.Location);
-        var put = new PutOptions { ContentType = info.ContentType, Metadata = info.Metadata, PartSize = PartSizeFor(info) };
+        // Only a multipart source needs a request more: its part layout, to rebuild and check its ETag.
+        var layout = ETag.PartCount(item.ETag) > 0 ? await source.GetPartLayoutAsync(item.Key, ct) : null;
+        var body = await source.GetAsync(item.Key, null, ct);
+        var info = body.Object;
+        var put = new PutOptions { ContentType = info.ContentType, Metadata = info.Metadata, PartSize = PartSizeFor(info, layout) };
         var multipart = info.Size >= options.MultipartThreshold && info.Size > put.PartSize;
+        // Part MD5s are needed for a multipart copy, and to rebuild a multipart source's ETag.
+        await using var hashing = new HashingReadStream(body, info.Size, multipart || ETag.PartCount(info.ETag) > 0 ? put.PartSize : 0);
         if (multipart && ETag.IsMd5(info.ETag))
         {
             // The copy's ETag will be a multipart ETag; keep the source's MD5 beside it so --skip-existing can still compare.
@@ -63,8 +46,8 @@ internal sealed class ObjectCopier
             put = put with { Metadata = metadata };
         }
         var (bytes, verification) = multipart
-            ? await CopyMultipartAsync(info, put, ct)
-            : await CopySingleAsync(info, put, ct);
+            ? await CopyMultipartAsync(info, hashing, put, ct)
+            : await CopySingleAsync(info, hashing, put with { ContentLength = info.Size }, ct);
         return new CopyOutcome(item, ObjectState.Copied, bytes, verification, null);
     }
 
@@ -74,12 +57,13 @@ internal sealed class ObjectCopier
     static string? Md5Of(ObjectInfo info) =>
         info.Metadata?.FirstOrDefault(kv => kv.Key.Equals(Md5MetadataKey, StringComparison.OrdinalIgnoreCase)).Value;
 
-    /// <summary>The part size to copy with: the source's own when its ETag says it was a multipart upload and a
-    /// common part size gives its part count (then the ETags can be compared), else the configured one.</summary>
-    long PartSizeFor(ObjectInfo info)
+    /// <summary>The part size to copy with: the source's own when it was a multipart upload (as the source tells, else a
+    /// common part size that gives its part count), so its ETag can be compared; else the configured one.</summary>
+    long PartSizeFor(ObjectInfo info, PartLayout? layout)
     {
         var parts = ETag.PartCount(info.ETag);
         if (parts <= 0) return options.PartSize;
+        if (layout is { PartSize: > 0 } && layout.PartCount == parts) return layout.PartSize;
         foreach (var mib in CommonPartSizes)
         {
             var size = mib * 1024 * 1024;
@@ -89,22 +73,19 @@ internal sealed class ObjectCopier
         return Math.Max(5L * 1024 * 1024, (even + 1024 * 1024 - 1) / (1024 * 1024) * 1024 * 1024);
     }
 
-    async Task<(long Bytes, string Verification)> CopySingleAsync(ObjectInfo info, PutOptions put, CancellationToken ct)
+    async Task<(long Bytes, string Verification)> CopySingleAsync(ObjectInfo info, HashingReadStream hashing, PutOptions put, CancellationToken ct)
     {
-        var sourceParts = ETag.PartCount(info.ETag);
-        await using var hashing = new HashingReadStream(await source.GetAsync(info.Key, null, ct), info.Size, sourceParts > 0 ? put.PartSize : 0);
         var written = await destination.PutAsync(info.Key, hashing, put, ct);
         var md5 = hashing.Md5();
         if (hashing.BytesRead != info.Size)
             throw new VerificationFailedException(info.Key, $"read {hashing.BytesRead} bytes, the source says {info.Size}");
         if (written.Size != info.Size)
             throw new VerificationFailedException(info.Key, $"the destination holds {written.Size} bytes, the source {info.Size}");
-        var verification = VerifyAgainstSource(info, md5, sourceParts > 0 ? hashing.ChunkMd5s() : null);
+        var verification = VerifyAgainstSource(info, md5, ETag.PartCount(info.ETag) > 0 ? hashing.ChunkMd5s() : null);
         if (ETag.IsMd5(written.ETag) && !ETag.Same(written.ETag, ETag.Hex(md5)))
             throw new VerificationFailedException(info.Key, $"the destination ETag {written.ETag} is not the MD5 {ETag.Hex(md5)} of the bytes sent");
         return (hashing.BytesRead, verification);
     }
-
     static string VerifyAgainstSource(ObjectInfo info, byte[] md5, IReadOnlyList<byte[]>? partMd5s)
     {
         if (ETag.IsMd5(info.ETag))
@@ -119,57 +100,63 @@ internal sealed class ObjectCopier
         return "size";
     }
 
-    async Task<(long Bytes, string Verification)> CopyMultipartAsync(ObjectInfo info, PutOptions put, CancellationToken ct)
+    async Task<(long Bytes, string Verification)> CopyMultipartAsync(ObjectInfo info, HashingReadStream hashing, PutOptions put, CancellationToken ct)
     {
         var partSize = put.PartSize;
         var partCount = (int)((info.Size + partSize - 1) / partSize);
-        var partMd5s = new byte[partCount][];
         var partETags = new string[partCount];
-        using var whole = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
-        using var failed = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        var perObject = new SemaphoreSlim(options.PartConcurrency);
+        using var inFlight = new SemaphoreSlim(Math.Max(1, options.PartConcurrency));
         await using var upload = await destination.StartMultipartUploadAsync(info.Key, put, ct);
-        var parts = new List<Task>(partCount);
-        // Each part adds its bytes to the whole-object MD5 only after the part before it did, so MD5 stays sequential
-        // while reads and uploads run in parallel.
-        Task previousHashed = Task.CompletedTask;
+        var uploads = new List<Task>(partCount);
+
+        async Task UploadAsync(int index, PartWindow window, long length)
+        {
+            try
+            {
+                partETags[index] = await upload.UploadPartAsync(index + 1, window, length, ct);
+            }
+            finally
+            {
+                inFlight.Release();
+            }
+        }
+
         try
         {
-            for (var i = 0; i < partCount && !failed.IsCancellationRequested; i++)
+            for (var i = 0; i < partCount; i++)
             {
-                await perObject.WaitAsync(failed.Token);
-                try
+                await inFlight.WaitAsync(ct);
+                if (uploads.FirstOrDefault(u => u.IsFaulted) is { } failedPart)
                 {
-                    await partBuffers.WaitAsync(failed.Token);
+                    inFlight.Release();
+                    await failedPart;
                 }
-                catch
+                var length = Math.Min(partSize, info.Size - i * partSize);
+                var window = new PartWindow(hashing, length);
+                var uploading = UploadAsync(i, window, length);
+                uploads.Add(uploading);
+                // The parts share one source stream: the next may read only once this one has read all its bytes.
+                await Task.WhenAny(window.Drained, uploading);
+                if (window.Drained.IsFaulted) await window.Drained;
+                if (!window.Drained.IsCompleted)
                 {
-                    perObject.Release();
-                    throw;
+                    await uploading;
+                    throw new IOException($"The upload of part {i + 1} of '{info.Key}' ended before sending its {length} bytes.");
                 }
-                var hashed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                var part = CopyPartAsync(info, upload, i, partSize, previousHashed, hashed, whole, partMd5s, partETags, failed.Token);
-                previousHashed = hashed.Task;
-                parts.Add(part.ContinueWith(t =>
-                {
-                    perObject.Release();
-                    partBuffers.Release();
-                    if (t.IsFaulted) failed.Cancel();
-                    return t;
-                }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default).Unwrap());
             }
-            await Task.WhenAll(parts);
+            await Task.WhenAll(uploads);
         }
         catch
         {
-            try { await Task.WhenAll(parts); } catch { /* the first error is the one to report */ }
+            try { await Task.WhenAll(uploads); } catch { /* the first error is the one to report */ }
             try { await upload.AbortAsync(CancellationToken.None); } catch { /* some servers cannot abort; the parts expire */ }
-            var first = parts.Where(p => p.IsFaulted).Select(p => p.Exception!.InnerException!).FirstOrDefault(e => e is not OperationCanceledException);
-            if (first is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(first).Throw();
             throw;
         }
         var written = await upload.CompleteAsync(ct);
-        var md5 = whole.GetCurrentHash();
+        var md5 = hashing.Md5();
+        var partMd5s = hashing.ChunkMd5s();
+        if (hashing.BytesRead != info.Size || partMd5s.Count != partCount)
+            throw new VerificationFailedException(info.Key, $"read {hashing.BytesRead} bytes in {partMd5s.Count} parts, the source says {info.Size} bytes in {partCount}");
         for (var i = 0; i < partCount; i++)
             if (ETag.IsMd5(partETags[i]) && !ETag.Same(partETags[i], ETag.Hex(partMd5s[i])))
                 throw new VerificationFailedException(info.Key, $"the destination's ETag of part {i + 1} is {partETags[i]}, the MD5 of its bytes {ETag.Hex(partMd5s[i])}");
@@ -184,49 +171,5 @@ internal sealed class ObjectCopier
                 throw new VerificationFailedException(info.Key, $"the destination ETag {written.ETag} matches neither {composite} nor {ETag.Hex(md5)}");
         }
         return (info.Size, verification);
-    }
-
-    async Task CopyPartAsync(ObjectInfo info, MultipartUpload upload, int index, long partSize, Task previousHashed,
-        TaskCompletionSource hashed, IncrementalHash whole, byte[][] partMd5s, string[] partETags, CancellationToken ct)
-    {
-        var offset = index * partSize;
-        var length = (int)Math.Min(partSize, info.Size - offset);
-        var buffer = ArrayPool<byte>.Shared.Rent(length);
-        try
-        {
-            try
-            {
-                await using (var stream = await source.GetAsync(info.Key, new ByteRange(offset, length), ct))
-                {
-                    var read = await stream.ReadAtLeastAsync(buffer.AsMemory(0, length), length, throwOnEndOfStream: false, ct);
-                    if (read != length)
-                        throw new VerificationFailedException(info.Key, $"part {index + 1} at {offset} gave {read} bytes, expected {length}");
-                }
-                partMd5s[index] = MD5.HashData(buffer.AsSpan(0, length));
-            }
-            catch (Exception e)
-            {
-                hashed.TrySetException(e);
-                throw;
-            }
-            var uploading = upload.UploadPartAsync(index + 1, new MemoryStream(buffer, 0, length, writable: false), length, ct);
-            try
-            {
-                await previousHashed;
-                whole.AppendData(buffer, 0, length);
-                hashed.TrySetResult();
-            }
-            catch (Exception e)
-            {
-                hashed.TrySetException(e);
-            }
-            // The buffer goes back to the pool only once the upload has stopped reading it.
-            partETags[index] = await uploading;
-            await hashed.Task;
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
     }
 }

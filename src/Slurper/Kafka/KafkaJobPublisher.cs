@@ -21,6 +21,7 @@ internal static class KafkaJobPublisher
         var specTopic = KafkaSettings.SpecTopicFor(jobId);
         using (var admin = new AdminClientBuilder(KafkaClients.Admin(kafka)).SetLogHandler((_, m) => KafkaClients.Log(output, m)).Build())
         {
+            await KafkaClients.CreateTopicsAsync(admin, kafka, [(topic, options.QueuePartitions), (specTopic, 1)], output, ct);
             var partitions = await KafkaClients.EnsureTopicAsync(admin, topic, ct);
             output.WriteLine($"Publishing job {jobId} to Kafka topic {topic} ({partitions} partitions); run `dataplane slurp worker --job {jobId}` to copy.");
         }

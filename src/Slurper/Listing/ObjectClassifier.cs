@@ -13,19 +13,8 @@ internal sealed class ObjectClassifier(SlurpOptions options)
     public ObjectState? Classify(ObjectInfo info)
     {
         if (!filter.Accepts(info.Key)) return null;
-        if (StorageClassOf(info) is { } storageClass && archiveClasses.Contains(storageClass)) return ObjectState.SkippedArchive;
+        if (info.StorageClass is { } storageClass && archiveClasses.Contains(storageClass)) return ObjectState.SkippedArchive;
         if (options.MaxObjectSize is { } cap && info.Size > cap) return ObjectState.SkippedTooLarge;
         return ObjectState.Pending;
-    }
-
-    /// <summary>ObjectInfo has no storage class field yet; a backend that knows it passes it as the
-    /// <c>x-amz-storage-class</c> entry of the metadata (as S3 sends it on a head).</summary>
-    internal static string? StorageClassOf(ObjectInfo info)
-    {
-        if (info.Metadata is null) return null;
-        foreach (var (name, value) in info.Metadata)
-            if (name.Equals("x-amz-storage-class", StringComparison.OrdinalIgnoreCase) || name.Equals("storage-class", StringComparison.OrdinalIgnoreCase))
-                return value;
-        return null;
     }
 }

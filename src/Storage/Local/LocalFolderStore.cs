@@ -40,19 +40,25 @@ internal sealed class LocalFolderStore : IObjectStore
     {
         CheckKey(key);
         var metadata = UserMetadata.Normalize(options?.Metadata);
+        StorageClassName.Validate(options?.StorageClass);
         if (!overwrite && File.Exists(DataPath(key)))
             throw new ObjectAlreadyExistsException(key, Location); // cheap early exit; the link below is what decides
+        if (options?.ContentLength is { } length)
+            content = length >= 0
+                ? new ExactLengthStream(content, length, key)
+                : throw new ArgumentOutOfRangeException(nameof(options), $"PutOptions.ContentLength {length} for '{key}' is negative.");
         await using var staged = new StagedFile(_tempDirectory);
         await staged.CopyFromAsync(content, cancellationToken).ConfigureAwait(false);
         await staged.SealAsync(cancellationToken).ConfigureAwait(false);
-        return Commit(key, staged, staged.ETag!, options?.ContentType, metadata, overwrite);
+        return Commit(key, staged, staged.ETag!, options, metadata, overwrite);
     }
 
     /// <summary>
     /// Renames a sealed temp file into place, then writes its sidecar. Without overwrite the move is link() then
     /// unlink() (<see cref="NoReplaceMove"/>), so of many writers exactly one wins.
     /// </summary>
-    internal ObjectInfo Commit(string key, StagedFile staged, string etag, string? contentType, Dictionary<string, string>? metadata, bool overwrite)
+    internal ObjectInfo Commit(string key, StagedFile staged, string etag, PutOptions? options, Dictionary<string, string>? metadata, bool overwrite,
+        PartLayout? parts = null)
     {
         var target = DataPath(key);
         var folder = Path.GetDirectoryName(target)!;
@@ -77,38 +83,55 @@ internal sealed class LocalFolderStore : IObjectStore
             }
         }
         DirectorySync.Flush(folder);
-        var sidecar = new Sidecar(staged.Length, staged.LastWriteUtc.Ticks, etag, contentType, metadata);
+        var sidecar = new Sidecar(staged.Length, staged.LastWriteUtc.Ticks, etag, options?.ContentType, metadata, options?.StorageClass,
+            parts?.PartCount ?? 0, parts?.PartSize ?? 0);
         WriteSidecar(key, sidecar);
         return sidecar.ToObjectInfo(key);
     }
 
-    public Task<Stream> GetAsync(string key, ByteRange? range = null, CancellationToken cancellationToken = default)
+    public async Task<ObjectBody> GetAsync(string key, ByteRange? range = null, CancellationToken cancellationToken = default)
     {
         CheckKey(key);
         var path = DataPath(key);
-        FileStream file;
-        try
+        for (var attempt = 0; ; attempt++)
         {
-            file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1 << 16,
-                FileOptions.Asynchronous | FileOptions.SequentialScan);
-        }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException
-            || (e is UnauthorizedAccessException or IOException && Directory.Exists(path)))
-        {
-            throw new ObjectNotFoundException(key, Location);
-        }
-        if (range is not { } r)
-            return Task.FromResult<Stream>(file);
-        try
-        {
-            var length = RangeCheck.Length(r, file.Length, key);
-            file.Seek(r.Offset, SeekOrigin.Begin);
-            return Task.FromResult<Stream>(new ReadWindowStream(file, length));
-        }
-        catch
-        {
-            file.Dispose();
-            throw;
+            FileStream file;
+            try
+            {
+                file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1 << 16,
+                    FileOptions.Asynchronous | FileOptions.SequentialScan);
+            }
+            catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException
+                || (e is UnauthorizedAccessException or IOException && Directory.Exists(path)))
+            {
+                throw new ObjectNotFoundException(key, Location);
+            }
+            try
+            {
+                // The description must be of the file this stream reads: a writer may have renamed a new version in
+                // between the open and the head; then open again.
+                var info = await HeadAsync(key, cancellationToken).ConfigureAwait(false);
+                var opened = new DateTimeOffset(File.GetLastWriteTimeUtc(file.SafeFileHandle).Ticks, TimeSpan.Zero);
+                if (info is null || info.Size != file.Length || info.LastModified != opened)
+                {
+                    if (attempt < 3)
+                    {
+                        await file.DisposeAsync().ConfigureAwait(false);
+                        continue;
+                    }
+                    info = new ObjectInfo(key, file.Length, info?.ETag ?? "", opened, StorageClass: ObjectInfo.StandardStorageClass);
+                }
+                if (range is not { } r)
+                    return new ObjectBody(file, info, file.Length);
+                var length = RangeCheck.Length(r, file.Length, key);
+                file.Seek(r.Offset, SeekOrigin.Begin);
+                return new ObjectBody(new ReadWindowStream(file, length), info, length);
+            }
+            catch
+            {
+                await file.DisposeAsync().ConfigureAwait(false);
+                throw;
+            }
         }
     }
 
@@ -130,6 +153,18 @@ internal sealed class LocalFolderStore : IObjectStore
         return file.Exists ? await DescribeAsync(key, file, cancellationToken).ConfigureAwait(false) : null;
     }
 
+    public async Task<PartLayout?> GetPartLayoutAsync(string key, CancellationToken cancellationToken = default)
+    {
+        CheckKey(key);
+        var file = new FileInfo(DataPath(key));
+        if (!file.Exists)
+            return null;
+        var sidecar = Sidecar.TryRead(MetaPath(key));
+        if (sidecar is null || !sidecar.Describes(file))
+            return (await HeadAsync(key, cancellationToken).ConfigureAwait(false)) is null ? null : Sidecar.TryRead(MetaPath(key))?.PartLayout;
+        return sidecar.PartLayout;
+    }
+
     /// <summary>For a file without a matching sidecar (copied in by hand, or its writer died between the two
     /// renames): hashes it, and records the sidecar when the file is old enough that no writer can still be at work.</summary>
     private async Task<ObjectInfo> DescribeAsync(string key, FileInfo file, CancellationToken cancellationToken)
@@ -140,7 +175,7 @@ internal sealed class LocalFolderStore : IObjectStore
         {
             etag = Convert.ToHexStringLower(await MD5.HashDataAsync(stream, cancellationToken).ConfigureAwait(false));
         }
-        var sidecar = new Sidecar(file.Length, file.LastWriteTimeUtc.Ticks, etag, null, null);
+        var sidecar = new Sidecar(file.Length, file.LastWriteTimeUtc.Ticks, etag, null, null, null);
         if (DateTime.UtcNow - file.LastWriteTimeUtc > TimeSpan.FromMinutes(1))
             WriteSidecar(key, sidecar);
         return sidecar.ToObjectInfo(key);
@@ -203,6 +238,7 @@ internal sealed class LocalFolderStore : IObjectStore
     {
         CheckKey(key);
         var metadata = UserMetadata.Normalize(options?.Metadata);
+        StorageClassName.Validate(options?.StorageClass);
         var directory = Path.Combine(_tempDirectory, $"upload-{Guid.NewGuid():N}");
         Directory.CreateDirectory(directory);
         return Task.FromResult<MultipartUpload>(new LocalMultipartUpload(this, key, options, metadata, directory));
@@ -212,6 +248,7 @@ internal sealed class LocalFolderStore : IObjectStore
     {
         CheckKey(key);
         var metadata = UserMetadata.Normalize(options?.Metadata);
+        StorageClassName.Validate(options?.StorageClass);
         return Task.FromResult<ObjectWriteStream>(new LocalWriteStream(this, key, options, metadata, new StagedFile(_tempDirectory)));
     }
 

@@ -11,7 +11,7 @@ internal sealed class LocalMultipartUpload(
     LocalFolderStore store, string key, PutOptions? options, Dictionary<string, string>? metadata, string directory)
     : MultipartUpload
 {
-    private readonly ConcurrentDictionary<int, string> _parts = new();
+    private readonly ConcurrentDictionary<int, (string ETag, long Length)> _parts = new();
     private int _state; // 0 open, 1 completed or aborted
 
     public override string Key => key;
@@ -27,7 +27,7 @@ internal sealed class LocalMultipartUpload(
             throw new ArgumentException($"Part {partNumber} of '{key}' ended after {staged.Length} bytes; {length} were announced.", nameof(content));
         await staged.SealAsync(cancellationToken).ConfigureAwait(false);
         File.Move(staged.Path, PartPath(partNumber), overwrite: true);
-        _parts[partNumber] = staged.ETag!;
+        _parts[partNumber] = (staged.ETag!, length);
         return staged.ETag!;
     }
 
@@ -46,11 +46,15 @@ internal sealed class LocalMultipartUpload(
             {
                 await using (var part = new FileStream(PartPath(n), FileMode.Open, FileAccess.Read, FileShare.Read, 0, FileOptions.Asynchronous | FileOptions.SequentialScan))
                     await staged.CopyFromAsync(part, cancellationToken).ConfigureAwait(false);
-                partHashes.AppendData(Convert.FromHexString(_parts[n]));
+                partHashes.AppendData(Convert.FromHexString(_parts[n].ETag));
             }
             await staged.SealAsync(cancellationToken).ConfigureAwait(false);
             var etag = $"{Convert.ToHexStringLower(partHashes.GetHashAndReset())}-{numbers.Length}";
-            return store.Commit(key, staged, etag, options?.ContentType, metadata, overwrite: true);
+            // All parts but the last have one size when a caller follows S3's rule; otherwise no layout rebuilds the ETag.
+            var first = _parts[numbers[0]].Length;
+            var uniform = numbers[^1] == numbers.Length && _parts[numbers[^1]].Length <= first
+                && numbers.SkipLast(1).All(n => _parts[n].Length == first);
+            return store.Commit(key, staged, etag, options, metadata, overwrite: true, uniform ? new PartLayout(numbers.Length, first) : null);
         }
         finally
         {

@@ -32,7 +32,7 @@ internal sealed class LocalWriteStream(LocalFolderStore store, string key, PutOp
         await using (staged.ConfigureAwait(false))
         {
             await staged.SealAsync(cancellationToken).ConfigureAwait(false);
-            return store.Commit(key, staged, staged.ETag!, options?.ContentType, metadata, overwrite: true);
+            return store.Commit(key, staged, staged.ETag!, options, metadata, overwrite: true);
         }
     }
 

@@ -10,13 +10,19 @@ namespace DataPlane.Storage.Local;
 /// file: a sidecar that does not match (a write between its two renames, or a file copied in by hand) is
 /// recomputed rather than trusted.
 /// </summary>
-internal sealed record Sidecar(long Size, long LastWriteTicks, string ETag, string? ContentType, Dictionary<string, string>? Metadata)
+internal sealed record Sidecar(long Size, long LastWriteTicks, string ETag, string? ContentType, Dictionary<string, string>? Metadata,
+    string? StorageClass, int PartCount = 0, long PartSize = 0)
 {
+    /// <summary>The parts of a multipart upload (see <see cref="LocalMultipartUpload"/>); null for an object written in one piece.</summary>
+    [JsonIgnore]
+    public PartLayout? PartLayout => PartCount > 0 ? new PartLayout(PartCount, PartSize) : null;
+
     public bool Describes(FileInfo data) => data.Length == Size && data.LastWriteTimeUtc.Ticks == LastWriteTicks;
 
     public ObjectInfo ToObjectInfo(string key) => new(
         key, Size, ETag, new DateTimeOffset(LastWriteTicks, TimeSpan.Zero), ContentType,
-        Metadata is null ? null : new Dictionary<string, string>(Metadata, StringComparer.OrdinalIgnoreCase));
+        Metadata is null ? null : new Dictionary<string, string>(Metadata, StringComparer.OrdinalIgnoreCase),
+        StorageClass ?? ObjectInfo.StandardStorageClass);
 
     public static Sidecar? TryRead(string path)
     {

@@ -49,8 +49,19 @@ internal sealed class S3ObjectStore : IObjectStore
 
     public bool SupportsPutIfAbsent => false;
 
+    /// <summary>S3's largest single PUT.</summary>
+    public const long MaxSinglePutSize = 5L * 1024 * MiB;
+
     public async Task<ObjectInfo> PutAsync(string key, Stream content, PutOptions? options = null, CancellationToken cancellationToken = default)
     {
+        if (options?.ContentLength is { } length)
+        {
+            if (length < 0)
+                throw new ArgumentOutOfRangeException(nameof(options), $"PutOptions.ContentLength {length} for '{key}' is negative.");
+            content = new ExactLengthStream(content, length, key);
+            if (length <= MaxSinglePutSize)
+                return await PutStreamedAsync(key, content, length, options, cancellationToken).ConfigureAwait(false);
+        }
         await using var writer = await OpenWriteAsync(key, options, cancellationToken).ConfigureAwait(false);
         await content.CopyToAsync(writer, 1 << 20, cancellationToken).ConfigureAwait(false);
         return await writer.CompleteAsync(cancellationToken).ConfigureAwait(false);
@@ -61,15 +72,16 @@ internal sealed class S3ObjectStore : IObjectStore
             $"{Location} cannot guarantee put-if-absent: S3-compatible servers differ on conditional writes (s3rver ignores If-None-Match). " +
             "Check SupportsPutIfAbsent, and use unique keys or the catalog's compare-and-swap instead.");
 
-    public async Task<Stream> GetAsync(string key, ByteRange? range = null, CancellationToken cancellationToken = default)
+    public async Task<ObjectBody> GetAsync(string key, ByteRange? range = null, CancellationToken cancellationToken = default)
     {
         var fullKey = FullKey(key);
         if (range is { } r && (r.Offset < 0 || r.Length is <= 0))
             throw new ArgumentOutOfRangeException(nameof(range), $"Invalid range {r} for '{key}': the offset must be >= 0 and the length > 0.");
         await ReadyAsync().ConfigureAwait(false);
+        HttpResponseMessage response;
         try
         {
-            return await _rest.GetObjectAsync(fullKey, range, cancellationToken).ConfigureAwait(false);
+            response = await _rest.GetObjectAsync(fullKey, range, cancellationToken).ConfigureAwait(false);
         }
         catch (S3RequestException e) when (e.Code == "NoSuchKey" || (e.Status == System.Net.HttpStatusCode.NotFound && e.Code != "NoSuchBucket"))
         {
@@ -79,6 +91,19 @@ internal sealed class S3ObjectStore : IObjectStore
         {
             throw new ArgumentOutOfRangeException(nameof(range), $"Range {range} starts past the end of '{key}' in {Location}.");
         }
+        try
+        {
+            var length = response.Content.Headers.ContentLength ?? 0;
+            // A range answer (206) gives the whole object's size after the slash of Content-Range.
+            var size = response.Content.Headers.ContentRange?.Length ?? length;
+            var body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+            return new ObjectBody(body, InfoOf(key, response, size), length, response);
+        }
+        catch
+        {
+            response.Dispose();
+            throw;
+        }
     }
 
     public async Task<ObjectInfo?> HeadAsync(string key, CancellationToken cancellationToken = default)
@@ -86,11 +111,22 @@ internal sealed class S3ObjectStore : IObjectStore
         var fullKey = FullKey(key);
         await ReadyAsync().ConfigureAwait(false);
         using var response = await _rest.HeadObjectAsync(fullKey, cancellationToken).ConfigureAwait(false);
-        if (response is null)
+        return response is null ? null : InfoOf(key, response, response.Content.Headers.ContentLength ?? 0);
+    }
+
+    public async Task<PartLayout?> GetPartLayoutAsync(string key, CancellationToken cancellationToken = default)
+    {
+        var fullKey = FullKey(key);
+        await ReadyAsync().ConfigureAwait(false);
+        // S3 answers a head of part 1 with that part's length and x-amz-mp-parts-count; an object written in one piece
+        // (or a server that ignores partNumber) answers the whole object without the count.
+        using var response = await _rest.HeadObjectAsync(fullKey, cancellationToken, partNumber: 1).ConfigureAwait(false);
+        if (response is null
+            || !response.Headers.TryGetValues("x-amz-mp-parts-count", out var counts)
+            || !int.TryParse(counts.FirstOrDefault(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var count)
+            || count < 1)
             return null;
-        var content = response.Content.Headers;
-        return new ObjectInfo(key, content.ContentLength ?? 0, S3Rest.Unquote(response.Headers.ETag?.Tag),
-            content.LastModified?.ToUniversalTime() ?? DateTimeOffset.MinValue, content.ContentType?.ToString(), UserMetadataOf(response));
+        return new PartLayout(count, response.Content.Headers.ContentLength ?? 0);
     }
 
     public async Task<ListPage> ListPageAsync(string prefix, string? startAfter = null, int maxKeys = 1000, string? delimiter = null, CancellationToken cancellationToken = default)
@@ -108,7 +144,8 @@ internal sealed class S3ObjectStore : IObjectStore
 
         var entries = new List<(string Key, ObjectInfo? Object)>(result.Objects.Count + result.CommonPrefixes.Count);
         foreach (var o in result.Objects)
-            entries.Add((Relative(o.Key), new ObjectInfo(Relative(o.Key), o.Size, o.ETag, o.LastModified)));
+            entries.Add((Relative(o.Key), new ObjectInfo(Relative(o.Key), o.Size, o.ETag, o.LastModified,
+                StorageClass: string.IsNullOrEmpty(o.StorageClass) ? ObjectInfo.StandardStorageClass : o.StorageClass)));
         foreach (var p in result.CommonPrefixes)
             if (Relative(p) != rolledUp)
                 entries.Add((Relative(p), null));
@@ -137,8 +174,9 @@ internal sealed class S3ObjectStore : IObjectStore
     {
         var fullKey = FullKey(key);
         var metadata = UserMetadata.Normalize(options?.Metadata);
+        var storageClass = StorageClassName.Validate(options?.StorageClass);
         await ReadyAsync().ConfigureAwait(false);
-        var uploadId = await _rest.CreateMultipartUploadAsync(fullKey, options?.ContentType, metadata, cancellationToken).ConfigureAwait(false);
+        var uploadId = await _rest.CreateMultipartUploadAsync(fullKey, options?.ContentType, metadata, storageClass, cancellationToken).ConfigureAwait(false);
         return new S3MultipartUpload(this, _rest, key, fullKey, uploadId);
     }
 
@@ -146,6 +184,7 @@ internal sealed class S3ObjectStore : IObjectStore
     {
         var fullKey = FullKey(key);
         var metadata = UserMetadata.Normalize(options?.Metadata);
+        StorageClassName.Validate(options?.StorageClass);
         var partSize = options?.PartSize ?? PutOptions.DefaultPartSize;
         if (partSize is < MinPartSize or > MaxPartSize)
             throw new ArgumentOutOfRangeException(nameof(options), $"PartSize {partSize} is outside {MinPartSize}..{MaxPartSize} bytes (S3's minimum part is 5 MiB; parts are buffered in memory).");
@@ -162,8 +201,40 @@ internal sealed class S3ObjectStore : IObjectStore
         Dictionary<string, string>? metadata, CancellationToken cancellationToken)
     {
         var contentType = options?.ContentType ?? "application/octet-stream";
-        var etag = await _rest.PutObjectAsync(fullKey, new ReadOnlyMemoryContent(bytes), contentType, metadata, cancellationToken).ConfigureAwait(false);
-        return new ObjectInfo(key, bytes.Length, etag, DateTimeOffset.UtcNow, contentType, metadata);
+        var etag = await _rest.PutObjectAsync(fullKey, new ReadOnlyMemoryContent(bytes), contentType, metadata, options?.StorageClass, cancellationToken).ConfigureAwait(false);
+        return new ObjectInfo(key, bytes.Length, etag, DateTimeOffset.UtcNow, contentType, metadata, options?.StorageClass ?? ObjectInfo.StandardStorageClass);
+    }
+
+    /// <summary>One PUT whose body is read from the caller's stream as it is sent: no buffer, whatever the size.</summary>
+    private async Task<ObjectInfo> PutStreamedAsync(string key, Stream content, long length, PutOptions options, CancellationToken cancellationToken)
+    {
+        var fullKey = FullKey(key);
+        var metadata = UserMetadata.Normalize(options.Metadata);
+        var storageClass = StorageClassName.Validate(options.StorageClass);
+        var contentType = options.ContentType ?? "application/octet-stream";
+        await ReadyAsync().ConfigureAwait(false);
+        var body = new StreamContent(content, 1 << 16);
+        body.Headers.ContentLength = length;
+        string etag;
+        try
+        {
+            etag = await _rest.PutObjectAsync(fullKey, body, contentType, metadata, storageClass, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (CallerError(e) is { } callerError)
+        {
+            // The content was not what the caller announced; HttpClient wraps what the content stream threw.
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(callerError).Throw();
+            throw;
+        }
+        return new ObjectInfo(key, length, etag, DateTimeOffset.UtcNow, contentType, metadata, storageClass ?? ObjectInfo.StandardStorageClass);
+    }
+
+    private static ArgumentException? CallerError(Exception e)
+    {
+        for (Exception? inner = e; inner is not null; inner = inner.InnerException)
+            if (inner is ArgumentException a)
+                return a;
+        return null;
     }
 
     public void Dispose()
@@ -183,6 +254,16 @@ internal sealed class S3ObjectStore : IObjectStore
         var bucket = _location.Bucket;
         if (!await _minio.BucketExistsAsync(new BucketExistsArgs().WithBucket(bucket)).ConfigureAwait(false))
             await _minio.MakeBucketAsync(new MakeBucketArgs().WithBucket(bucket)).ConfigureAwait(false);
+    }
+
+    /// <summary>What a GET or HEAD response says of the object; S3 sends no storage class header for STANDARD.</summary>
+    private static ObjectInfo InfoOf(string key, HttpResponseMessage response, long size)
+    {
+        var content = response.Content.Headers;
+        var storageClass = response.Headers.TryGetValues("x-amz-storage-class", out var classes) ? classes.FirstOrDefault() : null;
+        return new ObjectInfo(key, size, S3Rest.Unquote(response.Headers.ETag?.Tag),
+            content.LastModified?.ToUniversalTime() ?? DateTimeOffset.MinValue, content.ContentType?.ToString(), UserMetadataOf(response),
+            string.IsNullOrEmpty(storageClass) ? ObjectInfo.StandardStorageClass : storageClass);
     }
 
     private static Dictionary<string, string>? UserMetadataOf(HttpResponseMessage response)

@@ -35,7 +35,8 @@ internal sealed class S3Rest : IDisposable
         };
     }
 
-    public async Task<Stream> GetObjectAsync(string key, ByteRange? range, CancellationToken cancellationToken)
+    /// <summary>A GET whose headers have arrived; the caller reads the body from the response and disposes it.</summary>
+    public async Task<HttpResponseMessage> GetObjectAsync(string key, ByteRange? range, CancellationToken cancellationToken)
     {
         using var request = Build(HttpMethod.Get, key, [], SigV4.UnsignedPayload);
         if (range is { } r)
@@ -44,8 +45,7 @@ internal sealed class S3Rest : IDisposable
         try
         {
             await ThrowIfFailedAsync(response, "GetObject", cancellationToken).ConfigureAwait(false);
-            var body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
-            return new ResponseStream(response, body, response.Content.Headers.ContentLength);
+            return response;
         }
         catch
         {
@@ -56,11 +56,13 @@ internal sealed class S3Rest : IDisposable
 
     /// <summary>HEAD of one object; null when absent. One request, unlike Minio's stat, which first checks the bucket
     /// (on s3rver a whole-bucket listing per object).</summary>
-    public async Task<HttpResponseMessage?> HeadObjectAsync(string key, CancellationToken cancellationToken)
+    /// <param name="partNumber">Heads one part of a multipart object: S3 then answers that part's length and the part count.</param>
+    public async Task<HttpResponseMessage?> HeadObjectAsync(string key, CancellationToken cancellationToken, int? partNumber = null)
     {
         for (var attempt = 1; ; attempt++)
         {
-            using var request = Build(HttpMethod.Head, key, [], SigV4.UnsignedPayload);
+            using var request = Build(HttpMethod.Head, key,
+                partNumber is { } n ? [("partNumber", n.ToString(CultureInfo.InvariantCulture))] : [], SigV4.UnsignedPayload);
             var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
             if (response.StatusCode == HttpStatusCode.NotFound)
             {
@@ -96,7 +98,8 @@ internal sealed class S3Rest : IDisposable
                         Child(element, "Key") ?? "",
                         long.Parse(Child(element, "Size") ?? "0", CultureInfo.InvariantCulture),
                         Unquote(Child(element, "ETag")),
-                        DateTimeOffset.Parse(Child(element, "LastModified") ?? "1970-01-01T00:00:00Z", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal)));
+                        DateTimeOffset.Parse(Child(element, "LastModified") ?? "1970-01-01T00:00:00Z", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal),
+                        Child(element, "StorageClass")));
                     break;
                 case "CommonPrefixes":
                     if (Child(element, "Prefix") is { } p) prefixes.Add(p);
@@ -107,9 +110,10 @@ internal sealed class S3Rest : IDisposable
         return new ListObjectsResult(objects, prefixes, truncated);
     }
 
-    public async Task<string> PutObjectAsync(string key, HttpContent content, string? contentType, IReadOnlyDictionary<string, string>? metadata, CancellationToken cancellationToken)
+    public async Task<string> PutObjectAsync(string key, HttpContent content, string? contentType, IReadOnlyDictionary<string, string>? metadata,
+        string? storageClass, CancellationToken cancellationToken)
     {
-        using var request = Build(HttpMethod.Put, key, [], SigV4.UnsignedPayload, metadata);
+        using var request = Build(HttpMethod.Put, key, [], SigV4.UnsignedPayload, metadata, storageClass);
         request.Content = content;
         if (contentType is not null) content.Headers.ContentType = MediaTypeHeaderValue.Parse(contentType);
         using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
@@ -117,11 +121,12 @@ internal sealed class S3Rest : IDisposable
         return Unquote(response.Headers.ETag?.Tag);
     }
 
-    public async Task<string> CreateMultipartUploadAsync(string key, string? contentType, IReadOnlyDictionary<string, string>? metadata, CancellationToken cancellationToken)
+    public async Task<string> CreateMultipartUploadAsync(string key, string? contentType, IReadOnlyDictionary<string, string>? metadata,
+        string? storageClass, CancellationToken cancellationToken)
     {
         var xml = await SendForXmlAsync(() =>
         {
-            var request = Build(HttpMethod.Post, key, [("uploads", null)], SigV4.Sha256Hex([]), metadata);
+            var request = Build(HttpMethod.Post, key, [("uploads", null)], SigV4.Sha256Hex([]), metadata, storageClass);
             request.Content = new ByteArrayContent([]);
             if (contentType is not null) request.Content.Headers.ContentType = MediaTypeHeaderValue.Parse(contentType);
             return request;
@@ -172,7 +177,7 @@ internal sealed class S3Rest : IDisposable
     public void Dispose() => _http.Dispose();
 
     private HttpRequestMessage Build(HttpMethod method, string? key, IEnumerable<(string Name, string? Value)> query, string payloadHash,
-        IReadOnlyDictionary<string, string>? metadata = null)
+        IReadOnlyDictionary<string, string>? metadata = null, string? storageClass = null)
     {
         var path = "/" + SigV4.Encode(_bucket, keepSlash: false) + (key is null ? "" : "/" + SigV4.Encode(key, keepSlash: true));
         var encodedQuery = string.Join('&', query.Select(p => p.Value is null
@@ -182,6 +187,8 @@ internal sealed class S3Rest : IDisposable
         if (metadata is not null)
             foreach (var (name, value) in metadata)
                 request.Headers.TryAddWithoutValidation("x-amz-meta-" + name, value);
+        if (storageClass is not null)
+            request.Headers.TryAddWithoutValidation("x-amz-storage-class", storageClass);
         _signer.Sign(request, path, encodedQuery, payloadHash, DateTime.UtcNow);
         return request;
     }
@@ -240,6 +247,6 @@ internal sealed class S3Rest : IDisposable
     internal static string Unquote(string? etag) => etag is null ? "" : etag.Trim().Trim('"');
 }
 
-internal sealed record ListedObject(string Key, long Size, string ETag, DateTimeOffset LastModified);
+internal sealed record ListedObject(string Key, long Size, string ETag, DateTimeOffset LastModified, string? StorageClass);
 
 internal sealed record ListObjectsResult(IReadOnlyList<ListedObject> Objects, IReadOnlyList<string> CommonPrefixes, bool IsTruncated);

@@ -103,7 +103,7 @@ internal sealed class S3WriteStream(S3ObjectStore store, S3Rest rest, string key
             await failed.ConfigureAwait(false);
         if (_parts.Count == 10_000)
             throw new IOException($"'{key}' needs more than 10,000 parts of {partSize} bytes; raise PutOptions.PartSize.");
-        _uploadId ??= await rest.CreateMultipartUploadAsync(fullKey, options?.ContentType, metadata, cancellationToken).ConfigureAwait(false);
+        _uploadId ??= await rest.CreateMultipartUploadAsync(fullKey, options?.ContentType, metadata, options?.StorageClass, cancellationToken).ConfigureAwait(false);
         await _slots.WaitAsync(cancellationToken).ConfigureAwait(false);
         var part = _buffer;
         var length = _filled;
