@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using Spectre.Console;
 
@@ -41,7 +42,8 @@ internal static class PipelineCommand
         describe.SetAction((r, ct) => ManagementApi.Run(r, async http =>
         {
             var p = await ManagementApi.SendAsync(http, HttpMethod.Get, $"api/v1/pipelines/{r.GetValue(describeName)}", (string?)null, ct);
-            Console.WriteLine(JsonSerializer.Serialize(p, new JsonSerializerOptions { WriteIndented = true }));
+            // Printed for people: SQL such as "WHERE value < 10" stays as written instead of "\u003C".
+            Console.WriteLine(JsonSerializer.Serialize(p, new JsonSerializerOptions { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }));
         }));
         command.Subcommands.Add(describe);
 

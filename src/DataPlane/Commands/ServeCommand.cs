@@ -3,6 +3,7 @@ using DataPlane.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -35,9 +36,10 @@ internal static class ServeCommand
             Flag(nameof(DataPlaneOptions.LogFormat), result.GetValue(logFormat));
 
             DataPlaneOptions options;
+            IConfiguration configuration;
             try
             {
-                (options, _) = DataPlaneConfiguration.Load(result.GetValue(config), flags);
+                (options, configuration) = DataPlaneConfiguration.Load(result.GetValue(config), flags);
             }
             catch (Exception e) when (e is ArgumentException or FileNotFoundException or InvalidOperationException or FormatException)
             {
@@ -45,7 +47,7 @@ internal static class ServeCommand
                 return 2;
             }
 
-            await using var app = ServerHost.Build(options);
+            await using var app = ServerHost.Build(options, configuration);
             await app.StartAsync(cancellationToken);
             var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses;
             app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("DataPlane")

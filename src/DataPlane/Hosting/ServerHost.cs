@@ -3,6 +3,7 @@ using DataPlane.Pipelines;
 using DataPlane.Database.Http;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -11,13 +12,16 @@ namespace DataPlane.Hosting;
 /// <summary>Builds the one web host that serves every DataPlane API; each area registers its services and routes here.</summary>
 internal static class ServerHost
 {
-    public static WebApplication Build(DataPlaneOptions options)
+    /// <param name="configuration">The layered configuration (dataplane.json &lt; DATAPLANE_* &lt; flags) that areas read their sections from.</param>
+    public static WebApplication Build(DataPlaneOptions options, IConfiguration? configuration = null)
     {
         Directory.CreateDirectory(options.DataDirectory);
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = options.DataDirectory });
         builder.WebHost.UseUrls($"http://{FormatHost(options.Host)}:{options.Port}");
         ConfigureLogging(builder.Logging, options);
         builder.Services.AddSingleton(options);
+        if (configuration is not null)
+            builder.Configuration.AddConfiguration(configuration);
 
         // Areas: services.
         builder.Services.AddIcebergRestCatalog(RestCatalogSettings.From(options));

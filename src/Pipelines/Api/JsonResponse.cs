@@ -1,3 +1,4 @@
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 
@@ -6,11 +7,14 @@ namespace DataPlane.Pipelines.Api;
 /// <summary>Writes JSON answers with Utf8JsonWriter: the shapes are the API's contract, spelled out where they are written.</summary>
 internal static class JsonResponse
 {
+    /// <summary>Answers are application/json, never embedded in HTML: SQL keeps its '&lt;' and '&gt;' readable.</summary>
+    private static readonly JsonWriterOptions Options = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     public static async Task WriteAsync(HttpResponse response, int status, Action<Utf8JsonWriter> write)
     {
         response.StatusCode = status;
         response.ContentType = "application/json";
-        await using (var w = new Utf8JsonWriter(response.BodyWriter))
+        await using (var w = new Utf8JsonWriter(response.BodyWriter, Options))
             write(w);
         await response.BodyWriter.FlushAsync();
     }
