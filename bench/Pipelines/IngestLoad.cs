@@ -29,7 +29,7 @@ internal static class IngestLoad
         try
         {
             var ndjson = Path.Combine(dir, "records.ndjson");
-            var bodies = WriteRecords(ndjson, records, maxBody: 1_000_000);
+            var bodies = MakeBodies(ndjson, records, maxBody: 1_000_000);
             long jsonBytes = new FileInfo(ndjson).Length;
             Console.WriteLine($"{records:N0} records, {jsonBytes / 1e6:F1} MB of NDJSON ({jsonBytes / (double)records:F0} B/record), {bodies.Count} requests, {connections} connections, {sinkType} sink");
 
@@ -52,7 +52,7 @@ internal static class IngestLoad
     }
 
     /// <summary>Writes the NDJSON file and cuts it into request bodies of whole lines under <paramref name="maxBody"/> bytes.</summary>
-    private static List<byte[]> WriteRecords(string path, int records, int maxBody)
+    internal static List<byte[]> MakeBodies(string path, int records, int maxBody)
     {
         var bodies = new List<byte[]>();
         var body = new MemoryStream();
@@ -62,7 +62,7 @@ internal static class IngestLoad
         {
             line.Clear();
             line.Append(CultureInfo.InvariantCulture,
-                $$"""{"id":{{i}},"ts":"2026-01-{{1 + i % 28:D2}}T{{i % 24:D2}}:{{i % 60:D2}}:{{i % 59:D2}}.{{i % 1000:D3}}Z","user":"user{{i % 100_000}}","country":"{{Countries[i % Countries.Length]}}","event":"{{Events[i % Events.Length]}}","value":{{i % 977 * 1.25}},"note":"a short free text note number {{i % 7919}} for padding"}""");
+                $$"""{"id":{{i}},"ts":"2026-01-{{1 + i % 28:D2}}T{{i % 24:D2}}:{{i % 60:D2}}:{{i % 59:D2}}.{{i % 1000:D3}}Z","user":"user{{i % 100_000}}","country":"{{Countries[i % Countries.Length]}}","event":"{{Events[i % Events.Length]}}","value":{{i % 977 * 1.25}},"note":"a short free text note number {{i % 7919}} to pad the record to about two hundred bytes"}""");
             line.Append('\n');
             var bytes = Encoding.UTF8.GetBytes(line.ToString());
             file.Write(bytes);
@@ -77,6 +77,13 @@ internal static class IngestLoad
             bodies.Add(body.ToArray());
         return bodies;
     }
+
+    internal const string StreamJson = """
+        {"name": "events", "schema": {"fields": [
+          {"name": "id", "type": "long", "required": true}, {"name": "ts", "type": "timestamptz"},
+          {"name": "user", "type": "string"}, {"name": "country", "type": "string"}, {"name": "event", "type": "string"},
+          {"name": "value", "type": "double"}, {"name": "note", "type": "string"}]}}
+        """;
 
     private static readonly string[] Countries = ["US", "DE", "FR", "BR", "IN", "JP", "GB", "CA"];
     private static readonly string[] Events = ["click", "view", "purchase", "signup", "logout"];
@@ -104,12 +111,7 @@ internal static class IngestLoad
             if (!response.IsSuccessStatusCode)
                 throw new InvalidOperationException($"{path}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
         }
-        await Post("api/v1/streams", """
-            {"name": "events", "schema": {"fields": [
-              {"name": "id", "type": "long", "required": true}, {"name": "ts", "type": "timestamptz"},
-              {"name": "user", "type": "string"}, {"name": "country", "type": "string"}, {"name": "event", "type": "string"},
-              {"name": "value", "type": "double"}, {"name": "note", "type": "string"}]}}
-            """);
+        await Post("api/v1/streams", StreamJson);
         await Post("api/v1/sinks", sinkType == "iceberg"
             ? """{"name": "events_table", "type": "iceberg", "namespace": "bench", "table": "events"}"""
             : """{"name": "events_table", "type": "files", "path": "bench/events"}""");

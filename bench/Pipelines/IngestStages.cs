@@ -1,0 +1,131 @@
+using System.Diagnostics;
+using System.Globalization;
+using Apache.Arrow;
+using Apache.Arrow.Ipc;
+using DataPlane.Catalog.DataFiles;
+using DataPlane.Pipelines.Ingest;
+using DataPlane.Pipelines.Log;
+using DataPlane.Pipelines.Streams;
+using DataPlane.Storage;
+
+namespace DataPlane.Benchmarks.Pipelines;
+
+/// <summary>
+/// Where the time of <see cref="IngestLoad"/> goes: each stage of the path run alone, on one thread, over the same
+/// request bodies, reported as process CPU per MB of JSON (which load from other processes inflates far less than
+/// wall time). <c>dotnet run -c Release --project bench -- pipelines-stages [records]</c>.
+/// </summary>
+internal static class IngestStages
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        int records = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 500_000;
+        var dir = Directory.CreateTempSubdirectory("bench-pipeline-stages-").FullName;
+        try
+        {
+            var bodies = IngestLoad.MakeBodies(Path.Combine(dir, "records.ndjson"), records, maxBody: 1_000_000);
+            long jsonBytes = bodies.Sum(b => (long)b.Length);
+            Console.WriteLine($"{records:N0} records, {jsonBytes / 1e6:F1} MB of NDJSON in {bodies.Count} bodies; load average {LoadAverage()}");
+            var stream = StreamDefinition.Parse(System.Text.Json.JsonDocument.Parse(IngestLoad.StreamJson).RootElement, DateTimeOffset.UtcNow);
+            var parser = new RecordBatchParser(stream);
+            var payloads = new List<byte[]>(bodies.Count);
+            var counts = new List<int>(bodies.Count);
+            var rows = new List<(string Stage, double CpuSeconds, double WallSeconds)>();
+
+            // Warm up the JIT on one body so the first stage is not charged for it.
+            parser.Parse(bodies[0], 1 << 20);
+            parser.Serialize();
+
+            rows.Add(Measure("parse JSON into Arrow builders", () =>
+            {
+                foreach (var body in bodies)
+                    if (parser.Parse(body, 1 << 20) != ParseOutcome.Accepted)
+                        throw new InvalidOperationException(parser.Error);
+            }));
+            rows.Add(Measure("parse + serialize Arrow IPC", () =>
+            {
+                foreach (var body in bodies)
+                {
+                    parser.Parse(body, 1 << 20);
+                    payloads.Add(parser.Serialize().ToArray());
+                    counts.Add(parser.RecordCount);
+                }
+            }));
+
+            var log = IngestLog.Open(Path.Combine(dir, "log"), new IngestLogOptions { MaxBytes = long.MaxValue });
+            await using (log)
+            {
+                rows.Add(await MeasureAsync("log append, 8 in flight (group commit)", async () =>
+                {
+                    var inFlight = new Queue<Task<long>>();
+                    for (int i = 0; i < payloads.Count; i++)
+                    {
+                        if (inFlight.Count == 8)
+                            await inFlight.Dequeue();
+                        inFlight.Enqueue(log.AppendAsync(payloads[i], counts[i]));
+                    }
+                    while (inFlight.Count > 0)
+                        await inFlight.Dequeue();
+                }));
+
+                var batches = new List<RecordBatch>();
+                rows.Add(Measure("log read + Arrow IPC read", () =>
+                {
+                    long offset = 0;
+                    while (log.TryRead(offset, out var batch, out var rented))
+                    {
+                        using var reader = new ArrowStreamReader(batch.Payload.ToArray());
+                        batches.Add(reader.ReadNextRecordBatch());
+                        System.Buffers.ArrayPool<byte>.Shared.Return(rented!);
+                        offset = batch.EndOffset;
+                    }
+                }));
+
+                var store = ObjectStore.Open(Path.Combine(dir, "warehouse"));
+                foreach (var (label, compression) in new[] { ("Parquet write zstd(3) + metrics", DataFileCompression.Zstd), ("Parquet write uncompressed + metrics", DataFileCompression.Uncompressed) })
+                {
+                    rows.Add(await MeasureAsync(label, async () =>
+                    {
+                        await using var writer = new DataFileWriter(store, "t/data-" + compression, stream.IcebergSchema, new DataFileWriterOptions { Compression = compression });
+                        foreach (var batch in batches)
+                            await writer.WriteAsync(batch);
+                        await writer.CompleteAsync();
+                    }));
+                }
+            }
+
+            Console.WriteLine();
+            Console.WriteLine("| stage (one thread) | CPU s | wall s | CPU ms per MB of JSON | MB of JSON per CPU-second |");
+            Console.WriteLine("|---|---|---|---|---|");
+            foreach (var (stage, cpu, wall) in rows)
+                Console.WriteLine($"| {stage} | {cpu:F2} | {wall:F2} | {cpu * 1000 / (jsonBytes / 1e6):F1} | {jsonBytes / 1e6 / cpu:F0} |");
+            Console.WriteLine($"load average after: {LoadAverage()}");
+            return 0;
+        }
+        finally
+        {
+            try { Directory.Delete(dir, recursive: true); } catch (IOException) { }
+        }
+    }
+
+    private static (string, double, double) Measure(string stage, Action action)
+    {
+        GC.Collect();
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+        var wall = Stopwatch.StartNew();
+        action();
+        return (stage, (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds, wall.Elapsed.TotalSeconds);
+    }
+
+    private static async Task<(string, double, double)> MeasureAsync(string stage, Func<Task> action)
+    {
+        GC.Collect();
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+        var wall = Stopwatch.StartNew();
+        await action();
+        return (stage, (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds, wall.Elapsed.TotalSeconds);
+    }
+
+    internal static string LoadAverage() =>
+        File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
+}
