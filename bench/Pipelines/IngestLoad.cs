@@ -33,16 +33,21 @@ internal static class IngestLoad
             long jsonBytes = new FileInfo(ndjson).Length;
             Console.WriteLine($"{records:N0} records, {jsonBytes / 1e6:F1} MB of NDJSON ({jsonBytes / (double)records:F0} B/record), {bodies.Count} requests, {connections} connections, {sinkType} sink");
 
-            var (dpSeconds, p50, p99) = await RunDataPlaneAsync(dir, bodies, connections, sinkType);
-            double duckSeconds = RunDuckDb(ndjson, Path.Combine(dir, "duckdb.parquet"));
+            string loadBefore = IngestStages.LoadAverage();
+            var (dpSeconds, dpCpu, p50, p99) = await RunDataPlaneAsync(dir, bodies, connections, sinkType);
+            long dpParquet = Directory.EnumerateFiles(Path.Combine(dir, "warehouse"), "*.parquet", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length);
+            var duckParquet = Path.Combine(dir, "duckdb.parquet");
+            var (duckSeconds, duckCpu) = RunDuckDb(ndjson, duckParquet);
 
-            double dpMBs = jsonBytes / 1e6 / dpSeconds, duckMBs = jsonBytes / 1e6 / duckSeconds;
+            double mb = jsonBytes / 1e6;
+            double dpMBs = mb / dpSeconds, duckMBs = mb / duckSeconds;
             Console.WriteLine();
-            Console.WriteLine("| path | seconds | records/s | MB/s of JSON | ack p50 ms | ack p99 ms |");
-            Console.WriteLine("|---|---|---|---|---|---|");
-            Console.WriteLine($"| DataPlane HTTP -> log -> pipeline -> committed snapshot | {dpSeconds:F2} | {records / dpSeconds:N0} | {dpMBs:F1} | {p50:F1} | {p99:F1} |");
-            Console.WriteLine($"| DuckDB COPY (FROM read_json) TO parquet zstd | {duckSeconds:F2} | {records / duckSeconds:N0} | {duckMBs:F1} | | |");
-            Console.WriteLine($"ratio DataPlane / DuckDB: {dpMBs / duckMBs:F2}; peak working set {Process.GetCurrentProcess().PeakWorkingSet64 / 1e6:F0} MB");
+            Console.WriteLine("| path | seconds | records/s | MB/s of JSON | CPU s | MB of JSON per CPU-second | ack p50 ms | ack p99 ms | Parquet MB |");
+            Console.WriteLine("|---|---|---|---|---|---|---|---|---|");
+            Console.WriteLine($"| DataPlane HTTP -> log -> pipeline -> committed snapshot | {dpSeconds:F2} | {records / dpSeconds:N0} | {dpMBs:F1} | {dpCpu:F2} | {mb / dpCpu:F1} | {p50:F1} | {p99:F1} | {dpParquet / 1e6:F1} |");
+            Console.WriteLine($"| DuckDB COPY (FROM read_json) TO parquet zstd | {duckSeconds:F2} | {records / duckSeconds:N0} | {duckMBs:F1} | {duckCpu:F2} | {mb / duckCpu:F1} | | | {new FileInfo(duckParquet).Length / 1e6:F1} |");
+            Console.WriteLine($"ratio DataPlane / DuckDB: {dpMBs / duckMBs:F2} by wall time, {duckCpu / dpCpu:F2} by CPU time; peak working set {Process.GetCurrentProcess().PeakWorkingSet64 / 1e6:F0} MB; " +
+                $"load average before {loadBefore}, after {IngestStages.LoadAverage()} ({Environment.ProcessorCount} cores)");
             return 0;
         }
         finally
@@ -88,7 +93,7 @@ internal static class IngestLoad
     private static readonly string[] Countries = ["US", "DE", "FR", "BR", "IN", "JP", "GB", "CA"];
     private static readonly string[] Events = ["click", "view", "purchase", "signup", "logout"];
 
-    private static async Task<(double Seconds, double P50, double P99)> RunDataPlaneAsync(string dir, List<byte[]> bodies, int connections, string sinkType)
+    private static async Task<(double Seconds, double CpuSeconds, double P50, double P99)> RunDataPlaneAsync(string dir, List<byte[]> bodies, int connections, string sinkType)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
@@ -118,6 +123,7 @@ internal static class IngestLoad
         await Post("api/v1/pipelines", """{"name": "events_pipeline", "sql": "INSERT INTO events_table SELECT * FROM events"}""");
 
         var latencies = new double[bodies.Count];
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime;
         var clock = Stopwatch.StartNew();
         await Parallel.ForEachAsync(Enumerable.Range(0, bodies.Count), new ParallelOptions { MaxDegreeOfParallelism = connections }, async (i, ct) =>
         {
@@ -135,19 +141,21 @@ internal static class IngestLoad
         if (!flush.IsSuccessStatusCode)
             throw new InvalidOperationException($"flush: {flushed}");
         double total = clock.Elapsed.TotalSeconds;
+        double cpuSeconds = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds;
         Console.WriteLine($"all acknowledged after {acked:F2} s, committed after {total:F2} s: {flushed}");
         Array.Sort(latencies);
-        return (total, latencies[latencies.Length / 2], latencies[(int)Math.Min(latencies.Length - 1, Math.Ceiling(latencies.Length * 0.99) - 1)]);
+        return (total, cpuSeconds, latencies[latencies.Length / 2], latencies[(int)Math.Min(latencies.Length - 1, Math.Ceiling(latencies.Length * 0.99) - 1)]);
     }
 
-    private static double RunDuckDb(string ndjson, string parquet)
+    private static (double Seconds, double CpuSeconds) RunDuckDb(string ndjson, string parquet)
     {
         using var duck = new DuckDBConnection("DataSource=:memory:");
         duck.Open();
         using var cmd = duck.CreateCommand();
         cmd.CommandText = $"COPY (FROM read_json('{ndjson}', format = 'newline_delimited')) TO '{parquet}' (FORMAT parquet, COMPRESSION zstd)";
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime;
         var clock = Stopwatch.StartNew();
         cmd.ExecuteNonQuery();
-        return clock.Elapsed.TotalSeconds;
+        return (clock.Elapsed.TotalSeconds, (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds);
     }
 }

@@ -1,4 +1,4 @@
-using System.Diagnostics;
+using DataPlane.TestServices;
 using System.Text;
 using Xunit;
 
@@ -12,23 +12,18 @@ public sealed class PipelineDescribeTests : IDisposable
     public async Task Pipeline_describe_prints_the_sql_as_written()
     {
         var port = DataPlaneProcess.FreePort();
-        await using var server = await DataPlaneProcess.StartAsync(_workDir, port, ["serve", "--port", port.ToString(), "--data", "state"]);
+        await using var server = await DataPlaneProcess.StartServerAsync(_workDir, port, ["serve", "--port", port.ToString(), "--data", "state"]);
         using var http = new HttpClient { BaseAddress = server.BaseAddress };
         await PostAsync(http, "api/v1/streams", """{"name": "events", "schema": {"fields": [{"name": "value", "type": "long"}]}}""");
         await PostAsync(http, "api/v1/sinks", """{"name": "small_values", "type": "iceberg", "namespace": "default", "table": "small_values"}""");
         await PostAsync(http, "api/v1/pipelines", """{"name": "small", "sql": "INSERT INTO small_values SELECT * FROM events WHERE value < 10 AND value > 2"}""");
 
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in new[] { Path.Combine(AppContext.BaseDirectory, "dataplane.dll"), "pipeline", "describe", "small", "--server", server.BaseAddress.ToString() })
-            info.ArgumentList.Add(arg);
-        using var cli = Process.Start(info)!;
-        var output = await cli.StandardOutput.ReadToEndAsync();
-        var errors = await cli.StandardError.ReadToEndAsync();
-        await cli.WaitForExitAsync();
+        await using var cli = DataPlaneProcess.Start(["pipeline", "describe", "small", "--server", server.BaseAddress.ToString()]);
+        int exitCode = await cli.WaitAsync(TimeSpan.FromSeconds(60));
 
-        Assert.True(cli.ExitCode == 0, errors);
-        Assert.Contains("WHERE value < 10 AND value > 2", output);
-        Assert.DoesNotContain("\\u003C", output);
+        Assert.True(exitCode == 0, cli.Output);
+        Assert.Contains("WHERE value < 10 AND value > 2", cli.Output);
+        Assert.DoesNotContain("\\u003C", cli.Output);
     }
 
     private static async Task PostAsync(HttpClient http, string path, string json)

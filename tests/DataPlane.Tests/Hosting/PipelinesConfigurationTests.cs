@@ -1,3 +1,4 @@
+using DataPlane.TestServices;
 using System.Net;
 using System.Text;
 using Xunit;
@@ -16,7 +17,7 @@ public sealed class PipelinesConfigurationTests : IDisposable
         var body = Records(2000);
 
         var port = DataPlaneProcess.FreePort();
-        await using (var server = await DataPlaneProcess.StartAsync(_workDir, port, ["serve", "--port", port.ToString()]))
+        await using (var server = await DataPlaneProcess.StartServerAsync(_workDir, port, ["serve", "--port", port.ToString()]))
         {
             using var http = new HttpClient { BaseAddress = server.BaseAddress };
             var created = await http.PostAsync("api/v1/streams", new StringContent("""{"name": "events"}""", Encoding.UTF8, "application/json"));
@@ -32,7 +33,7 @@ public sealed class PipelinesConfigurationTests : IDisposable
 
         port = DataPlaneProcess.FreePort();
         var environment = new Dictionary<string, string> { ["DATAPLANE_PIPELINES__MAXREQUESTBYTES"] = "4000" };
-        await using (var server = await DataPlaneProcess.StartAsync(_workDir, port, ["serve", "--port", port.ToString()], environment))
+        await using (var server = await DataPlaneProcess.StartServerAsync(_workDir, port, ["serve", "--port", port.ToString()], environment))
         {
             using var http = new HttpClient { BaseAddress = server.BaseAddress };
             var accepted = await http.PostAsync("streams/events", new ByteArrayContent(body));
