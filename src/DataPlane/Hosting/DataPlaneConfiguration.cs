@@ -35,5 +35,6 @@ internal static class DataPlaneConfiguration
             throw new ArgumentException("Host is empty; give an address such as 127.0.0.1 or 0.0.0.0.");
         if (options.LogFormat is not (null or "json" or "simple"))
             throw new ArgumentException($"Log format '{options.LogFormat}' is unknown; use 'json' or 'simple'.");
+        RestCatalogSettings.Validate(options);
     }
 }

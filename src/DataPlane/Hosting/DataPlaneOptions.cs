@@ -17,6 +17,8 @@ internal sealed class DataPlaneOptions
     /// <summary>Where table data lives: a folder (default <c>&lt;data&gt;/warehouse</c>) or <c>s3://bucket/prefix</c>.</summary>
     public string? Warehouse { get; set; }
     public S3Settings S3 { get; set; } = new();
+    /// <summary>Who may use the Iceberg REST catalog and what it tells readers about storage.</summary>
+    public CatalogSettings Catalog { get; set; } = new();
     /// <summary><c>json</c> (one JSON object per line) or <c>simple</c>; default: simple on a terminal, json otherwise.</summary>
     public string? LogFormat { get; set; }
 
@@ -29,5 +31,30 @@ internal sealed class DataPlaneOptions
         public string? AccessKey { get; set; }
         public string? SecretKey { get; set; }
         public string Region { get; set; } = "us-east-1";
+        /// <summary>Path-style addressing (<c>endpoint/bucket/key</c>), which MinIO and s3rver need; false for virtual-hosted AWS buckets.</summary>
+        public bool PathStyle { get; set; } = true;
+    }
+
+    internal sealed class CatalogSettings
+    {
+        /// <summary>Static bearer tokens; with none here and no <see cref="Clients"/> the catalog needs no token.</summary>
+        public List<TokenSettings> Tokens { get; set; } = [];
+        /// <summary>OAuth2 client_credentials that <c>POST /iceberg/v1/oauth/tokens</c> exchanges for tokens.</summary>
+        public List<ClientSettings> Clients { get; set; } = [];
+        /// <summary>Hand the S3 keys to clients that ask (<c>X-Iceberg-Access-Delegation: vended-credentials</c>).</summary>
+        public bool VendCredentials { get; set; }
+    }
+
+    internal sealed class TokenSettings
+    {
+        public string? Token { get; set; }
+        public bool ReadOnly { get; set; }
+    }
+
+    internal sealed class ClientSettings
+    {
+        public string? ClientId { get; set; }
+        public string? ClientSecret { get; set; }
+        public bool ReadOnly { get; set; }
     }
 }

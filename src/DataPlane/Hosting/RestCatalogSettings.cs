@@ -3,15 +3,38 @@ using DataPlane.Storage;
 
 namespace DataPlane.Hosting;
 
-/// <summary>The Iceberg REST catalog's options from <c>dataplane serve</c>'s: SQLite under <c>&lt;data&gt;/catalog/</c>, the configured warehouse and S3.</summary>
+/// <summary>
+/// The Iceberg REST catalog's options from <c>dataplane serve</c>'s: SQLite under <c>&lt;data&gt;/catalog/</c>, the
+/// configured warehouse, S3 (sent to readers in <c>LoadTableResult.config</c>), tokens, OAuth clients and vending.
+/// </summary>
 internal static class RestCatalogSettings
 {
-    public static RestCatalogOptions From(DataPlaneOptions options) => new()
+    public static RestCatalogOptions From(DataPlaneOptions options)
     {
-        WarehouseLocation = options.WarehouseLocation,
-        DatabasePath = Path.Combine(options.DataDirectory, "catalog", "catalog.db"),
-        S3 = options.S3.Endpoint is null && options.S3.AccessKey is null
-            ? null
-            : new S3Options { Endpoint = options.S3.Endpoint, AccessKey = options.S3.AccessKey, SecretKey = options.S3.SecretKey, Region = options.S3.Region },
-    };
+        var catalog = options.Catalog;
+        return new RestCatalogOptions
+        {
+            WarehouseLocation = options.WarehouseLocation,
+            DatabasePath = Path.Combine(options.DataDirectory, "catalog", "catalog.db"),
+            S3 = options.S3.Endpoint is null && options.S3.AccessKey is null
+                ? null
+                : new S3Options
+                {
+                    Endpoint = options.S3.Endpoint, AccessKey = options.S3.AccessKey, SecretKey = options.S3.SecretKey,
+                    Region = options.S3.Region, PathStyle = options.S3.PathStyle,
+                },
+            VendCredentials = catalog.VendCredentials,
+            Tokens = [.. catalog.Tokens.Select((t, i) => new RestCatalogToken(Required(t.Token, $"Catalog:Tokens:{i}:Token"), t.ReadOnly))],
+            Clients = [.. catalog.Clients.Select((c, i) => new RestCatalogClient(
+                Required(c.ClientId, $"Catalog:Clients:{i}:ClientId"), Required(c.ClientSecret, $"Catalog:Clients:{i}:ClientSecret"), c.ReadOnly))],
+        };
+    }
+
+    /// <summary>Refuses a token or client with an empty part, naming the setting, before the server starts.</summary>
+    public static void Validate(DataPlaneOptions options) => From(options);
+
+    private static string Required(string? value, string key) =>
+        string.IsNullOrWhiteSpace(value)
+            ? throw new ArgumentException($"Setting {key} is empty; give a value (environment: DATAPLANE_{key.Replace(":", "__", StringComparison.Ordinal).ToUpperInvariant()}).")
+            : value;
 }

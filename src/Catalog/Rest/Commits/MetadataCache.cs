@@ -35,6 +35,12 @@ internal sealed class MetadataCache(long capacityBytes)
         return file;
     }
 
+    /// <summary>Drops a file that a commit superseded: loads now start from its successor, so holding it only costs memory.</summary>
+    public void Forget(string location)
+    {
+        if (_files.TryRemove(location, out var file)) Interlocked.Add(ref _weight, -file.Weight);
+    }
+
     private void Evict(MetadataFile keep)
     {
         lock (_evicting)

@@ -104,7 +104,12 @@ internal sealed class TableCommitter(CatalogStore store, MetadataFiles files, Ti
                     swaps.Add(new MetadataSwap(change.Namespace, change.Name, current, written.Location));
                 }
                 var failed = swaps.Count == 0 ? -1 : store.TrySwap(CatalogObjectKind.Table, swaps);
-                if (failed < 0) return;
+                if (failed < 0)
+                {
+                    foreach (var swap in swaps)
+                        if (swap.Expected is not null) files.Cache.Forget(swap.Expected);
+                    return;
+                }
                 if (attempt == MaxAttempts)
                     throw RestException.CommitFailed($"Table {swaps[failed].Namespace.Qualify(swaps[failed].Name)} kept changing concurrently; gave up after {MaxAttempts} attempts.");
             }
@@ -154,6 +159,7 @@ internal sealed class TableCommitter(CatalogStore store, MetadataFiles files, Ti
                     foreach (var r in group) r.Outcome.TrySetException(gaveUp);
                     return;
                 }
+                if (current is not null) files.Cache.Forget(current);
                 committed = new Committed(written.Location, written.Bytes);
             }
             for (var i = 0; i < group.Count; i++)
