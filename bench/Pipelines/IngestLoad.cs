@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Headers;
 using System.Text;
+using DataPlane.Catalog.Rest;
 using DataPlane.Pipelines;
 using DuckDB.NET.Data;
 using Microsoft.AspNetCore.Builder;
@@ -98,10 +99,14 @@ internal static class IngestLoad
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.Logging.ClearProviders();
+        builder.Services.AddIcebergRestCatalog(new RestCatalogOptions
+        {
+            WarehouseLocation = Path.Combine(dir, "warehouse"),
+            DatabasePath = Path.Combine(dir, "catalog", "catalog.db"),
+        });
         builder.Services.AddDataPlanePipelines(o =>
         {
             o.Directory = Path.Combine(dir, "pipelines");
-            o.WarehouseLocation = Path.Combine(dir, "warehouse");
             o.MaxLogBytes = 8L * 1024 * 1024 * 1024;
         });
         await using var app = builder.Build();

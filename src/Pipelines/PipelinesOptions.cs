@@ -5,8 +5,6 @@ public sealed class PipelinesOptions
 {
     /// <summary>Where stream definitions, ingest logs, sinks and pipelines are kept (<c>&lt;data&gt;/pipelines</c>).</summary>
     public string Directory { get; set; } = Path.Combine("data", "pipelines");
-    /// <summary>The warehouse folder that local Iceberg tables and raw sink files go under.</summary>
-    public string WarehouseLocation { get; set; } = Path.Combine("data", "warehouse");
     /// <summary>Largest request body accepted, after gzip decompression.</summary>
     public int MaxRequestBytes { get; set; } = 1024 * 1024;
     /// <summary>Largest single record accepted.</summary>

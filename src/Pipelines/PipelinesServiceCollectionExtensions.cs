@@ -11,19 +11,19 @@ namespace DataPlane.Pipelines;
 public static class PipelinesServiceCollectionExtensions
 {
     /// <summary>
-    /// The server's registration: state under <c>&lt;data&gt;/pipelines</c>, tables under the warehouse, limits from the
+    /// The server's registration: state under <c>&lt;data&gt;/pipelines</c>, limits from the
     /// <c>Pipelines</c> section (environment: <c>DATAPLANE_PIPELINES__MAXREQUESTBYTES</c> and the like).
     /// </summary>
-    public static IServiceCollection AddDataPlanePipelines(this IServiceCollection services, IConfiguration configuration, string dataDirectory, string warehouseLocation) =>
+    public static IServiceCollection AddDataPlanePipelines(this IServiceCollection services, IConfiguration configuration, string dataDirectory) =>
         services.AddDataPlanePipelines(o =>
         {
             o.Directory = Path.Combine(dataDirectory, "pipelines");
-            o.WarehouseLocation = warehouseLocation;
             configuration.GetSection("Pipelines").Bind(o);
             configuration.GetSection("DATAPLANE_PIPELINES").Bind(o);
         });
 
-    /// <summary>Registers streams, their ingest logs, sinks and pipelines; <see cref="PipelinesEndpointRouteBuilderExtensions.MapDataPlanePipelines"/> serves them.</summary>
+    /// <summary>Registers streams, their ingest logs, sinks and pipelines; <see cref="PipelinesEndpointRouteBuilderExtensions.MapDataPlanePipelines"/> serves them.
+    /// Iceberg sinks commit to the <see cref="Catalog.Catalogs.IcebergCatalog"/> registered by <c>AddIcebergRestCatalog</c>, and raw file sinks write to its warehouse.</summary>
     public static IServiceCollection AddDataPlanePipelines(this IServiceCollection services, Action<PipelinesOptions> configure)
     {
         var options = new PipelinesOptions();

@@ -1,3 +1,4 @@
+using DataPlane.Catalog.Rest;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -28,10 +29,14 @@ internal sealed class PipelinesHost : IAsyncDisposable
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.Logging.ClearProviders();
+        builder.Services.AddIcebergRestCatalog(new RestCatalogOptions
+        {
+            WarehouseLocation = Path.Combine(directory, "warehouse"),
+            DatabasePath = Path.Combine(directory, "catalog", "catalog.db"),
+        });
         builder.Services.AddDataPlanePipelines(o =>
         {
             o.Directory = Path.Combine(directory, "pipelines");
-            o.WarehouseLocation = Path.Combine(directory, "warehouse");
             configure?.Invoke(o);
         });
         var app = builder.Build();

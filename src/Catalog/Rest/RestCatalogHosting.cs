@@ -1,3 +1,4 @@
+using DataPlane.Catalog.Catalogs;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -10,6 +11,12 @@ public static class RestCatalogHosting
     {
         services.AddSingleton(options);
         services.AddSingleton<RestCatalog>();
+        // In-process users (the pipelines' sinks) commit through the service's own store, so both see one catalog.
+        services.AddSingleton(sp =>
+        {
+            var rest = sp.GetRequiredService<RestCatalog>();
+            return new IcebergCatalog(rest.Store, rest.Warehouse, rest.Files);
+        });
         return services;
     }
 

@@ -3,7 +3,6 @@ using DataPlane.Pipelines.Metrics;
 using DataPlane.Pipelines.Sinks;
 using DataPlane.Pipelines.Sql;
 using DataPlane.Pipelines.Streams;
-using DataPlane.Storage;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -24,7 +23,6 @@ internal sealed class PipelineRegistry : IHostedService, IAsyncDisposable
     private readonly ILoggerFactory _loggers;
     private readonly Dictionary<string, PipelineRunner> _runners = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _gate = new(1, 1);
-    private IObjectStore? _warehouse;
 
     public PipelineRegistry(PipelinesOptions options, StreamRegistry streams, SinkRegistry sinks, PipelineMetrics metrics, ILoggerFactory loggers)
     {
@@ -38,8 +36,6 @@ internal sealed class PipelineRegistry : IHostedService, IAsyncDisposable
         metrics.AddGauges("dataplane_pipeline_lag_records", "Records acknowledged by the stream but not yet committed by the pipeline.",
             () => List().Select(r => (PipelineMetrics.Labels(("pipeline", r.Definition.Name)), (double)(r.Stream.Log.EndOffset - r.CommittedOffset))));
     }
-
-    private IObjectStore Warehouse => _warehouse ??= ObjectStore.Open(_options.WarehouseLocation);
 
     public IReadOnlyList<PipelineRunner> List()
     {
@@ -99,11 +95,7 @@ internal sealed class PipelineRegistry : IHostedService, IAsyncDisposable
         var sink = _sinks.Find(statement.Sink)
             ?? throw new KeyNotFoundException($"No sink named '{statement.Sink}' (INSERT INTO {statement.Sink}); create it with POST /api/v1/sinks.");
         var transform = new BatchTransform(stream.Definition, statement);
-        ISinkTarget target = sink.Type switch
-        {
-            SinkDefinition.Files => new FileSinkTarget(Warehouse, sink.Path!, transform.OutputSchema.IcebergSchema),
-            _ => new IcebergTableTarget(Warehouse, sink, transform.OutputSchema.IcebergSchema),
-        };
+        var target = _sinks.OpenTarget(sink, transform.OutputSchema.IcebergSchema);
         var runner = new PipelineRunner(definition, stream, sink, target, transform, _metrics, _loggers.CreateLogger($"DataPlane.Pipelines.{definition.Name}"));
         lock (_runners)
             _runners[definition.Name] = runner;

@@ -1,26 +1,26 @@
 using System.Globalization;
+using DataPlane.Catalog.Catalogs;
 using DataPlane.Catalog.DataFiles;
 using DataPlane.Catalog.Manifests;
-using DataPlane.Catalog.Metadata;
 using DataPlane.Catalog.Operations;
-using DataPlane.Storage;
 using IcebergSchema = DataPlane.Catalog.Schemas.Schema;
 
 namespace DataPlane.Pipelines.Sinks;
 
 /// <summary>
-/// An Iceberg table in the local warehouse (<c>&lt;warehouse&gt;/&lt;namespace&gt;/&lt;table&gt;</c>, file-system commits).
-/// Each commit is one fast-append snapshot whose summary carries the sink, the stream and the offsets its files
-/// cover; the table is created from the pipeline's output schema (and the sink's partition terms) when absent.
+/// An Iceberg table in DataPlane's catalog (the one <c>/iceberg/v1</c> serves), committed through
+/// <see cref="IcebergCatalog"/>. Each commit is one fast-append snapshot whose summary carries the sink, the stream
+/// and the offsets its files cover; the table (and its namespace) is created from the pipeline's output schema and
+/// the sink's partition terms when absent.
 /// </summary>
-internal sealed class IcebergTableTarget(IObjectStore warehouse, SinkDefinition sink, IcebergSchema outputSchema) : ISinkTarget
+internal sealed class IcebergTableTarget(IcebergCatalog catalog, SinkDefinition sink, IcebergSchema outputSchema) : ISinkTarget
 {
     public const string SinkKey = "dataplane.sink";
     public const string StreamKey = "dataplane.stream";
     public const string StartOffsetKey = "dataplane.start-offset";
     public const string EndOffsetKey = "dataplane.end-offset";
 
-    private readonly FileTableCommitter _committer = new(warehouse, $"{sink.Namespace}/{sink.Table}");
+    private readonly TableIdentifier _id = new([sink.Namespace!], sink.Table!);
     private Table? _table;
 
     public async Task<SinkCommit?> LastCommitAsync(CancellationToken cancellationToken)
@@ -49,18 +49,18 @@ internal sealed class IcebergTableTarget(IObjectStore warehouse, SinkDefinition 
             foreach (var task in await table.NewScan().PlanFilesAsync(cancellationToken))
                 live.Add(task.File.FilePath);
         var orphans = new List<string>();
-        await foreach (var info in warehouse.ListAsync(table.TableKey + "/data/", cancellationToken: cancellationToken))
+        await foreach (var info in catalog.Warehouse.ListAsync(table.TableKey + "/data/", cancellationToken: cancellationToken))
             if (!live.Contains(table.LocationOf(info.Key)))
                 orphans.Add(info.Key);
         foreach (var key in orphans)
-            await warehouse.DeleteAsync(key, cancellationToken);
+            await catalog.Warehouse.DeleteAsync(key, cancellationToken);
         return orphans.Count;
     }
 
     public PartitionedWriter OpenWriter(DataFileWriterOptions options)
     {
         var table = _table ?? throw new InvalidOperationException("The table is loaded before files are written.");
-        return new PartitionedWriter(warehouse, table.TableKey + "/data", table.Schema, table.Spec, options);
+        return new PartitionedWriter(catalog.Warehouse, table.TableKey + "/data", table.Schema, table.Spec, options);
     }
 
     public async Task<SinkCommit> CommitAsync(IReadOnlyList<SinkDataFile> files, string stream, long startOffset, long endOffset, CancellationToken cancellationToken)
@@ -100,16 +100,17 @@ internal sealed class IcebergTableTarget(IObjectStore warehouse, SinkDefinition 
             await _table.RefreshAsync(cancellationToken);
             return _table;
         }
-        if (await _committer.LoadAsync(cancellationToken) is not null)
-            return _table = await Table.LoadAsync(warehouse, _committer, cancellationToken);
+        if (await catalog.TryLoadTableAsync(_id, cancellationToken) is { } existing)
+            return _table = existing;
+        catalog.CreateNamespaceIfMissing(_id.Namespace);
         var spec = PartitionTerms.Build(outputSchema, sink.Partition);
         try
         {
-            return _table = await Table.CreateAsync(warehouse, _committer, _committer.TableLocation, outputSchema, spec, cancellationToken: cancellationToken);
+            return _table = await catalog.CreateTableAsync(_id, outputSchema, spec, cancellationToken: cancellationToken);
         }
-        catch (CommitFailedException)
+        catch (CatalogException e) when (e.IsAlreadyExists)
         {
-            return _table = await Table.LoadAsync(warehouse, _committer, cancellationToken); // created concurrently
+            return _table = await catalog.LoadTableAsync(_id, cancellationToken); // created concurrently
         }
     }
 

@@ -1,4 +1,6 @@
 using System.Text.Json;
+using DataPlane.Catalog.Catalogs;
+using IcebergSchema = DataPlane.Catalog.Schemas.Schema;
 
 namespace DataPlane.Pipelines.Sinks;
 
@@ -8,9 +10,11 @@ internal sealed class SinkRegistry
     private readonly string _root;
     private readonly Dictionary<string, SinkDefinition> _sinks = new(StringComparer.Ordinal);
     private readonly object _gate = new();
+    private readonly IcebergCatalog _catalog;
 
-    public SinkRegistry(PipelinesOptions options)
+    public SinkRegistry(PipelinesOptions options, IcebergCatalog catalog)
     {
+        _catalog = catalog;
         _root = Path.Combine(Path.GetFullPath(options.Directory), "sinks");
         Directory.CreateDirectory(_root);
         foreach (var file in Directory.EnumerateFiles(_root, "*.json"))
@@ -32,6 +36,13 @@ internal sealed class SinkRegistry
         lock (_gate)
             return _sinks.GetValueOrDefault(name);
     }
+
+    /// <summary>Where a pipeline writing <paramref name="sink"/> puts its files and commits: a table of the catalog, or raw files in its warehouse.</summary>
+    public ISinkTarget OpenTarget(SinkDefinition sink, IcebergSchema outputSchema) => sink.Type switch
+    {
+        SinkDefinition.Files => new FileSinkTarget(_catalog.Warehouse, sink.Path!, outputSchema),
+        _ => new IcebergTableTarget(_catalog, sink, outputSchema),
+    };
 
     public bool TryCreate(SinkDefinition sink)
     {

@@ -15,8 +15,6 @@ public sealed class ServerEndToEndTests(ITestOutputHelper output) : IDisposable
     private readonly string _dir = Directory.CreateTempSubdirectory("pipelines-e2e-").FullName;
     private readonly int _port = DataPlaneProcess.FreePort();
 
-    private string Warehouse => Path.Combine(_dir, "warehouse");
-
     private Task<DataPlaneProcess> StartServerAsync() =>
         DataPlaneProcess.StartServerAsync(_dir, _port, ["serve", "--port", _port.ToString(), "--data", _dir, "--log-format", "simple"]);
 
@@ -94,7 +92,7 @@ public sealed class ServerEndToEndTests(ITestOutputHelper output) : IDisposable
         var flushed = await FlushAsync(http);
         Assert.Equal(accepted, flushed.GetProperty("committed_offset").GetInt64());
 
-        var table = await TableContents.LoadAsync(Warehouse, "default/events");
+        var table = await TableContents.LoadAsync(_dir, "default.events");
         Assert.Equal(flushed.GetProperty("snapshot_id").GetInt64(), table.Metadata.CurrentSnapshotId);
         var files = await TableContents.LiveFilesAsync(table);
         Assert.Equal([accepted, accepted, acceptedIdSum], TableContents.Query(files, "SELECT count(*) FROM rows UNION ALL SELECT count(DISTINCT id) FROM rows UNION ALL SELECT sum(id)::BIGINT FROM rows").ToArray()[..3]);
@@ -156,7 +154,7 @@ public sealed class ServerEndToEndTests(ITestOutputHelper output) : IDisposable
             await FlushAsync(http);
         }
 
-        var table = await TableContents.LoadAsync(Warehouse, "default/events");
+        var table = await TableContents.LoadAsync(_dir, "default.events");
         var files = await TableContents.LiveFilesAsync(table);
         var duplicates = TableContents.Query(files, "SELECT count(*) FROM (SELECT id FROM rows GROUP BY id HAVING count(*) > 1)");
         Assert.Equal(0, duplicates.Single());

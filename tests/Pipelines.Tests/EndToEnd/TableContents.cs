@@ -1,16 +1,36 @@
+using DataPlane.Catalog.Catalogs;
 using DataPlane.Catalog.Operations;
+using DataPlane.Catalog.Rest;
+using DataPlane.Catalog.RestClient;
 using DataPlane.Storage;
 using DuckDB.NET.Data;
 
 namespace DataPlane.Pipelines.Tests.EndToEnd;
 
-/// <summary>What an Iceberg table in the local warehouse holds: its live data files (read by DuckDB) and snapshot summaries.</summary>
+/// <summary>What an Iceberg table of the server's catalog holds: its live data files (read by DuckDB) and snapshot summaries.</summary>
 internal static class TableContents
 {
-    public static async Task<Table> LoadAsync(string warehouse, string tableKey)
+    /// <summary>The table as the catalog files under <c>&lt;data&gt;</c> say, the ones <c>dataplane serve</c> uses (no server needed).</summary>
+    public static async Task<Table> LoadAsync(string dataDirectory, string table)
     {
-        var store = ObjectStore.Open(warehouse);
-        return await Table.LoadAsync(store, new FileTableCommitter(store, tableKey));
+        using var catalog = new IcebergCatalog(new RestCatalogOptions
+        {
+            WarehouseLocation = Path.Combine(dataDirectory, "warehouse"),
+            DatabasePath = Path.Combine(dataDirectory, "catalog", "catalog.db"),
+        });
+        return await catalog.LoadTableAsync(TableIdentifier.Parse(table));
+    }
+
+    /// <summary>The table as a running server's Iceberg REST catalog returns it; its files are read from the returned locations.</summary>
+    public static async Task<Table> LoadThroughRestAsync(Uri server, string table)
+    {
+        using var client = new IcebergRestClient(new Uri(server, "iceberg"));
+        await client.InitializeAsync();
+        var id = TableIdentifier.Parse(table);
+        var committer = new RestTableCommitter(client, id.Namespace, id.Name);
+        var state = await committer.LoadAsync() ?? throw new InvalidOperationException($"The catalog has no table {table}.");
+        var root = new Uri(state.Metadata.Location).LocalPath;
+        return await Table.LoadAsync(ObjectStore.Open(root), committer);
     }
 
     public static async Task<IReadOnlyList<string>> LiveFilesAsync(Table table) =>

@@ -1,0 +1,58 @@
+using System.Text;
+using DataPlane.Catalog.Metadata;
+using DataPlane.Catalog.Operations;
+using DataPlane.Catalog.Rest.Commits;
+using DataPlane.Catalog.Rest.Http;
+using DataPlane.Catalog.Rest.Store;
+
+namespace DataPlane.Catalog.Catalogs;
+
+/// <summary>
+/// Commits of one table of <see cref="IcebergCatalog"/>: the next metadata file is written to the warehouse, then
+/// the table's row in the catalog's SQLite store is swapped from the expected location to it, exactly as the REST
+/// service's commits do. The swap is what decides between writers (in this process, in <c>dataplane serve</c>, or
+/// behind the REST endpoint); the loser gets <see cref="CommitFailedException"/> and the table library retries on
+/// fresh metadata.
+/// </summary>
+internal sealed class CatalogTableCommitter(CatalogStore store, MetadataFiles files, Namespace ns, string name) : ITableCommitter
+{
+    public async Task<TableState?> LoadAsync(CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            var location = store.LoadMetadataLocation(CatalogObjectKind.Table, ns, name);
+            if (location is null) return null;
+            var file = await files.ReadFileAsync(location, cancellationToken).ConfigureAwait(false);
+            return new TableState(file.Table, location);
+        }
+        catch (RestException e)
+        {
+            throw IcebergCatalog.Refusal(e);
+        }
+    }
+
+    public async Task<TableState> CommitAsync(TableState? expected, TableMetadata updated, CancellationToken cancellationToken = default)
+    {
+        var bytes = Encoding.UTF8.GetBytes(TableMetadataJson.Write(updated, indented: false));
+        string location;
+        bool swapped;
+        try
+        {
+            location = (await files.WriteFileAsync(updated.Location, expected?.MetadataLocation, bytes, updated, cancellationToken).ConfigureAwait(false)).Location;
+            swapped = store.TrySwap(CatalogObjectKind.Table, [new MetadataSwap(ns, name, expected?.MetadataLocation, location)]) < 0;
+        }
+        catch (RestException e) when (e.Type == "AlreadyExistsException")
+        {
+            throw new CommitFailedException($"Table {ns.Qualify(name)} was created concurrently: {e.Message}");
+        }
+        catch (RestException e)
+        {
+            throw IcebergCatalog.Refusal(e);
+        }
+        if (swapped) return new TableState(updated, location);
+        // The file written for the lost attempt is left behind, never referenced, as the REST service's are.
+        throw new CommitFailedException(expected is null
+            ? $"Table {ns.Qualify(name)} was created concurrently."
+            : $"Table {ns.Qualify(name)} was changed by another writer: its metadata is no longer {expected.MetadataLocation}.");
+    }
+}

@@ -1,0 +1,152 @@
+using DataPlane.Catalog.Metadata;
+using DataPlane.Catalog.Operations;
+using DataPlane.Catalog.Partitioning;
+using DataPlane.Catalog.Rest;
+using DataPlane.Catalog.Rest.Commits;
+using DataPlane.Catalog.Rest.Http;
+using DataPlane.Catalog.Rest.Store;
+using DataPlane.Catalog.Schemas;
+using DataPlane.Catalog.Sorting;
+using DataPlane.Storage;
+
+namespace DataPlane.Catalog.Catalogs;
+
+/// <summary>
+/// DataPlane's catalog for code running in-process (the pipelines' sinks, the CLI): the same SQLite store and
+/// warehouse the Iceberg REST service serves, so a table created or committed here is listed and loaded by Spark,
+/// DuckDB or PyIceberg through <c>/iceberg/v1</c>, and the other way round. Under <c>dataplane serve</c> it is the
+/// singleton registered by <see cref="RestCatalogHosting.AddIcebergRestCatalog"/>, sharing the service's store;
+/// elsewhere it opens the same files from <see cref="RestCatalogOptions"/> (SQLite arbitrates between processes).
+/// Refusals are <see cref="CatalogException"/>s named as the REST protocol names them.
+/// </summary>
+public sealed class IcebergCatalog : IDisposable
+{
+    private readonly CatalogStore _store;
+    private readonly MetadataFiles _files;
+    private readonly bool _ownsWarehouse;
+
+    /// <summary>Opens the catalog files of <paramref name="options"/> (the SQLite file and the warehouse).</summary>
+    public IcebergCatalog(RestCatalogOptions options)
+        : this(new CatalogStore(options.DatabasePath), ObjectStore.Open(options.WarehouseLocation, options.S3), options.MetadataCacheBytes)
+    {
+        _ownsWarehouse = true;
+    }
+
+    private IcebergCatalog(CatalogStore store, IObjectStore warehouse, long metadataCacheBytes)
+        : this(store, warehouse, new MetadataFiles(warehouse, metadataCacheBytes))
+    {
+    }
+
+    internal IcebergCatalog(CatalogStore store, IObjectStore warehouse, MetadataFiles files)
+    {
+        _store = store;
+        Warehouse = warehouse;
+        _files = files;
+    }
+
+    /// <summary>Where tables live; data files of a table go under its location in here.</summary>
+    public IObjectStore Warehouse { get; }
+
+    public bool NamespaceExists(IReadOnlyList<string> ns) => Guard(() => _store.NamespaceExists(new Namespace(ns)));
+
+    /// <summary>Creates the namespace, and any missing parent of it; false when it already existed.</summary>
+    public bool CreateNamespaceIfMissing(IReadOnlyList<string> ns, IReadOnlyDictionary<string, string>? properties = null) => Guard(() =>
+    {
+        var created = false;
+        for (var depth = 1; depth <= ns.Count; depth++)
+            created = _store.CreateNamespace(new Namespace(ns.Take(depth).ToList()),
+                depth == ns.Count ? properties ?? new Dictionary<string, string>() : new Dictionary<string, string>());
+        return created;
+    });
+
+    /// <summary>The namespaces directly under <paramref name="parent"/> (top level when null), in name order.</summary>
+    public IReadOnlyList<IReadOnlyList<string>> ListNamespaces(IReadOnlyList<string>? parent = null) => Guard(() =>
+        _store.ListNamespaces(parent is null ? null : new Namespace(parent), null, int.MaxValue)
+            .Select(key => (IReadOnlyList<string>)Namespace.FromKey(key).Levels).ToList());
+
+    /// <summary>The tables of a namespace, in name order.</summary>
+    public IReadOnlyList<TableIdentifier> ListTables(IReadOnlyList<string> ns) => Guard(() =>
+        _store.ListNames(CatalogObjectKind.Table, new Namespace(ns), null, int.MaxValue).Select(name => new TableIdentifier(ns, name)).ToList());
+
+    public bool TableExists(TableIdentifier id) =>
+        Guard(() => _store.LoadMetadataLocation(CatalogObjectKind.Table, new Namespace(id.Namespace), id.Name) is not null);
+
+    /// <summary>Creates an empty table at <c>&lt;warehouse&gt;/&lt;namespace levels&gt;/&lt;name&gt;</c>. The namespace must
+    /// exist (<see cref="CreateNamespaceIfMissing"/>); a table or view of that name is an <c>AlreadyExistsException</c>.</summary>
+    public async Task<Table> CreateTableAsync(TableIdentifier id, Schema schema, PartitionSpec? spec = null, SortOrder? sortOrder = null,
+        IReadOnlyDictionary<string, string>? properties = null, CancellationToken cancellationToken = default)
+    {
+        var (ns, committer) = Committer(id);
+        if (id.Name.Length == 0 || id.Name.Contains('/') || id.Name is "." or "..")
+            throw new CatalogException("BadRequestException", $"Invalid table name '{id.Name}': it must be non-empty and contain no '/'.");
+        try
+        {
+            return await Table.CreateAsync(Warehouse, committer, _files.DefaultLocation(ns, id.Name), schema, spec, sortOrder, properties, cancellationToken)
+                .ConfigureAwait(false);
+        }
+        catch (CommitFailedException)
+        {
+            throw new CatalogException("AlreadyExistsException", $"Table already exists: {id}");
+        }
+    }
+
+    /// <summary>The table at its current metadata; a <c>NoSuchTableException</c> (or <c>NoSuchNamespaceException</c>) when absent.</summary>
+    public async Task<Table> LoadTableAsync(TableIdentifier id, CancellationToken cancellationToken = default) =>
+        await TryLoadTableAsync(id, cancellationToken).ConfigureAwait(false) ?? throw Missing(id);
+
+    /// <summary>The table, or null when there is none of that name.</summary>
+    public async Task<Table?> TryLoadTableAsync(TableIdentifier id, CancellationToken cancellationToken = default)
+    {
+        var (_, committer) = Committer(id);
+        if (await committer.LoadAsync(cancellationToken).ConfigureAwait(false) is null) return null;
+        try
+        {
+            return await Table.LoadAsync(Warehouse, committer, cancellationToken).ConfigureAwait(false);
+        }
+        catch (InvalidOperationException)
+        {
+            return null; // dropped between the two reads
+        }
+    }
+
+    /// <summary>Removes the table from the catalog; with <paramref name="purge"/> also deletes its files. False when absent.</summary>
+    public async Task<bool> DropTableAsync(TableIdentifier id, bool purge = false, CancellationToken cancellationToken = default)
+    {
+        var (ns, committer) = Committer(id);
+        var state = purge ? await committer.LoadAsync(cancellationToken).ConfigureAwait(false) : null;
+        if (!Guard(() => _store.Drop(CatalogObjectKind.Table, ns, id.Name))) return false;
+        if (state is not null && _files.InWarehouse(state.Metadata.Location))
+            await _files.PurgeAsync(state.Metadata.Location, cancellationToken).ConfigureAwait(false);
+        return true;
+    }
+
+    public void Dispose()
+    {
+        if (_ownsWarehouse) Warehouse.Dispose();
+    }
+
+    internal static CatalogException Refusal(RestException e) => new(e.Type, e.Message);
+
+    private (Namespace, CatalogTableCommitter) Committer(TableIdentifier id)
+    {
+        var ns = Guard(() => new Namespace(id.Namespace));
+        return (ns, new CatalogTableCommitter(_store, _files, ns, id.Name));
+    }
+
+    private CatalogException Missing(TableIdentifier id) =>
+        NamespaceExists(id.Namespace)
+            ? new CatalogException("NoSuchTableException", $"Table does not exist: {id}")
+            : new CatalogException("NoSuchNamespaceException", $"Namespace does not exist: {string.Join('.', id.Namespace)}");
+
+    private static T Guard<T>(Func<T> action)
+    {
+        try
+        {
+            return action();
+        }
+        catch (RestException e)
+        {
+            throw Refusal(e);
+        }
+    }
+}
