@@ -1,40 +1,46 @@
 using System.CommandLine;
 using System.Globalization;
 using Apache.Arrow;
+using DataPlane.Catalog.Catalogs;
 using DataPlane.Catalog.DataFiles;
 using DataPlane.Catalog.Metadata;
+using DataPlane.Catalog.RestClient;
 using DataPlane.Catalog.Scanning;
 using DataPlane.Catalog.Warehouse;
 
 namespace DataPlane.Commands;
 
-/// <summary><c>dataplane table create|describe|snapshots|scan</c> on the local warehouse folder.</summary>
+/// <summary>
+/// <c>dataplane table create|list|describe|snapshots|scan|drop</c> on DataPlane's catalog: the embedded one under the
+/// data directory (the same SQLite file and warehouse <c>dataplane serve</c> uses), or a running server's with
+/// <c>--server URL</c>.
+/// </summary>
 internal static class TableCommand
 {
     public static Command Create()
     {
-        var command = new Command("table", "Iceberg tables in the local warehouse: create, describe, list snapshots, plan scans.");
+        var command = new Command("table", "Iceberg tables of DataPlane's catalog (the data directory's, or a running server's with --server): create, list, describe, list snapshots, scan, drop.");
         command.Subcommands.Add(CreateTable());
+        command.Subcommands.Add(List());
         command.Subcommands.Add(Describe());
         command.Subcommands.Add(Snapshots());
         command.Subcommands.Add(Scan());
+        command.Subcommands.Add(Drop());
         return command;
     }
-
-    private static Option<string> WarehouseOption() =>
-        new("--warehouse") { Description = "Warehouse folder (tables at <warehouse>/<namespace>/<table>)", DefaultValueFactory = _ => "./data/warehouse" };
 
     private static Argument<string> NameArgument() => new("name") { Description = "Table name: namespace.table, e.g. db.events" };
 
     private static Command CreateTable()
     {
-        var warehouse = WarehouseOption();
+        var catalog = TableCatalog.Options.Create();
         var name = NameArgument();
         var schema = new Option<string?>("--schema") { Description = "Columns as id:long!,data:string,ts:timestamptz (! = required), or an Iceberg schema JSON" };
         var schemaFile = new Option<string?>("--schema-file") { Description = "File with an Iceberg schema JSON" };
         var partition = new Option<string?>("--partition") { Description = "Partitioning, e.g. day(ts),bucket(16,id),truncate(4,data),region" };
         var property = new Option<string[]>("--property") { Description = "Table property key=value (repeatable)" };
-        var command = new Command("create", "Create an empty table.") { name, warehouse, schema, schemaFile, partition, property };
+        var command = new Command("create", "Create an empty table (and its namespace when missing).") { name, schema, schemaFile, partition, property };
+        catalog.AddTo(command);
         command.SetAction(async (r, ct) => await Guarded(async () =>
         {
             var schemaText = r.GetValue(schema) ?? (r.GetValue(schemaFile) is { } f ? await File.ReadAllTextAsync(f, ct) : null)
@@ -48,24 +54,59 @@ internal static class TableCommand
                 if (eq <= 0) throw new ArgumentException($"--property '{p}' must be key=value.");
                 props[p[..eq]] = p[(eq + 1)..];
             }
-            using var wh = new LocalWarehouse(r.GetValue(warehouse)!);
-            var table = await wh.CreateTableAsync(r.GetValue(name)!, parsed, spec, properties: props, cancellationToken: ct);
-            Console.WriteLine($"Created {r.GetValue(name)} at {table.Metadata.Location}");
-            Console.WriteLine($"Metadata: {table.State.MetadataLocation}");
+            var id = TableIdentifier.Parse(r.GetValue(name)!);
+            using var c = await TableCatalog.OpenAsync(r, catalog, ct);
+            var (location, metadataLocation) = await c.CreateAsync(id, parsed, spec, props, ct);
+            Console.WriteLine($"Created {id} at {location}");
+            Console.WriteLine($"Metadata: {metadataLocation}");
+        }));
+        return command;
+    }
+
+    private static Command List()
+    {
+        var catalog = TableCatalog.Options.Create();
+        var ns = new Argument<string?>("namespace") { Description = "Only this namespace's tables (dotted, e.g. db); default every namespace's", Arity = ArgumentArity.ZeroOrOne };
+        var command = new Command("list", "List tables, one namespace.table per line.") { ns };
+        catalog.AddTo(command);
+        command.SetAction(async (r, ct) => await Guarded(async () =>
+        {
+            using var c = await TableCatalog.OpenAsync(r, catalog, ct);
+            foreach (var id in await c.ListAsync(r.GetValue(ns)?.Split('.'), ct))
+                Console.WriteLine(id);
+        }));
+        return command;
+    }
+
+    private static Command Drop()
+    {
+        var catalog = TableCatalog.Options.Create();
+        var name = NameArgument();
+        var purge = new Option<bool>("--purge") { Description = "Also delete the table's data and metadata files" };
+        var command = new Command("drop", "Drop a table from the catalog.") { name, purge };
+        catalog.AddTo(command);
+        command.SetAction(async (r, ct) => await Guarded(async () =>
+        {
+            var id = TableIdentifier.Parse(r.GetValue(name)!);
+            using var c = await TableCatalog.OpenAsync(r, catalog, ct);
+            if (!await c.DropAsync(id, r.GetValue(purge), ct))
+                throw new InvalidOperationException($"No table {id} in the catalog.");
+            Console.WriteLine(r.GetValue(purge) ? $"Dropped {id} and deleted its files" : $"Dropped {id}");
         }));
         return command;
     }
 
     private static Command Describe()
     {
-        var warehouse = WarehouseOption();
+        var catalog = TableCatalog.Options.Create();
         var name = NameArgument();
         var json = new Option<bool>("--json") { Description = "Print the table metadata JSON" };
-        var command = new Command("describe", "Show a table's schema, partitioning, sort order, properties and current snapshot.") { name, warehouse, json };
+        var command = new Command("describe", "Show a table's schema, partitioning, sort order, properties and current snapshot.") { name, json };
+        catalog.AddTo(command);
         command.SetAction(async (r, ct) => await Guarded(async () =>
         {
-            using var wh = new LocalWarehouse(r.GetValue(warehouse)!);
-            var table = await wh.LoadTableAsync(r.GetValue(name)!, ct);
+            using var c = await TableCatalog.OpenAsync(r, catalog, ct);
+            var table = await c.LoadAsync(TableIdentifier.Parse(r.GetValue(name)!), ct);
             var m = table.Metadata;
             if (r.GetValue(json))
             {
@@ -101,13 +142,14 @@ internal static class TableCommand
 
     private static Command Snapshots()
     {
-        var warehouse = WarehouseOption();
+        var catalog = TableCatalog.Options.Create();
         var name = NameArgument();
-        var command = new Command("snapshots", "List a table's snapshots, oldest first.") { name, warehouse };
+        var command = new Command("snapshots", "List a table's snapshots, oldest first.") { name };
+        catalog.AddTo(command);
         command.SetAction(async (r, ct) => await Guarded(async () =>
         {
-            using var wh = new LocalWarehouse(r.GetValue(warehouse)!);
-            var m = (await wh.LoadTableAsync(r.GetValue(name)!, ct)).Metadata;
+            using var c = await TableCatalog.OpenAsync(r, catalog, ct);
+            var m = (await c.LoadAsync(TableIdentifier.Parse(r.GetValue(name)!), ct)).Metadata;
             Console.WriteLine($"{"snapshot-id",-20} {"parent",-20} {"seq",4} {"committed-at (UTC)",-24} {"operation",-10} {"added-files",11} {"added-records",13} {"total-records",13}");
             foreach (var s in m.Snapshots.OrderBy(s => s.SequenceNumber))
             {
@@ -120,18 +162,19 @@ internal static class TableCommand
 
     private static Command Scan()
     {
-        var warehouse = WarehouseOption();
+        var catalog = TableCatalog.Options.Create();
         var name = NameArgument();
         var snapshot = new Option<long?>("--snapshot") { Description = "Read this snapshot id (time travel)" };
         var asOf = new Option<string?>("--as-of") { Description = "Read the snapshot current at this time (ISO 8601, e.g. 2024-01-01T00:00:00Z)" };
         var reference = new Option<string?>("--ref") { Description = "Read this branch or tag" };
         var filter = new Option<string[]>("--where") { Description = "Filter 'column op value' with op one of = < <= > >= (repeatable, ANDed), or 'column is null'/'column is not null'" };
         var rows = new Option<int>("--rows") { Description = "Print up to this many rows of the planned files (0: the plan only)", DefaultValueFactory = _ => 20 };
-        var command = new Command("scan", "Scan a table: the data files that may hold matching rows after partition and metrics pruning, then their first rows read through the current schema.") { name, warehouse, snapshot, asOf, reference, filter, rows };
+        var command = new Command("scan", "Scan a table: the data files that may hold matching rows after partition and metrics pruning, then their first rows read through the current schema.") { name, snapshot, asOf, reference, filter, rows };
+        catalog.AddTo(command);
         command.SetAction(async (r, ct) => await Guarded(async () =>
         {
-            using var wh = new LocalWarehouse(r.GetValue(warehouse)!);
-            var table = await wh.LoadTableAsync(r.GetValue(name)!, ct);
+            using var c = await TableCatalog.OpenAsync(r, catalog, ct);
+            var table = await c.LoadAsync(TableIdentifier.Parse(r.GetValue(name)!), ct);
             var scan = table.NewScan();
             if (r.GetValue(snapshot) is { } id) scan.UseSnapshot(id);
             if (r.GetValue(asOf) is { } t)
@@ -221,9 +264,15 @@ internal static class TableCommand
             await action();
             return 0;
         }
-        catch (Exception e) when (e is ArgumentException or InvalidOperationException or FormatException or NotSupportedException or CommitFailedException or IOException)
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or FormatException or NotSupportedException or CommitFailedException
+                                       or IOException or CatalogException or HttpRequestException)
         {
             Console.Error.WriteLine($"error: {e.Message}");
+            return 1;
+        }
+        catch (RestCatalogException e)
+        {
+            Console.Error.WriteLine($"error: {e.Type}: {e.ServerMessage}");
             return 1;
         }
     }

@@ -1,0 +1,175 @@
+using System.CommandLine;
+using System.Text.Json.Nodes;
+using DataPlane.Catalog.Catalogs;
+using DataPlane.Catalog.Operations;
+using DataPlane.Catalog.Partitioning;
+using DataPlane.Catalog.Rest;
+using DataPlane.Catalog.RestClient;
+using DataPlane.Catalog.Schemas;
+using DataPlane.Hosting;
+using DataPlane.Storage;
+
+namespace DataPlane.Commands;
+
+/// <summary>
+/// The catalog the <c>dataplane table</c> commands work on. By default the embedded one: the SQLite file and
+/// warehouse under the data directory that <c>dataplane serve</c> uses (same <c>--data</c>, <c>--warehouse</c>,
+/// <c>--config</c>, <c>dataplane.json</c> and <c>DATAPLANE_*</c> settings), opened in this process, so a table created
+/// here is served by <c>serve</c> and the other way round. With <c>--server URL</c>, a running server's Iceberg REST
+/// catalog at <c>URL/iceberg</c> instead.
+/// </summary>
+internal sealed class TableCatalog : IDisposable
+{
+    private readonly IcebergCatalog? _embedded;
+    private readonly IcebergRestClient? _rest;
+
+    private TableCatalog(IcebergCatalog? embedded, IcebergRestClient? rest)
+    {
+        _embedded = embedded;
+        _rest = rest;
+    }
+
+    /// <summary>The options every table command takes to pick its catalog.</summary>
+    internal sealed record Options(Option<string?> Server, Option<string?> Token, Option<string?> Data, Option<string?> Warehouse, Option<string?> Config)
+    {
+        public static Options Create() => new(
+            new Option<string?>("--server") { Description = "Work through a running server's REST catalog at URL/iceberg (e.g. http://127.0.0.1:8181) instead of the data directory" },
+            new Option<string?>("--token") { Description = "Bearer token for --server" },
+            new Option<string?>("--data") { Description = "Data directory, as for `dataplane serve` (default ./data)" },
+            new Option<string?>("--warehouse") { Description = "Table storage, as for `dataplane serve` (default <data>/warehouse)" },
+            new Option<string?>("--config") { Description = "Configuration file, as for `dataplane serve` (default ./dataplane.json when present)" });
+
+        public void AddTo(Command command)
+        {
+            command.Options.Add(Server);
+            command.Options.Add(Token);
+            command.Options.Add(Data);
+            command.Options.Add(Warehouse);
+            command.Options.Add(Config);
+        }
+    }
+
+    public static async Task<TableCatalog> OpenAsync(ParseResult r, Options o, CancellationToken ct)
+    {
+        if (r.GetValue(o.Server) is { } server)
+        {
+            if (r.GetValue(o.Data) is not null || r.GetValue(o.Warehouse) is not null)
+                throw new ArgumentException("--data and --warehouse name the embedded catalog; with --server the server's own are used.");
+            var root = server.TrimEnd('/');
+            if (!root.EndsWith("/iceberg", StringComparison.Ordinal)) root += "/iceberg";
+            if (!Uri.TryCreate(root, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+                throw new ArgumentException($"--server '{server}' must be an http(s) URL such as http://127.0.0.1:8181.");
+            var client = new IcebergRestClient(uri, token: r.GetValue(o.Token));
+            try
+            {
+                await client.InitializeAsync(ct);
+            }
+            catch
+            {
+                client.Dispose();
+                throw;
+            }
+            return new TableCatalog(null, client);
+        }
+        var flags = new Dictionary<string, string?>();
+        if (r.GetValue(o.Data) is { } data) flags[nameof(DataPlaneOptions.Data)] = data;
+        if (r.GetValue(o.Warehouse) is { } warehouse) flags[nameof(DataPlaneOptions.Warehouse)] = warehouse;
+        var (options, _) = DataPlaneConfiguration.Load(r.GetValue(o.Config), flags);
+        return new TableCatalog(new IcebergCatalog(RestCatalogSettings.From(options)), null);
+    }
+
+    /// <summary>Creates the table (and its namespace when missing); returns its location and first metadata file.</summary>
+    public async Task<(string Location, string MetadataLocation)> CreateAsync(TableIdentifier id, Schema schema, PartitionSpec spec,
+        IReadOnlyDictionary<string, string> properties, CancellationToken ct)
+    {
+        if (_embedded is not null)
+        {
+            _embedded.CreateNamespaceIfMissing(id.Namespace);
+            var table = await _embedded.CreateTableAsync(id, schema, spec, properties: properties, cancellationToken: ct);
+            return (table.Metadata.Location, table.State.MetadataLocation);
+        }
+        var rest = _rest!;
+        try
+        {
+            await rest.CreateNamespaceAsync(id.Namespace, cancellationToken: ct);
+        }
+        catch (RestCatalogException e) when (e.IsAlreadyExists)
+        {
+        }
+        var request = new JsonObject
+        {
+            ["name"] = id.Name,
+            ["schema"] = JsonNode.Parse(schema.ToJson()),
+            ["partition-spec"] = JsonNode.Parse(spec.ToJson()),
+            ["properties"] = new JsonObject(properties.Select(p => KeyValuePair.Create(p.Key, (JsonNode?)p.Value))),
+        };
+        var loaded = await rest.CreateTableAsync(id.Namespace, request, ct);
+        return (loaded.Location, loaded.MetadataLocation ?? "");
+    }
+
+    public async Task<Table> LoadAsync(TableIdentifier id, CancellationToken ct)
+    {
+        if (_embedded is not null) return await _embedded.LoadTableAsync(id, ct);
+        // The catalog's answer says where the files are and how to reach them (S3 endpoint, vended keys).
+        var loaded = await _rest!.LoadTableAsync(id.Namespace, id.Name, ct);
+        var store = OpenTableStore(loaded);
+        return await Table.LoadAsync(store, new RestTableCommitter(_rest, id.Namespace, id.Name), ct);
+    }
+
+    /// <summary>Tables of one namespace, or of every namespace (recursively) when none is given.</summary>
+    public async Task<List<TableIdentifier>> ListAsync(IReadOnlyList<string>? ns, CancellationToken ct)
+    {
+        var result = new List<TableIdentifier>();
+        var pending = new Queue<IReadOnlyList<string>>();
+        if (ns is not null) pending.Enqueue(ns);
+        else foreach (var top in await NamespacesAsync(null, ct)) pending.Enqueue(top);
+        while (pending.TryDequeue(out var next))
+        {
+            result.AddRange(_embedded is not null
+                ? _embedded.ListTables(next)
+                : (await _rest!.ListTablesAsync(next, ct)).Select(name => new TableIdentifier(next, name)));
+            if (ns is null)
+                foreach (var child in await NamespacesAsync(next, ct)) pending.Enqueue(child);
+        }
+        return result;
+    }
+
+    /// <summary>Drops the table from the catalog (and with <paramref name="purge"/> its files); false when absent.</summary>
+    public async Task<bool> DropAsync(TableIdentifier id, bool purge, CancellationToken ct)
+    {
+        if (_embedded is not null) return await _embedded.DropTableAsync(id, purge, ct);
+        try
+        {
+            await _rest!.DropTableAsync(id.Namespace, id.Name, purge, ct);
+            return true;
+        }
+        catch (RestCatalogException e) when (e.Type == "NoSuchTableException")
+        {
+            return false;
+        }
+    }
+
+    private async Task<IReadOnlyList<IReadOnlyList<string>>> NamespacesAsync(IReadOnlyList<string>? parent, CancellationToken ct) =>
+        _embedded is not null ? _embedded.ListNamespaces(parent) : await _rest!.ListNamespacesAsync(parent, ct);
+
+    private static IObjectStore OpenTableStore(LoadedTable loaded)
+    {
+        var location = loaded.Location;
+        if (!location.StartsWith("s3://", StringComparison.OrdinalIgnoreCase)) return ObjectStore.Open(location);
+        string? Config(string key) => loaded.Config.TryGetValue(key, out var v) ? v : null;
+        return ObjectStore.Open(location, new S3Options
+        {
+            Endpoint = Config("s3.endpoint"),
+            Region = Config("s3.region") ?? Config("client.region") ?? "us-east-1",
+            PathStyle = Config("s3.path-style-access") != "false",
+            AccessKey = Config("s3.access-key-id") ?? Environment.GetEnvironmentVariable("AWS_ACCESS_KEY_ID"),
+            SecretKey = Config("s3.secret-access-key") ?? Environment.GetEnvironmentVariable("AWS_SECRET_ACCESS_KEY"),
+        });
+    }
+
+    public void Dispose()
+    {
+        _embedded?.Dispose();
+        _rest?.Dispose();
+    }
+}
