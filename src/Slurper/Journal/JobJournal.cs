@@ -233,32 +233,58 @@ internal sealed class JobJournal : IDisposable
         {
             var now = Now;
             using var tx = connection.BeginTransaction();
+            // Two statements prepared once per batch: a batch is thousands of outcomes on the hot path.
+            using var done = connection.CreateCommand();
+            done.Transaction = tx;
+            done.CommandText = """
+                INSERT INTO objects(key, partition, size, etag, state, bytes_copied, verification, completed_at, worker)
+                VALUES ($key, $partition, $size, $etag, $state, $bytes, $verification, $now, $worker)
+                ON CONFLICT(key) DO UPDATE SET state = $state, bytes_copied = $bytes, verification = $verification,
+                  completed_at = $now, lease_owner = NULL, worker = $worker
+                """;
+            using var failed = connection.CreateCommand();
+            failed.Transaction = tx;
+            failed.CommandText = """
+                INSERT INTO objects(key, partition, size, etag, state, attempts, next_attempt_at, last_error, worker)
+                VALUES ($key, $partition, $size, $etag, $state, $attempts, $next, $error, $worker)
+                ON CONFLICT(key) DO UPDATE SET state = $state, attempts = $attempts, next_attempt_at = $next,
+                  last_error = $error, lease_owner = NULL, worker = $worker
+                """;
+            foreach (var command in new[] { done, failed })
+            {
+                foreach (var name in new[] { "$key", "$partition", "$size", "$etag", "$state", "$worker" })
+                    command.Parameters.Add(new SqliteParameter { ParameterName = name });
+                command.Parameters["$worker"].Value = (object?)worker ?? DBNull.Value;
+            }
+            done.Parameters.Add(new SqliteParameter("$bytes", 0L));
+            done.Parameters.Add(new SqliteParameter { ParameterName = "$verification" });
+            done.Parameters.Add(new SqliteParameter("$now", now));
+            failed.Parameters.Add(new SqliteParameter("$attempts", 0));
+            failed.Parameters.Add(new SqliteParameter("$next", 0L));
+            failed.Parameters.Add(new SqliteParameter { ParameterName = "$error" });
             foreach (var o in outcomes)
             {
+                var command = o.Failed ? failed : done;
+                command.Parameters["$key"].Value = o.Item.Key;
+                command.Parameters["$partition"].Value = PartitionOf(o.Item.Key);
+                command.Parameters["$size"].Value = o.Item.Size;
+                command.Parameters["$etag"].Value = o.Item.ETag;
                 if (!o.Failed)
                 {
-                    connection.Execute("""
-                        INSERT INTO objects(key, partition, size, etag, state, bytes_copied, verification, completed_at, worker)
-                        VALUES (@Key, @partition, @Size, @ETag, @state, @bytes, @verification, @now, @worker)
-                        ON CONFLICT(key) DO UPDATE SET state = @state, bytes_copied = @bytes, verification = @verification,
-                          completed_at = @now, lease_owner = NULL, worker = @worker
-                        """, new { o.Item.Key, partition = PartitionOf(o.Item.Key), o.Item.Size, o.Item.ETag, state = (int)o.State, bytes = o.Bytes, verification = o.Verification, now, worker }, tx);
+                    command.Parameters["$state"].Value = (int)o.State;
+                    command.Parameters["$bytes"].Value = o.Bytes;
+                    command.Parameters["$verification"].Value = (object?)o.Verification ?? DBNull.Value;
+                    command.ExecuteNonQuery();
                     continue;
                 }
                 var attempts = o.Item.Attempts + 1;
                 var isDead = retry.IsExhausted(attempts);
                 if (isDead) dead.Add(o);
-                connection.Execute("""
-                    INSERT INTO objects(key, partition, size, etag, state, attempts, next_attempt_at, last_error, worker)
-                    VALUES (@Key, @partition, @Size, @ETag, @state, @attempts, @next, @error, @worker)
-                    ON CONFLICT(key) DO UPDATE SET state = @state, attempts = @attempts, next_attempt_at = @next,
-                      last_error = @error, lease_owner = NULL, worker = @worker
-                    """, new
-                {
-                    o.Item.Key, partition = PartitionOf(o.Item.Key), o.Item.Size, o.Item.ETag,
-                    state = (int)(isDead ? ObjectState.Dead : ObjectState.Pending), attempts,
-                    next = now + (long)retry.DelayAfter(attempts).TotalMilliseconds, error = o.Error, worker,
-                }, tx);
+                command.Parameters["$state"].Value = (int)(isDead ? ObjectState.Dead : ObjectState.Pending);
+                command.Parameters["$attempts"].Value = attempts;
+                command.Parameters["$next"].Value = now + (long)retry.DelayAfter(attempts).TotalMilliseconds;
+                command.Parameters["$error"].Value = o.Error;
+                command.ExecuteNonQuery();
             }
             tx.Commit();
         }

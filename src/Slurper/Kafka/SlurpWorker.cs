@@ -39,7 +39,8 @@ public static class SlurpWorker
         journal.BeginRun(options.JobId, slurp.Source.Describe(), slurp.Destination.Describe(), 1);
         var counters = new SlurpCounters();
         var copier = new ObjectCopier(source, destination, slurp);
-        var run = new Run(options, kafka, journal, copier, counters, output);
+        await using var batcher = new JournalBatcher(journal, options.Retry, Environment.MachineName + ":" + Environment.ProcessId);
+        var run = new Run(options, kafka, journal, batcher, copier, counters, output);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var interactive = options.Interactive ?? (!Console.IsOutputRedirected && options.Output is null);
         var progress = new ProgressReporter(counters, output, interactive, options.LogInterval).RunAsync(stop.Token);
@@ -61,7 +62,8 @@ public static class SlurpWorker
         return new SlurpResult(status, journalPath, reportPath, counters.CopiedObjects, counters.DoneBytes);
     }
 
-    sealed class Run(SlurpWorkerOptions options, KafkaSettings kafka, JobJournal journal, ObjectCopier copier, SlurpCounters counters, TextWriter output)
+    sealed class Run(SlurpWorkerOptions options, KafkaSettings kafka, JobJournal journal, JournalBatcher batcher, ObjectCopier copier,
+        SlurpCounters counters, TextWriter output)
     {
         readonly Dictionary<TopicPartition, PartitionProgress> progress = [];
         readonly Dictionary<TopicPartition, List<Task>> running = [];
@@ -155,7 +157,8 @@ public static class SlurpWorker
                 try
                 {
                     var outcome = await copier.CopyAsync(item, CancellationToken.None);
-                    journal.Record([outcome], options.Retry, Environment.MachineName + ":" + Environment.ProcessId);
+                    // One transaction for the outcomes of many concurrent copies; the offset moves past this object only after it.
+                    await batcher.RecordAsync(outcome);
                     if (outcome.State == ObjectState.Copied) counters.Copied(outcome.Bytes);
                     else counters.Skipped(item.Size);
                     return;

@@ -13,6 +13,10 @@ internal sealed class SigV4(string accessKey, string secretKey, string region)
 {
     public const string UnsignedPayload = "UNSIGNED-PAYLOAD";
 
+    // The signing key depends only on the day: derived once a day, not four HMACs per request. One reference, so
+    // concurrent signers see a date and its key together.
+    private Tuple<string, byte[]> _signingKey = Tuple.Create("", Array.Empty<byte>());
+
     public static string Sha256Hex(ReadOnlySpan<byte> bytes) => Convert.ToHexStringLower(SHA256.HashData(bytes));
 
     /// <summary>Signs a request whose path and query were built already encoded (<paramref name="encodedPath"/>, <paramref name="encodedQuery"/>
@@ -45,10 +49,15 @@ internal sealed class SigV4(string accessKey, string secretKey, string region)
 
         var scope = $"{date}/{region}/s3/aws4_request";
         var stringToSign = $"AWS4-HMAC-SHA256\n{amzDate}\n{scope}\n{Sha256Hex(Encoding.UTF8.GetBytes(canonical.ToString()))}";
-        var key = Hmac(Encoding.UTF8.GetBytes("AWS4" + secretKey), date);
-        key = Hmac(key, region);
-        key = Hmac(key, "s3");
-        key = Hmac(key, "aws4_request");
+        var signing = _signingKey;
+        if (signing.Item1 != date)
+        {
+            var derived = Hmac(Encoding.UTF8.GetBytes("AWS4" + secretKey), date);
+            derived = Hmac(derived, region);
+            derived = Hmac(derived, "s3");
+            _signingKey = signing = Tuple.Create(date, Hmac(derived, "aws4_request"));
+        }
+        var key = signing.Item2;
         var signature = Convert.ToHexStringLower(Hmac(key, stringToSign));
         request.Headers.TryAddWithoutValidation("Authorization",
             $"AWS4-HMAC-SHA256 Credential={accessKey}/{scope}, SignedHeaders={signedHeaders}, Signature={signature}");
@@ -82,8 +91,11 @@ internal sealed class SigV4(string accessKey, string secretKey, string region)
     }
 
     // SigV4 canonical header values: trimmed, with runs of spaces collapsed to one.
-    private static string TrimAll(string value) =>
-        System.Text.RegularExpressions.Regex.Replace(value.Trim(), " {2,}", " ");
+    private static string TrimAll(string value)
+    {
+        var trimmed = value.Trim();
+        return trimmed.Contains("  ", StringComparison.Ordinal) ? System.Text.RegularExpressions.Regex.Replace(trimmed, " {2,}", " ") : trimmed;
+    }
 
     private static byte[] Hmac(byte[] key, string data) => HMACSHA256.HashData(key, Encoding.UTF8.GetBytes(data));
 }
