@@ -9,6 +9,16 @@ public sealed class DatabaseOptions
     /// <summary>fsync the commit log on every commit (a committed write survives power loss).</summary>
     public bool SyncCommits { get; set; } = true;
 
+    /// <summary>
+    /// Whether a database without tokens is open to every client, and databases may be created, deleted
+    /// and given their first token without credentials. The server sets it from its listen address
+    /// (on only for a loopback address) unless configured; when off, those need <see cref="AdminToken"/>.
+    /// </summary>
+    public bool AllowAnonymous { get; set; } = true;
+
+    /// <summary>A bearer token that may manage every database and query any of them; null means none.</summary>
+    public string? AdminToken { get; set; }
+
     /// <summary>In-process replicas for a database created without saying how many.</summary>
     public int DefaultReplicas { get; set; } = 1;
 

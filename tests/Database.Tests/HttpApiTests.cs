@@ -105,6 +105,20 @@ public sealed class HttpApiTests : IAsyncLifetime
     [InlineData("CREATE TEMP TABLE x(a)", "TEMP objects are refused")]
     [InlineData("CREATE TABLE copy AS SELECT 1 AS a", "CREATE TABLE ... AS SELECT is refused")]
     [InlineData("SELECT * FROM _dataplane_meta", "reserved for replication")]
+    [InlineData("ATTACH ':memory:' AS scratch", "ATTACH is refused")]
+    [InlineData("DETACH DATABASE scratch", "DETACH is refused")]
+    [InlineData("VACUUM", "VACUUM is refused")]
+    [InlineData("/* hidden */ VACUUM INTO '/tmp/copy.db'", "VACUUM is refused")]
+    [InlineData("SELECT load_extension('/tmp/evil.so', 'entry')", "load_extension() is refused")]
+    [InlineData("PRAGMA main.journal_mode = OFF", "Setting PRAGMA journal_mode is refused")]
+    [InlineData("PRAGMA temp_store_directory = '/tmp'", "PRAGMA temp_store_directory is refused")]
+    [InlineData("PRAGMA data_store_directory = '/tmp'", "PRAGMA data_store_directory is refused")]
+    [InlineData("PRAGMA wal_checkpoint(TRUNCATE)", "PRAGMA wal_checkpoint is refused")]
+    [InlineData("PRAGMA locking_mode = EXCLUSIVE", "PRAGMA locking_mode is refused")]
+    [InlineData("PRAGMA mmap_size = 268435456", "PRAGMA mmap_size is refused")]
+    [InlineData("PRAGMA wal_autocheckpoint = 1", "PRAGMA wal_autocheckpoint is refused")]
+    [InlineData("PRAGMA synchronous = OFF", "Setting PRAGMA synchronous is refused")]
+    [InlineData("CREATE VIRTUAL TABLE docs USING fts5(body)", "Virtual tables are refused")]
     public async Task Statements_that_reach_outside_the_database_are_refused_with_a_clear_message(string sql, string message)
     {
         foreach (var session in new[] { SessionConstraint.FirstPrimary, SessionConstraint.FirstUnconstrained })

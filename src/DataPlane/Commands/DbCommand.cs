@@ -27,9 +27,9 @@ internal static class DbCommand
         var token = new Option<string?>("--token") { Description = "Database token (env DATAPLANE_DB_TOKEN)" };
         var command = new Command("db", "Replicated SQLite databases: query, create, list, delete, tokens, replica hosts.");
         command.Subcommands.Add(Query(url, token));
-        command.Subcommands.Add(CreateDatabase(url));
+        command.Subcommands.Add(CreateDatabase(url, token));
         command.Subcommands.Add(List(url));
-        command.Subcommands.Add(Delete(url));
+        command.Subcommands.Add(Delete(url, token));
         command.Subcommands.Add(Token(url, token));
         command.Subcommands.Add(Replica());
         return command;
@@ -63,15 +63,17 @@ internal static class DbCommand
         return command;
     }
 
-    private static Command CreateDatabase(Option<string> url)
+    private static Command CreateDatabase(Option<string> url, Option<string?> token)
     {
         var name = new Argument<string>("name") { Description = "Database name (a-z, 0-9, '_', '-')" };
         var replicas = new Option<int?>("--replicas") { Description = "In-process replicas (default 1)" };
-        var command = new Command("create", "Create a database.") { name, replicas, url };
+        var command = new Command("create", "Create a database (--token: the admin token, when the server does not allow anonymous access).") { name, replicas, url, token };
         command.SetAction(async (r, ct) => await Guarded("db create", async () =>
         {
             using var http = Http(r.GetValue(url)!);
-            using var response = await http.PostAsJsonAsync("api/v1/databases", new { name = r.GetValue(name), replicas = r.GetValue(replicas) }, ct);
+            using var request = new HttpRequestMessage(HttpMethod.Post, "api/v1/databases") { Content = JsonContent.Create(new { name = r.GetValue(name), replicas = r.GetValue(replicas) }) };
+            if ((r.GetValue(token) ?? Environment.GetEnvironmentVariable("DATAPLANE_DB_TOKEN")) is { } t) request.Headers.Authorization = new("Bearer", t);
+            using var response = await http.SendAsync(request, ct);
             return await PrintAsync(response, ct);
         }));
         return command;
@@ -89,14 +91,16 @@ internal static class DbCommand
         return command;
     }
 
-    private static Command Delete(Option<string> url)
+    private static Command Delete(Option<string> url, Option<string?> token)
     {
         var name = new Argument<string>("name") { Description = "Database name" };
-        var command = new Command("delete", "Delete a database and its files.") { name, url };
+        var command = new Command("delete", "Delete a database and its files (--token: one of its read-write tokens, or the admin token).") { name, url, token };
         command.SetAction(async (r, ct) => await Guarded("db delete", async () =>
         {
             using var http = Http(r.GetValue(url)!);
-            using var response = await http.DeleteAsync($"api/v1/databases/{Uri.EscapeDataString(r.GetValue(name)!)}", ct);
+            using var request = new HttpRequestMessage(HttpMethod.Delete, $"api/v1/databases/{Uri.EscapeDataString(r.GetValue(name)!)}");
+            if ((r.GetValue(token) ?? Environment.GetEnvironmentVariable("DATAPLANE_DB_TOKEN")) is { } t) request.Headers.Authorization = new("Bearer", t);
+            using var response = await http.SendAsync(request, ct);
             return await PrintAsync(response, ct);
         }));
         return command;
@@ -147,6 +151,8 @@ internal static class DbCommand
                 PrimaryToken = r.GetValue(token) ?? Environment.GetEnvironmentVariable("DATAPLANE_DB_TOKEN"),
                 ReplicateOnly = r.GetValue(databases) ?? [],
                 ReplicaReadTimeout = TimeSpan.FromMilliseconds(Math.Max(0, r.GetValue(waitMs))),
+                // Reachable from other machines: a database the primary leaves open is not served here.
+                AllowAnonymous = DataPlaneOptions.IsLoopback(r.GetValue(host)!),
             };
             var builder = WebApplication.CreateSlimBuilder();
             builder.WebHost.UseUrls($"http://{r.GetValue(host)}:{r.GetValue(port)}");

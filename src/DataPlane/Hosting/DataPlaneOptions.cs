@@ -1,3 +1,5 @@
+using System.Net;
+
 namespace DataPlane.Hosting;
 
 /// <summary>
@@ -22,8 +24,22 @@ internal sealed class DataPlaneOptions
     /// <summary><c>json</c> (one JSON object per line) or <c>simple</c>; default: simple on a terminal, json otherwise.</summary>
     public string? LogFormat { get; set; }
 
+    public DatabaseSettings Databases { get; set; } = new();
+
     public string DataDirectory => Path.GetFullPath(Data);
+
+    /// <summary>True for loopback addresses: only clients on this machine can connect.</summary>
+    public static bool IsLoopback(string host) =>
+        host.Equals("localhost", StringComparison.OrdinalIgnoreCase) || (IPAddress.TryParse(host.Trim('[', ']'), out var address) && IPAddress.IsLoopback(address));
     public string WarehouseLocation => Warehouse ?? Path.Combine(DataDirectory, "warehouse");
+
+    internal sealed class DatabaseSettings
+    {
+        /// <summary>Databases without tokens open to every client; default: on only when <see cref="Host"/> is a loopback address.</summary>
+        public bool? AllowAnonymous { get; set; }
+        /// <summary>A bearer token that may create and delete databases, issue their tokens and query any of them.</summary>
+        public string? AdminToken { get; set; }
+    }
 
     internal sealed class S3Settings
     {

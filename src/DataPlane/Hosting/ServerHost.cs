@@ -26,7 +26,12 @@ internal static class ServerHost
         // Areas: services.
         builder.Services.AddIcebergRestCatalog(RestCatalogSettings.From(options));
         builder.Services.AddDataPlanePipelines(builder.Configuration, options.DataDirectory);
-        builder.Services.AddDataPlaneDatabases(new Database.DatabaseOptions { DataDirectory = Path.Combine(options.DataDirectory, "databases") });
+        builder.Services.AddDataPlaneDatabases(new Database.DatabaseOptions
+        {
+            DataDirectory = Path.Combine(options.DataDirectory, "databases"),
+            AllowAnonymous = options.Databases.AllowAnonymous ?? DataPlaneOptions.IsLoopback(options.Host),
+            AdminToken = options.Databases.AdminToken,
+        });
         builder.Services.AddMetricsSection("pipelines", (services, text, _) => text.WriteAsync(services.RenderPipelineMetrics()));
         builder.Services.AddMetricsSection("databases", DatabaseMetrics.WritePrometheusAsync);
 

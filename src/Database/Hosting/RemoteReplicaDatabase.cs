@@ -64,8 +64,18 @@ internal sealed class RemoteReplicaDatabase : IDatabaseFrontend
         return result;
     }
 
-    /// <summary>Tokens live on the primary; its verdict is cached for a short while.</summary>
+    /// <summary>
+    /// Tokens live on the primary; its verdict is cached for a short while. When this host does not allow
+    /// anonymous access, a database the primary lets in without a token (it has none) is refused here.
+    /// </summary>
     public async Task<Access> AuthorizeAsync(string? token, CancellationToken cancellationToken)
+    {
+        if (!_options.AllowAnonymous && await CheckAsync(null, cancellationToken) != Access.None)
+            throw new AccessPolicy(_options).ClosedWithoutTokens(Name);
+        return await CheckAsync(token, cancellationToken);
+    }
+
+    private async Task<Access> CheckAsync(string? token, CancellationToken cancellationToken)
     {
         string key = token ?? "";
         if (_access.TryGetValue(key, out var cached) && cached.Until > DateTime.UtcNow) return cached.Access;

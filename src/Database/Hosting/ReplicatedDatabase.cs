@@ -10,6 +10,7 @@ namespace DataPlane.Database.Hosting;
 internal sealed class ReplicatedDatabase : IDatabaseFrontend
 {
     private readonly DatabaseOptions _options;
+    private readonly AccessPolicy _policy;
     private readonly List<Replica> _replicas = [];
     private int _nextReplica;
 
@@ -18,6 +19,7 @@ internal sealed class ReplicatedDatabase : IDatabaseFrontend
         Name = name;
         Directory = directory;
         _options = options;
+        _policy = new AccessPolicy(options);
         Primary = new PrimaryDatabase(directory, options, loggers.CreateLogger<PrimaryDatabase>());
         Tokens = new TokenStore(Path.Combine(directory, "tokens.json"));
         for (int i = 0; i < replicaCount; i++)
@@ -35,7 +37,12 @@ internal sealed class ReplicatedDatabase : IDatabaseFrontend
     public TokenStore Tokens { get; }
     public IReadOnlyList<Replica> Replicas => _replicas;
 
-    public Task<Access> AuthorizeAsync(string? token, CancellationToken cancellationToken) => Task.FromResult(Tokens.Check(token));
+    public Task<Access> AuthorizeAsync(string? token, CancellationToken cancellationToken)
+    {
+        if (_policy.IsAdmin(token)) return Task.FromResult(Access.ReadWrite);
+        if (Tokens.IsOpen && !_policy.AllowAnonymous) throw _policy.ClosedWithoutTokens(Name);
+        return Task.FromResult(Tokens.Check(token));
+    }
 
     public async Task<QueryResult> QueryAsync(IReadOnlyList<SqlStatement> statements, SessionConstraint session, Access access, string? token, CancellationToken cancellationToken)
     {

@@ -24,6 +24,7 @@ public static class DatabaseEndpoints
     {
         services.AddSingleton(options);
         services.AddSingleton<DatabaseCatalog>();
+        services.AddSingleton<AccessPolicy>();
         services.AddHostedService<DatabaseStartup>();
         return services;
     }
@@ -33,11 +34,12 @@ public static class DatabaseEndpoints
         var admin = app.MapGroup("/api/v1/databases");
         admin.MapGet("", async (DatabaseCatalog catalog, HttpContext http) =>
             await Handle(http, async () => Results.Json(new { databases = await catalog.ListAsync(http.RequestAborted) }, Json)));
-        admin.MapPost("", async (DatabaseCatalog catalog, HttpContext http) => await Handle(http, async () =>
+        admin.MapPost("", async (DatabaseCatalog catalog, AccessPolicy policy, HttpContext http) => await Handle(http, async () =>
         {
             using var body = await ReadBodyAsync(http);
             var root = body.RootElement;
             string? name = root.TryGetProperty("name", out var n) && n.ValueKind == JsonValueKind.String ? n.GetString() : null;
+            policy.RequireManager(BearerToken(http), $"Creating database '{name}'");
             int? replicas = root.TryGetProperty("replicas", out var r) && r.ValueKind == JsonValueKind.Number ? r.GetInt32() : null;
             var info = await catalog.CreateAsync(name!, replicas, http.RequestAborted);
             return Results.Json(info, Json, statusCode: StatusCodes.Status201Created);
@@ -51,11 +53,15 @@ public static class DatabaseEndpoints
                 ? throw new DatabaseException(DatabaseErrorKind.NotFound, $"Database '{name}' does not exist.", "database_not_found")
                 : Results.Json(info, Json);
         }));
-        admin.MapDelete("/{name}", async (string name, DatabaseCatalog catalog, HttpContext http) => await Handle(http, async () =>
-            await catalog.DeleteAsync(name, http.RequestAborted)
+        admin.MapDelete("/{name}", async (string name, DatabaseCatalog catalog, AccessPolicy policy, HttpContext http) => await Handle(http, async () =>
+        {
+            if (await catalog.GetAsync(name, http.RequestAborted) is ReplicatedDatabase database)
+                RequireTokenManager(database, policy, BearerToken(http), $"Deleting database '{name}'");
+            return await catalog.DeleteAsync(name, http.RequestAborted)
                 ? Results.NoContent()
-                : throw new DatabaseException(DatabaseErrorKind.NotFound, $"Database '{name}' does not exist.", "database_not_found")));
-        admin.MapPost("/{name}/tokens", async (string name, DatabaseCatalog catalog, HttpContext http) => await Handle(http, async () =>
+                : throw new DatabaseException(DatabaseErrorKind.NotFound, $"Database '{name}' does not exist.", "database_not_found");
+        }));
+        admin.MapPost("/{name}/tokens", async (string name, DatabaseCatalog catalog, AccessPolicy policy, HttpContext http) => await Handle(http, async () =>
         {
             using var body = await ReadBodyAsync(http);
             string? accessText = body.RootElement.TryGetProperty("access", out var a) ? a.GetString() : null;
@@ -66,9 +72,7 @@ public static class DatabaseEndpoints
                 _ => throw new DatabaseException(DatabaseErrorKind.BadRequest, $"\"access\" must be \"read-only\" or \"read-write\" (got '{accessText}').", "bad_access"),
             };
             var database = await catalog.GetLocalAsync(name, http.RequestAborted);
-            // Once a database has tokens, only a read-write token may issue more.
-            if (!database.Tokens.IsOpen && database.Tokens.Check(BearerToken(http)) != Access.ReadWrite)
-                throw new DatabaseException(DatabaseErrorKind.Forbidden, $"Issuing tokens for '{name}' needs one of its read-write tokens.", "forbidden");
+            RequireTokenManager(database, policy, BearerToken(http), $"Issuing tokens for '{name}'");
             var (id, token) = database.Tokens.Issue(access);
             return Results.Json(new { id, token, access = accessText }, Json, statusCode: StatusCodes.Status201Created);
         }));
@@ -156,6 +160,21 @@ public static class DatabaseEndpoints
     }
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+
+    /// <summary>
+    /// Once a database has tokens, only one of its read-write tokens (or the admin token) may issue more
+    /// or delete it; before, whoever may manage databases.
+    /// </summary>
+    private static void RequireTokenManager(ReplicatedDatabase database, AccessPolicy policy, string? token, string action)
+    {
+        if (database.Tokens.IsOpen)
+        {
+            policy.RequireManager(token, action);
+            return;
+        }
+        if (policy.IsAdmin(token) || database.Tokens.Check(token) == Access.ReadWrite) return;
+        throw new DatabaseException(DatabaseErrorKind.Forbidden, $"{action} needs one of its read-write tokens.", "forbidden");
+    }
 
     private static async Task<Access> RequireAccessAsync(IDatabaseFrontend database, string? token, CancellationToken cancellationToken)
     {
