@@ -7,8 +7,9 @@ namespace DataPlane.Catalog.Scanning;
 
 /// <summary>
 /// Plans a scan: picks a snapshot (current, by id, by timestamp, by branch or tag), reads its manifest list and
-/// manifests, and returns the live data files that may hold rows matching the filter, pruned first by partition
-/// values (the filter projected through each spec's transforms) and then by column metrics.
+/// manifests, and returns the live data files that may hold rows matching the filter, pruned first by the manifest
+/// list's partition summaries (manifests that cannot match are not read), then by partition values (the filter
+/// projected through each spec's transforms) and then by column metrics.
 /// </summary>
 public sealed class TableScan
 {
@@ -74,6 +75,8 @@ public sealed class TableScan
         foreach (var manifest in manifests.Where(m => m.Content == ManifestContent.Data && m.HasLiveFiles))
         {
             var spec = _metadata.Spec(manifest.PartitionSpecId);
+            // The manifest list's partition summaries rule out whole manifests before they are read.
+            if (!new ManifestEvaluator(_metadata.CurrentSchema, spec).MightMatch(_filter, manifest)) continue;
             var partitions = new PartitionEvaluator(_metadata.CurrentSchema, spec);
             using var stream = await _io.ReadAsync(manifest.ManifestPath, cancellationToken).ConfigureAwait(false);
             foreach (var entry in ManifestReader.Read(stream, manifest))
