@@ -17,11 +17,13 @@ internal sealed class CountingStore(IObjectStore inner) : IObjectStore
     public Task<ObjectInfo> PutAsync(string key, Stream content, PutOptions? options = null, CancellationToken cancellationToken = default) => inner.PutAsync(key, content, options, cancellationToken);
     public Task<ObjectInfo> PutIfAbsentAsync(string key, Stream content, PutOptions? options = null, CancellationToken cancellationToken = default) => inner.PutIfAbsentAsync(key, content, options, cancellationToken);
 
-    public Task<Stream> GetAsync(string key, ByteRange? range = null, CancellationToken cancellationToken = default)
+    public Task<ObjectBody> GetAsync(string key, ByteRange? range = null, CancellationToken cancellationToken = default)
     {
         Reads.Enqueue(key);
         return inner.GetAsync(key, range, cancellationToken);
     }
+
+    public Task<PartLayout?> GetPartLayoutAsync(string key, CancellationToken cancellationToken = default) => inner.GetPartLayoutAsync(key, cancellationToken);
 
     public Task<ObjectInfo?> HeadAsync(string key, CancellationToken cancellationToken = default) => inner.HeadAsync(key, cancellationToken);
     public Task<ListPage> ListPageAsync(string prefix, string? startAfter = null, int maxKeys = 1000, string? delimiter = null, CancellationToken cancellationToken = default) => inner.ListPageAsync(prefix, startAfter, maxKeys, delimiter, cancellationToken);
