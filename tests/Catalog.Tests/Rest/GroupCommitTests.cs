@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using DataPlane.Catalog.Rest.Commits;
 using DataPlane.Catalog.Rest.Http;
+using DataPlane.Catalog.Rest.Store;
 using DataPlane.Catalog.RestClient;
 using Xunit;
 using static DataPlane.Catalog.Tests.Rest.TableRequests;
@@ -84,6 +85,33 @@ public sealed class GroupCommitTests
         Assert.Equal(locations[^1], loaded.MetadataLocation);
         Assert.Equal(locations[^4..^1], loaded.Metadata.GetProperty("metadata-log").EnumerateArray().Select(e => e.GetProperty("metadata-file").GetString()));
         Assert.Equal(18, loaded.Metadata.GetProperty("properties").EnumerateObject().Count(p => p.Name.StartsWith('k')));
+    }
+
+    [Fact]
+    public async Task Swaps_of_different_tables_sharing_one_transaction_land_or_lose_each_on_its_own()
+    {
+        await using var server = await RestCatalogServer.StartAsync();
+        using var client = new IcebergRestClient(server.BaseUri);
+        await client.InitializeAsync();
+        await client.CreateNamespaceAsync(["db"]);
+        foreach (var name in new[] { "a", "b", "c" })
+            await client.CreateTableAsync(["db"], JsonNode.Parse(Create(name))!.AsObject());
+        var store = server.Catalog.Store;
+        string Current(string name) => store.LoadMetadataLocation(CatalogObjectKind.Table, Db, name)!;
+        var (a, b, c) = (Current("a"), Current("b"), Current("c"));
+
+        var outcomes = store.TrySwapEach(CatalogObjectKind.Table,
+        [
+            new MetadataSwap(Db, "a", a, a + ".next"),
+            new MetadataSwap(Db, "b", a, b + ".next"), // read at another file: lost
+            new MetadataSwap(Db, "c", null, c + ".next"), // a create over an existing table: refused
+            new MetadataSwap(Db, "d", null, "file:///d.metadata.json"),
+        ]);
+
+        Assert.Equal([true, false, false, true], outcomes.Select(o => o.Applied));
+        Assert.Equal("AlreadyExistsException", outcomes[2].Error?.Type);
+        Assert.Equal((a + ".next", b, c), (Current("a"), Current("b"), Current("c")));
+        Assert.Equal("file:///d.metadata.json", Current("d"));
     }
 
     private static TableCommitter.Change Change(string body)

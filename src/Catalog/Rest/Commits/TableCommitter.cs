@@ -4,6 +4,7 @@ using System.Text.Json;
 using DataPlane.Catalog.Metadata;
 using DataPlane.Catalog.Rest.Http;
 using DataPlane.Catalog.Rest.Store;
+using TableQueue = DataPlane.Catalog.Rest.Commits.GroupQueue<DataPlane.Catalog.Rest.Commits.TableCommitter.Change, DataPlane.Catalog.Rest.Commits.TableCommitter.Committed>;
 
 namespace DataPlane.Catalog.Rest.Commits;
 
@@ -16,7 +17,8 @@ namespace DataPlane.Catalog.Rest.Commits;
 /// up, and the next group applies them in arrival order, each checked against the state the earlier ones produced
 /// (so one whose requirements no longer hold gets its own 409 while the others land), then writes one metadata file
 /// and does one swap for all of them. A file write and a swap each cost an fsync, so under concurrent writers the
-/// per-commit cost shrinks with the group. The swap is still what decides: when another writer of the same catalog
+/// per-commit cost shrinks with the group; the swaps of groups on different tables share one SQLite transaction too
+/// (<see cref="SwapBatcher"/>). The swap is still what decides: when another writer of the same catalog
 /// store (another process, or an in-process committer that bypasses these handlers) moved the table meanwhile, the
 /// whole group is re-applied on top of its state.
 /// </para>
@@ -25,6 +27,7 @@ internal sealed class TableCommitter(CatalogStore store, MetadataFiles files, Ti
 {
     private const int MaxAttempts = 20;
     private readonly ConcurrentDictionary<string, TableQueue> _queues = new(StringComparer.Ordinal);
+    private readonly SwapBatcher _swapBatcher = new(store);
 
     /// <summary>One table's part of a commit, parsed from the client's JSON.</summary>
     public sealed record Change(Namespace Namespace, string Name, IReadOnlyList<TableRequirement> Requirements, IReadOnlyList<TableUpdate> Updates);
@@ -41,39 +44,7 @@ internal sealed class TableCommitter(CatalogStore store, MetadataFiles files, Ti
     /// Commits one table's change as part of the next group on that table. Not cancellable once queued: the group
     /// may already hold it, and a client that went away gets the same outcome as one whose answer was lost.
     /// </summary>
-    public async Task<Committed> CommitAsync(Change change)
-    {
-        var queue = Queue(change.Namespace, change.Name);
-        var request = new QueuedChange(change);
-        lock (queue.Waiting) queue.Waiting.Add(request);
-        // Whoever holds the gate drains the queue; a request finds itself already answered when an earlier holder took it.
-        await queue.Gate.WaitAsync().ConfigureAwait(false);
-        try
-        {
-            if (!request.Outcome.Task.IsCompleted)
-            {
-                List<QueuedChange> group;
-                lock (queue.Waiting)
-                {
-                    group = [.. queue.Waiting];
-                    queue.Waiting.Clear();
-                }
-                try
-                {
-                    await CommitGroupAsync(group).ConfigureAwait(false);
-                }
-                catch (Exception e)
-                {
-                    foreach (var r in group) r.Outcome.TrySetException(e);
-                }
-            }
-        }
-        finally
-        {
-            queue.Gate.Release();
-        }
-        return await request.Outcome.Task.ConfigureAwait(false);
-    }
+    public Task<Committed> CommitAsync(Change change) => Queue(change.Namespace, change.Name).RunAsync(change, CommitGroupAsync);
 
     /// <summary>Commits changes to several tables all or none (<c>POST /v1/transactions/commit</c>), holding each table's queue meanwhile.</summary>
     public async Task CommitTransactionAsync(IReadOnlyList<Change> changes)
@@ -121,9 +92,9 @@ internal sealed class TableCommitter(CatalogStore store, MetadataFiles files, Ti
     }
 
     /// <summary>Applies a group in order on top of the table's current state, writes one file, swaps once; answers every request.</summary>
-    private async Task CommitGroupAsync(List<QueuedChange> group)
+    private async Task CommitGroupAsync(IReadOnlyList<TableQueue.Entry> group)
     {
-        var first = group[0].Change;
+        var first = group[0].Request;
         for (var attempt = 1; ; attempt++)
         {
             var current = store.LoadMetadataLocation(CatalogObjectKind.Table, first.Namespace, first.Name);
@@ -137,7 +108,7 @@ internal sealed class TableCommitter(CatalogStore store, MetadataFiles files, Ti
                 try
                 {
                     // Only the group's first change logs the base file in metadata-log: the states in between have no file.
-                    var next = Apply(group[i].Change, state, changed ? null : current, now);
+                    var next = Apply(group[i].Request, state, changed ? null : current, now);
                     changed |= !ReferenceEquals(next, state);
                     state = next;
                 }
@@ -152,7 +123,7 @@ internal sealed class TableCommitter(CatalogStore store, MetadataFiles files, Ti
             else
             {
                 var written = await files.WriteFileAsync(state!.Location, current, ToUtf8(state), state, CancellationToken.None).ConfigureAwait(false);
-                if (store.TrySwap(CatalogObjectKind.Table, [new MetadataSwap(first.Namespace, first.Name, current, written.Location)]) >= 0)
+                if (!await _swapBatcher.SwapAsync(new MetadataSwap(first.Namespace, first.Name, current, written.Location)).ConfigureAwait(false))
                 {
                     if (attempt < MaxAttempts) continue;
                     var gaveUp = RestException.CommitFailed($"Table {first.Namespace.Qualify(first.Name)} kept changing concurrently; gave up after {MaxAttempts} attempts.");
@@ -206,19 +177,6 @@ internal sealed class TableCommitter(CatalogStore store, MetadataFiles files, Ti
     private TableQueue Queue(Namespace ns, string name) => _queues.GetOrAdd(Key(ns, name), _ => new TableQueue());
 
     private static string Key(Namespace ns, string name) => ns.Key + "\u0000" + name;
-
-    private sealed class TableQueue
-    {
-        /// <summary>Held while a group (or a transaction) works on the table.</summary>
-        public readonly SemaphoreSlim Gate = new(1, 1);
-        public readonly List<QueuedChange> Waiting = [];
-    }
-
-    private sealed class QueuedChange(Change change)
-    {
-        public Change Change { get; } = change;
-        public TaskCompletionSource<Committed> Outcome { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    }
 
     /// <summary>Runs the core's metadata code, turning its refusals into the REST answers: 409 for a failed requirement, 400 for an invalid update.</summary>
     public static TableMetadata Build(Func<TableMetadata> build)

@@ -216,6 +216,35 @@ internal sealed class CatalogStore
         return -1;
     }
 
+    /// <summary>
+    /// Applies independent swaps in one transaction (one fsync for all): each lands, or loses because its table moved
+    /// on or vanished, or fails (a create whose name is taken) on its own, without affecting the others.
+    /// </summary>
+    public SwapOutcome[] TrySwapEach(CatalogObjectKind kind, IReadOnlyList<MetadataSwap> swaps)
+    {
+        var outcomes = new SwapOutcome[swaps.Count];
+        using var c = Open();
+        using var tx = c.BeginTransaction(deferred: false);
+        for (var i = 0; i < swaps.Count; i++)
+        {
+            var s = swaps[i];
+            try
+            {
+                // Either statement changes nothing when it does not apply (the checks come before the insert).
+                outcomes[i] = new SwapOutcome(s.Expected is null
+                    ? InsertIfFree(c, tx, kind, s)
+                    : c.Execute($"UPDATE {Table(kind)} SET metadata_location = @Next, previous_metadata_location = @Expected WHERE namespace = @Key AND name = @Name AND metadata_location = @Expected",
+                        new { s.Next, s.Expected, s.Namespace.Key, s.Name }, tx) == 1, null);
+            }
+            catch (RestException e)
+            {
+                outcomes[i] = new SwapOutcome(false, e);
+            }
+        }
+        tx.Commit();
+        return outcomes;
+    }
+
     private static bool InsertIfFree(SqliteConnection c, IDbTransaction tx, CatalogObjectKind kind, MetadataSwap s)
     {
         CheckFree(c, tx, s.Namespace, s.Name);
@@ -237,6 +266,9 @@ internal sealed class CatalogStore
 }
 
 internal enum CatalogObjectKind { Table, View }
+
+/// <summary>What became of one swap of <see cref="CatalogStore.TrySwapEach"/>: applied, lost the race, or refused.</summary>
+internal readonly record struct SwapOutcome(bool Applied, RestException? Error);
 
 /// <summary>One table's step in a commit: from the metadata file it was read at (null: create) to its new file.</summary>
 internal sealed record MetadataSwap(Namespace Namespace, string Name, string? Expected, string Next);
