@@ -6,7 +6,7 @@ using DataPlane.Storage;
 namespace DataPlane.Catalog.Operations;
 
 /// <summary>
-/// Commits for tables without a catalog service (the local warehouse), following the spec's "File System Tables":
+/// Commits for tables without a catalog, following the spec's "File System Tables":
 /// version N's metadata is written to a unique file <c>metadata/0000N-&lt;uuid&gt;.metadata.json</c>, then claimed by
 /// a put-if-absent of <c>metadata/vN.metadata.json</c> (same content; its user metadata names the unique file).
 /// Only one writer can create vN, so that put is the compare-and-swap. <c>metadata/version-hint.text</c> then says N

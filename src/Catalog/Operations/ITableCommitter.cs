@@ -4,8 +4,9 @@ namespace DataPlane.Catalog.Operations;
 
 /// <summary>
 /// Where a table's current metadata pointer lives, and the compare-and-swap that moves it. Implementations: the
-/// local warehouse's <see cref="FileTableCommitter"/> (put-if-absent of a version-numbered file) and the REST
-/// catalog's store (a row updated only if its metadata location is still the expected one).
+/// file-system tables' <see cref="FileTableCommitter"/> (put-if-absent of a version-numbered file), DataPlane's
+/// catalog (<c>CatalogTableCommitter</c>: a SQLite row updated only if its metadata location is still the expected
+/// one) and any REST catalog (<see cref="RestClient.RestTableCommitter"/>).
 /// </summary>
 public interface ITableCommitter
 {

@@ -6,7 +6,6 @@ using DataPlane.Catalog.DataFiles;
 using DataPlane.Catalog.Metadata;
 using DataPlane.Catalog.RestClient;
 using DataPlane.Catalog.Scanning;
-using DataPlane.Catalog.Warehouse;
 
 namespace DataPlane.Commands;
 

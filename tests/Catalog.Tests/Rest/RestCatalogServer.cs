@@ -26,6 +26,7 @@ internal sealed class RestCatalogServer : IAsyncDisposable
     public RestCatalogOptions Options { get; }
     /// <summary>The service behind the port, for tests that drive its parts directly.</summary>
     internal RestCatalog Catalog => _app.Services.GetRequiredService<RestCatalog>();
+    public IServiceProvider Services => _app.Services;
 
     /// <summary><c>http://127.0.0.1:port/iceberg/</c>: the catalog URI clients are given.</summary>
     public Uri BaseUri { get; }

@@ -2,7 +2,7 @@ using DataPlane.Catalog.Partitioning;
 using DataPlane.Catalog.Schemas;
 using DataPlane.Catalog.Types;
 
-namespace DataPlane.Catalog.Warehouse;
+namespace DataPlane.Catalog.Catalogs;
 
 /// <summary>
 /// The command line's compact table definitions: columns as <c>id:long!,data:string,price:decimal(9,2)</c>

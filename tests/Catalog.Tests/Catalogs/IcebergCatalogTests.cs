@@ -1,0 +1,128 @@
+using DataPlane.Catalog.Catalogs;
+using DataPlane.Catalog.Manifests;
+using DataPlane.Catalog.Metadata;
+using DataPlane.Catalog.Partitioning;
+using DataPlane.Catalog.Rest;
+using DataPlane.Catalog.RestClient;
+using DataPlane.Catalog.Tests.Rest;
+using DataPlane.Catalog.Types;
+using Microsoft.Extensions.DependencyInjection;
+using Xunit;
+
+namespace DataPlane.Catalog.Tests.Catalogs;
+
+public sealed class IcebergCatalogTests : IDisposable
+{
+    private readonly DirectoryInfo _dir = Directory.CreateTempSubdirectory("iceberg-catalog-");
+
+    private RestCatalogOptions Options => RestCatalogServer.Defaults(_dir.FullName);
+
+    public void Dispose()
+    {
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        _dir.Delete(recursive: true);
+    }
+
+    private static DataFile File(string path, long records) => new()
+    {
+        FilePath = path,
+        SpecId = 0,
+        Partition = PartitionData.Empty,
+        RecordCount = records,
+        FileSizeInBytes = 100,
+    };
+
+    [Fact]
+    public void Compact_definitions_parse_columns_and_transforms()
+    {
+        var schema = TableDefinition.ParseSchema("id:long!, data:string, price:decimal(9,2), ts:timestamptz");
+        Assert.Equal(["id", "data", "price", "ts"], schema.Columns.Select(c => c.Name));
+        Assert.True(schema.Field("id").Required);
+        Assert.Equal(PrimitiveType.Decimal(9, 2), schema.Field("price").Type);
+        var spec = TableDefinition.ParsePartitionSpec(schema, "day(ts), bucket(16, id), data");
+        Assert.Equal(["ts_day", "id_bucket", "data"], spec.Fields.Select(f => f.Name));
+        Assert.Equal(Transform.Bucket(16), spec.Fields[1].Transform);
+        Assert.Throws<ArgumentException>(() => TableDefinition.ParsePartitionSpec(schema, "zorder(id)"));
+        Assert.Throws<FormatException>(() => TableDefinition.ParseSchema("id:varchar"));
+    }
+
+    [Fact]
+    public async Task Tables_are_created_once_in_existing_namespaces_listed_loaded_and_dropped_with_their_files()
+    {
+        using var catalog = new IcebergCatalog(Options);
+        var schema = TableDefinition.ParseSchema("id:long!,ts:timestamptz");
+        var id = TableIdentifier.Parse("acme.sales.orders");
+
+        var missingNs = await Assert.ThrowsAsync<CatalogException>(() => catalog.CreateTableAsync(id, schema));
+        Assert.Equal("NoSuchNamespaceException", missingNs.Type);
+        Assert.True(catalog.CreateNamespaceIfMissing(id.Namespace));
+        Assert.False(catalog.CreateNamespaceIfMissing(id.Namespace));
+        Assert.Equal([["acme"]], catalog.ListNamespaces().Select(n => n.ToArray()));
+
+        var table = await catalog.CreateTableAsync(id, schema, TableDefinition.ParsePartitionSpec(schema, "day(ts)"));
+        Assert.EndsWith("/acme/sales/orders", table.Metadata.Location);
+        var again = await Assert.ThrowsAsync<CatalogException>(() => catalog.CreateTableAsync(id, schema));
+        Assert.True(again.IsAlreadyExists);
+        Assert.True(catalog.TableExists(id));
+        Assert.Equal([id], catalog.ListTables(id.Namespace));
+        var loaded = await catalog.LoadTableAsync(id);
+        Assert.Equal(table.Metadata.TableUuid, loaded.Metadata.TableUuid);
+        Assert.Equal(table.State.MetadataLocation, loaded.State.MetadataLocation);
+
+        var folder = new Uri(table.Metadata.Location).LocalPath;
+        Assert.True(Directory.Exists(folder));
+        Assert.True(await catalog.DropTableAsync(id, purge: true));
+        Assert.False(Directory.Exists(folder) && Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories).Any(), $"files left in {folder}");
+        Assert.False(await catalog.DropTableAsync(id));
+        Assert.Null(await catalog.TryLoadTableAsync(id));
+        Assert.Equal("NoSuchTableException", (await Assert.ThrowsAsync<CatalogException>(() => catalog.LoadTableAsync(id))).Type);
+    }
+
+    [Fact]
+    public async Task A_writer_that_loses_the_swap_retries_on_top_and_without_retries_gets_commit_failed()
+    {
+        using var catalog = new IcebergCatalog(Options);
+        var id = TableIdentifier.Parse("db.events");
+        catalog.CreateNamespaceIfMissing(id.Namespace);
+        await catalog.CreateTableAsync(id, TableDefinition.ParseSchema("id:long!"));
+        var first = await catalog.LoadTableAsync(id);
+        var second = await catalog.LoadTableAsync(id);
+
+        var a = await first.AppendAsync([File("file:///a.parquet", 1)]);
+        var b = await second.AppendAsync([File("file:///b.parquet", 2)]); // started from the metadata before a
+        Assert.Equal(a.SnapshotId, b.ParentSnapshotId);
+        var reloaded = await catalog.LoadTableAsync(id);
+        Assert.Equal(b.SnapshotId, reloaded.Metadata.CurrentSnapshotId);
+        Assert.Equal("3", reloaded.Metadata.CurrentSnapshot!.Summary["total-records"]);
+
+        await reloaded.SetPropertiesAsync(new Dictionary<string, string> { ["commit.retry.num-retries"] = "0" });
+        var stale = await catalog.LoadTableAsync(id);
+        await reloaded.AppendAsync([File("file:///c.parquet", 1)]);
+        await Assert.ThrowsAsync<CommitFailedException>(() => stale.AppendAsync([File("file:///d.parquet", 1)]));
+    }
+
+    [Fact]
+    public async Task The_services_catalog_and_the_rest_endpoint_see_each_others_commits()
+    {
+        await using var server = await RestCatalogServer.StartAsync();
+        var catalog = server.Services.GetRequiredService<IcebergCatalog>();
+        var id = TableIdentifier.Parse("db.events");
+        catalog.CreateNamespaceIfMissing(id.Namespace);
+        var table = await catalog.CreateTableAsync(id, TableDefinition.ParseSchema("id:long!"));
+        var appended = await table.AppendAsync([File("file:///a.parquet", 5)]);
+
+        using var client = new IcebergRestClient(server.BaseUri);
+        await client.InitializeAsync();
+        Assert.Equal(["events"], await client.ListTablesAsync(["db"]));
+        var loaded = await client.LoadTableAsync(["db"], "events");
+        Assert.Equal(table.State.MetadataLocation, loaded.MetadataLocation);
+        Assert.Equal(appended.SnapshotId, loaded.CurrentSnapshotId);
+
+        // A commit through the endpoint is what the in-process table finds on refresh.
+        var viaRest = await DataPlane.Catalog.Operations.Table.LoadAsync(catalog.Warehouse, new RestTableCommitter(client, ["db"], "events"));
+        var restSnapshot = await viaRest.AppendAsync([File("file:///b.parquet", 1)]);
+        await table.RefreshAsync();
+        Assert.Equal(restSnapshot.SnapshotId, table.Metadata.CurrentSnapshotId);
+        Assert.Equal(appended.SnapshotId, restSnapshot.ParentSnapshotId);
+    }
+}
