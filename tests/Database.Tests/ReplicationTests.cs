@@ -56,6 +56,30 @@ public sealed class ReplicationTests : IDisposable
     }
 
     [Fact]
+    public async Task Create_table_as_select_replicates_the_primarys_rows_not_a_rerun_of_the_select()
+    {
+        await using var database = new ReplicatedDatabase("app", Path.Combine(_dir.Path, "app"), 2, Options(), NullLoggerFactory.Instance);
+        var primary = database.Primary;
+        await primary.WriteAsync([S("CREATE TABLE src(id INTEGER PRIMARY KEY, name TEXT)")], default);
+        for (int i = 0; i < 50; i++) await primary.WriteAsync([S("INSERT INTO src(name) VALUES (?)", $"n{i}")], default);
+        var created = await primary.WriteAsync([
+            S("CREATE TABLE copy AS SELECT id, name, random() AS r, datetime('now') AS at, randomblob(4) AS b FROM src WHERE id % 2 = 0"),
+            S("INSERT INTO copy(id, name, r) VALUES (1000, 'later in the batch', random())"),
+        ], default);
+        await primary.WriteAsync([S("CREATE TABLE IF NOT EXISTS copy AS SELECT 1 AS other")], default);
+        await primary.WriteAsync([S("CREATE TABLE empty AS SELECT * FROM src WHERE 0")], default);
+
+        await WaitForReplicasAsync(database);
+        string expected = primary.ContentHash();
+        foreach (var replica in database.Replicas) Assert.Equal(expected, replica.ContentHash(out _));
+        var read = await database.Replicas[0].TryReadAsync([S("SELECT count(*), count(DISTINCT r), max(id) FROM copy")], created.Position, TimeSpan.FromSeconds(5), default);
+        Assert.NotNull(read);
+        Assert.Equal(new object?[] { 26L, 26L, 1000L }, read.Results[0].Rows[0]);
+        var tables = await database.Replicas[0].TryReadAsync([S("SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE '!_dataplane%' ESCAPE '!' ORDER BY name")], primary.Position, TimeSpan.FromSeconds(5), default);
+        Assert.Equal(new[] { "copy", "empty", "src" }, tables!.Results[0].Rows.Select(r => (string?)r[0]));
+    }
+
+    [Fact]
     public async Task Positions_grow_by_one_per_writing_transaction_and_reads_report_the_state_they_saw()
     {
         await using var database = new ReplicatedDatabase("app", Path.Combine(_dir.Path, "app"), 0, Options(), NullLoggerFactory.Instance);

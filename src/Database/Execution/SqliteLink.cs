@@ -75,6 +75,29 @@ internal sealed class SqliteLink : IDisposable
         }
     }
 
+    /// <summary>Runs the host's own single-text query, bypassing the guard; null without a row or for NULL.</summary>
+    public string? ScalarText(string sql)
+    {
+        bool was = Guard.Internal;
+        Guard.Internal = true;
+        try
+        {
+            Check(raw.sqlite3_prepare_v2(Handle, sql, out var stmt), sql);
+            using (stmt)
+            {
+                return raw.sqlite3_step(stmt) == SqliteRow ? raw.sqlite3_column_text(stmt, 0).utf8_to_string() : null;
+            }
+        }
+        finally
+        {
+            Guard.Internal = was;
+        }
+    }
+
+    public static string QuoteIdentifier(string name) => "\"" + name.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
+
+    public static string QuoteLiteral(string text) => "'" + text.Replace("'", "''", StringComparison.Ordinal) + "'";
+
     /// <summary>
     /// Prepares the statements of <paramref name="sql"/> one at a time, calling <paramref name="onPrepared"/>
     /// for each before it runs (which may run it, and returns false to stop: later statements may

@@ -40,7 +40,12 @@ internal sealed class StatementGuard
     /// <summary>The statement being prepared changes the schema (logged as a statement, not a changeset).</summary>
     public bool ChangesSchema { get; private set; }
 
-    private bool _createsTable;
+    /// <summary>The statement being prepared is CREATE TABLE ... AS SELECT, creating <see cref="CreatedTable"/>.</summary>
+    public bool CreatesTableAsSelect => CreatedTable is not null && _selects;
+
+    /// <summary>The table the statement being prepared creates, if it creates one.</summary>
+    public string? CreatedTable { get; private set; }
+
     private bool _selects;
 
     public void Install(sqlite3 db) => raw.sqlite3_set_authorizer(db, (strdelegate_authorizer)Authorize, null);
@@ -50,7 +55,7 @@ internal sealed class StatementGuard
     {
         DeniedReason = null;
         ChangesSchema = false;
-        _createsTable = false;
+        CreatedTable = null;
         _selects = false;
     }
 
@@ -59,9 +64,6 @@ internal sealed class StatementGuard
     {
         if (DeniedReason is not null) return DeniedReason;
         if (Internal) return null;
-        if (_createsTable && _selects)
-            return "CREATE TABLE ... AS SELECT is refused: its rows cannot be replicated as a schema statement. " +
-                   "Create the table, then INSERT INTO ... SELECT in the same batch.";
         string keyword = LeadingKeyword(statementText);
         if (keyword.Equals("VACUUM", StringComparison.OrdinalIgnoreCase))
             return "VACUUM is refused: it rewrites the database file (VACUUM INTO writes another file) and renumbers rows that replicas rely on.";
@@ -101,7 +103,7 @@ internal sealed class StatementGuard
         switch (action)
         {
             case CreateTable:
-                _createsTable = true;
+                CreatedTable = arg1;
                 ChangesSchema = true;
                 break;
             case CreateIndex or CreateView or DropIndex or DropTable or DropView or AlterTable or Reindex or Analyze:

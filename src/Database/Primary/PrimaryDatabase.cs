@@ -117,7 +117,17 @@ internal sealed class PrimaryDatabase : IReplicationSource, IDisposable
             {
                 link.ForEachStatement(statement.Sql, stmt =>
                 {
-                    if (link.Guard.ChangesSchema)
+                    if (link.Guard.CreatesTableAsSelect)
+                    {
+                        AddChangeset(capture, pieces);
+                        capture.Dispose();
+                        string table = link.Guard.CreatedTable!;
+                        bool existed = TableExists(link, table);
+                        results.Add(link.Run(stmt, statement, _options.MaxResultRows));
+                        capture = new ChangesetCapture(link.NativeHandle);
+                        if (!existed) ReplicateTableAsSelect(link, table, pieces);
+                    }
+                    else if (link.Guard.ChangesSchema)
                     {
                         AddChangeset(capture, pieces);
                         capture.Dispose();
@@ -189,6 +199,27 @@ internal sealed class PrimaryDatabase : IReplicationSource, IDisposable
             _ = Task.Run(() => TakeSnapshotAndTruncate());
         }
         return new QueryResult { Results = results, Position = position, ServedBy = "primary" };
+    }
+
+    private static bool TableExists(SqliteLink link, string table) =>
+        link.ScalarInt64($"SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = {SqliteLink.QuoteLiteral(table)}") > 0;
+
+    /// <summary>
+    /// CREATE TABLE ... AS SELECT inserts its rows without the session seeing them, and replaying the
+    /// statement would re-run the SELECT (random(), datetime('now'), rows since changed). So the log gets
+    /// the table's plain CREATE TABLE as SQLite stored it, then its rows as a changeset: the table is
+    /// moved aside, created again empty and refilled under the capture that <paramref name="pieces"/> continues with.
+    /// </summary>
+    private void ReplicateTableAsSelect(SqliteLink link, string table, List<LogPiece> pieces)
+    {
+        string created = link.ScalarText($"SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = {SqliteLink.QuoteLiteral(table)}")
+            ?? throw new InvalidOperationException($"CREATE TABLE ... AS SELECT left no table '{table}'.");
+        pieces.Add(new LogPiece(LogPieceKind.Statement, Encoding.UTF8.GetBytes(created)));
+        string name = SqliteLink.QuoteIdentifier(table), aside = SqliteLink.QuoteIdentifier(StatementGuard.InternalTablePrefix + "ctas");
+        link.Exec($"ALTER TABLE main.{name} RENAME TO {aside}");
+        link.Exec(created);
+        link.Exec($"INSERT INTO main.{name} SELECT * FROM main.{aside} ORDER BY rowid");
+        link.Exec($"DROP TABLE main.{aside}");
     }
 
     private void AddChangeset(ChangesetCapture capture, List<LogPiece> pieces)
