@@ -69,11 +69,12 @@ public sealed class Table
         string branch = SnapshotRef.MainBranch, CancellationToken cancellationToken = default) =>
         CommitSnapshotAsync("append", files, null, summary, branch, cancellationToken);
 
-    /// <summary>Overwrite by filter: removes every file whose rows all match <paramref name="filter"/> and adds <paramref name="files"/>.
-    /// A file where only some rows match cannot be removed whole, so the commit is refused naming it.</summary>
+    /// <summary>Overwrite by filter: removes the rows matching <paramref name="filter"/> and adds <paramref name="files"/>.
+    /// Files whose rows all match (by metrics, or once read) go whole; a file where only some rows match is rewritten
+    /// without them (copy-on-write), so the result is exact.</summary>
     public Task<Snapshot> OverwriteAsync(Expression filter, IReadOnlyCollection<DataFile> files, IReadOnlyDictionary<string, string>? summary = null,
         string branch = SnapshotRef.MainBranch, CancellationToken cancellationToken = default) =>
-        CommitSnapshotAsync("overwrite", files, FilterSelector(filter), summary, branch, cancellationToken);
+        CommitFilteredAsync("overwrite", filter, files, summary, branch, cancellationToken);
 
     /// <summary>Replaces files (compaction): the listed files go, the new ones come, data is unchanged.</summary>
     public Task<Snapshot> ReplaceFilesAsync(IReadOnlyCollection<string> removedPaths, IReadOnlyCollection<DataFile> files,
@@ -84,9 +85,10 @@ public sealed class Table
     public Task<Snapshot> DeleteFilesAsync(IReadOnlyCollection<string> paths, string branch = SnapshotRef.MainBranch, CancellationToken cancellationToken = default) =>
         CommitSnapshotAsync("delete", [], PathSelector(paths), null, branch, cancellationToken);
 
-    /// <summary>Deletes the rows matching <paramref name="filter"/> by removing whole files (all their rows must match).</summary>
+    /// <summary>Deletes the rows matching <paramref name="filter"/>: whole files where every row matches, and the matching
+    /// rows of the others by rewriting them (copy-on-write; the snapshot is then an <c>overwrite</c>).</summary>
     public Task<Snapshot> DeleteWhereAsync(Expression filter, string branch = SnapshotRef.MainBranch, CancellationToken cancellationToken = default) =>
-        CommitSnapshotAsync("delete", [], FilterSelector(filter), null, branch, cancellationToken);
+        CommitFilteredAsync("delete", filter, [], null, branch, cancellationToken);
 
     public Task CreateBranchAsync(string name, long? snapshotId = null, CancellationToken cancellationToken = default) =>
         SetRefAsync(name, snapshotId, SnapshotRefType.Branch, cancellationToken);
@@ -178,15 +180,69 @@ public sealed class Table
         return (file, _) => set.Contains(file.FilePath);
     }
 
-    private static FileSelector FilterSelector(Expression filter) => (file, metadata) =>
+    /// <summary>
+    /// Removes the rows matching a filter from the branch's live files, then commits. Files the metrics prove fully
+    /// matching are removed unread; the others that might match are read: all rows matching removes the file, none
+    /// keeps it, some rewrites it with the survivors under the current schema and spec. Files appended concurrently
+    /// are not considered (a retry keeps them).
+    /// </summary>
+    private async Task<Snapshot> CommitFilteredAsync(string operation, Expression filter, IReadOnlyCollection<DataFile> files,
+        IReadOnlyDictionary<string, string>? summary, string branch, CancellationToken ct)
     {
-        var schema = metadata.CurrentSchema;
-        var metrics = new MetricsEvaluator(schema);
-        var partition = new PartitionEvaluator(schema, metadata.Spec(file.SpecId));
-        if (!partition.MightMatch(filter, file.Partition) || !metrics.MightMatch(filter, file)) return false;
-        if (metrics.AllRowsMatch(filter, file)) return true;
-        throw new ArgumentException($"Cannot delete file {file.FilePath} by filter {filter}: some of its rows may not match, so it cannot be removed whole.");
-    };
+        var metadata = Metadata;
+        var parent = metadata.SnapshotForRef(branch);
+        var removed = new List<string>();
+        var added = new List<DataFile>(files);
+        var rewritten = false;
+        if (parent is not null)
+        {
+            var schema = metadata.CurrentSchema;
+            var metrics = new MetricsEvaluator(schema);
+            var rows = new RowFilter(schema, filter);
+            var tasks = await new TableScan(metadata, _io).UseSnapshot(parent.SnapshotId).Filter(filter).PlanFilesAsync(ct).ConfigureAwait(false);
+            foreach (var task in tasks)
+            {
+                if (metrics.AllRowsMatch(filter, task.File))
+                {
+                    removed.Add(task.File.FilePath);
+                    continue;
+                }
+                var survivors = await RewriteWithoutAsync(task.File, schema, rows, ct).ConfigureAwait(false);
+                if (survivors is null) continue; // no row matched: the file stays
+                removed.Add(task.File.FilePath);
+                added.AddRange(survivors);
+                rewritten |= survivors.Count > 0;
+            }
+        }
+        if (operation == "delete" && removed.Count == 0)
+            throw new ArgumentException($"Nothing to delete: no row matches {filter}.");
+        return await CommitSnapshotAsync(rewritten ? "overwrite" : operation, added, PathSelector(removed), summary, branch, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Copies the rows of a file that do not match into new files; null when no row matched (nothing to do).</summary>
+    private async Task<IReadOnlyList<DataFile>?> RewriteWithoutAsync(DataFile file, Schema schema, RowFilter rows, CancellationToken ct)
+    {
+        long matched = 0;
+        await using var writer = new DataFiles.TableDataWriter(this);
+        await foreach (var batch in DataFiles.DataFileReader.ReadAsync(Store, KeyOf(file.FilePath), schema, cancellationToken: ct).ConfigureAwait(false))
+        {
+            using (batch)
+            {
+                var keep = new bool[batch.Length];
+                rows.Evaluate(batch, keep);
+                for (int i = 0; i < keep.Length; i++)
+                {
+                    if (keep[i]) matched++;
+                    keep[i] = !keep[i];
+                }
+                using var survivors = DataFiles.ArrowRowSelection.Keep(batch, keep);
+                if (survivors is not null)
+                    await writer.WriteAsync(survivors, ct).ConfigureAwait(false);
+            }
+        }
+        // Unfinished files of a writer that is not completed never appear on storage.
+        return matched == 0 ? null : await writer.CompleteAsync(ct).ConfigureAwait(false);
+    }
 
     private async Task<Snapshot> CommitSnapshotAsync(string operation, IReadOnlyCollection<DataFile> added, FileSelector? removes,
         IReadOnlyDictionary<string, string>? extraSummary, string branch, CancellationToken ct)

@@ -144,18 +144,6 @@ public sealed class TableOperationsTests : IDisposable
     }
 
     [Fact]
-    public async Task Deleting_by_a_filter_that_matches_part_of_a_file_is_refused()
-    {
-        var table = await CreateAsync(PartitionSpec.Unpartitioned);
-        await table.AppendAsync([File(table, "a", 1, 10, 1), File(table, "b", 11, 30, 2)]);
-        var e = await Assert.ThrowsAsync<ArgumentException>(() => table.DeleteWhereAsync(Expression.LessThan("id", 5L)));
-        Assert.Contains("a.parquet", e.Message);
-        var s = await table.DeleteWhereAsync(Expression.GreaterThan("id", 10L));
-        Assert.Equal("1", s.Summary["deleted-data-files"]);
-        Assert.Equal(["a.parquet"], await FilesAsync(table.NewScan()));
-    }
-
-    [Fact]
     public async Task Branches_tags_and_rollback()
     {
         var table = await CreateAsync();
