@@ -82,11 +82,11 @@ internal static class IngestStages
                 }));
 
                 var store = ObjectStore.Open(Path.Combine(dir, "warehouse"));
-                foreach (var (label, compression) in new[] { ("Parquet write zstd(3) + metrics", DataFileCompression.Zstd), ("Parquet write uncompressed + metrics", DataFileCompression.Uncompressed) })
+                foreach (var (label, compression, level) in new[] { ("Parquet write zstd(3) + metrics", DataFileCompression.Zstd, 3), ("Parquet write zstd(1) + metrics", DataFileCompression.Zstd, 1), ("Parquet write uncompressed + metrics", DataFileCompression.Uncompressed, 0) })
                 {
                     rows.Add(await MeasureAsync(label, async () =>
                     {
-                        await using var writer = new DataFileWriter(store, "t/data-" + compression, stream.IcebergSchema, new DataFileWriterOptions { Compression = compression });
+                        await using var writer = new DataFileWriter(store, $"t/data-{compression}-{level}", stream.IcebergSchema, new DataFileWriterOptions { Compression = compression, CompressionLevel = level > 0 ? level : null });
                         foreach (var batch in batches)
                             await writer.WriteAsync(batch);
                         await writer.CompleteAsync();

@@ -39,12 +39,22 @@ internal abstract class ColumnBuilder
         AppendEmpty();
     }
 
+    /// <summary>
+    /// The column as an Arrow array over the builder's own memory (no copy): valid until the next append or
+    /// <see cref="Clear"/>, which is long enough to serialize it for the log.
+    /// </summary>
     public IArrowArray Build()
     {
         int nulls = _validity.UnsetBitCount;
-        var validity = nulls == 0 ? ArrowBuffer.Empty : _validity.Build();
+        var validity = nulls == 0 ? ArrowBuffer.Empty : View(_validity);
         return ArrowArrayFactory.BuildArray(new ArrayData(Type, Length, nulls, 0, BuildBuffers(validity)));
     }
+
+    protected static ArrowBuffer View<T>(ArrowBuffer.Builder<T> builder) where T : struct =>
+        new(builder.Memory[..(builder.Length * System.Runtime.CompilerServices.Unsafe.SizeOf<T>())]);
+
+    protected static ArrowBuffer View(ArrowBuffer.BitmapBuilder builder) =>
+        new(builder.Memory[..((builder.Length + 7) / 8)]);
 
     public void Clear()
     {
@@ -103,7 +113,7 @@ internal abstract class ColumnBuilder
         private readonly ArrowBuffer.Builder<T> _values = new();
         protected void Add(T value) => _values.Append(value);
         protected override void AppendEmpty() => _values.Append(default(T));
-        protected override ArrowBuffer[] BuildBuffers(ArrowBuffer validity) => [validity, _values.Build()];
+        protected override ArrowBuffer[] BuildBuffers(ArrowBuffer validity) => [validity, View(_values)];
         protected override void ClearValues() => _values.Clear();
     }
 
@@ -118,7 +128,7 @@ internal abstract class ColumnBuilder
             return null;
         }
         protected override void AppendEmpty() => _values.Append(false);
-        protected override ArrowBuffer[] BuildBuffers(ArrowBuffer validity) => [validity, _values.Build()];
+        protected override ArrowBuffer[] BuildBuffers(ArrowBuffer validity) => [validity, View(_values)];
         protected override void ClearValues() => _values.Clear();
     }
 
@@ -259,7 +269,7 @@ internal abstract class ColumnBuilder
         }
 
         protected override void AppendEmpty() => _offsets.Append(_bytes.Length);
-        protected override ArrowBuffer[] BuildBuffers(ArrowBuffer validity) => [validity, _offsets.Build(), _bytes.Build()];
+        protected override ArrowBuffer[] BuildBuffers(ArrowBuffer validity) => [validity, View(_offsets), View(_bytes)];
         protected override void ClearValues()
         {
             _offsets.Clear();
@@ -308,7 +318,7 @@ internal abstract class ColumnBuilder
             zero.Clear();
             _bytes.Append(zero);
         }
-        protected override ArrowBuffer[] BuildBuffers(ArrowBuffer validity) => [validity, _bytes.Build()];
+        protected override ArrowBuffer[] BuildBuffers(ArrowBuffer validity) => [validity, View(_bytes)];
         protected override void ClearValues() => _bytes.Clear();
     }
 
