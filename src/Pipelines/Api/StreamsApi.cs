@@ -85,16 +85,7 @@ internal sealed class StreamsApi(StreamRegistry streams)
         else
         {
             w.WriteStartObject();
-            w.WriteStartArray("fields");
-            foreach (var f in d.Fields)
-            {
-                w.WriteStartObject();
-                w.WriteString("name", f.Name);
-                w.WriteString("type", f.Type.ToString());
-                w.WriteBoolean("required", f.Required);
-                w.WriteEndObject();
-            }
-            w.WriteEndArray();
+            d.WriteFields(w);
             w.WriteEndObject();
         }
         w.WriteString("created_at", d.CreatedAt);

@@ -6,6 +6,7 @@ using Apache.Arrow;
 using Apache.Arrow.Types;
 using DataPlane.Catalog.Types;
 using TypeId = DataPlane.Catalog.Types.TypeId;
+using IcebergDecimalType = DataPlane.Catalog.Types.DecimalType;
 
 namespace DataPlane.Pipelines.Ingest;
 
@@ -40,15 +41,30 @@ internal abstract class ColumnBuilder
     }
 
     /// <summary>
+    /// A valid but empty value, for a required field under a null struct: Parquet ignores it (the struct is null),
+    /// and the column keeps no nulls its schema forbids.
+    /// </summary>
+    private void AppendPlaceholder()
+    {
+        _validity.Append(true);
+        AppendEmpty();
+    }
+
+    /// <summary>
     /// The column as an Arrow array over the builder's own memory (no copy): valid until the next append or
     /// <see cref="Clear"/>, which is long enough to serialize it for the log.
     /// </summary>
-    public IArrowArray Build()
+    public IArrowArray Build() => ArrowArrayFactory.BuildArray(BuildData());
+
+    public ArrayData BuildData()
     {
         int nulls = _validity.UnsetBitCount;
         var validity = nulls == 0 ? ArrowBuffer.Empty : View(_validity);
-        return ArrowArrayFactory.BuildArray(new ArrayData(Type, Length, nulls, 0, BuildBuffers(validity)));
+        return new ArrayData(Type, Length, nulls, 0, BuildBuffers(validity), BuildChildren());
     }
+
+    /// <summary>The child arrays of nested types (struct fields, list elements, map entries).</summary>
+    protected virtual ArrayData[]? BuildChildren() => null;
 
     protected static ArrowBuffer View<T>(ArrowBuffer.Builder<T> builder) where T : struct =>
         new(builder.Memory[..(builder.Length * System.Runtime.CompilerServices.Unsafe.SizeOf<T>())]);
@@ -67,21 +83,28 @@ internal abstract class ColumnBuilder
     protected abstract ArrowBuffer[] BuildBuffers(ArrowBuffer validity);
     protected abstract void ClearValues();
 
-    public static ColumnBuilder For(PrimitiveType type, IArrowType arrowType) => type.TypeId switch
+    public static ColumnBuilder For(IcebergType type, IArrowType arrowType) => type switch
     {
-        TypeId.Boolean => new BooleanColumn(arrowType),
-        TypeId.Int => new Int32Column(arrowType),
-        TypeId.Long => new Int64Column(arrowType),
-        TypeId.Float => new FloatColumn(arrowType),
-        TypeId.Double => new DoubleColumn(arrowType),
-        TypeId.Date => new DateColumn(arrowType),
-        TypeId.Time => new TimeColumn(arrowType),
-        TypeId.Timestamp => new TimestampColumn(arrowType, withZone: false),
-        TypeId.TimestampTz => new TimestampColumn(arrowType, withZone: true),
-        TypeId.String => new StringColumn(arrowType),
-        TypeId.Uuid => new UuidColumn(arrowType),
-        TypeId.Binary => new BinaryColumn(arrowType),
-        _ => throw new NotSupportedException($"No JSON column builder for {type}."),
+        IcebergDecimalType d => new DecimalColumn(arrowType, d),
+        Catalog.Types.StructType s => new StructColumn(arrowType, s),
+        Catalog.Types.ListType l => new ListColumn(arrowType, l),
+        Catalog.Types.MapType m => new MapColumn(arrowType, m),
+        _ => type.TypeId switch
+        {
+            TypeId.Boolean => new BooleanColumn(arrowType),
+            TypeId.Int => new Int32Column(arrowType),
+            TypeId.Long => new Int64Column(arrowType),
+            TypeId.Float => new FloatColumn(arrowType),
+            TypeId.Double => new DoubleColumn(arrowType),
+            TypeId.Date => new DateColumn(arrowType),
+            TypeId.Time => new TimeColumn(arrowType),
+            TypeId.Timestamp => new TimestampColumn(arrowType, withZone: false),
+            TypeId.TimestampTz => new TimestampColumn(arrowType, withZone: true),
+            TypeId.String => new StringColumn(arrowType),
+            TypeId.Uuid => new UuidColumn(arrowType),
+            TypeId.Binary => new BinaryColumn(arrowType),
+            _ => throw new NotSupportedException($"No JSON column builder for {type}."),
+        },
     };
 
     /// <summary>Appends raw UTF-8 (the record text of a schemaless stream).</summary>
@@ -320,6 +343,280 @@ internal abstract class ColumnBuilder
         }
         protected override ArrowBuffer[] BuildBuffers(ArrowBuffer validity) => [validity, View(_bytes)];
         protected override void ClearValues() => _bytes.Clear();
+    }
+
+    /// <summary>
+    /// decimal(P, S) from a JSON number or string, taken from its text so no digit is lost to binary floating point:
+    /// 16-byte little-endian unscaled values, as Arrow's decimal128 stores them.
+    /// </summary>
+    private sealed class DecimalColumn(IArrowType type, IcebergDecimalType decimalType) : Fixed<Int128>(type)
+    {
+        private static readonly Int128[] Powers = Enumerable.Range(0, 39).Select(p => Enumerable.Repeat((Int128)10, p).Aggregate((Int128)1, (a, b) => a * b)).ToArray();
+
+        protected override string? AppendValue(ref Utf8JsonReader reader, ref byte[] scratch)
+        {
+            if (reader.TokenType is not (JsonTokenType.Number or JsonTokenType.String))
+                return $"expected a {decimalType} as a number or a string, got {Got(reader.TokenType)}";
+            var text = reader.TokenType == JsonTokenType.String ? Utf8Value(ref reader, ref scratch) : reader.ValueSpan;
+            var problem = TryParse(text, out var unscaled);
+            if (problem is not null)
+                return $"{Encoding.UTF8.GetString(text)} {problem}";
+            Add(unscaled);
+            return null;
+        }
+
+        private string? TryParse(ReadOnlySpan<byte> text, out Int128 unscaled)
+        {
+            unscaled = 0;
+            int i = 0;
+            bool negative = false;
+            if (i < text.Length && text[i] is (byte)'-' or (byte)'+')
+                negative = text[i++] == '-';
+            int digits = 0, fraction = 0, exponent = 0;
+            bool point = false, any = false;
+            for (; i < text.Length; i++)
+            {
+                byte b = text[i];
+                if (b == '.' && !point) { point = true; continue; }
+                if (b is < (byte)'0' or > (byte)'9') break;
+                any = true;
+                if (point) fraction++;
+                if (digits == 0 && b == '0') continue; // leading zeros carry nothing
+                if (++digits > IcebergDecimalType.MaxPrecision)
+                    return $"has more than {IcebergDecimalType.MaxPrecision} significant digits";
+                unscaled = unscaled * 10 + (b - '0');
+            }
+            if (i < text.Length && text[i] is (byte)'e' or (byte)'E')
+            {
+                if (!int.TryParse(Encoding.ASCII.GetString(text[(i + 1)..]), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out exponent) || Math.Abs(exponent) > 100)
+                    return $"is not a decimal number";
+                i = text.Length;
+            }
+            if (!any || i != text.Length)
+                return "is not a decimal number";
+            // The text's value is unscaled * 10^(exponent - fraction); bring it to the column's scale.
+            int shift = decimalType.Scale - fraction + exponent;
+            while (shift < 0)
+            {
+                if (unscaled % 10 != 0)
+                    return $"has more than {decimalType.Scale} digits after the point, which {decimalType} cannot hold";
+                unscaled /= 10;
+                shift++;
+            }
+            if (shift > 0)
+            {
+                if (shift > IcebergDecimalType.MaxPrecision || unscaled >= Powers[IcebergDecimalType.MaxPrecision - shift])
+                    return $"does not fit {decimalType} (at most {decimalType.Precision - decimalType.Scale} digits before the point)";
+                unscaled *= Powers[shift];
+            }
+            if (unscaled >= Powers[decimalType.Precision])
+                return $"does not fit {decimalType} (at most {decimalType.Precision - decimalType.Scale} digits before the point)";
+            if (negative)
+                unscaled = -unscaled;
+            return null;
+        }
+    }
+
+    /// <summary>A JSON object into a struct: fields matched by name, missing ones null, undeclared ones dropped.</summary>
+    private sealed class StructColumn : ColumnBuilder
+    {
+        private readonly ColumnBuilder[] _children;
+        private readonly byte[][] _names;
+        private readonly string[] _fieldNames;
+        private readonly bool[] _required;
+        private readonly bool[] _seen;
+
+        public StructColumn(IArrowType type, Catalog.Types.StructType structType) : base(type)
+        {
+            var arrow = (Apache.Arrow.Types.StructType)type;
+            _children = structType.Fields.Select((f, i) => For(f.Type, arrow.Fields[i].DataType)).ToArray();
+            _fieldNames = structType.Fields.Select(f => f.Name).ToArray();
+            _names = _fieldNames.Select(Encoding.UTF8.GetBytes).ToArray();
+            _required = structType.Fields.Select(f => f.Required).ToArray();
+            _seen = new bool[_children.Length];
+        }
+
+        protected override string? AppendValue(ref Utf8JsonReader reader, ref byte[] scratch)
+        {
+            if (reader.TokenType != JsonTokenType.StartObject)
+                return $"expected an object, got {Got(reader.TokenType)}";
+            System.Array.Clear(_seen);
+            string? problem = null;
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                int child = -1;
+                for (int c = 0; c < _names.Length; c++)
+                    if (reader.ValueTextEquals(_names[c])) { child = c; break; }
+                reader.Read();
+                if (child < 0 || problem is not null || _seen[child])
+                {
+                    if (child >= 0 && _seen[child])
+                        problem ??= $"{_fieldNames[child]}: the field appears twice";
+                    reader.Skip(); // Undeclared fields are dropped; after a problem the rest is only consumed.
+                    continue;
+                }
+                _seen[child] = true;
+                if (reader.TokenType == JsonTokenType.Null)
+                {
+                    _children[child].AppendNull();
+                    if (_required[child])
+                        problem = $"{_fieldNames[child]}: the field is required but is null";
+                    continue;
+                }
+                var childProblem = _children[child].Append(ref reader, ref scratch);
+                if (childProblem is not null)
+                {
+                    reader.Skip();
+                    problem = $"{_fieldNames[child]}{(childProblem.StartsWith('[') ? "" : ": ")}{childProblem}";
+                }
+            }
+            if (problem is not null)
+                return problem;
+            for (int c = 0; c < _children.Length; c++)
+            {
+                if (_seen[c]) continue;
+                _children[c].AppendNull();
+                if (_required[c])
+                    return $"{_fieldNames[c]}: the field is required but missing";
+            }
+            return null;
+        }
+
+        protected override void AppendEmpty()
+        {
+            for (int c = 0; c < _children.Length; c++)
+            {
+                if (_required[c])
+                    _children[c].AppendPlaceholder();
+                else
+                    _children[c].AppendNull();
+            }
+        }
+
+        protected override ArrowBuffer[] BuildBuffers(ArrowBuffer validity) => [validity];
+        protected override ArrayData[] BuildChildren() => _children.Select(c => c.BuildData()).ToArray();
+        protected override void ClearValues()
+        {
+            foreach (var child in _children)
+                child.Clear();
+        }
+    }
+
+    /// <summary>A JSON array into a list: offsets here, the elements in one child column.</summary>
+    private sealed class ListColumn(IArrowType type, Catalog.Types.ListType listType) : ColumnBuilder(type)
+    {
+        private readonly ColumnBuilder _elements = For(listType.ElementType, ((Apache.Arrow.Types.ListType)type).ValueDataType);
+        private readonly ArrowBuffer.Builder<int> _offsets = new ArrowBuffer.Builder<int>().Append(0);
+
+        protected override string? AppendValue(ref Utf8JsonReader reader, ref byte[] scratch)
+        {
+            if (reader.TokenType != JsonTokenType.StartArray)
+                return $"expected an array, got {Got(reader.TokenType)}";
+            string? problem = null;
+            for (int i = 0; reader.Read() && reader.TokenType != JsonTokenType.EndArray; i++)
+            {
+                if (problem is not null)
+                {
+                    reader.Skip();
+                    continue;
+                }
+                if (reader.TokenType == JsonTokenType.Null)
+                {
+                    _elements.AppendNull();
+                    if (listType.ElementRequired)
+                        problem = $"[{i}]: elements are required but this one is null";
+                    continue;
+                }
+                var elementProblem = _elements.Append(ref reader, ref scratch);
+                if (elementProblem is not null)
+                {
+                    reader.Skip();
+                    problem = $"[{i}]{(elementProblem.StartsWith('[') ? "" : ": ")}{elementProblem}";
+                }
+            }
+            _offsets.Append(_elements.Length);
+            return problem;
+        }
+
+        protected override void AppendEmpty() => _offsets.Append(_elements.Length);
+        protected override ArrowBuffer[] BuildBuffers(ArrowBuffer validity) => [validity, View(_offsets)];
+        protected override ArrayData[] BuildChildren() => [_elements.BuildData()];
+        protected override void ClearValues()
+        {
+            _offsets.Clear();
+            _offsets.Append(0);
+            _elements.Clear();
+        }
+    }
+
+    /// <summary>A JSON object into a map with string keys: offsets here, keys and values in one entries struct.</summary>
+    private sealed class MapColumn : ColumnBuilder
+    {
+        private readonly Catalog.Types.MapType _mapType;
+        private readonly IArrowType _entriesType;
+        private readonly ColumnBuilder _keys;
+        private readonly ColumnBuilder _values;
+        private readonly ArrowBuffer.Builder<int> _offsets = new ArrowBuffer.Builder<int>().Append(0);
+        private byte[] _key = new byte[64];
+
+        public MapColumn(IArrowType type, Catalog.Types.MapType mapType) : base(type)
+        {
+            _mapType = mapType;
+            var map = (Apache.Arrow.Types.MapType)type;
+            _entriesType = map.Fields[0].DataType;
+            _keys = For(mapType.KeyType, map.KeyField.DataType);
+            _values = For(mapType.ValueType, map.ValueField.DataType);
+        }
+
+        protected override string? AppendValue(ref Utf8JsonReader reader, ref byte[] scratch)
+        {
+            if (reader.TokenType != JsonTokenType.StartObject)
+                return $"expected an object, got {Got(reader.TokenType)}";
+            string? problem = null;
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                if (problem is not null)
+                {
+                    reader.Read();
+                    reader.Skip();
+                    continue;
+                }
+                var key = Utf8Value(ref reader, ref scratch);
+                _keys.AppendUtf8(key);
+                if (_key.Length < key.Length)
+                    _key = new byte[Math.Max(key.Length, _key.Length * 2)];
+                key.CopyTo(_key);
+                int keyLength = key.Length;
+                reader.Read();
+                if (reader.TokenType == JsonTokenType.Null)
+                {
+                    _values.AppendNull();
+                    if (_mapType.ValueRequired)
+                        problem = $"[\"{Encoding.UTF8.GetString(_key, 0, keyLength)}\"]: values are required but this one is null";
+                    continue;
+                }
+                var valueProblem = _values.Append(ref reader, ref scratch);
+                if (valueProblem is not null)
+                {
+                    reader.Skip();
+                    problem = $"[\"{Encoding.UTF8.GetString(_key, 0, keyLength)}\"]{(valueProblem.StartsWith('[') ? "" : ": ")}{valueProblem}";
+                }
+            }
+            _offsets.Append(_keys.Length);
+            return problem;
+        }
+
+        protected override void AppendEmpty() => _offsets.Append(_keys.Length);
+        protected override ArrowBuffer[] BuildBuffers(ArrowBuffer validity) => [validity, View(_offsets)];
+        protected override ArrayData[] BuildChildren() =>
+            [new ArrayData(_entriesType, _keys.Length, 0, 0, [ArrowBuffer.Empty], [_keys.BuildData(), _values.BuildData()])];
+        protected override void ClearValues()
+        {
+            _offsets.Clear();
+            _offsets.Append(0);
+            _keys.Clear();
+            _values.Clear();
+        }
     }
 
     protected void MarkValid() => _validity.Append(true);

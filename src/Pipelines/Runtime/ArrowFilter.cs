@@ -17,8 +17,37 @@ internal static class ArrowFilter
         var validityBuffer = nulls == 0 ? ArrowBuffer.Empty : validity.Build();
 
         ArrowBuffer[] buffers;
+        ArrayData[]? children = null;
         switch (data.DataType)
         {
+            case StructType:
+            {
+                children = ((StructArray)array).Fields
+                    .Select(child => Apply(data.Offset == 0 && child.Length == keep.Length ? child : ArrowArrayFactory.Slice(child, data.Offset, data.Length), keep, kept).Data)
+                    .ToArray();
+                buffers = [validityBuffer];
+                break;
+            }
+            case ListType or MapType:
+            {
+                // MapArray is a ListArray of key-value structs: keep each kept row's range of entries.
+                var source = (ListArray)array;
+                var offsets = source.ValueOffsets;
+                var entries = new bool[source.Values.Length];
+                var newOffsets = new ArrowBuffer.Builder<int>(kept + 1).Append(0);
+                int entriesKept = 0;
+                for (int i = 0; i < keep.Length; i++)
+                {
+                    if (!keep[i]) continue;
+                    for (int j = offsets[i]; j < offsets[i + 1]; j++)
+                        entries[j] = true;
+                    entriesKept += offsets[i + 1] - offsets[i];
+                    newOffsets.Append(entriesKept);
+                }
+                children = [Apply(source.Values, entries, entriesKept).Data];
+                buffers = [validityBuffer, newOffsets.Build()];
+                break;
+            }
             case BooleanType:
             {
                 var source = (BooleanArray)array;
@@ -57,6 +86,6 @@ internal static class ArrowFilter
             default:
                 throw new NotSupportedException($"Filtering {data.DataType.Name} columns is not supported.");
         }
-        return ArrowArrayFactory.BuildArray(new ArrayData(data.DataType, kept, nulls, 0, buffers));
+        return ArrowArrayFactory.BuildArray(new ArrayData(data.DataType, kept, nulls, 0, buffers, children));
     }
 }

@@ -48,7 +48,8 @@ internal sealed class BatchTransform
             _where = Bind(statement.Where);
         }
         OutputFields = fields;
-        OutputSchema = new StreamDefinition("output", fields, schemaless: false, DateTimeOffset.UnixEpoch);
+        // SELECT * of a schemaless stream still holds each record's JSON text, which NDJSON sinks write as is.
+        OutputSchema = new StreamDefinition("output", fields, schemaless: stream.Schemaless && statement.Columns is null, DateTimeOffset.UnixEpoch);
     }
 
     public IReadOnlyList<StreamField> OutputFields { get; }

@@ -95,7 +95,8 @@ internal sealed class PipelineRegistry : IHostedService, IAsyncDisposable
         var sink = _sinks.Find(statement.Sink)
             ?? throw new KeyNotFoundException($"No sink named '{statement.Sink}' (INSERT INTO {statement.Sink}); create it with POST /api/v1/sinks.");
         var transform = new BatchTransform(stream.Definition, statement);
-        var target = _sinks.OpenTarget(sink, transform.OutputSchema.IcebergSchema);
+        // A schemaless stream's SELECT * is its records' JSON text, which NDJSON file sinks write as is.
+        var target = _sinks.OpenTarget(sink, transform.OutputSchema.IcebergSchema, rawRecords: transform.OutputSchema.Schemaless);
         var runner = new PipelineRunner(definition, stream, sink, target, transform, _metrics, _loggers.CreateLogger($"DataPlane.Pipelines.{definition.Name}"));
         lock (_runners)
             _runners[definition.Name] = runner;

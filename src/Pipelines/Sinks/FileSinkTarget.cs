@@ -8,12 +8,14 @@ using IcebergSchema = DataPlane.Catalog.Schemas.Schema;
 namespace DataPlane.Pipelines.Sinks;
 
 /// <summary>
-/// Raw Parquet files under <c>&lt;path&gt;/year=YYYY/month=MM/day=DD/</c>. A commit is one journal object
+/// Raw Parquet or NDJSON files under <c>&lt;path&gt;/year=YYYY/month=MM/day=DD/</c>. A commit is one journal object
 /// <c>&lt;path&gt;/_dataplane/commits/&lt;sequence&gt;.json</c>, created put-if-absent, listing its files and the stream offsets
 /// they cover: a file is part of the output only once a journal entry names it, so readers should take the
 /// journal's files (or wait for the cleanup on restart that deletes the others).
 /// </summary>
-internal sealed class FileSinkTarget(IObjectStore store, string path, IcebergSchema schema) : ISinkTarget
+/// <param name="format"><see cref="SinkDefinition.Parquet"/> or <see cref="SinkDefinition.Ndjson"/>.</param>
+/// <param name="rawRecords">The output is a schemaless stream's record text, which NDJSON files hold as is.</param>
+internal sealed class FileSinkTarget(IObjectStore store, string path, IcebergSchema schema, string format = SinkDefinition.Parquet, bool rawRecords = false) : ISinkTarget
 {
     private string CommitsPrefix => $"{path}/_dataplane/commits/";
 
@@ -44,7 +46,10 @@ internal sealed class FileSinkTarget(IObjectStore store, string path, IcebergSch
     public PartitionedWriter OpenWriter(DataFileWriterOptions options)
     {
         var now = DateTime.UtcNow;
-        return new PartitionedWriter(store, string.Create(CultureInfo.InvariantCulture, $"{path}/year={now:yyyy}/month={now:MM}/day={now:dd}"), schema, PartitionSpec.Unpartitioned, options);
+        var directory = string.Create(CultureInfo.InvariantCulture, $"{path}/year={now:yyyy}/month={now:MM}/day={now:dd}");
+        return format == SinkDefinition.Ndjson
+            ? PartitionedWriter.Ndjson(store, directory, schema, options, rawRecords)
+            : new PartitionedWriter(store, directory, schema, PartitionSpec.Unpartitioned, options);
     }
 
     public async Task<SinkCommit> CommitAsync(IReadOnlyList<SinkDataFile> files, string stream, long startOffset, long endOffset, CancellationToken cancellationToken)

@@ -10,14 +10,24 @@ namespace DataPlane.Pipelines.Sinks;
 
 /// <summary>
 /// Splits batches by partition (one data file writer per partition value, under the partition's path) and
-/// collects the files written. Unpartitioned sinks use a single writer.
+/// collects the files written. Unpartitioned sinks use a single writer; NDJSON file sinks one NDJSON writer.
 /// </summary>
 internal sealed class PartitionedWriter(IObjectStore store, string directory, IcebergSchema schema, PartitionSpec spec, DataFileWriterOptions options) : IAsyncDisposable
 {
     private readonly Dictionary<PartitionData, DataFileWriter> _writers = [];
+    private NdjsonFileWriter? _ndjson;
+
+    /// <summary>An unpartitioned writer of NDJSON files instead of Parquet (raw file sinks with <c>"format": "ndjson"</c>).</summary>
+    public static PartitionedWriter Ndjson(IObjectStore store, string directory, IcebergSchema schema, DataFileWriterOptions options, bool rawRecords) =>
+        new(store, directory, schema, PartitionSpec.Unpartitioned, options) { _ndjson = new NdjsonFileWriter(store, directory, options, rawRecords) };
 
     public async Task WriteAsync(RecordBatch batch, CancellationToken cancellationToken)
     {
+        if (_ndjson is not null)
+        {
+            await _ndjson.WriteAsync(batch, cancellationToken);
+            return;
+        }
         if (spec.IsUnpartitioned)
         {
             await Writer(PartitionData.Empty).WriteAsync(batch, cancellationToken);
@@ -50,6 +60,9 @@ internal sealed class PartitionedWriter(IObjectStore store, string directory, Ic
     public async Task<IReadOnlyList<SinkDataFile>> CompleteAsync(CancellationToken cancellationToken)
     {
         var files = new List<SinkDataFile>();
+        if (_ndjson is not null)
+            foreach (var file in await _ndjson.CompleteAsync(cancellationToken))
+                files.Add(new SinkDataFile(file, PartitionData.Empty));
         foreach (var (partition, writer) in _writers)
             foreach (var file in await writer.CompleteAsync(cancellationToken))
                 files.Add(new SinkDataFile(file, partition));
@@ -86,6 +99,8 @@ internal sealed class PartitionedWriter(IObjectStore store, string directory, Ic
 
     public async ValueTask DisposeAsync()
     {
+        if (_ndjson is not null)
+            await _ndjson.DisposeAsync();
         foreach (var writer in _writers.Values)
             await writer.DisposeAsync();
     }

@@ -5,7 +5,7 @@ namespace DataPlane.Pipelines.Sinks;
 
 /// <summary>
 /// Where a pipeline's records land: an Iceberg table (<c>"type": "iceberg"</c>, namespace, table, partition) or
-/// raw files (<c>"type": "files"</c>, format parquet, a path under the warehouse, <c>year=/month=/day=</c> folders),
+/// raw files (<c>"type": "files"</c>, <c>"format"</c> parquet or ndjson, a path under the warehouse, <c>year=/month=/day=</c> folders),
 /// with the rolling policy that decides when a file is closed and committed.
 /// </summary>
 internal sealed record SinkDefinition(
@@ -23,6 +23,8 @@ internal sealed record SinkDefinition(
 {
     public const string Iceberg = "iceberg";
     public const string Files = "files";
+    public const string Parquet = "parquet";
+    public const string Ndjson = "ndjson";
 
     public static SinkDefinition Parse(JsonElement json, DateTimeOffset createdAt)
     {
@@ -65,9 +67,9 @@ internal sealed record SinkDefinition(
             }
             case Files:
             {
-                string format = Text(json, "format") ?? "parquet";
-                if (format != "parquet")
-                    throw new ArgumentException($"File format '{format}' is not supported; use \"parquet\".");
+                string format = Text(json, "format") ?? Parquet;
+                if (format is not (Parquet or Ndjson))
+                    throw new ArgumentException($"File format '{format}' is not supported; use \"parquet\" or \"ndjson\".");
                 string path = (Text(json, "path") ?? name!).Trim('/');
                 if (path.Length == 0 || path.Split('/').Any(s => s is "" or "." or ".." || s.StartsWith('_')))
                     throw new ArgumentException($"Path '{path}' is not valid: give folders under the warehouse such as \"raw/events\" (no '.', '..', empty or '_'-prefixed parts).");

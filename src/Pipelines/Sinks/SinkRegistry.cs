@@ -38,9 +38,10 @@ internal sealed class SinkRegistry
     }
 
     /// <summary>Where a pipeline writing <paramref name="sink"/> puts its files and commits: a table of the catalog, or raw files in its warehouse.</summary>
-    public ISinkTarget OpenTarget(SinkDefinition sink, IcebergSchema outputSchema) => sink.Type switch
+    /// <param name="rawRecords">The output is a schemaless stream's record text (NDJSON file sinks write it as is).</param>
+    public ISinkTarget OpenTarget(SinkDefinition sink, IcebergSchema outputSchema, bool rawRecords = false) => sink.Type switch
     {
-        SinkDefinition.Files => new FileSinkTarget(_catalog.Warehouse, sink.Path!, outputSchema),
+        SinkDefinition.Files => new FileSinkTarget(_catalog.Warehouse, sink.Path!, outputSchema, sink.Format, rawRecords),
         _ => new IcebergTableTarget(_catalog, sink, outputSchema),
     };
 

@@ -19,12 +19,6 @@ internal sealed class StreamDefinition
     /// <summary>The one column of a schemaless stream.</summary>
     public const string SchemalessColumn = "value";
 
-    private static readonly TypeId[] Supported =
-    [
-        TypeId.Boolean, TypeId.Int, TypeId.Long, TypeId.Float, TypeId.Double, TypeId.Date, TypeId.Time,
-        TypeId.Timestamp, TypeId.TimestampTz, TypeId.String, TypeId.Uuid, TypeId.Binary,
-    ];
-
     public StreamDefinition(string name, IReadOnlyList<StreamField> fields, bool schemaless, DateTimeOffset createdAt)
     {
         Name = name;
@@ -60,36 +54,19 @@ internal sealed class StreamDefinition
 
         var fields = new List<StreamField>();
         var names = new HashSet<string>(StringComparer.Ordinal);
+        int nextId = fieldsJson.GetArrayLength() + 1; // nested ids come after the top-level ones
         foreach (var f in fieldsJson.EnumerateArray())
         {
             int index = fields.Count;
-            string? fieldName = f.ValueKind == JsonValueKind.Object && f.TryGetProperty("name", out var fn) && fn.ValueKind == JsonValueKind.String ? fn.GetString() : null;
-            if (string.IsNullOrEmpty(fieldName))
-                throw new ArgumentException($"Field {index} of the schema has no \"name\".");
+            var (fieldName, type, required) = StreamFieldTypes.ParseField(f, "", index, ref nextId);
             if (!names.Add(fieldName))
                 throw new ArgumentException($"Field '{fieldName}' appears twice in the schema; field names must be unique.");
-            string? typeName = f.TryGetProperty("type", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString() : null;
-            if (typeName is null)
-                throw new ArgumentException($"Field '{fieldName}' has no \"type\"; use an Iceberg type name: {SupportedList}.");
-            PrimitiveType type;
-            try { type = PrimitiveType.Parse(typeName); }
-            catch (Exception e) when (e is FormatException or ArgumentException) { throw new ArgumentException($"Field '{fieldName}' has type '{typeName}', which is not an Iceberg primitive type; use one of: {SupportedList}."); }
-            if (System.Array.IndexOf(Supported, type.TypeId) < 0)
-                throw new ArgumentException($"Field '{fieldName}' has type '{typeName}', which streams do not take yet; use one of: {SupportedList}.");
-            bool required = f.TryGetProperty("required", out var r) && r.ValueKind switch
-            {
-                JsonValueKind.True => true,
-                JsonValueKind.False => false,
-                _ => throw new ArgumentException($"Field '{fieldName}': \"required\" must be true or false."),
-            };
             fields.Add(new StreamField(index + 1, fieldName, type, required));
         }
         if (fields.Count == 0)
             throw new ArgumentException("The schema has no fields; give at least one, or leave \"schema\" out for a schemaless stream.");
         return new StreamDefinition(name!, fields, schemaless: false, createdAt);
     }
-
-    public static string SupportedList => string.Join(", ", Supported.Select(t => t.ToString().ToLowerInvariant()));
 
     public void Write(Utf8JsonWriter w)
     {
@@ -100,20 +77,20 @@ internal sealed class StreamDefinition
         else
         {
             w.WriteStartObject("schema");
-            w.WriteStartArray("fields");
-            foreach (var f in Fields)
-            {
-                w.WriteStartObject();
-                w.WriteString("name", f.Name);
-                w.WriteString("type", f.Type.ToString());
-                w.WriteBoolean("required", f.Required);
-                w.WriteEndObject();
-            }
-            w.WriteEndArray();
+            WriteFields(w);
             w.WriteEndObject();
         }
         w.WriteString("created_at", CreatedAt.ToString("O", CultureInfo.InvariantCulture));
         w.WriteEndObject();
+    }
+
+    /// <summary>The <c>"fields"</c> array as the management API takes it (nested types as objects).</summary>
+    public void WriteFields(Utf8JsonWriter w)
+    {
+        w.WriteStartArray("fields");
+        foreach (var f in Fields)
+            StreamFieldTypes.WriteField(w, f.Name, f.Type, f.Required);
+        w.WriteEndArray();
     }
 
     /// <summary>The Arrow types here are the ones the Iceberg Parquet writer expects for each Iceberg type.</summary>
