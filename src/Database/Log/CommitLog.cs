@@ -222,7 +222,8 @@ internal sealed class CommitLog : IDisposable
     /// </summary>
     private static void ZeroFill(FileStream stream, long bytes)
     {
-        var zeros = new byte[1 << 20];
+        // Under the large-object threshold: a per-segment LOH buffer would bring on gen2 collections.
+        var zeros = new byte[64 << 10];
         for (long left = bytes; left > 0; left -= zeros.Length) stream.Write(zeros, 0, (int)Math.Min(zeros.Length, left));
         stream.Flush(flushToDisk: true);
         stream.Position = 0;
