@@ -11,6 +11,8 @@ internal static class SnapshotSummary
         IReadOnlyDictionary<string, string>? parentSummary, IReadOnlyDictionary<string, string>? extra)
     {
         var s = new Dictionary<string, string>(StringComparer.Ordinal) { ["operation"] = operation };
+        var addedDeletes = added.Where(f => f.Content != FileContent.Data).ToList();
+        added = added.Where(f => f.Content == FileContent.Data).ToList();
         void Put(string key, long value, bool always = false)
         {
             if (always || value != 0) s[key] = value.ToString(CultureInfo.InvariantCulture);
@@ -27,9 +29,16 @@ internal static class SnapshotSummary
         Put("total-records", Total("total-records") + added.Sum(f => f.RecordCount) - deleted.Sum(f => f.RecordCount), always: true);
         Put("total-files-size", Total("total-files-size") + added.Sum(f => f.FileSizeInBytes) - deleted.Sum(f => f.FileSizeInBytes), always: true);
         Put("total-data-files", Total("total-data-files") + added.Count - deleted.Count, always: true);
-        Put("total-delete-files", Total("total-delete-files"), always: true);
-        Put("total-position-deletes", Total("total-position-deletes"), always: true);
-        Put("total-equality-deletes", Total("total-equality-deletes"), always: true);
+        long positionDeletes = addedDeletes.Where(f => f.Content == FileContent.PositionDeletes).Sum(f => f.RecordCount);
+        long equalityDeletes = addedDeletes.Where(f => f.Content == FileContent.EqualityDeletes).Sum(f => f.RecordCount);
+        Put("added-delete-files", addedDeletes.Count);
+        Put("added-position-delete-files", addedDeletes.Count(f => f.Content == FileContent.PositionDeletes));
+        Put("added-equality-delete-files", addedDeletes.Count(f => f.Content == FileContent.EqualityDeletes));
+        Put("added-position-deletes", positionDeletes);
+        Put("added-equality-deletes", equalityDeletes);
+        Put("total-delete-files", Total("total-delete-files") + addedDeletes.Count, always: true);
+        Put("total-position-deletes", Total("total-position-deletes") + positionDeletes, always: true);
+        Put("total-equality-deletes", Total("total-equality-deletes") + equalityDeletes, always: true);
         if (extra is not null)
             foreach (var (k, v) in extra) s[k] = v;
         return s;

@@ -90,6 +90,15 @@ public sealed class Table
     public Task<Snapshot> DeleteWhereAsync(Expression filter, string branch = SnapshotRef.MainBranch, CancellationToken cancellationToken = default) =>
         CommitFilteredAsync("delete", filter, [], null, branch, cancellationToken);
 
+    /// <summary>Row-level delete (merge-on-read): commits position or equality delete files; data files stay, readers
+    /// leave the deleted rows out (<see cref="ScanTaskReader"/>).</summary>
+    public Task<Snapshot> AddDeleteFilesAsync(IReadOnlyCollection<DataFile> deleteFiles, string branch = SnapshotRef.MainBranch, CancellationToken cancellationToken = default)
+    {
+        if (deleteFiles.FirstOrDefault(f => f.Content == FileContent.Data) is { } data)
+            throw new ArgumentException($"{data.FilePath} is a data file; only position or equality delete files can be added as deletes.");
+        return CommitSnapshotAsync("delete", deleteFiles, null, null, branch, cancellationToken);
+    }
+
     public Task CreateBranchAsync(string name, long? snapshotId = null, CancellationToken cancellationToken = default) =>
         SetRefAsync(name, snapshotId, SnapshotRefType.Branch, cancellationToken);
 
@@ -194,6 +203,9 @@ public sealed class Table
         var removed = new List<string>();
         var added = new List<DataFile>(files);
         var rewritten = false;
+        // write.delete.mode=merge-on-read (the reference implementation's property): partly matching files get position
+        // delete files instead of being rewritten.
+        var mergeOnRead = operation == "delete" && metadata.Property("write.delete.mode", "copy-on-write") == "merge-on-read";
         if (parent is not null)
         {
             var schema = metadata.CurrentSchema;
@@ -207,24 +219,31 @@ public sealed class Table
                     removed.Add(task.File.FilePath);
                     continue;
                 }
-                var survivors = await RewriteWithoutAsync(task.File, schema, rows, ct).ConfigureAwait(false);
+                if (mergeOnRead)
+                {
+                    if (await PositionDeletesOfAsync(task.File, schema, rows, ct).ConfigureAwait(false) is { } deletes)
+                        added.Add(deletes);
+                    continue;
+                }
+                var survivors = await RewriteWithoutAsync(task with { ProjectedSchema = schema }, rows, ct).ConfigureAwait(false);
                 if (survivors is null) continue; // no row matched: the file stays
                 removed.Add(task.File.FilePath);
                 added.AddRange(survivors);
                 rewritten |= survivors.Count > 0;
             }
         }
-        if (operation == "delete" && removed.Count == 0)
+        if (operation == "delete" && removed.Count == 0 && added.Count == 0)
             throw new ArgumentException($"Nothing to delete: no row matches {filter}.");
         return await CommitSnapshotAsync(rewritten ? "overwrite" : operation, added, PathSelector(removed), summary, branch, ct).ConfigureAwait(false);
     }
 
     /// <summary>Copies the rows of a file that do not match into new files; null when no row matched (nothing to do).</summary>
-    private async Task<IReadOnlyList<DataFile>?> RewriteWithoutAsync(DataFile file, Schema schema, RowFilter rows, CancellationToken ct)
+    private async Task<IReadOnlyList<DataFile>?> RewriteWithoutAsync(FileScanTask task, RowFilter rows, CancellationToken ct)
     {
         long matched = 0;
         await using var writer = new DataFiles.TableDataWriter(this);
-        await foreach (var batch in DataFiles.DataFileReader.ReadAsync(Store, KeyOf(file.FilePath), schema, cancellationToken: ct).ConfigureAwait(false))
+        // Rows already deleted by delete files stay deleted: the copy is read with them applied.
+        await foreach (var batch in ScanTaskReader.ReadAsync(this, task, ct).ConfigureAwait(false))
         {
             using (batch)
             {
@@ -242,6 +261,54 @@ public sealed class Table
         }
         // Unfinished files of a writer that is not completed never appear on storage.
         return matched == 0 ? null : await writer.CompleteAsync(ct).ConfigureAwait(false);
+    }
+
+    /// <summary>A position delete file for the rows of a data file that match; null when none does.</summary>
+    private async Task<DataFile?> PositionDeletesOfAsync(DataFile file, Schema schema, RowFilter rows, CancellationToken ct)
+    {
+        var arrowSchema = DataFiles.ArrowSchemaMapping.ToArrow(ScanTaskReader.PositionDeleteSchema);
+        var directory = $"{KeyOf(Metadata.Location)}/data";
+        await using var writer = new DataFiles.DataFileWriter(Store, directory, ScanTaskReader.PositionDeleteSchema);
+        long offset = 0, deleted = 0;
+        await foreach (var batch in DataFiles.DataFileReader.ReadAsync(Store, KeyOf(file.FilePath), schema, cancellationToken: ct).ConfigureAwait(false))
+        {
+            using (batch)
+            {
+                var matches = new bool[batch.Length];
+                rows.Evaluate(batch, matches);
+                var paths = new Apache.Arrow.StringArray.Builder();
+                var positions = new Apache.Arrow.Int64Array.Builder();
+                for (int i = 0; i < matches.Length; i++)
+                {
+                    if (!matches[i]) continue;
+                    paths.Append(file.FilePath);
+                    positions.Append(offset + i);
+                }
+                offset += batch.Length;
+                if (positions.Length == 0) continue;
+                deleted += positions.Length;
+                await writer.WriteAsync(new Apache.Arrow.RecordBatch(arrowSchema, [paths.Build(), positions.Build()], positions.Length), ct).ConfigureAwait(false);
+            }
+        }
+        if (deleted == 0) return null;
+        var files = await writer.CompleteAsync(ct).ConfigureAwait(false);
+        if (files.Count != 1) throw new InvalidOperationException($"Position deletes of {file.FilePath} took {files.Count} files; expected one.");
+        var written = files[0];
+        return new DataFile
+        {
+            Content = FileContent.PositionDeletes,
+            FilePath = LocationOf(written.Key),
+            SpecId = file.SpecId,
+            Partition = file.Partition,
+            RecordCount = written.RecordCount,
+            FileSizeInBytes = written.FileSizeInBytes,
+            ColumnSizes = written.ColumnSizes,
+            ValueCounts = written.ValueCounts,
+            NullValueCounts = written.NullValueCounts,
+            LowerBounds = written.LowerBounds,
+            UpperBounds = written.UpperBounds,
+            ReferencedDataFile = file.FilePath,
+        };
     }
 
     private async Task<Snapshot> CommitSnapshotAsync(string operation, IReadOnlyCollection<DataFile> added, FileSelector? removes,
@@ -310,13 +377,14 @@ public sealed class Table
         var result = new List<ManifestFile>();
         var prefix = $"{_io.KeyOf(m.Location)}/metadata/{Guid.NewGuid()}-m";
         var i = 0;
-        foreach (var group in added.GroupBy(f => f.SpecId))
+        // Data files and delete files go to manifests of their own content, one per partition spec.
+        foreach (var group in added.GroupBy(f => (f.SpecId, Content: f.Content == FileContent.Data ? ManifestContent.Data : ManifestContent.Deletes)))
         {
             var key = $"{prefix}{i++}.avro";
             ManifestFile? manifest = null;
             await _io.WriteAsync(key, s =>
             {
-                using var writer = new ManifestWriter(s, m.CurrentSchema, m.Spec(group.Key), snapshotId);
+                using var writer = new ManifestWriter(s, m.CurrentSchema, m.Spec(group.Key.SpecId), snapshotId, group.Key.Content);
                 foreach (var f in group) writer.Add(ManifestEntry.Added(f, snapshotId));
                 manifest = writer.Finish(_io.LocationOf(key));
             }, ct).ConfigureAwait(false);

@@ -4,5 +4,10 @@ using DataPlane.Catalog.Schemas;
 
 namespace DataPlane.Catalog.Scanning;
 
-/// <summary>A data file to read for a scan, with the partition spec it was written under and the schema to project to.</summary>
-public sealed record FileScanTask(DataFile File, PartitionSpec Spec, Schema ProjectedSchema, long DataSequenceNumber);
+/// <summary>A data file to read for a scan, with the partition spec it was written under, the schema to project to and
+/// the delete files whose rows must be left out of it (<see cref="ScanTaskReader"/> applies them).</summary>
+public sealed record FileScanTask(DataFile File, PartitionSpec Spec, Schema ProjectedSchema, long DataSequenceNumber)
+{
+    /// <summary>Position and equality delete files that apply to this data file under the spec's sequence number rules.</summary>
+    public IReadOnlyList<DataFile> DeleteFiles { get; init; } = [];
+}

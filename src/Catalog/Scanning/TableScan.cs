@@ -70,8 +70,15 @@ public sealed class TableScan
         var projected = ProjectedSchema;
         var metrics = new MetricsEvaluator(_metadata.CurrentSchema);
         var manifests = await SnapshotManifests.ReadAsync(_io, _snapshot, cancellationToken).ConfigureAwait(false);
-        if (manifests.Any(m => m.Content == ManifestContent.Deletes && m.HasLiveFiles))
-            throw new NotSupportedException($"Snapshot {_snapshot.SnapshotId} has delete files (row-level deletes), which this reader does not apply yet.");
+        var deletes = new List<(DataFile File, long SequenceNumber)>();
+        foreach (var manifest in manifests.Where(m => m.Content == ManifestContent.Deletes && m.HasLiveFiles))
+        {
+            var spec = _metadata.Spec(manifest.PartitionSpecId);
+            using var stream = await _io.ReadAsync(manifest.ManifestPath, cancellationToken).ConfigureAwait(false);
+            foreach (var entry in ManifestReader.Read(stream, manifest))
+                if (entry.IsLive)
+                    deletes.Add((entry.DataFile with { SpecId = spec.SpecId }, entry.SequenceNumber ?? manifest.SequenceNumber));
+        }
         foreach (var manifest in manifests.Where(m => m.Content == ManifestContent.Data && m.HasLiveFiles))
         {
             var spec = _metadata.Spec(manifest.PartitionSpecId);
@@ -84,9 +91,28 @@ public sealed class TableScan
                 if (!entry.IsLive) continue;
                 var file = entry.DataFile with { SpecId = spec.SpecId };
                 if (!partitions.MightMatch(_filter, file.Partition) || !metrics.MightMatch(_filter, file)) continue;
-                tasks.Add(new FileScanTask(file, spec, projected, entry.SequenceNumber ?? manifest.SequenceNumber));
+                var sequenceNumber = entry.SequenceNumber ?? manifest.SequenceNumber;
+                tasks.Add(new FileScanTask(file, spec, projected, sequenceNumber)
+                {
+                    DeleteFiles = deletes.Count == 0 ? [] : deletes.Where(d => Applies(d.File, d.SequenceNumber, file, sequenceNumber)).Select(d => d.File).ToList(),
+                });
             }
         }
         return tasks;
+    }
+
+    /// <summary>The spec's scope rules: position deletes apply to same-partition data files of a sequence number up to
+    /// theirs (and to the referenced file only, when named); equality deletes to strictly older data files of the same
+    /// partition, or of any partition when the delete file's spec is unpartitioned.</summary>
+    private bool Applies(DataFile delete, long deleteSequence, DataFile data, long dataSequence)
+    {
+        var samePartition = delete.SpecId == data.SpecId && delete.Partition.Equals(data.Partition);
+        return delete.Content switch
+        {
+            FileContent.PositionDeletes => dataSequence <= deleteSequence && samePartition
+                && (delete.ReferencedDataFile is null || delete.ReferencedDataFile == data.FilePath),
+            FileContent.EqualityDeletes => dataSequence < deleteSequence && (samePartition || _metadata.Spec(delete.SpecId).IsUnpartitioned),
+            _ => false,
+        };
     }
 }
