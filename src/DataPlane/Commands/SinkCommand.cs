@@ -16,10 +16,11 @@ internal static class SinkCommand
         var table = new Option<string?>("--table") { Description = "Iceberg table (default: the sink name)" };
         var partition = new Option<string[]>("--partition") { Description = "Partition term such as day(ts) (repeat)", AllowMultipleArgumentsPerToken = true };
         var path = new Option<string?>("--path") { Description = "files sinks: folder under the warehouse" };
+        var format = new Option<string?>("--format") { Description = "files sinks: parquet (default) or ndjson" };
         var maxFileBytes = new Option<long?>("--max-file-bytes") { Description = "Roll a file at this size (default 128 MB)" };
         var maxRows = new Option<long?>("--max-rows") { Description = "Roll after this many rows" };
         var interval = new Option<int?>("--interval-seconds") { Description = "Roll at least this often (default 60)" };
-        var create = new Command("create", "Create a sink") { name, type, ns, table, partition, path, maxFileBytes, maxRows, interval, ManagementApi.ServerOption };
+        var create = new Command("create", "Create a sink") { name, type, ns, table, partition, path, format, maxFileBytes, maxRows, interval, ManagementApi.ServerOption };
         create.SetAction((r, ct) => ManagementApi.Run(r, async http =>
         {
             var body = new Dictionary<string, object?>
@@ -31,6 +32,7 @@ internal static class SinkCommand
             if (r.GetValue(ns) is { } n) body["namespace"] = n;
             if (r.GetValue(table) is { } t) body["table"] = t;
             if (r.GetValue(path) is { } p) body["path"] = p;
+            if (r.GetValue(format) is { } f) body["format"] = f;
             if (r.GetValue(partition) is { Length: > 0 } parts) body["partition"] = parts;
             var created = await ManagementApi.SendAsync(http, HttpMethod.Post, "api/v1/sinks", JsonSerializer.Serialize(body), ct);
             AnsiConsole.MarkupLineInterpolated($"Sink [bold]{created.GetProperty("name").GetString()}[/] created: {created.GetRawText()}");
