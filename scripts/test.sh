@@ -46,6 +46,7 @@ if [ -f scripts/test-services/s3rver.sh ]; then
   export DATAPLANE_TEST_S3_ENDPOINT=$(sed -n 's/^S3_ENDPOINT=//p' <<<"$s3_out")
   export DATAPLANE_TEST_S3_ACCESS_KEY=$(sed -n 's/^S3_ACCESS_KEY=//p' <<<"$s3_out")
   export DATAPLANE_TEST_S3_SECRET_KEY=$(sed -n 's/^S3_SECRET_KEY=//p' <<<"$s3_out")
+  export DATAPLANE_TEST_S3_KIND=s3rver
   log "S3 server at $DATAPLANE_TEST_S3_ENDPOINT"
 fi
 

@@ -42,14 +42,16 @@ public sealed class S3Server : IAsyncDisposable
         && int.TryParse(File.ReadAllText(Path.Combine(_script.StateDirectory, "pid")).Trim(), out var pid) ? pid : null;
 
     /// <summary>
-    /// The server for a test run: <c>DATAPLANE_TEST_S3_ENDPOINT</c> (with <c>_ACCESS_KEY</c>, <c>_SECRET_KEY</c>) when
-    /// set; else a new server (<see cref="StartAsync"/>). Throws with the reason when none can be had.
+    /// The server for a test run: <c>DATAPLANE_TEST_S3_ENDPOINT</c> (with <c>_ACCESS_KEY</c>, <c>_SECRET_KEY</c>, and
+    /// <c>_KIND</c> naming the server software, since tests skip what a known server lacks) when set; else a new server
+    /// (<see cref="StartAsync"/>). Throws with the reason when none can be had.
     /// </summary>
     public static Task<S3Server> ResolveAsync()
     {
         if (Environment.GetEnvironmentVariable("DATAPLANE_TEST_S3_ENDPOINT") is { Length: > 0 } endpoint)
         {
-            return Task.FromResult(new S3Server("external", endpoint.TrimEnd('/'),
+            return Task.FromResult(new S3Server(
+                Environment.GetEnvironmentVariable("DATAPLANE_TEST_S3_KIND") is { Length: > 0 } kind ? kind : "external", endpoint.TrimEnd('/'),
                 Environment.GetEnvironmentVariable("DATAPLANE_TEST_S3_ACCESS_KEY") ?? "",
                 Environment.GetEnvironmentVariable("DATAPLANE_TEST_S3_SECRET_KEY") ?? ""));
         }
