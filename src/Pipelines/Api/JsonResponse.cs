@@ -19,6 +19,27 @@ internal static class JsonResponse
         await response.BodyWriter.FlushAsync();
     }
 
+    /// <summary>200 with <c>{"property": [item, ...]}</c>: the shape of every list in the management API.</summary>
+    public static Task WriteListAsync<T>(HttpResponse response, string property, IEnumerable<T> items, Action<Utf8JsonWriter, T> write) =>
+        WriteAsync(response, StatusCodes.Status200OK, w =>
+        {
+            w.WriteStartObject();
+            w.WriteStartArray(property);
+            foreach (var item in items)
+                write(w, item);
+            w.WriteEndArray();
+            w.WriteEndObject();
+        });
+
+    /// <summary>200 with the item, or 404 naming the kind of thing and the name that was not found.</summary>
+    public static Task WriteFoundAsync<T>(HttpResponse response, T? item, string kind, string name, Action<Utf8JsonWriter, T> write) where T : class =>
+        item is null
+            ? NotFoundAsync(response, kind, name)
+            : WriteAsync(response, StatusCodes.Status200OK, w => write(w, item));
+
+    public static Task NotFoundAsync(HttpResponse response, string kind, string name) =>
+        ErrorAsync(response, StatusCodes.Status404NotFound, $"No {kind} named '{name}'.");
+
     public static Task ErrorAsync(HttpResponse response, int status, string message) =>
         WriteAsync(response, status, w =>
         {

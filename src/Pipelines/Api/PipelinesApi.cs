@@ -39,23 +39,10 @@ internal sealed class PipelinesApi(PipelineRegistry pipelines)
     }
 
     public Task ListAsync(HttpContext context) =>
-        JsonResponse.WriteAsync(context.Response, StatusCodes.Status200OK, w =>
-        {
-            w.WriteStartObject();
-            w.WriteStartArray("pipelines");
-            foreach (var runner in pipelines.List())
-                Write(w, runner);
-            w.WriteEndArray();
-            w.WriteEndObject();
-        });
+        JsonResponse.WriteListAsync(context.Response, "pipelines", pipelines.List(), Write);
 
-    public Task GetAsync(HttpContext context, string name)
-    {
-        var runner = pipelines.Find(name);
-        return runner is null
-            ? NotFound(context, name)
-            : JsonResponse.WriteAsync(context.Response, StatusCodes.Status200OK, w => Write(w, runner));
-    }
+    public Task GetAsync(HttpContext context, string name) =>
+        JsonResponse.WriteFoundAsync(context.Response, pipelines.Find(name), "pipeline", name, Write);
 
     public async Task FlushAsync(HttpContext context, string name)
     {
@@ -86,8 +73,7 @@ internal sealed class PipelinesApi(PipelineRegistry pipelines)
         context.Response.StatusCode = StatusCodes.Status204NoContent;
     }
 
-    private static Task NotFound(HttpContext context, string name) =>
-        JsonResponse.ErrorAsync(context.Response, StatusCodes.Status404NotFound, $"No pipeline named '{name}'.");
+    private static Task NotFound(HttpContext context, string name) => JsonResponse.NotFoundAsync(context.Response, "pipeline", name);
 
     private static void Write(Utf8JsonWriter w, PipelineRunner runner)
     {

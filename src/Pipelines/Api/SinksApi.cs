@@ -32,23 +32,10 @@ internal sealed class SinksApi(SinkRegistry sinks, PipelineRegistry pipelines)
     }
 
     public Task ListAsync(HttpContext context) =>
-        JsonResponse.WriteAsync(context.Response, StatusCodes.Status200OK, w =>
-        {
-            w.WriteStartObject();
-            w.WriteStartArray("sinks");
-            foreach (var sink in sinks.List())
-                sink.Write(w);
-            w.WriteEndArray();
-            w.WriteEndObject();
-        });
+        JsonResponse.WriteListAsync(context.Response, "sinks", sinks.List(), (w, sink) => sink.Write(w));
 
-    public Task GetAsync(HttpContext context, string name)
-    {
-        var sink = sinks.Find(name);
-        return sink is null
-            ? JsonResponse.ErrorAsync(context.Response, StatusCodes.Status404NotFound, $"No sink named '{name}'.")
-            : JsonResponse.WriteAsync(context.Response, StatusCodes.Status200OK, sink.Write);
-    }
+    public Task GetAsync(HttpContext context, string name) =>
+        JsonResponse.WriteFoundAsync(context.Response, sinks.Find(name), "sink", name, (w, sink) => sink.Write(w));
 
     public async Task DeleteAsync(HttpContext context, string name)
     {
@@ -60,7 +47,7 @@ internal sealed class SinksApi(SinkRegistry sinks, PipelineRegistry pipelines)
         }
         if (!sinks.Delete(name))
         {
-            await JsonResponse.ErrorAsync(context.Response, StatusCodes.Status404NotFound, $"No sink named '{name}'.");
+            await JsonResponse.NotFoundAsync(context.Response, "sink", name);
             return;
         }
         context.Response.StatusCode = StatusCodes.Status204NoContent;

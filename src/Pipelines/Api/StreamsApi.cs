@@ -32,23 +32,10 @@ internal sealed class StreamsApi(StreamRegistry streams)
     }
 
     public Task ListAsync(HttpContext context) =>
-        JsonResponse.WriteAsync(context.Response, StatusCodes.Status200OK, w =>
-        {
-            w.WriteStartObject();
-            w.WriteStartArray("streams");
-            foreach (var stream in streams.List())
-                Write(w, stream);
-            w.WriteEndArray();
-            w.WriteEndObject();
-        });
+        JsonResponse.WriteListAsync(context.Response, "streams", streams.List(), Write);
 
-    public Task GetAsync(HttpContext context, string name)
-    {
-        var stream = streams.Find(name);
-        return stream is null
-            ? NotFound(context, name)
-            : JsonResponse.WriteAsync(context.Response, StatusCodes.Status200OK, w => Write(w, stream));
-    }
+    public Task GetAsync(HttpContext context, string name) =>
+        JsonResponse.WriteFoundAsync(context.Response, streams.Find(name), "stream", name, Write);
 
     public async Task DeleteAsync(HttpContext context, string name)
     {
@@ -69,8 +56,7 @@ internal sealed class StreamsApi(StreamRegistry streams)
         context.Response.StatusCode = StatusCodes.Status204NoContent;
     }
 
-    private static Task NotFound(HttpContext context, string name) =>
-        JsonResponse.ErrorAsync(context.Response, StatusCodes.Status404NotFound, $"No stream named '{name}'.");
+    private static Task NotFound(HttpContext context, string name) => JsonResponse.NotFoundAsync(context.Response, "stream", name);
 
     private static void Write(Utf8JsonWriter w, IngestStream stream)
     {
