@@ -6,16 +6,18 @@ using DataPlane.TestServices;
 namespace DataPlane.Benchmarks.Slurper;
 
 /// <summary>
-/// Load driver: `dataplane slurp` against `rclone copy` (Debian's rclone) on the same data between the same two S3
-/// servers, at matched concurrency, in one run. Both run as child processes so wall time and peak memory (VmHWM)
-/// are measured the same way. Data: 10,000 x 4 KiB objects over nested prefixes, and 10 x 50 MiB objects.
-///   dotnet run -c Release --project bench -- slurp [--concurrency N] [--small N] [--large N]
+/// Load driver: `dataplane slurp` against `rclone copy` (Debian's rclone) on the same data from the same source S3
+/// server, at matched concurrency, in one run. Both run as child processes so wall time and peak memory (VmHWM)
+/// are measured the same way. Data: 10,000 x 4 KiB objects over nested prefixes, and 10 x 50 MiB objects. Each data set
+/// is copied in several rounds, the tools taking turns going first, each copy into a destination server started for it.
+///   dotnet run -c Release --project bench -- slurp [--concurrency N] [--small N] [--large N] [--rounds N]
 /// Needs `rclone` on PATH (apt-get install rclone) and src/DataPlane built in the same configuration (checked: a build
 /// older than src/Slurper or src/Storage is refused). Besides wall time it reports each tool's CPU time and the servers'.
 /// </summary>
 internal static class SlurpVsRclone
 {
-    sealed record Measured(string Tool, string Data, TimeSpan Wall, long PeakRssBytes, long Objects, long Bytes, TimeSpan ToolCpu, TimeSpan ServerCpu);
+    sealed record Measured(string Tool, string Data, int Round, TimeSpan Wall, long PeakRssBytes, long Objects, long Bytes, TimeSpan ToolCpu,
+        TimeSpan SourceCpu, TimeSpan DestinationCpu, string LoadAverage);
 
     public static async Task<int> RunAsync(string[] args)
     {
@@ -23,14 +25,14 @@ internal static class SlurpVsRclone
         var concurrency = Arg("--concurrency", 32);
         var smallCount = Arg("--small", 10_000);
         var largeCount = Arg("--large", 10);
+        var rounds = Arg("--rounds", 2);
         var rclone = FindOnPath("rclone") ?? throw new InvalidOperationException("rclone is not on PATH: apt-get install -y rclone");
         var dataplane = DataPlaneDll();
 
         Console.WriteLine($"{Uptime()}");
-        Console.WriteLine($"Starting two S3 servers; {smallCount} x 4 KiB and {largeCount} x 50 MiB; concurrency {concurrency} for both tools.");
+        Console.WriteLine($"Starting the source S3 server; {smallCount} x 4 KiB and {largeCount} x 50 MiB; concurrency {concurrency} for both tools.");
         await using var source = await S3Server.StartAsync();
-        await using var destination = await S3Server.StartAsync();
-        Console.WriteLine($"source {source.Kind} {source.Endpoint}, destination {destination.Kind} {destination.Endpoint}");
+        Console.WriteLine($"source {source.Kind} {source.Endpoint}; {rounds} rounds per data set, each tool into a new destination server, taking turns going first.");
         var small = await source.CreateBucketAsync("small");
         var large = await source.CreateBucketAsync("large");
         using (var s = ObjectStore.Open($"s3://{small}", Options(source)))
@@ -49,40 +51,56 @@ internal static class SlurpVsRclone
                 await w.CompleteAsync();
             }
 
+        // Fairness: each measurement copies into a destination server of its own, started for it (the same empty state and
+        // a fresh node process for both tools: no other tool's objects on its disk, no heap grown by the other run), and the
+        // tools take turns going first, round by round, so neither always meets the machine in the same state.
         var results = new List<Measured>();
-        foreach (var (data, bucket) in new[] { ("10,000 x 4 KiB", small), ($"{largeCount} x 50 MiB", large) })
-        {
-            // rclone first on one destination bucket, dataplane on another; each starts from an empty bucket.
-            var rcloneBucket = await destination.CreateBucketAsync("rclone");
-            var slurpBucket = await destination.CreateBucketAsync("slurp");
-            results.Add(await MeasureAsync("rclone copy", data, source, destination, rcloneBucket, rclone,
-            [
-                "copy", $"src:{bucket}", $"dst:{rcloneBucket}", "--transfers", concurrency.ToString(), "--checkers", concurrency.ToString(),
-                "--s3-upload-cutoff", "32M", "--s3-chunk-size", "16M", "--s3-upload-concurrency", "4", "--stats", "0",
-            ], RcloneEnvironment(source, destination)));
-            var journal = Path.Combine(Path.GetTempPath(), $"slurp-bench-{Guid.NewGuid():N}.db");
-            results.Add(await MeasureAsync("dataplane slurp", data, source, destination, slurpBucket, "dotnet",
-            [
-                dataplane, "slurp", "--from", $"s3://{bucket}", "--to", $"s3://{slurpBucket}",
-                "--from-endpoint", source.Endpoint, "--from-access-key", source.AccessKey, "--from-secret-key", source.SecretKey,
-                "--to-endpoint", destination.Endpoint, "--to-access-key", destination.AccessKey, "--to-secret-key", destination.SecretKey,
-                "--concurrency", concurrency.ToString(), "--multipart-threshold", "32MiB", "--part-size", "16MiB", "--part-concurrency", "4",
-                "--journal", journal, "--progress", "log", "--log-interval", "600",
-            ], []));
-        }
+        foreach (var (data, bucket) in new[] { ($"{smallCount.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)} x 4 KiB", small), ($"{largeCount} x 50 MiB", large) })
+            for (var round = 1; round <= rounds; round++)
+            {
+                var order = round % 2 == 1 ? new[] { "rclone copy", "dataplane slurp" } : ["dataplane slurp", "rclone copy"];
+                foreach (var tool in order)
+                {
+                    await using var destination = await S3Server.StartAsync();
+                    var target = await destination.CreateBucketAsync(tool == "rclone copy" ? "rclone" : "slurp");
+                    results.Add(tool == "rclone copy"
+                        ? await MeasureAsync(tool, data, round, source, destination, target, rclone,
+                        [
+                            "copy", $"src:{bucket}", $"dst:{target}", "--transfers", concurrency.ToString(), "--checkers", concurrency.ToString(),
+                            "--s3-upload-cutoff", "32M", "--s3-chunk-size", "16M", "--s3-upload-concurrency", "4", "--stats", "0",
+                        ], RcloneEnvironment(source, destination))
+                        : await MeasureAsync(tool, data, round, source, destination, target, "dotnet",
+                        [
+                            dataplane, "slurp", "--from", $"s3://{bucket}", "--to", $"s3://{target}",
+                            "--from-endpoint", source.Endpoint, "--from-access-key", source.AccessKey, "--from-secret-key", source.SecretKey,
+                            "--to-endpoint", destination.Endpoint, "--to-access-key", destination.AccessKey, "--to-secret-key", destination.SecretKey,
+                            "--concurrency", concurrency.ToString(), "--multipart-threshold", "32MiB", "--part-size", "16MiB", "--part-concurrency", "4",
+                            "--journal", Path.Combine(Path.GetTempPath(), $"slurp-bench-{Guid.NewGuid():N}.db"), "--progress", "log", "--log-interval", "600",
+                        ], []));
+                }
+            }
 
         Console.WriteLine();
         Console.WriteLine(Uptime());
-        Console.WriteLine("| data | tool | wall | objects/s | MiB/s | peak RSS | tool CPU | servers' CPU | copied |");
-        Console.WriteLine("|---|---|---|---|---|---|---|---|---|");
+        Console.WriteLine("| data | round | tool | wall | objects/s | MiB/s | peak RSS | tool CPU | source server CPU | destination server CPU | load average at the end |");
+        Console.WriteLine("|---|---|---|---|---|---|---|---|---|---|---|");
         foreach (var m in results)
-            Console.WriteLine($"| {m.Data} | {m.Tool} | {m.Wall.TotalSeconds:0.00} s | {m.Objects / m.Wall.TotalSeconds:0} | {m.Bytes / m.Wall.TotalSeconds / (1 << 20):0.0} | {m.PeakRssBytes / (1 << 20)} MiB | {m.ToolCpu.TotalSeconds:0.0} s | {m.ServerCpu.TotalSeconds:0.0} s | {m.Objects} objects, {m.Bytes / (1 << 20)} MiB |");
+            Console.WriteLine($"| {m.Data} | {m.Round} | {m.Tool} | {m.Wall.TotalSeconds:0.00} s | {m.Objects / m.Wall.TotalSeconds:0.0} | {m.Bytes / m.Wall.TotalSeconds / (1 << 20):0.0} | " +
+                $"{m.PeakRssBytes / (1 << 20)} MiB | {m.ToolCpu.TotalSeconds:0.0} s | {m.SourceCpu.TotalSeconds:0.0} s | {m.DestinationCpu.TotalSeconds:0.0} s | {m.LoadAverage} |");
+        Console.WriteLine();
         foreach (var data in results.Select(r => r.Data).Distinct())
         {
-            var r = results.Single(x => x.Data == data && x.Tool == "rclone copy");
-            var d = results.Single(x => x.Data == data && x.Tool == "dataplane slurp");
-            Console.WriteLine($"{data}: dataplane slurp is {r.Wall / d.Wall:0.00}x rclone (wall time ratio rclone/dataplane); " +
-                $"CPU (tool + both servers) {(r.ToolCpu + r.ServerCpu) / (d.ToolCpu + d.ServerCpu):0.00}x");
+            var perRound = results.Where(r => r.Data == data).GroupBy(r => r.Round).Select(g =>
+            {
+                var r = g.Single(x => x.Tool == "rclone copy");
+                var d = g.Single(x => x.Tool == "dataplane slurp");
+                return (Wall: r.Wall / d.Wall, Cpu: (r.ToolCpu + r.SourceCpu + r.DestinationCpu) / (d.ToolCpu + d.SourceCpu + d.DestinationCpu));
+            }).ToList();
+            // The geometric mean of the rounds' ratios: rounds where rclone went first and where dataplane did weigh the same.
+            var wall = Math.Exp(perRound.Average(p => Math.Log(p.Wall)));
+            var cpu = Math.Exp(perRound.Average(p => Math.Log(p.Cpu)));
+            Console.WriteLine($"{data}: dataplane slurp is {wall:0.00}x rclone (wall time rclone/dataplane, geometric mean of {perRound.Count} rounds: " +
+                $"{string.Join(", ", perRound.Select(p => $"{p.Wall:0.00}x"))}); CPU (tool + both servers) {cpu:0.00}x ({string.Join(", ", perRound.Select(p => $"{p.Cpu:0.00}x"))})");
         }
         return 0;
     }
@@ -105,10 +123,10 @@ internal static class SlurpVsRclone
         return env;
     }
 
-    static async Task<Measured> MeasureAsync(string tool, string data, S3Server source, S3Server destination, string bucket, string file, string[] args,
+    static async Task<Measured> MeasureAsync(string tool, string data, int round, S3Server source, S3Server destination, string bucket, string file, string[] args,
         Dictionary<string, string> env)
     {
-        Console.WriteLine($"{data}: {tool}...");
+        Console.WriteLine($"{data}, round {round}: {tool}...");
         var info = new ProcessStartInfo(file) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var a in args) info.ArgumentList.Add(a);
         foreach (var (k, v) in env) info.Environment[k] = v;
@@ -116,7 +134,8 @@ internal static class SlurpVsRclone
         // On a shared machine wall time says as much about the neighbours as about the tool: CPU time used by the tool
         // (its children's rusage) and by both servers (their /proc stat) is charged to each run as well.
         var childrenBefore = ChildrenCpu();
-        var serversBefore = ProcessCpu(source.ProcessId) + ProcessCpu(destination.ProcessId);
+        var sourceBefore = ProcessCpu(source.ProcessId);
+        var destinationBefore = ProcessCpu(destination.ProcessId);
         var clock = Stopwatch.StartNew();
         using var p = Process.Start(info)!;
         var stdout = p.StandardOutput.ReadToEndAsync();
@@ -130,7 +149,9 @@ internal static class SlurpVsRclone
         clock.Stop();
         await p.WaitForExitAsync();
         var toolCpu = ChildrenCpu() - childrenBefore;
-        var serverCpu = ProcessCpu(source.ProcessId) + ProcessCpu(destination.ProcessId) - serversBefore;
+        var sourceCpu = ProcessCpu(source.ProcessId) - sourceBefore;
+        var destinationCpu = ProcessCpu(destination.ProcessId) - destinationBefore;
+        var load = Uptime();
         if (p.ExitCode != 0)
             throw new InvalidOperationException($"{tool} exited with {p.ExitCode}:\n{await stdout}\n{await stderr}");
         long objects = 0, bytes = 0;
@@ -140,8 +161,9 @@ internal static class SlurpVsRclone
                 objects++;
                 bytes += o.Size;
             }
-        Console.WriteLine($"  {clock.Elapsed.TotalSeconds:0.00} s, {objects} objects, peak RSS {peak / (1 << 20)} MiB, CPU {toolCpu.TotalSeconds:0.0} s tool + {serverCpu.TotalSeconds:0.0} s servers; {Uptime()}");
-        return new Measured(tool, data, clock.Elapsed, peak, objects, bytes, toolCpu, serverCpu);
+        Console.WriteLine($"  {clock.Elapsed.TotalSeconds:0.00} s, {objects} objects, peak RSS {peak / (1 << 20)} MiB, CPU {toolCpu.TotalSeconds:0.0} s tool + " +
+            $"{sourceCpu.TotalSeconds:0.0} s source server + {destinationCpu.TotalSeconds:0.0} s destination server; {load}");
+        return new Measured(tool, data, round, clock.Elapsed, peak, objects, bytes, toolCpu, sourceCpu, destinationCpu, load.Replace("load average ", ""));
     }
 
     static string Uptime() => File.Exists("/proc/loadavg") ? "load average " + string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "";
