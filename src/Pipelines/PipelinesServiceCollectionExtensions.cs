@@ -2,6 +2,7 @@ using DataPlane.Pipelines.Api;
 using DataPlane.Pipelines.Metrics;
 using DataPlane.Pipelines.Runtime;
 using DataPlane.Pipelines.Sinks;
+using DataPlane.Pipelines.Sources;
 using DataPlane.Pipelines.Streams;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -38,6 +39,8 @@ public static class PipelinesServiceCollectionExtensions
         services.AddSingleton<SinkRegistry>();
         services.AddSingleton<PipelineRegistry>();
         services.AddHostedService(sp => sp.GetRequiredService<PipelineRegistry>());
+        services.AddSingleton<StreamSources>();
+        services.AddHostedService(sp => sp.GetRequiredService<StreamSources>());
         services.AddSingleton<SinksApi>();
         services.AddSingleton<PipelinesApi>();
         return services;

@@ -15,7 +15,10 @@ internal static class StreamCommand
 
         var name = new Argument<string>("name") { Description = "Stream name: [a-z][a-z0-9_]*" };
         var fields = new Option<string[]>("--field") { Description = "A field as name:type[:required], e.g. id:long:required (repeat); none for a schemaless stream", AllowMultipleArgumentsPerToken = true };
-        var create = new Command("create", "Create a stream") { name, fields };
+        var kafkaBootstrap = new Option<string?>("--kafka-bootstrap") { Description = "Consume a Kafka topic instead of taking records over HTTP: the brokers, host:port[,host:port]" };
+        var kafkaTopic = new Option<string?>("--kafka-topic") { Description = "The Kafka topic to consume (one JSON object per message)" };
+        var kafkaConfig = new Option<string[]>("--kafka-config") { Description = "A librdkafka setting as key=value (repeat), e.g. api.version.request=false", AllowMultipleArgumentsPerToken = true };
+        var create = new Command("create", "Create a stream") { name, fields, kafkaBootstrap, kafkaTopic, kafkaConfig };
         create.SetAction((r, ct) => ManagementApi.Run(r, async http =>
         {
             var body = new StringBuilder("{\"name\": ").Append(JsonSerializer.Serialize(r.GetValue(name)));
@@ -26,9 +29,16 @@ internal static class StreamCommand
                 body.AppendJoin(", ", given.Select(ParseField));
                 body.Append("]}");
             }
+            if (r.GetValue(kafkaBootstrap) is { } bootstrap)
+                body.Append(", \"source\": ").Append(KafkaSource(bootstrap, r.GetValue(kafkaTopic), r.GetValue(kafkaConfig) ?? []));
+            else if (r.GetValue(kafkaTopic) is not null)
+                throw new ArgumentException("--kafka-topic needs --kafka-bootstrap (the brokers to reach the topic through).");
             body.Append('}');
             var created = await ManagementApi.SendAsync(http, HttpMethod.Post, "api/v1/streams", body.ToString(), ct);
-            AnsiConsole.MarkupLineInterpolated($"Stream [bold]{created.GetProperty("name").GetString()}[/] created; send records to {created.GetProperty("endpoint").GetString()}");
+            if (created.TryGetProperty("source", out var source))
+                AnsiConsole.MarkupLineInterpolated($"Stream [bold]{created.GetProperty("name").GetString()}[/] created; it consumes Kafka topic {source.GetProperty("topic").GetString()}");
+            else
+                AnsiConsole.MarkupLineInterpolated($"Stream [bold]{created.GetProperty("name").GetString()}[/] created; send records to {created.GetProperty("endpoint").GetString()}");
         }));
         command.Subcommands.Add(create);
 
@@ -96,6 +106,21 @@ internal static class StreamCommand
         foreach (var sub in command.Subcommands)
             sub.Options.Add(ManagementApi.ServerOption);
         return command;
+    }
+
+    private static string KafkaSource(string bootstrap, string? topic, string[] config)
+    {
+        if (string.IsNullOrWhiteSpace(topic))
+            throw new ArgumentException("--kafka-bootstrap needs --kafka-topic (the topic to consume).");
+        var settings = new Dictionary<string, string>();
+        foreach (var pair in config)
+        {
+            int eq = pair.IndexOf('=');
+            if (eq <= 0)
+                throw new ArgumentException($"--kafka-config '{pair}' is not key=value (e.g. api.version.request=false).");
+            settings[pair[..eq].Trim()] = pair[(eq + 1)..].Trim();
+        }
+        return JsonSerializer.Serialize(new Dictionary<string, object> { ["type"] = "kafka", ["bootstrap_servers"] = bootstrap, ["topic"] = topic, ["format"] = "json", ["config"] = settings });
     }
 
     private static string ParseField(string text)

@@ -27,6 +27,15 @@ internal sealed class IngestEndpoint(StreamRegistry streams, PipelinesOptions op
             return;
         }
 
+        if (stream.Definition.Source is { } source)
+        {
+            // The Kafka source resumes from the positions in the log's last batch: records from elsewhere would hide them.
+            Reject(name, "kafka_sourced");
+            await JsonResponse.ErrorAsync(context.Response, StatusCodes.Status409Conflict,
+                $"Stream '{name}' consumes Kafka topic '{source.Topic}' on {source.BootstrapServers}; produce records to that topic, or create a stream without \"source\" for HTTP ingestion.");
+            return;
+        }
+
         byte[] buffer;
         int length;
         try

@@ -1,11 +1,12 @@
 using System.Text.Json;
+using DataPlane.Pipelines.Sources;
 using DataPlane.Pipelines.Streams;
 using Microsoft.AspNetCore.Http;
 
 namespace DataPlane.Pipelines.Api;
 
 /// <summary><c>/api/v1/streams</c>: create, list, get and delete streams.</summary>
-internal sealed class StreamsApi(StreamRegistry streams)
+internal sealed class StreamsApi(StreamRegistry streams, StreamSources sources)
 {
     public async Task CreateAsync(HttpContext context)
     {
@@ -16,6 +17,7 @@ internal sealed class StreamsApi(StreamRegistry streams)
         try
         {
             definition = StreamDefinition.Parse(json.RootElement, DateTimeOffset.UtcNow);
+            definition.Source?.Validate(definition.Name);
         }
         catch (ArgumentException e)
         {
@@ -27,6 +29,7 @@ internal sealed class StreamsApi(StreamRegistry streams)
             await JsonResponse.ErrorAsync(context.Response, StatusCodes.Status409Conflict, $"A stream named '{definition.Name}' already exists; delete it first or pick another name.");
             return;
         }
+        sources.Start(stream);
         context.Response.Headers.Location = $"/api/v1/streams/{stream.Name}";
         await JsonResponse.WriteAsync(context.Response, StatusCodes.Status201Created, w => Write(w, stream));
     }
@@ -52,18 +55,19 @@ internal sealed class StreamsApi(StreamRegistry streams)
                 $"Stream '{name}' is read by pipeline(s) {string.Join(", ", readers.Order())}; delete those first.");
             return;
         }
+        await sources.StopAsync(name);
         await streams.DeleteAsync(name);
         context.Response.StatusCode = StatusCodes.Status204NoContent;
     }
 
     private static Task NotFound(HttpContext context, string name) => JsonResponse.NotFoundAsync(context.Response, "stream", name);
 
-    private static void Write(Utf8JsonWriter w, IngestStream stream)
+    private void Write(Utf8JsonWriter w, IngestStream stream)
     {
         var d = stream.Definition;
         w.WriteStartObject();
         w.WriteString("name", d.Name);
-        w.WriteString("endpoint", $"/streams/{d.Name}");
+        if (d.Source is null) w.WriteString("endpoint", $"/streams/{d.Name}"); else w.WriteNull("endpoint");
         w.WriteBoolean("schemaless", d.Schemaless);
         w.WritePropertyName("schema");
         if (d.Schemaless)
@@ -81,6 +85,13 @@ internal sealed class StreamsApi(StreamRegistry streams)
         w.WriteNumber("size_bytes", stream.Log.SizeBytes);
         w.WriteNumber("segments", stream.Log.SegmentCount);
         w.WriteEndObject();
+        if (d.Source is not null)
+        {
+            w.WriteStartObject("source");
+            d.Source.Write(w, redactSecrets: true);
+            sources.Find(d.Name)?.WriteStatus(w);
+            w.WriteEndObject();
+        }
         w.WriteEndObject();
     }
 }

@@ -4,6 +4,7 @@ using System.Text.Json;
 using Apache.Arrow;
 using Apache.Arrow.Types;
 using DataPlane.Catalog.Types;
+using DataPlane.Pipelines.Sources;
 using ArrowSchema = Apache.Arrow.Schema;
 using IcebergSchema = DataPlane.Catalog.Schemas.Schema;
 using TypeId = DataPlane.Catalog.Types.TypeId;
@@ -19,9 +20,10 @@ internal sealed class StreamDefinition
     /// <summary>The one column of a schemaless stream.</summary>
     public const string SchemalessColumn = "value";
 
-    public StreamDefinition(string name, IReadOnlyList<StreamField> fields, bool schemaless, DateTimeOffset createdAt)
+    public StreamDefinition(string name, IReadOnlyList<StreamField> fields, bool schemaless, DateTimeOffset createdAt, KafkaSourceDefinition? source = null)
     {
         Name = name;
+        Source = source;
         Fields = fields;
         Schemaless = schemaless;
         CreatedAt = createdAt;
@@ -35,6 +37,8 @@ internal sealed class StreamDefinition
     public DateTimeOffset CreatedAt { get; }
     public ArrowSchema ArrowSchema { get; }
     public IcebergSchema IcebergSchema { get; }
+    /// <summary>The Kafka topic the stream consumes; null for a stream fed over HTTP.</summary>
+    public KafkaSourceDefinition? Source { get; }
 
     /// <summary>Reads a create request (or a stored definition); throws <see cref="ArgumentException"/> naming what is wrong.</summary>
     public static StreamDefinition Parse(JsonElement json, DateTimeOffset createdAt)
@@ -46,9 +50,10 @@ internal sealed class StreamDefinition
             throw new ArgumentException(ResourceName.Problem("stream", name));
         if (json.TryGetProperty("created_at", out var c) && c.ValueKind == JsonValueKind.String && c.TryGetDateTimeOffset(out var stored))
             createdAt = stored;
+        var source = json.TryGetProperty("source", out var s) && s.ValueKind != JsonValueKind.Null ? KafkaSourceDefinition.Parse(s) : null;
 
         if (!json.TryGetProperty("schema", out var schema) || schema.ValueKind == JsonValueKind.Null)
-            return new StreamDefinition(name!, [new StreamField(1, SchemalessColumn, PrimitiveType.String, true)], schemaless: true, createdAt);
+            return new StreamDefinition(name!, [new StreamField(1, SchemalessColumn, PrimitiveType.String, true)], schemaless: true, createdAt, source);
         if (schema.ValueKind != JsonValueKind.Object || !schema.TryGetProperty("fields", out var fieldsJson) || fieldsJson.ValueKind != JsonValueKind.Array)
             throw new ArgumentException("\"schema\" must be an object with a \"fields\" array, e.g. {\"fields\": [{\"name\": \"id\", \"type\": \"long\", \"required\": true}]}; leave it out for a schemaless stream.");
 
@@ -65,7 +70,7 @@ internal sealed class StreamDefinition
         }
         if (fields.Count == 0)
             throw new ArgumentException("The schema has no fields; give at least one, or leave \"schema\" out for a schemaless stream.");
-        return new StreamDefinition(name!, fields, schemaless: false, createdAt);
+        return new StreamDefinition(name!, fields, schemaless: false, createdAt, source);
     }
 
     public void Write(Utf8JsonWriter w)
@@ -81,6 +86,12 @@ internal sealed class StreamDefinition
             w.WriteEndObject();
         }
         w.WriteString("created_at", CreatedAt.ToString("O", CultureInfo.InvariantCulture));
+        if (Source is not null)
+        {
+            w.WriteStartObject("source");
+            Source.Write(w, redactSecrets: false);
+            w.WriteEndObject();
+        }
         w.WriteEndObject();
     }
 

@@ -1,0 +1,124 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Confluent.Kafka;
+
+namespace DataPlane.Pipelines.Sources;
+
+/// <summary>
+/// A stream's Kafka source as declared through the management API:
+/// <c>{"type": "kafka", "bootstrap_servers": "...", "topic": "...", "format": "json", "config": {...}}</c>.
+/// <see cref="Config"/> passes librdkafka settings through unchanged, the same shape as the Slurper's Kafka settings
+/// (a 0.9 broker needs <c>api.version.request=false</c> and <c>broker.version.fallback=0.9.0.1</c>).
+/// </summary>
+internal sealed partial class KafkaSourceDefinition
+{
+    public const string Type = "kafka";
+    public const string JsonFormat = "json";
+
+    public KafkaSourceDefinition(string bootstrapServers, string topic, IReadOnlyDictionary<string, string> config)
+    {
+        BootstrapServers = bootstrapServers;
+        Topic = topic;
+        Config = config;
+    }
+
+    public string BootstrapServers { get; }
+    public string Topic { get; }
+    /// <summary>librdkafka settings laid over the source's defaults.</summary>
+    public IReadOnlyDictionary<string, string> Config { get; }
+
+    /// <summary>The consumer group the source commits its positions to, for monitoring only (the ingest log holds the positions it resumes from).</summary>
+    public string GroupId(string stream) => Config.TryGetValue("group.id", out var group) ? group : "dataplane.stream." + stream;
+
+    /// <summary>Reads the <c>"source"</c> object of a stream definition; throws <see cref="ArgumentException"/> naming what is wrong.</summary>
+    public static KafkaSourceDefinition Parse(JsonElement json)
+    {
+        if (json.ValueKind != JsonValueKind.Object)
+            throw new ArgumentException("\"source\" must be an object such as {\"type\": \"kafka\", \"bootstrap_servers\": \"127.0.0.1:9092\", \"topic\": \"clicks\"}; leave it out for a stream fed over HTTP.");
+        string? type = String(json, "type");
+        if (type != Type)
+            throw new ArgumentException($"Source type '{type}' is not supported; the one source type is \"kafka\" (leave \"source\" out for a stream fed over HTTP).");
+        string? servers = String(json, "bootstrap_servers");
+        if (string.IsNullOrWhiteSpace(servers))
+            throw new ArgumentException("The Kafka source needs \"bootstrap_servers\", e.g. \"127.0.0.1:9092\" (comma-separated host:port pairs).");
+        string? topic = String(json, "topic");
+        if (topic is null || !TopicName().IsMatch(topic) || topic is "." or "..")
+            throw new ArgumentException($"The Kafka source's topic '{topic}' is not a valid Kafka topic name: 1 to 249 characters of a-z, A-Z, 0-9, '.', '_' and '-'.");
+        string format = String(json, "format") ?? JsonFormat;
+        if (format != JsonFormat)
+            throw new ArgumentException($"The Kafka source's format '{format}' is not supported; use \"json\" (one JSON object per message).");
+        var config = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        if (json.TryGetProperty("config", out var c) && c.ValueKind != JsonValueKind.Null)
+        {
+            if (c.ValueKind != JsonValueKind.Object)
+                throw new ArgumentException("The Kafka source's \"config\" must be an object of librdkafka settings, e.g. {\"api.version.request\": \"false\"}.");
+            foreach (var p in c.EnumerateObject())
+                config[p.Name] = p.Value.ValueKind switch
+                {
+                    JsonValueKind.String => p.Value.GetString()!,
+                    JsonValueKind.Number or JsonValueKind.True or JsonValueKind.False => p.Value.GetRawText(),
+                    _ => throw new ArgumentException($"Kafka setting '{p.Name}' has the value {p.Value.GetRawText()}; settings are strings, numbers or booleans."),
+                };
+        }
+        return new KafkaSourceDefinition(servers.Trim(), topic, config);
+    }
+
+    /// <summary>Builds (and drops) a consumer so librdkafka refuses settings it does not know before the stream is created.</summary>
+    public void Validate(string stream)
+    {
+        try
+        {
+            using var consumer = new ConsumerBuilder<Ignore, Ignore>(ConsumerConfig(stream)).SetLogHandler((_, _) => { }).Build();
+        }
+        catch (Exception e) when (e is ArgumentException or KafkaException or InvalidOperationException)
+        {
+            throw new ArgumentException($"The Kafka source's config is not valid for librdkafka: {e.Message}");
+        }
+    }
+
+    /// <summary>Our defaults first, then the user's settings on top; then the two settings the source's exactly-once depends on.</summary>
+    public ConsumerConfig ConsumerConfig(string stream)
+    {
+        var config = new ConsumerConfig
+        {
+            BootstrapServers = BootstrapServers,
+            GroupId = GroupId(stream),
+            AutoOffsetReset = AutoOffsetReset.Earliest,
+            // Positions are committed to the group only after the batch is in the log, and only for monitoring.
+            EnableAutoCommit = true,
+            AutoCommitIntervalMs = 1000,
+            // Within the 30 s maximum of older brokers; librdkafka's 45 s default is refused by 0.9.
+            SessionTimeoutMs = 10_000,
+            TopicMetadataRefreshIntervalMs = 10_000,
+            // Bounds what librdkafka prefetches while the source is paused for a full log.
+            QueuedMaxMessagesKbytes = 16 * 1024,
+        };
+        foreach (var (k, v) in Config) config.Set(k, v);
+        config.EnableAutoOffsetStore = false;
+        config.EnablePartitionEof = false;
+        return config;
+    }
+
+    /// <summary>Where a partition the log has no position for starts: librdkafka's auto.offset.reset, earliest unless configured.</summary>
+    public bool StartsAtEnd =>
+        Config.TryGetValue("auto.offset.reset", out var reset) && reset.ToLowerInvariant() is "latest" or "largest" or "end";
+
+    /// <summary>Writes the definition's properties; <paramref name="redactSecrets"/> hides passwords and secrets (for API answers, not the stored file).</summary>
+    public void Write(Utf8JsonWriter w, bool redactSecrets)
+    {
+        w.WriteString("type", Type);
+        w.WriteString("bootstrap_servers", BootstrapServers);
+        w.WriteString("topic", Topic);
+        w.WriteString("format", JsonFormat);
+        w.WriteStartObject("config");
+        foreach (var (k, v) in Config)
+            w.WriteString(k, redactSecrets && (k.Contains("password", StringComparison.OrdinalIgnoreCase) || k.Contains("secret", StringComparison.OrdinalIgnoreCase)) ? "***" : v);
+        w.WriteEndObject();
+    }
+
+    private static string? String(JsonElement o, string property) =>
+        o.TryGetProperty(property, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+
+    [GeneratedRegex("^[a-zA-Z0-9._-]{1,249}$", RegexOptions.CultureInvariant)]
+    private static partial Regex TopicName();
+}
