@@ -124,6 +124,26 @@ public sealed class LocalFolderStoreTests : ObjectStoreContract
     }
 
     [Fact]
+    public async Task An_object_whose_sidecar_was_lost_in_a_crash_keeps_its_etag_and_size()
+    {
+        // Plain puts do not fsync their sidecar (nothing in it is more than the file gives back); losing it must not
+        // lose anything a reader sees.
+        var bytes = TestData.Bytes(70_000, seed: 13);
+        var put = await Store.PutAsync("t/metadata/00001-x.metadata.json", new MemoryStream(bytes));
+        foreach (var sidecar in Directory.GetFiles(Path.Combine(_root, LocalFolderStore.ReservedName, "meta"), "*.json", SearchOption.AllDirectories))
+            File.Delete(sidecar);
+
+        var head = await Store.HeadAsync("t/metadata/00001-x.metadata.json");
+        await using var body = await Store.GetAsync("t/metadata/00001-x.metadata.json");
+        using var read = new MemoryStream();
+        await body.CopyToAsync(read);
+
+        Assert.Equal(put.ETag, head!.ETag);
+        Assert.Equal(put.Size, head.Size);
+        Assert.Equal(bytes, read.ToArray());
+    }
+
+    [Fact]
     public async Task Deleting_the_last_object_of_a_folder_removes_the_empty_folder()
     {
         await Store.PutAsync("x/y/z", new MemoryStream([1]));

@@ -33,7 +33,7 @@ internal sealed class CatalogTableCommitter(CatalogStore store, MetadataFiles fi
 
     public async Task<TableState> CommitAsync(TableState? expected, TableMetadata updated, CancellationToken cancellationToken = default)
     {
-        var bytes = Encoding.UTF8.GetBytes(TableMetadataJson.Write(updated, indented: false));
+        var bytes = TableMetadataJson.WriteUtf8(updated);
         string location;
         bool swapped;
         try

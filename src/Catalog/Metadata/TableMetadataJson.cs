@@ -1,3 +1,7 @@
+using System.Buffers;
+using System.Runtime.CompilerServices;
+using System.Text;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using DataPlane.Catalog.Partitioning;
 using DataPlane.Catalog.Schemas;
@@ -13,7 +17,42 @@ namespace DataPlane.Catalog.Metadata;
 /// </summary>
 internal static class TableMetadataJson
 {
-    public static string Write(TableMetadata m, bool indented) => Json.Write(w =>
+    private static readonly JsonWriterOptions CompactOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+    private static readonly JsonEncodedText TimestampMsKey = JsonEncodedText.Encode("timestamp-ms");
+    private static readonly JsonEncodedText SnapshotIdKey = JsonEncodedText.Encode("snapshot-id");
+    private static readonly JsonEncodedText MetadataFileKey = JsonEncodedText.Encode("metadata-file");
+
+    /// <summary>
+    /// Compact JSON of each snapshot, kept for as long as the snapshot lives. A commit builds its metadata from the
+    /// previous one's snapshot instances (snapshots are immutable records; a changed one is a new instance), so
+    /// writing the next metadata file costs a copy of each earlier snapshot's bytes, not its serialization: the
+    /// snapshots array is what grows with every commit.
+    /// </summary>
+    private static readonly ConditionalWeakTable<Snapshot, byte[]> SnapshotJson = new();
+
+    /// <summary>A buffer per thread for whole documents, kept between writes unless it grew past this.</summary>
+    private const int MaxRetainedBuffer = 4 << 20;
+
+    [ThreadStatic]
+    private static ArrayBufferWriter<byte>? t_buffer;
+
+    public static string Write(TableMetadata m, bool indented) =>
+        indented ? Json.Write(w => WriteDocument(w, m, reuseSnapshots: false), indented: true) : Encoding.UTF8.GetString(WriteUtf8(m));
+
+    /// <summary>The compact metadata file, as UTF-8.</summary>
+    public static byte[] WriteUtf8(TableMetadata m)
+    {
+        var buffer = t_buffer ?? new ArrayBufferWriter<byte>(16 * 1024);
+        t_buffer = null; // not shared with a nested write on this thread
+        buffer.ResetWrittenCount();
+        using (var w = new Utf8JsonWriter(buffer, CompactOptions))
+            WriteDocument(w, m, reuseSnapshots: true);
+        var bytes = buffer.WrittenSpan.ToArray();
+        if (buffer.Capacity <= MaxRetainedBuffer) t_buffer = buffer;
+        return bytes;
+    }
+
+    private static void WriteDocument(Utf8JsonWriter w, TableMetadata m, bool reuseSnapshots)
     {
         w.WriteStartObject();
         w.WriteNumber("format-version", m.FormatVersion);
@@ -48,7 +87,11 @@ internal static class TableMetadataJson
         }
         w.WriteEndObject();
         w.WriteStartArray("snapshots");
-        foreach (var s in m.Snapshots) WriteSnapshot(w, s);
+        foreach (var s in m.Snapshots)
+        {
+            if (reuseSnapshots) w.WriteRawValue(SnapshotJson.GetValue(s, SerializeSnapshot), skipInputValidation: true);
+            else WriteSnapshot(w, s);
+        }
         w.WriteEndArray();
         w.WriteStartArray("statistics");
         foreach (var s in m.Statistics) w.WriteRawValue(s.Json);
@@ -60,8 +103,8 @@ internal static class TableMetadataJson
         foreach (var e in m.SnapshotLog)
         {
             w.WriteStartObject();
-            w.WriteNumber("timestamp-ms", e.TimestampMs);
-            w.WriteNumber("snapshot-id", e.SnapshotId);
+            w.WriteNumber(TimestampMsKey, e.TimestampMs);
+            w.WriteNumber(SnapshotIdKey, e.SnapshotId);
             w.WriteEndObject();
         }
         w.WriteEndArray();
@@ -69,13 +112,21 @@ internal static class TableMetadataJson
         foreach (var e in m.MetadataLog)
         {
             w.WriteStartObject();
-            w.WriteNumber("timestamp-ms", e.TimestampMs);
-            w.WriteString("metadata-file", e.MetadataFile);
+            w.WriteNumber(TimestampMsKey, e.TimestampMs);
+            w.WriteString(MetadataFileKey, e.MetadataFile);
             w.WriteEndObject();
         }
         w.WriteEndArray();
         w.WriteEndObject();
-    }, indented);
+    }
+
+    private static byte[] SerializeSnapshot(Snapshot s)
+    {
+        var buffer = new ArrayBufferWriter<byte>(512);
+        using (var w = new Utf8JsonWriter(buffer, CompactOptions))
+            WriteSnapshot(w, s);
+        return buffer.WrittenSpan.ToArray();
+    }
 
     public static void WriteSnapshot(Utf8JsonWriter w, Snapshot s)
     {
@@ -115,7 +166,18 @@ internal static class TableMetadataJson
     public static TableMetadata Read(string json)
     {
         using var doc = JsonDocument.Parse(json);
-        var e = doc.RootElement;
+        return Read(doc.RootElement);
+    }
+
+    /// <summary>Reads a metadata file's UTF-8 bytes as they are, without decoding them to a string first.</summary>
+    public static TableMetadata Read(ReadOnlyMemory<byte> utf8)
+    {
+        using var doc = JsonDocument.Parse(utf8);
+        return Read(doc.RootElement);
+    }
+
+    private static TableMetadata Read(JsonElement e)
+    {
         var formatVersion = Json.RequiredInt(e, "format-version");
         if (formatVersion is < 1 or > 2)
             throw new FormatException($"Table metadata format-version {formatVersion} is not supported; supported: 1, 2.");

@@ -305,7 +305,10 @@ internal sealed class LocalFolderStore : IObjectStore
         using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 0))
         {
             file.Write(sidecar.ToJson());
-            file.Flush(flushToDisk: true);
+            // A sidecar lost in a crash is rebuilt from its file (DescribeAsync) when it holds nothing but what the
+            // file itself gives back; only one that records what the writer said (content type, user metadata,
+            // storage class, part layout) must be durable before the write is acknowledged.
+            if (!sidecar.Rebuildable) file.Flush(flushToDisk: true);
         }
         for (var attempt = 0; ; attempt++)
         {

@@ -17,6 +17,10 @@ internal sealed record Sidecar(long Size, long LastWriteTicks, string ETag, stri
     [JsonIgnore]
     public PartLayout? PartLayout => PartCount > 0 ? new PartLayout(PartCount, PartSize) : null;
 
+    /// <summary>True when everything here can be recomputed from the data file alone: its size, time and MD5.</summary>
+    [JsonIgnore]
+    public bool Rebuildable => ContentType is null && Metadata is null && StorageClass is null && PartCount == 0;
+
     public bool Describes(FileInfo data) => data.Length == Size && data.LastWriteTimeUtc.Ticks == LastWriteTicks;
 
     public ObjectInfo ToObjectInfo(string key) => new(

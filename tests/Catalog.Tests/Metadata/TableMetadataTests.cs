@@ -66,6 +66,32 @@ public class TableMetadataTests
     }
 
     [Fact]
+    public void Chained_commits_write_the_same_bytes_as_a_fresh_serialization_and_reflect_a_changed_snapshot()
+    {
+        // Each write copies the earlier snapshots' bytes kept from before; the file must still be what a full
+        // serialization of a freshly read copy (new snapshot instances, nothing kept) gives.
+        var m = NewTable();
+        for (var i = 1; i <= 50; i++)
+        {
+            m = TableMetadataBuilder.From(m, $"s3://b/wh/db/t/metadata/{i:D5}-a.metadata.json").WithTimestamp(2000 + i)
+                .Apply(new TableUpdate.AddSnapshot(Snap(i, i == 1 ? null : i - 1, i, 1500 + i)))
+                .Apply(new TableUpdate.SetSnapshotRef("main", SnapshotRef.Branch(i)))
+                .Build();
+            var bytes = TableMetadataJson.WriteUtf8(m);
+            var fresh = TableMetadataJson.Read(bytes);
+            Assert.Equal(i, fresh.Snapshots.Count);
+            Assert.Equal(bytes, TableMetadataJson.WriteUtf8(fresh));
+            Assert.Equal(m.ToJson(indented: false), System.Text.Encoding.UTF8.GetString(bytes));
+        }
+
+        var changed = m with { Snapshots = [.. m.Snapshots.Take(49), m.Snapshots[49] with { Summary = new Dictionary<string, string> { ["operation"] = "overwrite" } }] };
+        var written = JsonDocument.Parse(TableMetadataJson.WriteUtf8(changed)).RootElement.GetProperty("snapshots");
+        Assert.Equal("overwrite", written[49].GetProperty("summary").GetProperty("operation").GetString());
+        Assert.Equal("append", written[48].GetProperty("summary").GetProperty("operation").GetString());
+        Assert.Equal(changed.ToJson(indented: false), TableMetadata.FromJson(changed.ToJson()).ToJson(indented: false));
+    }
+
+    [Fact]
     public void Reads_v1_metadata_and_minus_one_as_no_snapshot_and_keeps_statistics()
     {
         const string v1 = """

@@ -50,7 +50,9 @@ internal sealed class MetadataFiles(IObjectStore warehouse, long cacheCapacityBy
     {
         var location = $"{tableLocation.TrimEnd('/')}/metadata/{NextVersion(previousLocation):D5}-{Guid.NewGuid()}.metadata.json";
         using var content = new MemoryStream(metadata, writable: false);
-        await warehouse.PutAsync(Key(location), content, new PutOptions { ContentType = "application/json" }, cancellationToken).ConfigureAwait(false);
+        // No content type, as Iceberg's own file IO writes them: a local warehouse can then rebuild the file's
+        // sidecar after a crash instead of paying a third fsync per commit to keep it.
+        await warehouse.PutAsync(Key(location), content, new PutOptions { ContentLength = metadata.Length }, cancellationToken).ConfigureAwait(false);
         return _cache.Add(new MetadataFile(location, metadata, table));
     }
 

@@ -199,7 +199,7 @@ internal sealed class TableCommitter(CatalogStore store, MetadataFiles files, Ti
     {
         try
         {
-            return TableMetadataJson.Read(Encoding.UTF8.GetString(bytes));
+            return TableMetadataJson.Read(bytes);
         }
         catch (Exception e) when (e is JsonException or FormatException or ArgumentException or KeyNotFoundException or InvalidOperationException)
         {
@@ -207,7 +207,7 @@ internal sealed class TableCommitter(CatalogStore store, MetadataFiles files, Ti
         }
     }
 
-    public static byte[] ToUtf8(TableMetadata metadata) => Encoding.UTF8.GetBytes(TableMetadataJson.Write(metadata, indented: false));
+    public static byte[] ToUtf8(TableMetadata metadata) => TableMetadataJson.WriteUtf8(metadata);
 
     private static T Catch<T>(Func<T> read, string what, JsonElement json)
     {

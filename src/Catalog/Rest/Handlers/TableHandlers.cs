@@ -14,6 +14,8 @@ namespace DataPlane.Catalog.Rest.Handlers;
 /// <summary>Tables: create (and staged create), list, load, exists, drop (and purge), rename, register, commit, metrics, and multi-table transactions.</summary>
 internal static class TableHandlers
 {
+    private static readonly byte[] ClosingBrace = "}"u8.ToArray();
+
     public static Task ListAsync(HttpContext context, RestCatalog catalog)
     {
         var ns = RouteParameters.Namespace(context);
@@ -176,14 +178,15 @@ internal static class TableHandlers
         using var doc = await RequestJson.ReadAsync(context, type).ConfigureAwait(false);
         var change = ReadChange(doc.RootElement, type, (ns, name));
         var committed = await catalog.Committer.CommitAsync(change).ConfigureAwait(false);
-        await ResponseJson.WriteAsync(context, 200, w =>
+        // CommitTableResponse carries the whole metadata, which grows with every snapshot: send the file's bytes as
+        // they are between a small head and the closing brace rather than copying them into a JSON writer's buffer.
+        var head = ResponseJson.Serialize(w =>
         {
             w.WriteStartObject();
             w.WriteString("metadata-location", committed.MetadataLocation);
             w.WritePropertyName("metadata");
-            w.WriteRawValue(committed.Metadata, skipInputValidation: true);
-            w.WriteEndObject();
-        }).ConfigureAwait(false);
+        });
+        await ResponseJson.WriteAsync(context, 200, head, committed.Metadata, ClosingBrace).ConfigureAwait(false);
     }
 
     public static async Task CommitTransactionAsync(HttpContext context, RestCatalog catalog)

@@ -27,6 +27,19 @@ internal static class ResponseJson
         return context.Response.Body.WriteAsync(body, context.RequestAborted).AsTask();
     }
 
+    /// <summary>Sends a body made of already serialized pieces, with one flush.</summary>
+    public static async Task WriteAsync(HttpContext context, int status, params ReadOnlyMemory<byte>[] pieces)
+    {
+        context.Response.StatusCode = status;
+        context.Response.ContentType = "application/json";
+        var length = 0L;
+        foreach (var piece in pieces) length += piece.Length;
+        context.Response.ContentLength = length;
+        var writer = context.Response.BodyWriter;
+        foreach (var piece in pieces) writer.Write(piece.Span);
+        await writer.FlushAsync(context.RequestAborted).ConfigureAwait(false);
+    }
+
     /// <summary>Serializes a body once, for answers that are sent many times.</summary>
     public static byte[] Serialize(Action<Utf8JsonWriter> write)
     {
