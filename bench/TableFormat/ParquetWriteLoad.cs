@@ -12,12 +12,18 @@ namespace DataPlane.Benchmarks.TableFormat;
 /// Load driver: writes the same rows (long, string, double, timestamptz) to Parquet with zstd through each candidate
 /// writer and through DuckDB's <c>COPY ... TO</c> (the baseline), each in its own child process so that the peak
 /// working set is that writer's alone, then prints time and size ratios against DuckDB and checks with DuckDB that
-/// every file holds the same rows.
+/// every file holds the same rows. The <c>-bucket</c> variants write the rows partitioned into <see cref="Buckets"/>
+/// buckets of id, so neighbouring rows land in different partitions: DataPlane's partitioned table writer against
+/// DuckDB's <c>COPY ... (PARTITION_BY ...)</c> over a hash bucket column computed in the same statement.
 /// Run: <c>dotnet run -c Release --project bench -- table-format [--rows 10000000] [--variants duckdb,parquetsharp,...]</c>.
 /// </summary>
 internal static class ParquetWriteLoad
 {
-    private static readonly string[] AllVariants = ["duckdb", "dataplane", "parquetsharp", "parquetsharp-defaults", "parquetnet"];
+    private static readonly string[] AllVariants =
+        ["duckdb", "dataplane", "parquetsharp", "parquetsharp-defaults", "parquetnet", PartitionedBaseline, "dataplane-bucket"];
+
+    private const string PartitionedBaseline = "duckdb-bucket";
+    private const int Buckets = 16;
 
     public static async Task<int> RunAsync(string[] args)
     {
@@ -34,13 +40,18 @@ internal static class ParquetWriteLoad
             results.Add(RunChild(v, rows, dir));
         Print(rows, results);
         if (args.Contains("--columns"))
-            foreach (var v in variants)
+            foreach (var v in variants.Where(v => !Partitioned(v)))
                 PrintColumns(FileOf(dir, v));
         Directory.Delete(dir, recursive: true);
         return 0;
     }
 
-    private sealed record Result(string Variant, double Seconds, long Bytes, long PeakWorkingSet, long WorkingSetBefore, string Check);
+    private sealed record Result(string Variant, double Seconds, long Bytes, long PeakWorkingSet, long WorkingSetBefore, string Check)
+    {
+        public string Baseline => Partitioned(Variant) ? PartitionedBaseline : "duckdb";
+    }
+
+    private static bool Partitioned(string variant) => variant.EndsWith("-bucket", StringComparison.Ordinal);
 
     private static Result RunChild(string variant, long rows, string dir)
     {
@@ -57,17 +68,42 @@ internal static class ParquetWriteLoad
             ?? throw new InvalidOperationException($"variant {variant} failed (exit {p.ExitCode}): {output}");
         var f = line.Split(' ');
         return new Result(variant, double.Parse(f[1], CultureInfo.InvariantCulture), long.Parse(f[2], CultureInfo.InvariantCulture),
-            long.Parse(f[3], CultureInfo.InvariantCulture), long.Parse(f[4], CultureInfo.InvariantCulture), Check(FileOf(dir, variant)));
+            long.Parse(f[3], CultureInfo.InvariantCulture), long.Parse(f[4], CultureInfo.InvariantCulture), Check(FilesOf(dir, variant)));
     }
 
     private static string FileOf(string dir, string variant) => Path.Combine(dir, variant + ".parquet");
+
+    /// <summary>The output of a partitioned variant is a folder of partition folders.</summary>
+    private static string FolderOf(string dir, string variant) => Path.Combine(dir, variant);
+
+    private static string FilesOf(string dir, string variant) =>
+        Partitioned(variant) ? Path.Combine(FolderOf(dir, variant), "**", "*.parquet") : FileOf(dir, variant);
+
+    private static long BytesOf(string dir, string variant) => Partitioned(variant)
+        ? Directory.EnumerateFiles(FolderOf(dir, variant), "*.parquet", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length)
+        : new FileInfo(FileOf(dir, variant)).Length;
 
     private static async Task<int> RunOneAsync(string variant, long rows, string dir)
     {
         string file = FileOf(dir, variant);
         File.Delete(file);
+        if (Directory.Exists(FolderOf(dir, variant)))
+            Directory.Delete(FolderOf(dir, variant), recursive: true);
         Func<Task> write;
-        if (variant == "duckdb")
+        if (variant == PartitionedBaseline)
+        {
+            var connection = new DuckDBConnection("DataSource=:memory:");
+            connection.Open();
+            Execute(connection, "SET TimeZone = 'UTC'");
+            Execute(connection, "CREATE TABLE t AS " + BenchRows.DuckDbSelect(rows));
+            // The bucket is computed in the timed statement, as DataPlane computes bucket[16] while writing.
+            write = () =>
+            {
+                Execute(connection, $"COPY (SELECT *, hash(id) % {Buckets} AS id_bucket FROM t) TO '{FolderOf(dir, variant)}' (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (id_bucket))");
+                return Task.CompletedTask;
+            };
+        }
+        else if (variant == "duckdb")
         {
             var connection = new DuckDBConnection("DataSource=:memory:");
             connection.Open();
@@ -81,6 +117,7 @@ internal static class ParquetWriteLoad
             write = variant switch
             {
                 "dataplane" => () => WriteDataPlaneAsync(batches, dir, file),
+                "dataplane-bucket" => () => WriteDataPlanePartitionedAsync(batches, FolderOf(dir, variant)),
                 "parquetsharp-defaults" => () => { WriteParquetSharp(batches, file, tuned: false); return Task.CompletedTask; },
                 "parquetsharp" => () => { WriteParquetSharp(batches, file, tuned: true); return Task.CompletedTask; },
                 "parquetnet" => () => WriteParquetNetAsync(batches, file),
@@ -95,7 +132,7 @@ internal static class ParquetWriteLoad
         sw.Stop();
         self.Refresh();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"RESULT {sw.Elapsed.TotalSeconds:F3} {new FileInfo(file).Length} {self.PeakWorkingSet64} {before}"));
+            $"RESULT {sw.Elapsed.TotalSeconds:F3} {BytesOf(dir, variant)} {self.PeakWorkingSet64} {before}"));
         return 0;
     }
 
@@ -129,6 +166,22 @@ internal static class ParquetWriteLoad
             await writer.WriteAsync(batch);
         var written = Assert(await writer.CompleteAsync());
         File.Move(Path.Combine(dir, "store", written.Key), file);
+    }
+
+    /// <summary>DataPlane's partitioned table writer, bucket[16](id), into a table on the local folder store.</summary>
+    private static async Task WriteDataPlanePartitionedAsync(List<RecordBatch> batches, string folder)
+    {
+        using var store = DataPlane.Storage.ObjectStore.Open(folder);
+        var schema = Catalog.DataFiles.ArrowSchemaMapping.ToIceberg(BenchRows.Schema);
+        var committer = new Catalog.Operations.FileTableCommitter(store, "table");
+        var spec = Catalog.Partitioning.PartitionSpec.BuilderFor(schema).Bucket("id", Buckets).Build();
+        var table = await Catalog.Operations.Table.CreateAsync(store, committer, committer.TableLocation, schema, spec);
+        await using var writer = new Catalog.DataFiles.TableDataWriter(table, new Catalog.DataFiles.DataFileWriterOptions { TargetFileSizeBytes = long.MaxValue });
+        foreach (var batch in batches)
+            await writer.WriteAsync(batch);
+        var files = await writer.CompleteAsync();
+        if (files.Count != Buckets)
+            throw new InvalidOperationException($"expected {Buckets} files, one per bucket, got {files.Count}");
     }
 
     private static Catalog.DataFiles.WrittenDataFile Assert(IReadOnlyList<Catalog.DataFiles.WrittenDataFile> files) =>
@@ -181,20 +234,24 @@ internal static class ParquetWriteLoad
 
     private static void Print(long rows, List<Result> results)
     {
-        var baseline = results.FirstOrDefault(r => r.Variant == "duckdb");
-        Console.WriteLine($"Parquet write, {rows:N0} rows (long, string, double, timestamptz), zstd; baseline DuckDB COPY TO in the same run");
+        Console.WriteLine($"Parquet write, {rows:N0} rows (long, string, double, timestamptz), zstd; baseline DuckDB COPY TO in the same run" +
+            $" (-bucket: partitioned into {Buckets} buckets of id, baseline DuckDB COPY ... PARTITION_BY); load average {LoadAverage()}");
         Console.WriteLine($"{"writer",-22} {"time s",8} {"time/duckdb",12} {"size MB",9} {"size/duckdb",12} {"peak WS MB",11} {"WS before MB",13}  same rows as duckdb");
         foreach (var r in results)
         {
+            var baseline = results.FirstOrDefault(b => b.Variant == r.Baseline);
             string timeRatio = baseline is null ? "-" : (r.Seconds / baseline.Seconds).ToString("F2", CultureInfo.InvariantCulture);
             string sizeRatio = baseline is null ? "-" : ((double)r.Bytes / baseline.Bytes).ToString("F3", CultureInfo.InvariantCulture);
             string same = baseline is null ? "-" : (r.Check == baseline.Check ? "yes" : "NO: " + r.Check);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{r.Variant,-22} {r.Seconds,8:F2} {timeRatio,12} {r.Bytes / 1e6,9:F1} {sizeRatio,12} {r.PeakWorkingSet / 1e6,11:F0} {r.WorkingSetBefore / 1e6,13:F0}  {same}"));
         }
-        if (baseline is not null)
-            Console.WriteLine($"duckdb check: {baseline.Check}");
+        foreach (var baseline in results.Where(r => r.Variant == r.Baseline))
+            Console.WriteLine($"{baseline.Variant} check: {baseline.Check}");
     }
+
+    private static string LoadAverage() =>
+        File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
 
     private static void PrintColumns(string file)
     {

@@ -1,4 +1,3 @@
-using System.Buffers;
 using Apache.Arrow;
 using DataPlane.Catalog.Manifests;
 using DataPlane.Catalog.Operations;
@@ -50,26 +49,10 @@ public sealed class TableDataWriter : IAsyncDisposable
             await WriterFor(PartitionData.Empty).WriteAsync(batch, cancellationToken);
             return;
         }
-        // Rows are split into runs of one partition; clustered input (by time, say) makes few, long runs.
-        long batchBytes = DataFileWriter.ArrowBytes(batch);
-        if (ColumnWise(batch))
-        {
-            await WriteColumnWiseAsync(batch, batchBytes, cancellationToken);
-            return;
-        }
-        PartitionData? current = null;
-        int runStart = 0;
-        for (int row = 0; row < batch.Length; row++)
-        {
-            var partition = PartitionOf(batch, row);
-            if (current is not null && !partition.Equals(current))
-            {
-                await WriteRunAsync(current, batch, runStart, row - runStart, batchBytes, cancellationToken);
-                runStart = row;
-            }
-            current = partition;
-        }
-        await WriteRunAsync(current!, batch, runStart, batch.Length - runStart, batchBytes, cancellationToken);
+        using var rows = ColumnWise(batch)
+            ? PartitionRows.GroupColumnWise(_spec, _sources, batch)
+            : PartitionRows.GroupRowWise(batch.Length, row => PartitionOf(batch, row));
+        await WritePartitionsAsync(batch, rows, cancellationToken);
     }
 
     /// <summary>Closes every open file and returns the data files written, each with its partition tuple.</summary>
@@ -107,10 +90,26 @@ public sealed class TableDataWriter : IAsyncDisposable
         _writers.Clear();
     }
 
-    private Task WriteRunAsync(PartitionData partition, RecordBatch batch, int start, int length, long batchBytes, CancellationToken cancellationToken)
+    /// <summary>Each partition's rows go to its writer as one batch: the batch itself when it is all one partition,
+    /// a zero-copy slice when the partition's rows are consecutive, otherwise one gather of its rows.</summary>
+    private async Task WritePartitionsAsync(RecordBatch batch, PartitionRows rows, CancellationToken cancellationToken)
     {
-        var run = start == 0 && length == batch.Length ? batch : batch.Slice(start, length);
-        return WriterFor(partition).WriteAsync(run, batchBytes * length / batch.Length, cancellationToken);
+        long batchBytes = DataFileWriter.ArrowBytes(batch);
+        for (int g = 0; g < rows.Partitions.Count; g++)
+        {
+            var indices = rows.RowsOf(g);
+            var writer = WriterFor(rows.Partitions[g]);
+            long bytes = batchBytes * indices.Count / batch.Length;
+            if (indices.Count == batch.Length)
+                await writer.WriteAsync(batch, bytes, cancellationToken);
+            else if (indices[^1] - indices[0] == indices.Count - 1)
+                await writer.WriteAsync(batch.Slice(indices[0], indices.Count), bytes, cancellationToken);
+            else
+            {
+                using var taken = ArrowTake.Take(batch, indices);
+                await writer.WriteAsync(taken, bytes, cancellationToken);
+            }
+        }
     }
 
     private bool ColumnWise(RecordBatch batch)
@@ -118,51 +117,6 @@ public sealed class TableDataWriter : IAsyncDisposable
         for (int f = 0; f < _sources.Length; f++)
             if (!ColumnTransform.Supports(_spec.Fields[f].Transform, batch.Column(_sources[f].Column))) return false;
         return true;
-    }
-
-    /// <summary>Partition keys are computed a column at a time from the Arrow buffers; a partition tuple is only
-    /// built where a run of rows starts.</summary>
-    private async Task WriteColumnWiseAsync(RecordBatch batch, long batchBytes, CancellationToken cancellationToken)
-    {
-        int n = batch.Length, fields = _sources.Length;
-        var keys = ArrayPool<long>.Shared.Rent(n * fields);
-        var nulls = ArrayPool<bool>.Shared.Rent(n * fields);
-        try
-        {
-            for (int f = 0; f < fields; f++)
-                ColumnTransform.Apply(_spec.Fields[f].Transform, _sources[f].Type, batch.Column(_sources[f].Column), keys.AsSpan(f * n, n), nulls.AsSpan(f * n, n));
-            int runStart = 0;
-            for (int row = 1; row < n; row++)
-            {
-                if (SameKey(keys, nulls, n, row, runStart)) continue;
-                await WriteRunAsync(PartitionAt(keys, nulls, n, runStart), batch, runStart, row - runStart, batchBytes, cancellationToken);
-                runStart = row;
-            }
-            await WriteRunAsync(PartitionAt(keys, nulls, n, runStart), batch, runStart, n - runStart, batchBytes, cancellationToken);
-        }
-        finally
-        {
-            ArrayPool<long>.Shared.Return(keys);
-            ArrayPool<bool>.Shared.Return(nulls);
-        }
-    }
-
-    private bool SameKey(long[] keys, bool[] nulls, int n, int a, int b)
-    {
-        for (int f = 0; f < _sources.Length; f++)
-        {
-            int i = f * n;
-            if (nulls[i + a] != nulls[i + b] || (!nulls[i + a] && keys[i + a] != keys[i + b])) return false;
-        }
-        return true;
-    }
-
-    private PartitionData PartitionAt(long[] keys, bool[] nulls, int n, int row)
-    {
-        var values = new object?[_sources.Length];
-        for (int f = 0; f < values.Length; f++)
-            values[f] = nulls[f * n + row] ? null : ColumnTransform.Value(_spec.Fields[f].Transform, _sources[f].Type, keys[f * n + row]);
-        return new PartitionData(values);
     }
 
     private PartitionData PartitionOf(RecordBatch batch, int row)
