@@ -17,7 +17,9 @@ namespace DataPlane.Benchmarks.Pipelines;
 /// <summary>
 /// Load driver: ~200-byte JSON records over HTTP into a stream, through a pipeline, to a committed Iceberg
 /// snapshot (records/s, MB/s, p50/p99 acknowledgement latency), against DuckDB converting the same NDJSON file
-/// to zstd Parquet in the same run. <c>dotnet run -c Release --project bench -- pipelines [records] [connections]</c>.
+/// to zstd Parquet in the same run. <c>dotnet run -c Release --project bench -- pipelines [records] [connections]
+/// [iceberg|files] [rounds]</c>: with rounds &gt; 1 the first round (cold: a fresh process, Tier-0 code) is reported on
+/// its own and the bodies are sent again rounds - 1 times for the sustained figure.
 /// </summary>
 internal static class IngestLoad
 {
@@ -26,6 +28,7 @@ internal static class IngestLoad
         int records = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 500_000;
         int connections = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 8;
         string sinkType = args.Length > 3 ? args[3] : "iceberg";
+        int rounds = args.Length > 4 ? int.Parse(args[4], CultureInfo.InvariantCulture) : 1;
         var dir = Directory.CreateTempSubdirectory("bench-pipelines-").FullName;
         try
         {
@@ -35,19 +38,25 @@ internal static class IngestLoad
             Console.WriteLine($"{records:N0} records, {jsonBytes / 1e6:F1} MB of NDJSON ({jsonBytes / (double)records:F0} B/record), {bodies.Count} requests, {connections} connections, {sinkType} sink");
 
             string loadBefore = IngestStages.LoadAverage();
-            var (dpSeconds, dpCpu, p50, p99) = await RunDataPlaneAsync(dir, bodies, connections, sinkType);
+            var phases = await RunDataPlaneAsync(dir, bodies, connections, sinkType, rounds);
             long dpParquet = Directory.EnumerateFiles(Path.Combine(dir, "warehouse"), "*.parquet", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length);
             var duckParquet = Path.Combine(dir, "duckdb.parquet");
             var (duckSeconds, duckCpu) = RunDuckDb(ndjson, duckParquet);
 
             double mb = jsonBytes / 1e6;
-            double dpMBs = mb / dpSeconds, duckMBs = mb / duckSeconds;
+            double duckMBs = mb / duckSeconds;
             Console.WriteLine();
             Console.WriteLine("| path | seconds | records/s | MB/s of JSON | CPU s | MB of JSON per CPU-second | ack p50 ms | ack p99 ms | Parquet MB |");
             Console.WriteLine("|---|---|---|---|---|---|---|---|---|");
-            Console.WriteLine($"| DataPlane HTTP -> log -> pipeline -> committed snapshot | {dpSeconds:F2} | {records / dpSeconds:N0} | {dpMBs:F1} | {dpCpu:F2} | {mb / dpCpu:F1} | {p50:F1} | {p99:F1} | {dpParquet / 1e6:F1} |");
+            foreach (var phase in phases)
+            {
+                double phaseMb = mb * phase.Rounds;
+                Console.WriteLine($"| DataPlane HTTP -> log -> pipeline -> committed snapshot, {phase.Name} | {phase.Seconds:F2} | {(double)records * phase.Rounds / phase.Seconds:N0} | {phaseMb / phase.Seconds:F1} | {phase.CpuSeconds:F2} | {phaseMb / phase.CpuSeconds:F1} | {phase.P50:F1} | {phase.P99:F1} | {(phase == phases[^1] ? $"{dpParquet / 1e6:F1} (all rounds)" : "")} |");
+            }
             Console.WriteLine($"| DuckDB COPY (FROM read_json) TO parquet zstd | {duckSeconds:F2} | {records / duckSeconds:N0} | {duckMBs:F1} | {duckCpu:F2} | {mb / duckCpu:F1} | | | {new FileInfo(duckParquet).Length / 1e6:F1} |");
-            Console.WriteLine($"ratio DataPlane / DuckDB: {dpMBs / duckMBs:F2} by wall time, {duckCpu / dpCpu:F2} by CPU time; peak working set {Process.GetCurrentProcess().PeakWorkingSet64 / 1e6:F0} MB; " +
+            foreach (var phase in phases)
+                Console.WriteLine($"ratio DataPlane ({phase.Name}) / DuckDB: {mb * phase.Rounds / phase.Seconds / duckMBs:F2} by wall time, {duckCpu / (phase.CpuSeconds / phase.Rounds):F2} by CPU time");
+            Console.WriteLine($"peak working set {Process.GetCurrentProcess().PeakWorkingSet64 / 1e6:F0} MB; " +
                 $"load average before {loadBefore}, after {IngestStages.LoadAverage()} ({Environment.ProcessorCount} cores)");
             return 0;
         }
@@ -94,7 +103,10 @@ internal static class IngestLoad
     private static readonly string[] Countries = ["US", "DE", "FR", "BR", "IN", "JP", "GB", "CA"];
     private static readonly string[] Events = ["click", "view", "purchase", "signup", "logout"];
 
-    private static async Task<(double Seconds, double CpuSeconds, double P50, double P99)> RunDataPlaneAsync(string dir, List<byte[]> bodies, int connections, string sinkType)
+    /// <summary>One timed phase of the run: <see cref="Rounds"/> passes over the bodies, from the first send to the committed flush.</summary>
+    private sealed record Phase(string Name, int Rounds, double Seconds, double CpuSeconds, double P50, double P99);
+
+    private static async Task<List<Phase>> RunDataPlaneAsync(string dir, List<byte[]> bodies, int connections, string sinkType, int rounds)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
@@ -127,29 +139,37 @@ internal static class IngestLoad
             : """{"name": "events_table", "type": "files", "path": "bench/events"}""");
         await Post("api/v1/pipelines", """{"name": "events_pipeline", "sql": "INSERT INTO events_table SELECT * FROM events"}""");
 
-        var latencies = new double[bodies.Count];
-        var cpu = Process.GetCurrentProcess().TotalProcessorTime;
-        var clock = Stopwatch.StartNew();
-        await Parallel.ForEachAsync(Enumerable.Range(0, bodies.Count), new ParallelOptions { MaxDegreeOfParallelism = connections }, async (i, ct) =>
+        async Task<Phase> Send(string name, int times)
         {
-            var content = new ByteArrayContent(bodies[i]);
-            content.Headers.ContentType = new MediaTypeHeaderValue("application/x-ndjson");
-            long start = Stopwatch.GetTimestamp();
-            using var response = await http.PostAsync("streams/events", content, ct);
-            latencies[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
-            if (!response.IsSuccessStatusCode)
-                throw new InvalidOperationException($"ingest: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync(ct)}");
-        });
-        double acked = clock.Elapsed.TotalSeconds;
-        using var flush = await http.PostAsync("api/v1/pipelines/events_pipeline/flush", null);
-        var flushed = await flush.Content.ReadAsStringAsync();
-        if (!flush.IsSuccessStatusCode)
-            throw new InvalidOperationException($"flush: {flushed}");
-        double total = clock.Elapsed.TotalSeconds;
-        double cpuSeconds = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds;
-        Console.WriteLine($"all acknowledged after {acked:F2} s, committed after {total:F2} s: {flushed}");
-        Array.Sort(latencies);
-        return (total, cpuSeconds, latencies[latencies.Length / 2], latencies[(int)Math.Min(latencies.Length - 1, Math.Ceiling(latencies.Length * 0.99) - 1)]);
+            var latencies = new double[bodies.Count * times];
+            var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+            var clock = Stopwatch.StartNew();
+            await Parallel.ForEachAsync(Enumerable.Range(0, latencies.Length), new ParallelOptions { MaxDegreeOfParallelism = connections }, async (i, ct) =>
+            {
+                var content = new ByteArrayContent(bodies[i % bodies.Count]);
+                content.Headers.ContentType = new MediaTypeHeaderValue("application/x-ndjson");
+                long start = Stopwatch.GetTimestamp();
+                using var response = await http.PostAsync("streams/events", content, ct);
+                latencies[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+                if (!response.IsSuccessStatusCode)
+                    throw new InvalidOperationException($"ingest: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync(ct)}");
+            });
+            double acked = clock.Elapsed.TotalSeconds;
+            using var flush = await http.PostAsync("api/v1/pipelines/events_pipeline/flush", null);
+            var flushed = await flush.Content.ReadAsStringAsync();
+            if (!flush.IsSuccessStatusCode)
+                throw new InvalidOperationException($"flush: {flushed}");
+            double total = clock.Elapsed.TotalSeconds;
+            double cpuSeconds = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds;
+            Console.WriteLine($"{name}: all acknowledged after {acked:F2} s, committed after {total:F2} s: {flushed}");
+            Array.Sort(latencies);
+            return new Phase(name, times, total, cpuSeconds, latencies[latencies.Length / 2], latencies[(int)Math.Min(latencies.Length - 1, Math.Ceiling(latencies.Length * 0.99) - 1)]);
+        }
+
+        var phases = new List<Phase> { await Send(rounds > 1 ? "cold (first round)" : "cold", 1) };
+        if (rounds > 1)
+            phases.Add(await Send($"sustained ({rounds - 1} more rounds)", rounds - 1));
+        return phases;
     }
 
     private static (double Seconds, double CpuSeconds) RunDuckDb(string ndjson, string parquet)

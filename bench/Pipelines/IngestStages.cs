@@ -30,7 +30,7 @@ internal static class IngestStages
             var parser = new RecordBatchParser(stream);
             var payloads = new List<byte[]>(bodies.Count);
             var counts = new List<int>(bodies.Count);
-            var rows = new List<(string Stage, double CpuSeconds, double WallSeconds)>();
+            var rows = new List<Row>();
 
             // Warm up the JIT on one body so the first stage is not charged for it.
             parser.Parse(bodies[0], 1 << 20);
@@ -52,53 +52,63 @@ internal static class IngestStages
                 }
             }));
 
-            var log = IngestLog.Open(Path.Combine(dir, "log"), new IngestLogOptions { MaxBytes = long.MaxValue });
-            await using (log)
+            var batches = new List<RecordBatch>();
+            rows.Add(Measure("Arrow IPC read (from memory)", () =>
             {
-                rows.Add(await MeasureAsync("log append, 8 in flight (group commit)", async () =>
+                for (int i = 0; i < payloads.Count; i++)
                 {
-                    var inFlight = new Queue<Task<long>>();
-                    for (int i = 0; i < payloads.Count; i++)
+                    using var reader = new ArrowStreamReader(payloads[i]);
+                    batches.Add(reader.ReadNextRecordBatch());
+                }
+            }));
+
+            long tailBytes = payloads.Sum(p => (long)p.Length);
+            foreach (var (where, tail) in new[] { ("segment files", 0L), ("memory tail", tailBytes) })
+            {
+                var log = IngestLog.Open(Path.Combine(dir, "log-" + tail), new IngestLogOptions { MaxBytes = long.MaxValue, TailBytes = tail });
+                await using (log)
+                {
+                    rows.Add(await MeasureAsync($"log append, 8 in flight (group commit){(tail > 0 ? " + copy for the tail" : "")}", async () =>
                     {
-                        if (inFlight.Count == 8)
+                        var inFlight = new Queue<Task<long>>();
+                        for (int i = 0; i < payloads.Count; i++)
+                        {
+                            if (inFlight.Count == 8)
+                                await inFlight.Dequeue();
+                            inFlight.Enqueue(log.AppendAsync(payloads[i], counts[i]));
+                        }
+                        while (inFlight.Count > 0)
                             await inFlight.Dequeue();
-                        inFlight.Enqueue(log.AppendAsync(payloads[i], counts[i]));
-                    }
-                    while (inFlight.Count > 0)
-                        await inFlight.Dequeue();
-                }));
-
-                var batches = new List<RecordBatch>();
-                rows.Add(Measure("log read + Arrow IPC read", () =>
-                {
-                    long offset = 0;
-                    while (log.TryRead(offset, out var batch, out var rented))
+                    }));
+                    rows.Add(Measure($"log read from the {where}", () =>
                     {
-                        using var reader = new ArrowStreamReader(batch.Payload.ToArray());
-                        batches.Add(reader.ReadNextRecordBatch());
-                        System.Buffers.ArrayPool<byte>.Shared.Return(rented!);
-                        offset = batch.EndOffset;
-                    }
-                }));
-
-                var store = ObjectStore.Open(Path.Combine(dir, "warehouse"));
-                foreach (var (label, compression, level) in new[] { ("Parquet write zstd(3) + metrics", DataFileCompression.Zstd, 3), ("Parquet write zstd(1) + metrics", DataFileCompression.Zstd, 1), ("Parquet write uncompressed + metrics", DataFileCompression.Uncompressed, 0) })
-                {
-                    rows.Add(await MeasureAsync(label, async () =>
-                    {
-                        await using var writer = new DataFileWriter(store, $"t/data-{compression}-{level}", stream.IcebergSchema, new DataFileWriterOptions { Compression = compression, CompressionLevel = level > 0 ? level : null });
-                        foreach (var batch in batches)
-                            await writer.WriteAsync(batch);
-                        await writer.CompleteAsync();
+                        long offset = 0;
+                        while (log.TryRead(offset, out var batch))
+                        {
+                            offset = batch.EndOffset;
+                            batch.Release();
+                        }
                     }));
                 }
             }
 
+            var store = ObjectStore.Open(Path.Combine(dir, "warehouse"));
+            foreach (var (label, compression, level) in new[] { ("Parquet write zstd(3) + metrics", DataFileCompression.Zstd, 3), ("Parquet write zstd(1) + metrics", DataFileCompression.Zstd, 1), ("Parquet write uncompressed + metrics", DataFileCompression.Uncompressed, 0) })
+            {
+                rows.Add(await MeasureAsync(label, async () =>
+                {
+                    await using var writer = new DataFileWriter(store, $"t/data-{compression}-{level}", stream.IcebergSchema, new DataFileWriterOptions { Compression = compression, CompressionLevel = level > 0 ? level : null });
+                    foreach (var batch in batches)
+                        await writer.WriteAsync(batch);
+                    await writer.CompleteAsync();
+                }));
+            }
+
             Console.WriteLine();
-            Console.WriteLine("| stage (one thread) | CPU s | wall s | CPU ms per MB of JSON | MB of JSON per CPU-second |");
-            Console.WriteLine("|---|---|---|---|---|");
-            foreach (var (stage, cpu, wall) in rows)
-                Console.WriteLine($"| {stage} | {cpu:F2} | {wall:F2} | {cpu * 1000 / (jsonBytes / 1e6):F1} | {jsonBytes / 1e6 / cpu:F0} |");
+            Console.WriteLine("| stage (one thread) | CPU s | of which kernel s | wall s | CPU ms per MB of JSON | MB of JSON per CPU-second |");
+            Console.WriteLine("|---|---|---|---|---|---|");
+            foreach (var (stage, cpu, kernel, wall) in rows)
+                Console.WriteLine($"| {stage} | {cpu:F2} | {kernel:F2} | {wall:F2} | {cpu * 1000 / (jsonBytes / 1e6):F1} | {jsonBytes / 1e6 / cpu:F0} |");
             Console.WriteLine($"load average after: {LoadAverage()}");
             return 0;
         }
@@ -108,22 +118,22 @@ internal static class IngestStages
         }
     }
 
-    private static (string, double, double) Measure(string stage, Action action)
-    {
-        GC.Collect();
-        var cpu = Process.GetCurrentProcess().TotalProcessorTime;
-        var wall = Stopwatch.StartNew();
-        action();
-        return (stage, (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds, wall.Elapsed.TotalSeconds);
-    }
+    private readonly record struct Row(string Stage, double CpuSeconds, double KernelSeconds, double WallSeconds);
 
-    private static async Task<(string, double, double)> MeasureAsync(string stage, Func<Task> action)
+    private static Row Measure(string stage, Action action) =>
+        MeasureAsync(stage, () => { action(); return Task.CompletedTask; }).GetAwaiter().GetResult();
+
+    /// <summary>Process CPU (user + kernel, so the kernel's copies and fsync work count) and wall time of one stage.</summary>
+    private static async Task<Row> MeasureAsync(string stage, Func<Task> action)
     {
         GC.Collect();
-        var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+        var process = Process.GetCurrentProcess();
+        var cpu = process.TotalProcessorTime;
+        var kernel = process.PrivilegedProcessorTime;
         var wall = Stopwatch.StartNew();
         await action();
-        return (stage, (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds, wall.Elapsed.TotalSeconds);
+        process.Refresh();
+        return new Row(stage, (process.TotalProcessorTime - cpu).TotalSeconds, (process.PrivilegedProcessorTime - kernel).TotalSeconds, wall.Elapsed.TotalSeconds);
     }
 
     internal static string LoadAverage() =>

@@ -12,6 +12,11 @@ public sealed class PipelinesOptions
     /// <summary>Per-stream bound on the ingest log; past it ingestion answers 429 until pipelines catch up.</summary>
     public long MaxLogBytes { get; set; } = 1024L * 1024 * 1024;
     public long SegmentBytes { get; set; } = 64L * 1024 * 1024;
+    /// <summary>
+    /// Per-stream bound on the recently acknowledged batches kept in memory for pipelines that keep up (they skip
+    /// re-reading the log files); 0 turns it off. The log on disk stays the source of truth.
+    /// </summary>
+    public long LogTailBytes { get; set; } = 64L * 1024 * 1024;
     /// <summary>What 429 answers put in Retry-After.</summary>
     public int RetryAfterSeconds { get; set; } = 1;
 }

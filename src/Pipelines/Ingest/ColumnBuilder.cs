@@ -249,6 +249,11 @@ internal abstract class ColumnBuilder
             if (reader.TokenType == JsonTokenType.String)
             {
                 var text = reader.ValueSpan;
+                if (!reader.ValueIsEscaped && IsoTimestamp.TryParse(text, out long micros, out _))
+                {
+                    Add(micros);
+                    return null;
+                }
                 bool zoned = text.Length > 10 && (text[^1] is (byte)'Z' or (byte)'z' || text[10..].IndexOfAny((byte)'+', (byte)'-') >= 0);
                 if (zoned && reader.TryGetDateTimeOffset(out var dto))
                 {

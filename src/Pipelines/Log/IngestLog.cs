@@ -6,7 +6,9 @@ namespace DataPlane.Pipelines.Log;
 /// A stream's durable ingest log: append-only segment files of framed batches, offsets counted in records.
 /// One writer task drains every append queued since its last flush, writes them, and fsyncs once (group commit):
 /// concurrent requests share a flush, and each is acknowledged only after the flush that covers it. Readers see
-/// only flushed batches, so an offset, once read, can never be reassigned after a crash.
+/// only flushed batches, so an offset, once read, can never be reassigned after a crash. The most recently flushed
+/// batches also stay in memory (a tail bounded by <see cref="IngestLogOptions.TailBytes"/>): a pipeline keeping up
+/// reads them from there; one that falls behind, or starts after a restart, reads the segment files.
 /// </summary>
 internal sealed class IngestLog : IAsyncDisposable
 {
@@ -22,6 +24,12 @@ internal sealed class IngestLog : IAsyncDisposable
     private long _durableEnd;
     private long _flushCount;
     private TaskCompletionSource _appended = NewSignal();
+    // The tail: batches in offset order from index _tailHead on (older slots are compacted away lazily).
+    private readonly List<TailEntry> _tail = [];
+    private int _tailHead;
+    private long _tailBytes;
+    private long _tailReads;
+    private long _segmentReads;
 
     private IngestLog(string directory, IngestLogOptions options, List<LogSegment> segments, long truncatedBytes)
     {
@@ -49,6 +57,10 @@ internal sealed class IngestLog : IAsyncDisposable
 
     /// <summary>How many fsyncs appends have needed so far (fewer than appends when group commit works).</summary>
     public long FlushCount => Interlocked.Read(ref _flushCount);
+
+    /// <summary>Batches readers got from the in-memory tail, and from the segment files.</summary>
+    public long TailReads => Interlocked.Read(ref _tailReads);
+    public long SegmentReads => Interlocked.Read(ref _segmentReads);
 
     public static IngestLog Open(string directory, IngestLogOptions options)
     {
@@ -99,10 +111,13 @@ internal sealed class IngestLog : IAsyncDisposable
             Interlocked.Add(ref _reservedBytes, -size);
             throw new IngestLogFullException(reserved - size, _options.MaxBytes);
         }
-        var pending = new PendingAppend(payload, recordCount);
+        // The copy for the tail is made here, on the request's thread, so the single writer only writes.
+        var copy = payload.Length <= _options.TailBytes ? LogBuffer.Copy(payload.Span) : null;
+        var pending = new PendingAppend(copy?.Memory ?? payload, recordCount, copy);
         if (!_queue.Writer.TryWrite(pending))
         {
             Interlocked.Add(ref _reservedBytes, -size);
+            copy?.Release();
             throw new ObjectDisposedException(nameof(IngestLog), "The ingest log is closed.");
         }
         return pending.Completion.Task;
@@ -122,13 +137,13 @@ internal sealed class IngestLog : IAsyncDisposable
     }
 
     /// <summary>
-    /// Reads the batch holding <paramref name="offset"/>. The payload lives in <paramref name="rented"/>, which the
-    /// caller returns to <see cref="System.Buffers.ArrayPool{T}.Shared"/>. False when nothing durable is there yet.
+    /// Reads the batch holding <paramref name="offset"/>, from the in-memory tail when it is still there, else from its
+    /// segment. The caller calls <see cref="LogBatch.Release"/> when done with the payload. False when nothing durable
+    /// is there yet.
     /// </summary>
-    public bool TryRead(long offset, out LogBatch batch, out byte[]? rented)
+    public bool TryRead(long offset, out LogBatch batch)
     {
         batch = default;
-        rented = null;
         if (offset >= EndOffset)
             return false;
         LogSegment? segment = null;
@@ -136,15 +151,59 @@ internal sealed class IngestLog : IAsyncDisposable
         {
             if (offset < _segments[0].FirstOffset)
                 throw new ArgumentOutOfRangeException(nameof(offset), offset, $"Offset {offset} was already released; the log starts at {_segments[0].FirstOffset}.");
+            int t = FindInTail(offset);
+            if (t >= 0)
+            {
+                var entry = _tail[t];
+                batch = new LogBatch(entry.FirstOffset, entry.RecordCount, entry.Buffer.Acquire());
+                _tailReads++;
+                return true;
+            }
             for (int i = _segments.Count - 1; i >= 0; i--)
                 if (_segments[i].FirstOffset <= offset) { segment = _segments[i]; break; }
         }
         int index = segment!.FindBatch(offset);
         if (index < 0)
             return false;
-        batch = segment.ReadBatch(index, out var buffer);
-        rented = buffer;
+        batch = segment.ReadBatch(index);
+        Interlocked.Increment(ref _segmentReads);
         return true;
+    }
+
+    /// <summary>The tail index of the batch holding <paramref name="offset"/>, or -1. Under <see cref="_gate"/>.</summary>
+    private int FindInTail(long offset)
+    {
+        int lo = _tailHead, hi = _tail.Count - 1;
+        if (lo > hi || offset < _tail[lo].FirstOffset)
+            return -1;
+        while (lo <= hi)
+        {
+            int mid = (lo + hi) >>> 1;
+            var e = _tail[mid];
+            if (offset < e.FirstOffset) hi = mid - 1;
+            else if (offset >= e.FirstOffset + e.RecordCount) lo = mid + 1;
+            else return mid;
+        }
+        return -1;
+    }
+
+    /// <summary>Adds a flushed batch to the tail and evicts the oldest past the byte bound. Under <see cref="_gate"/>.</summary>
+    private void AddToTail(long firstOffset, int recordCount, LogBuffer buffer)
+    {
+        _tail.Add(new TailEntry(firstOffset, recordCount, buffer));
+        _tailBytes += buffer.Length;
+        while (_tailBytes > _options.TailBytes)
+        {
+            var oldest = _tail[_tailHead];
+            _tail[_tailHead++] = default;
+            _tailBytes -= oldest.Buffer.Length;
+            oldest.Buffer.Release(); // readers still holding it keep it alive
+        }
+        if (_tailHead > 64 && _tailHead * 2 > _tail.Count)
+        {
+            _tail.RemoveRange(0, _tailHead);
+            _tailHead = 0;
+        }
     }
 
     /// <summary>
@@ -192,6 +251,7 @@ internal sealed class IngestLog : IAsyncDisposable
                 foreach (var pending in group)
                 {
                     Interlocked.Add(ref _reservedBytes, -(BatchFrame.HeaderSize + pending.Payload.Length));
+                    pending.Copy?.Release();
                     pending.Completion.TrySetException(new IOException($"Writing the ingest log in {_directory} failed: {e.Message}", e));
                 }
             }
@@ -242,6 +302,9 @@ internal sealed class IngestLog : IAsyncDisposable
         {
             foreach (var w in written)
                 w.Segment.Add(w.Position, w.Offset, w.Count, w.Length);
+            for (int i = 0; i < group.Count; i++)
+                if (group[i].Copy is { } copy)
+                    AddToTail(written[i].Offset, written[i].Count, copy);
             Volatile.Write(ref _durableEnd, offset);
             signal = _appended;
             _appended = NewSignal();
@@ -276,14 +339,25 @@ internal sealed class IngestLog : IAsyncDisposable
         _queue.Writer.TryComplete();
         await _writer.ConfigureAwait(false);
         lock (_gate)
+        {
             foreach (var segment in _segments)
                 segment.Dispose();
+            for (int i = _tailHead; i < _tail.Count; i++)
+                _tail[i].Buffer.Release();
+            _tail.Clear();
+            _tailHead = 0;
+            _tailBytes = 0;
+        }
     }
 
-    private sealed class PendingAppend(ReadOnlyMemory<byte> payload, int recordCount)
+    private readonly record struct TailEntry(long FirstOffset, int RecordCount, LogBuffer Buffer);
+
+    /// <summary>An append waiting for the writer; <see cref="Copy"/> (the payload's own copy, for the tail) when the tail is on.</summary>
+    private sealed class PendingAppend(ReadOnlyMemory<byte> payload, int recordCount, LogBuffer? copy)
     {
         public ReadOnlyMemory<byte> Payload { get; } = payload;
         public int RecordCount { get; } = recordCount;
+        public LogBuffer? Copy { get; } = copy;
         public TaskCompletionSource<long> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 }

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Globalization;
 using Microsoft.Win32.SafeHandles;
 
@@ -108,17 +107,20 @@ internal sealed class LogSegment : IDisposable
         }
     }
 
-    /// <summary>Reads batch <paramref name="index"/> into a rented buffer the caller returns to the shared pool.</summary>
-    public LogBatch ReadBatch(int index, out byte[] rented)
+    /// <summary>Reads batch <paramref name="index"/> into a pooled buffer the caller releases.</summary>
+    public LogBatch ReadBatch(int index)
     {
         Entry e;
         lock (_entries)
             e = _entries[index];
-        rented = ArrayPool<byte>.Shared.Rent(Math.Max(1, e.PayloadLength));
-        int read = RandomAccess.Read(Handle, rented.AsSpan(0, e.PayloadLength), e.Position + BatchFrame.HeaderSize);
+        var buffer = LogBuffer.Rent(e.PayloadLength, out var fill);
+        int read = RandomAccess.Read(Handle, fill, e.Position + BatchFrame.HeaderSize);
         if (read != e.PayloadLength)
+        {
+            buffer.Release();
             throw new IOException($"Segment {Path} is shorter than its index: batch at {e.Position} expected {e.PayloadLength} bytes, read {read}.");
-        return new LogBatch(e.FirstOffset, e.RecordCount, rented.AsMemory(0, e.PayloadLength));
+        }
+        return new LogBatch(e.FirstOffset, e.RecordCount, buffer);
     }
 
     public void Dispose() => Handle.Dispose();

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Diagnostics;
 using Apache.Arrow;
 using Apache.Arrow.Ipc;
@@ -152,7 +151,7 @@ internal sealed class PipelineRunner : IAsyncDisposable
                 Task wake;
                 lock (_gate)
                     wake = _wake.Task;
-                if (_stream.Log.TryRead(offset, out var batch, out var rented))
+                if (_stream.Log.TryRead(offset, out var batch))
                 {
                     try
                     {
@@ -173,7 +172,7 @@ internal sealed class PipelineRunner : IAsyncDisposable
                     }
                     finally
                     {
-                        ArrayPool<byte>.Shared.Return(rented!);
+                        batch.Release();
                     }
                     offset = batch.EndOffset;
                     Interlocked.Exchange(ref _read, offset);

@@ -21,7 +21,7 @@ internal sealed class StreamRegistry : IAsyncDisposable
     public StreamRegistry(PipelinesOptions options, PipelineMetrics metrics, ILogger<StreamRegistry> logger)
     {
         _root = Path.Combine(Path.GetFullPath(options.Directory), "streams");
-        _logOptions = new IngestLogOptions { MaxBytes = options.MaxLogBytes, SegmentBytes = options.SegmentBytes };
+        _logOptions = new IngestLogOptions { MaxBytes = options.MaxLogBytes, SegmentBytes = options.SegmentBytes, TailBytes = options.LogTailBytes };
         Directory.CreateDirectory(_root);
         foreach (var dir in Directory.EnumerateDirectories(_root))
         {

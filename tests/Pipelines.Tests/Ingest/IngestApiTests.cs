@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.IO.Compression;
 using System.Net;
 using System.Text;
@@ -57,10 +56,10 @@ public sealed class IngestApiTests : IAsyncLifetime
         var log = Stream(name).Log;
         var batches = new List<RecordBatch>();
         long offset = log.StartOffset;
-        while (log.TryRead(offset, out var batch, out var rented))
+        while (log.TryRead(offset, out var batch))
         {
             var copy = batch.Payload.ToArray();
-            ArrayPool<byte>.Shared.Return(rented!);
+            batch.Release();
             using var reader = new ArrowStreamReader(copy);
             var recordBatch = reader.ReadNextRecordBatch();
             Assert.Equal(batch.RecordCount, recordBatch.Length);

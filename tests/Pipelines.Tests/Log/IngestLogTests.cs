@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Text;
 using DataPlane.Pipelines.Log;
 using Xunit;
@@ -15,11 +14,11 @@ public sealed class IngestLogTests : IDisposable
     {
         var text = new StringBuilder();
         long offset = from;
-        while (log.TryRead(offset, out var batch, out var rented))
+        while (log.TryRead(offset, out var batch))
         {
             text.Append(Encoding.UTF8.GetString(batch.Payload.Span)).Append('|');
             offset = batch.EndOffset;
-            ArrayPool<byte>.Shared.Return(rented!);
+            batch.Release();
         }
         end = offset;
         return text.ToString();
@@ -48,9 +47,9 @@ public sealed class IngestLogTests : IDisposable
         Assert.Equal(1200, end);
         Assert.Equal(string.Concat(expected.OrderBy(e => e.Key).Select(e => e.Value + "|")), all);
         // A read from the middle of a batch starts at that batch.
-        Assert.True(reopened.TryRead(4, out var middle, out var rented));
+        Assert.True(reopened.TryRead(4, out var middle));
         Assert.Equal(3, middle.FirstOffset);
-        ArrayPool<byte>.Shared.Return(rented!);
+        middle.Release();
     }
 
     [Theory]
@@ -108,7 +107,57 @@ public sealed class IngestLogTests : IDisposable
         Assert.Equal(1, log.SegmentCount);
         Assert.Single(Directory.GetFiles(_dir));
         await log.AppendAsync(payload, 1); // room again
-        Assert.Throws<ArgumentOutOfRangeException>(() => log.TryRead(0, out _, out _));
+        Assert.Throws<ArgumentOutOfRangeException>(() => log.TryRead(0, out _));
+    }
+
+    [Fact]
+    public async Task Readers_keeping_up_get_batches_from_the_memory_tail_and_readers_behind_it_from_the_segments()
+    {
+        // Room for about three of the 1000-byte payloads.
+        var options = new IngestLogOptions { SegmentBytes = 4096, TailBytes = 3500 };
+        var payloads = Enumerable.Range(0, 10).Select(i => Enumerable.Repeat((byte)('a' + i), 1000).ToArray()).ToList();
+        await using (var log = IngestLog.Open(_dir, options))
+        {
+            foreach (var p in payloads)
+                await log.AppendAsync(p, 2);
+
+            var all = ReadAll(log, 0, out long end);
+            Assert.Equal(20, end);
+            Assert.Equal(string.Concat(payloads.Select(p => Encoding.UTF8.GetString(p) + "|")), all);
+            Assert.Equal(3, log.TailReads);
+            Assert.Equal(7, log.SegmentReads);
+
+            // A batch evicted from the tail while a reader holds it keeps its bytes until the reader releases it.
+            Assert.True(log.TryRead(18, out var held));
+            Assert.Equal(4, log.TailReads);
+            for (int i = 0; i < 4; i++)
+                await log.AppendAsync(payloads[i], 2);
+            for (int i = 0; i < 8; i++)
+                System.Buffers.ArrayPool<byte>.Shared.Rent(1000).AsSpan().Fill((byte)'!');
+            Assert.Equal(payloads[9], held.Payload.ToArray());
+            held.Release();
+            Assert.True(log.TryRead(18, out var fromDisk));
+            Assert.Equal(payloads[9], fromDisk.Payload.ToArray());
+            fromDisk.Release();
+            Assert.Equal(8, log.SegmentReads);
+        }
+
+        // After a restart the tail is empty and everything comes from the segments, unchanged.
+        await using var reopened = IngestLog.Open(_dir, options);
+        Assert.Equal(28, reopened.EndOffset);
+        Assert.Equal(string.Concat(payloads.Concat(payloads.Take(4)).Select(p => Encoding.UTF8.GetString(p) + "|")), ReadAll(reopened, 0, out _));
+        Assert.Equal(0, reopened.TailReads);
+    }
+
+    [Fact]
+    public async Task With_the_tail_off_every_read_comes_from_the_segments()
+    {
+        await using var log = IngestLog.Open(_dir, new IngestLogOptions { TailBytes = 0 });
+        for (int i = 0; i < 5; i++)
+            await log.AppendAsync(Payload(i), 1);
+        Assert.Equal(string.Concat(Enumerable.Range(0, 5).Select(i => Encoding.UTF8.GetString(Payload(i)) + "|")), ReadAll(log, 0, out _));
+        Assert.Equal(0, log.TailReads);
+        Assert.Equal(5, log.SegmentReads);
     }
 
     public void Dispose()
