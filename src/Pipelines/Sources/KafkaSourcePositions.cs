@@ -51,7 +51,7 @@ internal static class KafkaSourcePositions
     public static Dictionary<int, long>? ReadFromTail(IngestLog log, string topic)
     {
         long end = log.EndOffset;
-        if (end == 0 || end <= log.StartOffset || !log.TryRead(end - 1, out var batch, out var rented))
+        if (end == 0 || end <= log.StartOffset || !log.TryRead(end - 1, out var batch))
             return null;
         try
         {
@@ -61,7 +61,7 @@ internal static class KafkaSourcePositions
         }
         finally
         {
-            System.Buffers.ArrayPool<byte>.Shared.Return(rented!);
+            batch.Release();
         }
     }
 }
