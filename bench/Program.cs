@@ -12,6 +12,8 @@ if (args.Length > 0 && args[0] == "slurp")
     return await DataPlane.Benchmarks.Slurper.SlurpVsRclone.RunAsync(args);
 if (args.Length > 0 && args[0] == "pipelines-stages")
     return await DataPlane.Benchmarks.Pipelines.IngestStages.RunAsync(args);
+if (args.Length > 0 && args[0] == "kafka-source")
+    return await DataPlane.Benchmarks.Sources.KafkaSourceLoad.RunAsync(args);
 if (args.Length > 0 && args[0] == "pipelines")
     return await DataPlane.Benchmarks.Pipelines.IngestLoad.RunAsync(args);
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
