@@ -39,16 +39,21 @@ public sealed class KafkaSourceTests(KafkaFixture kafka) : IClassFixture<KafkaFi
 
     private string LegacyConfig => kafka.IsLegacyBroker ? """{"api.version.request": "false", "broker.version.fallback": "0.9.0.1"}""" : "{}";
 
-    private async Task CreateStreamAsync() => await SendAsync(HttpMethod.Post, "api/v1/streams", $$$"""
+    private async Task CreateStreamAsync() => await SendAsync(HttpMethod.Post, "api/v1/streams", StreamJson, HttpStatusCode.Created);
+
+    private string StreamJson => $$$"""
         {"name": "clicks", "schema": {"fields": [
           {"name": "id", "type": "long", "required": true}, {"name": "user", "type": "string"}]},
          "source": {"type": "kafka", "bootstrap_servers": "{{{kafka.BootstrapServers}}}", "topic": "{{{_topic}}}", "format": "json", "config": {{{LegacyConfig}}}}}
-        """, HttpStatusCode.Created);
+        """;
+
+    private const string SinkJson = """{"name": "clicks_table", "type": "iceberg", "namespace": "web", "table": "clicks", "rolling": {"interval_seconds": 1}}""";
+    private const string PipelineJson = """{"name": "clicks_pipeline", "sql": "INSERT INTO clicks_table SELECT * FROM clicks"}""";
 
     private async Task CreatePipelineAsync()
     {
-        await SendAsync(HttpMethod.Post, "api/v1/sinks", """{"name": "clicks_table", "type": "iceberg", "namespace": "web", "table": "clicks", "rolling": {"interval_seconds": 1}}""", HttpStatusCode.Created);
-        await SendAsync(HttpMethod.Post, "api/v1/pipelines", """{"name": "clicks_pipeline", "sql": "INSERT INTO clicks_table SELECT * FROM clicks"}""", HttpStatusCode.Created);
+        await SendAsync(HttpMethod.Post, "api/v1/sinks", SinkJson, HttpStatusCode.Created);
+        await SendAsync(HttpMethod.Post, "api/v1/pipelines", PipelineJson, HttpStatusCode.Created);
     }
 
     private async Task CreateTopicAsync()
@@ -164,6 +169,54 @@ public sealed class KafkaSourceTests(KafkaFixture kafka) : IClassFixture<KafkaFi
         Assert.Equal(2 * half, EndOffset(stream));
         Assert.Equal(new long[] { ids.Length, ids.Length, ids.Sum() }, await TableAsync());
         Assert.Equal(2 * half, stream.GetProperty("source").GetProperty("partitions").EnumerateArray().Sum(p => p.GetProperty("next_offset").GetInt64()));
+    }
+
+    [Fact]
+    public async Task Dataplane_serve_killed_mid_topic_resumes_from_its_log_without_duplicates_or_loss()
+    {
+        const int first = 30_000, second = 10_000;
+        int port = DataPlaneProcess.FreePort();
+        Task<DataPlaneProcess> Serve() => DataPlaneProcess.StartServerAsync(_dir, port,
+            ["serve", "--port", port.ToString(CultureInfo.InvariantCulture), "--data", _dir, "--log-format", "simple"],
+            new Dictionary<string, string> { ["DATAPLANE_PIPELINES__MAXLOGBYTES"] = "1048576", ["DATAPLANE_PIPELINES__SEGMENTBYTES"] = "131072" });
+        Produce(Enumerable.Range(0, first).Select(i => Valid(i)));
+
+        await using (var server = await Serve())
+        {
+            _host = null;
+            using var http = new HttpClient { BaseAddress = server.BaseAddress };
+            var created = await http.PostAsync("api/v1/streams", Json(StreamJson));
+            Assert.True(created.IsSuccessStatusCode, await created.Content.ReadAsStringAsync() + server.Output);
+            await http.PostAsync("api/v1/sinks", Json(SinkJson));
+            await http.PostAsync("api/v1/pipelines", Json(PipelineJson));
+            var deadline = DateTime.UtcNow.AddSeconds(90);
+            while (EndOffset(JsonDocument.Parse(await http.GetStringAsync("api/v1/streams/clicks")).RootElement) == 0)
+            {
+                Assert.True(DateTime.UtcNow < deadline, "no batch within 90 s: " + server.Output);
+                await Task.Delay(20);
+            }
+            await server.KillAsync(); // SIGKILL: whatever was consumed but not yet in the log is simply gone
+        }
+        Produce(Enumerable.Range(first, second).Select(i => Valid(i)));
+
+        await using (var server = await Serve())
+        {
+            using var http = new HttpClient { BaseAddress = server.BaseAddress, Timeout = TimeSpan.FromMinutes(2) };
+            var deadline = DateTime.UtcNow.AddSeconds(90);
+            JsonElement stream;
+            while (EndOffset(stream = JsonDocument.Parse(await http.GetStringAsync("api/v1/streams/clicks")).RootElement) < first + second)
+            {
+                Assert.True(DateTime.UtcNow < deadline, $"waited 90 s for every record: {stream}\n{server.Output}");
+                await Task.Delay(100);
+            }
+            Assert.Equal(first + second, EndOffset(stream));
+            var flushed = await http.PostAsync("api/v1/pipelines/clicks_pipeline/flush", null);
+            Assert.True(flushed.IsSuccessStatusCode, await flushed.Content.ReadAsStringAsync());
+            var files = await TableContents.LiveFilesAsync(await TableContents.LoadThroughRestAsync(server.BaseAddress, "web.clicks"));
+            long[] ids = [.. Enumerable.Range(0, first + second).Select(i => (long)i)];
+            Assert.Equal(new long[] { ids.Length, ids.Length, ids.Sum() }, TableContents.Query(files,
+                "SELECT count(*) FROM rows UNION ALL SELECT count(DISTINCT id) FROM rows UNION ALL SELECT sum(id)::BIGINT FROM rows"));
+        }
     }
 
     [Fact]
