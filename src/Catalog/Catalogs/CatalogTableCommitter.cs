@@ -1,4 +1,3 @@
-using System.Text;
 using DataPlane.Catalog.Metadata;
 using DataPlane.Catalog.Operations;
 using DataPlane.Catalog.Rest.Commits;
@@ -34,7 +33,7 @@ internal sealed class CatalogTableCommitter(CatalogStore store, MetadataFiles fi
     public async Task<TableState> CommitAsync(TableState? expected, TableMetadata updated, CancellationToken cancellationToken = default)
     {
         var bytes = TableMetadataJson.WriteUtf8(updated);
-        string location;
+        string? location = null;
         bool swapped;
         try
         {
@@ -43,6 +42,7 @@ internal sealed class CatalogTableCommitter(CatalogStore store, MetadataFiles fi
         }
         catch (RestException e) when (e.Type == "AlreadyExistsException")
         {
+            if (location is not null) await files.DeleteUnreferencedAsync(location).ConfigureAwait(false);
             throw new CommitFailedException($"Table {ns.Qualify(name)} was created concurrently: {e.Message}");
         }
         catch (RestException e)
@@ -50,7 +50,7 @@ internal sealed class CatalogTableCommitter(CatalogStore store, MetadataFiles fi
             throw IcebergCatalog.Refusal(e);
         }
         if (swapped) return new TableState(updated, location);
-        // The file written for the lost attempt is left behind, never referenced, as the REST service's are.
+        await files.DeleteUnreferencedAsync(location).ConfigureAwait(false);
         throw new CommitFailedException(expected is null
             ? $"Table {ns.Qualify(name)} was created concurrently."
             : $"Table {ns.Qualify(name)} was changed by another writer: its metadata is no longer {expected.MetadataLocation}.");

@@ -114,6 +114,40 @@ public sealed class GroupCommitTests
         Assert.Equal("file:///d.metadata.json", Current("d"));
     }
 
+    [Fact]
+    public async Task A_metadata_file_written_for_a_swap_that_lost_is_deleted_and_the_retry_lands()
+    {
+        await using var server = await RestCatalogServer.StartAsync();
+        using var client = new IcebergRestClient(server.BaseUri);
+        await client.InitializeAsync();
+        await client.CreateNamespaceAsync(["db"]);
+        await client.CreateTableAsync(["db"], JsonNode.Parse(Create("t"))!.AsObject());
+        var catalog = server.Catalog;
+        // Another process on the same catalog files: its own committer, queues and swap batcher.
+        var other = new TableCommitter(catalog.Store, catalog.Files, TimeProvider.System);
+
+        Task<TableCommitter.Committed> ours;
+        using (await catalog.Committer.HoldSwapsAsync())
+        {
+            ours = catalog.Committer.CommitAsync(Change(Commit([], [new JsonObject { ["action"] = "set-properties", ["updates"] = new JsonObject { ["ours"] = "1" } }])));
+            var metadataFolder = Path.Combine(catalog.Options.WarehouseLocation, "db", "t", "metadata");
+            // Our group has written its file and waits to swap; the other writer moves the table meanwhile.
+            while (Directory.GetFiles(metadataFolder, "*.metadata.json").Length < 2) await Task.Delay(5);
+            await other.CommitAsync(Change(Commit([], [new JsonObject { ["action"] = "set-properties", ["updates"] = new JsonObject { ["theirs"] = "1" } }])));
+        }
+        var landed = await ours;
+
+        var loaded = await client.LoadTableAsync(["db"], "t");
+        Assert.Equal(landed.MetadataLocation, loaded.MetadataLocation);
+        Assert.Equal("1", loaded.Metadata.GetProperty("properties").GetProperty("ours").GetString());
+        Assert.Equal("1", loaded.Metadata.GetProperty("properties").GetProperty("theirs").GetString());
+        // Created, theirs, ours (the retry): the file of the attempt that lost is gone.
+        var referenced = loaded.Metadata.GetProperty("metadata-log").EnumerateArray().Select(e => e.GetProperty("metadata-file").GetString()).Append(loaded.MetadataLocation);
+        var files = Directory.GetFiles(new Uri(loaded.Location + "/metadata").LocalPath, "*.metadata.json").Select(f => new Uri(f).AbsoluteUri);
+        Assert.Equal(referenced.Order(), files.Order());
+        Assert.Equal(3, files.Count());
+    }
+
     private static TableCommitter.Change Change(string body)
     {
         using var doc = JsonDocument.Parse(body);

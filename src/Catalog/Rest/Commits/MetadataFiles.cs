@@ -56,6 +56,24 @@ internal sealed class MetadataFiles(IObjectStore warehouse, long cacheCapacityBy
         return _cache.Add(new MetadataFile(location, metadata, table));
     }
 
+    /// <summary>
+    /// Deletes a file that was written for a commit whose swap lost: nothing can reference it, and leaving it would
+    /// make every lost race an orphan in the warehouse. Best effort: a file this fails to delete is only an orphan,
+    /// and the commit's outcome must not depend on it. Never call it for a swap whose outcome is unknown.
+    /// </summary>
+    public async Task DeleteUnreferencedAsync(string location)
+    {
+        _cache.Forget(location);
+        try
+        {
+            await warehouse.DeleteAsync(Key(location), CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // Whatever the store answered (an I/O error, an S3 error, a timeout), the file is only an orphan.
+        }
+    }
+
     /// <summary>Deletes every object under a table's location (drop with purge).</summary>
     public async Task PurgeAsync(string tableLocation, CancellationToken cancellationToken)
     {

@@ -11,6 +11,13 @@ internal sealed class SwapBatcher(CatalogStore store)
 {
     private readonly GroupQueue<MetadataSwap, bool> _queue = new();
 
+    /// <summary>Holds the batcher as a running transaction does, so that swaps arriving meanwhile wait (a test seam).</summary>
+    internal async Task<IDisposable> HoldAsync()
+    {
+        await _queue.Gate.WaitAsync().ConfigureAwait(false);
+        return new TableCommitter.Release(_queue.Gate);
+    }
+
     /// <summary>True when the table moved to the new file; false when it had moved on (or vanished) meanwhile.</summary>
     public Task<bool> SwapAsync(MetadataSwap swap) => _queue.RunAsync(swap, group =>
     {

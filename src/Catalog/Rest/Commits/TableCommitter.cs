@@ -81,6 +81,8 @@ internal sealed class TableCommitter(CatalogStore store, MetadataFiles files, Ti
                         if (swap.Expected is not null) files.Cache.Forget(swap.Expected);
                     return;
                 }
+                foreach (var swap in swaps)
+                    await files.DeleteUnreferencedAsync(swap.Next).ConfigureAwait(false);
                 if (attempt == MaxAttempts)
                     throw RestException.CommitFailed($"Table {swaps[failed].Namespace.Qualify(swaps[failed].Name)} kept changing concurrently; gave up after {MaxAttempts} attempts.");
             }
@@ -125,6 +127,7 @@ internal sealed class TableCommitter(CatalogStore store, MetadataFiles files, Ti
                 var written = await files.WriteFileAsync(state!.Location, current, ToUtf8(state), state, CancellationToken.None).ConfigureAwait(false);
                 if (!await _swapBatcher.SwapAsync(new MetadataSwap(first.Namespace, first.Name, current, written.Location)).ConfigureAwait(false))
                 {
+                    await files.DeleteUnreferencedAsync(written.Location).ConfigureAwait(false);
                     if (attempt < MaxAttempts) continue;
                     var gaveUp = RestException.CommitFailed($"Table {first.Namespace.Qualify(first.Name)} kept changing concurrently; gave up after {MaxAttempts} attempts.");
                     foreach (var r in group) r.Outcome.TrySetException(gaveUp);
@@ -157,6 +160,9 @@ internal sealed class TableCommitter(CatalogStore store, MetadataFiles files, Ti
         });
     }
 
+    /// <summary>Holds the SQLite swaps of this committer, so that a group that has written its file waits to swap (a test seam).</summary>
+    internal Task<IDisposable> HoldSwapsAsync() => _swapBatcher.HoldAsync();
+
     /// <summary>Holds a table's queue as a running group does, so that the commits arriving meanwhile form the next group (a test seam).</summary>
     internal async Task<IDisposable> HoldAsync(Namespace ns, string name)
     {
@@ -165,7 +171,7 @@ internal sealed class TableCommitter(CatalogStore store, MetadataFiles files, Ti
         return new Release(gate);
     }
 
-    private sealed class Release(SemaphoreSlim gate) : IDisposable
+    internal sealed class Release(SemaphoreSlim gate) : IDisposable
     {
         private int _released;
         public void Dispose()

@@ -71,7 +71,16 @@ internal static class TableHandlers
             return;
         }
         var metadataLocation = await catalog.Files.WriteAsync(location, null, bytes, context.RequestAborted).ConfigureAwait(false);
-        catalog.Store.Create(CatalogObjectKind.Table, ns, name, metadataLocation);
+        try
+        {
+            catalog.Store.Create(CatalogObjectKind.Table, ns, name, metadataLocation);
+        }
+        catch (RestException)
+        {
+            // Refused (created concurrently, or its namespace dropped meanwhile): the file was never referenced.
+            await catalog.Files.DeleteUnreferencedAsync(metadataLocation).ConfigureAwait(false);
+            throw;
+        }
         await WriteLoadResultAsync(context, catalog, metadataLocation, bytes, location).ConfigureAwait(false);
     }
 
