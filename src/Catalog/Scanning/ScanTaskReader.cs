@@ -26,9 +26,23 @@ public static class ScanTaskReader
     public static async IAsyncEnumerable<RecordBatch> ReadAsync(Table table, FileScanTask task,
         [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        var projection = task.ProjectedSchema;
         var positions = await DeletedPositionsAsync(table, task, cancellationToken).ConfigureAwait(false);
-        var equality = await EqualityDeletesAsync(table, task, cancellationToken).ConfigureAwait(false);
+        var equality = await EqualityDeleteSet.ReadAsync(table, task, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await foreach (var batch in ReadAsync(table, task, positions, equality, cancellationToken).ConfigureAwait(false))
+                yield return batch;
+        }
+        finally
+        {
+            foreach (var set in equality) set.Dispose();
+        }
+    }
+
+    private static async IAsyncEnumerable<RecordBatch> ReadAsync(Table table, FileScanTask task, HashSet<long> positions,
+        List<EqualityDeleteSet> equality, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var projection = task.ProjectedSchema;
         if (positions.Count == 0 && equality.Count == 0)
         {
             await foreach (var batch in DataFileReader.ReadAsync(table.Store, table.KeyOf(task.File.FilePath), projection, cancellationToken: cancellationToken).ConfigureAwait(false))
@@ -51,8 +65,9 @@ public static class ScanTaskReader
                 foreach (var delete in equality)
                 {
                     var columns = delete.Fields.Select(f => batch.Column(readSchema.Columns.First(c => c.Id == f.Id).Name)).ToArray();
+                    using var keys = new EqualityKeys(columns, delete.Fields.Select(f => f.Name).ToArray());
                     for (int i = 0; i < keep.Length; i++)
-                        if (keep[i] && delete.Keys.Contains(Key(columns, delete.Fields, i))) keep[i] = false;
+                        if (keep[i] && delete.Contains(keys, i)) keep[i] = false;
                 }
                 offset += batch.Length;
                 kept = ArrowRowSelection.Keep(batch, keep);
@@ -82,46 +97,5 @@ public static class ScanTaskReader
             }
         }
         return positions;
-    }
-
-    private sealed record EqualityDelete(IReadOnlyList<NestedField> Fields, HashSet<string> Keys);
-
-    private static async Task<List<EqualityDelete>> EqualityDeletesAsync(Table table, FileScanTask task, CancellationToken ct)
-    {
-        var result = new List<EqualityDelete>();
-        foreach (var delete in task.DeleteFiles.Where(d => d.Content == FileContent.EqualityDeletes))
-        {
-            var ids = delete.EqualityIds ?? throw new InvalidDataException($"Equality delete file {delete.FilePath} has no equality_ids.");
-            var fields = ids.Select(id => table.Metadata.Schemas.Select(s => s.FindField(id)).FirstOrDefault(f => f is not null)
-                ?? throw new InvalidDataException($"Equality delete file {delete.FilePath} names field {id}, which no schema of the table has.")).ToList();
-            if (fields.Any(f => f.Type is not PrimitiveType))
-                throw new NotSupportedException($"Equality delete file {delete.FilePath} deletes by a non-primitive column.");
-            var keys = new HashSet<string>(StringComparer.Ordinal);
-            var schema = new IcebergSchema(0, fields);
-            await foreach (var batch in DataFileReader.ReadAsync(table.Store, table.KeyOf(delete.FilePath), schema, cancellationToken: ct).ConfigureAwait(false))
-            {
-                using (batch)
-                {
-                    var columns = Enumerable.Range(0, fields.Count).Select(batch.Column).ToArray();
-                    for (int i = 0; i < batch.Length; i++)
-                        keys.Add(Key(columns, fields, i));
-                }
-            }
-            result.Add(new EqualityDelete(fields, keys));
-        }
-        return result;
-    }
-
-    /// <summary>The delete columns' values of a row as one string: each value's single-value bytes (null matches null).</summary>
-    private static string Key(IArrowArray[] columns, IReadOnlyList<NestedField> fields, int row)
-    {
-        var sb = new StringBuilder();
-        for (int c = 0; c < columns.Length; c++)
-        {
-            var type = (PrimitiveType)fields[c].Type;
-            var value = PartitionSourceValues.At(columns[c], type, row);
-            sb.Append(value is null ? "~" : Convert.ToHexString(Conversions.ToBytes(type, value))).Append('|');
-        }
-        return sb.ToString();
     }
 }

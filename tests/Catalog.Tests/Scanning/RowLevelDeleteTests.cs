@@ -100,11 +100,17 @@ public sealed class RowLevelDeleteTests : IDisposable
     }
 
     /// <summary>An equality delete file of ids, in one partition of the table's spec, written as a writer would.</summary>
-    private static async Task<DataFile> EqualityDeletesAsync(Table table, PartitionData partition, params long[] ids)
+    private static Task<DataFile> EqualityDeletesAsync(Table table, PartitionData partition, params long[] ids)
     {
         var schema = new IcebergSchema(0, [NestedField.Require(1, "id", PrimitiveType.Long)]);
+        return EqualityDeleteFileAsync(table, partition, schema, [ArrowColumns.Longs(ids.Select(i => (long?)i).ToArray())]);
+    }
+
+    /// <summary>An equality delete file whose columns (the schema's, in its order) are the equality columns.</summary>
+    private static async Task<DataFile> EqualityDeleteFileAsync(Table table, PartitionData partition, IcebergSchema schema, IArrowArray[] columns)
+    {
         await using var writer = new DataFileWriter(table.Store, table.TableKey + "/data/deletes", schema);
-        await writer.WriteAsync(new RecordBatch(ArrowSchemaMapping.ToArrow(schema), [ArrowColumns.Longs(ids.Select(i => (long?)i).ToArray())], ids.Length));
+        await writer.WriteAsync(new RecordBatch(ArrowSchemaMapping.ToArrow(schema), columns, columns[0].Length));
         var written = Assert.Single(await writer.CompleteAsync());
         return new DataFile
         {
@@ -114,7 +120,7 @@ public sealed class RowLevelDeleteTests : IDisposable
             Partition = partition,
             RecordCount = written.RecordCount,
             FileSizeInBytes = written.FileSizeInBytes,
-            EqualityIds = [1],
+            EqualityIds = schema.Columns.Select(c => c.Id).ToList(),
         };
     }
 
@@ -164,5 +170,39 @@ public sealed class RowLevelDeleteTests : IDisposable
         await table.DeleteWhereAsync(Expression.Equal("name", "n4"));
         foreach (var r in expected.Values.Where(r => r.Name == "n4").ToList()) expected.Remove(r.Id);
         Assert.Equal(expected.Values.OrderBy(r => r.Id).Select(r => r.ToString()), await OwnReaderAsync(table));
+    }
+
+    [Fact]
+    public async Task Equality_deletes_by_several_columns_match_a_null_only_to_a_null()
+    {
+        var committer = new FileTableCommitter(_store, "db/events");
+        var table = await Table.CreateAsync(_store, committer, committer.TableLocation, Schema, PartitionSpec.Unpartitioned);
+        var rows = Rows(0, 300);
+        await TableBatches.AppendAsync(table, [Batch(rows[..150]), Batch(rows[150..])]);
+
+        // Equality columns (name, ts), in another order than the table's. Rows with a null name share their ts with
+        // named rows, and no row has a null ts.
+        var nullNamed = rows.First(r => r.Name is null && r.Id > 0);
+        var named = rows.First(r => r.Name is not null && r.TsMicros == nullNamed.TsMicros);
+        var deletes = new (string? Name, long? Ts)[]
+        {
+            (null, nullNamed.TsMicros), // the null-named rows at that time, not the named ones
+            (named.Name, named.TsMicros),
+            ("n3", null), // a null matches only a null: no row
+            (null, null),
+        };
+        var schema = new IcebergSchema(0, [Schema.Columns[2], Schema.Columns[1]]);
+        var arrow = ArrowSchemaMapping.ToArrow(schema);
+        var file = await EqualityDeleteFileAsync(table, PartitionData.Empty, schema,
+        [
+            ArrowColumns.Strings(deletes.Select(d => d.Name).ToArray()),
+            ArrowColumns.Timestamps((TimestampType)arrow.FieldsList[1].DataType, deletes.Select(d => d.Ts).ToArray()),
+        ]);
+        await table.AddDeleteFilesAsync([file]);
+
+        var kept = rows.Where(r => !deletes.Any(d => d.Name == r.Name && d.Ts == r.TsMicros)).ToList();
+        Assert.InRange(rows.Count - kept.Count, 2, rows.Count / 10);
+        Assert.Contains(kept, r => r.Name is null);
+        Assert.Equal(kept.Select(r => r.ToString()), await OwnReaderAsync(table));
     }
 }
