@@ -11,8 +11,14 @@ internal static class NamespaceCommand
 {
     public static Command Create()
     {
-        var catalog = new Option<string>("--catalog") { Description = "Catalog URI", DefaultValueFactory = _ => "http://127.0.0.1:8181/iceberg" };
-        var token = new Option<string?>("--token") { Description = "Bearer token" };
+        var catalog = new Option<string>("--catalog")
+        {
+            Description = $"Catalog URI (default: {TableCatalog.ServerVariable}/iceberg, else http://127.0.0.1:8181/iceberg)",
+            DefaultValueFactory = _ => Environment.GetEnvironmentVariable(TableCatalog.ServerVariable) is { Length: > 0 } server
+                ? TableCatalog.CatalogUri(server, TableCatalog.ServerVariable).ToString()
+                : "http://127.0.0.1:8181/iceberg",
+        };
+        var token = new Option<string?>("--token") { Description = $"Bearer token (default: {TableCatalog.TokenVariable})" };
         var credential = new Option<string?>("--credential") { Description = "OAuth2 client credentials as id:secret" };
         var name = new Argument<string>("namespace") { Description = "Dotted namespace, e.g. accounting.tax" };
         var parent = new Argument<string?>("parent") { Description = "List children of this namespace", Arity = ArgumentArity.ZeroOrOne };
@@ -57,7 +63,8 @@ internal static class NamespaceCommand
     {
         try
         {
-            using var client = new IcebergRestClient(new Uri(r.GetValue(catalog)!), token: r.GetValue(token), credential: r.GetValue(credential));
+            using var client = new IcebergRestClient(new Uri(r.GetValue(catalog)!),
+                token: r.GetValue(token) ?? Environment.GetEnvironmentVariable(TableCatalog.TokenVariable), credential: r.GetValue(credential));
             await client.InitializeAsync(ct);
             await action(client);
             return 0;
@@ -67,7 +74,7 @@ internal static class NamespaceCommand
             Console.Error.WriteLine($"dataplane namespace: {e.Type}: {e.ServerMessage}");
             return 1;
         }
-        catch (HttpRequestException e)
+        catch (Exception e) when (e is HttpRequestException or ArgumentException)
         {
             Console.Error.WriteLine($"dataplane namespace: {e.Message}");
             return 1;

@@ -33,8 +33,8 @@ internal sealed class TableCatalog : IDisposable
     internal sealed record Options(Option<string?> Server, Option<string?> Token, Option<string?> Data, Option<string?> Warehouse, Option<string?> Config)
     {
         public static Options Create() => new(
-            new Option<string?>("--server") { Description = "Work through a running server's REST catalog at URL/iceberg (e.g. http://127.0.0.1:8181) instead of the data directory" },
-            new Option<string?>("--token") { Description = "Bearer token for --server" },
+            new Option<string?>("--server") { Description = "Work through a running server's REST catalog at URL/iceberg (e.g. http://127.0.0.1:8181) instead of the data directory (default: DATAPLANE_SERVER, unless --data or --warehouse is given)" },
+            new Option<string?>("--token") { Description = "Bearer token for --server (default: DATAPLANE_TOKEN)" },
             new Option<string?>("--data") { Description = "Data directory, as for `dataplane serve` (default ./data)" },
             new Option<string?>("--warehouse") { Description = "Table storage, as for `dataplane serve` (default <data>/warehouse)" },
             new Option<string?>("--config") { Description = "Configuration file, as for `dataplane serve` (default ./dataplane.json when present)" });
@@ -49,17 +49,37 @@ internal sealed class TableCatalog : IDisposable
         }
     }
 
+    /// <summary>The server the <c>table</c> and <c>namespace</c> commands work through when no flag names one.</summary>
+    internal const string ServerVariable = "DATAPLANE_SERVER";
+
+    /// <summary>The bearer token they send when <c>--token</c> is not given.</summary>
+    internal const string TokenVariable = "DATAPLANE_TOKEN";
+
+    /// <summary>A server's Iceberg REST catalog root: <c>URL/iceberg</c>; <paramref name="source"/> names where the URL came from.</summary>
+    internal static Uri CatalogUri(string server, string source)
+    {
+        var root = server.TrimEnd('/');
+        if (!root.EndsWith("/iceberg", StringComparison.Ordinal)) root += "/iceberg";
+        if (!Uri.TryCreate(root, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+            throw new ArgumentException($"{source} '{server}' must be an http(s) URL such as http://127.0.0.1:8181.");
+        return uri;
+    }
+
     public static async Task<TableCatalog> OpenAsync(ParseResult r, Options o, CancellationToken ct)
     {
-        if (r.GetValue(o.Server) is { } server)
+        var embeddedNamed = r.GetValue(o.Data) is not null || r.GetValue(o.Warehouse) is not null;
+        var server = r.GetValue(o.Server);
+        var source = "--server";
+        // As for the stream and sink commands, DATAPLANE_SERVER names the server to work through; naming the
+        // embedded catalog's files on the command line wins over it.
+        if (server is null && !embeddedNamed && Environment.GetEnvironmentVariable(ServerVariable) is { Length: > 0 } fromEnvironment)
+            (server, source) = (fromEnvironment, ServerVariable);
+        if (server is not null)
         {
-            if (r.GetValue(o.Data) is not null || r.GetValue(o.Warehouse) is not null)
+            if (embeddedNamed)
                 throw new ArgumentException("--data and --warehouse name the embedded catalog; with --server the server's own are used.");
-            var root = server.TrimEnd('/');
-            if (!root.EndsWith("/iceberg", StringComparison.Ordinal)) root += "/iceberg";
-            if (!Uri.TryCreate(root, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
-                throw new ArgumentException($"--server '{server}' must be an http(s) URL such as http://127.0.0.1:8181.");
-            var client = new IcebergRestClient(uri, token: r.GetValue(o.Token));
+            var uri = CatalogUri(server, source);
+            var client = new IcebergRestClient(uri, token: r.GetValue(o.Token) ?? Environment.GetEnvironmentVariable(TokenVariable));
             try
             {
                 await client.InitializeAsync(ct);

@@ -115,6 +115,33 @@ public sealed class TableCommandTests : IDisposable
         Assert.Contains("NoSuchTableException", output);
     }
 
+    [Fact]
+    public async Task Table_and_namespace_commands_reach_the_server_named_by_DATAPLANE_SERVER_with_DATAPLANE_TOKEN()
+    {
+        await using var server = await DataPlaneProcess.StartServerAsync(_workDir, _port,
+            ["serve", "--port", _port.ToString(CultureInfo.InvariantCulture), "--log-format", "simple"],
+            new Dictionary<string, string> { ["DATAPLANE_CATALOG__TOKENS__0__TOKEN"] = "s3cret" });
+        var environment = new Dictionary<string, string> { ["DATAPLANE_SERVER"] = server.BaseAddress.ToString(), ["DATAPLANE_TOKEN"] = "s3cret" };
+        async Task<string> Run(IDictionary<string, string> env, params string[] args)
+        {
+            using var process = DataPlaneProcess.Start(args, _workDir, env);
+            var exit = await process.WaitAsync(TimeSpan.FromMinutes(2));
+            Assert.True(exit == 0, $"dataplane {string.Join(' ', args)} exited {exit}:\n{process.Output}");
+            return process.Output;
+        }
+
+        await Run(environment, "namespace", "create", "web");
+        await Run(environment, "table", "create", "web.clicks", "--schema", "id:long!,user:string");
+
+        Assert.Equal("web", (await Run(environment, "namespace", "list")).Trim());
+        Assert.Equal("web.clicks", (await Run(environment, "table", "list")).Trim());
+        // --data names an embedded catalog, which wins over the environment's server.
+        Assert.Equal("", (await Run(environment, "table", "list", "--data", Path.Combine(_workDir, "elsewhere"))).Trim());
+        using var refused = DataPlaneProcess.Start(["table", "list"], _workDir, new Dictionary<string, string> { ["DATAPLANE_SERVER"] = server.BaseAddress.ToString() });
+        Assert.Equal(1, await refused.WaitAsync(TimeSpan.FromMinutes(2)));
+        Assert.Contains("NotAuthorized", refused.Output);
+    }
+
     public void Dispose()
     {
         try { Directory.Delete(_workDir, recursive: true); } catch (IOException) { }
