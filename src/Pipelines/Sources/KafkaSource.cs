@@ -38,13 +38,18 @@ internal sealed class KafkaSource : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly MessageBuffer _buffer;
     private readonly MessageBuffer _accepted;
-    private readonly MemoryStream _payload = new();
+    // Two payloads: the next batch is consumed and parsed into one while the log still writes the other.
+    private readonly MemoryStream[] _payloads = [new(), new()];
+    private int _payloadIndex;
+    private Task? _appending;
+    private int _appendingRecords;
+    private long[] _appendingPositions = [];
+    private long[] _storedPositions = [];
     private readonly List<(int Partition, long Offset, MessageSlice Slice)> _messages = [];
     private readonly Queue<SourceError> _errors = new();
     private Task _run = Task.CompletedTask;
     private long[] _next = [];
     private long[] _high = [];
-    private bool[] _touched = [];
     private int _partitions;
     private long _recordsIn;
     private long _invalid;
@@ -139,8 +144,10 @@ internal sealed class KafkaSource : IAsyncDisposable
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 ConsumeBatch(consumer, cancellationToken);
-                if (_messages.Count > 0)
-                    AppendBatch(consumer, cancellationToken);
+                var (payload, records) = _messages.Count > 0 ? PrepareBatch() : (default, 0);
+                CompleteAppend(consumer);
+                if (records > 0)
+                    StartAppend(consumer, payload, records, cancellationToken);
                 UpdateWatermarks(consumer);
                 if (Stopwatch.GetElapsedTime(refreshedAt) > MetadataRefresh)
                 {
@@ -156,6 +163,10 @@ internal sealed class KafkaSource : IAsyncDisposable
         }
         finally
         {
+            // The next run reuses the payload buffers: the log must be done with them. Its outcome no longer matters
+            // here, as the next run starts from whatever the log holds.
+            try { _appending?.Wait(CancellationToken.None); } catch (AggregateException) { }
+            _appending = null;
             try { consumer.Close(); } catch (KafkaException) { } // commits the stored positions for monitoring
         }
     }
@@ -224,7 +235,8 @@ internal sealed class KafkaSource : IAsyncDisposable
         }
         Volatile.Write(ref _next, next);
         Volatile.Write(ref _high, high);
-        _touched = new bool[count];
+        _storedPositions = new long[count];
+        System.Array.Fill(_storedPositions, -1);
         Volatile.Write(ref _partitions, count);
         consumer.Assign(assignment);
     }
@@ -237,7 +249,8 @@ internal sealed class KafkaSource : IAsyncDisposable
         long first = 0;
         while (!cancellationToken.IsCancellationRequested)
         {
-            var wait = _messages.Count == 0 ? TimeSpan.FromMilliseconds(250) : Linger - Stopwatch.GetElapsedTime(first);
+            // Idle with a batch still being written: come back soon to count it and store its positions.
+            var wait = _messages.Count > 0 ? Linger - Stopwatch.GetElapsedTime(first) : TimeSpan.FromMilliseconds(_appending is null ? 250 : 10);
             if (wait <= TimeSpan.Zero)
                 return;
             var result = consumer.Consume(wait);
@@ -253,7 +266,6 @@ internal sealed class KafkaSource : IAsyncDisposable
             long offset = result.Offset.Value;
             _messages.Add((partition, offset, result.Message.Value));
             _next[partition] = offset + 1;
-            _touched[partition] = true;
             if (_messages.Count == 1)
                 first = Stopwatch.GetTimestamp();
             if (_messages.Count >= MaxBatchRecords || _buffer.Length >= _maxBatchBytes)
@@ -261,7 +273,8 @@ internal sealed class KafkaSource : IAsyncDisposable
         }
     }
 
-    private void AppendBatch(IConsumer<Ignore, MessageSlice> consumer, CancellationToken cancellationToken)
+    /// <summary>Parses the consumed messages, skipping the invalid ones, into the next payload with the positions reached; (_, 0) when none is valid.</summary>
+    private (ReadOnlyMemory<byte> Payload, int Records) PrepareBatch()
     {
         var parser = _stream.RentParser();
         try
@@ -290,15 +303,8 @@ internal sealed class KafkaSource : IAsyncDisposable
                         throw new InvalidOperationException($"Messages that parse one by one failed to parse together: {parser.Error ?? parser.Problems.FirstOrDefault()?.Reason}.");
                 }
             }
-            if (records > 0)
-            {
-                Append(consumer, WithPositions(parser.Serialize()), records, cancellationToken);
-                Interlocked.Add(ref _recordsIn, records);
-                _metrics.Add("dataplane_stream_records_in_total", "Records accepted into the stream's ingest log.", _labels, records);
-                _metrics.Add("dataplane_stream_source_records_total", "Records the Kafka source appended to the stream's ingest log.", _labels, records);
-            }
             _metrics.Add("dataplane_stream_source_messages_total", "Kafka messages the source consumed (valid or not).", _labels, _messages.Count);
-            StorePositions(consumer);
+            return records > 0 ? (WithPositions(parser.Serialize()), records) : (default, 0);
         }
         finally
         {
@@ -368,17 +374,36 @@ internal sealed class KafkaSource : IAsyncDisposable
             [KafkaSourcePositions.MetadataKey] = KafkaSourcePositions.Format(_source.Topic, new ArraySegment<long>(_next, 0, _partitions)),
         };
         var schema = new Schema(_stream.Definition.ArrowSchema.FieldsList, metadata);
-        _payload.SetLength(0);
-        using (var writer = new ArrowStreamWriter(_payload, schema, leaveOpen: true))
+        var payload = _payloads[_payloadIndex ^= 1];
+        payload.SetLength(0);
+        using (var writer = new ArrowStreamWriter(payload, schema, leaveOpen: true))
         {
             writer.WriteRecordBatch(new RecordBatch(schema, batch.Arrays, batch.Length));
             writer.WriteEnd();
         }
-        return _payload.GetBuffer().AsMemory(0, (int)_payload.Length);
+        return payload.GetBuffer().AsMemory(0, (int)payload.Length);
     }
 
-    /// <summary>Appends and waits until the batch is on disk; while the log is full, pauses the partitions and retries.</summary>
-    private void Append(IConsumer<Ignore, MessageSlice> consumer, ReadOnlyMemory<byte> payload, int records, CancellationToken cancellationToken)
+    /// <summary>
+    /// Waits until the batch being appended is on disk, then counts it and hands its positions to the group commit. A
+    /// batch is queued only once the one before is durable: a failed write can never be followed by a later batch
+    /// whose positions would claim the failed one's records.
+    /// </summary>
+    private void CompleteAppend(IConsumer<Ignore, MessageSlice> consumer)
+    {
+        if (_appending is null)
+            return;
+        var appending = _appending;
+        _appending = null;
+        appending.GetAwaiter().GetResult();
+        Interlocked.Add(ref _recordsIn, _appendingRecords);
+        _metrics.Add("dataplane_stream_records_in_total", "Records accepted into the stream's ingest log.", _labels, _appendingRecords);
+        _metrics.Add("dataplane_stream_source_records_total", "Records the Kafka source appended to the stream's ingest log.", _labels, _appendingRecords);
+        StorePositions(consumer, _appendingPositions);
+    }
+
+    /// <summary>Queues the batch on the log (see <see cref="CompleteAppend"/>); while the log is full, pauses the partitions and retries.</summary>
+    private void StartAppend(IConsumer<Ignore, MessageSlice> consumer, ReadOnlyMemory<byte> payload, int records, CancellationToken cancellationToken)
     {
         bool paused = false;
         try
@@ -387,7 +412,9 @@ internal sealed class KafkaSource : IAsyncDisposable
             {
                 try
                 {
-                    _stream.Log.AppendAsync(payload, records).GetAwaiter().GetResult();
+                    _appending = _stream.Log.AppendAsync(payload, records);
+                    _appendingRecords = records;
+                    _appendingPositions = _next[.._partitions];
                     return;
                 }
                 catch (IngestLogFullException e)
@@ -415,15 +442,15 @@ internal sealed class KafkaSource : IAsyncDisposable
         }
     }
 
-    /// <summary>Hands the positions now in the log to librdkafka's auto-commit, so the group's lag shows in Kafka tools.</summary>
-    private void StorePositions(IConsumer<Ignore, MessageSlice> consumer)
+    /// <summary>Hands positions now in the log to librdkafka's auto-commit, so the group's lag shows in Kafka tools.</summary>
+    private void StorePositions(IConsumer<Ignore, MessageSlice> consumer, long[] positions)
     {
-        for (int p = 0; p < _partitions; p++)
+        for (int p = 0; p < Math.Min(positions.Length, _storedPositions.Length); p++)
         {
-            if (!_touched[p])
+            if (positions[p] < 0 || positions[p] == _storedPositions[p])
                 continue;
-            _touched[p] = false;
-            try { consumer.StoreOffset(new TopicPartitionOffset(_source.Topic, p, _next[p])); }
+            _storedPositions[p] = positions[p];
+            try { consumer.StoreOffset(new TopicPartitionOffset(_source.Topic, p, positions[p])); }
             catch (KafkaException) { } // only monitoring depends on it
         }
     }
