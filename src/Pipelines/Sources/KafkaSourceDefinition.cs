@@ -92,6 +92,8 @@ internal sealed partial class KafkaSourceDefinition
             TopicMetadataRefreshIntervalMs = 10_000,
             // Bounds what librdkafka prefetches while the source is paused for a full log.
             QueuedMaxMessagesKbytes = 16 * 1024,
+            // Partition, offset and value are all the source reads; the topic name would be a string per message.
+            ConsumeResultFields = "none",
         };
         foreach (var (k, v) in Config) config.Set(k, v);
         config.EnableAutoOffsetStore = false;
