@@ -1,4 +1,3 @@
-using System.Buffers;
 using Apache.Arrow;
 using DataPlane.Catalog.Types;
 using IcebergSchema = DataPlane.Catalog.Schemas.Schema;
@@ -76,19 +75,9 @@ internal sealed class ColumnMetricsCollector
                 return;
             }
             // A field of a null struct is null whatever its own array holds.
-            var rented = ArrayPool<bool>.Shared.Rent(s.Length);
-            try
-            {
-                var mask = rented.AsSpan(0, s.Length);
-                for (int i = 0; i < mask.Length; i++)
-                    mask[i] = (!ancestorNull.IsEmpty && ancestorNull[i]) || s.IsNull(i);
-                for (int c = 0; c < children.Length; c++)
-                    children[c].Add(Child(s, c), mask);
-            }
-            finally
-            {
-                ArrayPool<bool>.Shared.Return(rented);
-            }
+            using var mask = new NullMask(s, ancestorNull);
+            for (int c = 0; c < children.Length; c++)
+                children[c].Add(Child(s, c), mask.Span);
         }
 
         private static IArrowArray Child(StructArray s, int index)

@@ -1,4 +1,5 @@
-using System.Buffers.Binary;
+using System.Numerics;
+using System.Runtime.InteropServices;
 using Apache.Arrow;
 using Apache.Arrow.Arrays;
 using DataPlane.Catalog.Types;
@@ -25,24 +26,12 @@ internal abstract class LeafMetrics(int fieldId, bool trackBounds)
         ValueCount += array.Length;
         if (ancestorNull.IsEmpty && array.NullCount == 0)
         {
-            if (TrackBounds || this is Floating)
-                FoldAll(array);
+            Fold(array, ReadOnlySpan<bool>.Empty);
             return;
         }
-        for (int i = 0; i < array.Length; i++)
-        {
-            if ((!ancestorNull.IsEmpty && ancestorNull[i]) || array.IsNull(i))
-                NullCount++;
-            else if (TrackBounds || this is Floating)
-                Fold(array, i);
-        }
-    }
-
-    /// <summary>The common case, a column without nulls, folded over the value buffer in one typed loop.</summary>
-    protected virtual void FoldAll(IArrowArray array)
-    {
-        for (int i = 0; i < array.Length; i++)
-            Fold(array, i);
+        using var nulls = new NullMask(array, ancestorNull);
+        NullCount += nulls.Count;
+        Fold(array, nulls.Span);
     }
 
     public void Reset()
@@ -53,161 +42,73 @@ internal abstract class LeafMetrics(int fieldId, bool trackBounds)
         ResetValues();
     }
 
-    protected abstract void Fold(IArrowArray array, int index);
+    /// <summary>Folds the values of the rows that are not null (<paramref name="nulls"/> is empty when none is).</summary>
+    protected abstract void Fold(IArrowArray array, ReadOnlySpan<bool> nulls);
     protected virtual void ResetValues() { }
     public abstract byte[]? LowerBound();
     public abstract byte[]? UpperBound();
-
-    /// <summary>Floating-point columns count NaNs and keep them out of the bounds.</summary>
-    private interface Floating;
 
     public static LeafMetrics For(NestedField field, bool repeated, int truncateLength)
     {
         var type = (PrimitiveType)field.Type;
         // Bounds of values inside lists and maps say little about rows; Iceberg keeps counts only for them.
         bool bounds = !repeated;
+        int id = field.Id;
         return type switch
         {
-            DecimalType => new Decimal(field.Id, bounds),
-            FixedType => new Bytes(field.Id, bounds, truncateLength, isString: false),
+            // Arrow's decimal128 holds the unscaled value as 16 little-endian bytes; the spec's bound is its minimal
+            // big-endian two's complement.
+            DecimalType => new Ordered<Int128>(id, bounds, v => new DecimalValue(v, 0).ToBigEndianBytes()),
+            FixedType => new Bytes(id, bounds, truncateLength, isString: false),
             _ => type.TypeId switch
             {
-                TypeId.Boolean => new Boolean(field.Id, bounds),
-                TypeId.Int or TypeId.Date => new Int32(field.Id, bounds),
-                TypeId.Long or TypeId.Time or TypeId.Timestamp or TypeId.TimestampTz => new Int64(field.Id, bounds),
-                TypeId.Float => new Single(field.Id, bounds),
-                TypeId.Double => new Double(field.Id, bounds),
-                TypeId.String => new Bytes(field.Id, bounds, truncateLength, isString: true),
-                TypeId.Binary => new Bytes(field.Id, bounds, truncateLength, isString: false),
-                TypeId.Uuid => new Bytes(field.Id, bounds, int.MaxValue, isString: false),
+                TypeId.Boolean => new Boolean(id, bounds),
+                TypeId.Int or TypeId.Date => new Ordered<int>(id, bounds, LittleEndian),
+                TypeId.Long or TypeId.Time or TypeId.Timestamp or TypeId.TimestampTz => new Ordered<long>(id, bounds, LittleEndian),
+                TypeId.Float => new Ordered<float>(id, bounds, LittleEndian),
+                TypeId.Double => new Ordered<double>(id, bounds, LittleEndian),
+                TypeId.String => new Bytes(id, bounds, truncateLength, isString: true),
+                TypeId.Binary => new Bytes(id, bounds, truncateLength, isString: false),
+                TypeId.Uuid => new Bytes(id, bounds, int.MaxValue, isString: false),
                 _ => throw new NotSupportedException($"No metrics for type {type}."),
             },
         };
     }
 
-    private sealed class Boolean(int id, bool bounds) : LeafMetrics(id, bounds)
+    /// <summary>The spec's bound of int, long, float and double (and the types stored as them): little-endian bytes.</summary>
+    private static byte[] LittleEndian<T>(T value) where T : unmanaged
     {
-        private bool _min, _max;
-
-        protected override void Fold(IArrowArray array, int index)
-        {
-            bool v = ((BooleanArray)array).GetValue(index) == true;
-            if (!HasBounds) { _min = _max = v; HasBounds = true; return; }
-            _min &= v;
-            _max |= v;
-        }
-
-        public override byte[]? LowerBound() => HasBounds ? [_min ? (byte)1 : (byte)0] : null;
-        public override byte[]? UpperBound() => HasBounds ? [_max ? (byte)1 : (byte)0] : null;
+        var bytes = MemoryMarshal.AsBytes(new ReadOnlySpan<T>(in value)).ToArray();
+        if (!BitConverter.IsLittleEndian) bytes.AsSpan().Reverse();
+        return bytes;
     }
 
-    private sealed class Int32(int id, bool bounds) : LeafMetrics(id, bounds)
+    /// <summary>
+    /// Every fixed-width numeric column (int, long, date, time, timestamp, float, double, decimal), folded in one typed
+    /// loop over the Arrow value buffer. Floating-point columns count NaNs and keep them out of the bounds.
+    /// </summary>
+    private sealed class Ordered<T>(int id, bool bounds, Func<T, byte[]> serialize) : LeafMetrics(id, bounds)
+        where T : unmanaged, INumber<T>
     {
-        private int _min, _max;
+        private static readonly bool Floating = typeof(T) == typeof(float) || typeof(T) == typeof(double);
 
-        protected override void Fold(IArrowArray array, int index)
-        {
-            int v = ((PrimitiveArray<int>)array).Values[index];
-            if (!HasBounds) { _min = _max = v; HasBounds = true; return; }
-            if (v < _min) _min = v;
-            if (v > _max) _max = v;
-        }
-
-        protected override void FoldAll(IArrowArray array)
-        {
-            var values = ((PrimitiveArray<int>)array).Values;
-            if (values.IsEmpty) return;
-            int min = HasBounds ? _min : values[0], max = HasBounds ? _max : values[0];
-            foreach (var v in values)
-            {
-                if (v < min) min = v;
-                if (v > max) max = v;
-            }
-            (_min, _max, HasBounds) = (min, max, true);
-        }
-
-        public override byte[]? LowerBound() => HasBounds ? Le(_min) : null;
-        public override byte[]? UpperBound() => HasBounds ? Le(_max) : null;
-        private static byte[] Le(int v) { var b = new byte[4]; BinaryPrimitives.WriteInt32LittleEndian(b, v); return b; }
-    }
-
-    private sealed class Int64(int id, bool bounds) : LeafMetrics(id, bounds)
-    {
-        private long _min, _max;
-
-        protected override void Fold(IArrowArray array, int index)
-        {
-            long v = ((PrimitiveArray<long>)array).Values[index];
-            if (!HasBounds) { _min = _max = v; HasBounds = true; return; }
-            if (v < _min) _min = v;
-            if (v > _max) _max = v;
-        }
-
-        protected override void FoldAll(IArrowArray array)
-        {
-            var values = ((PrimitiveArray<long>)array).Values;
-            if (values.IsEmpty) return;
-            long min = HasBounds ? _min : values[0], max = HasBounds ? _max : values[0];
-            foreach (var v in values)
-            {
-                if (v < min) min = v;
-                if (v > max) max = v;
-            }
-            (_min, _max, HasBounds) = (min, max, true);
-        }
-
-        public override byte[]? LowerBound() => HasBounds ? Le(_min) : null;
-        public override byte[]? UpperBound() => HasBounds ? Le(_max) : null;
-        private static byte[] Le(long v) { var b = new byte[8]; BinaryPrimitives.WriteInt64LittleEndian(b, v); return b; }
-    }
-
-    private sealed class Single(int id, bool bounds) : LeafMetrics(id, bounds), Floating
-    {
-        private float _min, _max;
+        private T _min, _max;
         private long _nans;
-        public override long? NanCount => _nans;
 
-        protected override void Fold(IArrowArray array, int index)
+        public override long? NanCount => Floating ? _nans : null;
+
+        protected override void Fold(IArrowArray array, ReadOnlySpan<bool> nulls)
         {
-            float v = ((FloatArray)array).Values[index];
-            if (float.IsNaN(v)) { _nans++; return; }
-            if (!TrackBounds) return;
-            if (!HasBounds) { _min = _max = v; HasBounds = true; return; }
-            if (v < _min) _min = v;
-            if (v > _max) _max = v;
-        }
-
-        protected override void ResetValues() => _nans = 0;
-        public override byte[]? LowerBound() => HasBounds ? Le(_min) : null;
-        public override byte[]? UpperBound() => HasBounds ? Le(_max) : null;
-        private static byte[] Le(float v) { var b = new byte[4]; BinaryPrimitives.WriteSingleLittleEndian(b, v); return b; }
-    }
-
-    private sealed class Double(int id, bool bounds) : LeafMetrics(id, bounds), Floating
-    {
-        private double _min, _max;
-        private long _nans;
-        public override long? NanCount => _nans;
-
-        protected override void Fold(IArrowArray array, int index)
-        {
-            double v = ((DoubleArray)array).Values[index];
-            if (double.IsNaN(v)) { _nans++; return; }
-            if (!TrackBounds) return;
-            if (!HasBounds) { _min = _max = v; HasBounds = true; return; }
-            if (v < _min) _min = v;
-            if (v > _max) _max = v;
-        }
-
-        protected override void FoldAll(IArrowArray array)
-        {
-            var values = ((DoubleArray)array).Values;
+            if (!TrackBounds && !Floating) return;
+            var values = MemoryMarshal.Cast<byte, T>(array.Data.Buffers[1].Span).Slice(array.Data.Offset, array.Length);
             bool has = HasBounds;
-            double min = _min, max = _max;
+            T min = _min, max = _max;
             long nans = 0;
-            foreach (var v in values)
+            for (int i = 0; i < values.Length; i++)
             {
-                if (double.IsNaN(v)) { nans++; continue; }
+                if (!nulls.IsEmpty && nulls[i]) continue;
+                var v = values[i];
+                if (T.IsNaN(v)) { nans++; continue; }
                 if (!has) { min = max = v; has = true; continue; }
                 if (v < min) min = v;
                 if (v > max) max = v;
@@ -217,28 +118,30 @@ internal abstract class LeafMetrics(int fieldId, bool trackBounds)
         }
 
         protected override void ResetValues() => _nans = 0;
-        public override byte[]? LowerBound() => HasBounds ? Le(_min) : null;
-        public override byte[]? UpperBound() => HasBounds ? Le(_max) : null;
-        private static byte[] Le(double v) { var b = new byte[8]; BinaryPrimitives.WriteDoubleLittleEndian(b, v); return b; }
+        public override byte[]? LowerBound() => HasBounds ? serialize(_min) : null;
+        public override byte[]? UpperBound() => HasBounds ? serialize(_max) : null;
     }
 
-    /// <summary>Decimals arrive as Arrow decimal128 (16-byte little-endian two's complement unscaled values).</summary>
-    private sealed class Decimal(int id, bool bounds) : LeafMetrics(id, bounds)
+    private sealed class Boolean(int id, bool bounds) : LeafMetrics(id, bounds)
     {
-        private Int128 _min, _max;
+        private bool _min, _max;
 
-        protected override void Fold(IArrowArray array, int index)
+        protected override void Fold(IArrowArray array, ReadOnlySpan<bool> nulls)
         {
-            var d = (Decimal128Array)array;
-            var v = BinaryPrimitives.ReadInt128LittleEndian(d.ValueBuffer.Span.Slice((d.Offset + index) * 16, 16));
-            if (!HasBounds) { _min = _max = v; HasBounds = true; return; }
-            if (v < _min) _min = v;
-            if (v > _max) _max = v;
+            if (!TrackBounds) return;
+            var booleans = (BooleanArray)array;
+            for (int i = 0; i < booleans.Length; i++)
+            {
+                if (!nulls.IsEmpty && nulls[i]) continue;
+                bool v = booleans.GetValue(i) == true;
+                if (!HasBounds) { _min = _max = v; HasBounds = true; continue; }
+                _min &= v;
+                _max |= v;
+            }
         }
 
-        // The spec's decimal bound: the unscaled value as minimal big-endian two's complement.
-        public override byte[]? LowerBound() => HasBounds ? new DecimalValue(_min, 0).ToBigEndianBytes() : null;
-        public override byte[]? UpperBound() => HasBounds ? new DecimalValue(_max, 0).ToBigEndianBytes() : null;
+        public override byte[]? LowerBound() => HasBounds ? [_min ? (byte)1 : (byte)0] : null;
+        public override byte[]? UpperBound() => HasBounds ? [_max ? (byte)1 : (byte)0] : null;
     }
 
     /// <summary>Strings (UTF-8, compared bytewise, which is code point order), binary, fixed and uuid.</summary>
@@ -247,14 +150,25 @@ internal abstract class LeafMetrics(int fieldId, bool trackBounds)
         private byte[] _min = new byte[64], _max = new byte[64];
         private int _minLength, _maxLength;
 
-        protected override void Fold(IArrowArray array, int index)
+        protected override void Fold(IArrowArray array, ReadOnlySpan<bool> nulls)
         {
-            var v = array switch
+            if (!TrackBounds) return;
+            if (array is BinaryArray b)
             {
-                BinaryArray b => b.GetBytes(index),
-                FixedSizeBinaryArray f => f.GetBytes(index),
-                _ => throw new NotSupportedException(array.GetType().Name),
-            };
+                // Straight from the offsets: GetBytes checks and rebuilds a span per row.
+                var offsets = b.ValueOffsets;
+                var data = b.ValueBuffer.Span;
+                for (int i = 0; i < b.Length; i++)
+                    if (nulls.IsEmpty || !nulls[i]) Fold(data[offsets[i]..offsets[i + 1]]);
+                return;
+            }
+            var f = (FixedSizeBinaryArray)array;
+            for (int i = 0; i < f.Length; i++)
+                if (nulls.IsEmpty || !nulls[i]) Fold(f.GetBytes(i));
+        }
+
+        private void Fold(ReadOnlySpan<byte> v)
+        {
             if (!HasBounds)
             {
                 Keep(ref _min, ref _minLength, v);
@@ -263,34 +177,7 @@ internal abstract class LeafMetrics(int fieldId, bool trackBounds)
                 return;
             }
             if (v.SequenceCompareTo(_min.AsSpan(0, _minLength)) < 0) Keep(ref _min, ref _minLength, v);
-            if (v.SequenceCompareTo(_max.AsSpan(0, _maxLength)) > 0) Keep(ref _max, ref _maxLength, v);
-        }
-
-        protected override void FoldAll(IArrowArray array)
-        {
-            if (array is not BinaryArray b)
-            {
-                base.FoldAll(array);
-                return;
-            }
-            var offsets = b.ValueOffsets;
-            var data = b.ValueBuffer.Span;
-            int first = offsets[0];
-            if (!HasBounds && b.Length > 0)
-            {
-                var v0 = data.Slice(first, offsets[1] - first);
-                Keep(ref _min, ref _minLength, v0);
-                Keep(ref _max, ref _maxLength, v0);
-                HasBounds = true;
-            }
-            var min = _min.AsSpan(0, _minLength);
-            var max = _max.AsSpan(0, _maxLength);
-            for (int i = 0; i < b.Length; i++)
-            {
-                var v = data.Slice(offsets[i], offsets[i + 1] - offsets[i]);
-                if (v.SequenceCompareTo(min) < 0) { Keep(ref _min, ref _minLength, v); min = _min.AsSpan(0, _minLength); }
-                else if (v.SequenceCompareTo(max) > 0) { Keep(ref _max, ref _maxLength, v); max = _max.AsSpan(0, _maxLength); }
-            }
+            else if (v.SequenceCompareTo(_max.AsSpan(0, _maxLength)) > 0) Keep(ref _max, ref _maxLength, v);
         }
 
         private static void Keep(ref byte[] buffer, ref int length, ReadOnlySpan<byte> value)
