@@ -96,8 +96,17 @@ public sealed class IcebergRestClient : IDisposable
     public async Task<LoadedTable> CreateTableAsync(IReadOnlyList<string> ns, JsonObject createRequest, CancellationToken cancellationToken = default) =>
         ToTable(await SendAsync(Json(new RestRequest(Path($"namespaces/{Encode(ns)}/tables"), Method.Post), createRequest), cancellationToken).ConfigureAwait(false));
 
-    public async Task<LoadedTable> LoadTableAsync(IReadOnlyList<string> ns, string table, CancellationToken cancellationToken = default) =>
-        ToTable(await SendAsync(new RestRequest(Path($"namespaces/{Encode(ns)}/tables/{Uri.EscapeDataString(table)}")), cancellationToken).ConfigureAwait(false));
+    public Task<LoadedTable> LoadTableAsync(IReadOnlyList<string> ns, string table, CancellationToken cancellationToken = default) =>
+        LoadTableAsync(ns, table, vendedCredentials: false, cancellationToken);
+
+    /// <param name="vendedCredentials">Ask for keys to the table's files (<c>X-Iceberg-Access-Delegation: vended-credentials</c>);
+    /// those the catalog gives for the table's location are in <see cref="LoadedTable.Config"/>.</param>
+    public async Task<LoadedTable> LoadTableAsync(IReadOnlyList<string> ns, string table, bool vendedCredentials, CancellationToken cancellationToken = default)
+    {
+        var request = new RestRequest(Path($"namespaces/{Encode(ns)}/tables/{Uri.EscapeDataString(table)}"));
+        if (vendedCredentials) request.AddHeader("X-Iceberg-Access-Delegation", "vended-credentials");
+        return ToTable(await SendAsync(request, cancellationToken).ConfigureAwait(false));
+    }
 
     /// <summary>Commits requirements and updates; a lost race throws <see cref="RestCatalogException"/> with <see cref="RestCatalogException.IsCommitConflict"/>.</summary>
     public async Task<LoadedTable> CommitTableAsync(IReadOnlyList<string> ns, string table, JsonArray requirements, JsonArray updates, CancellationToken cancellationToken = default)
@@ -167,12 +176,27 @@ public sealed class IcebergRestClient : IDisposable
         return new RestCatalogException(code, "HttpError", content ?? "");
     }
 
-    private static LoadedTable ToTable(JsonElement e) => new(
-        e.TryGetProperty("metadata-location", out var l) && l.ValueKind == JsonValueKind.String ? l.GetString() : null,
-        e.GetProperty("metadata"),
-        e.TryGetProperty("config", out var c) && c.ValueKind == JsonValueKind.Object
+    private static LoadedTable ToTable(JsonElement e)
+    {
+        var metadata = e.GetProperty("metadata");
+        var config = e.TryGetProperty("config", out var c) && c.ValueKind == JsonValueKind.Object
             ? c.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetString() ?? "")
-            : new Dictionary<string, string>());
+            : new Dictionary<string, string>();
+        // Vended keys come in storage-credentials, each for a location prefix; the longest prefix of the table's
+        // location applies, over what config says (the spec: they take precedence).
+        if (e.TryGetProperty("storage-credentials", out var credentials) && credentials.ValueKind == JsonValueKind.Array
+            && metadata.TryGetProperty("location", out var l) && l.GetString() is { } location)
+        {
+            var best = credentials.EnumerateArray()
+                .Where(x => x.TryGetProperty("prefix", out var p) && p.GetString() is { } prefix && location.StartsWith(prefix, StringComparison.Ordinal))
+                .MaxBy(x => x.GetProperty("prefix").GetString()!.Length);
+            if (best.ValueKind == JsonValueKind.Object && best.TryGetProperty("config", out var keys) && keys.ValueKind == JsonValueKind.Object)
+                foreach (var p in keys.EnumerateObject()) config[p.Name] = p.Value.GetString() ?? "";
+        }
+        return new LoadedTable(
+            e.TryGetProperty("metadata-location", out var m) && m.ValueKind == JsonValueKind.String ? m.GetString() : null,
+            metadata, config);
+    }
 
     private static RestRequest Json(RestRequest request, JsonNode body)
     {

@@ -131,7 +131,7 @@ internal sealed class TableCatalog : IDisposable
     {
         if (_embedded is not null) return await _embedded.LoadTableAsync(id, ct);
         // The catalog's answer says where the files are and how to reach them (S3 endpoint, vended keys).
-        var loaded = await _rest!.LoadTableAsync(id.Namespace, id.Name, ct);
+        var loaded = await _rest!.LoadTableAsync(id.Namespace, id.Name, vendedCredentials: true, ct);
         var store = OpenTableStore(loaded);
         return await Table.LoadAsync(store, new RestTableCommitter(_rest, id.Namespace, id.Name), ct);
     }

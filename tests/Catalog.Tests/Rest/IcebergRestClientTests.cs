@@ -37,4 +37,28 @@ public sealed class IcebergRestClientTests
         var refused = await Assert.ThrowsAsync<RestCatalogException>(() => anonymous.InitializeAsync());
         Assert.Equal(401, refused.Code);
     }
+
+    [Fact]
+    public async Task Asked_for_vended_credentials_the_catalog_gives_the_keys_for_the_tables_location_and_only_then()
+    {
+        await using var server = await RestCatalogServer.StartAsync(folder => RestCatalogServer.Defaults(folder) is var d
+            ? new RestCatalogOptions
+            {
+                WarehouseLocation = d.WarehouseLocation, DatabasePath = d.DatabasePath, VendCredentials = true,
+                S3 = new Storage.S3Options { Endpoint = "http://127.0.0.1:9", AccessKey = "reader-key", SecretKey = "reader-secret" },
+            }
+            : null!);
+        using var client = new IcebergRestClient(server.BaseUri);
+        await client.InitializeAsync();
+        await client.CreateNamespaceAsync(["db"]);
+        await client.CreateTableAsync(["db"], JsonNode.Parse(TableRequests.Create("t"))!.AsObject());
+
+        var plain = await client.LoadTableAsync(["db"], "t");
+        var vended = await client.LoadTableAsync(["db"], "t", vendedCredentials: true);
+
+        Assert.False(plain.Config.ContainsKey("s3.access-key-id"));
+        Assert.Equal("reader-key", vended.Config["s3.access-key-id"]);
+        Assert.Equal("reader-secret", vended.Config["s3.secret-access-key"]);
+        Assert.Equal(plain.MetadataLocation, vended.MetadataLocation);
+    }
 }
