@@ -108,7 +108,10 @@ internal static class IngestLoad
 
     private static async Task<List<Phase>> RunDataPlaneAsync(string dir, List<byte[]> bodies, int connections, string sinkType, int rounds)
     {
-        var builder = WebApplication.CreateSlimBuilder();
+        // A content root of its own and no config reload: otherwise the host watches the current directory tree
+        // (inotify over every file under it), which shows up in profiles as directory scans.
+        var contentRoot = Directory.CreateDirectory(Path.Combine(dir, "content")).FullName;
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = contentRoot, Args = ["--hostBuilder:reloadConfigOnChange=false"] });
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.Logging.ClearProviders();
         builder.Services.AddIcebergRestCatalog(new RestCatalogOptions

@@ -92,6 +92,39 @@ public sealed class TypedAndNdjsonSinkTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Null_structs_with_required_children_read_back_from_parquet_as_null()
+    {
+        await PostAsync("api/v1/streams", """
+            {"name": "people", "schema": {"fields": [
+              {"name": "id", "type": "long", "required": true},
+              {"name": "address", "type": {"type": "struct", "fields": [
+                {"name": "city", "type": "string", "required": true},
+                {"name": "geo", "type": {"type": "struct", "fields": [{"name": "lat", "type": "double", "required": true}]}, "required": true},
+                {"name": "zip", "type": "int"}]}}]}}
+            """, HttpStatusCode.Created);
+        await PostAsync("api/v1/sinks", """{"name": "people_files", "type": "files", "path": "raw/people"}""", HttpStatusCode.Created);
+        await PostAsync("api/v1/pipelines", """{"name": "people_pipeline", "sql": "INSERT INTO people_files SELECT * FROM people"}""", HttpStatusCode.Created);
+        await PostAsync("streams/people", """
+            {"id": 1, "address": {"city": "Lyon", "geo": {"lat": 45.75}, "zip": 69001}}
+            {"id": 2, "address": null}
+            {"id": 3}
+            {"id": 4, "address": {"city": "Nice", "geo": {"lat": 43.5}}}
+            """, HttpStatusCode.OK);
+        await PostAsync("api/v1/pipelines/people_pipeline/flush", "", HttpStatusCode.OK);
+
+        var rows = Query($"""
+            SELECT id, address IS NULL, address.city, address.geo.lat, address.zip
+            FROM read_parquet({FileList(CommittedFiles("raw/people"))}) ORDER BY id
+            """);
+        Assert.Equal([
+            "1 | False | Lyon | 45.75 | 69001",
+            "2 | True | NULL | NULL | NULL",
+            "3 | True | NULL | NULL | NULL",
+            "4 | False | Nice | 43.5 | NULL",
+        ], rows);
+    }
+
+    [Fact]
     public async Task An_ndjson_sink_writes_dated_ndjson_files_that_duckdb_reads_with_exact_decimals_and_nested_values()
     {
         await PostAsync("api/v1/streams", TypedStream, HttpStatusCode.Created);
