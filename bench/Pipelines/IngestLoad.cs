@@ -18,7 +18,7 @@ namespace DataPlane.Benchmarks.Pipelines;
 /// Load driver: ~200-byte JSON records over HTTP into a stream, through a pipeline, to a committed Iceberg
 /// snapshot (records/s, MB/s, p50/p99 acknowledgement latency), against DuckDB converting the same NDJSON file
 /// to zstd Parquet in the same run. <c>dotnet run -c Release --project bench -- pipelines [records] [connections]
-/// [iceberg|files] [rounds]</c>: with rounds &gt; 1 the first round (cold: a fresh process, Tier-0 code) is reported on
+/// [iceberg|files] [rounds] [log tail MB]</c>: with rounds &gt; 1 the first round (cold: a fresh process, Tier-0 code) is reported on
 /// its own and the bodies are sent again rounds - 1 times for the sustained figure.
 /// </summary>
 internal static class IngestLoad
@@ -29,16 +29,17 @@ internal static class IngestLoad
         int connections = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 8;
         string sinkType = args.Length > 3 ? args[3] : "iceberg";
         int rounds = args.Length > 4 ? int.Parse(args[4], CultureInfo.InvariantCulture) : 1;
+        long? tailBytes = args.Length > 5 ? long.Parse(args[5], CultureInfo.InvariantCulture) << 20 : null;
         var dir = Directory.CreateTempSubdirectory("bench-pipelines-").FullName;
         try
         {
             var ndjson = Path.Combine(dir, "records.ndjson");
             var bodies = MakeBodies(ndjson, records, maxBody: 1_000_000);
             long jsonBytes = new FileInfo(ndjson).Length;
-            Console.WriteLine($"{records:N0} records, {jsonBytes / 1e6:F1} MB of NDJSON ({jsonBytes / (double)records:F0} B/record), {bodies.Count} requests, {connections} connections, {sinkType} sink");
+            Console.WriteLine($"{records:N0} records, {jsonBytes / 1e6:F1} MB of NDJSON ({jsonBytes / (double)records:F0} B/record), {bodies.Count} requests, {connections} connections, {sinkType} sink, log tail {(tailBytes is { } t ? $"{t >> 20} MB" : "default")}");
 
             string loadBefore = IngestStages.LoadAverage();
-            var phases = await RunDataPlaneAsync(dir, bodies, connections, sinkType, rounds);
+            var phases = await RunDataPlaneAsync(dir, bodies, connections, sinkType, rounds, tailBytes);
             long dpParquet = Directory.EnumerateFiles(Path.Combine(dir, "warehouse"), "*.parquet", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length);
             var duckParquet = Path.Combine(dir, "duckdb.parquet");
             var (duckSeconds, duckCpu) = RunDuckDb(ndjson, duckParquet);
@@ -106,7 +107,7 @@ internal static class IngestLoad
     /// <summary>One timed phase of the run: <see cref="Rounds"/> passes over the bodies, from the first send to the committed flush.</summary>
     private sealed record Phase(string Name, int Rounds, double Seconds, double CpuSeconds, double P50, double P99);
 
-    private static async Task<List<Phase>> RunDataPlaneAsync(string dir, List<byte[]> bodies, int connections, string sinkType, int rounds)
+    private static async Task<List<Phase>> RunDataPlaneAsync(string dir, List<byte[]> bodies, int connections, string sinkType, int rounds, long? tailBytes)
     {
         // A content root of its own and no config reload: otherwise the host watches the current directory tree
         // (inotify over every file under it), which shows up in profiles as directory scans.
@@ -123,6 +124,8 @@ internal static class IngestLoad
         {
             o.Directory = Path.Combine(dir, "pipelines");
             o.MaxLogBytes = 8L * 1024 * 1024 * 1024;
+            if (tailBytes is { } bytes)
+                o.LogTailBytes = bytes;
         });
         await using var app = builder.Build();
         app.MapDataPlanePipelines();

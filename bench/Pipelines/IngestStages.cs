@@ -62,8 +62,9 @@ internal static class IngestStages
                 }
             }));
 
-            long tailBytes = payloads.Sum(p => (long)p.Length);
-            foreach (var (where, tail) in new[] { ("segment files", 0L), ("memory tail", tailBytes) })
+            // The default tail: once it is full, each append recycles the pooled buffer of the batch it evicts.
+            long tailBytes = new IngestLogOptions().TailBytes;
+            foreach (var (where, tail) in new[] { ("segment files", 0L), ($"memory tail (the last {tailBytes >> 20} MB) and the segments", tailBytes) })
             {
                 var log = IngestLog.Open(Path.Combine(dir, "log-" + tail), new IngestLogOptions { MaxBytes = long.MaxValue, TailBytes = tail });
                 await using (log)
