@@ -181,7 +181,7 @@ internal sealed class KafkaSource : IAsyncDisposable
             if (count > 0)
                 return count;
             NoteError($"Kafka topic '{_source.Topic}' on {_source.BootstrapServers} is not available yet (it does not exist, has no leader, or the broker is unreachable); create it with kafka-topics --create.");
-            if (cancellationToken.WaitHandle.WaitOne(TimeSpan.FromSeconds(2)))
+            if (cancellationToken.WaitHandle.WaitOne(TimeSpan.FromSeconds(1)))
                 cancellationToken.ThrowIfCancellationRequested();
         }
     }
@@ -190,7 +190,8 @@ internal sealed class KafkaSource : IAsyncDisposable
     {
         try
         {
-            var topic = admin.GetMetadata(_source.Topic, TimeSpan.FromSeconds(10)).Topics.FirstOrDefault(t => t.Topic == _source.Topic);
+            // Short, and retried by the caller: a stop (stream deleted, server shutting down) waits for this call.
+            var topic = admin.GetMetadata(_source.Topic, TimeSpan.FromSeconds(2)).Topics.FirstOrDefault(t => t.Topic == _source.Topic);
             return topic is not null && topic.Error.Code == ErrorCode.NoError && topic.Partitions.All(p => p.Leader >= 0) ? topic.Partitions.Count : 0;
         }
         catch (KafkaException)
