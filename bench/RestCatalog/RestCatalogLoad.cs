@@ -56,7 +56,7 @@ internal static class RestCatalogLoad
             var history = await LoadState(http, "t0");
             for (var i = 0; i < 50; i++) history = await CommitAppend(http, "t0", history) ?? throw new InvalidOperationException("setup lost a race");
 
-            Console.WriteLine($"REST catalog load driver: {Clients} clients, {Environment.ProcessorCount} cores, {seconds}s per phase");
+            Console.WriteLine($"REST catalog load driver: {Clients} clients, {Environment.ProcessorCount} cores, {seconds}s per phase; load average at start: {LoadAverage()}");
             var closed = await LoadClosedLoop(http, seconds);
             var paced = await LoadPaced(http, seconds, rate);
             var oneTable = await CommitsSequential(http, "t1", commits);
@@ -77,6 +77,7 @@ internal static class RestCatalogLoad
             Console.WriteLine($"| commits, one table, {Clients} appenders (409 + retry) | {oneTableContended.PerSecond:N0} commits/s ({oneTableContended.Conflicts} conflicts) | | |");
             Console.WriteLine($"| commits, one table, {Clients} writers, non-conflicting (grouped) | {oneTableGrouped.PerSecond:N0} commits/s, p50 {oneTableGrouped.P50:F2} ms, p99 {oneTableGrouped.P99:F2} ms | {sqliteSwaps:N0} CAS/s | {sqliteSwaps / oneTableGrouped.PerSecond:F2}x |");
             Console.WriteLine($"| commits, 100 tables, {Clients} writers | {manyTables:N0} commits/s | | |");
+            Console.WriteLine($"load average at end: {LoadAverage()} (figures taken on a shared machine swing with it; compare the ratios)");
             Console.WriteLine($"peak working set: {Process.GetCurrentProcess().PeakWorkingSet64 / (1024 * 1024)} MB (server and clients in one process); metadata cache: {catalog.Files.Cache.Count} files, ~{catalog.Files.Cache.Weight / (1024 * 1024)} MB");
             await app.StopAsync();
         }
@@ -333,6 +334,9 @@ internal static class RestCatalogLoad
 
     private static string CreateTable(string name) =>
         "{\"name\":\"" + name + "\",\"schema\":{\"type\":\"struct\",\"schema-id\":0,\"fields\":[{\"id\":1,\"name\":\"id\",\"required\":true,\"type\":\"long\"},{\"id\":2,\"name\":\"ts\",\"required\":false,\"type\":\"timestamptz\"}]}}";
+
+    private static string LoadAverage() =>
+        File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
 
     private static string? Option(string[] args, string name)
     {
