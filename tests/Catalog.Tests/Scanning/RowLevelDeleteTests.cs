@@ -205,4 +205,26 @@ public sealed class RowLevelDeleteTests : IDisposable
         Assert.Contains(kept, r => r.Name is null);
         Assert.Equal(kept.Select(r => r.ToString()), await OwnReaderAsync(table));
     }
+
+    [Fact]
+    public async Task An_equality_delete_written_while_a_column_was_int_still_matches_after_it_became_long()
+    {
+        var schema = new IcebergSchema(0, [NestedField.Require(1, "id", PrimitiveType.Long), NestedField.Optional(2, "code", PrimitiveType.Int)]);
+        var committer = new FileTableCommitter(_store, "db/codes");
+        var table = await Table.CreateAsync(_store, committer, committer.TableLocation, schema, PartitionSpec.Unpartitioned);
+        var ids = Enumerable.Range(0, 50).Select(i => (long)i).ToList();
+        int? Code(long id) => id % 10 == 0 ? null : (int)(id % 7);
+        await TableBatches.AppendAsync(table, [new RecordBatch(ArrowSchemaMapping.ToArrow(schema),
+            [ArrowColumns.Longs(ids.Select(i => (long?)i).ToArray()), ArrowColumns.Ints(ids.Select(Code).ToArray())], ids.Count)]);
+        var file = await EqualityDeleteFileAsync(table, PartitionData.Empty, new IcebergSchema(0, [schema.Columns[1]]), [ArrowColumns.Ints(3, null)]);
+        await table.UpdateSchemaAsync(u => u.UpdateColumn("code", PrimitiveType.Long));
+        await table.AddDeleteFilesAsync([file]);
+
+        var read = new List<long>();
+        foreach (var task in await table.NewScan().PlanFilesAsync())
+            await foreach (var batch in ScanTaskReader.ReadAsync(table, task))
+                using (batch)
+                    read.AddRange(((Int64Array)batch.Column("id")).Values.ToArray());
+        Assert.Equal(ids.Where(i => Code(i) is not (3 or null)), read.Order());
+    }
 }
