@@ -77,9 +77,12 @@ internal sealed class IngestLog : IAsyncDisposable
         {
             var segment = LogSegment.Open(path, offset, out long cut);
             truncated += cut;
-            if (segments.Count > 0 && segments[^1].EndOffset != offset)
+            if (segments.Count > 0 && (segment.BatchCount == 0 || segments[^1].EndOffset != offset))
             {
-                // A segment created but never written before a crash can follow a segment whose tail was cut back.
+                // A segment created but never written before a crash (possibly after a segment whose tail was cut
+                // back). It is dropped so that the previous segment stays the active one: released as "all below
+                // the committed offset", it would take the log's last batch with it, and a source resumes from the
+                // positions that batch carries.
                 bool empty = segment.BatchCount == 0;
                 segment.Dispose();
                 if (!empty)

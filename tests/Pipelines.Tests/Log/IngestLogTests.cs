@@ -111,6 +111,29 @@ public sealed class IngestLogTests : IDisposable
     }
 
     [Fact]
+    public async Task An_empty_segment_left_by_a_crash_at_a_roll_is_dropped_so_the_last_batch_is_never_released()
+    {
+        long end;
+        await using (var log = IngestLog.Open(_dir, new IngestLogOptions { SegmentBytes = 1000 }))
+        {
+            for (int i = 0; i < 3; i++) await log.AppendAsync(new byte[400], 1);
+            end = log.EndOffset;
+        }
+        // The crash: the next segment's file was created, its first batch never written.
+        LogSegment.Create(_dir, end).Dispose();
+
+        await using (var log = IngestLog.Open(_dir, new IngestLogOptions { SegmentBytes = 1000 }))
+        {
+            Assert.Equal(end, log.EndOffset);
+            log.ReleaseBefore(end); // every reader has committed everything
+            Assert.True(log.TryRead(end - 1, out var last), "the log's last batch must survive a release while it is the last");
+            Assert.Equal(end, last.EndOffset);
+            last.Release();
+            Assert.Equal(end, await log.AppendAsync(new byte[10], 1));
+        }
+    }
+
+    [Fact]
     public async Task Readers_keeping_up_get_batches_from_the_memory_tail_and_readers_behind_it_from_the_segments()
     {
         // Room for about three of the 1000-byte payloads.
