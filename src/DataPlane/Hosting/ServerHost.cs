@@ -16,7 +16,13 @@ internal static class ServerHost
     public static WebApplication Build(DataPlaneOptions options, IConfiguration? configuration = null)
     {
         Directory.CreateDirectory(options.DataDirectory);
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = options.DataDirectory });
+        // No config reload: the host would watch the content root (the data folder) and hear of every segment and
+        // Parquet file written there; settings are read once at start.
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+        {
+            ContentRootPath = options.DataDirectory,
+            Args = ["--hostBuilder:reloadConfigOnChange=false"],
+        });
         builder.WebHost.UseUrls($"http://{FormatHost(options.Host)}:{options.Port}");
         ConfigureLogging(builder.Logging, options);
         builder.Services.AddSingleton(options);
