@@ -54,6 +54,7 @@ public sealed class DataPlaneProcess : IAsyncDisposable, IDisposable
     /// <summary>Starts <c>dataplane ARGS...</c> without waiting for anything.</summary>
     public static DataPlaneProcess Start(IEnumerable<string> args, string? workingDirectory = null, IDictionary<string, string>? environment = null)
     {
+        InterruptSignal.RestoreIfIgnored();
         var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         if (workingDirectory is not null) info.WorkingDirectory = workingDirectory;
         info.ArgumentList.Add(Executable);
