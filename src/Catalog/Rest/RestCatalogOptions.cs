@@ -20,6 +20,10 @@ public sealed class RestCatalogOptions
 
     public bool VendCredentials { get; init; }
 
+    /// <summary>The S3 endpoint readers are told (<c>s3.endpoint</c>) when they reach the store by another address
+    /// than the catalog does (a container network's host name against the published port); null: <see cref="S3"/>'s.</summary>
+    public string? ReaderS3Endpoint { get; init; }
+
     /// <summary>Static bearer tokens. With none here and no <see cref="Clients"/>, the catalog is open (meant for loopback).</summary>
     public IReadOnlyList<RestCatalogToken> Tokens { get; init; } = [];
 

@@ -177,13 +177,19 @@ internal sealed class TableCatalog : IDisposable
         var location = loaded.Location;
         if (!location.StartsWith("s3://", StringComparison.OrdinalIgnoreCase)) return ObjectStore.Open(location);
         string? Config(string key) => loaded.Config.TryGetValue(key, out var v) ? v : null;
+        var accessKey = Config("s3.access-key-id") ?? Environment.GetEnvironmentVariable("AWS_ACCESS_KEY_ID");
+        var secretKey = Config("s3.secret-access-key") ?? Environment.GetEnvironmentVariable("AWS_SECRET_ACCESS_KEY");
+        if (string.IsNullOrEmpty(accessKey) || string.IsNullOrEmpty(secretKey))
+            throw new InvalidOperationException(
+                $"The table's files are at {location} and the catalog vended no keys for them: set AWS_ACCESS_KEY_ID and " +
+                "AWS_SECRET_ACCESS_KEY, or start the server with Catalog:VendCredentials=true (DATAPLANE_CATALOG__VENDCREDENTIALS=true).");
         return ObjectStore.Open(location, new S3Options
         {
             Endpoint = Config("s3.endpoint"),
             Region = Config("s3.region") ?? Config("client.region") ?? "us-east-1",
             PathStyle = Config("s3.path-style-access") != "false",
-            AccessKey = Config("s3.access-key-id") ?? Environment.GetEnvironmentVariable("AWS_ACCESS_KEY_ID"),
-            SecretKey = Config("s3.secret-access-key") ?? Environment.GetEnvironmentVariable("AWS_SECRET_ACCESS_KEY"),
+            AccessKey = accessKey,
+            SecretKey = secretKey,
         });
     }
 

@@ -59,6 +59,9 @@ internal sealed class DataPlaneOptions
         public List<ClientSettings> Clients { get; set; } = [];
         /// <summary>Hand the S3 keys to clients that ask (<c>X-Iceberg-Access-Delegation: vended-credentials</c>).</summary>
         public bool VendCredentials { get; set; }
+        /// <summary>The S3 endpoint readers are told, when they reach the store by another address than DataPlane
+        /// does (in docker-compose: DataPlane uses <c>http://minio:9000</c>, engines on the host <c>http://127.0.0.1:9000</c>).</summary>
+        public string? S3Endpoint { get; set; }
     }
 
     internal sealed class TokenSettings

@@ -24,6 +24,7 @@ internal static class RestCatalogSettings
                     Region = options.S3.Region, PathStyle = options.S3.PathStyle,
                 },
             VendCredentials = catalog.VendCredentials,
+            ReaderS3Endpoint = catalog.S3Endpoint,
             Tokens = [.. catalog.Tokens.Select((t, i) => new RestCatalogToken(Required(t.Token, $"Catalog:Tokens:{i}:Token"), t.ReadOnly))],
             Clients = [.. catalog.Clients.Select((c, i) => new RestCatalogClient(
                 Required(c.ClientId, $"Catalog:Clients:{i}:ClientId"), Required(c.ClientSecret, $"Catalog:Clients:{i}:ClientSecret"), c.ReadOnly))],

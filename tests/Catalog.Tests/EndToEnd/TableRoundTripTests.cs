@@ -9,6 +9,7 @@ using DataPlane.Catalog.Partitioning;
 using DataPlane.Catalog.Scanning;
 using DataPlane.Catalog.Tests.DataFiles;
 using DataPlane.Catalog.Types;
+using DataPlane.TestServices.Readers;
 using DataPlane.Storage;
 using Xunit;
 using IcebergSchema = DataPlane.Catalog.Schemas.Schema;

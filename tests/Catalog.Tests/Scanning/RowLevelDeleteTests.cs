@@ -10,6 +10,7 @@ using DataPlane.Catalog.Scanning;
 using DataPlane.Catalog.Tests.DataFiles;
 using DataPlane.Catalog.Tests.EndToEnd;
 using DataPlane.Catalog.Types;
+using DataPlane.TestServices.Readers;
 using DataPlane.Storage;
 using Xunit;
 using IcebergSchema = DataPlane.Catalog.Schemas.Schema;

@@ -50,7 +50,7 @@ public sealed class CatalogSettingsTests : IDisposable
         File.WriteAllText(file, """
             { "Warehouse": "s3://lake/warehouse",
               "S3": { "Endpoint": "http://127.0.0.1:9000", "AccessKey": "key", "SecretKey": "secret", "Region": "eu-west-1", "PathStyle": false },
-              "Catalog": { "VendCredentials": true, "Clients": [ { "ClientId": "trino", "ClientSecret": "s", "ReadOnly": true } ] } }
+              "Catalog": { "VendCredentials": true, "S3Endpoint": "http://lake.example:9000", "Clients": [ { "ClientId": "trino", "ClientSecret": "s", "ReadOnly": true } ] } }
             """);
         var (options, _) = DataPlaneConfiguration.Load(file, new Dictionary<string, string?> { ["S3:Region"] = "us-west-2" });
 
@@ -62,6 +62,7 @@ public sealed class CatalogSettingsTests : IDisposable
         Assert.Equal("us-west-2", catalog.S3.Region);
         Assert.False(catalog.S3.PathStyle);
         Assert.True(catalog.VendCredentials);
+        Assert.Equal("http://lake.example:9000", catalog.ReaderS3Endpoint);
         Assert.Equal(new DataPlane.Catalog.Rest.RestCatalogClient("trino", "s", ReadOnly: true), Assert.Single(catalog.Clients));
         Assert.Empty(catalog.Tokens);
     }

@@ -25,7 +25,7 @@ internal static class StorageConfig
         w.WriteStartObject("config");
         if (s3 is not null && tableLocation.StartsWith("s3://", StringComparison.OrdinalIgnoreCase))
         {
-            if (s3.Endpoint is not null) w.WriteString("s3.endpoint", s3.Endpoint);
+            if ((catalog.Options.ReaderS3Endpoint ?? s3.Endpoint) is { } endpoint) w.WriteString("s3.endpoint", endpoint);
             w.WriteString("s3.path-style-access", s3.PathStyle ? "true" : "false");
             w.WriteString("client.region", s3.Region);
             w.WriteString("s3.region", s3.Region);
