@@ -262,6 +262,54 @@ public sealed class DataFileWriterTests : IDisposable
         }
     }
 
+    private static readonly IcebergSchema People = new(0,
+    [
+        NestedField.Require(1, "id", PrimitiveType.Long),
+        NestedField.Optional(2, "address", new Catalog.Types.StructType(
+            NestedField.Require(3, "city", PrimitiveType.String),
+            NestedField.Require(4, "geo", new Catalog.Types.StructType(NestedField.Require(5, "lat", PrimitiveType.Double))),
+            NestedField.Optional(6, "zip", PrimitiveType.Int))),
+        NestedField.Optional(7, "visits", new Catalog.Types.ListType(8, false, new Catalog.Types.StructType(NestedField.Require(9, "day", PrimitiveType.Int)))),
+    ]);
+
+    /// <summary>Rows 1 and 3 are whole; row 2's address is null and so are its required children, as Arrow writers leave them.</summary>
+    private static RecordBatch PeopleBatch(string? thirdCity)
+    {
+        var arrow = ArrowSchemaMapping.ToArrow(People);
+        var address = (Apache.Arrow.Types.StructType)arrow.GetFieldByName("address").DataType;
+        var geoType = address.Fields[1].DataType;
+        var geo = new StructArray(geoType, 3, [Doubles(45.75, null, 43.5)], Validity(new object?[] { 1, null, 1 }, out int geoNulls), geoNulls);
+        var addresses = new StructArray(address, 3, [Strings("Lyon", null, thirdCity), geo, Ints(69001, null, null)],
+            Validity(new object?[] { 1, null, 1 }, out int addressNulls), addressNulls);
+        // Row 2 has a null list whose slot still spans one element with a null required day: hidden by the null list.
+        var visitType = (Apache.Arrow.Types.ListType)arrow.GetFieldByName("visits").DataType;
+        var visitStructs = new StructArray(visitType.ValueDataType, 3, [Ints(5, null, 7)], Validity(new object?[] { 1, 1, 1 }, out int visitNulls), visitNulls);
+        var visits = new ListArray(visitType, 3, new ArrowBuffer.Builder<int>().AppendRange([0, 1, 2, 3]).Build(), visitStructs,
+            Validity(new object?[] { 1, null, 1 }, out int listNulls), listNulls);
+        return new RecordBatch(arrow, [Longs(1, 2, 3), addresses, visits], 3);
+    }
+
+    [Fact]
+    public async Task Nulls_in_required_fields_under_null_parents_are_accepted_and_read_back_as_null_parents()
+    {
+        var (_, path) = await WriteOneAsync(People, null, PeopleBatch(thirdCity: "Nice"));
+
+        var rows = DuckDbQuery.Rows($"SELECT id, address IS NULL, address.city, address.geo.lat, address.zip, visits::VARCHAR FROM read_parquet({DuckDbQuery.Literal(path)}) ORDER BY id");
+        Assert.Equal(["1", "False", "Lyon", "45.75", "69001", "[{'day': 5}]"], rows[0]);
+        Assert.Equal(["2", "True", "NULL", "NULL", "NULL", "NULL"], rows[1]);
+        Assert.Equal(["3", "False", "Nice", "43.5", "NULL", "[{'day': 7}]"], rows[2]);
+    }
+
+    [Fact]
+    public async Task A_null_in_a_required_field_under_a_present_parent_is_refused_with_its_path()
+    {
+        await using var writer = new DataFileWriter(_store, "t/data", People);
+
+        var error = await Assert.ThrowsAsync<ArgumentException>(() => writer.WriteAsync(PeopleBatch(thirdCity: null)));
+        Assert.Contains("'address.city'", error.Message, StringComparison.Ordinal);
+        Assert.Contains("1 null(s)", error.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task A_batch_that_does_not_match_the_schema_is_refused_with_the_column_named()
     {
