@@ -23,7 +23,9 @@ namespace DataPlane.Benchmarks.RestCatalog;
 /// which the catalog groups into one metadata file and one swap) and across 100 tables. The baseline, in the same run, is raw SQLite doing the catalog's core statement
 /// (point lookup of a metadata location; compare-and-swap UPDATE) with no HTTP and no metadata file, i.e. the floor
 /// a SQLite-backed catalog cannot beat.
-/// Run: <c>dotnet run -c Release --project bench -- rest-catalog [--seconds 5] [--rate 1000] [--commits 1000]</c>.
+/// The one-writer scenario also reports CPU per commit: the whole process's (server and in-process client), and the
+/// client's own share (building the request, reading the answer), so the server's cost shows through a shared machine's noise.
+/// Run: <c>dotnet run -c Release --project bench -- rest-catalog [--seconds 5] [--rate 1000] [--commits 1000] [--one-writer-only]</c>.
 /// </summary>
 internal static class RestCatalogLoad
 {
@@ -39,7 +41,8 @@ internal static class RestCatalogLoad
         try
         {
             var options = new RestCatalogOptions { WarehouseLocation = Path.Combine(folder, "warehouse"), DatabasePath = Path.Combine(folder, "catalog.db") };
-            var builder = WebApplication.CreateSlimBuilder();
+            // As dataplane serve does: no config reload, whose watcher would hear of every metadata file the commits write.
+            var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = folder, Args = ["--hostBuilder:reloadConfigOnChange=false"] });
             builder.WebHost.UseUrls("http://127.0.0.1:0");
             builder.Logging.ClearProviders();
             builder.Services.AddIcebergRestCatalog(options);
@@ -57,6 +60,15 @@ internal static class RestCatalogLoad
             for (var i = 0; i < 50; i++) history = await CommitAppend(http, "t0", history) ?? throw new InvalidOperationException("setup lost a race");
 
             Console.WriteLine($"REST catalog load driver: {Clients} clients, {Environment.ProcessorCount} cores, {seconds}s per phase; load average at start: {LoadAverage()}");
+            if (args.Contains("--one-writer-only"))
+            {
+                var alone = await CommitsSequential(http, "t1", commits);
+                var swaps = RawSqliteSwaps(Path.Combine(folder, "raw.db"), commits, setUp: true);
+                Console.WriteLine($"| commits, one table, one writer | {alone.PerSecond:N0} commits/s; CPU/commit {alone.ProcessCpuMs:F2} ms (client {alone.ClientCpuMs:F2} ms) | {swaps:N0} CAS/s | {swaps / alone.PerSecond:F1}x |");
+                Console.WriteLine($"load average at end: {LoadAverage()}");
+                await app.StopAsync();
+                return 0;
+            }
             var closed = await LoadClosedLoop(http, seconds);
             var paced = await LoadPaced(http, seconds, rate);
             var oneTable = await CommitsSequential(http, "t1", commits);
@@ -73,7 +85,7 @@ internal static class RestCatalogLoad
             Console.WriteLine($"|---|---|---|---|");
             Console.WriteLine($"| load-table, {Clients} clients closed loop | {closed.PerSecond:N0} req/s, p50 {closed.P50:F2} ms, p99 {closed.P99:F2} ms | {sqliteLookups:N0} lookups/s | {sqliteLookups / closed.PerSecond:F1}x |");
             Console.WriteLine($"| load-table paced at {rate}/s | {paced.PerSecond:N0} req/s, p50 {paced.P50:F2} ms, p99 {paced.P99:F2} ms | | |");
-            Console.WriteLine($"| commits, one table, one writer | {oneTable:N0} commits/s | {sqliteSwaps:N0} CAS/s | {sqliteSwaps / oneTable:F1}x |");
+            Console.WriteLine($"| commits, one table, one writer | {oneTable.PerSecond:N0} commits/s; CPU/commit {oneTable.ProcessCpuMs:F2} ms (client {oneTable.ClientCpuMs:F2} ms) | {sqliteSwaps:N0} CAS/s | {sqliteSwaps / oneTable.PerSecond:F1}x |");
             Console.WriteLine($"| commits, one table, {Clients} appenders (409 + retry) | {oneTableContended.PerSecond:N0} commits/s ({oneTableContended.Conflicts} conflicts) | | |");
             Console.WriteLine($"| commits, one table, {Clients} writers, non-conflicting (grouped) | {oneTableGrouped.PerSecond:N0} commits/s, p50 {oneTableGrouped.P50:F2} ms, p99 {oneTableGrouped.P99:F2} ms | {sqliteSwaps:N0} CAS/s | {sqliteSwaps / oneTableGrouped.PerSecond:F2}x |");
             Console.WriteLine($"| commits, 100 tables, {Clients} writers | {manyTables:N0} commits/s | | |");
@@ -137,14 +149,46 @@ internal static class RestCatalogLoad
         return Summarize(samples, Stopwatch.GetElapsedTime(start).TotalSeconds);
     }
 
-    private static async Task<double> CommitsSequential(HttpClient http, string table, int count)
+    private sealed record Sequential(double PerSecond, double ProcessCpuMs, double ClientCpuMs);
+
+    private static async Task<Sequential> CommitsSequential(HttpClient http, string table, int count)
     {
         // As Iceberg clients do, each commit builds on the metadata the previous commit's answer carried.
         var state = await LoadState(http, table);
+        var clientCpu = new ClientCpu();
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime;
         var sw = Stopwatch.StartNew();
         for (var i = 0; i < count; i++)
-            state = await CommitAppend(http, table, state) ?? throw new InvalidOperationException("a lone writer lost a race");
-        return count / sw.Elapsed.TotalSeconds;
+            state = await CommitAppend(http, table, state, clientCpu) ?? throw new InvalidOperationException("a lone writer lost a race");
+        var elapsed = sw.Elapsed.TotalSeconds;
+        var processCpu = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalMilliseconds;
+        return new Sequential(count / elapsed, processCpu / count, clientCpu.Milliseconds / count);
+    }
+
+    /// <summary>CPU time of the client's synchronous work (thread CPU clock: the work does not hop threads in between).</summary>
+    private sealed class ClientCpu
+    {
+        private long _nanoseconds;
+        public double Milliseconds => _nanoseconds / 1e6;
+        public long Start() => ThreadCpuNanoseconds();
+        public void Stop(long start) => _nanoseconds += ThreadCpuNanoseconds() - start;
+
+        private static long ThreadCpuNanoseconds()
+        {
+            if (!OperatingSystem.IsLinux()) return 0;
+            clock_gettime(3 /* CLOCK_THREAD_CPUTIME_ID */, out var t);
+            return t.Seconds * 1_000_000_000 + t.Nanoseconds;
+        }
+
+        [System.Runtime.InteropServices.StructLayout(System.Runtime.InteropServices.LayoutKind.Sequential)]
+        private struct TimeSpec
+        {
+            public long Seconds;
+            public long Nanoseconds;
+        }
+
+        [System.Runtime.InteropServices.DllImport("libc")]
+        private static extern int clock_gettime(int clock, out TimeSpec time);
     }
 
     private static async Task<Latency> CommitsGrouped(HttpClient http, string table, int count)
@@ -210,8 +254,9 @@ internal static class RestCatalogLoad
         ReadState(Encoding.UTF8.GetBytes(await Send(http, HttpMethod.Get, $"v1/namespaces/bench/tables/{table}", null)));
 
     /// <summary>Commits one append on top of <paramref name="state"/>; the new state, or null when another writer got there first.</summary>
-    private static async Task<TableState?> CommitAppend(HttpClient http, string table, TableState state)
+    private static async Task<TableState?> CommitAppend(HttpClient http, string table, TableState state, ClientCpu? cpu = null)
     {
+        var started = cpu?.Start() ?? 0;
         var parent = state.CurrentSnapshotId;
         var id = Interlocked.Increment(ref _snapshotIds);
         var body = new JsonObject
@@ -231,11 +276,15 @@ internal static class RestCatalogLoad
                 new JsonObject { ["action"] = "set-snapshot-ref", ["ref-name"] = "main", ["type"] = "branch", ["snapshot-id"] = id }),
         };
         using var request = new HttpRequestMessage(HttpMethod.Post, $"v1/namespaces/bench/tables/{table}") { Content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json") };
+        cpu?.Stop(started);
         using var response = await http.SendAsync(request);
         if (response.StatusCode == HttpStatusCode.Conflict) return null;
         var answer = await response.Content.ReadAsByteArrayAsync();
         if (!response.IsSuccessStatusCode) throw new InvalidOperationException($"commit: {response.StatusCode} {Encoding.UTF8.GetString(answer)}");
-        return ReadState(answer);
+        started = cpu?.Start() ?? 0;
+        var next = ReadState(answer);
+        cpu?.Stop(started);
+        return next;
     }
 
     /// <summary>Reads the two numbers from a LoadTableResult or CommitTableResponse without building a document: the
@@ -298,10 +347,12 @@ internal static class RestCatalogLoad
         return count / sw.Elapsed.TotalSeconds;
     }
 
-    private static double RawSqliteSwaps(string path, int count)
+    private static double RawSqliteSwaps(string path, int count, bool setUp = false)
     {
         using var c = new SqliteConnection($"Data Source={path}");
         c.Open();
+        if (setUp)
+            c.Execute("PRAGMA journal_mode=WAL; CREATE TABLE IF NOT EXISTS t(namespace TEXT, name TEXT, metadata_location TEXT, PRIMARY KEY(namespace, name)); INSERT OR REPLACE INTO t VALUES ('bench', 't1', 'file:///m/1.json');");
         c.Execute("PRAGMA synchronous=FULL;");
         var sw = Stopwatch.StartNew();
         for (var i = 0; i < count; i++)

@@ -19,6 +19,20 @@ public interface IObjectStore : IDisposable
     /// </summary>
     Task<ObjectInfo> PutIfAbsentAsync(string key, Stream content, PutOptions? options = null, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Writes a small object under a key that is new, never reused, and that nobody reads before this returns (an
+    /// Iceberg metadata file, whose name a catalog publishes only after the write): durable on return, with nothing
+    /// else to say about it (no content type, no user metadata). Since no reader can be looking, a backend may write
+    /// in place rather than publish atomically; the local folder does (one file created under its final name, no
+    /// temp file, rename or sidecar) and refuses a key that exists with <see cref="ObjectAlreadyExistsException"/>.
+    /// A crash before it returns may leave a partial object under the key, which nothing references.
+    /// </summary>
+    Task PutNewAsync(string key, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default) =>
+        PutAsync(key, System.Runtime.InteropServices.MemoryMarshal.TryGetArray(content, out var array)
+                ? new MemoryStream(array.Array!, array.Offset, array.Count, writable: false)
+                : new MemoryStream(content.ToArray(), writable: false),
+            new PutOptions { ContentLength = content.Length }, cancellationToken);
+
     /// <summary>True when <see cref="PutIfAbsentAsync"/> is a real compare-and-set on this backend.</summary>
     bool SupportsPutIfAbsent { get; }
 

@@ -58,6 +58,67 @@ public sealed class LocalFolderStoreTests : ObjectStoreContract
     }
 
     [Fact]
+    public async Task Put_new_refuses_an_existing_key_and_keeps_its_bytes()
+    {
+        await Store.PutAsync("t/metadata/00001-a.metadata.json", new MemoryStream("first"u8.ToArray()));
+        await Store.PutNewAsync("t/metadata/00002-b.metadata.json", "second"u8.ToArray());
+
+        var e = await Assert.ThrowsAsync<ObjectAlreadyExistsException>(() => Store.PutNewAsync("t/metadata/00001-a.metadata.json", "other"u8.ToArray()));
+        Assert.Equal("t/metadata/00001-a.metadata.json", e.Key);
+        await Assert.ThrowsAsync<ObjectAlreadyExistsException>(() => Store.PutNewAsync("t/metadata/00002-b.metadata.json", "other"u8.ToArray()));
+        Assert.Equal("first", Encoding.UTF8.GetString(await TestData.ReadAllAsync(await Store.GetAsync("t/metadata/00001-a.metadata.json"))));
+        Assert.Equal("second", Encoding.UTF8.GetString(await TestData.ReadAllAsync(await Store.GetAsync("t/metadata/00002-b.metadata.json"))));
+    }
+
+    [Fact]
+    public async Task Put_new_under_a_real_race_has_exactly_one_winner_whose_bytes_are_intact()
+    {
+        const int writers = 16;
+        var contents = Enumerable.Range(0, writers).Select(i => TestData.Bytes(128 * 1024, seed: 200 + i)).ToArray();
+        var start = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var attempts = Enumerable.Range(0, writers).Select(i => Task.Run(async () =>
+        {
+            await start.Task;
+            try
+            {
+                await Store.PutNewAsync("t/metadata/00003-c.metadata.json", contents[i]);
+                return i;
+            }
+            catch (ObjectAlreadyExistsException)
+            {
+                return -1;
+            }
+        })).ToArray();
+        start.SetResult();
+        var outcomes = await Task.WhenAll(attempts);
+
+        var winner = Assert.Single(outcomes, o => o >= 0);
+        Assert.Equal(contents[winner], await TestData.ReadAllAsync(await Store.GetAsync("t/metadata/00003-c.metadata.json")));
+    }
+
+    [Fact]
+    public async Task Put_new_writes_one_plain_file_and_nothing_beside_it()
+    {
+        // Nothing to lose in a crash but the file itself: no temp file to leak, no sidecar to go out of step with it.
+        var bytes = TestData.Bytes(10_000, seed: 14);
+        await Store.PutNewAsync("db/t/metadata/00000-x.metadata.json", bytes);
+
+        Assert.Equal(bytes, File.ReadAllBytes(Path.Combine(_root, "db", "t", "metadata", "00000-x.metadata.json")));
+        var reserved = Path.Combine(_root, LocalFolderStore.ReservedName);
+        Assert.Empty(Directory.Exists(reserved) ? Directory.EnumerateFiles(reserved, "*", SearchOption.AllDirectories) : []);
+    }
+
+    [Fact]
+    public async Task Put_new_refuses_a_key_that_is_a_folder_of_other_keys()
+    {
+        await Store.PutAsync("u/x/y", new MemoryStream([2]));
+
+        var e = await Assert.ThrowsAsync<IOException>(() => Store.PutNewAsync("u/x", new byte[] { 4 }));
+        Assert.Contains("'u/x'", e.Message);
+        Assert.Equal(["u/x/y"], await KeysAsync(""));
+    }
+
+    [Fact]
     public async Task Objects_are_plain_files_under_the_root()
     {
         var bytes = TestData.Bytes(1000, seed: 11);

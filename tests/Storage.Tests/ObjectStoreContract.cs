@@ -36,6 +36,21 @@ public abstract class ObjectStoreContract : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Put_new_stores_the_bytes_which_get_and_head_describe_with_the_md5_etag()
+    {
+        var bytes = TestData.Bytes(200_000, seed: 2);
+        await Store.PutNewAsync("tables/t1/metadata/00001-a.metadata.json", bytes);
+
+        var head = await Store.HeadAsync("tables/t1/metadata/00001-a.metadata.json");
+        Assert.Equal(bytes.Length, head!.Size);
+        Assert.Equal(TestData.Md5Hex(bytes), head.ETag);
+        await using var body = await Store.GetAsync("tables/t1/metadata/00001-a.metadata.json");
+        Assert.Equal(TestData.Md5Hex(bytes), body.Object.ETag);
+        Assert.Equal(bytes, await TestData.ReadAllAsync(body));
+        Assert.Equal(["tables/t1/metadata/00001-a.metadata.json"], await KeysAsync("tables/"));
+    }
+
+    [Fact]
     public async Task Put_replaces_an_existing_object()
     {
         await Store.PutAsync("k", new MemoryStream(Encoding.UTF8.GetBytes("first version")));

@@ -49,10 +49,10 @@ internal sealed class MetadataFiles(IObjectStore warehouse, long cacheCapacityBy
     public async Task<MetadataFile> WriteFileAsync(string tableLocation, string? previousLocation, byte[] metadata, TableMetadata? table, CancellationToken cancellationToken)
     {
         var location = $"{tableLocation.TrimEnd('/')}/metadata/{NextVersion(previousLocation):D5}-{Guid.NewGuid()}.metadata.json";
-        using var content = new MemoryStream(metadata, writable: false);
-        // No content type, as Iceberg's own file IO writes them: a local warehouse can then rebuild the file's
-        // sidecar after a crash instead of paying a third fsync per commit to keep it.
-        await warehouse.PutAsync(Key(location), content, new PutOptions { ContentLength = metadata.Length }, cancellationToken).ConfigureAwait(false);
+        // The name is fresh and published only by the swap that follows, so the store may write it in place (a local
+        // warehouse: one file created under its final name, no temp file, rename nor sidecar). No content type, as
+        // Iceberg's own file IO writes them.
+        await warehouse.PutNewAsync(Key(location), metadata, cancellationToken).ConfigureAwait(false);
         return _cache.Add(new MetadataFile(location, metadata, table));
     }
 
