@@ -48,7 +48,7 @@ internal sealed class FileSinkTarget(IObjectStore store, string path, IcebergSch
         var now = DateTime.UtcNow;
         var directory = string.Create(CultureInfo.InvariantCulture, $"{path}/year={now:yyyy}/month={now:MM}/day={now:dd}");
         return format == SinkDefinition.Ndjson
-            ? PartitionedWriter.Ndjson(store, directory, schema, options, rawRecords)
+            ? PartitionedWriter.Ndjson(store, directory, options, rawRecords)
             : new PartitionedWriter(store, directory, schema, PartitionSpec.Unpartitioned, options);
     }
 
