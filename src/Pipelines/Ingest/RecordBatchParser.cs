@@ -192,17 +192,22 @@ internal sealed class RecordBatchParser
     /// <summary>The accepted records as Arrow IPC (valid until the next Parse).</summary>
     public ReadOnlyMemory<byte> Serialize()
     {
+        _ipc.SetLength(0);
+        SerializeTo(_ipc, _stream.ArrowSchema);
+        return _ipc.GetBuffer().AsMemory(0, (int)_ipc.Length);
+    }
+
+    /// <summary>Appends the accepted records as an Arrow IPC stream to <paramref name="destination"/>, under
+    /// <paramref name="schema"/>: the stream's fields, with schema metadata of the caller's (a source's positions).</summary>
+    public void SerializeTo(Stream destination, Schema schema)
+    {
         var arrays = new IArrowArray[_columns.Length];
         for (int c = 0; c < _columns.Length; c++)
             arrays[c] = _columns[c].Build();
-        using var batch = new RecordBatch(_stream.ArrowSchema, arrays, RecordCount);
-        _ipc.SetLength(0);
-        using (var writer = new ArrowStreamWriter(_ipc, _stream.ArrowSchema, leaveOpen: true))
-        {
-            writer.WriteRecordBatch(batch);
-            writer.WriteEnd();
-        }
-        return _ipc.GetBuffer().AsMemory(0, (int)_ipc.Length);
+        using var batch = new RecordBatch(schema, arrays, RecordCount);
+        using var writer = new ArrowStreamWriter(destination, schema, leaveOpen: true);
+        writer.WriteRecordBatch(batch);
+        writer.WriteEnd();
     }
 
     private void Reset()

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
 using Apache.Arrow;
-using Apache.Arrow.Ipc;
 using Confluent.Kafka;
 using DataPlane.Pipelines.Ingest;
 using DataPlane.Pipelines.Log;
@@ -305,7 +304,7 @@ internal sealed class KafkaSource : IAsyncDisposable
                 }
             }
             _metrics.Add("dataplane_stream_source_messages_total", "Kafka messages the source consumed (valid or not).", _labels, _messages.Count);
-            return records > 0 ? (WithPositions(parser.Serialize()), records) : (default, 0);
+            return records > 0 ? (WithPositions(parser), records) : (default, 0);
         }
         finally
         {
@@ -365,11 +364,10 @@ internal sealed class KafkaSource : IAsyncDisposable
         return kept;
     }
 
-    /// <summary>The parser's batch again, with the positions in its schema metadata (the stream's fields unchanged).</summary>
-    private ReadOnlyMemory<byte> WithPositions(ReadOnlyMemory<byte> ipc)
+    /// <summary>The parser's batch with the positions in its schema metadata (the stream's fields unchanged), in a
+    /// buffer of the source's own: the parser goes back to the stream's pool before the log append.</summary>
+    private ReadOnlyMemory<byte> WithPositions(RecordBatchParser parser)
     {
-        using var reader = new ArrowStreamReader(ipc);
-        using var batch = reader.ReadNextRecordBatch();
         var metadata = new Dictionary<string, string>
         {
             [KafkaSourcePositions.MetadataKey] = KafkaSourcePositions.Format(_source.Topic, new ArraySegment<long>(_next, 0, _partitions)),
@@ -377,11 +375,7 @@ internal sealed class KafkaSource : IAsyncDisposable
         var schema = new Schema(_stream.Definition.ArrowSchema.FieldsList, metadata);
         var payload = _payloads[_payloadIndex ^= 1];
         payload.SetLength(0);
-        using (var writer = new ArrowStreamWriter(payload, schema, leaveOpen: true))
-        {
-            writer.WriteRecordBatch(new RecordBatch(schema, batch.Arrays, batch.Length));
-            writer.WriteEnd();
-        }
+        parser.SerializeTo(payload, schema);
         return payload.GetBuffer().AsMemory(0, (int)payload.Length);
     }
 
