@@ -525,19 +525,8 @@ internal abstract class ColumnBuilder
                     reader.Skip();
                     continue;
                 }
-                if (reader.TokenType == JsonTokenType.Null)
-                {
-                    _elements.AppendNull();
-                    if (listType.ElementRequired)
-                        problem = $"[{i}]: elements are required but this one is null";
-                    continue;
-                }
-                var elementProblem = _elements.Append(ref reader, ref scratch);
-                if (elementProblem is not null)
-                {
-                    reader.Skip();
-                    problem = $"[{i}]{(elementProblem.StartsWith('[') ? "" : ": ")}{elementProblem}";
-                }
+                if (AppendNested(_elements, listType.ElementRequired, "elements", ref reader, ref scratch) is { } elementProblem)
+                    problem = $"[{i}]{elementProblem}";
             }
             _offsets.Append(_elements.Length);
             return problem;
@@ -593,19 +582,8 @@ internal abstract class ColumnBuilder
                 key.CopyTo(_key);
                 int keyLength = key.Length;
                 reader.Read();
-                if (reader.TokenType == JsonTokenType.Null)
-                {
-                    _values.AppendNull();
-                    if (_mapType.ValueRequired)
-                        problem = $"[\"{Encoding.UTF8.GetString(_key, 0, keyLength)}\"]: values are required but this one is null";
-                    continue;
-                }
-                var valueProblem = _values.Append(ref reader, ref scratch);
-                if (valueProblem is not null)
-                {
-                    reader.Skip();
-                    problem = $"[\"{Encoding.UTF8.GetString(_key, 0, keyLength)}\"]{(valueProblem.StartsWith('[') ? "" : ": ")}{valueProblem}";
-                }
+                if (AppendNested(_values, _mapType.ValueRequired, "values", ref reader, ref scratch) is { } valueProblem)
+                    problem = $"[\"{Encoding.UTF8.GetString(_key, 0, keyLength)}\"]{valueProblem}";
             }
             _offsets.Append(_keys.Length);
             return problem;
@@ -625,4 +603,22 @@ internal abstract class ColumnBuilder
     }
 
     protected void MarkValid() => _validity.Append(true);
+
+    /// <summary>
+    /// A list element or map value: appended (null included, so the offsets stay right) and, when it does not fit, the
+    /// problem as it continues the parent's location (<c>: reason</c>, or a deeper <c>[...]</c> path); null when it fits.
+    /// </summary>
+    private static string? AppendNested(ColumnBuilder target, bool required, string what, ref Utf8JsonReader reader, ref byte[] scratch)
+    {
+        if (reader.TokenType == JsonTokenType.Null)
+        {
+            target.AppendNull();
+            return required ? $": {what} are required but this one is null" : null;
+        }
+        var problem = target.Append(ref reader, ref scratch);
+        if (problem is null)
+            return null;
+        reader.Skip();
+        return problem.StartsWith('[') ? problem : ": " + problem;
+    }
 }

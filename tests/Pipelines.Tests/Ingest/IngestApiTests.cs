@@ -140,6 +140,36 @@ public sealed class IngestApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Problems_inside_lists_and_maps_name_the_element_or_key_and_the_records_after_them_still_parse()
+    {
+        var created = await Http.PostAsync("api/v1/streams", Json("""
+            {"name": "nested", "schema": {"fields": [
+              {"name": "id", "type": "long", "required": true},
+              {"name": "tags", "type": {"type": "list", "element": "long", "element-required": true}},
+              {"name": "grid", "type": {"type": "list", "element": {"type": "list", "element": "long"}}},
+              {"name": "attrs", "type": {"type": "map", "key": "string", "value": "int", "value-required": true}}]}}
+            """));
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+
+        var response = await Http.PostAsync("streams/nested", Json("""
+            {"id": 1, "tags": [1, null, 3], "grid": [[1], [2, "x"]], "attrs": {"a": 1, "b": null}}
+            {"id": 2, "tags": [4], "grid": [[5]], "attrs": {"c": "seven"}}
+            """));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var problems = (await BodyAsync(response)).GetProperty("problems").EnumerateArray()
+            .Select(p => $"{p.GetProperty("record").GetInt32()} {p.GetProperty("field").GetString()}{p.GetProperty("reason").GetString()}").ToList();
+        Assert.Equal(4, problems.Count);
+        Assert.StartsWith("0 tags[1]: elements are required but this one is null", problems[0]);
+        Assert.StartsWith("0 grid[1][1]: expected a long", problems[1]);
+        Assert.StartsWith("0 attrs[\"b\"]: values are required but this one is null", problems[2]);
+        Assert.StartsWith("1 attrs[\"c\"]: expected an int", problems[3]);
+
+        var accepted = await Http.PostAsync("streams/nested", Json("""{"id": 3, "tags": [1, 2], "grid": [[1, null], []], "attrs": {"a": 1}}"""));
+        Assert.Equal(HttpStatusCode.OK, accepted.StatusCode);
+    }
+
+    [Fact]
     public async Task Only_the_first_hundred_problems_are_listed()
     {
         await CreateEventsAsync();
