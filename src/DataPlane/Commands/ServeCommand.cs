@@ -50,9 +50,18 @@ internal static class ServeCommand
             await using var app = ServerHost.Build(options, configuration);
             await app.StartAsync(cancellationToken);
             var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses;
-            app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("DataPlane")
-                .LogInformation("DataPlane listening on {Addresses}, data in {DataDirectory}, warehouse {Warehouse}",
-                    string.Join(", ", addresses ?? []), options.DataDirectory, options.WarehouseLocation);
+            var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("DataPlane");
+            logger.LogInformation("DataPlane listening on {Addresses}, data in {DataDirectory}, warehouse {Warehouse}",
+                string.Join(", ", addresses ?? []), options.DataDirectory, options.WarehouseLocation);
+            // Loopback is the safe default; anything else reaches other machines, so say what is open to them.
+            if (!DataPlaneOptions.IsLoopback(options.Host))
+            {
+                if (options.Catalog.Tokens.Count == 0 && options.Catalog.Clients.Count == 0)
+                    logger.LogWarning("Host {Host} is not a loopback address and the Iceberg REST catalog needs no token: " +
+                        "any client that reaches it may change tables. Set Catalog:Tokens (DATAPLANE_CATALOG__TOKENS__0__TOKEN) or Catalog:Clients.", options.Host);
+                logger.LogWarning("Host {Host} is not a loopback address: the streams, sinks and pipelines API (/api/v1, /streams) " +
+                    "has no authentication of its own; put it behind a proxy that checks clients, or listen on 127.0.0.1.", options.Host);
+            }
             // Ctrl-C / SIGTERM cancel the token; StopAsync drains in-flight requests before exit.
             await app.WaitForShutdownAsync(cancellationToken);
             return 0;

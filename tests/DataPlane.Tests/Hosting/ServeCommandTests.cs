@@ -21,6 +21,19 @@ public sealed class ServeCommandTests : IDisposable
         Assert.True(Directory.Exists(Path.Combine(_workDir, "state")), "the --data folder is created");
         Assert.Equal(0, await server.InterruptAsync(TimeSpan.FromSeconds(30)));
         Assert.Contains("DataPlane listening on", server.Output);
+        Assert.DoesNotContain("not a loopback address", server.Output);
+    }
+
+    [Fact]
+    public async Task Listening_beyond_loopback_warns_about_what_is_open_to_other_machines()
+    {
+        var port = DataPlaneProcess.FreePort();
+        await using var server = await DataPlaneProcess.StartServerAsync(_workDir, port, ["serve", "--host", "0.0.0.0", "--port", port.ToString(), "--data", "state"]);
+
+        Assert.Equal(0, await server.InterruptAsync(TimeSpan.FromSeconds(30)));
+        Assert.Contains("the Iceberg REST catalog needs no token", server.Output);
+        Assert.Contains("DATAPLANE_CATALOG__TOKENS__0__TOKEN", server.Output);
+        Assert.Contains("has no authentication of its own", server.Output);
     }
 
     [Fact]
