@@ -92,6 +92,12 @@ public static class SlurpRunner
         return journal.Status();
     }
 
+    /// <summary>How long the recorder lets copy outcomes gather before journaling them in one transaction.</summary>
+    internal static readonly TimeSpan RecordInterval = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>How many objects the embedded feeder leases from the journal at once.</summary>
+    internal static int LeaseBatch(int concurrency) => Math.Clamp(concurrency * 4, 1, 1024);
+
     sealed class EmbeddedRun(ObjectCopier copier, IObjectStore source, JobJournal journal, SlurpOptions options, TextWriter output)
     {
         public SlurpCounters Counters { get; } = new();
@@ -192,7 +198,9 @@ public static class SlurpRunner
                         journal.ReleaseAbandonedLeases();
                         lastRenew = DateTime.UtcNow;
                     }
-                    var batch = journal.Lease(owner, Math.Max(1, options.Concurrency), options.Lease, partition);
+                    // Several rounds of work per lease: each lease is a journal transaction that rewrites the pages its rows
+                    // sit on, so bigger batches write fewer pages per object; the channel still hands out one item at a time.
+                    var batch = journal.Lease(owner, LeaseBatch(options.Concurrency), options.Lease, partition);
                     partition = (partition + 1) % options.QueuePartitions;
                     if (batch.Count > 0)
                     {
@@ -236,8 +244,10 @@ public static class SlurpRunner
             var batch = new List<CopyOutcome>(512);
             while (await outcomes.WaitToReadAsync(ct))
             {
-                // Let a batch build up: one transaction per many outcomes keeps the journal off the hot path.
-                await Task.Delay(50, ct);
+                // Let a batch build up: one transaction per many outcomes keeps the journal off the hot path (each commit
+                // writes every page its rows touch). A crash loses at most this window of outcomes, whose objects are then
+                // copied again.
+                await Task.Delay(RecordInterval, ct);
                 while (batch.Count < 2048 && outcomes.TryRead(out var o)) batch.Add(o);
                 var dead = journal.Record(batch, options.Retry);
                 foreach (var o in batch)

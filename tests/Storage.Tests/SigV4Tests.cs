@@ -30,6 +30,41 @@ public sealed class SigV4Tests
         Assert.EndsWith("Signature=" + signature, authorization);
     }
 
+    [Fact]
+    public void Signs_every_amz_header_in_canonical_order_whatever_the_order_and_case_they_were_added_in()
+    {
+        string Authorization(params (string Name, string Value)[] headers)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Put, "https://examplebucket.s3.amazonaws.com/test.txt");
+            foreach (var (name, value) in headers)
+                request.Headers.TryAddWithoutValidation(name, value);
+            AwsExample.Sign(request, "/test.txt", "", SigV4.UnsignedPayload, AwsExampleTime);
+            return string.Join(",", request.Headers.GetValues("Authorization"));
+        }
+
+        var signed = Authorization(("x-amz-meta-b", "2"), ("X-Amz-Meta-A", "1"), ("x-amz-storage-class", "STANDARD_IA"));
+
+        Assert.Contains("SignedHeaders=host;x-amz-content-sha256;x-amz-date;x-amz-meta-a;x-amz-meta-b;x-amz-storage-class,", signed);
+        Assert.Equal(signed, Authorization(("x-amz-storage-class", "STANDARD_IA"), ("x-amz-meta-a", "1"), ("x-amz-meta-b", "2")));
+        // The value is part of the signature, so a different one must sign differently.
+        Assert.NotEqual(signed, Authorization(("x-amz-meta-b", "3"), ("x-amz-meta-a", "1"), ("x-amz-storage-class", "STANDARD_IA")));
+    }
+
+    [Fact]
+    public void Signs_header_values_in_canonical_form_trimmed_with_inner_spaces_collapsed()
+    {
+        string Signature(string value)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Put, "https://examplebucket.s3.amazonaws.com/test.txt");
+            request.Headers.TryAddWithoutValidation("x-amz-meta-title", value);
+            AwsExample.Sign(request, "/test.txt", "", SigV4.UnsignedPayload, AwsExampleTime);
+            return string.Join(",", request.Headers.GetValues("Authorization"));
+        }
+
+        Assert.Equal(Signature("a b c"), Signature("  a   b c "));
+        Assert.NotEqual(Signature("a b c"), Signature("a bc"));
+    }
+
     [Theory]
     [InlineData("a-b_c.d~e", false, "a-b_c.d~e")]
     [InlineData("a b/c+d=é", false, "a%20b%2Fc%2Bd%3D%C3%A9")]

@@ -35,6 +35,8 @@ internal sealed class JobJournal : IDisposable
             PRAGMA journal_mode=WAL;
             PRAGMA synchronous=NORMAL;
             PRAGMA busy_timeout=10000;
+            -- A lease rewrites more pages than a statement journal keeps in memory; spilled, it is a temp file per lease.
+            PRAGMA temp_store=MEMORY;
             CREATE TABLE IF NOT EXISTS job(
               id INTEGER PRIMARY KEY CHECK (id = 1), job_id TEXT NOT NULL, source TEXT NOT NULL, destination TEXT NOT NULL,
               run INTEGER NOT NULL, state TEXT NOT NULL, listing_complete INTEGER NOT NULL, partitions INTEGER NOT NULL,

@@ -268,8 +268,9 @@ internal sealed class S3ObjectStore : IObjectStore
 
     private static Dictionary<string, string>? UserMetadataOf(HttpResponseMessage response)
     {
+        // NonValidated: the validating enumerator would parse every response header (Date, Last-Modified...) to find these.
         Dictionary<string, string>? metadata = null;
-        foreach (var (name, values) in response.Headers)
+        foreach (var (name, values) in response.Headers.NonValidated)
             if (name.StartsWith("x-amz-meta-", StringComparison.OrdinalIgnoreCase))
                 (metadata ??= new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase))[name["x-amz-meta-".Length..].ToLowerInvariant()] = string.Join(",", values);
         return metadata;

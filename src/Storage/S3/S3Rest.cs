@@ -29,6 +29,10 @@ internal sealed class S3Rest : IDisposable
             MaxConnectionsPerServer = 64,
             PooledConnectionLifetime = TimeSpan.FromMinutes(5),
             AutomaticDecompression = DecompressionMethods.None,
+            // S3 sets no cookies, and a redirect to another host would carry a signature for the wrong one: both handlers
+            // would only add work to every request.
+            UseCookies = false,
+            AllowAutoRedirect = false,
         })
         {
             Timeout = TimeSpan.FromMinutes(30),

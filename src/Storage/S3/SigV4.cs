@@ -1,4 +1,6 @@
+using System.Buffers;
 using System.Globalization;
+using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using System.Text;
 
@@ -31,24 +33,32 @@ internal sealed class SigV4(string accessKey, string secretKey, string region)
         request.Headers.TryAddWithoutValidation("x-amz-date", amzDate);
         request.Headers.TryAddWithoutValidation("x-amz-content-sha256", payloadHash);
 
-        var headers = new SortedDictionary<string, string>(StringComparer.Ordinal) { ["host"] = uri.Authority };
-        foreach (var (name, values) in request.Headers)
+        // Read the headers as stored (NonValidated): the validating enumerator would parse every value into header objects
+        // on each of the two requests a copied object costs.
+        var headers = new List<KeyValuePair<string, string>>(8) { new("host", uri.Authority) };
+        foreach (var header in request.Headers.NonValidated)
         {
-            var lower = name.ToLowerInvariant();
-            if (lower.StartsWith("x-amz-", StringComparison.Ordinal))
-                headers[lower] = string.Join(',', values.Select(TrimAll));
+            if (!header.Key.StartsWith("x-amz-", StringComparison.OrdinalIgnoreCase))
+                continue;
+            var value = header.Value.Count == 1 ? TrimAll(header.Value.ToString()) : JoinTrimmed(header.Value);
+            headers.Add(new(header.Key.ToLowerInvariant(), value));
         }
-        var signedHeaders = string.Join(';', headers.Keys);
-        var canonical = new StringBuilder()
+        headers.Sort(static (a, b) => string.CompareOrdinal(a.Key, b.Key));
+        var canonical = new StringBuilder(512)
             .Append(request.Method.Method).Append('\n')
             .Append(encodedPath).Append('\n')
             .Append(CanonicalQuery(encodedQuery)).Append('\n');
         foreach (var (name, value) in headers)
             canonical.Append(name).Append(':').Append(value).Append('\n');
-        canonical.Append('\n').Append(signedHeaders).Append('\n').Append(payloadHash);
+        canonical.Append('\n');
+        var signedHeadersStart = canonical.Length;
+        for (var i = 0; i < headers.Count; i++)
+            (i == 0 ? canonical : canonical.Append(';')).Append(headers[i].Key);
+        var signedHeaders = canonical.ToString(signedHeadersStart, canonical.Length - signedHeadersStart);
+        canonical.Append('\n').Append(payloadHash);
 
         var scope = $"{date}/{region}/s3/aws4_request";
-        var stringToSign = $"AWS4-HMAC-SHA256\n{amzDate}\n{scope}\n{Sha256Hex(Encoding.UTF8.GetBytes(canonical.ToString()))}";
+        var stringToSign = $"AWS4-HMAC-SHA256\n{amzDate}\n{scope}\n{Sha256Hex(canonical)}";
         var signing = _signingKey;
         if (signing.Item1 != date)
         {
@@ -88,6 +98,34 @@ internal sealed class SigV4(string accessKey, string secretKey, string region)
             .Select(p => p.Contains('=') ? p : p + "=")
             .Order(StringComparer.Ordinal);
         return string.Join('&', pairs);
+    }
+
+    private static string JoinTrimmed(HeaderStringValues values)
+    {
+        var joined = new StringBuilder();
+        foreach (var value in values)
+            (joined.Length == 0 ? joined : joined.Append(',')).Append(TrimAll(value));
+        return joined.ToString();
+    }
+
+    /// <summary>SHA-256 of the UTF-8 bytes of <paramref name="text"/>, hashed from a pooled buffer.</summary>
+    private static string Sha256Hex(StringBuilder text)
+    {
+        var chars = ArrayPool<char>.Shared.Rent(text.Length);
+        var bytes = ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetMaxByteCount(text.Length));
+        try
+        {
+            text.CopyTo(0, chars, 0, text.Length);
+            var length = Encoding.UTF8.GetBytes(chars, 0, text.Length, bytes, 0);
+            Span<byte> hash = stackalloc byte[32];
+            SHA256.HashData(bytes.AsSpan(0, length), hash);
+            return Convert.ToHexStringLower(hash);
+        }
+        finally
+        {
+            ArrayPool<char>.Shared.Return(chars);
+            ArrayPool<byte>.Shared.Return(bytes);
+        }
     }
 
     // SigV4 canonical header values: trimmed, with runs of spaces collapsed to one.
