@@ -21,21 +21,24 @@ public static class PipelinesEndpointRouteBuilderExtensions
         var metrics = services.GetRequiredService<PipelineMetrics>();
         var sinks = services.GetRequiredService<SinksApi>();
         var pipelines = services.GetRequiredService<PipelinesApi>();
+        var access = services.GetRequiredService<ApiAccess>();
 
-        app.MapPost("/streams/{name}", (HttpContext c, string name) => ingest.HandleAsync(c, name));
-        app.MapPost("/api/v1/streams", streams.CreateAsync);
-        app.MapGet("/api/v1/streams", streams.ListAsync);
-        app.MapGet("/api/v1/streams/{name}", (HttpContext c, string name) => streams.GetAsync(c, name));
-        app.MapDelete("/api/v1/streams/{name}", (HttpContext c, string name) => streams.DeleteAsync(c, name));
-        app.MapPost("/api/v1/sinks", sinks.CreateAsync);
-        app.MapGet("/api/v1/sinks", sinks.ListAsync);
-        app.MapGet("/api/v1/sinks/{name}", (HttpContext c, string name) => sinks.GetAsync(c, name));
-        app.MapDelete("/api/v1/sinks/{name}", (HttpContext c, string name) => sinks.DeleteAsync(c, name));
-        app.MapPost("/api/v1/pipelines", pipelines.CreateAsync);
-        app.MapGet("/api/v1/pipelines", pipelines.ListAsync);
-        app.MapGet("/api/v1/pipelines/{name}", (HttpContext c, string name) => pipelines.GetAsync(c, name));
-        app.MapDelete("/api/v1/pipelines/{name}", (HttpContext c, string name) => pipelines.DeleteAsync(c, name));
-        app.MapPost("/api/v1/pipelines/{name}/flush", (HttpContext c, string name) => pipelines.FlushAsync(c, name));
+        app.MapPost("/streams/{name}", (HttpContext c, string name) => ingest.HandleAsync(c, name))
+            .AddEndpointFilterFactory((_, next) => access.Require(management: false, next));
+        var api = app.MapGroup("/api/v1").AddEndpointFilterFactory((_, next) => access.Require(management: true, next));
+        api.MapPost("/streams", streams.CreateAsync);
+        api.MapGet("/streams", streams.ListAsync);
+        api.MapGet("/streams/{name}", (HttpContext c, string name) => streams.GetAsync(c, name));
+        api.MapDelete("/streams/{name}", (HttpContext c, string name) => streams.DeleteAsync(c, name));
+        api.MapPost("/sinks", sinks.CreateAsync);
+        api.MapGet("/sinks", sinks.ListAsync);
+        api.MapGet("/sinks/{name}", (HttpContext c, string name) => sinks.GetAsync(c, name));
+        api.MapDelete("/sinks/{name}", (HttpContext c, string name) => sinks.DeleteAsync(c, name));
+        api.MapPost("/pipelines", pipelines.CreateAsync);
+        api.MapGet("/pipelines", pipelines.ListAsync);
+        api.MapGet("/pipelines/{name}", (HttpContext c, string name) => pipelines.GetAsync(c, name));
+        api.MapDelete("/pipelines/{name}", (HttpContext c, string name) => pipelines.DeleteAsync(c, name));
+        api.MapPost("/pipelines/{name}/flush", (HttpContext c, string name) => pipelines.FlushAsync(c, name));
         if (mapMetrics)
         {
             app.MapGet("/metrics", (HttpContext c) =>

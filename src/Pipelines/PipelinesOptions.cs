@@ -19,4 +19,22 @@ public sealed class PipelinesOptions
     public long LogTailBytes { get; set; } = 64L * 1024 * 1024;
     /// <summary>What 429 answers put in Retry-After.</summary>
     public int RetryAfterSeconds { get; set; } = 1;
+
+    /// <summary>
+    /// Whether requests without a token may ingest and manage. <c>dataplane serve</c> defaults it to true only when it
+    /// listens on a loopback address; false with no <see cref="Tokens"/> leaves the API closed (401) to everyone.
+    /// </summary>
+    public bool AllowAnonymous { get; set; } = true;
+
+    /// <summary>Bearer tokens: each may ingest into every stream, and manage streams, sinks and pipelines unless
+    /// <see cref="PipelinesToken.IngestOnly"/>.</summary>
+    public List<PipelinesToken> Tokens { get; set; } = [];
+}
+
+/// <summary>A bearer token for the streams, sinks and pipelines API.</summary>
+public sealed class PipelinesToken
+{
+    public string? Token { get; set; }
+    /// <summary>Only <c>POST /streams/{name}</c> (what a producer needs); the management API answers 403.</summary>
+    public bool IngestOnly { get; set; }
 }

@@ -15,10 +15,13 @@ public static class PipelinesServiceCollectionExtensions
     /// The server's registration: state under <c>&lt;data&gt;/pipelines</c>, limits from the
     /// <c>Pipelines</c> section (environment: <c>DATAPLANE_PIPELINES__MAXREQUESTBYTES</c> and the like).
     /// </summary>
-    public static IServiceCollection AddDataPlanePipelines(this IServiceCollection services, IConfiguration configuration, string dataDirectory) =>
+    /// <param name="allowAnonymousByDefault">What <see cref="PipelinesOptions.AllowAnonymous"/> is when the configuration
+    /// does not say (the server passes whether it listens on loopback only).</param>
+    public static IServiceCollection AddDataPlanePipelines(this IServiceCollection services, IConfiguration configuration, string dataDirectory, bool allowAnonymousByDefault = true) =>
         services.AddDataPlanePipelines(o =>
         {
             o.Directory = Path.Combine(dataDirectory, "pipelines");
+            o.AllowAnonymous = allowAnonymousByDefault;
             configuration.GetSection("Pipelines").Bind(o);
             configuration.GetSection("DATAPLANE_PIPELINES").Bind(o);
         });
@@ -32,6 +35,7 @@ public static class PipelinesServiceCollectionExtensions
         if (options.MaxRequestBytes <= 0 || options.MaxRecordBytes <= 0 || options.MaxLogBytes <= 0)
             throw new ArgumentException($"Pipelines limits must be positive (MaxRequestBytes {options.MaxRequestBytes}, MaxRecordBytes {options.MaxRecordBytes}, MaxLogBytes {options.MaxLogBytes}).");
         services.AddSingleton(options);
+        services.AddSingleton(new ApiAccess(options));
         services.AddSingleton<PipelineMetrics>();
         services.AddSingleton<StreamRegistry>();
         services.AddSingleton<IngestEndpoint>();

@@ -14,9 +14,24 @@ internal static class ManagementApi
         DefaultValueFactory = _ => Environment.GetEnvironmentVariable("DATAPLANE_SERVER") ?? "http://127.0.0.1:8181",
     };
 
+    public static readonly Option<string?> TokenOption = new("--token")
+    {
+        Description = "Bearer token, one of the server's Pipelines:Tokens (default: DATAPLANE_TOKEN)",
+        DefaultValueFactory = _ => Environment.GetEnvironmentVariable("DATAPLANE_TOKEN"),
+    };
+
+    /// <summary>Adds <c>--server</c> and <c>--token</c> to a command that talks to a running server.</summary>
+    public static void AddConnectionOptions(Command command)
+    {
+        command.Options.Add(ServerOption);
+        command.Options.Add(TokenOption);
+    }
+
     public static async Task<int> Run(ParseResult result, Func<HttpClient, Task> action)
     {
         using var http = new HttpClient { BaseAddress = new Uri(result.GetValue(ServerOption)!.TrimEnd('/') + "/"), Timeout = TimeSpan.FromMinutes(5) };
+        if (result.GetValue(TokenOption) is { Length: > 0 } token)
+            http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
         try
         {
             await action(http);

@@ -57,7 +57,7 @@ internal static class PipelineCommand
         command.Subcommands.Add(delete);
 
         foreach (var sub in command.Subcommands)
-            sub.Options.Add(ManagementApi.ServerOption);
+            ManagementApi.AddConnectionOptions(sub);
         return command;
     }
 }

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using DataPlane.Hosting;
+using DataPlane.Pipelines;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -36,10 +37,11 @@ internal static class ServeCommand
             Flag(nameof(DataPlaneOptions.LogFormat), result.GetValue(logFormat));
 
             DataPlaneOptions options;
-            IConfiguration configuration;
+            WebApplication built;
             try
             {
-                (options, configuration) = DataPlaneConfiguration.Load(result.GetValue(config), flags);
+                (options, var configuration) = DataPlaneConfiguration.Load(result.GetValue(config), flags);
+                built = ServerHost.Build(options, configuration);
             }
             catch (Exception e) when (e is ArgumentException or FileNotFoundException or InvalidOperationException or FormatException)
             {
@@ -47,7 +49,7 @@ internal static class ServeCommand
                 return 2;
             }
 
-            await using var app = ServerHost.Build(options, configuration);
+            await using var app = built;
             await app.StartAsync(cancellationToken);
             var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses;
             var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("DataPlane");
@@ -59,8 +61,9 @@ internal static class ServeCommand
                 if (options.Catalog.Tokens.Count == 0 && options.Catalog.Clients.Count == 0)
                     logger.LogWarning("Host {Host} is not a loopback address and the Iceberg REST catalog needs no token: " +
                         "any client that reaches it may change tables. Set Catalog:Tokens (DATAPLANE_CATALOG__TOKENS__0__TOKEN) or Catalog:Clients.", options.Host);
-                logger.LogWarning("Host {Host} is not a loopback address: the streams, sinks and pipelines API (/api/v1, /streams) " +
-                    "has no authentication of its own; put it behind a proxy that checks clients, or listen on 127.0.0.1.", options.Host);
+                if (app.Services.GetRequiredService<PipelinesOptions>().AllowAnonymous)
+                    logger.LogWarning("Host {Host} is not a loopback address and Pipelines:AllowAnonymous is on: any client that reaches it " +
+                        "may ingest and change streams, sinks and pipelines. Set Pipelines:Tokens (DATAPLANE_PIPELINES__TOKENS__0__TOKEN) instead.", options.Host);
             }
             // Ctrl-C / SIGTERM cancel the token; StopAsync drains in-flight requests before exit.
             await app.WaitForShutdownAsync(cancellationToken);

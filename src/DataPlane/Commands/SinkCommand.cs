@@ -20,7 +20,8 @@ internal static class SinkCommand
         var maxFileBytes = new Option<long?>("--max-file-bytes") { Description = "Roll a file at this size (default 128 MB)" };
         var maxRows = new Option<long?>("--max-rows") { Description = "Roll after this many rows" };
         var interval = new Option<int?>("--interval-seconds") { Description = "Roll at least this often (default 60)" };
-        var create = new Command("create", "Create a sink") { name, type, ns, table, partition, path, format, maxFileBytes, maxRows, interval, ManagementApi.ServerOption };
+        var create = new Command("create", "Create a sink") { name, type, ns, table, partition, path, format, maxFileBytes, maxRows, interval };
+        ManagementApi.AddConnectionOptions(create);
         create.SetAction((r, ct) => ManagementApi.Run(r, async http =>
         {
             var body = new Dictionary<string, object?>

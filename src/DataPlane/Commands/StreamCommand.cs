@@ -104,7 +104,7 @@ internal static class StreamCommand
         command.Subcommands.Add(send);
 
         foreach (var sub in command.Subcommands)
-            sub.Options.Add(ManagementApi.ServerOption);
+            ManagementApi.AddConnectionOptions(sub);
         return command;
     }
 

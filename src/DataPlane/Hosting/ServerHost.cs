@@ -31,7 +31,7 @@ internal static class ServerHost
 
         // Areas: services.
         builder.Services.AddIcebergRestCatalog(RestCatalogSettings.From(options));
-        builder.Services.AddDataPlanePipelines(builder.Configuration, options.DataDirectory);
+        builder.Services.AddDataPlanePipelines(builder.Configuration, options.DataDirectory, allowAnonymousByDefault: DataPlaneOptions.IsLoopback(options.Host));
         builder.Services.AddDataPlaneDatabases(new Database.DatabaseOptions
         {
             DataDirectory = Path.Combine(options.DataDirectory, "databases"),

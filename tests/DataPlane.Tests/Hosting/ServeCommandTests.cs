@@ -25,15 +25,18 @@ public sealed class ServeCommandTests : IDisposable
     }
 
     [Fact]
-    public async Task Listening_beyond_loopback_warns_about_what_is_open_to_other_machines()
+    public async Task Listening_beyond_loopback_closes_the_pipelines_api_to_anonymous_clients_and_warns_about_an_open_catalog()
     {
         var port = DataPlaneProcess.FreePort();
         await using var server = await DataPlaneProcess.StartServerAsync(_workDir, port, ["serve", "--host", "0.0.0.0", "--port", port.ToString(), "--data", "state"]);
+        using var http = new HttpClient { BaseAddress = server.BaseAddress };
 
+        Assert.Equal(HttpStatusCode.Unauthorized, (await http.GetAsync("api/v1/streams")).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await http.PostAsync("streams/events", new StringContent("{}"))).StatusCode);
         Assert.Equal(0, await server.InterruptAsync(TimeSpan.FromSeconds(30)));
         Assert.Contains("the Iceberg REST catalog needs no token", server.Output);
         Assert.Contains("DATAPLANE_CATALOG__TOKENS__0__TOKEN", server.Output);
-        Assert.Contains("has no authentication of its own", server.Output);
+        Assert.DoesNotContain("Pipelines:AllowAnonymous is on", server.Output);
     }
 
     [Fact]
