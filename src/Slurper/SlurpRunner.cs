@@ -95,6 +95,9 @@ public static class SlurpRunner
     /// <summary>How long the recorder lets copy outcomes gather before journaling them in one transaction.</summary>
     internal static readonly TimeSpan RecordInterval = TimeSpan.FromMilliseconds(250);
 
+    /// <summary>How often the embedded feeder looks whether the work queue has room for another lease.</summary>
+    static readonly TimeSpan QueuePoll = TimeSpan.FromMilliseconds(20);
+
     /// <summary>How many objects the embedded feeder leases from the journal at once.</summary>
     internal static int LeaseBatch(int concurrency) => Math.Clamp(concurrency * 4, 1, 1024);
 
@@ -117,13 +120,14 @@ public static class SlurpRunner
             var progress = new ProgressReporter(Counters, output, interactive, options.LogInterval);
             var progressTask = options.DryRun ? Task.CompletedTask : progress.RunAsync(stop.Token);
 
-            var items = Channel.CreateBounded<WorkItem>(new BoundedChannelOptions(Math.Max(1, options.Concurrency)) { SingleWriter = true });
+            // Room for two leases: the feeder tops the queue up a batch at a time (see FeedAsync).
+            var items = Channel.CreateBounded<WorkItem>(new BoundedChannelOptions(2 * LeaseBatch(options.Concurrency)) { SingleWriter = true });
             var outcomes = Channel.CreateUnbounded<CopyOutcome>(new UnboundedChannelOptions { SingleReader = true });
             try
             {
                 var listing = journal.ListingComplete ? Task.CompletedTask : ListAsync(stop.Token);
                 Counters.ListingDone = journal.ListingComplete;
-                var feeder = FeedAsync(listing, items.Writer, stop.Token);
+                var feeder = FeedAsync(listing, items, stop.Token);
                 var workers = Enumerable.Range(0, Math.Max(1, options.Concurrency))
                     .Select(_ => Task.Run(() => CopyLoopAsync(copier, items.Reader, outcomes.Writer, stop.Token), CancellationToken.None)).ToArray();
                 var recorder = RecordAsync(outcomes.Reader, CancellationToken.None);
@@ -183,28 +187,40 @@ public static class SlurpRunner
             workArrived.Release();
         }
 
-        async Task FeedAsync(Task listing, ChannelWriter<WorkItem> items, CancellationToken ct)
+        async Task FeedAsync(Task listing, Channel<WorkItem> queue, CancellationToken ct)
         {
+            var items = queue.Writer;
+            var leaseBatch = LeaseBatch(options.Concurrency);
             var partition = Random.Shared.Next(options.QueuePartitions);
             var lastRenew = DateTime.UtcNow;
+            // Queued objects are leased too: their leases are kept alive while they wait for a copy worker.
+            void RenewLeasesWhenDue()
+            {
+                if (DateTime.UtcNow - lastRenew <= options.Lease / 3) return;
+                journal.RenewLeases(owner, options.Lease);
+                journal.ReleaseAbandonedLeases();
+                lastRenew = DateTime.UtcNow;
+            }
             try
             {
                 while (true)
                 {
                     ct.ThrowIfCancellationRequested();
-                    if (DateTime.UtcNow - lastRenew > options.Lease / 3)
-                    {
-                        journal.RenewLeases(owner, options.Lease);
-                        journal.ReleaseAbandonedLeases();
-                        lastRenew = DateTime.UtcNow;
-                    }
+                    RenewLeasesWhenDue();
                     // Several rounds of work per lease: each lease is a journal transaction that rewrites the pages its rows
                     // sit on, so bigger batches write fewer pages per object; the channel still hands out one item at a time.
-                    var batch = journal.Lease(owner, LeaseBatch(options.Concurrency), options.Lease, partition);
+                    var batch = journal.Lease(owner, leaseBatch, options.Lease, partition);
                     partition = (partition + 1) % options.QueuePartitions;
                     if (batch.Count > 0)
                     {
                         foreach (var item in batch) await items.WriteAsync(item, ct);
+                        // Lease again once a batch has room: waiting for room item by item would wake this loop once per
+                        // object; a batch still queued keeps the copy workers busy meanwhile.
+                        while (queue.Reader.Count > leaseBatch)
+                        {
+                            await Task.Delay(QueuePoll, ct);
+                            RenewLeasesWhenDue();
+                        }
                         continue;
                     }
                     if (listing.IsCompleted && journal.Unfinished == 0) return;
