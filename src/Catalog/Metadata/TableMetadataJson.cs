@@ -47,7 +47,9 @@ internal static class TableMetadataJson
         buffer.ResetWrittenCount();
         using (var w = new Utf8JsonWriter(buffer, CompactOptions))
             WriteDocument(w, m, reuseSnapshots: true);
-        var bytes = buffer.WrittenSpan.ToArray();
+        // Not zeroed first: the copy fills it, and a file of a table with history is a large-object-heap array per commit.
+        var bytes = GC.AllocateUninitializedArray<byte>(buffer.WrittenCount);
+        buffer.WrittenSpan.CopyTo(bytes);
         if (buffer.Capacity <= MaxRetainedBuffer) t_buffer = buffer;
         return bytes;
     }
