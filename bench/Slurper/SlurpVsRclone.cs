@@ -163,6 +163,10 @@ internal static class SlurpVsRclone
             }
         Console.WriteLine($"  {clock.Elapsed.TotalSeconds:0.00} s, {objects} objects, peak RSS {peak / (1 << 20)} MiB, CPU {toolCpu.TotalSeconds:0.0} s tool + " +
             $"{sourceCpu.TotalSeconds:0.0} s source server + {destinationCpu.TotalSeconds:0.0} s destination server; {load}");
+        // A tool that met errors and retried did more work than the copy needs: say so, since it weighs on the ratio.
+        var complaints = (await stderr).Split('\n').Where(l => l.Contains("ERROR", StringComparison.Ordinal) || l.Contains("Attempt", StringComparison.Ordinal)).ToList();
+        if (complaints.Count > 0)
+            Console.WriteLine($"  {complaints.Count} error or retry line(s) from {tool}, first: {string.Join(" | ", complaints.Take(3))}");
         return new Measured(tool, data, round, clock.Elapsed, peak, objects, bytes, toolCpu, sourceCpu, destinationCpu, load.Replace("load average ", ""));
     }
 
