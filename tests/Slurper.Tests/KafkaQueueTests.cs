@@ -23,7 +23,9 @@ public class KafkaQueueTests(KafkaFixture kafka) : IClassFixture<KafkaFixture>
         var source = Path.Combine(dir, "src");
         var destination = Path.Combine(dir, "dst");
         var expected = new Dictionary<string, byte[]>();
-        for (var i = 0; i < 1500; i++)
+        // Enough objects that the first worker in the group cannot finish them all before the second one's join
+        // rebalances the partitions (a few seconds on the 0.9 broker); with 1,500 a quiet machine's first worker could.
+        for (var i = 0; i < 15_000; i++)
         {
             var key = $"d{i % 10}/e{i % 7}/obj-{i:00000}";
             var data = RandomNumberGenerator.GetBytes(200 + i % 300);
