@@ -4,6 +4,7 @@ using Apache.Arrow.Types;
 using DataPlane.Catalog.Types;
 using DataPlane.Storage;
 using ParquetSharp.Arrow;
+using ParquetSharp.IO;
 using ArrowField = Apache.Arrow.Field;
 using ArrowSchema = Apache.Arrow.Schema;
 using IcebergSchema = DataPlane.Catalog.Schemas.Schema;
@@ -23,11 +24,19 @@ public static class DataFileReader
         [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         var target = ArrowSchemaMapping.ToArrow(projection);
+        // Disposed in reverse: the batch reader, the Parquet reader, then the file whose delegates native code calls
+        // (Read, Seek, and Close when the native file is destroyed), then the stream under it.
         await using var stream = await ObjectReadStream.OpenAsync(store, key, cancellationToken);
+        using var file = new ManagedRandomAccessFile(stream, leaveOpen: true);
         using var readerProperties = ParquetSharp.ReaderProperties.GetDefaultReaderProperties();
         using var arrowProperties = ArrowReaderProperties.GetDefault();
         arrowProperties.BatchSize = batchRows;
-        using var reader = new FileReader(stream, readerProperties, arrowProperties, leaveOpen: true);
+        // Pre-buffering hands column chunk reads to Arrow's IO threads, whose tasks can hold the native file past
+        // the reader's disposal: its destructor then calls the managed Close delegate after the GC has collected it
+        // (a crash once many files are read in one process). Reads stay on this thread instead; ObjectReadStream
+        // reads ahead by itself.
+        arrowProperties.PreBuffer = false;
+        using var reader = new FileReader(file, readerProperties, arrowProperties);
 
         var fileFields = reader.SchemaManifest.SchemaFields;
         var fileIndexById = new Dictionary<int, int>();
