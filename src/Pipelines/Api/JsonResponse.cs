@@ -1,5 +1,7 @@
+using System.Buffers;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using DataPlane.Pipelines.Ingest;
 using Microsoft.AspNetCore.Http;
 
 namespace DataPlane.Pipelines.Api;
@@ -48,17 +50,47 @@ internal static class JsonResponse
             w.WriteEndObject();
         });
 
-    /// <summary>Reads a small management request body as JSON; null (and a 400 written) when it is not JSON.</summary>
+    /// <summary>The largest management request body (a definition): far more than any stream, sink or pipeline needs,
+    /// and it bounds what reading one costs.</summary>
+    public const int MaxBodyBytes = 1024 * 1024;
+
+    /// <summary>Reads a small management request body as JSON; null (and the 4xx written) when it is too large or not JSON.</summary>
     public static async Task<JsonDocument?> ReadAsync(HttpContext context)
     {
+        byte[] buffer;
+        int length;
         try
         {
-            return await JsonDocument.ParseAsync(context.Request.Body, default, context.RequestAborted);
+            (buffer, length) = await RequestBody.ReadAsync(context.Request, MaxBodyBytes, context.RequestAborted, "definitions are small");
+        }
+        catch (RequestBodyTooLargeException e)
+        {
+            await ErrorAsync(context.Response, StatusCodes.Status413PayloadTooLarge, e.Message);
+            return null;
+        }
+        catch (UnsupportedEncodingException e)
+        {
+            await ErrorAsync(context.Response, StatusCodes.Status415UnsupportedMediaType, e.Message);
+            return null;
+        }
+        catch (MalformedBodyException e)
+        {
+            await ErrorAsync(context.Response, StatusCodes.Status400BadRequest, e.Message);
+            return null;
+        }
+        try
+        {
+            // The document keeps the bytes it parsed: its own copy, as the buffer goes back to the pool.
+            return JsonDocument.Parse(buffer.AsSpan(0, length).ToArray());
         }
         catch (JsonException e)
         {
             await ErrorAsync(context.Response, StatusCodes.Status400BadRequest, $"The body is not valid JSON: {e.Message}");
             return null;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
         }
     }
 }

@@ -38,14 +38,26 @@ internal sealed class PipelinesApi(PipelineRegistry pipelines)
         }
     }
 
+    /// <summary>The pipelines and, by name among them, the stored ones that failed to load.</summary>
     public Task ListAsync(HttpContext context) =>
-        JsonResponse.WriteListAsync(context.Response, "pipelines", pipelines.List(), Write);
+        JsonResponse.WriteListAsync(context.Response, "pipelines",
+            pipelines.List().Select(r => (r.Definition.Name, (Action<Utf8JsonWriter>)(w => Write(w, r))))
+                .Concat(pipelines.Failed().Select(f => (f.Name, (Action<Utf8JsonWriter>)(w => WriteFailed(w, f)))))
+                .OrderBy(e => e.Item1, StringComparer.Ordinal),
+            (w, e) => e.Item2(w));
 
     public Task GetAsync(HttpContext context, string name) =>
-        JsonResponse.WriteFoundAsync(context.Response, pipelines.Find(name), "pipeline", name, Write);
+        pipelines.FindFailed(name) is { } failed
+            ? JsonResponse.WriteAsync(context.Response, StatusCodes.Status200OK, w => WriteFailed(w, failed))
+            : JsonResponse.WriteFoundAsync(context.Response, pipelines.Find(name), "pipeline", name, Write);
 
     public async Task FlushAsync(HttpContext context, string name)
     {
+        if (pipelines.FindFailed(name) is { } failed)
+        {
+            await JsonResponse.ErrorAsync(context.Response, StatusCodes.Status409Conflict, $"Pipeline '{name}' is not running: {failed.Reason}");
+            return;
+        }
         var runner = pipelines.Find(name);
         if (runner is null)
         {
@@ -106,6 +118,24 @@ internal sealed class PipelinesApi(PipelineRegistry pipelines)
             w.WriteString("message", error);
             w.WriteEndObject();
         }
+        w.WriteEndArray();
+        w.WriteEndObject();
+    }
+
+    /// <summary>A pipeline that failed to load: the shape of a running one's answer, with what is known.</summary>
+    private static void WriteFailed(Utf8JsonWriter w, FailedDefinition failed)
+    {
+        w.WriteStartObject();
+        w.WriteString("name", failed.Name);
+        w.WriteNull("sql");
+        w.WriteNull("stream");
+        w.WriteNull("sink");
+        w.WriteString("state", "failed");
+        w.WriteStartArray("errors");
+        w.WriteStartObject();
+        w.WriteString("at", failed.FailedAt);
+        w.WriteString("message", failed.Reason);
+        w.WriteEndObject();
         w.WriteEndArray();
         w.WriteEndObject();
     }

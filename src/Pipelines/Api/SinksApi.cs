@@ -1,3 +1,4 @@
+using System.Text.Json;
 using DataPlane.Pipelines.Runtime;
 using DataPlane.Pipelines.Sinks;
 using Microsoft.AspNetCore.Http;
@@ -24,18 +25,27 @@ internal sealed class SinksApi(SinkRegistry sinks, PipelineRegistry pipelines)
         }
         if (!sinks.TryCreate(sink))
         {
-            await JsonResponse.ErrorAsync(context.Response, StatusCodes.Status409Conflict, $"A sink named '{sink.Name}' already exists; delete it first or pick another name.");
+            await JsonResponse.ErrorAsync(context.Response, StatusCodes.Status409Conflict, sinks.FindFailed(sink.Name) is not null
+                ? $"A sink named '{sink.Name}' is stored but failed to load (GET /api/v1/sinks/{sink.Name} says why); delete it first or pick another name."
+                : $"A sink named '{sink.Name}' already exists; delete it first or pick another name.");
             return;
         }
         context.Response.Headers.Location = $"/api/v1/sinks/{sink.Name}";
         await JsonResponse.WriteAsync(context.Response, StatusCodes.Status201Created, sink.Write);
     }
 
+    /// <summary>The sinks and, by name among them, the stored ones that failed to load.</summary>
     public Task ListAsync(HttpContext context) =>
-        JsonResponse.WriteListAsync(context.Response, "sinks", sinks.List(), (w, sink) => sink.Write(w));
+        JsonResponse.WriteListAsync(context.Response, "sinks",
+            sinks.List().Select(s => (s.Name, (Action<Utf8JsonWriter>)s.Write))
+                .Concat(sinks.Failed().Select(f => (f.Name, (Action<Utf8JsonWriter>)f.Write)))
+                .OrderBy(e => e.Item1, StringComparer.Ordinal),
+            (w, e) => e.Item2(w));
 
     public Task GetAsync(HttpContext context, string name) =>
-        JsonResponse.WriteFoundAsync(context.Response, sinks.Find(name), "sink", name, (w, sink) => sink.Write(w));
+        sinks.FindFailed(name) is { } failed
+            ? JsonResponse.WriteAsync(context.Response, StatusCodes.Status200OK, failed.Write)
+            : JsonResponse.WriteFoundAsync(context.Response, sinks.Find(name), "sink", name, (w, sink) => sink.Write(w));
 
     public async Task DeleteAsync(HttpContext context, string name)
     {

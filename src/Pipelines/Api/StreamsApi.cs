@@ -26,7 +26,9 @@ internal sealed class StreamsApi(StreamRegistry streams, StreamSources sources)
         }
         if (!streams.TryCreate(definition, out var stream))
         {
-            await JsonResponse.ErrorAsync(context.Response, StatusCodes.Status409Conflict, $"A stream named '{definition.Name}' already exists; delete it first or pick another name.");
+            await JsonResponse.ErrorAsync(context.Response, StatusCodes.Status409Conflict, streams.FindFailed(definition.Name) is not null
+                ? $"A stream named '{definition.Name}' is stored but failed to load (GET /api/v1/streams/{definition.Name} says why); delete it first or pick another name."
+                : $"A stream named '{definition.Name}' already exists; delete it first or pick another name.");
             return;
         }
         sources.Start(stream);
@@ -34,14 +36,27 @@ internal sealed class StreamsApi(StreamRegistry streams, StreamSources sources)
         await JsonResponse.WriteAsync(context.Response, StatusCodes.Status201Created, w => Write(w, stream));
     }
 
+    /// <summary>The streams and, by name among them, the stored ones that failed to load.</summary>
     public Task ListAsync(HttpContext context) =>
-        JsonResponse.WriteListAsync(context.Response, "streams", streams.List(), Write);
+        JsonResponse.WriteListAsync(context.Response, "streams",
+            streams.List().Select(s => (s.Name, (Action<Utf8JsonWriter>)(w => Write(w, s))))
+                .Concat(streams.Failed().Select(f => (f.Name, (Action<Utf8JsonWriter>)f.Write)))
+                .OrderBy(e => e.Item1, StringComparer.Ordinal),
+            (w, e) => e.Item2(w));
 
     public Task GetAsync(HttpContext context, string name) =>
-        JsonResponse.WriteFoundAsync(context.Response, streams.Find(name), "stream", name, Write);
+        streams.FindFailed(name) is { } failed
+            ? JsonResponse.WriteAsync(context.Response, StatusCodes.Status200OK, failed.Write)
+            : JsonResponse.WriteFoundAsync(context.Response, streams.Find(name), "stream", name, Write);
 
     public async Task DeleteAsync(HttpContext context, string name)
     {
+        if (streams.FindFailed(name) is not null)
+        {
+            await streams.DeleteAsync(name);
+            context.Response.StatusCode = StatusCodes.Status204NoContent;
+            return;
+        }
         var stream = streams.Find(name);
         if (stream is null)
         {
@@ -67,6 +82,7 @@ internal sealed class StreamsApi(StreamRegistry streams, StreamSources sources)
         var d = stream.Definition;
         w.WriteStartObject();
         w.WriteString("name", d.Name);
+        w.WriteString("state", "ready");
         if (d.Source is null) w.WriteString("endpoint", $"/streams/{d.Name}"); else w.WriteNull("endpoint");
         w.WriteBoolean("schemaless", d.Schemaless);
         w.WritePropertyName("schema");

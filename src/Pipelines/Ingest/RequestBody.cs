@@ -11,10 +11,11 @@ namespace DataPlane.Pipelines.Ingest;
 /// </summary>
 internal static class RequestBody
 {
-    public static async Task<(byte[] Buffer, int Length)> ReadAsync(HttpRequest request, int limit, CancellationToken cancellationToken)
+    /// <param name="remedy">What the 413's message tells the client to do.</param>
+    public static async Task<(byte[] Buffer, int Length)> ReadAsync(HttpRequest request, int limit, CancellationToken cancellationToken, string remedy = "send fewer records per request")
     {
         if (request.ContentLength > limit)
-            throw new RequestBodyTooLargeException($"The request body is {request.ContentLength} bytes, over the limit of {limit} bytes; send fewer records per request.");
+            throw new RequestBodyTooLargeException($"The request body is {request.ContentLength} bytes, over the limit of {limit} bytes; {remedy}.");
         var sizeFeature = request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>();
         if (sizeFeature is { IsReadOnly: false })
             sizeFeature.MaxRequestBodySize = limit + 1L;
@@ -35,8 +36,8 @@ internal static class RequestBody
                 {
                     if (length > limit)
                         throw new RequestBodyTooLargeException(gzip
-                            ? $"The gzip body inflates past the limit of {limit} bytes; send fewer records per request."
-                            : $"The request body is over the limit of {limit} bytes; send fewer records per request.");
+                            ? $"The gzip body inflates past the limit of {limit} bytes; {remedy}."
+                            : $"The request body is over the limit of {limit} bytes; {remedy}.");
                     var bigger = ArrayPool<byte>.Shared.Rent(Math.Min(limit + 1, buffer.Length * 2));
                     buffer.AsSpan(0, length).CopyTo(bigger);
                     ArrayPool<byte>.Shared.Return(buffer);
@@ -48,8 +49,8 @@ internal static class RequestBody
                 length += read;
                 if (length > limit)
                     throw new RequestBodyTooLargeException(gzip
-                        ? $"The gzip body inflates past the limit of {limit} bytes; send fewer records per request."
-                        : $"The request body is over the limit of {limit} bytes; send fewer records per request.");
+                        ? $"The gzip body inflates past the limit of {limit} bytes; {remedy}."
+                        : $"The request body is over the limit of {limit} bytes; {remedy}.");
             }
             return (buffer, length);
         }
@@ -61,7 +62,7 @@ internal static class RequestBody
         catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
             ArrayPool<byte>.Shared.Return(buffer);
-            throw new RequestBodyTooLargeException($"The request body is over the limit of {limit} bytes; send fewer records per request.");
+            throw new RequestBodyTooLargeException($"The request body is over the limit of {limit} bytes; {remedy}.");
         }
         catch
         {

@@ -22,6 +22,7 @@ internal sealed class PipelineRegistry : IHostedService, IAsyncDisposable
     private readonly PipelineMetrics _metrics;
     private readonly ILoggerFactory _loggers;
     private readonly Dictionary<string, PipelineRunner> _runners = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, FailedDefinition> _failed = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _gate = new(1, 1);
 
     public PipelineRegistry(PipelinesOptions options, StreamRegistry streams, SinkRegistry sinks, PipelineMetrics metrics, ILoggerFactory loggers)
@@ -49,19 +50,39 @@ internal sealed class PipelineRegistry : IHostedService, IAsyncDisposable
             return _runners.GetValueOrDefault(name);
     }
 
+    /// <summary>Stored pipelines that could not be loaded or started at start-up, by name.</summary>
+    public IReadOnlyList<FailedDefinition> Failed()
+    {
+        lock (_runners)
+            return _failed.Values.OrderBy(f => f.Name, StringComparer.Ordinal).ToList();
+    }
+
+    public FailedDefinition? FindFailed(string name)
+    {
+        lock (_runners)
+            return _failed.GetValueOrDefault(name);
+    }
+
+    /// <summary>Starts every stored pipeline; one that cannot load or start is logged, kept as failed and skipped.</summary>
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         foreach (var file in Directory.EnumerateFiles(_root, "*.json").Order(StringComparer.Ordinal))
         {
-            using var json = JsonDocument.Parse(await File.ReadAllBytesAsync(file, cancellationToken));
-            var definition = PipelineDefinition.Parse(json.RootElement, DateTimeOffset.UtcNow);
+            string name = Path.GetFileNameWithoutExtension(file);
             try
             {
+                using var json = JsonDocument.Parse(await File.ReadAllBytesAsync(file, cancellationToken));
+                var definition = PipelineDefinition.Parse(json.RootElement, DateTimeOffset.UtcNow);
+                if (definition.Name != name)
+                    throw new InvalidDataException($"it names pipeline '{definition.Name}' but is stored as '{name}'.");
                 Start(definition);
             }
-            catch (ArgumentException e)
+            catch (Exception e) when (FailedDefinition.IsLoadFailure(e))
             {
-                _loggers.CreateLogger<PipelineRegistry>().LogError("Pipeline {Pipeline} cannot start: {Reason}", definition.Name, e.Message);
+                var failed = FailedDefinition.From("pipeline", name, $"pipelines/{name}.json", e);
+                _loggers.CreateLogger<PipelineRegistry>().LogError("Pipeline {Pipeline} is skipped: {Reason}", name, failed.Reason);
+                lock (_runners)
+                    _failed[name] = failed;
             }
         }
     }
@@ -74,6 +95,8 @@ internal sealed class PipelineRegistry : IHostedService, IAsyncDisposable
         {
             if (Find(definition.Name) is not null)
                 throw new InvalidOperationException($"A pipeline named '{definition.Name}' already exists; delete it first or pick another name.");
+            if (FindFailed(definition.Name) is not null)
+                throw new InvalidOperationException($"A pipeline named '{definition.Name}' is stored but failed to load (GET /api/v1/pipelines/{definition.Name} says why); delete it first or pick another name.");
             var writer = List().FirstOrDefault(r => r.Sink.Name == definition.Statement.Sink);
             if (writer is not null)
                 throw new InvalidOperationException($"Sink '{definition.Statement.Sink}' is already written by pipeline '{writer.Definition.Name}'; a sink has one pipeline.");
@@ -91,9 +114,13 @@ internal sealed class PipelineRegistry : IHostedService, IAsyncDisposable
     {
         var statement = definition.Statement;
         var stream = _streams.Find(statement.Stream)
-            ?? throw new KeyNotFoundException($"No stream named '{statement.Stream}' (FROM {statement.Stream}); create it with POST /api/v1/streams.");
+            ?? throw new KeyNotFoundException(_streams.FindFailed(statement.Stream) is { } failedStream
+                ? $"Stream '{statement.Stream}' (FROM {statement.Stream}) failed to load: {failedStream.Reason}"
+                : $"No stream named '{statement.Stream}' (FROM {statement.Stream}); create it with POST /api/v1/streams.");
         var sink = _sinks.Find(statement.Sink)
-            ?? throw new KeyNotFoundException($"No sink named '{statement.Sink}' (INSERT INTO {statement.Sink}); create it with POST /api/v1/sinks.");
+            ?? throw new KeyNotFoundException(_sinks.FindFailed(statement.Sink) is { } failedSink
+                ? $"Sink '{statement.Sink}' (INSERT INTO {statement.Sink}) failed to load: {failedSink.Reason}"
+                : $"No sink named '{statement.Sink}' (INSERT INTO {statement.Sink}); create it with POST /api/v1/sinks.");
         var transform = new BatchTransform(stream.Definition, statement);
         // A schemaless stream's SELECT * is its records' JSON text, which NDJSON file sinks write as is.
         var target = _sinks.OpenTarget(sink, transform.OutputSchema.IcebergSchema, rawRecords: transform.OutputSchema.Schemaless);
@@ -111,8 +138,15 @@ internal sealed class PipelineRegistry : IHostedService, IAsyncDisposable
         {
             PipelineRunner? runner;
             lock (_runners)
+            {
+                if (_failed.Remove(name))
+                {
+                    File.Delete(Path.Combine(_root, name + ".json"));
+                    return true;
+                }
                 if (!_runners.Remove(name, out runner))
                     return false;
+            }
             await runner.DisposeAsync();
             runner.Stream.RemoveReader(name);
             File.Delete(Path.Combine(_root, name + ".json"));

@@ -6,12 +6,23 @@ namespace DataPlane.Pipelines.Sql;
 /// <summary>
 /// Parses the pipeline statement. Keywords are case-insensitive; identifiers may be double-quoted; string literals
 /// use single quotes ('' escapes one). Errors say where the statement stopped making sense and what was expected.
+/// The statement comes from a request (and is stored and parsed again at every start), so its size is bounded:
+/// <see cref="MaxLength"/> characters, <see cref="MaxTerms"/> conditions, <see cref="MaxDepth"/> levels of nesting.
 /// </summary>
 internal sealed class PipelineSqlParser
 {
+    /// <summary>Characters in a statement.</summary>
+    public const int MaxLength = 65_536;
+    /// <summary>Conditions (comparisons and IS [NOT] NULL tests) in the WHERE clause.</summary>
+    public const int MaxTerms = 1_000;
+    /// <summary>Levels of parentheses and NOT around a condition.</summary>
+    public const int MaxDepth = 32;
+
     private readonly string _sql;
     private readonly List<(string Text, bool Quoted, int Position, TokenKind Kind)> _tokens = [];
     private int _next;
+    private int _depth;
+    private int _terms;
 
     private enum TokenKind { Word, Number, String, Symbol, End }
 
@@ -21,7 +32,14 @@ internal sealed class PipelineSqlParser
         Tokenize();
     }
 
-    public static PipelineStatement Parse(string sql) => new PipelineSqlParser(sql).Statement();
+    /// <summary>The statement; an <see cref="ArgumentException"/> saying what is wrong (or which limit it passes) otherwise.</summary>
+    public static PipelineStatement Parse(string sql)
+    {
+        if (sql.Length > MaxLength)
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
+                $"The SQL statement is {sql.Length} characters; the limit is {MaxLength} characters. A pipeline's WHERE clause takes at most {MaxTerms} conditions."));
+        return new PipelineSqlParser(sql).Statement();
+    }
 
     private PipelineStatement Statement()
     {
@@ -63,28 +81,46 @@ internal sealed class PipelineSqlParser
 
     private Predicate Or()
     {
-        var left = And();
-        while (IsKeyword("OR")) { _next++; left = new Predicate.Or(left, And()); }
-        return left;
+        var first = And();
+        if (!IsKeyword("OR"))
+            return first;
+        var terms = new List<Predicate> { first };
+        while (IsKeyword("OR")) { _next++; terms.Add(And()); }
+        return new Predicate.Or(terms);
     }
 
     private Predicate And()
     {
-        var left = Unary();
-        while (IsKeyword("AND")) { _next++; left = new Predicate.And(left, Unary()); }
-        return left;
+        var first = Unary();
+        if (!IsKeyword("AND"))
+            return first;
+        var terms = new List<Predicate> { first };
+        while (IsKeyword("AND")) { _next++; terms.Add(Unary()); }
+        return new Predicate.And(terms);
     }
 
     private Predicate Unary()
     {
-        if (IsKeyword("NOT")) { _next++; return new Predicate.Not(Unary()); }
-        if (TrySymbol("("))
+        if (IsKeyword("NOT"))
         {
+            Enter();
+            _next++;
+            var inner = new Predicate.Not(Unary());
+            _depth--;
+            return inner;
+        }
+        if (Peek.Kind == TokenKind.Symbol && Peek.Text == "(")
+        {
+            Enter();
+            _next++;
             var inner = Or();
             if (!TrySymbol(")"))
                 throw Error($"expected ')' but found '{Peek.Text}'");
+            _depth--;
             return inner;
         }
+        if (++_terms > MaxTerms)
+            throw Error($"the WHERE clause has more than {MaxTerms} conditions, the limit; filter on fewer values (or split the pipeline)");
         string column = Identifier("a column name");
         if (IsKeyword("IS"))
         {
@@ -101,6 +137,13 @@ internal sealed class PipelineSqlParser
         return new Predicate.Compare(column, op.Text == "<>" ? "!=" : op.Text, Literal());
     }
 
+    /// <summary>One more level of nesting (a parenthesis or NOT), refused past <see cref="MaxDepth"/>: the parser recurses per level.</summary>
+    private void Enter()
+    {
+        if (++_depth > MaxDepth)
+            throw Error($"the WHERE clause is nested more than {MaxDepth} levels deep (parentheses and NOT), the limit");
+    }
+
     private object Literal()
     {
         var t = Peek;
@@ -110,7 +153,9 @@ internal sealed class PipelineSqlParser
             case TokenKind.String: return t.Text;
             case TokenKind.Number:
                 if (long.TryParse(t.Text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long l)) return l;
-                return double.Parse(t.Text, NumberStyles.Float, CultureInfo.InvariantCulture);
+                if (double.TryParse(t.Text, NumberStyles.Float, CultureInfo.InvariantCulture, out double d) && double.IsFinite(d)) return d;
+                _next--;
+                throw Error($"'{t.Text}' is not a number");
             case TokenKind.Word when !t.Quoted && t.Text.Equals("TRUE", StringComparison.OrdinalIgnoreCase): return true;
             case TokenKind.Word when !t.Quoted && t.Text.Equals("FALSE", StringComparison.OrdinalIgnoreCase): return false;
         }

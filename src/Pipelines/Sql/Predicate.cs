@@ -1,21 +1,16 @@
 namespace DataPlane.Pipelines.Sql;
 
-/// <summary>A WHERE clause: comparisons of a column with a literal, IS [NOT] NULL, joined by AND / OR, NOT, parentheses.</summary>
+/// <summary>
+/// A WHERE clause: comparisons of a column with a literal, IS [NOT] NULL, joined by AND / OR, NOT, parentheses.
+/// A chain of ANDs (or ORs) is one node holding all its terms, so a long chain makes the tree wide, not deep: its
+/// depth is the statement's nesting, which <see cref="PipelineSqlParser.MaxDepth"/> bounds, and code walking it
+/// recursively cannot run out of stack.
+/// </summary>
 internal abstract record Predicate
 {
     public sealed record Compare(string Column, string Operator, object Literal) : Predicate;
     public sealed record IsNull(string Column, bool Negated) : Predicate;
-    public sealed record And(Predicate Left, Predicate Right) : Predicate;
-    public sealed record Or(Predicate Left, Predicate Right) : Predicate;
+    public sealed record And(IReadOnlyList<Predicate> Terms) : Predicate;
+    public sealed record Or(IReadOnlyList<Predicate> Terms) : Predicate;
     public sealed record Not(Predicate Inner) : Predicate;
-
-    public IEnumerable<string> Columns() => this switch
-    {
-        Compare c => [c.Column],
-        IsNull n => [n.Column],
-        And a => a.Left.Columns().Concat(a.Right.Columns()),
-        Or o => o.Left.Columns().Concat(o.Right.Columns()),
-        Not n => n.Inner.Columns(),
-        _ => [],
-    };
 }

@@ -16,6 +16,7 @@ internal sealed class StreamRegistry : IAsyncDisposable
     private readonly string _root;
     private readonly IngestLogOptions _logOptions;
     private readonly Dictionary<string, IngestStream> _streams = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, FailedDefinition> _failed = new(StringComparer.Ordinal);
     private readonly object _gate = new();
 
     public StreamRegistry(PipelinesOptions options, PipelineMetrics metrics, ILogger<StreamRegistry> logger)
@@ -28,12 +29,24 @@ internal sealed class StreamRegistry : IAsyncDisposable
             var file = Path.Combine(dir, DefinitionFile);
             if (!File.Exists(file))
                 continue;
-            using var json = JsonDocument.Parse(File.ReadAllBytes(file));
-            var definition = StreamDefinition.Parse(json.RootElement, DateTimeOffset.UtcNow);
-            var log = IngestLog.Open(Path.Combine(dir, "log"), _logOptions);
-            if (log.TruncatedBytesOnOpen > 0)
-                logger.LogWarning("Stream {Stream}: cut {Bytes} bytes of torn tail from its ingest log (an unacknowledged write interrupted by a crash)", definition.Name, log.TruncatedBytesOnOpen);
-            _streams[definition.Name] = new IngestStream(definition, dir, log);
+            string name = Path.GetFileName(dir);
+            try
+            {
+                using var json = JsonDocument.Parse(File.ReadAllBytes(file));
+                var definition = StreamDefinition.Parse(json.RootElement, DateTimeOffset.UtcNow);
+                if (definition.Name != name)
+                    throw new InvalidDataException($"it names stream '{definition.Name}' but is stored as '{name}'.");
+                var log = IngestLog.Open(Path.Combine(dir, "log"), _logOptions);
+                if (log.TruncatedBytesOnOpen > 0)
+                    logger.LogWarning("Stream {Stream}: cut {Bytes} bytes of torn tail from its ingest log (an unacknowledged write interrupted by a crash)", definition.Name, log.TruncatedBytesOnOpen);
+                _streams[definition.Name] = new IngestStream(definition, dir, log);
+            }
+            catch (Exception e) when (FailedDefinition.IsLoadFailure(e))
+            {
+                var failed = FailedDefinition.From("stream", name, $"streams/{name}/{DefinitionFile}", e);
+                logger.LogError("Stream {Stream} is skipped: {Reason}", name, failed.Reason);
+                _failed[name] = failed;
+            }
         }
         metrics.AddGauges("dataplane_stream_log_bytes", "Bytes held by the stream's ingest log on disk.",
             () => List().Select(s => (PipelineMetrics.Labels(("stream", s.Name)), (double)s.Log.SizeBytes)));
@@ -53,12 +66,25 @@ internal sealed class StreamRegistry : IAsyncDisposable
             return _streams.GetValueOrDefault(name);
     }
 
-    /// <summary>Creates the stream; false when one of that name exists.</summary>
+    /// <summary>Stored streams that could not be loaded at start-up, by name.</summary>
+    public IReadOnlyList<FailedDefinition> Failed()
+    {
+        lock (_gate)
+            return _failed.Values.OrderBy(f => f.Name, StringComparer.Ordinal).ToList();
+    }
+
+    public FailedDefinition? FindFailed(string name)
+    {
+        lock (_gate)
+            return _failed.GetValueOrDefault(name);
+    }
+
+    /// <summary>Creates the stream; false when one of that name exists (loaded or failed).</summary>
     public bool TryCreate(StreamDefinition definition, out IngestStream stream)
     {
         lock (_gate)
         {
-            if (_streams.TryGetValue(definition.Name, out stream!))
+            if (_streams.TryGetValue(definition.Name, out stream!) || _failed.ContainsKey(definition.Name))
                 return false;
             var dir = Path.Combine(_root, definition.Name);
             if (Directory.Exists(dir))
@@ -86,6 +112,14 @@ internal sealed class StreamRegistry : IAsyncDisposable
         IngestStream? stream;
         lock (_gate)
         {
+            if (_failed.Remove(name))
+            {
+                // Its folder, as a stream's delete removes it: the definition first, as below.
+                var dir = Path.Combine(_root, name);
+                File.Delete(Path.Combine(dir, DefinitionFile));
+                Directory.Delete(dir, recursive: true);
+                return true;
+            }
             if (!_streams.Remove(name, out stream))
                 return false;
         }
