@@ -217,4 +217,80 @@ public sealed class HttpApiTests : IAsyncLifetime
             Assert.True((long)i + 1 == (long)read.Results[0].Rows[0][0]!, $"i={i} got {read.Results[0].Rows[0][0]} from {read.ServedBy} at {read.Position}, session {client.Session}");
         }
     }
+
+    private async Task<(HttpStatusCode Status, JsonElement Body)> SendRawAsync(HttpMethod method, string path, string? json)
+    {
+        using var request = new HttpRequestMessage(method, path) { Content = json is null ? null : new StringContent(json, Encoding.UTF8, "application/json") };
+        using var response = await _server.Http.SendAsync(request);
+        string text = await response.Content.ReadAsStringAsync();
+        return (response.StatusCode, text.Length == 0 ? default : JsonDocument.Parse(text).RootElement.Clone());
+    }
+
+    [Theory]
+    [InlineData("""{"name": "x", "replicas": 1e20}""", "\"replicas\" must be a whole number from 0 to 16 (got 1e20)")]
+    [InlineData("""{"name": "x", "replicas": 2.5}""", "\"replicas\" must be a whole number from 0 to 16 (got 2.5)")]
+    [InlineData("""{"name": "x", "replicas": "2"}""", "\"replicas\" must be a whole number from 0 to 16 (got \"2\")")]
+    [InlineData("""{"name": "x", "replicas": 17}""", "\"replicas\" must be a whole number from 0 to 16 (got 17)")]
+    [InlineData("""{"name": 5}""", "\"name\" must be a string (got 5)")]
+    [InlineData("""[1]""", "must be a JSON object such as {\"name\": \"app\", \"replicas\": 1} (got [1])")]
+    [InlineData("""null""", "must be a JSON object such as {\"name\": \"app\", \"replicas\": 1} (got null)")]
+    public async Task A_create_database_body_of_the_wrong_shape_is_400_naming_the_value_and_creates_nothing(string json, string message)
+    {
+        var (status, body) = await SendRawAsync(HttpMethod.Post, "api/v1/databases", json);
+
+        Assert.True(HttpStatusCode.BadRequest == status, $"{status} {body}");
+        Assert.Contains(message, body.GetProperty("error").GetProperty("message").GetString());
+        var list = await _server.Http.GetFromJsonAsync<JsonElement>("api/v1/databases");
+        Assert.Equal(new[] { "app" }, list.GetProperty("databases").EnumerateArray().Select(d => d.GetProperty("name").GetString()));
+    }
+
+    [Theory]
+    [InlineData("""{"access": 5}""", "\"access\" must be a string (got 5)")]
+    [InlineData("""{"access": ["read-only"]}""", "\"access\" must be a string (got [\"read-only\"])")]
+    [InlineData("""[1]""", "must be a JSON object such as {\"access\": \"read-only\"} (got [1])")]
+    [InlineData("""{"access": "admin"}""", "\"access\" must be \"read-only\" or \"read-write\" (got 'admin')")]
+    public async Task A_token_body_of_the_wrong_shape_is_400_naming_the_value_and_issues_nothing(string json, string message)
+    {
+        var (status, body) = await SendRawAsync(HttpMethod.Post, "api/v1/databases/app/tokens", json);
+
+        Assert.True(HttpStatusCode.BadRequest == status, $"{status} {body}");
+        Assert.Contains(message, body.GetProperty("error").GetProperty("message").GetString());
+        Assert.Equal(HttpStatusCode.OK, (await PostAsync(new { sql = "SELECT 1" })).Status); // still open: no token was issued
+    }
+
+    [Theory]
+    [InlineData("ALTER TABLE _dataplane_meta RENAME TO m", "Table '_dataplane_meta' is reserved")]
+    [InlineData("ALTER TABLE _dataplane_meta ADD COLUMN y", "Table '_dataplane_meta' is reserved")]
+    [InlineData("ALTER TABLE t RENAME TO _dataplane_t", "The name '_dataplane_t' is reserved")]
+    [InlineData("ALTER TABLE t RENAME TO _DataPlane_T", "The name '_DataPlane_T' is reserved")]
+    [InlineData("CREATE VIEW _dataplane_v AS SELECT 1", "Table '_dataplane_v' is reserved")]
+    public async Task Statements_that_touch_or_make_a_reserved_name_are_403_and_change_nothing(string sql, string message)
+    {
+        await PostAsync(new { sql = "CREATE TABLE t(x)" });
+        var (_, before, _) = await PostAsync(new { sql = "SELECT type, name, sql FROM sqlite_schema ORDER BY name" }, SessionConstraint.FirstPrimary);
+
+        var (status, body, _) = await PostAsync(new { batch = new[] { new { sql = "INSERT INTO t VALUES (1)" }, new { sql } } });
+
+        Assert.True(HttpStatusCode.Forbidden == status, $"{status} {body}");
+        Assert.Equal("statement_refused", body.GetProperty("error").GetProperty("code").GetString());
+        Assert.Contains(message, body.GetProperty("error").GetProperty("message").GetString());
+        var (_, after, _) = await PostAsync(new { sql = "SELECT type, name, sql FROM sqlite_schema ORDER BY name" }, SessionConstraint.FirstPrimary);
+        Assert.Equal(before.GetProperty("results").GetRawText(), after.GetProperty("results").GetRawText());
+        var (written, _, bookmark) = await PostAsync(new { sql = "INSERT INTO t VALUES (2)" });
+        Assert.Equal(HttpStatusCode.OK, written);
+        var (_, rows, _) = await PostAsync(new { sql = "SELECT x FROM t" }, session: bookmark);
+        Assert.Equal("[[2]]", rows.GetProperty("results")[0].GetProperty("rows").GetRawText());
+    }
+
+    [Theory]
+    [InlineData("db/app/log", "?after=POSITION")]
+    [InlineData("db/app/log?after=abc", "?after= must be a whole number (got 'abc')")]
+    [InlineData("db/app/log?after=0&wait_ms=1e30", "?wait_ms= must be a whole number (got '1e30')")]
+    public async Task A_log_request_with_a_bad_position_is_400_naming_it(string path, string message)
+    {
+        var (status, body) = await SendRawAsync(HttpMethod.Get, path, null);
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Contains(message, body.GetProperty("error").GetProperty("message").GetString());
+    }
 }

@@ -91,8 +91,8 @@ internal sealed class StatementGuard
                 "Triggers are refused: replicas apply row changes that already include what a trigger did, so it would run twice.",
             CreateVtable or DropVtable =>
                 $"Virtual tables are refused ('{arg1}'): their contents are not captured by row-change replication.",
-            _ when IsInternalTable(action, arg1) =>
-                $"Table '{arg1}' is reserved for replication bookkeeping.",
+            _ when ReservedName(action, arg1, arg2) is { } reserved =>
+                $"Table '{reserved}' is reserved for replication bookkeeping.",
             _ => null,
         };
         if (reason is not null)
@@ -121,9 +121,19 @@ internal sealed class StatementGuard
         pragma.ToLowerInvariant() is "table_info" or "table_xinfo" or "table_list" or "index_list" or "index_info"
             or "index_xinfo" or "foreign_key_list" or "foreign_key_check" or "integrity_check" or "quick_check";
 
-    private static bool IsInternalTable(int action, string? table) =>
-        action is Read or Insert or Update or Delete or DropTable or AlterTable or CreateIndex or CreateTable &&
-        table is not null && table.StartsWith(InternalTablePrefix, StringComparison.OrdinalIgnoreCase);
+    /// <summary>The reserved name a statement touches, if any. ALTER TABLE passes the database as arg1, the table as arg2.</summary>
+    private static string? ReservedName(int action, string? arg1, string? arg2)
+    {
+        string? name = action switch
+        {
+            Read or Insert or Update or Delete or CreateTable or DropTable or CreateIndex or DropIndex or CreateView or DropView => arg1,
+            AlterTable => arg2,
+            _ => null,
+        };
+        return IsReserved(name) ? name : null;
+    }
+
+    private static bool IsReserved(string? name) => name is not null && name.StartsWith(InternalTablePrefix, StringComparison.OrdinalIgnoreCase);
 
     /// <summary>The first keyword, skipping whitespace and comments.</summary>
     internal static string LeadingKeyword(string sql)

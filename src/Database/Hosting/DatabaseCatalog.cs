@@ -26,6 +26,9 @@ public sealed partial class DatabaseCatalog : IAsyncDisposable
         _loggers = loggers;
     }
 
+    /// <summary>In-process replicas one database may have.</summary>
+    public const int MaxReplicas = 16;
+
     public DatabaseOptions Options => _options;
 
     public bool IsReplicaHost => _options.PrimaryUrl is not null;
@@ -78,8 +81,8 @@ public sealed partial class DatabaseCatalog : IAsyncDisposable
             throw new DatabaseException(DatabaseErrorKind.BadRequest,
                 $"Database name '{name}' is not valid: use 1-63 characters a-z, 0-9, '_' or '-', starting with a letter or digit.", "bad_name");
         int count = replicas ?? _options.DefaultReplicas;
-        if (count is < 0 or > 16)
-            throw new DatabaseException(DatabaseErrorKind.BadRequest, $"\"replicas\" must be between 0 and 16 (got {count}).", "bad_replicas");
+        if (count is < 0 or > MaxReplicas)
+            throw new DatabaseException(DatabaseErrorKind.BadRequest, $"\"replicas\" must be between 0 and {MaxReplicas} (got {count}).", "bad_replicas");
         await OpenAsync(cancellationToken);
         await _gate.WaitAsync(cancellationToken);
         try

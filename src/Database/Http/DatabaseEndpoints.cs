@@ -36,11 +36,10 @@ public static class DatabaseEndpoints
             await Handle(http, async () => Results.Json(new { databases = await catalog.ListAsync(http.RequestAborted) }, Json)));
         admin.MapPost("", async (DatabaseCatalog catalog, AccessPolicy policy, HttpContext http) => await Handle(http, async () =>
         {
-            using var body = await ReadBodyAsync(http);
-            var root = body.RootElement;
-            string? name = root.TryGetProperty("name", out var n) && n.ValueKind == JsonValueKind.String ? n.GetString() : null;
+            using var body = await RequestBody.ReadObjectAsync(http, "{\"name\": \"app\", \"replicas\": 1}");
+            string? name = RequestBody.String(body.RootElement, "name");
             policy.RequireManager(BearerToken(http), $"Creating database '{name}'");
-            int? replicas = root.TryGetProperty("replicas", out var r) && r.ValueKind == JsonValueKind.Number ? r.GetInt32() : null;
+            int? replicas = RequestBody.Int32(body.RootElement, "replicas", 0, DatabaseCatalog.MaxReplicas);
             var info = await catalog.CreateAsync(name!, replicas, http.RequestAborted);
             return Results.Json(info, Json, statusCode: StatusCodes.Status201Created);
         }));
@@ -63,8 +62,8 @@ public static class DatabaseEndpoints
         }));
         admin.MapPost("/{name}/tokens", async (string name, DatabaseCatalog catalog, AccessPolicy policy, HttpContext http) => await Handle(http, async () =>
         {
-            using var body = await ReadBodyAsync(http);
-            string? accessText = body.RootElement.TryGetProperty("access", out var a) ? a.GetString() : null;
+            using var body = await RequestBody.ReadObjectAsync(http, "{\"access\": \"read-only\"}");
+            string? accessText = RequestBody.String(body.RootElement, "access");
             var access = accessText switch
             {
                 "read-only" => Access.ReadOnly,
@@ -84,7 +83,7 @@ public static class DatabaseEndpoints
             string? token = BearerToken(http);
             var access = await RequireAccessAsync(database, token, http.RequestAborted);
             var session = SessionConstraint.Parse(http.Request.Headers[Bookmark.HeaderName].FirstOrDefault());
-            using var body = await ReadBodyAsync(http);
+            using var body = await RequestBody.ReadAsync(http);
             var statements = QueryJson.ParseRequest(body.RootElement);
             var result = await database.QueryAsync(statements, session, access, token, http.RequestAborted);
             http.Response.Headers[Bookmark.HeaderName] = Bookmark.Format(result.Position);
@@ -123,15 +122,17 @@ public static class DatabaseEndpoints
             var access = await RequireAccessAsync(database, BearerToken(http), http.RequestAborted);
             return Results.Json(new { access = access == Access.ReadWrite ? "read-write" : "read-only" }, Json);
         }));
-        db.MapGet("/log", async (string name, long after, long? wait_ms, string? replica, DatabaseCatalog catalog, HttpContext http) => await Handle(http, async () =>
+        db.MapGet("/log", async (string name, string? after, string? wait_ms, string? replica, DatabaseCatalog catalog, HttpContext http) => await Handle(http, async () =>
         {
             var database = await catalog.GetLocalAsync(name, http.RequestAborted);
             await RequireAccessAsync(database, BearerToken(http), http.RequestAborted);
-            var wait = TimeSpan.FromMilliseconds(Math.Clamp(wait_ms ?? 0, 0, 60_000));
+            long afterPosition = QueryNumber("after", after) ?? throw new DatabaseException(DatabaseErrorKind.BadRequest,
+                "The query needs ?after=POSITION: the log position the replica has applied (0 for none).", "bad_after");
+            var wait = TimeSpan.FromMilliseconds(Math.Clamp(QueryNumber("wait_ms", wait_ms) ?? 0, 0, 60_000));
             LogBatch batch;
             try
             {
-                batch = await database.Primary.ReadLogAsync(replica ?? $"anonymous-{http.Connection.RemoteIpAddress}", after, wait, http.RequestAborted);
+                batch = await database.Primary.ReadLogAsync(replica ?? $"anonymous-{http.Connection.RemoteIpAddress}", afterPosition, wait, http.RequestAborted);
             }
             catch (LogTruncatedException e)
             {
@@ -192,17 +193,12 @@ public static class DatabaseEndpoints
         return header is not null && header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header[7..].Trim() : null;
     }
 
-    private static async Task<JsonDocument> ReadBodyAsync(HttpContext http)
-    {
-        try
-        {
-            return await JsonDocument.ParseAsync(http.Request.Body, default, http.RequestAborted);
-        }
-        catch (JsonException e)
-        {
-            throw new DatabaseException(DatabaseErrorKind.BadRequest, $"The body is not valid JSON: {e.Message}", "bad_json");
-        }
-    }
+    /// <summary>A whole number from the query string, or null when absent; anything else is a 400 naming it.</summary>
+    private static long? QueryNumber(string parameter, string? text) =>
+        text is null ? null
+        : long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long value) ? value
+        : throw new DatabaseException(DatabaseErrorKind.BadRequest,
+            $"?{parameter}= must be a whole number (got '{(text.Length <= 40 ? text : text[..40] + "...")}').", $"bad_{parameter}");
 
     private static async Task<IResult> Handle(HttpContext http, Func<Task<IResult>> action)
     {

@@ -132,6 +132,7 @@ internal sealed class PrimaryDatabase : IReplicationSource, IDisposable
                         AddChangeset(capture, pieces);
                         capture.Dispose();
                         results.Add(link.Run(stmt, statement, _options.MaxResultRows));
+                        RefuseReservedNames(link);
                         pieces.Add(new LogPiece(LogPieceKind.Statement, Encoding.UTF8.GetBytes(SqliteLink.TextOf(stmt))));
                         capture = new ChangesetCapture(link.NativeHandle);
                     }
@@ -199,6 +200,20 @@ internal sealed class PrimaryDatabase : IReplicationSource, IDisposable
             _ = Task.Run(() => TakeSnapshotAndTruncate());
         }
         return new QueryResult { Results = results, Position = position, ServedBy = "primary" };
+    }
+
+    /// <summary>
+    /// ALTER TABLE ... RENAME TO names the new table only in its SQL text, which the authorizer never sees: once a schema
+    /// change has run, no object but the host's own may carry the reserved prefix (the batch is rolled back).
+    /// </summary>
+    private static void RefuseReservedNames(SqliteLink link)
+    {
+        string prefix = StatementGuard.InternalTablePrefix;
+        string? name = link.ScalarText(
+            $"SELECT name FROM sqlite_schema WHERE lower(substr(name, 1, {prefix.Length})) = '{prefix}' AND name <> '{LogApplier.MetaTable}' LIMIT 1");
+        if (name is not null)
+            throw new DatabaseException(DatabaseErrorKind.Forbidden,
+                $"The name '{name}' is reserved: names starting with '{prefix}' are kept for replication bookkeeping.", "statement_refused");
     }
 
     private static bool TableExists(SqliteLink link, string table) =>
