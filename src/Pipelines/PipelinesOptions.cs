@@ -20,6 +20,23 @@ public sealed class PipelinesOptions
     /// <summary>What 429 answers put in Retry-After.</summary>
     public int RetryAfterSeconds { get; set; } = 1;
 
+    /// <summary>Most streams the server holds (stored ones that failed to load count); creating another answers 409.</summary>
+    public int MaxStreams { get; set; } = 1000;
+    /// <summary>Most sinks the server holds; creating another answers 409.</summary>
+    public int MaxSinks { get; set; } = 1000;
+    /// <summary>Most pipelines the server holds; creating another answers 409.</summary>
+    public int MaxPipelines { get; set; } = 1000;
+    /// <summary>
+    /// Seconds without an append after which a stream closes its log file and lets go of its in-memory tail and
+    /// parsers, so idle streams cost no file descriptor and little memory; the next append reopens the file.
+    /// </summary>
+    public int StreamIdleSeconds { get; set; } = 60;
+
+    /// <summary>The 409 message for a create past one of the limits above.</summary>
+    internal static string LimitReached(string kind, int count, int limit, string setting) =>
+        $"This server holds {count} {kind}s, its limit of {limit} (setting Pipelines:{setting}, environment DATAPLANE_PIPELINES__{setting.ToUpperInvariant()}); " +
+        $"delete {kind}s that are no longer used, or raise the limit.";
+
     /// <summary>
     /// Whether requests without a token may ingest and manage. <c>dataplane serve</c> defaults it to true only when it
     /// listens on a loopback address; false with no <see cref="Tokens"/> leaves the API closed (401) to everyone.

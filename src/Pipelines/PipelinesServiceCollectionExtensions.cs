@@ -32,8 +32,10 @@ public static class PipelinesServiceCollectionExtensions
     {
         var options = new PipelinesOptions();
         configure(options);
-        if (options.MaxRequestBytes <= 0 || options.MaxRecordBytes <= 0 || options.MaxLogBytes <= 0)
-            throw new ArgumentException($"Pipelines limits must be positive (MaxRequestBytes {options.MaxRequestBytes}, MaxRecordBytes {options.MaxRecordBytes}, MaxLogBytes {options.MaxLogBytes}).");
+        if (options.MaxRequestBytes <= 0 || options.MaxRecordBytes <= 0 || options.MaxLogBytes <= 0
+            || options.MaxStreams <= 0 || options.MaxSinks <= 0 || options.MaxPipelines <= 0 || options.StreamIdleSeconds <= 0)
+            throw new ArgumentException($"Pipelines limits must be positive (MaxRequestBytes {options.MaxRequestBytes}, MaxRecordBytes {options.MaxRecordBytes}, " +
+                $"MaxLogBytes {options.MaxLogBytes}, MaxStreams {options.MaxStreams}, MaxSinks {options.MaxSinks}, MaxPipelines {options.MaxPipelines}, StreamIdleSeconds {options.StreamIdleSeconds}).");
         services.AddSingleton(options);
         services.AddSingleton(new ApiAccess(options));
         services.AddSingleton<PipelineMetrics>();

@@ -23,11 +23,19 @@ internal sealed class SinksApi(SinkRegistry sinks, PipelineRegistry pipelines)
             await JsonResponse.ErrorAsync(context.Response, StatusCodes.Status400BadRequest, e.Message);
             return;
         }
-        if (!sinks.TryCreate(sink))
+        try
         {
-            await JsonResponse.ErrorAsync(context.Response, StatusCodes.Status409Conflict, sinks.FindFailed(sink.Name) is not null
-                ? $"A sink named '{sink.Name}' is stored but failed to load (GET /api/v1/sinks/{sink.Name} says why); delete it first or pick another name."
-                : $"A sink named '{sink.Name}' already exists; delete it first or pick another name.");
+            if (!sinks.TryCreate(sink))
+            {
+                await JsonResponse.ErrorAsync(context.Response, StatusCodes.Status409Conflict, sinks.FindFailed(sink.Name) is not null
+                    ? $"A sink named '{sink.Name}' is stored but failed to load (GET /api/v1/sinks/{sink.Name} says why); delete it first or pick another name."
+                    : $"A sink named '{sink.Name}' already exists; delete it first or pick another name.");
+                return;
+            }
+        }
+        catch (InvalidOperationException e)
+        {
+            await JsonResponse.ErrorAsync(context.Response, StatusCodes.Status409Conflict, e.Message);
             return;
         }
         context.Response.Headers.Location = $"/api/v1/sinks/{sink.Name}";

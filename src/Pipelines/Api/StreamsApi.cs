@@ -24,11 +24,20 @@ internal sealed class StreamsApi(StreamRegistry streams, StreamSources sources)
             await JsonResponse.ErrorAsync(context.Response, StatusCodes.Status400BadRequest, e.Message);
             return;
         }
-        if (!streams.TryCreate(definition, out var stream))
+        IngestStream stream;
+        try
         {
-            await JsonResponse.ErrorAsync(context.Response, StatusCodes.Status409Conflict, streams.FindFailed(definition.Name) is not null
-                ? $"A stream named '{definition.Name}' is stored but failed to load (GET /api/v1/streams/{definition.Name} says why); delete it first or pick another name."
-                : $"A stream named '{definition.Name}' already exists; delete it first or pick another name.");
+            if (!streams.TryCreate(definition, out stream))
+            {
+                await JsonResponse.ErrorAsync(context.Response, StatusCodes.Status409Conflict, streams.FindFailed(definition.Name) is not null
+                    ? $"A stream named '{definition.Name}' is stored but failed to load (GET /api/v1/streams/{definition.Name} says why); delete it first or pick another name."
+                    : $"A stream named '{definition.Name}' already exists; delete it first or pick another name.");
+                return;
+            }
+        }
+        catch (InvalidOperationException e)
+        {
+            await JsonResponse.ErrorAsync(context.Response, StatusCodes.Status409Conflict, e.Message);
             return;
         }
         sources.Start(stream);

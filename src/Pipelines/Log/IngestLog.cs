@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Threading.Channels;
 
 namespace DataPlane.Pipelines.Log;
@@ -24,6 +25,12 @@ internal sealed class IngestLog : IAsyncDisposable
     private long _durableEnd;
     private long _flushCount;
     private TaskCompletionSource _appended = NewSignal();
+    // The writer's working state, held while it writes: an idle log drops the scratch and closes its file.
+    private readonly object _writeGate = new();
+    private List<PendingAppend> _group = [];
+    private List<ReadOnlyMemory<byte>> _buffers = [];
+    private byte[] _headers = [];
+    private long _lastAppend = Stopwatch.GetTimestamp();
     // The tail: batches in offset order from index _tailHead on (older slots are compacted away lazily).
     private readonly List<TailEntry> _tail = [];
     private int _tailHead;
@@ -114,6 +121,7 @@ internal sealed class IngestLog : IAsyncDisposable
             Interlocked.Add(ref _reservedBytes, -size);
             throw new IngestLogFullException(reserved - size, _options.MaxBytes);
         }
+        Volatile.Write(ref _lastAppend, Stopwatch.GetTimestamp());
         // The copy for the tail is made here, on the request's thread, so the single writer only writes.
         var copy = payload.Length <= _options.TailBytes ? LogBuffer.Copy(payload.Span) : null;
         var pending = new PendingAppend(copy?.Memory ?? payload, recordCount, copy);
@@ -235,34 +243,80 @@ internal sealed class IngestLog : IAsyncDisposable
         return released.Count;
     }
 
+    /// <summary>
+    /// When nothing was appended for <paramref name="idleFor"/>: closes the active segment's file and lets go of the
+    /// in-memory tail and the writer's scratch, so an idle stream costs no descriptor and little memory (the next append
+    /// reopens the file and everything else as it goes; readers meanwhile read the files). False when the log is not idle.
+    /// </summary>
+    public bool TrimIdle(TimeSpan idleFor)
+    {
+        if (Stopwatch.GetElapsedTime(Volatile.Read(ref _lastAppend)) < idleFor || !Monitor.TryEnter(_writeGate))
+            return false;
+        try
+        {
+            lock (_gate)
+            {
+                foreach (var segment in _segments)
+                    segment.CloseForWrite();
+                if (_tail.Count > 0)
+                {
+                    for (int i = _tailHead; i < _tail.Count; i++)
+                        _tail[i].Buffer.Release();
+                    _tail.Clear();
+                    _tail.Capacity = 0;
+                    _tailHead = 0;
+                    _tailBytes = 0;
+                }
+            }
+            if (_headers.Length > 0)
+            {
+                _group = [];
+                _buffers = [];
+                _headers = [];
+            }
+            return true;
+        }
+        finally
+        {
+            Monitor.Exit(_writeGate);
+        }
+    }
+
     private async Task WriteLoopAsync()
     {
-        var group = new List<PendingAppend>(MaxBatchesPerFlush);
-        var buffers = new List<ReadOnlyMemory<byte>>(2 * MaxBatchesPerFlush);
-        var headers = new byte[MaxBatchesPerFlush * BatchFrame.HeaderSize];
         while (await _queue.Reader.WaitToReadAsync().ConfigureAwait(false))
         {
-            group.Clear();
-            while (group.Count < MaxBatchesPerFlush && _queue.Reader.TryRead(out var pending))
-                group.Add(pending);
-            try
+            lock (_writeGate)
             {
-                WriteGroup(group, buffers, headers);
-            }
-            catch (Exception e)
-            {
-                foreach (var pending in group)
+                var group = _group;
+                group.Clear();
+                while (group.Count < MaxBatchesPerFlush && _queue.Reader.TryRead(out var pending))
+                    group.Add(pending);
+                try
                 {
-                    Interlocked.Add(ref _reservedBytes, -(BatchFrame.HeaderSize + pending.Payload.Length));
-                    pending.Copy?.Release();
-                    pending.Completion.TrySetException(new IOException($"Writing the ingest log in {_directory} failed: {e.Message}", e));
+                    WriteGroup(group);
                 }
+                catch (Exception e)
+                {
+                    foreach (var pending in group)
+                    {
+                        Interlocked.Add(ref _reservedBytes, -(BatchFrame.HeaderSize + pending.Payload.Length));
+                        pending.Copy?.Release();
+                        pending.Completion.TrySetException(new IOException($"Writing the ingest log in {_directory} failed: {e.Message}", e));
+                    }
+                }
+                group.Clear(); // no payloads held past their acknowledgement
             }
         }
     }
 
-    private void WriteGroup(List<PendingAppend> group, List<ReadOnlyMemory<byte>> buffers, byte[] headers)
+    /// <summary>Writes and flushes a group of appends. Under <see cref="_writeGate"/>.</summary>
+    private void WriteGroup(List<PendingAppend> group)
     {
+        if (_headers.Length < group.Count * BatchFrame.HeaderSize)
+            _headers = new byte[Math.Max(group.Count, Math.Min(2 * _headers.Length / BatchFrame.HeaderSize, MaxBatchesPerFlush)) * BatchFrame.HeaderSize];
+        var headers = _headers;
+        var buffers = _buffers;
         LogSegment active;
         lock (_gate)
             active = _segments[^1];
@@ -280,6 +334,7 @@ internal sealed class IngestLog : IAsyncDisposable
             {
                 // Flush what this group put in the old segment, then start the next one at the current offset.
                 Flush(active, buffers, groupStart);
+                active.CloseForWrite();
                 var next = LogSegment.Create(_directory, offset);
                 DirectoryFlush.Flush(_directory);
                 lock (_gate)
@@ -298,6 +353,7 @@ internal sealed class IngestLog : IAsyncDisposable
             offset += pending.RecordCount;
         }
         Flush(active, buffers, groupStart);
+        buffers.Clear(); // holds no payload past its acknowledgement
 
         // Only now, all on disk: publish to readers and acknowledge.
         TaskCompletionSource signal;
@@ -324,13 +380,13 @@ internal sealed class IngestLog : IAsyncDisposable
         Interlocked.Increment(ref _flushCount);
         try
         {
-            RandomAccess.Write(segment.Handle, buffers, position);
-            RandomAccess.FlushToDisk(segment.Handle);
+            RandomAccess.Write(segment.WriteHandle, buffers, position);
+            RandomAccess.FlushToDisk(segment.WriteHandle);
         }
         catch
         {
             // Leave no partial batch behind the last acknowledged one.
-            try { RandomAccess.SetLength(segment.Handle, position); } catch (IOException) { }
+            try { RandomAccess.SetLength(segment.WriteHandle, position); } catch (IOException) { }
             throw;
         }
     }

@@ -5,24 +5,38 @@ namespace DataPlane.Pipelines.Log;
 
 /// <summary>
 /// One append-only segment file named by the offset of its first record. Keeps an in-memory index of its batches
-/// (offset, position) so a reader can seek to any committed offset without scanning.
+/// (offset, position) so a reader can seek to any committed offset without scanning. It holds no file open while
+/// nobody writes: the log's writer opens the active segment on its first write and closes it once the stream is idle
+/// (<see cref="CloseForWrite"/>), and each read opens the file for itself, so a server's open files follow its active
+/// streams, not how many it has.
 /// </summary>
 internal sealed class LogSegment : IDisposable
 {
     public const string Extension = ".segment";
 
     private readonly List<Entry> _entries = [];
+    private SafeFileHandle? _writeHandle;
 
-    private LogSegment(string path, long firstOffset, SafeFileHandle handle)
+    private LogSegment(string path, long firstOffset)
     {
         Path = path;
         FirstOffset = firstOffset;
-        Handle = handle;
     }
 
     public string Path { get; }
     public long FirstOffset { get; }
-    public SafeFileHandle Handle { get; }
+
+    /// <summary>The handle the log's single writer appends with, opened on first use. Only the writer calls this.</summary>
+    public SafeFileHandle WriteHandle => _writeHandle ??= File.OpenHandle(Path, FileMode.Open, FileAccess.ReadWrite, FileShare.Read);
+
+    public bool IsOpenForWrite => _writeHandle is not null;
+
+    /// <summary>Closes the write handle (the writer is idle, or has moved on to the next segment).</summary>
+    public void CloseForWrite()
+    {
+        _writeHandle?.Dispose();
+        _writeHandle = null;
+    }
     /// <summary>Bytes of whole, checked batches.</summary>
     public long Length { get; private set; }
     public long EndOffset { get; private set; }
@@ -40,8 +54,8 @@ internal sealed class LogSegment : IDisposable
     public static LogSegment Create(string directory, long firstOffset)
     {
         var path = System.IO.Path.Combine(directory, FileName(firstOffset));
-        var handle = File.OpenHandle(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.Read);
-        return new LogSegment(path, firstOffset, handle) { EndOffset = firstOffset };
+        File.OpenHandle(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.Read).Dispose();
+        return new LogSegment(path, firstOffset) { EndOffset = firstOffset };
     }
 
     /// <summary>
@@ -50,8 +64,8 @@ internal sealed class LogSegment : IDisposable
     /// </summary>
     public static LogSegment Open(string path, long firstOffset, out long truncatedBytes)
     {
-        var handle = File.OpenHandle(path, FileMode.Open, FileAccess.ReadWrite, FileShare.Read);
-        var segment = new LogSegment(path, firstOffset, handle) { EndOffset = firstOffset };
+        using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.ReadWrite, FileShare.Read);
+        var segment = new LogSegment(path, firstOffset) { EndOffset = firstOffset };
         long fileLength = RandomAccess.GetLength(handle);
         Span<byte> header = stackalloc byte[BatchFrame.HeaderSize];
         long position = 0;
@@ -114,7 +128,18 @@ internal sealed class LogSegment : IDisposable
         lock (_entries)
             e = _entries[index];
         var buffer = LogBuffer.Rent(e.PayloadLength, out var fill);
-        int read = RandomAccess.Read(Handle, fill, e.Position + BatchFrame.HeaderSize);
+        int read;
+        try
+        {
+            // Reads of the files are the slow path (the log's in-memory tail serves readers that keep up), so each opens its own.
+            using var handle = File.OpenHandle(Path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            read = RandomAccess.Read(handle, fill, e.Position + BatchFrame.HeaderSize);
+        }
+        catch
+        {
+            buffer.Release();
+            throw;
+        }
         if (read != e.PayloadLength)
         {
             buffer.Release();
@@ -123,7 +148,7 @@ internal sealed class LogSegment : IDisposable
         return new LogBatch(e.FirstOffset, e.RecordCount, buffer);
     }
 
-    public void Dispose() => Handle.Dispose();
+    public void Dispose() => CloseForWrite();
 
     private readonly record struct Entry(long FirstOffset, long Position, int RecordCount, int PayloadLength);
 }

@@ -97,6 +97,11 @@ internal sealed class PipelineRegistry : IHostedService, IAsyncDisposable
                 throw new InvalidOperationException($"A pipeline named '{definition.Name}' already exists; delete it first or pick another name.");
             if (FindFailed(definition.Name) is not null)
                 throw new InvalidOperationException($"A pipeline named '{definition.Name}' is stored but failed to load (GET /api/v1/pipelines/{definition.Name} says why); delete it first or pick another name.");
+            int count;
+            lock (_runners)
+                count = _runners.Count + _failed.Count;
+            if (count >= _options.MaxPipelines)
+                throw new InvalidOperationException(PipelinesOptions.LimitReached("pipeline", count, _options.MaxPipelines, nameof(PipelinesOptions.MaxPipelines)));
             var writer = List().FirstOrDefault(r => r.Sink.Name == definition.Statement.Sink);
             if (writer is not null)
                 throw new InvalidOperationException($"Sink '{definition.Statement.Sink}' is already written by pipeline '{writer.Definition.Name}'; a sink has one pipeline.");

@@ -13,10 +13,12 @@ internal sealed class SinkRegistry
     private readonly Dictionary<string, FailedDefinition> _failed = new(StringComparer.Ordinal);
     private readonly object _gate = new();
     private readonly IcebergCatalog _catalog;
+    private readonly int _maxSinks;
 
     public SinkRegistry(PipelinesOptions options, IcebergCatalog catalog, ILogger<SinkRegistry> logger)
     {
         _catalog = catalog;
+        _maxSinks = options.MaxSinks;
         _root = Path.Combine(Path.GetFullPath(options.Directory), "sinks");
         Directory.CreateDirectory(_root);
         foreach (var file in Directory.EnumerateFiles(_root, "*.json").Order(StringComparer.Ordinal))
@@ -72,12 +74,17 @@ internal sealed class SinkRegistry
         _ => new IcebergTableTarget(_catalog, sink, outputSchema),
     };
 
+    /// <summary>Stores the sink; false when one of that name exists (loaded or failed). An <see cref="InvalidOperationException"/>
+    /// (409) when the server holds <see cref="PipelinesOptions.MaxSinks"/>.</summary>
     public bool TryCreate(SinkDefinition sink)
     {
         lock (_gate)
         {
             if (_sinks.ContainsKey(sink.Name) || _failed.ContainsKey(sink.Name))
                 return false;
+            int count = _sinks.Count + _failed.Count;
+            if (count >= _maxSinks)
+                throw new InvalidOperationException(PipelinesOptions.LimitReached("sink", count, _maxSinks, nameof(PipelinesOptions.MaxSinks)));
             DefinitionFile.Write(Path.Combine(_root, sink.Name + ".json"), sink.Write);
             _sinks[sink.Name] = sink;
             return true;

@@ -26,6 +26,14 @@ internal sealed class IngestStream : IAsyncDisposable
 
     public void ReturnParser(RecordBatchParser parser) => _parsers.Add(parser);
 
+    /// <summary>After <paramref name="idleFor"/> without an append: the log closes its file and drops its tail, and the
+    /// pooled parsers (buffers sized to the largest request seen) go.</summary>
+    public void TrimIdle(TimeSpan idleFor)
+    {
+        if (Log.TrimIdle(idleFor) && !_parsers.IsEmpty)
+            _parsers.Clear();
+    }
+
     /// <summary>Registers a reader (a pipeline) so segments it still needs are kept.</summary>
     public void AddReader(string reader, long committedOffset) => _readerOffsets[reader] = committedOffset;
 

@@ -18,9 +18,17 @@ internal sealed class StreamRegistry : IAsyncDisposable
     private readonly Dictionary<string, IngestStream> _streams = new(StringComparer.Ordinal);
     private readonly Dictionary<string, FailedDefinition> _failed = new(StringComparer.Ordinal);
     private readonly object _gate = new();
+    private readonly int _maxStreams;
+    private readonly TimeSpan _idleAfter;
+    private readonly Timer _idleTimer;
+    private int _trimming;
+    private readonly ILogger<StreamRegistry> _logger;
 
     public StreamRegistry(PipelinesOptions options, PipelineMetrics metrics, ILogger<StreamRegistry> logger)
     {
+        _logger = logger;
+        _maxStreams = options.MaxStreams;
+        _idleAfter = TimeSpan.FromSeconds(options.StreamIdleSeconds);
         _root = Path.Combine(Path.GetFullPath(options.Directory), "streams");
         _logOptions = new IngestLogOptions { MaxBytes = options.MaxLogBytes, SegmentBytes = options.SegmentBytes, TailBytes = options.LogTailBytes };
         Directory.CreateDirectory(_root);
@@ -48,6 +56,8 @@ internal sealed class StreamRegistry : IAsyncDisposable
                 _failed[name] = failed;
             }
         }
+        var period = TimeSpan.FromSeconds(Math.Clamp(options.StreamIdleSeconds / 4.0, 0.25, 15));
+        _idleTimer = new Timer(_ => TrimIdle(), null, period, period);
         metrics.AddGauges("dataplane_stream_log_bytes", "Bytes held by the stream's ingest log on disk.",
             () => List().Select(s => (PipelineMetrics.Labels(("stream", s.Name)), (double)s.Log.SizeBytes)));
         metrics.AddGauges("dataplane_stream_log_end_offset", "Offset the next record appended to the stream gets.",
@@ -79,13 +89,45 @@ internal sealed class StreamRegistry : IAsyncDisposable
             return _failed.GetValueOrDefault(name);
     }
 
-    /// <summary>Creates the stream; false when one of that name exists (loaded or failed).</summary>
+    /// <summary>Lets the streams nobody appended to for a while close their files and drop what they hold in memory.</summary>
+    private void TrimIdle()
+    {
+        if (Interlocked.Exchange(ref _trimming, 1) == 1)
+            return;
+        try
+        {
+            foreach (var stream in List())
+            {
+                try
+                {
+                    stream.TrimIdle(_idleAfter);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException or ObjectDisposedException)
+                {
+                    // Closing a file failed, or the stream was being deleted: the next round tries again.
+                    _logger.LogWarning("Stream {Stream}: letting go of its idle log file failed: {Reason}", stream.Name, e.Message);
+                }
+            }
+        }
+        finally
+        {
+            Volatile.Write(ref _trimming, 0);
+        }
+    }
+
+    /// <summary>
+    /// Creates the stream; false when one of that name exists (loaded or failed). An <see cref="InvalidOperationException"/>
+    /// (409) when the server holds <see cref="PipelinesOptions.MaxStreams"/>.
+    /// </summary>
     public bool TryCreate(StreamDefinition definition, out IngestStream stream)
     {
         lock (_gate)
         {
             if (_streams.TryGetValue(definition.Name, out stream!) || _failed.ContainsKey(definition.Name))
                 return false;
+            int count = _streams.Count + _failed.Count;
+            if (count >= _maxStreams)
+                throw new InvalidOperationException(PipelinesOptions.LimitReached("stream", count, _maxStreams, nameof(PipelinesOptions.MaxStreams)));
             var dir = Path.Combine(_root, definition.Name);
             if (Directory.Exists(dir))
                 Directory.Delete(dir, recursive: true); // left by a delete interrupted by a crash
@@ -132,6 +174,7 @@ internal sealed class StreamRegistry : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        await _idleTimer.DisposeAsync();
         foreach (var stream in List())
             await stream.DisposeAsync();
     }

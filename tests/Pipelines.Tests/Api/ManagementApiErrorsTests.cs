@@ -44,6 +44,37 @@ public sealed class ManagementApiErrorsTests : IAsyncLifetime
         Assert.Contains("over the limit of 1048576 bytes", JsonDocument.Parse(text).RootElement.GetProperty("error").GetString());
     }
 
+    [Fact]
+    public async Task Streams_sinks_and_pipelines_past_their_configured_limits_get_409_naming_the_limit_and_the_setting()
+    {
+        await using var host = await PipelinesHost.StartAsync(Path.Combine(_dir, "limited"), o => { o.MaxStreams = 2; o.MaxSinks = 2; o.MaxPipelines = 1; });
+        async Task<string> Post(string path, string body, HttpStatusCode expected)
+        {
+            var response = await host.Client.PostAsync(path, Json(body));
+            var text = await response.Content.ReadAsStringAsync();
+            Assert.True(expected == response.StatusCode, $"{path}: {(int)response.StatusCode} {text}");
+            return text;
+        }
+        for (int i = 0; i < 2; i++)
+        {
+            await Post("api/v1/streams", $$"""{"name": "s{{i}}"}""", HttpStatusCode.Created);
+            await Post("api/v1/sinks", $$"""{"name": "k{{i}}", "type": "files"}""", HttpStatusCode.Created);
+        }
+        var error = JsonDocument.Parse(await Post("api/v1/streams", """{"name": "s2"}""", HttpStatusCode.Conflict)).RootElement.GetProperty("error").GetString();
+        Assert.Contains("limit of 2", error);
+        Assert.Contains("Pipelines:MaxStreams", error);
+        Assert.Contains("DATAPLANE_PIPELINES__MAXSTREAMS", error);
+        error = JsonDocument.Parse(await Post("api/v1/sinks", """{"name": "k2", "type": "files"}""", HttpStatusCode.Conflict)).RootElement.GetProperty("error").GetString();
+        Assert.Contains("Pipelines:MaxSinks", error);
+        await Post("api/v1/pipelines", """{"name": "p0", "sql": "INSERT INTO k0 SELECT * FROM s0"}""", HttpStatusCode.Created);
+        error = JsonDocument.Parse(await Post("api/v1/pipelines", """{"name": "p1", "sql": "INSERT INTO k1 SELECT * FROM s1"}""", HttpStatusCode.Conflict)).RootElement.GetProperty("error").GetString();
+        Assert.Contains("Pipelines:MaxPipelines", error);
+
+        // Room again once one is deleted.
+        Assert.Equal(HttpStatusCode.NoContent, (await host.Client.DeleteAsync("api/v1/streams/s1")).StatusCode);
+        await Post("api/v1/streams", """{"name": "s2"}""", HttpStatusCode.Created);
+    }
+
     public async Task DisposeAsync()
     {
         await _host.DisposeAsync();

@@ -147,6 +147,54 @@ public sealed class ServerBoundsTests(ITestOutputHelper output) : IDisposable
         }
     }
 
+    private static int OpenDescriptors(DataPlaneProcess server) => Directory.GetFiles($"/proc/{server.Id}/fd").Length;
+
+    private static long ResidentBytes(DataPlaneProcess server) =>
+        long.Parse(File.ReadLines($"/proc/{server.Id}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal)).Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024;
+
+    [Fact]
+    public async Task Two_thousand_streams_that_were_written_once_hold_open_files_only_while_active()
+    {
+        const int streams = 2_000;
+        await using var server = await StartServerAsync(new Dictionary<string, string>
+        {
+            ["DATAPLANE_PIPELINES__MAXSTREAMS"] = "2500",
+            ["DATAPLANE_PIPELINES__STREAMIDLESECONDS"] = "1",
+        });
+        using var http = new HttpClient { BaseAddress = server.BaseAddress, Timeout = TimeSpan.FromMinutes(2) };
+        const string schema = """{"fields": [{"name": "id", "type": "long", "required": true}, {"name": "user", "type": "string"}]}""";
+        await PostAsync(http, "api/v1/streams", $$"""{"name": "warm", "schema": {{schema}}}""", HttpStatusCode.Created);
+        await PostAsync(http, "streams/warm", """{"id": 1, "user": "ada"}""", HttpStatusCode.OK);
+        GC.KeepAlive(await GetAsync(http, "api/v1/streams"));
+        int before = OpenDescriptors(server);
+        long rssBefore = ResidentBytes(server);
+
+        await Parallel.ForEachAsync(Enumerable.Range(0, streams), new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (i, _) =>
+        {
+            await PostAsync(http, "api/v1/streams", $$"""{"name": "s{{i}}", "schema": {{schema}}}""", HttpStatusCode.Created);
+            await PostAsync(http, $"streams/s{i}", $$"""{"id": {{i}}, "user": "user {{i}}"}""", HttpStatusCode.OK);
+        });
+        int busy = OpenDescriptors(server);
+
+        // Once they are idle, the streams hold no file open: far fewer descriptors than one per stream.
+        int after = busy;
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (DateTime.UtcNow < deadline && (after = OpenDescriptors(server)) > before + streams / 20)
+            await Task.Delay(200);
+        long rssAfter = ResidentBytes(server);
+        output.WriteLine($"descriptors: {before} before, {busy} right after writing to {streams} streams, {after} once idle; " +
+            $"resident memory {rssBefore / 1_000_000} MB -> {rssAfter / 1_000_000} MB ({(rssAfter - rssBefore) / streams / 1000} KB per stream)");
+        Assert.True(after <= before + streams / 20, $"{after} descriptors open for {streams} idle streams (was {before})");
+
+        // Every stream still works: a record into each of a few wakes them, and their logs hold everything.
+        foreach (int i in new[] { 0, 999, streams - 1 })
+        {
+            await PostAsync(http, $"streams/s{i}", $$"""{"id": {{i + 1}}}""", HttpStatusCode.OK);
+            Assert.Equal(2, (await GetAsync(http, $"api/v1/streams/s{i}")).GetProperty("log").GetProperty("end_offset").GetInt64());
+        }
+        Assert.False(server.HasExited, server.Output);
+    }
+
     public void Dispose()
     {
         try { Directory.Delete(_dir, recursive: true); } catch (IOException) { }

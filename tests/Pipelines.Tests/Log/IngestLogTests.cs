@@ -183,6 +183,32 @@ public sealed class IngestLogTests : IDisposable
         Assert.Equal(5, log.SegmentReads);
     }
 
+    private int OpenFilesOfThisLog() =>
+        Directory.GetFiles("/proc/self/fd").Count(fd => { try { return File.ResolveLinkTarget(fd, false)?.FullName.StartsWith(_dir, StringComparison.Ordinal) == true; } catch (IOException) { return false; } });
+
+    [Fact]
+    public async Task An_idle_log_holds_no_file_open_and_drops_its_tail_then_reads_from_disk_and_appends_again()
+    {
+        await using var log = IngestLog.Open(_dir, new IngestLogOptions { SegmentBytes = 100 });
+        Assert.Equal(0, OpenFilesOfThisLog()); // opened and indexed, nothing held
+        for (int i = 0; i < 6; i++)
+            await log.AppendAsync(Payload(i), 1);
+        Assert.True(log.SegmentCount > 1);
+        Assert.Equal(1, OpenFilesOfThisLog()); // the active segment, for the next append
+
+        Assert.False(log.TrimIdle(TimeSpan.FromHours(1)), "not idle yet");
+        Assert.True(log.TrimIdle(TimeSpan.Zero));
+        Assert.Equal(0, OpenFilesOfThisLog());
+        long tailReads = log.TailReads;
+        Assert.Equal(string.Concat(Enumerable.Range(0, 6).Select(i => Encoding.UTF8.GetString(Payload(i)) + "|")), ReadAll(log, 0, out _));
+        Assert.Equal(tailReads, log.TailReads); // the tail went: every read came from the files
+        Assert.Equal(0, OpenFilesOfThisLog());
+
+        Assert.Equal(6, await log.AppendAsync(Payload(6), 1));
+        Assert.Equal(string.Concat(Enumerable.Range(0, 7).Select(i => Encoding.UTF8.GetString(Payload(i)) + "|")), ReadAll(log, 0, out long end));
+        Assert.Equal(7, end);
+    }
+
     public void Dispose()
     {
         try { Directory.Delete(_dir, recursive: true); } catch (IOException) { }
