@@ -64,7 +64,16 @@ internal sealed class PipelinesApi(PipelineRegistry pipelines)
             await NotFound(context, name);
             return;
         }
-        var commit = await runner.FlushAsync(context.RequestAborted);
+        SinkCommit? commit;
+        try
+        {
+            commit = await runner.FlushAsync(context.RequestAborted);
+        }
+        catch (InvalidOperationException e)
+        {
+            await JsonResponse.ErrorAsync(context.Response, StatusCodes.Status409Conflict, e.Message);
+            return;
+        }
         await JsonResponse.WriteAsync(context.Response, StatusCodes.Status200OK, w =>
         {
             w.WriteStartObject();

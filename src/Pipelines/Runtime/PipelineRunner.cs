@@ -108,6 +108,8 @@ internal sealed class PipelineRunner : IAsyncDisposable
                 LastErrorAt = DateTimeOffset.UtcNow;
                 _metrics.Add("dataplane_pipeline_errors_total", "Pipeline runs that failed and restarted from the last commit.", _labels, 1);
                 _logger.LogError(e, "Pipeline {Pipeline} failed; restarting from its last commit in {Delay}", _definition.Name, backoff);
+                // A flush waiting for this run would otherwise wait for a run that may never succeed (a dropped table).
+                FailFlushes(new InvalidOperationException($"Pipeline '{_definition.Name}' failed before the flush committed: {e.Message} It retries from its last commit."));
                 try { await Task.Delay(backoff, cancellationToken); } catch (OperationCanceledException) { break; }
                 backoff = TimeSpan.FromMilliseconds(Math.Min(backoff.TotalMilliseconds * 2, 30_000));
             }
@@ -257,15 +259,25 @@ internal sealed class PipelineRunner : IAsyncDisposable
             d.TrySetResult(LastCommit);
     }
 
+    private void FailFlushes(Exception error)
+    {
+        List<TaskCompletionSource<SinkCommit?>> failed;
+        lock (_gate)
+        {
+            failed = [.. _flushes.Select(f => f.Done)];
+            _flushes.Clear();
+        }
+        foreach (var f in failed)
+            f.TrySetException(error);
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 1)
             return;
         _stop.Cancel();
         try { await _run; } catch (OperationCanceledException) { }
-        lock (_gate)
-            foreach (var f in _flushes)
-                f.Done.TrySetException(new OperationCanceledException($"Pipeline '{_definition.Name}' stopped before the flush completed."));
+        FailFlushes(new InvalidOperationException($"Pipeline '{_definition.Name}' stopped before the flush completed."));
         _stop.Dispose();
     }
 }

@@ -37,6 +37,28 @@ public sealed class SinkTableInCatalogTests : IDisposable
     }
 
     [Fact]
+    public async Task A_flush_while_the_sinks_table_is_dropped_answers_409_with_the_cause_instead_of_waiting()
+    {
+        await using var server = await StartServerAsync();
+        using var http = new HttpClient { BaseAddress = server.BaseAddress, Timeout = TimeSpan.FromMinutes(2) };
+        await PostAsync(http, "api/v1/streams", """{"name": "clicks", "schema": {"fields": [{"name": "id", "type": "long", "required": true}, {"name": "ts", "type": "timestamptz"}, {"name": "user", "type": "string"}]}}""", HttpStatusCode.Created);
+        await PostAsync(http, "api/v1/sinks", """{"name": "clicks_table", "type": "iceberg", "namespace": "web", "table": "clicks"}""", HttpStatusCode.Created);
+        await PostAsync(http, "api/v1/pipelines", """{"name": "clicks_pipeline", "sql": "INSERT INTO clicks_table SELECT * FROM clicks"}""", HttpStatusCode.Created);
+        await PostAsync(http, "streams/clicks", Records(0, 10), HttpStatusCode.OK);
+        await FlushAsync(http);
+
+        // Someone drops the table; the pipeline cannot commit what comes next, and says so to whoever waits for it.
+        Assert.Equal(HttpStatusCode.NoContent, (await http.DeleteAsync("iceberg/v1/namespaces/web/tables/clicks")).StatusCode);
+        await PostAsync(http, "streams/clicks", Records(10, 10), HttpStatusCode.OK);
+        var flush = await http.PostAsync("api/v1/pipelines/clicks_pipeline/flush", null);
+        var text = await flush.Content.ReadAsStringAsync();
+        Assert.True(flush.StatusCode == HttpStatusCode.Conflict, $"{(int)flush.StatusCode} {text}");
+        Assert.Contains("dropped", JsonDocument.Parse(text).RootElement.GetProperty("error").GetString());
+        var described = JsonDocument.Parse(await http.GetStringAsync("api/v1/pipelines/clicks_pipeline")).RootElement;
+        Assert.Equal(20, described.GetProperty("offsets").GetProperty("stream_end").GetInt64()); // the records stay in the log
+    }
+
+    [Fact]
     public async Task The_sinks_table_is_listed_and_loaded_through_the_rest_catalog_and_its_files_read_by_duckdb()
     {
         long snapshotId;
