@@ -20,10 +20,9 @@ internal sealed class IngestEndpoint(StreamRegistry streams, PipelinesOptions op
         var stream = streams.Find(name);
         if (stream is null)
         {
-            Reject(name, "unknown_stream");
-            var known = streams.List().Select(s => s.Name).ToList();
-            await JsonResponse.ErrorAsync(context.Response, StatusCodes.Status404NotFound,
-                $"No stream named '{name}'; create it with POST /api/v1/streams" + (known.Count > 0 ? $" (streams: {string.Join(", ", known)})." : "."));
+            // Not labelled by the unknown name: metrics would grow a series per name a client makes up.
+            Reject("", "unknown_stream");
+            await JsonResponse.ErrorAsync(context.Response, StatusCodes.Status404NotFound, $"No stream named '{name}'; create it with POST /api/v1/streams.");
             return;
         }
 

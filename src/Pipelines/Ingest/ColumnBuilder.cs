@@ -2,6 +2,7 @@ using System.Buffers.Text;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using System.Text.Unicode;
 using Apache.Arrow;
 using Apache.Arrow.Types;
 using DataPlane.Catalog.Types;
@@ -120,15 +121,105 @@ internal abstract class ColumnBuilder
         _ => token.ToString(),
     };
 
-    /// <summary>The string value's UTF-8 bytes, unescaped into <paramref name="scratch"/> only when it has escapes.</summary>
-    protected static ReadOnlySpan<byte> Utf8Value(ref Utf8JsonReader reader, ref byte[] scratch)
+    /// <summary>
+    /// The string value's UTF-8 bytes, unescaped into <paramref name="scratch"/> only when it has escapes; empty with
+    /// <paramref name="problem"/> set when they are not text: bytes that are not UTF-8, or an escape of half a
+    /// surrogate pair (<c>"\ud800"</c>), which no character is. Values become Parquet strings every reader decodes.
+    /// </summary>
+    protected static ReadOnlySpan<byte> Utf8Value(ref Utf8JsonReader reader, ref byte[] scratch, out string? problem)
     {
+        problem = null;
+        var raw = reader.ValueSpan;
         if (!reader.ValueIsEscaped)
-            return reader.ValueSpan;
-        if (scratch.Length < reader.ValueSpan.Length)
-            scratch = new byte[Math.Max(reader.ValueSpan.Length, scratch.Length * 2)];
-        int n = reader.CopyString(scratch);
-        return scratch.AsSpan(0, n);
+        {
+            if (Utf8.IsValid(raw))
+                return raw;
+            problem = NotUtf8(raw);
+            return default;
+        }
+        if (scratch.Length < raw.Length)
+            scratch = new byte[Math.Max(raw.Length, scratch.Length * 2)];
+        int n;
+        try
+        {
+            n = reader.CopyString(scratch);
+        }
+        catch (InvalidOperationException)
+        {
+            problem = Utf8.IsValid(raw) ? LoneSurrogate(raw) : NotUtf8(raw);
+            return default;
+        }
+        var value = scratch.AsSpan(0, n);
+        if (Utf8.IsValid(value))
+            return value;
+        problem = NotUtf8(raw);
+        return default;
+    }
+
+    /// <summary>
+    /// The index in <paramref name="names"/> of the property name the reader is on, trying <paramref name="expected"/>
+    /// first (records usually list fields in order); -1 when it is none of them, a name that is no text included.
+    /// </summary>
+    public static int FindName(ref Utf8JsonReader reader, byte[][] names, int expected, ref byte[] scratch)
+    {
+        if (reader.ValueIsEscaped)
+        {
+            // The reader's own comparison unescapes and throws on an escape that is no character.
+            var name = Utf8Value(ref reader, ref scratch, out var problem);
+            if (problem is not null)
+                return -1;
+            for (int c = 0; c < names.Length; c++)
+                if (name.SequenceEqual(names[c]))
+                    return c;
+            return -1;
+        }
+        if (expected < names.Length && reader.ValueTextEquals(names[expected]))
+            return expected;
+        for (int c = 0; c < names.Length; c++)
+            if (c != expected && reader.ValueTextEquals(names[c]))
+                return c;
+        return -1;
+    }
+
+    /// <summary>Whether a string value is text (see <see cref="Utf8Value"/>); null, or why not.</summary>
+    protected static string? TextProblem(ref Utf8JsonReader reader, ref byte[] scratch)
+    {
+        Utf8Value(ref reader, ref scratch, out var problem);
+        return problem;
+    }
+
+    /// <summary>Why <paramref name="raw"/> is not UTF-8, naming the first bad byte and where it is.</summary>
+    public static string NotUtf8(ReadOnlySpan<byte> raw, string what = "the string")
+    {
+        int at = 0;
+        while (at < raw.Length && Rune.DecodeFromUtf8(raw[at..], out _, out int used) == System.Buffers.OperationStatus.Done)
+            at += used;
+        return at < raw.Length
+            ? $"{what} is not valid UTF-8 (byte 0x{raw[at]:X2} at byte {at} of it); send text as UTF-8"
+            : $"{what} is not valid UTF-8; send text as UTF-8";
+    }
+
+    private static string LoneSurrogate(ReadOnlySpan<byte> raw)
+    {
+        // The first \uXXXX escape of a surrogate that is not a high one followed by a low one.
+        for (int i = 0; i + 6 <= raw.Length; i++)
+        {
+            if (raw[i] != (byte)'\\')
+                continue;
+            if (raw[i + 1] != (byte)'u' || !Utf8Parser.TryParse(raw.Slice(i + 2, 4), out ushort unit, out int used, 'x') || used != 4)
+            {
+                i++; // another escape: its second character is not the start of one
+                continue;
+            }
+            if (!char.IsSurrogate((char)unit))
+                continue;
+            bool paired = char.IsHighSurrogate((char)unit) && i + 12 <= raw.Length && raw[i + 6] == (byte)'\\' && raw[i + 7] == (byte)'u'
+                && Utf8Parser.TryParse(raw.Slice(i + 8, 4), out ushort low, out used, 'x') && used == 4 && char.IsLowSurrogate((char)low);
+            if (!paired)
+                return $"the escape {Encoding.ASCII.GetString(raw.Slice(i, 6))} is half of a UTF-16 surrogate pair, which is no character; send the character itself or its whole pair";
+            i += 11;
+        }
+        return "the string has an escape that is no character (half of a UTF-16 surrogate pair)";
     }
 
     private abstract class Fixed<T>(IArrowType type) : ColumnBuilder(type) where T : struct
@@ -207,6 +298,8 @@ internal abstract class ColumnBuilder
     {
         protected override string? AppendValue(ref Utf8JsonReader reader, ref byte[] scratch)
         {
+            if (reader.TokenType == JsonTokenType.String && reader.ValueIsEscaped && TextProblem(ref reader, ref scratch) is { } problem)
+                return problem;
             if (reader.TokenType == JsonTokenType.String && reader.ValueSpan.Length == 10 && reader.TryGetDateTime(out var d))
             {
                 Add(DateOnly.FromDateTime(d).DayNumber - DateOnly.FromDateTime(DateTime.UnixEpoch).DayNumber);
@@ -249,6 +342,9 @@ internal abstract class ColumnBuilder
             if (reader.TokenType == JsonTokenType.String)
             {
                 var text = reader.ValueSpan;
+                // The reader's own parsing unescapes, and throws on an escape that is no character.
+                if (reader.ValueIsEscaped && TextProblem(ref reader, ref scratch) is { } problem)
+                    return problem;
                 if (!reader.ValueIsEscaped && IsoTimestamp.TryParse(text, out long micros, out _))
                 {
                     Add(micros);
@@ -292,7 +388,10 @@ internal abstract class ColumnBuilder
         {
             if (reader.TokenType != JsonTokenType.String)
                 return $"expected a string, got {Got(reader.TokenType)}";
-            Add(Utf8Value(ref reader, ref scratch));
+            var value = Utf8Value(ref reader, ref scratch, out var problem);
+            if (problem is not null)
+                return problem;
+            Add(value);
             return null;
         }
 
@@ -314,7 +413,9 @@ internal abstract class ColumnBuilder
         {
             if (reader.TokenType == JsonTokenType.String)
             {
-                var text = Utf8Value(ref reader, ref scratch).ToArray();
+                var text = Utf8Value(ref reader, ref scratch, out var problem).ToArray();
+                if (problem is not null)
+                    return problem;
                 var decoded = new byte[Base64.GetMaxDecodedFromUtf8Length(text.Length)];
                 if (Base64.DecodeFromUtf8(text, decoded, out _, out int written) == System.Buffers.OperationStatus.Done)
                 {
@@ -362,8 +463,11 @@ internal abstract class ColumnBuilder
         {
             if (reader.TokenType is not (JsonTokenType.Number or JsonTokenType.String))
                 return $"expected a {decimalType} as a number or a string, got {Got(reader.TokenType)}";
-            var text = reader.TokenType == JsonTokenType.String ? Utf8Value(ref reader, ref scratch) : reader.ValueSpan;
-            var problem = TryParse(text, out var unscaled);
+            string? problem = null;
+            var text = reader.TokenType == JsonTokenType.String ? Utf8Value(ref reader, ref scratch, out problem) : reader.ValueSpan;
+            if (problem is not null)
+                return problem;
+            problem = TryParse(text, out var unscaled);
             if (problem is not null)
                 return $"{Encoding.UTF8.GetString(text)} {problem}";
             Add(unscaled);
@@ -449,9 +553,7 @@ internal abstract class ColumnBuilder
             string? problem = null;
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
-                int child = -1;
-                for (int c = 0; c < _names.Length; c++)
-                    if (reader.ValueTextEquals(_names[c])) { child = c; break; }
+                int child = FindName(ref reader, _names, 0, ref scratch);
                 reader.Read();
                 if (child < 0 || problem is not null || _seen[child])
                 {
@@ -575,7 +677,17 @@ internal abstract class ColumnBuilder
                     reader.Skip();
                     continue;
                 }
-                var key = Utf8Value(ref reader, ref scratch);
+                var key = Utf8Value(ref reader, ref scratch, out var keyProblem);
+                if (keyProblem is not null)
+                {
+                    // Keys and values stay aligned: an empty key and a null value stand in for the refused entry.
+                    _keys.AppendUtf8(default);
+                    _values.AppendNull();
+                    reader.Read();
+                    reader.Skip();
+                    problem = $"a key: {keyProblem}";
+                    continue;
+                }
                 _keys.AppendUtf8(key);
                 if (_key.Length < key.Length)
                     _key = new byte[Math.Max(key.Length, _key.Length * 2)];

@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using System.Text.Unicode;
 using Apache.Arrow;
 using Apache.Arrow.Ipc;
 using DataPlane.Pipelines.Streams;
@@ -99,7 +100,13 @@ internal sealed class RecordBatchParser
             int length = checked((int)(reader.BytesConsumed - recordStart));
             if (length > maxRecordBytes)
                 return TooLarge(index, length, maxRecordBytes);
-            _columns[0].AppendUtf8(body.Slice((int)recordStart, length));
+            var text = body.Slice((int)recordStart, length);
+            if (!Utf8.IsValid(text))
+            {
+                _columns[0].AppendNull();
+                return AddProblem(index, null, ColumnBuilder.NotUtf8(text, "the record"));
+            }
+            _columns[0].AppendUtf8(text);
             return true;
         }
 
@@ -150,16 +157,7 @@ internal sealed class RecordBatchParser
         return size <= maxRecordBytes || TooLarge(index, size, maxRecordBytes);
     }
 
-    private int FindColumn(ref Utf8JsonReader reader, int expected)
-    {
-        // Records usually list fields in schema order: try the next one first.
-        if (expected < _names.Length && reader.ValueTextEquals(_names[expected]))
-            return expected;
-        for (int c = 0; c < _names.Length; c++)
-            if (c != expected && reader.ValueTextEquals(_names[c]))
-                return c;
-        return -1;
-    }
+    private int FindColumn(ref Utf8JsonReader reader, int expected) => ColumnBuilder.FindName(ref reader, _names, expected, ref _scratch);
 
     private void AppendNullRow()
     {

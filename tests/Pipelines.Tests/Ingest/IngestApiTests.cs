@@ -288,6 +288,107 @@ public sealed class IngestApiTests : IAsyncLifetime
         Assert.Equal(accepted, Stream("events").Log.EndOffset);
     }
 
+    private const string AllTypes = """
+        {"name": "typed", "schema": {"fields": [
+          {"name": "id", "type": "long", "required": true},
+          {"name": "s", "type": "string"},
+          {"name": "ts", "type": "timestamptz"},
+          {"name": "d", "type": "date"},
+          {"name": "t", "type": "time"},
+          {"name": "u", "type": "uuid"},
+          {"name": "n", "type": "decimal(10,2)"},
+          {"name": "b", "type": "binary"},
+          {"name": "st", "type": {"type": "struct", "fields": [{"name": "inner", "type": "string"}]}},
+          {"name": "l", "type": {"type": "list", "element": "string"}},
+          {"name": "m", "type": {"type": "map", "key": "string", "value": "string"}}]}}
+        """;
+
+    private async Task<List<(int Record, string? Field, string Reason)>> ProblemsAsync(HttpResponseMessage response)
+    {
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"{(int)response.StatusCode} {text}");
+        return JsonDocument.Parse(text).RootElement.GetProperty("problems").EnumerateArray()
+            .Select(p => (p.GetProperty("record").GetInt32(), p.GetProperty("field").ValueKind == JsonValueKind.Null ? null : p.GetProperty("field").GetString(), p.GetProperty("reason").GetString()!))
+            .ToList();
+    }
+
+    [Fact]
+    public async Task A_lone_surrogate_escape_is_refused_with_the_record_and_field_in_every_kind_of_column()
+    {
+        Assert.Equal(HttpStatusCode.Created, (await Http.PostAsync("api/v1/streams", Json(AllTypes))).StatusCode);
+        var records = new[]
+        {
+            """{"id": 0, "s": "ok \ud83d\ude00 pair"}""",
+            """{"id": 1, "s": "\ud800"}""",
+            """{"id": 2, "ts": "2026-01-01T00:00:00\udfff"}""",
+            """{"id": 3, "d": "\ud800"}""",
+            """{"id": 4, "t": "\ud800"}""",
+            """{"id": 5, "u": "\ud800"}""",
+            """{"id": 6, "n": "1\ud800"}""",
+            """{"id": 7, "b": "\ud800"}""",
+            """{"id": 8, "st": {"inner": "x\udc00"}}""",
+            """{"id": 9, "l": ["a", "\ud800"]}""",
+            """{"id": 10, "m": {"\ud800": "v"}}""",
+            """{"id": 11, "m": {"k": "\ud800"}}""",
+            """{"id": 12, "\ud800": "an undeclared field is dropped, whatever its name"}""",
+        };
+        var problems = await ProblemsAsync(await Http.PostAsync("streams/typed", Json(string.Join("\n", records))));
+        Assert.Equal([(1, "s"), (2, "ts"), (3, "d"), (4, "t"), (5, "u"), (6, "n"), (7, "b"), (8, "st"), (9, "l"), (10, "m"), (11, "m")],
+            problems.Select(p => (p.Record, p.Field)));
+        Assert.Contains("\\ud800", problems[0].Reason);
+        Assert.Contains("surrogate", problems[0].Reason);
+        Assert.Equal(0, Stream("typed").Log.EndOffset);
+
+        // The same records without the bad ones go in, the surrogate pair decoded.
+        var good = await Http.PostAsync("streams/typed", Json(records[0] + "\n" + records[12]));
+        Assert.Equal(HttpStatusCode.OK, good.StatusCode);
+        Assert.Equal("ok \U0001F600 pair", ((StringArray)ReadLog("typed").Single().Column("s")).GetString(0));
+    }
+
+    [Fact]
+    public async Task Invalid_utf8_in_string_values_is_refused_with_the_record_and_field_never_stored()
+    {
+        Assert.Equal(HttpStatusCode.Created, (await Http.PostAsync("api/v1/streams", Json(AllTypes))).StatusCode);
+        Assert.Equal(HttpStatusCode.Created, (await Http.PostAsync("api/v1/streams", Json("""{"name": "raw"}"""))).StatusCode);
+        byte[] Body(params string[] lines) => lines.SelectMany(l => Encoding.UTF8.GetBytes(l).Select(b => b == (byte)'~' ? (byte)0xFF : b).Append((byte)'\n')).ToArray();
+        ByteArrayContent Content(byte[] body) => new(body) { Headers = { ContentType = new("application/json") } };
+
+        // '~' stands for the byte 0xFF, which UTF-8 never has.
+        var body = Body(
+            """{"id": 0, "s": "fine"}""",
+            """{"id": 1, "s": "bad ~ byte"}""",
+            """{"id": 2, "st": {"inner": "~"}}""",
+            """{"id": 3, "l": ["~"]}""",
+            """{"id": 4, "m": {"~": "key"}}""",
+            """{"id": 5, "m": {"k": "~"}}""",
+            """{"id": 6, "s": "escaped \u00e9 then ~"}""");
+        var problems = await ProblemsAsync(await Http.PostAsync("streams/typed", Content(body)));
+        Assert.Equal([(1, "s"), (2, "st"), (3, "l"), (4, "m"), (5, "m"), (6, "s")], problems.Select(p => (p.Record, p.Field)));
+        Assert.Contains("not valid UTF-8", problems[0].Reason);
+        Assert.Equal(0, Stream("typed").Log.EndOffset);
+
+        // A schemaless stream keeps each record's text: it must be UTF-8 too.
+        problems = await ProblemsAsync(await Http.PostAsync("streams/raw", Content(Body("""{"a": 1}""", """{"a": "~"}"""))));
+        Assert.Equal([(1, null)], problems.Select(p => (p.Record, p.Field)));
+        Assert.Contains("not valid UTF-8", problems[0].Reason);
+        Assert.Equal(0, Stream("raw").Log.EndOffset);
+    }
+
+    [Fact]
+    public async Task A_404_for_an_unknown_stream_names_only_the_stream_asked_for()
+    {
+        foreach (var name in new[] { "secret_customers", "internal_audit" })
+            Assert.Equal(HttpStatusCode.Created, (await Http.PostAsync("api/v1/streams", Json($$"""{"name": "{{name}}"}"""))).StatusCode);
+        foreach (var response in new[] { await Http.PostAsync("streams/nope", Json("""{"id": 1}""")), await Http.GetAsync("api/v1/streams/nope") })
+        {
+            Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+            var error = (await BodyAsync(response)).GetProperty("error").GetString()!;
+            Assert.Contains("'nope'", error);
+            Assert.DoesNotContain("secret_customers", error);
+            Assert.DoesNotContain("internal_audit", error);
+        }
+    }
+
     public async Task DisposeAsync()
     {
         await _host.DisposeAsync();
