@@ -37,6 +37,15 @@ public sealed class DatabaseOptions
     public int ReadConnections { get; set; } = 8;
     public int MaxResultRows { get; set; } = 100_000;
 
+    /// <summary>
+    /// How long one request's statements may run (reads on any copy, a write batch on the primary) before SQLite is
+    /// interrupted and the request answered 408; a stopped write is rolled back, so it releases the write lock.
+    /// </summary>
+    public TimeSpan StatementTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Databases a primary host may hold; creating one more is refused (409) naming the setting.</summary>
+    public int MaxDatabases { get; set; } = 100;
+
     /// <summary>How long a replica's request for log entries waits for one to arrive.</summary>
     public TimeSpan LogPollWait { get; set; } = TimeSpan.FromSeconds(10);
 

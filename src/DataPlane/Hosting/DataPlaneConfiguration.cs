@@ -35,6 +35,10 @@ internal static class DataPlaneConfiguration
             throw new ArgumentException("Host is empty; give an address such as 127.0.0.1 or 0.0.0.0.");
         if (options.LogFormat is not (null or "json" or "simple"))
             throw new ArgumentException($"Log format '{options.LogFormat}' is unknown; use 'json' or 'simple'.");
+        if (!(options.Databases.StatementTimeoutSeconds is > 0 and <= 86_400))
+            throw new ArgumentException($"Databases:StatementTimeoutSeconds {options.Databases.StatementTimeoutSeconds} is out of range; use a number of seconds above 0, at most 86400.");
+        if (options.Databases.MaxDatabases < 1)
+            throw new ArgumentException($"Databases:MaxDatabases {options.Databases.MaxDatabases} is out of range; use 1 or more.");
         RestCatalogSettings.Validate(options);
     }
 }

@@ -39,6 +39,10 @@ internal sealed class DataPlaneOptions
         public bool? AllowAnonymous { get; set; }
         /// <summary>A bearer token that may create and delete databases, issue their tokens and query any of them.</summary>
         public string? AdminToken { get; set; }
+        /// <summary>How long one request's statements may run before they are stopped (and a write rolled back).</summary>
+        public double StatementTimeoutSeconds { get; set; } = new Database.DatabaseOptions().StatementTimeout.TotalSeconds;
+        /// <summary>How many databases the server may hold.</summary>
+        public int MaxDatabases { get; set; } = new Database.DatabaseOptions().MaxDatabases;
     }
 
     internal sealed class S3Settings

@@ -37,6 +37,8 @@ internal static class ServerHost
             DataDirectory = Path.Combine(options.DataDirectory, "databases"),
             AllowAnonymous = options.Databases.AllowAnonymous ?? DataPlaneOptions.IsLoopback(options.Host),
             AdminToken = options.Databases.AdminToken,
+            StatementTimeout = TimeSpan.FromSeconds(options.Databases.StatementTimeoutSeconds),
+            MaxDatabases = options.Databases.MaxDatabases,
         });
         builder.Services.AddMetricsSection("pipelines", (services, text, _) => text.WriteAsync(services.RenderPipelineMetrics()));
         builder.Services.AddMetricsSection("databases", DatabaseMetrics.WritePrometheusAsync);

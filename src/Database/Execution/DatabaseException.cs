@@ -11,6 +11,10 @@ public enum DatabaseErrorKind
     NotFound,
     Conflict,
     Unauthorized,
+
+    /// <summary>A statement ran past the time limit and was stopped.</summary>
+    Timeout,
+
     Unavailable,
 }
 

@@ -1,12 +1,17 @@
 using DataPlane.Database.Log;
+using SQLitePCL;
 
 namespace DataPlane.Database.Execution;
 
 /// <summary>Runs a request in one read transaction, along with the log position of the state it reads.</summary>
 internal static class ReadExecution
 {
-    /// <summary>The results, or null when a statement turns out to write (the caller sends it to the primary).</summary>
-    public static List<StatementResult>? Run(SqliteLink link, IReadOnlyList<SqlStatement> statements, int maxRows, out long position)
+    /// <summary>
+    /// The results, or null when a statement turns out to write (the caller sends it to the primary). The statements
+    /// are stopped past <paramref name="timeout"/> or when <paramref name="cancellationToken"/> fires.
+    /// </summary>
+    public static List<StatementResult>? Run(SqliteLink link, IReadOnlyList<SqlStatement> statements, int maxRows, TimeSpan timeout,
+        CancellationToken cancellationToken, out long position)
     {
         link.Exec("BEGIN");
         try
@@ -15,25 +20,29 @@ internal static class ReadExecution
             position = LogApplier.ReadPosition(link);
             var results = new List<StatementResult>(statements.Count);
             bool writes = false;
-            foreach (var statement in statements)
+            using (link.Limit(timeout, cancellationToken))
             {
-                link.ForEachStatement(statement.Sql, stmt =>
+                foreach (var statement in statements)
                 {
-                    if (!SqliteLink.IsReadOnly(stmt))
+                    link.ForEachStatement(statement.Sql, stmt =>
                     {
-                        writes = true;
-                        return false;
-                    }
-                    results.Add(link.Run(stmt, statement, maxRows));
-                    return true;
-                });
-                if (writes) return null;
+                        if (!SqliteLink.IsReadOnly(stmt))
+                        {
+                            writes = true;
+                            return false;
+                        }
+                        results.Add(link.Run(stmt, statement, maxRows));
+                        return true;
+                    });
+                    if (writes) return null;
+                }
             }
             return results;
         }
         finally
         {
-            link.Exec("COMMIT");
+            // An interrupted statement may have ended the transaction already.
+            if (raw.sqlite3_get_autocommit(link.Handle) == 0) link.Exec("COMMIT");
         }
     }
 }

@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using System.Globalization;
 using Microsoft.Data.Sqlite;
 using SQLitePCL;
 
@@ -9,10 +11,18 @@ namespace DataPlane.Database.Execution;
 /// </summary>
 internal sealed class SqliteLink : IDisposable
 {
-    private const int SqliteRow = 100, SqliteDone = 101;
+    private const int SqliteInterrupt = 9, SqliteRow = 100, SqliteDone = 101;
     private const int StmtStatusFullscanStep = 1;
 
+    /// <summary>Virtual machine steps between two looks at the time limit and the request's cancellation.</summary>
+    private const int ProgressSteps = 1000;
+
     private readonly SqliteConnection _connection;
+    private readonly delegate_progress _progress;
+    private long _deadline = long.MaxValue;
+    private TimeSpan _limit;
+    private CancellationToken _cancellation;
+    private bool _pastLimit;
 
     public SqliteLink(string path, bool readOnly, string synchronous, bool manualCheckpoints = false)
     {
@@ -32,6 +42,8 @@ internal sealed class SqliteLink : IDisposable
         // Writers leave checkpoints to a WalCheckpointer; a final one runs when the last connection closes.
         if (!readOnly && manualCheckpoints) Exec("PRAGMA wal_autocheckpoint=0");
         Guard.Install(Handle);
+        _progress = OnProgress;
+        raw.sqlite3_progress_handler(Handle, ProgressSteps, _progress, null);
     }
 
     public sqlite3 Handle { get; }
@@ -48,6 +60,7 @@ internal sealed class SqliteLink : IDisposable
         try
         {
             int rc = raw.sqlite3_exec(Handle, sql, out string? error);
+            if (rc == SqliteInterrupt) throw Interrupted();
             if (rc != 0) throw new InvalidOperationException($"SQLite error {rc} running '{sql}': {error ?? raw.sqlite3_errmsg(Handle).utf8_to_string()}");
         }
         finally
@@ -66,7 +79,7 @@ internal sealed class SqliteLink : IDisposable
             Check(raw.sqlite3_prepare_v2(Handle, sql, out var stmt), sql);
             using (stmt)
             {
-                return raw.sqlite3_step(stmt) == SqliteRow ? raw.sqlite3_column_int64(stmt, 0) : 0;
+                return Step(stmt, sql) ? raw.sqlite3_column_int64(stmt, 0) : 0;
             }
         }
         finally
@@ -85,7 +98,7 @@ internal sealed class SqliteLink : IDisposable
             Check(raw.sqlite3_prepare_v2(Handle, sql, out var stmt), sql);
             using (stmt)
             {
-                return raw.sqlite3_step(stmt) == SqliteRow ? raw.sqlite3_column_text(stmt, 0).utf8_to_string() : null;
+                return Step(stmt, sql) ? raw.sqlite3_column_text(stmt, 0).utf8_to_string() : null;
             }
         }
         finally
@@ -93,6 +106,62 @@ internal sealed class SqliteLink : IDisposable
             Guard.Internal = was;
         }
     }
+
+    /// <summary>True with a row, false when done; never mistakes an error (an interrupt among them) for "no row".</summary>
+    private bool Step(sqlite3_stmt stmt, string sql)
+    {
+        int rc = raw.sqlite3_step(stmt);
+        if (rc == SqliteRow) return true;
+        if (rc == SqliteDone) return false;
+        if (rc == SqliteInterrupt) throw Interrupted();
+        throw new InvalidOperationException($"SQLite error {rc} running '{sql}': {raw.sqlite3_errmsg(Handle).utf8_to_string()}");
+    }
+
+    /// <summary>
+    /// Until the returned scope ends, whatever runs on this connection is stopped (SQLITE_INTERRUPT, through SQLite's
+    /// progress handler) once <paramref name="limit"/> has passed or <paramref name="cancellation"/> fires: the call
+    /// that meets the interrupt throws a <see cref="DatabaseException"/> with code statement_timeout, or an
+    /// <see cref="OperationCanceledException"/>. End the scope before COMMIT or ROLLBACK, which must not be stopped.
+    /// </summary>
+    public LimitScope Limit(TimeSpan limit, CancellationToken cancellation)
+    {
+        _limit = limit;
+        _cancellation = cancellation;
+        _pastLimit = false;
+        _deadline = Stopwatch.GetTimestamp() + (long)Math.Min(limit.TotalSeconds * Stopwatch.Frequency, long.MaxValue / 2);
+        return new LimitScope(this);
+    }
+
+    internal readonly struct LimitScope(SqliteLink link) : IDisposable
+    {
+        public void Dispose()
+        {
+            link._deadline = long.MaxValue;
+            link._cancellation = default;
+            link._pastLimit = false;
+        }
+    }
+
+    /// <summary>Throws what an interrupt means, when the limit has stopped this connection (for native calls that only report an error code).</summary>
+    public void ThrowIfStopped()
+    {
+        if (_pastLimit || _cancellation.IsCancellationRequested) throw Interrupted();
+    }
+
+    private int OnProgress(object userData)
+    {
+        if (_cancellation.IsCancellationRequested) return 1;
+        if (Stopwatch.GetTimestamp() < _deadline) return 0;
+        _pastLimit = true;
+        return 1;
+    }
+
+    private Exception Interrupted() => _pastLimit
+        ? new DatabaseException(DatabaseErrorKind.Timeout,
+            $"The statement ran for {_limit.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture)} s, the limit (Databases:StatementTimeoutSeconds), " +
+            "and was stopped; the request changed nothing. Narrow it (a LIMIT, a WHERE on an indexed column) or split it.",
+            "statement_timeout")
+        : new OperationCanceledException("The request was cancelled (its client went away); its statement was stopped.", _cancellation);
 
     public static string QuoteIdentifier(string name) => "\"" + name.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
 
@@ -115,6 +184,7 @@ internal sealed class SqliteLink : IDisposable
             using (stmt)
             {
                 if (refusal is not null) throw new DatabaseException(DatabaseErrorKind.Forbidden, refusal, "statement_refused");
+                if (rc == SqliteInterrupt) throw Interrupted();
                 if (rc != 0)
                 {
                     string message = raw.sqlite3_errmsg(Handle).utf8_to_string() ?? $"SQLite error {rc}";
@@ -147,6 +217,7 @@ internal sealed class SqliteLink : IDisposable
         {
             int rc = raw.sqlite3_step(stmt);
             if (rc == SqliteDone) break;
+            if (rc == SqliteInterrupt) throw Interrupted();
             if (rc != SqliteRow)
                 throw new DatabaseException(DatabaseErrorKind.BadRequest, raw.sqlite3_errmsg(Handle).utf8_to_string() ?? $"SQLite error {rc}", "sqlite_error");
             if (rows.Count >= maxRows)

@@ -89,6 +89,10 @@ public sealed partial class DatabaseCatalog : IAsyncDisposable
         {
             if (_databases.ContainsKey(name))
                 throw new DatabaseException(DatabaseErrorKind.Conflict, $"Database '{name}' already exists.", "database_exists");
+            if (_databases.Count >= _options.MaxDatabases)
+                throw new DatabaseException(DatabaseErrorKind.Conflict,
+                    $"This server already holds {_databases.Count} databases, its limit (Databases:MaxDatabases = {_options.MaxDatabases}): " +
+                    "delete one, or raise the setting.", "too_many_databases");
             string dir = Path.Combine(_options.DataDirectory, name);
             Directory.CreateDirectory(dir);
             var database = new ReplicatedDatabase(name, dir, count, _options, _loggers);

@@ -84,6 +84,7 @@ public sealed class DatabaseClient(HttpClient http, string? token = null)
         HttpStatusCode.Conflict => DatabaseErrorKind.Conflict,
         HttpStatusCode.Unauthorized => DatabaseErrorKind.Unauthorized,
         HttpStatusCode.BadRequest => DatabaseErrorKind.BadRequest,
+        HttpStatusCode.RequestTimeout => DatabaseErrorKind.Timeout,
         _ => DatabaseErrorKind.Unavailable,
     };
 }

@@ -216,6 +216,7 @@ public static class DatabaseEndpoints
                 DatabaseErrorKind.Conflict when e.Code == "log_truncated" => StatusCodes.Status410Gone,
                 DatabaseErrorKind.Conflict => StatusCodes.Status409Conflict,
                 DatabaseErrorKind.Unauthorized => StatusCodes.Status401Unauthorized,
+                DatabaseErrorKind.Timeout => StatusCodes.Status408RequestTimeout,
                 _ => StatusCodes.Status503ServiceUnavailable,
             };
             return Results.Json(new { error = new { code = e.Code, message = e.Message } }, Json, statusCode: status);

@@ -10,6 +10,9 @@ internal sealed class LinkPool(string path, int max) : IDisposable
     private readonly SemaphoreSlim _slots = new(max, max);
     private bool _disposed;
 
+    /// <summary>Connections rented and not yet returned.</summary>
+    public int InUse => max - _slots.CurrentCount;
+
     public async Task<SqliteLink> RentAsync(CancellationToken cancellationToken)
     {
         await _slots.WaitAsync(cancellationToken);

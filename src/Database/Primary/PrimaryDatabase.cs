@@ -62,6 +62,11 @@ internal sealed class PrimaryDatabase : IReplicationSource, IDisposable
 
     internal CommitLog Log => _log;
 
+    /// <summary>A write batch holds the write lock (tests watch a runaway one).</summary>
+    internal bool WriteLockHeld => _writeLock.CurrentCount == 0;
+
+    internal int ReadConnectionsInUse => _readers.InUse;
+
     public IReadOnlyCollection<ReplicaProgress> Replicas => [.. _replicas.Values];
 
     /// <summary>Runs a read on the latest committed state; null when a statement writes.</summary>
@@ -71,14 +76,10 @@ internal sealed class PrimaryDatabase : IReplicationSource, IDisposable
         bool broken = false;
         try
         {
-            var results = ReadExecution.Run(link, statements, _options.MaxResultRows, out long position);
+            var results = ReadExecution.Run(link, statements, _options.MaxResultRows, _options.StatementTimeout, cancellationToken, out long position);
             return results is null ? null : new QueryResult { Results = results, Position = position, ServedBy = "primary" };
         }
-        catch (DatabaseException)
-        {
-            throw;
-        }
-        catch
+        catch (Exception e) when (e is not DatabaseException and not OperationCanceledException)
         {
             broken = true;
             throw;
@@ -95,7 +96,7 @@ internal sealed class PrimaryDatabase : IReplicationSource, IDisposable
         try
         {
             if (_broken) throw new DatabaseException(DatabaseErrorKind.Unavailable, "The primary could not commit to its log; restart it.", "primary_unavailable");
-            return WriteLocked(statements);
+            return WriteLocked(statements, cancellationToken);
         }
         finally
         {
@@ -103,7 +104,11 @@ internal sealed class PrimaryDatabase : IReplicationSource, IDisposable
         }
     }
 
-    private QueryResult WriteLocked(IReadOnlyList<SqlStatement> statements)
+    /// <summary>
+    /// Runs the batch in one transaction under the statement time limit and the request's cancellation; a stopped batch
+    /// is rolled back like a failed one. The commit itself (log append, then COMMIT) is never stopped.
+    /// </summary>
+    private QueryResult WriteLocked(IReadOnlyList<SqlStatement> statements, CancellationToken cancellationToken)
     {
         var link = _writer;
         var results = new List<StatementResult>(statements.Count);
@@ -113,6 +118,7 @@ internal sealed class PrimaryDatabase : IReplicationSource, IDisposable
         try
         {
             capture = new ChangesetCapture(link.NativeHandle);
+            using var limit = link.Limit(_options.StatementTimeout, cancellationToken);
             foreach (var statement in statements)
             {
                 link.ForEachStatement(statement.Sql, stmt =>
@@ -145,6 +151,7 @@ internal sealed class PrimaryDatabase : IReplicationSource, IDisposable
                     return true;
                 });
             }
+            limit.Dispose();
             AddChangeset(capture, pieces);
             capture.Dispose();
             capture = null;
@@ -245,6 +252,12 @@ internal sealed class PrimaryDatabase : IReplicationSource, IDisposable
         try
         {
             changeset = capture.TakeChangeset();
+        }
+        catch (InvalidOperationException)
+        {
+            // The session extension's own queries run under the statement limit too.
+            _writer.ThrowIfStopped();
+            throw;
         }
         finally
         {

@@ -77,7 +77,7 @@ internal sealed class Replica : IAsyncDisposable
             bool broken = false;
             try
             {
-                var results = ReadExecution.Run(link, statements, _options.MaxResultRows, out long position);
+                var results = ReadExecution.Run(link, statements, _options.MaxResultRows, _options.StatementTimeout, cancellationToken, out long position);
                 return results is null ? null : new QueryResult { Results = results, Position = position, ServedBy = Id };
             }
             catch (DatabaseException e) when (e.Kind == DatabaseErrorKind.BadRequest)
@@ -85,7 +85,7 @@ internal sealed class Replica : IAsyncDisposable
                 // The primary gives the authoritative answer (it may know a table this copy has not seen yet).
                 return null;
             }
-            catch
+            catch (Exception e) when (e is not DatabaseException and not OperationCanceledException)
             {
                 broken = true;
                 throw;
