@@ -54,6 +54,8 @@ internal static class RestCatalogLoad
             var baseUri = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First() + "/iceberg/");
             using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 256 }) { BaseAddress = baseUri };
 
+            // Manifest lists (never read) are named in the warehouse: the catalog refuses references outside it.
+            _warehouse = new Uri(Path.Combine(folder, "warehouse") + "/").ToString().TrimEnd('/');
             await Send(http, HttpMethod.Post, "v1/namespaces", """{"namespace":["bench"]}""");
             for (var t = 0; t < 100; t++)
                 await Send(http, HttpMethod.Post, "v1/namespaces/bench/tables", CreateTable($"t{t}"));
@@ -261,6 +263,7 @@ internal static class RestCatalogLoad
     }
 
     private static long _snapshotIds = 1;
+    private static string _warehouse = "";
 
     /// <summary>What an appender needs of the table: main's snapshot and the last sequence number.</summary>
     private sealed record TableState(long? CurrentSnapshotId, long LastSequenceNumber);
@@ -284,7 +287,7 @@ internal static class RestCatalogLoad
                     ["snapshot"] = new JsonObject
                     {
                         ["snapshot-id"] = id, ["parent-snapshot-id"] = parent, ["sequence-number"] = state.LastSequenceNumber + 1,
-                        ["timestamp-ms"] = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), ["manifest-list"] = $"file:///bench/snap-{id}.avro",
+                        ["timestamp-ms"] = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), ["manifest-list"] = $"{_warehouse}/bench/snap-{id}.avro",
                         ["summary"] = new JsonObject { ["operation"] = "append" }, ["schema-id"] = 0,
                     },
                 },

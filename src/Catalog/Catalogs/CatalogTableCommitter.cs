@@ -13,7 +13,7 @@ namespace DataPlane.Catalog.Catalogs;
 /// behind the REST endpoint); the loser gets <see cref="CommitFailedException"/> and the table library retries on
 /// fresh metadata.
 /// </summary>
-internal sealed class CatalogTableCommitter(CatalogStore store, MetadataFiles files, Namespace ns, string name) : ITableCommitter
+internal sealed class CatalogTableCommitter(CatalogStore store, MetadataFiles files, TableLocations locations, Namespace ns, string name) : ITableCommitter
 {
     public async Task<TableState?> LoadAsync(CancellationToken cancellationToken = default)
     {
@@ -32,24 +32,38 @@ internal sealed class CatalogTableCommitter(CatalogStore store, MetadataFiles fi
 
     public async Task<TableState> CommitAsync(TableState? expected, TableMetadata updated, CancellationToken cancellationToken = default)
     {
-        var bytes = TableMetadataJson.WriteUtf8(updated);
-        string? location = null;
-        bool swapped;
+        TableLocation? moved = null;
+        string location;
         try
         {
-            location = (await files.WriteFileAsync(updated.Location, expected?.MetadataLocation, bytes, updated, cancellationToken).ConfigureAwait(false)).Location;
-            swapped = store.TrySwap(CatalogObjectKind.Table, [new MetadataSwap(ns, name, expected?.MetadataLocation, location)]) < 0;
-        }
-        catch (RestException e) when (e.Type == "AlreadyExistsException")
-        {
-            if (location is not null) await files.DeleteUnreferencedAsync(location).ConfigureAwait(false);
-            throw new CommitFailedException($"Table {ns.Qualify(name)} was created concurrently: {e.Message}");
+            if (expected is null || expected.Metadata.Location != updated.Location)
+            {
+                moved = files.ToTableLocation(updated.Location);
+                await locations.CheckFreeAsync(moved, ns, name, create: expected is null, cancellationToken).ConfigureAwait(false);
+            }
+            location = (await files.WriteFileAsync(updated.Location, expected?.MetadataLocation, TableMetadataJson.WriteUtf8(updated), updated, cancellationToken).ConfigureAwait(false)).Location;
         }
         catch (RestException e)
         {
             throw IcebergCatalog.Refusal(e);
         }
+        bool swapped;
+        try
+        {
+            swapped = store.TrySwap(CatalogObjectKind.Table, [new MetadataSwap(ns, name, expected?.MetadataLocation, location, moved)]) < 0;
+        }
+        catch (RestException e)
+        {
+            // Safe to delete: the swap was refused before it applied, so nothing references the fresh file.
+            await files.DeleteUnreferencedAsync(location).ConfigureAwait(false);
+            // A name taken meanwhile is a lost race (the table library reloads and finds it); a location taken meanwhile
+            // is refused again by the check above on the retry, with its reason.
+            if (e.Type == "AlreadyExistsException")
+                throw new CommitFailedException($"Table {ns.Qualify(name)} was created concurrently: {e.Message}");
+            throw IcebergCatalog.Refusal(e);
+        }
         if (swapped) return new TableState(updated, location);
+        // Safe to delete: the swap lost, so the table never moved to this fresh file.
         await files.DeleteUnreferencedAsync(location).ConfigureAwait(false);
         throw new CommitFailedException(expected is null
             ? $"Table {ns.Qualify(name)} was created concurrently."

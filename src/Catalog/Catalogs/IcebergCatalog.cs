@@ -23,6 +23,8 @@ public sealed class IcebergCatalog : IDisposable
 {
     private readonly CatalogStore _store;
     private readonly MetadataFiles _files;
+    private readonly TableLocations _locations;
+    private readonly TablePurge _purge;
     private readonly bool _ownsWarehouse;
 
     /// <summary>Opens the catalog files of <paramref name="options"/> (the SQLite file and the warehouse).</summary>
@@ -42,6 +44,8 @@ public sealed class IcebergCatalog : IDisposable
         _store = store;
         Warehouse = warehouse;
         _files = files;
+        _locations = new TableLocations(store, files);
+        _purge = new TablePurge(store, files, _locations, warehouse);
     }
 
     /// <summary>Where tables live; data files of a table go under its location in here.</summary>
@@ -54,7 +58,7 @@ public sealed class IcebergCatalog : IDisposable
     {
         var created = false;
         for (var depth = 1; depth <= ns.Count; depth++)
-            created = _store.CreateNamespace(new Namespace(ns.Take(depth).ToList()),
+            created = _store.CreateNamespace(Namespace.ForCreate(ns.Take(depth).ToList()),
                 depth == ns.Count ? properties ?? new Dictionary<string, string>() : new Dictionary<string, string>());
         return created;
     });
@@ -77,8 +81,7 @@ public sealed class IcebergCatalog : IDisposable
         IReadOnlyDictionary<string, string>? properties = null, CancellationToken cancellationToken = default)
     {
         var (ns, committer) = Committer(id);
-        if (id.Name.Length == 0 || id.Name.Contains('/') || id.Name is "." or "..")
-            throw new CatalogException("BadRequestException", $"Invalid table name '{id.Name}': it must be non-empty and contain no '/'.");
+        Guard(() => PathSegment.Check(id.Name, "table name"));
         try
         {
             return await Table.CreateAsync(Warehouse, committer, _files.DefaultLocation(ns, id.Name), schema, spec, sortOrder, properties, cancellationToken)
@@ -109,14 +112,15 @@ public sealed class IcebergCatalog : IDisposable
         }
     }
 
-    /// <summary>Removes the table from the catalog; with <paramref name="purge"/> also deletes its files. False when absent.</summary>
+    /// <summary>Removes the table from the catalog; with <paramref name="purge"/> also deletes the files its metadata
+    /// references that no other table uses (<see cref="TablePurge"/>). False when absent.</summary>
     public async Task<bool> DropTableAsync(TableIdentifier id, bool purge = false, CancellationToken cancellationToken = default)
     {
         var (ns, committer) = Committer(id);
         var state = purge ? await committer.LoadAsync(cancellationToken).ConfigureAwait(false) : null;
         if (!Guard(() => _store.Drop(CatalogObjectKind.Table, ns, id.Name))) return false;
-        if (state is not null && _files.InWarehouse(state.Metadata.Location))
-            await _files.PurgeAsync(state.Metadata.Location, cancellationToken).ConfigureAwait(false);
+        if (state is not null)
+            await _purge.RunAsync(state.Metadata, state.MetadataLocation, cancellationToken).ConfigureAwait(false);
         return true;
     }
 
@@ -130,7 +134,7 @@ public sealed class IcebergCatalog : IDisposable
     private (Namespace, CatalogTableCommitter) Committer(TableIdentifier id)
     {
         var ns = Guard(() => new Namespace(id.Namespace));
-        return (ns, new CatalogTableCommitter(_store, _files, ns, id.Name));
+        return (ns, new CatalogTableCommitter(_store, _files, _locations, ns, id.Name));
     }
 
     private CatalogException Missing(TableIdentifier id) =>

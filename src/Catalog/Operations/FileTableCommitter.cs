@@ -62,6 +62,8 @@ public sealed class FileTableCommitter : ITableCommitter
         }
         catch (ObjectAlreadyExistsException)
         {
+            // Safe: this writer created uniqueKey (a fresh GUID name) just above, and only the vN file it failed to
+            // claim would have referenced it; the vN that exists is another writer's and names its own file.
             await _store.DeleteAsync(uniqueKey, CancellationToken.None).ConfigureAwait(false);
             throw new CommitFailedException($"Table {TableLocation} was changed by another writer: version {version} already exists.");
         }

@@ -17,7 +17,9 @@ internal sealed class RestCatalog : IDisposable
         Warehouse = ObjectStore.Open(options.WarehouseLocation, options.S3);
         Authenticator = new TokenAuthenticator(options);
         Files = new MetadataFiles(Warehouse, options.MetadataCacheBytes);
-        Committer = new TableCommitter(Store, Files, Time);
+        Locations = new TableLocations(Store, Files);
+        Purge = new TablePurge(Store, Files, Locations, Warehouse);
+        Committer = new TableCommitter(Store, Files, Locations, Time);
     }
 
     public RestCatalogOptions Options { get; }
@@ -26,6 +28,8 @@ internal sealed class RestCatalog : IDisposable
     public IObjectStore Warehouse { get; }
     public TokenAuthenticator Authenticator { get; }
     public MetadataFiles Files { get; }
+    public TableLocations Locations { get; }
+    public TablePurge Purge { get; }
     public TableCommitter Committer { get; }
     public TimeProvider Time { get; } = TimeProvider.System;
 

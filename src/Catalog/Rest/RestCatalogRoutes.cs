@@ -1,6 +1,7 @@
 using DataPlane.Catalog.Rest.Auth;
 using DataPlane.Catalog.Rest.Handlers;
 using DataPlane.Catalog.Rest.Http;
+using DataPlane.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -88,6 +89,16 @@ internal static class RestCatalogRoutes
         }
         catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
         {
+        }
+        catch (InvalidObjectKeyException e)
+        {
+            // A location the store refuses (the local store's reserved .dataplane folder...): the request's value, not the server.
+            await FailAsync(context, RestException.BadRequest(e.Message)).ConfigureAwait(false);
+        }
+        catch (BadHttpRequestException e)
+        {
+            // The request itself was malformed on the wire (a body cut short, too large).
+            await FailAsync(context, new RestException(e.StatusCode, "BadRequestException", e.Message)).ConfigureAwait(false);
         }
         catch (Exception e)
         {

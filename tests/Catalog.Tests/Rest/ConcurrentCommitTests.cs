@@ -35,7 +35,7 @@ public sealed class ConcurrentCommitTests
                 {
                     var table = await client.LoadTableAsync(ns, "appends");
                     if (first) { start.SignalAndWait(); first = false; }
-                    var append = JsonNode.Parse(TableRequests.Append(snapshotId, table.CurrentSnapshotId, table.LastSequenceNumber + 1, file))!.AsObject();
+                    var append = JsonNode.Parse(TableRequests.Append(server.Catalog.WarehouseUri, snapshotId, table.CurrentSnapshotId, table.LastSequenceNumber + 1, file))!.AsObject();
                     try
                     {
                         await client.CommitTableAsync(ns, "appends", append["requirements"]!.DeepClone().AsArray(), append["updates"]!.DeepClone().AsArray());

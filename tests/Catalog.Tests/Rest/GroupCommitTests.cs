@@ -31,12 +31,12 @@ public sealed class GroupCommitTests
             // Queued in this order while the table is held, so they form one group and are checked in this order.
             commits =
             [
-                committer.CommitAsync(Change(Append(1, null, 1, "a.parquet"))),
-                committer.CommitAsync(Change(Append(2, null, 1, "b.parquet"))), // main moved to 1 just before it
-                committer.CommitAsync(Change(Append(3, 1, 2, "c.parquet"))), // builds on the first
+                committer.CommitAsync(Change(Append(server.Catalog.WarehouseUri, 1, null, 1, "a.parquet"))),
+                committer.CommitAsync(Change(Append(server.Catalog.WarehouseUri, 2, null, 1, "b.parquet"))), // main moved to 1 just before it
+                committer.CommitAsync(Change(Append(server.Catalog.WarehouseUri, 3, 1, 2, "c.parquet"))), // builds on the first
                 committer.CommitAsync(Change(Commit([new JsonObject { ["type"] = "assert-table-uuid", ["uuid"] = Guid.Empty.ToString() }],
                     [new JsonObject { ["action"] = "set-properties", ["updates"] = new JsonObject { ["wrong"] = "table" } }]))),
-                committer.CommitAsync(Change(Append(4, 3, 2, "d.parquet"))), // right parent, but a sequence number already taken
+                committer.CommitAsync(Change(Append(server.Catalog.WarehouseUri, 4, 3, 2, "d.parquet"))), // right parent, but a sequence number already taken
                 committer.CommitAsync(Change(Commit([AssertRef("main", 3)],
                     [new JsonObject { ["action"] = "set-properties", ["updates"] = new JsonObject { ["after"] = "c" } }]))),
             ];
@@ -105,7 +105,7 @@ public sealed class GroupCommitTests
             new MetadataSwap(Db, "a", a, a + ".next"),
             new MetadataSwap(Db, "b", a, b + ".next"), // read at another file: lost
             new MetadataSwap(Db, "c", null, c + ".next"), // a create over an existing table: refused
-            new MetadataSwap(Db, "d", null, "file:///d.metadata.json"),
+            new MetadataSwap(Db, "d", null, "file:///d.metadata.json", server.Catalog.Files.ToTableLocation(server.Catalog.WarehouseUri + "/db/d")),
         ]);
 
         Assert.Equal([true, false, false, true], outcomes.Select(o => o.Applied));
@@ -124,7 +124,7 @@ public sealed class GroupCommitTests
         await client.CreateTableAsync(["db"], JsonNode.Parse(Create("t"))!.AsObject());
         var catalog = server.Catalog;
         // Another process on the same catalog files: its own committer, queues and swap batcher.
-        var other = new TableCommitter(catalog.Store, catalog.Files, TimeProvider.System);
+        var other = new TableCommitter(catalog.Store, catalog.Files, catalog.Locations, TimeProvider.System);
 
         Task<TableCommitter.Committed> ours;
         using (await catalog.Committer.HoldSwapsAsync())

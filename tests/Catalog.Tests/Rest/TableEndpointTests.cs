@@ -58,9 +58,9 @@ public sealed class TableEndpointTests : IAsyncLifetime
     public async Task Appends_commit_in_order_and_a_stale_commit_fails_with_409_naming_the_branch()
     {
         await _http.PostAsync("v1/namespaces/db/tables", Create("t"), "LoadTableResult");
-        var first = await _http.PostAsync("v1/namespaces/db/tables/t", Append(101, null, 1, "a.parquet"), "CommitTableResponse");
+        var first = await _http.PostAsync("v1/namespaces/db/tables/t", Append(_server.Catalog.WarehouseUri, 101, null, 1, "a.parquet"), "CommitTableResponse");
         Assert.Equal(101, first.GetProperty("metadata").GetProperty("current-snapshot-id").GetInt64());
-        var second = await _http.PostAsync("v1/namespaces/db/tables/t", Append(102, 101, 2, "b.parquet"), "CommitTableResponse");
+        var second = await _http.PostAsync("v1/namespaces/db/tables/t", Append(_server.Catalog.WarehouseUri, 102, 101, 2, "b.parquet"), "CommitTableResponse");
         var metadata = second.GetProperty("metadata");
         Assert.Equal(102, metadata.GetProperty("current-snapshot-id").GetInt64());
         Assert.Equal(2, metadata.GetProperty("last-sequence-number").GetInt64());
@@ -68,7 +68,7 @@ public sealed class TableEndpointTests : IAsyncLifetime
         Assert.Equal(2, metadata.GetProperty("metadata-log").GetArrayLength());
         Assert.Contains("00002-", second.GetProperty("metadata-location").GetString());
 
-        var stale = await _http.PostAsync("v1/namespaces/db/tables/t", Append(103, 101, 2, "c.parquet"), null, HttpStatusCode.Conflict);
+        var stale = await _http.PostAsync("v1/namespaces/db/tables/t", Append(_server.Catalog.WarehouseUri, 103, 101, 2, "c.parquet"), null, HttpStatusCode.Conflict);
         CatalogHttp.AssertError(stale, "CommitFailedException", "ref 'main' has changed: expected snapshot 101 != 102");
         var loaded = await _http.GetAsync("v1/namespaces/db/tables/t", "LoadTableResult");
         Assert.Equal(2, loaded.GetProperty("metadata").GetProperty("snapshots").GetArrayLength());
@@ -143,8 +143,8 @@ public sealed class TableEndpointTests : IAsyncLifetime
     public async Task Snapshots_refs_leaves_out_snapshots_no_branch_or_tag_points_at()
     {
         await _http.PostAsync("v1/namespaces/db/tables", Create("s"), "LoadTableResult");
-        await _http.PostAsync("v1/namespaces/db/tables/s", Append(1, null, 1, "a"), "CommitTableResponse");
-        await _http.PostAsync("v1/namespaces/db/tables/s", Append(2, 1, 2, "b"), "CommitTableResponse");
+        await _http.PostAsync("v1/namespaces/db/tables/s", Append(_server.Catalog.WarehouseUri, 1, null, 1, "a"), "CommitTableResponse");
+        await _http.PostAsync("v1/namespaces/db/tables/s", Append(_server.Catalog.WarehouseUri, 2, 1, 2, "b"), "CommitTableResponse");
         var all = await _http.GetAsync("v1/namespaces/db/tables/s?snapshots=all", "LoadTableResult");
         Assert.Equal(2, all.GetProperty("metadata").GetProperty("snapshots").GetArrayLength());
         var refs = await _http.GetAsync("v1/namespaces/db/tables/s?snapshots=refs", "LoadTableResult");
@@ -210,7 +210,7 @@ public sealed class TableEndpointTests : IAsyncLifetime
         await _http.PostAsync("v1/namespaces/db/tables", Create("x"), "LoadTableResult");
         await _http.PostAsync("v1/namespaces/db/tables", Create("y"), "LoadTableResult");
         string Change(string table, long snapshot, long? expectedParent, long sequence = 1) =>
-            JsonNode.Parse(Append(snapshot, expectedParent, sequence, table + ".parquet"))!.AsObject().Also(o => o["identifier"] = Identifier("db", table)).ToJsonString();
+            JsonNode.Parse(Append(_server.Catalog.WarehouseUri, snapshot, expectedParent, sequence, table + ".parquet"))!.AsObject().Also(o => o["identifier"] = Identifier("db", table)).ToJsonString();
         var both = $"{{\"table-changes\":[{Change("x", 1, null)},{Change("y", 2, null)}]}}";
         await _http.PostAsync("v1/transactions/commit", both, null, HttpStatusCode.NoContent);
         Assert.Equal(1, (await _http.GetAsync("v1/namespaces/db/tables/x", "LoadTableResult")).GetProperty("metadata").GetProperty("current-snapshot-id").GetInt64());

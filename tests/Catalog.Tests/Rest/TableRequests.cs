@@ -28,8 +28,10 @@ internal static class TableRequests
         ["stage-create"] = staged,
     }.ToJsonString();
 
-    /// <summary>An append as a client commits it: the snapshot, main moved to it, guarded by main's expected snapshot.</summary>
-    public static string Append(long snapshotId, long? parentId, long sequenceNumber, string dataFile) => Commit(
+    /// <summary>An append as a client commits it: the snapshot, main moved to it, guarded by main's expected snapshot.
+    /// Its manifest list is a location in <paramref name="warehouse"/> (the catalog refuses references outside it) that
+    /// nothing reads.</summary>
+    public static string Append(string warehouse, long snapshotId, long? parentId, long sequenceNumber, string dataFile) => Commit(
         [AssertRef("main", parentId)],
         [
             new JsonObject
@@ -41,7 +43,7 @@ internal static class TableRequests
                     ["parent-snapshot-id"] = parentId,
                     ["sequence-number"] = sequenceNumber,
                     ["timestamp-ms"] = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(),
-                    ["manifest-list"] = $"file:///tmp/snap-{snapshotId}.avro",
+                    ["manifest-list"] = $"{warehouse}/lists/snap-{snapshotId}.avro",
                     ["summary"] = new JsonObject { ["operation"] = "append", ["added-data-files"] = "1", ["test.data-file"] = dataFile },
                     ["schema-id"] = 0,
                 },

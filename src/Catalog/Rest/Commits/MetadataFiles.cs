@@ -1,5 +1,6 @@
 using DataPlane.Catalog.Metadata;
 using DataPlane.Catalog.Rest.Http;
+using DataPlane.Catalog.Rest.Store;
 using DataPlane.Storage;
 
 namespace DataPlane.Catalog.Rest.Commits;
@@ -66,6 +67,8 @@ internal sealed class MetadataFiles(IObjectStore warehouse, long cacheCapacityBy
         _cache.Forget(location);
         try
         {
+            // Safe: every caller passes a file it wrote under a fresh name for a swap that did not apply (the store
+            // refused it or another writer won), so no table's row, and no metadata file, can name it.
             await warehouse.DeleteAsync(Key(location), CancellationToken.None).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
@@ -74,27 +77,71 @@ internal sealed class MetadataFiles(IObjectStore warehouse, long cacheCapacityBy
         }
     }
 
-    /// <summary>Deletes every object under a table's location (drop with purge).</summary>
-    public async Task PurgeAsync(string tableLocation, CancellationToken cancellationToken)
+    /// <summary>
+    /// The warehouse key of a location (also spelled <c>file:/path</c> for a local warehouse). A location outside the
+    /// warehouse, or whose key is not a plain relative path (<c>..</c>, <c>.</c>, empty segments, control characters,
+    /// percent-escapes that decode to any of those) is a 400 naming it:
+    /// the catalog reads, writes and deletes only inside its warehouse.
+    /// </summary>
+    public string Key(string location, string what = "Location")
     {
-        var prefix = Key(tableLocation.TrimEnd('/')) + "/";
-        var keys = new List<string>();
-        await foreach (var o in warehouse.ListAsync(prefix, cancellationToken: cancellationToken).ConfigureAwait(false))
-            keys.Add(o.Key);
-        foreach (var key in keys)
-            await warehouse.DeleteAsync(key, cancellationToken).ConfigureAwait(false);
+        var key = Relative(location)
+            ?? throw RestException.BadRequest($"{what} '{Show(location)}' is outside this catalog's warehouse {WarehouseUri}.");
+        if ((KeyProblem(key) ?? KeyProblem(Uri.UnescapeDataString(key))) is { } problem)
+            throw RestException.BadRequest($"{what} '{Show(location)}' is not a usable location in the warehouse: {problem}.");
+        return key;
     }
 
-    /// <summary>The warehouse key of a location; locations outside the warehouse cannot be read or written here.</summary>
-    public string Key(string location)
+    public bool InWarehouse(string location) => Relative(location) is not null;
+
+    /// <summary>
+    /// A new table location, as the catalog stores and compares it: in the warehouse, spelled as the warehouse is,
+    /// without a trailing '/' and without percent-escapes (<c>a%2Fb</c> would be one folder to the catalog and two to a
+    /// reader that decodes it). 400 naming it otherwise.
+    /// </summary>
+    public TableLocation ToTableLocation(string location, string what = "Location")
+    {
+        var trimmed = location.TrimEnd('/');
+        var key = Key(trimmed, what);
+        if (!trimmed.StartsWith(WarehouseUri + "/", StringComparison.Ordinal) || key.Contains('%'))
+            throw RestException.BadRequest($"{what} '{Show(location)}' is not a usable table location: spell it {WarehouseUri}/<folders>, without percent-escapes.");
+        return new TableLocation(WarehouseUri, key);
+    }
+
+    /// <summary>A location in the form table locations are compared in: as <see cref="TableLocation"/> returns them for
+    /// anything in the warehouse (escapes decoded, the warehouse's own spelling), otherwise as it is without a trailing '/'.</summary>
+    public string Comparable(string location)
+    {
+        var trimmed = location.TrimEnd('/');
+        return Relative(trimmed) is { } key ? WarehouseUri + "/" + Uri.UnescapeDataString(key) : trimmed;
+    }
+
+    private string? Relative(string location)
     {
         var root = WarehouseUri + "/";
-        if (!location.StartsWith(root, StringComparison.Ordinal))
-            throw RestException.BadRequest($"Location '{location}' is outside this catalog's warehouse {WarehouseUri}.");
-        return location[root.Length..];
+        if (location.StartsWith(root, StringComparison.Ordinal)) return location[root.Length..];
+        // file:/ and file:/// spell the same local path (Hadoop-based writers use the short form).
+        if (root.StartsWith("file:///", StringComparison.Ordinal) && location.StartsWith("file:/" + root["file:///".Length..], StringComparison.Ordinal))
+            return location[("file:/".Length + root.Length - "file:///".Length)..];
+        return null;
     }
 
-    public bool InWarehouse(string location) => location.StartsWith(WarehouseUri + "/", StringComparison.Ordinal);
+    private static string? KeyProblem(string key)
+    {
+        try
+        {
+            ObjectKey.Validate(key);
+        }
+        catch (InvalidObjectKeyException e)
+        {
+            return e.Message;
+        }
+        return null;
+    }
+
+    /// <summary>A location as an error message may quote it: control characters escaped.</summary>
+    internal static string Show(string value) =>
+        value.Any(char.IsControl) ? string.Concat(value.Select(c => char.IsControl(c) ? $"\\u{(int)c:X4}" : c.ToString())) : value;
 
     private static int NextVersion(string? previousLocation)
     {

@@ -23,7 +23,7 @@ namespace DataPlane.Catalog.Rest.Commits;
 /// whole group is re-applied on top of its state.
 /// </para>
 /// </summary>
-internal sealed class TableCommitter(CatalogStore store, MetadataFiles files, TimeProvider time)
+internal sealed class TableCommitter(CatalogStore store, MetadataFiles files, TableLocations locations, TimeProvider time)
 {
     private const int MaxAttempts = 20;
     private readonly ConcurrentDictionary<string, TableQueue> _queues = new(StringComparer.Ordinal);
@@ -65,22 +65,36 @@ internal sealed class TableCommitter(CatalogStore store, MetadataFiles files, Ti
             for (var attempt = 1; ; attempt++)
             {
                 var swaps = new List<MetadataSwap>(changes.Count);
-                foreach (var change in changes)
+                int failed;
+                try
                 {
-                    var current = store.LoadMetadataLocation(CatalogObjectKind.Table, change.Namespace, change.Name);
-                    var baseFile = current is null ? null : await files.ReadFileAsync(current, CancellationToken.None).ConfigureAwait(false);
-                    var metadata = Apply(change, baseFile?.Table, current, time.GetUtcNow().ToUnixTimeMilliseconds());
-                    if (baseFile is not null && ReferenceEquals(metadata, baseFile.Table)) continue;
-                    var written = await files.WriteFileAsync(metadata.Location, current, ToUtf8(metadata), metadata, CancellationToken.None).ConfigureAwait(false);
-                    swaps.Add(new MetadataSwap(change.Namespace, change.Name, current, written.Location));
+                    foreach (var change in changes)
+                    {
+                        var current = store.LoadMetadataLocation(CatalogObjectKind.Table, change.Namespace, change.Name);
+                        var baseFile = current is null ? null : await files.ReadFileAsync(current, CancellationToken.None).ConfigureAwait(false);
+                        var metadata = Apply(change, baseFile?.Table, current, time.GetUtcNow().ToUnixTimeMilliseconds());
+                        if (baseFile is not null && ReferenceEquals(metadata, baseFile.Table)) continue;
+                        var moved = await CheckLocationAsync(change, baseFile?.Table, metadata).ConfigureAwait(false);
+                        var written = await files.WriteFileAsync(metadata.Location, current, ToUtf8(metadata), metadata, CancellationToken.None).ConfigureAwait(false);
+                        swaps.Add(new MetadataSwap(change.Namespace, change.Name, current, written.Location, moved));
+                    }
+                    failed = swaps.Count == 0 ? -1 : store.TrySwap(CatalogObjectKind.Table, swaps);
                 }
-                var failed = swaps.Count == 0 ? -1 : store.TrySwap(CatalogObjectKind.Table, swaps);
+                catch (RestException)
+                {
+                    // Safe to delete: a later change was refused, or the swap's transaction refused one (a location taken
+                    // meanwhile), before any swap applied; nothing references the fresh files written so far.
+                    foreach (var swap in swaps)
+                        await files.DeleteUnreferencedAsync(swap.Next).ConfigureAwait(false);
+                    throw;
+                }
                 if (failed < 0)
                 {
                     foreach (var swap in swaps)
                         if (swap.Expected is not null) files.Cache.Forget(swap.Expected);
                     return;
                 }
+                // Safe to delete: the transaction lost as a whole, so no table moved to any of these fresh files.
                 foreach (var swap in swaps)
                     await files.DeleteUnreferencedAsync(swap.Next).ConfigureAwait(false);
                 if (attempt == MaxAttempts)
@@ -111,6 +125,7 @@ internal sealed class TableCommitter(CatalogStore store, MetadataFiles files, Ti
                 {
                     // Only the group's first change logs the base file in metadata-log: the states in between have no file.
                     var next = Apply(group[i].Request, state, changed ? null : current, now);
+                    await CheckLocationAsync(group[i].Request, state, next).ConfigureAwait(false);
                     changed |= !ReferenceEquals(next, state);
                     state = next;
                 }
@@ -125,8 +140,21 @@ internal sealed class TableCommitter(CatalogStore store, MetadataFiles files, Ti
             else
             {
                 var written = await files.WriteFileAsync(state!.Location, current, ToUtf8(state), state, CancellationToken.None).ConfigureAwait(false);
-                if (!await _swapBatcher.SwapAsync(new MetadataSwap(first.Namespace, first.Name, current, written.Location)).ConfigureAwait(false))
+                var moved = baseFile?.Table.Location == state.Location ? null : files.ToTableLocation(state.Location);
+                bool swapped;
+                try
                 {
+                    swapped = await _swapBatcher.SwapAsync(new MetadataSwap(first.Namespace, first.Name, current, written.Location, moved)).ConfigureAwait(false);
+                }
+                catch (RestException)
+                {
+                    // Refused inside the swap's transaction (the location was taken meanwhile): the fresh file is unreferenced.
+                    await files.DeleteUnreferencedAsync(written.Location).ConfigureAwait(false);
+                    throw;
+                }
+                if (!swapped)
+                {
+                    // Safe to delete: the swap lost, so the table never moved to this fresh file.
                     await files.DeleteUnreferencedAsync(written.Location).ConfigureAwait(false);
                     if (attempt < MaxAttempts) continue;
                     var gaveUp = RestException.CommitFailed($"Table {first.Namespace.Qualify(first.Name)} kept changing concurrently; gave up after {MaxAttempts} attempts.");
@@ -150,6 +178,21 @@ internal sealed class TableCommitter(CatalogStore store, MetadataFiles files, Ti
     {
         if (state is null && !change.Requirements.Any(r => r is TableRequirement.AssertCreate))
             throw RestException.NoSuchTable(change.Namespace, change.Name);
+        foreach (var update in change.Updates)
+        {
+            switch (update)
+            {
+                case TableUpdate.AddSnapshot add:
+                    CheckReferences(add.Snapshot);
+                    break;
+                case TableUpdate.SetStatistics set:
+                    CheckReference(set.Statistics.Path, $"Statistics file of snapshot {set.Statistics.SnapshotId}");
+                    break;
+                case TableUpdate.SetPartitionStatistics set:
+                    CheckReference(set.PartitionStatistics.Path, $"Partition statistics file of snapshot {set.PartitionStatistics.SnapshotId}");
+                    break;
+            }
+        }
         return Build(() =>
         {
             foreach (var requirement in change.Requirements) requirement.Validate(state);
@@ -159,6 +202,39 @@ internal sealed class TableCommitter(CatalogStore store, MetadataFiles files, Ti
             return builder.WithTimestamp(now).ApplyAll(change.Updates).Build();
         });
     }
+
+    /// <summary>
+    /// Refuses a table location that another table's overlaps, when a change creates the table or moves it: a purge
+    /// of one would otherwise delete the other's files. Returns the new location, or null when it did not change.
+    /// </summary>
+    private async Task<TableLocation?> CheckLocationAsync(Change change, TableMetadata? before, TableMetadata after)
+    {
+        if (before is not null && before.Location == after.Location) return null;
+        var location = files.ToTableLocation(after.Location);
+        await locations.CheckFreeAsync(location, change.Namespace, change.Name, create: before is null, CancellationToken.None).ConfigureAwait(false);
+        return location;
+    }
+
+    /// <summary>
+    /// Refuses metadata that points at files outside the warehouse (a manifest list at <c>file:///etc/passwd</c>): the
+    /// catalog reads and deletes the files a table references, and must only ever touch its own warehouse.
+    /// </summary>
+    public void CheckReferences(TableMetadata metadata, string metadataLocation)
+    {
+        foreach (var snapshot in metadata.Snapshots) CheckReferences(snapshot);
+        foreach (var s in metadata.Statistics) CheckReference(s.Path, $"Statistics file of snapshot {s.SnapshotId} in {metadataLocation}");
+        foreach (var s in metadata.PartitionStatistics) CheckReference(s.Path, $"Partition statistics file of snapshot {s.SnapshotId} in {metadataLocation}");
+        foreach (var entry in metadata.MetadataLog) CheckReference(entry.MetadataFile, $"Previous metadata file in {metadataLocation}");
+    }
+
+    private void CheckReferences(Snapshot snapshot)
+    {
+        if (snapshot.ManifestList is { } list) CheckReference(list, $"Manifest list of snapshot {snapshot.SnapshotId}");
+        foreach (var manifest in snapshot.Manifests ?? []) CheckReference(manifest, $"Manifest of snapshot {snapshot.SnapshotId}");
+    }
+
+    private void CheckReference(string? location, string what) =>
+        files.Key(location ?? throw RestException.BadRequest($"{what} has no statistics-path."), what);
 
     /// <summary>Holds the SQLite swaps of this committer, so that a group that has written its file waits to swap (a test seam).</summary>
     internal Task<IDisposable> HoldSwapsAsync() => _swapBatcher.HoldAsync();

@@ -30,7 +30,7 @@ internal static class NamespaceHandlers
         using var doc = await RequestJson.ReadAsync(context, type).ConfigureAwait(false);
         var body = doc.RootElement;
         RequestJson.OnlyFields(body, type, "namespace", "properties");
-        var ns = RequestJson.RequiredNamespace(body, type, "namespace");
+        var ns = Namespace.ForCreate(RequestJson.RequiredNamespace(body, type, "namespace").Levels);
         var properties = RequestJson.StringMap(body, type, "properties");
         if (!catalog.Store.CreateNamespace(ns, properties))
             throw RestException.AlreadyExists($"Namespace already exists: {ns}");

@@ -43,19 +43,18 @@ internal static class TableHandlers
         var body = doc.RootElement;
         RequestJson.OnlyFields(body, type, "name", "location", "schema", "partition-spec", "write-order", "stage-create", "properties");
         var name = RequestJson.RequiredString(body, type, "name");
-        CheckName(name, "table");
+        PathSegment.Check(name, "table name");
         if (!catalog.Store.NamespaceExists(ns)) throw RestException.NoSuchNamespace(ns);
         if (catalog.Store.LoadMetadataLocation(CatalogObjectKind.Table, ns, name) is not null)
             throw RestException.AlreadyExists($"Table already exists: {ns.Qualify(name)}");
-        var location = (RequestJson.OptionalString(body, type, "location") ?? catalog.Files.DefaultLocation(ns, name)).TrimEnd('/');
-        catalog.Files.Key(location); // refuses locations outside the warehouse up front
+        var location = catalog.Files.ToTableLocation(RequestJson.OptionalString(body, type, "location") ?? catalog.Files.DefaultLocation(ns, name));
         var schemaJson = RequestJson.Required(body, type, "schema");
         var specJson = Optional(body, "partition-spec");
         var orderJson = Optional(body, "write-order");
         var properties = RequestJson.StringMap(body, type, "properties");
         var metadata = TableCommitter.Build(() =>
         {
-            var builder = TableMetadataBuilder.ForNewTable(location, Guid.NewGuid().ToString())
+            var builder = TableMetadataBuilder.ForNewTable(location.Location, Guid.NewGuid().ToString())
                 .WithTimestamp(catalog.Time.GetUtcNow().ToUnixTimeMilliseconds())
                 .Apply(new TableUpdate.AddSchema(SchemaJson.Read(schemaJson)))
                 .Apply(new TableUpdate.SetCurrentSchema(-1));
@@ -65,23 +64,25 @@ internal static class TableHandlers
             return builder.Build();
         });
         var bytes = TableCommitter.ToUtf8(metadata);
+        await catalog.Locations.CheckFreeAsync(location, ns, name, create: true, context.RequestAborted).ConfigureAwait(false);
         if (RequestJson.OptionalBool(body, type, "stage-create"))
         {
-            await WriteLoadResultAsync(context, catalog, null, bytes, location).ConfigureAwait(false);
+            await WriteLoadResultAsync(context, catalog, null, bytes, location.Location).ConfigureAwait(false);
             return;
         }
-        var metadataLocation = await catalog.Files.WriteAsync(location, null, bytes, context.RequestAborted).ConfigureAwait(false);
+        var metadataLocation = await catalog.Files.WriteAsync(location.Location, null, bytes, context.RequestAborted).ConfigureAwait(false);
         try
         {
-            catalog.Store.Create(CatalogObjectKind.Table, ns, name, metadataLocation);
+            catalog.Store.Create(CatalogObjectKind.Table, ns, name, metadataLocation, location);
         }
         catch (RestException)
         {
-            // Refused (created concurrently, or its namespace dropped meanwhile): the file was never referenced.
+            // Safe to delete: refused (created concurrently, its namespace dropped, or its location taken meanwhile)
+            // before the row was written, so nothing references the file, whose name was fresh.
             await catalog.Files.DeleteUnreferencedAsync(metadataLocation).ConfigureAwait(false);
             throw;
         }
-        await WriteLoadResultAsync(context, catalog, metadataLocation, bytes, location).ConfigureAwait(false);
+        await WriteLoadResultAsync(context, catalog, metadataLocation, bytes, location.Location).ConfigureAwait(false);
     }
 
     public static async Task LoadAsync(HttpContext context, RestCatalog catalog)
@@ -135,13 +136,13 @@ internal static class TableHandlers
         var name = RouteParameters.Name(context, "table");
         var purge = context.Request.Query["purgeRequested"].ToString().Equals("true", StringComparison.OrdinalIgnoreCase);
         var location = catalog.Store.LoadMetadataLocation(CatalogObjectKind.Table, ns, name) ?? throw NotFound(catalog, ns, name);
-        string? tableLocation = null;
-        if (purge) tableLocation = ReadLocation(await catalog.Files.ReadAsync(location, context.RequestAborted).ConfigureAwait(false));
+        var file = purge ? await catalog.Files.ReadFileAsync(location, context.RequestAborted).ConfigureAwait(false) : null;
         if (!catalog.Store.Drop(CatalogObjectKind.Table, ns, name)) throw NotFound(catalog, ns, name);
-        if (tableLocation is not null && catalog.Files.InWarehouse(tableLocation))
+        if (file is not null)
         {
-            await catalog.Files.PurgeAsync(tableLocation, context.RequestAborted).ConfigureAwait(false);
-            catalog.Logger.LogInformation("Dropped table {Table} and purged {Location}", ns.Qualify(name), tableLocation);
+            var purged = await catalog.Purge.RunAsync(file.Table, location, context.RequestAborted).ConfigureAwait(false);
+            catalog.Logger.LogInformation("Dropped table {Table} and purged {Deleted} of the {Referenced} files its metadata references ({Unreadable} manifest file(s) could not be read)",
+                ns.Qualify(name), purged.Deleted, purged.Deleted + purged.Kept, purged.Unreadable.Count);
         }
         context.Response.StatusCode = 204;
     }
@@ -153,7 +154,7 @@ internal static class TableHandlers
         RequestJson.OnlyFields(doc.RootElement, type, "source", "destination");
         var (fromNs, from) = RequestJson.RequiredIdentifier(doc.RootElement, type, "source");
         var (toNs, to) = RequestJson.RequiredIdentifier(doc.RootElement, type, "destination");
-        CheckName(to, "table");
+        PathSegment.Check(to, "table name");
         catalog.Store.Rename(CatalogObjectKind.Table, fromNs, from, toNs, to);
         context.Response.StatusCode = 204;
     }
@@ -166,17 +167,20 @@ internal static class TableHandlers
         var body = doc.RootElement;
         RequestJson.OnlyFields(body, type, "name", "metadata-location", "overwrite");
         var name = RequestJson.RequiredString(body, type, "name");
-        CheckName(name, "table");
+        PathSegment.Check(name, "table name");
         var metadataLocation = RequestJson.RequiredString(body, type, "metadata-location");
         var overwrite = RequestJson.OptionalBool(body, type, "overwrite");
         var bytes = await catalog.Files.ReadAsync(metadataLocation, context.RequestAborted).ConfigureAwait(false);
-        var tableLocation = TableCommitter.ReadMetadata(bytes, metadataLocation).Location;
+        var metadata = TableCommitter.ReadMetadata(bytes, metadataLocation);
+        var location = catalog.Files.ToTableLocation(metadata.Location, $"The location in {metadataLocation}");
+        catalog.Committer.CheckReferences(metadata, metadataLocation);
         var existing = catalog.Store.LoadMetadataLocation(CatalogObjectKind.Table, ns, name);
         if (existing is not null && !overwrite)
             throw RestException.AlreadyExists($"Table already exists: {ns.Qualify(name)} (pass overwrite=true to replace its metadata).");
-        if (catalog.Store.TrySwap(CatalogObjectKind.Table, [new MetadataSwap(ns, name, existing, metadataLocation)]) >= 0)
+        await catalog.Locations.CheckFreeAsync(location, ns, name, create: true, context.RequestAborted).ConfigureAwait(false);
+        if (catalog.Store.TrySwap(CatalogObjectKind.Table, [new MetadataSwap(ns, name, existing, metadataLocation, location)]) >= 0)
             throw RestException.CommitFailed($"Table {ns.Qualify(name)} changed while it was being registered; retry.");
-        await WriteLoadResultAsync(context, catalog, metadataLocation, bytes, tableLocation).ConfigureAwait(false);
+        await WriteLoadResultAsync(context, catalog, metadataLocation, bytes, metadata.Location).ConfigureAwait(false);
     }
 
     public static async Task CommitAsync(HttpContext context, RestCatalog catalog)
@@ -308,12 +312,6 @@ internal static class TableHandlers
 
     private static JsonElement? Optional(JsonElement body, string field) =>
         body.TryGetProperty(field, out var v) && v.ValueKind != JsonValueKind.Null ? v : null;
-
-    internal static void CheckName(string name, string what)
-    {
-        if (name.Length == 0 || name.Contains('/') || name.Contains('\u001f') || name is "." or "..")
-            throw RestException.BadRequest($"Invalid {what} name '{name}': it must be non-empty and contain no '/' or 0x1F.");
-    }
 
     private static RestException NotFound(RestCatalog catalog, Namespace ns, string name) =>
         catalog.Store.NamespaceExists(ns) ? RestException.NoSuchTable(ns, name) : RestException.NoSuchNamespace(ns);

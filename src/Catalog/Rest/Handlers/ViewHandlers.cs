@@ -27,7 +27,7 @@ internal static class ViewHandlers
         var body = doc.RootElement;
         RequestJson.OnlyFields(body, type, "name", "location", "schema", "view-version", "properties");
         var name = RequestJson.RequiredString(body, type, "name");
-        TableHandlers.CheckName(name, "view");
+        PathSegment.Check(name, "view name");
         if (!catalog.Store.NamespaceExists(ns)) throw RestException.NoSuchNamespace(ns);
         var location = (RequestJson.OptionalString(body, type, "location") ?? catalog.Files.DefaultLocation(ns, name)).TrimEnd('/');
         catalog.Files.Key(location);
@@ -72,7 +72,7 @@ internal static class ViewHandlers
         RequestJson.OnlyFields(doc.RootElement, type, "source", "destination");
         var (fromNs, from) = RequestJson.RequiredIdentifier(doc.RootElement, type, "source");
         var (toNs, to) = RequestJson.RequiredIdentifier(doc.RootElement, type, "destination");
-        TableHandlers.CheckName(to, "view");
+        PathSegment.Check(to, "view name");
         catalog.Store.Rename(CatalogObjectKind.View, fromNs, from, toNs, to);
         context.Response.StatusCode = 204;
     }

@@ -30,6 +30,14 @@ internal readonly record struct Namespace
 
     public static Namespace FromKey(string key) => new(key.Split(Separator));
 
+    /// <summary>A namespace to create: each level must also be a usable folder and URL segment (<see cref="PathSegment"/>),
+    /// which namespaces only looked up are not held to, so that one created before the rule can still be reached and dropped.</summary>
+    public static Namespace ForCreate(IReadOnlyList<string> levels)
+    {
+        foreach (var level in levels) PathSegment.Check(level, "namespace level");
+        return new Namespace(levels);
+    }
+
     /// <summary>Decodes the <c>{namespace}</c> path parameter (already URL-decoded by routing).</summary>
     public static Namespace FromPath(string? value)
     {

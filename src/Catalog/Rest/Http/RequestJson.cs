@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 
 namespace DataPlane.Catalog.Rest.Http;
 
@@ -15,7 +16,10 @@ internal static class RequestJson
     public static async Task<JsonDocument> ReadAsync(HttpContext context, string requestType)
     {
         if (context.Request.ContentLength > MaxBodyBytes)
-            throw RestException.BadRequest($"{requestType} body of {context.Request.ContentLength} bytes is above the limit of {MaxBodyBytes}.");
+            throw TooLarge(requestType, $"of {context.Request.ContentLength} bytes");
+        // A body without a length (chunked) is cut off at the same limit by the server while it is read.
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+            limit.MaxRequestBodySize = MaxBodyBytes;
         JsonDocument doc;
         try
         {
@@ -25,13 +29,20 @@ internal static class RequestJson
         {
             throw RestException.BadRequest($"Malformed JSON in {requestType} (line {e.LineNumber + 1}, byte {e.BytePositionInLine + 1}): {e.Message}");
         }
-        if (doc.RootElement.ValueKind != JsonValueKind.Object)
+        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
-            doc.Dispose();
-            throw RestException.BadRequest($"{requestType} must be a JSON object, got {doc.RootElement.ValueKind}.");
+            throw TooLarge(requestType, "sent without a length");
+        }
+        if (doc.RootElement.ValueKind is var kind && kind != JsonValueKind.Object)
+        {
+            doc.Dispose(); // the kind is read first: a disposed document cannot say what it held
+            throw RestException.BadRequest($"{requestType} must be a JSON object, got {kind}.");
         }
         return doc;
     }
+
+    private static RestException TooLarge(string requestType, string size) =>
+        RestException.TooLarge($"{requestType} body {size} is above the limit of {MaxBodyBytes} bytes ({MaxBodyBytes >> 20} MiB).");
 
     /// <summary>Refuses fields the request type does not define.</summary>
     public static void OnlyFields(JsonElement o, string requestType, params string[] known)

@@ -22,6 +22,7 @@ internal sealed class RestException(int code, string type, string message) : Exc
     public static RestException NamespaceNotEmpty(Namespace ns, string what) => new(409, "NamespaceNotEmptyException", $"Namespace {ns} is not empty: it holds {what}");
     public static RestException CommitFailed(string message) => new(409, "CommitFailedException", message);
     public static RestException AuthenticationTimeout(string message) => new(419, "AuthenticationTimeoutException", message);
+    public static RestException TooLarge(string message) => new(413, "BadRequestException", message);
     public static RestException Unprocessable(string message) => new(422, "UnprocessableEntityException", message);
     public static RestException ServiceUnavailable(string message) => new(503, "ServiceUnavailableException", message);
 }

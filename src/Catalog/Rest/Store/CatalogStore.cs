@@ -46,6 +46,13 @@ internal sealed class CatalogStore
                 previous_metadata_location TEXT,
                 PRIMARY KEY (namespace, name));
             """);
+        // Each table's location (TableLocations.Comparable form), so that no table is created or moved inside, over or
+        // around another's. Catalogs from before it get the column empty; TableLocations fills it from the metadata.
+        using var tx = c.BeginTransaction(deferred: false);
+        if (!c.Query<string>("SELECT name FROM pragma_table_info('tables')", transaction: tx).Contains("location"))
+            c.Execute("ALTER TABLE tables ADD COLUMN location TEXT", transaction: tx);
+        c.Execute("CREATE INDEX IF NOT EXISTS tables_location ON tables(location)", transaction: tx);
+        tx.Commit();
     }
 
     /// <summary>A pooled connection for reads, which need no durability setting (the hot load-table path).</summary>
@@ -157,14 +164,18 @@ internal sealed class CatalogStore
             new { ns.Key, after, limit }).AsList();
     }
 
-    /// <summary>Adds a table or view; a name is taken by either kind. Throws 404 without the namespace, 409 when taken.</summary>
-    public void Create(CatalogObjectKind kind, Namespace ns, string name, string metadataLocation)
+    /// <summary>
+    /// Adds a table or view; a name is taken by either kind. Throws 404 without the namespace, 409 when taken or when a
+    /// table's <paramref name="location"/> overlaps another table's or holds a namespace's folder.
+    /// </summary>
+    public void Create(CatalogObjectKind kind, Namespace ns, string name, string metadataLocation, TableLocation? location = null)
     {
         using var c = Open();
-        using var tx = c.BeginTransaction();
+        using var tx = c.BeginTransaction(deferred: false);
         CheckFree(c, tx, ns, name);
-        c.Execute($"INSERT INTO {Table(kind)}(namespace, name, metadata_location) VALUES (@Key, @name, @metadataLocation)",
-            new { ns.Key, name, metadataLocation }, tx);
+        if (location is not null) CheckLocationFree(c, tx, location, ns, name, create: true);
+        c.Execute($"INSERT INTO {Table(kind)}(namespace, name, metadata_location{(kind == CatalogObjectKind.Table ? ", location" : "")}) VALUES (@Key, @name, @metadataLocation{(kind == CatalogObjectKind.Table ? ", @Location" : "")})",
+            new { ns.Key, name, metadataLocation, location?.Location }, tx);
         tx.Commit();
     }
 
@@ -204,8 +215,7 @@ internal sealed class CatalogStore
             var s = swaps[i];
             var changed = s.Expected is null
                 ? InsertIfFree(c, tx, kind, s)
-                : c.Execute($"UPDATE {Table(kind)} SET metadata_location = @Next, previous_metadata_location = @Expected WHERE namespace = @Key AND name = @Name AND metadata_location = @Expected",
-                    new { s.Next, s.Expected, s.Namespace.Key, s.Name }, tx) == 1;
+                : Update(c, tx, kind, s);
             if (!changed)
             {
                 tx.Rollback();
@@ -233,8 +243,7 @@ internal sealed class CatalogStore
                 // Either statement changes nothing when it does not apply (the checks come before the insert).
                 outcomes[i] = new SwapOutcome(s.Expected is null
                     ? InsertIfFree(c, tx, kind, s)
-                    : c.Execute($"UPDATE {Table(kind)} SET metadata_location = @Next, previous_metadata_location = @Expected WHERE namespace = @Key AND name = @Name AND metadata_location = @Expected",
-                        new { s.Next, s.Expected, s.Namespace.Key, s.Name }, tx) == 1, null);
+                    : Update(c, tx, kind, s), null);
             }
             catch (RestException e)
             {
@@ -248,8 +257,86 @@ internal sealed class CatalogStore
     private static bool InsertIfFree(SqliteConnection c, IDbTransaction tx, CatalogObjectKind kind, MetadataSwap s)
     {
         CheckFree(c, tx, s.Namespace, s.Name);
-        return c.Execute($"INSERT INTO {Table(kind)}(namespace, name, metadata_location) VALUES (@Key, @Name, @Next)",
-            new { s.Namespace.Key, s.Name, s.Next }, tx) == 1;
+        if (kind == CatalogObjectKind.View)
+            return c.Execute("INSERT INTO views(namespace, name, metadata_location) VALUES (@Key, @Name, @Next)", new { s.Namespace.Key, s.Name, s.Next }, tx) == 1;
+        var location = s.Location ?? throw new ArgumentException($"A new table needs its location: {s.Namespace.Qualify(s.Name)}.");
+        CheckLocationFree(c, tx, location, s.Namespace, s.Name, create: true);
+        return c.Execute("INSERT INTO tables(namespace, name, metadata_location, location) VALUES (@Key, @Name, @Next, @Location)",
+            new { s.Namespace.Key, s.Name, s.Next, location.Location }, tx) == 1;
+    }
+
+    /// <summary>Moves a table or view to its next metadata file if it is still at the expected one; a table whose location changes is checked first.</summary>
+    private static bool Update(SqliteConnection c, IDbTransaction tx, CatalogObjectKind kind, MetadataSwap s)
+    {
+        if (s.Location is { } location)
+        {
+            if (c.ExecuteScalar<long>("SELECT count(*) FROM tables WHERE namespace = @Key AND name = @Name AND metadata_location = @Expected",
+                    new { s.Namespace.Key, s.Name, s.Expected }, tx) == 0)
+                return false;
+            CheckLocationFree(c, tx, location, s.Namespace, s.Name, create: false);
+        }
+        return c.Execute($"UPDATE {Table(kind)} SET metadata_location = @Next, previous_metadata_location = @Expected{(s.Location is null ? "" : ", location = @Location")} WHERE namespace = @Key AND name = @Name AND metadata_location = @Expected",
+            new { s.Next, s.Expected, s.Namespace.Key, s.Name, s.Location?.Location }, tx) == 1;
+    }
+
+    // ---- table locations ----
+
+    /// <summary>What holds <paramref name="location"/> other than table <paramref name="name"/> itself: a table at, above or
+    /// below it, or a namespace whose folder is at or below it (its tables' default locations would be inside); null when free.</summary>
+    public string? FindLocationUse(TableLocation location, Namespace ns, string name)
+    {
+        using var c = OpenRead();
+        return FindLocationUse(c, null, location, ns, name);
+    }
+
+    private static string? FindLocationUse(SqliteConnection c, IDbTransaction? tx, TableLocation location, Namespace ns, string name)
+    {
+        var l = location.Location;
+        // Ancestors (and the location itself) by equality, descendants as the key range [l + "/", l + "0"): '0' follows '/'.
+        var table = c.QueryFirstOrDefault<(string Namespace, string Name, string Location)?>(
+            "SELECT namespace, name, location FROM tables WHERE (location IN @Ancestors OR (location >= @Below AND location < @After)) AND NOT (namespace = @Key AND name = @name) LIMIT 1",
+            new { Ancestors = location.SelfAndAncestors, Below = l + "/", After = l + "0", ns.Key, name }, tx);
+        if (table is { } t)
+            return $"{location.Relation(t.Location)} table {Namespace.FromKey(t.Namespace).Qualify(t.Name)} ({t.Location})";
+        var folder = location.WarehouseKey;
+        var nsKey = c.QueryFirstOrDefault<string?>(
+            "SELECT key FROM namespaces WHERE replace(key, char(31), '/') = @folder OR (replace(key, char(31), '/') >= @Below AND replace(key, char(31), '/') < @After) LIMIT 1",
+            new { folder, Below = folder + "/", After = folder + "0" }, tx);
+        if (nsKey is null) return null;
+        var nsFolder = nsKey.Replace(Namespace.Separator, '/');
+        return $"{(nsFolder == folder ? "is" : "holds")} the folder of namespace {Namespace.FromKey(nsKey)} ({location.WarehouseUri}/{nsFolder}), where its tables are created";
+    }
+
+    private static void CheckLocationFree(SqliteConnection c, IDbTransaction tx, TableLocation location, Namespace ns, string name, bool create)
+    {
+        if (FindLocationUse(c, tx, location, ns, name) is { } use)
+            throw location.Taken(use, create);
+    }
+
+    /// <summary>Tables whose location is not known yet (catalogs from before the column): namespace key, name, metadata location.</summary>
+    public List<(string Namespace, string Name, string MetadataLocation)> TablesWithoutLocation()
+    {
+        using var c = OpenRead();
+        return c.Query<(string, string, string)>("SELECT namespace, name, metadata_location FROM tables WHERE location IS NULL").AsList();
+    }
+
+    /// <summary>Records a table's location read from its metadata file, if the table is still at that file and has none.</summary>
+    public void SetLocation(string namespaceKey, string name, string metadataLocation, string location)
+    {
+        using var c = Open();
+        c.Execute("UPDATE tables SET location = @location WHERE namespace = @namespaceKey AND name = @name AND metadata_location = @metadataLocation AND location IS NULL",
+            new { namespaceKey, name, metadataLocation, location });
+    }
+
+    /// <summary>The tables located exactly at one of <paramref name="locations"/>: namespace key, name, metadata location, location.</summary>
+    public List<(string Namespace, string Name, string MetadataLocation, string Location)> TablesAt(IReadOnlyCollection<string> locations)
+    {
+        using var c = OpenRead();
+        var found = new List<(string, string, string, string)>();
+        foreach (var chunk in locations.Chunk(500))
+            found.AddRange(c.Query<(string, string, string, string)>(
+                "SELECT namespace, name, metadata_location, location FROM tables WHERE location IN @chunk", new { chunk }));
+        return found;
     }
 
     private static void CheckFree(SqliteConnection c, IDbTransaction tx, Namespace ns, string name)
@@ -270,5 +357,9 @@ internal enum CatalogObjectKind { Table, View }
 /// <summary>What became of one swap of <see cref="CatalogStore.TrySwapEach"/>: applied, lost the race, or refused.</summary>
 internal readonly record struct SwapOutcome(bool Applied, RestException? Error);
 
-/// <summary>One table's step in a commit: from the metadata file it was read at (null: create) to its new file.</summary>
-internal sealed record MetadataSwap(Namespace Namespace, string Name, string? Expected, string Next);
+/// <summary>
+/// One table's step in a commit: from the metadata file it was read at (null: create) to its new file. A table's
+/// <see cref="Location"/> is given when it is created or its location changes (null: unchanged); the swap then
+/// refuses it if another table's location overlaps it.
+/// </summary>
+internal sealed record MetadataSwap(Namespace Namespace, string Name, string? Expected, string Next, TableLocation? Location = null);
