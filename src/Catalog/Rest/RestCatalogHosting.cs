@@ -9,6 +9,7 @@ public static class RestCatalogHosting
 {
     public static IServiceCollection AddIcebergRestCatalog(this IServiceCollection services, RestCatalogOptions options)
     {
+        options.Validate();
         services.AddSingleton(options);
         services.AddSingleton<RestCatalog>();
         // In-process users (the pipelines' sinks) commit through the service's own store, so both see one catalog.

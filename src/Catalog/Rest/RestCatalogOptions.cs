@@ -14,10 +14,15 @@ public sealed class RestCatalogOptions
     /// <summary>The warehouse name: the one accepted <c>{prefix}</c> and <c>warehouse</c> value besides the location itself.</summary>
     public string Name { get; init; } = "dataplane";
 
-    /// <summary>How readers reach an S3 warehouse; sent in <c>LoadTableResult.config</c>. Keys are vended only when
-    /// <see cref="VendCredentials"/> is on and the client asks with <c>X-Iceberg-Access-Delegation: vended-credentials</c>.</summary>
+    /// <summary>How readers reach an S3 warehouse: its endpoint, region and addressing are sent in
+    /// <c>LoadTableResult.config</c>; its keys never are.</summary>
     public S3Options? S3 { get; init; }
 
+    /// <summary>
+    /// Credential vending (<c>X-Iceberg-Access-Delegation: vended-credentials</c>). Refused by <see cref="Validate"/>:
+    /// vended credentials must be temporary keys scoped to one table (read-only for a read-only token), minted by an
+    /// STS, and the catalog has none; it never hands out <see cref="S3"/>'s own keys.
+    /// </summary>
     public bool VendCredentials { get; init; }
 
     /// <summary>The S3 endpoint readers are told (<c>s3.endpoint</c>) when they reach the store by another address
@@ -36,6 +41,17 @@ public sealed class RestCatalogOptions
     public long MetadataCacheBytes { get; init; } = 256L << 20;
 
     internal bool AuthenticationEnabled => Tokens.Count > 0 || Clients.Count > 0;
+
+    /// <summary>Refuses settings the catalog cannot honour safely, naming them (<c>dataplane serve</c> checks before it starts).</summary>
+    public void Validate()
+    {
+        if (VendCredentials)
+            throw new ArgumentException(
+                "Catalog:VendCredentials (DATAPLANE_CATALOG__VENDCREDENTIALS) is not supported: vended credentials must be temporary keys " +
+                "scoped to one table, minted by an STS, and DataPlane never hands out its own S3 keys (they are long-lived and can write " +
+                "and delete everything, whatever the reader's token allows). Remove the setting and give readers their own S3 " +
+                "credentials (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, read-only where they only read).");
+    }
 }
 
 /// <summary>A bearer token; a read-only one is refused (403) on every request that changes the catalog.</summary>

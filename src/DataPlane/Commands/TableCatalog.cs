@@ -182,7 +182,7 @@ internal sealed class TableCatalog : IDisposable
         if (string.IsNullOrEmpty(accessKey) || string.IsNullOrEmpty(secretKey))
             throw new InvalidOperationException(
                 $"The table's files are at {location} and the catalog vended no keys for them: set AWS_ACCESS_KEY_ID and " +
-                "AWS_SECRET_ACCESS_KEY, or start the server with Catalog:VendCredentials=true (DATAPLANE_CATALOG__VENDCREDENTIALS=true).");
+                "AWS_SECRET_ACCESS_KEY to keys that may read them.");
         return ObjectStore.Open(location, new S3Options
         {
             Endpoint = Config("s3.endpoint"),

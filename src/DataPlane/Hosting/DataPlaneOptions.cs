@@ -61,7 +61,7 @@ internal sealed class DataPlaneOptions
         public List<TokenSettings> Tokens { get; set; } = [];
         /// <summary>OAuth2 client_credentials that <c>POST /iceberg/v1/oauth/tokens</c> exchanges for tokens.</summary>
         public List<ClientSettings> Clients { get; set; } = [];
-        /// <summary>Hand the S3 keys to clients that ask (<c>X-Iceberg-Access-Delegation: vended-credentials</c>).</summary>
+        /// <summary>Credential vending: refused at start-up (the catalog never hands out the server's own S3 keys and has no STS to mint scoped ones).</summary>
         public bool VendCredentials { get; set; }
         /// <summary>The S3 endpoint readers are told, when they reach the store by another address than DataPlane
         /// does (in docker-compose: DataPlane uses <c>http://minio:9000</c>, engines on the host <c>http://127.0.0.1:9000</c>).</summary>

@@ -5,7 +5,7 @@ namespace DataPlane.Hosting;
 
 /// <summary>
 /// The Iceberg REST catalog's options from <c>dataplane serve</c>'s: SQLite under <c>&lt;data&gt;/catalog/</c>, the
-/// configured warehouse, S3 (sent to readers in <c>LoadTableResult.config</c>), tokens, OAuth clients and vending.
+/// configured warehouse, S3 (its endpoint sent to readers in <c>LoadTableResult.config</c>), tokens and OAuth clients.
 /// </summary>
 internal static class RestCatalogSettings
 {
@@ -31,8 +31,8 @@ internal static class RestCatalogSettings
         };
     }
 
-    /// <summary>Refuses a token or client with an empty part, naming the setting, before the server starts.</summary>
-    public static void Validate(DataPlaneOptions options) => From(options);
+    /// <summary>Refuses a token or client with an empty part, or credential vending, naming the setting, before the server starts.</summary>
+    public static void Validate(DataPlaneOptions options) => From(options).Validate();
 
     private static string Required(string? value, string key) =>
         string.IsNullOrWhiteSpace(value)

@@ -39,26 +39,18 @@ public sealed class IcebergRestClientTests
     }
 
     [Fact]
-    public async Task Asked_for_vended_credentials_the_catalog_gives_the_keys_for_the_tables_location_and_only_then()
+    public async Task Credential_vending_is_refused_at_start_up_naming_the_setting_so_no_client_ever_gets_the_servers_keys()
     {
-        await using var server = await RestCatalogServer.StartAsync(folder => RestCatalogServer.Defaults(folder) is var d
+        // With vending on, any token (a read-only one too) that asked got these long-lived read-write keys.
+        var refused = await Assert.ThrowsAsync<ArgumentException>(() => RestCatalogServer.StartAsync(folder => RestCatalogServer.Defaults(folder) is var d
             ? new RestCatalogOptions
             {
                 WarehouseLocation = d.WarehouseLocation, DatabasePath = d.DatabasePath, VendCredentials = true,
-                S3 = new Storage.S3Options { Endpoint = "http://127.0.0.1:9", AccessKey = "reader-key", SecretKey = "reader-secret" },
+                S3 = new Storage.S3Options { Endpoint = "http://127.0.0.1:9", AccessKey = "server-key", SecretKey = "server-secret" },
+                Tokens = [new RestCatalogToken("reader", ReadOnly: true)],
             }
-            : null!);
-        using var client = new IcebergRestClient(server.BaseUri);
-        await client.InitializeAsync();
-        await client.CreateNamespaceAsync(["db"]);
-        await client.CreateTableAsync(["db"], JsonNode.Parse(TableRequests.Create("t"))!.AsObject());
-
-        var plain = await client.LoadTableAsync(["db"], "t");
-        var vended = await client.LoadTableAsync(["db"], "t", vendedCredentials: true);
-
-        Assert.False(plain.Config.ContainsKey("s3.access-key-id"));
-        Assert.Equal("reader-key", vended.Config["s3.access-key-id"]);
-        Assert.Equal("reader-secret", vended.Config["s3.secret-access-key"]);
-        Assert.Equal(plain.MetadataLocation, vended.MetadataLocation);
+            : null!));
+        Assert.Contains("Catalog:VendCredentials", refused.Message);
+        Assert.Contains("never hands out its own S3 keys", refused.Message);
     }
 }

@@ -39,7 +39,15 @@ internal sealed class RestCatalogServer : IAsyncDisposable
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.Logging.ClearProviders();
-        builder.Services.AddIcebergRestCatalog(options);
+        try
+        {
+            builder.Services.AddIcebergRestCatalog(options);
+        }
+        catch (ArgumentException)
+        {
+            Directory.Delete(folder, recursive: true); // options refused before anything started
+            throw;
+        }
         var app = builder.Build();
         app.MapIcebergRestCatalog();
         await app.StartAsync();

@@ -7,7 +7,7 @@ using Xunit;
 
 namespace DataPlane.Tests.Hosting;
 
-/// <summary>The Iceberg REST catalog's tokens, OAuth clients, vending and S3 settings come from dataplane.json and DATAPLANE_* like every other setting.</summary>
+/// <summary>The Iceberg REST catalog's tokens, OAuth clients and S3 settings come from dataplane.json and DATAPLANE_* like every other setting.</summary>
 public sealed class CatalogSettingsTests : IDisposable
 {
     private readonly string _workDir = Directory.CreateTempSubdirectory("dataplane-catalog-settings-").FullName;
@@ -44,13 +44,13 @@ public sealed class CatalogSettingsTests : IDisposable
     }
 
     [Fact]
-    public void S3_and_vending_settings_reach_the_catalog_options_with_the_environment_over_the_file()
+    public void S3_settings_reach_the_catalog_options_with_the_environment_over_the_file()
     {
         var file = Path.Combine(_workDir, "catalog.json");
         File.WriteAllText(file, """
             { "Warehouse": "s3://lake/warehouse",
               "S3": { "Endpoint": "http://127.0.0.1:9000", "AccessKey": "key", "SecretKey": "secret", "Region": "eu-west-1", "PathStyle": false },
-              "Catalog": { "VendCredentials": true, "S3Endpoint": "http://lake.example:9000", "Clients": [ { "ClientId": "trino", "ClientSecret": "s", "ReadOnly": true } ] } }
+              "Catalog": { "S3Endpoint": "http://lake.example:9000", "Clients": [ { "ClientId": "trino", "ClientSecret": "s", "ReadOnly": true } ] } }
             """);
         var (options, _) = DataPlaneConfiguration.Load(file, new Dictionary<string, string?> { ["S3:Region"] = "us-west-2" });
 
@@ -61,10 +61,24 @@ public sealed class CatalogSettingsTests : IDisposable
         Assert.Equal(("key", "secret"), (catalog.S3.AccessKey, catalog.S3.SecretKey));
         Assert.Equal("us-west-2", catalog.S3.Region);
         Assert.False(catalog.S3.PathStyle);
-        Assert.True(catalog.VendCredentials);
+        Assert.False(catalog.VendCredentials);
         Assert.Equal("http://lake.example:9000", catalog.ReaderS3Endpoint);
         Assert.Equal(new DataPlane.Catalog.Rest.RestCatalogClient("trino", "s", ReadOnly: true), Assert.Single(catalog.Clients));
         Assert.Empty(catalog.Tokens);
+    }
+
+    [Fact]
+    public async Task Serve_refuses_credential_vending_at_start_up_naming_the_setting()
+    {
+        // It handed the server's own long-lived read-write S3 keys to any client that asked, read-only tokens included.
+        await using var serve = DataPlaneProcess.Start(["serve", "--port", DataPlaneProcess.FreePort().ToString()], _workDir, new Dictionary<string, string>
+        {
+            ["DATAPLANE_WAREHOUSE"] = "s3://lake/warehouse", ["DATAPLANE_S3__ACCESSKEY"] = "key", ["DATAPLANE_S3__SECRETKEY"] = "secret",
+            ["DATAPLANE_CATALOG__VENDCREDENTIALS"] = "true",
+        });
+        Assert.Equal(2, await serve.WaitAsync(TimeSpan.FromSeconds(60)));
+        Assert.Contains("Catalog:VendCredentials", serve.Output);
+        Assert.Contains("DATAPLANE_CATALOG__VENDCREDENTIALS", serve.Output);
     }
 
     [Fact]

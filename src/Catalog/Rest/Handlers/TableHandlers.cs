@@ -111,11 +111,6 @@ internal static class TableHandlers
             await WriteLoadResultAsync(context, catalog, location, bytes, file.TableLocation).ConfigureAwait(false);
             return;
         }
-        if (StorageConfig.Vends(catalog, context))
-        {
-            await WriteLoadResultAsync(context, catalog, location, file.Bytes, file.TableLocation).ConfigureAwait(false);
-            return;
-        }
         // The common answer depends only on the file and the catalog's settings: serialize it once per file.
         var body = file.LoadResult ??= ResponseJson.Serialize(w => WriteLoadResult(w, catalog, context, location, file.Bytes, file.TableLocation));
         await ResponseJson.WriteAsync(context, 200, body).ConfigureAwait(false);
@@ -227,27 +222,16 @@ internal static class TableHandlers
         context.Response.StatusCode = 204;
     }
 
+    /// <summary>No credentials to vend (see <see cref="StorageConfig"/>): an empty list for a table that exists.</summary>
     public static async Task LoadCredentialsAsync(HttpContext context, RestCatalog catalog)
     {
         var ns = RouteParameters.Namespace(context);
         var name = RouteParameters.Name(context, "table");
-        var location = catalog.Store.LoadMetadataLocation(CatalogObjectKind.Table, ns, name) ?? throw NotFound(catalog, ns, name);
-        var tableLocation = ReadLocation(await catalog.Files.ReadAsync(location, context.RequestAborted).ConfigureAwait(false));
-        var s3 = catalog.Options.S3;
+        if (catalog.Store.LoadMetadataLocation(CatalogObjectKind.Table, ns, name) is null) throw NotFound(catalog, ns, name);
         await ResponseJson.WriteAsync(context, 200, w =>
         {
             w.WriteStartObject();
             w.WriteStartArray("storage-credentials");
-            if (s3 is { AccessKey: not null } && catalog.Options.VendCredentials)
-            {
-                w.WriteStartObject();
-                w.WriteString("prefix", tableLocation);
-                w.WriteStartObject("config");
-                w.WriteString("s3.access-key-id", s3.AccessKey);
-                w.WriteString("s3.secret-access-key", s3.SecretKey);
-                w.WriteEndObject();
-                w.WriteEndObject();
-            }
             w.WriteEndArray();
             w.WriteEndObject();
         }).ConfigureAwait(false);
