@@ -127,6 +127,9 @@ internal sealed class PipelineRegistry : IHostedService, IAsyncDisposable
                 ? $"Sink '{statement.Sink}' (INSERT INTO {statement.Sink}) failed to load: {failedSink.Reason}"
                 : $"No sink named '{statement.Sink}' (INSERT INTO {statement.Sink}); create it with POST /api/v1/sinks.");
         var transform = new BatchTransform(stream.Definition, statement);
+        // The sink's partition terms name columns of this output: checked now, not at the first commit.
+        if (sink.Type == SinkDefinition.Iceberg)
+            PartitionTerms.Build(transform.OutputSchema.IcebergSchema, sink.Partition);
         // A schemaless stream's SELECT * is its records' JSON text, which NDJSON file sinks write as is.
         var target = _sinks.OpenTarget(sink, transform.OutputSchema.IcebergSchema, rawRecords: transform.OutputSchema.Schemaless);
         var runner = new PipelineRunner(definition, stream, sink, target, transform, _metrics, _loggers.CreateLogger($"DataPlane.Pipelines.{definition.Name}"));

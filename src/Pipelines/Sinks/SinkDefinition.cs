@@ -40,8 +40,10 @@ internal sealed record SinkDefinition(
         long maxFileBytes = 128L * 1024 * 1024;
         long? maxRows = null;
         int interval = 60;
-        if (json.TryGetProperty("rolling", out var rolling) && rolling.ValueKind == JsonValueKind.Object)
+        if (json.TryGetProperty("rolling", out var rolling) && rolling.ValueKind != JsonValueKind.Null)
         {
+            if (rolling.ValueKind != JsonValueKind.Object)
+                throw new ArgumentException($"\"rolling\" must be an object such as {{\"max_file_bytes\": 134217728, \"max_rows\": 100000, \"interval_seconds\": 60}}, not {rolling.GetRawText()}.");
             if (rolling.TryGetProperty("max_file_bytes", out var b) && b.ValueKind != JsonValueKind.Null)
                 maxFileBytes = Positive(b, "rolling.max_file_bytes");
             if (rolling.TryGetProperty("max_rows", out var r) && r.ValueKind != JsonValueKind.Null)
@@ -51,9 +53,18 @@ internal sealed record SinkDefinition(
         }
 
         var partition = new List<string>();
-        if (json.TryGetProperty("partition", out var p) && p.ValueKind == JsonValueKind.Array)
+        if (json.TryGetProperty("partition", out var p) && p.ValueKind != JsonValueKind.Null)
+        {
+            if (p.ValueKind != JsonValueKind.Array)
+                throw new ArgumentException($"\"partition\" is a list of transform terms such as [\"day(ts)\", \"bucket(16, id)\"], not {Shorten(p.GetRawText())}.");
             foreach (var term in p.EnumerateArray())
-                partition.Add(term.GetString() ?? throw new ArgumentException("\"partition\" holds transform terms as strings, e.g. [\"day(ts)\"]."));
+            {
+                if (term.ValueKind != JsonValueKind.String)
+                    throw new ArgumentException($"\"partition\" holds transform terms as strings, e.g. [\"day(ts)\"]; {Shorten(term.GetRawText())} is not one.");
+                partition.Add(term.GetString()!);
+            }
+            PartitionTerms.Check(partition);
+        }
 
         switch (type)
         {
@@ -110,8 +121,14 @@ internal sealed record SinkDefinition(
         w.WriteEndObject();
     }
 
+    /// <summary>The property's text; null when absent or null; an <see cref="ArgumentException"/> when it is another kind of value.</summary>
     private static string? Text(JsonElement json, string property) =>
-        json.TryGetProperty(property, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+        !json.TryGetProperty(property, out var v) || v.ValueKind == JsonValueKind.Null ? null
+        : v.ValueKind == JsonValueKind.String ? v.GetString()
+        : throw new ArgumentException($"\"{property}\" must be a string, not {Shorten(v.GetRawText())}.");
+
+    /// <summary>A value for a message: the start of a long one.</summary>
+    private static string Shorten(string text) => text.Length <= 80 ? text : text[..80] + "...";
 
     private static long Positive(JsonElement value, string what) =>
         value.ValueKind == JsonValueKind.Number && value.TryGetInt64(out long n) && n > 0

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using Xunit;
@@ -73,6 +74,43 @@ public sealed class ManagementApiErrorsTests : IAsyncLifetime
         // Room again once one is deleted.
         Assert.Equal(HttpStatusCode.NoContent, (await host.Client.DeleteAsync("api/v1/streams/s1")).StatusCode);
         await Post("api/v1/streams", """{"name": "s2"}""", HttpStatusCode.Created);
+    }
+
+    [Theory]
+    [InlineData("""{"name": "k", "partition": [5]}""", "5")]
+    [InlineData("""{"name": "k", "partition": ["day(ts)", null]}""", "null")]
+    [InlineData("""{"name": "k", "partition": "day(ts)"}""", "\"day(ts)\"")]
+    [InlineData("""{"name": "k", "partition": ["bucket(0,id)"]}""", "bucket(0,id)")]
+    [InlineData("""{"name": "k", "partition": ["bucket(99999999999, id)"]}""", "bucket(99999999999, id)")]
+    [InlineData("""{"name": "k", "partition": ["id(("]}""", "id((")]
+    [InlineData("""{"name": "k", "partition": ["day(2, ts)"]}""", "day(2, ts)")]
+    [InlineData("""{"name": "k", "partition": ["bucket(id)"]}""", "bucket(id)")]
+    [InlineData("""{"name": "k", "partition": ["week(ts)"]}""", "week(ts)")]
+    [InlineData("""{"name": "k", "partition": ["day(ts)", "day(ts)"]}""", "day(ts)")]
+    [InlineData("""{"name": "k", "table": 5}""", "5")]
+    [InlineData("""{"name": "k", "rolling": 60}""", "60")]
+    public async Task Sinks_with_malformed_partition_terms_or_fields_of_the_wrong_type_are_refused_at_creation(string body, string named)
+    {
+        var error = (await PostAsync("api/v1/sinks", body, HttpStatusCode.BadRequest)).GetProperty("error").GetString();
+        Assert.Contains(named, error);
+        Assert.Equal(0, (await Http.GetFromJsonAsync<JsonElement>("api/v1/sinks")).GetProperty("sinks").GetArrayLength());
+    }
+
+    [Theory]
+    [InlineData("day(nonexist)", "nonexist")]
+    [InlineData("day(user)", "day(user)")]
+    [InlineData("bucket(4, missing)", "missing")]
+    public async Task Partition_terms_naming_columns_the_pipeline_does_not_output_are_refused_when_the_pipeline_is_created(string term, string named)
+    {
+        await PostAsync("api/v1/streams", """{"name": "events", "schema": {"fields": [{"name": "id", "type": "long"}, {"name": "ts", "type": "timestamptz"}, {"name": "user", "type": "string"}]}}""", HttpStatusCode.Created);
+        await PostAsync("api/v1/sinks", $$"""{"name": "k", "partition": ["{{term}}"]}""", HttpStatusCode.Created);
+        var error = (await PostAsync("api/v1/pipelines", """{"name": "p", "sql": "INSERT INTO k SELECT * FROM events"}""", HttpStatusCode.BadRequest)).GetProperty("error").GetString();
+        Assert.Contains(named, error);
+        Assert.Equal(0, (await Http.GetFromJsonAsync<JsonElement>("api/v1/pipelines")).GetProperty("pipelines").GetArrayLength());
+        // A column the SELECT leaves out is no more there than one the stream lacks.
+        await PostAsync("api/v1/sinks", """{"name": "k2", "partition": ["day(ts)"]}""", HttpStatusCode.Created);
+        Assert.Contains("'ts'", (await PostAsync("api/v1/pipelines", """{"name": "p", "sql": "INSERT INTO k2 SELECT id FROM events"}""", HttpStatusCode.BadRequest)).GetProperty("error").GetString());
+        await PostAsync("api/v1/pipelines", """{"name": "p", "sql": "INSERT INTO k2 SELECT id, ts FROM events"}""", HttpStatusCode.Created);
     }
 
     public async Task DisposeAsync()
