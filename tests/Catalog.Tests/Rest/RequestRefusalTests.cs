@@ -156,6 +156,33 @@ public sealed class RequestRefusalTests : IAsyncLifetime
         await AssertNoTablesAsync();
     }
 
+    [Fact]
+    public async Task A_registration_naming_a_file_too_large_for_metadata_gets_400_before_it_is_read()
+    {
+        var file = Path.Combine(_server.Folder, "warehouse", "db", "big", "metadata", "00000-big.metadata.json");
+        Directory.CreateDirectory(Path.GetDirectoryName(file)!);
+        using (var big = File.Create(file)) big.SetLength((256L << 20) + 1); // sparse: no disk, no time
+        var register = JsonSerializer.Serialize(new Dictionary<string, string> { ["name"] = "big", ["metadata-location"] = new Uri(file).ToString() });
+        var refused = await _http.PostAsync("v1/namespaces/db/register", register, null, HttpStatusCode.BadRequest);
+        CatalogHttp.AssertError(refused, "BadRequestException", $"{(256L << 20) + 1} bytes");
+        await AssertNoTablesAsync();
+    }
+
+    [Theory]
+    [InlineData("""{"updates":[5]}""", "5")]
+    [InlineData("""{"updates":[{"action":"add-view-version","view-version":5}]}""", "view-version")]
+    [InlineData("""{"updates":[{"action":"set-current-view-version","view-version-id":"x"}]}""", "\"x\"")]
+    [InlineData("""{"requirements":[5],"updates":[]}""", "5")]
+    public async Task A_view_change_of_the_wrong_shape_gets_400_naming_it(string body, string mentions)
+    {
+        var view = """{"name":"v","schema":{"type":"struct","schema-id":0,"fields":[{"id":1,"name":"x","required":false,"type":"long"}]},"view-version":{"version-id":1,"timestamp-ms":1,"schema-id":0,"summary":{},"representations":[{"type":"sql","sql":"select 1","dialect":"spark"}],"default-namespace":["db"]}}""";
+        var created = await _http.PostAsync("v1/namespaces/db/views", view, "LoadViewResult");
+        var refused = await _http.PostAsync("v1/namespaces/db/views/v", body, null, HttpStatusCode.BadRequest);
+        CatalogHttp.AssertError(refused, "BadRequestException", mentions);
+        var loaded = await _http.GetAsync("v1/namespaces/db/views/v", "LoadViewResult");
+        Assert.Equal(created.GetProperty("metadata-location").GetString(), loaded.GetProperty("metadata-location").GetString());
+    }
+
     private async Task AssertNoTablesAsync()
     {
         var tables = await _http.GetAsync("v1/namespaces/db/tables", "ListTablesResponse");

@@ -24,13 +24,16 @@ internal sealed class MetadataFiles(IObjectStore warehouse, long cacheCapacityBy
     public async Task<byte[]> ReadAsync(string location, CancellationToken cancellationToken) =>
         (await ReadFileAsync(location, cancellationToken).ConfigureAwait(false)).Bytes;
 
-    public async ValueTask<MetadataFile> ReadFileAsync(string location, CancellationToken cancellationToken)
+    /// <param name="maxBytes">Refuse (400) a file larger than this: for a file a request names (register), which could be anything.</param>
+    public async ValueTask<MetadataFile> ReadFileAsync(string location, CancellationToken cancellationToken, long? maxBytes = null)
     {
         if (_cache.Get(location) is { } cached) return cached;
         byte[] bytes;
         try
         {
             await using var stream = await warehouse.GetAsync(Key(location), cancellationToken: cancellationToken).ConfigureAwait(false);
+            if (stream.Length > maxBytes)
+                throw RestException.BadRequest($"{location} is {stream.Length} bytes, above the {maxBytes} a table metadata file may have here.");
             using var buffer = new MemoryStream();
             await stream.CopyToAsync(buffer, cancellationToken).ConfigureAwait(false);
             bytes = buffer.ToArray();

@@ -19,7 +19,10 @@ internal sealed class ViewDocument
     public static ViewDocument Parse(ReadOnlySpan<byte> json) =>
         new(JsonNode.Parse(json) as JsonObject ?? throw new FormatException("View metadata must be a JSON object."));
 
-    public static ViewDocument Create(string location, JsonElement schema, JsonElement version, IReadOnlyDictionary<string, string> properties, long nowMs)
+    public static ViewDocument Create(string location, JsonElement schema, JsonElement version, IReadOnlyDictionary<string, string> properties, long nowMs) =>
+        Refusing("view-version", version, () => CreateCore(location, schema, version, properties, nowMs));
+
+    private static ViewDocument CreateCore(string location, JsonElement schema, JsonElement version, IReadOnlyDictionary<string, string> properties, long nowMs)
     {
         var d = new ViewDocument(new JsonObject
         {
@@ -34,7 +37,7 @@ internal sealed class ViewDocument
         });
         d.AddSchema(schema);
         // The spec: the schema id sent inside the first view-version is replaced by the id assigned to the schema.
-        var v = JsonNode.Parse(version.GetRawText())!.AsObject();
+        var v = JsonNode.Parse(version.GetRawText()) as JsonObject ?? throw new FormatException("a view version must be an object");
         v["schema-id"] = d._lastAddedSchemaId;
         d.AddVersion(v, nowMs);
         d.SetCurrentVersion(-1, nowMs);
@@ -45,7 +48,9 @@ internal sealed class ViewDocument
     public string Location => (string)_m["location"]!;
     public byte[] ToUtf8() => JsonSerializer.SerializeToUtf8Bytes(_m);
 
-    public void Check(JsonElement requirement)
+    public void Check(JsonElement requirement) => Refusing("view requirement", requirement, () => CheckCore(requirement));
+
+    private bool CheckCore(JsonElement requirement)
     {
         var type = RequestJson.RequiredString(requirement, "ViewRequirement", "type");
         if (type != "assert-view-uuid")
@@ -53,9 +58,27 @@ internal sealed class ViewDocument
         var uuid = RequestJson.RequiredString(requirement, "ViewRequirement", "uuid");
         if (uuid != ViewUuid)
             throw RestException.CommitFailed($"Requirement failed: view uuid has changed: expected {uuid} != {ViewUuid}");
+        return true;
     }
 
-    public void Apply(JsonElement update, long nowMs)
+    public void Apply(JsonElement update, long nowMs) => Refusing("view update", update, () => ApplyCore(update, nowMs));
+
+    /// <summary>Runs an edit, turning what the JSON model throws on a value of the wrong shape (a number where an object
+    /// belongs, a string id) into a 400 naming the value, as <see cref="TableCommitter.Build"/> does for tables.</summary>
+    private static T Refusing<T>(string what, JsonElement json, Func<T> edit)
+    {
+        try
+        {
+            return edit();
+        }
+        catch (Exception e) when (e is InvalidOperationException or FormatException or ArgumentException or KeyNotFoundException or JsonException)
+        {
+            var text = json.GetRawText();
+            throw RestException.BadRequest($"Invalid {what} {(text.Length > 200 ? text[..200] + "..." : text)}: {e.Message}");
+        }
+    }
+
+    private bool ApplyCore(JsonElement update, long nowMs)
     {
         const string type = "ViewUpdate";
         var action = RequestJson.RequiredString(update, type, "action");
@@ -80,12 +103,16 @@ internal sealed class ViewDocument
                 foreach (var k in RequestJson.StringList(update, type, "removals")) props.Remove(k);
                 break;
             }
-            case "add-view-version": AddVersion(JsonNode.Parse(RequestJson.Required(update, type, "view-version").GetRawText())!.AsObject(), nowMs); break;
+            case "add-view-version":
+                AddVersion(JsonNode.Parse(RequestJson.Required(update, type, "view-version").GetRawText()) as JsonObject
+                    ?? throw new FormatException("'view-version' must be an object"), nowMs);
+                break;
             case "set-current-view-version": SetCurrentVersion(RequestJson.Required(update, type, "view-version-id").GetInt32(), nowMs); break;
             default:
                 throw RestException.BadRequest($"Unknown view update action '{action}'; valid: assign-uuid, upgrade-format-version, add-schema, set-location, " +
                     "set-properties, remove-properties, add-view-version, set-current-view-version.");
         }
+        return true;
     }
 
     private JsonArray Array(string key) => _m[key] as JsonArray ?? (JsonArray)(_m[key] = new JsonArray());

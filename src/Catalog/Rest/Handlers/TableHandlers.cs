@@ -16,6 +16,9 @@ internal static class TableHandlers
 {
     private static readonly byte[] ClosingBrace = "}"u8.ToArray();
 
+    /// <summary>The largest metadata file register reads: the request names the file, which could be any object in the warehouse.</summary>
+    private const long MaxRegisteredMetadataBytes = 256L << 20;
+
     public static Task ListAsync(HttpContext context, RestCatalog catalog)
     {
         var ns = RouteParameters.Namespace(context);
@@ -165,7 +168,7 @@ internal static class TableHandlers
         PathSegment.Check(name, "table name");
         var metadataLocation = RequestJson.RequiredString(body, type, "metadata-location");
         var overwrite = RequestJson.OptionalBool(body, type, "overwrite");
-        var bytes = await catalog.Files.ReadAsync(metadataLocation, context.RequestAborted).ConfigureAwait(false);
+        var bytes = (await catalog.Files.ReadFileAsync(metadataLocation, context.RequestAborted, MaxRegisteredMetadataBytes).ConfigureAwait(false)).Bytes;
         var metadata = TableCommitter.ReadMetadata(bytes, metadataLocation);
         var location = catalog.Files.ToTableLocation(metadata.Location, $"The location in {metadataLocation}");
         catalog.Committer.CheckReferences(metadata, metadataLocation);
