@@ -25,6 +25,7 @@ internal sealed class SinksApi(SinkRegistry sinks, PipelineRegistry pipelines)
         }
         try
         {
+            await sinks.CheckPathAsync(sink, context.RequestAborted);
             if (!sinks.TryCreate(sink))
             {
                 await JsonResponse.ErrorAsync(context.Response, StatusCodes.Status409Conflict, sinks.FindFailed(sink.Name) is not null

@@ -75,7 +75,7 @@ internal sealed class PipelineRegistry : IHostedService, IAsyncDisposable
                 var definition = PipelineDefinition.Parse(json.RootElement, DateTimeOffset.UtcNow);
                 if (definition.Name != name)
                     throw new InvalidDataException($"it names pipeline '{definition.Name}' but is stored as '{name}'.");
-                Start(definition);
+                await StartAsync(definition, cancellationToken);
             }
             catch (Exception e) when (FailedDefinition.IsLoadFailure(e))
             {
@@ -105,7 +105,7 @@ internal sealed class PipelineRegistry : IHostedService, IAsyncDisposable
             var writer = List().FirstOrDefault(r => r.Sink.Name == definition.Statement.Sink);
             if (writer is not null)
                 throw new InvalidOperationException($"Sink '{definition.Statement.Sink}' is already written by pipeline '{writer.Definition.Name}'; a sink has one pipeline.");
-            var runner = Start(definition);
+            var runner = await StartAsync(definition, CancellationToken.None);
             DefinitionFile.Write(Path.Combine(_root, definition.Name + ".json"), definition.Write);
             return runner;
         }
@@ -115,7 +115,7 @@ internal sealed class PipelineRegistry : IHostedService, IAsyncDisposable
         }
     }
 
-    private PipelineRunner Start(PipelineDefinition definition)
+    private async Task<PipelineRunner> StartAsync(PipelineDefinition definition, CancellationToken cancellationToken)
     {
         var statement = definition.Statement;
         var stream = _streams.Find(statement.Stream)
@@ -130,6 +130,9 @@ internal sealed class PipelineRegistry : IHostedService, IAsyncDisposable
         // The sink's partition terms name columns of this output: checked now, not at the first commit.
         if (sink.Type == SinkDefinition.Iceberg)
             PartitionTerms.Build(transform.OutputSchema.IcebergSchema, sink.Partition);
+        // A file sink's path may have become a namespace's folder or a table's location since the sink was created:
+        // its start would remove files there.
+        await _sinks.CheckPathAsync(sink, cancellationToken);
         // A schemaless stream's SELECT * is its records' JSON text, which NDJSON file sinks write as is.
         var target = _sinks.OpenTarget(sink, transform.OutputSchema.IcebergSchema, rawRecords: transform.OutputSchema.Schemaless);
         var runner = new PipelineRunner(definition, stream, sink, target, transform, _metrics, _loggers.CreateLogger($"DataPlane.Pipelines.{definition.Name}"));

@@ -8,7 +8,7 @@ namespace DataPlane.Pipelines.Sinks;
 /// raw files (<c>"type": "files"</c>, <c>"format"</c> parquet or ndjson, a path under the warehouse, <c>year=/month=/day=</c> folders),
 /// with the rolling policy that decides when a file is closed and committed.
 /// </summary>
-internal sealed record SinkDefinition(
+internal sealed partial record SinkDefinition(
     string Name,
     string Type,
     string? Namespace,
@@ -82,8 +82,9 @@ internal sealed record SinkDefinition(
                 if (format is not (Parquet or Ndjson))
                     throw new ArgumentException($"File format '{format}' is not supported; use \"parquet\" or \"ndjson\".");
                 string path = (Text(json, "path") ?? name!).Trim('/');
-                if (path.Length == 0 || path.Split('/').Any(s => s is "" or "." or ".." || s.StartsWith('_')))
-                    throw new ArgumentException($"Path '{path}' is not valid: give folders under the warehouse such as \"raw/events\" (no '.', '..', empty or '_'-prefixed parts).");
+                if (path.Length is 0 or > 512 || !path.Split('/').All(PathPart().IsMatch))
+                    throw new ArgumentException($"Path '{path}' is not valid: give folders under the warehouse such as \"raw/events\", each a letter or digit " +
+                        "then letters, digits, '.', '_', '=' or '-' (at most 512 characters in all).");
                 if (partition.Count > 0)
                     throw new ArgumentException("File sinks are laid out by date (year=/month=/day=); \"partition\" applies to iceberg sinks only.");
                 return new SinkDefinition(name!, type, null, null, partition, format, path, maxFileBytes, maxRows, interval, createdAt);
@@ -126,6 +127,10 @@ internal sealed record SinkDefinition(
         !json.TryGetProperty(property, out var v) || v.ValueKind == JsonValueKind.Null ? null
         : v.ValueKind == JsonValueKind.String ? v.GetString()
         : throw new ArgumentException($"\"{property}\" must be a string, not {Shorten(v.GetRawText())}.");
+
+    /// <summary>A folder of a file sink's path: no '.' or '_' first (no '..', no hidden or DataPlane folder), nothing a URL or S3 key must escape.</summary>
+    [System.Text.RegularExpressions.GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._=-]{0,127}$", System.Text.RegularExpressions.RegexOptions.CultureInvariant)]
+    private static partial System.Text.RegularExpressions.Regex PathPart();
 
     /// <summary>A value for a message: the start of a long one.</summary>
     private static string Shorten(string text) => text.Length <= 80 ? text : text[..80] + "...";

@@ -66,6 +66,76 @@ internal sealed class SinkRegistry
             return _failed.GetValueOrDefault(name);
     }
 
+    /// <summary>
+    /// Refuses a file sink whose path overlaps (is, holds or lies inside) a folder that is not its own: another file
+    /// sink's path, a catalog namespace's folder (where its tables are created; also the namespaces iceberg sinks will
+    /// create), or a table's location. A file sink owns the files under its path (on start it removes those its commits
+    /// do not name), so such a path would delete a table's files. An <see cref="InvalidOperationException"/> (409) names
+    /// the path and what it overlaps. Checked when the sink is created and when a pipeline writing it starts.
+    /// </summary>
+    public async Task CheckPathAsync(SinkDefinition sink, CancellationToken cancellationToken)
+    {
+        if (sink.Type != SinkDefinition.Files)
+            return;
+        string path = sink.Path!;
+        CheckAgainstSinks(sink, List());
+        foreach (var other in List())
+            if (other.Type == SinkDefinition.Iceberg && Relation(path, other.Namespace!) is { } relation)
+                throw Overlap(path, $"{relation} the folder of namespace {other.Namespace} ('{other.Namespace}'), where sink '{other.Name}' creates its table");
+
+        // Every namespace's folder, and every table's location (anywhere in the warehouse: a location given at creation).
+        var overlaps = new List<(string Folder, bool Namespace, string What)>();
+        var pending = new Queue<IReadOnlyList<string>>(_catalog.ListNamespaces());
+        while (pending.TryDequeue(out var ns))
+        {
+            string folder = string.Join('/', ns);
+            if (Relation(path, folder) is { } relation)
+                overlaps.Add((folder, true, $"{relation} the folder of namespace {string.Join('.', ns)} ('{folder}'), where its tables are created"));
+            foreach (var child in _catalog.ListNamespaces(ns))
+                pending.Enqueue(child);
+            foreach (var id in _catalog.ListTables(ns))
+            {
+                string key;
+                try
+                {
+                    if (await _catalog.TryLoadTableAsync(id, cancellationToken) is not { } table)
+                        continue;
+                    key = table.TableKey.TrimEnd('/');
+                }
+                catch (Exception e) when (e is CatalogException or ArgumentException or InvalidOperationException or IOException)
+                {
+                    continue; // a table whose metadata cannot be read, or outside the warehouse: no location here to compare
+                }
+                if (Relation(path, key) is { } tableRelation)
+                    overlaps.Add((key, false, $"{tableRelation} the location of table {id} ('{key}')"));
+            }
+        }
+        // The message names the nearest: the folder closest in depth to the path (a table before its namespace on a tie).
+        if (overlaps.Count > 0)
+            throw Overlap(path, overlaps.OrderBy(o => Math.Abs(o.Folder.Length - path.Length)).ThenBy(o => o.Namespace).First().What);
+    }
+
+    /// <summary>Refuses a file sink whose path overlaps another file sink's.</summary>
+    private static void CheckAgainstSinks(SinkDefinition sink, IEnumerable<SinkDefinition> sinks)
+    {
+        if (sink.Type != SinkDefinition.Files)
+            return;
+        foreach (var other in sinks)
+            if (other.Type == SinkDefinition.Files && other.Name != sink.Name && Relation(sink.Path!, other.Path!) is { } relation)
+                throw Overlap(sink.Path!, $"{relation} the path of file sink '{other.Name}' ('{other.Path}')");
+    }
+
+    /// <summary>How folder <paramref name="path"/> overlaps folder <paramref name="other"/>; null when they are apart.</summary>
+    private static string? Relation(string path, string other) =>
+        path == other ? "is"
+        : other.StartsWith(path + "/", StringComparison.Ordinal) ? "holds"
+        : path.StartsWith(other + "/", StringComparison.Ordinal) ? "is inside"
+        : null;
+
+    private static InvalidOperationException Overlap(string path, string what) =>
+        new($"File sink path '{path}' {what}. A file sink's path must be a folder of its own: the sink owns the files there " +
+            "(on start it removes those its commits do not name). Choose another path.");
+
     /// <summary>Where a pipeline writing <paramref name="sink"/> puts its files and commits: a table of the catalog, or raw files in its warehouse.</summary>
     /// <param name="rawRecords">The output is a schemaless stream's record text (NDJSON file sinks write it as is).</param>
     public ISinkTarget OpenTarget(SinkDefinition sink, IcebergSchema outputSchema, bool rawRecords = false) => sink.Type switch
@@ -75,7 +145,8 @@ internal sealed class SinkRegistry
     };
 
     /// <summary>Stores the sink; false when one of that name exists (loaded or failed). An <see cref="InvalidOperationException"/>
-    /// (409) when the server holds <see cref="PipelinesOptions.MaxSinks"/>.</summary>
+    /// (409) when the server holds <see cref="PipelinesOptions.MaxSinks"/>, or the sink's path overlaps another file sink's
+    /// (<see cref="CheckPathAsync"/> checks the catalog first).</summary>
     public bool TryCreate(SinkDefinition sink)
     {
         lock (_gate)
@@ -85,6 +156,7 @@ internal sealed class SinkRegistry
             int count = _sinks.Count + _failed.Count;
             if (count >= _maxSinks)
                 throw new InvalidOperationException(PipelinesOptions.LimitReached("sink", count, _maxSinks, nameof(PipelinesOptions.MaxSinks)));
+            CheckAgainstSinks(sink, _sinks.Values); // again under the lock: two file sinks created at once
             DefinitionFile.Write(Path.Combine(_root, sink.Name + ".json"), sink.Write);
             _sinks[sink.Name] = sink;
             return true;
