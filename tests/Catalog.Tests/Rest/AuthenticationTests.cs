@@ -68,6 +68,20 @@ public sealed class AuthenticationTests : IAsyncLifetime
         Assert.Empty(OpenApiSchemas.Iceberg.Validate(bad, "OAuthError"));
     }
 
+    [Fact]
+    public async Task A_token_request_whose_form_cannot_be_read_gets_400_in_oauths_shape()
+    {
+        foreach (var form in new[] { "client_secret=" + new string('s', 5 << 20), string.Join('&', Enumerable.Range(0, 2000).Select(i => $"k{i}=v")) })
+        {
+            using var response = await _http.Raw.PostAsync("v1/oauth/tokens", new StringContent(form, System.Text.Encoding.UTF8, "application/x-www-form-urlencoded"));
+            var text = await response.Content.ReadAsStringAsync();
+            Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"{(int)response.StatusCode}: {text}");
+            var body = JsonDocument.Parse(text).RootElement;
+            Assert.Equal("invalid_request", body.GetProperty("error").GetString());
+            Assert.Empty(OpenApiSchemas.Iceberg.Validate(body, "OAuthError"));
+        }
+    }
+
     private async Task<JsonElement> RequestTokenAsync(string id, string secret, HttpStatusCode expected)
     {
         using var response = await _http.Raw.PostAsync("v1/oauth/tokens", new FormUrlEncodedContent(new Dictionary<string, string>

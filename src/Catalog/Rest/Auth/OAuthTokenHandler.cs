@@ -17,7 +17,17 @@ internal static class OAuthTokenHandler
             await WriteErrorAsync(context, 400, "invalid_request", "The token request must be application/x-www-form-urlencoded.").ConfigureAwait(false);
             return;
         }
-        var form = await context.Request.ReadFormAsync(context.RequestAborted).ConfigureAwait(false);
+        IFormCollection form;
+        try
+        {
+            form = await context.Request.ReadFormAsync(context.RequestAborted).ConfigureAwait(false);
+        }
+        catch (InvalidDataException e)
+        {
+            // Over the form limits (a 4 MiB value, 1,024 fields): the request's fault, said in OAuth's shape.
+            await WriteErrorAsync(context, 400, "invalid_request", $"The token request's form cannot be read: {e.Message}").ConfigureAwait(false);
+            return;
+        }
         var grantType = form["grant_type"].ToString();
         if (grantType != "client_credentials")
         {
