@@ -97,6 +97,8 @@ public sealed class DataFileWriter : IAsyncDisposable
     private async Task<OpenFile> OpenAsync(CancellationToken cancellationToken)
     {
         string key = string.Create(CultureInfo.InvariantCulture, $"{_directoryKey}/{_fileNamePrefix}-{_fileCount++:D5}.parquet");
+        if (_options.OnNewFile is { } record)
+            await record(key, cancellationToken);
         var stream = await _store.OpenWriteAsync(key, _options.PutOptions, cancellationToken);
         _metrics.Reset();
         return new OpenFile(key, stream, _arrowSchema, _properties, _arrowProperties);

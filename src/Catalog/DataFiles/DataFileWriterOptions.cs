@@ -21,6 +21,12 @@ public sealed record DataFileWriterOptions
 
     public PutOptions? PutOptions { get; init; }
 
+    /// <summary>
+    /// Called with each new file's key before the file is created in the store: a writer that must find its files
+    /// after a crash (a pipeline's sink) records the key durably here, so it never has to guess from a listing.
+    /// </summary>
+    public Func<string, CancellationToken, ValueTask>? OnNewFile { get; init; }
+
     internal void Validate()
     {
         if (TargetFileSizeBytes <= 0)

@@ -65,9 +65,36 @@ public sealed class Table
     public string LocationOf(string key) => _io.LocationOf(key);
 
     /// <summary>Fast append: one new manifest for the files; existing manifests are kept as they are.</summary>
+    /// <param name="validate">Checks the metadata the append is about to be committed on, again on every retry after
+    /// another writer won; an exception it throws refuses the append. The commit is a compare-and-swap on exactly that
+    /// metadata, so what it checked still holds when the snapshot lands (a pipeline checks that its previous commit was
+    /// not rolled back).</param>
     public Task<Snapshot> AppendAsync(IReadOnlyCollection<DataFile> files, IReadOnlyDictionary<string, string>? summary = null,
-        string branch = SnapshotRef.MainBranch, CancellationToken cancellationToken = default) =>
-        CommitSnapshotAsync("append", files, null, summary, branch, cancellationToken);
+        string branch = SnapshotRef.MainBranch, Action<TableMetadata>? validate = null, CancellationToken cancellationToken = default) =>
+        CommitSnapshotAsync("append", files, null, summary, branch, cancellationToken, validate);
+
+    /// <summary>
+    /// The locations of every data and delete file named by a snapshot still in the metadata (the current one, older
+    /// ones, those of branches and tags), whatever the manifest entry's status: the files no writer may delete while
+    /// those snapshots are kept. Each manifest is read once, however many snapshots share it.
+    /// </summary>
+    public async Task<IReadOnlySet<string>> ReferencedFilesAsync(CancellationToken cancellationToken = default)
+    {
+        var files = new HashSet<string>(StringComparer.Ordinal);
+        var manifests = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var snapshot in Metadata.Snapshots)
+        {
+            foreach (var manifest in await SnapshotManifests.ReadAsync(_io, snapshot, cancellationToken).ConfigureAwait(false))
+            {
+                if (!manifests.Add(manifest.ManifestPath))
+                    continue;
+                using var stream = await _io.ReadAsync(manifest.ManifestPath, cancellationToken).ConfigureAwait(false);
+                foreach (var entry in ManifestReader.Read(stream, manifest))
+                    files.Add(entry.DataFile.FilePath);
+            }
+        }
+        return files;
+    }
 
     /// <summary>Overwrite by filter: removes the rows matching <paramref name="filter"/> and adds <paramref name="files"/>.
     /// Files whose rows all match (by metrics, or once read) go whole; a file where only some rows match is rewritten
@@ -312,7 +339,7 @@ public sealed class Table
     }
 
     private async Task<Snapshot> CommitSnapshotAsync(string operation, IReadOnlyCollection<DataFile> added, FileSelector? removes,
-        IReadOnlyDictionary<string, string>? extraSummary, string branch, CancellationToken ct)
+        IReadOnlyDictionary<string, string>? extraSummary, string branch, CancellationToken ct, Action<TableMetadata>? validate = null)
     {
         var snapshotId = NewSnapshotId();
         List<ManifestFile>? addedManifests = null;
@@ -320,6 +347,7 @@ public sealed class Table
         await CommitWithRetryAsync(async (basis, token) =>
         {
             var m = basis.Metadata;
+            validate?.Invoke(m);
             foreach (var f in added)
             {
                 var spec = m.Spec(f.SpecId);

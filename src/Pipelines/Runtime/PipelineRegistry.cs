@@ -9,7 +9,8 @@ using Microsoft.Extensions.Logging;
 namespace DataPlane.Pipelines.Runtime;
 
 /// <summary>
-/// The pipelines of this server: definitions under <c>&lt;dir&gt;/pipelines/</c>, each with a running
+/// The pipelines of this server: definitions under <c>&lt;dir&gt;/pipelines/</c> (with each one's journal of files
+/// written since its last commit, <c>&lt;name&gt;.files</c>), each with a running
 /// <see cref="PipelineRunner"/>. Started with the host, so after a restart every pipeline resumes from its sink's
 /// last commit.
 /// </summary>
@@ -135,7 +136,8 @@ internal sealed class PipelineRegistry : IHostedService, IAsyncDisposable
         await _sinks.CheckPathAsync(sink, cancellationToken);
         // A schemaless stream's SELECT * is its records' JSON text, which NDJSON file sinks write as is.
         var target = _sinks.OpenTarget(sink, transform.OutputSchema.IcebergSchema, rawRecords: transform.OutputSchema.Schemaless);
-        var runner = new PipelineRunner(definition, stream, sink, target, transform, _metrics, _loggers.CreateLogger($"DataPlane.Pipelines.{definition.Name}"));
+        var journal = new UncommittedFileJournal(Path.Combine(_root, definition.Name + ".files"));
+        var runner = new PipelineRunner(definition, stream, sink, target, journal, transform, _metrics, _loggers.CreateLogger($"DataPlane.Pipelines.{definition.Name}"));
         lock (_runners)
             _runners[definition.Name] = runner;
         runner.Start();
@@ -159,6 +161,7 @@ internal sealed class PipelineRegistry : IHostedService, IAsyncDisposable
                     return false;
             }
             await runner.DisposeAsync();
+            await runner.RemoveUncommittedAfterStopAsync(CancellationToken.None);
             runner.Stream.RemoveReader(name);
             File.Delete(Path.Combine(_root, name + ".json"));
             return true;

@@ -13,7 +13,21 @@ namespace DataPlane.Pipelines.Runtime;
 /// Runs one pipeline: reads the stream's log from the offset of the sink's last commit, transforms each batch,
 /// writes data files, and commits them with the offsets they cover when the rolling policy (rows, bytes, interval)
 /// or a flush says so. Exactly once: offsets and files are committed together, and a restart resumes from the
-/// last commit after deleting files no commit references. Any failure restarts the run from the last commit.
+/// last commit. Any failure restarts the run from the last commit.
+/// <para>
+/// Every file is recorded in the pipeline's <see cref="UncommittedFileJournal"/> before it is created, and the journal is
+/// cleared after each commit. A (re)start deletes only what the journal names and the target proves unreferenced
+/// (no snapshot in the table's metadata), never anything found by listing: the table's folder also holds other
+/// writers' files, uncommitted, deleted from the current snapshot but kept by older ones, on branches and tags.
+/// </para>
+/// <para>
+/// With other writers: the last commit is the newest of the sink's in the current snapshot's history. When another
+/// writer rolls the table back past some of the sink's commits, the next commit is refused
+/// (<see cref="SinkRolledBackException"/>, checked on the exact metadata the commit lands on) and the run starts again
+/// from the last commit still in the history, so the records the rollback took out are delivered again from the log,
+/// once: the rolled-back snapshots keep their files for time travel, and no snapshot in the current history has them.
+/// Records the log has already released are not delivered again (they stay in the rolled-back snapshots).
+/// </para>
 /// </summary>
 internal sealed class PipelineRunner : IAsyncDisposable
 {
@@ -21,6 +35,7 @@ internal sealed class PipelineRunner : IAsyncDisposable
     private readonly IngestStream _stream;
     private readonly SinkDefinition _sink;
     private readonly ISinkTarget _target;
+    private readonly UncommittedFileJournal _journal;
     private readonly BatchTransform _transform;
     private readonly PipelineMetrics _metrics;
     private readonly ILogger _logger;
@@ -34,8 +49,10 @@ internal sealed class PipelineRunner : IAsyncDisposable
     private long _read;
     private int _disposed;
 
-    public PipelineRunner(PipelineDefinition definition, IngestStream stream, SinkDefinition sink, ISinkTarget target, BatchTransform transform, PipelineMetrics metrics, ILogger logger)
+    public PipelineRunner(PipelineDefinition definition, IngestStream stream, SinkDefinition sink, ISinkTarget target, UncommittedFileJournal journal,
+        BatchTransform transform, PipelineMetrics metrics, ILogger logger)
     {
+        _journal = journal;
         _definition = definition;
         _stream = stream;
         _sink = sink;
@@ -101,6 +118,12 @@ internal sealed class PipelineRunner : IAsyncDisposable
             {
                 break;
             }
+            catch (SinkRolledBackException e)
+            {
+                // Another writer's rollback, not a fault: start over from the last commit still in the table's history.
+                _logger.LogWarning("Pipeline {Pipeline}: commit refused. {Reason} It resumes from its last commit still in the history and delivers the records after it again.",
+                    _definition.Name, e.Message);
+            }
             catch (Exception e)
             {
                 State = "failed";
@@ -122,12 +145,9 @@ internal sealed class PipelineRunner : IAsyncDisposable
         var last = await _target.LastCommitAsync(cancellationToken);
         if (last is not null && last.Stream != _stream.Name)
             throw new InvalidOperationException($"Sink '{_sink.Name}' was last committed from stream '{last.Stream}', not '{_stream.Name}'; give this pipeline its own sink.");
-        long start = last?.EndOffset ?? _stream.Log.StartOffset;
-        if (start < _stream.Log.StartOffset)
-            throw new InvalidOperationException($"Sink '{_sink.Name}' resumes at offset {start} but stream '{_stream.Name}' starts at {_stream.Log.StartOffset}: records were released before this sink committed them.");
-        int removed = await _target.RemoveUncommittedAsync(cancellationToken);
-        if (removed > 0)
-            _logger.LogWarning("Pipeline {Pipeline}: removed {Count} data file(s) written but never committed", _definition.Name, removed);
+        await RemoveUncommittedAsync(cancellationToken);
+        _journal.Reset(_target.Identity ?? throw new InvalidOperationException("The sink target names what it writes once its last commit is read."));
+        long start = await ResumeOffsetAsync(last, cancellationToken);
         LastCommit = last;
         Interlocked.Exchange(ref _committed, start);
         Interlocked.Exchange(ref _read, start);
@@ -141,6 +161,7 @@ internal sealed class PipelineRunner : IAsyncDisposable
             CompressionLevel = 1,
             TargetFileSizeBytes = _sink.MaxFileBytes,
             RowGroupSizeBytes = Math.Min(_sink.MaxFileBytes, 128L * 1024 * 1024),
+            OnNewFile = _journal.RecordAsync,
         };
         PartitionedWriter? writer = null;
         long offset = start, rows = 0, bytes = 0;
@@ -217,6 +238,80 @@ internal sealed class PipelineRunner : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Where the run starts reading: after the last commit. When the log no longer holds that offset, the run may go on
+    /// only if the sink did commit up to where the log starts, in snapshots a rollback took out of the table's
+    /// history: those records are not in the current snapshot, but were delivered and stay in the rolled-back ones.
+    /// Otherwise records would be skipped that the sink never committed anywhere, and the run fails instead.
+    /// </summary>
+    private async Task<long> ResumeOffsetAsync(SinkCommit? last, CancellationToken cancellationToken)
+    {
+        long logStart = _stream.Log.StartOffset;
+        long start = last?.EndOffset ?? logStart;
+        if (start >= logStart)
+            return start;
+        var furthest = await _target.FurthestCommitAsync(cancellationToken);
+        if (furthest is null || furthest.Stream != _stream.Name || furthest.EndOffset < logStart)
+            throw new InvalidOperationException($"Sink '{_sink.Name}' resumes at offset {start} but stream '{_stream.Name}' starts at {logStart}: records were released before this sink committed them.");
+        _logger.LogWarning(
+            "Pipeline {Pipeline}: its commits of stream offsets {Start} to {Furthest} were rolled back out of the table's history (up to snapshot {Snapshot}), " +
+            "and the stream's log now starts at {LogStart}: the offsets before it are not delivered again (they remain in the rolled-back snapshots); resuming there",
+            _definition.Name, start, furthest.EndOffset, furthest.Id, logStart);
+        return logStart;
+    }
+
+    /// <summary>
+    /// Deletes the files the journal recorded that the target proves unreferenced (a roll cut short by a crash, a
+    /// stop or a failed commit), and says which and why. Called before a run starts, and by
+    /// <see cref="RemoveUncommittedAfterStopAsync"/>; the journal is cleared only by the caller.
+    /// </summary>
+    private async Task RemoveUncommittedAsync(CancellationToken cancellationToken)
+    {
+        var (recordedFor, keys) = _journal.Read();
+        if (keys.Count == 0)
+            return;
+        var result = await _target.RemoveUncommittedAsync(recordedFor, keys, cancellationToken);
+        if (result.Removed.Count > 0)
+        {
+            var proof = _sink.Type == SinkDefinition.Iceberg
+                ? $"no snapshot of table {_sink.Namespace}.{_sink.Table} references them (current, older, branches and tags; data and delete files)"
+                : $"no commit of folder {_sink.Path} names them";
+            _logger.LogWarning("Pipeline {Pipeline}: removed {Count} file(s) it wrote for a commit that did not land: its journal recorded them before they were written, and {Proof}: {Files}",
+                _definition.Name, result.Removed.Count, proof, Names(result.Removed));
+        }
+        if (result.Committed > 0)
+            _logger.LogInformation("Pipeline {Pipeline}: kept {Count} recorded file(s) that a commit did land (it stopped after committing, before clearing its journal)",
+                _definition.Name, result.Committed);
+        if (result.NotChecked is { } reason)
+            _logger.LogWarning("Pipeline {Pipeline}: left the file(s) its journal recorded in place, unchecked: {Reason}; only table maintenance's orphan removal may take them",
+                _definition.Name, reason);
+    }
+
+    private static string Names(IReadOnlyList<string> keys) =>
+        keys.Count <= 20 ? string.Join(", ", keys) : string.Join(", ", keys.Take(20)) + $" and {keys.Count - 20} more";
+
+    /// <summary>
+    /// After the runner stopped for good (its pipeline is deleted): removes what its journal recorded that no commit
+    /// references, then the journal. When the check fails (the catalog cannot be read), the journal stays, for a pipeline
+    /// created again under the same name to finish.
+    /// </summary>
+    public async Task RemoveUncommittedAfterStopAsync(CancellationToken cancellationToken)
+    {
+        if (Volatile.Read(ref _disposed) == 0)
+            throw new InvalidOperationException($"Pipeline '{_definition.Name}' is still running.");
+        try
+        {
+            await RemoveUncommittedAsync(cancellationToken);
+            _journal.Delete();
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            _logger.LogWarning(e, "Pipeline {Pipeline}: could not check the files its journal {Journal} recorded; it stays for a pipeline of the same name to finish",
+                _definition.Name, _journal.Path);
+            _journal.Dispose();
+        }
+    }
+
     private bool FlushDue(long offset)
     {
         lock (_gate)
@@ -232,7 +327,9 @@ internal sealed class PipelineRunner : IAsyncDisposable
             files = [.. await writer.CompleteAsync(cancellationToken)];
             await writer.DisposeAsync();
         }
-        var commit = await _target.CommitAsync(files, _stream.Name, CommittedOffset, offset, cancellationToken);
+        var commit = await _target.CommitAsync(files, _stream.Name, CommittedOffset, offset, LastCommit, cancellationToken);
+        // Committed: the roll's files are the table's now. (A crash before this leaves them recorded; the next start finds them referenced and keeps them.)
+        _journal.Reset(_target.Identity!);
         LastCommit = commit;
         Interlocked.Exchange(ref _committed, offset);
         _stream.Commit(_definition.Name, offset);
@@ -279,5 +376,6 @@ internal sealed class PipelineRunner : IAsyncDisposable
         try { await _run; } catch (OperationCanceledException) { }
         FailFlushes(new InvalidOperationException($"Pipeline '{_definition.Name}' stopped before the flush completed."));
         _stop.Dispose();
+        _journal.Dispose();
     }
 }

@@ -11,13 +11,16 @@ namespace DataPlane.Pipelines.Sinks;
 /// Raw Parquet or NDJSON files under <c>&lt;path&gt;/year=YYYY/month=MM/day=DD/</c>. A commit is one journal object
 /// <c>&lt;path&gt;/_dataplane/commits/&lt;sequence&gt;.json</c>, created put-if-absent, listing its files and the stream offsets
 /// they cover: a file is part of the output only once a journal entry names it, so readers should take the
-/// journal's files (or wait for the cleanup on restart that deletes the others).
+/// journal's files. A restart deletes only the files its pipeline recorded writing that no entry names (a roll cut
+/// short by a crash or a failed commit); anything else in the folder is left alone.
 /// </summary>
 /// <param name="format"><see cref="SinkDefinition.Parquet"/> or <see cref="SinkDefinition.Ndjson"/>.</param>
 /// <param name="rawRecords">The output is a schemaless stream's record text, which NDJSON files hold as is.</param>
 internal sealed class FileSinkTarget(IObjectStore store, string path, IcebergSchema schema, string format = SinkDefinition.Parquet, bool rawRecords = false) : ISinkTarget
 {
     private string CommitsPrefix => $"{path}/_dataplane/commits/";
+
+    public string? Identity => "files:" + path;
 
     public async Task<SinkCommit?> LastCommitAsync(CancellationToken cancellationToken)
     {
@@ -27,20 +30,29 @@ internal sealed class FileSinkTarget(IObjectStore store, string path, IcebergSch
         return last is null ? null : (await ReadCommitAsync(last, cancellationToken)).Commit;
     }
 
-    public async Task<int> RemoveUncommittedAsync(CancellationToken cancellationToken)
+    /// <summary>The folder's commits form one line (no rollback), so the furthest is the last.</summary>
+    public Task<SinkCommit?> FurthestCommitAsync(CancellationToken cancellationToken) => LastCommitAsync(cancellationToken);
+
+    /// <summary>Only the recorded files are looked at, never a listing of the folder: one that exists is deleted when no
+    /// commit journal entry names it, kept when one does.</summary>
+    public async Task<SinkCleanup> RemoveUncommittedAsync(string? recordedFor, IReadOnlyList<string> keys, CancellationToken cancellationToken)
     {
+        var existing = new List<string>();
+        foreach (var key in keys)
+            if (await store.HeadAsync(key, cancellationToken) is not null)
+                existing.Add(key);
+        int neverCreated = keys.Count - existing.Count;
+        if (existing.Count == 0)
+            return new SinkCleanup([], 0, neverCreated);
+        if (recordedFor != Identity)
+            return new SinkCleanup([], 0, neverCreated, $"they were written for {recordedFor}, not this sink's folder {path}");
         var committed = new HashSet<string>(StringComparer.Ordinal);
         await foreach (var info in store.ListAsync(CommitsPrefix, cancellationToken: cancellationToken))
             committed.UnionWith((await ReadCommitAsync(info.Key, cancellationToken)).Files);
-        int removed = 0;
-        await foreach (var info in store.ListAsync(path + "/", cancellationToken: cancellationToken))
-        {
-            if (info.Key.StartsWith(path + "/_dataplane/", StringComparison.Ordinal) || committed.Contains(info.Key))
-                continue;
-            await store.DeleteAsync(info.Key, cancellationToken);
-            removed++;
-        }
-        return removed;
+        var removed = existing.Where(k => !committed.Contains(k)).ToList();
+        foreach (var key in removed)
+            await store.DeleteAsync(key, cancellationToken);
+        return new SinkCleanup(removed, existing.Count - removed.Count, neverCreated);
     }
 
     public PartitionedWriter OpenWriter(DataFileWriterOptions options)
@@ -52,7 +64,7 @@ internal sealed class FileSinkTarget(IObjectStore store, string path, IcebergSch
             : new PartitionedWriter(store, directory, schema, PartitionSpec.Unpartitioned, options);
     }
 
-    public async Task<SinkCommit> CommitAsync(IReadOnlyList<SinkDataFile> files, string stream, long startOffset, long endOffset, CancellationToken cancellationToken)
+    public async Task<SinkCommit> CommitAsync(IReadOnlyList<SinkDataFile> files, string stream, long startOffset, long endOffset, SinkCommit? previous, CancellationToken cancellationToken)
     {
         var last = await LastCommitAsync(cancellationToken);
         var commit = new SinkCommit((last?.Id ?? 0) + 1, stream, startOffset, endOffset, files.Sum(f => f.File.RecordCount), files.Count, DateTimeOffset.UtcNow);

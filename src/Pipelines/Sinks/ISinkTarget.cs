@@ -4,18 +4,33 @@ namespace DataPlane.Pipelines.Sinks;
 
 /// <summary>
 /// What the runtime needs of a destination: where to write data files, an atomic commit that records the stream
-/// offsets the files cover, the last such commit (to resume from), and removal of files no commit references.
-/// Two implementations: Iceberg tables and raw file folders.
+/// offsets the files cover, the last such commit (to resume from), and removal of the files its pipeline wrote but no
+/// commit references. Two implementations: Iceberg tables and raw file folders.
 /// </summary>
 internal interface ISinkTarget
 {
+    /// <summary>What the files written belong to, for the pipeline's journal of them (a table's UUID, a folder's path); set by <see cref="LastCommitAsync"/>.</summary>
+    string? Identity { get; }
+
+    /// <summary>The sink's commit to resume after: for a table, its newest in the history of the current snapshot.</summary>
     Task<SinkCommit?> LastCommitAsync(CancellationToken cancellationToken);
 
-    /// <summary>Deletes data files written before a crash but never committed; returns how many.</summary>
-    Task<int> RemoveUncommittedAsync(CancellationToken cancellationToken);
+    /// <summary>The sink's commit that reached furthest into its stream among every commit the target still holds,
+    /// including those a rollback took out of the current history.</summary>
+    Task<SinkCommit?> FurthestCommitAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Deletes those of <paramref name="keys"/>, files this sink's pipeline recorded before writing them for
+    /// <paramref name="recordedFor"/> (an earlier <see cref="Identity"/>), that exist and that nothing of the target
+    /// references: for a table, no snapshot in its metadata (current, older, branches, tags; data and delete files).
+    /// Never looks at any other file.
+    /// </summary>
+    Task<SinkCleanup> RemoveUncommittedAsync(string? recordedFor, IReadOnlyList<string> keys, CancellationToken cancellationToken);
 
     /// <summary>A writer for the next roll's files (called after <see cref="LastCommitAsync"/>).</summary>
     PartitionedWriter OpenWriter(DataFileWriterOptions options);
 
-    Task<SinkCommit> CommitAsync(IReadOnlyList<SinkDataFile> files, string stream, long startOffset, long endOffset, CancellationToken cancellationToken);
+    /// <summary>Commits the files; refused with <see cref="SinkRolledBackException"/> when <paramref name="previous"/>,
+    /// the sink's commit the pipeline continues from, is no longer in the target's current history.</summary>
+    Task<SinkCommit> CommitAsync(IReadOnlyList<SinkDataFile> files, string stream, long startOffset, long endOffset, SinkCommit? previous, CancellationToken cancellationToken);
 }

@@ -2,6 +2,7 @@ using System.Globalization;
 using DataPlane.Catalog.Catalogs;
 using DataPlane.Catalog.DataFiles;
 using DataPlane.Catalog.Manifests;
+using DataPlane.Catalog.Metadata;
 using DataPlane.Catalog.Operations;
 using IcebergSchema = DataPlane.Catalog.Schemas.Schema;
 
@@ -23,6 +24,8 @@ internal sealed class IcebergTableTarget(IcebergCatalog catalog, SinkDefinition 
     private readonly TableIdentifier _id = new([sink.Namespace!], sink.Table!);
     private Table? _table;
 
+    public string? Identity => _table?.Metadata.TableUuid;
+
     public async Task<SinkCommit?> LastCommitAsync(CancellationToken cancellationToken)
     {
         var table = await LoadOrCreateAsync(cancellationToken);
@@ -30,31 +33,45 @@ internal sealed class IcebergTableTarget(IcebergCatalog catalog, SinkDefinition 
         if (metadata.CurrentSnapshotId is not { } current)
             return null;
         foreach (var snapshot in metadata.Ancestors(current))
-        {
-            if (!snapshot.Summary.TryGetValue(SinkKey, out var name) || name != sink.Name)
-                continue;
-            var s = snapshot.Summary;
-            return new SinkCommit(snapshot.SnapshotId, s[StreamKey], Long(s[StartOffsetKey]), Long(s[EndOffsetKey]),
-                s.TryGetValue("added-records", out var r) ? Long(r) : 0, s.TryGetValue("added-data-files", out var f) ? (int)Long(f) : 0,
-                DateTimeOffset.FromUnixTimeMilliseconds(snapshot.TimestampMs));
-        }
+            if (Commit(snapshot) is { } commit)
+                return commit;
         return null;
     }
 
-    public async Task<int> RemoveUncommittedAsync(CancellationToken cancellationToken)
+    public async Task<SinkCommit?> FurthestCommitAsync(CancellationToken cancellationToken)
     {
         var table = await LoadOrCreateAsync(cancellationToken);
-        var live = new HashSet<string>(StringComparer.Ordinal);
-        if (table.Metadata.CurrentSnapshotId is not null)
-            foreach (var task in await table.NewScan().PlanFilesAsync(cancellationToken))
-                live.Add(task.File.FilePath);
-        var orphans = new List<string>();
-        await foreach (var info in catalog.Warehouse.ListAsync(table.TableKey + "/data/", cancellationToken: cancellationToken))
-            if (!live.Contains(table.LocationOf(info.Key)))
-                orphans.Add(info.Key);
-        foreach (var key in orphans)
+        return table.Metadata.Snapshots.Select(Commit).OfType<SinkCommit>().MaxBy(c => c.EndOffset);
+    }
+
+    /// <summary>
+    /// Only the recorded files are looked at, never a listing of <c>data/</c>, where other writers' files are (uncommitted
+    /// ones, delete files, files of older snapshots, branches and tags). One that exists is deleted only when no snapshot
+    /// in the metadata names it; one a commit did land is kept.
+    /// </summary>
+    public async Task<SinkCleanup> RemoveUncommittedAsync(string? recordedFor, IReadOnlyList<string> keys, CancellationToken cancellationToken)
+    {
+        var existing = new List<string>();
+        foreach (var key in keys)
+            if (await catalog.Warehouse.HeadAsync(key, cancellationToken) is not null)
+                existing.Add(key);
+        int neverCreated = keys.Count - existing.Count;
+        if (existing.Count == 0)
+            return new SinkCleanup([], 0, neverCreated);
+        // Loaded as it is now, never created: a dropped table is not brought back by a clean-up.
+        var table = await catalog.TryLoadTableAsync(_id, cancellationToken);
+        if (table is null || table.Metadata.TableUuid != recordedFor)
+            return new SinkCleanup([], 0, neverCreated, table is null
+                ? $"they were written for table {_id} (UUID {recordedFor}), which no longer exists"
+                : $"they were written for table UUID {recordedFor}; {_id} is now UUID {table.Metadata.TableUuid}");
+        var referenced = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var location in await table.ReferencedFilesAsync(cancellationToken))
+            if (KeyIn(table, location) is { } key)
+                referenced.Add(key);
+        var removed = existing.Where(k => !referenced.Contains(k)).ToList();
+        foreach (var key in removed)
             await catalog.Warehouse.DeleteAsync(key, cancellationToken);
-        return orphans.Count;
+        return new SinkCleanup(removed, existing.Count - removed.Count, neverCreated);
     }
 
     public PartitionedWriter OpenWriter(DataFileWriterOptions options)
@@ -63,7 +80,7 @@ internal sealed class IcebergTableTarget(IcebergCatalog catalog, SinkDefinition 
         return new PartitionedWriter(catalog.Warehouse, table.TableKey + "/data", table.Schema, table.Spec, options);
     }
 
-    public async Task<SinkCommit> CommitAsync(IReadOnlyList<SinkDataFile> files, string stream, long startOffset, long endOffset, CancellationToken cancellationToken)
+    public async Task<SinkCommit> CommitAsync(IReadOnlyList<SinkDataFile> files, string stream, long startOffset, long endOffset, SinkCommit? previous, CancellationToken cancellationToken)
     {
         var table = await LoadOrCreateAsync(cancellationToken);
         var summary = new Dictionary<string, string>
@@ -88,7 +105,7 @@ internal sealed class IcebergTableTarget(IcebergCatalog catalog, SinkDefinition 
             UpperBounds = f.File.UpperBounds,
             SplitOffsets = f.File.SplitOffsets,
         }).ToList();
-        var snapshot = await table.AppendAsync(dataFiles, summary, cancellationToken: cancellationToken);
+        var snapshot = await table.AppendAsync(dataFiles, summary, validate: previous is null ? null : m => CheckInHistory(m, previous), cancellationToken: cancellationToken);
         return new SinkCommit(snapshot.SnapshotId, stream, startOffset, endOffset, dataFiles.Sum(f => f.RecordCount), dataFiles.Count,
             DateTimeOffset.FromUnixTimeMilliseconds(snapshot.TimestampMs));
     }
@@ -111,6 +128,51 @@ internal sealed class IcebergTableTarget(IcebergCatalog catalog, SinkDefinition 
         catch (CatalogException e) when (e.IsAlreadyExists)
         {
             return _table = await catalog.LoadTableAsync(_id, cancellationToken); // created concurrently
+        }
+    }
+
+    /// <summary>
+    /// Refuses a commit that would continue from <paramref name="previous"/> when a rollback took it out of the current
+    /// snapshot's history: the records it and the rolled-back commits after it covered would be missing from the table
+    /// for good. The pipeline resumes from its last commit still in the history instead (re-delivery from its log).
+    /// </summary>
+    private void CheckInHistory(TableMetadata metadata, SinkCommit previous)
+    {
+        if (metadata.Snapshot(previous.Id) is not { } committed)
+            return; // expired: the history before it is no longer known, so a rollback past it cannot be told
+        if (metadata.CurrentSnapshotId is { } current)
+            foreach (var ancestor in metadata.Ancestors(current))
+            {
+                if (ancestor.SnapshotId == previous.Id)
+                    return;
+                if (ancestor.SequenceNumber < committed.SequenceNumber)
+                    break; // ancestors only get older from here
+            }
+        throw new SinkRolledBackException(
+            $"Snapshot {previous.Id}, the last commit of sink '{sink.Name}' (stream offsets up to {previous.EndOffset}), is no longer in the " +
+            $"history of {_id}'s current snapshot {metadata.CurrentSnapshotId}: the table was rolled back past it.");
+    }
+
+    private SinkCommit? Commit(Snapshot snapshot)
+    {
+        var s = snapshot.Summary;
+        if (!s.TryGetValue(SinkKey, out var name) || name != sink.Name)
+            return null;
+        return new SinkCommit(snapshot.SnapshotId, s[StreamKey], Long(s[StartOffsetKey]), Long(s[EndOffsetKey]),
+            s.TryGetValue("added-records", out var r) ? Long(r) : 0, s.TryGetValue("added-data-files", out var f) ? (int)Long(f) : 0,
+            DateTimeOffset.FromUnixTimeMilliseconds(snapshot.TimestampMs));
+    }
+
+    /// <summary>The store key of a referenced file, or null for a location outside the warehouse (not one of the sink's).</summary>
+    private static string? KeyIn(Table table, string location)
+    {
+        try
+        {
+            return table.KeyOf(location);
+        }
+        catch (ArgumentException)
+        {
+            return null;
         }
     }
 

@@ -72,6 +72,8 @@ internal sealed class NdjsonFileWriter(IObjectStore store, string directoryKey, 
     private async Task<ObjectWriteStream> OpenAsync(CancellationToken cancellationToken)
     {
         _key = string.Create(CultureInfo.InvariantCulture, $"{directoryKey.TrimEnd('/')}/{_fileNamePrefix}-{_fileCount++:D5}.ndjson");
+        if (options.OnNewFile is { } record)
+            await record(_key, cancellationToken);
         _fileBytes = 0;
         _fileRows = 0;
         return await store.OpenWriteAsync(_key, options.PutOptions ?? new PutOptions { ContentType = "application/x-ndjson" }, cancellationToken);

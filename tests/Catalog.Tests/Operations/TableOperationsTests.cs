@@ -205,4 +205,44 @@ public sealed class TableOperationsTests : IDisposable
         Assert.Equal(2, table.Metadata.Schema(1).Field("payload").Id);
         Assert.Equal(["b.parquet"], await FilesAsync(table.NewScan().Filter(Expression.Equal("ts", Micros(2, 3)))));
     }
+
+    [Fact]
+    public async Task Referenced_files_are_the_data_and_delete_files_of_every_snapshot_current_older_and_on_branches()
+    {
+        var table = await CreateAsync();
+        await table.AppendAsync([File(table, "a", 1, 10, 1), File(table, "b", 11, 20, 1)]);
+        await table.DeleteFilesAsync([table.LocationOf("db/events/data/a.parquet")]); // a stays in the older snapshot only
+        await table.CreateBranchAsync("audit");
+        await table.AppendAsync([File(table, "c", 21, 30, 2)], branch: "audit");
+        var b = File(table, "b", 11, 20, 1);
+        await table.AddDeleteFilesAsync([b with
+        {
+            Content = FileContent.PositionDeletes,
+            FilePath = table.LocationOf("db/events/data/b-deletes.parquet"),
+            RecordCount = 2,
+            ReferencedDataFile = b.FilePath,
+        }]);
+
+        var referenced = await table.ReferencedFilesAsync();
+        Assert.Equal(["a.parquet", "b-deletes.parquet", "b.parquet", "c.parquet"], referenced.Select(f => f[(f.LastIndexOf('/') + 1)..]).Order());
+    }
+
+    [Fact]
+    public async Task An_append_is_validated_against_the_metadata_it_lands_on_and_refused_when_validation_throws()
+    {
+        var table = await CreateAsync();
+        await table.AppendAsync([File(table, "a", 1, 10, 1)]);
+        var other = await Table.LoadAsync(_store, new FileTableCommitter(_store, "db/events"));
+        var concurrent = await other.AppendAsync([File(other, "b", 11, 20, 1)]); // table's metadata is stale now
+
+        var seen = new List<long?>();
+        await table.AppendAsync([File(table, "c", 21, 30, 1)], validate: m => seen.Add(m.CurrentSnapshotId));
+        Assert.Equal(concurrent.SnapshotId, seen[^1]); // the retry validated the metadata the append landed on
+
+        var before = table.Metadata.Snapshots.Count;
+        await Assert.ThrowsAsync<InvalidOperationException>(() => table.AppendAsync([File(table, "d", 31, 40, 1)], validate: _ => throw new InvalidOperationException("no")));
+        await table.RefreshAsync();
+        Assert.Equal(before, table.Metadata.Snapshots.Count);
+        Assert.Equal(["a.parquet", "b.parquet", "c.parquet"], await FilesAsync(table.NewScan()));
+    }
 }

@@ -30,6 +30,40 @@ public static class Icebird
         return doc.RootElement.EnumerateArray().Select(e => e.Clone()).ToList();
     }
 
+    /// <summary>
+    /// Reads the given snapshots (older ones, branches', tags') of the table at <paramref name="tableLocation"/> in one
+    /// run, from <c>metadata/<paramref name="metadataFileName"/></c>: per snapshot id, its rows, or the error icebird
+    /// gave for it. With <paramref name="localFolder"/> (a <c>file:///</c> location prefix) and
+    /// <paramref name="httpFolder"/> (where <see cref="HttpFileServer"/> serves that folder), every location under the
+    /// prefix is fetched over HTTP instead (icebird cannot open file:// URLs).
+    /// </summary>
+    public static async Task<Dictionary<long, (List<JsonElement>? Rows, string? Error)>> ReadSnapshotsAsync(string tableLocation, string metadataFileName,
+        IReadOnlyCollection<long> snapshotIds, Uri? s3Endpoint = null, string? localFolder = null, Uri? httpFolder = null)
+    {
+        await EnsureInstalledAsync();
+        var environment = new Dictionary<string, string>();
+        if (s3Endpoint is not null) environment["S3_ENDPOINT"] = s3Endpoint.ToString();
+        if (localFolder is not null && httpFolder is not null)
+        {
+            environment["LOCATION_FROM"] = localFolder;
+            environment["LOCATION_TO"] = httpFolder.ToString();
+        }
+        var ids = string.Join(",", snapshotIds.Select(id => id.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        var (exit, stdout, stderr) = await RunAsync("node", Folder, environment, "read-table.mjs", tableLocation.TrimEnd('/'), metadataFileName, ids);
+        if (exit != 0)
+            throw new InvalidOperationException($"icebird failed (exit {exit}): {stderr}");
+        using var doc = JsonDocument.Parse(stdout);
+        var result = new Dictionary<long, (List<JsonElement>?, string?)>();
+        foreach (var snapshot in doc.RootElement.EnumerateObject())
+        {
+            long id = long.Parse(snapshot.Name, System.Globalization.CultureInfo.InvariantCulture);
+            result[id] = snapshot.Value.TryGetProperty("rows", out var rows)
+                ? (rows.EnumerateArray().Select(e => e.Clone()).ToList(), null)
+                : (null, snapshot.Value.GetProperty("error").GetString());
+        }
+        return result;
+    }
+
     private static async Task EnsureInstalledAsync()
     {
         await InstallLock.WaitAsync();
