@@ -56,8 +56,10 @@ public static class SlurpRunner
             string? reportPath = null;
             if (options.DryRun)
             {
-                foreach (var (key, size, state, _, _) in journal.Entries(ObjectState.WouldCopy, ObjectState.SkippedExisting, ObjectState.SkippedTooLarge, ObjectState.SkippedArchive))
-                    output.WriteLine($"{(state == ObjectState.WouldCopy ? "would copy" : "skip (" + SlurpReport.Name(state) + ")")}\t{key}\t{size}");
+                foreach (var (key, size, state, _, reason) in journal.Entries(ObjectState.WouldCopy, ObjectState.SkippedExisting, ObjectState.SkippedTooLarge,
+                             ObjectState.SkippedArchive, ObjectState.SkippedLink, ObjectState.SkippedInvalidKey))
+                    output.WriteLine($"{(state == ObjectState.WouldCopy ? "would copy" : "skip (" + SlurpReport.Name(state) + ")")}\t{key}\t{size}" +
+                        (state is ObjectState.SkippedLink or ObjectState.SkippedInvalidKey ? $"\t{reason}" : ""));
                 output.WriteLine($"dry run: {status.Count(ObjectState.WouldCopy)} objects ({Units.Bytes(journal.Entries(ObjectState.WouldCopy).Sum(e => e.Size))}) would be copied; nothing was written.");
             }
             else
@@ -163,20 +165,11 @@ public static class SlurpRunner
             var lister = new KeySpaceLister(source, options.ListConcurrency);
             await lister.RunAsync((page, _) =>
             {
-                var toCopy = new List<WorkItem>(page.Count);
-                var skipped = new List<(WorkItem, ObjectState)>();
-                foreach (var info in page)
-                {
-                    var state = classifier.Classify(info);
-                    if (state is null) continue;
-                    var item = new WorkItem(info.Key, info.Size, info.ETag);
-                    if (state == ObjectState.Pending) toCopy.Add(item);
-                    else skipped.Add((item, state.Value));
-                }
+                var (toCopy, skipped) = classifier.Sort(page);
                 if (journal.EnqueuePage(PageHash.Of(page), toCopy, skipped))
                 {
-                    Counters.Listed(toCopy.Count + skipped.Count, toCopy.Sum(i => i.Size) + skipped.Sum(s => s.Item1.Size));
-                    foreach (var (item, _) in skipped) Counters.Skipped(item.Size);
+                    Counters.Listed(toCopy.Count + skipped.Count, toCopy.Sum(i => i.Size) + skipped.Sum(s => s.Item.Size));
+                    foreach (var (item, _, _) in skipped) Counters.Skipped(item.Size);
                     workArrived.Release();
                 }
                 else Counters.DuplicatePage();

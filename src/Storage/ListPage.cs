@@ -7,4 +7,7 @@ public sealed record ListPage(
     string? NextStartAfter)
 {
     public bool IsTruncated => NextStartAfter is not null;
+
+    /// <summary>Entries in this page's key range that are not objects (see <see cref="SkippedEntry"/>).</summary>
+    public IReadOnlyList<SkippedEntry> Skipped { get; init; } = [];
 }

@@ -69,6 +69,8 @@ internal sealed class InMemoryObjectStore(string name = "mem") : IObjectStore
     public Task<ListPage> ListPageAsync(string prefix, string? startAfter = null, int maxKeys = 1000, string? delimiter = null, CancellationToken cancellationToken = default)
     {
         Interlocked.Increment(ref ListRequests);
+        // As every real store does (S3ObjectStore among them): a prefix with a '..' segment is refused.
+        prefix = ObjectKey.ValidatePrefix(prefix);
         var keys = Objects.Keys.Where(k => k.StartsWith(prefix, StringComparison.Ordinal) && (startAfter is null || string.CompareOrdinal(k, startAfter) > 0))
             .Order(StringComparer.Ordinal).ToList();
         var objects = new List<ObjectInfo>();

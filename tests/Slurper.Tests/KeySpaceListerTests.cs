@@ -11,7 +11,7 @@ public class KeySpaceListerTests
         var seen = new ConcurrentBag<string>();
         await new KeySpaceLister(store, concurrency, pageSize: pageSize).RunAsync((page, _) =>
         {
-            foreach (var o in page) seen.Add(o.Key);
+            foreach (var o in page.Objects) seen.Add(o.Key);
             return ValueTask.CompletedTask;
         }, CancellationToken.None);
         return seen.ToList();
@@ -49,7 +49,7 @@ public class KeySpaceListerTests
             var now = Interlocked.Increment(ref concurrent);
             InterlockedMax(ref maxConcurrent, now);
             await Task.Delay(5);
-            foreach (var o in page) keys.Add(o.Key);
+            foreach (var o in page.Objects) keys.Add(o.Key);
             Interlocked.Decrement(ref concurrent);
         }, CancellationToken.None);
 

@@ -18,6 +18,40 @@ public sealed class LocalFolderStoreTests : ObjectStoreContract
     }
 
     [Fact]
+    public async Task Symbolic_links_are_reported_as_skipped_never_followed_and_page_like_keys()
+    {
+        await Store.PutAsync("a.txt", new MemoryStream("a"u8.ToArray()));
+        await Store.PutAsync("dir/b.txt", new MemoryStream("b"u8.ToArray()));
+        var outside = Directory.CreateDirectory(Path.Combine(Path.GetDirectoryName(_root)!, "outside")).FullName;
+        File.WriteAllText(Path.Combine(outside, "secret"), "s");
+        File.CreateSymbolicLink(Path.Combine(_root, "file-link"), Path.Combine(outside, "secret"));
+        Directory.CreateSymbolicLink(Path.Combine(_root, "dir", "folder-link"), outside);
+        File.CreateSymbolicLink(Path.Combine(_root, "dangling"), Path.Combine(outside, "none"));
+
+        var keys = new List<string>();
+        var skipped = new List<string>();
+        string? startAfter = null;
+        do
+        {
+            var page = await Store.ListPageAsync("", startAfter, maxKeys: 1);
+            Assert.Equal(1, page.Objects.Count + page.Skipped.Count + page.CommonPrefixes.Count);
+            keys.AddRange(page.Objects.Select(o => o.Key));
+            skipped.AddRange(page.Skipped.Select(s => s.Key));
+            startAfter = page.NextStartAfter;
+        } while (startAfter is not null);
+        var rolledUp = await Store.ListPageAsync("", delimiter: "/");
+        var underLink = await Store.ListPageAsync("dir/folder-link/");
+
+        Assert.Equal(["a.txt", "dir/b.txt"], keys);
+        Assert.Equal(["dangling", "dir/folder-link/", "file-link"], skipped);
+        Assert.Equal(["dir/"], rolledUp.CommonPrefixes);
+        Assert.Equal(["dangling", "file-link"], rolledUp.Skipped.Select(s => s.Key));
+        Assert.Contains("which does not exist", rolledUp.Skipped[0].Reason);
+        Assert.Empty(underLink.Objects);
+        Assert.Empty(underLink.Skipped);
+    }
+
+    [Fact]
     public async Task Put_if_absent_under_a_real_race_has_exactly_one_winner_whose_bytes_are_intact()
     {
         const int writers = 24;

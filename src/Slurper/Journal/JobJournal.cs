@@ -108,7 +108,7 @@ internal sealed class JobJournal : IDisposable
     /// <summary>Records one list page: objects to copy go to the queue, skipped ones are recorded as such.
     /// A page whose hash was seen before is not enqueued again.</summary>
     /// <returns>False when the page is a duplicate.</returns>
-    public bool EnqueuePage(string pageHash, IReadOnlyList<WorkItem> toCopy, IReadOnlyList<(WorkItem Item, ObjectState State)> skipped)
+    public bool EnqueuePage(string pageHash, IReadOnlyList<WorkItem> toCopy, IReadOnlyList<(WorkItem Item, ObjectState State, string? Reason)> skipped)
     {
         lock (gate)
         {
@@ -121,23 +121,26 @@ internal sealed class JobJournal : IDisposable
             }
             using var insert = connection.CreateCommand();
             insert.Transaction = tx;
-            insert.CommandText = "INSERT OR IGNORE INTO objects(key, partition, size, etag, state) VALUES ($key, $partition, $size, $etag, $state)";
+            // A skipped object's reason goes where a failure's last error goes: the report prints both.
+            insert.CommandText = "INSERT OR IGNORE INTO objects(key, partition, size, etag, state, last_error) VALUES ($key, $partition, $size, $etag, $state, $reason)";
             var pKey = insert.Parameters.Add("$key", SqliteType.Text);
             var pPartition = insert.Parameters.Add("$partition", SqliteType.Integer);
             var pSize = insert.Parameters.Add("$size", SqliteType.Integer);
             var pEtag = insert.Parameters.Add("$etag", SqliteType.Text);
             var pState = insert.Parameters.Add("$state", SqliteType.Integer);
-            void Add(WorkItem item, ObjectState state)
+            var pReason = insert.Parameters.Add("$reason", SqliteType.Text);
+            void Add(WorkItem item, ObjectState state, string? reason)
             {
                 pKey.Value = item.Key;
                 pPartition.Value = PartitionOf(item.Key);
                 pSize.Value = item.Size;
                 pEtag.Value = item.ETag;
                 pState.Value = (int)state;
+                pReason.Value = (object?)reason ?? DBNull.Value;
                 insert.ExecuteNonQuery();
             }
-            foreach (var item in toCopy) Add(item, ObjectState.Pending);
-            foreach (var (item, state) in skipped) Add(item, state);
+            foreach (var item in toCopy) Add(item, ObjectState.Pending, null);
+            foreach (var (item, state, reason) in skipped) Add(item, state, reason);
             tx.Commit();
             return true;
         }

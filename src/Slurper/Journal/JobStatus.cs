@@ -39,6 +39,8 @@ public sealed record JobStatus(
             $"  to   {Destination}",
             $"  objects: {Total} listed, {Count(ObjectState.Copied)} copied, {Count(ObjectState.SkippedExisting)} already there, " +
             $"{Remaining} to do, {Count(ObjectState.Dead)} failed, {Count(ObjectState.SkippedTooLarge)} too large, {Count(ObjectState.SkippedArchive)} archived" +
+            (Count(ObjectState.SkippedLink) > 0 ? $", {Count(ObjectState.SkippedLink)} symbolic links skipped" : "") +
+            (Count(ObjectState.SkippedInvalidKey) > 0 ? $", {Count(ObjectState.SkippedInvalidKey)} invalid keys skipped" : "") +
             (Count(ObjectState.WouldCopy) > 0 ? $", {Count(ObjectState.WouldCopy)} would be copied" : ""),
             $"  bytes: {Units.Bytes(BytesCopied)} copied of {Units.Bytes(BytesTotal)} listed, {Units.Bytes((long)BytesPerSecond)}/s",
         };

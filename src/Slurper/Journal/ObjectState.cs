@@ -11,4 +11,10 @@ public enum ObjectState
     SkippedArchive = 5,
     Dead = 6,
     WouldCopy = 7,
+
+    /// <summary>A symbolic link in a source folder: never followed (it may lead outside the folder, or nowhere).</summary>
+    SkippedLink = 8,
+
+    /// <summary>A key no store here can name (a '..' or '.' segment, a control character), or a prefix of such keys.</summary>
+    SkippedInvalidKey = 9,
 }

@@ -46,19 +46,10 @@ internal static class KafkaJobPublisher
                     Interlocked.Increment(ref duplicates);
                     return;
                 }
-                var skipped = new List<(WorkItem, ObjectState)>();
-                var sends = new List<Task>(page.Count);
-                foreach (var info in page)
-                {
-                    var state = classifier.Classify(info);
-                    if (state is null) continue;
-                    if (state != ObjectState.Pending)
-                    {
-                        skipped.Add((new WorkItem(info.Key, info.Size, info.ETag), state.Value));
-                        continue;
-                    }
-                    sends.Add(producer.ProduceAsync(topic, new Message<string, string> { Key = info.Key, Value = WorkMessage.Value(info.Size, info.ETag) }, token));
-                }
+                var (toCopy, skipped) = classifier.Sort(page);
+                var sends = new List<Task>(toCopy.Count);
+                foreach (var item in toCopy)
+                    sends.Add(producer.ProduceAsync(topic, new Message<string, string> { Key = item.Key, Value = WorkMessage.Value(item.Size, item.ETag) }, token));
                 await Task.WhenAll(sends);
                 Interlocked.Add(ref published, sends.Count);
                 journal.EnqueuePage(hash, [], skipped);

@@ -7,7 +7,9 @@ namespace DataPlane.Slurper.Listing;
 /// Lists a store's whole key space with several list requests in flight. It first discovers prefixes with the
 /// '/' delimiter down to <see cref="DiscoveryDepth"/> levels, listing each prefix as its own range; a range whose first
 /// page comes back full is split further by start-after at character boundaries past that page, so a single flat
-/// prefix with millions of keys is listed in parallel too. Every page goes to the consumer as soon as it arrives.
+/// prefix with millions of keys is listed in parallel too. Every page goes to the consumer as soon as it arrives, with
+/// what it holds that is no object to copy: the store's skipped entries, and common prefixes no key under which can be
+/// named (a "a/../" from a key "a/../b" on S3), which are reported rather than listed (the store refuses them).
 /// </summary>
 internal sealed class KeySpaceLister(IObjectStore store, int concurrency, int discoveryDepth = 2, int pageSize = 1000)
 {
@@ -19,7 +21,7 @@ internal sealed class KeySpaceLister(IObjectStore store, int concurrency, int di
     public long Requests => Interlocked.Read(ref requests);
     long requests;
 
-    public async Task RunAsync(Func<IReadOnlyList<ObjectInfo>, CancellationToken, ValueTask> onPage, CancellationToken cancellationToken)
+    public async Task RunAsync(Func<ListedPage, CancellationToken, ValueTask> onPage, CancellationToken cancellationToken)
     {
         var ranges = Channel.CreateUnbounded<ListRange>();
         var outstanding = 1;
@@ -66,22 +68,35 @@ internal sealed class KeySpaceLister(IObjectStore store, int concurrency, int di
     }
 
     async Task DiscoverAsync(ListRange range, Action<ListRange> spawn,
-        Func<IReadOnlyList<ObjectInfo>, CancellationToken, ValueTask> onPage, CancellationToken ct)
+        Func<ListedPage, CancellationToken, ValueTask> onPage, CancellationToken ct)
     {
         string? startAfter = null;
         do
         {
             Interlocked.Increment(ref requests);
             var page = await store.ListPageAsync(range.Prefix, startAfter, pageSize, "/", ct);
+            List<SkippedEntry>? unlistable = null;
             foreach (var prefix in page.CommonPrefixes)
+            {
+                try
+                {
+                    ObjectKey.ValidatePrefix(prefix);
+                }
+                catch (InvalidObjectKeyException e)
+                {
+                    (unlistable ??= []).Add(new SkippedEntry(prefix, $"no key under this prefix can be read: {e.Message}"));
+                    continue;
+                }
                 spawn(new ListRange(prefix, Discover: range.Depth + 1 < discoveryDepth, Depth: range.Depth + 1));
-            if (page.Objects.Count > 0) await onPage(page.Objects, ct);
+            }
+            var skipped = unlistable is null ? page.Skipped : [.. page.Skipped, .. unlistable];
+            if (page.Objects.Count > 0 || skipped.Count > 0) await onPage(new ListedPage(page.Objects, skipped), ct);
             startAfter = page.NextStartAfter;
         } while (startAfter is not null);
     }
 
     async Task ListFlatAsync(ListRange range, Action<ListRange> spawn,
-        Func<IReadOnlyList<ObjectInfo>, CancellationToken, ValueTask> onPage, CancellationToken ct)
+        Func<ListedPage, CancellationToken, ValueTask> onPage, CancellationToken ct)
     {
         var startAfter = range.StartAfter;
         var endBefore = range.EndBefore;
@@ -98,6 +113,12 @@ internal sealed class KeySpaceLister(IObjectStore store, int concurrency, int di
                 if (endBefore is not null && string.CompareOrdinal(o.Key, endBefore) >= 0) { reachedEnd = true; break; }
                 if (range.LowerBound is null || string.CompareOrdinal(o.Key, range.LowerBound) >= 0) inRange.Add(o);
             }
+            var skippedInRange = new List<SkippedEntry>();
+            foreach (var s in page.Skipped)
+            {
+                if (endBefore is not null && string.CompareOrdinal(s.Key, endBefore) >= 0) { reachedEnd = true; break; }
+                if (range.LowerBound is null || string.CompareOrdinal(s.Key, range.LowerBound) >= 0) skippedInRange.Add(s);
+            }
             if (first && !reachedEnd && objects.Count > 0)
             {
                 // A full first page means a big range: hand the key space past it to other workers.
@@ -108,7 +129,7 @@ internal sealed class KeySpaceLister(IObjectStore store, int concurrency, int di
                 if (points.Count > 0) endBefore = points[0];
             }
             first = false;
-            if (inRange.Count > 0) await onPage(inRange, ct);
+            if (inRange.Count > 0 || skippedInRange.Count > 0) await onPage(new ListedPage(inRange, skippedInRange), ct);
             if (reachedEnd) return;
             startAfter = page.NextStartAfter;
         }

@@ -53,7 +53,8 @@ internal sealed class ProgressReporter(SlurpCounters counters, TextWriter output
         var fraction = total > 0 ? (double)done / total : 0;
         var bar = interactive ? "[" + new string('#', (int)(fraction * 24)).PadRight(24, '.') + "] " : "";
         var failed = counters.FailedObjects > 0 ? $", {counters.FailedObjects} failed" : "";
+        var skipped = counters.SkippedObjects > 0 ? $", {counters.SkippedObjects} skipped" : "";
         return $"{bar}{done}/{total}{(counters.ListingDone ? "" : "+")} objects, {Units.Bytes(bytes)}/{Units.Bytes(totalBytes)}, " +
-               $"{Units.Bytes((long)rate)}/s, {objectRate:0} obj/s, ETA {eta}{failed}";
+               $"{Units.Bytes((long)rate)}/s, {objectRate:0} obj/s, ETA {eta}{skipped}{failed}";
     }
 }

@@ -238,18 +238,27 @@ internal sealed class LocalFolderStore : IObjectStore
         var walk = new FolderWalk(_root, ReservedName) { Skip = ListPaging.RolledUpStartAfter(prefix, startAfter, delimiter) };
         var objects = new List<ObjectInfo>();
         var commonPrefixes = new List<string>();
+        var skipped = new List<SkippedEntry>();
         string? last = null;
-        foreach (var (key, file) in walk.Files(prefix, startAfter))
+        foreach (var (key, file, reason) in walk.Files(prefix, startAfter))
         {
             cancellationToken.ThrowIfCancellationRequested();
-            if (objects.Count + commonPrefixes.Count == maxKeys)
-                return new ListPage(objects, commonPrefixes, last);
+            // Skipped entries take room in the page too, so a folder of links still pages.
+            if (objects.Count + commonPrefixes.Count + skipped.Count == maxKeys)
+                return new ListPage(objects, commonPrefixes, last) { Skipped = skipped };
+            // A link to a folder has its folder key ("name/"): it is reported, never rolled up as a prefix to list.
             var at = delimiter is null ? -1 : key.IndexOf(delimiter, prefix.Length, StringComparison.Ordinal);
-            if (at >= 0)
+            if (at >= 0 && !(file is null && at + delimiter!.Length == key.Length))
             {
                 last = key[..(at + delimiter!.Length)];
                 commonPrefixes.Add(last);
                 walk.Skip = last;
+                continue;
+            }
+            if (file is null)
+            {
+                skipped.Add(new SkippedEntry(key, reason!));
+                last = key;
                 continue;
             }
             var sidecar = Sidecar.TryRead(MetaPath(key));
@@ -258,7 +267,7 @@ internal sealed class LocalFolderStore : IObjectStore
                 : await DescribeAsync(key, file, cancellationToken).ConfigureAwait(false));
             last = key;
         }
-        return new ListPage(objects, commonPrefixes, null);
+        return new ListPage(objects, commonPrefixes, null) { Skipped = skipped };
     }
 
     public IAsyncEnumerable<ObjectInfo> ListAsync(string prefix, string? startAfter = null, CancellationToken cancellationToken = default) =>
