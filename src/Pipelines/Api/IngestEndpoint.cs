@@ -86,6 +86,13 @@ internal sealed class IngestEndpoint(StreamRegistry streams, PipelinesOptions op
                 {
                     await stream.Log.AppendAsync(parser.Serialize(), count);
                 }
+                catch (ObjectDisposedException)
+                {
+                    // Deleted while this request was parsed: nothing was kept.
+                    Reject(name, "unknown_stream");
+                    await JsonResponse.ErrorAsync(context.Response, StatusCodes.Status404NotFound, $"Stream '{name}' was deleted; nothing was accepted.");
+                    return;
+                }
                 catch (IngestLogFullException e)
                 {
                     Reject(name, "log_full");

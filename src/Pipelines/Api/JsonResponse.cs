@@ -80,6 +80,12 @@ internal static class JsonResponse
         }
         try
         {
+            // Definitions' strings are decoded as they are read, which throws on one that is not text.
+            if (JsonText.FirstProblem(buffer.AsSpan(0, length)) is { } problem)
+            {
+                await ErrorAsync(context.Response, StatusCodes.Status400BadRequest, $"The body is not valid: {problem}.");
+                return null;
+            }
             // The document keeps the bytes it parsed: its own copy, as the buffer goes back to the pool.
             return JsonDocument.Parse(buffer.AsSpan(0, length).ToArray());
         }

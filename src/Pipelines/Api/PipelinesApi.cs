@@ -74,6 +74,12 @@ internal sealed class PipelinesApi(PipelineRegistry pipelines)
             await JsonResponse.ErrorAsync(context.Response, StatusCodes.Status409Conflict, e.Message);
             return;
         }
+        catch (OperationCanceledException e) when (!context.RequestAborted.IsCancellationRequested)
+        {
+            // The pipeline was deleted (or the server is stopping) while the flush waited.
+            await JsonResponse.ErrorAsync(context.Response, StatusCodes.Status409Conflict, e.Message);
+            return;
+        }
         await JsonResponse.WriteAsync(context.Response, StatusCodes.Status200OK, w =>
         {
             w.WriteStartObject();

@@ -121,40 +121,9 @@ internal abstract class ColumnBuilder
         _ => token.ToString(),
     };
 
-    /// <summary>
-    /// The string value's UTF-8 bytes, unescaped into <paramref name="scratch"/> only when it has escapes; empty with
-    /// <paramref name="problem"/> set when they are not text: bytes that are not UTF-8, or an escape of half a
-    /// surrogate pair (<c>"\ud800"</c>), which no character is. Values become Parquet strings every reader decodes.
-    /// </summary>
-    protected static ReadOnlySpan<byte> Utf8Value(ref Utf8JsonReader reader, ref byte[] scratch, out string? problem)
-    {
-        problem = null;
-        var raw = reader.ValueSpan;
-        if (!reader.ValueIsEscaped)
-        {
-            if (Utf8.IsValid(raw))
-                return raw;
-            problem = NotUtf8(raw);
-            return default;
-        }
-        if (scratch.Length < raw.Length)
-            scratch = new byte[Math.Max(raw.Length, scratch.Length * 2)];
-        int n;
-        try
-        {
-            n = reader.CopyString(scratch);
-        }
-        catch (InvalidOperationException)
-        {
-            problem = Utf8.IsValid(raw) ? LoneSurrogate(raw) : NotUtf8(raw);
-            return default;
-        }
-        var value = scratch.AsSpan(0, n);
-        if (Utf8.IsValid(value))
-            return value;
-        problem = NotUtf8(raw);
-        return default;
-    }
+    /// <summary>The string value's UTF-8 bytes; see <see cref="JsonText.Utf8Value"/>.</summary>
+    protected static ReadOnlySpan<byte> Utf8Value(ref Utf8JsonReader reader, ref byte[] scratch, out string? problem) =>
+        JsonText.Utf8Value(ref reader, ref scratch, out problem);
 
     /// <summary>
     /// The index in <paramref name="names"/> of the property name the reader is on, trying <paramref name="expected"/>
@@ -186,40 +155,6 @@ internal abstract class ColumnBuilder
     {
         Utf8Value(ref reader, ref scratch, out var problem);
         return problem;
-    }
-
-    /// <summary>Why <paramref name="raw"/> is not UTF-8, naming the first bad byte and where it is.</summary>
-    public static string NotUtf8(ReadOnlySpan<byte> raw, string what = "the string")
-    {
-        int at = 0;
-        while (at < raw.Length && Rune.DecodeFromUtf8(raw[at..], out _, out int used) == System.Buffers.OperationStatus.Done)
-            at += used;
-        return at < raw.Length
-            ? $"{what} is not valid UTF-8 (byte 0x{raw[at]:X2} at byte {at} of it); send text as UTF-8"
-            : $"{what} is not valid UTF-8; send text as UTF-8";
-    }
-
-    private static string LoneSurrogate(ReadOnlySpan<byte> raw)
-    {
-        // The first \uXXXX escape of a surrogate that is not a high one followed by a low one.
-        for (int i = 0; i + 6 <= raw.Length; i++)
-        {
-            if (raw[i] != (byte)'\\')
-                continue;
-            if (raw[i + 1] != (byte)'u' || !Utf8Parser.TryParse(raw.Slice(i + 2, 4), out ushort unit, out int used, 'x') || used != 4)
-            {
-                i++; // another escape: its second character is not the start of one
-                continue;
-            }
-            if (!char.IsSurrogate((char)unit))
-                continue;
-            bool paired = char.IsHighSurrogate((char)unit) && i + 12 <= raw.Length && raw[i + 6] == (byte)'\\' && raw[i + 7] == (byte)'u'
-                && Utf8Parser.TryParse(raw.Slice(i + 8, 4), out ushort low, out used, 'x') && used == 4 && char.IsLowSurrogate((char)low);
-            if (!paired)
-                return $"the escape {Encoding.ASCII.GetString(raw.Slice(i, 6))} is half of a UTF-16 surrogate pair, which is no character; send the character itself or its whole pair";
-            i += 11;
-        }
-        return "the string has an escape that is no character (half of a UTF-16 surrogate pair)";
     }
 
     private abstract class Fixed<T>(IArrowType type) : ColumnBuilder(type) where T : struct

@@ -104,7 +104,7 @@ internal sealed class RecordBatchParser
             if (!Utf8.IsValid(text))
             {
                 _columns[0].AppendNull();
-                return AddProblem(index, null, ColumnBuilder.NotUtf8(text, "the record"));
+                return AddProblem(index, null, JsonText.NotUtf8(text, "the record"));
             }
             _columns[0].AppendUtf8(text);
             return true;

@@ -113,6 +113,18 @@ public sealed class ManagementApiErrorsTests : IAsyncLifetime
         await PostAsync("api/v1/pipelines", """{"name": "p", "sql": "INSERT INTO k2 SELECT id, ts FROM events"}""", HttpStatusCode.Created);
     }
 
+    [Theory]
+    [InlineData("api/v1/streams", """{"name": "\ud800"}""", "\\ud800")]
+    [InlineData("api/v1/streams", """{"name": "s", "schema": {"fields": [{"name": "x\udfff", "type": "long"}]}}""", "\\udfff")]
+    [InlineData("api/v1/sinks", """{"name": "k", "type": "files", "path": "raw/\ud800"}""", "\\ud800")]
+    [InlineData("api/v1/sinks", """{"\udc00": 1, "name": "k"}""", "property name")]
+    [InlineData("api/v1/pipelines", """{"name": "p", "sql": "INSERT INTO k SELECT * FROM s WHERE u = '\ud800'"}""", "\\ud800")]
+    public async Task Definitions_with_strings_that_are_not_text_get_400_naming_the_escape(string path, string body, string named)
+    {
+        var error = (await PostAsync(path, body, HttpStatusCode.BadRequest)).GetProperty("error").GetString();
+        Assert.Contains(named, error);
+    }
+
     public async Task DisposeAsync()
     {
         await _host.DisposeAsync();
