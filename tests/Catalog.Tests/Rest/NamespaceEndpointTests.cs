@@ -126,6 +126,17 @@ public sealed class NamespaceEndpointTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_page_size_without_a_token_starts_at_the_first_page()
+    {
+        for (var i = 0; i < 4; i++)
+            await _http.PostAsync("v1/namespaces", new { @namespace = new[] { $"ns{i}" } }, "CreateNamespaceResponse");
+        var first = await _http.GetAsync("v1/namespaces?pageSize=3", "ListNamespacesResponse");
+        Assert.Equal(["ns0", "ns1", "ns2"], first.GetProperty("namespaces").EnumerateArray().Select(n => n[0].GetString()!));
+        var rest = await _http.GetAsync($"v1/namespaces?pageSize=3&pageToken={Uri.EscapeDataString(first.GetProperty("next-page-token").GetString()!)}", "ListNamespacesResponse");
+        Assert.Equal(["ns3"], rest.GetProperty("namespaces").EnumerateArray().Select(n => n[0].GetString()!));
+    }
+
+    [Fact]
     public async Task The_prefix_route_serves_the_same_catalog_and_unknown_prefixes_are_404()
     {
         await _http.PostAsync("v1/dataplane/namespaces", new { @namespace = new[] { "viaprefix" } }, "CreateNamespaceResponse");

@@ -32,6 +32,38 @@ public sealed class RequestRefusalTests : IAsyncLifetime
     }
 
     [Theory]
+    [InlineData("v1/namespaces", "{\"namespace\": [\"a\\ud800b\"]}", "$.namespace[0]")]
+    [InlineData("v1/namespaces/db/properties", "{\"removals\": [\"\\udc00\"], \"updates\": {}}", "$.removals[0]")]
+    [InlineData("v1/namespaces/db/tables", "{\"name\": \"t\", \"schema\": {\"type\": \"struct\", \"fields\": [{\"id\": 1, \"name\": \"\\ud800\", \"required\": true, \"type\": \"long\"}]}}", "$.schema.fields[0].name")]
+    [InlineData("v1/tables/rename", "{\"source\": {\"namespace\": [\"db\"], \"name\": \"t\"}, \"destination\": {\"namespace\": [\"db\"], \"name\": \"\\ud800\"}}", "$.destination.name")]
+    public async Task A_string_with_half_a_surrogate_pair_gets_400_naming_where_it_is(string path, string body, string where)
+    {
+        var refused = await _http.PostAsync(path, body, null, HttpStatusCode.BadRequest);
+        CatalogHttp.AssertError(refused, "BadRequestException", $"not text at {where}");
+        await AssertNoTablesAsync();
+    }
+
+    [Fact]
+    public async Task Bytes_that_are_not_utf8_in_a_string_or_a_name_get_400_naming_where_they_are()
+    {
+        using var http = new HttpClient { BaseAddress = _server.BaseUri };
+        foreach (var (body, where) in new[]
+        {
+            ("{\"namespace\": [\"a\u00FFb\"]}", "$.namespace[0]"),
+            ("{\"namespace\": [\"a\"], \"properties\": {\"k\u00C0\u00AF\": \"v\"}}", "$.properties (a property name)"),
+        })
+        {
+            var bytes = body.Select(c => (byte)c).ToArray(); // each char one byte: \u00FF is the byte 0xFF, not UTF-8 on its own
+            using var response = await http.PostAsync("v1/namespaces", new ByteArrayContent(bytes));
+            var text = await response.Content.ReadAsStringAsync();
+            Assert.True(response.StatusCode == HttpStatusCode.BadRequest, text);
+            Assert.Contains($"not text at {where}", text);
+        }
+        var namespaces = await _http.GetAsync("v1/namespaces", "ListNamespacesResponse");
+        Assert.Equal(["db"], namespaces.GetProperty("namespaces").EnumerateArray().Select(n => n[0].GetString()!));
+    }
+
+    [Theory]
     [InlineData("[]", "Array")]
     [InlineData("null", "Null")]
     [InlineData("5", "Number")]

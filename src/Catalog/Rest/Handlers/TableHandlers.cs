@@ -221,7 +221,9 @@ internal static class TableHandlers
         using var doc = await RequestJson.ReadAsync(context, type).ConfigureAwait(false);
         var reportType = RequestJson.RequiredString(doc.RootElement, type, "report-type");
         if (catalog.Store.LoadMetadataLocation(CatalogObjectKind.Table, ns, name) is null) throw NotFound(catalog, ns, name);
-        catalog.Logger.LogInformation("Metrics {ReportType} for {Table}: {Report}", reportType, ns.Qualify(name), doc.RootElement.GetRawText());
+        // A report can be up to the body limit; the log keeps its start.
+        var report = doc.RootElement.GetRawText();
+        catalog.Logger.LogInformation("Metrics {ReportType} for {Table}: {Report}", reportType, ns.Qualify(name), report.Length > 4096 ? report[..4096] + "..." : report);
         context.Response.StatusCode = 204;
     }
 

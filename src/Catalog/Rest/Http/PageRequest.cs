@@ -22,7 +22,7 @@ internal readonly record struct PageRequest(bool Paged, string? After, int Size)
                 throw RestException.BadRequest($"Invalid pageSize '{sizeText[0]}': it must be a positive integer.");
         var paged = token.Count > 0 || sizeText.Count > 0;
         if (!paged) return new PageRequest(false, null, int.MaxValue);
-        var after = string.IsNullOrEmpty(token[0]) ? null : Decode(token[0]!);
+        var after = token.Count == 0 || string.IsNullOrEmpty(token[0]) ? null : Decode(token[0]!);
         return new PageRequest(true, after, size);
     }
 

@@ -38,7 +38,61 @@ internal static class RequestJson
             doc.Dispose(); // the kind is read first: a disposed document cannot say what it held
             throw RestException.BadRequest($"{requestType} must be a JSON object, got {kind}.");
         }
+        if (NotText(doc.RootElement) is { } where)
+        {
+            doc.Dispose();
+            throw RestException.BadRequest($"{requestType} holds a string that is not text at ${where}: bytes that are not UTF-8, or an escape of half a UTF-16 surrogate pair (\\ud800). Send text as UTF-8.");
+        }
         return doc;
+    }
+
+    /// <summary>
+    /// Where below <paramref name="element"/> the first string or property name that is no text sits
+    /// (<c>.updates[0].action</c>, <c>.properties (a property name)</c>), or null. The parser
+    /// checks the document's structure but decodes strings only when they are read, and a string that cannot be decoded
+    /// would otherwise fail wherever a handler reads it. The depth is bounded by the parser's (64).
+    /// </summary>
+    private static string? NotText(JsonElement element)
+    {
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.String:
+                return Decodes(element.GetString) ? null : "";
+            case JsonValueKind.Object:
+                foreach (var property in element.EnumerateObject())
+                {
+                    string name = "";
+                    if (!Decodes(() => name = property.Name))
+                        return " (a property name)";
+                    if (NotText(property.Value) is { } inner)
+                        return "." + name + inner;
+                }
+                return null;
+            case JsonValueKind.Array:
+                int i = 0;
+                foreach (var item in element.EnumerateArray())
+                {
+                    if (NotText(item) is { } inner)
+                        return $"[{i}]{inner}";
+                    i++;
+                }
+                return null;
+            default:
+                return null;
+        }
+    }
+
+    private static bool Decodes(Func<string?> read)
+    {
+        try
+        {
+            read();
+            return true;
+        }
+        catch (InvalidOperationException)
+        {
+            return false;
+        }
     }
 
     private static RestException TooLarge(string requestType, string size) =>
