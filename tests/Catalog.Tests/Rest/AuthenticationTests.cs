@@ -71,9 +71,17 @@ public sealed class AuthenticationTests : IAsyncLifetime
     [Fact]
     public async Task A_token_request_whose_form_cannot_be_read_gets_400_in_oauths_shape()
     {
-        foreach (var form in new[] { "client_secret=" + new string('s', 5 << 20), string.Join('&', Enumerable.Range(0, 2000).Select(i => $"k{i}=v")) })
+        foreach (var (form, type) in new[]
         {
-            using var response = await _http.Raw.PostAsync("v1/oauth/tokens", new StringContent(form, System.Text.Encoding.UTF8, "application/x-www-form-urlencoded"));
+            ("client_secret=" + new string('s', 5 << 20), "application/x-www-form-urlencoded"),
+            (string.Join('&', Enumerable.Range(0, 2000).Select(i => $"k{i}=v")), "application/x-www-form-urlencoded"),
+            // A multipart form whose body never reaches its boundary.
+            ("grant_type=client_credentials&client_id=spark", "multipart/form-data; boundary=x"),
+        })
+        {
+            var content = new StringContent(form, System.Text.Encoding.UTF8);
+            content.Headers.ContentType = System.Net.Http.Headers.MediaTypeHeaderValue.Parse(type);
+            using var response = await _http.Raw.PostAsync("v1/oauth/tokens", content);
             var text = await response.Content.ReadAsStringAsync();
             Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"{(int)response.StatusCode}: {text}");
             var body = JsonDocument.Parse(text).RootElement;

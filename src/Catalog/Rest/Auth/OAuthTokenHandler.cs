@@ -28,6 +28,13 @@ internal static class OAuthTokenHandler
             await WriteErrorAsync(context, 400, "invalid_request", $"The token request's form cannot be read: {e.Message}").ConfigureAwait(false);
             return;
         }
+        catch (IOException e) when (!context.RequestAborted.IsCancellationRequested)
+        {
+            // A multipart body that ends before its boundary, or one over the server's body limit (413).
+            int status = e is BadHttpRequestException bad ? bad.StatusCode : 400;
+            await WriteErrorAsync(context, status, "invalid_request", $"The token request's form cannot be read: {e.Message}").ConfigureAwait(false);
+            return;
+        }
         var grantType = form["grant_type"].ToString();
         if (grantType != "client_credentials")
         {
