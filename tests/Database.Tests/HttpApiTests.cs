@@ -87,6 +87,21 @@ public sealed class HttpApiTests : IAsyncLifetime
         Assert.Contains("near \"SELEC\": syntax error", body.GetProperty("error").GetProperty("message").GetString());
     }
 
+    [Theory]
+    [InlineData("\0")]
+    [InlineData("SELECT 1;\0")]
+    [InlineData("INSERT INTO t VALUES (1)\0; DROP TABLE t")]
+    public async Task Sql_holding_a_nul_character_is_400_and_the_database_answers_the_next_request(string sql)
+    {
+        // SQLite stops reading at a NUL and hands it back as the statement's tail: it used to loop there for ever.
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+        var (status, body, _) = await PostAsync(new { sql }).WaitAsync(timeout.Token);
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Contains("NUL character", body.GetProperty("error").GetProperty("message").GetString());
+        var (next, _, _) = await PostAsync(new { sql = "SELECT 1" }).WaitAsync(timeout.Token);
+        Assert.Equal(HttpStatusCode.OK, next);
+    }
+
     [Fact]
     public async Task A_missing_table_is_400_naming_it()
     {

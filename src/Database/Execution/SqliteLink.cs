@@ -174,6 +174,10 @@ internal sealed class SqliteLink : IDisposable
     /// </summary>
     public void ForEachStatement(string sql, Func<sqlite3_stmt, bool> onPrepared)
     {
+        // SQLite reads the text up to its first NUL and hands the NUL back as the tail: the loop would never end.
+        int nul = sql.IndexOf('\0', StringComparison.Ordinal);
+        if (nul >= 0)
+            throw new DatabaseException(DatabaseErrorKind.BadRequest, $"The SQL holds a NUL character (U+0000) at position {nul}; SQL text cannot contain one.", "sqlite_error");
         string remaining = sql;
         while (!string.IsNullOrWhiteSpace(remaining))
         {
@@ -193,6 +197,9 @@ internal sealed class SqliteLink : IDisposable
                         throw new DatabaseException(DatabaseErrorKind.Forbidden, "load_extension() is refused: no statement may load native code into the server.", "statement_refused");
                     throw new DatabaseException(DatabaseErrorKind.BadRequest, message, "sqlite_error");
                 }
+                // Each statement consumes text; a tail as long as what was prepared would loop forever.
+                if (tail.Length >= remaining.Length)
+                    throw new DatabaseException(DatabaseErrorKind.BadRequest, $"SQLite could not read past '{(remaining.Length > 40 ? remaining[..40] + "..." : remaining)}'.", "sqlite_error");
                 remaining = tail;
                 if (stmt is null || stmt.IsInvalid) continue; // whitespace or a comment only
                 if (!onPrepared(stmt)) return;
