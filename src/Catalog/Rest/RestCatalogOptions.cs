@@ -29,7 +29,13 @@ public sealed class RestCatalogOptions
     /// than the catalog does (a container network's host name against the published port); null: <see cref="S3"/>'s.</summary>
     public string? ReaderS3Endpoint { get; init; }
 
-    /// <summary>Static bearer tokens. With none here and no <see cref="Clients"/>, the catalog is open (meant for loopback).</summary>
+    /// <summary>
+    /// Requests without a token are let in when no <see cref="Tokens"/> or <see cref="Clients"/> are configured and
+    /// this is on (<c>dataplane serve</c>: by default only on a loopback listen address); with tokens, never.
+    /// </summary>
+    public bool AllowAnonymous { get; init; } = true;
+
+    /// <summary>Static bearer tokens; with any (or any <see cref="Clients"/>) every request needs a token.</summary>
     public IReadOnlyList<RestCatalogToken> Tokens { get; init; } = [];
 
     /// <summary>OAuth2 client_credentials accepted by <c>POST /v1/oauth/tokens</c>.</summary>

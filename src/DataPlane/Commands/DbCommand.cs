@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Net.Http.Json;
 using System.Text.Json;
+using DataPlane.Auth;
 using DataPlane.Database;
 using DataPlane.Database.Execution;
 using DataPlane.Database.Http;
@@ -152,7 +153,7 @@ internal static class DbCommand
                 ReplicateOnly = r.GetValue(databases) ?? [],
                 ReplicaReadTimeout = TimeSpan.FromMilliseconds(Math.Max(0, r.GetValue(waitMs))),
                 // Reachable from other machines: a database the primary leaves open is not served here.
-                AllowAnonymous = DataPlaneOptions.IsLoopback(r.GetValue(host)!),
+                AllowAnonymous = AnonymousAccess.ByDefault(r.GetValue(host)!),
             };
             var builder = WebApplication.CreateSlimBuilder();
             builder.WebHost.UseUrls($"http://{r.GetValue(host)}:{r.GetValue(port)}");

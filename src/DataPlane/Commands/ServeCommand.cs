@@ -1,4 +1,7 @@
 using System.CommandLine;
+using DataPlane.Auth;
+using DataPlane.Catalog.Rest;
+using DataPlane.Database;
 using DataPlane.Hosting;
 using DataPlane.Pipelines;
 using Microsoft.AspNetCore.Builder;
@@ -56,14 +59,20 @@ internal static class ServeCommand
             logger.LogInformation("DataPlane listening on {Addresses}, data in {DataDirectory}, warehouse {Warehouse}",
                 string.Join(", ", addresses ?? []), options.DataDirectory, options.WarehouseLocation);
             // Loopback is the safe default; anything else reaches other machines, so say what is open to them.
-            if (!DataPlaneOptions.IsLoopback(options.Host))
+            if (!AnonymousAccess.IsLoopback(options.Host))
             {
-                if (options.Catalog.Tokens.Count == 0 && options.Catalog.Clients.Count == 0)
-                    logger.LogWarning("Host {Host} is not a loopback address and the Iceberg REST catalog needs no token: " +
-                        "any client that reaches it may change tables. Set Catalog:Tokens (DATAPLANE_CATALOG__TOKENS__0__TOKEN) or Catalog:Clients.", options.Host);
-                if (app.Services.GetRequiredService<PipelinesOptions>().AllowAnonymous)
+                var catalog = app.Services.GetRequiredService<RestCatalogOptions>();
+                if (AnonymousAccess.Allowed(catalog.Tokens.Count > 0 || catalog.Clients.Count > 0, catalog.AllowAnonymous))
+                    logger.LogWarning("Host {Host} is not a loopback address and Catalog:AllowAnonymous is on: any client that reaches it " +
+                        "may change tables. Set Catalog:Tokens (DATAPLANE_CATALOG__TOKENS__0__TOKEN) or Catalog:Clients instead.", options.Host);
+                var pipelines = app.Services.GetRequiredService<PipelinesOptions>();
+                if (AnonymousAccess.Allowed(pipelines.Tokens.Count > 0, pipelines.AllowAnonymous))
                     logger.LogWarning("Host {Host} is not a loopback address and Pipelines:AllowAnonymous is on: any client that reaches it " +
                         "may ingest and change streams, sinks and pipelines. Set Pipelines:Tokens (DATAPLANE_PIPELINES__TOKENS__0__TOKEN) instead.", options.Host);
+                var databases = app.Services.GetRequiredService<DatabaseOptions>();
+                if (AnonymousAccess.Allowed(!string.IsNullOrEmpty(databases.AdminToken), databases.AllowAnonymous))
+                    logger.LogWarning("Host {Host} is not a loopback address and Databases:AllowAnonymous is on: any client that reaches it " +
+                        "may create and delete databases and use those without tokens. Set Databases:AdminToken (DATAPLANE_DATABASES__ADMINTOKEN) instead.", options.Host);
             }
             // Ctrl-C / SIGTERM cancel the token; StopAsync drains in-flight requests before exit.
             await app.WaitForShutdownAsync(cancellationToken);

@@ -1,5 +1,3 @@
-using System.Net;
-
 namespace DataPlane.Hosting;
 
 /// <summary>
@@ -28,14 +26,11 @@ internal sealed class DataPlaneOptions
 
     public string DataDirectory => Path.GetFullPath(Data);
 
-    /// <summary>True for loopback addresses: only clients on this machine can connect.</summary>
-    public static bool IsLoopback(string host) =>
-        host.Equals("localhost", StringComparison.OrdinalIgnoreCase) || (IPAddress.TryParse(host.Trim('[', ']'), out var address) && IPAddress.IsLoopback(address));
     public string WarehouseLocation => Warehouse ?? Path.Combine(DataDirectory, "warehouse");
 
     internal sealed class DatabaseSettings
     {
-        /// <summary>Databases without tokens open to every client; default: on only when <see cref="Host"/> is a loopback address.</summary>
+        /// <summary>Databases without tokens open to every client, when no <see cref="AdminToken"/> is set; default: on only when <see cref="Host"/> is a loopback address.</summary>
         public bool? AllowAnonymous { get; set; }
         /// <summary>A bearer token that may create and delete databases, issue their tokens and query any of them.</summary>
         public string? AdminToken { get; set; }
@@ -57,8 +52,10 @@ internal sealed class DataPlaneOptions
 
     internal sealed class CatalogSettings
     {
-        /// <summary>Static bearer tokens; with none here and no <see cref="Clients"/> the catalog needs no token.</summary>
+        /// <summary>Static bearer tokens; with any here (or any <see cref="Clients"/>) every catalog request needs a token.</summary>
         public List<TokenSettings> Tokens { get; set; } = [];
+        /// <summary>Requests without a token, when neither <see cref="Tokens"/> nor <see cref="Clients"/> are set; default: on only when <see cref="Host"/> is a loopback address.</summary>
+        public bool? AllowAnonymous { get; set; }
         /// <summary>OAuth2 client_credentials that <c>POST /iceberg/v1/oauth/tokens</c> exchanges for tokens.</summary>
         public List<ClientSettings> Clients { get; set; } = [];
         /// <summary>Credential vending: refused at start-up (the catalog never hands out the server's own S3 keys and has no STS to mint scoped ones).</summary>

@@ -1,3 +1,4 @@
+using DataPlane.Auth;
 using DataPlane.Catalog.Rest;
 using DataPlane.Storage;
 
@@ -23,6 +24,7 @@ internal static class RestCatalogSettings
                     Endpoint = options.S3.Endpoint, AccessKey = options.S3.AccessKey, SecretKey = options.S3.SecretKey,
                     Region = options.S3.Region, PathStyle = options.S3.PathStyle,
                 },
+            AllowAnonymous = catalog.AllowAnonymous ?? AnonymousAccess.ByDefault(options.Host),
             VendCredentials = catalog.VendCredentials,
             ReaderS3Endpoint = catalog.S3Endpoint,
             Tokens = [.. catalog.Tokens.Select((t, i) => new RestCatalogToken(Required(t.Token, $"Catalog:Tokens:{i}:Token"), t.ReadOnly))],

@@ -1,3 +1,4 @@
+using DataPlane.Auth;
 using DataPlane.Catalog.Rest;
 using DataPlane.Pipelines;
 using DataPlane.Database.Http;
@@ -31,17 +32,18 @@ internal static class ServerHost
 
         // Areas: services.
         builder.Services.AddIcebergRestCatalog(RestCatalogSettings.From(options));
-        builder.Services.AddDataPlanePipelines(builder.Configuration, options.DataDirectory, allowAnonymousByDefault: DataPlaneOptions.IsLoopback(options.Host));
+        builder.Services.AddDataPlanePipelines(builder.Configuration, options.DataDirectory, allowAnonymousByDefault: AnonymousAccess.ByDefault(options.Host));
         builder.Services.AddDataPlaneDatabases(new Database.DatabaseOptions
         {
             DataDirectory = Path.Combine(options.DataDirectory, "databases"),
-            AllowAnonymous = options.Databases.AllowAnonymous ?? DataPlaneOptions.IsLoopback(options.Host),
+            AllowAnonymous = options.Databases.AllowAnonymous ?? AnonymousAccess.ByDefault(options.Host),
             AdminToken = options.Databases.AdminToken,
             StatementTimeout = TimeSpan.FromSeconds(options.Databases.StatementTimeoutSeconds),
             MaxDatabases = options.Databases.MaxDatabases,
         });
         builder.Services.AddMetricsSection("pipelines", (services, text, _) => text.WriteAsync(services.RenderPipelineMetrics()));
         builder.Services.AddMetricsSection("databases", DatabaseMetrics.WritePrometheusAsync);
+        builder.Services.AddSingleton<MetricsAccess>();
 
         var app = builder.Build();
         app.MapGet("/healthz", () => Results.Ok(new { status = "ok" }));

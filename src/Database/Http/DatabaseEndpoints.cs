@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using DataPlane.Auth;
 using DataPlane.Database.Execution;
 using DataPlane.Database.Hosting;
 using DataPlane.Database.Log;
@@ -38,7 +39,7 @@ public static class DatabaseEndpoints
         {
             using var body = await RequestBody.ReadObjectAsync(http, "{\"name\": \"app\", \"replicas\": 1}");
             string? name = RequestBody.String(body.RootElement, "name");
-            policy.RequireManager(BearerToken(http), $"Creating database '{name}'");
+            policy.RequireManager(BearerToken.From(http.Request), $"Creating database '{name}'");
             int? replicas = RequestBody.Int32(body.RootElement, "replicas", 0, DatabaseCatalog.MaxReplicas);
             var info = await catalog.CreateAsync(name!, replicas, http.RequestAborted);
             return Results.Json(info, Json, statusCode: StatusCodes.Status201Created);
@@ -55,7 +56,7 @@ public static class DatabaseEndpoints
         admin.MapDelete("/{name}", async (string name, DatabaseCatalog catalog, AccessPolicy policy, HttpContext http) => await Handle(http, async () =>
         {
             if (await catalog.GetAsync(name, http.RequestAborted) is ReplicatedDatabase database)
-                RequireTokenManager(database, policy, BearerToken(http), $"Deleting database '{name}'");
+                RequireTokenManager(database, policy, BearerToken.From(http.Request), $"Deleting database '{name}'");
             return await catalog.DeleteAsync(name, http.RequestAborted)
                 ? Results.NoContent()
                 : throw new DatabaseException(DatabaseErrorKind.NotFound, $"Database '{name}' does not exist.", "database_not_found");
@@ -71,7 +72,7 @@ public static class DatabaseEndpoints
                 _ => throw new DatabaseException(DatabaseErrorKind.BadRequest, $"\"access\" must be \"read-only\" or \"read-write\" (got '{accessText}').", "bad_access"),
             };
             var database = await catalog.GetLocalAsync(name, http.RequestAborted);
-            RequireTokenManager(database, policy, BearerToken(http), $"Issuing tokens for '{name}'");
+            RequireTokenManager(database, policy, BearerToken.From(http.Request), $"Issuing tokens for '{name}'");
             var (id, token) = database.Tokens.Issue(access);
             return Results.Json(new { id, token, access = accessText }, Json, statusCode: StatusCodes.Status201Created);
         }));
@@ -80,7 +81,7 @@ public static class DatabaseEndpoints
         db.MapPost("/query", async (string name, DatabaseCatalog catalog, HttpContext http) => await Handle(http, async () =>
         {
             var database = await catalog.GetAsync(name, http.RequestAborted);
-            string? token = BearerToken(http);
+            string? token = BearerToken.From(http.Request);
             var access = await RequireAccessAsync(database, token, http.RequestAborted);
             var session = SessionConstraint.Parse(http.Request.Headers[Bookmark.HeaderName].FirstOrDefault());
             using var body = await RequestBody.ReadAsync(http);
@@ -96,7 +97,7 @@ public static class DatabaseEndpoints
         db.MapGet("/replicas", async (string name, DatabaseCatalog catalog, HttpContext http) => await Handle(http, async () =>
         {
             var database = await catalog.GetAsync(name, http.RequestAborted);
-            await RequireAccessAsync(database, BearerToken(http), http.RequestAborted);
+            await RequireAccessAsync(database, BearerToken.From(http.Request), http.RequestAborted);
             long? position = (database as ReplicatedDatabase)?.Primary.Position;
             return Results.Json(new
             {
@@ -119,13 +120,13 @@ public static class DatabaseEndpoints
         db.MapGet("/access", async (string name, DatabaseCatalog catalog, HttpContext http) => await Handle(http, async () =>
         {
             var database = await catalog.GetAsync(name, http.RequestAborted);
-            var access = await RequireAccessAsync(database, BearerToken(http), http.RequestAborted);
+            var access = await RequireAccessAsync(database, BearerToken.From(http.Request), http.RequestAborted);
             return Results.Json(new { access = access == Access.ReadWrite ? "read-write" : "read-only" }, Json);
         }));
         db.MapGet("/log", async (string name, string? after, string? wait_ms, string? replica, DatabaseCatalog catalog, HttpContext http) => await Handle(http, async () =>
         {
             var database = await catalog.GetLocalAsync(name, http.RequestAborted);
-            await RequireAccessAsync(database, BearerToken(http), http.RequestAborted);
+            await RequireAccessAsync(database, BearerToken.From(http.Request), http.RequestAborted);
             long afterPosition = QueryNumber("after", after) ?? throw new DatabaseException(DatabaseErrorKind.BadRequest,
                 "The query needs ?after=POSITION: the log position the replica has applied (0 for none).", "bad_after");
             var wait = TimeSpan.FromMilliseconds(Math.Clamp(QueryNumber("wait_ms", wait_ms) ?? 0, 0, 60_000));
@@ -150,7 +151,7 @@ public static class DatabaseEndpoints
         db.MapGet("/snapshot", async (string name, DatabaseCatalog catalog, HttpContext http) => await Handle(http, async () =>
         {
             var database = await catalog.GetLocalAsync(name, http.RequestAborted);
-            await RequireAccessAsync(database, BearerToken(http), http.RequestAborted);
+            await RequireAccessAsync(database, BearerToken.From(http.Request), http.RequestAborted);
             var snapshot = database.Primary.EnsureSnapshot();
             http.Response.Headers[HttpReplicationSource.PositionHeader] = snapshot.Position.ToString(CultureInfo.InvariantCulture);
             // Opened before the response starts: a newer snapshot may replace the file, the open handle keeps this one.
@@ -185,12 +186,6 @@ public static class DatabaseEndpoints
                 token is null ? $"Database '{database.Name}' needs a token: send 'Authorization: Bearer <token>'." : $"The token is not valid for database '{database.Name}'.",
                 "unauthorized");
         return access;
-    }
-
-    private static string? BearerToken(HttpContext http)
-    {
-        string? header = http.Request.Headers.Authorization.FirstOrDefault();
-        return header is not null && header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header[7..].Trim() : null;
     }
 
     /// <summary>A whole number from the query string, or null when absent; anything else is a 400 naming it.</summary>

@@ -1,10 +1,12 @@
+using DataPlane.Auth;
 using Microsoft.AspNetCore.Http;
 
 namespace DataPlane.Pipelines.Api;
 
 /// <summary>
-/// Who may use the streams, sinks and pipelines API: anyone when anonymous access is allowed, otherwise a bearer token
-/// from <see cref="PipelinesOptions.Tokens"/>; ingest-only tokens reach <c>POST /streams/{name}</c> and nothing else.
+/// Who may use the streams, sinks and pipelines API: a bearer token from <see cref="PipelinesOptions.Tokens"/> when any
+/// are configured, otherwise anyone if anonymous access is allowed (<see cref="AnonymousAccess"/>); ingest-only tokens
+/// reach <c>POST /streams/{name}</c> and nothing else.
 /// </summary>
 internal sealed class ApiAccess
 {
@@ -13,7 +15,7 @@ internal sealed class ApiAccess
 
     public ApiAccess(PipelinesOptions options)
     {
-        _allowAnonymous = options.AllowAnonymous;
+        _allowAnonymous = AnonymousAccess.Allowed(options.Tokens.Count > 0, options.AllowAnonymous);
         for (int i = 0; i < options.Tokens.Count; i++)
         {
             var token = options.Tokens[i].Token;
@@ -29,8 +31,7 @@ internal sealed class ApiAccess
         var http = context.HttpContext;
         if (_allowAnonymous)
             return await next(context);
-        string? header = http.Request.Headers.Authorization.FirstOrDefault();
-        string? token = header is not null && header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header[7..].Trim() : null;
+        string? token = BearerToken.From(http.Request);
         if (token is null || !_ingestOnly.TryGetValue(token, out bool ingestOnly))
         {
             http.Response.Headers.WWWAuthenticate = "Bearer";

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using DataPlane.Auth;
 using DataPlane.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -55,6 +56,7 @@ public sealed class DatabaseAccessDefaultsTests : IDisposable
 
     [Theory]
     [InlineData("127.0.0.1", true)]
+    [InlineData("127.0.0.2", true)]
     [InlineData("::1", true)]
     [InlineData("[::1]", true)]
     [InlineData("localhost", true)]
@@ -62,7 +64,7 @@ public sealed class DatabaseAccessDefaultsTests : IDisposable
     [InlineData("::", false)]
     [InlineData("192.0.2.2", false)]
     [InlineData("db.example.com", false)]
-    public void Loopback_addresses_are_recognised(string host, bool loopback) => Assert.Equal(loopback, DataPlaneOptions.IsLoopback(host));
+    public void Loopback_addresses_are_recognised(string host, bool loopback) => Assert.Equal(loopback, AnonymousAccess.IsLoopback(host));
 
     public void Dispose()
     {

@@ -25,18 +25,32 @@ public sealed class ServeCommandTests : IDisposable
     }
 
     [Fact]
-    public async Task Listening_beyond_loopback_closes_the_pipelines_api_to_anonymous_clients_and_warns_about_an_open_catalog()
+    public async Task Listening_beyond_loopback_closes_every_api_to_anonymous_clients_and_a_configured_opening_is_warned_about()
     {
         var port = DataPlaneProcess.FreePort();
-        await using var server = await DataPlaneProcess.StartServerAsync(_workDir, port, ["serve", "--host", "0.0.0.0", "--port", port.ToString(), "--data", "state"]);
-        using var http = new HttpClient { BaseAddress = server.BaseAddress };
+        await using (var server = await DataPlaneProcess.StartServerAsync(_workDir, port, ["serve", "--host", "0.0.0.0", "--port", port.ToString(), "--data", "state"]))
+        {
+            using var http = new HttpClient { BaseAddress = server.BaseAddress };
 
-        Assert.Equal(HttpStatusCode.Unauthorized, (await http.GetAsync("api/v1/streams")).StatusCode);
-        Assert.Equal(HttpStatusCode.Unauthorized, (await http.PostAsync("streams/events", new StringContent("{}"))).StatusCode);
-        Assert.Equal(0, await server.InterruptAsync(TimeSpan.FromSeconds(30)));
-        Assert.Contains("the Iceberg REST catalog needs no token", server.Output);
-        Assert.Contains("DATAPLANE_CATALOG__TOKENS__0__TOKEN", server.Output);
-        Assert.DoesNotContain("Pipelines:AllowAnonymous is on", server.Output);
+            Assert.Equal(HttpStatusCode.Unauthorized, (await http.GetAsync("api/v1/streams")).StatusCode);
+            Assert.Equal(HttpStatusCode.Unauthorized, (await http.PostAsync("streams/events", new StringContent("{}"))).StatusCode);
+            using var catalog = await http.GetAsync("iceberg/v1/namespaces");
+            Assert.Equal(HttpStatusCode.Unauthorized, catalog.StatusCode);
+            Assert.Contains("DATAPLANE_CATALOG__TOKENS__0__TOKEN", await catalog.Content.ReadAsStringAsync());
+            Assert.Equal(0, await server.InterruptAsync(TimeSpan.FromSeconds(30)));
+            Assert.DoesNotContain("AllowAnonymous is on", server.Output);
+        }
+
+        await using (var server = await DataPlaneProcess.StartServerAsync(_workDir, port, ["serve", "--host", "0.0.0.0", "--port", port.ToString(), "--data", "state"],
+            new Dictionary<string, string> { ["DATAPLANE_CATALOG__ALLOWANONYMOUS"] = "true" }))
+        {
+            using var http = new HttpClient { BaseAddress = server.BaseAddress };
+            Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("iceberg/v1/namespaces")).StatusCode);
+            Assert.Equal(0, await server.InterruptAsync(TimeSpan.FromSeconds(30)));
+            Assert.Contains("Catalog:AllowAnonymous is on", server.Output);
+            Assert.Contains("DATAPLANE_CATALOG__TOKENS__0__TOKEN", server.Output);
+            Assert.DoesNotContain("Pipelines:AllowAnonymous is on", server.Output);
+        }
     }
 
     [Fact]

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
+using DataPlane.Auth;
 using DataPlane.Catalog.Rest.Http;
 using Microsoft.AspNetCore.Http;
 
@@ -25,18 +26,17 @@ internal sealed class TokenAuthenticator
         _static = options.Tokens.ToDictionary(t => t.Token, t => t.ReadOnly, StringComparer.Ordinal);
     }
 
-    public bool Enabled => _options.AuthenticationEnabled;
-
     /// <summary>Throws 401/419/403 unless the request carries a token allowed to do this.</summary>
     public void Check(HttpContext context, bool write)
     {
-        if (!Enabled) return;
-        var header = context.Request.Headers.Authorization.ToString();
-        if (string.IsNullOrEmpty(header))
-            throw RestException.NotAuthorized("Authentication required: send 'Authorization: Bearer <token>' (tokens from POST /v1/oauth/tokens).");
-        if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
-            throw RestException.NotAuthorized($"Unsupported Authorization scheme '{header.Split(' ')[0]}': use 'Bearer <token>'.");
-        var token = header[7..].Trim();
+        if (AnonymousAccess.Allowed(_options.AuthenticationEnabled, _options.AllowAnonymous)) return;
+        if (!_options.AuthenticationEnabled)
+            throw RestException.NotAuthorized("This catalog takes no anonymous requests (the server listens on a non-loopback address) and has no tokens: " +
+                "set Catalog:Tokens (DATAPLANE_CATALOG__TOKENS__0__TOKEN) or Catalog:Clients, or Catalog:AllowAnonymous to true.");
+        if (BearerToken.From(context.Request) is not { } token)
+            throw RestException.NotAuthorized(context.Request.Headers.Authorization.Count == 0
+                ? "Authentication required: send 'Authorization: Bearer <token>' (tokens from POST /v1/oauth/tokens)."
+                : "Unsupported Authorization header: use 'Bearer <token>'.");
         bool readOnly;
         if (_static.TryGetValue(token, out var r)) readOnly = r;
         else if (_issued.TryGetValue(token, out var issued))
