@@ -37,6 +37,11 @@ public sealed class DatabaseOptions
     public int ReadConnections { get; set; } = 8;
     public int MaxResultRows { get; set; } = 100_000;
 
+    /// <summary>Bytes of values one request may return (a blob of a gigabyte would otherwise be copied and encoded whole).</summary>
+    public long MaxResultBytes { get; set; } = 64L << 20;
+
+    internal Execution.ResultBudget ResultBudget() => new(MaxResultRows, MaxResultBytes);
+
     /// <summary>
     /// How long one request's statements may run (reads on any copy, a write batch on the primary) before SQLite is
     /// interrupted and the request answered 408; a stopped write is rolled back, so it releases the write lock.

@@ -9,7 +9,8 @@ namespace DataPlane.Database.Tests;
 
 /// <summary>
 /// Runaway statements are stopped: past Databases:StatementTimeoutSeconds (408 naming the limit, a write rolled back
-/// so the write lock is free again), and when their client goes away. Copies stay equal to the primary.
+/// so the write lock is free again), and when their client goes away. Copies stay equal to the primary. Results and
+/// the number of databases are bounded too.
 /// </summary>
 public sealed class StatementLimitTests : IAsyncLifetime
 {
@@ -160,6 +161,24 @@ public sealed class StatementLimitTests : IAsyncLifetime
         Assert.False(Directory.Exists(Path.Combine(_dir.Path, "c")));
         Assert.Equal(HttpStatusCode.NoContent, (await _server.Http.DeleteAsync("api/v1/databases/a")).StatusCode);
         Assert.Equal(HttpStatusCode.Created, (await _server.Http.PostAsJsonAsync("api/v1/databases", new { name = "c", replicas = 0 })).StatusCode);
+    }
+
+    [Fact]
+    public async Task A_result_larger_than_the_byte_limit_is_400_before_it_is_copied_and_one_within_it_is_returned()
+    {
+        _server = await DatabaseServer.StartAsync(new DatabaseOptions { DataDirectory = _dir.Path, SyncCommits = false, MaxResultBytes = 1 << 20 });
+        Assert.Equal(HttpStatusCode.Created, (await _server.Http.PostAsJsonAsync("api/v1/databases", new { name = "app", replicas = 0 })).StatusCode);
+
+        foreach (var sql in new[] { "SELECT randomblob(500000000)", "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c LIMIT 2000) SELECT randomblob(1000) FROM c" })
+        {
+            var (status, body) = await QueryAsync(_server.Http, new { sql });
+            Assert.True(HttpStatusCode.BadRequest == status, $"{sql}: {status}");
+            Assert.Equal("result_too_large", body.GetProperty("error").GetProperty("code").GetString());
+            Assert.Contains("larger than 1,048,576 bytes", body.GetProperty("error").GetProperty("message").GetString());
+        }
+        var (ok, rows) = await QueryAsync(_server.Http, new { sql = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c LIMIT 500) SELECT randomblob(1000) FROM c" });
+        Assert.Equal(HttpStatusCode.OK, ok);
+        Assert.Equal(500, rows.GetProperty("results")[0].GetProperty("rows").GetArrayLength());
     }
 
     private static bool WriteLockHeld(ReplicatedDatabase database) => database.Primary.WriteLockHeld;

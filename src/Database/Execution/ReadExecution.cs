@@ -10,7 +10,7 @@ internal static class ReadExecution
     /// The results, or null when a statement turns out to write (the caller sends it to the primary). The statements
     /// are stopped past <paramref name="timeout"/> or when <paramref name="cancellationToken"/> fires.
     /// </summary>
-    public static List<StatementResult>? Run(SqliteLink link, IReadOnlyList<SqlStatement> statements, int maxRows, TimeSpan timeout,
+    public static List<StatementResult>? Run(SqliteLink link, IReadOnlyList<SqlStatement> statements, ResultBudget budget, TimeSpan timeout,
         CancellationToken cancellationToken, out long position)
     {
         link.Exec("BEGIN");
@@ -31,7 +31,7 @@ internal static class ReadExecution
                             writes = true;
                             return false;
                         }
-                        results.Add(link.Run(stmt, statement, maxRows));
+                        results.Add(link.Run(stmt, statement, budget));
                         return true;
                     });
                     if (writes) return null;

@@ -212,7 +212,7 @@ internal sealed class SqliteLink : IDisposable
     public static string TextOf(sqlite3_stmt stmt) => raw.sqlite3_sql(stmt).utf8_to_string() ?? "";
 
     /// <summary>Binds, steps to completion and collects the rows of one prepared statement.</summary>
-    public StatementResult Run(sqlite3_stmt stmt, SqlStatement statement, int maxRows)
+    public StatementResult Run(sqlite3_stmt stmt, SqlStatement statement, ResultBudget budget)
     {
         Bind(stmt, statement);
         int before = raw.sqlite3_total_changes(Handle);
@@ -227,10 +227,14 @@ internal sealed class SqliteLink : IDisposable
             if (rc == SqliteInterrupt) throw Interrupted();
             if (rc != SqliteRow)
                 throw new DatabaseException(DatabaseErrorKind.BadRequest, raw.sqlite3_errmsg(Handle).utf8_to_string() ?? $"SQLite error {rc}", "sqlite_error");
-            if (rows.Count >= maxRows)
-                throw new DatabaseException(DatabaseErrorKind.BadRequest, $"The result has more than {maxRows} rows; add a LIMIT or page with WHERE.", "result_too_large");
+            if (rows.Count >= budget.MaxRows)
+                throw new DatabaseException(DatabaseErrorKind.BadRequest, $"The result has more than {budget.MaxRows} rows; add a LIMIT or page with WHERE.", "result_too_large");
             var row = new object?[columnCount];
-            for (int i = 0; i < columnCount; i++) row[i] = ReadColumn(stmt, i);
+            for (int i = 0; i < columnCount; i++)
+            {
+                budget.Take(raw.sqlite3_column_type(stmt, i) is raw.SQLITE_TEXT or raw.SQLITE_BLOB ? raw.sqlite3_column_bytes(stmt, i) : 8);
+                row[i] = ReadColumn(stmt, i);
+            }
             rows.Add(row);
         }
         long written = raw.sqlite3_total_changes(Handle) - before;

@@ -76,7 +76,7 @@ internal sealed class PrimaryDatabase : IReplicationSource, IDisposable
         bool broken = false;
         try
         {
-            var results = ReadExecution.Run(link, statements, _options.MaxResultRows, _options.StatementTimeout, cancellationToken, out long position);
+            var results = ReadExecution.Run(link, statements, _options.ResultBudget(), _options.StatementTimeout, cancellationToken, out long position);
             return results is null ? null : new QueryResult { Results = results, Position = position, ServedBy = "primary" };
         }
         catch (Exception e) when (e is not DatabaseException and not OperationCanceledException)
@@ -112,6 +112,7 @@ internal sealed class PrimaryDatabase : IReplicationSource, IDisposable
     {
         var link = _writer;
         var results = new List<StatementResult>(statements.Count);
+        var budget = _options.ResultBudget();
         var pieces = new List<LogPiece>(1);
         link.Exec("BEGIN IMMEDIATE");
         ChangesetCapture? capture = null;
@@ -129,7 +130,7 @@ internal sealed class PrimaryDatabase : IReplicationSource, IDisposable
                         capture.Dispose();
                         string table = link.Guard.CreatedTable!;
                         bool existed = TableExists(link, table);
-                        results.Add(link.Run(stmt, statement, _options.MaxResultRows));
+                        results.Add(link.Run(stmt, statement, budget));
                         capture = new ChangesetCapture(link.NativeHandle);
                         if (!existed) ReplicateTableAsSelect(link, table, pieces);
                     }
@@ -137,14 +138,14 @@ internal sealed class PrimaryDatabase : IReplicationSource, IDisposable
                     {
                         AddChangeset(capture, pieces);
                         capture.Dispose();
-                        results.Add(link.Run(stmt, statement, _options.MaxResultRows));
+                        results.Add(link.Run(stmt, statement, budget));
                         RefuseReservedNames(link);
                         pieces.Add(new LogPiece(LogPieceKind.Statement, Encoding.UTF8.GetBytes(SqliteLink.TextOf(stmt))));
                         capture = new ChangesetCapture(link.NativeHandle);
                     }
                     else
                     {
-                        results.Add(link.Run(stmt, statement, _options.MaxResultRows));
+                        results.Add(link.Run(stmt, statement, budget));
                     }
                     if (raw.sqlite3_get_autocommit(link.Handle) != 0)
                         throw new DatabaseException(DatabaseErrorKind.BadRequest, "The statement ended the batch's transaction; use a batch instead of transaction control.", "transaction_ended");

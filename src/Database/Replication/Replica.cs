@@ -77,7 +77,7 @@ internal sealed class Replica : IAsyncDisposable
             bool broken = false;
             try
             {
-                var results = ReadExecution.Run(link, statements, _options.MaxResultRows, _options.StatementTimeout, cancellationToken, out long position);
+                var results = ReadExecution.Run(link, statements, _options.ResultBudget(), _options.StatementTimeout, cancellationToken, out long position);
                 return results is null ? null : new QueryResult { Results = results, Position = position, ServedBy = Id };
             }
             catch (DatabaseException e) when (e.Kind == DatabaseErrorKind.BadRequest)
