@@ -249,6 +249,7 @@ public sealed class HttpApiTests : IAsyncLifetime
     [InlineData("""{"name": 5}""", "\"name\" must be a string (got 5)")]
     [InlineData("""[1]""", "must be a JSON object such as {\"name\": \"app\", \"replicas\": 1} (got [1])")]
     [InlineData("""null""", "must be a JSON object such as {\"name\": \"app\", \"replicas\": 1} (got null)")]
+    [InlineData("""{"name": "\ud800"}""", "\"name\" holds an escape that is no text")]
     public async Task A_create_database_body_of_the_wrong_shape_is_400_naming_the_value_and_creates_nothing(string json, string message)
     {
         var (status, body) = await SendRawAsync(HttpMethod.Post, "api/v1/databases", json);
@@ -298,9 +299,33 @@ public sealed class HttpApiTests : IAsyncLifetime
     }
 
     [Theory]
+    [InlineData("""{"sql": "SELECT '\ud800'"}""", "body.sql holds an escape that is no text")]
+    [InlineData("""{"sql": "SELECT ?", "params": ["a\udc00"]}""", "body.params[0] holds an escape that is no text")]
+    [InlineData("""{"sql": "SELECT :a", "params": {"\ud800": 1}}""", "a key of body.params holds an escape that is no text")]
+    [InlineData("""{"batch": [{"sql": "SELECT ?", "params": [{"base64": "\ud800"}]}]}""", "batch[0].params[0].base64 holds an escape that is no text")]
+    public async Task A_lone_surrogate_escape_in_a_query_is_400_naming_where(string json, string message)
+    {
+        var (status, body) = await SendRawAsync(HttpMethod.Post, "db/app/query", json);
+
+        Assert.True(HttpStatusCode.BadRequest == status, $"{status} {body}");
+        Assert.Equal("bad_escape", body.GetProperty("error").GetProperty("code").GetString());
+        Assert.Contains(message, body.GetProperty("error").GetProperty("message").GetString());
+    }
+
+    [Fact]
+    public async Task A_named_parameter_given_twice_takes_the_last_value()
+    {
+        var (status, body) = await SendRawAsync(HttpMethod.Post, "db/app/query", """{"sql": "SELECT :a", "params": {"a": 1, "a": 2}}""");
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal("[[2]]", body.GetProperty("results")[0].GetProperty("rows").GetRawText());
+    }
+
+    [Theory]
     [InlineData("db/app/log", "?after=POSITION")]
     [InlineData("db/app/log?after=abc", "?after= must be a whole number (got 'abc')")]
     [InlineData("db/app/log?after=0&wait_ms=1e30", "?wait_ms= must be a whole number (got '1e30')")]
+    [InlineData("db/app/log?after=0&replica=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "?replica= is a name of at most 256 characters (got 300)")]
     public async Task A_log_request_with_a_bad_position_is_400_naming_it(string path, string message)
     {
         var (status, body) = await SendRawAsync(HttpMethod.Get, path, null);

@@ -130,6 +130,9 @@ public static class DatabaseEndpoints
             long afterPosition = QueryNumber("after", after) ?? throw new DatabaseException(DatabaseErrorKind.BadRequest,
                 "The query needs ?after=POSITION: the log position the replica has applied (0 for none).", "bad_after");
             var wait = TimeSpan.FromMilliseconds(Math.Clamp(QueryNumber("wait_ms", wait_ms) ?? 0, 0, 60_000));
+            // Each name is kept (it holds back log truncation while it is live): a name is one replica's, not a payload.
+            if (replica is { Length: > MaxReplicaName })
+                throw new DatabaseException(DatabaseErrorKind.BadRequest, $"?replica= is a name of at most {MaxReplicaName} characters (got {replica.Length}).", "bad_replica");
             LogBatch batch;
             try
             {
@@ -160,6 +163,8 @@ public static class DatabaseEndpoints
         }));
         return app;
     }
+
+    private const int MaxReplicaName = 256;
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 

@@ -28,14 +28,23 @@ public static class QueryJson
 
     private static SqlStatement ParseStatement(JsonElement element, string where)
     {
-        if (element.ValueKind != JsonValueKind.Object || !element.TryGetProperty("sql", out var sql) || sql.ValueKind != JsonValueKind.String || string.IsNullOrWhiteSpace(sql.GetString()))
+        if (element.ValueKind != JsonValueKind.Object || !element.TryGetProperty("sql", out var sqlElement) || sqlElement.ValueKind != JsonValueKind.String
+            || RequestBody.Text(sqlElement, $"{where}.sql") is not { } sql || string.IsNullOrWhiteSpace(sql))
             throw Bad($"{where} needs a non-empty \"sql\" string.");
         if (!element.TryGetProperty("params", out var parameters) || parameters.ValueKind == JsonValueKind.Null)
-            return new SqlStatement(sql.GetString()!);
+            return new SqlStatement(sql);
         if (parameters.ValueKind == JsonValueKind.Array)
-            return new SqlStatement(sql.GetString()!, [.. parameters.EnumerateArray().Select((p, i) => ParseValue(p, $"{where}.params[{i}]"))]);
+            return new SqlStatement(sql, [.. parameters.EnumerateArray().Select((p, i) => ParseValue(p, $"{where}.params[{i}]"))]);
         if (parameters.ValueKind == JsonValueKind.Object)
-            return new SqlStatement(sql.GetString()!, null, parameters.EnumerateObject().ToDictionary(p => p.Name, p => ParseValue(p.Value, $"{where}.params.{p.Name}")));
+        {
+            var named = new Dictionary<string, object?>();
+            foreach (var p in parameters.EnumerateObject())
+            {
+                string name = RequestBody.Name(p, $"{where}.params");
+                named[name] = ParseValue(p.Value, $"{where}.params.{name}");
+            }
+            return new SqlStatement(sql, null, named);
+        }
         throw Bad($"{where}.params must be an array (positional) or an object (named).");
     }
 
@@ -44,10 +53,10 @@ public static class QueryJson
         JsonValueKind.Null => null,
         JsonValueKind.True => 1L,
         JsonValueKind.False => 0L,
-        JsonValueKind.String => value.GetString(),
+        JsonValueKind.String => RequestBody.Text(value, where),
         JsonValueKind.Number => value.TryGetInt64(out long l) ? (object)l : value.GetDouble(),
         JsonValueKind.Object when value.TryGetProperty("base64", out var b64) && b64.ValueKind == JsonValueKind.String =>
-            TryBase64(b64.GetString()!) ?? throw Bad($"{where}.base64 is not valid base64."),
+            TryBase64(RequestBody.Text(b64, $"{where}.base64")) ?? throw Bad($"{where}.base64 is not valid base64."),
         _ => throw Bad($"{where} must be a number, string, boolean, null or {{\"base64\": \"...\"}} (got {value.ValueKind})."),
     };
 

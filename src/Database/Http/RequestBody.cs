@@ -38,8 +38,38 @@ internal static class RequestBody
     /// <summary>A string field, or null when absent or null.</summary>
     public static string? String(JsonElement body, string field) =>
         !body.TryGetProperty(field, out var value) || value.ValueKind == JsonValueKind.Null ? null
-        : value.ValueKind == JsonValueKind.String ? value.GetString()
+        : value.ValueKind == JsonValueKind.String ? Text(value, $"\"{field}\"")
         : throw Bad(field, "a string", value);
+
+    /// <summary>A JSON string's text; an escape that is no text (a lone UTF-16 surrogate such as \ud800) is a 400 naming where.</summary>
+    public static string Text(JsonElement value, string where)
+    {
+        try
+        {
+            return value.GetString()!;
+        }
+        catch (InvalidOperationException)
+        {
+            throw LoneSurrogate(where, value.GetRawText());
+        }
+    }
+
+    /// <summary>A property's name, with the same check as <see cref="Text"/>.</summary>
+    public static string Name(JsonProperty property, string where)
+    {
+        try
+        {
+            return property.Name;
+        }
+        catch (InvalidOperationException)
+        {
+            throw LoneSurrogate($"a key of {where}", "");
+        }
+    }
+
+    private static DatabaseException LoneSurrogate(string where, string raw) =>
+        new(DatabaseErrorKind.BadRequest,
+            $"{where} holds an escape that is no text: a lone UTF-16 surrogate such as \\ud800{(raw.Length is > 0 and <= 100 ? $" (got {raw})" : "")}.", "bad_escape");
 
     /// <summary>A whole-number field in [min, max], or null when absent or null.</summary>
     public static int? Int32(JsonElement body, string field, int min, int max) =>
