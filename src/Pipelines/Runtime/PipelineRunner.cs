@@ -308,7 +308,6 @@ internal sealed class PipelineRunner : IAsyncDisposable
         {
             _logger.LogWarning(e, "Pipeline {Pipeline}: could not check the files its journal {Journal} recorded; it stays for a pipeline of the same name to finish",
                 _definition.Name, _journal.Path);
-            _journal.Dispose();
         }
     }
 
@@ -376,6 +375,5 @@ internal sealed class PipelineRunner : IAsyncDisposable
         try { await _run; } catch (OperationCanceledException) { }
         FailFlushes(new InvalidOperationException($"Pipeline '{_definition.Name}' stopped before the flush completed."));
         _stop.Dispose();
-        _journal.Dispose();
     }
 }

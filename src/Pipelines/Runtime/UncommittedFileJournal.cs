@@ -8,12 +8,12 @@ namespace DataPlane.Pipelines.Runtime;
 /// (<c>&lt;dir&gt;/pipelines/&lt;name&gt;.files</c>), a first line naming the target the files belong to (a table's UUID, a
 /// folder's path), then one store key a line. Each key is on disk (fsync) before its file is created in the store, so
 /// after any crash, kill -9 included, the journal names every file of the pipeline's that may exist without a commit:
-/// the only files a sink's clean-up may consider deleting. One fsync per data file, nothing per record.
+/// the only files a sink's clean-up may consider deleting. One open, write and fsync per data file, nothing per record;
+/// no descriptor is held between them.
 /// </summary>
-internal sealed class UncommittedFileJournal(string path) : IDisposable
+internal sealed class UncommittedFileJournal(string path)
 {
     private readonly object _gate = new();
-    private FileStream? _file;
     private string? _target;
     private bool _recorded;
 
@@ -30,11 +30,7 @@ internal sealed class UncommittedFileJournal(string path) : IDisposable
         {
             if (!File.Exists(path))
                 return (null, []);
-            string text;
-            using (var read = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite))
-            using (var reader = new StreamReader(read, Encoding.UTF8))
-                text = reader.ReadToEnd();
-            var lines = text.Split('\n');
+            var lines = File.ReadAllText(path, Encoding.UTF8).Split('\n');
             var complete = lines.AsSpan(0, lines.Length - 1); // the part after the last newline is empty or torn
             if (complete.Length == 0)
                 return (null, []);
@@ -47,17 +43,14 @@ internal sealed class UncommittedFileJournal(string path) : IDisposable
     {
         lock (_gate)
         {
-            if (_file is not null && !_recorded && target == _target)
+            if (target == _target && !_recorded)
                 return; // already just that: a commit without files costs no write
-            bool created = _file is null && !File.Exists(path);
-            _file ??= new FileStream(path, FileMode.OpenOrCreate, FileAccess.Write, FileShare.Read);
-            _file.SetLength(0);
-            _file.Position = 0;
-            Append(target);
-            _target = target;
-            _recorded = false;
+            bool created = !File.Exists(path);
+            Write(FileMode.Create, target);
             if (created)
                 DirectoryFlush.Flush(System.IO.Path.GetDirectoryName(path)!);
+            _target = target;
+            _recorded = false;
         }
     }
 
@@ -66,9 +59,9 @@ internal sealed class UncommittedFileJournal(string path) : IDisposable
     {
         lock (_gate)
         {
-            if (_file is null)
+            if (_target is null)
                 throw new InvalidOperationException($"The journal {path} records files only after Reset names their target.");
-            Append(key);
+            Write(FileMode.Append, key);
             _recorded = true;
         }
         return ValueTask.CompletedTask;
@@ -79,26 +72,15 @@ internal sealed class UncommittedFileJournal(string path) : IDisposable
     {
         lock (_gate)
         {
-            _file?.Dispose();
-            _file = null;
-            _target = null;
             File.Delete(path);
-        }
-    }
-
-    private void Append(string line)
-    {
-        _file!.Write(Encoding.UTF8.GetBytes(line + "\n"));
-        _file.Flush(flushToDisk: true);
-    }
-
-    public void Dispose()
-    {
-        lock (_gate)
-        {
-            _file?.Dispose();
-            _file = null;
             _target = null;
         }
+    }
+
+    private void Write(FileMode mode, string line)
+    {
+        using var file = new FileStream(path, mode, FileAccess.Write, FileShare.Read);
+        file.Write(Encoding.UTF8.GetBytes(line + "\n"));
+        file.Flush(flushToDisk: true);
     }
 }

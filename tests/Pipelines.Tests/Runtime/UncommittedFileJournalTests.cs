@@ -12,22 +12,19 @@ public sealed class UncommittedFileJournalTests : IDisposable
     [Fact]
     public async Task What_was_recorded_is_read_back_by_the_next_process_and_a_reset_forgets_it()
     {
-        using (var journal = new UncommittedFileJournal(JournalPath))
-        {
-            AssertRead(journal, null);
-            journal.Reset("table-uuid-1");
-            await journal.RecordAsync("default/t/data/a-00000.parquet", default);
-            await journal.RecordAsync("default/t/data/day=2026-01-01/b-00000.parquet", default);
-        }
-        using (var next = new UncommittedFileJournal(JournalPath))
-        {
-            AssertRead(next, "table-uuid-1", "default/t/data/a-00000.parquet", "default/t/data/day=2026-01-01/b-00000.parquet");
-            next.Reset("table-uuid-2");
-            AssertRead(next, "table-uuid-2");
-            await next.RecordAsync("default/t/data/c-00000.parquet", default);
-            AssertRead(next, "table-uuid-2", "default/t/data/c-00000.parquet");
-            next.Delete();
-        }
+        var journal = new UncommittedFileJournal(JournalPath);
+        AssertRead(journal, null);
+        journal.Reset("table-uuid-1");
+        await journal.RecordAsync("default/t/data/a-00000.parquet", default);
+        await journal.RecordAsync("default/t/data/day=2026-01-01/b-00000.parquet", default);
+
+        var next = new UncommittedFileJournal(JournalPath); // as the next process would
+        AssertRead(next, "table-uuid-1", "default/t/data/a-00000.parquet", "default/t/data/day=2026-01-01/b-00000.parquet");
+        next.Reset("table-uuid-2");
+        AssertRead(next, "table-uuid-2");
+        await next.RecordAsync("default/t/data/c-00000.parquet", default);
+        AssertRead(next, "table-uuid-2", "default/t/data/c-00000.parquet");
+        next.Delete();
         Assert.False(File.Exists(JournalPath));
     }
 
@@ -36,7 +33,7 @@ public sealed class UncommittedFileJournalTests : IDisposable
     {
         // The fsync of that line had not returned, so its file was never created.
         File.WriteAllText(JournalPath, "table-uuid\ndefault/t/data/a-00000.parquet\ndefault/t/data/b-000");
-        using var journal = new UncommittedFileJournal(JournalPath);
+        var journal = new UncommittedFileJournal(JournalPath);
         AssertRead(journal, "table-uuid", "default/t/data/a-00000.parquet");
         File.WriteAllText(JournalPath, "table-uu");
         AssertRead(journal, null);
@@ -45,7 +42,7 @@ public sealed class UncommittedFileJournalTests : IDisposable
     [Fact]
     public async Task Nothing_is_recorded_before_a_reset_names_the_target()
     {
-        using var journal = new UncommittedFileJournal(JournalPath);
+        var journal = new UncommittedFileJournal(JournalPath);
         await Assert.ThrowsAsync<InvalidOperationException>(() => journal.RecordAsync("x.parquet", default).AsTask());
     }
 
