@@ -54,9 +54,11 @@ internal sealed class SharedTable : IAsyncDisposable
         Host = await PipelinesHost.StartAsync(Directory, _configure, WarehouseLocation, S3Options, Host?.Client.BaseAddress!.Port ?? 0);
 
     /// <summary>Stops the server (its pipelines stop, as on a shutdown) and starts it again over the same data.</summary>
-    public async Task RestartAsync()
+    /// <param name="whileStopped">Runs between the two, e.g. to leave the data as a crash would have.</param>
+    public async Task RestartAsync(Action? whileStopped = null)
     {
         await Host.DisposeAsync();
+        whileStopped?.Invoke();
         await StartHostAsync();
     }
 

@@ -215,6 +215,28 @@ public sealed class SinkCleanupTests(ITestOutputHelper output) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_recorded_file_that_a_commit_did_land_is_kept()
+    {
+        await OnePipelineAsync();
+        await _table.IngestAsync("s1", Range(0, 50));
+        var committed = await _table.FlushAsync("p1");
+        using var outside = await _table.OutsideAsync();
+        var file = Assert.Single(await outside.Table.NewScan().UseSnapshot(committed).PlanFilesAsync()).File.FilePath;
+
+        // The process died right after the commit, before it cleared its journal: the journal still names the file.
+        await _table.RestartAsync(() => File.WriteAllText(Path.Combine(_dir, "pipelines", "pipelines", "p1.files"),
+            $"{outside.Table.Metadata.TableUuid}\n{outside.Table.KeyOf(file)}\n"));
+        await _table.WaitRunningAsync("p1");
+        await _table.IngestAsync("s1", Range(50, 50));
+        await _table.FlushAsync("p1");
+
+        var snapshots = await _table.Readers(outside).EverySnapshotAsync();
+        Assert.Equal(Range(0, 50), snapshots[committed]);
+        Assert.Equal(Range(0, 100), snapshots[outside.Table.Metadata.CurrentSnapshotId!.Value]);
+        Assert.Contains(_table.Host.Logs.Lines, l => l.Contains("p1: kept 1 recorded file(s) that a commit did land", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task A_file_sinks_failed_commits_leave_none_of_its_files_and_nothing_else_in_its_folder_is_touched()
     {
         await _table.CreateStreamAsync("s1");
