@@ -1,0 +1,22 @@
+namespace DataPlane.SqlTransforms;
+
+/// <summary>
+/// Bounds on what one SQL text may ask of the compiler, so that any input ends in a plan or an error quickly and
+/// no pass over the tree can run out of stack. The first three are the pipeline SQL's limits of old.
+/// </summary>
+public static class SqlLimits
+{
+    /// <summary>Characters in the SQL text.</summary>
+    public const int MaxLength = 65_536;
+    /// <summary>Conditions (comparisons, IS tests, IN, BETWEEN, LIKE) in one statement.</summary>
+    public const int MaxTerms = 1_000;
+    /// <summary>Levels of nesting: parentheses, subqueries, function calls, CASE, NOT and unary signs.</summary>
+    public const int MaxDepth = 32;
+    /// <summary>
+    /// Height of an expression tree, counting one level per operator in a chain such as a + b + c (AND and OR
+    /// chains are one wide node). Recursive passes over the tree are at most this deep.
+    /// </summary>
+    public const int MaxExpressionHeight = 256;
+    /// <summary>Statements (INSERT INTO ... ; ...) in one SQL text.</summary>
+    public const int MaxStatements = 64;
+}

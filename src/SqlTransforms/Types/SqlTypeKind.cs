@@ -1,0 +1,25 @@
+namespace DataPlane.SqlTransforms.Types;
+
+/// <summary>The SQL types of the engine, named as DuckDB names them; each has one Arrow representation (<see cref="ArrowTypes"/>).</summary>
+internal enum SqlTypeKind
+{
+    /// <summary>The type of a bare NULL literal, which takes whatever type its context needs.</summary>
+    Null,
+    Boolean,
+    Integer,
+    BigInt,
+    Real,
+    Double,
+    Decimal,
+    Date,
+    Time,
+    Timestamp,
+    TimestampTz,
+    Interval,
+    Varchar,
+    Blob,
+    Uuid,
+    List,
+    Struct,
+    Map,
+}
