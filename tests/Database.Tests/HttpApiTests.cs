@@ -249,7 +249,7 @@ public sealed class HttpApiTests : IAsyncLifetime
     [InlineData("""{"name": 5}""", "\"name\" must be a string (got 5)")]
     [InlineData("""[1]""", "must be a JSON object such as {\"name\": \"app\", \"replicas\": 1} (got [1])")]
     [InlineData("""null""", "must be a JSON object such as {\"name\": \"app\", \"replicas\": 1} (got null)")]
-    [InlineData("""{"name": "\ud800"}""", "\"name\" holds an escape that is no text")]
+    [InlineData("""{"name": "\ud800"}""", "not text at $.name: the escape \\ud800 is half of a UTF-16 surrogate pair")]
     public async Task A_create_database_body_of_the_wrong_shape_is_400_naming_the_value_and_creates_nothing(string json, string message)
     {
         var (status, body) = await SendRawAsync(HttpMethod.Post, "api/v1/databases", json);
@@ -299,17 +299,36 @@ public sealed class HttpApiTests : IAsyncLifetime
     }
 
     [Theory]
-    [InlineData("""{"sql": "SELECT '\ud800'"}""", "body.sql holds an escape that is no text")]
-    [InlineData("""{"sql": "SELECT ?", "params": ["a\udc00"]}""", "body.params[0] holds an escape that is no text")]
-    [InlineData("""{"sql": "SELECT :a", "params": {"\ud800": 1}}""", "a key of body.params holds an escape that is no text")]
-    [InlineData("""{"batch": [{"sql": "SELECT ?", "params": [{"base64": "\ud800"}]}]}""", "batch[0].params[0].base64 holds an escape that is no text")]
+    [InlineData("""{"sql": "SELECT '\ud800'"}""", "not text at $.sql: the escape \\ud800")]
+    [InlineData("""{"sql": "SELECT ?", "params": ["a\udc00"]}""", "not text at $.params[0]: the escape \\udc00")]
+    [InlineData("""{"sql": "SELECT :a", "params": {"\ud800": 1}}""", "not text at $.params (a property name): the escape \\ud800")]
+    [InlineData("""{"batch": [{"sql": "SELECT ?", "params": [{"base64": "\ud800"}]}]}""", "not text at $.batch[0].params[0].base64: the escape \\ud800")]
     public async Task A_lone_surrogate_escape_in_a_query_is_400_naming_where(string json, string message)
     {
         var (status, body) = await SendRawAsync(HttpMethod.Post, "db/app/query", json);
 
         Assert.True(HttpStatusCode.BadRequest == status, $"{status} {body}");
-        Assert.Equal("bad_escape", body.GetProperty("error").GetProperty("code").GetString());
+        Assert.Equal("bad_text", body.GetProperty("error").GetProperty("code").GetString());
         Assert.Contains(message, body.GetProperty("error").GetProperty("message").GetString());
+    }
+
+    [Theory]
+    [InlineData("db/app/query", "{\"sql\": \"SELECT 'a\u00FFb'\"}", "not text at $.sql: the string is not valid UTF-8 (byte 0xFF")]
+    [InlineData("db/app/query", "{\"sql\": \"SELECT ?\", \"params\": [\"\u00C0\u00AF\"]}", "not text at $.params[0]: the string is not valid UTF-8 (byte 0xC0")]
+    [InlineData("api/v1/databases", "{\"name\": \"a\u00FF\", \"replicas\": 1}", "not text at $.name")]
+    [InlineData("api/v1/databases/app/tokens", "{\"access\": \"read\u00FF\"}", "not text at $.access")]
+    public async Task Bytes_that_are_not_utf8_in_a_string_are_400_naming_where_and_change_nothing(string path, string oneBytePerChar, string message)
+    {
+        // Each char of the body is one byte: \u00FF is the byte 0xFF, which is not UTF-8 on its own.
+        using var content = new ByteArrayContent(oneBytePerChar.Select(c => (byte)c).ToArray());
+        content.Headers.ContentType = new("application/json");
+        using var response = await _server.Http.PostAsync(path, content);
+        var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+
+        Assert.True(HttpStatusCode.BadRequest == response.StatusCode, $"{response.StatusCode} {body}");
+        Assert.Contains(message, body.GetProperty("error").GetProperty("message").GetString());
+        var list = await _server.Http.GetFromJsonAsync<JsonElement>("api/v1/databases");
+        Assert.Equal(new[] { "app" }, list.GetProperty("databases").EnumerateArray().Select(d => d.GetProperty("name").GetString()));
     }
 
     [Fact]

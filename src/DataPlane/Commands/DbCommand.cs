@@ -2,7 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Net.Http.Json;
 using System.Text.Json;
-using DataPlane.Auth;
+using DataPlane.Http;
 using DataPlane.Database;
 using DataPlane.Database.Execution;
 using DataPlane.Database.Http;

@@ -1,5 +1,5 @@
 using System.CommandLine;
-using DataPlane.Auth;
+using DataPlane.Http;
 using DataPlane.Catalog.Rest;
 using DataPlane.Database;
 using DataPlane.Hosting;

@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
-using DataPlane.Auth;
+using DataPlane.Http;
 using DataPlane.Catalog.Rest;
 using DataPlane.Database;
 using DataPlane.Pipelines;

@@ -1,4 +1,4 @@
-using DataPlane.Auth;
+using DataPlane.Http;
 using DataPlane.Catalog.Rest;
 using DataPlane.Storage;
 

@@ -1,4 +1,4 @@
-using DataPlane.Auth;
+using DataPlane.Http;
 using DataPlane.Catalog.Rest;
 using DataPlane.Pipelines;
 using DataPlane.Database.Http;

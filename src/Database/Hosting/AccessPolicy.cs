@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
-using DataPlane.Auth;
+using DataPlane.Http;
 using DataPlane.Database.Execution;
 
 namespace DataPlane.Database.Hosting;

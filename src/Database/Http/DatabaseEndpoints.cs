@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using DataPlane.Auth;
+using DataPlane.Http;
 using DataPlane.Database.Execution;
 using DataPlane.Database.Hosting;
 using DataPlane.Database.Log;

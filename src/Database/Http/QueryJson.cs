@@ -29,7 +29,7 @@ public static class QueryJson
     private static SqlStatement ParseStatement(JsonElement element, string where)
     {
         if (element.ValueKind != JsonValueKind.Object || !element.TryGetProperty("sql", out var sqlElement) || sqlElement.ValueKind != JsonValueKind.String
-            || RequestBody.Text(sqlElement, $"{where}.sql") is not { } sql || string.IsNullOrWhiteSpace(sql))
+            || sqlElement.GetString() is not { } sql || string.IsNullOrWhiteSpace(sql))
             throw Bad($"{where} needs a non-empty \"sql\" string.");
         if (!element.TryGetProperty("params", out var parameters) || parameters.ValueKind == JsonValueKind.Null)
             return new SqlStatement(sql);
@@ -39,10 +39,7 @@ public static class QueryJson
         {
             var named = new Dictionary<string, object?>();
             foreach (var p in parameters.EnumerateObject())
-            {
-                string name = RequestBody.Name(p, $"{where}.params");
-                named[name] = ParseValue(p.Value, $"{where}.params.{name}");
-            }
+                named[p.Name] = ParseValue(p.Value, $"{where}.params.{p.Name}");
             return new SqlStatement(sql, null, named);
         }
         throw Bad($"{where}.params must be an array (positional) or an object (named).");
@@ -53,10 +50,10 @@ public static class QueryJson
         JsonValueKind.Null => null,
         JsonValueKind.True => 1L,
         JsonValueKind.False => 0L,
-        JsonValueKind.String => RequestBody.Text(value, where),
+        JsonValueKind.String => value.GetString(),
         JsonValueKind.Number => value.TryGetInt64(out long l) ? (object)l : value.GetDouble(),
         JsonValueKind.Object when value.TryGetProperty("base64", out var b64) && b64.ValueKind == JsonValueKind.String =>
-            TryBase64(RequestBody.Text(b64, $"{where}.base64")) ?? throw Bad($"{where}.base64 is not valid base64."),
+            TryBase64(b64.GetString()!) ?? throw Bad($"{where}.base64 is not valid base64."),
         _ => throw Bad($"{where} must be a number, string, boolean, null or {{\"base64\": \"...\"}} (got {value.ValueKind})."),
     };
 

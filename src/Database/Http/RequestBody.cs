@@ -1,5 +1,6 @@
 using System.Text.Json;
 using DataPlane.Database.Execution;
+using DataPlane.Http;
 using Microsoft.AspNetCore.Http;
 
 namespace DataPlane.Database.Http;
@@ -12,14 +13,26 @@ internal static class RequestBody
 {
     public static async Task<JsonDocument> ReadAsync(HttpContext http)
     {
+        // Read whole first: the text check needs the bytes, and the document keeps them.
+        var body = new MemoryStream();
+        await http.Request.Body.CopyToAsync(body, http.RequestAborted);
+        var bytes = body.GetBuffer().AsMemory(0, (int)body.Length);
+        JsonDocument doc;
         try
         {
-            return await JsonDocument.ParseAsync(http.Request.Body, default, http.RequestAborted);
+            doc = JsonDocument.Parse(bytes);
         }
         catch (JsonException e)
         {
             throw new DatabaseException(DatabaseErrorKind.BadRequest, $"The body is not valid JSON: {e.Message}", "bad_json");
         }
+        // The parser decodes strings only when they are read: one that is not text would fail wherever it is read.
+        if (JsonText.FirstProblem(bytes.Span) is { } problem)
+        {
+            doc.Dispose();
+            throw new DatabaseException(DatabaseErrorKind.BadRequest, $"The body holds a string that is not text {problem}.", "bad_text");
+        }
+        return doc;
     }
 
     /// <summary>The body as a JSON object; <paramref name="example"/> shows a valid one in the refusal.</summary>
@@ -38,38 +51,8 @@ internal static class RequestBody
     /// <summary>A string field, or null when absent or null.</summary>
     public static string? String(JsonElement body, string field) =>
         !body.TryGetProperty(field, out var value) || value.ValueKind == JsonValueKind.Null ? null
-        : value.ValueKind == JsonValueKind.String ? Text(value, $"\"{field}\"")
+        : value.ValueKind == JsonValueKind.String ? value.GetString()
         : throw Bad(field, "a string", value);
-
-    /// <summary>A JSON string's text; an escape that is no text (a lone UTF-16 surrogate such as \ud800) is a 400 naming where.</summary>
-    public static string Text(JsonElement value, string where)
-    {
-        try
-        {
-            return value.GetString()!;
-        }
-        catch (InvalidOperationException)
-        {
-            throw LoneSurrogate(where, value.GetRawText());
-        }
-    }
-
-    /// <summary>A property's name, with the same check as <see cref="Text"/>.</summary>
-    public static string Name(JsonProperty property, string where)
-    {
-        try
-        {
-            return property.Name;
-        }
-        catch (InvalidOperationException)
-        {
-            throw LoneSurrogate($"a key of {where}", "");
-        }
-    }
-
-    private static DatabaseException LoneSurrogate(string where, string raw) =>
-        new(DatabaseErrorKind.BadRequest,
-            $"{where} holds an escape that is no text: a lone UTF-16 surrogate such as \\ud800{(raw.Length is > 0 and <= 100 ? $" (got {raw})" : "")}.", "bad_escape");
 
     /// <summary>A whole-number field in [min, max], or null when absent or null.</summary>
     public static int? Int32(JsonElement body, string field, int min, int max) =>

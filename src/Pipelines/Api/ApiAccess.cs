@@ -1,4 +1,4 @@
-using DataPlane.Auth;
+using DataPlane.Http;
 using Microsoft.AspNetCore.Http;
 
 namespace DataPlane.Pipelines.Api;

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using DataPlane.Pipelines.Ingest;
+using DataPlane.Http;
 using Microsoft.AspNetCore.Http;
 
 namespace DataPlane.Pipelines.Api;
@@ -83,7 +84,7 @@ internal static class JsonResponse
             // Definitions' strings are decoded as they are read, which throws on one that is not text.
             if (JsonText.FirstProblem(buffer.AsSpan(0, length)) is { } problem)
             {
-                await ErrorAsync(context.Response, StatusCodes.Status400BadRequest, $"The body is not valid: {problem}.");
+                await ErrorAsync(context.Response, StatusCodes.Status400BadRequest, $"The body holds a string that is not text {problem}.");
                 return null;
             }
             // The document keeps the bytes it parsed: its own copy, as the buffer goes back to the pool.

@@ -8,6 +8,7 @@ using Apache.Arrow.Types;
 using DataPlane.Catalog.Types;
 using TypeId = DataPlane.Catalog.Types.TypeId;
 using IcebergDecimalType = DataPlane.Catalog.Types.DecimalType;
+using DataPlane.Http;
 
 namespace DataPlane.Pipelines.Ingest;
 

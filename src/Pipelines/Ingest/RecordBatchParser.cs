@@ -4,6 +4,7 @@ using System.Text.Unicode;
 using Apache.Arrow;
 using Apache.Arrow.Ipc;
 using DataPlane.Pipelines.Streams;
+using DataPlane.Http;
 
 namespace DataPlane.Pipelines.Ingest;
 

@@ -1,6 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
-using DataPlane.Auth;
+using DataPlane.Http;
 using DataPlane.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
-using DataPlane.Auth;
+using DataPlane.Http;
 using DataPlane.Catalog.Rest.Http;
 using Microsoft.AspNetCore.Http;
 

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using DataPlane.Http;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 
@@ -20,79 +21,39 @@ internal static class RequestJson
         // A body without a length (chunked) is cut off at the same limit by the server while it is read.
         if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
             limit.MaxRequestBodySize = MaxBodyBytes;
-        JsonDocument doc;
+        // The body is read whole first: the text check needs its bytes, and the document keeps them.
+        var body = new MemoryStream();
         try
         {
-            doc = await JsonDocument.ParseAsync(context.Request.Body, default, context.RequestAborted).ConfigureAwait(false);
-        }
-        catch (JsonException e)
-        {
-            throw RestException.BadRequest($"Malformed JSON in {requestType} (line {e.LineNumber + 1}, byte {e.BytePositionInLine + 1}): {e.Message}");
+            await context.Request.Body.CopyToAsync(body, context.RequestAborted).ConfigureAwait(false);
         }
         catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
             throw TooLarge(requestType, "sent without a length");
+        }
+        var bytes = body.GetBuffer().AsMemory(0, (int)body.Length);
+        JsonDocument doc;
+        try
+        {
+            doc = JsonDocument.Parse(bytes);
+        }
+        catch (JsonException e)
+        {
+            throw RestException.BadRequest($"Malformed JSON in {requestType} (line {e.LineNumber + 1}, byte {e.BytePositionInLine + 1}): {e.Message}");
         }
         if (doc.RootElement.ValueKind is var kind && kind != JsonValueKind.Object)
         {
             doc.Dispose(); // the kind is read first: a disposed document cannot say what it held
             throw RestException.BadRequest($"{requestType} must be a JSON object, got {kind}.");
         }
-        if (NotText(doc.RootElement) is { } where)
+        // The parser checks structure but decodes strings only when they are read: one that is not text would fail
+        // wherever a handler reads it.
+        if (JsonText.FirstProblem(bytes.Span) is { } problem)
         {
             doc.Dispose();
-            throw RestException.BadRequest($"{requestType} holds a string that is not text at ${where}: bytes that are not UTF-8, or an escape of half a UTF-16 surrogate pair (\\ud800). Send text as UTF-8.");
+            throw RestException.BadRequest($"{requestType} holds a string that is not text {problem}.");
         }
         return doc;
-    }
-
-    /// <summary>
-    /// Where below <paramref name="element"/> the first string or property name that is no text sits
-    /// (<c>.updates[0].action</c>, <c>.properties (a property name)</c>), or null. The parser
-    /// checks the document's structure but decodes strings only when they are read, and a string that cannot be decoded
-    /// would otherwise fail wherever a handler reads it. The depth is bounded by the parser's (64).
-    /// </summary>
-    private static string? NotText(JsonElement element)
-    {
-        switch (element.ValueKind)
-        {
-            case JsonValueKind.String:
-                return Decodes(element.GetString) ? null : "";
-            case JsonValueKind.Object:
-                foreach (var property in element.EnumerateObject())
-                {
-                    string name = "";
-                    if (!Decodes(() => name = property.Name))
-                        return " (a property name)";
-                    if (NotText(property.Value) is { } inner)
-                        return "." + name + inner;
-                }
-                return null;
-            case JsonValueKind.Array:
-                int i = 0;
-                foreach (var item in element.EnumerateArray())
-                {
-                    if (NotText(item) is { } inner)
-                        return $"[{i}]{inner}";
-                    i++;
-                }
-                return null;
-            default:
-                return null;
-        }
-    }
-
-    private static bool Decodes(Func<string?> read)
-    {
-        try
-        {
-            read();
-            return true;
-        }
-        catch (InvalidOperationException)
-        {
-            return false;
-        }
     }
 
     private static RestException TooLarge(string requestType, string size) =>

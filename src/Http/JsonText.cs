@@ -3,14 +3,15 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Unicode;
 
-namespace DataPlane.Pipelines.Ingest;
+namespace DataPlane.Http;
 
 /// <summary>
 /// Whether JSON strings are text: UTF-8 bytes, and no escape of half a UTF-16 surrogate pair (<c>"\ud800"</c>), which
 /// no character is. System.Text.Json reads both without complaint and throws only when such a string is decoded, so
-/// records and definitions are checked here and refused with a 400 naming the escape or the byte.
+/// every JSON a client sends (records, definitions, catalog requests, queries) is checked here and refused with a 400
+/// naming where it is and the escape or the byte.
 /// </summary>
-internal static class JsonText
+public static class JsonText
 {
     /// <summary>
     /// The string value's UTF-8 bytes, unescaped into <paramref name="scratch"/> only when it has escapes; empty with
@@ -47,27 +48,63 @@ internal static class JsonText
         return default;
     }
 
-    /// <summary>The first string or property name of a JSON document that is not text, and why; null when all are.</summary>
+    /// <summary>
+    /// The first string or property name of a JSON document that is not text, where it is and why
+    /// (<c>at $.updates[0].action: the string is not valid UTF-8 ...</c>); null when all are, or when the document is not
+    /// JSON at all (the parser that reads it next says so). Depth is bounded as the parser's is (64).
+    /// </summary>
     public static string? FirstProblem(ReadOnlySpan<byte> json)
     {
         var reader = new Utf8JsonReader(json, new JsonReaderOptions { MaxDepth = 64 });
         byte[] scratch = [];
+        // Where the reader is: one frame per open object (its current property) or array (its current index).
+        var path = new List<(bool Array, int Index, string? Name)>();
         try
         {
             while (reader.Read())
             {
-                if (reader.TokenType is not (JsonTokenType.String or JsonTokenType.PropertyName))
+                var token = reader.TokenType;
+                if (token is JsonTokenType.EndObject or JsonTokenType.EndArray)
+                {
+                    path.RemoveAt(path.Count - 1);
                     continue;
-                Utf8Value(ref reader, ref scratch, out var problem);
-                if (problem is not null)
-                    return $"{(reader.TokenType == JsonTokenType.PropertyName ? "a property name" : "a string")} at byte {reader.TokenStartIndex}: {problem}";
+                }
+                if (token == JsonTokenType.PropertyName)
+                {
+                    var name = Utf8Value(ref reader, ref scratch, out var nameProblem);
+                    if (nameProblem is not null)
+                        return $"at {Path(path)} (a property name): {nameProblem}";
+                    path[^1] = (false, 0, Encoding.UTF8.GetString(name));
+                    continue;
+                }
+                if (path.Count > 0 && path[^1].Array)
+                    path[^1] = (true, path[^1].Index + 1, null);
+                if (token == JsonTokenType.String)
+                {
+                    Utf8Value(ref reader, ref scratch, out var problem);
+                    if (problem is not null)
+                        return $"at {Path(path)}: {problem}";
+                }
+                else if (token is JsonTokenType.StartObject or JsonTokenType.StartArray)
+                    path.Add((token == JsonTokenType.StartArray, -1, null));
             }
         }
         catch (JsonException)
         {
-            return null; // not JSON at all: the parser that follows says so
+            return null;
         }
         return null;
+    }
+
+    private static string Path(List<(bool Array, int Index, string? Name)> path)
+    {
+        var text = new StringBuilder("$");
+        foreach (var (array, index, name) in path)
+        {
+            if (array) text.Append('[').Append(index).Append(']');
+            else if (name is not null) text.Append('.').Append(name);
+        }
+        return text.ToString();
     }
 
     /// <summary>Why <paramref name="raw"/> is not UTF-8, naming the first bad byte and where it is.</summary>

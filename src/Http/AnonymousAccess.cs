@@ -1,6 +1,6 @@
 using System.Net;
 
-namespace DataPlane.Auth;
+namespace DataPlane.Http;
 
 /// <summary>
 /// When a request without a token is let in, the same for every API: never while tokens are configured for it (then

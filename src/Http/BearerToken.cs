@@ -1,6 +1,6 @@
 using Microsoft.AspNetCore.Http;
 
-namespace DataPlane.Auth;
+namespace DataPlane.Http;
 
 /// <summary>A request's credentials: <c>Authorization: Bearer &lt;token&gt;</c> (RFC 6750; the scheme in any case).</summary>
 public static class BearerToken
