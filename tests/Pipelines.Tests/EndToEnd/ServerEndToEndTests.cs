@@ -1,3 +1,4 @@
+using DataPlane.TestServices.Readers;
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Net;

@@ -5,6 +5,7 @@ using DataPlane.Catalog.Catalogs;
 using DataPlane.Catalog.Schemas;
 using DataPlane.Catalog.Types;
 using Microsoft.Extensions.DependencyInjection;
+using DataPlane.TestServices.Readers;
 using Xunit;
 
 namespace DataPlane.Pipelines.Tests.Sinks;
@@ -92,11 +93,18 @@ public sealed class FileSinkPathTests : IAsyncLifetime
         await PostAsync("api/v1/pipelines/p/flush", "", HttpStatusCode.OK);
         await Http.DeleteAsync("api/v1/pipelines/p");
 
-        // Meanwhile the catalog gets a namespace 'later' whose folder is the sink's path, and a table there.
+        // Meanwhile the catalog gets a namespace 'later' whose folder is the sink's path, and a table there with two snapshots.
         Catalog.CreateNamespaceIfMissing(["later"]);
-        await Catalog.CreateTableAsync(new TableIdentifier(["later"], "t"), new Schema([new NestedField(1, "id", true, PrimitiveType.Long)]));
+        await Catalog.CreateTableAsync(new TableIdentifier(["later"], "t"),
+            new Schema([new NestedField(1, "id", true, PrimitiveType.Long), new NestedField(2, "user", false, PrimitiveType.String)]));
+        using (var outside = await OutsideWriter.OpenAsync(Http.BaseAddress!, Catalog.Warehouse, "later", "t"))
+        {
+            await outside.AppendAsync([1, 2, 3]);
+            await outside.AppendAsync([4, 5]);
+        }
         var tableFiles = Directory.GetFiles(Path.Combine(Warehouse, "later", "t"), "*", SearchOption.AllDirectories);
-        Assert.NotEmpty(tableFiles);
+        var written = await ReadEverySnapshotAsync("later", "t");
+        Assert.Equal([3, 5], written.Values.Select(ids => ids.Count));
 
         var error = (await PostAsync("api/v1/pipelines", """{"name": "p", "sql": "INSERT INTO dump SELECT * FROM events"}""", HttpStatusCode.Conflict)).GetProperty("error").GetString();
         Assert.Contains("namespace later", error);
@@ -108,7 +116,15 @@ public sealed class FileSinkPathTests : IAsyncLifetime
         Assert.Equal("failed", status.GetProperty("state").GetString());
         Assert.Contains("namespace later", status.GetProperty("errors")[0].GetProperty("message").GetString());
         Assert.All(tableFiles, f => Assert.True(File.Exists(f), $"{f} was deleted"));
-        Assert.NotNull(await Catalog.LoadTableAsync(new TableIdentifier(["later"], "t")));
+        Assert.Equal(written, await ReadEverySnapshotAsync("later", "t"));
+    }
+
+    /// <summary>Every snapshot's ids, read by DuckDB over its files and by icebird from the metadata (they must agree).</summary>
+    private async Task<Dictionary<long, List<long>>> ReadEverySnapshotAsync(string ns, string name)
+    {
+        var table = await Catalog.LoadTableAsync(new TableIdentifier([ns], name));
+        using var files = new HttpFileServer(Warehouse);
+        return await new SnapshotReads(table, Path.Combine(_dir, "fetched"), files: files).EverySnapshotAsync();
     }
 
     public async Task DisposeAsync()

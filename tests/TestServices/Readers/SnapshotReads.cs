@@ -1,11 +1,10 @@
 using System.Globalization;
 using DataPlane.Catalog.Manifests;
 using DataPlane.Catalog.Operations;
-using DataPlane.TestServices.Readers;
 using DuckDB.NET.Data;
 using Xunit;
 
-namespace DataPlane.Pipelines.Tests.EndToEnd;
+namespace DataPlane.TestServices.Readers;
 
 /// <summary>
 /// Reads the snapshots a table's metadata holds (current, older, branches, tags) as outside engines do: DuckDB over each
@@ -16,7 +15,7 @@ namespace DataPlane.Pipelines.Tests.EndToEnd;
 /// <param name="scratch">A folder for files fetched from S3.</param>
 /// <param name="s3Endpoint">Where icebird reads an S3 warehouse's objects (path-style).</param>
 /// <param name="files">For a local warehouse: an HTTP server of the warehouse folder, from which icebird reads.</param>
-internal sealed class SnapshotReads(Table table, string scratch, Uri? s3Endpoint = null, HttpFileServer? files = null)
+public sealed class SnapshotReads(Table table, string scratch, Uri? s3Endpoint = null, HttpFileServer? files = null)
 {
     private readonly Dictionary<string, string> _fetched = new(StringComparer.Ordinal);
 
