@@ -66,21 +66,21 @@ internal sealed class StreamsApi(StreamRegistry streams, StreamSources sources)
             context.Response.StatusCode = StatusCodes.Status204NoContent;
             return;
         }
-        var stream = streams.Find(name);
-        if (stream is null)
+        bool deleted;
+        try
+        {
+            deleted = await streams.DeleteAsync(name, () => sources.StopAsync(name));
+        }
+        catch (InvalidOperationException e)
+        {
+            await JsonResponse.ErrorAsync(context.Response, StatusCodes.Status409Conflict, e.Message);
+            return;
+        }
+        if (!deleted)
         {
             await NotFound(context, name);
             return;
         }
-        var readers = stream.Readers;
-        if (readers.Count > 0)
-        {
-            await JsonResponse.ErrorAsync(context.Response, StatusCodes.Status409Conflict,
-                $"Stream '{name}' is read by pipeline(s) {string.Join(", ", readers.Order())}; delete those first.");
-            return;
-        }
-        await sources.StopAsync(name);
-        await streams.DeleteAsync(name);
         context.Response.StatusCode = StatusCodes.Status204NoContent;
     }
 

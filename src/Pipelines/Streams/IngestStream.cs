@@ -9,6 +9,8 @@ internal sealed class IngestStream : IAsyncDisposable
 {
     private readonly ConcurrentBag<RecordBatchParser> _parsers = [];
     private readonly ConcurrentDictionary<string, long> _readerOffsets = new(StringComparer.Ordinal);
+    private readonly object _readersGate = new();
+    private bool _deleted;
 
     public IngestStream(StreamDefinition definition, string directory, IngestLog log)
     {
@@ -34,8 +36,34 @@ internal sealed class IngestStream : IAsyncDisposable
             _parsers.Clear();
     }
 
-    /// <summary>Registers a reader (a pipeline) so segments it still needs are kept.</summary>
-    public void AddReader(string reader, long committedOffset) => _readerOffsets[reader] = committedOffset;
+    /// <summary>
+    /// Registers a reader (a pipeline) so segments it still needs are kept. A <see cref="KeyNotFoundException"/> (404) once
+    /// the stream is deleted: its folder is about to go.
+    /// </summary>
+    public void AddReader(string reader, long committedOffset)
+    {
+        lock (_readersGate)
+        {
+            if (_deleted)
+                throw new KeyNotFoundException($"Stream '{Name}' was deleted.");
+            _readerOffsets[reader] = committedOffset;
+        }
+    }
+
+    /// <summary>
+    /// Marks the stream deleted unless a pipeline reads it, in one step with <see cref="AddReader"/>: a pipeline created
+    /// meanwhile either registered first (its names come back and the stream stays) or is refused.
+    /// </summary>
+    public IReadOnlyCollection<string> MarkDeleted()
+    {
+        lock (_readersGate)
+        {
+            if (!_readerOffsets.IsEmpty)
+                return Readers;
+            _deleted = true;
+            return [];
+        }
+    }
 
     public void RemoveReader(string reader)
     {

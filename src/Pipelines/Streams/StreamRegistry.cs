@@ -17,6 +17,8 @@ internal sealed class StreamRegistry : IAsyncDisposable
     private readonly IngestLogOptions _logOptions;
     private readonly Dictionary<string, IngestStream> _streams = new(StringComparer.Ordinal);
     private readonly Dictionary<string, FailedDefinition> _failed = new(StringComparer.Ordinal);
+    // Names whose folder a delete is still removing: a stream created under one meanwhile would get that folder.
+    private readonly HashSet<string> _deleting = new(StringComparer.Ordinal);
     private readonly object _gate = new();
     private readonly int _maxStreams;
     private readonly TimeSpan _idleAfter;
@@ -117,7 +119,7 @@ internal sealed class StreamRegistry : IAsyncDisposable
 
     /// <summary>
     /// Creates the stream; false when one of that name exists (loaded or failed). An <see cref="InvalidOperationException"/>
-    /// (409) when the server holds <see cref="PipelinesOptions.MaxStreams"/>.
+    /// (409) when the server holds <see cref="PipelinesOptions.MaxStreams"/>, or while a stream of that name is being deleted.
     /// </summary>
     public bool TryCreate(StreamDefinition definition, out IngestStream stream)
     {
@@ -125,12 +127,17 @@ internal sealed class StreamRegistry : IAsyncDisposable
         {
             if (_streams.TryGetValue(definition.Name, out stream!) || _failed.ContainsKey(definition.Name))
                 return false;
+            if (_deleting.Contains(definition.Name))
+                throw new InvalidOperationException($"Stream '{definition.Name}' is being deleted; create it again once its delete is done.");
             int count = _streams.Count + _failed.Count;
             if (count >= _maxStreams)
                 throw new InvalidOperationException(PipelinesOptions.LimitReached("stream", count, _maxStreams, nameof(PipelinesOptions.MaxStreams)));
             var dir = Path.Combine(_root, definition.Name);
+            // Safe: the name is a plain folder name (ResourceName), and a folder of it that no stream, failed stream or
+            // delete in progress owns was left by a create or delete cut short by a crash (every folder holding a
+            // stream.json at start-up is loaded or failed; a delete removes stream.json first; a create writes it last).
             if (Directory.Exists(dir))
-                Directory.Delete(dir, recursive: true); // left by a delete interrupted by a crash
+                Directory.Delete(dir, recursive: true);
             Directory.CreateDirectory(dir);
             var log = IngestLog.Open(Path.Combine(dir, "log"), _logOptions);
             var temp = Path.Combine(dir, DefinitionFile + ".tmp");
@@ -149,26 +156,50 @@ internal sealed class StreamRegistry : IAsyncDisposable
         }
     }
 
-    public async Task<bool> DeleteAsync(string name)
+    /// <summary>
+    /// Deletes the stream and its folder; false when there is none. An <see cref="InvalidOperationException"/> (409) while
+    /// a pipeline reads it, decided in one step with the removal (<see cref="IngestStream.MarkDeleted"/>), so no pipeline
+    /// is left reading a deleted folder. <paramref name="stopWriters"/> runs once the stream is out of the registry and
+    /// before its log closes (the Kafka source stops there). The name stays taken until the folder is gone.
+    /// </summary>
+    public async Task<bool> DeleteAsync(string name, Func<Task>? stopWriters = null)
     {
         IngestStream? stream;
         lock (_gate)
         {
             if (_failed.Remove(name))
             {
-                // Its folder, as a stream's delete removes it: the definition first, as below.
+                // Safe: the folder the failed stream was loaded from (its key is that folder's name, from the listing of
+                // our own streams folder); nothing reads a stream that never loaded. Definition first, as below.
                 var dir = Path.Combine(_root, name);
                 File.Delete(Path.Combine(dir, DefinitionFile));
                 Directory.Delete(dir, recursive: true);
                 return true;
             }
-            if (!_streams.Remove(name, out stream))
+            if (!_streams.TryGetValue(name, out stream))
                 return false;
+            var readers = stream.MarkDeleted();
+            if (readers.Count > 0)
+                throw new InvalidOperationException($"Stream '{name}' is read by pipeline(s) {string.Join(", ", readers.Order())}; delete those first.");
+            _streams.Remove(name);
+            _deleting.Add(name);
         }
-        await stream.DisposeAsync();
-        // The definition goes first so a crash mid-delete leaves a folder that is ignored, not a half stream.
-        File.Delete(Path.Combine(stream.Directory, DefinitionFile));
-        Directory.Delete(stream.Directory, recursive: true);
+        try
+        {
+            if (stopWriters is not null)
+                await stopWriters();
+            await stream.DisposeAsync();
+            // Safe: the stream's own folder (made by TryCreate, or loaded from it); no pipeline reads it (MarkDeleted), its
+            // source and log are closed, and no stream can be created in it until this returns (_deleting). The definition
+            // goes first so a crash mid-delete leaves a folder that is ignored, not a half stream.
+            File.Delete(Path.Combine(stream.Directory, DefinitionFile));
+            Directory.Delete(stream.Directory, recursive: true);
+        }
+        finally
+        {
+            lock (_gate)
+                _deleting.Remove(name);
+        }
         return true;
     }
 
