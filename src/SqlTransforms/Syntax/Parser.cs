@@ -489,7 +489,7 @@ internal sealed class Parser
                 ExpectSymbol("]", "']' after the list index");
                 e = Build(new SqlExpression.Index(e, index, e.Start, _tokens[_next - 1].End), e, index);
             }
-            else if (Peek.IsSymbol(".") && e is not SqlExpression.ColumnRef)
+            else if (Peek.IsSymbol("."))
             {
                 _next++;
                 var field = Name("a field name after '.'");

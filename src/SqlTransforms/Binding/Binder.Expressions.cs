@@ -1,0 +1,419 @@
+using System.Globalization;
+using DataPlane.SqlTransforms.Diagnostics;
+using DataPlane.SqlTransforms.Functions;
+using DataPlane.SqlTransforms.Planning;
+using DataPlane.SqlTransforms.Syntax;
+using DataPlane.SqlTransforms.Types;
+
+namespace DataPlane.SqlTransforms.Binding;
+
+internal sealed partial class Binder
+{
+    private BoundExpression BindCondition(SqlExpression e, Scope scope, string clause, AggregateContext? aggregate = null)
+    {
+        if (aggregate is null && ContainsAggregate(e))
+            throw Error(Walk(e).First(x => x is SqlExpression.FunctionCall f && _functions.Aggregate(f.Name.Text) is not null).Start, $"aggregate functions are not allowed in {clause}");
+        if (ContainsUnnest(e))
+            throw Error(e.Start, $"UNNEST is not allowed in {clause}; unnest in a subquery's select list and filter outside it");
+        var bound = Bind(e, scope, aggregate);
+        if (bound.Type.Kind is not (SqlTypeKind.Boolean or SqlTypeKind.Null))
+            throw Error(e.Start, $"{clause} needs a BOOLEAN condition, but this is {bound.Type}");
+        return bound;
+    }
+
+    private (LogicalPlan, List<BoundExpression>) BindAggregate(QueryExpression.Select s, LogicalPlan input, Scope scope, List<(SqlExpression Expression, string Name, int Position)> items)
+    {
+        var context = new AggregateContext { Input = scope };
+        foreach (var key in s.GroupBy)
+        {
+            var e = key;
+            if (key is SqlExpression.Literal { Kind: LiteralKind.Integer } ordinal)
+            {
+                if (!int.TryParse(ordinal.Text, CultureInfo.InvariantCulture, out int n) || n < 1 || n > items.Count)
+                    throw Error(key.Start, $"GROUP BY {ordinal.Text} is not a position in the select list, which has {items.Count} items");
+                e = items[n - 1].Expression;
+            }
+            else if (key is SqlExpression.ColumnRef { Parts.Count: 1 } c && !scope.Columns.Any(x => c.Parts[0].Matches(x.Name))
+                     && items.FirstOrDefault(i => c.Parts[0].Matches(i.Name)) is { Expression: not null } alias)
+                e = alias.Expression;
+            if (ContainsAggregate(e)) throw Error(key.Start, "aggregate functions are not allowed in GROUP BY");
+            if (ContainsUnnest(e)) throw Error(key.Start, "UNNEST is not allowed in GROUP BY");
+            var bound = Bind(e, scope);
+            context.Keys.Add(bound);
+            context.KeyTexts.Add(Normalized(e));
+            context.Arguments.Add(bound);
+        }
+        var outputs = items.Select(i => Bind(i.Expression, scope, context)).ToList();
+        BoundExpression? having = s.Having is null ? null : BindCondition(s.Having, scope, "HAVING", context);
+        var preColumns = context.Arguments.Select((a, i) => new PlanColumn("#" + i, a.Type, a.Nullable)).ToList();
+        var pre = new LogicalPlan.Project(input, context.Arguments, preColumns);
+        var keyColumns = context.Keys.Select((k, i) => new PlanColumn(i < s.GroupBy.Count ? DefaultName(s.GroupBy[i]) : "#" + i, k.Type, k.Nullable));
+        LogicalPlan plan = new LogicalPlan.Aggregate(pre, Enumerable.Range(0, context.Keys.Count).ToList(), context.Calls, keyColumns.Concat(context.CallColumns).ToList());
+        if (having is not null) plan = new LogicalPlan.Filter(plan, having);
+        return (plan, outputs);
+    }
+
+    /// <summary>Binds an expression; in a grouped query (<paramref name="aggregate"/>) over the Aggregate's output, with UNNEST (<paramref name="unnest"/>) over the unnested columns.</summary>
+    private BoundExpression Bind(SqlExpression e, Scope scope, AggregateContext? aggregate = null, UnnestContext? unnest = null)
+    {
+        System.Runtime.CompilerServices.RuntimeHelpers.EnsureSufficientExecutionStack();
+        if (aggregate is not null)
+        {
+            int key = aggregate.KeyTexts.IndexOf(Normalized(e));
+            if (key >= 0 && e is not SqlExpression.Literal)
+                return new BoundExpression.Column(key, "#" + key, aggregate.Keys[key].Type, aggregate.Keys[key].Nullable);
+        }
+        var bound = BindNode(e, scope, aggregate, unnest);
+        return ConstantFolding.Fold(bound);
+    }
+
+    private BoundExpression BindNode(SqlExpression e, Scope scope, AggregateContext? aggregate, UnnestContext? unnest)
+    {
+        BoundExpression Sub(SqlExpression x) => Bind(x, scope, aggregate, unnest);
+        switch (e)
+        {
+            case SqlExpression.Literal l: return Literal(l);
+            case SqlExpression.IntervalLiteral i:
+                if (!ValueText.TryParseInterval(i.Text, i.Unit, out var interval))
+                    throw Error(i.Start, $"'{i.Text}'{(i.Unit is null ? "" : " " + i.Unit)} is not an interval; write e.g. INTERVAL '5 minutes', INTERVAL '1 day 02:00:00' or INTERVAL '5' MINUTE");
+                return new BoundExpression.Literal(interval, SqlType.Interval);
+            case SqlExpression.TypedLiteral t:
+            {
+                var type = TypeNames.Resolve(t.Type, out var problem) ?? throw Error(t.Start, problem!);
+                return CoerceLiteral(new BoundExpression.Literal(t.Text, SqlType.Varchar), type, t.Start);
+            }
+            case SqlExpression.ColumnRef c: return Column(c, scope, aggregate);
+            case SqlExpression.Star s: throw Error(s.Start, "* is only allowed in a select list and in count(*)");
+            case SqlExpression.Unary u:
+            {
+                var operand = Sub(u.Operand);
+                if (u.Operator == "+")
+                {
+                    if (!operand.Type.IsNumeric && operand.Type.Kind != SqlTypeKind.Null) throw Error(u.Start, $"unary + needs a number, not {operand.Type}");
+                    return operand;
+                }
+                return Call("negate", [operand], [u.Operand], u.Start, "-");
+            }
+            case SqlExpression.Binary b:
+            {
+                if (b.Operator is "->" or "->>")
+                    throw Error(b.OperatorPosition, $"the JSON operator {b.Operator} is not supported yet (it comes with the JSON functions)");
+                var left = Sub(b.Left);
+                var right = Sub(b.Right);
+                if (b.Operator == "||")
+                {
+                    left = ToText(left, b.Left);
+                    right = ToText(right, b.Right);
+                }
+                return Call(b.Operator, [left, right], [b.Left, b.Right], b.OperatorPosition, b.Operator);
+            }
+            case SqlExpression.And a: return Logic(a.Terms.Select(t => Condition(t, Sub(t))).ToList(), true);
+            case SqlExpression.Or o: return Logic(o.Terms.Select(t => Condition(t, Sub(t))).ToList(), false);
+            case SqlExpression.Not n: return new BoundExpression.Not(Condition(n.Operand, Sub(n.Operand)));
+            case SqlExpression.IsNull n: return new BoundExpression.IsNull(Sub(n.Operand), n.Negated);
+            case SqlExpression.IsBoolean ib:
+                return new BoundExpression.IsDistinct(Condition(ib.Operand, Sub(ib.Operand)), new BoundExpression.Literal(ib.Value, SqlType.Boolean), !ib.Negated);
+            case SqlExpression.IsDistinctFrom d:
+            {
+                var (l, r) = Comparable(Sub(d.Left), Sub(d.Right), d.Left, d.Right, d.Start, "IS DISTINCT FROM");
+                return new BoundExpression.IsDistinct(l, r, d.Negated);
+            }
+            case SqlExpression.Between b:
+            {
+                var operand = Sub(b.Operand);
+                var low = Call(">=", [operand, Sub(b.Low)], [b.Operand, b.Low], b.Start, "BETWEEN");
+                var high = Call("<=", [operand, Sub(b.High)], [b.Operand, b.High], b.Start, "BETWEEN");
+                BoundExpression between = Logic([low, high], true);
+                return b.Negated ? new BoundExpression.Not(between) : between;
+            }
+            case SqlExpression.InList i:
+            {
+                var operand = Sub(i.Operand);
+                var tests = i.Items.Select(item => Call("=", [operand, Sub(item)], [i.Operand, item], item.Start, "IN")).ToList();
+                BoundExpression any = Logic(tests, false);
+                return i.Negated ? new BoundExpression.Not(any) : any;
+            }
+            case SqlExpression.Like l:
+            {
+                if (l.Similar) throw Error(l.Start, "SIMILAR TO is not supported yet; use LIKE, or regexp_matches when the regex functions land");
+                var args = new List<BoundExpression> { Sub(l.Operand), Sub(l.Pattern) };
+                var syntax = new List<SqlExpression> { l.Operand, l.Pattern };
+                if (l.Escape is not null) { args.Add(Sub(l.Escape)); syntax.Add(l.Escape); }
+                var like = Call(l.CaseInsensitive ? "ilike" : "like", args, syntax, l.Start, l.CaseInsensitive ? "ILIKE" : "LIKE");
+                return l.Negated ? new BoundExpression.Not(like) : like;
+            }
+            case SqlExpression.Case c:
+            {
+                BoundExpression? operand = c.Operand is null ? null : Sub(c.Operand);
+                var whens = c.Whens.Select(w => operand is null
+                    ? Condition(w.When, Sub(w.When))
+                    : Call("=", [operand, Sub(w.When)], [c.Operand!, w.When], w.When.Start, "CASE")).ToList();
+                var thens = c.Whens.Select(w => Sub(w.Then)).ToList();
+                var otherwise = c.Else is null ? new BoundExpression.Literal(null, SqlType.Null) : Sub(c.Else);
+                var type = TypeCoercion.Common(thens.Append(otherwise).Select(t => t.Type))
+                    ?? throw Error(c.Start, $"the branches of CASE have types {string.Join(", ", thens.Append(otherwise).Select(t => t.Type).Distinct())}, which have no common type; CAST them to one");
+                var pairs = whens.Select((w, i) => (w, Coerce(thens[i], type, c.Whens[i].Then.Start))).ToList();
+                var elseBranch = Coerce(otherwise, type, c.Else?.Start ?? c.Start);
+                return new BoundExpression.Case(pairs, elseBranch, type, pairs.Any(p => p.Item2.Nullable) || elseBranch.Nullable);
+            }
+            case SqlExpression.Cast c:
+            {
+                var operand = Sub(c.Operand);
+                var type = TypeNames.Resolve(c.Type, out var problem) ?? throw Error(c.Type.Position, problem!);
+                if (!CastFunctions.CanCast(operand.Type, type))
+                    throw Error(c.Start, $"CAST from {operand.Type} to {type} is not supported");
+                if (operand is BoundExpression.Literal { Value: not null } literal && !c.Try)
+                    return CoerceLiteral(literal, type, c.Operand.Start);
+                return new BoundExpression.Cast(operand, type, c.Try);
+            }
+            case SqlExpression.FunctionCall f: return Function(f, scope, aggregate, unnest);
+            case SqlExpression.FieldAccess fa: return Field(Sub(fa.Operand), fa.Field);
+            case SqlExpression.Index ix:
+            {
+                var list = Sub(ix.Operand);
+                if (list.Type.Kind != SqlTypeKind.List)
+                    throw Error(ix.Start, list.Type.Kind == SqlTypeKind.Map ? "map access m[key] is not supported yet" : $"[ ] indexes lists; this is {list.Type}");
+                var position = Coerce(Sub(ix.Position), SqlType.BigInt, ix.Position.Start);
+                return new BoundExpression.ListIndex(list, position, list.Type.Element!);
+            }
+            case SqlExpression.ListValue lv:
+            {
+                var values = lv.Items.Select(Sub).ToList();
+                var element = values.Count == 0 ? SqlType.Integer : TypeCoercion.Common(values.Select(v => v.Type))
+                    ?? throw Error(lv.Start, $"the items of a list have types {string.Join(", ", values.Select(v => v.Type).Distinct())}, which have no common type");
+                if (element.Kind == SqlTypeKind.Null) element = SqlType.Integer;
+                return new BoundExpression.MakeList(values.Select((v, i) => Coerce(v, element, lv.Items[i].Start)).ToList(), SqlType.List(element));
+            }
+            case SqlExpression.StructValue sv:
+            {
+                var values = sv.Fields.Select(f => Sub(f.Value)).ToList();
+                var fields = sv.Fields.Select((f, i) => new StructField(f.Name, values[i].Type.Kind == SqlTypeKind.Null ? SqlType.Integer : values[i].Type)).ToList();
+                if (fields.Select(f => f.Name).Distinct(StringComparer.OrdinalIgnoreCase).Count() != fields.Count)
+                    throw Error(sv.Start, "a struct names a field twice");
+                return new BoundExpression.MakeStruct(values.Select((v, i) => Coerce(v, fields[i].Type, sv.Start)).ToList(), SqlType.Struct(fields));
+            }
+        }
+        throw Error(e.Start, $"{e.GetType().Name} is not supported here");
+    }
+
+    private BoundExpression Literal(SqlExpression.Literal l)
+    {
+        switch (l.Kind)
+        {
+            case LiteralKind.Null: return new BoundExpression.Literal(null, SqlType.Null);
+            case LiteralKind.Boolean: return new BoundExpression.Literal(l.Text == "true", SqlType.Boolean);
+            case LiteralKind.String: return new BoundExpression.Literal(l.Text, SqlType.Varchar) { IsStringLiteral = true };
+            case LiteralKind.Integer:
+                if (int.TryParse(l.Text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int i)) return new BoundExpression.Literal(i, SqlType.Integer);
+                if (long.TryParse(l.Text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long g)) return new BoundExpression.Literal(g, SqlType.BigInt);
+                goto default;
+            default:
+                if (double.TryParse(l.Text, NumberStyles.Float, CultureInfo.InvariantCulture, out double d) && double.IsFinite(d))
+                    return new BoundExpression.Literal(d, SqlType.Double);
+                throw Error(l.Start, $"{l.Text} is out of range for a DOUBLE");
+        }
+    }
+
+    private BoundExpression Column(SqlExpression.ColumnRef c, Scope scope, AggregateContext? aggregate)
+    {
+        var lookIn = aggregate?.Input ?? scope;
+        // a.b.c: a qualifier and a column, then fields; or a column, then fields
+        int index = -1, consumed = 0;
+        if (c.Parts.Count > 1)
+        {
+            var matches = Matches(lookIn, c.Parts[1], c.Parts[0]);
+            if (matches.Count == 1) { index = matches[0]; consumed = 2; }
+        }
+        if (index < 0)
+        {
+            var matches = Matches(lookIn, c.Parts[0], null);
+            if (matches.Count > 1)
+                throw Error(c.Start, $"column name \"{c.Parts[0].Text}\" is ambiguous: it could be {string.Join(" or ", matches.Select(m => (lookIn.Columns[m].Qualifier is { } q ? q + "." : "") + lookIn.Columns[m].Name))}; qualify it");
+            if (matches.Count == 0)
+            {
+                var names = lookIn.Columns.Select(x => x.Name).ToList();
+                string where = lookIn.Columns.Count == 0 ? " (the query has no FROM)" : names.Count <= 30 ? $" (columns: {string.Join(", ", names)})" : "";
+                throw Error(c.Parts[0].Position, $"there is no column \"{c.Parts[0].Text}\"" + NearestNames.Suggest(c.Parts[0].Text, names) + where);
+            }
+            index = matches[0];
+            consumed = 1;
+        }
+        var column = lookIn.Columns[index];
+        BoundExpression result = new BoundExpression.Column(index, column.Name, column.Type, column.Nullable);
+        if (aggregate is not null)
+        {
+            int key = aggregate.Keys.FindIndex(k => k is BoundExpression.Column kc && kc.Index == index);
+            if (key < 0)
+                throw Error(c.Start, $"column \"{column.Name}\" must appear in the GROUP BY clause or be used in an aggregate function");
+            result = new BoundExpression.Column(key, column.Name, column.Type, column.Nullable);
+        }
+        for (int p = consumed; p < c.Parts.Count; p++)
+            result = Field(result, c.Parts[p]);
+        return result;
+    }
+
+    private static List<int> Matches(Scope scope, SqlName name, SqlName? qualifier)
+    {
+        var exact = new List<int>();
+        var loose = new List<int>();
+        for (int i = 0; i < scope.Columns.Count; i++)
+        {
+            var col = scope.Columns[i];
+            if (qualifier is not null && (col.Qualifier is null || !qualifier.Matches(col.Qualifier))) continue;
+            if (col.Name == name.Text) exact.Add(i);
+            else if (name.Matches(col.Name)) loose.Add(i);
+        }
+        return exact.Count > 0 ? exact : loose;
+    }
+
+    private BoundExpression Field(BoundExpression operand, SqlName field)
+    {
+        if (operand.Type.Kind != SqlTypeKind.Struct)
+            throw Error(field.Position, $"\"{field.Text}\" is not a field: the value before the '.' is {operand.Type}, not a struct");
+        var fields = operand.Type.Fields!;
+        int index = -1;
+        for (int i = 0; i < fields.Count; i++) if (fields[i].Name == field.Text) { index = i; break; }
+        if (index < 0) for (int i = 0; i < fields.Count; i++) if (field.Matches(fields[i].Name)) { index = i; break; }
+        if (index < 0)
+            throw Error(field.Position, $"the struct has no field \"{field.Text}\"" + NearestNames.Suggest(field.Text, fields.Select(f => f.Name)) + $" (fields: {string.Join(", ", fields.Select(f => f.Name))})");
+        return new BoundExpression.FieldAccess(operand, index, fields[index].Type);
+    }
+
+    private BoundExpression Function(SqlExpression.FunctionCall f, Scope scope, AggregateContext? aggregate, UnnestContext? unnest)
+    {
+        string name = f.Name.Text;
+        if (name.Equals("unnest", StringComparison.OrdinalIgnoreCase))
+        {
+            if (unnest is null) throw Error(f.Start, "UNNEST is only allowed in a select list, and not inside an aggregate");
+            if (f.Arguments.Count != 1) throw Error(f.Start, "UNNEST takes one list");
+            var list = Bind(f.Arguments[0], scope, null, null);
+            if (list.Type.Kind != SqlTypeKind.List) throw Error(f.Arguments[0].Start, $"UNNEST takes a list, not {list.Type}");
+            unnest.Lists.Add(list);
+            int j = unnest.Lists.Count - 1;
+            return new BoundExpression.Column(unnest.InputWidth + j, "unnest", list.Type.Element!, true);
+        }
+        if (_functions.Aggregate(name) is { } aggregateFunction)
+        {
+            if (aggregate is null) throw Error(f.Start, $"the aggregate {name}() is not allowed here");
+            if (f.Arguments.Count > 1 || (f.Arguments.Count == 0 && !f.IsStar) || (f.IsStar && !name.Equals("count", StringComparison.OrdinalIgnoreCase)))
+                throw Error(f.Start, $"{name} takes one argument" + (name.Equals("count", StringComparison.OrdinalIgnoreCase) ? " or *" : ""));
+            if (f.Distinct) throw Error(f.Start, $"{name}(DISTINCT ...) is not supported yet");
+            int? argument = null;
+            SqlType? argumentType = null;
+            if (f.Arguments.Count == 1)
+            {
+                if (ContainsAggregate(f.Arguments[0])) throw Error(f.Arguments[0].Start, "aggregate functions cannot be nested");
+                var bound = Bind(f.Arguments[0], aggregate.Input);
+                argumentType = bound.Type.Kind == SqlTypeKind.Null ? SqlType.Integer : bound.Type;
+                if (aggregateFunction.Name != "count" && bound.Type.IsInteger == false && bound.Type.IsNumeric && aggregateFunction.Name is "sum" or "avg")
+                {
+                    bound = Coerce(bound, SqlType.Double, f.Start);
+                    argumentType = SqlType.Double;
+                }
+                argument = aggregate.Arguments.Count;
+                aggregate.Arguments.Add(bound);
+            }
+            var returns = aggregateFunction.Returns(argumentType)
+                ?? throw Error(f.Start, $"{name}({argumentType}) does not exist: {aggregateFunction.Description}");
+            if (aggregateFunction.Name is "avg" && argumentType is not null && argumentType.IsInteger)
+            {
+                aggregate.Arguments[argument!.Value] = Coerce(aggregate.Arguments[argument.Value], SqlType.Double, f.Start);
+                argumentType = SqlType.Double;
+            }
+            aggregate.Calls.Add(new AggregateCall(aggregateFunction, argument, false));
+            int output = aggregate.Keys.Count + aggregate.Calls.Count - 1;
+            aggregate.CallColumns.Add(new PlanColumn(DefaultName(f), returns, name != "count"));
+            _ = argumentType;
+            return new BoundExpression.Column(output, name, returns, name != "count");
+        }
+        if (f.IsStar) throw Error(f.Start, $"{name}(*) is not a function; only count(*) takes *");
+        if (f.Distinct) throw Error(f.Start, $"DISTINCT is only allowed in aggregate calls");
+        var args = f.Arguments.Select(a => Bind(a, scope, aggregate, unnest)).ToList();
+        return Call(name, args, f.Arguments, f.Name.Position, name);
+    }
+
+    /// <summary>Resolves a function or operator for bound arguments and converts them to its parameter types.</summary>
+    private BoundExpression Call(string name, List<BoundExpression> args, IReadOnlyList<SqlExpression> syntax, int position, string shown)
+    {
+        var function = _functions.Scalar(name);
+        if (function is null)
+        {
+            string problem = _functions.Aggregate(name) is not null ? $"the aggregate {name}() is not allowed here" :
+                $"there is no function {name}()" + NearestNames.Suggest(name, _functions.Names);
+            throw Error(position, problem);
+        }
+        var infos = args.Select(a => new ArgumentInfo(a.Type, a is BoundExpression.Literal { IsStringLiteral: true }, a is BoundExpression.Literal lit ? lit.Value : null, a is BoundExpression.Literal)).ToList();
+        var binding = function.Bind(infos);
+        if (binding is null)
+        {
+            string given = string.Join(", ", args.Select(a => a is BoundExpression.Literal { IsStringLiteral: true } ? "'...'" : a.Type.ToString()));
+            string problem = char.IsLetter(name[0])
+                ? $"{name}({given}) does not exist; {name} takes {function.Signatures}"
+                : $"the operator {shown} does not apply to {given}" + (name == "+" && args.Any(a => a.Type.Kind == SqlTypeKind.Varchar) ? "; use || to join strings" : "");
+            throw Error(position, problem);
+        }
+        var converted = args.Select((a, i) => Coerce(a, binding.Parameters[i], syntax.Count > i ? syntax[i].Start : position)).ToList();
+        bool nullable = binding.PropagatesNull ? converted.Any(a => a.Nullable) : true;
+        return new BoundExpression.Call(function, binding, converted, binding.Returns, nullable);
+    }
+
+    private BoundExpression Condition(SqlExpression syntax, BoundExpression e)
+    {
+        if (e.Type.Kind is SqlTypeKind.Boolean) return e;
+        if (e.Type.Kind is SqlTypeKind.Null) return new BoundExpression.Literal(null, SqlType.Boolean);
+        if (e is BoundExpression.Literal { IsStringLiteral: true }) return Coerce(e, SqlType.Boolean, syntax.Start);
+        throw Error(syntax.Start, $"expected a BOOLEAN condition, but this is {e.Type}");
+    }
+
+    private static BoundExpression Logic(List<BoundExpression> terms, bool isAnd)
+    {
+        // flatten nested chains so the node stays wide
+        var flat = new List<BoundExpression>();
+        foreach (var t in terms)
+        {
+            if (isAnd && t is BoundExpression.And a) flat.AddRange(a.Terms);
+            else if (!isAnd && t is BoundExpression.Or o) flat.AddRange(o.Terms);
+            else flat.Add(t);
+        }
+        if (flat.Count == 1) return flat[0];
+        bool nullable = flat.Any(t => t.Nullable);
+        return isAnd ? new BoundExpression.And(flat, nullable) : new BoundExpression.Or(flat, nullable);
+    }
+
+    private (BoundExpression, BoundExpression) Comparable(BoundExpression l, BoundExpression r, SqlExpression ls, SqlExpression rs, int position, string what)
+    {
+        var type = ComparisonOperators.CommonType(new ArgumentInfo(l.Type, l is BoundExpression.Literal { IsStringLiteral: true }), new ArgumentInfo(r.Type, r is BoundExpression.Literal { IsStringLiteral: true }))
+            ?? throw Error(position, $"{what} compares {l.Type} with {r.Type}, which have no common type");
+        return (Coerce(l, type, ls.Start), Coerce(r, type, rs.Start));
+    }
+
+    private BoundExpression ToText(BoundExpression e, SqlExpression syntax)
+    {
+        if (e.Type.Kind is SqlTypeKind.Varchar) return e;
+        if (e.Type.Kind is SqlTypeKind.Null) return new BoundExpression.Literal(null, SqlType.Varchar);
+        if (!CastFunctions.CanCast(e.Type, SqlType.Varchar)) throw Error(syntax.Start, $"|| joins strings; {e.Type} does not convert to VARCHAR");
+        return ConstantFolding.Fold(new BoundExpression.Cast(e, SqlType.Varchar, false));
+    }
+
+    /// <summary>Converts to <paramref name="type"/>: nothing when it already is, a folded constant for literals, else a CAST node.</summary>
+    private BoundExpression Coerce(BoundExpression e, SqlType type, int position)
+    {
+        if (e.Type == type) return e is BoundExpression.Literal { IsStringLiteral: true } s ? s with { IsStringLiteral = false } : e;
+        if (e is BoundExpression.Literal { Value: null }) return new BoundExpression.Literal(null, type);
+        if (e is BoundExpression.Literal literal) return CoerceLiteral(literal, type, position);
+        if (!CastFunctions.CanCast(e.Type, type))
+            throw Error(position, $"{e.Type} does not convert to {type}");
+        return new BoundExpression.Cast(e, type, false);
+    }
+
+    private BoundExpression CoerceLiteral(BoundExpression.Literal literal, SqlType type, int position)
+    {
+        if (literal.Type == type) return new BoundExpression.Literal(literal.Value, type);
+        if (!CastFunctions.CanCast(literal.Type, type))
+            throw Error(position, $"{literal.Type} does not convert to {type}");
+        if (ConstantFolding.TryEvaluate(new BoundExpression.Cast(new BoundExpression.Literal(literal.Value, literal.Type), type, false), out var value))
+            return new BoundExpression.Literal(value, type);
+        string shown = literal.Value is string s ? $"'{s}'" : ExpressionText.Of(literal, []);
+        throw Error(position, $"{shown} is not a valid {type}" + (type.IsTimestamp || type.Kind == SqlTypeKind.Date ? " (write dates as 2024-01-31 and timestamps as 2024-01-31 10:00:00)" : ""));
+    }
+}

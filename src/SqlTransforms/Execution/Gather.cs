@@ -1,0 +1,122 @@
+using System.Runtime.InteropServices;
+using Apache.Arrow;
+using Apache.Arrow.Types;
+
+namespace DataPlane.SqlTransforms.Execution;
+
+/// <summary>
+/// Builds a new array from chosen rows of another (index -1 gives NULL): how a filter compacts a batch, a sort
+/// reorders one, UNNEST repeats parent rows and a hash aggregate collects its keys. Every Arrow type the engine
+/// reads, nested ones by gathering their children.
+/// </summary>
+internal static class Gather
+{
+    public static IArrowArray Take(IArrowArray array, ReadOnlySpan<int> indices)
+    {
+        var data = array.Data;
+        int n = indices.Length;
+        var validity = new byte[(n + 7) / 8];
+        bool sourceHasNulls = array.NullCount > 0;
+        int nulls = 0;
+        for (int i = 0; i < n; i++)
+        {
+            int j = indices[i];
+            if (j >= 0 && (!sourceHasNulls || array.IsValid(j))) Vectors.Set(validity, i);
+            else nulls++;
+        }
+        var validityBuffer = nulls == 0 ? ArrowBuffer.Empty : new ArrowBuffer(validity);
+        switch (data.DataType)
+        {
+            case BooleanType:
+            {
+                var source = (BooleanArray)array;
+                var values = new byte[(n + 7) / 8];
+                for (int i = 0; i < n; i++)
+                    if (indices[i] >= 0 && source.GetValue(indices[i]) == true) Vectors.Set(values, i);
+                return new BooleanArray(new ArrayData(BooleanType.Default, n, nulls, 0, [validityBuffer, new ArrowBuffer(values)]));
+            }
+            case StringType or BinaryType:
+            {
+                var source = (BinaryArray)array;
+                var builder = new Utf8Builder(n, 0);
+                for (int i = 0; i < n; i++)
+                {
+                    int j = indices[i];
+                    if (j < 0 || !Vectors.Get(validity, i)) builder.AppendNull();
+                    else builder.Append(source.GetBytes(j));
+                }
+                return builder.Build(binary: data.DataType is BinaryType);
+            }
+            case ListType or MapType:
+            {
+                var source = (ListArray)array;
+                var offsets = source.ValueOffsets;
+                var newOffsets = new int[n + 1];
+                int total = 0;
+                for (int i = 0; i < n; i++)
+                {
+                    int j = indices[i];
+                    if (j >= 0) total += offsets[j + 1] - offsets[j];
+                    newOffsets[i + 1] = total;
+                }
+                var childIndices = new int[total];
+                int k = 0;
+                for (int i = 0; i < n; i++)
+                {
+                    int j = indices[i];
+                    if (j < 0) continue;
+                    for (int e = offsets[j]; e < offsets[j + 1]; e++) childIndices[k++] = e;
+                }
+                var child = Take(source.Values, childIndices);
+                var offsetBytes = new byte[(n + 1) * 4];
+                Buffer.BlockCopy(newOffsets, 0, offsetBytes, 0, offsetBytes.Length);
+                return ArrowArrayFactory.BuildArray(new ArrayData(data.DataType, n, nulls, 0, [validityBuffer, new ArrowBuffer(offsetBytes)], [child.Data]));
+            }
+            case StructType:
+            {
+                var source = (StructArray)array;
+                var children = new ArrayData[source.Fields.Count];
+                Span<int> shifted = n <= 1024 ? stackalloc int[n] : new int[n];
+                for (int i = 0; i < n; i++) shifted[i] = indices[i] < 0 ? -1 : indices[i] + data.Offset;
+                for (int c = 0; c < children.Length; c++)
+                {
+                    // children of a sliced struct are not sliced themselves
+                    var field = source.Fields[c];
+                    var unsliced = field.Data.Offset == 0 && field.Length == data.Length + data.Offset ? field : field;
+                    children[c] = Take(unsliced, shifted).Data;
+                }
+                return ArrowArrayFactory.BuildArray(new ArrayData(data.DataType, n, nulls, 0, [validityBuffer], children));
+            }
+            case FixedWidthType fixedWidth:
+            {
+                int width = fixedWidth.BitWidth / 8;
+                var source = data.Buffers[1].Span.Slice(data.Offset * width);
+                var bytes = new byte[n * width];
+                switch (width)
+                {
+                    case 4: Copy<int>(source, bytes, indices); break;
+                    case 8: Copy<long>(source, bytes, indices); break;
+                    case 16: Copy<Int128>(source, bytes, indices); break;
+                    default:
+                        for (int i = 0; i < n; i++)
+                            if (indices[i] >= 0) source.Slice(indices[i] * width, width).CopyTo(bytes.AsSpan(i * width));
+                        break;
+                }
+                return ArrowArrayFactory.BuildArray(new ArrayData(data.DataType, n, nulls, 0, [validityBuffer, new ArrowBuffer(bytes)]));
+            }
+            default:
+                throw new NotSupportedException($"Gathering {data.DataType.Name} columns is not supported.");
+        }
+    }
+
+    private static void Copy<T>(ReadOnlySpan<byte> source, byte[] target, ReadOnlySpan<int> indices) where T : unmanaged
+    {
+        var from = MemoryMarshal.Cast<byte, T>(source);
+        var to = MemoryMarshal.Cast<byte, T>(target.AsSpan());
+        for (int i = 0; i < indices.Length; i++)
+        {
+            int j = indices[i];
+            to[i] = j >= 0 ? from[j] : default;
+        }
+    }
+}

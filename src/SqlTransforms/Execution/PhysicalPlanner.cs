@@ -1,0 +1,63 @@
+using Apache.Arrow;
+using DataPlane.SqlTransforms.Execution.Operators;
+using DataPlane.SqlTransforms.Planning;
+using DataPlane.SqlTransforms.Types;
+
+namespace DataPlane.SqlTransforms.Execution;
+
+/// <summary>
+/// Builds the operator graph of one statement from its logical plan, compiling each expression into kernels once.
+/// Scans register under their source's name; a query without FROM registers a one-row start.
+/// </summary>
+internal sealed class PhysicalPlanner(RowErrorLog log, Func<long> clock, IReadOnlyDictionary<string, int> sourceWidths)
+{
+    public readonly Dictionary<string, List<Operator>> Scans = new(StringComparer.Ordinal);
+    public readonly List<Operator> OneRows = [];
+
+    public void Build(LogicalPlan plan, Operator downstream)
+    {
+        System.Runtime.CompilerServices.RuntimeHelpers.EnsureSufficientExecutionStack();
+        var schema = Schema(plan);
+        Operator op;
+        switch (plan)
+        {
+            case LogicalPlan.Scan s:
+                op = new ScanOperator(s.Projection, schema, sourceWidths[s.Source]);
+                op.Next = downstream;
+                if (!Scans.TryGetValue(s.Source, out var list)) Scans[s.Source] = list = [];
+                list.Add(op);
+                return;
+            case LogicalPlan.OneRow:
+                op = new PassOperator();
+                op.Next = downstream;
+                OneRows.Add(op);
+                return;
+            case LogicalPlan.Filter f: op = new FilterOperator(ExpressionCompiler.Compile(f.Predicate), log, clock); break;
+            case LogicalPlan.Project p: op = new ProjectOperator(p.Expressions.Select(ExpressionCompiler.Compile).ToArray(), schema, log, clock); break;
+            case LogicalPlan.Unnest u: op = new UnnestOperator(u.ListColumns, schema); break;
+            case LogicalPlan.UnionAll u:
+            {
+                var union = new UnionOperator(u.Inputs.Count, schema) { Next = downstream };
+                foreach (var input in u.Inputs) Build(input, union);
+                return;
+            }
+            case LogicalPlan.Aggregate a:
+                op = new AggregateOperator(a.Keys, a.Input.Columns.Select(c => c.Type).ToList(), a.Aggregates.Select(c => (c.Function, c.Argument)).ToList(), schema, a.Columns.Select(c => c.Type).ToList());
+                break;
+            case LogicalPlan.Sort s: op = new SortOperator(s.Keys, s.Columns.Select(c => c.Type).ToList(), schema); break;
+            case LogicalPlan.Limit l: op = new LimitOperator(l.Count, l.Offset); break;
+            default: throw new NotSupportedException(plan.GetType().Name);
+        }
+        op.Next = downstream;
+        foreach (var input in plan.Children()) Build(input, op);
+    }
+
+    public static Schema Schema(LogicalPlan plan) =>
+        new(plan.Columns.Select(c => ArrowTypes.Field(c.Name, c.Type, c.Nullable)), metadata: null);
+
+    /// <summary>Forwards batches unchanged (the one-row start of a query without FROM).</summary>
+    private sealed class PassOperator : Operator
+    {
+        public override void Push(RecordBatch batch) => Emit(batch);
+    }
+}

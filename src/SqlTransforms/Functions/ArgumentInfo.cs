@@ -1,0 +1,10 @@
+using DataPlane.SqlTransforms.Types;
+
+namespace DataPlane.SqlTransforms.Functions;
+
+/// <summary>
+/// What overload resolution knows of an argument: its type, and whether it is a string literal, which (as in
+/// PostgreSQL and DuckDB) converts to whatever type the parameter wants: <c>ts &gt; '2024-01-01'</c>.
+/// A constant argument's value is there for functions that need it when binding (date_trunc's part).
+/// </summary>
+internal sealed record ArgumentInfo(SqlType Type, bool IsStringLiteral, object? ConstantValue = null, bool IsConstant = false);

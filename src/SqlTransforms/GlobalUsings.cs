@@ -1,0 +1,2 @@
+// Apache.Arrow has its own Array; in this project Array means System.Array.
+global using Array = System.Array;

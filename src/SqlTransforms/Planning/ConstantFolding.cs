@@ -1,0 +1,54 @@
+using DataPlane.SqlTransforms.Binding;
+using DataPlane.SqlTransforms.Execution;
+
+namespace DataPlane.SqlTransforms.Planning;
+
+/// <summary>
+/// Evaluates deterministic expressions whose inputs are all constants, once, when the query is compiled, by running
+/// their kernels over one row. An expression that fails (1 // 0) is left as it is, so each record fails and is
+/// counted at run time as it would be without folding. Also simplifies AND/OR with constant terms.
+/// </summary>
+internal static class ConstantFolding
+{
+    public static BoundExpression Fold(BoundExpression e)
+    {
+        if (e is BoundExpression.Literal or BoundExpression.Column) return e;
+        if (e is BoundExpression.And a) return Logic(a.Terms, isAnd: true, e);
+        if (e is BoundExpression.Or o) return Logic(o.Terms, isAnd: false, e);
+        if (!e.IsDeterministic || e.Children().Any(c => c is not BoundExpression.Literal)) return e;
+        return TryEvaluate(e, out var value) ? new BoundExpression.Literal(value, e.Type) : e;
+    }
+
+    /// <summary>The value of a constant expression; false when evaluating it fails.</summary>
+    public static bool TryEvaluate(BoundExpression e, out object? value)
+    {
+        value = null;
+        var kernel = ExpressionCompiler.Compile(e);
+        var context = new EvalContext();
+        context.Start([], 1, 0);
+        var result = kernel.Evaluate(context);
+        if (context.Errors.Count > 0) return false;
+        value = ValueArrays.Get(result, e.Type, 0);
+        return true;
+    }
+
+    private static BoundExpression Logic(IReadOnlyList<BoundExpression> terms, bool isAnd, BoundExpression original)
+    {
+        var kept = new List<BoundExpression>(terms.Count);
+        bool sawNull = false;
+        foreach (var t in terms)
+        {
+            if (t is BoundExpression.Literal { Value: bool b })
+            {
+                if (b != isAnd) return new BoundExpression.Literal(b, Types.SqlType.Boolean); // FALSE in AND, TRUE in OR decides
+                continue; // TRUE in AND, FALSE in OR changes nothing
+            }
+            if (t is BoundExpression.Literal { Value: null }) sawNull = true;
+            kept.Add(t);
+        }
+        if (kept.Count == 0) return new BoundExpression.Literal(isAnd, Types.SqlType.Boolean);
+        if (kept.Count == 1 && !sawNull) return kept[0];
+        if (kept.Count == terms.Count) return original;
+        return isAnd ? new BoundExpression.And(kept, kept.Any(k => k.Nullable)) : new BoundExpression.Or(kept, kept.Any(k => k.Nullable));
+    }
+}

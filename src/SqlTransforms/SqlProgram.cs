@@ -1,0 +1,116 @@
+using Apache.Arrow;
+using DataPlane.SqlTransforms.Binding;
+using DataPlane.SqlTransforms.Diagnostics;
+using DataPlane.SqlTransforms.Execution;
+using DataPlane.SqlTransforms.Execution.Operators;
+using DataPlane.SqlTransforms.Functions;
+using DataPlane.SqlTransforms.Planning;
+using DataPlane.SqlTransforms.Syntax;
+using DataPlane.SqlTransforms.Types;
+
+namespace DataPlane.SqlTransforms;
+
+/// <summary>
+/// The engine's entry point: SQL text and the schemas of its sources in, compiled statements out
+/// (parse -> bind -> optimise); <see cref="Start"/> builds a running instance of every statement's operators.
+/// A pipeline compiles once when it is created (a <see cref="SqlException"/> is the 400 answer) and starts an
+/// execution per run; the CLI runs a bounded execution over a file.
+/// </summary>
+public sealed class SqlProgram
+{
+    private readonly IReadOnlyDictionary<string, Schema> _sources;
+
+    private SqlProgram(string sql, IReadOnlyList<SqlStatementPlan> statements, IReadOnlyDictionary<string, Schema> sources, SqlMode mode)
+    {
+        Sql = sql;
+        Statements = statements;
+        _sources = sources;
+        Mode = mode;
+    }
+
+    public string Sql { get; }
+    public SqlMode Mode { get; }
+    public IReadOnlyList<SqlStatementPlan> Statements { get; }
+
+    /// <summary>Compiles every statement; a <see cref="SqlException"/> with line, column and caret when one is not valid.</summary>
+    public static SqlProgram Compile(string sql, IReadOnlyDictionary<string, Schema> sources, SqlMode mode)
+    {
+        var statements = Parser.Parse(sql);
+        var columns = new Dictionary<string, IReadOnlyList<PlanColumn>>(StringComparer.Ordinal);
+        foreach (var (name, schema) in sources)
+        {
+            var list = new List<PlanColumn>();
+            foreach (var field in schema.FieldsList)
+            {
+                var type = ArrowTypes.FromArrow(field, out var problem)
+                    ?? throw new SqlException($"source \"{name}\": {problem}", SourcePosition.At(sql, 0), sql);
+                list.Add(new PlanColumn(field.Name, type, field.IsNullable));
+            }
+            columns[name] = list;
+        }
+        var binder = new Binder(sql, columns, FunctionRegistry.Default, mode == SqlMode.Streaming);
+        var plans = new List<SqlStatementPlan>();
+        var sinks = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        try
+        {
+            foreach (var statement in statements)
+            {
+                switch (statement)
+                {
+                    case SqlStatement.Insert insert:
+                    {
+                        if (!sinks.Add(insert.Sink.Text))
+                            throw new SqlException($"two statements write the sink \"{insert.Sink.Text}\"; a sink takes one INSERT INTO", SourcePosition.At(sql, insert.Sink.Position), sql);
+                        var plan = Optimizer.Optimize(binder.BindQuery(insert.Body));
+                        var duplicate = plan.Columns.GroupBy(c => c.Name, StringComparer.OrdinalIgnoreCase).FirstOrDefault(g => g.Count() > 1);
+                        if (duplicate is not null)
+                            throw new SqlException($"the SELECT list names \"{duplicate.Key}\" twice; give each output column its own name (AS ...)", SourcePosition.At(sql, insert.Body.Start), sql);
+                        plans.Add(new SqlStatementPlan(insert.Sink.Text, plan));
+                        break;
+                    }
+                    case SqlStatement.Select select:
+                        if (mode == SqlMode.Streaming)
+                            throw new SqlException("a pipeline's statements are INSERT INTO <sink> SELECT ...; a plain SELECT has nowhere to go", SourcePosition.At(sql, select.Start), sql);
+                        plans.Add(new SqlStatementPlan(null, Optimizer.Optimize(binder.BindQuery(select.Body))));
+                        break;
+                }
+            }
+        }
+        catch (InsufficientExecutionStackException)
+        {
+            throw new SqlException("the statement is nested too deeply to compile", SourcePosition.At(sql, 0), sql);
+        }
+        return new SqlProgram(sql, plans, sources, mode);
+    }
+
+    /// <summary>
+    /// A running instance: every statement's operators, compiled once. <paramref name="output"/> receives each
+    /// statement's result batches (by statement index); <paramref name="clock"/> gives now() in microseconds since the epoch.
+    /// </summary>
+    public SqlExecution Start(Action<int, RecordBatch> output, Func<long>? clock = null)
+    {
+        clock ??= () => (DateTimeOffset.UtcNow.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) / 10;
+        var log = new RowErrorLog();
+        var planner = new PhysicalPlanner(log, clock, _sources.ToDictionary(s => s.Key, s => s.Value.FieldsList.Count));
+        int finished = 0;
+        for (int i = 0; i < Statements.Count; i++)
+        {
+            int statement = i;
+            planner.Build(Statements[i].Plan, new OutputOperator(batch => output(statement, batch), () => finished++));
+        }
+        return new SqlExecution(planner.Scans, planner.OneRows, log, _sources);
+    }
+
+    /// <summary>Runs every statement over bounded input (all batches of each source) and returns each statement's result batches.</summary>
+    public IReadOnlyList<IReadOnlyList<RecordBatch>> Run(IReadOnlyDictionary<string, IReadOnlyList<RecordBatch>> input, out RowErrorLog errors, Func<long>? clock = null)
+    {
+        var results = Statements.Select(_ => new List<RecordBatch>()).ToArray();
+        var execution = Start((i, batch) => results[i].Add(batch), clock);
+        foreach (var (source, batches) in input)
+            foreach (var batch in batches)
+                execution.Push(source, batch);
+        execution.Finish();
+        errors = execution.Errors;
+        return results;
+    }
+}
