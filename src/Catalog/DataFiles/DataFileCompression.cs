@@ -6,5 +6,7 @@ public enum DataFileCompression
     Zstd,
     Snappy,
     Gzip,
+    /// <summary>Written as Parquet's <c>LZ4_RAW</c> (the <c>LZ4</c> codec id is the deprecated Hadoop framing).</summary>
+    Lz4,
     Uncompressed,
 }

@@ -11,9 +11,10 @@ namespace DataPlane.Catalog.DataFiles;
 
 /// <summary>
 /// Writes Arrow record batches as Iceberg Parquet data files on an object store: each column carries its field id,
-/// the footer carries the table schema under <c>iceberg.schema</c>, and every file's metrics are folded from the
-/// batches as they pass. Files are streamed to storage a row group at a time and rolled past the target size.
-/// Not thread-safe: one writer per partition and task.
+/// the footer carries the table schema under <c>iceberg.schema</c> (and no <c>ARROW:schema</c>, whose extension types
+/// some readers refuse), and every file's metrics are folded from the batches as they pass. Files are streamed to
+/// storage a row group at a time and rolled past the target size. Column encodings follow the options'
+/// <see cref="ParquetProfile"/>. Not thread-safe: one writer per partition and task.
 /// </summary>
 public sealed class DataFileWriter : IAsyncDisposable
 {
@@ -26,7 +27,7 @@ public sealed class DataFileWriter : IAsyncDisposable
     private readonly string _directoryKey;
     private readonly DataFileWriterOptions _options;
     private readonly ArrowSchema _arrowSchema;
-    private readonly IcebergSchema _schema;
+    private readonly string _schemaJson;
     private readonly WriterProperties _properties;
     private readonly ArrowWriterProperties _arrowProperties;
     private readonly ColumnMetricsCollector _metrics;
@@ -42,12 +43,11 @@ public sealed class DataFileWriter : IAsyncDisposable
         _directoryKey = directoryKey.TrimEnd('/');
         _options = options ?? new DataFileWriterOptions();
         _options.Validate();
-        _schema = schema;
-        var arrow = ArrowSchemaMapping.ToArrow(schema);
-        _arrowSchema = new ArrowSchema(arrow.FieldsList, [new(SchemaFooterKey, schema.ToJson())]);
+        _schemaJson = schema.ToJson();
+        _arrowSchema = ArrowSchemaMapping.ToArrow(schema);
         _properties = WriterProperties(schema, _options);
-        // Arrow's writer copies schema metadata (our iceberg.schema key) into the footer only when it stores its schema too.
-        using (var arrowBuilder = new ArrowWriterPropertiesBuilder().StoreSchema())
+        // Not StoreSchema: Arrow would write ARROW:schema; the iceberg.schema key is added to the footer on close instead.
+        using (var arrowBuilder = new ArrowWriterPropertiesBuilder())
             _arrowProperties = arrowBuilder.Build();
         _metrics = new ColumnMetricsCollector(schema, _options.MetricsTruncateLength);
     }
@@ -110,7 +110,7 @@ public sealed class DataFileWriter : IAsyncDisposable
         _file = null;
         await using (file)
         {
-            var (length, splitOffsets, tail) = file.Close();
+            var (length, splitOffsets, tail) = file.Close(_metrics.Leaves.Count, _schemaJson);
             var sizes = ParquetFooter.LeafColumnSizes(tail, length);
             await file.Stream.CompleteAsync(cancellationToken);
             if (sizes is null)
@@ -154,6 +154,7 @@ public sealed class DataFileWriter : IAsyncDisposable
             DataFileCompression.Zstd => Compression.Zstd,
             DataFileCompression.Snappy => Compression.Snappy,
             DataFileCompression.Gzip => Compression.Gzip,
+            DataFileCompression.Lz4 => Compression.Lz4, // LZ4_RAW
             _ => Compression.Uncompressed,
         });
         int? level = options.CompressionLevel ?? (options.Compression == DataFileCompression.Zstd ? 3 : null);
@@ -163,6 +164,10 @@ public sealed class DataFileWriter : IAsyncDisposable
         builder.EnableStoreDecimalAsInteger();
         // Rows per group are bounded by bytes (RowGroupSizeBytes), not by Arrow's row-count default.
         builder.MaxRowGroupLength(64L * 1024 * 1024);
+        builder.DataPagesize(options.PageSizeBytes);
+        // The default profile is Arrow's own default: dictionaries falling back to plain pages, version 1 data pages.
+        if (options.Profile != ParquetProfile.Compact)
+            return builder.Build();
         // Integers and timestamps are mostly ordered or narrow, where delta packing beats dictionaries that overflow into
         // plain pages; floating point compresses far better split by byte. Strings keep dictionaries. (bench/TableFormat)
         foreach (var (path, type) in LeafColumns(schema.Columns, null))
@@ -203,6 +208,7 @@ public sealed class DataFileWriter : IAsyncDisposable
     private sealed class OpenFile : IAsyncDisposable
     {
         private readonly CountingTailStream _counting;
+        private readonly FooterRewriteStream _footer;
         private readonly FileWriter _writer;
         private readonly List<long> _splitOffsets = [];
         private long _flushedArrowBytes;
@@ -214,7 +220,8 @@ public sealed class DataFileWriter : IAsyncDisposable
             Key = key;
             Stream = stream;
             _counting = new CountingTailStream(stream, FooterTailBytes);
-            _writer = new FileWriter(_counting, schema, properties, arrowProperties, leaveOpen: true);
+            _footer = new FooterRewriteStream(_counting);
+            _writer = new FileWriter(_footer, schema, properties, arrowProperties, leaveOpen: true);
         }
 
         public string Key { get; }
@@ -244,10 +251,14 @@ public sealed class DataFileWriter : IAsyncDisposable
 
         public void EndRowGroup() => _rowGroupPending = true;
 
-        public (long Length, IReadOnlyList<long> SplitOffsets, byte[] Tail) Close()
+        /// <param name="leafColumns">Bounds the footer's size: a column chunk's metadata per leaf and row group.</param>
+        public (long Length, IReadOnlyList<long> SplitOffsets, byte[] Tail) Close(int leafColumns, string schemaJson)
         {
             _splitOffsets.Add(_counting.Position);
+            // Chunk metadata is a few hundred bytes; statistics add at most twice Arrow's 4 KiB limit per value.
+            _footer.Hold(Math.Max(4L << 20, (long)_splitOffsets.Count * leafColumns * (16 << 10) + (1 << 20) + schemaJson.Length * 4L));
             _writer.Close();
+            _footer.Complete(footer => ParquetFooterMetadata.WithKeyValue(footer, SchemaFooterKey, schemaJson));
             _closed = true;
             return (_counting.Position, _splitOffsets, _counting.Tail());
         }

@@ -10,7 +10,8 @@ namespace DataPlane.Catalog.DataFiles;
 /// Writes Arrow batches into a table's data folder with the table's current schema and default partition spec: rows
 /// are split by their partition tuple (computed with the spec's transforms) and each partition gets its own rolling
 /// Parquet files under <c>data/&lt;partition path&gt;/</c>. <see cref="CompleteAsync"/> returns the manifest
-/// entries' <see cref="DataFile"/>s, ready for an append or overwrite commit.
+/// entries' <see cref="DataFile"/>s, ready for an append or overwrite commit. The table's write properties
+/// (<see cref="TableWriteProperties"/>) take the place of the options' codec, sizes and profile where it sets them.
 /// </summary>
 public sealed class TableDataWriter : IAsyncDisposable
 {
@@ -22,7 +23,8 @@ public sealed class TableDataWriter : IAsyncDisposable
     {
         _table = table;
         _spec = table.Spec;
-        _files = new PartitionedDataWriter(table.Store, table.TableKey.TrimEnd('/') + "/data", table.Schema, table.Spec, options);
+        _files = new PartitionedDataWriter(table.Store, table.TableKey.TrimEnd('/') + "/data", table.Schema, table.Spec,
+            TableWriteProperties.Apply(table.Metadata.Properties, options));
     }
 
     public Task WriteAsync(RecordBatch batch, CancellationToken cancellationToken = default) => _files.WriteAsync(batch, cancellationToken);

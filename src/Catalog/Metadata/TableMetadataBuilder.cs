@@ -126,6 +126,8 @@ public sealed class TableMetadataBuilder
                 _m = _m with { Location = u.Location.TrimEnd('/') };
                 break;
             case TableUpdate.SetProperties u:
+                // Writers of this catalog's tables must be able to honour them: a bad value is refused where it is set.
+                DataFiles.TableWriteProperties.Check(u.Updates);
                 var props = new Dictionary<string, string>(_m.Properties);
                 foreach (var (k, v) in u.Updates) props[k] = v;
                 _m = _m with { Properties = props };

@@ -154,6 +154,8 @@ internal sealed class PipelineRunner : IAsyncDisposable
         _stream.Commit(_definition.Name, start);
         State = "running";
 
+        // The pipeline's choices where the table (or a files sink's definition) sets no write properties; the target
+        // applies those (TableWriteProperties) when it opens each roll's writer.
         var options = new DataFileWriterOptions
         {
             // Ingestion is CPU-bound and zstd is its largest single cost: level 1 takes about half of level 3's CPU for

@@ -16,7 +16,9 @@ namespace DataPlane.Pipelines.Sinks;
 /// </summary>
 /// <param name="format"><see cref="SinkDefinition.Parquet"/> or <see cref="SinkDefinition.Ndjson"/>.</param>
 /// <param name="rawRecords">The output is a schemaless stream's record text, which NDJSON files hold as is.</param>
-internal sealed class FileSinkTarget(IObjectStore store, string path, IcebergSchema schema, string format = SinkDefinition.Parquet, bool rawRecords = false) : ISinkTarget
+/// <param name="properties">Write properties of the Parquet files (<see cref="TableWriteProperties"/>), from the sink's definition.</param>
+internal sealed class FileSinkTarget(IObjectStore store, string path, IcebergSchema schema, string format = SinkDefinition.Parquet, bool rawRecords = false,
+    IReadOnlyDictionary<string, string>? properties = null) : ISinkTarget
 {
     private string CommitsPrefix => $"{path}/_dataplane/commits/";
 
@@ -61,7 +63,8 @@ internal sealed class FileSinkTarget(IObjectStore store, string path, IcebergSch
         var directory = string.Create(CultureInfo.InvariantCulture, $"{path}/year={now:yyyy}/month={now:MM}/day={now:dd}");
         return format == SinkDefinition.Ndjson
             ? PartitionedWriter.Ndjson(store, directory, options, rawRecords)
-            : new PartitionedWriter(store, directory, schema, PartitionSpec.Unpartitioned, options);
+            : new PartitionedWriter(store, directory, schema, PartitionSpec.Unpartitioned,
+                properties is null ? options : TableWriteProperties.Apply(properties, options));
     }
 
     public async Task<SinkCommit> CommitAsync(IReadOnlyList<SinkDataFile> files, string stream, long startOffset, long endOffset, SinkCommit? previous, CancellationToken cancellationToken)

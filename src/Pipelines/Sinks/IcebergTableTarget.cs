@@ -12,7 +12,7 @@ namespace DataPlane.Pipelines.Sinks;
 /// An Iceberg table in DataPlane's catalog (the one <c>/iceberg/v1</c> serves), committed through
 /// <see cref="IcebergCatalog"/>. Each commit is one fast-append snapshot whose summary carries the sink, the stream
 /// and the offsets its files cover; the table (and its namespace) is created from the pipeline's output schema and
-/// the sink's partition terms when absent.
+/// the sink's partition terms and properties when absent.
 /// </summary>
 internal sealed class IcebergTableTarget(IcebergCatalog catalog, SinkDefinition sink, IcebergSchema outputSchema) : ISinkTarget
 {
@@ -74,10 +74,12 @@ internal sealed class IcebergTableTarget(IcebergCatalog catalog, SinkDefinition 
         return new SinkCleanup(removed, existing.Count - removed.Count, neverCreated);
     }
 
+    /// <summary>The table's write properties, as they are at the last commit or refresh, take the place of the pipeline's choices.</summary>
     public PartitionedWriter OpenWriter(DataFileWriterOptions options)
     {
         var table = _table ?? throw new InvalidOperationException("The table is loaded before files are written.");
-        return new PartitionedWriter(catalog.Warehouse, table.TableKey + "/data", table.Schema, table.Spec, options);
+        return new PartitionedWriter(catalog.Warehouse, table.TableKey + "/data", table.Schema, table.Spec,
+            TableWriteProperties.Apply(table.Metadata.Properties, options));
     }
 
     public async Task<SinkCommit> CommitAsync(IReadOnlyList<SinkDataFile> files, string stream, long startOffset, long endOffset, SinkCommit? previous, CancellationToken cancellationToken)
@@ -123,7 +125,7 @@ internal sealed class IcebergTableTarget(IcebergCatalog catalog, SinkDefinition 
         var spec = PartitionTerms.Build(outputSchema, sink.Partition);
         try
         {
-            return _table = await catalog.CreateTableAsync(_id, outputSchema, spec, cancellationToken: cancellationToken);
+            return _table = await catalog.CreateTableAsync(_id, outputSchema, spec, properties: sink.Properties, cancellationToken: cancellationToken);
         }
         catch (CatalogException e) when (e.IsAlreadyExists)
         {

@@ -6,7 +6,9 @@ namespace DataPlane.Pipelines.Sinks;
 /// <summary>
 /// Where a pipeline's records land: an Iceberg table (<c>"type": "iceberg"</c>, namespace, table, partition) or
 /// raw files (<c>"type": "files"</c>, <c>"format"</c> parquet or ndjson, a path under the warehouse, <c>year=/month=/day=</c> folders),
-/// with the rolling policy that decides when a file is closed and committed.
+/// with the rolling policy that decides when a file is closed and committed. <c>"properties"</c> are table properties
+/// an iceberg sink gives the table when it creates it (Iceberg's <c>write.parquet.*</c> among them, checked here), or
+/// the write properties of a Parquet files sink's own files.
 /// </summary>
 internal sealed partial record SinkDefinition(
     string Name,
@@ -25,6 +27,14 @@ internal sealed partial record SinkDefinition(
     public const string Files = "files";
     public const string Parquet = "parquet";
     public const string Ndjson = "ndjson";
+
+    /// <summary>At most this many <c>"properties"</c>, each name at most 256 characters and value at most 4,096.</summary>
+    public const int MaxProperties = 100;
+
+    private static readonly IReadOnlyDictionary<string, string> NoProperties = new Dictionary<string, string>();
+
+    /// <summary>Table properties for the table the sink creates (iceberg), or write properties of its files (files, parquet).</summary>
+    public IReadOnlyDictionary<string, string> Properties { get; init; } = NoProperties;
 
     public static SinkDefinition Parse(JsonElement json, DateTimeOffset createdAt)
     {
@@ -66,6 +76,8 @@ internal sealed partial record SinkDefinition(
             PartitionTerms.Check(partition);
         }
 
+        var properties = ParseProperties(json);
+
         switch (type)
         {
             case Iceberg:
@@ -74,7 +86,7 @@ internal sealed partial record SinkDefinition(
                 string? table = Text(json, "table") ?? name;
                 if (!ResourceName.IsValid(ns) || !ResourceName.IsValid(table))
                     throw new ArgumentException($"Namespace '{ns}' and table '{table}' must each be {ResourceName.Rule}.");
-                return new SinkDefinition(name!, type, ns, table, partition, "parquet", null, maxFileBytes, maxRows, interval, createdAt);
+                return new SinkDefinition(name!, type, ns, table, partition, "parquet", null, maxFileBytes, maxRows, interval, createdAt) { Properties = properties };
             }
             case Files:
             {
@@ -87,7 +99,9 @@ internal sealed partial record SinkDefinition(
                         "then letters, digits, '.', '_', '=' or '-' (at most 512 characters in all).");
                 if (partition.Count > 0)
                     throw new ArgumentException("File sinks are laid out by date (year=/month=/day=); \"partition\" applies to iceberg sinks only.");
-                return new SinkDefinition(name!, type, null, null, partition, format, path, maxFileBytes, maxRows, interval, createdAt);
+                if (properties.Count > 0 && format != Parquet)
+                    throw new ArgumentException($"\"properties\" are Parquet write properties; a {format} files sink takes none.");
+                return new SinkDefinition(name!, type, null, null, partition, format, path, maxFileBytes, maxRows, interval, createdAt) { Properties = properties };
             }
             default:
                 throw new ArgumentException($"Sink type '{type}' is unknown; use \"iceberg\" or \"files\".");
@@ -113,6 +127,13 @@ internal sealed partial record SinkDefinition(
             w.WriteString("format", Format);
             w.WriteString("path", Path);
         }
+        if (Properties.Count > 0)
+        {
+            w.WriteStartObject("properties");
+            foreach (var (key, value) in Properties.OrderBy(p => p.Key, StringComparer.Ordinal))
+                w.WriteString(key, value);
+            w.WriteEndObject();
+        }
         w.WriteStartObject("rolling");
         w.WriteNumber("max_file_bytes", MaxFileBytes);
         if (MaxRows is { } rows) w.WriteNumber("max_rows", rows); else w.WriteNull("max_rows");
@@ -120,6 +141,37 @@ internal sealed partial record SinkDefinition(
         w.WriteEndObject();
         w.WriteString("created_at", CreatedAt.ToString("O", CultureInfo.InvariantCulture));
         w.WriteEndObject();
+    }
+
+    /// <summary>
+    /// <c>"properties"</c>: an object of names to strings (numbers are taken as their text); the write properties among
+    /// them are checked as the table's would be, so a bad codec or size is refused now, not when the first file is written.
+    /// </summary>
+    private static IReadOnlyDictionary<string, string> ParseProperties(JsonElement json)
+    {
+        if (!json.TryGetProperty("properties", out var p) || p.ValueKind == JsonValueKind.Null)
+            return NoProperties;
+        if (p.ValueKind != JsonValueKind.Object)
+            throw new ArgumentException($"\"properties\" must be an object of table properties such as {{\"write.parquet.compression-codec\": \"snappy\"}}, not {Shorten(p.GetRawText())}.");
+        var properties = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var property in p.EnumerateObject())
+        {
+            if (properties.Count == MaxProperties)
+                throw new ArgumentException($"\"properties\" holds more than {MaxProperties} properties.");
+            if (property.Name.Length is 0 or > 256)
+                throw new ArgumentException($"\"properties\" names are 1 to 256 characters; '{Shorten(property.Name)}' is not.");
+            var value = property.Value.ValueKind switch
+            {
+                JsonValueKind.String => property.Value.GetString()!,
+                JsonValueKind.Number => property.Value.GetRawText(),
+                _ => throw new ArgumentException($"\"properties\".\"{Shorten(property.Name)}\" must be a string, not {Shorten(property.Value.GetRawText())}."),
+            };
+            if (value.Length > 4096)
+                throw new ArgumentException($"\"properties\".\"{Shorten(property.Name)}\" is longer than 4,096 characters.");
+            properties[property.Name] = value;
+        }
+        Catalog.DataFiles.TableWriteProperties.Check(properties);
+        return properties;
     }
 
     /// <summary>The property's text; null when absent or null; an <see cref="ArgumentException"/> when it is another kind of value.</summary>

@@ -140,7 +140,7 @@ internal sealed class SinkRegistry
     /// <param name="rawRecords">The output is a schemaless stream's record text (NDJSON file sinks write it as is).</param>
     public ISinkTarget OpenTarget(SinkDefinition sink, IcebergSchema outputSchema, bool rawRecords = false) => sink.Type switch
     {
-        SinkDefinition.Files => new FileSinkTarget(_catalog.Warehouse, sink.Path!, outputSchema, sink.Format, rawRecords),
+        SinkDefinition.Files => new FileSinkTarget(_catalog.Warehouse, sink.Path!, outputSchema, sink.Format, rawRecords, sink.Properties),
         _ => new IcebergTableTarget(_catalog, sink, outputSchema),
     };
 

@@ -215,10 +215,77 @@ public sealed class DataFileWriterTests : IDisposable
         Assert.Equal(1, file.NullValueCounts[2]);
     }
 
+    /// <summary>Encodings and footer keys of every leaf column: what decides which readers open a file.</summary>
+    private static (Dictionary<string, string> Encodings, List<string> FooterKeys) Layout(string path) =>
+        (DuckDbQuery.Rows($"SELECT path_in_schema, string_agg(DISTINCT encodings, ',') FROM parquet_metadata({DuckDbQuery.Literal(path)}) GROUP BY 1")
+            .ToDictionary(r => r[0], r => r[1]),
+         DuckDbQuery.Rows($"SELECT decode(key) FROM parquet_kv_metadata({DuckDbQuery.Literal(path)})").Select(r => r[0]).ToList());
+
+    [Fact]
+    public async Task The_default_profile_writes_dictionaries_and_only_the_iceberg_schema_footer_key()
+    {
+        var (_, path) = await WriteOneAsync(AllTypes, null, AllTypesBatch());
+
+        var (encodings, keys) = Layout(path);
+        // Iceberg's writer and DuckDB's defaults: dictionary pages that fall back to plain ones, no delta or split encodings.
+        Assert.All(new[] { "id", "small", "amount", "ratio", "day", "clock", "local_ts", "ts", "name" }, column =>
+            Assert.Contains("RLE_DICTIONARY", encodings[column], StringComparison.Ordinal));
+        Assert.All(encodings, e => Assert.DoesNotMatch("DELTA|BYTE_STREAM_SPLIT", e.Value));
+        // No ARROW:schema (its arrow.uuid extension type fails polars); the Iceberg schema as before.
+        Assert.Equal([DataFileWriter.SchemaFooterKey], keys);
+        var schema = DuckDbQuery.Rows($"SELECT name, field_id, logical_type FROM parquet_schema({DuckDbQuery.Literal(path)}) WHERE name = 'uid'");
+        Assert.Equal("13", schema[0][1]);
+        Assert.Contains("UUID", schema[0][2], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_compact_profile_delta_packs_integers_and_times_and_splits_floating_point()
+    {
+        var (_, path) = await WriteOneAsync(AllTypes, new DataFileWriterOptions { Profile = ParquetProfile.Compact }, AllTypesBatch());
+
+        var (encodings, keys) = Layout(path);
+        Assert.All(new[] { "id", "small", "day", "clock", "local_ts", "ts" }, column => Assert.Contains("DELTA_BINARY_PACKED", encodings[column], StringComparison.Ordinal));
+        Assert.All(new[] { "ratio", "amount" }, column => Assert.Contains("BYTE_STREAM_SPLIT", encodings[column], StringComparison.Ordinal));
+        Assert.Equal([DataFileWriter.SchemaFooterKey], keys);
+        Assert.Equal("1234567890.0123456789", DuckDbQuery.Rows($"SELECT big FROM read_parquet({DuckDbQuery.Literal(path)}) WHERE id = 1")[0][0]);
+    }
+
+    [Fact]
+    public async Task A_footer_over_many_row_groups_and_columns_keeps_its_iceberg_schema_key_and_reads_whole()
+    {
+        // Small row groups give a long footer (a chunk per leaf and group); it is held back and rewritten whole.
+        var options = new DataFileWriterOptions { RowGroupSizeBytes = 1, TargetFileSizeBytes = long.MaxValue };
+        var batches = Enumerable.Range(0, 300).Select(_ => AllTypesBatch()).ToArray();
+        var (file, path) = await WriteOneAsync(AllTypes, options, batches);
+
+        Assert.Equal(300, file.SplitOffsets.Count);
+        Assert.Equal("300", DuckDbQuery.Rows($"SELECT count(DISTINCT row_group_id) FROM parquet_metadata({DuckDbQuery.Literal(path)})")[0][0]);
+        Assert.Equal([DataFileWriter.SchemaFooterKey], Layout(path).FooterKeys);
+        Assert.Equal(["900", "600"], DuckDbQuery.Rows($"SELECT count(*), count(name) FROM read_parquet({DuckDbQuery.Literal(path)})")[0]);
+        Assert.Equal(new FileInfo(path).Length, file.FileSizeInBytes);
+    }
+
+    [Fact]
+    public async Task A_smaller_page_size_cuts_a_column_chunk_into_more_pages()
+    {
+        var schema = new IcebergSchema(0, [NestedField.Require(1, "id", PrimitiveType.Long)]);
+        var arrow = ArrowSchemaMapping.ToArrow(schema);
+        var batch = new RecordBatch(arrow, [Longs(Enumerable.Range(0, 100_000).Select(i => (long?)(i * 7919 % 1000)).ToArray())], 100_000);
+        long ChunkBytes(string path) => long.Parse(DuckDbQuery.Rows($"SELECT total_uncompressed_size FROM parquet_metadata({DuckDbQuery.Literal(path)})")[0][0], System.Globalization.CultureInfo.InvariantCulture);
+
+        var (_, onePage) = await WriteOneAsync(schema, new DataFileWriterOptions { Compression = DataFileCompression.Uncompressed }, batch);
+        var (_, smallPages) = await WriteOneAsync(schema, new DataFileWriterOptions { Compression = DataFileCompression.Uncompressed, PageSizeBytes = 4096 }, batch);
+
+        // About 125 KB of dictionary indices: one page, or thirty of 4 KiB, each with a page header of over 10 bytes.
+        Assert.True(ChunkBytes(smallPages) > ChunkBytes(onePage) + 25 * 10, $"{ChunkBytes(smallPages)} vs {ChunkBytes(onePage)}");
+        Assert.Equal(DuckDbQuery.Rows($"SELECT sum(id) FROM read_parquet({DuckDbQuery.Literal(onePage)})"), DuckDbQuery.Rows($"SELECT sum(id) FROM read_parquet({DuckDbQuery.Literal(smallPages)})"));
+    }
+
     [Theory]
     [InlineData(DataFileCompression.Zstd, "ZSTD")]
     [InlineData(DataFileCompression.Snappy, "SNAPPY")]
     [InlineData(DataFileCompression.Gzip, "GZIP")]
+    [InlineData(DataFileCompression.Lz4, "LZ4_RAW")]
     [InlineData(DataFileCompression.Uncompressed, "UNCOMPRESSED")]
     public async Task The_codec_is_selectable(DataFileCompression compression, string parquetCodec)
     {

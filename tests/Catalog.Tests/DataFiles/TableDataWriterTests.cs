@@ -117,4 +117,50 @@ public sealed class TableDataWriterTests : IDisposable
             Assert.Equal(partitionRows.Count, file.RecordCount);
         }
     }
+
+    [Fact]
+    public async Task A_tables_write_properties_choose_the_codec_level_profile_row_group_and_file_sizes_of_its_writes()
+    {
+        var committer = new FileTableCommitter(_store, "db/props");
+        var table = await Table.CreateAsync(_store, committer, committer.TableLocation, Schema, PartitionSpec.Unpartitioned, properties: new Dictionary<string, string>
+        {
+            [TableWriteProperties.CompressionCodec] = "GZIP",
+            [TableWriteProperties.CompressionLevel] = "9",
+            [TableWriteProperties.RowGroupSizeBytes] = "8000",
+            [TableWriteProperties.TargetFileSizeBytes] = "16000",
+            [TableWriteProperties.Profile] = "compact",
+        });
+        var batches = Enumerable.Range(0, 100).Select(b => Batch(Rows(b * 100, 100))).ToList();
+        await TableBatches.AppendAsync(table, batches);
+
+        var files = (await table.NewScan().PlanFilesAsync()).Select(t => Path.Combine(_dir.FullName, table.KeyOf(t.File.FilePath))).ToList();
+        Assert.True(files.Count > 1, $"a 16 KB target should roll the rows into several files, got {files.Count}");
+        var glob = string.Join(", ", files.Select(DuckDbQuery.Literal));
+        var layout = DuckDbQuery.Rows($"SELECT string_agg(DISTINCT compression, ','), count(DISTINCT file_name || row_group_id), bool_and(encodings LIKE '%DELTA_BINARY_PACKED%') FILTER (path_in_schema = 'id') FROM parquet_metadata([{glob}])")[0];
+        Assert.Equal("GZIP", layout[0]);
+        Assert.True(int.Parse(layout[1], CultureInfo.InvariantCulture) > files.Count, "8 KB row groups: several per file");
+        Assert.Equal("True", layout[2]);
+        Assert.Equal("10000", DuckDbQuery.Rows($"SELECT count(*) FROM read_parquet([{glob}])")[0][0]);
+
+        // A property set later applies to the next write.
+        await table.SetPropertiesAsync(new Dictionary<string, string> { [TableWriteProperties.CompressionCodec] = "snappy" });
+        await TableBatches.AppendAsync(table, [Batch(Rows(20_000, 10))]);
+        var newest = (await table.NewScan().PlanFilesAsync()).Select(t => t.File).Single(f => f.RecordCount == 10);
+        Assert.Equal("SNAPPY", DuckDbQuery.Rows($"SELECT DISTINCT compression FROM parquet_metadata({DuckDbQuery.Literal(Path.Combine(_dir.FullName, table.KeyOf(newest.FilePath)))})")[0][0]);
+    }
+
+    [Fact]
+    public async Task A_bad_write_property_value_is_refused_where_it_is_set_naming_the_property_and_the_value()
+    {
+        var committer = new FileTableCommitter(_store, "db/bad");
+        var error = await Assert.ThrowsAsync<ArgumentException>(() => Table.CreateAsync(_store, committer, committer.TableLocation, Schema,
+            properties: new Dictionary<string, string> { [TableWriteProperties.CompressionCodec] = "brotli" }));
+        Assert.Contains("write.parquet.compression-codec", error.Message, StringComparison.Ordinal);
+        Assert.Contains("'brotli'", error.Message, StringComparison.Ordinal);
+
+        var table = await Table.CreateAsync(_store, committer, committer.TableLocation, Schema);
+        error = await Assert.ThrowsAsync<ArgumentException>(() => table.SetPropertiesAsync(new Dictionary<string, string> { [TableWriteProperties.TargetFileSizeBytes] = "0" }));
+        Assert.Contains("write.target-file-size-bytes = '0'", error.Message, StringComparison.Ordinal);
+        Assert.False(table.Metadata.Properties.ContainsKey(TableWriteProperties.TargetFileSizeBytes));
+    }
 }

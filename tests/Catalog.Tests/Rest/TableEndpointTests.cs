@@ -140,6 +140,23 @@ public sealed class TableEndpointTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_write_property_its_writers_cannot_honour_is_a_400_naming_it_at_create_and_at_commit()
+    {
+        var create = JsonNode.Parse(Create("w"))!.AsObject();
+        create["properties"] = new JsonObject { ["write.parquet.compression-codec"] = "brotli" };
+        var refused = await _http.PostAsync("v1/namespaces/db/tables", create.ToJsonString(), null, HttpStatusCode.BadRequest);
+        CatalogHttp.AssertError(refused, "BadRequestException", "write.parquet.compression-codec = 'brotli'");
+        await _http.GetAsync("v1/namespaces/db/tables/w", "LoadTableResult", HttpStatusCode.NotFound);
+
+        var created = await _http.PostAsync("v1/namespaces/db/tables", Create("w"), "LoadTableResult");
+        var body = Commit([], [new JsonObject { ["action"] = "set-properties", ["updates"] = new JsonObject { ["write.parquet.row-group-size-bytes"] = "lots" } }]);
+        var failed = await _http.PostAsync("v1/namespaces/db/tables/w", body, null, HttpStatusCode.BadRequest);
+        CatalogHttp.AssertError(failed, "BadRequestException", "write.parquet.row-group-size-bytes = 'lots'");
+        var loaded = await _http.GetAsync("v1/namespaces/db/tables/w", "LoadTableResult");
+        Assert.Equal(created.GetProperty("metadata-location").GetString(), loaded.GetProperty("metadata-location").GetString());
+    }
+
+    [Fact]
     public async Task Snapshots_refs_leaves_out_snapshots_no_branch_or_tag_points_at()
     {
         await _http.PostAsync("v1/namespaces/db/tables", Create("s"), "LoadTableResult");
