@@ -14,10 +14,14 @@ public sealed partial class DatabaseCatalog : IAsyncDisposable
 {
     private sealed record DatabaseManifest(string Name, int Replicas);
 
+    private const string ManifestFile = "database.json";
+
     private readonly DatabaseOptions _options;
     private readonly ILoggerFactory _loggers;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly Dictionary<string, IDatabaseFrontend> _databases = new(StringComparer.Ordinal);
+    // Names whose folder a delete is still removing: a database created under one meanwhile would get that folder.
+    private readonly HashSet<string> _deleting = new(StringComparer.Ordinal);
     private bool _opened;
 
     public DatabaseCatalog(DatabaseOptions options, ILoggerFactory loggers)
@@ -48,7 +52,7 @@ public sealed partial class DatabaseCatalog : IAsyncDisposable
             Directory.CreateDirectory(_options.DataDirectory);
             foreach (var dir in Directory.GetDirectories(_options.DataDirectory).Order(StringComparer.Ordinal))
             {
-                string manifestPath = Path.Combine(dir, "database.json");
+                string manifestPath = Path.Combine(dir, ManifestFile);
                 if (!File.Exists(manifestPath)) continue;
                 var manifest = JsonSerializer.Deserialize<DatabaseManifest>(await File.ReadAllTextAsync(manifestPath, cancellationToken))!;
                 _databases[manifest.Name] = new ReplicatedDatabase(manifest.Name, dir, manifest.Replicas, _options, _loggers);
@@ -89,14 +93,27 @@ public sealed partial class DatabaseCatalog : IAsyncDisposable
         {
             if (_databases.ContainsKey(name))
                 throw new DatabaseException(DatabaseErrorKind.Conflict, $"Database '{name}' already exists.", "database_exists");
+            if (_deleting.Contains(name))
+                throw new DatabaseException(DatabaseErrorKind.Conflict, $"Database '{name}' is being deleted; create it again once its delete is done.", "database_being_deleted");
             if (_databases.Count >= _options.MaxDatabases)
                 throw new DatabaseException(DatabaseErrorKind.Conflict,
                     $"This server already holds {_databases.Count} databases, its limit (Databases:MaxDatabases = {_options.MaxDatabases}): " +
                     "delete one, or raise the setting.", "too_many_databases");
             string dir = Path.Combine(_options.DataDirectory, name);
+            if (Directory.Exists(dir))
+            {
+                // A folder holding a manifest is a database (loaded under the name its manifest gives): never reused.
+                if (File.Exists(Path.Combine(dir, ManifestFile)))
+                    throw new DatabaseException(DatabaseErrorKind.Conflict,
+                        $"The folder of database '{name}' ({dir}) holds a database already (its {ManifestFile} names another); move it away first.", "database_exists");
+                // Safe: the name is a plain folder name (NamePattern), no database and no delete in progress owns the
+                // folder, and it has no manifest: what a create (manifest written last) or a delete (manifest removed
+                // first) cut short by a crash left. Opening it instead would bring back a deleted database's rows and tokens.
+                Directory.Delete(dir, recursive: true);
+            }
             Directory.CreateDirectory(dir);
             var database = new ReplicatedDatabase(name, dir, count, _options, _loggers);
-            await File.WriteAllTextAsync(Path.Combine(dir, "database.json"), JsonSerializer.Serialize(new DatabaseManifest(name, count)), cancellationToken);
+            await File.WriteAllTextAsync(Path.Combine(dir, ManifestFile), JsonSerializer.Serialize(new DatabaseManifest(name, count)), cancellationToken);
             _databases[name] = database;
             return Describe(database);
         }
@@ -106,6 +123,11 @@ public sealed partial class DatabaseCatalog : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Deletes the database and, on a primary host, its folder. Requests that found it before run to their end on what
+    /// they have open or are refused (<see cref="Primary.PrimaryDatabase.Dispose"/>); the name stays taken until the
+    /// folder is gone.
+    /// </summary>
     public async Task<bool> DeleteAsync(string name, CancellationToken cancellationToken = default)
     {
         await OpenAsync(cancellationToken);
@@ -114,13 +136,30 @@ public sealed partial class DatabaseCatalog : IAsyncDisposable
         try
         {
             if (!_databases.Remove(name, out database)) return false;
+            _deleting.Add(name);
         }
         finally
         {
             _gate.Release();
         }
-        await database.DisposeAsync();
-        if (database is ReplicatedDatabase local) Directory.Delete(local.Directory, recursive: true);
+        try
+        {
+            await database.DisposeAsync();
+            if (database is ReplicatedDatabase local)
+            {
+                // Safe: the folder this database was created in or loaded from, closed above (replicas stopped, the
+                // primary's files closed), which no database can be created in until this returns (_deleting). The
+                // manifest goes first, so a crash mid-delete leaves a folder that is neither loaded nor reused as it is.
+                File.Delete(Path.Combine(local.Directory, ManifestFile));
+                Directory.Delete(local.Directory, recursive: true);
+            }
+        }
+        finally
+        {
+            await _gate.WaitAsync(CancellationToken.None);
+            _deleting.Remove(name);
+            _gate.Release();
+        }
         return true;
     }
 

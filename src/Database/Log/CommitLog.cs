@@ -138,6 +138,10 @@ internal sealed class CommitLog : IDisposable
                 _segments.RemoveAt(0);
             }
         }
+        // Safe: our own segment files, every entry in them at or before the position the primary passes (the latest
+        // snapshot's, taken from the database file that already holds them, and no live replica's applied position
+        // below). Readers ask only for entries after their own applied position, so they never open these; one that passed
+        // the floor check just before (a replica whose lease ran out) fails to open the file and retries into a 410.
         foreach (var path in doomed) File.Delete(path);
     }
 

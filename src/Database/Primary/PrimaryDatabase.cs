@@ -29,6 +29,7 @@ internal sealed class PrimaryDatabase : IReplicationSource, IDisposable
     private long _entriesSinceSnapshot;
     private int _snapshotRunning;
     private bool _broken;
+    private bool _closed;
 
     public PrimaryDatabase(string directory, DatabaseOptions options, ILogger logger)
     {
@@ -72,7 +73,16 @@ internal sealed class PrimaryDatabase : IReplicationSource, IDisposable
     /// <summary>Runs a read on the latest committed state; null when a statement writes.</summary>
     public async Task<QueryResult?> TryReadAsync(IReadOnlyList<SqlStatement> statements, CancellationToken cancellationToken)
     {
-        var link = await _readers.RentAsync(cancellationToken);
+        ThrowIfClosed();
+        SqliteLink link;
+        try
+        {
+            link = await _readers.RentAsync(cancellationToken);
+        }
+        catch (Exception) when (Volatile.Read(ref _closed))
+        {
+            throw Closed(); // the folder may be gone: no connection opens there
+        }
         bool broken = false;
         try
         {
@@ -95,6 +105,7 @@ internal sealed class PrimaryDatabase : IReplicationSource, IDisposable
         await _writeLock.WaitAsync(cancellationToken);
         try
         {
+            ThrowIfClosed();
             if (_broken) throw new DatabaseException(DatabaseErrorKind.Unavailable, "The primary could not commit to its log; restart it.", "primary_unavailable");
             return WriteLocked(statements, cancellationToken);
         }
@@ -311,6 +322,7 @@ internal sealed class PrimaryDatabase : IReplicationSource, IDisposable
     /// <summary>The latest snapshot, taking one first when there is none yet.</summary>
     public SnapshotInfo EnsureSnapshot()
     {
+        ThrowIfClosed();
         var latest = _snapshots.Latest;
         if (latest is not null && latest.Position >= _log.FloorPosition) return latest;
         lock (_snapshots) return _snapshots.Latest is { } again && again.Position >= _log.FloorPosition ? again : _snapshots.Create(DatabasePath);
@@ -318,6 +330,7 @@ internal sealed class PrimaryDatabase : IReplicationSource, IDisposable
 
     public async Task<LogBatch> ReadLogAsync(string replicaId, long after, TimeSpan wait, CancellationToken cancellationToken)
     {
+        ThrowIfClosed();
         Report(replicaId, after);
         var entries = _log.ReadAfter(after, _options.LogBatchEntries, _options.LogBatchBytes);
         if (entries.Count == 0 && wait > TimeSpan.Zero)
@@ -372,13 +385,28 @@ internal sealed class PrimaryDatabase : IReplicationSource, IDisposable
         _position = Math.Max(position, _log.LastPosition);
     }
 
+    /// <summary>
+    /// Closes the files once the write in progress is done. Requests that found this database before (a delete of it
+    /// may remove its folder next) finish reads on the connections they hold; later ones, and writes that waited for
+    /// the lock, are refused instead of opening files in a folder that may be gone or waiting for a lock never released.
+    /// </summary>
     public void Dispose()
     {
         _writeLock.Wait();
+        Volatile.Write(ref _closed, true);
         while (Volatile.Read(ref _snapshotRunning) == 1) Thread.Sleep(5);
         _checkpointer.Dispose();
         _readers.Dispose();
         _writer.Dispose();
         _log.Dispose();
+        _writeLock.Release(); // the writes that waited see _closed
     }
+
+    private void ThrowIfClosed()
+    {
+        if (Volatile.Read(ref _closed)) throw Closed();
+    }
+
+    private DatabaseException Closed() => new(DatabaseErrorKind.NotFound,
+        "The database was closed while this request waited for it (it was deleted, or the server is stopping).", "database_not_found");
 }

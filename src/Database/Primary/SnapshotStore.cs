@@ -10,6 +10,7 @@ internal sealed class SnapshotStore
 {
     private const string Prefix = "snapshot-";
     private const string Extension = ".sqlite";
+    private static readonly string[] TempSuffixes = [".tmp", ".tmp-wal", ".tmp-shm", ".tmp-journal"];
     private readonly string _directory;
     private SnapshotInfo? _latest;
 
@@ -17,7 +18,12 @@ internal sealed class SnapshotStore
     {
         _directory = directory;
         Directory.CreateDirectory(directory);
-        foreach (var path in Directory.GetFiles(directory, "*.tmp")) File.Delete(path);
+        // Safe: Create alone makes *.tmp files here (a new GUID name each), and one left at start-up is a snapshot cut short
+        // by a crash that nothing names. SQLite kept its WAL (a copy of the database's pages) and shared memory beside it.
+        foreach (var path in Directory.GetFiles(directory))
+        {
+            if (TempSuffixes.Any(suffix => path.EndsWith(suffix, StringComparison.Ordinal))) File.Delete(path);
+        }
         _latest = Directory.GetFiles(directory, Prefix + "*" + Extension)
             .Select(p => new SnapshotInfo(p, long.Parse(Path.GetFileNameWithoutExtension(p)[Prefix.Length..], CultureInfo.InvariantCulture)))
             .MaxBy(s => s.Position);
@@ -44,6 +50,8 @@ internal sealed class SnapshotStore
         File.Move(temp, final, overwrite: true);
         var snapshot = new SnapshotInfo(final, position);
         Volatile.Write(ref _latest, snapshot);
+        // Safe: snapshot-<position>.sqlite files are made here alone; the newest two stay (the latest may be on its way to a
+        // replica, which opens it before answering and keeps its handle), and the log is truncated only through the latest.
         foreach (var old in Directory.GetFiles(_directory, Prefix + "*" + Extension).Order(StringComparer.Ordinal).SkipLast(2))
         {
             try { File.Delete(old); } catch (IOException) { }

@@ -206,6 +206,9 @@ internal sealed class Replica : IAsyncDisposable
         _applier = null;
         string temp = Path.Combine(_directory, "bootstrap.tmp");
         long position = await _source.DownloadSnapshotAsync(temp, cancellationToken);
+        // Safe: this replica's own copy, replaced by the snapshot just downloaded; no read is using it (the wait above)
+        // and this copy's connections are closed. WAL first: a crash in between leaves a copy that reopens at its own
+        // recorded position or is bootstrapped again, never a stale WAL beside the new file.
         foreach (var suffix in new[] { "-wal", "-shm", "" }) File.Delete(_path + suffix);
         File.Move(temp, _path);
         _applier = new SqliteLink(_path, readOnly: false, synchronous: "NORMAL", manualCheckpoints: true);
