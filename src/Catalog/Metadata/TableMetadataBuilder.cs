@@ -114,7 +114,7 @@ public sealed class TableMetadataBuilder
                     Refs = _m.Refs.Where(r => !removed.Contains(r.Value.SnapshotId)).ToDictionary(),
                     Statistics = _m.Statistics.Where(s => !removed.Contains(s.SnapshotId)).ToList(),
                     PartitionStatistics = _m.PartitionStatistics.Where(s => !removed.Contains(s.SnapshotId)).ToList(),
-                    SnapshotLog = _m.SnapshotLog.Where(e => !removed.Contains(e.SnapshotId)).ToList(),
+                    SnapshotLog = SnapshotLogAfter(_m.SnapshotLog, removed),
                 };
                 if (_m.CurrentSnapshotId is { } cur && removed.Contains(cur)) _m = _m with { CurrentSnapshotId = null };
                 break;
@@ -240,6 +240,19 @@ public sealed class TableMetadataBuilder
             var at = _changes.Any(c => c is TableUpdate.AddSnapshot a && a.Snapshot.SnapshotId == snapshot.SnapshotId) ? snapshot.TimestampMs : Now();
             _m = _m with { CurrentSnapshotId = snapshot.SnapshotId, SnapshotLog = [.. _m.SnapshotLog, new SnapshotLogEntry(at, snapshot.SnapshotId)] };
         }
+    }
+
+    /// <summary>The spec's rule for expired snapshots: every log entry before one whose snapshot is gone is removed too,
+    /// so time travel never lands on a state some of whose history is missing.</summary>
+    private List<SnapshotLogEntry> SnapshotLogAfter(IReadOnlyList<SnapshotLogEntry> log, HashSet<long> removed)
+    {
+        var kept = new List<SnapshotLogEntry>();
+        foreach (var entry in log)
+        {
+            if (removed.Contains(entry.SnapshotId) || _m.Snapshot(entry.SnapshotId) is null) kept.Clear();
+            else kept.Add(entry);
+        }
+        return kept;
     }
 
     private long Now() => _now ?? DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();

@@ -34,6 +34,8 @@ public sealed class Table
     public PartitionSpec Spec => Metadata.DefaultSpec;
     public IObjectStore Store => _io.Store;
 
+    internal TableIO IO => _io;
+
     /// <summary>The store key of the table's folder (data files go under <c>&lt;key&gt;/data/</c>).</summary>
     public string TableKey => _io.KeyOf(Metadata.Location);
 
@@ -175,13 +177,20 @@ public sealed class Table
     public async Task<TableState> CommitAsync(Func<TableMetadata, IReadOnlyList<TableUpdate>> changes, CancellationToken cancellationToken = default) =>
         await CommitWithRetryAsync((state, _) => Task.FromResult(changes(state.Metadata)), cancellationToken).ConfigureAwait(false);
 
-    private async Task<TableState> CommitWithRetryAsync(Func<TableState, CancellationToken, Task<IReadOnlyList<TableUpdate>>> produce, CancellationToken ct)
+    /// <summary>As <see cref="CommitAsync(Func{TableMetadata, IReadOnlyList{TableUpdate}}, CancellationToken)"/> with its own
+    /// number of retries: maintenance changes little and is recomputed cheaply, so it outlasts a busy writer.</summary>
+    internal async Task<TableState> CommitAsync(Func<TableMetadata, IReadOnlyList<TableUpdate>> changes, int retries, CancellationToken cancellationToken) =>
+        await CommitWithRetryAsync((state, _) => Task.FromResult(changes(state.Metadata)), cancellationToken, retries).ConfigureAwait(false);
+
+    private async Task<TableState> CommitWithRetryAsync(Func<TableState, CancellationToken, Task<IReadOnlyList<TableUpdate>>> produce, CancellationToken ct,
+        int? retryLimit = null)
     {
-        var retries = int.TryParse(Metadata.Property("commit.retry.num-retries", "4"), out var r) ? r : 4;
+        var retries = retryLimit ?? (int.TryParse(Metadata.Property("commit.retry.num-retries", "4"), out var r) ? r : 4);
         for (var attempt = 0; ; attempt++)
         {
             var basis = State;
             var updates = await produce(basis, ct).ConfigureAwait(false);
+            if (updates.Count == 0) return basis; // nothing to change: no new metadata file
             var updated = TableMetadataBuilder.From(basis.Metadata, basis.MetadataLocation).ApplyAll(updates).Build();
             try
             {

@@ -9,7 +9,7 @@ namespace DataPlane.Catalog.RestClient;
 /// through <c>POST .../tables/{name}</c> with <c>assert-table-uuid</c> and <c>assert-ref-snapshot-id</c> for every
 /// branch or tag it moves, so a lost race comes back as <see cref="CommitFailedException"/> and the library retries.
 /// The updates sent are the difference between the expected and the new metadata: snapshots, refs and properties
-/// (what appends, overwrites, deletes, branches and rollbacks change). Tables are created with
+/// (what appends, overwrites, deletes, branches, rollbacks and snapshot expiry change). Tables are created with
 /// <see cref="IcebergRestClient.CreateTableAsync"/>.
 /// </summary>
 public sealed class RestTableCommitter(IcebergRestClient client, IReadOnlyList<string> ns, string name) : ITableCommitter
@@ -47,6 +47,15 @@ public sealed class RestTableCommitter(IcebergRestClient client, IReadOnlyList<s
         {
             requirements.Add(Node(new TableRequirement.AssertRefSnapshotId(refName, old.SnapshotId).ToJson()));
             updates.Add(Node(new TableUpdate.RemoveSnapshotRef(refName).ToJson()));
+        }
+        var removedSnapshots = before.Snapshots.Where(s => updated.Snapshot(s.SnapshotId) is null).Select(s => s.SnapshotId).ToList();
+        if (removedSnapshots.Count > 0)
+        {
+            // Expiry chose them on this metadata: no branch or tag may have moved since (onto one of them, say), or the
+            // catalog would drop that ref with them.
+            foreach (var (refName, reference) in updated.Refs.Where(r => before.Refs.TryGetValue(r.Key, out var old) && old == r.Value))
+                requirements.Add(Node(new TableRequirement.AssertRefSnapshotId(refName, reference.SnapshotId).ToJson()));
+            updates.Add(Node(new TableUpdate.RemoveSnapshots(removedSnapshots).ToJson()));
         }
         var set = updated.Properties.Where(p => !before.Properties.TryGetValue(p.Key, out var v) || v != p.Value).ToDictionary(p => p.Key, p => p.Value);
         if (set.Count > 0) updates.Add(Node(new TableUpdate.SetProperties(set).ToJson()));

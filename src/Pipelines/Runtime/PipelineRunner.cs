@@ -28,6 +28,17 @@ namespace DataPlane.Pipelines.Runtime;
 /// once: the rolled-back snapshots keep their files for time travel, and no snapshot in the current history has them.
 /// Records the log has already released are not delivered again (they stay in the rolled-back snapshots).
 /// </para>
+/// <para>
+/// With table maintenance: compaction's <c>replace</c> snapshots are other writers' commits in the history, passed over
+/// like any. Snapshot expiry removes old snapshots, the sink's last commit among them, so the walk would end before
+/// reaching it; expiry therefore leaves, in the same commit, a marker where it cuts the history: for each sink, its
+/// newest commit below the cut (snapshot id, stream, offsets), in the table property
+/// <c>dataplane.last-commit.&lt;sink&gt;</c> (<see cref="Catalog.Operations.CommitHistory"/>). The walk goes on through
+/// it, so the offsets outlive their snapshot, and no snapshot is kept for them (it would pin every file it references
+/// after compaction replaced them). A rollback still shows: the last commit in the current history, marker or not, is
+/// then not the one the pipeline continues from. The clean-up needs nothing more: a journal's file whose commit expired
+/// is either still referenced by a kept snapshot (kept) or was replaced and expired (deleted, as garbage).
+/// </para>
 /// </summary>
 internal sealed class PipelineRunner : IAsyncDisposable
 {

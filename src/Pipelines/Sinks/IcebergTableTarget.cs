@@ -16,7 +16,7 @@ namespace DataPlane.Pipelines.Sinks;
 /// </summary>
 internal sealed class IcebergTableTarget(IcebergCatalog catalog, SinkDefinition sink, IcebergSchema outputSchema) : ISinkTarget
 {
-    public const string SinkKey = "dataplane.sink";
+    public const string SinkKey = CommitHistory.WriterKey;
     public const string StreamKey = "dataplane.stream";
     public const string StartOffsetKey = "dataplane.start-offset";
     public const string EndOffsetKey = "dataplane.end-offset";
@@ -29,19 +29,14 @@ internal sealed class IcebergTableTarget(IcebergCatalog catalog, SinkDefinition 
     public async Task<SinkCommit?> LastCommitAsync(CancellationToken cancellationToken)
     {
         var table = await LoadOrCreateAsync(cancellationToken);
-        var metadata = table.Metadata;
-        if (metadata.CurrentSnapshotId is not { } current)
-            return null;
-        foreach (var snapshot in metadata.Ancestors(current))
-            if (Commit(snapshot) is { } commit)
-                return commit;
-        return null;
+        // Through the markers snapshot expiry leaves where it cuts the history, so an expired last commit still counts.
+        return CommitHistory.LastCommit(table.Metadata, sink.Name) is { } last ? Commit(last) : null;
     }
 
     public async Task<SinkCommit?> FurthestCommitAsync(CancellationToken cancellationToken)
     {
         var table = await LoadOrCreateAsync(cancellationToken);
-        return table.Metadata.Snapshots.Select(Commit).OfType<SinkCommit>().MaxBy(c => c.EndOffset);
+        return CommitHistory.AllCommits(table.Metadata, sink.Name).Select(Commit).MaxBy(c => c.EndOffset);
     }
 
     /// <summary>
@@ -140,29 +135,28 @@ internal sealed class IcebergTableTarget(IcebergCatalog catalog, SinkDefinition 
     /// </summary>
     private void CheckInHistory(TableMetadata metadata, SinkCommit previous)
     {
-        if (metadata.Snapshot(previous.Id) is not { } committed)
-            return; // expired: the history before it is no longer known, so a rollback past it cannot be told
-        if (metadata.CurrentSnapshotId is { } current)
-            foreach (var ancestor in metadata.Ancestors(current))
-            {
-                if (ancestor.SnapshotId == previous.Id)
-                    return;
-                if (ancestor.SequenceNumber < committed.SequenceNumber)
-                    break; // ancestors only get older from here
-            }
-        throw new SinkRolledBackException(
-            $"Snapshot {previous.Id}, the last commit of sink '{sink.Name}' (stream offsets up to {previous.EndOffset}), is no longer in the " +
-            $"history of {_id}'s current snapshot {metadata.CurrentSnapshotId}: the table was rolled back past it.");
+        // The sink's newest commit in the current history, through the markers expiry leaves where it cuts the history:
+        // anything but the commit the pipeline continues from means a rollback took that one out.
+        var last = CommitHistory.LastCommit(metadata, sink.Name);
+        if (last?.SnapshotId == previous.Id)
+            return;
+        // None at all while its snapshot is gone: the history was cut without markers (another engine's expiry), so a
+        // rollback cannot be told from it; continuing is what the history allows.
+        if (last is null && metadata.Snapshot(previous.Id) is null)
+            return;
+        throw RolledBack(metadata, previous);
     }
 
-    private SinkCommit? Commit(Snapshot snapshot)
+    private SinkRolledBackException RolledBack(TableMetadata metadata, SinkCommit previous) => new(
+        $"Snapshot {previous.Id}, the last commit of sink '{sink.Name}' (stream offsets up to {previous.EndOffset}), is no longer in the " +
+        $"history of {_id}'s current snapshot {metadata.CurrentSnapshotId}: the table was rolled back past it.");
+
+    private static SinkCommit Commit(CommitHistory.WriterCommit commit)
     {
-        var s = snapshot.Summary;
-        if (!s.TryGetValue(SinkKey, out var name) || name != sink.Name)
-            return null;
-        return new SinkCommit(snapshot.SnapshotId, s[StreamKey], Long(s[StartOffsetKey]), Long(s[EndOffsetKey]),
+        var s = commit.Summary;
+        return new SinkCommit(commit.SnapshotId, s[StreamKey], Long(s[StartOffsetKey]), Long(s[EndOffsetKey]),
             s.TryGetValue("added-records", out var r) ? Long(r) : 0, s.TryGetValue("added-data-files", out var f) ? (int)Long(f) : 0,
-            DateTimeOffset.FromUnixTimeMilliseconds(snapshot.TimestampMs));
+            DateTimeOffset.FromUnixTimeMilliseconds(commit.TimestampMs));
     }
 
     /// <summary>The store key of a referenced file, or null for a location outside the warehouse (not one of the sink's).</summary>
