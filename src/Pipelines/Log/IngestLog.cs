@@ -94,6 +94,7 @@ internal sealed class IngestLog : IAsyncDisposable
                 segment.Dispose();
                 if (!empty)
                     throw new InvalidDataException($"Ingest log {directory} has a gap: {path} starts at offset {offset} but the previous segment ends at {segments[^1].EndOffset}.");
+                // Safe: a file named as our segment, holding no batch (checked above), so nothing was acknowledged from it.
                 File.Delete(path);
                 continue;
             }
@@ -219,14 +220,15 @@ internal sealed class IngestLog : IAsyncDisposable
 
     /// <summary>
     /// Deletes the segments whose every record lies below <paramref name="offset"/> (all readers have committed past
-    /// them). The active segment stays.
+    /// them). The active segment stays, and so does the one holding the log's last batch while the segment after it has
+    /// none yet (just rolled to, its first write not flushed): a Kafka source resumes from the positions that batch carries.
     /// </summary>
     public int ReleaseBefore(long offset)
     {
         var released = new List<LogSegment>();
         lock (_gate)
         {
-            while (_segments.Count > 1 && _segments[0].EndOffset <= offset && _segments[1].FirstOffset <= offset)
+            while (_segments.Count > 1 && _segments[0].EndOffset <= offset && _segments[1].FirstOffset <= offset && _segments[1].BatchCount > 0)
             {
                 released.Add(_segments[0]);
                 _segments.RemoveAt(0);
@@ -235,6 +237,8 @@ internal sealed class IngestLog : IAsyncDisposable
         foreach (var segment in released)
         {
             segment.Dispose();
+            // Safe: our own segment file, out of the list above so no reader can pick it any more, every record in it
+            // below what every reader has committed to its sink, and a later batch is on disk after it.
             File.Delete(segment.Path);
             Interlocked.Add(ref _reservedBytes, -segment.Length);
         }

@@ -209,6 +209,36 @@ public sealed class IngestLogTests : IDisposable
         Assert.Equal(7, end);
     }
 
+    [Fact]
+    public async Task The_segment_holding_the_last_batch_stays_while_the_next_segment_has_none_yet()
+    {
+        // Every append rolls to a new segment, and a reader committed at the end releases what lies before it all along:
+        // between a roll and the flush of its first batch, the last batch (a Kafka source's resume positions) is the
+        // previous segment's.
+        await using var log = IngestLog.Open(_dir, new IngestLogOptions { SegmentBytes = 64 });
+        long lost = 0;
+        using var stop = new CancellationTokenSource();
+        var reader = Task.Run(() =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                log.ReleaseBefore(log.EndOffset);
+                long start = log.StartOffset, end = log.EndOffset;
+                if (end > 0 && start >= end)
+                    lost++;
+            }
+        });
+        for (int i = 0; i < 100; i++)
+            await log.AppendAsync(Payload(i), 1);
+        stop.Cancel();
+        await reader;
+
+        Assert.Equal(0, lost);
+        Assert.True(log.TryRead(log.EndOffset - 1, out var last));
+        Assert.Equal(Encoding.UTF8.GetString(Payload(99)), Encoding.UTF8.GetString(last.Payload.Span));
+        last.Release();
+    }
+
     public void Dispose()
     {
         try { Directory.Delete(_dir, recursive: true); } catch (IOException) { }
