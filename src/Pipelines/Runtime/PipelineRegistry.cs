@@ -154,6 +154,8 @@ internal sealed class PipelineRegistry : IHostedService, IAsyncDisposable
             {
                 if (_failed.Remove(name))
                 {
+                    // Safe: the definition file the failed pipeline was loaded from (its key is that file's name, from the
+                    // listing of our own folder); no runner exists. Its journal stays for a pipeline of that name to settle.
                     File.Delete(Path.Combine(_root, name + ".json"));
                     return true;
                 }
@@ -163,6 +165,8 @@ internal sealed class PipelineRegistry : IHostedService, IAsyncDisposable
             await runner.DisposeAsync();
             await runner.RemoveUncommittedAfterStopAsync(CancellationToken.None);
             runner.Stream.RemoveReader(name);
+            // Safe: the pipeline's own definition (its name passed ResourceName), its runner stopped and its journal settled
+            // above; last, so a crash before here restarts the pipeline as if it had not been deleted.
             File.Delete(Path.Combine(_root, name + ".json"));
             return true;
         }

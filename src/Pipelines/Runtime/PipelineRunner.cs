@@ -315,6 +315,8 @@ internal sealed class PipelineRunner : IAsyncDisposable
         try
         {
             await RemoveUncommittedAsync(cancellationToken);
+            // Safe: the pipeline's own journal (<name>.files), its runner stopped so nothing records into it, and every key
+            // it named was settled just above: removed, kept as committed, or (its table gone or replaced) left to orphan removal.
             _journal.Delete();
         }
         catch (Exception e) when (e is not OperationCanceledException)

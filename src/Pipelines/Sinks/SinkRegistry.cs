@@ -169,6 +169,8 @@ internal sealed class SinkRegistry
         {
             if (!_sinks.Remove(name) && !_failed.Remove(name))
                 return false;
+            // Safe: the sink's own definition file (a loaded or failed sink's, by its name); the table or folder it wrote
+            // is not touched. The API refuses while a pipeline writes the sink.
             File.Delete(Path.Combine(_root, name + ".json"));
             return true;
         }
