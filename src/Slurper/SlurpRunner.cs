@@ -76,6 +76,7 @@ public static class SlurpRunner
             if (options.DryRun)
             {
                 journal.Dispose();
+                // Safe: a dry run's journal is made for it alone (a new GUID in its name, above), and nothing was copied.
                 foreach (var suffix in new[] { "", "-wal", "-shm" }) File.Delete(journalPath + suffix);
             }
         }

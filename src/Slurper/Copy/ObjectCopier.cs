@@ -154,6 +154,7 @@ internal sealed class ObjectCopier(IObjectStore source, IObjectStore destination
         catch
         {
             try { await Task.WhenAll(uploads); } catch { /* the first error is the one to report */ }
+            // Safe: the upload this copy started; an abort drops its parts, never an object.
             try { await upload.AbortAsync(CancellationToken.None); } catch { /* some servers cannot abort; the parts expire */ }
             throw;
         }
@@ -260,6 +261,7 @@ internal sealed class ObjectCopier(IObjectStore source, IObjectStore destination
             }
             catch (Exception e)
             {
+                // Safe: the upload this copy started; an abort drops its parts, never an object.
                 try { await upload.AbortAsync(CancellationToken.None); } catch { /* some servers cannot abort; the parts expire */ }
                 // Report the part that failed, not the cancellations it caused in the others.
                 var cause = workers.Where(w => w.IsFaulted).Select(w => w.Exception!.InnerException!).FirstOrDefault(x => x is not OperationCanceledException);

@@ -273,6 +273,11 @@ internal sealed class LocalFolderStore : IObjectStore
     public IAsyncEnumerable<ObjectInfo> ListAsync(string prefix, string? startAfter = null, CancellationToken cancellationToken = default) =>
         ListPaging.All(this, prefix, startAfter, cancellationToken);
 
+    /// <summary>
+    /// Deletes the object the caller names: whether that is safe is the caller's to prove (each one says why). Only that
+    /// file, its sidecar and folders left empty go; a key is a path under the root without '.' or '..' segments, never
+    /// <see cref="ReservedName"/>, and a folder (holding other keys) is not deleted.
+    /// </summary>
     public Task DeleteAsync(string key, CancellationToken cancellationToken = default)
     {
         CheckKey(key);
@@ -387,6 +392,8 @@ internal sealed class LocalFolderStore : IObjectStore
         // Best effort, like S3 where folders do not exist: a folder left behind only costs a listing a lookup.
         while (folder.Length > stopAt.Length && folder.StartsWith(stopAt, StringComparison.Ordinal))
         {
+            // Safe: not recursive, so only a folder with nothing in it goes; a writer that loses the race retries (Commit,
+            // PutNewAsync, WriteSidecar).
             try { Directory.Delete(folder); }
             catch (IOException) { return; }
             catch (UnauthorizedAccessException) { return; }

@@ -75,6 +75,8 @@ internal sealed class LocalMultipartUpload(
 
     private void DeleteDirectory()
     {
+        // Safe: the upload's own folder (upload-<new GUID> under the store's temp folder), holding only its parts and the
+        // staged whole, which Commit has already moved into place when the upload completed.
         try { Directory.Delete(directory, recursive: true); } catch (DirectoryNotFoundException) { }
     }
 }

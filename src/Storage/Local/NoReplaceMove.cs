@@ -18,6 +18,8 @@ internal static class NoReplaceMove
         {
             if (link(source, target) == 0)
             {
+                // Safe: only the temp name goes; the file lives on under the target's name (a crash first leaves the temp
+                // name as a second link, never a missing object).
                 File.Delete(source);
                 return true;
             }
