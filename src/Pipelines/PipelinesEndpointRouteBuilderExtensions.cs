@@ -10,7 +10,8 @@ namespace DataPlane.Pipelines;
 public static class PipelinesEndpointRouteBuilderExtensions
 {
     /// <summary>
-    /// Maps ingestion (<c>POST /streams/{name}</c>), the management API under <c>/api/v1</c>, and
+    /// Maps ingestion (<c>POST /streams/{name}</c>), the management API under <c>/api/v1</c> (with read-only views of the
+    /// catalog's tables for the console), and
     /// <c>GET /metrics</c> unless <paramref name="mapMetrics"/> is false (a host serving one /metrics for every area).
     /// </summary>
     public static IEndpointRouteBuilder MapDataPlanePipelines(this IEndpointRouteBuilder app, bool mapMetrics = true)
@@ -22,6 +23,7 @@ public static class PipelinesEndpointRouteBuilderExtensions
         var sinks = services.GetRequiredService<SinksApi>();
         var pipelines = services.GetRequiredService<PipelinesApi>();
         var access = services.GetRequiredService<ApiAccess>();
+        var tables = services.GetRequiredService<TablesApi>();
 
         app.MapPost("/streams/{name}", (HttpContext c, string name) => ingest.HandleAsync(c, name))
             .AddEndpointFilterFactory((_, next) => access.Require(management: false, next));
@@ -30,6 +32,8 @@ public static class PipelinesEndpointRouteBuilderExtensions
         api.MapGet("/streams", streams.ListAsync);
         api.MapGet("/streams/{name}", (HttpContext c, string name) => streams.GetAsync(c, name));
         api.MapDelete("/streams/{name}", (HttpContext c, string name) => streams.DeleteAsync(c, name));
+        api.MapGet("/streams/{name}/activity", (HttpContext c, string name) => streams.ActivityAsync(c, name));
+        api.MapGet("/streams/{name}/records", (HttpContext c, string name) => streams.RecordsAsync(c, name));
         api.MapPost("/sinks", sinks.CreateAsync);
         api.MapGet("/sinks", sinks.ListAsync);
         api.MapGet("/sinks/{name}", (HttpContext c, string name) => sinks.GetAsync(c, name));
@@ -39,6 +43,8 @@ public static class PipelinesEndpointRouteBuilderExtensions
         api.MapGet("/pipelines/{name}", (HttpContext c, string name) => pipelines.GetAsync(c, name));
         api.MapDelete("/pipelines/{name}", (HttpContext c, string name) => pipelines.DeleteAsync(c, name));
         api.MapPost("/pipelines/{name}/flush", (HttpContext c, string name) => pipelines.FlushAsync(c, name));
+        api.MapGet("/tables/{ns}/{table}/rows", (HttpContext c, string ns, string table) => tables.RowsAsync(c, ns, table));
+        api.MapGet("/tables/{ns}/{table}/files", (HttpContext c, string ns, string table) => tables.FilesAsync(c, ns, table));
         if (mapMetrics)
         {
             app.MapGet("/metrics", (HttpContext c) =>
@@ -49,6 +55,11 @@ public static class PipelinesEndpointRouteBuilderExtensions
         }
         return app;
     }
+
+    /// <summary>What the request's token may do in this API, for a host's <c>GET /api/v1/access</c>: <c>manage</c>,
+    /// <c>read</c> (a ReadOnly token), <c>ingest</c> (an IngestOnly token) or <c>none</c>.</summary>
+    public static string PipelinesAccess(this IServiceProvider services, HttpRequest request) =>
+        services.GetRequiredService<ApiAccess>().Of(request).ToString().ToLowerInvariant();
 
     /// <summary>The Pipelines metrics in the Prometheus text format, for a host's combined <c>/metrics</c>.</summary>
     public static string RenderPipelineMetrics(this IServiceProvider services) => services.GetRequiredService<PipelineMetrics>().Render();

@@ -44,7 +44,7 @@ public sealed class PipelinesOptions
     public bool AllowAnonymous { get; set; } = true;
 
     /// <summary>Bearer tokens: each may ingest into every stream, and manage streams, sinks and pipelines unless
-    /// <see cref="PipelinesToken.IngestOnly"/>.</summary>
+    /// <see cref="PipelinesToken.IngestOnly"/> or <see cref="PipelinesToken.ReadOnly"/>.</summary>
     public List<PipelinesToken> Tokens { get; set; } = [];
 }
 
@@ -54,4 +54,7 @@ public sealed class PipelinesToken
     public string? Token { get; set; }
     /// <summary>Only <c>POST /streams/{name}</c> (what a producer needs); the management API answers 403.</summary>
     public bool IngestOnly { get; set; }
+    /// <summary>Only reads of the management API (GET: what a dashboard or the console's viewers need); anything
+    /// that changes a stream, sink or pipeline, and ingestion, answer 403.</summary>
+    public bool ReadOnly { get; set; }
 }

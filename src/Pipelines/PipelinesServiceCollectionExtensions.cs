@@ -49,6 +49,7 @@ public static class PipelinesServiceCollectionExtensions
         services.AddHostedService(sp => sp.GetRequiredService<StreamSources>());
         services.AddSingleton<SinksApi>();
         services.AddSingleton<PipelinesApi>();
+        services.AddSingleton<TablesApi>();
         return services;
     }
 }

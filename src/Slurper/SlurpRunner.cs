@@ -83,6 +83,9 @@ public static class SlurpRunner
     }
 
     /// <summary>Reads a job's standing from its journal.</summary>
+    /// <summary>Where job journals are kept unless a run names another (<c>~/.dataplane/slurp</c>).</summary>
+    public static string JournalDirectory => JobJournal.DefaultDirectory();
+
     public static JobStatus Status(string jobId, string? journalPath = null)
     {
         var path = journalPath ?? JobJournal.DefaultPath(jobId);

@@ -1,4 +1,6 @@
 using DataPlane.Catalog.Catalogs;
+using DataPlane.Catalog.Rest.Http;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -19,6 +21,26 @@ public static class RestCatalogHosting
             return new IcebergCatalog(rest.Store, rest.Warehouse, rest.Files);
         });
         return services;
+    }
+
+    /// <summary>What the request's token may do in the catalog, by the catalog's own check, for a host's
+    /// <c>GET /api/v1/access</c>: <c>write</c>, <c>read</c> (a read-only token) or <c>none</c>.</summary>
+    public static string CatalogAccess(this IServiceProvider services, HttpContext context)
+    {
+        var authenticator = services.GetRequiredService<RestCatalog>().Authenticator;
+        try
+        {
+            authenticator.Check(context, write: true);
+            return "write";
+        }
+        catch (RestException e) when (e.Code == StatusCodes.Status403Forbidden)
+        {
+            return "read";
+        }
+        catch (RestException)
+        {
+            return "none";
+        }
     }
 
     /// <summary>Maps every endpoint under <c>/iceberg/v1</c> (and <c>/iceberg/v1/{prefix}</c>).</summary>

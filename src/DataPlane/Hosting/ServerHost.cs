@@ -2,6 +2,7 @@ using DataPlane.Http;
 using DataPlane.Catalog.Rest;
 using DataPlane.Pipelines;
 using DataPlane.Database.Http;
+using DataPlane.WebConsole;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
@@ -53,6 +54,9 @@ internal static class ServerHost
         app.MapDataPlanePipelines(mapMetrics: false);
         app.MapDataPlaneDatabases();
         app.MapMetrics();
+        app.MapAccess();
+        app.MapSlurpJobs();
+        app.MapConsole();
 
         return app;
     }

@@ -30,6 +30,14 @@ public static class DatabaseEndpoints
         return services;
     }
 
+    /// <summary>Whether the request may create databases (anonymous access on, or the admin token), for a host's
+    /// <c>GET /api/v1/access</c>. Each database's data is reached with its own tokens.</summary>
+    public static bool MayManageDatabases(this IServiceProvider services, HttpRequest request)
+    {
+        var policy = services.GetRequiredService<AccessPolicy>();
+        return policy.AllowAnonymous || policy.IsAdmin(BearerToken.From(request));
+    }
+
     public static IEndpointRouteBuilder MapDataPlaneDatabases(this IEndpointRouteBuilder app)
     {
         var admin = app.MapGroup("/api/v1/databases");

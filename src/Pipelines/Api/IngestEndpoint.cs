@@ -21,16 +21,14 @@ internal sealed class IngestEndpoint(StreamRegistry streams, PipelinesOptions op
         if (stream is null)
         {
             // Not labelled by the unknown name: metrics would grow a series per name a client makes up.
-            Reject("", "unknown_stream");
-            await JsonResponse.ErrorAsync(context.Response, StatusCodes.Status404NotFound, $"No stream named '{name}'; create it with POST /api/v1/streams.");
+            await RefuseAsync(context, null, "unknown_stream", StatusCodes.Status404NotFound, $"No stream named '{name}'; create it with POST /api/v1/streams.");
             return;
         }
 
         if (stream.Definition.Source is { } source)
         {
             // The Kafka source resumes from the positions in the log's last batch: records from elsewhere would hide them.
-            Reject(name, "kafka_sourced");
-            await JsonResponse.ErrorAsync(context.Response, StatusCodes.Status409Conflict,
+            await RefuseAsync(context, stream, "kafka_sourced", StatusCodes.Status409Conflict,
                 $"Stream '{name}' consumes Kafka topic '{source.Topic}' on {source.BootstrapServers}; produce records to that topic, or create a stream without \"source\" for HTTP ingestion.");
             return;
         }
@@ -43,20 +41,17 @@ internal sealed class IngestEndpoint(StreamRegistry streams, PipelinesOptions op
         }
         catch (RequestBodyTooLargeException e)
         {
-            Reject(name, "body_too_large");
-            await JsonResponse.ErrorAsync(context.Response, StatusCodes.Status413PayloadTooLarge, e.Message);
+            await RefuseAsync(context, stream, "body_too_large", StatusCodes.Status413PayloadTooLarge, e.Message);
             return;
         }
         catch (UnsupportedEncodingException e)
         {
-            Reject(name, "unsupported_encoding");
-            await JsonResponse.ErrorAsync(context.Response, StatusCodes.Status415UnsupportedMediaType, e.Message);
+            await RefuseAsync(context, stream, "unsupported_encoding", StatusCodes.Status415UnsupportedMediaType, e.Message);
             return;
         }
         catch (MalformedBodyException e)
         {
-            Reject(name, "malformed_json");
-            await JsonResponse.ErrorAsync(context.Response, StatusCodes.Status400BadRequest, e.Message);
+            await RefuseAsync(context, stream, "malformed_json", StatusCodes.Status400BadRequest, e.Message);
             return;
         }
 
@@ -67,15 +62,13 @@ internal sealed class IngestEndpoint(StreamRegistry streams, PipelinesOptions op
             switch (outcome)
             {
                 case ParseOutcome.Malformed:
-                    Reject(name, "malformed_json");
-                    await JsonResponse.ErrorAsync(context.Response, StatusCodes.Status400BadRequest, $"Nothing was accepted: {parser.Error}.");
+                    await RefuseAsync(context, stream, "malformed_json", StatusCodes.Status400BadRequest, $"Nothing was accepted: {parser.Error}.");
                     return;
                 case ParseOutcome.RecordTooLarge:
-                    Reject(name, "record_too_large");
-                    await JsonResponse.ErrorAsync(context.Response, StatusCodes.Status413PayloadTooLarge, $"Nothing was accepted: {parser.Error}.");
+                    await RefuseAsync(context, stream, "record_too_large", StatusCodes.Status413PayloadTooLarge, $"Nothing was accepted: {parser.Error}.");
                     return;
                 case ParseOutcome.Invalid:
-                    Reject(name, "invalid_records");
+                    Reject(stream, "invalid_records", StatusCodes.Status400BadRequest, Summary(parser.Problems));
                     await WriteProblemsAsync(context.Response, parser.Problems);
                     return;
             }
@@ -89,15 +82,13 @@ internal sealed class IngestEndpoint(StreamRegistry streams, PipelinesOptions op
                 catch (ObjectDisposedException)
                 {
                     // Deleted while this request was parsed: nothing was kept.
-                    Reject(name, "unknown_stream");
-                    await JsonResponse.ErrorAsync(context.Response, StatusCodes.Status404NotFound, $"Stream '{name}' was deleted; nothing was accepted.");
+                    await RefuseAsync(context, stream, "unknown_stream", StatusCodes.Status404NotFound, $"Stream '{name}' was deleted; nothing was accepted.");
                     return;
                 }
                 catch (IngestLogFullException e)
                 {
-                    Reject(name, "log_full");
                     context.Response.Headers.RetryAfter = options.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
-                    await JsonResponse.ErrorAsync(context.Response, StatusCodes.Status429TooManyRequests, e.Message);
+                    await RefuseAsync(context, stream, "log_full", StatusCodes.Status429TooManyRequests, e.Message);
                     return;
                 }
             }
@@ -105,6 +96,7 @@ internal sealed class IngestEndpoint(StreamRegistry streams, PipelinesOptions op
             metrics.Add("dataplane_stream_records_in_total", "Records accepted into the stream's ingest log.", labels, count);
             metrics.Add("dataplane_stream_bytes_in_total", "JSON bytes (after gzip) of accepted requests.", labels, length);
             metrics.Observe("dataplane_stream_ack_seconds", "Time from request start to acknowledgement (records on disk).", labels, Stopwatch.GetElapsedTime(started).TotalSeconds);
+            stream.Activity.Accepted(count, length, DateTimeOffset.UtcNow);
             await JsonResponse.WriteAsync(context.Response, StatusCodes.Status200OK, w =>
             {
                 w.WriteStartObject();
@@ -119,8 +111,23 @@ internal sealed class IngestEndpoint(StreamRegistry streams, PipelinesOptions op
         }
     }
 
-    private void Reject(string stream, string reason) =>
-        metrics.Add("dataplane_stream_rejected_requests_total", "Ingestion requests refused, by reason.", PipelineMetrics.Labels(("stream", stream), ("reason", reason)), 1);
+    /// <summary>Counts a refusal (metrics by reason; the stream's activity with its message) and answers it.</summary>
+    private Task RefuseAsync(HttpContext context, IngestStream? stream, string reason, int status, string message)
+    {
+        Reject(stream, reason, status, message);
+        return JsonResponse.ErrorAsync(context.Response, status, message);
+    }
+
+    private void Reject(IngestStream? stream, string reason, int status, string message)
+    {
+        metrics.Add("dataplane_stream_rejected_requests_total", "Ingestion requests refused, by reason.", PipelineMetrics.Labels(("stream", stream?.Name ?? ""), ("reason", reason)), 1);
+        stream?.Activity.Rejected(reason, status, message, DateTimeOffset.UtcNow);
+    }
+
+    /// <summary>The first problems in one line, for the stream's latest rejections.</summary>
+    private static string Summary(List<IngestProblem> problems) =>
+        $"{problems.Count} record problem(s): " + string.Join("; ", problems.Take(3).Select(p =>
+            $"record {p.Record}{(p.Field is null ? "" : $", field '{p.Field}'")}: {p.Reason}")) + (problems.Count > 3 ? "; …" : "");
 
     private static Task WriteProblemsAsync(HttpResponse response, List<IngestProblem> problems) =>
         JsonResponse.WriteAsync(response, StatusCodes.Status400BadRequest, w =>

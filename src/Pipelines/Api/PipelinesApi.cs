@@ -124,6 +124,10 @@ internal sealed class PipelinesApi(PipelineRegistry pipelines)
         var since = runner.LastCommit?.CommittedAt ?? runner.StartedAt;
         w.WriteNumber("seconds", end > committed ? Math.Round((DateTimeOffset.UtcNow - since).TotalSeconds, 3) : 0);
         w.WriteEndObject();
+        w.WriteStartObject("records");
+        w.WriteNumber("in", runner.RecordsIn);
+        w.WriteNumber("out", runner.RecordsOut);
+        w.WriteEndObject();
         if (runner.LastCommit is { } commit) WriteCommit(w, "last_commit", commit); else w.WriteNull("last_commit");
         w.WriteStartArray("errors");
         if (runner.LastError is { } error)

@@ -1,13 +1,112 @@
+using System.Globalization;
 using System.Text.Json;
+using Apache.Arrow;
+using Apache.Arrow.Ipc;
+using DataPlane.Pipelines.Log;
+using DataPlane.Pipelines.Sinks;
 using DataPlane.Pipelines.Sources;
 using DataPlane.Pipelines.Streams;
 using Microsoft.AspNetCore.Http;
 
 namespace DataPlane.Pipelines.Api;
 
-/// <summary><c>/api/v1/streams</c>: create, list, get and delete streams.</summary>
-internal sealed class StreamsApi(StreamRegistry streams, StreamSources sources)
+/// <summary><c>/api/v1/streams</c>: create, list, get and delete streams; a stream's ingestion activity and most recent records.</summary>
+internal sealed class StreamsApi(StreamRegistry streams, StreamSources sources, PipelinesOptions options)
 {
+    /// <summary>The most records <c>GET /api/v1/streams/NAME/records</c> returns, and the most log batches it reads for them.</summary>
+    public const int MaxRecentRecords = 100;
+
+    /// <summary><c>GET /api/v1/streams/NAME/activity</c>: what HTTP ingestion accepted and refused, and the last 15 minutes.</summary>
+    public Task ActivityAsync(HttpContext context, string name) =>
+        JsonResponse.WriteFoundAsync(context.Response, streams.Find(name), "stream", name, (w, s) => s.Activity.Write(w, DateTimeOffset.UtcNow));
+
+    /// <summary>
+    /// <c>GET /api/v1/streams/NAME/records?limit=N</c>: the stream's last N records (1 to 100, default 20) still in its
+    /// log, oldest first, as ingestion takes them: what a pipeline would read next. Read-only; it holds no offset.
+    /// </summary>
+    public async Task RecordsAsync(HttpContext context, string name)
+    {
+        var stream = streams.Find(name);
+        if (stream is null)
+        {
+            await NotFound(context, name);
+            return;
+        }
+        int limit = 20;
+        var text = context.Request.Query["limit"].ToString();
+        if (text.Length > 0 && (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out limit) || limit < 1 || limit > MaxRecentRecords))
+        {
+            await JsonResponse.ErrorAsync(context.Response, StatusCodes.Status400BadRequest,
+                $"?limit= must be a whole number from 1 to {MaxRecentRecords} (got '{(text.Length <= 40 ? text : text[..40] + "...")}').");
+            return;
+        }
+        var batches = new List<LogBatch>();
+        try
+        {
+            long end = stream.Log.EndOffset, offset = end - 1;
+            int held = 0;
+            try
+            {
+                while (held < limit && offset >= 0 && batches.Count < MaxRecentRecords && stream.Log.TryRead(offset, out var batch))
+                {
+                    batches.Add(batch);
+                    held += batch.RecordCount;
+                    offset = batch.FirstOffset - 1;
+                }
+            }
+            catch (ArgumentOutOfRangeException)
+            {
+                // The log released older segments meanwhile: what was read is the most recent there is.
+            }
+            catch (ObjectDisposedException)
+            {
+                // Deleted meanwhile.
+            }
+            batches.Reverse();
+            int skip = Math.Max(0, held - limit);
+            long first = batches.Count == 0 ? end : batches[0].FirstOffset + skip;
+            bool schemaless = stream.Definition.Schemaless;
+            await JsonResponse.WriteAsync(context.Response, StatusCodes.Status200OK, w =>
+            {
+                w.WriteStartObject();
+                w.WriteNumber("first_offset", first);
+                w.WriteNumber("end_offset", end);
+                w.WriteStartArray("records");
+                foreach (var batch in batches)
+                {
+                    using var reader = new ArrowStreamReader(batch.Payload);
+                    using var records = reader.ReadNextRecordBatch();
+                    for (int row = skip; row < records.Length; row++)
+                        WriteRecord(w, records, row, schemaless);
+                    skip = 0;
+                }
+                w.WriteEndArray();
+                w.WriteEndObject();
+            });
+        }
+        finally
+        {
+            foreach (var batch in batches) batch.Release();
+        }
+    }
+
+    private static void WriteRecord(Utf8JsonWriter w, RecordBatch records, int row, bool schemaless)
+    {
+        if (schemaless && records.Column(0) is StringArray whole && !whole.IsNull(row))
+        {
+            // A schemaless stream keeps each record whole as its JSON text, checked when it was accepted.
+            w.WriteRawValue(whole.GetBytes(row), skipInputValidation: false);
+            return;
+        }
+        w.WriteStartObject();
+        for (int c = 0; c < records.ColumnCount; c++)
+        {
+            w.WritePropertyName(records.Schema.FieldsList[c].Name);
+            ArrowJson.WriteValue(w, records.Column(c), row);
+        }
+        w.WriteEndObject();
+    }
+
     public async Task CreateAsync(HttpContext context)
     {
         using var json = await JsonResponse.ReadAsync(context);
@@ -109,6 +208,7 @@ internal sealed class StreamsApi(StreamRegistry streams, StreamSources sources)
         w.WriteNumber("end_offset", stream.Log.EndOffset);
         w.WriteNumber("size_bytes", stream.Log.SizeBytes);
         w.WriteNumber("segments", stream.Log.SegmentCount);
+        w.WriteNumber("max_bytes", options.MaxLogBytes);
         w.WriteEndObject();
         if (d.Source is not null)
         {

@@ -58,6 +58,8 @@ internal sealed class PipelineRunner : IAsyncDisposable
     private Task _run = Task.CompletedTask;
     private long _committed;
     private long _read;
+    private long _recordsIn;
+    private long _recordsOut;
     private int _disposed;
 
     public PipelineRunner(PipelineDefinition definition, IngestStream stream, SinkDefinition sink, ISinkTarget target, UncommittedFileJournal journal,
@@ -86,6 +88,10 @@ internal sealed class PipelineRunner : IAsyncDisposable
     public SinkCommit? LastCommit { get; private set; }
     public long CommittedOffset => Interlocked.Read(ref _committed);
     public long ReadOffset => Interlocked.Read(ref _read);
+    /// <summary>Records read from the stream and written by the transform since this runner started (re-reads after a
+    /// restart from the last commit count again): the console's per-operator counts.</summary>
+    public long RecordsIn => Interlocked.Read(ref _recordsIn);
+    public long RecordsOut => Interlocked.Read(ref _recordsOut);
     public DateTimeOffset StartedAt { get; } = DateTimeOffset.UtcNow;
 
     public void Start() => _run = Task.Run(() => RunAsync(_stop.Token));
@@ -203,6 +209,8 @@ internal sealed class PipelineRunner : IAsyncDisposable
                         }
                         rows += output.Length;
                         bytes += batch.Payload.Length;
+                        Interlocked.Add(ref _recordsIn, records.Length);
+                        Interlocked.Add(ref _recordsOut, output.Length);
                         _metrics.Add("dataplane_pipeline_records_out_total", "Records the pipeline wrote to its sink (after WHERE).", _labels, output.Length);
                         _metrics.Add("dataplane_pipeline_bytes_in_total", "Log bytes (Arrow IPC) the pipeline read.", _labels, batch.Payload.Length);
                     }

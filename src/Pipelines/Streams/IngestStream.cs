@@ -23,6 +23,8 @@ internal sealed class IngestStream : IAsyncDisposable
     public string Directory { get; }
     public IngestLog Log { get; }
     public string Name => Definition.Name;
+    /// <summary>What HTTP ingestion accepted and refused since the server started.</summary>
+    public StreamActivity Activity { get; } = new();
 
     public RecordBatchParser RentParser() => _parsers.TryTake(out var parser) ? parser : new RecordBatchParser(Definition);
 
