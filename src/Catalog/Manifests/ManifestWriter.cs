@@ -29,6 +29,7 @@ internal sealed class ManifestWriter : IDisposable
     private int _added, _existing, _deleted;
     private long _addedRows, _existingRows, _deletedRows;
     private long? _minSequenceNumber;
+    private bool _inherits;
 
     public ManifestWriter(Stream output, Schema schema, PartitionSpec spec, long snapshotId, ManifestContent content = ManifestContent.Data)
     {
@@ -114,13 +115,17 @@ internal sealed class ManifestWriter : IDisposable
         // An added entry without a sequence number gets the commit's, which is the highest; only explicit ones lower the minimum.
         if (entry.Status != ManifestEntryStatus.Deleted && entry.SequenceNumber is { } seq)
             _minSequenceNumber = Math.Min(_minSequenceNumber ?? long.MaxValue, seq);
+        else if (entry.Status == ManifestEntryStatus.Added)
+            _inherits = true;
     }
 
     /// <summary>Finishes the file; the manifest's sequence number stays unassigned until the manifest list is written.</summary>
     public ManifestFile Finish(string manifestPath)
     {
         _writer.Finish();
-        var hasUnassigned = _added > 0;
+        // Entries that inherit the commit's sequence number are newer than any explicit one (a rewrite's, which keeps its
+        // input's): the minimum is the lowest explicit one, and only without any is it left for the manifest list to assign.
+        var hasUnassigned = _inherits && _minSequenceNumber is null;
         return new ManifestFile
         {
             ManifestPath = manifestPath,

@@ -110,6 +110,66 @@ public sealed class Table
         string branch = SnapshotRef.MainBranch, CancellationToken cancellationToken = default) =>
         CommitSnapshotAsync("replace", files, PathSelector(removedPaths), null, branch, cancellationToken);
 
+    /// <summary>
+    /// A rewrite of data files into new ones holding the same rows (compaction, on <c>main</c>): a <c>replace</c> snapshot that
+    /// removes <paramref name="removedData"/> and the delete files <paramref name="removedDeletes"/> whose rows the new files
+    /// no longer hold, adds <paramref name="added"/> with data sequence number <paramref name="dataSequenceNumber"/> (that
+    /// of the snapshot the rewrite read, so deletes committed since still apply to its rows), and keeps everything else of
+    /// the parent, files appended meanwhile included. <paramref name="validateAsync"/> checks each attempt's metadata (a
+    /// conflicting delete committed meanwhile refuses it); <paramref name="mayHold"/> names the manifests that can list a
+    /// removed data file, so the others are not read.
+    /// </summary>
+    internal Task<Snapshot> RewriteFilesAsync(IReadOnlyCollection<string> removedData, IReadOnlyCollection<string> removedDeletes, IReadOnlyCollection<DataFile> added,
+        long dataSequenceNumber, Func<ManifestFile, bool>? mayHold, Func<TableMetadata, Snapshot?, IReadOnlyList<ManifestFile>, CancellationToken, Task> validateAsync,
+        IReadOnlyDictionary<string, string>? summary, CancellationToken cancellationToken) =>
+        CommitChangeAsync("replace", added, new Removal(PathSelector(removedData), removedDeletes.Count == 0 ? null : PathSelector(removedDeletes), mayHold,
+                Expected: removedData.Count + removedDeletes.Count),
+            summary, SnapshotRef.MainBranch, cancellationToken, validateAsync, dataSequenceNumber, retries: MaintenanceRetries);
+
+    /// <summary>
+    /// A new manifest list for <c>main</c> with the same files (a manifest rewrite): <paramref name="produce"/> gets each
+    /// attempt's metadata, the parent and its manifests, and the new snapshot's id, and returns the manifests of the new
+    /// snapshot (it must keep every file of the parent) and the summary's own keys, or null manifests when there is nothing
+    /// to rewrite (then nothing is committed and the result is null); the totals are the parent's.
+    /// </summary>
+    internal async Task<Snapshot?> CommitManifestsAsync(
+        Func<TableMetadata, Snapshot, IReadOnlyList<ManifestFile>, long, CancellationToken, Task<(IReadOnlyList<ManifestFile>? Manifests, IReadOnlyDictionary<string, string> Summary)>> produce,
+        CancellationToken cancellationToken)
+    {
+        var snapshotId = NewSnapshotId();
+        await CommitWithRetryAsync(async (basis, token) =>
+        {
+            var m = basis.Metadata;
+            var parent = m.CurrentSnapshot ?? throw new InvalidOperationException("The table has no snapshot: there are no manifests to rewrite.");
+            var existing = await SnapshotManifests.ReadAsync(_io, parent, token).ConfigureAwait(false);
+            var (manifests, own) = await produce(m, parent, existing, snapshotId, token).ConfigureAwait(false);
+            if (manifests is null) return [];
+            var sequenceNumber = m.LastSequenceNumber + 1;
+            var listKey = $"{_io.KeyOf(m.Location)}/metadata/snap-{snapshotId}-1-{Guid.NewGuid()}.avro";
+            await _io.WriteAsync(listKey, s => ManifestList.Write(s, snapshotId, parent.SnapshotId, sequenceNumber, manifests), token).ConfigureAwait(false);
+            var summary = new Dictionary<string, string>(StringComparer.Ordinal) { ["operation"] = "replace" };
+            foreach (var (k, v) in parent.Summary)
+                if (k.StartsWith("total-", StringComparison.Ordinal)) summary[k] = v;
+            foreach (var (k, v) in own) summary[k] = v;
+            var snapshot = new Snapshot
+            {
+                SnapshotId = snapshotId,
+                ParentSnapshotId = parent.SnapshotId,
+                SequenceNumber = sequenceNumber,
+                TimestampMs = Math.Max(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), m.LastUpdatedMs),
+                ManifestList = _io.LocationOf(listKey),
+                Summary = summary,
+                SchemaId = m.CurrentSchemaId,
+            };
+            return [new TableUpdate.AddSnapshot(snapshot), new TableUpdate.SetSnapshotRef(SnapshotRef.MainBranch, MainRef(m, snapshotId))];
+        }, cancellationToken, MaintenanceRetries).ConfigureAwait(false);
+        return Metadata.Snapshot(snapshotId);
+    }
+
+    /// <summary>Retries of a maintenance commit: it changes nothing another writer does, and is recomputed cheaply, so it
+    /// outlasts a pipeline committing every second.</summary>
+    private const int MaintenanceRetries = 20;
+
     /// <summary>Deletes the listed files.</summary>
     public Task<Snapshot> DeleteFilesAsync(IReadOnlyCollection<string> paths, string branch = SnapshotRef.MainBranch, CancellationToken cancellationToken = default) =>
         CommitSnapshotAsync("delete", [], PathSelector(paths), null, branch, cancellationToken);
@@ -179,7 +239,7 @@ public sealed class Table
 
     /// <summary>As <see cref="CommitAsync(Func{TableMetadata, IReadOnlyList{TableUpdate}}, CancellationToken)"/> with its own
     /// number of retries: maintenance changes little and is recomputed cheaply, so it outlasts a busy writer.</summary>
-    internal async Task<TableState> CommitAsync(Func<TableMetadata, IReadOnlyList<TableUpdate>> changes, int retries, CancellationToken cancellationToken) =>
+    internal async Task<TableState> CommitAsync(Func<TableMetadata, IReadOnlyList<TableUpdate>> changes, int? retries, CancellationToken cancellationToken) =>
         await CommitWithRetryAsync((state, _) => Task.FromResult(changes(state.Metadata)), cancellationToken, retries).ConfigureAwait(false);
 
     private async Task<TableState> CommitWithRetryAsync(Func<TableState, CancellationToken, Task<IReadOnlyList<TableUpdate>>> produce, CancellationToken ct,
@@ -347,41 +407,71 @@ public sealed class Table
         };
     }
 
-    private async Task<Snapshot> CommitSnapshotAsync(string operation, IReadOnlyCollection<DataFile> added, FileSelector? removes,
-        IReadOnlyDictionary<string, string>? extraSummary, string branch, CancellationToken ct, Action<TableMetadata>? validate = null)
+    private Task<Snapshot> CommitSnapshotAsync(string operation, IReadOnlyCollection<DataFile> added, FileSelector? removes,
+        IReadOnlyDictionary<string, string>? extraSummary, string branch, CancellationToken ct, Action<TableMetadata>? validate = null) =>
+        CommitChangeAsync(operation, added, removes is null ? null : new Removal(removes), extraSummary, branch, ct,
+            validate is null ? null : (m, _, _, _) => { validate(m); return Task.CompletedTask; });
+
+    /// <summary>
+    /// What a snapshot takes out of its parent: the live data files <see cref="Data"/> selects and, when
+    /// <see cref="Deletes"/> is given, the live delete files it selects. <see cref="MayHold"/>, when given, says which of
+    /// the parent's manifests can hold one of them (the others are kept unread); every one selected must still be live,
+    /// or the commit fails (another writer removed it meanwhile). <see cref="Expected"/>, when known, is how many must go:
+    /// fewer live ones refuse the commit from the first attempt.
+    /// </summary>
+    private sealed record Removal(FileSelector Data, FileSelector? Deletes = null, Func<ManifestFile, bool>? MayHold = null, int? Expected = null);
+
+    /// <param name="validateAsync">Called with the metadata the snapshot is about to be committed on, its parent on the
+    /// branch and the parent's manifests, again on every retry; an exception refuses the commit.</param>
+    /// <param name="dataSequenceNumber">The data sequence number of the added files, when it is not the commit's own (a
+    /// rewrite keeps the one its input had, so deletes committed meanwhile still apply to the rewritten rows).</param>
+    private async Task<Snapshot> CommitChangeAsync(string operation, IReadOnlyCollection<DataFile> added, Removal? removes,
+        IReadOnlyDictionary<string, string>? extraSummary, string branch, CancellationToken ct,
+        Func<TableMetadata, Snapshot?, IReadOnlyList<ManifestFile>, CancellationToken, Task>? validateAsync = null, long? dataSequenceNumber = null,
+        int? retries = null)
     {
         var snapshotId = NewSnapshotId();
         List<ManifestFile>? addedManifests = null;
-        var expectedRemovals = removes is null ? 0 : -1;
+        var expectedRemovals = removes is null ? 0 : removes.Expected ?? -1;
         await CommitWithRetryAsync(async (basis, token) =>
         {
             var m = basis.Metadata;
-            validate?.Invoke(m);
             foreach (var f in added)
             {
                 var spec = m.Spec(f.SpecId);
                 if (f.Partition.Count != spec.Fields.Count)
                     throw new ArgumentException($"Data file {f.FilePath} has {f.Partition.Count} partition values; spec {spec.SpecId} has {spec.Fields.Count}.");
             }
-            // Manifests of added files do not depend on the parent, so they are written once and reused by retries.
-            addedManifests ??= await WriteAddedManifestsAsync(m, snapshotId, added, token).ConfigureAwait(false);
             var parent = m.SnapshotForRef(branch);
+            var existing = parent is null ? [] : await SnapshotManifests.ReadAsync(_io, parent, token).ConfigureAwait(false);
+            if (validateAsync is not null)
+                await validateAsync(m, parent, existing, token).ConfigureAwait(false);
+            // Manifests of added files do not depend on the parent, so they are written once and reused by retries.
+            addedManifests ??= await WriteAddedManifestsAsync(m, snapshotId, added, dataSequenceNumber, token).ConfigureAwait(false);
             var manifests = new List<ManifestFile>(addedManifests);
             var deleted = new List<DataFile>();
-            if (parent is not null)
+            var affected = new List<(ManifestFile Manifest, ManifestReader.Header Header, List<ManifestEntry> Live, List<ManifestEntry> Removed)>();
+            foreach (var manifest in existing)
             {
-                var existing = await SnapshotManifests.ReadAsync(_io, parent, token).ConfigureAwait(false);
-                foreach (var manifest in existing)
+                var selector = manifest.Content == ManifestContent.Data ? removes?.Data : removes?.Deletes;
+                if (selector is null || !manifest.HasLiveFiles || removes!.MayHold?.Invoke(manifest) == false)
                 {
-                    if (removes is null || !manifest.HasLiveFiles || manifest.Content != ManifestContent.Data)
-                    {
-                        if (manifest.HasLiveFiles || manifest.Content != ManifestContent.Data) manifests.Add(manifest);
-                        continue;
-                    }
-                    var rewritten = await FilterManifestAsync(m, manifest, snapshotId, removes, deleted, token).ConfigureAwait(false);
-                    if (rewritten is not null) manifests.Add(rewritten);
+                    if (manifest.HasLiveFiles) manifests.Add(manifest);
+                    continue;
                 }
+                var (header, live, removed) = await SelectAsync(m, manifest, selector, token).ConfigureAwait(false);
+                if (removed.Count == 0)
+                {
+                    manifests.Add(manifest);
+                    continue;
+                }
+                deleted.AddRange(removed.Select(e => e.DataFile));
+                affected.Add((manifest, header, live, removed));
             }
+            // The manifests that lose files are merged into one per spec and content: a rewrite of thousands of small files
+            // from as many appends writes one manifest, not thousands.
+            foreach (var group in affected.GroupBy(a => (a.Manifest.PartitionSpecId, a.Manifest.Content)))
+                manifests.Add(await WriteFilteredAsync(m, group.ToList(), snapshotId, token).ConfigureAwait(false));
             if (removes is not null && deleted.Count == 0 && added.Count == 0 && operation == "delete")
                 throw new ArgumentException("Nothing to delete: no live file matches.");
             if (expectedRemovals < 0) expectedRemovals = deleted.Count;
@@ -405,11 +495,12 @@ public sealed class Table
                 ? (r.IsBranch ? r with { SnapshotId = snapshotId } : throw new ArgumentException($"'{branch}' is a tag; commits go to branches."))
                 : SnapshotRef.Branch(snapshotId);
             return [new TableUpdate.AddSnapshot(snapshot), new TableUpdate.SetSnapshotRef(branch, reference)];
-        }, ct).ConfigureAwait(false);
+        }, ct, retries).ConfigureAwait(false);
         return Metadata.Snapshot(snapshotId)!;
     }
 
-    private async Task<List<ManifestFile>> WriteAddedManifestsAsync(TableMetadata m, long snapshotId, IReadOnlyCollection<DataFile> added, CancellationToken ct)
+    private async Task<List<ManifestFile>> WriteAddedManifestsAsync(TableMetadata m, long snapshotId, IReadOnlyCollection<DataFile> added, long? dataSequenceNumber,
+        CancellationToken ct)
     {
         var result = new List<ManifestFile>();
         var prefix = $"{_io.KeyOf(m.Location)}/metadata/{Guid.NewGuid()}-m";
@@ -422,7 +513,7 @@ public sealed class Table
             await _io.WriteAsync(key, s =>
             {
                 using var writer = new ManifestWriter(s, m.CurrentSchema, m.Spec(group.Key.SpecId), snapshotId, group.Key.Content);
-                foreach (var f in group) writer.Add(ManifestEntry.Added(f, snapshotId));
+                foreach (var f in group) writer.Add(new ManifestEntry(ManifestEntryStatus.Added, snapshotId, dataSequenceNumber, null, f));
                 manifest = writer.Finish(_io.LocationOf(key));
             }, ct).ConfigureAwait(false);
             result.Add(manifest!);
@@ -430,8 +521,9 @@ public sealed class Table
         return result;
     }
 
-    /// <summary>Rewrites a manifest without the removed files (kept as DELETED entries of this snapshot), or returns it unchanged.</summary>
-    private async Task<ManifestFile?> FilterManifestAsync(TableMetadata m, ManifestFile manifest, long snapshotId, FileSelector removes, List<DataFile> deleted, CancellationToken ct)
+    /// <summary>A manifest's live entries (spec id set) and those of them <paramref name="selector"/> removes.</summary>
+    private async Task<(ManifestReader.Header Header, List<ManifestEntry> Live, List<ManifestEntry> Removed)> SelectAsync(TableMetadata m, ManifestFile manifest,
+        FileSelector selector, CancellationToken ct)
     {
         List<ManifestEntry> entries;
         ManifestReader.Header header;
@@ -439,20 +531,30 @@ public sealed class Table
             entries = ManifestReader.Read(stream, manifest, out header).ToList();
         var spec = m.Spec(manifest.PartitionSpecId);
         var live = entries.Where(e => e.IsLive).Select(e => e with { DataFile = e.DataFile with { SpecId = spec.SpecId } }).ToList();
-        var toDelete = live.Where(e => removes(e.DataFile, m)).ToList();
-        if (toDelete.Count == 0) return manifest;
-        deleted.AddRange(toDelete.Select(e => e.DataFile));
-        var remaining = live.Except(toDelete).ToList();
+        return (header, live, live.Where(e => selector(e.DataFile, m)).ToList());
+    }
+
+    /// <summary>One manifest of the removed files (as DELETED entries of this snapshot) and the other live files (EXISTING)
+    /// of manifests that share a spec and content.</summary>
+    private async Task<ManifestFile> WriteFilteredAsync(TableMetadata m, IReadOnlyList<(ManifestFile Manifest, ManifestReader.Header Header, List<ManifestEntry> Live, List<ManifestEntry> Removed)> group,
+        long snapshotId, CancellationToken ct)
+    {
+        var first = group[0];
+        var spec = m.Spec(first.Manifest.PartitionSpecId);
         var key = $"{_io.KeyOf(m.Location)}/metadata/{Guid.NewGuid()}-m0.avro";
         ManifestFile? result = null;
         await _io.WriteAsync(key, s =>
         {
-            using var writer = new ManifestWriter(s, header.Schema, spec, snapshotId);
-            foreach (var e in toDelete) writer.Add(e with { Status = ManifestEntryStatus.Deleted, SnapshotId = snapshotId });
-            foreach (var e in remaining) writer.Add(e with { Status = ManifestEntryStatus.Existing });
+            using var writer = new ManifestWriter(s, first.Header.Schema, spec, snapshotId, first.Manifest.Content);
+            foreach (var (_, _, live, removed) in group)
+            {
+                var gone = removed.ToHashSet();
+                foreach (var e in removed) writer.Add(e with { Status = ManifestEntryStatus.Deleted, SnapshotId = snapshotId });
+                foreach (var e in live.Where(e => !gone.Contains(e))) writer.Add(e with { Status = ManifestEntryStatus.Existing });
+            }
             result = writer.Finish(_io.LocationOf(key));
         }, ct).ConfigureAwait(false);
-        return result;
+        return result!;
     }
 
     private static long NewSnapshotId()

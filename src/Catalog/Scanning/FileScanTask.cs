@@ -10,4 +10,7 @@ public sealed record FileScanTask(DataFile File, PartitionSpec Spec, Schema Proj
 {
     /// <summary>Position and equality delete files that apply to this data file under the spec's sequence number rules.</summary>
     public IReadOnlyList<DataFile> DeleteFiles { get; init; } = [];
+
+    /// <summary>The manifest that lists the data file (a rewrite knows from it which manifests its commit changes).</summary>
+    public string? ManifestPath { get; init; }
 }

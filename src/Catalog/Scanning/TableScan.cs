@@ -94,6 +94,7 @@ public sealed class TableScan
                 var sequenceNumber = entry.SequenceNumber ?? manifest.SequenceNumber;
                 tasks.Add(new FileScanTask(file, spec, projected, sequenceNumber)
                 {
+                    ManifestPath = manifest.ManifestPath,
                     DeleteFiles = deletes.Count == 0 ? [] : deletes.Where(d => Applies(d.File, d.SequenceNumber, file, sequenceNumber)).Select(d => d.File).ToList(),
                 });
             }
