@@ -92,6 +92,14 @@ internal sealed partial class Binder
                     if (!operand.Type.IsNumeric && operand.Type.Kind != SqlTypeKind.Null) throw Error(u.Start, $"unary + needs a number, not {operand.Type}");
                     return operand;
                 }
+                // a sign on an integer literal keeps it a literal (DuckDB folds it so): -(-65536) is the literal 65536
+                if (operand is BoundExpression.Literal { IsIntegerLiteral: true, Value: { } v } && (v is int || (long)v != long.MinValue))
+                {
+                    long negated = -(v is int iv ? iv : (long)v);
+                    return negated is >= -int.MaxValue and <= int.MaxValue
+                        ? new BoundExpression.Literal((int)negated, SqlType.Integer) { IsIntegerLiteral = true }
+                        : new BoundExpression.Literal(negated, SqlType.BigInt) { IsIntegerLiteral = true };
+                }
                 return Call("negate", [operand], [u.Operand], u.Start, "-");
             }
             case SqlExpression.Binary b:
@@ -204,8 +212,11 @@ internal sealed partial class Binder
             case LiteralKind.Boolean: return new BoundExpression.Literal(l.Text == "true", SqlType.Boolean);
             case LiteralKind.String: return new BoundExpression.Literal(l.Text, SqlType.Varchar) { IsStringLiteral = true };
             case LiteralKind.Integer:
-                if (int.TryParse(l.Text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int i)) return new BoundExpression.Literal(i, SqlType.Integer);
-                if (long.TryParse(l.Text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long g)) return new BoundExpression.Literal(g, SqlType.BigInt);
+                // typed by magnitude as DuckDB does (-2147483648 is a BIGINT because 2147483648 is); an integer literal
+                // still converts to INTEGER where its value fits (see ScalarFunction.ConversionCost)
+                if (int.TryParse(l.Text.TrimStart('-'), NumberStyles.None, CultureInfo.InvariantCulture, out _)
+                    && int.TryParse(l.Text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int i)) return new BoundExpression.Literal(i, SqlType.Integer) { IsIntegerLiteral = true };
+                if (long.TryParse(l.Text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long g)) return new BoundExpression.Literal(g, SqlType.BigInt) { IsIntegerLiteral = true };
                 goto default;
             default:
                 if (double.TryParse(l.Text, NumberStyles.Float, CultureInfo.InvariantCulture, out double d) && double.IsFinite(d))
@@ -342,7 +353,8 @@ internal sealed partial class Binder
                 $"there is no function {name}()" + NearestNames.Suggest(name, _functions.Names);
             throw Error(position, problem);
         }
-        var infos = args.Select(a => new ArgumentInfo(a.Type, a is BoundExpression.Literal { IsStringLiteral: true }, a is BoundExpression.Literal lit ? lit.Value : null, a is BoundExpression.Literal)).ToList();
+        var infos = args.Select(a => new ArgumentInfo(a.Type, a is BoundExpression.Literal { IsStringLiteral: true }, a is BoundExpression.Literal lit ? lit.Value : null,
+            a is BoundExpression.Literal, a is BoundExpression.Literal { IsIntegerLiteral: true })).ToList();
         var binding = function.Bind(infos);
         if (binding is null)
         {

@@ -18,6 +18,8 @@ internal abstract record BoundExpression(SqlType Type, bool Nullable)
     {
         /// <summary>A string literal as written: VARCHAR, but it converts to whatever type its context wants (ts &gt; '2024-01-01').</summary>
         public bool IsStringLiteral { get; init; }
+        /// <summary>A whole number as written: it converts to INTEGER where its value fits, and widens for free (DuckDB's integer literals).</summary>
+        public bool IsIntegerLiteral { get; init; }
 
         public static Literal Null(SqlType type) => new(null, type);
     }

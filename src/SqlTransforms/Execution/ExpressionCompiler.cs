@@ -8,7 +8,12 @@ namespace DataPlane.SqlTransforms.Execution;
 /// <summary>Turns a bound expression into its kernel tree, once per query. Recursion is bounded by the expression height limit.</summary>
 internal static class ExpressionCompiler
 {
-    public static Kernel Compile(BoundExpression e)
+    public static Kernel Compile(BoundExpression e) => Compile(e, condition: false);
+
+    /// <summary>A WHERE predicate or a WHEN: only TRUE counts (see <see cref="BooleanLogicKernel"/>).</summary>
+    public static Kernel CompileCondition(BoundExpression e) => Compile(e, condition: true);
+
+    private static Kernel Compile(BoundExpression e, bool condition)
     {
         System.Runtime.CompilerServices.RuntimeHelpers.EnsureSufficientExecutionStack();
         switch (e)
@@ -17,9 +22,9 @@ internal static class ExpressionCompiler
             case BoundExpression.Literal l: return new ConstantKernel(l.Value, l.Type);
             case BoundExpression.Call c: return c.Binding.Compile(c.Arguments.Select(Compile).ToArray(), c.Type);
             case BoundExpression.Cast c: return CastFunctions.Compile(Compile(c.Operand), c.Type, c.Try);
-            case BoundExpression.Case c: return new CaseKernel(c.Whens.Select(w => (Compile(w.When), Compile(w.Then))).ToArray(), Compile(c.Else), c.Type);
-            case BoundExpression.And a: return new BooleanLogicKernel(a.Terms.Select(Compile).ToArray(), isAnd: true);
-            case BoundExpression.Or o: return new BooleanLogicKernel(o.Terms.Select(Compile).ToArray(), isAnd: false);
+            case BoundExpression.Case c: return new CaseKernel(c.Whens.Select(w => (CompileCondition(w.When), Compile(w.Then))).ToArray(), Compile(c.Else), c.Type);
+            case BoundExpression.And a: return new BooleanLogicKernel(a.Terms.Select(t => Compile(t, condition)).ToArray(), isAnd: true, condition);
+            case BoundExpression.Or o: return new BooleanLogicKernel(o.Terms.Select(t => Compile(t, condition)).ToArray(), isAnd: false, condition);
             case BoundExpression.Not n: return new NotKernel(Compile(n.Operand));
             case BoundExpression.IsNull n: return new IsNullKernel(Compile(n.Operand), n.Negated);
             case BoundExpression.IsDistinct d:

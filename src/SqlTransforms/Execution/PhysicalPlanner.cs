@@ -32,7 +32,7 @@ internal sealed class PhysicalPlanner(RowErrorLog log, Func<long> clock, IReadOn
                 op.Next = downstream;
                 OneRows.Add(op);
                 return;
-            case LogicalPlan.Filter f: op = new FilterOperator(ExpressionCompiler.Compile(f.Predicate), log, clock); break;
+            case LogicalPlan.Filter f: op = new FilterOperator(ExpressionCompiler.CompileCondition(f.Predicate), log, clock); break;
             case LogicalPlan.Project p: op = new ProjectOperator(p.Expressions.Select(ExpressionCompiler.Compile).ToArray(), schema, log, clock); break;
             case LogicalPlan.Unnest u: op = new UnnestOperator(u.ListColumns, schema); break;
             case LogicalPlan.UnionAll u:

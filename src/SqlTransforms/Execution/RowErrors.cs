@@ -36,6 +36,24 @@ internal sealed class RowErrors
 
     public void AddSample(int row, string detail) => _samples.Add((row, detail));
 
+    /// <summary>Which rows have failed so far (for a form that may forgive failures it turns out not to depend on).</summary>
+    public bool[]? FailedRows(int length)
+    {
+        if (Count == 0) return null;
+        var failed = new bool[length];
+        for (int i = 0; i < length; i++) failed[i] = _reasons[i] is not null;
+        return failed;
+    }
+
+    /// <summary>Forgets a row's failure: the value that failed turned out not to decide the row's result.</summary>
+    public void Unmark(int row)
+    {
+        if (_reasons[row] is null) return;
+        _reasons[row] = null;
+        Count--;
+        _samples.RemoveAll(s => s.Row == row);
+    }
+
     public RowErrorReason? ReasonOf(int row) => _reasons[row];
 
     /// <summary>Counts this batch's failures into <paramref name="log"/>.</summary>

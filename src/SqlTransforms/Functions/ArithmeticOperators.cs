@@ -8,7 +8,7 @@ namespace DataPlane.SqlTransforms.Functions;
 /// <summary>
 /// + - * / // % and unary minus. Integer arithmetic stays in its type and an overflow fails the row (as in DuckDB
 /// and PostgreSQL); / is floating-point division (DuckDB's), // integer division; a zero divisor fails the row
-/// (PostgreSQL's rule; DuckDB answers NULL or infinity). DOUBLE results that overflow to infinity fail the row.
+/// (PostgreSQL's rule; DuckDB answers NULL or infinity). DOUBLE arithmetic otherwise follows IEEE 754 (1e308 * 10 is infinity), as in DuckDB.
 /// Dates and timestamps take intervals and day counts.
 /// </summary>
 internal static class ArithmeticOperators
@@ -110,25 +110,27 @@ internal static class ArithmeticOperators
 
     internal struct DivideInt : IBinaryOperation<int, int, int>
     {
+        private bool _overflow;
         public bool Apply(int a, int b, out int r)
         {
-            if (b == 0 || (b == -1 && a == int.MinValue)) { r = 0; return false; }
+            if (b == 0 || (b == -1 && a == int.MinValue)) { r = 0; _overflow = b != 0; return false; }
             r = a / b;
             return true;
         }
-        public RowErrorReason Reason => RowErrorReason.DivisionByZero;
+        public readonly RowErrorReason Reason => _overflow ? RowErrorReason.Overflow : RowErrorReason.DivisionByZero;
         public string Describe(int a, int b) => b == 0 ? $"{a} // 0" : $"{a} // {b} overflows INTEGER";
     }
 
     internal struct DivideLong : IBinaryOperation<long, long, long>
     {
+        private bool _overflow;
         public bool Apply(long a, long b, out long r)
         {
-            if (b == 0 || (b == -1 && a == long.MinValue)) { r = 0; return false; }
+            if (b == 0 || (b == -1 && a == long.MinValue)) { r = 0; _overflow = b != 0; return false; }
             r = a / b;
             return true;
         }
-        public RowErrorReason Reason => RowErrorReason.DivisionByZero;
+        public readonly RowErrorReason Reason => _overflow ? RowErrorReason.Overflow : RowErrorReason.DivisionByZero;
         public string Describe(long a, long b) => b == 0 ? $"{a} // 0" : $"{a} // {b} overflows BIGINT";
     }
 
@@ -169,10 +171,10 @@ internal static class ArithmeticOperators
                 case '/': if (b == 0) { r = 0; return false; } r = a / b; break;
                 default: if (b == 0) { r = 0; return false; } r = a % b; break;
             }
-            return double.IsFinite(r) || !double.IsFinite(a) || !double.IsFinite(b);
+            return true;
         }
-        public RowErrorReason Reason => RowErrorReason.Overflow;
-        public string Describe(double a, double b) => (op is '/' or '%') && b == 0 ? $"{Text(a)} {op} 0: division by zero" : $"{Text(a)} {op} {Text(b)} overflows DOUBLE";
+        public RowErrorReason Reason => RowErrorReason.DivisionByZero;
+        public string Describe(double a, double b) => $"{Text(a)} {op} 0";
     }
 
     internal readonly struct FloatOp(char op) : IBinaryOperation<float, float, float>
@@ -186,10 +188,10 @@ internal static class ArithmeticOperators
                 case '*': r = a * b; break;
                 default: if (b == 0) { r = 0; return false; } r = a / b; break;
             }
-            return float.IsFinite(r) || !float.IsFinite(a) || !float.IsFinite(b);
+            return true;
         }
-        public RowErrorReason Reason => RowErrorReason.Overflow;
-        public string Describe(float a, float b) => op == '/' && b == 0 ? $"{Text(a)} / 0: division by zero" : $"{Text(a)} {op} {Text(b)} overflows FLOAT";
+        public RowErrorReason Reason => RowErrorReason.DivisionByZero;
+        public string Describe(float a, float b) => $"{Text(a)} / 0";
     }
 
     internal struct NegateInt : IUnaryOperation<int, int>

@@ -108,7 +108,7 @@ internal static class CastFunctions
         SqlTypeKind.Double => new ParseKernel<double>(k, to, ValueText.TryParseDouble),
         SqlTypeKind.Real => new ParseKernel<float>(k, to, (string t, out float v) => { v = 0; return ValueText.TryParseDouble(t, out double d) && (float.IsFinite(v = (float)d) || !double.IsFinite(d)); }),
         SqlTypeKind.Decimal => new ParseKernel<Int128>(k, to, (string t, out Int128 v) => ValueText.TryParseDecimal(t, to.Precision, to.Scale, out v)),
-        SqlTypeKind.Date => new ParseKernel<int>(k, to, ValueText.TryParseDate),
+        SqlTypeKind.Date => new ParseKernel<int>(k, to, ValueText.TryParseDateOrTimestamp),
         SqlTypeKind.Time => new ParseKernel<long>(k, to, ValueText.TryParseTime),
         SqlTypeKind.Timestamp or SqlTypeKind.TimestampTz => new ParseKernel<long>(k, to, ValueText.TryParseTimestamp),
         SqlTypeKind.Interval => new ParseKernel<IntervalValue>(k, to, (string t, out IntervalValue v) => ValueText.TryParseInterval(t, null, out v)),

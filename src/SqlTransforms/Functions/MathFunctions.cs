@@ -96,7 +96,7 @@ internal static class MathFunctions
     {
         public bool Apply(double v, int digits, out double r)
         {
-            if (!double.IsFinite(v)) { r = v; return true; }
+            if (!double.IsFinite(v) && digits >= 0) { r = v; return true; }
             if (digits >= 0)
             {
                 if (digits > 15) { r = v; return true; }
@@ -104,7 +104,9 @@ internal static class MathFunctions
                 return true;
             }
             double factor = Math.Pow(10, -digits);
-            r = Math.Round(v / factor, MidpointRounding.AwayFromZero) * factor;
+            double whole = Math.Round(v / factor, MidpointRounding.AwayFromZero);
+            // DuckDB rounds infinity and NaN to tens, hundreds... as 0
+            r = double.IsFinite(v) ? whole * factor : 0;
             return true;
         }
         public RowErrorReason Reason => RowErrorReason.InvalidArgument;

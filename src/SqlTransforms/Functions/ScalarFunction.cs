@@ -82,11 +82,18 @@ internal sealed class ScalarFunction
         if (have == want) return 0;
         if (have.Kind == SqlTypeKind.Null) return 1;
         if (have.Kind == want.Kind && want.Kind == SqlTypeKind.Decimal) return 1;
+        if (argument.IsIntegerLiteral)
+        {
+            if (want.Kind == SqlTypeKind.Integer && argument.ConstantValue is long v && v is >= int.MinValue and <= int.MaxValue) return 1;
+            if (TypeCoercion.CanImplicitlyCast(have, want)) return 0;
+        }
         if (TypeCoercion.CanImplicitlyCast(have, want)) return 2 + Distance(have, want);
         if (argument.IsStringLiteral && !want.IsNested) return 20;
         return int.MaxValue;
     }
 
     /// <summary>Prefers the nearest widening: INTEGER goes to BIGINT before DOUBLE.</summary>
-    private static int Distance(SqlType from, SqlType to) => (int)to.Kind - (int)from.Kind is var d && d > 0 ? d : 5;
+    private static int Distance(SqlType from, SqlType to) =>
+        from.IsInteger && to.Kind == SqlTypeKind.Real ? 10 // integers go to DOUBLE, not FLOAT (DuckDB: 1 / 3 is a DOUBLE)
+        : (int)to.Kind - (int)from.Kind is var d && d > 0 ? d : 5;
 }

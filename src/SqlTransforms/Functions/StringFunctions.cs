@@ -77,7 +77,7 @@ internal static class StringFunctions
         public readonly string Describe(int row) => "";
     }
 
-    /// <summary>DuckDB's substring rules: start 0 is one before the first character, negative counts from the end, a negative length goes backwards.</summary>
+    /// <summary>DuckDB's substring rules: start 0 is one before the first character, negative counts from the end, a negative length goes backwards; the window is then clipped to the string.</summary>
     internal struct Substring : IStringRowFunction
     {
         private BinaryArray _s;
@@ -90,18 +90,13 @@ internal static class StringFunctions
             long size = Utf8Text.CodePoints(s);
             long offset = Vectors.Values<long>(_start)[row];
             long length = _length is null ? uint.MaxValue : Vectors.Values<long>(_length)[row];
-            long start, end;
-            if (length == 0) { output.Append([]); return true; }
-            if (offset > 0) start = Math.Min(size, offset - 1);
-            else if (offset < 0) start = Math.Max(size + offset, 0);
-            else
-            {
-                start = 0;
-                length--;
-                if (length <= 0) { output.Append([]); return true; }
-            }
-            if (length > 0) end = Math.Min(size, start + length);
-            else { end = start; start = Math.Max(0, start + length); }
+            // the window [start, end) in characters, then clamped to the string
+            long start = offset > 0 ? offset - 1 : offset == 0 ? -1 : size + offset;
+            long end = start + length;
+            if (length < 0) (start, end) = (start + length, start);
+            start = Math.Clamp(start, 0, size);
+            end = Math.Clamp(end, 0, size);
+            if (start >= end) { output.Append([]); return true; }
             int from = Utf8Text.ByteOffset(s, start), to = Utf8Text.ByteOffset(s, end);
             output.Append(s[from..Math.Max(from, to)]);
             return true;

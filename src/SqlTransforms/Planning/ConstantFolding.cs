@@ -15,6 +15,10 @@ internal static class ConstantFolding
         if (e is BoundExpression.Literal or BoundExpression.Column) return e;
         if (e is BoundExpression.And a) return Logic(a.Terms, isAnd: true, e);
         if (e is BoundExpression.Or o) return Logic(o.Terms, isAnd: false, e);
+        // a NULL argument of a function that propagates NULL decides the result, whatever the others are (DuckDB folds so too)
+        if (e is BoundExpression.Call { Binding.PropagatesNull: true } call && call.Arguments.Any(a => a is BoundExpression.Literal { Value: null }))
+            return BoundExpression.Literal.Null(e.Type);
+        if (e is BoundExpression.Cast { Operand: BoundExpression.Literal { Value: null } }) return BoundExpression.Literal.Null(e.Type);
         if (!e.IsDeterministic || e.Children().Any(c => c is not BoundExpression.Literal)) return e;
         return TryEvaluate(e, out var value) ? new BoundExpression.Literal(value, e.Type) : e;
     }

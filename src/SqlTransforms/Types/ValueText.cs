@@ -26,7 +26,7 @@ internal static class ValueText
         return Shortest(f.ToString("R", CultureInfo.InvariantCulture));
     }
 
-    /// <summary>Python's repr rules on .NET's shortest round-trip digits: plain notation for exponents -5 to 15, else d.ddde+XX.</summary>
+    /// <summary>Python's repr rules on .NET's shortest round-trip digits: plain notation for exponents -4 to 15, else d.ddde+XX.</summary>
     private static string Shortest(string r)
     {
         bool negative = r.StartsWith('-');
@@ -48,7 +48,7 @@ internal static class ValueText
         if (digits.Length == 0) return negative ? "-0.0" : "0.0";
         int sci = decimalPosition - 1;
         string body;
-        if (sci < -5 || sci >= 16)
+        if (sci < -4 || sci >= 16)
         {
             body = digits[..1] + (digits.Length > 1 ? "." + digits[1..] : "") + "e" + (sci < 0 ? "-" : "+") + Math.Abs(sci).ToString("00", CultureInfo.InvariantCulture);
         }
@@ -138,10 +138,11 @@ internal static class ValueText
 
     public static bool TryParseBoolean(string text, out bool value)
     {
-        switch (text.Trim().ToLowerInvariant())
+        // DuckDB's spellings, any case, no surrounding spaces
+        switch (text.ToLowerInvariant())
         {
-            case "true" or "t" or "yes" or "y" or "1" or "on": value = true; return true;
-            case "false" or "f" or "no" or "n" or "0" or "off": value = false; return true;
+            case "true" or "t" or "yes" or "y" or "1": value = true; return true;
+            case "false" or "f" or "no" or "n" or "0": value = false; return true;
             default: value = false; return false;
         }
     }
@@ -150,11 +151,12 @@ internal static class ValueText
     {
         if (long.TryParse(text, NumberStyles.AllowLeadingSign | NumberStyles.AllowLeadingWhite | NumberStyles.AllowTrailingWhite, CultureInfo.InvariantCulture, out value))
             return true;
-        // DuckDB reads '1.5' and '1e3' as numbers and rounds them
-        if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double d) && double.IsFinite(d))
+        // DuckDB reads '1.5' and '1e3' as numbers and rounds them, halves away from zero; exactly, so that
+        // '-9.223372036854776e+18' (beyond the smallest BIGINT) is out of range
+        if (decimal.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out decimal m))
         {
-            double rounded = Math.Round(d, MidpointRounding.ToEven);
-            if (rounded >= -9.2233720368547758E+18 && rounded < 9.2233720368547758E+18) { value = (long)rounded; return true; }
+            decimal rounded = Math.Round(m, MidpointRounding.AwayFromZero);
+            if (rounded >= long.MinValue && rounded <= long.MaxValue) { value = (long)rounded; return true; }
         }
         return false;
     }
@@ -198,13 +200,31 @@ internal static class ValueText
         }
     }
 
+    /// <summary>A date, or a timestamp's text whose date part is taken (as DuckDB casts '2024-01-31 10:00:00' to DATE).</summary>
+    public static bool TryParseDateOrTimestamp(string text, out int days)
+    {
+        if (TryParseDate(text, out days)) return true;
+        // DuckDB also takes a date followed by anything that does not continue it: '2024-01-31x', '2024-01-31 10:00'
+        var t = text.TrimStart();
+        int i = 0;
+        while (i < t.Length && (char.IsAsciiDigit(t[i]) || t[i] == '-')) i++;
+        if (i < t.Length && i > 0 && TryParseDate(t[..i], out days)) return true;
+        if (!TryParseTimestamp(text, out long micros)) return false;
+        days = (int)Calendar.FloorDiv(micros, Values.MicrosPerDay);
+        return true;
+    }
+
     public static bool TryParseDate(string text, out int days)
     {
         days = 0;
         var t = text.Trim();
         int i = 0;
+        // a year may be negative: year 0 is 1 BC (ISO 8601, as DuckDB reads it)
+        bool bc = t.StartsWith('-');
+        if (bc) i++;
         if (!Number(t, ref i, 1, 6, out long y) || !Expect(t, ref i, '-') || !Number(t, ref i, 1, 2, out long m) || !Expect(t, ref i, '-') || !Number(t, ref i, 1, 2, out long d))
             return false;
+        if (bc) y = -y;
         if (i != t.Length || m is < 1 or > 12 || d < 1 || d > Calendar.DaysInMonth(y, (int)m)) return false;
         days = Calendar.DaysFromCivil(y, (int)m, (int)d);
         return true;

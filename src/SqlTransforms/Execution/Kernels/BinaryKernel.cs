@@ -10,7 +10,7 @@ namespace DataPlane.SqlTransforms.Execution.Kernels;
 internal sealed class BinaryKernel<TLeft, TRight, TOut, TOp>(Kernel left, Kernel right, SqlType type, TOp operation = default) : Kernel(type)
     where TLeft : unmanaged where TRight : unmanaged where TOut : unmanaged where TOp : struct, IBinaryOperation<TLeft, TRight, TOut>
 {
-    private readonly TOp _operation = operation;
+    private TOp _operation = operation; // not readonly: an operation may remember why its last row failed
 
     public override IArrowArray Evaluate(EvalContext context)
     {

@@ -7,7 +7,7 @@ namespace DataPlane.SqlTransforms.Execution.Kernels;
 internal sealed class UnaryKernel<TIn, TOut, TOp>(Kernel operand, SqlType type, TOp operation = default) : Kernel(type)
     where TIn : unmanaged where TOut : unmanaged where TOp : struct, IUnaryOperation<TIn, TOut>
 {
-    private readonly TOp _operation = operation;
+    private TOp _operation = operation; // not readonly: an operation may remember why its last row failed
 
     public override IArrowArray Evaluate(EvalContext context)
     {

@@ -1,0 +1,131 @@
+using System.Globalization;
+using DataPlane.SqlTransforms.Types;
+
+namespace DataPlane.SqlTransforms.Tests.Differential;
+
+/// <summary>
+/// Random typed expression trees over the columns of <see cref="Columns"/>, and random rows for them full of NULLs,
+/// extremes, empty strings and non-ASCII text. Divisors are wrapped in nullif(x, 0) (a zero divisor is an intended
+/// difference); everything else, overflows and failed casts included, is compared with DuckDB.
+/// </summary>
+internal sealed class ExpressionGenerator(Random random)
+{
+    public static readonly (string Name, SqlType Type, bool Nullable)[] Columns =
+    [
+        ("id", SqlType.BigInt, false), ("i", SqlType.Integer, true), ("j", SqlType.Integer, true), ("l", SqlType.BigInt, true),
+        ("x", SqlType.Double, true), ("y", SqlType.Double, true), ("s", SqlType.Varchar, true), ("u", SqlType.Varchar, true),
+        ("b", SqlType.Boolean, true), ("d", SqlType.Date, true), ("ts", SqlType.Timestamp, true),
+    ];
+
+    private static readonly string[] Strings = ["", "a", "ABC", "héllo", "日本語", "😀x", " padded ", "a%b_c", "1", "-12", " 42 ", "2024-01-31", "true", "x,y,,z", "Ünïcödé", "it's"];
+    private static readonly int[] Ints = [0, 1, -1, 2, 7, -7, 100, int.MaxValue, int.MinValue, 46341, 65536];
+    private static readonly long[] Longs = [0, 1, -1, 3, long.MaxValue, long.MinValue, 3_037_000_500, 1L << 40];
+    private static readonly double[] Doubles = [0, 1, -1, 0.5, -2.5, 0.1, 3.14159, 1e308, -1e308, 1e-300, 123456.789, 1e16, 2.5e-5];
+
+    public List<object?[]> Rows(int count)
+    {
+        var rows = new List<object?[]>();
+        for (int r = 0; r < count; r++)
+            rows.Add(Columns.Select((c, i) => i == 0 ? (object?)(long)r : random.Next(4) == 0 ? null : Value(c.Type)).ToArray());
+        return rows;
+    }
+
+    private object Value(SqlType type) => type.Kind switch
+    {
+        SqlTypeKind.Integer => random.Next(3) == 0 ? random.Next(-1000, 1000) : Ints[random.Next(Ints.Length)],
+        SqlTypeKind.BigInt => random.Next(3) == 0 ? (long)random.Next() * random.Next(-3, 3) : Longs[random.Next(Longs.Length)],
+        SqlTypeKind.Double => random.Next(3) == 0 ? Math.Round(random.NextDouble() * 2000 - 1000, random.Next(0, 4)) : Doubles[random.Next(Doubles.Length)],
+        SqlTypeKind.Varchar => Strings[random.Next(Strings.Length)],
+        SqlTypeKind.Boolean => random.Next(2) == 0,
+        SqlTypeKind.Date => random.Next(-25_000, 60_000),
+        SqlTypeKind.Timestamp => (long)random.Next(-2_000_000_000, 2_000_000_000) * 1_000_000 + random.Next(0, 1_000_000) * (random.Next(2) == 0 ? 0L : 1L),
+        _ => throw new NotSupportedException(type.ToString()),
+    };
+
+    public string Expression(SqlType type, int depth)
+    {
+        if (depth <= 0 || random.Next(4) == 0) return Leaf(type);
+        string E(SqlType t) => Expression(t, depth - 1);
+        string I() => E(SqlType.Integer);
+        string L() => E(SqlType.BigInt);
+        string X() => E(SqlType.Double);
+        string S() => E(SqlType.Varchar);
+        string B() => E(SqlType.Boolean);
+        switch (type.Kind)
+        {
+            case SqlTypeKind.Integer:
+                return random.Next(12) switch
+                {
+                    0 => $"({I()} + {I()})", 1 => $"({I()} - {I()})", 2 => $"({I()} * {I()})", 3 => $"abs({I()})",
+                    4 => $"({I()} // nullif({I()}, 0))", 5 => $"mod({I()}, nullif({I()}, 0))", 6 => $"CASE WHEN {B()} THEN {I()} ELSE {I()} END",
+                    7 => $"coalesce({I()}, {I()})", 8 => $"greatest({I()}, {I()})", 9 => $"least({I()}, {I()}, {I()})",
+                    10 => $"CAST({B()} AS INTEGER)", _ => $"(-{I()})",
+                };
+            case SqlTypeKind.BigInt:
+                return random.Next(9) switch
+                {
+                    0 => $"({L()} + {L()})", 1 => $"({L()} * {L()})", 2 => $"CAST({I()} AS BIGINT)", 3 => $"length({S()})",
+                    4 => $"date_part('{Pick("year", "month", "day", "hour", "minute", "second", "dow", "doy", "quarter", "week")}', {E(SqlType.Timestamp)})",
+                    5 => $"({L()} - {I()})", 6 => $"TRY_CAST({S()} AS BIGINT)", 7 => $"nullif({L()}, {L()})", _ => $"abs({L()})",
+                };
+            case SqlTypeKind.Double:
+                return random.Next(11) switch
+                {
+                    0 => $"({X()} + {X()})", 1 => $"({X()} * {X()})", 2 => $"({X()} / nullif({X()}, 0))", 3 => $"round({X()}, {random.Next(-2, 4)})",
+                    4 => $"floor({X()})", 5 => $"ceil({X()})", 6 => $"abs({X()})", 7 => $"CAST({I()} AS DOUBLE)", 8 => $"({I()} / nullif({I()}, 0))",
+                    9 => $"TRY_CAST({S()} AS DOUBLE)", _ => $"({X()} - {L()})",
+                };
+            case SqlTypeKind.Varchar:
+                return random.Next(13) switch
+                {
+                    0 => $"lower({S()})", 1 => $"upper({S()})", 2 => $"trim({S()})", 3 => $"substr({S()}, {random.Next(-4, 5)}, {random.Next(0, 5)})", // no negative lengths: DuckDB's answer past the end depends on how the column is stored
+                    4 => $"replace({S()}, {Leaf(SqlType.Varchar)}, {Leaf(SqlType.Varchar)})", 5 => $"concat({S()}, {S()})", 6 => $"({S()} || {S()})",
+                    7 => $"split_part({S()}, {Pick("','", "''", "'a'", "' '")}, {random.Next(-3, 4)})", 8 => $"CAST({I()} AS VARCHAR)",
+                    9 => $"CAST({X()} AS VARCHAR)", 10 => $"CAST({E(SqlType.Date)} AS VARCHAR)", 11 => $"CAST({E(SqlType.Timestamp)} AS VARCHAR)",
+                    _ => $"CASE WHEN {B()} THEN {S()} END",
+                };
+            case SqlTypeKind.Boolean:
+            {
+                var t = Pick(SqlType.Integer, SqlType.BigInt, SqlType.Double, SqlType.Varchar, SqlType.Date, SqlType.Timestamp, SqlType.Boolean);
+                return random.Next(12) switch
+                {
+                    0 => $"({E(t)} {Pick("=", "<>", "<", "<=", ">", ">=")} {E(t)})", 1 => $"({B()} AND {B()})", 2 => $"({B()} OR {B()} OR {B()})",
+                    3 => $"(NOT {B()})", 4 => $"({E(t)} IS {Pick("", "NOT ")}NULL)", 5 => $"({E(t)} IS {Pick("", "NOT ")}DISTINCT FROM {E(t)})",
+                    6 => $"({I()} {Pick("", "NOT ")}IN ({I()}, {Leaf(SqlType.Integer)}, NULL))", 7 => $"({I()} BETWEEN {I()} AND {I()})",
+                    8 => $"({S()} {Pick("LIKE", "ILIKE", "NOT LIKE")} {Pick("'%'", "'a%'", "'%_'", "'_'", "'%é%'", "'A_C'", "''", "'%x'")})",
+                    9 => $"starts_with({S()}, {Leaf(SqlType.Varchar)})", 10 => $"TRY_CAST({S()} AS BOOLEAN)", _ => $"({E(t)} {Pick("=", "<")} {Leaf(t)})",
+                };
+            }
+            case SqlTypeKind.Date:
+                return random.Next(3) switch { 0 => $"({E(SqlType.Date)} + {random.Next(-400, 400)})", 1 => $"CAST({E(SqlType.Timestamp)} AS DATE)", _ => $"TRY_CAST({Leaf(SqlType.Varchar)} AS DATE)" }; // not of any text: DuckDB reads 'inf' as an infinite date
+            case SqlTypeKind.Timestamp:
+                return random.Next(4) switch
+                {
+                    0 => $"date_trunc('{Pick("year", "quarter", "month", "week", "day", "hour", "minute", "second")}', {E(SqlType.Timestamp)})",
+                    1 => $"({E(SqlType.Timestamp)} + INTERVAL '{random.Next(-40, 40)} {Pick("days", "hours", "minutes", "months", "years", "seconds")}')",
+                    2 => $"CAST({E(SqlType.Date)} AS TIMESTAMP)",
+                    _ => $"({E(SqlType.Timestamp)} - INTERVAL '{random.Next(0, 100)} {Pick("days", "months")}')",
+                };
+        }
+        throw new NotSupportedException(type.ToString());
+    }
+
+    private string Leaf(SqlType type)
+    {
+        var columns = Columns.Where(c => c.Type == type && c.Name != "id").ToArray();
+        if (columns.Length > 0 && random.Next(3) != 0) return columns[random.Next(columns.Length)].Name;
+        if (random.Next(12) == 0) return $"CAST(NULL AS {type})";
+        return DuckDbOracle.Literal(Value(type), type) switch
+        {
+            // a negative number literal in parentheses, so "- -1" never reads as a comment
+            var text when text.StartsWith('-') => "(" + text + ")",
+            var text => text,
+        };
+    }
+
+    private T Pick<T>(params T[] options) => options[random.Next(options.Length)];
+
+    public SqlType AnyType() => Pick(SqlType.Integer, SqlType.BigInt, SqlType.Double, SqlType.Varchar, SqlType.Boolean, SqlType.Date, SqlType.Timestamp);
+
+    public static string Text(double d) => d.ToString("R", CultureInfo.InvariantCulture);
+}

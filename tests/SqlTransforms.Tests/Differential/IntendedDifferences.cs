@@ -1,0 +1,30 @@
+namespace DataPlane.SqlTransforms.Tests.Differential;
+
+/// <summary>
+/// Where DataPlane's SQL answers differently from DuckDB on purpose: the one list (README's SQL reference repeats it).
+/// A corpus case that DuckDB answers differently names one of these in its "== duckdb skip: reason" line.
+/// </summary>
+internal static class IntendedDifferences
+{
+    /// <summary>A zero divisor fails the record (PostgreSQL's rule; the record is dropped and counted); DuckDB answers NULL or infinity.</summary>
+    public const string DivisionByZero = "division by zero";
+    /// <summary>An overflow or a failed CAST drops the record and counts it; DuckDB fails the whole query.</summary>
+    public const string RecordErrors = "record errors";
+    /// <summary>Literals with a fraction (2.5) are DOUBLE until decimal arithmetic lands; DuckDB makes them DECIMAL.</summary>
+    public const string DecimalLiterals = "decimal literals";
+    /// <summary>now() is the processing time of each batch (a fixed clock in tests); DuckDB's is the transaction's start.</summary>
+    public const string ProcessingTime = "processing time";
+    /// <summary>Pipelines write to sinks (INSERT INTO a sink that is not a table), and refuse what needs windows over streams.</summary>
+    public const string PipelineOnly = "pipeline only";
+    /// <summary>sum of integers is DECIMAL(38,0) (Arrow has no 128-bit integer); DuckDB's HUGEINT prints the same digits.</summary>
+    public const string HugeInt = "hugeint";
+
+    /// <summary>
+    /// A record fails only where the failing value decides its result: not in an AND/OR term that another term
+    /// decides, not in a CASE branch or COALESCE argument not taken. DuckDB may fail the whole query there, depending
+    /// on the order it evaluates in (it reorders filter terms, and evaluates every term of a projected AND).
+    /// </summary>
+    public const string EvaluationOrder = "evaluation order";
+
+    public static readonly string[] All = [DivisionByZero, RecordErrors, DecimalLiterals, ProcessingTime, PipelineOnly, HugeInt, EvaluationOrder];
+}
