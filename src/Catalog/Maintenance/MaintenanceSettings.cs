@@ -14,7 +14,10 @@ public sealed record MaintenanceSettings
     public const string MinSnapshotsToKeepKey = "history.expire.min-snapshots-to-keep";
     public const string MaxRefAgeMsKey = "history.expire.max-ref-age-ms";
 
+    public const string OrphanFileAgeMsKey = "dataplane.maintenance.orphan-file-age-ms";
+
     public const long DefaultMaxSnapshotAgeMs = 5L * 24 * 60 * 60 * 1000;
+    public const long DefaultOrphanFileAgeMs = 3L * 24 * 60 * 60 * 1000;
 
     /// <summary>Snapshots older than this are expired, unless a branch needs them for its minimum count (default 5 days).</summary>
     public long MaxSnapshotAgeMs { get; init; } = DefaultMaxSnapshotAgeMs;
@@ -25,6 +28,10 @@ public sealed record MaintenanceSettings
     /// <summary>Branches and tags (never <c>main</c>) whose snapshot is older than this are removed (default: never).</summary>
     public long MaxRefAgeMs { get; init; } = long.MaxValue;
 
+    /// <summary>A file no metadata references is an orphan to remove only once it is older than this (default 3 days):
+    /// younger, it may belong to a commit in flight.</summary>
+    public long OrphanFileAgeMs { get; init; } = DefaultOrphanFileAgeMs;
+
     /// <summary>The settings a table's properties give.</summary>
     public static MaintenanceSettings From(TableMetadata metadata)
     {
@@ -34,6 +41,7 @@ public sealed record MaintenanceSettings
             MaxSnapshotAgeMs = Positive(p, MaxSnapshotAgeMsKey, DefaultMaxSnapshotAgeMs),
             MinSnapshotsToKeep = (int)Positive(p, MinSnapshotsToKeepKey, 1, int.MaxValue),
             MaxRefAgeMs = Positive(p, MaxRefAgeMsKey, long.MaxValue),
+            OrphanFileAgeMs = Positive(p, OrphanFileAgeMsKey, DefaultOrphanFileAgeMs),
         };
     }
 

@@ -23,6 +23,10 @@ public static class CommitHistory
     /// <summary>The summary key naming the writer of a snapshot (a pipeline's sink).</summary>
     public const string WriterKey = "dataplane.sink";
 
+    /// <summary>The summary key of the location of a writer's operator-state checkpoint (a file, or a folder of files):
+    /// what it names is kept by orphan removal while the commit is known, as a snapshot or as a marker.</summary>
+    public const string CheckpointKey = "dataplane.checkpoint";
+
     /// <summary>The table property prefix of the markers expiry leaves, followed by the writer's name.</summary>
     public const string MarkerPrefix = "dataplane.last-commit.";
 
@@ -35,6 +39,17 @@ public static class CommitHistory
     /// <summary>Every commit of the writer the table still knows of: its snapshots (in the history or not) and the markers' commits.</summary>
     public static IEnumerable<WriterCommit> AllCommits(TableMetadata metadata, string writer) =>
         metadata.Snapshots.Where(s => IsBy(s, writer)).Select(Commit).Concat(Markers(metadata, writer).Values);
+
+    /// <summary>Every checkpoint location a commit the table still knows of names (in a snapshot, or in a marker).</summary>
+    public static IEnumerable<string> Checkpoints(TableMetadata metadata)
+    {
+        var writers = metadata.Properties.Keys.Where(k => k.StartsWith(MarkerPrefix, StringComparison.Ordinal)).Select(k => k[MarkerPrefix.Length..]);
+        return metadata.Snapshots.Select(s => s.Summary)
+            .Concat(writers.SelectMany(w => Markers(metadata, w).Values.Select(c => c.Summary)))
+            .Select(s => s.GetValueOrDefault(CheckpointKey))
+            .OfType<string>()
+            .Distinct(StringComparer.Ordinal);
+    }
 
     /// <summary>The writer's newest commit in the history of <paramref name="snapshotId"/>, which may be a removed snapshot that a marker names.</summary>
     internal static WriterCommit? LastCommitFrom(TableMetadata metadata, long? snapshotId, string writer)

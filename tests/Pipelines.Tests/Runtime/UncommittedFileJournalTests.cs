@@ -29,6 +29,25 @@ public sealed class UncommittedFileJournalTests : IDisposable
     }
 
     [Fact]
+    public async Task In_flight_files_are_every_key_every_pipelines_journal_names()
+    {
+        var folder = Path.Combine(_dir, "pipelines");
+        Directory.CreateDirectory(folder);
+        var p1 = new UncommittedFileJournal(Path.Combine(folder, "p1.files"));
+        var p2 = new UncommittedFileJournal(Path.Combine(folder, "p2.files"));
+        p1.Reset("uuid-1");
+        p2.Reset("uuid-2");
+        await p1.RecordAsync("default/t/data/a.parquet", default);
+        await p2.RecordAsync("default/u/data/b.parquet", default);
+        File.WriteAllText(Path.Combine(folder, "p3.json"), "{}"); // a definition, not a journal
+
+        Assert.Equal(["default/t/data/a.parquet", "default/u/data/b.parquet"], InFlightFiles.Read(_dir).Order());
+        p1.Reset("uuid-1"); // committed: its file is the table's now
+        Assert.Equal(["default/u/data/b.parquet"], InFlightFiles.Read(_dir));
+        Assert.Empty(InFlightFiles.Read(Path.Combine(_dir, "nowhere")));
+    }
+
+    [Fact]
     public void A_line_cut_by_a_crash_before_its_newline_is_left_out()
     {
         // The fsync of that line had not returned, so its file was never created.
