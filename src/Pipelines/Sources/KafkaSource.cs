@@ -32,6 +32,7 @@ internal sealed class KafkaSource : IAsyncDisposable
     private readonly PipelinesOptions _options;
     private readonly PipelineMetrics _metrics;
     private readonly ILogger _logger;
+    private readonly RepeatedLogLines _kafkaLines;
     private readonly string _labels;
     private readonly int _maxBatchBytes;
     private readonly CancellationTokenSource _stop = new();
@@ -54,13 +55,15 @@ internal sealed class KafkaSource : IAsyncDisposable
     private long _invalid;
     private int _disposed;
 
-    public KafkaSource(IngestStream stream, PipelinesOptions options, PipelineMetrics metrics, ILogger logger)
+    /// <param name="time">The clock of the held-back log lines' minute (<see cref="RepeatedLogLines"/>).</param>
+    public KafkaSource(IngestStream stream, PipelinesOptions options, PipelineMetrics metrics, ILogger logger, TimeProvider? time = null)
     {
         _stream = stream;
         _source = stream.Definition.Source ?? throw new ArgumentException($"Stream '{stream.Name}' has no Kafka source.");
         _options = options;
         _metrics = metrics;
         _logger = logger;
+        _kafkaLines = new RepeatedLogLines(logger, stream.Name, time ?? TimeProvider.System);
         _labels = PipelineMetrics.Labels(("stream", stream.Name));
         // A batch must fit a log with room for several: one larger than the log's bound would wait forever.
         _maxBatchBytes = (int)Math.Clamp(options.MaxLogBytes / 8, 1, MaxBatchBytes);
@@ -121,6 +124,7 @@ internal sealed class KafkaSource : IAsyncDisposable
                 backoff = TimeSpan.FromMilliseconds(Math.Min(backoff.TotalMilliseconds * 2, 30_000));
             }
         }
+        _kafkaLines.Flush(stopping: true);
         State = "stopped";
     }
 
@@ -142,6 +146,7 @@ internal sealed class KafkaSource : IAsyncDisposable
             while (true)
             {
                 cancellationToken.ThrowIfCancellationRequested();
+                _kafkaLines.Flush();
                 ConsumeBatch(consumer, cancellationToken);
                 var (payload, records) = _messages.Count > 0 ? PrepareBatch() : (default, 0);
                 CompleteAppend(consumer);
@@ -176,6 +181,7 @@ internal sealed class KafkaSource : IAsyncDisposable
         while (true)
         {
             cancellationToken.ThrowIfCancellationRequested();
+            _kafkaLines.Flush();
             int count = PartitionCount(admin);
             if (count > 0)
                 return count;
@@ -480,10 +486,14 @@ internal sealed class KafkaSource : IAsyncDisposable
 
     private void Log(LogMessage m)
     {
-        // librdkafka warns about every pre-0.10 broker at each start (CONFWARN); the rest that matters is warnings and worse.
+        // librdkafka warns about every pre-0.10 broker at each start (CONFWARN); the rest that matters is warnings and worse,
+        // repeats held back (an unreachable broker's FAIL comes about every 50 ms).
         if (m.Level <= SyslogLevel.Warning && m.Facility != "CONFWARN")
-            _logger.LogWarning("Stream {Stream}: kafka {Facility}: {Message}", _stream.Name, m.Facility, m.Message);
+            _kafkaLines.Log(m.Facility, m.Message);
     }
+
+    /// <summary>librdkafka lines held back as repeats, not logged yet.</summary>
+    internal long KafkaLinesHeldBack => _kafkaLines.HeldBack;
 
     /// <summary>The source's state for <c>GET /api/v1/streams/{name}</c>, inside the <c>"source"</c> object.</summary>
     public void WriteStatus(Utf8JsonWriter w)
