@@ -16,6 +16,11 @@ internal sealed class ReferencedFiles
     /// one last): an order in which deleting them never leaves a file that references one already gone.</summary>
     public List<string> Locations { get; } = [];
 
+    /// <summary>The data and delete files alone (Iceberg's content files): the first <see cref="Locations"/>.</summary>
+    public IEnumerable<string> ContentFiles => Locations.Take(_contentFiles);
+
+    private int _contentFiles;
+
     /// <summary>Manifest lists and manifests that could not be read (missing, outside the store, damaged): the files they
     /// name are not in <see cref="Locations"/>, so the table may reference more than that.</summary>
     public List<string> Unreadable { get; } = [];
@@ -63,6 +68,7 @@ internal sealed class ReferencedFiles
             }
         }
         result.Locations.AddRange(dataFiles);
+        result._contentFiles = dataFiles.Count;
         result.Locations.AddRange(manifests);
         result.Locations.AddRange(lists);
         foreach (var statistics in metadata.Statistics.Concat(metadata.PartitionStatistics))

@@ -78,24 +78,16 @@ public sealed class Table
     /// <summary>
     /// The locations of every data and delete file named by a snapshot still in the metadata (the current one, older
     /// ones, those of branches and tags), whatever the manifest entry's status: the files no writer may delete while
-    /// those snapshots are kept. Each manifest is read once, however many snapshots share it.
+    /// those snapshots are kept. The walk is the purge's (<see cref="ReferencedFiles"/>), but where the purge keeps going
+    /// past a manifest it cannot read, this throws: a file such a manifest names cannot be proven unreferenced.
     /// </summary>
     public async Task<IReadOnlySet<string>> ReferencedFilesAsync(CancellationToken cancellationToken = default)
     {
-        var files = new HashSet<string>(StringComparer.Ordinal);
-        var manifests = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var snapshot in Metadata.Snapshots)
-        {
-            foreach (var manifest in await SnapshotManifests.ReadAsync(_io, snapshot, cancellationToken).ConfigureAwait(false))
-            {
-                if (!manifests.Add(manifest.ManifestPath))
-                    continue;
-                using var stream = await _io.ReadAsync(manifest.ManifestPath, cancellationToken).ConfigureAwait(false);
-                foreach (var entry in ManifestReader.Read(stream, manifest))
-                    files.Add(entry.DataFile.FilePath);
-            }
-        }
-        return files;
+        var referenced = await ReferencedFiles.ReadAsync(_io, Metadata, null, cancellationToken).ConfigureAwait(false);
+        if (referenced.Unreadable.Count > 0)
+            throw new InvalidDataException(
+                $"The files table {TableKey} references cannot all be known: {string.Join(", ", referenced.Unreadable)} cannot be read.");
+        return referenced.ContentFiles.ToHashSet(StringComparer.Ordinal);
     }
 
     /// <summary>Overwrite by filter: removes the rows matching <paramref name="filter"/> and adds <paramref name="files"/>.

@@ -228,6 +228,20 @@ public sealed class TableOperationsTests : IDisposable
     }
 
     [Fact]
+    public async Task Referenced_files_are_not_guessed_when_a_manifest_cannot_be_read()
+    {
+        var table = await CreateAsync();
+        await table.AppendAsync([File(table, "a", 1, 10, 1)]);
+        await table.AppendAsync([File(table, "b", 11, 20, 1)]);
+        var firstManifest = (await SnapshotManifests.ReadAsync(table.IO, table.Metadata.Snapshots[0], default)).Single();
+        await _store.DeleteAsync(table.IO.KeyOf(firstManifest.ManifestPath));
+
+        // a.parquet is named only by the missing manifest: a clean-up that took it for unreferenced would delete it.
+        var refused = await Assert.ThrowsAsync<InvalidDataException>(() => table.ReferencedFilesAsync());
+        Assert.Contains(firstManifest.ManifestPath, refused.Message);
+    }
+
+    [Fact]
     public async Task An_append_is_validated_against_the_metadata_it_lands_on_and_refused_when_validation_throws()
     {
         var table = await CreateAsync();
