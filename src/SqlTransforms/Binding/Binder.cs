@@ -237,7 +237,9 @@ internal sealed partial class Binder
 
     private long? Constant(SqlExpression e, string clause)
     {
-        var bound = Bind(e, Scope.Empty);
+        BoundExpression bound;
+        try { bound = Bind(e, Scope.Empty); }
+        catch (SqlException) { throw Error(e.Start, $"{clause} takes a constant whole number of at least 0"); }
         if (bound is BoundExpression.Literal { Value: int i } && i >= 0) return i;
         if (bound is BoundExpression.Literal { Value: long l } && l >= 0) return l;
         throw Error(e.Start, $"{clause} takes a constant whole number of at least 0");
