@@ -15,6 +15,7 @@ log() { printf '[test.sh] %s\n' "$*" >&2; }
 # 1. What the tests need beyond the .NET SDK, Node and Java.
 need_apt=()
 [ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import avro' 2>/dev/null || need_apt+=(python3-avro)
+[ -x /usr/bin/avrocat ] || need_apt+=(avro-bin)
 command -v java >/dev/null || need_apt+=(openjdk-17-jre-headless)
 command -v node >/dev/null || need_apt+=(nodejs npm)
 if ((${#need_apt[@]})); then

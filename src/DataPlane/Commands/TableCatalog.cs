@@ -172,16 +172,22 @@ internal sealed class TableCatalog : IDisposable
     private async Task<IReadOnlyList<IReadOnlyList<string>>> NamespacesAsync(IReadOnlyList<string>? parent, CancellationToken ct) =>
         _embedded is not null ? _embedded.ListNamespaces(parent) : await _rest!.ListNamespacesAsync(parent, ct);
 
+    /// <summary>
+    /// A store over the folder that holds the table's location, so the table's own folder is a key in it (its files are
+    /// written under <c>&lt;table&gt;/data</c> and <c>&lt;table&gt;/metadata</c>) and every file it names is reachable.
+    /// </summary>
     private static IObjectStore OpenTableStore(LoadedTable loaded)
     {
-        var location = loaded.Location;
+        var tableLocation = loaded.Location.TrimEnd('/');
+        int slash = tableLocation.LastIndexOf('/');
+        var location = slash > "s3://".Length ? tableLocation[..slash] : tableLocation;
         if (!location.StartsWith("s3://", StringComparison.OrdinalIgnoreCase)) return ObjectStore.Open(location);
         string? Config(string key) => loaded.Config.TryGetValue(key, out var v) ? v : null;
         var accessKey = Config("s3.access-key-id") ?? Environment.GetEnvironmentVariable("AWS_ACCESS_KEY_ID");
         var secretKey = Config("s3.secret-access-key") ?? Environment.GetEnvironmentVariable("AWS_SECRET_ACCESS_KEY");
         if (string.IsNullOrEmpty(accessKey) || string.IsNullOrEmpty(secretKey))
             throw new InvalidOperationException(
-                $"The table's files are at {location} and the catalog vended no keys for them: set AWS_ACCESS_KEY_ID and " +
+                $"The table's files are at {tableLocation} and the catalog vended no keys for them: set AWS_ACCESS_KEY_ID and " +
                 "AWS_SECRET_ACCESS_KEY to keys that may read them.");
         return ObjectStore.Open(location, new S3Options
         {

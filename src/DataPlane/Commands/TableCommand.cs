@@ -6,11 +6,12 @@ using DataPlane.Catalog.DataFiles;
 using DataPlane.Catalog.Metadata;
 using DataPlane.Catalog.RestClient;
 using DataPlane.Catalog.Scanning;
+using DataPlane.Pipelines.Ingest;
 
 namespace DataPlane.Commands;
 
 /// <summary>
-/// <c>dataplane table create|list|describe|snapshots|scan|drop</c> on DataPlane's catalog: the embedded one under the
+/// <c>dataplane table create|list|describe|snapshots|scan|append|drop</c> on DataPlane's catalog: the embedded one under the
 /// data directory (the same SQLite file and warehouse <c>dataplane serve</c> uses), or a running server's with
 /// <c>--server URL</c>.
 /// </summary>
@@ -18,12 +19,13 @@ internal static class TableCommand
 {
     public static Command Create()
     {
-        var command = new Command("table", "Iceberg tables of DataPlane's catalog (the data directory's, or a running server's with --server): create, list, describe, list snapshots, scan, drop.");
+        var command = new Command("table", "Iceberg tables of DataPlane's catalog (the data directory's, or a running server's with --server): create, list, describe, list snapshots, scan, append, drop.");
         command.Subcommands.Add(CreateTable());
         command.Subcommands.Add(List());
         command.Subcommands.Add(Describe());
         command.Subcommands.Add(Snapshots());
         command.Subcommands.Add(Scan());
+        command.Subcommands.Add(Append());
         command.Subcommands.Add(Drop());
         return command;
     }
@@ -58,6 +60,39 @@ internal static class TableCommand
             var (location, metadataLocation) = await c.CreateAsync(id, parsed, spec, props, ct);
             Console.WriteLine($"Created {id} at {location}");
             Console.WriteLine($"Metadata: {metadataLocation}");
+        }));
+        return command;
+    }
+
+    private static Command Append()
+    {
+        var catalog = TableCatalog.Options.Create();
+        var name = NameArgument();
+        var file = new Argument<string>("file") { Description = "NDJSON or one JSON array of records, each value as a stream takes it (- reads standard input)" };
+        var command = new Command("append", "Append JSON records to a table as one snapshot; its files are written by the table's write properties.") { name, file };
+        catalog.AddTo(command);
+        command.SetAction(async (r, ct) => await Guarded(async () =>
+        {
+            var id = TableIdentifier.Parse(r.GetValue(name)!);
+            var path = r.GetValue(file)!;
+            await using var input = path == "-" ? Console.OpenStandardInput() : File.OpenRead(path);
+            using var c = await TableCatalog.OpenAsync(r, catalog, ct);
+            var table = await c.LoadAsync(id, ct);
+            long records = 0;
+            IReadOnlyList<Catalog.Manifests.DataFile> files;
+            await using (var writer = new TableDataWriter(table))
+            {
+                await foreach (var batch in JsonRecords.ReadAsync(input, table.Schema, ct))
+                {
+                    await writer.WriteAsync(batch, ct);
+                    records += batch.Length;
+                }
+                files = await writer.CompleteAsync(ct);
+            }
+            if (records == 0)
+                throw new ArgumentException($"{path} holds no records; nothing was appended.");
+            var snapshot = await table.AppendAsync(files, cancellationToken: ct);
+            Console.WriteLine($"Appended {records} record(s) in {files.Count} file(s) to {id}: snapshot {snapshot.SnapshotId}");
         }));
         return command;
     }

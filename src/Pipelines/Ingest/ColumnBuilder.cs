@@ -88,6 +88,7 @@ internal abstract class ColumnBuilder
     public static ColumnBuilder For(IcebergType type, IArrowType arrowType) => type switch
     {
         IcebergDecimalType d => new DecimalColumn(arrowType, d),
+        Catalog.Types.FixedType f => new FixedBytesColumn(arrowType, f.Length),
         Catalog.Types.StructType s => new StructColumn(arrowType, s),
         Catalog.Types.ListType l => new ListColumn(arrowType, l),
         Catalog.Types.MapType m => new MapColumn(arrowType, m),
@@ -361,6 +362,37 @@ internal abstract class ColumnBuilder
             }
             return $"expected binary as a base64 string, got {Got(reader.TokenType)}";
         }
+    }
+
+    /// <summary>fixed[L]: exactly L bytes, given as base64 like binary.</summary>
+    private sealed class FixedBytesColumn(IArrowType type, int length) : ColumnBuilder(type)
+    {
+        private readonly ArrowBuffer.Builder<byte> _bytes = new();
+        protected override string? AppendValue(ref Utf8JsonReader reader, ref byte[] scratch)
+        {
+            if (reader.TokenType == JsonTokenType.String)
+            {
+                var text = Utf8Value(ref reader, ref scratch, out var problem);
+                if (problem is not null)
+                    return problem;
+                var decoded = new byte[Base64.GetMaxDecodedFromUtf8Length(text.Length)];
+                if (Base64.DecodeFromUtf8(text, decoded, out _, out int written) == System.Buffers.OperationStatus.Done)
+                {
+                    if (written != length)
+                        return $"expected fixed[{length}] as base64 of exactly {length} bytes, got {written} bytes";
+                    _bytes.Append(decoded.AsSpan(0, written));
+                    return null;
+                }
+            }
+            return $"expected fixed[{length}] as a base64 string, got {Got(reader.TokenType)}";
+        }
+        protected override void AppendEmpty()
+        {
+            for (int i = 0; i < length; i++)
+                _bytes.Append(0);
+        }
+        protected override ArrowBuffer[] BuildBuffers(ArrowBuffer validity) => [validity, View(_bytes)];
+        protected override void ClearValues() => _bytes.Clear();
     }
 
     private sealed class UuidColumn(IArrowType type) : ColumnBuilder(type)

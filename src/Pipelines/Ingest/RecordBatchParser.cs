@@ -200,13 +200,19 @@ internal sealed class RecordBatchParser
     /// <paramref name="schema"/>: the stream's fields, with schema metadata of the caller's (a source's positions).</summary>
     public void SerializeTo(Stream destination, Schema schema)
     {
-        var arrays = new IArrowArray[_columns.Length];
-        for (int c = 0; c < _columns.Length; c++)
-            arrays[c] = _columns[c].Build();
-        using var batch = new RecordBatch(schema, arrays, RecordCount);
+        using var batch = Build(schema);
         using var writer = new ArrowStreamWriter(destination, schema, leaveOpen: true);
         writer.WriteRecordBatch(batch);
         writer.WriteEnd();
+    }
+
+    /// <summary>The accepted records as a batch of <paramref name="schema"/> (the stream's fields), valid until the next Parse.</summary>
+    public RecordBatch Build(Schema schema)
+    {
+        var arrays = new IArrowArray[_columns.Length];
+        for (int c = 0; c < _columns.Length; c++)
+            arrays[c] = _columns[c].Build();
+        return new RecordBatch(schema, arrays, RecordCount);
     }
 
     private void Reset()

@@ -16,11 +16,11 @@ internal static class StreamFieldTypes
     private static readonly TypeId[] Primitives =
     [
         TypeId.Boolean, TypeId.Int, TypeId.Long, TypeId.Float, TypeId.Double, TypeId.Decimal, TypeId.Date, TypeId.Time,
-        TypeId.Timestamp, TypeId.TimestampTz, TypeId.String, TypeId.Uuid, TypeId.Binary,
+        TypeId.Timestamp, TypeId.TimestampTz, TypeId.String, TypeId.Uuid, TypeId.Fixed, TypeId.Binary,
     ];
 
     public const string SupportedList =
-        "boolean, int, long, float, double, decimal(P,S), date, time, timestamp, timestamptz, string, uuid, binary, " +
+        "boolean, int, long, float, double, decimal(P,S), date, time, timestamp, timestamptz, string, uuid, fixed[L], binary, " +
         "or nested {\"type\": \"struct\", \"fields\": [...]}, {\"type\": \"list\", \"element\": ...}, {\"type\": \"map\", \"key\": \"string\", \"value\": ...}";
 
     /// <param name="path">The field's name (dotted inside structs), for messages.</param>

@@ -90,6 +90,34 @@ public sealed class TableCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task Append_writes_json_records_as_one_snapshot_by_the_tables_write_properties_and_refuses_a_bad_record_naming_it()
+    {
+        await RunOkAsync("table", "create", "web.clicks", "--schema", "id:long!,user:string", "--property", "write.parquet.compression-codec=snappy");
+        var records = Path.Combine(_workDir, "clicks.ndjson");
+        await File.WriteAllTextAsync(records, "{\"id\": 1, \"user\": \"ada\"}\n{\"id\": 2}\n");
+        Assert.Contains("Appended 2 record(s) in 1 file(s) to web.clicks", await RunOkAsync("table", "append", "web.clicks", records));
+        var files = Directory.GetFiles(Path.Combine(Warehouse, "web", "clicks", "data"), "*.parquet");
+        using (var duck = new DuckDB.NET.Data.DuckDBConnection("DataSource=:memory:"))
+        {
+            duck.Open();
+            using var query = duck.CreateCommand();
+            query.CommandText = $"SELECT string_agg(DISTINCT compression, ',') FROM parquet_metadata('{Assert.Single(files)}')";
+            Assert.Equal("SNAPPY", query.ExecuteScalar());
+        }
+
+        await File.WriteAllTextAsync(records, "[{\"id\": 3, \"user\": \"cy\"}, {\"id\": \"four\"}]");
+        var (exit, output) = await RunAsync("table", "append", "web.clicks", records);
+        Assert.Equal(1, exit);
+        Assert.Contains("record 1, field 'id'", output);
+        Assert.Single(Directory.GetFiles(Path.Combine(Warehouse, "web", "clicks", "data"), "*.parquet"));
+        Assert.Contains("2 record(s)", await RunOkAsync("table", "scan", "web.clicks", "--rows", "0"));
+
+        (exit, output) = await RunAsync("table", "create", "web.other", "--schema", "id:long!", "--property", "write.parquet.compression-level=fast");
+        Assert.Equal(1, exit);
+        Assert.Contains("write.parquet.compression-level = 'fast'", output);
+    }
+
+    [Fact]
     public async Task With_server_every_table_command_goes_through_the_running_servers_catalog()
     {
         await using var server = await ServeAsync();
