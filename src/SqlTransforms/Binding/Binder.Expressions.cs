@@ -310,32 +310,24 @@ internal sealed partial class Binder
                 throw Error(f.Start, $"{name} takes one argument" + (name.Equals("count", StringComparison.OrdinalIgnoreCase) ? " or *" : ""));
             if (f.Distinct) throw Error(f.Start, $"{name}(DISTINCT ...) is not supported yet");
             int? argument = null;
-            SqlType? argumentType = null;
+            BoundExpression? bound = null;
             if (f.Arguments.Count == 1)
             {
                 if (ContainsAggregate(f.Arguments[0])) throw Error(f.Arguments[0].Start, "aggregate functions cannot be nested");
-                var bound = Bind(f.Arguments[0], aggregate.Input);
-                argumentType = bound.Type.Kind == SqlTypeKind.Null ? SqlType.Integer : bound.Type;
-                if (aggregateFunction.Name != "count" && bound.Type.IsInteger == false && bound.Type.IsNumeric && aggregateFunction.Name is "sum" or "avg")
-                {
-                    bound = Coerce(bound, SqlType.Double, f.Start);
-                    argumentType = SqlType.Double;
-                }
-                argument = aggregate.Arguments.Count;
-                aggregate.Arguments.Add(bound);
+                bound = Bind(f.Arguments[0], aggregate.Input);
             }
-            var returns = aggregateFunction.Returns(argumentType)
+            var argumentType = bound?.Type.Kind == SqlTypeKind.Null ? SqlType.Integer : bound?.Type;
+            var (parameter, returns) = aggregateFunction.Resolve(argumentType)
                 ?? throw Error(f.Start, $"{name}({argumentType}) does not exist: {aggregateFunction.Description}");
-            if (aggregateFunction.Name is "avg" && argumentType is not null && argumentType.IsInteger)
+            if (bound is not null)
             {
-                aggregate.Arguments[argument!.Value] = Coerce(aggregate.Arguments[argument.Value], SqlType.Double, f.Start);
-                argumentType = SqlType.Double;
+                argument = aggregate.Arguments.Count;
+                aggregate.Arguments.Add(Coerce(bound, parameter!, f.Arguments[0].Start));
             }
             aggregate.Calls.Add(new AggregateCall(aggregateFunction, argument, false));
             int output = aggregate.Keys.Count + aggregate.Calls.Count - 1;
-            aggregate.CallColumns.Add(new PlanColumn(DefaultName(f), returns, name != "count"));
-            _ = argumentType;
-            return new BoundExpression.Column(output, name, returns, name != "count");
+            aggregate.CallColumns.Add(new PlanColumn(DefaultName(f), returns, aggregateFunction.Name != "count"));
+            return new BoundExpression.Column(output, name, returns, aggregateFunction.Name != "count");
         }
         if (f.IsStar) throw Error(f.Start, $"{name}(*) is not a function; only count(*) takes *");
         if (f.Distinct) throw Error(f.Start, $"DISTINCT is only allowed in aggregate calls");

@@ -78,13 +78,9 @@ internal static class Gather
                 var children = new ArrayData[source.Fields.Count];
                 Span<int> shifted = n <= 1024 ? stackalloc int[n] : new int[n];
                 for (int i = 0; i < n; i++) shifted[i] = indices[i] < 0 ? -1 : indices[i] + data.Offset;
+                // the children of a sliced struct are not sliced themselves: index them past the struct's offset
                 for (int c = 0; c < children.Length; c++)
-                {
-                    // children of a sliced struct are not sliced themselves
-                    var field = source.Fields[c];
-                    var unsliced = field.Data.Offset == 0 && field.Length == data.Length + data.Offset ? field : field;
-                    children[c] = Take(unsliced, shifted).Data;
-                }
+                    children[c] = Take(source.Fields[c], shifted).Data;
                 return ArrowArrayFactory.BuildArray(new ArrayData(data.DataType, n, nulls, 0, [validityBuffer], children));
             }
             case FixedWidthType fixedWidth:

@@ -8,13 +8,16 @@ namespace DataPlane.SqlTransforms.Functions;
 /// accumulator. Accumulators are vectorised over group ids, so the windowed and keyed aggregations of stateful
 /// SQL reuse them unchanged; they will gain state export and merge for checkpoints.
 /// </summary>
-internal sealed class AggregateFunction(string name, string description, Func<SqlType?, SqlType?> returns, Func<SqlType?, SqlType, IGroupAccumulator> create)
+internal sealed class AggregateFunction(string name, string description, Func<SqlType?, (SqlType? Parameter, SqlType Returns)?> resolve, Func<SqlType?, SqlType, IGroupAccumulator> create)
 {
     public string Name { get; } = name;
     public string Description { get; } = description;
 
-    /// <summary>The result type for an argument of <paramref name="argument"/> (null for count(*)); null when the type does not fit.</summary>
-    public SqlType? Returns(SqlType? argument) => returns(argument);
+    /// <summary>
+    /// For an argument of type <paramref name="argument"/> (null for count(*)): the type the argument is converted to
+    /// (avg of integers averages DOUBLEs) and the result type; null when the type does not fit.
+    /// </summary>
+    public (SqlType? Parameter, SqlType Returns)? Resolve(SqlType? argument) => resolve(argument);
 
     public IGroupAccumulator Create(SqlType? argument, SqlType result) => create(argument, result);
 }

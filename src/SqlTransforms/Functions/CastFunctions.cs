@@ -15,15 +15,13 @@ internal static class CastFunctions
     public static bool CanCast(SqlType from, SqlType to)
     {
         if (from == to || from.Kind == SqlTypeKind.Null) return true;
-        if (from.IsNested || to.IsNested) return TypeCoercion.CanImplicitlyCast(from, to) && from.Kind == SqlTypeKind.List && from.Element!.Kind == SqlTypeKind.Null;
+        if (from.IsNested || to.IsNested) return false; // casts of lists, structs and maps come later
         if (to.Kind == SqlTypeKind.Varchar || from.Kind == SqlTypeKind.Varchar) return to.Kind != SqlTypeKind.Null;
         bool numeric(SqlType t) => t.IsNumeric || t.Kind == SqlTypeKind.Boolean;
         if (numeric(from) && numeric(to)) return true;
         bool temporal(SqlType t) => t.Kind is SqlTypeKind.Date or SqlTypeKind.Timestamp or SqlTypeKind.TimestampTz;
         if (temporal(from) && temporal(to)) return true;
-        if (from.IsTimestamp && to.Kind == SqlTypeKind.Time) return true;
-        if (from.Kind == SqlTypeKind.Uuid && to.Kind == SqlTypeKind.Blob) return false;
-        return false;
+        return from.IsTimestamp && to.Kind == SqlTypeKind.Time;
     }
 
     public static Kernel Compile(Kernel operand, SqlType to, bool isTry)
@@ -57,7 +55,7 @@ internal static class CastFunctions
             case (SqlTypeKind.Double, SqlTypeKind.Integer): return new UnaryKernel<double, int, Narrow>(k, to);
             case (SqlTypeKind.Real, SqlTypeKind.Integer or SqlTypeKind.BigInt): return Cast(Cast(k, SqlType.Double), to);
             case (SqlTypeKind.Integer or SqlTypeKind.BigInt, SqlTypeKind.Decimal):
-                return new UnaryKernel<long, Int128, ToDecimal>(Cast(k, SqlType.BigInt), to, new ToDecimal(to.Precision, to.Scale, 0));
+                return new UnaryKernel<long, Int128, ToDecimal>(Cast(k, SqlType.BigInt), to, new ToDecimal(to.Precision, to.Scale));
             case (SqlTypeKind.Real or SqlTypeKind.Double, SqlTypeKind.Decimal):
                 return new UnaryKernel<double, Int128, DoubleToDecimal>(Cast(k, SqlType.Double), to, new DoubleToDecimal(to.Precision, to.Scale));
             case (SqlTypeKind.Decimal, SqlTypeKind.Decimal):
@@ -125,8 +123,6 @@ internal static class CastFunctions
         _ => throw new NotSupportedException($"CAST from VARCHAR to {to}"),
     };
 
-    private static string Text<T>(T v) => Convert.ToString(v, System.Globalization.CultureInfo.InvariantCulture)!;
-
     internal struct Widen : IUnaryOperation<int, long>, IUnaryOperation<int, double>, IUnaryOperation<int, float>, IUnaryOperation<long, double>,
         IUnaryOperation<long, float>, IUnaryOperation<float, double>, IUnaryOperation<long, long>
     {
@@ -167,7 +163,7 @@ internal static class CastFunctions
         public string Describe(double v) => $"CAST({ValueText.Double(v)} AS a narrower type) is out of range";
     }
 
-    internal readonly struct ToDecimal(int precision, int scale, int unused) : IUnaryOperation<long, Int128>
+    internal readonly struct ToDecimal(int precision, int scale) : IUnaryOperation<long, Int128>
     {
         public bool Apply(long v, out Int128 r)
         {
@@ -175,7 +171,7 @@ internal static class CastFunctions
             return Int128.Abs(r) < Pow10(precision);
         }
         public RowErrorReason Reason => RowErrorReason.InvalidCast;
-        public string Describe(long v) => $"CAST({v} AS DECIMAL({precision},{scale})) is out of range" + (unused == 0 ? "" : "");
+        public string Describe(long v) => $"CAST({v} AS DECIMAL({precision},{scale})) is out of range";
     }
 
     internal readonly struct DoubleToDecimal(int precision, int scale) : IUnaryOperation<double, Int128>

@@ -123,7 +123,7 @@ internal static class ValueText
         var bytes = new List<byte>(text.Length);
         for (int i = 0; i < text.Length; i++)
         {
-            if (text[i] == '\\' && i + 3 < text.Length + 0 && (text[i + 1] is 'x' or 'X')
+            if (text[i] == '\\' && i + 3 < text.Length && (text[i + 1] is 'x' or 'X')
                 && byte.TryParse(text.AsSpan(i + 2, 2), NumberStyles.HexNumber, CultureInfo.InvariantCulture, out byte b))
             {
                 bytes.Add(b);
