@@ -16,11 +16,11 @@ internal sealed class SqlMutator(Random random)
     private static readonly string[] Types = ["INTEGER", "BIGINT", "DOUBLE", "REAL", "VARCHAR", "BOOLEAN", "DATE", "TIMESTAMP", "TIMESTAMPTZ", "DECIMAL(10,2)", "BLOB", "INTERVAL", "UUID", "TIME", "INT[]", "WHAT"];
     private static readonly string[] Noise = ["(", ")", ",", ";", "[", "]", "{", "}", ".", "*", "'", "\"", "SELECT", "FROM", "WHERE", "CASE", "WHEN", "THEN", "END", "NOT", "IN", "BETWEEN", "AND", "GROUP BY", "ORDER BY", "LIMIT", "UNION ALL", "WITH", "AS", "\u0000", "\n", "--", "/*", "e", "::", "😀"];
 
-    public string Next()
+    public string Next() => Mutations(Statement(), random.Next(0, 4));
+
+    public string Mutations(string sql, int count)
     {
-        string sql = Statement();
-        int mutations = random.Next(0, 4);
-        for (int i = 0; i < mutations; i++) sql = Mutate(sql);
+        for (int i = 0; i < count; i++) sql = Mutate(sql);
         return sql;
     }
 
