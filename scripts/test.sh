@@ -18,6 +18,8 @@ need_apt=()
 [ -x /usr/bin/avrocat ] || need_apt+=(avro-bin)
 command -v java >/dev/null || need_apt+=(openjdk-17-jre-headless)
 command -v node >/dev/null || need_apt+=(nodejs npm)
+# The console's browser test drives Debian's Chromium (playwright-core cannot download a browser here).
+[ -x /usr/bin/chromium ] || need_apt+=(chromium)
 if ((${#need_apt[@]})); then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     log "installing ${need_apt[*]}"

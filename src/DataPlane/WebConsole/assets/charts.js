@@ -20,7 +20,7 @@ function tick(unit) {
  * chart(title, {series: [{label, unit, axis: 'left'|'right'}], windowSeconds}) -> {el, set(times, ...values)}
  * times in epoch seconds; values per series, null for no sample.
  */
-export function timeChart(title, { series, windowSeconds = 900, height = 230, yRange } = {}) {
+export function timeChart(title, { series, windowSeconds = 900, height = 230, yRange, note } = {}) {
   const id = 'c-' + Math.random().toString(36).slice(2, 9);
   const box = h('div', { class: 'chart', role: 'img', 'aria-labelledby': id });
   const summary = h('p', { class: 'hint', 'aria-live': 'off' });
@@ -35,7 +35,8 @@ export function timeChart(title, { series, windowSeconds = 900, height = 230, yR
 
   function make(width) {
     if (!window.uPlot) { box.replaceChildren(h('p', { class: 'chart-empty' }, 'The chart library did not load.')); return; }
-    const range = (u, min, max) => yRange ? yRange(min, max) : [0, max > 0 ? max * 1.15 : 1];
+    // An empty scale still gets whole ticks: 0 to 1 (or 0 to 1 KiB for bytes).
+    const range = (unit) => (u, min, max) => yRange ? yRange(min, max) : [0, max > 0 ? max * 1.15 : (unit && unit.startsWith('bytes') ? 1024 : 1)];
     const axes = [
       { label: 'time (local)', labelSize: 20, stroke: '#1b2027', grid: { stroke: '#e3e7ed' }, ticks: { stroke: '#c5ccd6' } },
       { scale: 'left', label: leftUnit, labelSize: 22, size: 70, stroke: '#1b2027', grid: { stroke: '#e3e7ed' }, ticks: { stroke: '#c5ccd6' },
@@ -47,8 +48,8 @@ export function timeChart(title, { series, windowSeconds = 900, height = 230, yR
       width, height,
       scales: {
         x: { time: true, range: (u, min, max) => { const now = Date.now() / 1000; return [now - windowSeconds, now]; } },
-        left: { range },
-        ...(rightUnit ? { right: { range } } : {}),
+        left: { range: range(leftUnit) },
+        ...(rightUnit ? { right: { range: range(rightUnit) } } : {}),
       },
       series: [
         { label: 'time', value: (u, v) => v == null ? '–' : new Date(v * 1000).toLocaleTimeString() },
@@ -77,13 +78,14 @@ export function timeChart(title, { series, windowSeconds = 900, height = 230, yR
     set(times, ...values) {
       pending = [times, ...values];
       const points = times.length;
-      summary.textContent = points === 0 ? 'No samples yet in this window.'
+      const sampled = values.some((v) => v.some((x) => x != null));
+      summary.textContent = (note ? note + ' ' : '') + (points === 0 || !sampled ? 'No samples yet in this window.'
         : series.map((s, i) => {
           const v = values[i].filter((x) => x != null);
           const last = v.length ? v[v.length - 1] : null;
           const peak = v.length ? Math.max(...v) : null;
           return `${s.label}: peak ${peak == null ? '–' : formatter(s.unit)(peak)}, latest ${last == null ? '–' : formatter(s.unit)(last)}`;
-        }).join('; ') + ` (${points} points).`;
+        }).join('; ') + ` (${points} points).`);
       if (plot) plot.setData(pending);
     },
     destroy() { ro.disconnect(); if (plot) plot.destroy(); },

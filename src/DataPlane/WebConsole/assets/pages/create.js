@@ -100,7 +100,7 @@ export async function wizard(main, ctx) {
       h('label', { for: 'sink-namespace' }, 'Namespace'), ns,
       h('label', { for: 'sink-table' }, 'Table'), table,
       h('label', { for: 'sink-partition' }, 'Partition (optional)'), partition,
-      h('p', { class: 'hint' }, 'Comma-separated Iceberg transforms such as day(ts), bucket(16, id), identity(user). The table is created at the first commit.'));
+      h('p', { class: 'hint' }, 'Comma-separated Iceberg transforms such as day(ts), bucket(16, id), identity(user). The table is created when the pipeline starts.'));
     const filesBox = h('div', null, h('label', { for: 'sink-path' }, 'Path in the warehouse'), path, h('label', { for: 'sink-format' }, 'Format'), format);
     const newBox = h('fieldset', null, h('legend', null, 'New sink'),
       h('label', { for: 'sink-name' }, 'Name'), sinkName, h('label', { for: 'sink-type' }, 'Kind'), type, icebergBox, filesBox);

@@ -31,7 +31,7 @@ export async function detail(main, ctx, name) {
   const crumbs = [h('a', { href: '#/databases' }, 'Databases'), ' / ', name];
   main.append(pageHead(`Database ${name}`, `Queries: POST /db/${name}/query`, null, crumbs));
   const replicas = holder(h('p', { class: 'loading' }, 'Loading…'));
-  const chart = timeChart('Replication lag, last 5 minutes while this page is open', { series: [{ label: 'lag', unit: 'ms' }], windowSeconds: 300 });
+  const chart = timeChart('Replication lag', { note: 'Sampled every 2 s while this page is open, last 5 minutes.', series: [{ label: 'lag', unit: 'ms' }], windowSeconds: 300 });
   let lagChart = null;
   const chartBox = h('div', null);
   ctx.onLeave(() => { chart.destroy(); if (lagChart) lagChart.destroy(); });
@@ -84,7 +84,7 @@ export async function detail(main, ctx, name) {
     const ids = Object.keys(samples.byReplica);
     if (ids.length && (!lagChart || lagChart.ids !== ids.join())) {
       if (lagChart) lagChart.destroy();
-      lagChart = timeChart('Replication lag per replica, last 5 minutes while this page is open', { windowSeconds: 300, series: ids.map((id) => ({ label: id, unit: 'ms' })) });
+      lagChart = timeChart('Replication lag per replica', { windowSeconds: 300, note: 'Sampled every 2 s while this page is open, last 5 minutes.', series: ids.map((id) => ({ label: id, unit: 'ms' })) });
       lagChart.ids = ids.join();
       chartBox.replaceChildren(lagChart.el);
     }

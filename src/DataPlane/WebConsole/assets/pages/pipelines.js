@@ -64,7 +64,7 @@ export async function detail(main, ctx, name) {
   const status = holder();
   const errors = holder();
   const commits = holder(h('p', { class: 'loading' }, 'Loading…'));
-  const lagChart = timeChart('Lag and records out, last 5 minutes while this page is open', { windowSeconds: 300,
+  const lagChart = timeChart('Lag and records out per second', { windowSeconds: 300, note: 'Sampled every 2 s while this page is open, last 5 minutes.',
     series: [{ label: 'lag', unit: 'records' }, { label: 'records out', unit: 'records/s', axis: 'right' }],
   });
   ctx.onLeave(() => lagChart.destroy());
@@ -125,7 +125,11 @@ export async function detail(main, ctx, name) {
           table.set(mine);
           return table.el;
         });
-      } catch (e) { commits.set(e.message, () => failure(e, `Table ${sink.namespace}.${sink.table}`)); }
+      } catch (e) {
+        commits.set(e.message, () => (e.status === 404
+          ? h('p', null, `No commit yet: table ${sink.namespace}.${sink.table} is created when the pipeline starts.`)
+          : failure(e, `Table ${sink.namespace}.${sink.table}`)));
+      }
     });
   } else {
     commits.set('files', () => (p.last_commit

@@ -50,7 +50,7 @@ export async function detail(main, ctx, id) {
   main.append(pageHead(`Slurp job ${id}`, null, null, crumbs));
   const summary = holder(h('p', { class: 'loading' }, 'Loading…'));
   const dead = holder();
-  const chart = timeChart('Objects and bytes per second, last 5 minutes while this page is open', { windowSeconds: 300,
+  const chart = timeChart('Objects and bytes per second', { windowSeconds: 300, note: 'Sampled every 2 s while this page is open, last 5 minutes; rates show from the second sample on.',
     series: [{ label: 'objects', unit: 'objects/s' }, { label: 'bytes', unit: 'bytes/s', axis: 'right' }],
   });
   ctx.onLeave(() => chart.destroy());

@@ -55,7 +55,7 @@ export async function namespaces(main, ctx) {
 
 function emptyTables(ctx) {
   return empty('No tables yet',
-    h('p', null, "A pipeline's Iceberg sink creates its table at its first commit. Create a stream, sink and pipeline, send records, and the table shows here."),
+    h('p', null, "A pipeline's Iceberg sink creates its table when the pipeline starts. Create a stream, sink and pipeline, and the table shows here; its snapshots and rows follow the records you send."),
     ctx.canManagePipelines ? h('p', null, h('a', { class: 'button', href: '#/create' }, 'Create a pipeline')) : null,
     h('p', { class: 'hint' }, 'Or create one from a shell:'),
     codeBlock('dataplane table create db.events --schema \'id:long!,ts:timestamptz,user:string\' --partition \'day(ts)\'', 'table create command'));
@@ -132,7 +132,9 @@ export async function table(main, ctx, nsText_, name) {
     maintenance.set([m.properties], () => maintenanceView(m.properties || {}));
   };
   show(loaded);
+  let fresh = true; // just loaded: the first poll waits a period
   ctx.every(3000, async () => {
+    if (fresh) { fresh = false; return; }
     try { const t = await get(base); loaded = t; show(t); } catch (e) { overview.set(e.message, () => failure(e)); }
   });
   const preview = `/api/v1/tables/${nsPath(levels)}/${seg(name)}`;
