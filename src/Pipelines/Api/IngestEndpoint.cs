@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Diagnostics;
+using DataPlane.Http;
 using DataPlane.Pipelines.Ingest;
 using DataPlane.Pipelines.Log;
 using DataPlane.Pipelines.Metrics;

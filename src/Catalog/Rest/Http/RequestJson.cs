@@ -1,7 +1,7 @@
+using System.Buffers;
 using System.Text.Json;
 using DataPlane.Http;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.Features;
 
 namespace DataPlane.Catalog.Rest.Http;
 
@@ -16,22 +16,27 @@ internal static class RequestJson
 
     public static async Task<JsonDocument> ReadAsync(HttpContext context, string requestType)
     {
-        if (context.Request.ContentLength > MaxBodyBytes)
-            throw TooLarge(requestType, $"of {context.Request.ContentLength} bytes");
-        // A body without a length (chunked) is cut off at the same limit by the server while it is read.
-        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
-            limit.MaxRequestBodySize = MaxBodyBytes;
-        // The body is read whole first: the text check needs its bytes, and the document keeps them.
-        var body = new MemoryStream();
+        // The body is read whole first: the text check needs its bytes, and the document keeps them (its own copy, as the
+        // buffer goes back to the pool). Content-Encoding is not the catalog's: its clients send plain JSON.
+        ReadOnlyMemory<byte> bytes;
+        byte[] buffer;
+        int length;
         try
         {
-            await context.Request.Body.CopyToAsync(body, context.RequestAborted).ConfigureAwait(false);
+            (buffer, length) = await RequestBody.ReadAsync(context.Request, MaxBodyBytes, context.RequestAborted, gzip: false).ConfigureAwait(false);
         }
-        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        catch (RequestBodyTooLargeException)
         {
-            throw TooLarge(requestType, "sent without a length");
+            throw TooLarge(requestType, context.Request.ContentLength is { } declared ? $"of {declared} bytes" : "sent without a length");
         }
-        var bytes = body.GetBuffer().AsMemory(0, (int)body.Length);
+        try
+        {
+            bytes = buffer.AsSpan(0, length).ToArray();
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
         JsonDocument doc;
         try
         {

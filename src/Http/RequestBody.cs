@@ -3,16 +3,19 @@ using System.IO.Compression;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 
-namespace DataPlane.Pipelines.Ingest;
+namespace DataPlane.Http;
 
 /// <summary>
-/// Reads a request body into one pooled buffer, inflating gzip, and refuses as soon as the bytes pass the limit:
-/// a small body that inflates past it (a gzip bomb) is stopped after limit + 1 bytes, not after inflating it all.
+/// Reads a request body into one pooled buffer (the caller returns it to <see cref="ArrayPool{T}.Shared"/>), inflating
+/// gzip, and refuses as soon as the bytes pass the limit, whether the body gave its length or not: a small body that
+/// inflates past it (a gzip bomb) is stopped after limit + 1 bytes, not after inflating it all.
 /// </summary>
-internal static class RequestBody
+public static class RequestBody
 {
     /// <param name="remedy">What the 413's message tells the client to do.</param>
-    public static async Task<(byte[] Buffer, int Length)> ReadAsync(HttpRequest request, int limit, CancellationToken cancellationToken, string remedy = "send fewer records per request")
+    /// <param name="gzip">Whether Content-Encoding is honoured (gzip inflated, others refused); when false it is not looked at.</param>
+    public static async Task<(byte[] Buffer, int Length)> ReadAsync(HttpRequest request, int limit, CancellationToken cancellationToken,
+        string remedy = "send fewer records per request", bool gzip = true)
     {
         if (request.ContentLength > limit)
             throw new RequestBodyTooLargeException($"The request body is {request.ContentLength} bytes, over the limit of {limit} bytes; {remedy}.");
@@ -20,8 +23,8 @@ internal static class RequestBody
         if (sizeFeature is { IsReadOnly: false })
             sizeFeature.MaxRequestBodySize = limit + 1L;
 
-        var encoding = request.Headers.ContentEncoding.ToString();
-        bool gzip = encoding.Equals("gzip", StringComparison.OrdinalIgnoreCase);
+        var encoding = gzip ? request.Headers.ContentEncoding.ToString() : "";
+        gzip = encoding.Equals("gzip", StringComparison.OrdinalIgnoreCase);
         if (!gzip && encoding.Length > 0 && !encoding.Equals("identity", StringComparison.OrdinalIgnoreCase))
             throw new UnsupportedEncodingException($"Content-Encoding '{encoding}' is not supported; send the body plain or with 'gzip'.");
 
@@ -77,8 +80,8 @@ internal static class RequestBody
     }
 }
 
-internal sealed class RequestBodyTooLargeException(string message) : Exception(message);
+public sealed class RequestBodyTooLargeException(string message) : Exception(message);
 
-internal sealed class UnsupportedEncodingException(string message) : Exception(message);
+public sealed class UnsupportedEncodingException(string message) : Exception(message);
 
-internal sealed class MalformedBodyException(string message) : Exception(message);
+public sealed class MalformedBodyException(string message) : Exception(message);
