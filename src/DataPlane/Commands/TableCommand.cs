@@ -228,7 +228,8 @@ internal static class TableCommand
     }
 
     /// <summary>Rows of the planned files, projected by field id onto the current schema (renamed, added and dropped
-    /// columns read as the schema says now). The filter prunes files; rows inside a kept file are not filtered.</summary>
+    /// columns read as the schema says now), each value as DuckDB shows it. The filter prunes files; rows inside a kept
+    /// file are not filtered.</summary>
     private static async Task PrintRowsAsync(DataPlane.Catalog.Operations.Table table, IReadOnlyList<FileScanTask> tasks, int limit, CancellationToken ct)
     {
         if (limit <= 0 || tasks.Count == 0) return;
@@ -243,25 +244,12 @@ internal static class TableCommand
                 using (batch)
                 {
                     for (var row = 0; row < batch.Length && printed < limit; row++, printed++)
-                        Console.WriteLine(string.Join(" | ", Enumerable.Range(0, batch.ColumnCount).Select(c => FormatValue(batch.Column(c), row))));
+                        Console.WriteLine(string.Join(" | ", Enumerable.Range(0, batch.ColumnCount).Select(c => ScanValueText.Format(batch.Column(c), row, columns[c].Type))));
                 }
                 if (printed >= limit) return;
             }
         }
     }
-
-    private static string FormatValue(IArrowArray array, int row) => array.IsNull(row) ? "null" : array switch
-    {
-        StringArray a => a.GetString(row),
-        TimestampArray a => a.GetTimestamp(row)?.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss.ffffff", CultureInfo.InvariantCulture) ?? "null",
-        Date32Array a => a.GetDateOnly(row)?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) ?? "null",
-        BooleanArray a => a.GetValue(row)?.ToString() ?? "null",
-        Int32Array a => a.GetValue(row)?.ToString(CultureInfo.InvariantCulture) ?? "null",
-        Int64Array a => a.GetValue(row)?.ToString(CultureInfo.InvariantCulture) ?? "null",
-        FloatArray a => a.GetValue(row)?.ToString(CultureInfo.InvariantCulture) ?? "null",
-        DoubleArray a => a.GetValue(row)?.ToString(CultureInfo.InvariantCulture) ?? "null",
-        _ => $"<{array.Data.DataType.Name}>",
-    };
 
     private static Expression ParseFilter(string text)
     {

@@ -58,7 +58,7 @@ public sealed class EveryTypeTables : IAsyncLifetime
 
     /// <summary>The records written, as a stream and <c>table append</c> take them: extremes of every type, empty and null nested values, a row of NULLs.</summary>
     public const string Records = """
-        {"id": 1, "b": true, "i": 42, "l": 1234567890123, "f": 1.5, "d": -2.25, "dec9": "1234567.89", "dec18": "-123456789012.345678", "dec38": "1234567890123456789012345678.0123456789", "day": "2024-02-29", "t": "12:34:56.789012", "ts": "2024-02-29T12:34:56.789012", "tstz": "2024-02-29T12:34:56.789012Z", "s": "alpha", "u": "f79c3e09-677c-4bbd-a479-3f349cb785e7", "fx": "AQIDBA==", "bin": "yv4=", "st": {"a": 7, "c": "x"}, "lst": [1, 2, 3], "m": {"k1": 1.5, "k2": -0.5}}
+        {"id": 1, "b": true, "i": 42, "l": 1234567890123, "f": 1.5, "d": -2.25, "dec9": "1234567.89", "dec18": "-123456789012.345678", "dec38": "1234567890123456789012345678.0123456789", "day": "2024-02-29", "t": "12:34:56.789012", "ts": "2024-02-29T12:34:56.789012", "tstz": "2024-02-29T12:34:56.789012Z", "s": "alpha", "u": "f79c3e09-677c-4bbd-a479-3f349cb785e7", "fx": "AQIDBA==", "bin": "yv4=", "st": {"a": 7, "c": "it's, x"}, "lst": [1, 2, 3], "m": {"k1": 1.5, "k2": -0.5}}
         {"id": 2, "b": false, "i": -2147483648, "l": -9223372036854775808, "f": 3.4028235e38, "d": 1.7976931348623157e308, "dec9": "-9999999.99", "dec18": "999999999999.999999", "dec38": "-9999999999999999999999999999.9999999999", "day": "0001-01-01", "t": "00:00:00", "ts": "0001-01-01T00:00:00", "tstz": "9999-12-31T23:59:59.999999Z", "s": "", "u": "00000000-0000-0000-0000-000000000000", "fx": "AAAAAA==", "bin": "", "st": {"a": null, "c": null}, "lst": [], "m": {}}
         {"id": 3, "b": null, "i": 2147483647, "l": 9223372036854775807, "f": -1.0e-30, "d": 5e-324, "dec9": "0.01", "dec18": "0.000001", "dec38": "9999999999999999999999999999.9999999999", "day": "9999-12-31", "t": "23:59:59.999999", "ts": "9999-12-31T23:59:59.999999", "tstz": "0001-01-01T00:00:00Z", "s": "Ωmega \"q\" \\ 🚀", "u": "ffffffff-ffff-ffff-ffff-ffffffffffff", "fx": "/////w==", "bin": "AP8=", "st": null, "lst": [null, -9223372036854775808, 9223372036854775807], "m": {"n": null}}
         {"id": 4}
@@ -73,7 +73,7 @@ public sealed class EveryTypeTables : IAsyncLifetime
         [
           {"id": "1", "b": true, "i": "42", "l": "1234567890123", "f": 1.5, "d": -2.25, "dec9": "1234567.89", "dec18": "-123456789012.345678",
            "dec38": "1234567890123456789012345678.0123456789", "day": "19782", "t": "45296789012", "ts": "1709210096789012", "tstz": "1709210096789012",
-           "s": "alpha", "u": "f79c3e09677c4bbda4793f349cb785e7", "fx": "01020304", "bin": "cafe", "st": {"a": "7", "c": "x"}, "lst": ["1", "2", "3"],
+           "s": "alpha", "u": "f79c3e09677c4bbda4793f349cb785e7", "fx": "01020304", "bin": "cafe", "st": {"a": "7", "c": "it's, x"}, "lst": ["1", "2", "3"],
            "m": {"k1": 1.5, "k2": -0.5}},
           {"id": "2", "b": false, "i": "-2147483648", "l": "-9223372036854775808", "f": 3.4028234663852886e+38, "d": 1.7976931348623157e+308,
            "dec9": "-9999999.99", "dec18": "999999999999.999999", "dec38": "-9999999999999999999999999999.9999999999", "day": "-719162", "t": "0",
@@ -93,6 +93,9 @@ public sealed class EveryTypeTables : IAsyncLifetime
     public IcebergSchema Schema { get; } = IcebergSchema.FromJson(SchemaJson);
 
     public List<JsonElement> Expected { get; } = JsonDocument.Parse(ExpectedJson).RootElement.EnumerateArray().Select(e => e.Clone()).ToList();
+
+    /// <summary>The data directory the server ran on: <c>dataplane table ... --data</c> works on its catalog.</summary>
+    public string DataDirectory => Path.Combine(_dir, "data");
 
     /// <summary>The warehouse folder (the tables' files are under it).</summary>
     public string Warehouse => Path.Combine(_dir, "data", "warehouse");
@@ -147,11 +150,13 @@ public sealed class EveryTypeTables : IAsyncLifetime
         Tables = tables;
     }
 
-    private async Task RunOkAsync(params string[] args)
+    /// <summary>Runs <c>dataplane ARGS</c> to its end; its output (stderr lines marked ERR).</summary>
+    public async Task<string> RunOkAsync(params string[] args)
     {
         using var process = DataPlaneProcess.Start(args, _dir);
         var exit = await process.WaitAsync(TimeSpan.FromMinutes(2));
         Assert.True(exit == 0, $"dataplane {string.Join(' ', args)} exited {exit}:\n{process.Output}");
+        return process.Output;
     }
 
     public Task DisposeAsync()

@@ -78,6 +78,33 @@ public sealed class ReaderCompatibilityTests(EveryTypeTables tables) : IClassFix
     }
 
     [Fact]
+    public async Task Table_scan_prints_every_value_as_DuckDB_shows_it()
+    {
+        foreach (var table in tables.Tables.Where(t => t.Name.StartsWith("cli", StringComparison.Ordinal)))
+        {
+            var output = await tables.RunOkAsync("table", "scan", $"{EveryTypeTables.Namespace}.{table.Name}", "--data", tables.DataDirectory);
+            var lines = output.Split('\n').Select(l => l.TrimEnd('\r')).ToList();
+            int header = lines.FindIndex(l => l.StartsWith("id | ", StringComparison.Ordinal));
+            var printed = lines.Skip(header + 1).Take(tables.Expected.Count).Select(l => l.Split(" | ")).ToList();
+
+            using var duck = new DuckDB.NET.Data.DuckDBConnection("DataSource=:memory:");
+            duck.Open();
+            using var command = duck.CreateCommand();
+            command.CommandText = "SET TimeZone = 'UTC'";
+            command.ExecuteNonQuery();
+            command.CommandText = $"SELECT COLUMNS(*)::VARCHAR FROM read_parquet([{string.Join(", ", table.DataFiles.Select(f => $"'{f}'"))}]) ORDER BY id";
+            using var reader = command.ExecuteReader();
+            int row = 0;
+            while (reader.Read())
+            {
+                var duckdb = Enumerable.Range(0, reader.FieldCount).Select(c => reader.IsDBNull(c) ? "NULL" : reader.GetString(c)).ToArray();
+                Assert.Equal(duckdb, printed[row++]);
+            }
+            Assert.Equal(tables.Expected.Count, row);
+        }
+    }
+
+    [Fact]
     public async Task Python_avro_and_avro_c_read_the_same_manifests_naming_exactly_the_data_files_with_their_counts_and_sizes()
     {
         foreach (var table in tables.Tables)
