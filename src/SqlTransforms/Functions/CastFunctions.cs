@@ -1,4 +1,6 @@
 using DataPlane.SqlTransforms.Execution;
+using CultureInfo = System.Globalization.CultureInfo;
+using NumberStyles = System.Globalization.NumberStyles;
 using DataPlane.SqlTransforms.Execution.Kernels;
 using DataPlane.SqlTransforms.Types;
 
@@ -76,8 +78,8 @@ internal static class CastFunctions
     private static Kernel ToText(Kernel k) => k.Type.Kind switch
     {
         SqlTypeKind.Boolean => new BooleanTextKernel(k),
-        SqlTypeKind.Integer => new FormatKernel<int>(k, v => v.ToString(System.Globalization.CultureInfo.InvariantCulture)),
-        SqlTypeKind.BigInt => new FormatKernel<long>(k, v => v.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+        SqlTypeKind.Integer => new IntegerTextKernel<int>(k),
+        SqlTypeKind.BigInt => new IntegerTextKernel<long>(k),
         SqlTypeKind.Real => new FormatKernel<float>(k, ValueText.Real),
         SqlTypeKind.Double => new FormatKernel<double>(k, ValueText.Double),
         SqlTypeKind.Decimal => new FormatKernel<Int128>(k, v => ValueText.Decimal(v, k.Type.Scale)),
@@ -101,9 +103,12 @@ internal static class CastFunctions
     private static Kernel FromText(Kernel k, SqlType to) => to.Kind switch
     {
         SqlTypeKind.Boolean => new ParseKernel<bool>(k, to, ValueText.TryParseBoolean),
-        SqlTypeKind.Integer => new ParseKernel<int>(k, to, (string t, out int v) => { v = 0; return ValueText.TryParseLong(t, out long l) && (v = (int)l) == l; }),
-        SqlTypeKind.BigInt => new ParseKernel<long>(k, to, ValueText.TryParseLong),
-        SqlTypeKind.Double => new ParseKernel<double>(k, to, ValueText.TryParseDouble),
+        SqlTypeKind.Integer => new ParseKernel<int>(k, to, (string t, out int v) => { v = 0; return ValueText.TryParseLong(t, out long l) && (v = (int)l) == l; },
+            (ReadOnlySpan<byte> t, out int v) => int.TryParse(t, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out v)),
+        SqlTypeKind.BigInt => new ParseKernel<long>(k, to, ValueText.TryParseLong,
+            (ReadOnlySpan<byte> t, out long v) => long.TryParse(t, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out v)),
+        SqlTypeKind.Double => new ParseKernel<double>(k, to, ValueText.TryParseDouble,
+            (ReadOnlySpan<byte> t, out double v) => double.TryParse(t, NumberStyles.AllowLeadingSign | NumberStyles.AllowDecimalPoint | NumberStyles.AllowExponent, CultureInfo.InvariantCulture, out v) && double.IsFinite(v)),
         SqlTypeKind.Real => new ParseKernel<float>(k, to, (string t, out float v) => { v = 0; return ValueText.TryParseDouble(t, out double d) && (float.IsFinite(v = (float)d) || !double.IsFinite(d)); }),
         SqlTypeKind.Decimal => new ParseKernel<Int128>(k, to, (string t, out Int128 v) => ValueText.TryParseDecimal(t, to.Precision, to.Scale, out v)),
         SqlTypeKind.Date => new ParseKernel<int>(k, to, ValueText.TryParseDateOrTimestamp),

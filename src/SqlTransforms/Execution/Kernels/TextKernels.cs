@@ -7,6 +7,28 @@ namespace DataPlane.SqlTransforms.Execution.Kernels;
 /// <summary>Reads a text as a value of type T; false when it is not one.</summary>
 internal delegate bool TextParser<T>(string text, out T value);
 
+/// <summary>Reads UTF-8 bytes as a value of type T without making a string; false sends the row to the text parser.</summary>
+internal delegate bool Utf8Parser<T>(ReadOnlySpan<byte> utf8, out T value);
+
+/// <summary>INTEGER and BIGINT columns written as VARCHAR digits straight into the column's bytes.</summary>
+internal sealed class IntegerTextKernel<T>(Kernel operand) : Kernel(SqlType.Varchar) where T : unmanaged, IUtf8SpanFormattable
+{
+    public override IArrowArray Evaluate(EvalContext context)
+    {
+        var input = operand.Evaluate(context);
+        int n = context.Length;
+        var values = Vectors.Values<T>(input);
+        var builder = new Utf8Builder(n, n * 8);
+        for (int i = 0; i < n; i++)
+        {
+            if (input.IsNull(i)) { builder.AppendNull(); continue; }
+            values[i].TryFormat(builder.Reserve(20), out int written, default, System.Globalization.CultureInfo.InvariantCulture);
+            builder.Commit(written);
+        }
+        return builder.Build();
+    }
+}
+
 /// <summary>A fixed-width column written as VARCHAR, one formatter call per non-NULL row.</summary>
 internal sealed class FormatKernel<T>(Kernel operand, Func<T, string> format) : Kernel(SqlType.Varchar) where T : unmanaged
 {
@@ -28,7 +50,7 @@ internal sealed class FormatKernel<T>(Kernel operand, Func<T, string> format) : 
 }
 
 /// <summary>A VARCHAR column read as type T; a text that does not parse fails the row with <see cref="RowErrorReason.InvalidCast"/>.</summary>
-internal sealed class ParseKernel<T>(Kernel operand, SqlType type, TextParser<T> parse) : Kernel(type) where T : unmanaged
+internal sealed class ParseKernel<T>(Kernel operand, SqlType type, TextParser<T> parse, Utf8Parser<T>? fast = null) : Kernel(type) where T : unmanaged
 {
     public override IArrowArray Evaluate(EvalContext context)
     {
@@ -39,6 +61,8 @@ internal sealed class ParseKernel<T>(Kernel operand, SqlType type, TextParser<T>
         for (int i = 0; i < n; i++)
         {
             if (!Vectors.Get(validity, i)) continue;
+            // the common forms ('42', '-1.5') parse straight from the bytes; the rest through a string
+            if (fast is not null && fast(input.GetBytes(i), out output[i])) continue;
             var text = Encoding.UTF8.GetString(input.GetBytes(i));
             if (parse(text, out output[i])) continue;
             validity ??= Vectors.AllValid(n);
