@@ -16,7 +16,8 @@ namespace DataPlane.Tests.WebConsole;
 /// against a real <c>dataplane serve</c>, in one browser session: the wizard makes a stream, sink and pipeline; records
 /// sent with curl show in the preview; the stream's throughput chart has points and the rejected request's reason; the
 /// flushed snapshot is in the table's timeline and the table's first rows are what DuckDB reads from its files; a
-/// read-only token sees no create or delete button and its calls are refused; every page is saved as a 1280x800
+/// read-only token, given with the keyboard alone, sees no create or delete button and its calls are refused; every
+/// page is saved as a 1280x800
 /// screenshot under TestResults/console; page loads with 100 streams, 100 pipelines and 1,000 tables are measured and
 /// reported (not asserted).
 /// </summary>
@@ -114,7 +115,9 @@ public sealed class ConsoleBrowserTests(ITestOutputHelper output) : IDisposable
         Assert.Matches(@"Bookmark\s+[0-9a-f]{16}", query);
         Assert.Matches(@"Served by\s+(primary|app-r\d)", query);
 
-        // The read-only token: no create or delete button, and every change it tries is refused by the API.
+        // The read-only token (given with the keyboard alone: Tab to the Token button, Enter, type, Enter): no create or
+        // delete button, and every change it tries is refused by the API.
+        Assert.InRange(r.GetProperty("tabsToToken").GetInt32(), 1, 12);
         var viewer = r.GetProperty("viewer");
         Assert.Contains("Pipelines: read only", viewer.GetProperty("summary").GetString());
         Assert.Equal(0, viewer.GetProperty("createButtons").GetInt32());

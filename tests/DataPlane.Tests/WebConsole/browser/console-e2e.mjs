@@ -17,7 +17,7 @@ const browser = await chromium.launch({
     '--disable-component-update', '--disable-sync'],
 });
 
-async function session(token) {
+async function session(token, { keyboard = false } = {}) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   const page = await context.newPage();
   opened.push(page);
@@ -25,7 +25,19 @@ async function session(token) {
   page.on('pageerror', (e) => result.errors.push(`pageerror: ${e.message}`));
   page.on('console', (m) => { if (m.type() === 'error') result.errors.push(`console: ${m.text()}`); });
   await page.goto(BASE + '/#/streams');
-  if (token) {
+  if (token && keyboard) {
+    // Keyboard only: Tab from the top of the page to the Token button (past the skip link, the sections), Enter, type, Enter.
+    let presses = 0;
+    while (!(await page.evaluate(() => document.activeElement?.id === 'token-button'))) {
+      if (++presses > 12) throw new Error('Tab never reached the Token button');
+      await page.keyboard.press('Tab');
+    }
+    result.tabsToToken = presses;
+    await page.keyboard.press('Enter');
+    await page.keyboard.type(token);
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => document.getElementById('access-summary').textContent.startsWith('Token set'));
+  } else if (token) {
     // As a person would: the Token button, type, Enter.
     await page.getByRole('button', { name: 'Token' }).click();
     await page.getByLabel('Token', { exact: true }).fill(token);
@@ -142,6 +154,7 @@ await page.locator('#db-session').selectOption('first-unconstrained');
 await page.getByRole('button', { name: 'Run' }).click();
 await page.getByRole('cell', { name: '42' }).waitFor();
 result.query = await page.locator('section', { has: page.getByRole('heading', { name: 'Query' }) }).locator('dl.kv').innerText();
+await page.getByRole('cell', { name: '42' }).scrollIntoViewIfNeeded();
 await shot(page, '11-database');
 await page.goto(BASE + '/#/databases');
 await page.getByRole('link', { name: 'app', exact: true }).waitFor();
@@ -162,7 +175,7 @@ await page.getByRole('link', { name: 'orders' }).waitFor();
 await shot(page, '16-streams');
 
 // 5. A read-only token: no create or delete buttons, and the API refuses what it would do anyway.
-const viewer = await session(VIEWER_TOKEN);
+const viewer = await session(VIEWER_TOKEN, { keyboard: true });
 const v = viewer.page;
 await v.getByRole('link', { name: 'orders' }).waitFor();
 result.viewer = {
@@ -218,7 +231,7 @@ const loads = [
   ['streams', '/#/streams', 'table.data tbody tr:nth-child(50)'],
   ['pipelines', '/#/pipelines', 'table.data tbody tr:nth-child(50)'],
   ['tables (namespaces)', '/#/tables', 'a[href="#/tables/ns9"]'],
-  ['tables of a namespace', '/#/tables/ns3', 'table.data tbody tr:nth-child(50)'],
+  ['tables of a namespace', '/#/tables/ns3', 'ul.link-grid li:nth-child(90)'],
   ['table', '/#/tables/default/orders', 'ol.timeline li'],
   ['stream', '/#/streams/orders', 'section[aria-label="Recent records"] tbody tr'],
   ['pipeline', '/#/pipelines/orders_pipeline', '.graph .op'],
@@ -243,7 +256,7 @@ await page.goto(BASE + '/#/streams');
 await page.locator('table.data tbody tr:nth-child(50)').waitFor();
 await shot(page, '18-streams-100');
 await page.goto(BASE + '/#/tables/ns3');
-await page.locator('table.data tbody tr:nth-child(50)').waitFor();
+await page.locator('ul.link-grid li:nth-child(90)').waitFor();
 await shot(page, '19-tables-namespace-100');
 
 await admin.context.close();

@@ -65,8 +65,8 @@ export async function detail(main, ctx, name) {
 
   main.append(
     panel('Primary and replicas', replicas.el),
-    h('section', { class: 'panel', 'aria-label': 'Replication lag' }, chartBox),
-    panel('Query', form, result.el));
+    panel('Query', form, result.el),
+    h('section', { class: 'panel', 'aria-label': 'Replication lag' }, chartBox));
   chartBox.append(chart.el);
 
   ctx.every(2000, async () => {

@@ -6,7 +6,7 @@ import { h, num, bytes, time, ago, panel, kv, empty, dataTable, holder, pageHead
 import { failure, schemaTable, typeText, recordsTable } from './common.js';
 import { barChart } from '../charts.js';
 
-const PAGE = 50;
+const PAGE = 100;
 const nsFromParam = (p) => p.split('\u001f');
 const nsParam = (levels) => seg(levels.join('\u001f'));
 const nsText = (levels) => levels.join('.');
@@ -43,9 +43,8 @@ export async function namespaces(main, ctx) {
     return { items: r.namespaces, next: r['next-page-token'] };
   }, (items) => {
     if (items.length === 0) return emptyTables(ctx);
-    const t = dataTable({ label: 'Namespaces', pageSize: PAGE, columns: [{ label: 'Namespace', value: (n) => h('a', { href: `#/tables/${nsParam(n)}` }, nsText(n)) }] });
-    t.set(items);
-    return t.el;
+    return h('ul', { class: 'link-grid', 'aria-label': 'Namespaces' },
+      items.map((n) => h('li', null, h('a', { href: `#/tables/${nsParam(n)}` }, nsText(n)))));
   }, 'Namespaces');
   main.append(error.el, panel('Namespaces', list.el));
   ctx.every(5000, async () => {
@@ -71,9 +70,8 @@ export async function namespace(main, ctx, nsText_) {
     return { items: r.identifiers, next: r['next-page-token'] };
   }, (items) => {
     if (items.length === 0) return emptyTables(ctx);
-    const t = dataTable({ label: 'Tables', pageSize: PAGE, columns: [{ label: 'Table', value: (id) => h('a', { href: `#/tables/${nsParam(levels)}/${seg(id.name)}` }, id.name) }] });
-    t.set(items);
-    return t.el;
+    return h('ul', { class: 'link-grid', 'aria-label': `Tables in ${nsText(levels)}` },
+      items.map((id) => h('li', null, h('a', { href: `#/tables/${nsParam(levels)}/${seg(id.name)}` }, id.name))));
   }, 'Tables');
   main.append(error.el, panel('Tables', list.el));
   ctx.every(5000, async () => {
@@ -99,10 +97,10 @@ export async function table(main, ctx, nsText_, name) {
   ctx.onLeave(() => sizes.destroy());
   main.append(h('div', { class: 'grid' },
     panel('Overview', overview.el),
-    panel('Partition spec', spec.el),
+    h('section', { class: 'panel', 'aria-label': 'Snapshots' }, h('h2', null, 'Snapshots'), timeline.el),
     panel('Schema', schema.el),
+    panel('Partition spec', spec.el),
     panel('Schema history', history.el),
-    h('section', { class: 'panel wide', 'aria-label': 'Snapshots' }, h('h2', null, 'Snapshots'), timeline.el),
     panel('Branches and tags', refs.el),
     panel('Maintenance', maintenance.el),
     h('section', { class: 'panel wide', 'aria-label': 'Files' }, h('h2', null, 'Files of the current snapshot'), sizes.el, files.el),
