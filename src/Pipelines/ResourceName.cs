@@ -13,6 +13,6 @@ internal static partial class ResourceName
     public static string Problem(string kind, string? name) =>
         name is null ? $"The {kind} needs a \"name\": {Rule}." : $"The {kind} name '{name}' is not valid: names are {Rule}.";
 
-    [GeneratedRegex("^[a-z][a-z0-9_]*$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^[a-z][a-z0-9_]*\z", RegexOptions.CultureInvariant)]
     private static partial Regex Pattern();
 }

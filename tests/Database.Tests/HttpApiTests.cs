@@ -194,6 +194,9 @@ public sealed class HttpApiTests : IAsyncLifetime
     {
         var bad = await _server.Http.PostAsJsonAsync("api/v1/databases", new { name = "Bad Name!" });
         Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        // A name becomes a folder: a final line break ('$' matches before one) is not a name's.
+        Assert.Equal(HttpStatusCode.BadRequest, (await _server.Http.PostAsJsonAsync("api/v1/databases", new { name = "app2\n" })).StatusCode);
+        Assert.False(Directory.Exists(Path.Combine(_dir.Path, "app2\n")));
         Assert.Equal(HttpStatusCode.Conflict, (await _server.Http.PostAsJsonAsync("api/v1/databases", new { name = "app" })).StatusCode);
         Assert.Equal(HttpStatusCode.Created, (await _server.Http.PostAsJsonAsync("api/v1/databases", new { name = "other", replicas = 0 })).StatusCode);
         var list = await _server.Http.GetFromJsonAsync<JsonElement>("api/v1/databases");

@@ -37,7 +37,7 @@ public sealed partial class DatabaseCatalog : IAsyncDisposable
 
     public bool IsReplicaHost => _options.PrimaryUrl is not null;
 
-    [GeneratedRegex("^[a-z0-9][a-z0-9_-]{0,62}$")]
+    [GeneratedRegex(@"^[a-z0-9][a-z0-9_-]{0,62}\z")]
     private static partial Regex NamePattern();
 
     /// <summary>Opens every database found in the data directory (primary host) or on the primary (replica host).</summary>

@@ -181,7 +181,7 @@ internal sealed partial record SinkDefinition(
         : throw new ArgumentException($"\"{property}\" must be a string, not {Shorten(v.GetRawText())}.");
 
     /// <summary>A folder of a file sink's path: no '.' or '_' first (no '..', no hidden or DataPlane folder), nothing a URL or S3 key must escape.</summary>
-    [System.Text.RegularExpressions.GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._=-]{0,127}$", System.Text.RegularExpressions.RegexOptions.CultureInvariant)]
+    [System.Text.RegularExpressions.GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9._=-]{0,127}\z", System.Text.RegularExpressions.RegexOptions.CultureInvariant)]
     private static partial System.Text.RegularExpressions.Regex PathPart();
 
     /// <summary>A value for a message: the start of a long one.</summary>

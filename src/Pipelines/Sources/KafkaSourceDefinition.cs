@@ -121,6 +121,6 @@ internal sealed partial class KafkaSourceDefinition
     private static string? String(JsonElement o, string property) =>
         o.TryGetProperty(property, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
 
-    [GeneratedRegex("^[a-zA-Z0-9._-]{1,249}$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^[a-zA-Z0-9._-]{1,249}\z", RegexOptions.CultureInvariant)]
     private static partial Regex TopicName();
 }

@@ -232,6 +232,8 @@ public sealed class IngestApiTests : IAsyncLifetime
         var badName = await Http.PostAsync("api/v1/streams", Json("""{"name": "Events-1"}"""));
         Assert.Equal(HttpStatusCode.BadRequest, badName.StatusCode);
         Assert.Contains("[a-z][a-z0-9_]*", (await BodyAsync(badName)).GetProperty("error").GetString());
+        // A name becomes a folder and a URL segment: a final line break ('$' matches before one) is not a name's.
+        Assert.Equal(HttpStatusCode.BadRequest, (await Http.PostAsync("api/v1/streams", Json("""{"name": "events\n"}"""))).StatusCode);
 
         var badType = await Http.PostAsync("api/v1/streams", Json("""{"name": "e", "schema": {"fields": [{"name": "x", "type": "varchar"}]}}"""));
         Assert.Equal(HttpStatusCode.BadRequest, badType.StatusCode);

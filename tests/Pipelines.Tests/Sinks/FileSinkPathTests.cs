@@ -44,6 +44,17 @@ public sealed class FileSinkPathTests : IAsyncLifetime
     }
 
     [Theory]
+    [InlineData("""{"name": "dump\n", "type": "files", "path": "raw/events"}""")]
+    [InlineData("""{"name": "dump", "type": "files", "path": "raw/events\n"}""")]
+    [InlineData("""{"name": "dump", "type": "iceberg", "namespace": "raw\n", "table": "events"}""")]
+    public async Task A_name_or_path_part_ending_in_a_line_break_is_refused(string body)
+    {
+        // Names and path parts become folders ('$' matches before a final line break).
+        await PostAsync("api/v1/sinks", body, HttpStatusCode.BadRequest);
+        Assert.False(Directory.Exists(Path.Combine(Warehouse, "raw", "events\n")));
+    }
+
+    [Theory]
     [InlineData("""{"name": "dump", "type": "files", "path": "default"}""", "'default'", "namespace default")]
     [InlineData("""{"name": "default", "type": "files"}""", "'default'", "namespace default")]
     [InlineData("""{"name": "dump", "type": "files", "path": "default/events"}""", "'default/events'", "table default.events")]

@@ -20,6 +20,7 @@ public sealed class KafkaSourceDefinitionTests : IAsyncLifetime
     [InlineData("""{"type": "kinesis", "topic": "clicks"}""", "Source type 'kinesis' is not supported")]
     [InlineData("""{"type": "kafka", "topic": "clicks"}""", "needs \"bootstrap_servers\"")]
     [InlineData("""{"type": "kafka", "bootstrap_servers": "127.0.0.1:9", "topic": "no spaces"}""", "topic 'no spaces' is not a valid Kafka topic name")]
+    [InlineData("""{"type": "kafka", "bootstrap_servers": "127.0.0.1:9", "topic": "clicks\n"}""", "is not a valid Kafka topic name")]
     [InlineData("""{"type": "kafka", "bootstrap_servers": "127.0.0.1:9", "topic": "clicks", "format": "avro"}""", "format 'avro' is not supported")]
     [InlineData("""{"type": "kafka", "bootstrap_servers": "127.0.0.1:9", "topic": "clicks", "config": {"no.such.setting": "1"}}""", "no.such.setting")]
     public async Task A_bad_source_is_refused_with_the_reason(string source, string reason)
