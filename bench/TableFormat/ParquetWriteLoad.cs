@@ -20,7 +20,7 @@ namespace DataPlane.Benchmarks.TableFormat;
 internal static class ParquetWriteLoad
 {
     private static readonly string[] AllVariants =
-        ["duckdb", "dataplane", "parquetsharp", "parquetsharp-defaults", "parquetnet", PartitionedBaseline, "dataplane-bucket"];
+        ["duckdb", "dataplane", "duckdb-v2", "dataplane-compact", "parquetsharp", "parquetsharp-defaults", "parquetnet", PartitionedBaseline, "dataplane-bucket"];
 
     private const string PartitionedBaseline = "duckdb-bucket";
     private const int Buckets = 16;
@@ -48,7 +48,9 @@ internal static class ParquetWriteLoad
 
     private sealed record Result(string Variant, double Seconds, long Bytes, long PeakWorkingSet, long WorkingSetBefore, string Check)
     {
-        public string Baseline => Partitioned(Variant) ? PartitionedBaseline : "duckdb";
+        /// <summary>DuckDB with the matching settings: its defaults for DataPlane's default profile, PARQUET_VERSION V2
+        /// (delta and byte-stream-split encodings) for the compact one.</summary>
+        public string Baseline => Partitioned(Variant) ? PartitionedBaseline : Variant is "dataplane-compact" or "duckdb-v2" ? "duckdb-v2" : "duckdb";
     }
 
     private static bool Partitioned(string variant) => variant.EndsWith("-bucket", StringComparison.Ordinal);
@@ -103,20 +105,23 @@ internal static class ParquetWriteLoad
                 return Task.CompletedTask;
             };
         }
-        else if (variant == "duckdb")
+        else if (variant is "duckdb" or "duckdb-v2")
         {
             var connection = new DuckDBConnection("DataSource=:memory:");
             connection.Open();
             Execute(connection, "SET TimeZone = 'UTC'");
             Execute(connection, "CREATE TABLE t AS " + BenchRows.DuckDbSelect(rows));
-            write = () => { Execute(connection, $"COPY t TO '{file}' (FORMAT parquet, COMPRESSION zstd)"); return Task.CompletedTask; };
+            // zstd at DuckDB's default level (3), DataPlane's default too.
+            var version = variant == "duckdb-v2" ? ", PARQUET_VERSION V2" : "";
+            write = () => { Execute(connection, $"COPY t TO '{file}' (FORMAT parquet, COMPRESSION zstd{version})"); return Task.CompletedTask; };
         }
         else
         {
             var batches = BenchRows.Generate(rows);
             write = variant switch
             {
-                "dataplane" => () => WriteDataPlaneAsync(batches, dir, file),
+                "dataplane" => () => WriteDataPlaneAsync(batches, dir, file, Catalog.DataFiles.ParquetProfile.Default),
+                "dataplane-compact" => () => WriteDataPlaneAsync(batches, dir, file, Catalog.DataFiles.ParquetProfile.Compact),
                 "dataplane-bucket" => () => WriteDataPlanePartitionedAsync(batches, FolderOf(dir, variant)),
                 "parquetsharp-defaults" => () => { WriteParquetSharp(batches, file, tuned: false); return Task.CompletedTask; },
                 "parquetsharp" => () => { WriteParquetSharp(batches, file, tuned: true); return Task.CompletedTask; },
@@ -155,13 +160,13 @@ internal static class ParquetWriteLoad
         writer.Close();
     }
 
-    /// <summary>DataPlane's data file writer: conformed batches, column metrics, streamed to the local folder store.</summary>
-    private static async Task WriteDataPlaneAsync(List<RecordBatch> batches, string dir, string file)
+    /// <summary>DataPlane's data file writer in one of its profiles: conformed batches, column metrics, streamed to the local folder store.</summary>
+    private static async Task WriteDataPlaneAsync(List<RecordBatch> batches, string dir, string file, Catalog.DataFiles.ParquetProfile profile)
     {
         using var store = DataPlane.Storage.ObjectStore.Open(Path.Combine(dir, "store"));
         var schema = Catalog.DataFiles.ArrowSchemaMapping.ToIceberg(BenchRows.Schema);
         await using var writer = new Catalog.DataFiles.DataFileWriter(store, "data", schema,
-            new Catalog.DataFiles.DataFileWriterOptions { TargetFileSizeBytes = long.MaxValue });
+            new Catalog.DataFiles.DataFileWriterOptions { TargetFileSizeBytes = long.MaxValue, Profile = profile });
         foreach (var batch in batches)
             await writer.WriteAsync(batch);
         var written = Assert(await writer.CompleteAsync());
@@ -235,8 +240,8 @@ internal static class ParquetWriteLoad
     private static void Print(long rows, List<Result> results)
     {
         Console.WriteLine($"Parquet write, {rows:N0} rows (long, string, double, timestamptz), zstd; baseline DuckDB COPY TO in the same run" +
-            $" (-bucket: partitioned into {Buckets} buckets of id, baseline DuckDB COPY ... PARTITION_BY); load average {LoadAverage()}");
-        Console.WriteLine($"{"writer",-22} {"time s",8} {"time/duckdb",12} {"size MB",9} {"size/duckdb",12} {"peak WS MB",11} {"WS before MB",13}  same rows as duckdb");
+            $" (dataplane-compact against duckdb-v2, PARQUET_VERSION V2; -bucket: partitioned into {Buckets} buckets of id, baseline DuckDB COPY ... PARTITION_BY); load average {LoadAverage()}");
+        Console.WriteLine($"{"writer",-22} {"baseline",-14} {"time s",8} {"time/base",10} {"size MB",9} {"size/base",10} {"peak WS MB",11} {"WS before MB",13}  same rows as baseline");
         foreach (var r in results)
         {
             var baseline = results.FirstOrDefault(b => b.Variant == r.Baseline);
@@ -244,7 +249,7 @@ internal static class ParquetWriteLoad
             string sizeRatio = baseline is null ? "-" : ((double)r.Bytes / baseline.Bytes).ToString("F3", CultureInfo.InvariantCulture);
             string same = baseline is null ? "-" : (r.Check == baseline.Check ? "yes" : "NO: " + r.Check);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{r.Variant,-22} {r.Seconds,8:F2} {timeRatio,12} {r.Bytes / 1e6,9:F1} {sizeRatio,12} {r.PeakWorkingSet / 1e6,11:F0} {r.WorkingSetBefore / 1e6,13:F0}  {same}"));
+                $"{r.Variant,-22} {r.Baseline,-14} {r.Seconds,8:F2} {timeRatio,10} {r.Bytes / 1e6,9:F1} {sizeRatio,10} {r.PeakWorkingSet / 1e6,11:F0} {r.WorkingSetBefore / 1e6,13:F0}  {same}"));
         }
         foreach (var baseline in results.Where(r => r.Variant == r.Baseline))
             Console.WriteLine($"{baseline.Variant} check: {baseline.Check}");
