@@ -85,6 +85,7 @@ await page.locator('#stream-name').fill('orders');
 await shot(page, '02-wizard-stream');
 await page.locator('#stream-next').click();
 await page.locator('#sink-next').waitFor();
+await page.locator('#sink-partition').fill('day(ts), bucket(4, id)');
 await shot(page, '03-wizard-sink');
 await page.locator('#sink-next').click();
 await page.locator('#pipeline-sql').waitFor();

@@ -118,7 +118,7 @@ export async function wizard(main, ctx) {
       ev.preventDefault();
       if (useExisting.checked && existing.length) { state.sink = existing.find((s) => s.name === pick.value); return sqlStep(); }
       const def = type.value === 'iceberg'
-        ? { name: sinkName.value.trim(), type: 'iceberg', namespace: ns.value.trim(), table: table.value.trim(), partition: partition.value.split(',').map((x) => x.trim()).filter(Boolean) }
+        ? { name: sinkName.value.trim(), type: 'iceberg', namespace: ns.value.trim(), table: table.value.trim(), partition: partition.value.split(/,(?![^(]*\))/).map((x) => x.trim()).filter(Boolean) }
         : { name: sinkName.value.trim(), type: 'files', path: path.value.trim(), format: format.value };
       next.disabled = true;
       try { state.sink = await post('/api/v1/sinks', def); sqlStep(); }
