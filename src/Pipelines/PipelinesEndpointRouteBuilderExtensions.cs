@@ -61,6 +61,16 @@ public static class PipelinesEndpointRouteBuilderExtensions
     public static string PipelinesAccess(this IServiceProvider services, HttpRequest request) =>
         services.GetRequiredService<ApiAccess>().Of(request).ToString().ToLowerInvariant();
 
+    /// <summary>
+    /// The management API's group (<c>/api/v1</c>, behind the same tokens as streams, sinks and pipelines) for another area
+    /// of the host to add its endpoints to (table maintenance); their answers use <see cref="JsonResponse"/>.
+    /// </summary>
+    public static RouteGroupBuilder MapManagementApi(this IEndpointRouteBuilder app)
+    {
+        var access = app.ServiceProvider.GetRequiredService<ApiAccess>();
+        return app.MapGroup("/api/v1").AddEndpointFilterFactory((_, next) => access.Require(management: true, next));
+    }
+
     /// <summary>The Pipelines metrics in the Prometheus text format, for a host's combined <c>/metrics</c>.</summary>
     public static string RenderPipelineMetrics(this IServiceProvider services) => services.GetRequiredService<PipelineMetrics>().Render();
 }

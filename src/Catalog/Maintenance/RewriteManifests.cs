@@ -108,6 +108,12 @@ public sealed class RewriteManifests(Table table)
         }
     }
 
+    /// <summary>How many data manifests the current snapshot lists (what makes planning slow): one read of its manifest list.</summary>
+    public static async Task<int> DataManifestsAsync(Table table, CancellationToken cancellationToken = default) =>
+        table.Metadata.CurrentSnapshot is { } current
+            ? (await SnapshotManifests.ReadAsync(table.IO, current, cancellationToken).ConfigureAwait(false)).Count(x => x.Content == ManifestContent.Data && x.HasLiveFiles)
+            : 0;
+
     /// <summary>Per spec and content, the manifests under the target size, when there are at least two of them.</summary>
     private static List<IGrouping<(int SpecId, ManifestContent Content), ManifestFile>> Choose(IReadOnlyList<ManifestFile> manifests, long target) =>
         manifests.Where(x => x.HasLiveFiles && x.ManifestLength < target)

@@ -23,11 +23,15 @@ internal sealed class TableCatalog : IDisposable
     private readonly IcebergCatalog? _embedded;
     private readonly IcebergRestClient? _rest;
 
-    private TableCatalog(IcebergCatalog? embedded, IcebergRestClient? rest)
+    private TableCatalog(IcebergCatalog? embedded, IcebergRestClient? rest, string? dataDirectory = null)
     {
         _embedded = embedded;
         _rest = rest;
+        DataDirectory = dataDirectory;
     }
+
+    /// <summary>The data directory of the embedded catalog (where <c>dataplane serve</c> keeps its pipelines' state); null with <c>--server</c>.</summary>
+    public string? DataDirectory { get; }
 
     /// <summary>The options every table command takes to pick its catalog.</summary>
     internal sealed record Options(Option<string?> Server, Option<string?> Token, Option<string?> Data, Option<string?> Warehouse, Option<string?> Config)
@@ -65,7 +69,8 @@ internal sealed class TableCatalog : IDisposable
         return uri;
     }
 
-    public static async Task<TableCatalog> OpenAsync(ParseResult r, Options o, CancellationToken ct)
+    /// <summary>The server the command works through (and where its URL came from), or null for the embedded catalog.</summary>
+    public static (string Url, string Source)? Server(ParseResult r, Options o)
     {
         var embeddedNamed = r.GetValue(o.Data) is not null || r.GetValue(o.Warehouse) is not null;
         var server = r.GetValue(o.Server);
@@ -74,10 +79,17 @@ internal sealed class TableCatalog : IDisposable
         // embedded catalog's files on the command line wins over it.
         if (server is null && !embeddedNamed && Environment.GetEnvironmentVariable(ServerVariable) is { Length: > 0 } fromEnvironment)
             (server, source) = (fromEnvironment, ServerVariable);
-        if (server is not null)
+        if (server is null)
+            return null;
+        if (embeddedNamed)
+            throw new ArgumentException("--data and --warehouse name the embedded catalog; with --server the server's own are used.");
+        return (server, source);
+    }
+
+    public static async Task<TableCatalog> OpenAsync(ParseResult r, Options o, CancellationToken ct)
+    {
+        if (Server(r, o) is var (server, source))
         {
-            if (embeddedNamed)
-                throw new ArgumentException("--data and --warehouse name the embedded catalog; with --server the server's own are used.");
             var uri = CatalogUri(server, source);
             var client = new IcebergRestClient(uri, token: r.GetValue(o.Token) ?? Environment.GetEnvironmentVariable(TokenVariable));
             try
@@ -95,7 +107,7 @@ internal sealed class TableCatalog : IDisposable
         if (r.GetValue(o.Data) is { } data) flags[nameof(DataPlaneOptions.Data)] = data;
         if (r.GetValue(o.Warehouse) is { } warehouse) flags[nameof(DataPlaneOptions.Warehouse)] = warehouse;
         var (options, _) = DataPlaneConfiguration.Load(r.GetValue(o.Config), flags);
-        return new TableCatalog(new IcebergCatalog(RestCatalogSettings.From(options)), null);
+        return new TableCatalog(new IcebergCatalog(RestCatalogSettings.From(options)), null, options.DataDirectory);
     }
 
     /// <summary>Creates the table (and its namespace when missing); returns its location and first metadata file.</summary>

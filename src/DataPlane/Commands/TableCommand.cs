@@ -11,7 +11,7 @@ using DataPlane.Pipelines.Ingest;
 namespace DataPlane.Commands;
 
 /// <summary>
-/// <c>dataplane table create|list|describe|snapshots|scan|append|drop</c> on DataPlane's catalog: the embedded one under the
+/// <c>dataplane table create|list|describe|snapshots|scan|append|drop</c> (and the maintenance jobs of <see cref="TableMaintenanceCommand"/>) on DataPlane's catalog: the embedded one under the
 /// data directory (the same SQLite file and warehouse <c>dataplane serve</c> uses), or a running server's with
 /// <c>--server URL</c>.
 /// </summary>
@@ -19,7 +19,7 @@ internal static class TableCommand
 {
     public static Command Create()
     {
-        var command = new Command("table", "Iceberg tables of DataPlane's catalog (the data directory's, or a running server's with --server): create, list, describe, list snapshots, scan, append, drop.");
+        var command = new Command("table", "Iceberg tables of DataPlane's catalog (the data directory's, or a running server's with --server): create, list, describe, list snapshots, scan, append, drop, and maintain (compact, expire-snapshots, remove-orphan-files, rewrite-manifests).");
         command.Subcommands.Add(CreateTable());
         command.Subcommands.Add(List());
         command.Subcommands.Add(Describe());
@@ -27,6 +27,7 @@ internal static class TableCommand
         command.Subcommands.Add(Scan());
         command.Subcommands.Add(Append());
         command.Subcommands.Add(Drop());
+        TableMaintenanceCommand.AddTo(command);
         return command;
     }
 

@@ -39,6 +39,7 @@ internal static class DataPlaneConfiguration
             throw new ArgumentException($"Databases:StatementTimeoutSeconds {options.Databases.StatementTimeoutSeconds} is out of range; use a number of seconds above 0, at most 86400.");
         if (options.Databases.MaxDatabases < 1)
             throw new ArgumentException($"Databases:MaxDatabases {options.Databases.MaxDatabases} is out of range; use 1 or more.");
+        options.Maintenance.Validate();
         RestCatalogSettings.Validate(options);
     }
 }

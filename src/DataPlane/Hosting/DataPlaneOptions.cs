@@ -24,6 +24,9 @@ internal sealed class DataPlaneOptions
 
     public DatabaseSettings Databases { get; set; } = new();
 
+    /// <summary>The table maintenance scheduler (what to do to each table is in its properties).</summary>
+    public Maintenance.MaintenanceOptions Maintenance { get; set; } = new();
+
     public string DataDirectory => Path.GetFullPath(Data);
 
     public string WarehouseLocation => Warehouse ?? Path.Combine(DataDirectory, "warehouse");

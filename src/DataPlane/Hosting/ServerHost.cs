@@ -2,6 +2,7 @@ using DataPlane.Http;
 using DataPlane.Catalog.Rest;
 using DataPlane.Pipelines;
 using DataPlane.Database.Http;
+using DataPlane.Maintenance;
 using DataPlane.WebConsole;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -44,6 +45,7 @@ internal static class ServerHost
         });
         builder.Services.AddMetricsSection("pipelines", (services, text, _) => text.WriteAsync(services.RenderPipelineMetrics()));
         builder.Services.AddMetricsSection("databases", DatabaseMetrics.WritePrometheusAsync);
+        builder.Services.AddTableMaintenance(options);
         builder.Services.AddSingleton<MetricsAccess>();
 
         var app = builder.Build();
@@ -53,6 +55,7 @@ internal static class ServerHost
         app.MapIcebergRestCatalog();
         app.MapDataPlanePipelines(mapMetrics: false);
         app.MapDataPlaneDatabases();
+        app.MapTableMaintenance();
         app.MapMetrics();
         app.MapAccess();
         app.MapSlurpJobs();

@@ -6,8 +6,10 @@ using Microsoft.AspNetCore.Http;
 
 namespace DataPlane.Pipelines.Api;
 
-/// <summary>Writes JSON answers with Utf8JsonWriter: the shapes are the API's contract, spelled out where they are written.</summary>
-internal static class JsonResponse
+/// <summary>Writes JSON answers with Utf8JsonWriter: the shapes are the API's contract, spelled out where they are written.
+/// Public for the other areas that add endpoints to the management API (<see cref="PipelinesEndpointRouteBuilderExtensions.MapManagementApi"/>),
+/// so every <c>/api/v1</c> answer and body limit is this one.</summary>
+public static class JsonResponse
 {
     /// <summary>Answers are application/json, never embedded in HTML: SQL keeps its '&lt;' and '&gt;' readable.</summary>
     private static readonly JsonWriterOptions Options = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
