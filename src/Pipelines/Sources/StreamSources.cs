@@ -43,14 +43,16 @@ internal sealed class StreamSources : IHostedService, IAsyncDisposable
             return _sources.GetValueOrDefault(stream);
     }
 
-    /// <summary>Starts the stream's source if it has one and it is not running yet.</summary>
+    /// <summary>Starts the stream's source if it has one, it is not running yet, and the stream is not deleted.</summary>
     public void Start(IngestStream stream)
     {
         if (stream.Definition.Source is null)
             return;
         lock (_gate)
         {
-            if (_sources.ContainsKey(stream.Name))
+            // A delete takes the stream out of the registry before it stops the source (under this lock): a stream deleted
+            // since its create returned gets no source, which would consume into its closed log and hold its name here.
+            if (_sources.ContainsKey(stream.Name) || _streams.Find(stream.Name) != stream)
                 return;
             var source = new KafkaSource(stream, _options, _metrics, _logger);
             _sources[stream.Name] = source;

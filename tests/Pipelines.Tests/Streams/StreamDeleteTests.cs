@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using DataPlane.Pipelines.Metrics;
+using DataPlane.Pipelines.Sources;
 using DataPlane.Pipelines.Streams;
 using Microsoft.Extensions.Logging.Abstractions;
 using Xunit;
@@ -91,6 +92,30 @@ public sealed class StreamDeleteTests : IDisposable
         });
         Assert.IsType<KeyNotFoundException>(refused);
         Assert.False(Directory.Exists(gone.Directory));
+    }
+
+    [Fact]
+    public async Task A_kafka_stream_deleted_before_its_create_starts_the_source_gets_no_source_and_its_name_a_new_one()
+    {
+        await using var streams = Open();
+        await using var sources = new StreamSources(streams, new PipelinesOptions { Directory = _dir }, new PipelineMetrics(), NullLogger<KafkaSource>.Instance);
+        var definition = KafkaDefinition("clicks");
+        Assert.True(streams.TryCreate(definition, out var deleted));
+        // The create request has made the stream; a delete runs to its end before the create starts the source.
+        Assert.True(await streams.DeleteAsync("clicks", () => sources.StopAsync("clicks")));
+        sources.Start(deleted);
+        Assert.Null(sources.Find("clicks"));
+
+        Assert.True(streams.TryCreate(KafkaDefinition("clicks"), out var again));
+        sources.Start(again);
+        Assert.NotNull(sources.Find("clicks"));
+    }
+
+    private static StreamDefinition KafkaDefinition(string name)
+    {
+        // A broker nobody answers on: the source only has to exist.
+        using var json = JsonDocument.Parse($$"""{"name": "{{name}}", "source": {"type": "kafka", "bootstrap_servers": "127.0.0.1:1", "topic": "clicks"} }""");
+        return StreamDefinition.Parse(json.RootElement, DateTimeOffset.UtcNow);
     }
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
