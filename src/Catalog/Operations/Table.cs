@@ -356,7 +356,9 @@ public sealed class Table
     {
         var arrowSchema = DataFiles.ArrowSchemaMapping.ToArrow(ScanTaskReader.PositionDeleteSchema);
         var directory = $"{KeyOf(Metadata.Location)}/data";
-        await using var writer = new DataFiles.DataFileWriter(Store, directory, ScanTaskReader.PositionDeleteSchema);
+        // Delete files follow the table's write properties like its data files (codec, sizes, profile).
+        await using var writer = new DataFiles.DataFileWriter(Store, directory, ScanTaskReader.PositionDeleteSchema,
+            DataFiles.TableWriteProperties.Apply(Metadata.Properties));
         long offset = 0, deleted = 0;
         await foreach (var batch in DataFiles.DataFileReader.ReadAsync(Store, KeyOf(file.FilePath), schema, cancellationToken: ct).ConfigureAwait(false))
         {

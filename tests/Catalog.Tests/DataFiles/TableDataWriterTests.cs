@@ -163,4 +163,30 @@ public sealed class TableDataWriterTests : IDisposable
         Assert.Contains("write.target-file-size-bytes = '0'", error.Message, StringComparison.Ordinal);
         Assert.False(table.Metadata.Properties.ContainsKey(TableWriteProperties.TargetFileSizeBytes));
     }
+
+    [Fact]
+    public async Task Deletes_write_their_files_by_the_tables_write_properties_too()
+    {
+        var committer = new FileTableCommitter(_store, "db/deletes");
+        var table = await Table.CreateAsync(_store, committer, committer.TableLocation, Schema, PartitionSpec.Unpartitioned, properties: new Dictionary<string, string>
+        {
+            [TableWriteProperties.CompressionCodec] = "snappy",
+            ["write.delete.mode"] = "merge-on-read",
+        });
+        await TableBatches.AppendAsync(table, [Batch(Rows(0, 100))]);
+        string Codec(string location) =>
+            DuckDbQuery.Rows($"SELECT string_agg(DISTINCT compression, ',') FROM parquet_metadata({DuckDbQuery.Literal(Path.Combine(_dir.FullName, table.KeyOf(location)))})")[0][0];
+
+        // Merge-on-read: a position delete file.
+        await table.DeleteWhereAsync(Catalog.Scanning.Expression.Equal("id", 7L));
+        var deleteFile = Assert.Single(Assert.Single(await table.NewScan().PlanFilesAsync()).DeleteFiles);
+        Assert.Equal("SNAPPY", Codec(deleteFile.FilePath));
+
+        // Copy-on-write with another codec: the rewritten data file.
+        await table.SetPropertiesAsync(new Dictionary<string, string> { ["write.delete.mode"] = "copy-on-write", [TableWriteProperties.CompressionCodec] = "gzip" });
+        await table.DeleteWhereAsync(Catalog.Scanning.Expression.Equal("id", 8L));
+        var rewritten = Assert.Single(await table.NewScan().PlanFilesAsync());
+        Assert.Equal("GZIP", Codec(rewritten.File.FilePath));
+        Assert.Equal(98, rewritten.File.RecordCount);
+    }
 }
