@@ -85,7 +85,8 @@ internal sealed class ScalarFunction
         if (argument.IsIntegerLiteral)
         {
             if (want.Kind == SqlTypeKind.Integer && argument.ConstantValue is long v && v is >= int.MinValue and <= int.MaxValue) return 1;
-            if (TypeCoercion.CanImplicitlyCast(have, want)) return 0;
+            // wider types for free, but DOUBLE before FLOAT: 65536 / 100 divides DOUBLEs
+            if (TypeCoercion.CanImplicitlyCast(have, want)) return want.Kind == SqlTypeKind.Real ? 1 : 0;
         }
         if (TypeCoercion.CanImplicitlyCast(have, want)) return 2 + Distance(have, want);
         if (argument.IsStringLiteral && !want.IsNested) return 20;

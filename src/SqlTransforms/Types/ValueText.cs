@@ -12,7 +12,7 @@ internal static class ValueText
 {
     public static string Double(double d)
     {
-        if (double.IsNaN(d)) return "nan";
+        if (double.IsNaN(d)) return BitConverter.DoubleToInt64Bits(d) < 0 ? "-nan" : "nan"; // DuckDB shows the sign bit (inf - inf is -nan)
         if (double.IsPositiveInfinity(d)) return "inf";
         if (double.IsNegativeInfinity(d)) return "-inf";
         return Shortest(d.ToString("R", CultureInfo.InvariantCulture));
@@ -20,7 +20,7 @@ internal static class ValueText
 
     public static string Real(float f)
     {
-        if (float.IsNaN(f)) return "nan";
+        if (float.IsNaN(f)) return BitConverter.SingleToInt32Bits(f) < 0 ? "-nan" : "nan";
         if (float.IsPositiveInfinity(f)) return "inf";
         if (float.IsNegativeInfinity(f)) return "-inf";
         return Shortest(f.ToString("R", CultureInfo.InvariantCulture));
@@ -161,12 +161,17 @@ internal static class ValueText
         return false;
     }
 
+    /// <summary>A quiet NaN without the sign bit: what DuckDB reads 'nan' as.</summary>
+    public static readonly double PositiveNaN = BitConverter.Int64BitsToDouble(0x7FF8000000000000);
+
     public static bool TryParseDouble(string text, out double value)
     {
         var t = text.Trim();
         switch (t.ToLowerInvariant())
         {
-            case "nan": value = double.NaN; return true;
+            // .NET's double.NaN has the sign bit set; DuckDB's 'nan' has not (and '-nan' has)
+            case "nan" or "+nan": value = PositiveNaN; return true;
+            case "-nan": value = -PositiveNaN; return true;
             case "inf" or "infinity" or "+inf" or "+infinity": value = double.PositiveInfinity; return true;
             case "-inf" or "-infinity": value = double.NegativeInfinity; return true;
         }

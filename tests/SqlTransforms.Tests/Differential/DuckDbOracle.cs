@@ -65,6 +65,14 @@ internal sealed class DuckDbOracle : IDisposable
         }
     }
 
+    /// <summary>
+    /// Whether DuckDB failed the query on a value (an overflow, a conversion, a value outside a function's domain):
+    /// where we drop and count the record instead.
+    /// </summary>
+    public static bool IsRecordError(string? error) =>
+        error is not null && (error.Contains("Overflow", StringComparison.Ordinal) || error.Contains("Conversion Error", StringComparison.Ordinal)
+            || error.Contains("Out of Range", StringComparison.Ordinal));
+
     private void Execute(string sql)
     {
         using var command = _connection.CreateCommand();

@@ -54,12 +54,13 @@ internal sealed class ExpressionGenerator(Random random)
         switch (type.Kind)
         {
             case SqlTypeKind.Integer:
-                return random.Next(12) switch
+                return random.Next(15) switch
                 {
                     0 => $"({I()} + {I()})", 1 => $"({I()} - {I()})", 2 => $"({I()} * {I()})", 3 => $"abs({I()})",
                     4 => $"({I()} // nullif({I()}, 0))", 5 => $"mod({I()}, nullif({I()}, 0))", 6 => $"CASE WHEN {B()} THEN {I()} ELSE {I()} END",
                     7 => $"coalesce({I()}, {I()})", 8 => $"greatest({I()}, {I()})", 9 => $"least({I()}, {I()}, {I()})",
-                    10 => $"CAST({B()} AS INTEGER)", _ => $"(-{I()})",
+                    10 => $"CAST({B()} AS INTEGER)", 11 => $"CAST(sign({Pick(I(), X(), L())}) AS INTEGER)", // DuckDB's sign is a TINYINT (see IntendedDifferences.SmallIntegers)
+                    12 => $"trunc({I()}, {random.Next(-12, 3)})", 13 => $"trunc({I()})", _ => $"(-{I()})",
                 };
             case SqlTypeKind.BigInt:
                 return random.Next(9) switch
@@ -69,11 +70,14 @@ internal sealed class ExpressionGenerator(Random random)
                     5 => $"({L()} - {I()})", 6 => $"TRY_CAST({S()} AS BIGINT)", 7 => $"nullif({L()}, {L()})", _ => $"abs({L()})",
                 };
             case SqlTypeKind.Double:
-                return random.Next(11) switch
+                return random.Next(19) switch
                 {
                     0 => $"({X()} + {X()})", 1 => $"({X()} * {X()})", 2 => $"({X()} / nullif({X()}, 0))", 3 => $"round({X()}, {random.Next(-2, 4)})",
                     4 => $"floor({X()})", 5 => $"ceil({X()})", 6 => $"abs({X()})", 7 => $"CAST({I()} AS DOUBLE)", 8 => $"({I()} / nullif({I()}, 0))",
-                    9 => $"TRY_CAST({S()} AS DOUBLE)", _ => $"({X()} - {L()})",
+                    9 => $"TRY_CAST({S()} AS DOUBLE)", 10 => $"trunc({X()})", 11 => $"trunc({X()}, {random.Next(-5, 6)})", 12 => $"sqrt({X()})",
+                    13 => $"exp({Pick(X(), I())} / {Pick("100", "1000", "7")})", 14 => $"{Pick("ln", "log10", "log2", "log")}({X()})",
+                    15 => $"pow({X()}, {Pick(X(), "2", "0.5", "-1", "3", "0")})", 16 => $"power({I()}, {Pick("2", "-2", "0.5")})", 17 => $"sqrt(abs({X()}))",
+                    _ => $"({X()} - {L()})",
                 };
             case SqlTypeKind.Varchar:
                 return random.Next(13) switch
