@@ -16,5 +16,7 @@ if (args.Length > 0 && args[0] == "kafka-source")
     return await DataPlane.Benchmarks.Sources.KafkaSourceLoad.RunAsync(args);
 if (args.Length > 0 && args[0] == "pipelines")
     return await DataPlane.Benchmarks.Pipelines.IngestLoad.RunAsync(args);
+if (args.Length > 0 && args[0] == "nexmark")
+    return await DataPlane.Benchmarks.Nexmark.NexmarkLoad.RunAsync(args);
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
 return 0;
