@@ -19,4 +19,9 @@ public static class SqlLimits
     public const int MaxExpressionHeight = 256;
     /// <summary>Statements (INSERT INTO ... ; ...) in one SQL text.</summary>
     public const int MaxStatements = 64;
+    /// <summary>
+    /// Bytes of a string a function builds out of small inputs (repeat, lpad, rpad, replace, regexp_replace): past it
+    /// the record fails, so that no value can ask for more memory than a few records' worth.
+    /// </summary>
+    public const int MaxStringBytes = 1 << 20;
 }

@@ -609,6 +609,9 @@ internal sealed class Parser
             var partLiteral = new SqlExpression.Literal(LiteralKind.String, part.Text.ToLowerInvariant(), part.Start, part.End);
             return Build(new SqlExpression.FunctionCall(new SqlName("date_part", false, t.Start), [partLiteral, operand], false, false, t.Start, _tokens[_next - 1].End), operand);
         }
+        // LEFT and RIGHT are keywords (of joins) and functions (left(s, n)), as in DuckDB and PostgreSQL
+        if ((t.IsWord("LEFT") || t.IsWord("RIGHT")) && following.IsSymbol("("))
+            return FunctionCall();
         if (Reserved.Contains(t.Text))
             throw Error($"expected an expression but found the keyword {t.Text.ToUpperInvariant()}; write \"{t.Text}\" in double quotes to use it as a name");
         if (following.IsSymbol("("))

@@ -47,4 +47,43 @@ internal static class Utf8Text
         int size = Encoding.UTF8.GetByteCount(changed);
         output.Commit(Encoding.UTF8.GetBytes(changed, output.Reserve(size)));
     }
+
+    /// <summary>Where the code point after the one starting at <paramref name="i"/> starts.</summary>
+    public static int NextCodePoint(ReadOnlySpan<byte> s, int i)
+    {
+        i++;
+        while (i < s.Length && (s[i] & 0xC0) == 0x80) i++;
+        return i;
+    }
+
+    /// <summary>Where the code point ending at <paramref name="end"/> starts (not before <paramref name="start"/>).</summary>
+    public static int PreviousCodePoint(ReadOnlySpan<byte> s, int end, int start)
+    {
+        int i = end - 1;
+        while (i > start && (s[i] & 0xC0) == 0x80) i--;
+        return i;
+    }
+
+    /// <summary>Whether <paramref name="codePoint"/> (the bytes of one code point) is one of the code points of <paramref name="set"/>.</summary>
+    public static bool ContainsCodePoint(ReadOnlySpan<byte> set, ReadOnlySpan<byte> codePoint)
+    {
+        for (int i = 0; i < set.Length; )
+        {
+            int next = NextCodePoint(set, i);
+            if (set[i..next].SequenceEqual(codePoint)) return true;
+            i = next;
+        }
+        return false;
+    }
+
+    /// <summary>Writes <paramref name="bytes"/> as lower-case hex digits (two per byte).</summary>
+    public static void WriteHex(ReadOnlySpan<byte> bytes, Span<byte> target)
+    {
+        const string digits = "0123456789abcdef";
+        for (int i = 0; i < bytes.Length; i++)
+        {
+            target[2 * i] = (byte)digits[bytes[i] >> 4];
+            target[2 * i + 1] = (byte)digits[bytes[i] & 15];
+        }
+    }
 }

@@ -66,12 +66,12 @@ internal sealed class DuckDbOracle : IDisposable
     }
 
     /// <summary>
-    /// Whether DuckDB failed the query on a value (an overflow, a conversion, a value outside a function's domain):
+    /// Whether DuckDB failed the query on a value (an overflow, a conversion, a value outside a function's domain, an invalid argument such as lpad's empty pad):
     /// where we drop and count the record instead.
     /// </summary>
     public static bool IsRecordError(string? error) =>
         error is not null && (error.Contains("Overflow", StringComparison.Ordinal) || error.Contains("Conversion Error", StringComparison.Ordinal)
-            || error.Contains("Out of Range", StringComparison.Ordinal));
+            || error.Contains("Out of Range", StringComparison.Ordinal) || error.Contains("Invalid Input Error", StringComparison.Ordinal));
 
     private void Execute(string sql)
     {

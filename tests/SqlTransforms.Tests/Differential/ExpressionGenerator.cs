@@ -63,11 +63,13 @@ internal sealed class ExpressionGenerator(Random random)
                     12 => $"trunc({I()}, {random.Next(-12, 3)})", 13 => $"trunc({I()})", _ => $"(-{I()})",
                 };
             case SqlTypeKind.BigInt:
-                return random.Next(9) switch
+                return random.Next(11) switch
                 {
                     0 => $"({L()} + {L()})", 1 => $"({L()} * {L()})", 2 => $"CAST({I()} AS BIGINT)", 3 => $"length({S()})",
                     4 => $"date_part('{Pick("year", "month", "day", "hour", "minute", "second", "dow", "doy", "quarter", "week")}', {E(SqlType.Timestamp)})",
-                    5 => $"({L()} - {I()})", 6 => $"TRY_CAST({S()} AS BIGINT)", 7 => $"nullif({L()}, {L()})", _ => $"abs({L()})",
+                    5 => $"({L()} - {I()})", 6 => $"TRY_CAST({S()} AS BIGINT)", 7 => $"nullif({L()}, {L()})",
+                    9 => $"{Pick("strpos", "instr")}({S()}, {Pick(Leaf(SqlType.Varchar), S(), "''", "'l'", "'é'")})", 10 => $"CAST(ascii({S()}) AS BIGINT)",
+                    _ => $"abs({L()})",
                 };
             case SqlTypeKind.Double:
                 return random.Next(19) switch
@@ -80,12 +82,19 @@ internal sealed class ExpressionGenerator(Random random)
                     _ => $"({X()} - {L()})",
                 };
             case SqlTypeKind.Varchar:
-                return random.Next(13) switch
+                return random.Next(27) switch
                 {
                     0 => $"lower({S()})", 1 => $"upper({S()})", 2 => $"trim({S()})", 3 => $"substr({S()}, {random.Next(-4, 5)}, {random.Next(0, 5)})", // no negative lengths: DuckDB's answer past the end depends on how the column is stored
                     4 => $"replace({S()}, {Leaf(SqlType.Varchar)}, {Leaf(SqlType.Varchar)})", 5 => $"concat({S()}, {S()})", 6 => $"({S()} || {S()})",
                     7 => $"split_part({S()}, {Pick("','", "''", "'a'", "' '")}, {random.Next(-3, 4)})", 8 => $"CAST({I()} AS VARCHAR)",
                     9 => $"CAST({X()} AS VARCHAR)", 10 => $"CAST({E(SqlType.Date)} AS VARCHAR)", 11 => $"CAST({E(SqlType.Timestamp)} AS VARCHAR)",
+                    12 => $"{Pick("ltrim", "rtrim", "trim")}({S()}{Pick("", ", ' '", ", 'a'", ", 'xé '", ", ''", ", " + Leaf(SqlType.Varchar))})",
+                    13 => $"{Pick("left", "right")}({S()}, {Pick(random.Next(-4, 5).ToString(CultureInfo.InvariantCulture), L(), I())})",
+                    14 => $"{Pick("lpad", "rpad")}({S()}, {random.Next(-1, 9)}, {Pick("'*'", "'ab'", "'é✓'", "''", Leaf(SqlType.Varchar))})",
+                    15 => $"reverse({S()})", 16 => $"repeat({S()}, {random.Next(-1, 4)})",
+                    17 => $"concat_ws({Pick("','", "''", "' - '", Leaf(SqlType.Varchar))}, {S()}, {E(AnyScalar())}, {S()})",
+                    18 => $"concat({E(AnyScalar())}, {E(AnyScalar())})", 19 => $"{Pick("md5", "sha256")}({S()})",
+                    20 => $"chr({Pick("65", "233", "128512", "0", "1114112", $"CAST(abs({I()} % 300) AS INTEGER)")})", 21 => $"CAST(strpos({S()}, {S()}) AS VARCHAR)",
                     _ => $"CASE WHEN {B()} THEN {S()} END",
                 };
             case SqlTypeKind.Boolean:
@@ -97,7 +106,7 @@ internal sealed class ExpressionGenerator(Random random)
                     3 => $"(NOT {B()})", 4 => $"({E(t)} IS {Pick("", "NOT ")}NULL)", 5 => $"({E(t)} IS {Pick("", "NOT ")}DISTINCT FROM {E(t)})",
                     6 => $"({I()} {Pick("", "NOT ")}IN ({I()}, {Leaf(SqlType.Integer)}, NULL))", 7 => $"({I()} BETWEEN {I()} AND {I()})",
                     8 => $"({S()} {Pick("LIKE", "ILIKE", "NOT LIKE")} {Pick("'%'", "'a%'", "'%_'", "'_'", "'%é%'", "'A_C'", "''", "'%x'")})",
-                    9 => $"starts_with({S()}, {Leaf(SqlType.Varchar)})", 10 => $"TRY_CAST({S()} AS BOOLEAN)", _ => $"({E(t)} {Pick("=", "<")} {Leaf(t)})",
+                    9 => $"{Pick("starts_with", "ends_with", "contains")}({S()}, {Pick(Leaf(SqlType.Varchar), S(), "''", "'a'", "'é'")})", 10 => $"TRY_CAST({S()} AS BOOLEAN)", _ => $"({E(t)} {Pick("=", "<")} {Leaf(t)})",
                 };
             }
             case SqlTypeKind.Date:
@@ -128,6 +137,8 @@ internal sealed class ExpressionGenerator(Random random)
     }
 
     private T Pick<T>(params T[] options) => options[random.Next(options.Length)];
+
+    private SqlType AnyScalar() => Pick(SqlType.Integer, SqlType.BigInt, SqlType.Double, SqlType.Varchar, SqlType.Boolean, SqlType.Date, SqlType.Timestamp);
 
     public SqlType AnyType() => Pick(SqlType.Integer, SqlType.BigInt, SqlType.Double, SqlType.Varchar, SqlType.Boolean, SqlType.Date, SqlType.Timestamp);
 

@@ -16,8 +16,10 @@ namespace DataPlane.SqlTransforms.Tests.Differential;
 /// </summary>
 public sealed class RandomExpressionsAgainstDuckDbTests(ITestOutputHelper output)
 {
-    private const int Rounds = 25;
-    private const int QueriesPerRound = 90;
+    private const int QueriesPerRound = 100;
+
+    /// <summary>Queries a run: 10,000 by default; SQL_DIFF_QUERIES=N runs more (or fewer).</summary>
+    private static int Rounds => (Environment.GetEnvironmentVariable("SQL_DIFF_QUERIES") is { Length: > 0 } q ? int.Parse(q) : 10_000) / QueriesPerRound;
 
     [Fact]
     public void Random_expressions_give_duckdbs_rows()
