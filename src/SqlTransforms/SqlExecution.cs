@@ -1,6 +1,7 @@
 using Apache.Arrow;
 using DataPlane.SqlTransforms.Execution;
 using DataPlane.SqlTransforms.Execution.Operators;
+using DataPlane.SqlTransforms.State;
 
 namespace DataPlane.SqlTransforms;
 
@@ -15,6 +16,7 @@ public sealed class SqlExecution
     private readonly List<Operator> _oneRows;
     private readonly IReadOnlyDictionary<string, Schema> _sources;
     private bool _started;
+    private bool _pushed;
 
     internal SqlExecution(Dictionary<string, List<Operator>> scans, List<Operator> oneRows, RowErrorLog errors, IReadOnlyDictionary<string, Schema> sources)
     {
@@ -26,14 +28,65 @@ public sealed class SqlExecution
 
     public RowErrorLog Errors { get; }
 
+    internal Func<long> Clock { get; init; } = () => 0;
+    internal IReadOnlyDictionary<string, EventTime.WatermarkTracker> Trackers { get; init; } = new Dictionary<string, EventTime.WatermarkTracker>();
+    internal IReadOnlyList<IStatefulOperator> Stateful { get; init; } = [];
+
     /// <summary>One batch of <paramref name="source"/>'s records, in its schema.</summary>
-    public void Push(string source, RecordBatch batch)
+    public void Push(string source, RecordBatch batch) => Push(source, batch, 0);
+
+    /// <summary>
+    /// One batch of <paramref name="source"/>'s records from one of its partitions (a Kafka partition; 0 for a
+    /// stream with one): late records are dropped and counted, then the source's watermark advances and windows
+    /// that end by it emit.
+    /// </summary>
+    public void Push(string source, RecordBatch batch, int partition)
     {
         StartOnce();
         if (!_sources.ContainsKey(source))
             throw new ArgumentException($"The program has no source \"{source}\".", nameof(source));
-        if (_scans.TryGetValue(source, out var scans))
+        _pushed = true;
+        var tracker = Trackers.GetValueOrDefault(source);
+        long now = Clock();
+        if (tracker is not null) batch = tracker.Admit(batch, partition, now, Errors);
+        if (_scans.TryGetValue(source, out var scans) && batch.Length > 0)
             foreach (var scan in scans) scan.Push(batch);
+        if (tracker is not null && tracker.Advance(now)) Advanced(source, tracker.Current);
+    }
+
+    /// <summary>
+    /// Moves time on without records: processing-time windows whose end has passed emit, and partitions idle for
+    /// longer than their stream's idle timeout stop holding its watermark back. The runtime calls it periodically.
+    /// </summary>
+    public void AdvanceTime()
+    {
+        StartOnce();
+        long now = Clock();
+        foreach (var (source, tracker) in Trackers)
+            if (tracker.Advance(now)) Advanced(source, tracker.Current);
+    }
+
+    /// <summary>The watermark of <paramref name="source"/> in microseconds since the epoch, or null before it has one.</summary>
+    public long? Watermark(string source) => Trackers.TryGetValue(source, out var t) && t.Current != long.MinValue ? t.Current : null;
+
+    private void Advanced(string source, long watermark)
+    {
+        if (_scans.TryGetValue(source, out var scans))
+            foreach (var scan in scans) scan.Watermark(watermark);
+    }
+
+    /// <summary>
+    /// Writes the execution's state (watermarks, windows and their keys' aggregates) to <paramref name="stream"/>,
+    /// between batches; an execution of the same program restored from it (<see cref="RestoreState"/>) gives the
+    /// same output from then on as this one.
+    /// </summary>
+    public void SaveState(Stream stream) => ExecutionState.Write(stream, Trackers, Stateful);
+
+    /// <summary>Continues from a state written by <see cref="SaveState"/> of the same program, before any batch is pushed.</summary>
+    public void RestoreState(Stream stream)
+    {
+        if (_pushed) throw new InvalidOperationException("restore the state before pushing any batch");
+        ExecutionState.Read(stream, Trackers, Stateful);
     }
 
     /// <summary>The end of bounded input: aggregates and sorts emit their rows.</summary>

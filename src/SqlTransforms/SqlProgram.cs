@@ -1,6 +1,7 @@
 using Apache.Arrow;
 using DataPlane.SqlTransforms.Binding;
 using DataPlane.SqlTransforms.Diagnostics;
+using DataPlane.SqlTransforms.EventTime;
 using DataPlane.SqlTransforms.Execution;
 using DataPlane.SqlTransforms.Execution.Operators;
 using DataPlane.SqlTransforms.Functions;
@@ -20,8 +21,10 @@ public sealed class SqlProgram
 {
     private readonly IReadOnlyDictionary<string, Schema> _sources;
 
-    private SqlProgram(string sql, IReadOnlyList<SqlStatementPlan> statements, IReadOnlyDictionary<string, Schema> sources, SqlMode mode)
+    private SqlProgram(string sql, IReadOnlyList<SqlStatementPlan> statements, IReadOnlyDictionary<string, Schema> sources, SqlMode mode,
+        IReadOnlyDictionary<string, WatermarkDefinition> watermarks)
     {
+        Watermarks = watermarks;
         Sql = sql;
         Statements = statements;
         _sources = sources;
@@ -31,11 +34,17 @@ public sealed class SqlProgram
     public string Sql { get; }
     public SqlMode Mode { get; }
     public IReadOnlyList<SqlStatementPlan> Statements { get; }
+    /// <summary>Each source's event time and watermark (given, or declared by WATERMARK FOR); windows over other sources use processing time.</summary>
+    public IReadOnlyDictionary<string, WatermarkDefinition> Watermarks { get; }
 
-    /// <summary>Compiles every statement; a <see cref="SqlException"/> with line, column and caret when one is not valid.</summary>
-    public static SqlProgram Compile(string sql, IReadOnlyDictionary<string, Schema> sources, SqlMode mode)
+    /// <summary>
+    /// Compiles every statement; a <see cref="SqlException"/> with line, column and caret when one is not valid.
+    /// <paramref name="watermarks"/>: the sources' event times from outside the SQL (an <see cref="ArgumentException"/> when one does not fit its source).
+    /// </summary>
+    public static SqlProgram Compile(string sql, IReadOnlyDictionary<string, Schema> sources, SqlMode mode, IReadOnlyDictionary<string, WatermarkDefinition>? watermarks = null)
     {
         var statements = Parser.Parse(sql);
+        var eventTimes = WatermarkDeclarations.Resolve(sql, statements, sources, watermarks);
         var columns = new Dictionary<string, IReadOnlyList<PlanColumn>>(StringComparer.Ordinal);
         foreach (var (name, schema) in sources)
         {
@@ -48,7 +57,7 @@ public sealed class SqlProgram
             }
             columns[name] = list;
         }
-        var binder = new Binder(sql, columns, FunctionRegistry.Default, mode == SqlMode.Streaming);
+        var binder = new Binder(sql, columns, FunctionRegistry.Default, mode == SqlMode.Streaming) { EventTimeColumns = eventTimes.ToDictionary(w => w.Key, w => w.Value.Column) };
         var plans = new List<SqlStatementPlan>();
         var sinks = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         try
@@ -73,6 +82,8 @@ public sealed class SqlProgram
                             throw new SqlException("a pipeline's statements are INSERT INTO <sink> SELECT ...; a plain SELECT has nowhere to go", SourcePosition.At(sql, select.Start), sql);
                         plans.Add(new SqlStatementPlan(null, Optimizer.Optimize(binder.BindQuery(select.Body))));
                         break;
+                    case SqlStatement.Watermark:
+                        break;
                 }
             }
         }
@@ -80,7 +91,9 @@ public sealed class SqlProgram
         {
             throw new SqlException("the statement is nested too deeply to compile", SourcePosition.At(sql, 0), sql);
         }
-        return new SqlProgram(sql, plans, sources, mode);
+        if (plans.Count == 0)
+            throw new SqlException("the SQL text declares watermarks but has no statement to run (INSERT INTO <sink> SELECT ... or SELECT ...)", SourcePosition.At(sql, 0), sql);
+        return new SqlProgram(sql, plans, sources, mode, eventTimes);
     }
 
     /// <summary>
@@ -98,7 +111,10 @@ public sealed class SqlProgram
             int statement = i;
             planner.Build(Statements[i].Plan, new OutputOperator(batch => output(statement, batch), () => finished++));
         }
-        return new SqlExecution(planner.Scans, planner.OneRows, log, _sources);
+        var trackers = _sources.ToDictionary(s => s.Key, s => Watermarks.TryGetValue(s.Key, out var w)
+            ? WatermarkTracker.ForColumn(s.Value.FieldsList.ToList().FindIndex(f => f.Name == w.Column), w)
+            : WatermarkTracker.ProcessingTime());
+        return new SqlExecution(planner.Scans, planner.OneRows, log, _sources) { Clock = clock, Trackers = trackers, Stateful = planner.Stateful };
     }
 
     /// <summary>Runs every statement over bounded input (all batches of each source) and returns each statement's result batches.</summary>

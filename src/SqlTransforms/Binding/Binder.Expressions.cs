@@ -24,8 +24,21 @@ internal sealed partial class Binder
     private (LogicalPlan, List<BoundExpression>) BindAggregate(QueryExpression.Select s, LogicalPlan input, Scope scope, List<(SqlExpression Expression, string Name, int Position)> items)
     {
         var context = new AggregateContext { Input = scope };
+        var keyNames = new List<string>();
+        Windows.WindowSpec? window = null;
         foreach (var key in s.GroupBy)
         {
+            if (WindowCall(key, items, scope) is not { } call) continue;
+            if (window is not null) throw Error(key.Start, "GROUP BY takes one window (tumble, hop or session)");
+            var time = EventTime(s, scope, call);
+            window = BindWindow(call, time);
+            // window_start and window_end are the first two keys (both read the event time; the operator computes them)
+            context.Keys.Add(time); context.KeyTexts.Add("window_start"); context.Arguments.Add(time); keyNames.Add("window_start");
+            context.Keys.Add(time); context.KeyTexts.Add("window_end"); context.Arguments.Add(time); keyNames.Add("window_end");
+        }
+        foreach (var key in s.GroupBy)
+        {
+            if (window is not null && WindowCall(key, items, scope) is not null) continue;
             var e = key;
             if (key is SqlExpression.Literal { Kind: LiteralKind.Integer } ordinal)
             {
@@ -39,16 +52,20 @@ internal sealed partial class Binder
             if (ContainsAggregate(e)) throw Error(key.Start, "aggregate functions are not allowed in GROUP BY");
             if (ContainsUnnest(e)) throw Error(key.Start, "UNNEST is not allowed in GROUP BY");
             var bound = Bind(e, scope);
+            if (window is not null && !Execution.Aggregates.KeyCodec.Supports(bound.Type))
+                throw Error(key.Start, $"a windowed GROUP BY key cannot be a {bound.Type}; group by its fields or elements");
             context.Keys.Add(bound);
             context.KeyTexts.Add(Normalized(e));
             context.Arguments.Add(bound);
+            keyNames.Add(DefaultName(key));
         }
         var outputs = items.Select(i => Bind(i.Expression, scope, context)).ToList();
         BoundExpression? having = s.Having is null ? null : BindCondition(s.Having, scope, "HAVING", context);
         var preColumns = context.Arguments.Select((a, i) => new PlanColumn("#" + i, a.Type, a.Nullable)).ToList();
         var pre = new LogicalPlan.Project(input, context.Arguments, preColumns);
-        var keyColumns = context.Keys.Select((k, i) => new PlanColumn(i < s.GroupBy.Count ? DefaultName(s.GroupBy[i]) : "#" + i, k.Type, k.Nullable));
-        LogicalPlan plan = new LogicalPlan.Aggregate(pre, Enumerable.Range(0, context.Keys.Count).ToList(), context.Calls, keyColumns.Concat(context.CallColumns).ToList());
+        var keyColumns = context.Keys.Select((k, i) => new PlanColumn(i < keyNames.Count ? keyNames[i] : "#" + i, k.Type, window is not null && i < 2 ? false : k.Nullable));
+        int first = window is null ? 0 : 2;
+        LogicalPlan plan = new LogicalPlan.Aggregate(pre, Enumerable.Range(first, context.Keys.Count - first).ToList(), context.Calls, keyColumns.Concat(context.CallColumns).ToList()) { Window = window };
         if (having is not null) plan = new LogicalPlan.Filter(plan, having);
         return (plan, outputs);
     }
@@ -303,6 +320,8 @@ internal sealed partial class Binder
             int j = unnest.Lists.Count - 1;
             return new BoundExpression.Column(unnest.InputWidth + j, "unnest", list.Type.Element!, true);
         }
+        if (IsWindowFunction(name) && _functions.Scalar(name) is null)
+            throw Error(f.Start, $"{name}(...) is a window: it belongs in GROUP BY, and the select list reads window_start and window_end");
         if (_functions.Aggregate(name) is { } aggregateFunction)
         {
             if (aggregate is null) throw Error(f.Start, $"the aggregate {name}() is not allowed here");

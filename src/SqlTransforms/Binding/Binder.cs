@@ -163,8 +163,9 @@ internal sealed partial class Binder
         }
 
         bool aggregating = s.GroupBy.Count > 0 || s.Having is not null || items.Any(i => ContainsAggregate(i.Expression));
-        if (aggregating || s.Distinct || orderBy.Count > 0 || limit is not null || offset is not null)
-            RefuseOnStream(s, aggregating, orderBy, limit ?? offset);
+        bool windowed = s.GroupBy.Any(k => WindowCall(k, items, scope) is not null);
+        if ((aggregating && !windowed) || s.Distinct || orderBy.Count > 0 || limit is not null || offset is not null)
+            RefuseOnStream(s, aggregating && !windowed, orderBy, limit ?? offset);
 
         LogicalPlan plan;
         List<BoundExpression> outputs;
@@ -190,7 +191,7 @@ internal sealed partial class Binder
         if (!_streaming) return;
         if (aggregating)
             throw Error(s.GroupByPosition >= 0 ? s.GroupByPosition : s.Start,
-                "aggregation over a stream needs a window (tumble, hop or session), which comes with stateful SQL in a later version; GROUP BY and aggregates run today over bounded input (dataplane sql run)");
+                "aggregation over a stream needs a window: GROUP BY tumble(INTERVAL '1 minute'), hop(slide, width) or session(gap), with or without keys; an aggregate without a window runs over bounded input only (dataplane sql run)");
         if (s.Distinct)
             throw Error(s.Start, "SELECT DISTINCT over a stream would remember every row; it comes with windows in a later version");
         if (orderBy.Count > 0)

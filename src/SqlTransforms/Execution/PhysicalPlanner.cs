@@ -13,6 +13,8 @@ internal sealed class PhysicalPlanner(RowErrorLog log, Func<long> clock, IReadOn
 {
     public readonly Dictionary<string, List<Operator>> Scans = new(StringComparer.Ordinal);
     public readonly List<Operator> OneRows = [];
+    /// <summary>Operators with state to snapshot, in the order they were built (the same for the same program).</summary>
+    public readonly List<IStatefulOperator> Stateful = [];
 
     public void Build(LogicalPlan plan, Operator downstream)
     {
@@ -41,8 +43,19 @@ internal sealed class PhysicalPlanner(RowErrorLog log, Func<long> clock, IReadOn
                 foreach (var input in u.Inputs) Build(input, union);
                 return;
             }
+            case LogicalPlan.Aggregate { Window: { } window } a:
+            {
+                var inputTypes = a.Input.Columns.Select(c => c.Type).ToList();
+                var outputTypes = a.Columns.Select(c => c.Type).ToList();
+                var windowed = window.Kind == Windows.WindowKind.Session
+                    ? (WindowAggregateOperator)new SessionWindowOperator(window, a.Keys, inputTypes, a.Aggregates, schema, outputTypes, log)
+                    : new SlidingWindowOperator(window, a.Keys, inputTypes, a.Aggregates, schema, outputTypes, log);
+                Stateful.Add(windowed);
+                op = windowed;
+                break;
+            }
             case LogicalPlan.Aggregate a:
-                op = new AggregateOperator(a.Keys, a.Input.Columns.Select(c => c.Type).ToList(), a.Aggregates.Select(c => (c.Function, c.Argument)).ToList(), schema, a.Columns.Select(c => c.Type).ToList());
+                op = new AggregateOperator(a.Keys, a.Input.Columns.Select(c => c.Type).ToList(), a.Aggregates, schema, a.Columns.Select(c => c.Type).ToList());
                 break;
             case LogicalPlan.Sort s: op = new SortOperator(s.Keys, s.Columns.Select(c => c.Type).ToList(), schema); break;
             case LogicalPlan.Limit l: op = new LimitOperator(l.Count, l.Offset); break;

@@ -19,5 +19,20 @@ internal sealed class AggregateFunction(string name, string description, Func<Sq
     /// </summary>
     public (SqlType? Parameter, SqlType Returns)? Resolve(SqlType? argument) => resolve(argument);
 
-    public IGroupAccumulator Create(SqlType? argument, SqlType result) => create(argument, result);
+    public IGroupAccumulator Create(SqlType? argument, SqlType result, object? parameter = null) =>
+        createWithParameter is not null ? createWithParameter(argument, result, parameter) : create(argument, result);
+
+    /// <summary>For an aggregate with a constant second argument (approx_percentile's fraction): what it must be, or null.</summary>
+    public string? ParameterText { get; init; }
+
+    /// <summary>Checks the constant second argument; the problem, or null when it fits.</summary>
+    public Func<object?, string?>? CheckParameter { get; init; }
+
+    private Func<SqlType?, SqlType, object?, IGroupAccumulator>? createWithParameter;
+
+    public AggregateFunction(string name, string description, Func<SqlType?, (SqlType? Parameter, SqlType Returns)?> resolve, Func<SqlType?, SqlType, object?, IGroupAccumulator> create)
+        : this(name, description, resolve, (_, _) => throw new InvalidOperationException())
+    {
+        createWithParameter = create;
+    }
 }

@@ -20,7 +20,11 @@ internal abstract record LogicalPlan(IReadOnlyList<PlanColumn> Columns)
     public sealed record Unnest(LogicalPlan Input, IReadOnlyList<int> ListColumns, IReadOnlyList<PlanColumn> Columns) : LogicalPlan(Columns);
     public sealed record UnionAll(IReadOnlyList<LogicalPlan> Inputs) : LogicalPlan(Inputs[0].Columns);
     /// <summary>Groups by <see cref="Keys"/> (columns of the input) and computes <see cref="Aggregates"/>; outputs keys then aggregates.</summary>
-    public sealed record Aggregate(LogicalPlan Input, IReadOnlyList<int> Keys, IReadOnlyList<AggregateCall> Aggregates, IReadOnlyList<PlanColumn> Columns) : LogicalPlan(Columns);
+    public sealed record Aggregate(LogicalPlan Input, IReadOnlyList<int> Keys, IReadOnlyList<AggregateCall> Aggregates, IReadOnlyList<PlanColumn> Columns) : LogicalPlan(Columns)
+    {
+        /// <summary>A windowed aggregation: input column 0 is the event time, output columns 0 and 1 window_start and window_end.</summary>
+        public Windows.WindowSpec? Window { get; init; }
+    }
     public sealed record Sort(LogicalPlan Input, IReadOnlyList<SortKey> Keys) : LogicalPlan(Input.Columns);
     public sealed record Limit(LogicalPlan Input, long? Count, long Offset) : LogicalPlan(Input.Columns);
 
@@ -58,7 +62,7 @@ internal abstract record LogicalPlan(IReadOnlyList<PlanColumn> Columns)
         Project p => $"Project {string.Join(", ", p.Expressions.Select((e, i) => ExpressionText.Of(e, p.Input.Columns) + " AS " + p.Columns[i].Name))}",
         Unnest u => $"Unnest {string.Join(", ", u.ListColumns.Select(i => u.Input.Columns[i].Name))}",
         UnionAll => "UnionAll",
-        Aggregate a => $"Aggregate keys [{string.Join(", ", a.Keys.Select(k => a.Input.Columns[k].Name))}] {string.Join(", ", a.Aggregates.Select(x => x.Function.Name + "(" + (x.Argument is { } arg ? a.Input.Columns[arg].Name : "*") + ")"))}",
+        Aggregate a => (a.Window is { } w ? $"WindowAggregate {w} " : "") + $"Aggregate keys [{string.Join(", ", a.Keys.Select(k => a.Input.Columns[k].Name))}] {string.Join(", ", a.Aggregates.Select(x => x.Function.Name + "(" + (x.Argument is { } arg ? a.Input.Columns[arg].Name : "*") + ")"))}",
         Sort s => $"Sort {string.Join(", ", s.Keys.Select(k => Columns[k.Column].Name + (k.Descending ? " DESC" : "")))}",
         Limit l => $"Limit {l.Count?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "ALL"} OFFSET {l.Offset}",
         _ => GetType().Name,
@@ -66,6 +70,12 @@ internal abstract record LogicalPlan(IReadOnlyList<PlanColumn> Columns)
 }
 
 /// <summary>One aggregate of an Aggregate node: the function and its argument column (null for count(*)).</summary>
-internal sealed record AggregateCall(AggregateFunction Function, int? Argument, bool Distinct);
+internal sealed record AggregateCall(AggregateFunction Function, int? Argument, bool Distinct)
+{
+    /// <summary>FILTER (WHERE ...): the input column of the condition; only rows where it is true count.</summary>
+    public int? Filter { get; init; }
+    /// <summary>A constant second argument (approx_percentile's fraction).</summary>
+    public object? Parameter { get; init; }
+}
 
 internal sealed record SortKey(int Column, bool Descending, bool NullsFirst);

@@ -84,7 +84,30 @@ internal sealed class Parser
         }
         if (IsWord("SELECT") || IsWord("WITH") || Peek.IsSymbol("("))
             return new SqlStatement.Select(Query(), start);
+        if (IsWord("WATERMARK")) return WatermarkStatement();
         throw Error($"expected INSERT INTO <sink> SELECT ... or SELECT ... but found {Peek.Describe()}");
+    }
+
+    /// <summary><c>WATERMARK FOR [stream.]column AS expression [IDLE TIMEOUT interval]</c> (checked when compiling).</summary>
+    private SqlStatement WatermarkStatement()
+    {
+        int start = Peek.Start;
+        _next++;
+        ExpectWord("FOR");
+        var first = Name("the event time column (or stream.column)");
+        SqlName? stream = null;
+        var column = first;
+        if (TrySymbol(".")) { stream = first; column = Name("the event time column after '.'"); }
+        ExpectWord("AS");
+        var expression = Expression();
+        SqlExpression? idle = null;
+        if (IsWord("IDLE"))
+        {
+            _next++;
+            ExpectWord("TIMEOUT");
+            idle = Expression();
+        }
+        return new SqlStatement.Watermark(stream, column, expression, idle, start);
     }
 
     private QueryExpression Query()

@@ -11,13 +11,39 @@ internal sealed class CountAccumulator : IGroupAccumulator
 
     public void Update(IArrowArray? input, ReadOnlySpan<int> groups, int groupCount)
     {
-        if (_counts.Length < groupCount) Array.Resize(ref _counts, Math.Max(groupCount, _counts.Length * 2));
+        GroupArrays.Grow(ref _counts, groupCount);
         bool nulls = input is not null && input.NullCount > 0;
         for (int i = 0; i < groups.Length; i++)
-            if (!nulls || input!.IsValid(i)) _counts[groups[i]]++;
+            if (groups[i] >= 0 && (!nulls || input!.IsValid(i))) _counts[groups[i]]++;
     }
 
-    public IArrowArray Result(int groupCount) => ValueArrays.FromValues(SqlType.BigInt, _counts.Take(groupCount).Select(c => (object?)c).ToList());
+    public IArrowArray Result(ReadOnlySpan<int> groups)
+    {
+        var bytes = Vectors.Allocate<long>(groups.Length, out var values);
+        for (int i = 0; i < groups.Length; i++) values[i] = groups[i] < _counts.Length ? _counts[groups[i]] : 0;
+        return Vectors.Fixed(SqlType.BigInt, bytes, null, groups.Length);
+    }
+
+    public void Merge(IGroupAccumulator source, int from, int to)
+    {
+        var s = (CountAccumulator)source;
+        GroupArrays.Grow(ref _counts, to + 1);
+        if (from < s._counts.Length) _counts[to] += s._counts[from];
+    }
+
+    public void Clear(int group) { if (group < _counts.Length) _counts[group] = 0; }
+
+    public void Write(BinaryWriter writer, int groupCount)
+    {
+        GroupArrays.Grow(ref _counts, groupCount);
+        for (int g = 0; g < groupCount; g++) writer.Write(_counts[g]);
+    }
+
+    public void Read(BinaryReader reader, int groupCount)
+    {
+        GroupArrays.Grow(ref _counts, groupCount);
+        for (int g = 0; g < groupCount; g++) _counts[g] = reader.ReadInt64();
+    }
 }
 
 /// <summary>sum of integers into a 128-bit total (DuckDB's HUGEINT, Arrow's DECIMAL(38,0)); NULL for a group with no values.</summary>
@@ -28,17 +54,72 @@ internal sealed class IntegerSumAccumulator(SqlTypeKind input) : IGroupAccumulat
 
     public void Update(IArrowArray? values, ReadOnlySpan<int> groups, int groupCount)
     {
-        if (_sums.Length < groupCount) { Array.Resize(ref _sums, Math.Max(groupCount, _sums.Length * 2)); Array.Resize(ref _seen, _sums.Length); }
-        for (int i = 0; i < groups.Length; i++)
+        GroupArrays.Grow(ref _sums, groupCount);
+        GroupArrays.Grow(ref _seen, groupCount);
+        bool nulls = values!.NullCount > 0;
+        if (input == SqlTypeKind.Integer)
         {
-            if (values!.IsNull(i)) continue;
-            _sums[groups[i]] += input == SqlTypeKind.Integer ? Vectors.Values<int>(values)[i] : Vectors.Values<long>(values)[i];
-            _seen[groups[i]] = true;
+            var v = Vectors.Values<int>(values);
+            for (int i = 0; i < groups.Length; i++)
+                if (groups[i] >= 0 && (!nulls || values.IsValid(i))) { _sums[groups[i]] += v[i]; _seen[groups[i]] = true; }
+        }
+        else
+        {
+            var v = Vectors.Values<long>(values);
+            for (int i = 0; i < groups.Length; i++)
+                if (groups[i] >= 0 && (!nulls || values.IsValid(i))) { _sums[groups[i]] += v[i]; _seen[groups[i]] = true; }
         }
     }
 
-    public IArrowArray Result(int groupCount) =>
-        ValueArrays.FromValues(SqlType.Decimal(38, 0), Enumerable.Range(0, groupCount).Select(g => _seen[g] ? (object?)_sums[g] : null).ToList());
+    public IArrowArray Result(ReadOnlySpan<int> groups)
+    {
+        var bytes = Vectors.Allocate<Int128>(groups.Length, out var values);
+        var validity = new byte[(groups.Length + 7) / 8];
+        for (int i = 0; i < groups.Length; i++)
+            if (groups[i] < _seen.Length && _seen[groups[i]]) { values[i] = _sums[groups[i]]; Vectors.Set(validity, i); }
+        return Vectors.Fixed(SqlType.Decimal(38, 0), bytes, validity, groups.Length);
+    }
+
+    public void Merge(IGroupAccumulator source, int from, int to)
+    {
+        var s = (IntegerSumAccumulator)source;
+        GroupArrays.Grow(ref _sums, to + 1);
+        GroupArrays.Grow(ref _seen, to + 1);
+        if (from >= s._seen.Length || !s._seen[from]) return;
+        _sums[to] += s._sums[from];
+        _seen[to] = true;
+    }
+
+    public void Clear(int group)
+    {
+        if (group >= _sums.Length) return;
+        _sums[group] = 0;
+        _seen[group] = false;
+    }
+
+    public void Write(BinaryWriter writer, int groupCount)
+    {
+        GroupArrays.Grow(ref _sums, groupCount);
+        GroupArrays.Grow(ref _seen, groupCount);
+        for (int g = 0; g < groupCount; g++)
+        {
+            writer.Write(_seen[g]);
+            writer.Write((ulong)(_sums[g] >> 64));
+            writer.Write((ulong)_sums[g]);
+        }
+    }
+
+    public void Read(BinaryReader reader, int groupCount)
+    {
+        GroupArrays.Grow(ref _sums, groupCount);
+        GroupArrays.Grow(ref _seen, groupCount);
+        for (int g = 0; g < groupCount; g++)
+        {
+            _seen[g] = reader.ReadBoolean();
+            ulong high = reader.ReadUInt64(), low = reader.ReadUInt64();
+            _sums[g] = (Int128)new UInt128(high, low);
+        }
+    }
 }
 
 /// <summary>sum and avg of DOUBLE values.</summary>
@@ -49,47 +130,99 @@ internal sealed class DoubleSumAccumulator(bool average) : IGroupAccumulator
 
     public void Update(IArrowArray? values, ReadOnlySpan<int> groups, int groupCount)
     {
-        if (_sums.Length < groupCount) { Array.Resize(ref _sums, Math.Max(groupCount, _sums.Length * 2)); Array.Resize(ref _counts, _sums.Length); }
+        GroupArrays.Grow(ref _sums, groupCount);
+        GroupArrays.Grow(ref _counts, groupCount);
         var v = Vectors.Values<double>(values!);
+        bool nulls = values!.NullCount > 0;
         for (int i = 0; i < groups.Length; i++)
         {
-            if (values!.IsNull(i)) continue;
+            if (groups[i] < 0 || (nulls && values.IsNull(i))) continue;
             _sums[groups[i]] += v[i];
             _counts[groups[i]]++;
         }
     }
 
-    public IArrowArray Result(int groupCount) =>
-        ValueArrays.FromValues(SqlType.Double, Enumerable.Range(0, groupCount)
-            .Select(g => _counts[g] == 0 ? null : (object?)(average ? _sums[g] / _counts[g] : _sums[g])).ToList());
+    public IArrowArray Result(ReadOnlySpan<int> groups)
+    {
+        var bytes = Vectors.Allocate<double>(groups.Length, out var values);
+        var validity = new byte[(groups.Length + 7) / 8];
+        for (int i = 0; i < groups.Length; i++)
+        {
+            int g = groups[i];
+            if (g >= _counts.Length || _counts[g] == 0) continue;
+            values[i] = average ? _sums[g] / _counts[g] : _sums[g];
+            Vectors.Set(validity, i);
+        }
+        return Vectors.Fixed(SqlType.Double, bytes, validity, groups.Length);
+    }
+
+    public void Merge(IGroupAccumulator source, int from, int to)
+    {
+        var s = (DoubleSumAccumulator)source;
+        GroupArrays.Grow(ref _sums, to + 1);
+        GroupArrays.Grow(ref _counts, to + 1);
+        if (from >= s._counts.Length) return;
+        _sums[to] += s._sums[from];
+        _counts[to] += s._counts[from];
+    }
+
+    public void Clear(int group)
+    {
+        if (group >= _sums.Length) return;
+        _sums[group] = 0;
+        _counts[group] = 0;
+    }
+
+    public void Write(BinaryWriter writer, int groupCount)
+    {
+        GroupArrays.Grow(ref _sums, groupCount);
+        GroupArrays.Grow(ref _counts, groupCount);
+        for (int g = 0; g < groupCount; g++) { writer.Write(_sums[g]); writer.Write(_counts[g]); }
+    }
+
+    public void Read(BinaryReader reader, int groupCount)
+    {
+        GroupArrays.Grow(ref _sums, groupCount);
+        GroupArrays.Grow(ref _counts, groupCount);
+        for (int g = 0; g < groupCount; g++) { _sums[g] = reader.ReadDouble(); _counts[g] = reader.ReadInt64(); }
+    }
 }
 
-/// <summary>min and max of any comparable type, comparing with the type's comparison kernel order.</summary>
+/// <summary>min and max of any flat type, in the order of the type's comparison kernels; values kept unboxed.</summary>
 internal sealed class ExtremeAccumulator(SqlType type, bool max) : IGroupAccumulator
 {
-    private readonly List<object?> _best = [];
-    private readonly Comparison<object> _compare = ValueOrder.For(type);
+    private readonly ValueStore _best = new(type);
 
     public void Update(IArrowArray? values, ReadOnlySpan<int> groups, int groupCount)
     {
-        while (_best.Count < groupCount) _best.Add(null);
+        _best.Ensure(groupCount);
+        bool nulls = values!.NullCount > 0;
         for (int i = 0; i < groups.Length; i++)
         {
-            if (values!.IsNull(i)) continue;
-            var v = ValueArrays.Get(values, type, i)!;
-            var current = _best[groups[i]];
-            if (current is null || (_compare(v, current) is var c && (max ? c > 0 : c < 0))) _best[groups[i]] = v;
+            int g = groups[i];
+            if (g < 0 || (nulls && values.IsNull(i))) continue;
+            if (!_best.Has(g) || (_best.Compare(g, values, i) is var c && (max ? c < 0 : c > 0))) _best.Set(g, values, i);
         }
     }
 
-    public IArrowArray Result(int groupCount)
+    public IArrowArray Result(ReadOnlySpan<int> groups) => _best.Build(groups);
+
+    public void Merge(IGroupAccumulator source, int from, int to)
     {
-        while (_best.Count < groupCount) _best.Add(null);
-        return ValueArrays.FromValues(type, _best.Take(groupCount).ToList());
+        var s = ((ExtremeAccumulator)source)._best;
+        _best.Ensure(to + 1);
+        if (!s.Has(from)) return;
+        if (!_best.Has(to) || (_best.Compare(to, s, from) is var c && (max ? c < 0 : c > 0))) _best.Set(to, s, from);
     }
+
+    public void Clear(int group) => _best.Clear(group);
+
+    public void Write(BinaryWriter writer, int groupCount) => _best.Write(writer, groupCount);
+
+    public void Read(BinaryReader reader, int groupCount) => _best.Read(reader, groupCount);
 }
 
-/// <summary>The order of single values of a type (for min/max and ORDER BY over bounded input), consistent with the comparison kernels.</summary>
+/// <summary>The order of single values of a type (for ORDER BY over bounded input), consistent with the comparison kernels.</summary>
 internal static class ValueOrder
 {
     public static Comparison<object> For(SqlType type) => type.Kind switch

@@ -1,6 +1,6 @@
 using Apache.Arrow;
 using DataPlane.SqlTransforms.Execution.Aggregates;
-using DataPlane.SqlTransforms.Functions;
+using DataPlane.SqlTransforms.Planning;
 using DataPlane.SqlTransforms.Types;
 
 namespace DataPlane.SqlTransforms.Execution.Operators;
@@ -8,26 +8,26 @@ namespace DataPlane.SqlTransforms.Execution.Operators;
 /// <summary>
 /// Hash aggregation over bounded input: group ids from the key values, accumulators updated per batch, one row per
 /// group at the end (one row with no keys when the input is empty, as SQL wants for a plain aggregate).
-/// The key table boxes key values: good enough for the CLI; the windowed aggregation of stateful SQL brings a
-/// vectorised, spillable one.
+/// The key table boxes key values (nested keys too): good enough for the CLI; windowed aggregation
+/// (<see cref="WindowAggregateOperator"/>) keys by encoded bytes instead.
 /// </summary>
 internal sealed class AggregateOperator : Operator
 {
     private readonly IReadOnlyList<int> _keys;
     private readonly IReadOnlyList<SqlType> _inputTypes;
-    private readonly IReadOnlyList<(IGroupAccumulator Accumulator, int? Argument)> _aggregates;
+    private readonly AggregateSet _aggregates;
     private readonly Schema _schema;
     private readonly IReadOnlyList<SqlType> _outputTypes;
     private readonly Dictionary<GroupKey, int> _groups = new();
     private readonly List<object?[]> _keyValues = [];
 
-    public AggregateOperator(IReadOnlyList<int> keys, IReadOnlyList<SqlType> inputTypes, IReadOnlyList<(AggregateFunction Function, int? Argument)> calls, Schema schema, IReadOnlyList<SqlType> outputTypes)
+    public AggregateOperator(IReadOnlyList<int> keys, IReadOnlyList<SqlType> inputTypes, IReadOnlyList<AggregateCall> calls, Schema schema, IReadOnlyList<SqlType> outputTypes)
     {
         _keys = keys;
         _inputTypes = inputTypes;
         _schema = schema;
         _outputTypes = outputTypes;
-        _aggregates = calls.Select((c, i) => (c.Function.Create(c.Argument is { } a ? inputTypes[a] : null, outputTypes[keys.Count + i]), c.Argument)).ToList();
+        _aggregates = new AggregateSet(calls, inputTypes, outputTypes.Skip(keys.Count).ToList());
     }
 
     public override void Push(RecordBatch batch)
@@ -46,25 +46,23 @@ internal sealed class AggregateOperator : Operator
             }
             groups[i] = id;
         }
-        foreach (var (accumulator, argument) in _aggregates)
-            accumulator.Update(argument is { } a ? batch.Column(a) : null, groups, _groups.Count);
+        var columns = new IArrowArray[batch.ColumnCount];
+        for (int c = 0; c < columns.Length; c++) columns[c] = batch.Column(c);
+        _aggregates.Update(columns, groups, _groups.Count);
     }
 
     public override void Finish()
     {
         int count = _groups.Count;
-        if (count == 0 && _keys.Count == 0)
-        {
-            count = 1;
-            foreach (var (accumulator, _) in _aggregates) accumulator.Update(null, ReadOnlySpan<int>.Empty, 1);
-        }
+        if (count == 0 && _keys.Count == 0) count = 1;
         if (count > 0)
         {
+            var ids = new int[count];
+            for (int i = 0; i < count; i++) ids[i] = i;
             var columns = new IArrowArray[_keys.Count + _aggregates.Count];
             for (int k = 0; k < _keys.Count; k++)
                 columns[k] = ValueArrays.FromValues(_outputTypes[k], _keyValues.Select(v => v[k]).ToList());
-            for (int a = 0; a < _aggregates.Count; a++)
-                columns[_keys.Count + a] = _aggregates[a].Accumulator.Result(count);
+            _aggregates.Result(ids).CopyTo(columns, _keys.Count);
             Emit(new RecordBatch(_schema, columns, count));
         }
         base.Finish();

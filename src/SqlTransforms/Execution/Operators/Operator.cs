@@ -15,6 +15,9 @@ internal abstract class Operator
 
     public virtual void Finish() => Next?.Finish();
 
+    /// <summary>Event time has reached <paramref name="micros"/>: windows that end by then emit (stateless operators pass it on).</summary>
+    public virtual void Watermark(long micros) => Next?.Watermark(micros);
+
     protected void Emit(RecordBatch batch)
     {
         if (batch.Length > 0 || batch.ColumnCount == 0) Next?.Push(batch);

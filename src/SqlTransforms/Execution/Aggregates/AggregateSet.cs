@@ -1,0 +1,82 @@
+using Apache.Arrow;
+using DataPlane.SqlTransforms.Planning;
+using DataPlane.SqlTransforms.Types;
+
+namespace DataPlane.SqlTransforms.Execution.Aggregates;
+
+/// <summary>
+/// The accumulators of one Aggregate node's calls, driven together: each reads its argument column and, with
+/// FILTER (WHERE ...), only the rows where its filter column is true. Hash aggregation has one set; windowed
+/// aggregation one per pane or one for all sessions, merging and clearing groups and writing them to snapshots.
+/// </summary>
+internal sealed class AggregateSet
+{
+    private readonly IReadOnlyList<AggregateCall> _calls;
+    private readonly IReadOnlyList<SqlType> _inputTypes;
+    private readonly IReadOnlyList<SqlType> _resultTypes;
+    private readonly IGroupAccumulator[] _accumulators;
+    private int[] _filtered = [];
+
+    public AggregateSet(IReadOnlyList<AggregateCall> calls, IReadOnlyList<SqlType> inputTypes, IReadOnlyList<SqlType> resultTypes)
+    {
+        _calls = calls;
+        _inputTypes = inputTypes;
+        _resultTypes = resultTypes;
+        _accumulators = new IGroupAccumulator[calls.Count];
+        for (int i = 0; i < calls.Count; i++)
+        {
+            var c = calls[i];
+            _accumulators[i] = c.Function.Create(c.Argument is { } a ? inputTypes[a] : null, resultTypes[i], c.Parameter);
+        }
+    }
+
+    public int Count => _accumulators.Length;
+
+    /// <summary>A set of the same calls with no groups (a new pane, or the merge of panes into a window).</summary>
+    public AggregateSet Empty() => new(_calls, _inputTypes, _resultTypes);
+
+    public void Update(IArrowArray[] columns, ReadOnlySpan<int> groups, int groupCount)
+    {
+        for (int i = 0; i < _accumulators.Length; i++)
+        {
+            var call = _calls[i];
+            var rows = groups;
+            if (call.Filter is { } f)
+            {
+                var condition = (BooleanArray)columns[f];
+                if (_filtered.Length < groups.Length) _filtered = new int[Math.Max(groups.Length, _filtered.Length * 2)];
+                for (int r = 0; r < groups.Length; r++)
+                    _filtered[r] = condition.GetValue(r) == true ? groups[r] : -1;
+                rows = _filtered.AsSpan(0, groups.Length);
+            }
+            _accumulators[i].Update(call.Argument is { } a ? columns[a] : null, rows, groupCount);
+        }
+    }
+
+    public IArrowArray[] Result(ReadOnlySpan<int> groups)
+    {
+        var results = new IArrowArray[_accumulators.Length];
+        for (int i = 0; i < results.Length; i++) results[i] = _accumulators[i].Result(groups);
+        return results;
+    }
+
+    public void Merge(AggregateSet source, int from, int to)
+    {
+        for (int i = 0; i < _accumulators.Length; i++) _accumulators[i].Merge(source._accumulators[i], from, to);
+    }
+
+    public void Clear(int group)
+    {
+        foreach (var a in _accumulators) a.Clear(group);
+    }
+
+    public void Write(BinaryWriter writer, int groupCount)
+    {
+        foreach (var a in _accumulators) a.Write(writer, groupCount);
+    }
+
+    public void Read(BinaryReader reader, int groupCount)
+    {
+        foreach (var a in _accumulators) a.Read(reader, groupCount);
+    }
+}

@@ -1,0 +1,139 @@
+using System.Buffers.Binary;
+using Apache.Arrow;
+using DataPlane.SqlTransforms.Types;
+
+namespace DataPlane.SqlTransforms.Execution.Aggregates;
+
+/// <summary>
+/// A row's group key as bytes, column after column: a NULL flag, then the value (fixed-width values as stored,
+/// -0.0 as 0.0 and every NaN as one NaN so GROUP BY groups them together; strings and blobs length-prefixed).
+/// Encoding writes into a reused buffer; <see cref="Decode"/> builds the key columns of emitted groups.
+/// </summary>
+internal sealed class KeyCodec(IReadOnlyList<SqlType> types)
+{
+    private byte[] _buffer = new byte[64];
+
+    public IReadOnlyList<SqlType> Types { get; } = types;
+
+    /// <summary>Whether every type can be a key here (flat types: nested keys group over bounded input only).</summary>
+    public static bool Supports(SqlType type) => !type.IsNested;
+
+    /// <summary>The key of <paramref name="row"/>, valid until the next call.</summary>
+    public ReadOnlySpan<byte> Encode(IArrowArray[] columns, int row)
+    {
+        int length = 0;
+        for (int c = 0; c < columns.Length; c++)
+        {
+            var array = columns[c];
+            var type = Types[c];
+            if (type.Kind == SqlTypeKind.Null || array.IsNull(row)) { Reserve(length + 1); _buffer[length++] = 0; continue; }
+            switch (type.Kind)
+            {
+                case SqlTypeKind.Boolean:
+                    Reserve(length + 2);
+                    _buffer[length++] = 1;
+                    _buffer[length++] = ((BooleanArray)array).GetValue(row) == true ? (byte)1 : (byte)0;
+                    break;
+                case SqlTypeKind.Varchar or SqlTypeKind.Blob:
+                {
+                    var bytes = ((BinaryArray)array).GetBytes(row);
+                    Reserve(length + 5 + bytes.Length);
+                    _buffer[length++] = 1;
+                    BinaryPrimitives.WriteInt32LittleEndian(_buffer.AsSpan(length), bytes.Length);
+                    length += 4;
+                    bytes.CopyTo(_buffer.AsSpan(length));
+                    length += bytes.Length;
+                    break;
+                }
+                default:
+                {
+                    int width = Vectors.Width(type);
+                    Reserve(length + 1 + width);
+                    _buffer[length++] = 1;
+                    var target = _buffer.AsSpan(length, width);
+                    array.Data.Buffers[1].Span.Slice((array.Data.Offset + row) * width, width).CopyTo(target);
+                    if (type.Kind == SqlTypeKind.Double) Canonical(target, BitConverter.ToDouble(target));
+                    else if (type.Kind == SqlTypeKind.Real) Canonical(target, BitConverter.ToSingle(target));
+                    length += width;
+                    break;
+                }
+            }
+        }
+        return _buffer.AsSpan(0, length);
+    }
+
+    private static void Canonical(Span<byte> target, double value)
+    {
+        if (value == 0) target.Clear();
+        else if (double.IsNaN(value)) { if (target.Length == 8) BitConverter.TryWriteBytes(target, double.NaN); else BitConverter.TryWriteBytes(target, float.NaN); }
+    }
+
+    private void Reserve(int length)
+    {
+        if (length > _buffer.Length) Array.Resize(ref _buffer, Math.Max(length, _buffer.Length * 2));
+    }
+
+    /// <summary>The key columns of the groups <paramref name="ids"/> of <paramref name="table"/>, in that order.</summary>
+    public IArrowArray[] Decode(KeyTable table, ReadOnlySpan<int> ids)
+    {
+        int n = ids.Length;
+        var result = new IArrowArray[Types.Count];
+        var positions = new int[n];
+        for (int c = 0; c < Types.Count; c++)
+        {
+            var type = Types[c];
+            var validity = new byte[(n + 7) / 8];
+            switch (type.Kind)
+            {
+                case SqlTypeKind.Null:
+                    for (int i = 0; i < n; i++) positions[i]++;
+                    result[c] = Vectors.Nulls(type, n);
+                    break;
+                case SqlTypeKind.Boolean:
+                {
+                    var bits = new byte[(n + 7) / 8];
+                    for (int i = 0; i < n; i++)
+                    {
+                        var key = table.Key(ids[i]);
+                        if (key[positions[i]++] == 0) continue;
+                        Vectors.Set(validity, i);
+                        if (key[positions[i]++] != 0) Vectors.Set(bits, i);
+                    }
+                    result[c] = Vectors.Boolean(bits, validity, n);
+                    break;
+                }
+                case SqlTypeKind.Varchar or SqlTypeKind.Blob:
+                {
+                    var builder = new Utf8Builder(n, 16);
+                    for (int i = 0; i < n; i++)
+                    {
+                        var key = table.Key(ids[i]);
+                        if (key[positions[i]++] == 0) { builder.AppendNull(); continue; }
+                        int size = BinaryPrimitives.ReadInt32LittleEndian(key[positions[i]..]);
+                        positions[i] += 4;
+                        builder.Append(key.Slice(positions[i], size));
+                        positions[i] += size;
+                    }
+                    result[c] = builder.Build(binary: type.Kind == SqlTypeKind.Blob);
+                    break;
+                }
+                default:
+                {
+                    int width = Vectors.Width(type);
+                    var values = new byte[n * width];
+                    for (int i = 0; i < n; i++)
+                    {
+                        var key = table.Key(ids[i]);
+                        if (key[positions[i]++] == 0) continue;
+                        Vectors.Set(validity, i);
+                        key.Slice(positions[i], width).CopyTo(values.AsSpan(i * width));
+                        positions[i] += width;
+                    }
+                    result[c] = Vectors.Fixed(type, values, validity, n);
+                    break;
+                }
+            }
+        }
+        return result;
+    }
+}

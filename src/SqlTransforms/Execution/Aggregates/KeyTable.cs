@@ -1,0 +1,121 @@
+namespace DataPlane.SqlTransforms.Execution.Aggregates;
+
+/// <summary>
+/// Group keys as byte strings (see <see cref="KeyCodec"/>) to dense ids 0, 1, 2... in insertion order: an open
+/// addressing hash table over one byte arena, so finding a row's group allocates nothing. Writes and reads itself
+/// (the keys in id order) for state snapshots.
+/// </summary>
+internal sealed class KeyTable
+{
+    private byte[] _arena = new byte[256];
+    private int _arenaLength;
+    private int[] _offsets = new int[16];
+    private int[] _lengths = new int[16];
+    private int[] _hashes = new int[16];
+    private int[] _slots = NewSlots(32);
+
+    public int Count { get; private set; }
+
+    /// <summary>Bytes held by the keys and the table (for state size figures).</summary>
+    public long Bytes => _arena.Length + (long)_offsets.Length * 12 + _slots.Length * 4L;
+
+    public ReadOnlySpan<byte> Key(int id) => _arena.AsSpan(_offsets[id], _lengths[id]);
+
+    public int GetOrAdd(ReadOnlySpan<byte> key) => GetOrAdd(key, out _);
+
+    public int GetOrAdd(ReadOnlySpan<byte> key, out bool added)
+    {
+        int hash = Hash(key);
+        int mask = _slots.Length - 1;
+        int slot = hash & mask;
+        while (true)
+        {
+            int id = _slots[slot];
+            if (id < 0) break;
+            if (_hashes[id] == hash && Key(id).SequenceEqual(key)) { added = false; return id; }
+            slot = (slot + 1) & mask;
+        }
+        added = true;
+        return Insert(key, hash, slot);
+    }
+
+    /// <summary>The id of a key, or -1.</summary>
+    public int Find(ReadOnlySpan<byte> key)
+    {
+        int hash = Hash(key);
+        int mask = _slots.Length - 1;
+        for (int slot = hash & mask; ; slot = (slot + 1) & mask)
+        {
+            int id = _slots[slot];
+            if (id < 0) return -1;
+            if (_hashes[id] == hash && Key(id).SequenceEqual(key)) return id;
+        }
+    }
+
+    private int Insert(ReadOnlySpan<byte> key, int hash, int slot)
+    {
+        int id = Count;
+        GroupArrays.Grow(ref _offsets, id + 1);
+        GroupArrays.Grow(ref _lengths, id + 1);
+        GroupArrays.Grow(ref _hashes, id + 1);
+        if (_arenaLength + key.Length > _arena.Length)
+            Array.Resize(ref _arena, (int)Math.Min(Array.MaxLength, Math.Max((long)_arena.Length * 2, _arenaLength + (long)key.Length)));
+        key.CopyTo(_arena.AsSpan(_arenaLength));
+        _offsets[id] = _arenaLength;
+        _lengths[id] = key.Length;
+        _hashes[id] = hash;
+        _arenaLength += key.Length;
+        _slots[slot] = id;
+        Count++;
+        if (Count * 2 > _slots.Length) Rehash(_slots.Length * 2);
+        return id;
+    }
+
+    private void Rehash(int size)
+    {
+        _slots = NewSlots(size);
+        int mask = size - 1;
+        for (int id = 0; id < Count; id++)
+        {
+            int slot = _hashes[id] & mask;
+            while (_slots[slot] >= 0) slot = (slot + 1) & mask;
+            _slots[slot] = id;
+        }
+    }
+
+    private static int[] NewSlots(int size)
+    {
+        var slots = new int[size];
+        Array.Fill(slots, -1);
+        return slots;
+    }
+
+    private static int Hash(ReadOnlySpan<byte> key)
+    {
+        var h = new HashCode();
+        h.AddBytes(key);
+        return h.ToHashCode() & int.MaxValue;
+    }
+
+    public void Write(BinaryWriter writer)
+    {
+        writer.Write(Count);
+        for (int id = 0; id < Count; id++)
+        {
+            writer.Write(_lengths[id]);
+            writer.Write(_arena, _offsets[id], _lengths[id]);
+        }
+    }
+
+    public static KeyTable Read(BinaryReader reader)
+    {
+        var table = new KeyTable();
+        int count = reader.ReadInt32();
+        for (int i = 0; i < count; i++)
+        {
+            int id = table.GetOrAdd(reader.ReadBytes(reader.ReadInt32()), out bool added);
+            if (!added || id != i) throw new InvalidDataException("the state holds a group key twice");
+        }
+        return table;
+    }
+}

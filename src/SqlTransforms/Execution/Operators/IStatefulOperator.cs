@@ -1,0 +1,12 @@
+namespace DataPlane.SqlTransforms.Execution.Operators;
+
+/// <summary>
+/// An operator whose state outlives a batch (windows and their keys): written to and read from a snapshot, so a
+/// restored execution continues exactly where the snapshot was taken.
+/// </summary>
+internal interface IStatefulOperator
+{
+    void WriteState(BinaryWriter writer);
+
+    void ReadState(BinaryReader reader);
+}

@@ -1,0 +1,62 @@
+using Apache.Arrow;
+using DataPlane.SqlTransforms.Tests.Corpus;
+using DataPlane.SqlTransforms.Types;
+
+namespace DataPlane.SqlTransforms.Tests.Stateful;
+
+/// <summary>
+/// A stateful golden case: a corpus case (<see cref="CorpusCase"/>'s sections, always compiled in streaming mode) whose input is a
+/// sequence of steps. JSON lines are records; <c>-- batch</c> ends a batch; <c>-- partition N</c> ends it and sends
+/// the next ones to partition N; <c>-- clock 2024-01-01 00:01:00</c> sets the processing-time clock (it starts at
+/// 2024-01-01 00:00:00); <c>-- tick</c> moves time on without records (<see cref="SqlExecution.AdvanceTime"/>).
+/// Output rows start with <c>@N</c> when emitted by the Nth batch (or a tick after it), or <c>@end</c> for rows
+/// emitted at the end of input: when a window closes is part of the answer.
+/// </summary>
+internal sealed record StreamCase(CorpusCase Case, IReadOnlyList<StreamStep> Steps)
+{
+    public const long Start = 1_704_067_200_000_000; // 2024-01-01 00:00:00 UTC
+
+    public static StreamCase Load(string path)
+    {
+        var c = CorpusCase.Load(path) with { Mode = SqlMode.Streaming };
+        var steps = new List<StreamStep>();
+        var lines = new List<string>();
+        int partition = 0;
+        void Flush()
+        {
+            if (lines.Count == 0) return;
+            steps.Add(new StreamStep.Batch(c with { Input = lines.ToList() }, partition));
+            lines.Clear();
+        }
+        foreach (var line in File.ReadAllLines(path).SkipWhile(l => l.Trim() != "== input").Skip(1).TakeWhile(l => !l.StartsWith("== ", StringComparison.Ordinal)))
+        {
+            var t = line.Trim();
+            if (t.Length == 0) continue;
+            if (!t.StartsWith("--", StringComparison.Ordinal)) { lines.Add(t); continue; }
+            Flush();
+            var words = t[2..].Trim().Split(' ', 2);
+            switch (words[0])
+            {
+                case "batch": break;
+                case "partition": partition = int.Parse(words[1], System.Globalization.CultureInfo.InvariantCulture); break;
+                case "clock":
+                    if (!ValueText.TryParseTimestamp(words[1], out long micros)) throw new FormatException(line);
+                    steps.Add(new StreamStep.Clock(micros));
+                    break;
+                case "tick": steps.Add(new StreamStep.Tick()); break;
+                default: throw new FormatException($"unknown step {line}");
+            }
+        }
+        Flush();
+        return new StreamCase(c, steps);
+    }
+
+    public Dictionary<string, Schema> Sources() => new() { ["input"] = Case.ArrowSchema() };
+}
+
+internal abstract record StreamStep
+{
+    public sealed record Batch(CorpusCase Records, int Partition) : StreamStep;
+    public sealed record Clock(long Micros) : StreamStep;
+    public sealed record Tick : StreamStep;
+}
