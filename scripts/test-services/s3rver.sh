@@ -54,8 +54,9 @@ start() {
   : >"$state/s3rver.log"
   # Port 0: the kernel picks a free port and s3rver prints it, so two servers never race for one.
   # --openssl-legacy-provider: s3rver encrypts listing continuation tokens with DES, which Node 17+ refuses.
+  # --service-endpoint localhost: virtual-hosted requests name the bucket as <bucket>.s3.localhost (see S3Server.cs).
   setsid node --openssl-legacy-provider "$here/s3rver/run.js" "$package" \
-    -d "$state/data" -a 127.0.0.1 -p 0 --silent >>"$state/s3rver.log" 2>&1 </dev/null &
+    -d "$state/data" -a 127.0.0.1 -p 0 --service-endpoint localhost --silent >>"$state/s3rver.log" 2>&1 </dev/null &
   local pid=$!
   echo "$pid" >"$state/pid"
 

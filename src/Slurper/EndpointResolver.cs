@@ -4,15 +4,16 @@ namespace DataPlane.Slurper;
 
 /// <summary>
 /// Builds a side's endpoint from, in order of precedence: command-line flags, the environment
-/// (<c>DATAPLANE_SLURP_FROM_ENDPOINT</c>, <c>..._ACCESS_KEY</c>, <c>..._SECRET_KEY</c>, <c>..._REGION</c>, <c>..._PROFILE</c>;
-/// <c>TO</c> for the destination), then a named section of a profile file (INI: <c>[name]</c> with
-/// <c>endpoint</c>, <c>access_key</c>, <c>secret_key</c>, <c>region</c>).
+/// (<c>DATAPLANE_SLURP_FROM_ENDPOINT</c>, <c>..._ACCESS_KEY</c>, <c>..._SECRET_KEY</c>, <c>..._SESSION_TOKEN</c>, <c>..._REGION</c>,
+/// <c>..._PATH_STYLE</c>, <c>..._PROFILE</c>; <c>TO</c> for the destination), then a named section of a profile file (INI:
+/// <c>[name]</c> with <c>endpoint</c>, <c>access_key</c>, <c>secret_key</c>, <c>session_token</c>, <c>region</c>, <c>path_style</c>).
 /// </summary>
 public static class EndpointResolver
 {
     public const string DefaultProfileFileName = "slurp-profiles.ini";
 
-    public sealed record Flags(string? Endpoint, string? AccessKey, string? SecretKey, string? Region, string? Profile);
+    public sealed record Flags(string? Endpoint, string? AccessKey, string? SecretKey, string? Region, string? Profile,
+        string? SessionToken = null, bool? PathStyle = null);
 
     /// <param name="side"><c>from</c> or <c>to</c>.</param>
     public static StoreEndpoint Resolve(string side, string location, Flags flags, string? profileFile,
@@ -41,12 +42,17 @@ public static class EndpointResolver
         var endpoint = Pick(flags.Endpoint, "ENDPOINT", "endpoint");
         if (endpoint is not null && (!Uri.TryCreate(endpoint, UriKind.Absolute, out _) || !IsHttp(endpoint)))
             throw new ArgumentException($"--{side}-endpoint '{endpoint}' is not an http(s) URL such as http://127.0.0.1:9000.");
+        var pathStyle = Pick(flags.PathStyle is { } p ? (p ? "true" : "false") : null, "PATH_STYLE", "path_style") ?? "true";
+        if (!bool.TryParse(pathStyle, out var isPathStyle))
+            throw new ArgumentException($"--{side}-path-style '{pathStyle}' is not true or false.");
         return new StoreEndpoint(location, new S3Options
         {
             Endpoint = endpoint,
             AccessKey = Pick(flags.AccessKey, "ACCESS_KEY", "access_key"),
             SecretKey = Pick(flags.SecretKey, "SECRET_KEY", "secret_key"),
+            SessionToken = Pick(flags.SessionToken, "SESSION_TOKEN", "session_token"),
             Region = Pick(flags.Region, "REGION", "region") ?? "us-east-1",
+            PathStyle = isPathStyle,
         });
     }
 

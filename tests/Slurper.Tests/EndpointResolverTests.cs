@@ -25,6 +25,32 @@ public class EndpointResolverTests
     }
 
     [Fact]
+    public void Temporary_credentials_and_virtual_hosted_addressing_come_from_the_profile_the_environment_or_flags()
+    {
+        var file = Path.GetTempFileName();
+        File.WriteAllText(file, "[sts]\naccess_key = ASIA1\nsecret_key = S1\nsession_token = profile-token\npath_style = false\n");
+        var fromProfile = EndpointResolver.Resolve("from", "s3://b", NoFlags with { Profile = "sts" }, file, _ => null);
+        Assert.Equal("profile-token", fromProfile.S3!.SessionToken);
+        Assert.False(fromProfile.S3.PathStyle);
+
+        var env = new Dictionary<string, string> { ["DATAPLANE_SLURP_FROM_SESSION_TOKEN"] = "env-token", ["DATAPLANE_SLURP_FROM_PATH_STYLE"] = "true" };
+        var fromEnvironment = EndpointResolver.Resolve("from", "s3://b", NoFlags with { Profile = "sts" }, file, n => env.GetValueOrDefault(n));
+        Assert.Equal("env-token", fromEnvironment.S3!.SessionToken);
+        Assert.True(fromEnvironment.S3.PathStyle);
+
+        var fromFlags = EndpointResolver.Resolve("from", "s3://b", NoFlags with { Profile = "sts", SessionToken = "flag-token", PathStyle = false }, file,
+            n => env.GetValueOrDefault(n));
+        Assert.Equal("flag-token", fromFlags.S3!.SessionToken);
+        Assert.False(fromFlags.S3.PathStyle);
+
+        Assert.True(EndpointResolver.Resolve("from", "s3://b", NoFlags, null, _ => null).S3!.PathStyle);
+        var e = Assert.Throws<ArgumentException>(() => EndpointResolver.Resolve("from", "s3://b", NoFlags, null,
+            n => n == "DATAPLANE_SLURP_FROM_PATH_STYLE" ? "sometimes" : null));
+        Assert.Contains("sometimes", e.Message);
+        File.Delete(file);
+    }
+
+    [Fact]
     public void The_destination_reads_its_own_environment()
     {
         var env = new Dictionary<string, string> { ["DATAPLANE_SLURP_TO_ENDPOINT"] = "http://127.0.0.1:9001", ["DATAPLANE_SLURP_FROM_ENDPOINT"] = "http://127.0.0.1:9000" };

@@ -5,7 +5,7 @@ namespace DataPlane.Storage.Tests;
 
 /// <summary>
 /// s3rver does not verify V4 signatures, so the contract tests cannot catch a wrong one; AWS's own documented examples
-/// ("Signature Calculations for the Authorization Header", examplebucket, 2013-05-24) can.
+/// ("Signature Calculations for the Authorization Header", examplebucket, 2013-05-24) and its SigV4 test suite can.
 /// </summary>
 public sealed class SigV4Tests
 {
@@ -63,6 +63,45 @@ public sealed class SigV4Tests
 
         Assert.Equal(Signature("a b c"), Signature("  a   b c "));
         Assert.NotEqual(Signature("a b c"), Signature("a bc"));
+    }
+
+    // AWS's SigV4 test suite (aws-sig-v4-test-suite, post-sts-token/post-sts-header-before): temporary credentials, the
+    // session token sent as X-Amz-Security-Token and signed. The suite signs for a generic service, without S3's
+    // x-amz-content-sha256, at 2015-08-30T12:36:00Z.
+    private const string SuiteSessionToken =
+        "AQoDYXdzEPT//////////wEXAMPLEtc764bNrC9SAPBSM22wDOk4x4HIZ8j4FZTwdQWLWsKWHGBuFqwAeMicRXmxfpSPfIeoIYRqTflfKD8YUuwthAx7mSEI/qkPpKPi/kMcGdQrmGdeehM4IC1NtBmUpp2wUE8phUZampKsburEDy0KPkyQDYwT7WZ0wq5VSXDvp75YU9HFvlRd8Tx6q6fE8YQcHNVXAkiY9q6d+xo0rKwT38xVqr7ZD0u0iPPkUL64lIZbqBAz+scqKmlzm8FDrypNC9Yjc8fPOLn9FX9KSYvKTr4rvx3iSIlTJabIQwj2ICCR/oLxBA==";
+
+    [Fact]
+    public void Signs_the_session_token_of_temporary_credentials_as_aws_test_suite_does()
+    {
+        var signer = new SigV4("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "us-east-1", SuiteSessionToken, service: "service");
+        using var request = new HttpRequestMessage(HttpMethod.Post, "https://example.amazonaws.com/");
+
+        signer.Sign(request, "/", "", SigV4.Sha256Hex([]), new DateTime(2015, 8, 30, 12, 36, 0, DateTimeKind.Utc));
+
+        Assert.Equal(SuiteSessionToken, Assert.Single(request.Headers.GetValues("X-Amz-Security-Token")));
+        Assert.Equal(
+            "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, SignedHeaders=host;x-amz-date;x-amz-security-token, " +
+            "Signature=85d96828115b5dc0cfc3bd16ad9e210dd772bbebba041836c64533a82be05ead",
+            string.Join(",", request.Headers.GetValues("Authorization")));
+    }
+
+    [Fact]
+    public void An_s3_request_with_temporary_credentials_signs_the_token_beside_the_payload_hash()
+    {
+        var temporary = new SigV4("AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "us-east-1", "session-token-1");
+        string Authorization(SigV4 signer)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, "https://examplebucket.s3.amazonaws.com/test.txt");
+            signer.Sign(request, "/test.txt", "", SigV4.UnsignedPayload, AwsExampleTime);
+            return string.Join(",", request.Headers.GetValues("Authorization"));
+        }
+
+        var signed = Authorization(temporary);
+
+        Assert.Contains("SignedHeaders=host;x-amz-content-sha256;x-amz-date;x-amz-security-token,", signed);
+        Assert.NotEqual(signed, Authorization(new SigV4("AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "us-east-1", "session-token-2")));
+        Assert.DoesNotContain("x-amz-security-token", Authorization(AwsExample));
     }
 
     [Theory]

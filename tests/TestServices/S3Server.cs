@@ -36,6 +36,35 @@ public sealed class S3Server : IAsyncDisposable
     public string SecretKey { get; }
     public string Region => "us-east-1";
 
+    /// <summary>The domain under which the servers started here take virtual-hosted requests (<c>&lt;bucket&gt;.s3.localhost</c>:
+    /// s3rver's <c>--service-endpoint localhost</c>, MinIO's <c>MINIO_DOMAIN</c>).</summary>
+    public const string VirtualHostDomain = "s3.localhost";
+
+    /// <summary>
+    /// The endpoint to use with virtual-hosted addressing, <c>http://s3.localhost:PORT</c>; null for an external server,
+    /// whose domain is not known. No resolver here knows <c>&lt;bucket&gt;.s3.localhost</c> (glibc without
+    /// nss-myhostname, and .NET does not map *.localhost to loopback), so clients connect with <see cref="ConnectToServerAsync"/>.
+    /// </summary>
+    public string? VirtualHostedEndpoint => Kind == "external" ? null : $"{new Uri(Endpoint).Scheme}://{VirtualHostDomain}:{new Uri(Endpoint).Port}";
+
+    /// <summary>A host alias on loopback for HttpClient (<see cref="SocketsHttpHandler.ConnectCallback"/>): whatever host a request
+    /// names, connect to this server's address, so the request still carries (and signs) its own Host.</summary>
+    public async ValueTask<Stream> ConnectToServerAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
+    {
+        var server = new Uri(Endpoint);
+        var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            await socket.ConnectAsync(server.Host, server.Port, cancellationToken);
+            return new System.Net.Sockets.NetworkStream(socket, ownsSocket: true);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
     /// <summary>The server's process when it runs here (s3rver), so a benchmark can charge it the CPU time it used; else null.</summary>
     public int? ProcessId =>
         _script is not null && File.Exists(Path.Combine(_script.StateDirectory, "pid"))
@@ -68,6 +97,7 @@ public sealed class S3Server : IAsyncDisposable
             var container = new ContainerBuilder(MinioImage)
                 .WithEnvironment("MINIO_ROOT_USER", user)
                 .WithEnvironment("MINIO_ROOT_PASSWORD", password)
+                .WithEnvironment("MINIO_DOMAIN", VirtualHostDomain)
                 .WithCommand("server", "/data")
                 .WithPortBinding(9000, assignRandomHostPort: true)
                 .WithWaitStrategy(Wait.ForUnixContainer().UntilHttpRequestIsSucceeded(r => r.ForPort(9000).ForPath("/minio/health/ready")))

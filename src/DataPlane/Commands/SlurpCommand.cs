@@ -11,13 +11,16 @@ internal static class SlurpCommand
         public readonly Option<string?> Endpoint = new($"--{side}-endpoint") { Description = $"S3 endpoint URL of the {Name(side)} (env DATAPLANE_SLURP_{side.ToUpperInvariant()}_ENDPOINT)" };
         public readonly Option<string?> AccessKey = new($"--{side}-access-key") { Description = $"Access key of the {Name(side)} (env DATAPLANE_SLURP_{side.ToUpperInvariant()}_ACCESS_KEY)" };
         public readonly Option<string?> SecretKey = new($"--{side}-secret-key") { Description = $"Secret key of the {Name(side)} (env DATAPLANE_SLURP_{side.ToUpperInvariant()}_SECRET_KEY)" };
+        public readonly Option<string?> SessionToken = new($"--{side}-session-token") { Description = $"Session token of the {Name(side)}'s temporary credentials (env DATAPLANE_SLURP_{side.ToUpperInvariant()}_SESSION_TOKEN)" };
         public readonly Option<string?> Region = new($"--{side}-region") { Description = $"Region of the {Name(side)} (default us-east-1)" };
+        public readonly Option<bool?> PathStyle = new($"--{side}-path-style") { Description = $"Path-style addressing of the {Name(side)} (default true; false: virtual-hosted, bucket.endpoint)" };
         public readonly Option<string?> Profile = new($"--{side}-profile") { Description = $"Section of the profile file with the {Name(side)}'s endpoint and keys" };
 
         static string Name(string side) => side == "from" ? "source" : "destination";
-        public IEnumerable<Option> All => [Endpoint, AccessKey, SecretKey, Region, Profile];
+        public IEnumerable<Option> All => [Endpoint, AccessKey, SecretKey, SessionToken, Region, PathStyle, Profile];
         public EndpointResolver.Flags Flags(ParseResult r) =>
-            new(r.GetValue(Endpoint), r.GetValue(AccessKey), r.GetValue(SecretKey), r.GetValue(Region), r.GetValue(Profile));
+            new(r.GetValue(Endpoint), r.GetValue(AccessKey), r.GetValue(SecretKey), r.GetValue(Region), r.GetValue(Profile),
+                r.GetValue(SessionToken), r.GetValue(PathStyle));
     }
 
     public static Command Create()

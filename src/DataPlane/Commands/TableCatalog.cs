@@ -208,6 +208,8 @@ internal sealed class TableCatalog : IDisposable
             PathStyle = Config("s3.path-style-access") != "false",
             AccessKey = accessKey,
             SecretKey = secretKey,
+            // Temporary keys come with their token; long-term keys from the environment need none.
+            SessionToken = Config("s3.session-token") ?? (Config("s3.access-key-id") is null ? Environment.GetEnvironmentVariable("AWS_SESSION_TOKEN") : null),
         });
     }
 

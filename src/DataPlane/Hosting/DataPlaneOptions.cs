@@ -48,6 +48,8 @@ internal sealed class DataPlaneOptions
         public string? Endpoint { get; set; }
         public string? AccessKey { get; set; }
         public string? SecretKey { get; set; }
+        /// <summary>The session token of temporary credentials, with <see cref="AccessKey"/> and <see cref="SecretKey"/>.</summary>
+        public string? SessionToken { get; set; }
         public string Region { get; set; } = "us-east-1";
         /// <summary>Path-style addressing (<c>endpoint/bucket/key</c>), which MinIO and s3rver need; false for virtual-hosted AWS buckets.</summary>
         public bool PathStyle { get; set; } = true;

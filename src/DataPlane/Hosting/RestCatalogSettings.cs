@@ -22,6 +22,7 @@ internal static class RestCatalogSettings
                 : new S3Options
                 {
                     Endpoint = options.S3.Endpoint, AccessKey = options.S3.AccessKey, SecretKey = options.S3.SecretKey,
+                    SessionToken = options.S3.SessionToken,
                     Region = options.S3.Region, PathStyle = options.S3.PathStyle,
                 },
             AllowAnonymous = catalog.AllowAnonymous ?? AnonymousAccess.ByDefault(options.Host),

@@ -1,47 +1,56 @@
-using Minio;
-using Minio.DataModel.Args;
-using MinioNotFound = Minio.Exceptions.ObjectNotFoundException;
-
 namespace DataPlane.Storage.S3;
 
 /// <summary>
-/// A bucket prefix on an S3-compatible server (AWS, MinIO, R2, s3rver), path-style. The Minio SDK does what it
-/// offers in full: head (with content type and user metadata), delete, bucket creation. Streamed gets, listing
-/// pages, multipart calls and puts from a buffer go through <see cref="S3Rest"/> (signed requests), because Minio 7
-/// keeps those internal, offers them only as callbacks and enumerators, or copies the data (see each call).
+/// A bucket prefix on an S3-compatible server (AWS, MinIO, R2, s3rver), path-style or virtual-hosted, with long-term
+/// keys or temporary credentials (a session token). Every call is a request signed here (<see cref="S3Rest"/>,
+/// <see cref="SigV4"/>) rather than an SDK's: the calls DataPlane needs are few (get, head, list a page, put, the
+/// multipart calls, delete, the bucket's head and creation), and the Minio SDK 7 kept the multipart calls internal,
+/// offered gets only through a callback and listings only as enumerators, and copied every put's data (about 3x the
+/// object's size allocated, measured in bench/Storage); AWSSDK.S3 sends aws-chunked bodies that s3rver stores as data.
 /// </summary>
 internal sealed class S3ObjectStore : IObjectStore
 {
     private const int MiB = 1024 * 1024;
-    /// <summary>S3's smallest part (every part but the last); also where Minio would switch to its own multipart.</summary>
+    /// <summary>S3's smallest part (every part but the last).</summary>
     public const int MinPartSize = 5 * MiB;
     /// <summary>Parts are buffered in memory, so keep them well inside an array.</summary>
     public const int MaxPartSize = 1024 * MiB;
 
     private readonly S3Location _location;
-    private readonly IMinioClient _minio;
     private readonly S3Rest _rest;
     private readonly Lazy<Task>? _bucketReady;
 
     public S3ObjectStore(S3Location location, S3Options options)
+        : this(location, options, connect: null)
     {
-        if (!options.PathStyle)
-            throw new NotSupportedException($"{location.Uri}: only path-style addressing is supported (S3Options.PathStyle = true), which AWS, MinIO and R2 all accept.");
+    }
+
+    /// <param name="connect">A test seam (see <see cref="S3Rest"/>): opens connections instead of a DNS lookup.</param>
+    internal S3ObjectStore(S3Location location, S3Options options, Func<SocketsHttpConnectionContext, CancellationToken, ValueTask<Stream>>? connect)
+    {
         if (string.IsNullOrEmpty(options.AccessKey) || string.IsNullOrEmpty(options.SecretKey))
             throw new ArgumentException($"{location.Uri} needs credentials: set S3Options.AccessKey and S3Options.SecretKey.", nameof(options));
+        if (string.IsNullOrWhiteSpace(options.Region))
+            throw new ArgumentException($"{location.Uri} needs a region: set S3Options.Region (us-east-1 where the server has none).", nameof(options));
         var endpointText = options.Endpoint ?? $"https://s3.{options.Region}.amazonaws.com";
         if (!Uri.TryCreate(endpointText, UriKind.Absolute, out var endpoint) || endpoint.Scheme is not ("http" or "https"))
             throw new ArgumentException($"Invalid S3 endpoint '{endpointText}': use http://host:port or https://host.", nameof(options));
+        if (!options.PathStyle)
+        {
+            // Virtual-hosted addressing puts the bucket in the host name: an address has no sub-domains, and a dotted
+            // bucket over TLS gets a name the server's wildcard certificate does not cover.
+            if (endpoint.HostNameType != UriHostNameType.Dns)
+                throw new ArgumentException(
+                    $"S3 endpoint '{endpointText}' is an address, so it cannot take {location.Bucket} as a sub-domain: use its host name, or path-style addressing.", nameof(options));
+            if (endpoint.Scheme == Uri.UriSchemeHttps && location.Bucket.Contains('.'))
+                throw new ArgumentException(
+                    $"Bucket '{location.Bucket}' has dots, which virtual-hosted addressing over https cannot name (the certificate covers one level): use path-style addressing.", nameof(options));
+        }
 
         _location = location;
         Location = location.Uri;
-        _minio = new MinioClient()
-            .WithEndpoint(endpoint.Host, endpoint.Port)
-            .WithSSL(endpoint.Scheme == Uri.UriSchemeHttps)
-            .WithCredentials(options.AccessKey, options.SecretKey)
-            .WithRegion(options.Region)
-            .Build();
-        _rest = new S3Rest(endpoint, location.Bucket, new SigV4(options.AccessKey, options.SecretKey, options.Region));
+        var signer = new SigV4(options.AccessKey, options.SecretKey, options.Region, string.IsNullOrEmpty(options.SessionToken) ? null : options.SessionToken);
+        _rest = new S3Rest(endpoint, location.Bucket, options.PathStyle, options.Region, signer, connect);
         _bucketReady = options.CreateBucket ? new Lazy<Task>(CreateBucketIfMissingAsync) : null;
     }
 
@@ -167,7 +176,7 @@ internal sealed class S3ObjectStore : IObjectStore
     {
         var fullKey = FullKey(key);
         await ReadyAsync().ConfigureAwait(false);
-        await _minio.RemoveObjectAsync(new RemoveObjectArgs().WithBucket(_location.Bucket).WithObject(fullKey), cancellationToken).ConfigureAwait(false);
+        await _rest.DeleteObjectAsync(fullKey, cancellationToken).ConfigureAwait(false);
     }
 
     public async Task<MultipartUpload> StartMultipartUploadAsync(string key, PutOptions? options = null, CancellationToken cancellationToken = default)
@@ -193,9 +202,7 @@ internal sealed class S3ObjectStore : IObjectStore
     }
 
     /// <summary>
-    /// One PUT of a buffered object, as a signed request straight from the buffer: Minio's PutObject copies the data
-    /// into arrays of its own (about 3x the object's size allocated per put, measured in bench/Storage) and switches
-    /// to its own sequential multipart at 5 MiB.
+    /// One PUT of a buffered object, as a signed request straight from the buffer (no copy).
     /// </summary>
     internal async Task<ObjectInfo> PutSingleAsync(string key, string fullKey, ReadOnlyMemory<byte> bytes, PutOptions? options,
         Dictionary<string, string>? metadata, CancellationToken cancellationToken)
@@ -237,11 +244,7 @@ internal sealed class S3ObjectStore : IObjectStore
         return null;
     }
 
-    public void Dispose()
-    {
-        _rest.Dispose();
-        _minio.Dispose();
-    }
+    public void Dispose() => _rest.Dispose();
 
     private string FullKey(string key) => _location.Prefix + ObjectKey.Validate(key);
 
@@ -251,9 +254,8 @@ internal sealed class S3ObjectStore : IObjectStore
 
     private async Task CreateBucketIfMissingAsync()
     {
-        var bucket = _location.Bucket;
-        if (!await _minio.BucketExistsAsync(new BucketExistsArgs().WithBucket(bucket)).ConfigureAwait(false))
-            await _minio.MakeBucketAsync(new MakeBucketArgs().WithBucket(bucket)).ConfigureAwait(false);
+        if (!await _rest.BucketExistsAsync(CancellationToken.None).ConfigureAwait(false))
+            await _rest.CreateBucketAsync(CancellationToken.None).ConfigureAwait(false);
     }
 
     /// <summary>What a GET or HEAD response says of the object; S3 sends no storage class header for STANDARD.</summary>

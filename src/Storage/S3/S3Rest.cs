@@ -7,22 +7,28 @@ using System.Xml.Linq;
 namespace DataPlane.Storage.S3;
 
 /// <summary>
-/// The S3 REST calls the Minio SDK 7.0 does not offer in a usable form, as signed requests: streamed GET (Minio
-/// hands the body only to a callback that must consume it before returning), one ListObjectsV2 page with start-after,
-/// max-keys and any delimiter (Minio only enumerates), the multipart calls (internal in Minio 7), so that parts
-/// can be sent in parallel by the caller, and PUT straight from a buffer (Minio copies it). Path-style: <c>endpoint/bucket/key</c>.
+/// The S3 REST calls DataPlane makes, as requests signed by <see cref="SigV4"/>: streamed GET, one ListObjectsV2 page
+/// with start-after, max-keys and any delimiter, the multipart calls (so that parts can be sent in parallel by the
+/// caller), PUT straight from a buffer or a stream, DELETE, and the bucket's HEAD and creation. Path-style
+/// (<c>endpoint/bucket/key</c>) or virtual-hosted (<c>bucket.endpoint/key</c>).
 /// </summary>
 internal sealed class S3Rest : IDisposable
 {
     private readonly HttpClient _http;
-    private readonly string _endpoint;
-    private readonly string _bucket;
+    // Everything before the key: the origin (with the bucket in the host when virtual-hosted) and, path-style, "/bucket".
+    private readonly string _origin;
+    private readonly string _bucketPath;
+    private readonly string _region;
     private readonly SigV4 _signer;
 
-    public S3Rest(Uri endpoint, string bucket, SigV4 signer)
+    /// <param name="connect">Opens the connection for a request instead of a DNS lookup of its host: a test seam, so that
+    /// virtual-hosted names (<c>bucket.s3.localhost</c>) reach a server on loopback where no resolver knows them.</param>
+    public S3Rest(Uri endpoint, string bucket, bool pathStyle, string region, SigV4 signer,
+        Func<SocketsHttpConnectionContext, CancellationToken, ValueTask<Stream>>? connect = null)
     {
-        _endpoint = endpoint.GetLeftPart(UriPartial.Authority);
-        _bucket = bucket;
+        _origin = pathStyle ? endpoint.GetLeftPart(UriPartial.Authority) : $"{endpoint.Scheme}://{bucket}.{endpoint.Authority}";
+        _bucketPath = pathStyle ? "/" + SigV4.Encode(bucket, keepSlash: false) : "";
+        _region = region;
         _signer = signer;
         _http = new HttpClient(new SocketsHttpHandler
         {
@@ -33,6 +39,7 @@ internal sealed class S3Rest : IDisposable
             // would only add work to every request.
             UseCookies = false,
             AllowAutoRedirect = false,
+            ConnectCallback = connect,
         })
         {
             Timeout = TimeSpan.FromMinutes(30),
@@ -58,31 +65,22 @@ internal sealed class S3Rest : IDisposable
         }
     }
 
-    /// <summary>HEAD of one object; null when absent. One request, unlike Minio's stat, which first checks the bucket
-    /// (on s3rver a whole-bucket listing per object).</summary>
+    /// <summary>HEAD of one object; null when absent. One request: no check of the bucket first (on s3rver a whole-bucket
+    /// listing per object).</summary>
     /// <param name="partNumber">Heads one part of a multipart object: S3 then answers that part's length and the part count.</param>
-    public async Task<HttpResponseMessage?> HeadObjectAsync(string key, CancellationToken cancellationToken, int? partNumber = null)
-    {
-        for (var attempt = 1; ; attempt++)
-        {
-            using var request = Build(HttpMethod.Head, key,
-                partNumber is { } n ? [("partNumber", n.ToString(CultureInfo.InvariantCulture))] : [], SigV4.UnsignedPayload);
-            var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
-            if (response.StatusCode == HttpStatusCode.NotFound)
+    public Task<HttpResponseMessage?> HeadObjectAsync(string key, CancellationToken cancellationToken, int? partNumber = null) =>
+        SendAsync(() => Build(HttpMethod.Head, key, partNumber is { } n ? [("partNumber", n.ToString(CultureInfo.InvariantCulture))] : [], SigV4.UnsignedPayload),
+            HttpCompletionOption.ResponseHeadersRead, async response =>
             {
-                response.Dispose();
-                return null;
-            }
-            if (response.IsSuccessStatusCode)
-                return response;
-            var status = response.StatusCode;
-            response.Dispose();
-            // A HEAD has no body to name the error; retry what S3 calls transient, as the other calls do.
-            if (attempt >= 4 || status is not (HttpStatusCode.InternalServerError or HttpStatusCode.ServiceUnavailable))
-                throw new S3RequestException(status, null, null, "HeadObject");
-            await Task.Delay(100 * attempt * attempt, cancellationToken).ConfigureAwait(false);
-        }
-    }
+                if (response.StatusCode == HttpStatusCode.NotFound)
+                {
+                    response.Dispose();
+                    return null;
+                }
+                // A HEAD has no body to name the error: the status alone says whether to retry.
+                await ThrowIfFailedAsync(response, "HeadObject", cancellationToken).ConfigureAwait(false);
+                return (HttpResponseMessage?)response;
+            }, cancellationToken);
 
     public async Task<ListObjectsResult> ListObjectsV2Async(string prefix, string? startAfter, int maxKeys, string? delimiter, CancellationToken cancellationToken)
     {
@@ -178,16 +176,72 @@ internal sealed class S3Rest : IDisposable
         }
     }
 
+    /// <summary>DELETE of one object; deleting an absent key succeeds, as it does on S3.</summary>
+    public Task DeleteObjectAsync(string key, CancellationToken cancellationToken) =>
+        SendAsync(() => Build(HttpMethod.Delete, key, [], SigV4.Sha256Hex([])), HttpCompletionOption.ResponseContentRead, async response =>
+        {
+            using (response)
+                if (response.StatusCode != HttpStatusCode.NotFound)
+                    await ThrowIfFailedAsync(response, "DeleteObject", cancellationToken).ConfigureAwait(false);
+            return true;
+        }, cancellationToken);
+
+    /// <summary>Whether the bucket exists (HEAD of the bucket); a bucket of someone else's is an error (403), not absent.</summary>
+    public Task<bool> BucketExistsAsync(CancellationToken cancellationToken) =>
+        SendAsync(() => Build(HttpMethod.Head, null, [], SigV4.Sha256Hex([])), HttpCompletionOption.ResponseContentRead, async response =>
+        {
+            using (response)
+            {
+                if (response.StatusCode == HttpStatusCode.NotFound)
+                    return false;
+                await ThrowIfFailedAsync(response, "HeadBucket", cancellationToken).ConfigureAwait(false);
+                return true;
+            }
+        }, cancellationToken);
+
+    /// <summary>Creates the bucket in the region (outside us-east-1, S3 wants it named in the body); a bucket that exists by
+    /// then (another process created it first) is fine.</summary>
+    public async Task CreateBucketAsync(CancellationToken cancellationToken)
+    {
+        var body = _region == "us-east-1"
+            ? []
+            : Encoding.UTF8.GetBytes("<CreateBucketConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><LocationConstraint>"
+                + System.Security.SecurityElement.Escape(_region) + "</LocationConstraint></CreateBucketConfiguration>");
+        var conflict = await SendAsync(() =>
+        {
+            var request = Build(HttpMethod.Put, null, [], SigV4.Sha256Hex(body));
+            request.Content = new ByteArrayContent(body);
+            return request;
+        }, HttpCompletionOption.ResponseContentRead, async response =>
+        {
+            using (response)
+            {
+                try
+                {
+                    await ThrowIfFailedAsync(response, "CreateBucket", cancellationToken).ConfigureAwait(false);
+                    return null;
+                }
+                catch (S3RequestException e) when (e.Status == HttpStatusCode.Conflict)
+                {
+                    return e;
+                }
+            }
+        }, cancellationToken).ConfigureAwait(false);
+        if (conflict is not null && !await BucketExistsAsync(cancellationToken).ConfigureAwait(false))
+            throw conflict;
+    }
+
     public void Dispose() => _http.Dispose();
 
+    /// <param name="key">The object's key; null for a request to the bucket itself.</param>
     private HttpRequestMessage Build(HttpMethod method, string? key, IEnumerable<(string Name, string? Value)> query, string payloadHash,
         IReadOnlyDictionary<string, string>? metadata = null, string? storageClass = null)
     {
-        var path = "/" + SigV4.Encode(_bucket, keepSlash: false) + (key is null ? "" : "/" + SigV4.Encode(key, keepSlash: true));
+        var path = _bucketPath + (key is not null ? "/" + SigV4.Encode(key, keepSlash: true) : _bucketPath.Length == 0 ? "/" : "");
         var encodedQuery = string.Join('&', query.Select(p => p.Value is null
             ? SigV4.Encode(p.Name, false)
             : SigV4.Encode(p.Name, false) + "=" + SigV4.Encode(p.Value, false)));
-        var request = new HttpRequestMessage(method, new Uri(_endpoint + path + (encodedQuery.Length > 0 ? "?" + encodedQuery : "")));
+        var request = new HttpRequestMessage(method, new Uri(_origin + path + (encodedQuery.Length > 0 ? "?" + encodedQuery : "")));
         if (metadata is not null)
             foreach (var (name, value) in metadata)
                 request.Headers.TryAddWithoutValidation("x-amz-meta-" + name, value);
@@ -197,25 +251,47 @@ internal sealed class S3Rest : IDisposable
         return request;
     }
 
-    private async Task<XDocument> SendForXmlAsync(Func<HttpRequestMessage> build, string operation, CancellationToken cancellationToken)
-    {
-        // Requests without a caller's stream are safe to resend: retry what S3 calls transient (500, 503 SlowDown, resets).
-        for (var attempt = 1; ; attempt++)
+    private Task<XDocument> SendForXmlAsync(Func<HttpRequestMessage> build, string operation, CancellationToken cancellationToken) =>
+        SendAsync(build, HttpCompletionOption.ResponseContentRead, async response =>
         {
-            try
+            using (response)
             {
-                using var request = build();
-                using var response = await _http.SendAsync(request, cancellationToken).ConfigureAwait(false);
                 await ThrowIfFailedAsync(response, operation, cancellationToken).ConfigureAwait(false);
                 var text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
                 var xml = XDocument.Parse(text);
+                // S3 may answer 200 and still report an error in the body (CompleteMultipartUpload).
                 if (xml.Root?.Name.LocalName == "Error")
                     throw new S3RequestException(HttpStatusCode.InternalServerError, Child(xml.Root, "Code"), Child(xml.Root, "Message"), operation);
                 return xml;
             }
+        }, cancellationToken);
+
+    /// <summary>
+    /// Sends a request that is safe to send again (built anew each time, no caller's stream in it), retrying what S3 calls
+    /// transient (500, 503 SlowDown, a reset connection). <paramref name="read"/> owns the response: it reads or hands it
+    /// on, and throws (<see cref="ThrowIfFailedAsync"/>) for a failure, which is retried when transient.
+    /// </summary>
+    private async Task<T> SendAsync<T>(Func<HttpRequestMessage> build, HttpCompletionOption completion, Func<HttpResponseMessage, Task<T>> read,
+        CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            HttpResponseMessage? response = null;
+            try
+            {
+                using var request = build();
+                response = await _http.SendAsync(request, completion, cancellationToken).ConfigureAwait(false);
+                return await read(response).ConfigureAwait(false);
+            }
             catch (Exception e) when (attempt < 4 && IsTransient(e) && !cancellationToken.IsCancellationRequested)
             {
+                response?.Dispose();
                 await Task.Delay(100 * attempt * attempt, cancellationToken).ConfigureAwait(false);
+            }
+            catch
+            {
+                response?.Dispose();
+                throw;
             }
         }
     }

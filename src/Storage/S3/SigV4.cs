@@ -7,13 +7,17 @@ using System.Text;
 namespace DataPlane.Storage.S3;
 
 /// <summary>
-/// AWS Signature Version 4 for the S3 calls the Minio SDK does not expose (see <see cref="S3Rest"/>). Signs host and
-/// every x-amz-* header; bodies that stream (parts, objects) are sent as UNSIGNED-PAYLOAD, which S3 and MinIO accept,
-/// so a part is never read twice.
+/// AWS Signature Version 4 for every S3 call (see <see cref="S3Rest"/>). Signs host and every x-amz-* header, the
+/// session token of temporary credentials (<c>x-amz-security-token</c>) among them, as S3 requires; bodies that stream
+/// (parts, objects) are sent as UNSIGNED-PAYLOAD, which S3 and MinIO accept, so a part is never read twice.
 /// </summary>
-internal sealed class SigV4(string accessKey, string secretKey, string region)
+/// <param name="sessionToken">The session token of temporary credentials (STS, an instance role); null for long-term keys.</param>
+/// <param name="service">The scope's service: <c>s3</c>, which also wants the payload hash as <c>x-amz-content-sha256</c>;
+/// another name only to check the signer against AWS's generic test suite.</param>
+internal sealed class SigV4(string accessKey, string secretKey, string region, string? sessionToken = null, string service = "s3")
 {
     public const string UnsignedPayload = "UNSIGNED-PAYLOAD";
+    public const string SecurityTokenHeader = "x-amz-security-token";
 
     // The signing key depends only on the day: derived once a day, not four HMACs per request. One reference, so
     // concurrent signers see a date and its key together.
@@ -29,9 +33,17 @@ internal sealed class SigV4(string accessKey, string secretKey, string region)
         var amzDate = utcNow.ToString("yyyyMMdd'T'HHmmss'Z'", CultureInfo.InvariantCulture);
         var date = amzDate[..8];
         request.Headers.Remove("x-amz-date");
-        request.Headers.Remove("x-amz-content-sha256");
         request.Headers.TryAddWithoutValidation("x-amz-date", amzDate);
-        request.Headers.TryAddWithoutValidation("x-amz-content-sha256", payloadHash);
+        if (service == "s3")
+        {
+            request.Headers.Remove("x-amz-content-sha256");
+            request.Headers.TryAddWithoutValidation("x-amz-content-sha256", payloadHash);
+        }
+        if (sessionToken is not null)
+        {
+            request.Headers.Remove(SecurityTokenHeader);
+            request.Headers.TryAddWithoutValidation(SecurityTokenHeader, sessionToken);
+        }
 
         // Read the headers as stored (NonValidated): the validating enumerator would parse every value into header objects
         // on each of the two requests a copied object costs.
@@ -57,14 +69,14 @@ internal sealed class SigV4(string accessKey, string secretKey, string region)
         var signedHeaders = canonical.ToString(signedHeadersStart, canonical.Length - signedHeadersStart);
         canonical.Append('\n').Append(payloadHash);
 
-        var scope = $"{date}/{region}/s3/aws4_request";
+        var scope = $"{date}/{region}/{service}/aws4_request";
         var stringToSign = $"AWS4-HMAC-SHA256\n{amzDate}\n{scope}\n{Sha256Hex(canonical)}";
         var signing = _signingKey;
         if (signing.Item1 != date)
         {
             var derived = Hmac(Encoding.UTF8.GetBytes("AWS4" + secretKey), date);
             derived = Hmac(derived, region);
-            derived = Hmac(derived, "s3");
+            derived = Hmac(derived, service);
             _signingKey = signing = Tuple.Create(date, Hmac(derived, "aws4_request"));
         }
         var key = signing.Item2;
