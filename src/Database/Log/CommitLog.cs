@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using DataPlane.Storage.Durability;
 
 namespace DataPlane.Database.Log;
 

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using System.IO.Hashing;
 
 namespace DataPlane.Database.Log;
 
@@ -24,7 +25,7 @@ internal static class LogRecordFormat
             BinaryPrimitives.WriteInt64LittleEndian(span[4..], entry.Position);
             BinaryPrimitives.WriteInt64LittleEndian(span[12..], entry.CommittedAtMicros);
             entry.Payload.CopyTo(span[HeaderBytes..]);
-            uint crc = Crc32.Compute(span[4..(HeaderBytes + entry.Payload.Length)]);
+            uint crc = Crc32.HashToUInt32(span[4..(HeaderBytes + entry.Payload.Length)]);
             BinaryPrimitives.WriteUInt32LittleEndian(span[(HeaderBytes + entry.Payload.Length)..], crc);
             stream.Write(span);
         }
@@ -50,7 +51,7 @@ internal static class LogRecordFormat
         var check = new byte[16 + length];
         header[4..].CopyTo(check);
         payload.CopyTo(check, 16);
-        if (Crc32.Compute(check) != BinaryPrimitives.ReadUInt32LittleEndian(trailer)) return null;
+        if (Crc32.HashToUInt32(check) != BinaryPrimitives.ReadUInt32LittleEndian(trailer)) return null;
         return new LogEntry(position, micros, payload);
     }
 
@@ -65,7 +66,7 @@ internal static class LogRecordFormat
         var check = new byte[16 + length];
         header.AsSpan(4).CopyTo(check);
         rest.AsSpan(0, length).CopyTo(check.AsSpan(16));
-        if (Crc32.Compute(check) != BinaryPrimitives.ReadUInt32LittleEndian(rest.AsSpan(length)))
+        if (Crc32.HashToUInt32(check) != BinaryPrimitives.ReadUInt32LittleEndian(rest.AsSpan(length)))
             throw new InvalidDataException("Log record failed its CRC check.");
         return new LogEntry(
             BinaryPrimitives.ReadInt64LittleEndian(header.AsSpan(4)),

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using DataPlane.Storage.Durability;
 
 namespace DataPlane.Pipelines.Log;
 

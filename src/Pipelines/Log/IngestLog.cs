@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Threading.Channels;
+using DataPlane.Storage.Durability;
 
 namespace DataPlane.Pipelines.Log;
 

@@ -1,5 +1,5 @@
 using System.Text;
-using DataPlane.Pipelines.Log;
+using DataPlane.Storage.Durability;
 
 namespace DataPlane.Pipelines.Runtime;
 

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using DataPlane.Pipelines.Log;
 using DataPlane.Pipelines.Metrics;
+using DataPlane.Storage.Durability;
 using Microsoft.Extensions.Logging;
 
 namespace DataPlane.Pipelines.Streams;

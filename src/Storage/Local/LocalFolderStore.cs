@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using DataPlane.Storage.Durability;
 
 namespace DataPlane.Storage.Local;
 
@@ -76,7 +77,7 @@ internal sealed class LocalFolderStore : IObjectStore
                 {
                     RandomAccess.Write(file, content.Span, 0);
                     // Each flush waits on the device; overlapped, the two cost about one wait.
-                    var folderFlushed = Task.Run(() => DirectorySync.Flush(folder), CancellationToken.None);
+                    var folderFlushed = Task.Run(() => DirectoryFlush.Flush(folder), CancellationToken.None);
                     RandomAccess.FlushToDisk(file);
                     await folderFlushed.ConfigureAwait(false);
                 }
@@ -128,7 +129,7 @@ internal sealed class LocalFolderStore : IObjectStore
                 throw FolderConflict(key, e);
             }
         }
-        DirectorySync.Flush(folder);
+        DirectoryFlush.Flush(folder);
         var sidecar = new Sidecar(staged.Length, staged.LastWriteUtc.Ticks, etag, options?.ContentType, metadata, options?.StorageClass,
             parts?.PartCount ?? 0, parts?.PartSize ?? 0);
         WriteSidecar(key, sidecar);

@@ -1,12 +1,12 @@
 using System.Runtime.InteropServices;
 
-namespace DataPlane.Database.Log;
+namespace DataPlane.Storage.Durability;
 
 /// <summary>
 /// Makes written bytes durable. On Linux, fdatasync: the data and the size, without the timestamps
 /// that fsync (FileStream.Flush(true)) also writes, which costs a second journal write per commit.
 /// </summary>
-internal static partial class DataSync
+public static partial class DataSync
 {
     public static void Flush(FileStream stream)
     {

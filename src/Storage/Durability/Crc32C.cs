@@ -1,13 +1,14 @@
 using System.Buffers.Binary;
 using System.Numerics;
 
-namespace DataPlane.Pipelines.Log;
+namespace DataPlane.Storage.Durability;
 
 /// <summary>
-/// CRC32C (Castagnoli). System.IO.Hashing 10 only ships the IEEE CRC32; BitOperations.Crc32C uses the SSE4.2 / ARMv8
+/// CRC-32C (Castagnoli), the ingest log's checksum. System.IO.Hashing 10 ships only the IEEE CRC-32 (the database
+/// commit log's, System.IO.Hashing.Crc32); BitOperations.Crc32C uses the SSE4.2 / ARMv8
 /// CRC instructions where present, eight bytes at a time.
 /// </summary>
-internal static class Crc32C
+public static class Crc32C
 {
     public static uint Append(uint crc, ReadOnlySpan<byte> data)
     {
