@@ -24,4 +24,9 @@ public static class SqlLimits
     /// the record fails, so that no value can ask for more memory than a few records' worth.
     /// </summary>
     public const int MaxStringBytes = 1 << 20;
+    /// <summary>
+    /// Time one regular expression match may take on one value before the record fails (regex_timeout). The engine
+    /// is linear in the input, so this is a backstop for huge values, never reached by ordinary ones.
+    /// </summary>
+    public static readonly TimeSpan RegexMatchTimeout = TimeSpan.FromSeconds(1);
 }

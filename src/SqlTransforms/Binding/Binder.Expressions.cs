@@ -160,7 +160,13 @@ internal sealed partial class Binder
             }
             case SqlExpression.Like l:
             {
-                if (l.Similar) throw Error(l.Start, "SIMILAR TO is not supported yet; use LIKE, or regexp_matches when the regex functions land");
+                if (l.Similar)
+                {
+                    // DuckDB's SIMILAR TO: the pattern is a regular expression that must match the whole string
+                    if (l.Escape is not null) throw Error(l.Escape.Start, "SIMILAR TO takes no ESCAPE; its pattern is a regular expression, where \\ escapes");
+                    var match = Call("regexp_full_match", [Sub(l.Operand), Sub(l.Pattern)], [l.Operand, l.Pattern], l.Start, "SIMILAR TO");
+                    return l.Negated ? new BoundExpression.Not(match) : match;
+                }
                 var args = new List<BoundExpression> { Sub(l.Operand), Sub(l.Pattern) };
                 var syntax = new List<SqlExpression> { l.Operand, l.Pattern };
                 if (l.Escape is not null) { args.Add(Sub(l.Escape)); syntax.Add(l.Escape); }
@@ -366,7 +372,9 @@ internal sealed partial class Binder
         }
         var infos = args.Select(a => new ArgumentInfo(a.Type, a is BoundExpression.Literal { IsStringLiteral: true }, a is BoundExpression.Literal lit ? lit.Value : null,
             a is BoundExpression.Literal, a is BoundExpression.Literal { IsIntegerLiteral: true })).ToList();
-        var binding = function.Bind(infos);
+        FunctionBinding? binding;
+        try { binding = function.Bind(infos); }
+        catch (ArgumentRefusedException e) { throw Error(syntax.Count > e.Argument ? syntax[e.Argument].Start : position, e.Message); }
         if (binding is null)
         {
             string given = string.Join(", ", args.Select(a => a is BoundExpression.Literal { IsStringLiteral: true } ? "'...'" : a.Type.ToString()));

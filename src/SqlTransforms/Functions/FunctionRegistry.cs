@@ -16,6 +16,7 @@ internal sealed class FunctionRegistry
         MathFunctions.Register,
         ConditionalFunctions.Register,
         StringFunctions.Register,
+        RegexFunctions.Register,
         TimeFunctions.Register,
         AggregateFunctions.Register,
     ];

@@ -175,7 +175,8 @@ internal static class ValueText
             case "inf" or "infinity" or "+inf" or "+infinity": value = double.PositiveInfinity; return true;
             case "-inf" or "-infinity": value = double.NegativeInfinity; return true;
         }
-        return double.TryParse(t, NumberStyles.Float, CultureInfo.InvariantCulture, out value) && (double.IsFinite(value) || false);
+        // a number too large for a DOUBLE ('1e400') is infinity, as in DuckDB
+        return double.TryParse(t, NumberStyles.Float, CultureInfo.InvariantCulture, out value);
     }
 
     /// <summary>A decimal string rounded (halves away from zero) to <paramref name="scale"/> digits; false when it has more than <paramref name="precision"/> digits.</summary>

@@ -82,8 +82,11 @@ internal sealed class ExpressionGenerator(Random random)
                     _ => $"({X()} - {L()})",
                 };
             case SqlTypeKind.Varchar:
-                return random.Next(27) switch
+                return random.Next(30) switch
                 {
+                    22 => $"regexp_replace({S()}, {Regex()}, {Pick("'#'", "''", "'<\\0>'", "'\\1-'", "'\\2\\1'", "'$1'", Leaf(SqlType.Varchar))}{Pick("", ", 'g'", ", 'i'", ", 'gi'", ", 's'")})",
+                    23 => $"regexp_extract({S()}, {Regex()}{Pick("", ", 0", ", 1", ", 2", ", 1, 'i'")})",
+                    24 => $"regexp_extract({S()}, {Pick(Regex(), Leaf(SqlType.Varchar))})",
                     0 => $"lower({S()})", 1 => $"upper({S()})", 2 => $"trim({S()})", 3 => $"substr({S()}, {random.Next(-4, 5)}, {random.Next(0, 5)})", // no negative lengths: DuckDB's answer past the end depends on how the column is stored
                     4 => $"replace({S()}, {Leaf(SqlType.Varchar)}, {Leaf(SqlType.Varchar)})", 5 => $"concat({S()}, {S()})", 6 => $"({S()} || {S()})",
                     7 => $"split_part({S()}, {Pick("','", "''", "'a'", "' '")}, {random.Next(-3, 4)})", 8 => $"CAST({I()} AS VARCHAR)",
@@ -100,12 +103,14 @@ internal sealed class ExpressionGenerator(Random random)
             case SqlTypeKind.Boolean:
             {
                 var t = Pick(SqlType.Integer, SqlType.BigInt, SqlType.Double, SqlType.Varchar, SqlType.Date, SqlType.Timestamp, SqlType.Boolean);
-                return random.Next(12) switch
+                return random.Next(14) switch
                 {
                     0 => $"({E(t)} {Pick("=", "<>", "<", "<=", ">", ">=")} {E(t)})", 1 => $"({B()} AND {B()})", 2 => $"({B()} OR {B()} OR {B()})",
                     3 => $"(NOT {B()})", 4 => $"({E(t)} IS {Pick("", "NOT ")}NULL)", 5 => $"({E(t)} IS {Pick("", "NOT ")}DISTINCT FROM {E(t)})",
                     6 => $"({I()} {Pick("", "NOT ")}IN ({I()}, {Leaf(SqlType.Integer)}, NULL))", 7 => $"({I()} BETWEEN {I()} AND {I()})",
                     8 => $"({S()} {Pick("LIKE", "ILIKE", "NOT LIKE")} {Pick("'%'", "'a%'", "'%_'", "'_'", "'%é%'", "'A_C'", "''", "'%x'")})",
+                    12 => $"{Pick("regexp_matches", "regexp_full_match")}({S()}, {Pick(Regex(), Leaf(SqlType.Varchar))}{Pick("", "", ", 'i'", ", 's'")})",
+                    13 => $"({S()} {Pick("", "NOT ")}SIMILAR TO {Regex()})",
                     9 => $"{Pick("starts_with", "ends_with", "contains")}({S()}, {Pick(Leaf(SqlType.Varchar), S(), "''", "'a'", "'é'")})", 10 => $"TRY_CAST({S()} AS BOOLEAN)", _ => $"({E(t)} {Pick("=", "<")} {Leaf(t)})",
                 };
             }
@@ -135,6 +140,10 @@ internal sealed class ExpressionGenerator(Random random)
             var text => text,
         };
     }
+
+    /// <summary>Patterns both RE2 and the engine read alike (ASCII classes, anchors, lazy and empty matches, groups).</summary>
+    private string Regex() => Pick("'[0-9]+'", "'l+'", "'^a'", "'(a|b)c?'", "'[[:alpha:]]+'", "'\\d'", "'é'", "'(.)(.)'", "''", "'.*'", "'x*'",
+        "'\\s+'", "'[^a-z]'", "'(?i)abc'", "'([a-z]+)([0-9]*)'", "'\\w+$'", "'.+?'", "'[日本]'", "'(😀|x)+'", "'\\pL+'");
 
     private T Pick<T>(params T[] options) => options[random.Next(options.Length)];
 
