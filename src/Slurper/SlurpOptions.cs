@@ -1,3 +1,5 @@
+using DataPlane.Storage;
+
 namespace DataPlane.Slurper;
 
 public enum QueueKind { Sqlite, Kafka }

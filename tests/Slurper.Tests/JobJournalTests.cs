@@ -1,4 +1,5 @@
 using DataPlane.Slurper.Journal;
+using DataPlane.Storage;
 using Xunit;
 
 namespace DataPlane.Slurper.Tests;
@@ -82,18 +83,5 @@ public class JobJournalTests
         Assert.Equal(2, j.Status().Run);
         var e = Assert.Throws<InvalidOperationException>(() => j.BeginRun("job", "s3://a", "s3://c", 4));
         Assert.Contains("s3://c", e.Message);
-    }
-
-    [Fact]
-    public void Retry_delays_grow_exponentially_with_jitter_up_to_the_cap()
-    {
-        var p = new RetryPolicy { BaseDelay = TimeSpan.FromMilliseconds(100), MaxDelay = TimeSpan.FromSeconds(1) };
-        for (var n = 1; n <= 8; n++)
-        {
-            var cap = Math.Min(1000, 100 * Math.Pow(2, n - 1));
-            var samples = Enumerable.Range(0, 50).Select(_ => p.DelayAfter(n).TotalMilliseconds).ToList();
-            Assert.All(samples, d => Assert.InRange(d, cap / 2, cap));
-            Assert.True(samples.Distinct().Count() > 1, "jitter spreads retries");
-        }
     }
 }

@@ -1,4 +1,5 @@
 using DataPlane.Slurper.Journal;
+using DataPlane.Storage;
 using Xunit;
 
 namespace DataPlane.Slurper.Tests;

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using DataPlane.Slurper;
+using DataPlane.Storage;
 
 namespace DataPlane.Commands;
 

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Dapper;
+using DataPlane.Storage;
 using Microsoft.Data.Sqlite;
 
 namespace DataPlane.Slurper.Journal;

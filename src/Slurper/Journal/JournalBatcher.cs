@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+using DataPlane.Storage;
 
 namespace DataPlane.Slurper.Journal;
 

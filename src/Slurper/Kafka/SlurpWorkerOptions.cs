@@ -1,3 +1,5 @@
+using DataPlane.Storage;
+
 namespace DataPlane.Slurper;
 
 /// <summary>A <c>dataplane slurp worker</c>: joins the job's consumer group and copies what its partitions hold.</summary>

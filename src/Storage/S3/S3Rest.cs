@@ -14,6 +14,10 @@ namespace DataPlane.Storage.S3;
 /// </summary>
 internal sealed class S3Rest : IDisposable
 {
+    /// <summary>A transient failure is retried three times within about a second: for longer, the caller's own retries
+    /// (a Slurper copy, a pipeline's restart) are the better judge.</summary>
+    private static readonly RetryPolicy Retry = new() { MaxAttempts = 4, BaseDelay = TimeSpan.FromMilliseconds(150), MaxDelay = TimeSpan.FromSeconds(1) };
+
     private readonly HttpClient _http;
     // Everything before the key: the origin (with the bucket in the host when virtual-hosted) and, path-style, "/bucket".
     private readonly string _origin;
@@ -283,10 +287,10 @@ internal sealed class S3Rest : IDisposable
                 response = await _http.SendAsync(request, completion, cancellationToken).ConfigureAwait(false);
                 return await read(response).ConfigureAwait(false);
             }
-            catch (Exception e) when (attempt < 4 && IsTransient(e) && !cancellationToken.IsCancellationRequested)
+            catch (Exception e) when (!Retry.IsExhausted(attempt) && IsTransient(e) && !cancellationToken.IsCancellationRequested)
             {
                 response?.Dispose();
-                await Task.Delay(100 * attempt * attempt, cancellationToken).ConfigureAwait(false);
+                await Task.Delay(Retry.DelayAfter(attempt), cancellationToken).ConfigureAwait(false);
             }
             catch
             {

@@ -1,7 +1,9 @@
-namespace DataPlane.Slurper;
+namespace DataPlane.Storage;
 
-/// <summary>Exponential backoff with jitter: the n-th retry waits between half and all of
-/// min(<see cref="MaxDelay"/>, <see cref="BaseDelay"/> * 2^(n-1)), so workers that failed together do not retry together.</summary>
+/// <summary>How a failure that may pass (a reset connection, S3's 500 and 503 SlowDown, a copy that failed) is tried
+/// again: exponential backoff with jitter, the n-th retry waiting between half and all of
+/// min(<see cref="MaxDelay"/>, <see cref="BaseDelay"/> * 2^(n-1)), so workers that failed together do not retry together.
+/// The S3 client's requests and the Slurper's copies both use it.</summary>
 public sealed record RetryPolicy
 {
     public int MaxAttempts { get; init; } = 6;
