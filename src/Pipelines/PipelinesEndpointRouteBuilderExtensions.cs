@@ -39,6 +39,7 @@ public static class PipelinesEndpointRouteBuilderExtensions
         api.MapGet("/sinks/{name}", (HttpContext c, string name) => sinks.GetAsync(c, name));
         api.MapDelete("/sinks/{name}", (HttpContext c, string name) => sinks.DeleteAsync(c, name));
         api.MapPost("/pipelines", pipelines.CreateAsync);
+        api.MapPost("/pipelines/validate", pipelines.ValidateAsync);
         api.MapGet("/pipelines", pipelines.ListAsync);
         api.MapGet("/pipelines/{name}", (HttpContext c, string name) => pipelines.GetAsync(c, name));
         api.MapDelete("/pipelines/{name}", (HttpContext c, string name) => pipelines.DeleteAsync(c, name));

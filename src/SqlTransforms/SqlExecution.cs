@@ -89,6 +89,41 @@ public sealed class SqlExecution
         ExecutionState.Read(stream, Trackers, Stateful);
     }
 
+    /// <summary>
+    /// Which rows of <paramref name="batch"/> fail to evaluate, each with the reason of its first failure: the rows are
+    /// pushed again in halves, and only the halves with a failure are split further, so a batch with a few failing rows
+    /// costs a few small pushes. For an execution of stateless statements started for this alone, whose output is
+    /// discarded: a pipeline's dead-letter path finds the records its running execution dropped.
+    /// </summary>
+    public IReadOnlyList<(int Row, RowErrorReason Reason)> FindFailures(string source, RecordBatch batch)
+    {
+        var failures = new List<(int, RowErrorReason)>();
+        var rows = new int[batch.Length];
+        for (int i = 0; i < rows.Length; i++) rows[i] = i;
+        // Halving with an explicit stack: at most log2(rows) ranges deep.
+        var pending = new Stack<(int Start, int Length)>();
+        pending.Push((0, rows.Length));
+        while (pending.TryPop(out var range))
+        {
+            if (range.Length == 0) continue;
+            var subset = rows.AsSpan(range.Start, range.Length);
+            long before = Errors.Total;
+            var columns = new IArrowArray[batch.ColumnCount];
+            for (int c = 0; c < columns.Length; c++) columns[c] = Gather.Take(batch.Column(c), subset);
+            Push(source, new RecordBatch(batch.Schema, columns, range.Length));
+            if (Errors.Total == before) continue;
+            if (range.Length == 1)
+            {
+                failures.Add((range.Start, Errors.LastReason!));
+                continue;
+            }
+            int half = range.Length / 2;
+            pending.Push((range.Start + half, range.Length - half));
+            pending.Push((range.Start, half));
+        }
+        return failures;
+    }
+
     /// <summary>The end of bounded input: aggregates and sorts emit their rows.</summary>
     public void Finish()
     {

@@ -74,13 +74,13 @@ public sealed class SqlProgram
                         var duplicate = plan.Columns.GroupBy(c => c.Name, StringComparer.OrdinalIgnoreCase).FirstOrDefault(g => g.Count() > 1);
                         if (duplicate is not null)
                             throw new SqlException($"the SELECT list names \"{duplicate.Key}\" twice; give each output column its own name (AS ...)", SourcePosition.At(sql, insert.Body.Start), sql);
-                        plans.Add(new SqlStatementPlan(insert.Sink.Text, plan));
+                        plans.Add(new SqlStatementPlan(insert.Sink.Text, plan, SelectsAll(insert.Body)));
                         break;
                     }
                     case SqlStatement.Select select:
                         if (mode == SqlMode.Streaming)
                             throw new SqlException("a pipeline's statements are INSERT INTO <sink> SELECT ...; a plain SELECT has nowhere to go", SourcePosition.At(sql, select.Start), sql);
-                        plans.Add(new SqlStatementPlan(null, Optimizer.Optimize(binder.BindQuery(select.Body))));
+                        plans.Add(new SqlStatementPlan(null, Optimizer.Optimize(binder.BindQuery(select.Body)), SelectsAll(select.Body)));
                         break;
                     case SqlStatement.Watermark:
                         break;
@@ -97,16 +97,77 @@ public sealed class SqlProgram
     }
 
     /// <summary>
+    /// The names the statements of <paramref name="sql"/> read in FROM (streams, or the CLI's input), each once, in the
+    /// order they first appear; WITH queries' own names are not among them. Lets a caller find the schemas to compile
+    /// with (a pipeline looks its stream up by this name). A <see cref="SqlException"/> when the text does not parse.
+    /// </summary>
+    public static IReadOnlyList<string> SourceNames(string sql)
+    {
+        var names = new List<string>();
+        var ctes = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        var pending = new Stack<QueryExpression>();
+        foreach (var statement in Parser.Parse(sql))
+        {
+            if (statement is SqlStatement.Insert i) pending.Push(i.Body);
+            else if (statement is SqlStatement.Select s) pending.Push(s.Body);
+            // WATERMARK FOR [stream.]ts names a stream the queries read too (or none: it is not a source by itself).
+        }
+        // A loop over an explicit stack: the parser bounds the nesting, but no recursion is needed here at all.
+        var found = new List<SqlName>();
+        while (pending.TryPop(out var query))
+        {
+            switch (query)
+            {
+                case QueryExpression.Query q:
+                    foreach (var cte in q.With) { ctes.Add(cte.Name.Text); pending.Push(cte.Query); }
+                    pending.Push(q.Body);
+                    break;
+                case QueryExpression.UnionAll u:
+                    foreach (var input in u.Inputs) pending.Push(input);
+                    break;
+                case QueryExpression.Select { From: TableReference.Named n }:
+                    found.Add(n.Name);
+                    break;
+                case QueryExpression.Select { From: TableReference.Subquery sub }:
+                    pending.Push(sub.Query);
+                    break;
+            }
+        }
+        foreach (var name in found.OrderBy(n => n.Position))
+            if (!ctes.Contains(name.Text) && !names.Contains(name.Text, StringComparer.Ordinal))
+                names.Add(name.Text);
+        return names;
+    }
+
+    /// <summary><c>SELECT * FROM source [WHERE ...]</c>: the output is the source's records as they are (a schemaless stream's JSON text).</summary>
+    private static bool SelectsAll(QueryExpression body) =>
+        body is QueryExpression.Select { Distinct: false, Items: [{ Expression: SqlExpression.Star { Qualifier: null }, Alias: null }], From: TableReference.Named, GroupBy.Count: 0, Having: null };
+
+    /// <summary>
+    /// A running instance of one statement's operators alone (<paramref name="statement"/> indexes
+    /// <see cref="Statements"/>): a pipeline runs each of its sinks' statements on its own, as far as that sink needs.
+    /// </summary>
+    public SqlExecution Start(int statement, Action<RecordBatch> output, Func<long>? clock = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(statement);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(statement, Statements.Count);
+        return Build([statement], (_, batch) => output(batch), clock);
+    }
+
+    /// <summary>
     /// A running instance: every statement's operators, compiled once. <paramref name="output"/> receives each
     /// statement's result batches (by statement index); <paramref name="clock"/> gives now() in microseconds since the epoch.
     /// </summary>
-    public SqlExecution Start(Action<int, RecordBatch> output, Func<long>? clock = null)
+    public SqlExecution Start(Action<int, RecordBatch> output, Func<long>? clock = null) =>
+        Build(Enumerable.Range(0, Statements.Count), output, clock);
+
+    private SqlExecution Build(IEnumerable<int> statements, Action<int, RecordBatch> output, Func<long>? clock)
     {
         clock ??= () => (DateTimeOffset.UtcNow.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) / 10;
         var log = new RowErrorLog();
         var planner = new PhysicalPlanner(log, clock, _sources.ToDictionary(s => s.Key, s => s.Value.FieldsList.Count));
         int finished = 0;
-        for (int i = 0; i < Statements.Count; i++)
+        foreach (int i in statements)
         {
             int statement = i;
             planner.Build(Statements[i].Plan, new OutputOperator(batch => output(statement, batch), () => finished++));

@@ -6,18 +6,40 @@ namespace DataPlane.SqlTransforms;
 /// <summary>One compiled statement: the sink it writes (null for a plain SELECT), its output schema, and its plan.</summary>
 public sealed class SqlStatementPlan
 {
-    internal SqlStatementPlan(string? sink, LogicalPlan plan)
+    internal SqlStatementPlan(string? sink, LogicalPlan plan, bool selectsAll = false)
     {
         Sink = sink;
         Plan = plan;
+        SelectsAll = selectsAll;
         OutputSchema = Execution.PhysicalPlanner.Schema(plan);
     }
 
     public string? Sink { get; }
     /// <summary>Arrow types as the table format's Parquet writer takes them; fields carry no ids (the sink assigns them).</summary>
     public Schema OutputSchema { get; }
+    /// <summary>The statement is <c>SELECT * FROM source [WHERE ...]</c>: its rows are the source's records as they came.</summary>
+    public bool SelectsAll { get; }
     internal LogicalPlan Plan { get; }
+
+    /// <summary>The statement keeps state across batches (an aggregate; over a stream, a windowed one): a runtime that restarts must restore it.</summary>
+    public bool IsStateful
+    {
+        get
+        {
+            var pending = new Stack<LogicalPlan>();
+            pending.Push(Plan);
+            while (pending.TryPop(out var node))
+            {
+                if (node is LogicalPlan.Aggregate) return true;
+                foreach (var input in node.Children()) pending.Push(input);
+            }
+            return false;
+        }
+    }
 
     /// <summary>The optimised plan, one operator per line (EXPLAIN).</summary>
     public string Explain() => Plan.Explain();
+
+    /// <summary>The optimised plan as a graph: its operators, and edges from each operator to the one it feeds; the last node writes the sink (or the result).</summary>
+    public SqlPlanGraph Graph() => Plan.Graph(Sink);
 }

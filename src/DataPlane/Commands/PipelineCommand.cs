@@ -13,12 +13,13 @@ internal static class PipelineCommand
         var command = new Command("pipeline", "Create, list, describe and delete pipelines on a running DataPlane server.");
 
         var name = new Argument<string>("name") { Description = "Pipeline name: [a-z][a-z0-9_]*" };
-        var sql = new Option<string>("--sql") { Description = "INSERT INTO <sink> SELECT * | <columns> FROM <stream> [WHERE ...]", Required = true };
-        var create = new Command("create", "Create and start a pipeline") { name, sql };
+        var sql = new Option<string>("--sql") { Description = "INSERT INTO <sink> SELECT ... FROM <stream> [WHERE ...]; one statement per sink, separated by ;", Required = true };
+        var deadLetter = new Option<string?>("--dead-letter") { Description = "A sink that receives the records the SQL fails on (a CAST that does not convert...), with the reason" };
+        var create = new Command("create", "Create and start a pipeline") { name, sql, deadLetter };
         create.SetAction((r, ct) => ManagementApi.Run(r, async http =>
         {
             var created = await ManagementApi.SendAsync(http, HttpMethod.Post, "api/v1/pipelines",
-                JsonSerializer.Serialize(new Dictionary<string, string?> { ["name"] = r.GetValue(name), ["sql"] = r.GetValue(sql) }), ct);
+                JsonSerializer.Serialize(new Dictionary<string, string?> { ["name"] = r.GetValue(name), ["sql"] = r.GetValue(sql), ["dead_letter"] = r.GetValue(deadLetter) }), ct);
             AnsiConsole.MarkupLineInterpolated($"Pipeline [bold]{created.GetProperty("name").GetString()}[/] created: {created.GetProperty("stream").GetString()} -> {created.GetProperty("sink").GetString()}");
         }));
         command.Subcommands.Add(create);

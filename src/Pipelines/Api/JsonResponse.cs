@@ -52,6 +52,18 @@ public static class JsonResponse
             w.WriteEndObject();
         });
 
+    /// <summary>400 for SQL that does not compile: the message (with the line, a caret under the spot and what was
+    /// expected), and the 1-based <c>line</c> and <c>column</c> for tools that mark the spot.</summary>
+    public static Task SqlErrorAsync(HttpResponse response, SqlTransforms.Diagnostics.SqlException e) =>
+        WriteAsync(response, StatusCodes.Status400BadRequest, w =>
+        {
+            w.WriteStartObject();
+            w.WriteString("error", e.Message);
+            w.WriteNumber("line", e.Line);
+            w.WriteNumber("column", e.Column);
+            w.WriteEndObject();
+        });
+
     /// <summary>The largest management request body (a definition): far more than any stream, sink or pipeline needs,
     /// and it bounds what reading one costs.</summary>
     public const int MaxBodyBytes = 1024 * 1024;

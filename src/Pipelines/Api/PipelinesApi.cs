@@ -1,11 +1,15 @@
 using System.Text.Json;
 using DataPlane.Pipelines.Runtime;
+using DataPlane.Catalog.DataFiles;
 using DataPlane.Pipelines.Sinks;
+using DataPlane.Pipelines.Streams;
+using DataPlane.SqlTransforms;
+using DataPlane.SqlTransforms.Diagnostics;
 using Microsoft.AspNetCore.Http;
 
 namespace DataPlane.Pipelines.Api;
 
-/// <summary><c>/api/v1/pipelines</c>: create, list, describe (state, offsets, lag, last commit, errors), flush, delete.</summary>
+/// <summary><c>/api/v1/pipelines</c>: create, validate, list, describe (state, offsets, lag, commits and records dropped per sink, errors), flush, delete.</summary>
 internal sealed class PipelinesApi(PipelineRegistry pipelines)
 {
     public async Task CreateAsync(HttpContext context)
@@ -19,6 +23,10 @@ internal sealed class PipelinesApi(PipelineRegistry pipelines)
             var runner = await pipelines.CreateAsync(definition);
             context.Response.Headers.Location = $"/api/v1/pipelines/{definition.Name}";
             await JsonResponse.WriteAsync(context.Response, StatusCodes.Status201Created, w => Write(w, runner));
+        }
+        catch (ArgumentException e) when (e.InnerException is SqlException sql)
+        {
+            await JsonResponse.SqlErrorAsync(context.Response, sql);
         }
         catch (ArgumentException e)
         {
@@ -36,6 +44,88 @@ internal sealed class PipelinesApi(PipelineRegistry pipelines)
         {
             await JsonResponse.ErrorAsync(context.Response, StatusCodes.Status501NotImplemented, e.Message);
         }
+    }
+
+    /// <summary>
+    /// <c>POST /api/v1/pipelines/validate</c> <c>{"sql": "..."}</c>: compiles the SQL against its stream as a new pipeline
+    /// would, and answers each statement's sink, output schema (the columns a new table gets) and plan as a graph; or a
+    /// 400 with the error's line and column (404 for a stream that does not exist). Nothing is created.
+    /// </summary>
+    public async Task ValidateAsync(HttpContext context)
+    {
+        using var json = await JsonResponse.ReadAsync(context);
+        if (json is null)
+            return;
+        var root = json.RootElement;
+        string? sql = root.ValueKind == JsonValueKind.Object && root.TryGetProperty("sql", out var s) && s.ValueKind == JsonValueKind.String ? s.GetString() : null;
+        if (string.IsNullOrWhiteSpace(sql))
+        {
+            await JsonResponse.ErrorAsync(context.Response, StatusCodes.Status400BadRequest,
+                "The body is {\"sql\": \"INSERT INTO <sink> SELECT ... FROM <stream>\"}: the SQL to check.");
+            return;
+        }
+        IngestStream stream;
+        SqlProgram program;
+        try
+        {
+            (stream, program) = pipelines.Compile(sql);
+        }
+        catch (ArgumentException e) when (e.InnerException is SqlException error)
+        {
+            await JsonResponse.SqlErrorAsync(context.Response, error);
+            return;
+        }
+        catch (ArgumentException e)
+        {
+            await JsonResponse.ErrorAsync(context.Response, StatusCodes.Status400BadRequest, e.Message);
+            return;
+        }
+        catch (KeyNotFoundException e)
+        {
+            await JsonResponse.ErrorAsync(context.Response, StatusCodes.Status404NotFound, e.Message);
+            return;
+        }
+        await JsonResponse.WriteAsync(context.Response, StatusCodes.Status200OK, w =>
+        {
+            w.WriteStartObject();
+            w.WriteString("stream", stream.Name);
+            w.WriteStartArray("statements");
+            foreach (var statement in program.Statements)
+            {
+                w.WriteStartObject();
+                w.WriteString("sink", statement.Sink);
+                w.WriteStartArray("schema");
+                foreach (var column in ArrowSchemaMapping.ToIceberg(statement.OutputSchema).Columns)
+                    StreamFieldTypes.WriteField(w, column.Name, column.Type, column.Required);
+                w.WriteEndArray();
+                var graph = statement.Graph();
+                w.WriteStartObject("plan");
+                w.WriteStartArray("nodes");
+                foreach (var node in graph.Nodes)
+                {
+                    w.WriteStartObject();
+                    w.WriteNumber("id", node.Id);
+                    w.WriteString("operator", node.Operator);
+                    w.WriteString("detail", node.Detail);
+                    w.WriteEndObject();
+                }
+                w.WriteEndArray();
+                w.WriteStartArray("edges");
+                foreach (var edge in graph.Edges)
+                {
+                    w.WriteStartObject();
+                    w.WriteNumber("from", edge.From);
+                    w.WriteNumber("to", edge.To);
+                    w.WriteEndObject();
+                }
+                w.WriteEndArray();
+                w.WriteString("explain", statement.Explain());
+                w.WriteEndObject();
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            w.WriteEndObject();
+        });
     }
 
     /// <summary>The pipelines and, by name among them, the stored ones that failed to load.</summary>
@@ -86,6 +176,16 @@ internal sealed class PipelinesApi(PipelineRegistry pipelines)
             if (commit is null) w.WriteNull("snapshot_id"); else w.WriteNumber("snapshot_id", commit.Id);
             w.WriteNumber("committed_offset", runner.CommittedOffset);
             if (commit is null) w.WriteNull("commit"); else WriteCommit(w, "commit", commit);
+            w.WriteStartArray("sinks");
+            foreach (var sink in runner.Sinks)
+            {
+                w.WriteStartObject();
+                w.WriteString("name", sink.Name);
+                w.WriteNumber("committed_offset", sink.CommittedOffset);
+                if (sink.LastCommit is { } c) WriteCommit(w, "commit", c); else w.WriteNull("commit");
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
             w.WriteEndObject();
         });
     }
@@ -111,7 +211,8 @@ internal sealed class PipelinesApi(PipelineRegistry pipelines)
         w.WriteString("name", d.Name);
         w.WriteString("sql", d.Sql);
         w.WriteString("stream", runner.Stream.Name);
-        w.WriteString("sink", runner.Sink.Name);
+        w.WriteString("sink", runner.Sinks[0].Name);
+        if (runner.DeadLetter is { } deadLetter) w.WriteString("dead_letter", deadLetter.Name); else w.WriteNull("dead_letter");
         w.WriteString("state", runner.State);
         w.WriteString("created_at", d.CreatedAt);
         w.WriteStartObject("offsets");
@@ -129,6 +230,39 @@ internal sealed class PipelinesApi(PipelineRegistry pipelines)
         w.WriteNumber("out", runner.RecordsOut);
         w.WriteEndObject();
         if (runner.LastCommit is { } commit) WriteCommit(w, "last_commit", commit); else w.WriteNull("last_commit");
+        // Each sink's own offsets and commits (a pipeline's top-level figures are its first sink's, and the least offsets).
+        w.WriteStartArray("sinks");
+        foreach (var sink in runner.Sinks)
+        {
+            w.WriteStartObject();
+            w.WriteString("name", sink.Name);
+            w.WriteString("role", sink.IsDeadLetter ? "dead_letter" : "insert");
+            w.WriteNumber("committed_offset", sink.CommittedOffset);
+            w.WriteNumber("records_out", sink.RecordsOut);
+            if (sink.LastCommit is { } c) WriteCommit(w, "last_commit", c); else w.WriteNull("last_commit");
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+        // Records the statements failed on, per sink and reason, with recent examples.
+        w.WriteStartObject("dropped");
+        w.WriteNumber("records", runner.Sinks.Sum(s => s.DroppedTotal));
+        w.WriteStartArray("reasons");
+        foreach (var sink in runner.Sinks)
+            foreach (var dropped in sink.Dropped())
+            {
+                w.WriteStartObject();
+                w.WriteString("sink", sink.Name);
+                w.WriteString("reason", dropped.Reason.Code);
+                w.WriteString("description", dropped.Reason.Description);
+                w.WriteNumber("records", dropped.Count);
+                w.WriteStartArray("samples");
+                foreach (var sample in dropped.RecentSamples)
+                    w.WriteStringValue(sample);
+                w.WriteEndArray();
+                w.WriteEndObject();
+            }
+        w.WriteEndArray();
+        w.WriteEndObject();
         w.WriteStartArray("errors");
         if (runner.LastError is { } error)
         {

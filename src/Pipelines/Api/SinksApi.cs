@@ -58,7 +58,7 @@ internal sealed class SinksApi(SinkRegistry sinks, PipelineRegistry pipelines)
 
     public async Task DeleteAsync(HttpContext context, string name)
     {
-        var writer = pipelines.List().FirstOrDefault(p => p.Sink.Name == name);
+        var writer = pipelines.List().FirstOrDefault(p => p.Writes(name));
         if (writer is not null)
         {
             await JsonResponse.ErrorAsync(context.Response, StatusCodes.Status409Conflict, $"Sink '{name}' is written by pipeline '{writer.Definition.Name}'; delete the pipeline first.");

@@ -1,11 +1,15 @@
 using System.Globalization;
 using System.Text.Json;
-using DataPlane.Pipelines.Sql;
+using DataPlane.SqlTransforms;
 
 namespace DataPlane.Pipelines.Runtime;
 
-/// <summary>A pipeline as declared: its name and its one SQL statement.</summary>
-internal sealed record PipelineDefinition(string Name, string Sql, PipelineStatement Statement, DateTimeOffset CreatedAt)
+/// <summary>
+/// A pipeline as declared: its name, its SQL (one or more <c>INSERT INTO &lt;sink&gt; SELECT ... FROM &lt;stream&gt;</c>
+/// statements, one per sink), and optionally the sink that receives the records its statements fail on.
+/// The SQL is compiled against the stream's schema when the pipeline starts (<see cref="PipelineRegistry"/>).
+/// </summary>
+internal sealed record PipelineDefinition(string Name, string Sql, string? DeadLetter, DateTimeOffset CreatedAt)
 {
     public static PipelineDefinition Parse(JsonElement json, DateTimeOffset createdAt)
     {
@@ -17,9 +21,20 @@ internal sealed record PipelineDefinition(string Name, string Sql, PipelineState
         string? sql = json.TryGetProperty("sql", out var s) && s.ValueKind == JsonValueKind.String ? s.GetString() : null;
         if (string.IsNullOrWhiteSpace(sql))
             throw new ArgumentException("The pipeline needs \"sql\": INSERT INTO <sink> SELECT * FROM <stream>.");
+        if (sql.Length > SqlLimits.MaxLength)
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
+                $"The SQL text is {sql.Length} characters; the limit is {SqlLimits.MaxLength} characters."));
+        string? deadLetter = null;
+        if (json.TryGetProperty("dead_letter", out var d) && d.ValueKind != JsonValueKind.Null)
+        {
+            deadLetter = d.ValueKind == JsonValueKind.String ? d.GetString() : null;
+            if (!ResourceName.IsValid(deadLetter))
+                throw new ArgumentException("\"dead_letter\" names the sink that receives the records the SQL fails on: " +
+                    (deadLetter is null ? $"a string, {ResourceName.Rule}." : $"'{deadLetter}' is not a sink name ({ResourceName.Rule})."));
+        }
         if (json.TryGetProperty("created_at", out var c) && c.ValueKind == JsonValueKind.String && c.TryGetDateTimeOffset(out var stored))
             createdAt = stored;
-        return new PipelineDefinition(name!, sql, PipelineSqlParser.Parse(sql), createdAt);
+        return new PipelineDefinition(name!, sql, deadLetter, createdAt);
     }
 
     public void Write(Utf8JsonWriter w)
@@ -27,6 +42,8 @@ internal sealed record PipelineDefinition(string Name, string Sql, PipelineState
         w.WriteStartObject();
         w.WriteString("name", Name);
         w.WriteString("sql", Sql);
+        if (DeadLetter is not null)
+            w.WriteString("dead_letter", DeadLetter);
         w.WriteString("created_at", CreatedAt.ToString("O", CultureInfo.InvariantCulture));
         w.WriteEndObject();
     }

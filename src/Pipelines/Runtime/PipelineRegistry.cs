@@ -1,8 +1,10 @@
 using System.Text.Json;
 using DataPlane.Pipelines.Metrics;
 using DataPlane.Pipelines.Sinks;
-using DataPlane.Pipelines.Sql;
+using DataPlane.Catalog.DataFiles;
 using DataPlane.Pipelines.Streams;
+using DataPlane.SqlTransforms;
+using DataPlane.SqlTransforms.Diagnostics;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -103,10 +105,7 @@ internal sealed class PipelineRegistry : IHostedService, IAsyncDisposable
                 count = _runners.Count + _failed.Count;
             if (count >= _options.MaxPipelines)
                 throw new InvalidOperationException(PipelinesOptions.LimitReached("pipeline", count, _options.MaxPipelines, nameof(PipelinesOptions.MaxPipelines)));
-            var writer = List().FirstOrDefault(r => r.Sink.Name == definition.Statement.Sink);
-            if (writer is not null)
-                throw new InvalidOperationException($"Sink '{definition.Statement.Sink}' is already written by pipeline '{writer.Definition.Name}'; a sink has one pipeline.");
-            var runner = await StartAsync(definition, CancellationToken.None);
+            var runner = await StartAsync(definition, CancellationToken.None, checkTables: true);
             DefinitionFile.Write(Path.Combine(_root, definition.Name + ".json"), definition.Write);
             return runner;
         }
@@ -116,32 +115,112 @@ internal sealed class PipelineRegistry : IHostedService, IAsyncDisposable
         }
     }
 
-    private async Task<PipelineRunner> StartAsync(PipelineDefinition definition, CancellationToken cancellationToken)
+    /// <summary>
+    /// Compiles the pipeline's SQL against its stream and starts it. A statement's sink must be free (no other pipeline
+    /// writes it) and, with <paramref name="checkTables"/> (a new pipeline), its output must fit the table the sink
+    /// writes when that table exists (<see cref="SinkSchemaMatch"/>; the runner checks again at each start).
+    /// </summary>
+    private async Task<PipelineRunner> StartAsync(PipelineDefinition definition, CancellationToken cancellationToken, bool checkTables = false)
     {
-        var statement = definition.Statement;
-        var stream = _streams.Find(statement.Stream)
-            ?? throw new KeyNotFoundException(_streams.FindFailed(statement.Stream) is { } failedStream
-                ? $"Stream '{statement.Stream}' (FROM {statement.Stream}) failed to load: {failedStream.Reason}"
-                : $"No stream named '{statement.Stream}' (FROM {statement.Stream}); create it with POST /api/v1/streams.");
-        var sink = _sinks.Find(statement.Sink)
-            ?? throw new KeyNotFoundException(_sinks.FindFailed(statement.Sink) is { } failedSink
-                ? $"Sink '{statement.Sink}' (INSERT INTO {statement.Sink}) failed to load: {failedSink.Reason}"
-                : $"No sink named '{statement.Sink}' (INSERT INTO {statement.Sink}); create it with POST /api/v1/sinks.");
-        var transform = new BatchTransform(stream.Definition, statement);
-        // The sink's partition terms name columns of this output: checked now, not at the first commit.
-        if (sink.Type == SinkDefinition.Iceberg)
-            PartitionTerms.Build(transform.OutputSchema.IcebergSchema, sink.Partition);
-        // A file sink's path may have become a namespace's folder or a table's location since the sink was created:
-        // its start would remove files there.
-        await _sinks.CheckPathAsync(sink, cancellationToken);
-        // A schemaless stream's SELECT * is its records' JSON text, which NDJSON file sinks write as is.
-        var target = _sinks.OpenTarget(sink, transform.OutputSchema.IcebergSchema, rawRecords: transform.OutputSchema.Schemaless);
-        var journal = new UncommittedFileJournal(Path.Combine(_root, definition.Name + ".files"));
-        var runner = new PipelineRunner(definition, stream, sink, target, journal, transform, _metrics, _loggers.CreateLogger($"DataPlane.Pipelines.{definition.Name}"));
+        var (stream, program) = Compile(definition.Sql);
+        var names = program.Statements.Select(s => s.Sink!).Concat(definition.DeadLetter is { } d ? [d] : []).ToList();
+        var definitions = new List<SinkDefinition>();
+        foreach (var name in names)
+        {
+            var sink = _sinks.Find(name) ?? throw new KeyNotFoundException(_sinks.FindFailed(name) is { } failedSink
+                ? $"Sink '{name}' ({Role(definition, name)}) failed to load: {failedSink.Reason}"
+                : $"No sink named '{name}' ({Role(definition, name)}); create it with POST /api/v1/sinks.");
+            if (definition.DeadLetter == name && program.Statements.Any(s => s.Sink == name))
+                throw new ArgumentException($"Sink '{name}' is both written by INSERT INTO and the pipeline's dead_letter; the dead-letter sink takes the failed records alone.");
+            if (List().FirstOrDefault(r => r.Definition.Name != definition.Name && r.Writes(name)) is { } writer)
+                throw new InvalidOperationException($"Sink '{name}' is already written by pipeline '{writer.Definition.Name}'; a sink has one pipeline.");
+            definitions.Add(sink);
+        }
+        var sinks = new List<PipelineSink>();
+        for (int i = 0; i < definitions.Count; i++)
+        {
+            var sink = definitions[i];
+            bool deadLetter = i == program.Statements.Count;
+            var statement = deadLetter ? null : program.Statements[i];
+            var output = statement?.OutputSchema ?? DeadLetters.Schema;
+            var outputSchema = ArrowSchemaMapping.ToIceberg(output);
+            // The sink's partition terms name columns of this output: checked now, not at the first commit.
+            if (sink.Type == SinkDefinition.Iceberg)
+                PartitionTerms.Build(outputSchema, sink.Partition);
+            // A file sink's path may have become a namespace's folder or a table's location since the sink was created:
+            // its start would remove files there.
+            await _sinks.CheckPathAsync(sink, cancellationToken);
+            // A schemaless stream's SELECT * is its records' JSON text, which NDJSON file sinks write as is.
+            var target = _sinks.OpenTarget(sink, outputSchema, rawRecords: stream.Definition.Schemaless && statement?.SelectsAll == true);
+            // The first sink's journal keeps the name a pipeline's one journal has always had.
+            var journal = new UncommittedFileJournal(Path.Combine(_root, i == 0 ? definition.Name + ".files" : $"{definition.Name}.{sink.Name}.files"));
+            var pipelineSink = new PipelineSink(sink, deadLetter ? -1 : i, output, target, journal);
+            if (checkTables)
+                SinkSchemaMatch.For(output, await target.TableSchemaAsync(cancellationToken), PipelineRunner.Describe(pipelineSink));
+            sinks.Add(pipelineSink);
+        }
+        var statements = sinks.Where(s => !s.IsDeadLetter).ToList();
+        var runner = new PipelineRunner(definition, stream, program, statements, sinks.FirstOrDefault(s => s.IsDeadLetter),
+            _metrics, _loggers.CreateLogger($"DataPlane.Pipelines.{definition.Name}"));
         lock (_runners)
             _runners[definition.Name] = runner;
         runner.Start();
         return runner;
+    }
+
+    private static string Role(PipelineDefinition definition, string sink) =>
+        definition.DeadLetter == sink ? "the pipeline's dead_letter" : $"INSERT INTO {sink}";
+
+    /// <summary>
+    /// The pipeline's SQL compiled against the one stream it reads: an <see cref="ArgumentException"/> (400) with the
+    /// line, column and caret of what is wrong, a <see cref="KeyNotFoundException"/> (404) for a stream that does not exist.
+    /// </summary>
+    public (IngestStream Stream, SqlProgram Program) Compile(string sql)
+    {
+        try
+        {
+            return CompileOnce(sql);
+        }
+        catch (SqlException first)
+        {
+            // A name the older pipeline SQL took unquoted (end, offset, left...): the same statement with it quoted.
+            var error = first;
+            var text = sql;
+            for (int i = 0; i < OlderPipelineNames.MaxQuoted && OlderPipelineNames.TryQuote(text, error.Offset, out text); i++)
+            {
+                try
+                {
+                    return CompileOnce(text);
+                }
+                catch (SqlException next)
+                {
+                    error = next;
+                }
+            }
+            throw new ArgumentException(first.Message, first);
+        }
+    }
+
+    private (IngestStream Stream, SqlProgram Program) CompileOnce(string sql)
+    {
+        var sources = SqlProgram.SourceNames(sql);
+        if (sources.Count != 1)
+            throw new ArgumentException(sources.Count == 0
+                ? "The pipeline's SQL reads no stream; its statements are INSERT INTO <sink> SELECT ... FROM <stream>."
+                : $"The pipeline's SQL reads {string.Join(", ", sources)}; a pipeline reads one stream (make one pipeline per stream).");
+        string name = sources[0];
+        var stream = _streams.Find(name) ?? _streams.Find(name.ToLowerInvariant())
+            ?? throw new KeyNotFoundException(_streams.FindFailed(name) is { } failedStream
+                ? $"Stream '{name}' (FROM {name}) failed to load: {failedStream.Reason}"
+                : $"No stream named '{name}' (FROM {name}); create it with POST /api/v1/streams.");
+        var program = SqlProgram.Compile(sql, new Dictionary<string, Apache.Arrow.Schema> { [stream.Name] = stream.Definition.ArrowSchema }, SqlMode.Streaming);
+        if (program.Statements.Count == 0)
+            throw new ArgumentException("The pipeline's SQL has no statement; it is INSERT INTO <sink> SELECT ... FROM <stream>.");
+        // The runner resumes each sink from its last commit by reading the log again, which rebuilds no window's state.
+        if (program.Watermarks.Count > 0 || program.Statements.Any(s => s.IsStateful))
+            throw new ArgumentException("Pipelines run stateless statements for now: windows and watermarks (WATERMARK FOR, GROUP BY tumble/hop/session) " +
+                "need their state checkpointed with each commit, which pipelines do not do yet; `dataplane sql run` runs them over a file.");
+        return (stream, program);
     }
 
     public async Task<bool> DeleteAsync(string name)

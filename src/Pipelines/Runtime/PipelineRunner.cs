@@ -5,18 +5,24 @@ using DataPlane.Catalog.DataFiles;
 using DataPlane.Pipelines.Metrics;
 using DataPlane.Pipelines.Sinks;
 using DataPlane.Pipelines.Streams;
+using DataPlane.SqlTransforms;
 using Microsoft.Extensions.Logging;
 
 namespace DataPlane.Pipelines.Runtime;
 
 /// <summary>
-/// Runs one pipeline: reads the stream's log from the offset of the sink's last commit, transforms each batch,
-/// writes data files, and commits them with the offsets they cover when the rolling policy (rows, bytes, interval)
-/// or a flush says so. Exactly once: offsets and files are committed together, and a restart resumes from the
-/// last commit. Any failure restarts the run from the last commit.
+/// Runs one pipeline: reads the stream's log once, from the earliest of its sinks' last commits, runs each batch
+/// through the compiled SQL (one statement per sink, each with its own operators), writes each statement's output into
+/// its sink's data files, and commits each sink's files with the offsets they cover when that sink's rolling policy
+/// (rows, bytes, interval) or a flush says so. Exactly once, per sink: a sink's offsets and files are committed
+/// together, each sink resumes from its own last commit (a batch is run for the sinks that have not committed it yet),
+/// and the log keeps what the furthest-behind sink still needs. Records a statement fails on (a CAST that does not
+/// convert, a division by zero...) are dropped and counted per reason; a dead-letter sink, when the pipeline names one,
+/// receives them (<see cref="DeadLetters"/>), exactly once like any sink. Any failure restarts the run from the last
+/// commits.
 /// <para>
-/// Every file is recorded in the pipeline's <see cref="UncommittedFileJournal"/> before it is created, and the journal is
-/// cleared after each commit. A (re)start deletes only what the journal names and the target proves unreferenced
+/// Every file is recorded in its sink's <see cref="UncommittedFileJournal"/> before it is created, and the journal is
+/// cleared after each of that sink's commits. A (re)start deletes only what the journal names and the target proves unreferenced
 /// (no snapshot in the table's metadata), never anything found by listing: the table's folder also holds other
 /// writers' files, uncommitted, deleted from the current snapshot but kept by older ones, on branches and tags.
 /// </para>
@@ -44,16 +50,18 @@ internal sealed class PipelineRunner : IAsyncDisposable
 {
     private readonly PipelineDefinition _definition;
     private readonly IngestStream _stream;
-    private readonly SinkDefinition _sink;
-    private readonly ISinkTarget _target;
-    private readonly UncommittedFileJournal _journal;
-    private readonly BatchTransform _transform;
+    private readonly SqlProgram _program;
+    private readonly IReadOnlyList<PipelineSink> _statements;
+    private readonly PipelineSink? _deadLetter;
+    private readonly IReadOnlyList<PipelineSink> _sinks;
     private readonly PipelineMetrics _metrics;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stop = new();
     private readonly List<(long Target, TaskCompletionSource<SinkCommit?> Done)> _flushes = [];
     private readonly object _gate = new();
     private readonly string _labels;
+    private readonly DeadLetters _deadLetters;
+    private readonly SqlExecution?[] _probes;
     private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Task _run = Task.CompletedTask;
     private long _committed;
@@ -62,18 +70,22 @@ internal sealed class PipelineRunner : IAsyncDisposable
     private long _recordsOut;
     private int _disposed;
 
-    public PipelineRunner(PipelineDefinition definition, IngestStream stream, SinkDefinition sink, ISinkTarget target, UncommittedFileJournal journal,
-        BatchTransform transform, PipelineMetrics metrics, ILogger logger)
+    /// <param name="statements">One sink per statement of <paramref name="program"/>, in its order.</param>
+    /// <param name="deadLetter">The sink that receives the records the statements fail on; null to drop them (counted).</param>
+    public PipelineRunner(PipelineDefinition definition, IngestStream stream, SqlProgram program, IReadOnlyList<PipelineSink> statements, PipelineSink? deadLetter,
+        PipelineMetrics metrics, ILogger logger)
     {
-        _journal = journal;
         _definition = definition;
         _stream = stream;
-        _sink = sink;
-        _target = target;
-        _transform = transform;
+        _program = program;
+        _statements = statements;
+        _deadLetter = deadLetter;
+        _sinks = deadLetter is null ? statements : [.. statements, deadLetter];
         _metrics = metrics;
         _logger = logger;
         _labels = PipelineMetrics.Labels(("pipeline", definition.Name));
+        _deadLetters = new DeadLetters(definition.Name, stream.Name);
+        _probes = new SqlExecution?[statements.Count];
         // Hold the log from its start until the real resume point is known.
         _committed = stream.Log.StartOffset;
         stream.AddReader(definition.Name, _committed);
@@ -81,22 +93,29 @@ internal sealed class PipelineRunner : IAsyncDisposable
 
     public PipelineDefinition Definition => _definition;
     public IngestStream Stream => _stream;
-    public SinkDefinition Sink => _sink;
+    /// <summary>The statements' sinks in order, then the dead-letter sink if any.</summary>
+    public IReadOnlyList<PipelineSink> Sinks => _sinks;
+    public PipelineSink? DeadLetter => _deadLetter;
     public string State { get; private set; } = "starting";
     public string? LastError { get; private set; }
     public DateTimeOffset? LastErrorAt { get; private set; }
-    public SinkCommit? LastCommit { get; private set; }
+    /// <summary>The first statement's sink's last commit (what a flush answers).</summary>
+    public SinkCommit? LastCommit => _statements[0].LastCommit;
+    /// <summary>Where every sink has committed up to: the least of their committed offsets.</summary>
     public long CommittedOffset => Interlocked.Read(ref _committed);
     public long ReadOffset => Interlocked.Read(ref _read);
-    /// <summary>Records read from the stream and written by the transform since this runner started (re-reads after a
-    /// restart from the last commit count again): the console's per-operator counts.</summary>
+    /// <summary>Records read from the stream, and written by the statements into their sinks, since this runner started
+    /// (re-reads after a restart from the last commit count again): the console's per-operator counts.</summary>
     public long RecordsIn => Interlocked.Read(ref _recordsIn);
     public long RecordsOut => Interlocked.Read(ref _recordsOut);
     public DateTimeOffset StartedAt { get; } = DateTimeOffset.UtcNow;
 
+    /// <summary>Whether the pipeline writes <paramref name="sink"/> (a statement's or its dead-letter sink).</summary>
+    public bool Writes(string sink) => _sinks.Any(s => s.Name == sink);
+
     public void Start() => _run = Task.Run(() => RunAsync(_stop.Token));
 
-    /// <summary>Commits everything acknowledged so far; completes with the commit covering it.</summary>
+    /// <summary>Commits everything acknowledged so far, in every sink; completes with the first statement's sink's commit covering it.</summary>
     public async Task<SinkCommit?> FlushAsync(CancellationToken cancellationToken)
     {
         long target = _stream.Log.EndOffset;
@@ -159,33 +178,18 @@ internal sealed class PipelineRunner : IAsyncDisposable
 
     private async Task RunOnceAsync(CancellationToken cancellationToken)
     {
-        var last = await _target.LastCommitAsync(cancellationToken);
-        if (last is not null && last.Stream != _stream.Name)
-            throw new InvalidOperationException($"Sink '{_sink.Name}' was last committed from stream '{last.Stream}', not '{_stream.Name}'; give this pipeline its own sink.");
-        await RemoveUncommittedAsync(cancellationToken);
-        _journal.Reset(_target.Identity ?? throw new InvalidOperationException("The sink target names what it writes once its last commit is read."));
-        long start = await ResumeOffsetAsync(last, cancellationToken);
-        LastCommit = last;
+        foreach (var sink in _sinks)
+            await PrepareAsync(sink, cancellationToken);
+        long start = _sinks.Min(s => s.CommittedOffset);
         Interlocked.Exchange(ref _committed, start);
         Interlocked.Exchange(ref _read, start);
         _stream.Commit(_definition.Name, start);
+        // Each statement's operators, compiled once per run; their output batches wait in the sink's list until written.
+        foreach (var sink in _statements)
+            sink.StartRun(_program.Start(sink.Statement, sink.Pending.Add));
         State = "running";
 
-        // The pipeline's choices where the table (or a files sink's definition) sets no write properties; the target
-        // applies those (TableWriteProperties) when it opens each roll's writer.
-        var options = new DataFileWriterOptions
-        {
-            // Ingestion is CPU-bound and zstd is its largest single cost: level 1 takes about half of level 3's CPU for
-            // files a few percent larger (bench/Pipelines: pipelines-stages).
-            CompressionLevel = 1,
-            TargetFileSizeBytes = _sink.MaxFileBytes,
-            RowGroupSizeBytes = Math.Min(_sink.MaxFileBytes, 128L * 1024 * 1024),
-            OnNewFile = _journal.RecordAsync,
-        };
-        PartitionedWriter? writer = null;
-        long offset = start, rows = 0, bytes = 0;
-        var openedAt = Stopwatch.GetTimestamp();
-        var interval = TimeSpan.FromSeconds(_sink.IntervalSeconds);
+        long offset = start;
         try
         {
             while (!cancellationToken.IsCancellationRequested)
@@ -201,18 +205,7 @@ internal sealed class PipelineRunner : IAsyncDisposable
                             throw new InvalidDataException($"Offset {offset} is inside a batch starting at {batch.FirstOffset}; pipelines commit at batch boundaries.");
                         using var reader = new ArrowStreamReader(batch.Payload);
                         using var records = reader.ReadNextRecordBatch();
-                        var output = _transform.Apply(records);
-                        if (output.Length > 0)
-                        {
-                            writer ??= _target.OpenWriter(options);
-                            await writer.WriteAsync(output, cancellationToken);
-                        }
-                        rows += output.Length;
-                        bytes += batch.Payload.Length;
-                        Interlocked.Add(ref _recordsIn, records.Length);
-                        Interlocked.Add(ref _recordsOut, output.Length);
-                        _metrics.Add("dataplane_pipeline_records_out_total", "Records the pipeline wrote to its sink (after WHERE).", _labels, output.Length);
-                        _metrics.Add("dataplane_pipeline_bytes_in_total", "Log bytes (Arrow IPC) the pipeline read.", _labels, batch.Payload.Length);
+                        await ProcessAsync(batch.FirstOffset, batch.Payload.Length, records, cancellationToken);
                     }
                     finally
                     {
@@ -221,82 +214,209 @@ internal sealed class PipelineRunner : IAsyncDisposable
                     offset = batch.EndOffset;
                     Interlocked.Exchange(ref _read, offset);
                 }
-                else
+                else if (!FlushDue(offset) && NextRoll(offset) is var roll && roll != TimeSpan.Zero)
                 {
-                    var remaining = interval - Stopwatch.GetElapsedTime(openedAt);
-                    if (!FlushDue(offset) && (offset == CommittedOffset || remaining > TimeSpan.Zero))
-                    {
-                        using var idle = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                        var delay = offset == CommittedOffset ? Timeout.InfiniteTimeSpan : remaining;
-                        await Task.WhenAny(_stream.Log.WaitForAsync(offset, idle.Token), wake, Task.Delay(delay, idle.Token));
-                        idle.Cancel();
-                        cancellationToken.ThrowIfCancellationRequested();
-                    }
+                    // Nothing to read: wait for records, a flush, or the first sink's roll by interval (none: every sink has committed all).
+                    using var idle = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                    await Task.WhenAny(_stream.Log.WaitForAsync(offset, idle.Token), wake, Task.Delay(roll, idle.Token));
+                    idle.Cancel();
+                    cancellationToken.ThrowIfCancellationRequested();
                 }
 
-                bool due = offset > CommittedOffset && (
-                    rows >= (_sink.MaxRows ?? long.MaxValue) || bytes >= _sink.MaxFileBytes
-                    || Stopwatch.GetElapsedTime(openedAt) >= interval || FlushDue(offset));
-                if (due)
+                foreach (var sink in _sinks)
                 {
-                    await CommitAsync(writer, offset, cancellationToken);
-                    writer = null;
-                    rows = bytes = 0;
-                    openedAt = Stopwatch.GetTimestamp();
+                    var definition = sink.Definition;
+                    bool due = offset > sink.CommittedOffset && (
+                        sink.Rows >= (definition.MaxRows ?? long.MaxValue) || sink.Bytes >= definition.MaxFileBytes
+                        || Stopwatch.GetElapsedTime(sink.OpenedAt) >= TimeSpan.FromSeconds(definition.IntervalSeconds) || FlushDue(offset));
+                    if (due)
+                        await CommitAsync(sink, offset, cancellationToken);
+                    else if (offset == sink.CommittedOffset && sink.Rows == 0)
+                        sink.OpenedAt = Stopwatch.GetTimestamp();
                 }
-                else if (offset == CommittedOffset)
-                {
+                if (offset == CommittedOffset)
                     CompleteFlushes();
-                    if (rows == 0)
-                        openedAt = Stopwatch.GetTimestamp();
-                }
             }
         }
         finally
         {
-            if (writer is not null)
-                await writer.DisposeAsync();
+            foreach (var sink in _sinks)
+            {
+                sink.Pending.Clear();
+                if (sink.Writer is { } writer)
+                {
+                    sink.Writer = null;
+                    await writer.DisposeAsync();
+                }
+            }
         }
     }
 
     /// <summary>
-    /// Where the run starts reading: after the last commit. When the log no longer holds that offset, the run may go on
+    /// How long to wait for more records: until the earliest roll by interval of a sink holding uncommitted records
+    /// (zero: one is due now), or for ever when every sink has committed up to <paramref name="offset"/>.
+    /// </summary>
+    private TimeSpan NextRoll(long offset)
+    {
+        var soonest = Timeout.InfiniteTimeSpan;
+        foreach (var sink in _sinks)
+        {
+            if (offset <= sink.CommittedOffset)
+                continue;
+            var remaining = TimeSpan.FromSeconds(sink.Definition.IntervalSeconds) - Stopwatch.GetElapsedTime(sink.OpenedAt);
+            if (remaining <= TimeSpan.Zero)
+                return TimeSpan.Zero;
+            if (soonest == Timeout.InfiniteTimeSpan || remaining < soonest)
+                soonest = remaining;
+        }
+        return soonest;
+    }
+
+    /// <summary>
+    /// One log batch through every statement whose sink has not committed it, into the sinks' open files; the records
+    /// the statements fail on go to the dead-letter sink when it has not committed the batch either.
+    /// </summary>
+    private async Task ProcessAsync(long firstOffset, long bytes, RecordBatch records, CancellationToken cancellationToken)
+    {
+        bool deadLetters = _deadLetter?.Needs(firstOffset) == true;
+        long written = 0;
+        foreach (var sink in _statements)
+        {
+            if (!sink.Needs(firstOffset))
+            {
+                // Already committed in this sink (it is ahead after a restart): only its failures may still be owed.
+                if (deadLetters)
+                    FindFailures(sink, records);
+                continue;
+            }
+            var execution = sink.Execution!;
+            long dropped = execution.Errors.Total;
+            execution.Push(_stream.Name, records);
+            if (execution.Errors.Total != dropped)
+            {
+                sink.ReportDropped((reason, count) => _metrics.Add("dataplane_pipeline_records_dropped_total",
+                    "Records a statement failed on (a CAST that does not convert, a division by zero...) and dropped, by sink and reason.",
+                    PipelineMetrics.Labels(("pipeline", _definition.Name), ("sink", sink.Name), ("reason", reason.Code)), count));
+                if (deadLetters)
+                    FindFailures(sink, records);
+            }
+            long rows = 0;
+            foreach (var output in sink.Pending)
+            {
+                if (output.Length == 0)
+                    continue;
+                sink.Writer ??= sink.Target.OpenWriter(WriterOptions(sink));
+                await sink.Writer.WriteAsync(sink.Match.Apply(output), cancellationToken);
+                rows += output.Length;
+            }
+            sink.Pending.Clear();
+            sink.Rows += rows;
+            sink.Bytes += bytes;
+            sink.CountOut(rows);
+            written += rows;
+        }
+        if (deadLetters)
+        {
+            var sink = _deadLetter!;
+            if (!_deadLetters.IsEmpty)
+            {
+                var failed = _deadLetters.Take(records, firstOffset, _stream.Definition.Schemaless);
+                sink.Writer ??= sink.Target.OpenWriter(WriterOptions(sink));
+                await sink.Writer.WriteAsync(sink.Match.Apply(failed), cancellationToken);
+                sink.Rows += failed.Length;
+                sink.CountOut(failed.Length);
+            }
+            sink.Bytes += bytes;
+        }
+        Interlocked.Add(ref _recordsIn, records.Length);
+        Interlocked.Add(ref _recordsOut, written);
+        _metrics.Add("dataplane_pipeline_records_out_total", "Records the pipeline's statements wrote to their sinks.", _labels, written);
+        _metrics.Add("dataplane_pipeline_bytes_in_total", "Log bytes (Arrow IPC) the pipeline read.", _labels, bytes);
+    }
+
+    /// <summary>Which records of the batch the sink's statement fails on, for the dead-letter sink: found by a separate execution of that statement alone.</summary>
+    private void FindFailures(PipelineSink sink, RecordBatch records)
+    {
+        var probe = _probes[sink.Statement] ??= _program.Start(sink.Statement, static _ => { });
+        foreach (var (row, reason) in probe.FindFailures(_stream.Name, records))
+            _deadLetters.Add(sink.Name, row, reason);
+    }
+
+    /// <summary>The pipeline's choices where the table (or a files sink's definition) sets no write properties; the target
+    /// applies those (TableWriteProperties) when it opens each roll's writer.</summary>
+    private static DataFileWriterOptions WriterOptions(PipelineSink sink) => new()
+    {
+        // Ingestion is CPU-bound and zstd is its largest single cost: level 1 takes about half of level 3's CPU for
+        // files a few percent larger (bench/Pipelines: pipelines-stages).
+        CompressionLevel = 1,
+        TargetFileSizeBytes = sink.Definition.MaxFileBytes,
+        RowGroupSizeBytes = Math.Min(sink.Definition.MaxFileBytes, 128L * 1024 * 1024),
+        OnNewFile = sink.Journal.RecordAsync,
+    };
+
+    /// <summary>
+    /// A sink's start of a run: its last commit, the clean-up of what its journal recorded, where it resumes, and its
+    /// output checked against the table it writes (which its target has just loaded or created).
+    /// </summary>
+    private async Task PrepareAsync(PipelineSink sink, CancellationToken cancellationToken)
+    {
+        var last = await sink.Target.LastCommitAsync(cancellationToken);
+        if (last is not null && last.Stream != _stream.Name)
+            throw new InvalidOperationException($"Sink '{sink.Name}' was last committed from stream '{last.Stream}', not '{_stream.Name}'; give this pipeline its own sink.");
+        await RemoveUncommittedAsync(sink, cancellationToken);
+        sink.Journal.Reset(sink.Target.Identity ?? throw new InvalidOperationException("The sink target names what it writes once its last commit is read."));
+        long start = await ResumeOffsetAsync(sink, last, cancellationToken);
+        sink.Match = SinkSchemaMatch.For(sink.Output, await sink.Target.TableSchemaAsync(cancellationToken), Describe(sink));
+        sink.LastCommit = last;
+        sink.CommittedOffset = start;
+        sink.Rows = sink.Bytes = 0;
+        sink.OpenedAt = Stopwatch.GetTimestamp();
+    }
+
+    /// <summary>How messages name what writes a sink: <c>INSERT INTO events_table (table default.events)</c>.</summary>
+    public static string Describe(PipelineSink sink) =>
+        (sink.IsDeadLetter ? $"the dead-letter sink '{sink.Name}'" : $"INSERT INTO {sink.Name}") +
+        (sink.Definition.Type == SinkDefinition.Iceberg ? $" (table {sink.Definition.Namespace}.{sink.Definition.Table})" : "");
+
+    /// <summary>
+    /// Where a sink starts reading: after its last commit. When the log no longer holds that offset, the run may go on
     /// only if the sink did commit up to where the log starts, in snapshots a rollback took out of the table's
     /// history: those records are not in the current snapshot, but were delivered and stay in the rolled-back ones.
     /// Otherwise records would be skipped that the sink never committed anywhere, and the run fails instead.
     /// </summary>
-    private async Task<long> ResumeOffsetAsync(SinkCommit? last, CancellationToken cancellationToken)
+    private async Task<long> ResumeOffsetAsync(PipelineSink sink, SinkCommit? last, CancellationToken cancellationToken)
     {
         long logStart = _stream.Log.StartOffset;
         long start = last?.EndOffset ?? logStart;
         if (start >= logStart)
             return start;
-        var furthest = await _target.FurthestCommitAsync(cancellationToken);
+        var furthest = await sink.Target.FurthestCommitAsync(cancellationToken);
         if (furthest is null || furthest.Stream != _stream.Name || furthest.EndOffset < logStart)
-            throw new InvalidOperationException($"Sink '{_sink.Name}' resumes at offset {start} but stream '{_stream.Name}' starts at {logStart}: records were released before this sink committed them.");
+            throw new InvalidOperationException($"Sink '{sink.Name}' resumes at offset {start} but stream '{_stream.Name}' starts at {logStart}: records were released before this sink committed them.");
         _logger.LogWarning(
-            "Pipeline {Pipeline}: its commits of stream offsets {Start} to {Furthest} were rolled back out of the table's history (up to snapshot {Snapshot}), " +
+            "Pipeline {Pipeline}: sink {Sink}'s commits of stream offsets {Start} to {Furthest} were rolled back out of the table's history (up to snapshot {Snapshot}), " +
             "and the stream's log now starts at {LogStart}: the offsets before it are not delivered again (they remain in the rolled-back snapshots); resuming there",
-            _definition.Name, start, furthest.EndOffset, furthest.Id, logStart);
+            _definition.Name, sink.Name, start, furthest.EndOffset, furthest.Id, logStart);
         return logStart;
     }
 
     /// <summary>
-    /// Deletes the files the journal recorded that the target proves unreferenced (a roll cut short by a crash, a
+    /// Deletes the files a sink's journal recorded that the target proves unreferenced (a roll cut short by a crash, a
     /// stop or a failed commit), and says which and why. Called before a run starts, and by
     /// <see cref="RemoveUncommittedAfterStopAsync"/>; the journal is cleared only by the caller.
     /// </summary>
-    private async Task RemoveUncommittedAsync(CancellationToken cancellationToken)
+    private async Task RemoveUncommittedAsync(PipelineSink sink, CancellationToken cancellationToken)
     {
-        var (recordedFor, keys) = _journal.Read();
+        var (recordedFor, keys) = sink.Journal.Read();
         if (keys.Count == 0)
             return;
-        var result = await _target.RemoveUncommittedAsync(recordedFor, keys, cancellationToken);
+        var result = await sink.Target.RemoveUncommittedAsync(recordedFor, keys, cancellationToken);
+        var definition = sink.Definition;
         if (result.Removed.Count > 0)
         {
-            var proof = _sink.Type == SinkDefinition.Iceberg
-                ? $"no snapshot of table {_sink.Namespace}.{_sink.Table} references them (current, older, branches and tags; data and delete files)"
-                : $"no commit of folder {_sink.Path} names them";
+            var proof = definition.Type == SinkDefinition.Iceberg
+                ? $"no snapshot of table {definition.Namespace}.{definition.Table} references them (current, older, branches and tags; data and delete files)"
+                : $"no commit of folder {definition.Path} names them";
             _logger.LogWarning("Pipeline {Pipeline}: removed {Count} file(s) it wrote for a commit that did not land: its journal recorded them before they were written, and {Proof}: {Files}",
                 _definition.Name, result.Removed.Count, proof, Names(result.Removed));
         }
@@ -312,25 +432,28 @@ internal sealed class PipelineRunner : IAsyncDisposable
         keys.Count <= 20 ? string.Join(", ", keys) : string.Join(", ", keys.Take(20)) + $" and {keys.Count - 20} more";
 
     /// <summary>
-    /// After the runner stopped for good (its pipeline is deleted): removes what its journal recorded that no commit
-    /// references, then the journal. When the check fails (the catalog cannot be read), the journal stays, for a pipeline
-    /// created again under the same name to finish.
+    /// After the runner stopped for good (its pipeline is deleted): removes what its sinks' journals recorded that no
+    /// commit references, then the journals. When the check fails (the catalog cannot be read), a journal stays, for a
+    /// pipeline created again under the same name to finish.
     /// </summary>
     public async Task RemoveUncommittedAfterStopAsync(CancellationToken cancellationToken)
     {
         if (Volatile.Read(ref _disposed) == 0)
             throw new InvalidOperationException($"Pipeline '{_definition.Name}' is still running.");
-        try
+        foreach (var sink in _sinks)
         {
-            await RemoveUncommittedAsync(cancellationToken);
-            // Safe: the pipeline's own journal (<name>.files), its runner stopped so nothing records into it, and every key
-            // it named was settled just above: removed, kept as committed, or (its table gone or replaced) left to orphan removal.
-            _journal.Delete();
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            _logger.LogWarning(e, "Pipeline {Pipeline}: could not check the files its journal {Journal} recorded; it stays for a pipeline of the same name to finish",
-                _definition.Name, _journal.Path);
+            try
+            {
+                await RemoveUncommittedAsync(sink, cancellationToken);
+                // Safe: the sink's own journal in this pipeline, its runner stopped so nothing records into it, and every key
+                // it named was settled just above: removed, kept as committed, or (its table gone or replaced) left to orphan removal.
+                sink.Journal.Delete();
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                _logger.LogWarning(e, "Pipeline {Pipeline}: could not check the files its journal {Journal} recorded; it stays for a pipeline of the same name to finish",
+                    _definition.Name, sink.Journal.Path);
+            }
         }
     }
 
@@ -340,25 +463,30 @@ internal sealed class PipelineRunner : IAsyncDisposable
             return _flushes.Count > 0 && _flushes.Min(f => f.Target) <= offset;
     }
 
-    private async Task CommitAsync(PartitionedWriter? writer, long offset, CancellationToken cancellationToken)
+    private async Task CommitAsync(PipelineSink sink, long offset, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
         IReadOnlyList<SinkDataFile> files = [];
-        if (writer is not null)
+        if (sink.Writer is { } writer)
         {
             files = [.. await writer.CompleteAsync(cancellationToken)];
+            sink.Writer = null;
             await writer.DisposeAsync();
         }
-        var commit = await _target.CommitAsync(files, _stream.Name, CommittedOffset, offset, LastCommit, cancellationToken);
+        var commit = await sink.Target.CommitAsync(files, _stream.Name, sink.CommittedOffset, offset, sink.LastCommit, cancellationToken);
         // Committed: the roll's files are the table's now. (A crash before this leaves them recorded; the next start finds them referenced and keeps them.)
-        _journal.Reset(_target.Identity!);
-        LastCommit = commit;
-        Interlocked.Exchange(ref _committed, offset);
-        _stream.Commit(_definition.Name, offset);
+        sink.Journal.Reset(sink.Target.Identity!);
+        sink.LastCommit = commit;
+        sink.CommittedOffset = offset;
+        sink.Rows = sink.Bytes = 0;
+        sink.OpenedAt = Stopwatch.GetTimestamp();
+        long committed = _sinks.Min(s => s.CommittedOffset);
+        Interlocked.Exchange(ref _committed, committed);
+        _stream.Commit(_definition.Name, committed);
         _metrics.Observe("dataplane_pipeline_commit_seconds", "Time to close a roll's files and commit them.", _labels, Stopwatch.GetElapsedTime(started).TotalSeconds);
         _metrics.Add("dataplane_pipeline_files_written_total", "Data files committed by the pipeline.", _labels, files.Count);
         _metrics.Add("dataplane_pipeline_bytes_out_total", "Bytes of data files committed by the pipeline.", _labels, files.Sum(f => f.File.FileSizeInBytes));
-        _metrics.Add("dataplane_pipeline_commits_total", "Commits (snapshots) made by the pipeline.", _labels, 1);
+        _metrics.Add("dataplane_pipeline_commits_total", "Commits (snapshots) made by the pipeline, in all its sinks.", _labels, 1);
         CompleteFlushes();
     }
 

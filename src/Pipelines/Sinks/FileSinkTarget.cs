@@ -57,6 +57,9 @@ internal sealed class FileSinkTarget(IObjectStore store, string path, IcebergSch
         return new SinkCleanup(removed, existing.Count - removed.Count, neverCreated);
     }
 
+    /// <summary>A folder has no schema of its own: its files take the output's.</summary>
+    public Task<IcebergSchema?> TableSchemaAsync(CancellationToken cancellationToken) => Task.FromResult<IcebergSchema?>(null);
+
     public PartitionedWriter OpenWriter(DataFileWriterOptions options)
     {
         var now = DateTime.UtcNow;

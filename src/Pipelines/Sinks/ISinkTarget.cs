@@ -1,4 +1,5 @@
 using DataPlane.Catalog.DataFiles;
+using IcebergSchema = DataPlane.Catalog.Schemas.Schema;
 
 namespace DataPlane.Pipelines.Sinks;
 
@@ -26,6 +27,12 @@ internal interface ISinkTarget
     /// Never looks at any other file.
     /// </summary>
     Task<SinkCleanup> RemoveUncommittedAsync(string? recordedFor, IReadOnlyList<string> keys, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The schema of the table the target writes into when that table exists (the output must match it:
+    /// <see cref="SinkSchemaMatch"/>); null when the target takes the output as it is (a table it will create, a folder).
+    /// </summary>
+    Task<IcebergSchema?> TableSchemaAsync(CancellationToken cancellationToken);
 
     /// <summary>A writer for the next roll's files (called after <see cref="LastCommitAsync"/>).</summary>
     PartitionedWriter OpenWriter(DataFileWriterOptions options);

@@ -69,6 +69,10 @@ internal sealed class IcebergTableTarget(IcebergCatalog catalog, SinkDefinition 
         return new SinkCleanup(removed, existing.Count - removed.Count, neverCreated);
     }
 
+    /// <summary>The table's schema: as loaded by the last <see cref="LastCommitAsync"/>, or as the catalog has it now (null: no such table yet).</summary>
+    public async Task<IcebergSchema?> TableSchemaAsync(CancellationToken cancellationToken) =>
+        _table?.Schema ?? (await catalog.TryLoadTableAsync(_id, cancellationToken))?.Schema;
+
     /// <summary>The table's write properties, as they are at the last commit or refresh, take the place of the pipeline's choices.</summary>
     public PartitionedWriter OpenWriter(DataFileWriterOptions options)
     {

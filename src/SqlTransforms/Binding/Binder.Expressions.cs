@@ -415,6 +415,8 @@ internal sealed partial class Binder
     {
         var type = ComparisonOperators.CommonType(new ArgumentInfo(l.Type, l is BoundExpression.Literal { IsStringLiteral: true }), new ArgumentInfo(r.Type, r is BoundExpression.Literal { IsStringLiteral: true }))
             ?? throw Error(position, $"{what} compares {l.Type} with {r.Type}, which have no common type");
+        if (type.Kind == SqlTypeKind.Fixed)
+            throw Error(position, $"{what} does not compare {type} values (FIXED columns pass through as they are)");
         return (Coerce(l, type, ls.Start), Coerce(r, type, rs.Start));
     }
 

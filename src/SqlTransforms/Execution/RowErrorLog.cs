@@ -14,10 +14,20 @@ public sealed class RowErrorLog
     public const int SamplesPerReason = 5;
 
     private readonly ConcurrentDictionary<string, Entry> _entries = new(StringComparer.Ordinal);
+    private long _total;
 
-    public long Total => _entries.Values.Sum(e => Interlocked.Read(ref e.Count));
+    /// <summary>Records dropped so far, for every reason.</summary>
+    public long Total => Interlocked.Read(ref _total);
 
-    internal void Count(RowErrorReason reason) => Interlocked.Increment(ref Get(reason).Count);
+    /// <summary>The reason of the last record counted (what a one-record probe failed for).</summary>
+    internal RowErrorReason? LastReason { get; private set; }
+
+    internal void Count(RowErrorReason reason)
+    {
+        Interlocked.Increment(ref Get(reason).Count);
+        Interlocked.Increment(ref _total);
+        LastReason = reason;
+    }
 
     internal void Sample(RowErrorReason reason, string detail)
     {

@@ -46,6 +46,13 @@ internal static class ValueArrays
                     if (values[i] is Guid g) g.TryWriteBytes(bytes.AsSpan(i * 16), bigEndian: true, out _);
                 return Vectors.Fixed(type, bytes, validity, n);
             }
+            case SqlTypeKind.Fixed:
+            {
+                var bytes = new byte[n * type.Precision];
+                for (int i = 0; i < n; i++)
+                    if (values[i] is byte[] b) b.CopyTo(bytes.AsSpan(i * type.Precision));
+                return Vectors.Fixed(type, bytes, validity, n);
+            }
             case SqlTypeKind.Varchar or SqlTypeKind.Blob:
             {
                 var builder = new Utf8Builder(n, 16);
@@ -113,6 +120,7 @@ internal static class ValueArrays
             case SqlTypeKind.Uuid: return new Guid(array.Data.Buffers[1].Span.Slice((array.Data.Offset + row) * 16, 16), bigEndian: true);
             case SqlTypeKind.Varchar: return Encoding.UTF8.GetString(((BinaryArray)array).GetBytes(row));
             case SqlTypeKind.Blob: return ((BinaryArray)array).GetBytes(row).ToArray();
+            case SqlTypeKind.Fixed: return array.Data.Buffers[1].Span.Slice((array.Data.Offset + row) * type.Precision, type.Precision).ToArray();
             case SqlTypeKind.List or SqlTypeKind.Map:
             {
                 var list = (ListArray)array;

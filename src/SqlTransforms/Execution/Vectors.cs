@@ -131,6 +131,7 @@ internal static class Vectors
         SqlTypeKind.Integer or SqlTypeKind.Real or SqlTypeKind.Date => 4,
         SqlTypeKind.BigInt or SqlTypeKind.Double or SqlTypeKind.Time or SqlTypeKind.Timestamp or SqlTypeKind.TimestampTz => 8,
         SqlTypeKind.Decimal or SqlTypeKind.Interval or SqlTypeKind.Uuid => 16,
+        SqlTypeKind.Fixed => type.Precision,
         _ => throw new NotSupportedException($"{type} is not fixed-width"),
     };
 

@@ -18,6 +18,7 @@ internal static class CastFunctions
     {
         if (from == to || from.Kind == SqlTypeKind.Null) return true;
         if (from.IsNested || to.IsNested) return false; // casts of lists, structs and maps come later
+        if (from.Kind == SqlTypeKind.Fixed || to.Kind == SqlTypeKind.Fixed) return false; // FIXED(L) only passes through
         if (to.Kind == SqlTypeKind.Varchar || from.Kind == SqlTypeKind.Varchar) return to.Kind != SqlTypeKind.Null;
         bool numeric(SqlType t) => t.IsNumeric || t.Kind == SqlTypeKind.Boolean;
         if (numeric(from) && numeric(to)) return true;

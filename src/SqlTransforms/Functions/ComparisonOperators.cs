@@ -26,7 +26,7 @@ internal static class ComparisonOperators
     {
         if (args.Count != 2) return null;
         var type = CommonType(args[0], args[1]);
-        if (type is null || type.IsNested) return null;
+        if (type is null || type.IsNested || type.Kind == SqlTypeKind.Fixed) return null;
         return new FunctionBinding([type, type], SqlType.Boolean, (k, _) => Compile(op, type, k[0], k[1]));
     }
 

@@ -50,23 +50,49 @@ internal abstract record LogicalPlan(IReadOnlyList<PlanColumn> Columns)
 
     private void Explain(System.Text.StringBuilder b, int indent)
     {
-        b.Append(' ', indent * 2).Append(Describe()).Append('\n');
+        var (op, detail) = Describe();
+        b.Append(' ', indent * 2).Append(op);
+        if (detail.Length > 0) b.Append(' ').Append(detail);
+        b.Append('\n');
         foreach (var input in Children()) input.Explain(b, indent + 1);
     }
 
-    private string Describe() => this switch
+    /// <summary>The plan as nodes (in EXPLAIN's order, the <paramref name="sink"/>'s or the result's node first) and edges from input to consumer.</summary>
+    public SqlPlanGraph Graph(string? sink)
     {
-        Scan s => $"Scan {s.Source} [{string.Join(", ", s.Columns.Select(c => c.Name))}]",
-        OneRow => "OneRow",
-        Filter f => $"Filter {ExpressionText.Of(f.Predicate, f.Input.Columns)}",
-        Project p => $"Project {string.Join(", ", p.Expressions.Select((e, i) => ExpressionText.Of(e, p.Input.Columns) + " AS " + p.Columns[i].Name))}",
-        Unnest u => $"Unnest {string.Join(", ", u.ListColumns.Select(i => u.Input.Columns[i].Name))}",
-        UnionAll => "UnionAll",
-        Aggregate a => (a.Window is { } w ? $"WindowAggregate {w} " : "") + $"Aggregate keys [{string.Join(", ", a.Keys.Select(k => a.Input.Columns[k].Name))}] {string.Join(", ", a.Aggregates.Select(x => x.Function.Name + "(" + (x.Argument is { } arg ? a.Input.Columns[arg].Name : "*") + ")"))}",
-        Sort s => $"Sort {string.Join(", ", s.Keys.Select(k => Columns[k.Column].Name + (k.Descending ? " DESC" : "")))}",
-        Limit l => $"Limit {l.Count?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "ALL"} OFFSET {l.Offset}",
-        _ => GetType().Name,
+        var nodes = new List<SqlPlanNode> { sink is null ? new SqlPlanNode(0, "Output", "the query's result") : new SqlPlanNode(0, "Sink", sink) };
+        var edges = new List<SqlPlanEdge>();
+        // Depth-first with an explicit stack, in EXPLAIN's order: the plan is as deep as the SQL nests, bounded by its limits.
+        var pending = new Stack<(LogicalPlan Node, int Consumer)>();
+        pending.Push((this, 0));
+        while (pending.TryPop(out var item))
+        {
+            var (op, detail) = item.Node.Describe();
+            int id = nodes.Count;
+            nodes.Add(new SqlPlanNode(id, op, detail));
+            edges.Add(new SqlPlanEdge(id, item.Consumer));
+            foreach (var input in item.Node.Children().Reverse()) pending.Push((input, id));
+        }
+        return new SqlPlanGraph(nodes, edges);
+    }
+
+    private (string Operator, string Detail) Describe() => this switch
+    {
+        Scan s => ("Scan", $"{s.Source} [{string.Join(", ", s.Columns.Select(c => c.Name))}]"),
+        OneRow => ("OneRow", ""),
+        Filter f => ("Filter", ExpressionText.Of(f.Predicate, f.Input.Columns)),
+        Project p => ("Project", string.Join(", ", p.Expressions.Select((e, i) => ExpressionText.Of(e, p.Input.Columns) + " AS " + p.Columns[i].Name))),
+        Unnest u => ("Unnest", string.Join(", ", u.ListColumns.Select(i => u.Input.Columns[i].Name))),
+        UnionAll => ("UnionAll", ""),
+        // A windowed aggregate reads "WindowAggregate <window> Aggregate keys [...]" in EXPLAIN, as one line.
+        Aggregate a => a.Window is { } w ? ("WindowAggregate", $"{w} Aggregate {AggregateText(a)}") : ("Aggregate", AggregateText(a)),
+        Sort s => ("Sort", string.Join(", ", s.Keys.Select(k => Columns[k.Column].Name + (k.Descending ? " DESC" : "")))),
+        Limit l => ("Limit", $"{l.Count?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "ALL"} OFFSET {l.Offset}"),
+        _ => (GetType().Name, ""),
     };
+
+    private static string AggregateText(Aggregate a) =>
+        $"keys [{string.Join(", ", a.Keys.Select(k => a.Input.Columns[k].Name))}] {string.Join(", ", a.Aggregates.Select(x => x.Function.Name + "(" + (x.Argument is { } arg ? a.Input.Columns[arg].Name : "*") + ")"))}";
 }
 
 /// <summary>One aggregate of an Aggregate node: the function and its argument column (null for count(*)).</summary>

@@ -43,7 +43,8 @@ internal static class ArrowTypes
             case TimestampType { Unit: TimeUnit.Microsecond } t: return string.IsNullOrEmpty(t.Timezone) ? SqlType.Timestamp : SqlType.TimestampTz;
             case StringType: return SqlType.Varchar;
             case BinaryType: return SqlType.Blob;
-            case FixedSizeBinaryType { ByteWidth: 16 }: return SqlType.Uuid;
+            // A UUID is marked (arrow.uuid, above); any other fixed-size binary is Iceberg's fixed[L].
+            case FixedSizeBinaryType f: return SqlType.Fixed(f.ByteWidth);
             case IntervalType { Unit: IntervalUnit.MonthDayNanosecond }: return SqlType.Interval;
             case ListType l:
             {
@@ -68,7 +69,7 @@ internal static class ArrowTypes
                 return value is null ? null : SqlType.Map(key!, value);
             }
         }
-        problem = $"column '{name}' has Arrow type {type.Name}, which SQL does not read (the engine reads the Iceberg types: boolean, int, long, float, double, decimal, date, time, timestamp, timestamptz, string, binary, uuid, list, struct, map)";
+        problem = $"column '{name}' has Arrow type {type.Name}, which SQL does not read (the engine reads the Iceberg types: boolean, int, long, float, double, decimal, date, time, timestamp, timestamptz, string, binary, uuid, fixed, list, struct, map)";
         return null;
     }
 
@@ -89,6 +90,7 @@ internal static class ArrowTypes
         SqlTypeKind.Varchar => StringType.Default,
         SqlTypeKind.Blob => BinaryType.Default,
         SqlTypeKind.Uuid => new FixedSizeBinaryType(16),
+        SqlTypeKind.Fixed => new FixedSizeBinaryType(type.Precision),
         SqlTypeKind.List => new ListType(Field("element", type.Element!, true)),
         SqlTypeKind.Struct => new StructType(type.Fields!.Select(f => Field(f.Name, f.Type, f.Nullable)).ToList()),
         SqlTypeKind.Map => new MapType(Field("key", type.Key!, false), Field("value", type.Value!, true)),

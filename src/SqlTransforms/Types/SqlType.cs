@@ -48,6 +48,8 @@ internal sealed class SqlType : IEquatable<SqlType>
     public static SqlType List(SqlType element) => new(SqlTypeKind.List) { Element = element };
     public static SqlType Struct(IReadOnlyList<StructField> fields) => new(SqlTypeKind.Struct) { Fields = fields };
     public static SqlType Map(SqlType key, SqlType value) => new(SqlTypeKind.Map) { Key = key, Value = value };
+    /// <summary>FIXED(L): Iceberg's fixed[L] from a stream or file, so a pipeline passes it through to its sink unchanged.</summary>
+    public static SqlType Fixed(int length) => new(SqlTypeKind.Fixed) { Precision = length };
 
     public bool IsInteger => Kind is SqlTypeKind.Integer or SqlTypeKind.BigInt;
     public bool IsFloating => Kind is SqlTypeKind.Real or SqlTypeKind.Double;
@@ -61,6 +63,7 @@ internal sealed class SqlType : IEquatable<SqlType>
         return Kind switch
         {
             SqlTypeKind.Decimal => Precision == other.Precision && Scale == other.Scale,
+            SqlTypeKind.Fixed => Precision == other.Precision,
             SqlTypeKind.List => Element!.Equals(other.Element),
             SqlTypeKind.Map => Key!.Equals(other.Key) && Value!.Equals(other.Value),
             SqlTypeKind.Struct => Fields!.Count == other.Fields!.Count && Fields.Zip(other.Fields).All(p => p.First.Name == p.Second.Name && p.First.Type.Equals(p.Second.Type)),
@@ -90,6 +93,7 @@ internal sealed class SqlType : IEquatable<SqlType>
         SqlTypeKind.Varchar => "VARCHAR",
         SqlTypeKind.Blob => "BLOB",
         SqlTypeKind.Uuid => "UUID",
+        SqlTypeKind.Fixed => $"FIXED({Precision})",
         SqlTypeKind.List => Element + "[]",
         SqlTypeKind.Map => $"MAP({Key}, {Value})",
         SqlTypeKind.Struct => StructText(),

@@ -22,4 +22,6 @@ internal enum SqlTypeKind
     List,
     Struct,
     Map,
+    /// <summary>Iceberg's fixed[L]: L bytes a value. Read from a source and written out as it is; no operations yet but IS NULL.</summary>
+    Fixed,
 }

@@ -122,9 +122,9 @@ public sealed class PipelineRuntimeTests : IAsyncLifetime
     }
 
     [Theory]
-    [InlineData("""{"name": "p", "sql": "INSERT INTO events_files SELECT nope FROM events"}""", HttpStatusCode.BadRequest, "no column 'nope'")]
+    [InlineData("""{"name": "p", "sql": "INSERT INTO events_files SELECT nope FROM events"}""", HttpStatusCode.BadRequest, "line 1, column 33: there is no column \"nope\"")]
     [InlineData("""{"name": "p", "sql": "INSERT INTO events_files SELECT * FROM missing"}""", HttpStatusCode.NotFound, "No stream named 'missing'")]
-    [InlineData("""{"name": "p", "sql": "INSERT INTO events_files SELECT * FROM events WHERE id = 'x'"}""", HttpStatusCode.BadRequest, "does not fit its type")]
+    [InlineData("""{"name": "p", "sql": "INSERT INTO events_files SELECT * FROM events WHERE id = 'x'"}""", HttpStatusCode.BadRequest, "line 1, column 58: 'x' is not a valid BIGINT")]
     [InlineData("""{"name": "P!", "sql": "INSERT INTO events_files SELECT * FROM events"}""", HttpStatusCode.BadRequest, "[a-z][a-z0-9_]*")]
     public async Task Bad_pipelines_are_refused_with_the_reason(string body, HttpStatusCode status, string reason)
     {
