@@ -331,12 +331,15 @@ internal sealed partial class Binder
         if (_functions.Aggregate(name) is { } aggregateFunction)
         {
             if (aggregate is null) throw Error(f.Start, $"the aggregate {name}() is not allowed here");
-            if (f.Arguments.Count > 1 || (f.Arguments.Count == 0 && !f.IsStar) || (f.IsStar && !name.Equals("count", StringComparison.OrdinalIgnoreCase)))
-                throw Error(f.Start, $"{name} takes one argument" + (name.Equals("count", StringComparison.OrdinalIgnoreCase) ? " or *" : ""));
-            if (f.Distinct) throw Error(f.Start, $"{name}(DISTINCT ...) is not supported yet");
+            int arguments = aggregateFunction.ParameterText is null ? 1 : 2;
+            if (f.Arguments.Count > arguments || (f.Arguments.Count == 0 && !f.IsStar) || (f.IsStar && !name.Equals("count", StringComparison.OrdinalIgnoreCase))
+                || (arguments == 2 && f.Arguments.Count != 2))
+                throw Error(f.Start, arguments == 2 ? $"{name} takes a value and {aggregateFunction.ParameterText}"
+                    : $"{name} takes one argument" + (name.Equals("count", StringComparison.OrdinalIgnoreCase) ? " or *" : ""));
+            object? constant = arguments == 2 ? AggregateParameter(aggregateFunction, f.Arguments[1], name) : null;
             int? argument = null;
             BoundExpression? bound = null;
-            if (f.Arguments.Count == 1)
+            if (f.Arguments.Count >= 1)
             {
                 if (ContainsAggregate(f.Arguments[0])) throw Error(f.Arguments[0].Start, "aggregate functions cannot be nested");
                 bound = Bind(f.Arguments[0], aggregate.Input);
@@ -349,15 +352,37 @@ internal sealed partial class Binder
                 argument = aggregate.Arguments.Count;
                 aggregate.Arguments.Add(Coerce(bound, parameter!, f.Arguments[0].Start));
             }
-            aggregate.Calls.Add(new AggregateCall(aggregateFunction, argument, false));
+            int? filter = null;
+            if (f.Filter is not null)
+            {
+                if (ContainsAggregate(f.Filter)) throw Error(f.Filter.Start, "aggregate functions cannot be nested (in FILTER)");
+                var condition = BindCondition(f.Filter, aggregate.Input, "FILTER");
+                filter = aggregate.Arguments.Count;
+                aggregate.Arguments.Add(condition);
+            }
+            aggregate.Calls.Add(new AggregateCall(aggregateFunction, argument, f.Distinct) { Filter = filter, Parameter = constant });
             int output = aggregate.Keys.Count + aggregate.Calls.Count - 1;
-            aggregate.CallColumns.Add(new PlanColumn(DefaultName(f), returns, aggregateFunction.Name != "count"));
-            return new BoundExpression.Column(output, name, returns, aggregateFunction.Name != "count");
+            bool nullable = aggregateFunction.Name is not ("count" or "approx_distinct");
+            aggregate.CallColumns.Add(new PlanColumn(DefaultName(f), returns, nullable));
+            return new BoundExpression.Column(output, name, returns, nullable);
         }
         if (f.IsStar) throw Error(f.Start, $"{name}(*) is not a function; only count(*) takes *");
         if (f.Distinct) throw Error(f.Start, $"DISTINCT is only allowed in aggregate calls");
+        if (f.Filter is not null) throw Error(f.Filter.Start, "FILTER is only allowed in aggregate calls");
         var args = f.Arguments.Select(a => Bind(a, scope, aggregate, unnest)).ToList();
         return Call(name, args, f.Arguments, f.Name.Position, name);
+    }
+
+    /// <summary>An aggregate's constant second argument (approx_percentile's fraction), checked.</summary>
+    private object? AggregateParameter(AggregateFunction function, SqlExpression e, string name)
+    {
+        BoundExpression bound;
+        try { bound = Bind(e, Scope.Empty); }
+        catch (SqlException) { throw Error(e.Start, $"{name} takes {function.ParameterText}"); }
+        object? value = bound is BoundExpression.Literal { Value: int or long or double or float } literal ? Convert.ToDouble(literal.Value, CultureInfo.InvariantCulture) : null;
+        if (value is null) throw Error(e.Start, $"{name} takes {function.ParameterText}");
+        if (function.CheckParameter?.Invoke(value) is { } problem) throw Error(e.Start, $"{name}: {problem}");
+        return value;
     }
 
     /// <summary>Resolves a function or operator for bound arguments and converts them to its parameter types.</summary>

@@ -292,7 +292,7 @@ internal sealed partial class Binder
         SqlExpression.Like l => [l.Operand, l.Pattern, l.Escape],
         SqlExpression.Case c => c.Whens.SelectMany(w => new[] { w.When, w.Then }).Append(c.Operand).Append(c.Else),
         SqlExpression.Cast c => [c.Operand],
-        SqlExpression.FunctionCall f => f.Arguments,
+        SqlExpression.FunctionCall f => f.Filter is null ? f.Arguments : f.Arguments.Append(f.Filter),
         SqlExpression.FieldAccess f => [f.Operand],
         SqlExpression.Index i => [i.Operand, i.Position],
         SqlExpression.ListValue l => l.Items,

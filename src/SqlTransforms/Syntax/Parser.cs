@@ -704,9 +704,19 @@ internal sealed class Parser
         if (IsWord("ORDER"))
             throw Error("ORDER BY inside a function call is not supported");
         ExpectSymbol(")", $"')' or ',' in the arguments of {name.Text}");
-        if (IsWord("FILTER") || IsWord("OVER"))
-            throw Error($"{Peek.Text.ToUpperInvariant()} after a function call is not supported yet");
-        return Build(new SqlExpression.FunctionCall(name, args, distinct, star, start, _tokens[_next - 1].End), args);
+        SqlExpression? filter = null;
+        if (IsWord("FILTER") && _tokens[_next + 1].IsSymbol("("))
+        {
+            _next += 2;
+            ExpectWord("WHERE");
+            Enter();
+            filter = Expression();
+            Leave();
+            ExpectSymbol(")", "')' after the FILTER condition");
+        }
+        if (IsWord("OVER"))
+            throw Error("OVER after a function call is not supported yet");
+        return Build(new SqlExpression.FunctionCall(name, args, distinct, star, start, _tokens[_next - 1].End) { Filter = filter }, filter is null ? args : [.. args, filter]);
     }
 
     private SqlExpression ColumnReference()

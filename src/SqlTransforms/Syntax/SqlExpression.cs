@@ -37,7 +37,11 @@ internal abstract record SqlExpression(int Start, int End)
     /// <summary><c>CAST(x AS t)</c>, <c>x::t</c>, <c>TRY_CAST(x AS t)</c>.</summary>
     public sealed record Cast(SqlExpression Operand, TypeName Type, bool Try, int Start, int End) : SqlExpression(Start, End);
     /// <summary>A function call; <c>count(*)</c> has <see cref="IsStar"/> set and no arguments.</summary>
-    public sealed record FunctionCall(SqlName Name, IReadOnlyList<SqlExpression> Arguments, bool Distinct, bool IsStar, int Start, int End) : SqlExpression(Start, End);
+    public sealed record FunctionCall(SqlName Name, IReadOnlyList<SqlExpression> Arguments, bool Distinct, bool IsStar, int Start, int End) : SqlExpression(Start, End)
+    {
+        /// <summary>An aggregate's FILTER (WHERE condition).</summary>
+        public SqlExpression? Filter { get; init; }
+    }
     /// <summary><c>(expr).field</c>: field access on something that is not a plain name.</summary>
     public sealed record FieldAccess(SqlExpression Operand, SqlName Field, int Start, int End) : SqlExpression(Start, End);
     /// <summary><c>list[i]</c>, 1-based.</summary>

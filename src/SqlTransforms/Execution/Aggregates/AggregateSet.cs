@@ -17,23 +17,31 @@ internal sealed class AggregateSet
     private readonly IGroupAccumulator[] _accumulators;
     private int[] _filtered = [];
 
-    public AggregateSet(IReadOnlyList<AggregateCall> calls, IReadOnlyList<SqlType> inputTypes, IReadOnlyList<SqlType> resultTypes)
+    private readonly int? _order;
+
+    /// <param name="order">The input column ordering first, last and array_agg (a window's event time); null for arrival order.</param>
+    public AggregateSet(IReadOnlyList<AggregateCall> calls, IReadOnlyList<SqlType> inputTypes, IReadOnlyList<SqlType> resultTypes, int? order = null)
     {
         _calls = calls;
         _inputTypes = inputTypes;
         _resultTypes = resultTypes;
+        _order = order;
         _accumulators = new IGroupAccumulator[calls.Count];
         for (int i = 0; i < calls.Count; i++)
         {
             var c = calls[i];
-            _accumulators[i] = c.Function.Create(c.Argument is { } a ? inputTypes[a] : null, resultTypes[i], c.Parameter);
+            var argument = c.Argument is { } a ? inputTypes[a] : null;
+            var result = resultTypes[i];
+            _accumulators[i] = c.Distinct && argument is not null
+                ? new DistinctAccumulator(argument, () => c.Function.Create(argument, result, c.Parameter))
+                : c.Function.Create(argument, result, c.Parameter);
         }
     }
 
     public int Count => _accumulators.Length;
 
     /// <summary>A set of the same calls with no groups (a new pane, or the merge of panes into a window).</summary>
-    public AggregateSet Empty() => new(_calls, _inputTypes, _resultTypes);
+    public AggregateSet Empty() => new(_calls, _inputTypes, _resultTypes, _order);
 
     public void Update(IArrowArray[] columns, ReadOnlySpan<int> groups, int groupCount)
     {
@@ -49,7 +57,9 @@ internal sealed class AggregateSet
                     _filtered[r] = condition.GetValue(r) == true ? groups[r] : -1;
                 rows = _filtered.AsSpan(0, groups.Length);
             }
-            _accumulators[i].Update(call.Argument is { } a ? columns[a] : null, rows, groupCount);
+            var input = call.Argument is { } a ? columns[a] : null;
+            if (_order is { } o && _accumulators[i] is IOrderedAccumulator ordered) ordered.Update(input, Vectors.Values<long>(columns[o]), rows, groupCount);
+            else _accumulators[i].Update(input, rows, groupCount);
         }
     }
 

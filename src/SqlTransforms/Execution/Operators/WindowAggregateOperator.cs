@@ -42,7 +42,7 @@ internal abstract class WindowAggregateOperator : Operator, IStatefulOperator
     /// <summary>The last watermark seen: windows ending by then have been emitted.</summary>
     protected long Watermarked { get; set; } = long.MinValue;
 
-    protected AggregateSet NewAggregates() => new(_calls, _inputTypes, _resultTypes);
+    protected AggregateSet NewAggregates() => new(_calls, _inputTypes, _resultTypes, WindowSpec.TimeColumn);
 
     /// <summary>The key columns of a batch, in key order (reused batch after batch).</summary>
     protected IArrowArray[] KeyColumns(RecordBatch batch)
