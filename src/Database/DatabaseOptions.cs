@@ -28,6 +28,9 @@ public sealed class DatabaseOptions
     /// <summary>A replica not heard from for this long no longer holds back log truncation.</summary>
     public TimeSpan ReplicaLease { get; set; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>The clock replica leases are read against: a test seam, so a lease can run out without waiting for it.</summary>
+    internal TimeProvider Time { get; set; } = TimeProvider.System;
+
     /// <summary>A snapshot (and a truncation) after this many committed transactions.</summary>
     public long SnapshotEveryEntries { get; set; } = 10_000;
 

@@ -6,6 +6,7 @@ using System.Text.Json;
 using DataPlane.Database.Execution;
 using DataPlane.Database.Hosting;
 using DataPlane.Database.Sessions;
+using DataPlane.TestServices;
 using Xunit.Abstractions;
 
 namespace DataPlane.Database.Tests;
@@ -80,7 +81,8 @@ public sealed class FaultTests(ITestOutputHelper output) : IDisposable
         var options = PrimaryOptions();
         options.SnapshotEveryEntries = 25;
         options.LogSegmentBytes = 2048;
-        options.ReplicaLease = TimeSpan.FromMilliseconds(500);
+        var time = new ManualTime();
+        options.Time = time;
         await using var primary = await DatabaseServer.StartAsync(options);
         (await primary.Http.PostAsJsonAsync("api/v1/databases", new { name = "app", replicas = 0 })).EnsureSuccessStatusCode();
         await primary.Client().QueryAsync("app", [S("CREATE TABLE t(id INTEGER PRIMARY KEY, r INTEGER, at TEXT)")], SessionConstraint.FirstPrimary);
@@ -91,7 +93,7 @@ public sealed class FaultTests(ITestOutputHelper output) : IDisposable
             Assert.Equal("box-app", (await ReadThroughAsync(replicaHost, before)).ServedBy);
             cutOffAt = ((RemoteReplicaDatabase)await replicaHost.Catalog.GetAsync("app")).Replica.Applied.Current;
         }
-        await Task.Delay(options.ReplicaLease * 2); // the stopped replica no longer holds truncation back
+        time.Advance(options.ReplicaLease + TimeSpan.FromSeconds(1)); // the stopped replica no longer holds truncation back
         long after = await WriteRowsAsync(primary, 150);
         var local = (ReplicatedDatabase)await primary.Catalog.GetAsync("app");
         for (int i = 0; i < 100 && local.Primary.LogFloor <= cutOffAt; i++) await Task.Delay(50);

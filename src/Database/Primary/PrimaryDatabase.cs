@@ -304,7 +304,7 @@ internal sealed class PrimaryDatabase : IReplicationSource, IDisposable
         var latest = _snapshots.Latest;
         if (latest is null) return;
         long through = latest.Position;
-        var cutoff = DateTime.UtcNow - _options.ReplicaLease;
+        var cutoff = _options.Time.GetUtcNow().UtcDateTime - _options.ReplicaLease;
         foreach (var replica in _replicas.Values)
         {
             if (replica.LastSeenUtc >= cutoff) through = Math.Min(through, replica.AppliedPosition);
@@ -346,7 +346,7 @@ internal sealed class PrimaryDatabase : IReplicationSource, IDisposable
     {
         var progress = _replicas.GetOrAdd(replicaId, id => new ReplicaProgress(id));
         progress.AppliedPosition = appliedPosition;
-        progress.LastSeenUtc = DateTime.UtcNow;
+        progress.LastSeenUtc = _options.Time.GetUtcNow().UtcDateTime;
     }
 
     public void Forget(string replicaId) => _replicas.TryRemove(replicaId, out _);

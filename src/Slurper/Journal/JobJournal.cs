@@ -17,7 +17,14 @@ internal sealed class JobJournal : IDisposable
     readonly Lock gate = new();
     int partitions = 16;
 
-    JobJournal(SqliteConnection connection) => this.connection = connection;
+    // Leases and retry times are read against this clock, so a test can let a lease run out without waiting for it.
+    readonly TimeProvider time;
+
+    JobJournal(SqliteConnection connection, TimeProvider time)
+    {
+        this.connection = connection;
+        this.time = time;
+    }
 
     public string Path { get; private init; } = "";
 
@@ -26,7 +33,7 @@ internal sealed class JobJournal : IDisposable
 
     public static string DefaultPath(string jobId) => System.IO.Path.Combine(DefaultDirectory(), jobId + ".db");
 
-    public static JobJournal Open(string path)
+    public static JobJournal Open(string path, TimeProvider? time = null)
     {
         var dir = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path));
         if (dir is not null) Directory.CreateDirectory(dir);
@@ -50,10 +57,10 @@ internal sealed class JobJournal : IDisposable
             CREATE INDEX IF NOT EXISTS objects_queue ON objects(state, partition, next_attempt_at);
             CREATE TABLE IF NOT EXISTS pages(hash TEXT PRIMARY KEY) WITHOUT ROWID;
             """);
-        return new JobJournal(connection) { Path = path };
+        return new JobJournal(connection, time ?? TimeProvider.System) { Path = path };
     }
 
-    static long Now => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+    long Now => time.GetUtcNow().ToUnixTimeMilliseconds();
 
     /// <summary>Starts a run of the job: resumes an unfinished run, or starts afresh when the last run finished.</summary>
     /// <returns>True when an unfinished run was resumed.</returns>
