@@ -11,4 +11,5 @@ root.Subcommands.Add(DbCommand.Create());
 root.Subcommands.Add(StreamCommand.Create());
 root.Subcommands.Add(SinkCommand.Create());
 root.Subcommands.Add(PipelineCommand.Create());
+root.Subcommands.Add(SqlCommand.Create());
 return await root.Parse(args).InvokeAsync();

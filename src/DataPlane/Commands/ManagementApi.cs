@@ -27,11 +27,18 @@ internal static class ManagementApi
         command.Options.Add(TokenOption);
     }
 
-    public static async Task<int> Run(ParseResult result, Func<HttpClient, Task> action)
+    /// <summary>A client for the server <c>--server</c> names, with <c>--token</c>'s bearer token.</summary>
+    public static HttpClient CreateClient(ParseResult result)
     {
-        using var http = new HttpClient { BaseAddress = new Uri(result.GetValue(ServerOption)!.TrimEnd('/') + "/"), Timeout = TimeSpan.FromMinutes(5) };
+        var http = new HttpClient { BaseAddress = new Uri(result.GetValue(ServerOption)!.TrimEnd('/') + "/"), Timeout = TimeSpan.FromMinutes(5) };
         if (result.GetValue(TokenOption) is { Length: > 0 } token)
             http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        return http;
+    }
+
+    public static async Task<int> Run(ParseResult result, Func<HttpClient, Task> action)
+    {
+        using var http = CreateClient(result);
         try
         {
             await action(http);
