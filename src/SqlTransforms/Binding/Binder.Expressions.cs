@@ -263,6 +263,9 @@ internal sealed partial class Binder
             var matches = Matches(lookIn, c.Parts[0], null);
             if (matches.Count > 1)
                 throw Error(c.Start, $"column name \"{c.Parts[0].Text}\" is ambiguous: it could be {string.Join(" or ", matches.Select(m => (lookIn.Columns[m].Qualifier is { } q ? q + "." : "") + lookIn.Columns[m].Name))}; qualify it");
+            // current_date and current_timestamp are SQL's functions without parentheses (a column of that name wins)
+            if (matches.Count == 0 && c.Parts.Count == 1 && !c.Parts[0].Quoted && c.Parts[0].Text.ToLowerInvariant() is "current_date" or "current_timestamp")
+                return Call(c.Parts[0].Text.ToLowerInvariant(), [], [], c.Parts[0].Position, c.Parts[0].Text);
             if (matches.Count == 0)
             {
                 var names = lookIn.Columns.Select(x => x.Name).ToList();

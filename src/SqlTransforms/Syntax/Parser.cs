@@ -612,6 +612,12 @@ internal sealed class Parser
             }
             return new SqlExpression.IntervalLiteral(following.Text, unit, t.Start, _tokens[_next - 1].End);
         }
+        // INTERVAL 5 MINUTE (DuckDB's and MySQL's spelling): a number and a unit
+        if (t.IsWord("INTERVAL") && following.Kind == TokenKind.Integer && _tokens[_next + 2].Kind == TokenKind.Word && IntervalUnits.Contains(_tokens[_next + 2].Text))
+        {
+            _next += 3;
+            return new SqlExpression.IntervalLiteral(following.Text, _tokens[_next - 1].Text.ToLowerInvariant(), t.Start, _tokens[_next - 1].End);
+        }
         if (following.Kind == TokenKind.String && (t.IsWord("DATE") || t.IsWord("TIME") || t.IsWord("TIMESTAMP") || t.IsWord("TIMESTAMPTZ")))
         {
             _next += 2;

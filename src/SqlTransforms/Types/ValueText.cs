@@ -92,8 +92,9 @@ internal static class ValueText
     {
         long day = Calendar.FloorDiv(micros, Values.MicrosPerDay);
         var (y, m, d) = Calendar.CivilFromDays(day);
-        var text = Year(y) + "-" + m.ToString("00", CultureInfo.InvariantCulture) + "-" + d.ToString("00", CultureInfo.InvariantCulture) + " " + Time(micros - day * Values.MicrosPerDay);
-        return text + (withZone ? "+00" : "") + (y <= 0 ? " (BC)" : "");
+        // DuckDB writes the era after the date: 0001-06-30 (BC) 16:01:00
+        return Year(y) + "-" + m.ToString("00", CultureInfo.InvariantCulture) + "-" + d.ToString("00", CultureInfo.InvariantCulture) + (y <= 0 ? " (BC)" : "")
+            + " " + Time(micros - day * Values.MicrosPerDay) + (withZone ? "+00" : "");
     }
 
     public static string Interval(IntervalValue v)

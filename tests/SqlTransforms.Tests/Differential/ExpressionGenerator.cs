@@ -63,8 +63,10 @@ internal sealed class ExpressionGenerator(Random random)
                     12 => $"trunc({I()}, {random.Next(-12, 3)})", 13 => $"trunc({I()})", _ => $"(-{I()})",
                 };
             case SqlTypeKind.BigInt:
-                return random.Next(11) switch
+                return random.Next(13) switch
                 {
+                    11 => $"{Pick("epoch_ms", "epoch_us")}({E(SqlType.Timestamp)})",
+                    12 => $"{Pick("year", "month", "day", "hour", "minute", "second", "quarter", "dayofweek", "dayofyear", "week", "isodow")}({Pick(E(SqlType.Timestamp), E(SqlType.Date))})",
                     0 => $"({L()} + {L()})", 1 => $"({L()} * {L()})", 2 => $"CAST({I()} AS BIGINT)", 3 => $"length({S()})",
                     4 => $"date_part('{Pick("year", "month", "day", "hour", "minute", "second", "dow", "doy", "quarter", "week")}', {E(SqlType.Timestamp)})",
                     5 => $"({L()} - {I()})", 6 => $"TRY_CAST({S()} AS BIGINT)", 7 => $"nullif({L()}, {L()})",
@@ -82,8 +84,11 @@ internal sealed class ExpressionGenerator(Random random)
                     _ => $"({X()} - {L()})",
                 };
             case SqlTypeKind.Varchar:
-                return random.Next(30) switch
+                return random.Next(33) switch
                 {
+                    25 => $"strftime({Pick(E(SqlType.Timestamp), E(SqlType.Date))}, {TimeFormat()})",
+                    26 => $"CAST(to_timestamp({X()}) AS VARCHAR)",
+                    27 => $"CAST(make_date({I()}, {I()}, {I()}) AS VARCHAR)",
                     22 => $"regexp_replace({S()}, {Regex()}, {Pick("'#'", "''", "'<\\0>'", "'\\1-'", "'\\2\\1'", "'$1'", Leaf(SqlType.Varchar))}{Pick("", ", 'g'", ", 'i'", ", 'gi'", ", 's'")})",
                     23 => $"regexp_extract({S()}, {Regex()}{Pick("", ", 0", ", 1", ", 2", ", 1, 'i'")})",
                     24 => $"regexp_extract({S()}, {Pick(Regex(), Leaf(SqlType.Varchar))})",
@@ -117,8 +122,12 @@ internal sealed class ExpressionGenerator(Random random)
             case SqlTypeKind.Date:
                 return random.Next(3) switch { 0 => $"({E(SqlType.Date)} + {random.Next(-400, 400)})", 1 => $"CAST({E(SqlType.Timestamp)} AS DATE)", _ => $"TRY_CAST({Leaf(SqlType.Varchar)} AS DATE)" }; // not of any text: DuckDB reads 'inf' as an infinite date
             case SqlTypeKind.Timestamp:
-                return random.Next(4) switch
+                return random.Next(8) switch
                 {
+                    4 => $"date_add({Pick(E(SqlType.Timestamp), E(SqlType.Date))}, INTERVAL {random.Next(0, 40)} {Pick("DAY", "HOUR", "MINUTE", "MONTH", "YEAR", "SECOND")})",
+                    5 => $"try_strptime({Pick(S(), $"strftime({E(SqlType.Timestamp)}, {TimeFormat()})")}, {TimeFormat()})",
+                    6 => $"{Pick($"epoch_ms({L()})", $"make_timestamp({I()})", $"make_timestamp({I()}, {I()}, {I()}, {I()}, {I()}, {X()})")}",
+                    7 => $"date_add({E(SqlType.Timestamp)}, INTERVAL '{random.Next(-40, 40)} {Pick("days", "hours", "months")}')",
                     0 => $"date_trunc('{Pick("year", "quarter", "month", "week", "day", "hour", "minute", "second")}', {E(SqlType.Timestamp)})",
                     1 => $"({E(SqlType.Timestamp)} + INTERVAL '{random.Next(-40, 40)} {Pick("days", "hours", "minutes", "months", "years", "seconds")}')",
                     2 => $"CAST({E(SqlType.Date)} AS TIMESTAMP)",
@@ -144,6 +153,9 @@ internal sealed class ExpressionGenerator(Random random)
     /// <summary>Patterns both RE2 and the engine read alike (ASCII classes, anchors, lazy and empty matches, groups).</summary>
     private string Regex() => Pick("'[0-9]+'", "'l+'", "'^a'", "'(a|b)c?'", "'[[:alpha:]]+'", "'\\d'", "'é'", "'(.)(.)'", "''", "'.*'", "'x*'",
         "'\\s+'", "'[^a-z]'", "'(?i)abc'", "'([a-z]+)([0-9]*)'", "'\\w+$'", "'.+?'", "'[日本]'", "'(😀|x)+'", "'\\pL+'");
+
+    private string TimeFormat() => Pick("'%Y-%m-%d %H:%M:%S'", "'%d/%m/%Y'", "'%Y-%m-%d'", "'%y %-m %-d %I %p %-M %-S %g'", "'%a %A %w %b %B'",
+        "'%Y-%m-%dT%H:%M:%S.%f'", "'%c'", "'%H:%M'", "'%B %-d, %Y'", "'%j/%Y'");
 
     private T Pick<T>(params T[] options) => options[random.Next(options.Length)];
 
