@@ -40,7 +40,7 @@ internal sealed class PhysicalPlanner(RowErrorLog log, Func<long> clock, IReadOn
             case LogicalPlan.UnionAll u:
             {
                 var union = new UnionOperator(u.Inputs.Count, schema) { Next = downstream };
-                foreach (var input in u.Inputs) Build(input, union);
+                for (int i = 0; i < u.Inputs.Count; i++) Build(u.Inputs[i], union.Input(i));
                 return;
             }
             case LogicalPlan.Aggregate { Window: { } window } a:

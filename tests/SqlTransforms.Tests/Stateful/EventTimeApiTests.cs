@@ -96,3 +96,35 @@ public sealed class EventTimeApiTests
         Assert.Contains("tumble(10s) over processing time", processing.Statements[0].Explain());
     }
 }
+
+/// <summary>A window over the UNION ALL of two streams waits for the slower one's watermark.</summary>
+public sealed class UnionWatermarkTests
+{
+    private static readonly Schema Events = new([ArrowTypes.Field("ts", SqlType.Timestamp, true), ArrowTypes.Field("k", SqlType.Varchar, true)], null);
+
+    private static RecordBatch Batch(string ts, string k) => new(Events,
+        [ValueArrays.FromValues(SqlType.Timestamp, [ValueText.TryParseTimestamp(ts, out long t) ? t : 0]), ValueArrays.FromValues(SqlType.Varchar, [k])], 1);
+
+    [Fact]
+    public void A_window_over_a_union_closes_when_every_stream_has_passed_its_end()
+    {
+        var sources = new Dictionary<string, Schema> { ["clicks"] = Events, ["views"] = Events };
+        var program = SqlProgram.Compile("""
+            WATERMARK FOR clicks.ts AS ts; WATERMARK FOR views.ts AS ts;
+            INSERT INTO out SELECT window_start, count(*) AS n FROM (SELECT ts, k FROM clicks UNION ALL SELECT ts, k FROM views) GROUP BY tumble(INTERVAL '10 seconds')
+            """, sources, SqlMode.Streaming);
+        var types = program.Statements[0].OutputSchema.FieldsList.Select(f => ArrowTypes.FromArrow(f, out _)!).ToList();
+        var rows = new List<string>();
+        var execution = program.Start((_, b) => rows.AddRange(RowText.Rows([b], types)), () => 0);
+        execution.Push("clicks", Batch("2024-01-01 00:00:01", "c"));
+        execution.Push("clicks", Batch("2024-01-01 00:00:30", "c"));
+        Assert.Empty(rows); // views has no watermark yet: the window [0, 10) must wait for it
+        execution.Push("views", Batch("2024-01-01 00:00:05", "v"));
+        Assert.Empty(rows);
+        execution.Push("views", Batch("2024-01-01 00:00:12", "v"));
+        Assert.Equal(["2024-01-01 00:00:00 | 2"], rows);
+        Assert.Empty(execution.Errors.Snapshot());
+        execution.Finish();
+        Assert.Equal(["2024-01-01 00:00:00 | 2", "2024-01-01 00:00:10 | 1", "2024-01-01 00:00:30 | 1"], rows.Order(StringComparer.Ordinal));
+    }
+}
