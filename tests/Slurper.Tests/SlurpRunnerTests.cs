@@ -57,7 +57,7 @@ public class SlurpRunnerTests
         var parts = (data.Length + partSize - 1) / partSize;
         var md5s = Enumerable.Range(0, parts).Select(i => System.Security.Cryptography.MD5.HashData(data.AsSpan(i * partSize, Math.Min(partSize, data.Length - i * partSize)))).ToList();
         store.Add(key, data, "application/x-test", new Dictionary<string, string> { ["kind"] = "multipart" },
-            etag ?? Copy.ETag.Multipart(md5s), parts: new Storage.PartLayout(parts, partSize));
+            etag ?? Storage.ETag.Multipart(md5s), parts: new Storage.PartLayout(parts, partSize));
     }
 
     [Fact]

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Security.Cryptography;
 
 namespace DataPlane.Storage.Local;
 
@@ -41,15 +40,13 @@ internal sealed class LocalMultipartUpload(
             if (numbers.Length == 0)
                 throw new InvalidOperationException($"The multipart upload of '{key}' has no parts; upload at least one before completing.");
             await using var staged = new StagedFile(directory, hash: false);
-            using var partHashes = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
             foreach (var n in numbers)
             {
-                await using (var part = new FileStream(PartPath(n), FileMode.Open, FileAccess.Read, FileShare.Read, 0, FileOptions.Asynchronous | FileOptions.SequentialScan))
-                    await staged.CopyFromAsync(part, cancellationToken).ConfigureAwait(false);
-                partHashes.AppendData(Convert.FromHexString(_parts[n].ETag));
+                await using var part = new FileStream(PartPath(n), FileMode.Open, FileAccess.Read, FileShare.Read, 0, FileOptions.Asynchronous | FileOptions.SequentialScan);
+                await staged.CopyFromAsync(part, cancellationToken).ConfigureAwait(false);
             }
             await staged.SealAsync(cancellationToken).ConfigureAwait(false);
-            var etag = $"{Convert.ToHexStringLower(partHashes.GetHashAndReset())}-{numbers.Length}";
+            var etag = ETag.Multipart([.. numbers.Select(n => Convert.FromHexString(_parts[n].ETag))]);
             // All parts but the last have one size when a caller follows S3's rule; otherwise no layout rebuilds the ETag.
             var first = _parts[numbers[0]].Length;
             var uniform = numbers[^1] == numbers.Length && _parts[numbers[^1]].Length <= first

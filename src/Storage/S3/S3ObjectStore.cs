@@ -263,7 +263,7 @@ internal sealed class S3ObjectStore : IObjectStore
     {
         var content = response.Content.Headers;
         var storageClass = response.Headers.TryGetValues("x-amz-storage-class", out var classes) ? classes.FirstOrDefault() : null;
-        return new ObjectInfo(key, size, S3Rest.Unquote(response.Headers.ETag?.Tag),
+        return new ObjectInfo(key, size, ETag.Unquote(response.Headers.ETag?.Tag),
             content.LastModified?.ToUniversalTime() ?? DateTimeOffset.MinValue, content.ContentType?.ToString(), UserMetadataOf(response),
             string.IsNullOrEmpty(storageClass) ? ObjectInfo.StandardStorageClass : storageClass);
     }

@@ -103,7 +103,7 @@ internal sealed class S3Rest : IDisposable
                     objects.Add(new ListedObject(
                         Child(element, "Key") ?? "",
                         long.Parse(Child(element, "Size") ?? "0", CultureInfo.InvariantCulture),
-                        Unquote(Child(element, "ETag")),
+                        ETag.Unquote(Child(element, "ETag")),
                         DateTimeOffset.Parse(Child(element, "LastModified") ?? "1970-01-01T00:00:00Z", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal),
                         Child(element, "StorageClass")));
                     break;
@@ -124,7 +124,7 @@ internal sealed class S3Rest : IDisposable
         if (contentType is not null) content.Headers.ContentType = MediaTypeHeaderValue.Parse(contentType);
         using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
         await ThrowIfFailedAsync(response, "PutObject", cancellationToken).ConfigureAwait(false);
-        return Unquote(response.Headers.ETag?.Tag);
+        return ETag.Unquote(response.Headers.ETag?.Tag);
     }
 
     public async Task<string> CreateMultipartUploadAsync(string key, string? contentType, IReadOnlyDictionary<string, string>? metadata,
@@ -147,7 +147,7 @@ internal sealed class S3Rest : IDisposable
         request.Content = content;
         using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
         await ThrowIfFailedAsync(response, "UploadPart", cancellationToken).ConfigureAwait(false);
-        return Unquote(response.Headers.ETag?.Tag ?? (response.Headers.TryGetValues("ETag", out var v) ? v.FirstOrDefault() : null));
+        return ETag.Unquote(response.Headers.ETag?.Tag ?? (response.Headers.TryGetValues("ETag", out var v) ? v.FirstOrDefault() : null));
     }
 
     public async Task<string> CompleteMultipartUploadAsync(string key, string uploadId, IEnumerable<(int PartNumber, string ETag)> parts, CancellationToken cancellationToken)
@@ -164,7 +164,7 @@ internal sealed class S3Rest : IDisposable
             request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/xml");
             return request;
         }, "CompleteMultipartUpload", cancellationToken).ConfigureAwait(false);
-        return Unquote(Child(xml.Root!, "ETag"));
+        return ETag.Unquote(Child(xml.Root!, "ETag"));
     }
 
     /// <summary>Best effort: the parts are invisible either way, and some servers (s3rver) do not implement abort.</summary>
@@ -327,8 +327,6 @@ internal sealed class S3Rest : IDisposable
 
     private static string? Child(XElement parent, string name) =>
         parent.Elements().FirstOrDefault(e => e.Name.LocalName == name)?.Value;
-
-    internal static string Unquote(string? etag) => etag is null ? "" : etag.Trim().Trim('"');
 }
 
 internal sealed record ListedObject(string Key, long Size, string ETag, DateTimeOffset LastModified, string? StorageClass);
