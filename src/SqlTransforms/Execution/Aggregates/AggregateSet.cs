@@ -40,6 +40,9 @@ internal sealed class AggregateSet
 
     public int Count => _accumulators.Length;
 
+    /// <summary>The accumulators, in call order (for tests of the state's bounds).</summary>
+    internal IReadOnlyList<IGroupAccumulator> Accumulators => _accumulators;
+
     /// <summary>A set of the same calls with no groups (a new pane, or the merge of panes into a window).</summary>
     public AggregateSet Empty() => new(_calls, _inputTypes, _resultTypes, _order);
 

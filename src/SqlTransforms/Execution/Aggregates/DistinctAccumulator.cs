@@ -20,6 +20,7 @@ internal sealed class DistinctAccumulator(SqlType type, Func<IGroupAccumulator> 
     private int[] _first = Filled(16);      // per group: its latest entry, or -1
     private int[] _next = new int[16];      // per entry: the group's previous entry, or -1
     private byte[] _buffer = new byte[64];
+    private int _live;                      // entries of the groups' current generations
 
     private static int[] Filled(int n)
     {
@@ -56,6 +57,7 @@ internal sealed class DistinctAccumulator(SqlType type, Func<IGroupAccumulator> 
         value.CopyTo(_buffer.AsSpan(10));
         int entry = _table.GetOrAdd(_buffer.AsSpan(0, size), out bool added);
         if (!added) return;
+        _live++;
         GroupArrays.Grow(ref _next, entry + 1);
         _next[entry] = _first[group];
         _first[group] = entry;
@@ -95,9 +97,33 @@ internal sealed class DistinctAccumulator(SqlType type, Func<IGroupAccumulator> 
     public void Clear(int group)
     {
         if (group >= _first.Length) return;
+        for (int e = _first[group]; e >= 0; e = _next[e]) _live--;
         _first[group] = -1;
         _generation[group]++;
+        if (_table.Count > 1024 && _live * 2 < _table.Count) Compact();
     }
+
+    /// <summary>A new table holding only the live entries, each group's in the order they were added.</summary>
+    private void Compact()
+    {
+        var old = _table;
+        var oldNext = _next;
+        var firsts = (int[])_first.Clone();
+        _table = new KeyTable();
+        _next = new int[16];
+        Array.Fill(_first, -1);
+        _live = 0;
+        var chain = new List<int>();
+        for (int g = 0; g < firsts.Length; g++)
+        {
+            chain.Clear();
+            for (int e = firsts[g]; e >= 0; e = oldNext[e]) chain.Add(e);
+            for (int i = chain.Count - 1; i >= 0; i--) Add(g, old.Key(chain[i])[10..]);
+        }
+    }
+
+    /// <summary>Entries held, live or not (for tests of the state's bounds).</summary>
+    internal int Entries => _table.Count;
 
     public void Write(BinaryWriter writer, int groupCount)
     {
@@ -109,6 +135,7 @@ internal sealed class DistinctAccumulator(SqlType type, Func<IGroupAccumulator> 
     public void Read(BinaryReader reader, int groupCount)
     {
         _table = KeyTable.Read(reader);
+        _live = 0;
         _first = Filled(Math.Max(16, groupCount));
         _generation = new int[_first.Length];
         for (int g = 0; g < groupCount; g++) _generation[g] = reader.ReadInt32();
@@ -121,6 +148,7 @@ internal sealed class DistinctAccumulator(SqlType type, Func<IGroupAccumulator> 
             if (group >= groupCount || BinaryPrimitives.ReadInt32LittleEndian(key[6..]) != _generation[group]) continue;
             _next[e] = _first[group];
             _first[group] = e;
+            _live++;
         }
     }
 }

@@ -14,7 +14,8 @@ namespace DataPlane.SqlTransforms.Execution.Operators;
 /// </summary>
 internal sealed class SessionWindowOperator : WindowAggregateOperator
 {
-    private readonly KeyTable _keys = new();
+    private KeyTable _keys = new();
+    private int _liveKeys;             // keys with at least one open session
     private readonly AggregateSet _aggregates;
     private int[] _head = [];          // per key: its first session, or -1
     private long[] _start = [];
@@ -115,6 +116,7 @@ internal sealed class SessionWindowOperator : WindowAggregateOperator
         _key[s] = key;
         _alive[s] = true;
         _redirect[s] = s;
+        if (_head[key] < 0) _liveKeys++;
         _next[s] = _head[key];
         _head[key] = s;
         _minEnd = Math.Min(_minEnd, end);
@@ -170,10 +172,36 @@ internal sealed class SessionWindowOperator : WindowAggregateOperator
             int key = _key[s];
             for (int x = _head[key], previous = -1; x >= 0; previous = x, x = _next[x])
                 if (x == s) { if (previous < 0) _head[key] = _next[x]; else _next[previous] = _next[x]; break; }
+            if (_head[key] < 0) _liveKeys--;
             Release(s);
         }
         EmitRows(starts, ends, keys, results);
+        if (_keys.Count > 1024 && _liveKeys * 2 < _keys.Count) CompactKeys();
     }
+
+    /// <summary>Keys whose sessions have all been emitted are forgotten: a new table of the live ones, in the same order.</summary>
+    private void CompactKeys()
+    {
+        var keys = new KeyTable();
+        var head = new int[Math.Max(16, _liveKeys)];
+        var map = new int[_keys.Count];
+        for (int k = 0; k < _keys.Count; k++)
+        {
+            map[k] = -1;
+            if (_head[k] < 0) continue;
+            map[k] = keys.GetOrAdd(_keys.Key(k));
+            head[map[k]] = _head[k];
+        }
+        for (int s = 0; s < _sessions; s++)
+            if (_alive[s]) _key[s] = map[_key[s]];
+        _keys = keys;
+        _head = head;
+    }
+
+    /// <summary>Keys held (for tests of the state's bounds).</summary>
+    internal int KeyCount => _keys.Count;
+
+    internal AggregateSet Aggregates => _aggregates;
 
     public override void WriteState(BinaryWriter writer)
     {
@@ -199,10 +227,10 @@ internal sealed class SessionWindowOperator : WindowAggregateOperator
     public override void ReadState(BinaryReader reader)
     {
         Watermarked = reader.ReadInt64();
-        var keys = KeyTable.Read(reader);
-        for (int k = 0; k < keys.Count; k++) _keys.GetOrAdd(keys.Key(k));
+        _keys = KeyTable.Read(reader);
         _head = new int[Math.Max(16, _keys.Count)];
-        for (int k = 0; k < _keys.Count; k++) _head[k] = reader.ReadInt32();
+        _liveKeys = 0;
+        for (int k = 0; k < _keys.Count; k++) if ((_head[k] = reader.ReadInt32()) >= 0) _liveKeys++;
         _sessions = reader.ReadInt32();
         int size = Math.Max(16, _sessions);
         _start = new long[size];
