@@ -1,10 +1,13 @@
 using System.Text.Json;
+using Apache.Arrow;
+using Apache.Arrow.Ipc;
 using DataPlane.Pipelines.Runtime;
 using DataPlane.Catalog.DataFiles;
 using DataPlane.Pipelines.Sinks;
 using DataPlane.Pipelines.Streams;
 using DataPlane.SqlTransforms;
 using DataPlane.SqlTransforms.Diagnostics;
+using DataPlane.SqlTransforms.Execution;
 using Microsoft.AspNetCore.Http;
 
 namespace DataPlane.Pipelines.Api;
@@ -64,6 +67,14 @@ internal sealed class PipelinesApi(PipelineRegistry pipelines)
                 "The body is {\"sql\": \"INSERT INTO <sink> SELECT ... FROM <stream>\"}: the SQL to check.");
             return;
         }
+        int preview = 0;
+        if (root.TryGetProperty("preview", out var p) && p.ValueKind != JsonValueKind.Null
+            && (p.ValueKind != JsonValueKind.Number || !p.TryGetInt32(out preview) || preview < 1 || preview > StreamsApi.MaxRecentRecords))
+        {
+            await JsonResponse.ErrorAsync(context.Response, StatusCodes.Status400BadRequest,
+                $"\"preview\" is how many of the stream's most recent records to run the SQL over: a whole number from 1 to {StreamsApi.MaxRecentRecords} (got {(p.GetRawText() is { Length: <= 40 } raw ? raw : p.GetRawText()[..40] + "...")}).");
+            return;
+        }
         IngestStream stream;
         SqlProgram program;
         try
@@ -85,13 +96,51 @@ internal sealed class PipelinesApi(PipelineRegistry pipelines)
             await JsonResponse.ErrorAsync(context.Response, StatusCodes.Status404NotFound, e.Message);
             return;
         }
-        await JsonResponse.WriteAsync(context.Response, StatusCodes.Status200OK, w =>
+        // The preview runs the statements over the stream's most recent records, held (not copied) until written.
+        int skip = 0;
+        var held = preview > 0 ? stream.RecentBatches(preview, out skip) : [];
+        var readers = new List<ArrowStreamReader>();
+        try
+        {
+            IReadOnlyList<IReadOnlyList<RecordBatch>>? outputs = null;
+            RowErrorLog? dropped = null;
+            long records = 0;
+            if (preview > 0)
+            {
+                var inputs = new List<RecordBatch>();
+                foreach (var batch in held)
+                {
+                    var reader = new ArrowStreamReader(batch.Payload);
+                    readers.Add(reader);
+                    var read = reader.ReadNextRecordBatch();
+                    inputs.Add(skip > 0 ? read.Slice(skip, read.Length - skip) : read);
+                    skip = 0;
+                }
+                records = inputs.Sum(b => (long)b.Length);
+                outputs = program.Run(new Dictionary<string, IReadOnlyList<RecordBatch>> { [stream.Name] = inputs }, out dropped);
+            }
+            await WriteValidationAsync(context, stream, program, outputs, dropped, records);
+        }
+        finally
+        {
+            foreach (var reader in readers) reader.Dispose();
+            foreach (var batch in held) batch.Release();
+        }
+    }
+
+    /// <summary>The most rows a preview answers per statement (UNNEST may make many of one record).</summary>
+    public const int MaxPreviewRows = 1_000;
+
+    private static Task WriteValidationAsync(HttpContext context, IngestStream stream, SqlProgram program,
+        IReadOnlyList<IReadOnlyList<RecordBatch>>? outputs, RowErrorLog? dropped, long records) =>
+        JsonResponse.WriteAsync(context.Response, StatusCodes.Status200OK, w =>
         {
             w.WriteStartObject();
             w.WriteString("stream", stream.Name);
             w.WriteStartArray("statements");
-            foreach (var statement in program.Statements)
+            for (int index = 0; index < program.Statements.Count; index++)
             {
+                var statement = program.Statements[index];
                 w.WriteStartObject();
                 w.WriteString("sink", statement.Sink);
                 w.WriteStartArray("schema");
@@ -119,14 +168,51 @@ internal sealed class PipelinesApi(PipelineRegistry pipelines)
                     w.WriteEndObject();
                 }
                 w.WriteEndArray();
-                w.WriteString("explain", statement.Explain());
                 w.WriteEndObject();
+                w.WriteString("explain", statement.Explain());
+                if (outputs is not null)
+                {
+                    w.WriteStartArray("preview");
+                    int written = 0;
+                    foreach (var batch in outputs[index])
+                        for (int row = 0; row < batch.Length && written < MaxPreviewRows; row++, written++)
+                        {
+                            w.WriteStartObject();
+                            for (int c = 0; c < batch.ColumnCount; c++)
+                            {
+                                w.WritePropertyName(batch.Schema.FieldsList[c].Name);
+                                ArrowJson.WriteValue(w, batch.Column(c), row);
+                            }
+                            w.WriteEndObject();
+                        }
+                    w.WriteEndArray();
+                }
                 w.WriteEndObject();
             }
             w.WriteEndArray();
+            if (dropped is not null)
+            {
+                // What the statements dropped of the previewed records, per reason, with examples.
+                w.WriteStartObject("preview");
+                w.WriteNumber("records", records);
+                w.WriteStartArray("dropped");
+                foreach (var reason in dropped.Snapshot())
+                {
+                    w.WriteStartObject();
+                    w.WriteString("reason", reason.Reason.Code);
+                    w.WriteString("description", reason.Reason.Description);
+                    w.WriteNumber("records", reason.Count);
+                    w.WriteStartArray("samples");
+                    foreach (var sample in reason.RecentSamples)
+                        w.WriteStringValue(sample);
+                    w.WriteEndArray();
+                    w.WriteEndObject();
+                }
+                w.WriteEndArray();
+                w.WriteEndObject();
+            }
             w.WriteEndObject();
         });
-    }
 
     /// <summary>The pipelines and, by name among them, the stored ones that failed to load.</summary>
     public Task ListAsync(HttpContext context) =>

@@ -40,30 +40,10 @@ internal sealed class StreamsApi(StreamRegistry streams, StreamSources sources, 
                 $"?limit= must be a whole number from 1 to {MaxRecentRecords} (got '{(text.Length <= 40 ? text : text[..40] + "...")}').");
             return;
         }
-        var batches = new List<LogBatch>();
+        long end = stream.Log.EndOffset;
+        var batches = stream.RecentBatches(limit, out int skip);
         try
         {
-            long end = stream.Log.EndOffset, offset = end - 1;
-            int held = 0;
-            try
-            {
-                while (held < limit && offset >= 0 && batches.Count < MaxRecentRecords && stream.Log.TryRead(offset, out var batch))
-                {
-                    batches.Add(batch);
-                    held += batch.RecordCount;
-                    offset = batch.FirstOffset - 1;
-                }
-            }
-            catch (ArgumentOutOfRangeException)
-            {
-                // The log released older segments meanwhile: what was read is the most recent there is.
-            }
-            catch (ObjectDisposedException)
-            {
-                // Deleted meanwhile.
-            }
-            batches.Reverse();
-            int skip = Math.Max(0, held - limit);
             long first = batches.Count == 0 ? end : batches[0].FirstOffset + skip;
             bool schemaless = stream.Definition.Schemaless;
             await JsonResponse.WriteAsync(context.Response, StatusCodes.Status200OK, w =>

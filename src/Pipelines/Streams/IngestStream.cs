@@ -30,6 +30,41 @@ internal sealed class IngestStream : IAsyncDisposable
 
     public void ReturnParser(RecordBatchParser parser) => _parsers.Add(parser);
 
+    /// <summary>The most log batches <see cref="RecentBatches"/> reads.</summary>
+    public const int MaxRecentBatches = 100;
+
+    /// <summary>
+    /// The log batches holding the last <paramref name="limit"/> records still in the log, oldest first (at most
+    /// <see cref="MaxRecentBatches"/>), and how many records of the first to skip; read-only, holding no offset. The
+    /// caller releases each batch.
+    /// </summary>
+    public List<LogBatch> RecentBatches(int limit, out int skip)
+    {
+        var batches = new List<LogBatch>();
+        long offset = Log.EndOffset - 1;
+        int held = 0;
+        try
+        {
+            while (held < limit && offset >= 0 && batches.Count < MaxRecentBatches && Log.TryRead(offset, out var batch))
+            {
+                batches.Add(batch);
+                held += batch.RecordCount;
+                offset = batch.FirstOffset - 1;
+            }
+        }
+        catch (ArgumentOutOfRangeException)
+        {
+            // The log released older segments meanwhile: what was read is the most recent there is.
+        }
+        catch (ObjectDisposedException)
+        {
+            // Deleted meanwhile.
+        }
+        batches.Reverse();
+        skip = Math.Max(0, held - limit);
+        return batches;
+    }
+
     /// <summary>After <paramref name="idleFor"/> without an append: the log closes its file and drops its tail, and the
     /// pooled parsers (buffers sized to the largest request seen) go.</summary>
     public void TrimIdle(TimeSpan idleFor)

@@ -79,8 +79,12 @@ public sealed class ConsoleBrowserTests(ITestOutputHelper output) : IDisposable
         var errors = r.GetProperty("errors").EnumerateArray().Select(e => e.GetString()!).Where(e => !e.Contains("Failed to load resource", StringComparison.Ordinal)).ToList();
         Assert.True(errors.Count == 0, string.Join("\n", errors));
 
-        // The wizard checked the SQL as it was typed, and curl's requests were taken or refused with the reason.
+        // The wizard had the server compile the SQL as it was typed (a wrong column kept deploy off; the right SQL's plan
+        // shown), and curl's requests were taken or refused with the reason.
         Assert.True(r.GetProperty("validationDisabledDeploy").GetBoolean());
+        Assert.Equal("Project id AS id, ts AS ts, user AS user\n  Filter (id > 0)\n    Scan orders [id, ts, user]", r.GetProperty("plan").GetString()!.Trim());
+        // The preview showed the SQL's output rows over the stream's recent records, before anything was deployed.
+        Assert.Contains("cy", r.GetProperty("previewOutput").GetString());
         var curl = r.GetProperty("curl").EnumerateArray().ToList();
         Assert.Equal([200, 200, 400], curl.Select(c => c.GetProperty("status").GetInt32()));
         Assert.Contains("expected a long", curl[2].GetProperty("body").GetString());

@@ -226,6 +226,26 @@ public sealed class SqlPipelineTests : IAsyncLifetime
         var edges = plan.GetProperty("edges").EnumerateArray().Select(e => (e.GetProperty("from").GetInt32(), e.GetProperty("to").GetInt32())).ToList();
         Assert.Equal([(1, 0), (2, 1), (3, 2)], edges.OrderBy(e => e.Item1));
         Assert.Contains("Unnest", statements[1].GetProperty("plan").GetProperty("nodes").EnumerateArray().Select(n => n.GetProperty("operator").GetString()));
+        Assert.Equal("Project id AS id, upper(user) AS who\n  Filter (n > 3)\n    Scan events [id, user, n]\n", statements[0].GetProperty("explain").GetString());
+
+        // A preview runs the statements over the stream's most recent records: the last 6 of one request of 20 (a log
+        // batch's tail), with what they drop.
+        await PostAsync("streams/events", Records(0, 20), HttpStatusCode.OK);
+        var previewed = await PostAsync("api/v1/pipelines/validate", """
+            {"sql": "INSERT INTO a SELECT id, upper(user) AS who, CAST(code AS INTEGER) AS c FROM events WHERE id % 2 = 0; INSERT INTO b SELECT id, UNNEST(tags) AS tag FROM events", "preview": 6}
+            """, HttpStatusCode.OK);
+        var preview = previewed.GetProperty("statements").EnumerateArray().Select(st => st.GetProperty("preview").EnumerateArray().Select(r => r.GetRawText()).ToList()).ToList();
+        Assert.Equal(["""{"id":14,"who":"U0","c":14}""", """{"id":16,"who":"U2","c":16}""", """{"id":18,"who":"U4","c":18}"""], preview[0]);
+        Assert.Equal(Enumerable.Range(14, 6).Where(i => i % 5 != 4).SelectMany(i => new[] { $$"""{"id":{{i}},"tag":"t{{i % 3}}"}""", $$"""{"id":{{i}},"tag":"x"}""" }), preview[1]);
+        Assert.Equal(6, previewed.GetProperty("preview").GetProperty("records").GetInt64());
+        Assert.Empty(previewed.GetProperty("preview").GetProperty("dropped").EnumerateArray());
+        var failing = await PostAsync("api/v1/pipelines/validate", """{"sql": "INSERT INTO a SELECT id, CAST(code AS INTEGER) AS c FROM events", "preview": 100}""", HttpStatusCode.OK);
+        Assert.Equal(18, failing.GetProperty("statements")[0].GetProperty("preview").GetArrayLength()); // codes bad3 and bad13 do not convert
+        var cast = Assert.Single(failing.GetProperty("preview").GetProperty("dropped").EnumerateArray());
+        Assert.Equal(("invalid_cast", 2), (cast.GetProperty("reason").GetString(), cast.GetProperty("records").GetInt64()));
+        Assert.Contains("'bad", cast.GetProperty("samples")[0].GetString());
+        var tooMany = await PostAsync("api/v1/pipelines/validate", """{"sql": "INSERT INTO a SELECT id FROM events", "preview": 101}""", HttpStatusCode.BadRequest);
+        Assert.Contains("a whole number from 1 to 100 (got 101)", tooMany.GetProperty("error").GetString());
 
         var error = await PostAsync("api/v1/pipelines/validate", """{"sql": "INSERT INTO a SELECT id\nFROM events WHERE nme = 'x'"}""", HttpStatusCode.BadRequest);
         Assert.Equal(2, error.GetProperty("line").GetInt32());

@@ -89,18 +89,22 @@ await page.locator('#sink-partition').fill('day(ts), bucket(4, id)');
 await shot(page, '03-wizard-sink');
 await page.locator('#sink-next').click();
 await page.locator('#pipeline-sql').waitFor();
-// Checked as typed: a wrong stream name is named before anything is sent.
-await page.locator('#pipeline-sql').fill('INSERT INTO orders_table SELECT id, ts, user FROM order');
-await page.getByText("FROM names 'order', but the stream is 'orders'.").waitFor();
+// Compiled by the server as typed (the validate call): a wrong column is named with its line, column and a caret.
+await page.locator('#pipeline-sql').fill('INSERT INTO orders_table SELECT id, ts, usr FROM orders');
+await page.getByText('SQL error at line 1, column 41: there is no column "usr"; did you mean "user"?').waitFor();
 result.validationDisabledDeploy = await page.locator('#deploy').isDisabled();
 await page.locator('#pipeline-sql').fill('INSERT INTO orders_table SELECT * FROM orders WHERE id > 0');
-await page.getByText('The statement reads stream').waitFor();
+await page.getByText('The SQL reads stream').waitFor();
+result.plan = await page.locator('#sql-check pre').first().textContent();
 // Records sent with curl, one request refused; the preview shows them before the pipeline exists.
 result.curl = [];
 result.curl.push(await curl('[{"id": 1, "ts": "2026-11-25T10:00:00Z", "user": "ada"}, {"id": 2, "ts": "2026-11-24T09:30:00Z", "user": "bob"}]', ADMIN_TOKEN));
 result.curl.push(await curl('{"id": 3, "ts": "2026-11-25T11:00:00Z", "user": null}\n{"id": 4, "ts": "2026-11-26T08:15:00.5Z", "user": "cy"}', ADMIN_TOKEN));
 result.curl.push(await curl('[{"id": "five", "user": "dan"}]', ADMIN_TOKEN));
 await page.waitForFunction(() => document.getElementById('preview-count')?.textContent.startsWith('4 '));
+// The SQL's own output over those records (WHERE id > 0 keeps all 4): the validate call's preview.
+await page.getByText('INSERT INTO orders_table: 4 rows').waitFor();
+result.previewOutput = await page.locator('#preview-output').innerText();
 await shot(page, '04-wizard-sql-preview');
 await page.locator('#deploy').click();
 await page.waitForURL(/#\/pipelines\/orders_pipeline$/);

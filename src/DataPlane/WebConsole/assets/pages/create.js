@@ -1,6 +1,6 @@
 // The create wizard: stream -> sink -> SQL. The stream and sink are made when their step is confirmed, so records
-// can be sent and previewed before the pipeline is deployed; the SQL is checked as it is typed and the server's own
-// check answers on deploy.
+// can be sent and previewed before the pipeline is deployed; the server compiles the SQL as it is typed (the validate
+// call) and checks it again on deploy.
 import { get, post, seg } from '../api.js';
 import { h, panel, holder, pageHead, notice, codeBlock, empty, num } from '../ui.js';
 import { failure, recordsTable, typeText } from './common.js';
@@ -138,20 +138,40 @@ export async function wizard(main, ctx) {
     const deploy = h('button', { type: 'submit', id: 'deploy' }, 'Deploy pipeline');
     const back = h('button', { type: 'button', class: 'secondary', onclick: () => sinkStep() }, 'Back');
     const preview = holder(h('p', { class: 'loading' }, 'Loading…'));
-    const validate = () => {
-      const problems = sqlProblems(sql.value, s, k);
-      check.replaceChildren(problems.length
-        ? h('ul', { class: 'error-text' }, problems.map((p) => h('li', null, p)))
-        : h('p', { class: 'hint' }, '✓ The statement reads stream ', h('code', null, s.name), ' and writes sink ', h('code', null, k.name), '. The server checks it again on deploy.'));
-      deploy.disabled = problems.length > 0;
+    // The server compiles the SQL against the stream as typed (POST /api/v1/pipelines/validate): each statement's
+    // output columns and plan, or the error with its line, column and caret. Only the latest answer is shown.
+    let asked = 0;
+    const validate = async () => {
+      const mine = ++asked;
+      deploy.disabled = true;
+      let answer;
+      try {
+        answer = await post('/api/v1/pipelines/validate', { sql: sql.value });
+      } catch (e) {
+        if (mine !== asked) return;
+        check.replaceChildren(e.status === 400 || e.status === 404
+          ? h('pre', { class: 'error-text', id: 'sql-error' }, e.message)
+          : failure(e, 'Checking the SQL'));
+        return;
+      }
+      if (mine !== asked) return;
+      const sinks = answer.statements.map((st) => st.sink);
+      check.replaceChildren(h('div', { class: 'stack' },
+        h('p', { class: 'hint' }, '✓ The SQL reads stream ', h('code', null, answer.stream), ' and writes ',
+          sinks.flatMap((name, i) => [i > 0 ? ', ' : '', h('code', null, name)]), '. The server checks it again on deploy.'),
+        answer.statements.map((st) => h('div', { class: 'statement' },
+          h('p', null, 'INSERT INTO ', h('strong', null, st.sink), ': ', st.schema.map((c) => `${c.name} ${typeText(c.type)}`).join(', ')),
+          h('pre', { class: 'code', 'aria-label': `Plan of INSERT INTO ${st.sink}` }, st.explain))),
+        sinks.includes(k.name) ? null : h('p', { class: 'hint' }, 'No statement writes ', h('code', null, k.name), ', the sink of step 2.')));
+      deploy.disabled = false;
     };
     let timer = null;
-    sql.addEventListener('input', () => { clearTimeout(timer); timer = setTimeout(validate, 150); });
+    sql.addEventListener('input', () => { deploy.disabled = true; clearTimeout(timer); timer = setTimeout(validate, 250); });
     const form = h('form', { class: 'stack', 'aria-label': 'SQL' },
       h('p', null, 'Stream ', h('strong', null, s.name), ' → sink ', h('strong', null, k.name)),
       h('label', { for: 'pipeline-name' }, 'Pipeline name'), pname,
       h('label', { for: 'pipeline-sql' }, 'SQL'), sql,
-      h('p', { class: 'hint' }, 'INSERT INTO sink SELECT columns FROM stream, with an optional WHERE (comparisons, AND, OR, NOT, IS NULL).'),
+      h('p', { class: 'hint' }, 'One or more INSERT INTO sink SELECT ... FROM stream statements, separated by ; (one per sink): functions, CAST, CASE, WHERE, UNNEST... as in the README\'s SQL section.'),
       check, err.el, h('div', { class: 'row' }, back, deploy));
     form.addEventListener('submit', async (ev) => {
       ev.preventDefault();
@@ -163,46 +183,28 @@ export async function wizard(main, ctx) {
     });
     body.replaceChildren(h('div', { class: 'grid' },
       panel('3. SQL', form),
-      panel('Preview', h('p', { class: 'hint' }, 'The stream\'s most recent records, before anything is deployed. (Running the SQL itself over them arrives with the SQL engine.)'),
+      panel('Preview', h('p', { class: 'hint' }, 'The stream\'s most recent records, and the rows the SQL makes of them, before anything is deployed.'),
         s.endpoint ? [h('p', null, 'Send a few records to see them here:'), codeBlock(curlExample(s), 'curl example')] : null,
         preview.el)));
     validate();
     pname.focus();
     ctx.every(2000, async () => {
       try {
-        const r = await get(`/api/v1/streams/${seg(s.name)}/records?limit=20`);
-        preview.set(r, () => [
+        // The recent records, and what the SQL makes of them (the validate call's preview; nothing is deployed).
+        const [r, v] = await Promise.all([
+          get(`/api/v1/streams/${seg(s.name)}/records?limit=20`),
+          post('/api/v1/pipelines/validate', { sql: sql.value, preview: 20 }).catch(() => null)]);
+        preview.set({ r, v }, () => [
           h('p', { class: 'hint', id: 'preview-count' }, `${num(r.records.length)} most recent records.`),
-          recordsTable(r.records, null, empty('No records yet', h('p', null, 'Nothing has been sent to this stream yet; send records with the command above.')))]);
+          recordsTable(r.records, null, empty('No records yet', h('p', null, 'Nothing has been sent to this stream yet; send records with the command above.'))),
+          v && r.records.length ? h('div', { id: 'preview-output' }, v.statements.map((st) => [
+            h('h3', null, 'INSERT INTO ', h('code', null, st.sink), `: ${num(st.preview.length)} rows`),
+            recordsTable(st.preview, `Output of INSERT INTO ${st.sink}`, h('p', { class: 'hint' }, 'No rows: the SQL keeps none of these records.'))])) : null,
+          v && v.preview.dropped.length ? h('p', { class: 'error-text', id: 'preview-dropped' },
+            v.preview.dropped.map((d) => `${num(d.records)} dropped (${d.reason}): ${d.samples[d.samples.length - 1] || d.description}`).join('; ')) : null]);
       } catch (e) { preview.set(e.message, () => failure(e, 'Preview')); }
     });
   }
 
   await streamStep();
-}
-
-/** Checks the statement's shape against the chosen stream and sink as it is typed; the server's parser decides on deploy. */
-export function sqlProblems(text, stream, sink) {
-  const problems = [];
-  const sql = text.trim().replace(/;\s*$/, '');
-  const m = /^insert\s+into\s+("?)([A-Za-z_][A-Za-z0-9_]*)\1\s+select\s+([\s\S]+?)\s+from\s+("?)([A-Za-z_][A-Za-z0-9_]*)\4(?:\s+where\s+([\s\S]+))?$/i.exec(sql);
-  if (!m) {
-    if (!/^insert\s+into\b/i.test(sql)) problems.push('Start with INSERT INTO ' + sink.name + '.');
-    else if (!/\bselect\b/i.test(sql)) problems.push('Expected SELECT after the sink name.');
-    else if (!/\bfrom\b/i.test(sql)) problems.push('Expected FROM ' + stream.name + ' after the selected columns.');
-    else problems.push('Expected INSERT INTO sink SELECT columns FROM stream [WHERE condition].');
-    return problems;
-  }
-  if (m[2] !== sink.name) problems.push(`INSERT INTO names '${m[2]}', but the sink is '${sink.name}'.`);
-  if (m[5] !== stream.name) problems.push(`FROM names '${m[5]}', but the stream is '${stream.name}'.`);
-  const fields = stream.schema ? stream.schema.fields.map((f) => f.name) : ['value'];
-  const columns = m[3].trim();
-  if (columns !== '*') {
-    for (const c of columns.split(',').map((x) => x.trim())) {
-      const plain = /^"?([A-Za-z_][A-Za-z0-9_]*)"?$/.exec(c);
-      if (plain && !fields.includes(plain[1])) problems.push(`Column '${plain[1]}' is not a field of ${stream.name} (${fields.join(', ')}).`);
-    }
-  }
-  if (m[6] !== undefined && m[6].trim() === '') problems.push('WHERE needs a condition.');
-  return problems;
 }
