@@ -1,7 +1,4 @@
-using System.Diagnostics;
-using System.Net;
 using System.Net.Http.Json;
-using System.Net.Sockets;
 using System.Text.Json;
 using DataPlane.Database.Execution;
 using DataPlane.Database.Hosting;
@@ -45,7 +42,7 @@ public sealed class FaultTests(ITestOutputHelper output) : IDisposable
     [Fact]
     public async Task A_restarted_primary_keeps_positions_monotonic_and_replicas_continue()
     {
-        int port = FreePort();
+        int port = DataPlaneProcess.FreePort();
         var primary = await DatabaseServer.StartAsync(PrimaryOptions(), port);
         (await primary.Http.PostAsJsonAsync("api/v1/databases", new { name = "app", replicas = 1 })).EnsureSuccessStatusCode();
         await primary.Client().QueryAsync("app", [S("CREATE TABLE t(id INTEGER PRIMARY KEY, r INTEGER, at TEXT)")], SessionConstraint.FirstPrimary);
@@ -119,22 +116,21 @@ public sealed class FaultTests(ITestOutputHelper output) : IDisposable
         await primary.Client().QueryAsync("app", [S("CREATE TABLE t(id INTEGER PRIMARY KEY, r INTEGER, at TEXT)")], SessionConstraint.FirstPrimary);
         long first = await WriteRowsAsync(primary, 10);
         string data = Path.Combine(_dir.Path, "replica-process");
-        int port = FreePort();
+        int port = DataPlaneProcess.FreePort();
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/") };
         var replicaClient = new Http.DatabaseClient(http);
 
-        using (var process = StartReplicaProcess(primary.Address, port, data))
+        await using (var process = StartReplicaProcess(primary.Address, port, data))
         {
             var read = await FromReplicaAsync(() => replicaClient.QueryAsync("app", [S("SELECT count(*) FROM t")], Bookmark.Format(first)));
             Assert.Equal("box-app", read.ServedBy);
             Assert.Equal(10L, read.Results[0].Rows[0][0]);
-            process.Kill(entireProcessTree: true);
-            await process.WaitForExitAsync();
+            await process.KillAsync();
         }
 
         await primary.Client().QueryAsync("app", [S("ALTER TABLE t ADD COLUMN note TEXT DEFAULT 'x'")], SessionConstraint.FirstPrimary);
         long second = await WriteRowsAsync(primary, 10);
-        using (var process = StartReplicaProcess(primary.Address, port, data))
+        await using (var process = StartReplicaProcess(primary.Address, port, data))
         {
             try
             {
@@ -149,9 +145,8 @@ public sealed class FaultTests(ITestOutputHelper output) : IDisposable
             }
             finally
             {
-                process.Kill(entireProcessTree: true);
-                await process.WaitForExitAsync();
-                output.WriteLine(await process.StandardOutput.ReadToEndAsync());
+                await process.KillAsync();
+                output.WriteLine(process.Output);
             }
         }
         var local = (ReplicatedDatabase)await primary.Catalog.GetAsync("app");
@@ -160,29 +155,9 @@ public sealed class FaultTests(ITestOutputHelper output) : IDisposable
         Assert.Equal(second, at);
     }
 
-    private static Process StartReplicaProcess(Uri primary, int port, string data)
-    {
-        var start = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var arg in new[] { DataplaneDll(), "db", "replica", "--primary", primary.ToString(), "--port", port.ToString(), "--data", data, "--name", "box", "--read-timeout-ms", "10000" })
-            start.ArgumentList.Add(arg);
-        return Process.Start(start)!;
-    }
-
-    /// <summary>The dataplane executable built next to this test assembly's configuration.</summary>
-    private static string DataplaneDll()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        string configuration = dir.Parent!.Name; // bin/<Configuration>/net10.0
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "DataPlane.sln"))) dir = dir.Parent;
-        string dll = Path.Combine(dir!.FullName, "src", "DataPlane", "bin", configuration, "net10.0", "dataplane.dll");
-        Assert.True(File.Exists(dll), $"{dll} is missing: build src/DataPlane first");
-        return dll;
-    }
+    // DataPlaneProcess reads the replica's output as it comes: an unread pipe that fills up would stall the replica.
+    private static DataPlaneProcess StartReplicaProcess(Uri primary, int port, string data) =>
+        DataPlaneProcess.Start(["db", "replica", "--primary", primary.ToString(), "--port", port.ToString(), "--data", data, "--name", "box", "--read-timeout-ms", "10000"]);
 
     /// <summary>Reads until the replica process itself answers: while it is still catching up to the bookmark, its
     /// host hands the read to the primary (which a fast machine reaches first), so the first answers may be the primary's.</summary>
@@ -209,13 +184,6 @@ public sealed class FaultTests(ITestOutputHelper output) : IDisposable
                 await Task.Delay(100);
             }
         }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     public void Dispose() => _dir.Dispose();
