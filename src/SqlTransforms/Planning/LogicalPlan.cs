@@ -91,8 +91,10 @@ internal abstract record LogicalPlan(IReadOnlyList<PlanColumn> Columns)
         _ => (GetType().Name, ""),
     };
 
+    /// <summary>The keys and aggregates by their output names (the GROUP BY and select-list text: k, count(*), sum(v)).</summary>
     private static string AggregateText(Aggregate a) =>
-        $"keys [{string.Join(", ", a.Keys.Select(k => a.Input.Columns[k].Name))}] {string.Join(", ", a.Aggregates.Select(x => x.Function.Name + "(" + (x.Argument is { } arg ? a.Input.Columns[arg].Name : "*") + ")"))}";
+        $"keys [{string.Join(", ", a.Keys.Select((_, i) => a.Columns[(a.Window is null ? 0 : 2) + i].Name))}] "
+        + string.Join(", ", a.Aggregates.Select((_, i) => a.Columns[a.Columns.Count - a.Aggregates.Count + i].Name));
 }
 
 /// <summary>One aggregate of an Aggregate node: the function and its argument column (null for count(*)).</summary>

@@ -91,7 +91,7 @@ public sealed class EventTimeApiTests
     {
         var sources = new Dictionary<string, Schema> { ["events"] = Events };
         var program = SqlProgram.Compile("WATERMARK FOR ts AS ts;\n" + Query.Replace("tumble(INTERVAL '10 seconds')", "hop(INTERVAL '10 seconds', INTERVAL '1 minute')"), sources, SqlMode.Streaming);
-        Assert.Contains("WindowAggregate hop(10s, 60s) Aggregate keys [#2] count(*)", program.Statements[0].Explain());
+        Assert.Contains("WindowAggregate hop(10s, 60s) Aggregate keys [k] count(*)", program.Statements[0].Explain());
         var processing = SqlProgram.Compile(Query, sources, SqlMode.Streaming);
         Assert.Contains("tumble(10s) over processing time", processing.Statements[0].Explain());
     }
