@@ -20,7 +20,7 @@ internal static class PipelineCommand
         {
             var created = await ManagementApi.SendAsync(http, HttpMethod.Post, "api/v1/pipelines",
                 JsonSerializer.Serialize(new Dictionary<string, string?> { ["name"] = r.GetValue(name), ["sql"] = r.GetValue(sql), ["dead_letter"] = r.GetValue(deadLetter) }), ct);
-            AnsiConsole.MarkupLineInterpolated($"Pipeline [bold]{created.GetProperty("name").GetString()}[/] created: {created.GetProperty("stream").GetString()} -> {created.GetProperty("sink").GetString()}");
+            AnsiConsole.MarkupLineInterpolated($"Pipeline [bold]{created.GetProperty("name").GetString()}[/] created: {created.GetProperty("stream").GetString()} -> {Sinks(created)}");
         }));
         command.Subcommands.Add(create);
 
@@ -31,7 +31,7 @@ internal static class PipelineCommand
             var table = new Table().AddColumns("name", "state", "stream -> sink", "committed", "lag records", "lag s");
             foreach (var p in pipelines.GetProperty("pipelines").EnumerateArray())
                 table.AddRow(Markup.Escape(p.GetProperty("name").GetString()!), p.GetProperty("state").GetString()!,
-                    Markup.Escape($"{p.GetProperty("stream").GetString()} -> {p.GetProperty("sink").GetString()}"),
+                    Markup.Escape($"{p.GetProperty("stream").GetString()} -> {Sinks(p)}"),
                     p.GetProperty("offsets").GetProperty("committed").ToString(), p.GetProperty("lag").GetProperty("records").ToString(),
                     p.GetProperty("lag").GetProperty("seconds").ToString());
             AnsiConsole.Write(table);
@@ -60,5 +60,15 @@ internal static class PipelineCommand
         foreach (var sub in command.Subcommands)
             ManagementApi.AddConnectionOptions(sub);
         return command;
+    }
+
+    /// <summary>The sinks a pipeline writes, its dead-letter sink marked: "clean, tags (dead letters: failed)".</summary>
+    private static string Sinks(JsonElement pipeline)
+    {
+        if (!pipeline.TryGetProperty("sinks", out var sinks) || sinks.ValueKind != JsonValueKind.Array)
+            return pipeline.TryGetProperty("sink", out var sink) ? sink.GetString() ?? "" : "";
+        var writes = sinks.EnumerateArray().Where(x => x.GetProperty("role").GetString() != "dead_letter").Select(x => x.GetProperty("name").GetString());
+        var deadLetter = sinks.EnumerateArray().Where(x => x.GetProperty("role").GetString() == "dead_letter").Select(x => x.GetProperty("name").GetString()).FirstOrDefault();
+        return string.Join(", ", writes) + (deadLetter is null ? "" : $" (dead letters: {deadLetter})");
     }
 }

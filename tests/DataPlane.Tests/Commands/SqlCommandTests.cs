@@ -138,6 +138,13 @@ public sealed class SqlCommandTests : IDisposable
         Assert.Contains("  tag string", remote);
         Assert.Contains(remote, l => l.Trim().StartsWith("Unnest", StringComparison.Ordinal));
         Assert.Equal(["INSERT INTO b", "  id long required", "  Project id AS id", "    Filter (id > 3)", "      Scan events [id]"], remote.SkipWhile(l => l != "INSERT INTO b"));
+        // The explained SQL deployed with `dataplane pipeline create`: it names every sink the pipeline writes.
+        foreach (var sink in new[] { "a", "b", "failed" })
+            Assert.Equal(HttpStatusCode.Created, (await http.PostAsync("api/v1/sinks", new StringContent($$"""{"name": "{{sink}}", "type": "files", "path": "raw/{{sink}}"}""", Encoding.UTF8, "application/json"))).StatusCode);
+        var deployed = await RunOkAsync("pipeline", "create", "shaped", "--sql", "INSERT INTO a SELECT id, UNNEST(tags) AS tag FROM events; INSERT INTO b SELECT id FROM events WHERE id > 3",
+            "--dead-letter", "failed", "--server", server.BaseAddress.ToString());
+        Assert.Equal("Pipeline shaped created: events -> a, b (dead letters: failed)", string.Join(" ", deployed).Trim());
+
         // A stream has no end: what a pipeline refuses, explain refuses too.
         var (exit, output) = await RunAsync("sql", "explain", "INSERT INTO a SELECT count(*) AS n FROM events", "--server", server.BaseAddress.ToString());
         Assert.Equal(1, exit);
