@@ -17,6 +17,7 @@ internal sealed class FunctionRegistry
         ConditionalFunctions.Register,
         StringFunctions.Register,
         RegexFunctions.Register,
+        BinaryFunctions.Register,
         TimeFunctions.Register,
         AggregateFunctions.Register,
     ];

@@ -114,7 +114,8 @@ internal static class ValueText
     {
         var b = new StringBuilder(bytes.Length);
         foreach (byte x in bytes)
-            if (x is >= 32 and <= 126 && x != '\\') b.Append((char)x);
+            // DuckDB escapes the quotes too (it's prints as it\x27s)
+            if (x is >= 32 and <= 126 && x != '\\' && x != '\'' && x != '"') b.Append((char)x);
             else b.Append("\\x").Append(x.ToString("X2", CultureInfo.InvariantCulture));
         return b.ToString();
     }

@@ -84,8 +84,10 @@ internal sealed class ExpressionGenerator(Random random)
                     _ => $"({X()} - {L()})",
                 };
             case SqlTypeKind.Varchar:
-                return random.Next(33) switch
+                return random.Next(35) switch
                 {
+                    28 => $"{Pick("to_hex", "hex")}({Pick(S(), L(), $"from_hex(to_hex({S()}))")})",
+                    29 => $"CAST({Pick($"from_hex({Pick(S(), $"to_hex({S()})")})", $"from_base64({Pick(S(), $"to_base64(from_hex(to_hex({S()})))")})")} AS VARCHAR)",
                     25 => $"strftime({Pick(E(SqlType.Timestamp), E(SqlType.Date))}, {TimeFormat()})",
                     26 => $"CAST(to_timestamp({X()}) AS VARCHAR)",
                     27 => $"CAST(make_date({I()}, {I()}, {I()}) AS VARCHAR)",
