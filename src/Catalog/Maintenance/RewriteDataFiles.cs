@@ -165,6 +165,26 @@ public sealed class RewriteDataFiles(Table table)
         return new Plan(start, startManifests, target, groups);
     }
 
+    /// <summary>The group's files in runs of about <paramref name="target"/> bytes (one file at least each), an output file each.</summary>
+    private static IEnumerable<List<FileScanTask>> Bins(IReadOnlyList<FileScanTask> tasks, long target)
+    {
+        var bin = new List<FileScanTask>();
+        long bytes = 0;
+        foreach (var task in tasks)
+        {
+            // A file joins the bin while that brings the bin nearer the target than leaving it out would.
+            if (bin.Count > 0 && bytes + task.File.FileSizeInBytes - target > target - bytes)
+            {
+                yield return bin;
+                bin = [];
+                bytes = 0;
+            }
+            bin.Add(task);
+            bytes += task.File.FileSizeInBytes;
+        }
+        if (bin.Count > 0) yield return bin;
+    }
+
     private static Group MakeGroup(PartitionSpec spec, PartitionData partition, List<FileScanTask> tasks, Dictionary<string, List<FileScanTask>> appliesTo)
     {
         var paths = tasks.Select(t => t.File.FilePath).ToHashSet(StringComparer.Ordinal);
@@ -180,12 +200,12 @@ public sealed class RewriteDataFiles(Table table)
     {
         var m = table.Metadata;
         var started = new ConcurrentBag<string>();
-        var properties = TableWriteProperties.Apply(m.Properties, new DataFileWriterOptions { TargetFileSizeBytes = plan.Target });
+        var properties = TableWriteProperties.Apply(m.Properties);
         var writerOptions = properties with
         {
-            TargetFileSizeBytes = plan.Target,
-            // A file can end only where a row group does: groups no larger than the target let files end near it.
-            RowGroupSizeBytes = Math.Min(properties.RowGroupSizeBytes, plan.Target),
+            // Files end where the input bins end (below), not where the writer's size estimate says: before its first row
+            // group is written that estimate is the uncompressed size, which would end files at a fraction of the target.
+            TargetFileSizeBytes = long.MaxValue,
             // Every file this rewrite starts, so that none outlives a refused commit.
             OnNewFile = (key, _) =>
             {
@@ -197,10 +217,13 @@ public sealed class RewriteDataFiles(Table table)
         List<DataFile> files = [];
         try
         {
-            await using (var writer = new PartitionedDataWriter(table.Store, table.TableKey + "/data", m.CurrentSchema, group.Spec, writerOptions))
+            long done = 0;
+            // One output file per bin of input files whose sizes add up to about the target: rewritten rows take about
+            // the room they took (fewer when deletes applied), so the file is near the target, and the count near total/target.
+            foreach (var bin in Bins(group.Tasks, plan.Target))
             {
-                long done = 0;
-                foreach (var task in group.Tasks)
+                await using var writer = new PartitionedDataWriter(table.Store, table.TableKey + "/data", m.CurrentSchema, group.Spec, writerOptions);
+                foreach (var task in bin)
                 {
                     var size = task.File.FileSizeInBytes + task.DeleteFiles.Sum(d => d.FileSizeInBytes);
                     await options.Budget.TakeAsync(size, ct).ConfigureAwait(false);
