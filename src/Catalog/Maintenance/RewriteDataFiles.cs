@@ -82,12 +82,13 @@ public sealed class RewriteDataFiles(Table table)
         var failures = new List<string>();
         var totalFiles = plan.Groups.Sum(g => g.Tasks.Count);
         long filesDone = 0;
+        var ratio = new OutputRatio();
         foreach (var planned in plan.Groups)
         {
             var (current, group) = (plan, planned);
             for (int attempt = 1; ; attempt++)
             {
-                var outcome = await RewriteAsync(current, group, options, p => progress?.Report(new MaintenanceProgress("rewriting", filesDone + p, totalFiles)), cancellationToken)
+                var outcome = await RewriteAsync(current, group, options, ratio, p => progress?.Report(new MaintenanceProgress("rewriting", filesDone + p, totalFiles)), cancellationToken)
                     .ConfigureAwait(false);
                 bytesRead += outcome.BytesRead;
                 if (outcome.Snapshot is { } snapshot)
@@ -165,24 +166,45 @@ public sealed class RewriteDataFiles(Table table)
         return new Plan(start, startManifests, target, groups);
     }
 
-    /// <summary>The group's files in runs of about <paramref name="target"/> bytes (one file at least each), an output file each.</summary>
-    private static IEnumerable<List<FileScanTask>> Bins(IReadOnlyList<FileScanTask> tasks, long target)
+    /// <summary>How many of <paramref name="tasks"/>, from <paramref name="first"/>, make the next bin: files whose sizes add
+    /// up to about <paramref name="inputBytes"/> (one file at least), an output file.</summary>
+    private static int NextBin(IReadOnlyList<FileScanTask> tasks, int first, long inputBytes)
     {
-        var bin = new List<FileScanTask>();
         long bytes = 0;
-        foreach (var task in tasks)
+        int i = first;
+        // A file joins the bin while that brings the bin nearer the size than leaving it out would.
+        for (; i < tasks.Count; i++)
         {
-            // A file joins the bin while that brings the bin nearer the target than leaving it out would.
-            if (bin.Count > 0 && bytes + task.File.FileSizeInBytes - target > target - bytes)
-            {
-                yield return bin;
-                bin = [];
-                bytes = 0;
-            }
-            bin.Add(task);
-            bytes += task.File.FileSizeInBytes;
+            var size = tasks[i].File.FileSizeInBytes;
+            if (i > first && bytes + size - inputBytes > inputBytes - bytes) break;
+            bytes += size;
         }
-        if (bin.Count > 0) yield return bin;
+        return i - first;
+    }
+
+    /// <summary>
+    /// Output bytes per input byte so far in a run (its groups are rewritten one after another). Rows written again together take less room than they took in many
+    /// small files (each of which has its own footer, dictionaries and row-group overhead), often under half; bins of
+    /// input sized by that ratio end their files near the target instead of at a fraction of it.
+    /// </summary>
+    private sealed class OutputRatio
+    {
+        private long _input, _output;
+
+        /// <summary>Input bytes expected to make a file of <paramref name="target"/> bytes (the input's own size until a bin is written).</summary>
+        public long InputFor(long target)
+        {
+            if (_input == 0 || _output == 0) return target;
+            // Bounded: one odd bin (nearly all rows deleted, say) must not make the next files huge or tiny.
+            var ratio = Math.Clamp((double)_output / _input, 0.05, 4.0);
+            return (long)Math.Min(long.MaxValue / 2, target / ratio);
+        }
+
+        public void Add(long input, long output)
+        {
+            _input += input;
+            _output += output;
+        }
     }
 
     private static Group MakeGroup(PartitionSpec spec, PartitionData partition, List<FileScanTask> tasks, Dictionary<string, List<FileScanTask>> appliesTo)
@@ -196,7 +218,7 @@ public sealed class RewriteDataFiles(Table table)
     private sealed record Outcome(Snapshot? Snapshot, IReadOnlyList<DataFile> Written, long BytesRead, string? Conflict);
 
     /// <summary>Writes the group's rows into new files and commits them; on a refused commit the new files are deleted.</summary>
-    private async Task<Outcome> RewriteAsync(Plan plan, Group group, Options options, Action<long> filesDone, CancellationToken ct)
+    private async Task<Outcome> RewriteAsync(Plan plan, Group group, Options options, OutputRatio ratio, Action<long> filesDone, CancellationToken ct)
     {
         var m = table.Metadata;
         var started = new ConcurrentBag<string>();
@@ -218,13 +240,17 @@ public sealed class RewriteDataFiles(Table table)
         try
         {
             long done = 0;
-            // One output file per bin of input files whose sizes add up to about the target: rewritten rows take about
-            // the room they took (fewer when deletes applied), so the file is near the target, and the count near total/target.
-            foreach (var bin in Bins(group.Tasks, plan.Target))
+            // One output file per bin of input files whose sizes add up to what makes about the target once written
+            // again (by the ratio of the bins written so far), so the file is near the target, and the count near total/target.
+            for (int first = 0, count; first < group.Tasks.Count; first += count)
             {
+                count = NextBin(group.Tasks, first, ratio.InputFor(plan.Target));
                 await using var writer = new PartitionedDataWriter(table.Store, table.TableKey + "/data", m.CurrentSchema, group.Spec, writerOptions);
-                foreach (var task in bin)
+                long binInput = 0, binOutput = 0;
+                for (int i = first; i < first + count; i++)
                 {
+                    var task = group.Tasks[i];
+                    binInput += task.File.FileSizeInBytes;
                     var size = task.File.FileSizeInBytes + task.DeleteFiles.Sum(d => d.FileSizeInBytes);
                     await options.Budget.TakeAsync(size, ct).ConfigureAwait(false);
                     await foreach (var batch in ScanTaskReader.ReadAsync(table, task with { ProjectedSchema = m.CurrentSchema }, ct).ConfigureAwait(false))
@@ -236,6 +262,7 @@ public sealed class RewriteDataFiles(Table table)
                 foreach (var (partition, written) in await writer.CompleteAsync(ct).ConfigureAwait(false))
                 {
                     await options.Budget.TakeAsync(written.FileSizeInBytes, ct).ConfigureAwait(false);
+                    binOutput += written.FileSizeInBytes;
                     files.Add(new DataFile
                     {
                         FilePath = table.LocationOf(written.Key),
@@ -252,6 +279,7 @@ public sealed class RewriteDataFiles(Table table)
                         SplitOffsets = written.SplitOffsets,
                     });
                 }
+                ratio.Add(binInput, binOutput);
             }
             var removed = group.Tasks.Select(t => t.File.FilePath).ToHashSet(StringComparer.Ordinal);
             var holding = group.Tasks.Select(t => t.ManifestPath).OfType<string>().ToHashSet(StringComparer.Ordinal);
