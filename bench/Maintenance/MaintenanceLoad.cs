@@ -1,0 +1,380 @@
+using System.Diagnostics;
+using System.Globalization;
+using Apache.Arrow;
+using DataPlane.Catalog.DataFiles;
+using DataPlane.Catalog.Maintenance;
+using DataPlane.Catalog.Operations;
+using DataPlane.Catalog.Rest;
+using DataPlane.Catalog.RestClient;
+using DataPlane.Storage;
+using DuckDB.NET.Data;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using DataPlane.Benchmarks.TableFormat;
+using Table = DataPlane.Catalog.Operations.Table;
+
+namespace DataPlane.Benchmarks.Maintenance;
+
+/// <summary>
+/// Load driver for table maintenance (issue 18), each measurement in its own child process so its peak working set is its own:
+/// <list type="number">
+/// <item><c>commits-none</c> / <c>commits-maintained</c>: one writer appends a small data file per commit through the
+/// REST catalog (on a real Kestrel port, local-folder warehouse), as a pipeline with a 1 s roll does; with maintenance,
+/// every 60 commits (the scheduler's check, at one commit a second) expire-snapshots keeps the newest
+/// <c>--keep</c> snapshots and rewrite-manifests merges the manifests once there are 100, as <c>dataplane serve</c>'s
+/// scheduler does, between two commits (they run back to back here, where a pipeline leaves a second between them). Commit latency and load-table latency of the first 100 commits
+/// (a fresh table) against the last 100.</item>
+/// <item><c>build</c>, <c>scan</c>, <c>duckdb-copy</c>, <c>compact</c>: a table of <c>--files</c> small files; DuckDB's scan
+/// of its live files before and after compaction; compaction's throughput against DuckDB's <c>COPY</c> of the same
+/// files to one file (input MB/s), both checked to hold the same rows.</item>
+/// </list>
+/// Run: <c>dotnet run -c Release --project bench -- maintenance [--commits 5000] [--keep 300] [--files 5000] [--rows-per-file 200] [--parts commits,compaction]</c>.
+/// Figures: bench/Maintenance/README.md.
+/// </summary>
+internal static class MaintenanceLoad
+{
+    private const int Window = 100;
+    private const int CheckEveryCommits = 60;
+    private const int LoadSamples = 300;
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        int commits = int.Parse(Option(args, "--commits") ?? "5000", CultureInfo.InvariantCulture);
+        int keep = int.Parse(Option(args, "--keep") ?? "300", CultureInfo.InvariantCulture);
+        int files = int.Parse(Option(args, "--files") ?? "5000", CultureInfo.InvariantCulture);
+        int rowsPerFile = int.Parse(Option(args, "--rows-per-file") ?? "200", CultureInfo.InvariantCulture);
+        string dir = Option(args, "--dir") ?? Path.Combine(Path.GetTempPath(), "dataplane-bench-maintenance");
+        if (Option(args, "--variant") is { } variant)
+            return await RunOneAsync(variant, dir, commits, keep, files, rowsPerFile);
+
+        var parts = (Option(args, "--parts") ?? "commits,compaction").Split(',');
+        if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+        Directory.CreateDirectory(dir);
+        Console.WriteLine($"Table maintenance benchmark, {Environment.ProcessorCount} cores; load average at start {LoadAverage()}");
+        string[] Pass(string v) => ["maintenance", "--variant", v, "--dir", dir, "--commits", $"{commits}", "--keep", $"{keep}", "--files", $"{files}", "--rows-per-file", $"{rowsPerFile}"];
+        if (parts.Contains("commits"))
+        {
+            var none = Child(Pass("commits-none"));
+            var kept = Child(Pass("commits-maintained"));
+            Console.WriteLine();
+            Console.WriteLine($"(1) {commits:N0} commits of one small file each, one writer, REST catalog; fresh = commits 1-{Window}, after = the last {Window}; load-table: {LoadSamples} sequential GETs");
+            Console.WriteLine("| table | commit p50 fresh / after | commit p99 fresh / after | p99 after/fresh | load-table p99 fresh / after | load p99 after/fresh | snapshots | metadata KB | manifests | peak WS MB |");
+            Console.WriteLine("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+            foreach (var (name, r) in new[] { ("no maintenance", none), ($"maintained (keep {keep})", kept) })
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"| {name} | {r["commit-p50-fresh"]:F1} / {r["commit-p50-after"]:F1} ms | {r["commit-p99-fresh"]:F1} / {r["commit-p99-after"]:F1} ms | {r["commit-p99-after"] / r["commit-p99-fresh"]:F2}x " +
+                    $"| {r["load-p99-fresh"]:F2} / {r["load-p99-after"]:F2} ms | {r["load-p99-after"] / r["load-p99-fresh"]:F2}x | {r["snapshots"]:F0} | {r["metadata-bytes"] / 1024:F0} | {r["manifests"]:F0} | {r["peak-ws"] / 1e6:F0} |"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"maintained: {kept["maintenance-runs"]:F0} maintenance passes, the longest {kept["maintenance-max-ms"]:F0} ms; whole run {none["seconds"]:F0} s without, {kept["seconds"]:F0} s with"));
+        }
+        if (parts.Contains("compaction"))
+        {
+            var build = Child(Pass("build"));
+            var before = Child(Pass("scan"));
+            var copy = Child(Pass("duckdb-copy"));
+            var compact = Child(Pass("compact"));
+            var after = Child(Pass("scan"));
+            var inputMb = compact["bytes-read"] / 1e6;
+            Console.WriteLine();
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"(2) DuckDB scan of the live files (median of 3): before compaction {before["files"]:F0} files, {before["seconds"]:F3} s; after {after["files"]:F0} file(s), {after["seconds"]:F3} s: {before["seconds"] / after["seconds"]:F1}x faster; same rows: {(before["check"] == after["check"] ? "yes" : "NO")}"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"(3) {build["files"]:F0} files, {build["rows"]:N0} rows, {inputMb:F1} MB: compaction {compact["seconds"]:F2} s = {inputMb / compact["seconds"]:F1} MB/s, peak WS {compact["peak-ws"] / 1e6:F0} MB, {compact["files-written"]:F0} file(s), {compact["bytes-written"] / 1e6:F1} MB; " +
+                $"DuckDB COPY {copy["seconds"]:F2} s = {inputMb / copy["seconds"]:F1} MB/s, peak WS {copy["peak-ws"] / 1e6:F0} MB, {copy["bytes-written"] / 1e6:F1} MB; compaction throughput / DuckDB's: {copy["seconds"] / compact["seconds"]:F2}x; same rows: {(copy["check"] == after["check"] ? "yes" : "NO")}"));
+        }
+        Console.WriteLine($"load average at end {LoadAverage()}");
+        Directory.Delete(dir, recursive: true);
+        return 0;
+    }
+
+    /// <summary>Runs one variant in a child process and returns its RESULT figures by name.</summary>
+    private static Dictionary<string, double> Child(string[] args)
+    {
+        var self = Environment.ProcessPath!;
+        var psi = new ProcessStartInfo(self) { RedirectStandardOutput = true, UseShellExecute = false };
+        if (Path.GetFileNameWithoutExtension(self) == "dotnet")
+            psi.ArgumentList.Add(typeof(MaintenanceLoad).Assembly.Location);
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi)!;
+        var output = p.StandardOutput.ReadToEnd();
+        p.WaitForExit();
+        var result = new Dictionary<string, double>();
+        foreach (var line in output.Split('\n').Where(l => l.StartsWith("RESULT ", StringComparison.Ordinal)))
+        {
+            var f = line.Split(' ');
+            result[f[1]] = double.Parse(f[2], CultureInfo.InvariantCulture);
+        }
+        if (result.Count == 0 || p.ExitCode != 0)
+            throw new InvalidOperationException($"{string.Join(' ', args)} failed (exit {p.ExitCode}): {output}");
+        return result;
+    }
+
+    private static void Result(string name, double value) =>
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"RESULT {name} {value:R}"));
+
+    private static async Task<int> RunOneAsync(string variant, string dir, int commits, int keep, int files, int rowsPerFile)
+    {
+        var sw = Stopwatch.StartNew();
+        switch (variant)
+        {
+            case "commits-none": await CommitsAsync(Path.Combine(dir, "none"), commits, keep: null); break;
+            case "commits-maintained": await CommitsAsync(Path.Combine(dir, "maintained"), commits, keep); break;
+            case "build": await BuildAsync(dir, files, rowsPerFile); break;
+            case "scan": await ScanAsync(dir); break;
+            case "duckdb-copy": await DuckDbCopyAsync(dir); break;
+            case "compact": await CompactAsync(dir); break;
+            default: throw new ArgumentException($"unknown variant '{variant}'");
+        }
+        if (variant.StartsWith("commits", StringComparison.Ordinal)) Result("seconds", sw.Elapsed.TotalSeconds);
+        using var self = Process.GetCurrentProcess();
+        Result("peak-ws", self.PeakWorkingSet64);
+        return 0;
+    }
+
+    // (1) Commits through the REST catalog.
+
+    private static async Task CommitsAsync(string folder, int commits, int? keep)
+    {
+        Directory.CreateDirectory(folder);
+        var warehouse = Path.Combine(folder, "warehouse");
+        var options = new RestCatalogOptions { WarehouseLocation = warehouse, DatabasePath = Path.Combine(folder, "catalog.db") };
+        // As dataplane serve does: no config reload, whose watcher would hear of every metadata file the commits write.
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = folder, Args = ["--hostBuilder:reloadConfigOnChange=false"] });
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Logging.ClearProviders();
+        builder.Services.AddIcebergRestCatalog(options);
+        await using var app = builder.Build();
+        app.MapIcebergRestCatalog();
+        await app.StartAsync();
+        try
+        {
+            var baseUri = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First() + "/iceberg/");
+            using var http = new HttpClient { BaseAddress = baseUri };
+            using var store = ObjectStore.Open(warehouse);
+            using var client = new IcebergRestClient(new Uri(baseUri.ToString().TrimEnd('/')));
+            await client.InitializeAsync();
+            await client.CreateNamespaceAsync(["bench"]);
+            await Send(http, HttpMethod.Post, "v1/namespaces/bench/tables",
+                """{"name":"events","schema":{"type":"struct","schema-id":0,"fields":[{"id":1,"name":"id","required":true,"type":"long"},{"id":2,"name":"name","required":false,"type":"string"}]}}""");
+            var table = await Table.LoadAsync(store, new RestTableCommitter(client, ["bench"], "events"));
+            var maintainer = await Table.LoadAsync(store, new RestTableCommitter(client, ["bench"], "events"));
+            var arrow = ArrowSchemaMapping.ToArrow(table.Schema);
+
+            var latencies = new double[commits];
+            double[] loadFresh = [], loadAfter = [];
+            var passes = new List<double>();
+            for (int i = 0; i < commits; i++)
+            {
+                var batch = new RecordBatch(arrow,
+                [
+                    new Int64Array.Builder().AppendRange(Enumerable.Range(0, 10).Select(r => (long)i * 10 + r)).Build(),
+                    new StringArray.Builder().AppendRange(Enumerable.Range(0, 10).Select(r => $"user-{i}-{r}")).Build(),
+                ], 10);
+                IReadOnlyList<Catalog.Manifests.DataFile> written;
+                await using (var writer = new TableDataWriter(table))
+                {
+                    await writer.WriteAsync(batch);
+                    written = await writer.CompleteAsync();
+                }
+                var t0 = Stopwatch.GetTimestamp();
+                await table.AppendAsync([.. written]);
+                latencies[i] = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
+                if (i == Window - 1) loadFresh = await LoadTableAsync(http);
+                // What the scheduler does at each check (every 60 s: 60 commits at one a second). The commits here run back
+                // to back, not a second apart, so the pass runs where the gap between two commits would be (it takes well
+                // under a second: see the longest pass printed), instead of losing every race to a writer that never pauses.
+                if (keep is { } k && i % CheckEveryCommits == CheckEveryCommits - 1)
+                {
+                    var pass = Stopwatch.GetTimestamp();
+                    await new ExpireSnapshots(maintainer).RunAsync(new ExpireSnapshots.Options { OlderThan = DateTimeOffset.UtcNow.AddMinutes(1), RetainLast = k });
+                    await maintainer.RefreshAsync();
+                    var manifests = await Catalog.Operations.SnapshotManifests.ReadAsync(maintainer.IO, maintainer.Metadata.CurrentSnapshot!, CancellationToken.None);
+                    if (manifests.Count >= 100) await new RewriteManifests(maintainer).RunAsync();
+                    passes.Add(Stopwatch.GetElapsedTime(pass).TotalMilliseconds);
+                    await table.RefreshAsync();
+                }
+            }
+            loadAfter = await LoadTableAsync(http);
+            await table.RefreshAsync();
+            Result("commit-p50-fresh", Percentile(latencies[..Window], 0.50));
+            Result("commit-p99-fresh", Percentile(latencies[..Window], 0.99));
+            Result("commit-p50-after", Percentile(latencies[^Window..], 0.50));
+            Result("commit-p99-after", Percentile(latencies[^Window..], 0.99));
+            Result("load-p50-fresh", Percentile(loadFresh, 0.50));
+            Result("load-p99-fresh", Percentile(loadFresh, 0.99));
+            Result("load-p50-after", Percentile(loadAfter, 0.50));
+            Result("load-p99-after", Percentile(loadAfter, 0.99));
+            Result("snapshots", table.Metadata.Snapshots.Count);
+            Result("metadata-bytes", new FileInfo(new Uri(table.State.MetadataLocation).LocalPath).Length);
+            Result("manifests", (await Catalog.Operations.SnapshotManifests.ReadAsync(table.IO, table.Metadata.CurrentSnapshot!, CancellationToken.None)).Count);
+            Result("maintenance-runs", passes.Count);
+            Result("maintenance-max-ms", passes.Count == 0 ? 0 : passes.Max());
+        }
+        finally
+        {
+            await app.StopAsync();
+            SqliteConnection.ClearAllPools();
+        }
+    }
+
+    private static async Task<double[]> LoadTableAsync(HttpClient http)
+    {
+        var samples = new double[LoadSamples];
+        for (int i = 0; i < samples.Length; i++)
+        {
+            var t0 = Stopwatch.GetTimestamp();
+            using var r = await http.GetAsync("v1/namespaces/bench/tables/events");
+            await r.Content.CopyToAsync(Stream.Null);
+            r.EnsureSuccessStatusCode();
+            samples[i] = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
+        }
+        return samples;
+    }
+
+    // (2) and (3): a table of many small files, scanned by DuckDB, compacted, copied by DuckDB.
+
+    private static string TableFolder(string dir) => Path.Combine(dir, "small");
+
+    private static async Task<Table> OpenAsync(string dir, IObjectStore store) =>
+        await Table.LoadAsync(store, new FileTableCommitter(store, "table"));
+
+    private static async Task BuildAsync(string dir, int files, int rowsPerFile)
+    {
+        using var store = ObjectStore.Open(TableFolder(dir));
+        var committer = new FileTableCommitter(store, "table");
+        var table = await Table.CreateAsync(store, committer, committer.TableLocation, ArrowSchemaMapping.ToIceberg(BenchRows.Schema));
+        var pending = new List<Catalog.Manifests.DataFile>();
+        // One file per batch: a pipeline's rolls; appended a hundred at a time, so the table has manifests of a realistic size.
+        foreach (var batch in BenchRows.Generate((long)files * rowsPerFile, rowsPerFile))
+        {
+            await using (var writer = new TableDataWriter(table))
+            {
+                await writer.WriteAsync(batch);
+                pending.AddRange(await writer.CompleteAsync());
+            }
+            if (pending.Count == 100)
+            {
+                await table.AppendAsync(pending);
+                pending.Clear();
+            }
+        }
+        if (pending.Count > 0) await table.AppendAsync(pending);
+        Result("files", files);
+        Result("rows", (double)files * rowsPerFile);
+    }
+
+    /// <summary>The live data files of the current snapshot, as DuckDB's list literal.</summary>
+    private static async Task<(string List, int Count, long Bytes)> LiveFilesAsync(Table table)
+    {
+        var tasks = await table.NewScan().PlanFilesAsync();
+        var list = "[" + string.Join(',', tasks.Select(t => "'" + new Uri(t.File.FilePath).LocalPath + "'")) + "]";
+        return (list, tasks.Count, tasks.Sum(t => t.File.FileSizeInBytes));
+    }
+
+    private static async Task ScanAsync(string dir)
+    {
+        using var store = ObjectStore.Open(TableFolder(dir));
+        var table = await OpenAsync(dir, store);
+        var (list, count, _) = await LiveFilesAsync(table);
+        using var connection = Open();
+        var times = new List<double>();
+        string check = "";
+        for (int i = 0; i < 3; i++)
+        {
+            var sw = Stopwatch.StartNew();
+            check = Check(connection, $"read_parquet({list})");
+            times.Add(sw.Elapsed.TotalSeconds);
+        }
+        Result("seconds", Percentile([.. times], 0.5));
+        Result("files", count);
+        Result("check", check.Fingerprint());
+    }
+
+    private static async Task DuckDbCopyAsync(string dir)
+    {
+        using var store = ObjectStore.Open(TableFolder(dir));
+        var table = await OpenAsync(dir, store);
+        var (list, _, bytes) = await LiveFilesAsync(table);
+        var output = Path.Combine(dir, "duckdb-copy.parquet");
+        using var connection = Open();
+        var sw = Stopwatch.StartNew();
+        Execute(connection, $"COPY (SELECT * FROM read_parquet({list})) TO '{output}' (FORMAT parquet, COMPRESSION zstd)");
+        Result("seconds", sw.Elapsed.TotalSeconds);
+        Result("bytes-read", bytes);
+        Result("bytes-written", new FileInfo(output).Length);
+        Result("check", Check(connection, $"read_parquet('{output}')").Fingerprint());
+    }
+
+    private static async Task CompactAsync(string dir)
+    {
+        using var store = ObjectStore.Open(TableFolder(dir));
+        var table = await OpenAsync(dir, store);
+        var sw = Stopwatch.StartNew();
+        var result = await new RewriteDataFiles(table).RunAsync();
+        Result("seconds", sw.Elapsed.TotalSeconds);
+        if (result.Failures.Count > 0) throw new InvalidOperationException(string.Join("; ", result.Failures));
+        Result("bytes-read", result.BytesRead);
+        Result("bytes-written", result.BytesWritten);
+        Result("files-written", result.FilesWritten);
+    }
+
+    private static DuckDBConnection Open()
+    {
+        var connection = new DuckDBConnection("DataSource=:memory:");
+        connection.Open();
+        Execute(connection, "SET TimeZone = 'UTC'");
+        return connection;
+    }
+
+    /// <summary>A scan of every column, whose answer says the rows are the same.</summary>
+    private static string Check(DuckDBConnection connection, string from)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT count(*), sum(id), sum(hash(name)), sum(round(value * 100)::BIGINT), sum(epoch_us(ts)) FROM {from}";
+        using var reader = command.ExecuteReader();
+        reader.Read();
+        return string.Join('|', Enumerable.Range(0, reader.FieldCount).Select(i => Convert.ToString(reader.GetValue(i), CultureInfo.InvariantCulture)));
+    }
+
+    /// <summary>A number that is the same for the same text in every process (string.GetHashCode is not), exact in a double.</summary>
+    private static double Fingerprint(this string text)
+    {
+        ulong hash = 14695981039346656037;
+        foreach (var c in text) hash = (hash ^ c) * 1099511628211;
+        return hash >> 12;
+    }
+
+    private static void Execute(DuckDBConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+
+    private static async Task Send(HttpClient http, HttpMethod method, string path, string body)
+    {
+        using var request = new HttpRequestMessage(method, path) { Content = new StringContent(body, System.Text.Encoding.UTF8, "application/json") };
+        using var response = await http.SendAsync(request);
+        if (!response.IsSuccessStatusCode) throw new InvalidOperationException($"{method} {path}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+    }
+
+    private static double Percentile(double[] values, double p)
+    {
+        var sorted = values.Order().ToArray();
+        return sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
+    }
+
+    private static string LoadAverage() =>
+        File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
+
+    private static string? Option(string[] args, string name)
+    {
+        int i = System.Array.IndexOf(args, name);
+        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+    }
+}
