@@ -182,6 +182,45 @@ public sealed class ExpireSnapshotsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Files_written_for_a_commit_still_in_flight_survive_expiry_and_the_commit_lands_whole()
+    {
+        await _t.AppendAsync(Range(0, 10));
+        await _t.Table.DeleteWhereAsync(Expression.LessThan("id", 10L)); // the first file now only in an old snapshot
+        // A writer has written its files and not committed yet (a pipeline between its write and its commit).
+        var inFlight = await _t.WriteAsync(Range(100, 10));
+        var current = await _t.AppendAsync(Range(10, 10));
+
+        var result = await ExpireAsync();
+        Assert.Equal(2, result.ExpiredSnapshots.Count);
+        Assert.Equal(1, result.DataFiles);
+        Assert.All(inFlight, f => Assert.True(_t.Exists(f.FilePath), f.FilePath));
+
+        await _t.Table.AppendAsync(inFlight);
+        Assert.Equal(Range(10, 10).Concat(Range(100, 10)), await _t.IdsAsync());
+        Assert.Equal(Range(10, 10), await _t.IdsAsync(current.SnapshotId));
+    }
+
+    [Fact]
+    public async Task Time_travel_to_a_moment_whose_snapshot_expired_finds_nothing_rather_than_an_older_retained_snapshot()
+    {
+        var tagged = await _t.AppendAsync(Range(0, 10));
+        await _t.Table.CreateTagAsync("v1");
+        await Task.Delay(5);
+        var middle = await _t.AppendAsync(Range(10, 10));
+        await Task.Delay(5);
+        var current = await _t.AppendAsync(Range(20, 10));
+        Assert.Equal(middle.SnapshotId, _t.Table.Metadata.SnapshotAsOf(middle.TimestampMs)!.SnapshotId);
+
+        await ExpireAsync();
+        Assert.Null(_t.Table.Metadata.Snapshot(middle.SnapshotId));
+        // The tag's snapshot is kept, but the table was not in its state at the middle's time: the log before the gap goes.
+        Assert.NotNull(_t.Table.Metadata.Snapshot(tagged.SnapshotId));
+        Assert.Null(_t.Table.Metadata.SnapshotAsOf(middle.TimestampMs));
+        Assert.Equal(current.SnapshotId, _t.Table.Metadata.SnapshotAsOf(current.TimestampMs)!.SnapshotId);
+        Assert.Equal(Range(0, 10), await _t.IdsAsync(reference: "v1"));
+    }
+
+    [Fact]
     public async Task A_dry_run_says_what_would_go_and_changes_nothing()
     {
         await _t.AppendAsync(Range(0, 10));
