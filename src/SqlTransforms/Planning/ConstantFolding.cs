@@ -51,6 +51,8 @@ internal static class ConstantFolding
             kept.Add(t);
         }
         if (kept.Count == 0) return new BoundExpression.Literal(isAnd, Types.SqlType.Boolean);
+        // only NULLs left (no term decided it): NULL, a constant the calls around it can fold too (371 IN (0, NULL))
+        if (kept.All(k => k is BoundExpression.Literal { Value: null })) return BoundExpression.Literal.Null(Types.SqlType.Boolean);
         if (kept.Count == 1 && !sawNull) return kept[0];
         if (kept.Count == terms.Count) return original;
         return isAnd ? new BoundExpression.And(kept, kept.Any(k => k.Nullable)) : new BoundExpression.Or(kept, kept.Any(k => k.Nullable));
