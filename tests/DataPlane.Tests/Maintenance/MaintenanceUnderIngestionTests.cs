@@ -3,7 +3,10 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 using System.Text.Json;
+using Apache.Arrow;
+using DataPlane.Catalog.DataFiles;
 using DataPlane.Catalog.Operations;
+using Table = DataPlane.Catalog.Operations.Table;
 using DataPlane.Catalog.RestClient;
 using DataPlane.Storage;
 using DataPlane.TestServices;
@@ -177,6 +180,70 @@ public sealed class MaintenanceUnderIngestionTests(S3ServerFixture s3, ITestOutp
                 files.Dispose();
             }
             output.WriteLine($"{kills} kills; {_acknowledged.Count} records acknowledged, {_unknown.Count} unknown; {table.Metadata.Snapshots.Count} snapshots");
+        }
+        catch
+        {
+            output.WriteLine(string.Join('\n', server.Output.Split('\n').TakeLast(60)));
+            throw;
+        }
+        finally
+        {
+            await server.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task A_pipelines_last_commit_outlives_the_expiry_of_its_snapshot_and_the_restarted_server_resumes_exactly_once()
+    {
+        var warehouse = Local();
+        var server = await ServeAsync(warehouse);
+        using var store = ObjectStore.Open(warehouse.Location);
+        using var http = new HttpClient { BaseAddress = server.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
+        try
+        {
+            var outside = await SetUpAsync(http, store, 4);
+            using var client = outside.Client;
+            var table = outside.Table;
+            // The scheduler stays out of it: the expiry below is the one under test.
+            await Send(http, HttpMethod.Put, Maintenance, """{"enabled": false}""", HttpStatusCode.OK);
+            await WaitIdleAsync(http);
+            await IngestAsync(http, [.. Enumerable.Range(0, 500).Select(i => (long)i)]);
+            foreach (var id in Enumerable.Range(0, 500)) _acknowledged[id] = true;
+            await Send(http, HttpMethod.Post, "api/v1/pipelines/p/flush", null, HttpStatusCode.OK);
+            await table.RefreshAsync();
+            var pipelineCommit = table.Metadata.CurrentSnapshotId!.Value;
+            Assert.Equal("t", table.Metadata.CurrentSnapshot!.Summary[CommitHistory.WriterKey]);
+
+            // Another writer commits many snapshots on top, then expiry keeps only the newest: the pipeline's is gone.
+            for (int i = 0; i < 20; i++)
+            {
+                long first = 1_000_000 + i * 10;
+                var batch = new RecordBatch(ArrowSchemaMapping.ToArrow(table.Schema),
+                [
+                    new Int64Array.Builder().AppendRange(Enumerable.Range(0, 10).Select(r => first + r)).Build(),
+                    new StringArray.Builder().AppendRange(Enumerable.Range(0, 10).Select(r => "outside")).Build(),
+                ], 10);
+                await TableBatches.AppendAsync(table, [batch]);
+                foreach (var r in Enumerable.Range(0, 10)) _acknowledged[first + r] = true;
+            }
+            await RunAsync(http, $$"""{"jobs": ["expire-snapshots"], "retain_last": 1, "older_than": "{{DateTimeOffset.UtcNow.AddMinutes(1):O}}"}""");
+            await table.RefreshAsync();
+            Assert.Single(table.Metadata.Snapshots);
+            Assert.Null(table.Metadata.Snapshot(pipelineCommit));
+
+            // Killed, started again: the pipeline finds its last commit through what expiry left, not from its log's start.
+            await server.KillAsync();
+            await server.DisposeAsync();
+            server = await ServeAsync(warehouse);
+            await IngestAsync(http, [.. Enumerable.Range(500, 500).Select(i => (long)i)]);
+            foreach (var id in Enumerable.Range(500, 500)) _acknowledged[id] = true;
+            await RetryAsync(() => Send(http, HttpMethod.Post, "api/v1/pipelines/p/flush", null, HttpStatusCode.OK));
+
+            await table.RefreshAsync();
+            var current = table.Metadata.CurrentSnapshotId!.Value;
+            using var files = new HttpFileServer(warehouse.Location);
+            var snapshots = await new SnapshotReads(table, Path.Combine(_dir, "fetched"), files: files).EverySnapshotAsync(icebirdSnapshots: [current]);
+            AssertExactlyAcknowledged(snapshots[current]);
         }
         catch
         {
