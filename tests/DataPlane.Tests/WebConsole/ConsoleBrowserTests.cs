@@ -108,6 +108,13 @@ public sealed class ConsoleBrowserTests(ITestOutputHelper output) : IDisposable
         Assert.Contains($"snapshot {flushed}", timeline);
         Assert.Contains("written by sink orders_table from stream orders, offsets 0–4", timeline);
 
+        // The table's maintenance: its settings as the API gives them, and the run queued through the API with its outcome.
+        Assert.Equal(202, r.GetProperty("maintenanceQueued").GetInt32());
+        var maintenance = r.GetProperty("maintenance").GetString()!;
+        Assert.Contains("Snapshot expiry", maintenance);
+        Assert.Contains("keeping at least 1", maintenance);
+        Assert.Matches(@"expire-snapshots\s+manual\s+dry-run", maintenance);
+
         // The rows the console shows are the rows DuckDB reads from the table's files.
         var shown = r.GetProperty("tableRows").EnumerateArray().Select(row =>
             $"{row.GetProperty("id").GetString()}|{ToMicros(row.GetProperty("ts").GetString()!)}|{row.GetProperty("user").GetString()}").Order().ToList();

@@ -146,7 +146,18 @@ result.tableRows = await rowsPanel.locator('table.data').evaluate((t) => {
   const heads = [...t.querySelectorAll('thead th')].map((th) => th.textContent);
   return [...t.querySelectorAll('tbody tr')].map((tr) => Object.fromEntries([...tr.children].map((td, i) => [heads[i], td.textContent])));
 });
+// Its maintenance: the settings, and a run queued through the API shows in the runs table with its outcome.
+const queued = await fetch(`${BASE}/api/v1/tables/default/orders/maintenance/run`, {
+  method: 'POST', headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+  body: JSON.stringify({ jobs: ['expire-snapshots'], dry_run: true }),
+});
+result.maintenanceQueued = queued.status;
+const maintenancePanel = page.locator('section', { has: page.getByRole('heading', { name: 'Maintenance', exact: true }) });
+await maintenancePanel.locator('tbody tr', { hasText: 'dry-run' }).waitFor({ timeout: 30000 });
+result.maintenance = await maintenancePanel.innerText();
 await shot(page, '09-table');
+await maintenancePanel.scrollIntoViewIfNeeded();
+await shot(page, '09-table-maintenance');
 await page.evaluate(() => window.scrollTo(0, document.body.scrollHeight));
 await shot(page, '10-table-files-rows');
 

@@ -1,6 +1,6 @@
 // Tables: namespaces, the tables of one, and a table's schema and its history, partition spec, snapshot timeline,
-// branches and tags, files, first rows and maintenance settings, all from the Iceberg REST catalog (/iceberg/v1)
-// and the table preview API (/api/v1/tables).
+// branches and tags, properties, files, first rows, all from the Iceberg REST catalog (/iceberg/v1), and maintenance
+// settings and runs and the table preview from the management API (/api/v1/tables).
 import { get, seg, nsPath } from '../api.js';
 import { h, num, bytes, time, ago, panel, kv, empty, dataTable, holder, pageHead, badge, codeBlock } from '../ui.js';
 import { failure, schemaTable, typeText, recordsTable } from './common.js';
@@ -90,7 +90,8 @@ export async function table(main, ctx, nsText_, name) {
   main.append(pageHead(`Table ${full}`, loaded['metadata-location'], null, crumbs));
 
   const overview = holder(); const schema = holder(); const history = holder(); const spec = holder();
-  const timeline = holder(); const refs = holder(); const maintenance = holder();
+  const timeline = holder(); const refs = holder(); const properties = holder();
+  const maintenance = holder(h('p', { class: 'loading' }, 'Loading…'));
   const files = holder(h('p', { class: 'loading' }, 'Loading…'));
   const rows = holder(h('p', { class: 'loading' }, 'Loading…'));
   const sizes = barChart('Data files by size', { unit: 'files', xLabel: 'file size' });
@@ -102,7 +103,8 @@ export async function table(main, ctx, nsText_, name) {
     panel('Partition spec', spec.el),
     panel('Schema history', history.el),
     panel('Branches and tags', refs.el),
-    panel('Maintenance', maintenance.el),
+    panel('Properties', properties.el),
+    h('section', { class: 'panel wide', 'aria-label': 'Maintenance' }, h('h2', null, 'Maintenance'), maintenance.el),
     h('section', { class: 'panel wide', 'aria-label': 'Files' }, h('h2', null, 'Files of the current snapshot'), sizes.el, files.el),
     h('section', { class: 'panel wide', 'aria-label': 'First rows' }, h('h2', null, 'First rows'), rows.el),
   ));
@@ -127,7 +129,7 @@ export async function table(main, ctx, nsText_, name) {
     spec.set([m['default-spec-id'], (m['partition-specs'] || []).length], () => specView(m, currentSchema));
     timeline.set([(m.snapshots || []).length, m['current-snapshot-id'], Object.keys(m.refs || {})], () => snapshotTimeline(m));
     refs.set([m.refs], () => refsTable(m));
-    maintenance.set([m.properties], () => maintenanceView(m.properties || {}));
+    properties.set([m.properties], () => propertiesView(m.properties || {}));
   };
   show(loaded);
   let fresh = true; // just loaded: the first poll waits a period
@@ -136,6 +138,11 @@ export async function table(main, ctx, nsText_, name) {
     try { const t = await get(base); loaded = t; show(t); } catch (e) { overview.set(e.message, () => failure(e)); }
   });
   const preview = `/api/v1/tables/${nsPath(levels)}/${seg(name)}`;
+  ctx.every(5000, async () => {
+    const m = await get(`${preview}/maintenance`).catch((e) => e);
+    if (m instanceof Error) maintenance.set(m.message, () => failure(m, 'Maintenance'));
+    else maintenance.set([m.settings, m.settings_error, (m.runs || []).map((r) => [r.id, r.state, r.phase, r.done])], () => maintenanceView(m));
+  });
   ctx.every(5000, async () => {
     const [f, r] = await Promise.all([get(`${preview}/files?limit=500`).catch((e) => e), get(`${preview}/rows?limit=20`).catch((e) => e)]);
     if (f instanceof Error) files.set(f.message, () => failure(f, 'Files'));
@@ -249,15 +256,41 @@ function refsTable(m) {
   return t.el;
 }
 
-const maintenanceKeys = /^(history\.|write\.metadata\.|commit\.|write\.target-file-size|gc\.|dataplane\.maintenance)/;
-function maintenanceView(props) {
-  const settings = Object.entries(props).filter(([k]) => maintenanceKeys.test(k));
-  const other = Object.entries(props).filter(([k]) => !maintenanceKeys.test(k));
-  return [
-    settings.length
-      ? kv(settings.map(([k, v]) => [k, v]))
-      : h('p', null, 'No maintenance settings on this table: snapshots and metadata files are kept as Iceberg\'s defaults say.'),
-    other.length ? [h('h3', null, 'Other properties'), kv(other.map(([k, v]) => [k, v]))] : null,
-  ];
+function propertiesView(props) {
+  const entries = Object.entries(props);
+  return entries.length ? kv(entries.map(([k, v]) => [k, v])) : h('p', null, 'No table properties.');
+}
+
+const days = (ms) => `${+(ms / 86400000).toFixed(2)} d`;
+const onOff = (on) => (on ? badge('on', 'ok') : badge('off', 'warn'));
+
+// The maintenance API's settings (the table's properties, defaults filled in) and its runs: running and queued first, then the history.
+function maintenanceView(m) {
+  const s = m.settings;
+  const settings = s
+    ? kv([
+      ['Automatic maintenance', onOff(s.enabled)],
+      ['Compaction', [onOff(s.compaction.enabled), ` to files of ${bytes(s.compaction.target_file_size_bytes)}, from ${num(s.compaction.min_input_files)} files`]],
+      ['Snapshot expiry', [onOff(s.expire_snapshots.enabled), ` older than ${days(s.expire_snapshots.max_snapshot_age_ms)}, keeping at least ${num(s.expire_snapshots.min_snapshots_to_keep)}`]],
+      ['Orphan file removal', [onOff(s.remove_orphan_files.enabled), ` older than ${days(s.remove_orphan_files.older_than_ms)}, every ${days(s.remove_orphan_files.interval_ms)}`]],
+      ['Manifest rewrite', [onOff(s.rewrite_manifests.enabled), ` from ${num(s.rewrite_manifests.min_manifests)} manifests`]],
+    ])
+    : h('p', { class: 'error-text' }, `The table's maintenance properties are not valid: ${m.settings_error}`);
+  const runs = dataTable({
+    label: 'Maintenance runs', pageSize: 10,
+    columns: [
+      { label: 'Job', value: (r) => r.job },
+      { label: 'Trigger', value: (r) => r.trigger },
+      { label: 'State', value: (r) => (r.state === 'finished' ? badge(r.outcome, r.outcome === 'failed' ? 'bad' : r.outcome === 'partial' ? 'warn' : 'ok') : badge(r.phase ? `${r.state}: ${r.phase} ${num(r.done)}/${num(r.total)}` : r.state, 'info')) },
+      { label: 'Started', value: (r) => (r.started_at ? time(Date.parse(r.started_at)) : `queued ${ago(Date.parse(r.queued_at))}`) },
+      { label: 'Read', value: (r) => (r.bytes_read !== undefined ? bytes(r.bytes_read) : '') },
+      { label: 'Written', value: (r) => (r.bytes_written !== undefined ? bytes(r.bytes_written) : '') },
+      { label: 'Files +/−', value: (r) => (r.files_written !== undefined ? `+${num(r.files_written)} −${num(r.files_deleted)}` : '') },
+      { label: 'Summary', value: (r) => r.summary || '' },
+    ],
+    empty: h('p', null, 'No run yet: the scheduler runs jobs when the table crosses the thresholds above; POST …/maintenance/run queues one now.'),
+  });
+  runs.set(m.runs || []);
+  return [settings, h('h3', null, 'Runs'), runs.el];
 }
 
