@@ -103,6 +103,9 @@ public sealed class ConsoleBrowserTests(ITestOutputHelper output) : IDisposable
         var table = await LoadTableAsync(Path.Combine(_workDir, "state"), "default.orders");
         Assert.Equal(2, table.Spec.Fields.Count); // day(ts), bucket(4, id): the wizard keeps a transform's own comma
         var flushed = long.Parse(r.GetProperty("flushedSnapshot").GetString()!, CultureInfo.InvariantCulture);
+        // The pipeline's plan is the engine's: the stream, its filter and projection, and the sink with what it committed.
+        var plan = r.GetProperty("pipelinePlan").GetString()!;
+        Assert.Matches(@"(?s)stream orders.*FILTER.*\(id > 0\).*PROJECT.*SINK.*orders_table.*in: 4 records.*committed to offset 4", plan);
         Assert.Equal(table.Metadata.CurrentSnapshotId, flushed);
         var timeline = r.GetProperty("timeline").GetString()!;
         Assert.Contains($"snapshot {flushed}", timeline);

@@ -113,6 +113,9 @@ await page.getByRole('button', { name: 'Commit now (flush)' }).click();
 const committed = await page.getByText(/Committed snapshot \d+/).innerText();
 result.flushedSnapshot = /Committed snapshot (\d+)/.exec(committed)[1];
 await page.getByRole('cell', { name: result.flushedSnapshot }).waitFor(); // recent commits, from the table
+const lane = page.getByRole('list', { name: 'Statement 1: operators, in the order records flow' });
+await lane.getByText('committed to offset 4').waitFor();
+result.pipelinePlan = await lane.innerText();
 await shot(page, '05-pipeline');
 
 // 2. The stream: the throughput chart with points, and the rejected request's reason.

@@ -54,11 +54,14 @@ export async function detail(main, ctx, name) {
       try { await del(`/api/v1/pipelines/${seg(name)}`); ctx.go('#/pipelines'); } catch (e) { messages.set(`del-${Date.now()}`, () => failure(e, 'Deleting')); }
     } }, 'Delete pipeline'));
   }
-  main.append(pageHead(`Pipeline ${name}`, p.stream ? `${p.stream} → ${p.sink}` : null, actions, crumbs), messages.el);
+  main.append(pageHead(`Pipeline ${name}`, p.stream ? `${p.stream} → ${(p.sinks || []).filter((k) => k.role !== 'dead_letter').map((k) => k.name).join(', ') || p.sink}${p.dead_letter ? ` (dead letters: ${p.dead_letter})` : ''}` : null, actions, crumbs), messages.el);
   if (p.state === 'failed' && !p.sql) { main.append(notice('error', `This pipeline failed to load: ${p.errors?.[0]?.message}`)); return; }
 
   let sink = null;
   try { sink = await get(`/api/v1/sinks/${seg(p.sink)}`); } catch { sink = null; }
+  // The engine's plan of each statement, from the validate call (a token that may not call it gets the plan read from the SQL).
+  let compiled = null;
+  try { compiled = await post('/api/v1/pipelines/validate', { sql: p.sql }); } catch { compiled = null; }
 
   const graph = holder();
   const status = holder();
@@ -93,7 +96,7 @@ export async function detail(main, ctx, name) {
     samples.t.push(now); samples.lag.push(p.lag.records); samples.out.push(outRate);
     while (samples.t.length && samples.t[0] < now - 300) { samples.t.shift(); samples.lag.shift(); samples.out.shift(); }
     lagChart.set(samples.t, samples.lag, samples.out);
-    graph.set([p.records, p.state, p.offsets], () => plan(p, sink));
+    graph.set([p.records, p.state, p.offsets, p.sinks], () => (compiled && compiled.statements ? enginePlan(p, compiled.statements) : plan(p, sink)));
     status.set([p.state, p.offsets, p.lag], () => kv([
       ['State', stateBadge(p.state)],
       ['Committed offset', num(p.offsets.committed)],
@@ -136,6 +139,33 @@ export async function detail(main, ctx, name) {
       ? kv([['Snapshot', String(p.last_commit.snapshot_id)], ['Offsets', `${num(p.last_commit.start_offset)}–${num(p.last_commit.end_offset)}`], ['Records', num(p.last_commit.records)], ['Files', num(p.last_commit.files)], ['When', time(p.last_commit.committed_at)]])
       : h('p', null, 'No commit yet.')));
   }
+}
+
+// One lane per INSERT statement: the stream, the engine's operators in the order records flow, and the sink with what
+// it received and committed; the dead-letter sink last when the pipeline has one.
+function enginePlan(p, statements) {
+  const r = p.records || { in: null };
+  const sinks = Object.fromEntries((p.sinks || []).map((k) => [k.name, k]));
+  const dropped = p.dropped ? p.dropped.records : 0;
+  const op = (kind, title, lines) => h('div', { class: 'op', role: 'listitem' }, h('div', { class: 'kind' }, kind), h('div', { class: 'name' }, title), lines ? h('div', { class: 'counts' }, lines) : null);
+  const arrow = () => h('div', { class: 'arrow', 'aria-hidden': 'true' }, '→');
+  const source = () => op('source', h('a', { href: `#/streams/${seg(p.stream)}` }, `stream ${p.stream}`), [`out: ${num(r.in)} records`, h('br'), `offset ${num(p.offsets.read)} of ${num(p.offsets.stream_end)}`]);
+  const sinkOp = (name, role) => {
+    const k = sinks[name];
+    return op(role, name, k ? [`in: ${num(k.records_out)} records`, h('br'), `committed to offset ${num(k.committed_offset)}`] : null);
+  };
+  const lanes = statements.map((st, i) => {
+    // Nodes come in EXPLAIN's order (the sink first); records flow the other way. The scan is the source box.
+    const operators = [...st.plan.nodes].reverse().filter((n) => !['Scan', 'Sink', 'Output'].includes(n.operator));
+    const steps = [source()];
+    for (const n of operators) steps.push(arrow(), op(n.operator.toLowerCase(), n.detail));
+    steps.push(arrow(), sinkOp(st.sink, 'sink'));
+    return h('div', { class: 'graph', role: 'list', 'aria-label': `Statement ${i + 1}: operators, in the order records flow` }, steps);
+  });
+  if (p.dead_letter)
+    lanes.push(h('div', { class: 'graph', role: 'list', 'aria-label': 'Dropped records' },
+      op('dropped', 'records a statement could not compute', [`${num(dropped)} records`]), arrow(), sinkOp(p.dead_letter, 'dead letters')));
+  return lanes;
 }
 
 function plan(p, sink) {
