@@ -3,7 +3,6 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 using DataPlane.TestServices;
-using DuckDB.NET.Data;
 using Xunit;
 using Xunit.Abstractions;
 
@@ -65,23 +64,7 @@ public sealed class SqlPipelineServerTests(ITestOutputHelper output) : IDisposab
         var files = await TableContents.LiveFilesAsync(await TableContents.LoadAsync(_dir, table));
         if (files.Count == 0)
             return [];
-        using var duck = new DuckDBConnection("DataSource=:memory:");
-        duck.Open();
-        using var cmd = duck.CreateCommand();
-        cmd.CommandText = $"SELECT {select} FROM read_parquet([{string.Join(", ", files.Select(f => $"'{f}'"))}])";
-        using var reader = cmd.ExecuteReader();
-        var rows = new List<string>();
-        while (reader.Read())
-            rows.Add(string.Join("|", Enumerable.Range(0, reader.FieldCount).Select(i => reader.IsDBNull(i) ? "NULL" : Convert.ToString(reader.GetValue(i), CultureInfo.InvariantCulture))));
-        rows.Sort(StringComparer.Ordinal);
-        return rows;
-    }
-
-    private static List<string> Sorted(IEnumerable<string> rows)
-    {
-        var list = rows.ToList();
-        list.Sort(StringComparer.Ordinal);
-        return list;
+        return TableContents.Rows($"SELECT {select} FROM read_parquet([{string.Join(", ", files.Select(f => $"'{f}'"))}])");
     }
 
     [Fact]
@@ -139,9 +122,9 @@ public sealed class SqlPipelineServerTests(ITestOutputHelper output) : IDisposab
         var taken = acked.Concat(unacked.Where(first => Enumerable.Range(0, perRequest).Any(i => evenIds.Contains(first + i))))
             .SelectMany(first => Enumerable.Range(0, perRequest).Select(i => first + i)).ToList();
         Assert.True(acked.Count > 0);
-        Assert.Equal(Sorted(taken.Where(id => id % 2 == 0 && !BadCode(id)).Select(id => $"{id}|USER{id % 1000}|{id * 2}")), evens);
-        Assert.Equal(Sorted(taken.Where(id => id % 5 != 4).SelectMany(id => new[] { $"{id}|t{id % 3}", $"{id}|x" })), tags);
-        Assert.Equal(Sorted(taken.Where(BadCode).Select(id => $"shaped|evens|invalid_cast|events|{id}|bad{id}")), failed);
+        Assert.Equal(TableContents.Sorted(taken.Where(id => id % 2 == 0 && !BadCode(id)).Select(id => $"{id}|USER{id % 1000}|{id * 2}")), evens);
+        Assert.Equal(TableContents.Sorted(taken.Where(id => id % 5 != 4).SelectMany(id => new[] { $"{id}|t{id % 3}", $"{id}|x" })), tags);
+        Assert.Equal(TableContents.Sorted(taken.Where(BadCode).Select(id => $"shaped|evens|invalid_cast|events|{id}|bad{id}")), failed);
         output.WriteLine($"{acked.Count} acknowledged requests, {unacked.Count} not; {taken.Count} records taken, {evens.Count} + {tags.Count} + {failed.Count} rows");
     }
 

@@ -1,3 +1,4 @@
+using System.Globalization;
 using DataPlane.Catalog.Catalogs;
 using DataPlane.Catalog.Operations;
 using DataPlane.Catalog.Rest;
@@ -55,5 +56,27 @@ internal static class TableContents
         while (reader.Read())
             values.Add(reader.IsDBNull(0) ? 0 : Convert.ToInt64(reader.GetValue(0)));
         return values;
+    }
+
+    /// <summary>Every result row of a DuckDB query, its columns joined by '|' (NULL for nulls), in ordinal order.</summary>
+    public static List<string> Rows(string sql)
+    {
+        using var duck = new DuckDBConnection("DataSource=:memory:");
+        duck.Open();
+        using var cmd = duck.CreateCommand();
+        cmd.CommandText = sql;
+        using var reader = cmd.ExecuteReader();
+        var rows = new List<string>();
+        while (reader.Read())
+            rows.Add(string.Join("|", Enumerable.Range(0, reader.FieldCount).Select(i => reader.IsDBNull(i) ? "NULL" : Convert.ToString(reader.GetValue(i), CultureInfo.InvariantCulture))));
+        return Sorted(rows);
+    }
+
+    /// <summary>Rows in the order <see cref="Rows"/> returns them, to compare with.</summary>
+    public static List<string> Sorted(IEnumerable<string> rows)
+    {
+        var list = rows.ToList();
+        list.Sort(StringComparer.Ordinal);
+        return list;
     }
 }

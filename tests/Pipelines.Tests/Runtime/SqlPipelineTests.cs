@@ -3,7 +3,6 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using DataPlane.Pipelines.Tests.EndToEnd;
-using DuckDB.NET.Data;
 using Xunit;
 
 namespace DataPlane.Pipelines.Tests.Runtime;
@@ -62,28 +61,7 @@ public sealed class SqlPipelineTests : IAsyncLifetime
         if (files.Count == 0)
             return [];
         var list = string.Join(", ", files.Select(f => $"'{f}'"));
-        return Rows($"SELECT {select} FROM {(ndjson ? $"read_json_auto([{list}])" : $"read_parquet([{list}])")}");
-    }
-
-    private static List<string> Rows(string sql)
-    {
-        using var duck = new DuckDBConnection("DataSource=:memory:");
-        duck.Open();
-        using var cmd = duck.CreateCommand();
-        cmd.CommandText = sql;
-        using var reader = cmd.ExecuteReader();
-        var rows = new List<string>();
-        while (reader.Read())
-            rows.Add(string.Join("|", Enumerable.Range(0, reader.FieldCount).Select(i => reader.IsDBNull(i) ? "NULL" : Convert.ToString(reader.GetValue(i), CultureInfo.InvariantCulture))));
-        rows.Sort(StringComparer.Ordinal);
-        return rows;
-    }
-
-    private static List<string> Sorted(IEnumerable<string> rows)
-    {
-        var list = rows.ToList();
-        list.Sort(StringComparer.Ordinal);
-        return list;
+        return TableContents.Rows($"SELECT {select} FROM {(ndjson ? $"read_json_auto([{list}])" : $"read_parquet([{list}])")}");
     }
 
     private static async Task PollAsync(Func<Task<bool>> condition, string what)
@@ -125,8 +103,8 @@ public sealed class SqlPipelineTests : IAsyncLifetime
         Assert.All(flushed.GetProperty("sinks").EnumerateArray(), s => Assert.Equal(120, s.GetProperty("committed_offset").GetInt64()));
 
         var ids = Enumerable.Range(0, 120);
-        Assert.Equal(Sorted(ids.Where(i => i % 2 == 0).Select(i => $"{i}|U{i % 7}")), Committed("raw/evens", "id, who"));
-        Assert.Equal(Sorted(ids.Where(i => i % 5 != 4).SelectMany(i => new[] { $"{i}|t{i % 3}", $"{i}|x" })), Committed("raw/tags", "id, tag"));
+        Assert.Equal(TableContents.Sorted(ids.Where(i => i % 2 == 0).Select(i => $"{i}|U{i % 7}")), Committed("raw/evens", "id, who"));
+        Assert.Equal(TableContents.Sorted(ids.Where(i => i % 5 != 4).SelectMany(i => new[] { $"{i}|t{i % 3}", $"{i}|x" })), Committed("raw/tags", "id, tag"));
     }
 
     [Fact]
@@ -146,10 +124,10 @@ public sealed class SqlPipelineTests : IAsyncLifetime
         var ids = Enumerable.Range(0, 200).ToList();
         bool badCast(int i) => i % 10 == 3;
         bool byZero(int i) => i % 4 == 0;
-        Assert.Equal(Sorted(ids.Where(i => !badCast(i) && !byZero(i)).Select(i => $"{i}|{i}|{100 / (i % 4)}")), Committed("raw/codes", "id, code, q"));
+        Assert.Equal(TableContents.Sorted(ids.Where(i => !badCast(i) && !byZero(i)).Select(i => $"{i}|{i}|{100 / (i % 4)}")), Committed("raw/codes", "id, code, q"));
         var expectedFailures = ids.Where(i => badCast(i) || byZero(i)).ToList();
         var deadLetters = Committed("raw/failed", "\"offset\", pipeline, sink, reason, stream, record::JSON->>'code', (record::JSON->>'id')::BIGINT");
-        Assert.Equal(Sorted(expectedFailures.Select(i =>
+        Assert.Equal(TableContents.Sorted(expectedFailures.Select(i =>
                 $"{i}|codes_pipeline|codes|{(badCast(i) ? "invalid_cast" : "division_by_zero")}|events|{(badCast(i) ? "bad" : "")}{i}|{i}")),
             deadLetters);
 
@@ -199,8 +177,8 @@ public sealed class SqlPipelineTests : IAsyncLifetime
         var table = await TableContents.LoadAsync(_dir, "shop.totals");
         var files = await TableContents.LiveFilesAsync(table);
         var list = string.Join(", ", files.Select(f => $"'{f}'"));
-        Assert.Equal(Sorted(Enumerable.Range(0, 20).Select(i => $"{i}|{(i < 10 ? "u" : "U")}{i % 7}|{i}|BIGINT")),
-            Rows($"SELECT id, name, amount, typeof(amount) FROM read_parquet([{list}])"));
+        Assert.Equal(TableContents.Sorted(Enumerable.Range(0, 20).Select(i => $"{i}|{(i < 10 ? "u" : "U")}{i % 7}|{i}|BIGINT")),
+            TableContents.Rows($"SELECT id, name, amount, typeof(amount) FROM read_parquet([{list}])"));
     }
 
     [Fact]
@@ -295,7 +273,7 @@ public sealed class SqlPipelineTests : IAsyncLifetime
         Assert.Equal(["id long", "f4 fixed[4]", "f16 fixed[16]", "u uuid"], table.Schema.Columns.Select(c => $"{c.Name} {c.Type}"));
         var files = await TableContents.LiveFilesAsync(table);
         Assert.Equal(["1|0x01020304|0x000102030405060708090A0B0C0D0E0F|0b2a6f3e-1c4d-4e5f-8a9b-0c1d2e3f4a5b"],
-            Rows($"SELECT id, '0x' || hex(f4), '0x' || hex(f16), u::VARCHAR FROM read_parquet([{string.Join(", ", files.Select(f => $"'{f}'"))}])"));
+            TableContents.Rows($"SELECT id, '0x' || hex(f4), '0x' || hex(f16), u::VARCHAR FROM read_parquet([{string.Join(", ", files.Select(f => $"'{f}'"))}])"));
     }
 
     [Fact]
@@ -338,7 +316,7 @@ public sealed class SqlPipelineTests : IAsyncLifetime
         {
             await PostAsync($"api/v1/pipelines/p{i}/flush", "", HttpStatusCode.OK);
             var expected = statements[i].Ids.Select(id => statements[i].Select == "id" ? $"{id}" : $"{id}|e{id % 3}|{id * 10}");
-            Assert.Equal(Sorted(expected), Committed($"raw/s{i}", statements[i].Select));
+            Assert.Equal(TableContents.Sorted(expected), Committed($"raw/s{i}", statements[i].Select));
         }
     }
 
