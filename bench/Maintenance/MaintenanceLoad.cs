@@ -1,9 +1,9 @@
 using System.Diagnostics;
 using System.Globalization;
 using Apache.Arrow;
-using DataPlane.Catalog.DataFiles;
-using DataPlane.Catalog.Maintenance;
-using DataPlane.Catalog.Operations;
+using DataPlane.Iceberg.DataFiles;
+using DataPlane.Iceberg.Maintenance;
+using DataPlane.Iceberg.Operations;
 using DataPlane.Catalog.Rest;
 using DataPlane.Catalog.RestClient;
 using DataPlane.Storage;
@@ -16,7 +16,7 @@ using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using DataPlane.Benchmarks.TableFormat;
-using Table = DataPlane.Catalog.Operations.Table;
+using Table = DataPlane.Iceberg.Operations.Table;
 
 namespace DataPlane.Benchmarks.Maintenance;
 
@@ -175,7 +175,7 @@ internal static class MaintenanceLoad
                     new Int64Array.Builder().AppendRange(Enumerable.Range(0, 10).Select(r => (long)i * 10 + r)).Build(),
                     new StringArray.Builder().AppendRange(Enumerable.Range(0, 10).Select(r => $"user-{i}-{r}")).Build(),
                 ], 10);
-                IReadOnlyList<Catalog.Manifests.DataFile> written;
+                IReadOnlyList<Iceberg.Manifests.DataFile> written;
                 await using (var writer = new TableDataWriter(table))
                 {
                     await writer.WriteAsync(batch);
@@ -193,7 +193,7 @@ internal static class MaintenanceLoad
                     var pass = Stopwatch.GetTimestamp();
                     await new ExpireSnapshots(maintainer).RunAsync(new ExpireSnapshots.Options { OlderThan = DateTimeOffset.UtcNow.AddMinutes(1), RetainLast = k });
                     await maintainer.RefreshAsync();
-                    var manifests = await Catalog.Operations.SnapshotManifests.ReadAsync(maintainer.IO, maintainer.Metadata.CurrentSnapshot!, CancellationToken.None);
+                    var manifests = await Iceberg.Operations.SnapshotManifests.ReadAsync(maintainer.IO, maintainer.Metadata.CurrentSnapshot!, CancellationToken.None);
                     if (manifests.Count >= 100) await new RewriteManifests(maintainer).RunAsync();
                     passes.Add(Stopwatch.GetElapsedTime(pass).TotalMilliseconds);
                     await table.RefreshAsync();
@@ -211,7 +211,7 @@ internal static class MaintenanceLoad
             Result("load-p99-after", Percentile(loadAfter, 0.99));
             Result("snapshots", table.Metadata.Snapshots.Count);
             Result("metadata-bytes", new FileInfo(new Uri(table.State.MetadataLocation).LocalPath).Length);
-            Result("manifests", (await Catalog.Operations.SnapshotManifests.ReadAsync(table.IO, table.Metadata.CurrentSnapshot!, CancellationToken.None)).Count);
+            Result("manifests", (await Iceberg.Operations.SnapshotManifests.ReadAsync(table.IO, table.Metadata.CurrentSnapshot!, CancellationToken.None)).Count);
             Result("maintenance-runs", passes.Count);
             Result("maintenance-max-ms", passes.Count == 0 ? 0 : passes.Max());
         }
@@ -248,7 +248,7 @@ internal static class MaintenanceLoad
         using var store = ObjectStore.Open(TableFolder(dir));
         var committer = new FileTableCommitter(store, "table");
         var table = await Table.CreateAsync(store, committer, committer.TableLocation, ArrowSchemaMapping.ToIceberg(BenchRows.Schema));
-        var pending = new List<Catalog.Manifests.DataFile>();
+        var pending = new List<Iceberg.Manifests.DataFile>();
         // One file per batch: a pipeline's rolls; appended a hundred at a time, so the table has manifests of a realistic size.
         foreach (var batch in BenchRows.Generate((long)files * rowsPerFile, rowsPerFile))
         {

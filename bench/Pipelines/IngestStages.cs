@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Apache.Arrow;
 using Apache.Arrow.Ipc;
-using DataPlane.Catalog.DataFiles;
+using DataPlane.Iceberg.DataFiles;
 using DataPlane.Pipelines.Ingest;
 using DataPlane.Pipelines.Log;
 using DataPlane.Pipelines.Streams;

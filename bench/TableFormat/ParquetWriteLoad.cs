@@ -120,8 +120,8 @@ internal static class ParquetWriteLoad
             var batches = BenchRows.Generate(rows);
             write = variant switch
             {
-                "dataplane" => () => WriteDataPlaneAsync(batches, dir, file, Catalog.DataFiles.ParquetProfile.Default),
-                "dataplane-compact" => () => WriteDataPlaneAsync(batches, dir, file, Catalog.DataFiles.ParquetProfile.Compact),
+                "dataplane" => () => WriteDataPlaneAsync(batches, dir, file, Iceberg.DataFiles.ParquetProfile.Default),
+                "dataplane-compact" => () => WriteDataPlaneAsync(batches, dir, file, Iceberg.DataFiles.ParquetProfile.Compact),
                 "dataplane-bucket" => () => WriteDataPlanePartitionedAsync(batches, FolderOf(dir, variant)),
                 "parquetsharp-defaults" => () => { WriteParquetSharp(batches, file, tuned: false); return Task.CompletedTask; },
                 "parquetsharp" => () => { WriteParquetSharp(batches, file, tuned: true); return Task.CompletedTask; },
@@ -161,12 +161,12 @@ internal static class ParquetWriteLoad
     }
 
     /// <summary>DataPlane's data file writer in one of its profiles: conformed batches, column metrics, streamed to the local folder store.</summary>
-    private static async Task WriteDataPlaneAsync(List<RecordBatch> batches, string dir, string file, Catalog.DataFiles.ParquetProfile profile)
+    private static async Task WriteDataPlaneAsync(List<RecordBatch> batches, string dir, string file, Iceberg.DataFiles.ParquetProfile profile)
     {
         using var store = DataPlane.Storage.ObjectStore.Open(Path.Combine(dir, "store"));
-        var schema = Catalog.DataFiles.ArrowSchemaMapping.ToIceberg(BenchRows.Schema);
-        await using var writer = new Catalog.DataFiles.DataFileWriter(store, "data", schema,
-            new Catalog.DataFiles.DataFileWriterOptions { TargetFileSizeBytes = long.MaxValue, Profile = profile });
+        var schema = Iceberg.DataFiles.ArrowSchemaMapping.ToIceberg(BenchRows.Schema);
+        await using var writer = new Iceberg.DataFiles.DataFileWriter(store, "data", schema,
+            new Iceberg.DataFiles.DataFileWriterOptions { TargetFileSizeBytes = long.MaxValue, Profile = profile });
         foreach (var batch in batches)
             await writer.WriteAsync(batch);
         var written = Assert(await writer.CompleteAsync());
@@ -177,11 +177,11 @@ internal static class ParquetWriteLoad
     private static async Task WriteDataPlanePartitionedAsync(List<RecordBatch> batches, string folder)
     {
         using var store = DataPlane.Storage.ObjectStore.Open(folder);
-        var schema = Catalog.DataFiles.ArrowSchemaMapping.ToIceberg(BenchRows.Schema);
-        var committer = new Catalog.Operations.FileTableCommitter(store, "table");
-        var spec = Catalog.Partitioning.PartitionSpec.BuilderFor(schema).Bucket("id", Buckets).Build();
-        var table = await Catalog.Operations.Table.CreateAsync(store, committer, committer.TableLocation, schema, spec);
-        await using var writer = new Catalog.DataFiles.TableDataWriter(table, new Catalog.DataFiles.DataFileWriterOptions { TargetFileSizeBytes = long.MaxValue });
+        var schema = Iceberg.DataFiles.ArrowSchemaMapping.ToIceberg(BenchRows.Schema);
+        var committer = new Iceberg.Operations.FileTableCommitter(store, "table");
+        var spec = Iceberg.Partitioning.PartitionSpec.BuilderFor(schema).Bucket("id", Buckets).Build();
+        var table = await Iceberg.Operations.Table.CreateAsync(store, committer, committer.TableLocation, schema, spec);
+        await using var writer = new Iceberg.DataFiles.TableDataWriter(table, new Iceberg.DataFiles.DataFileWriterOptions { TargetFileSizeBytes = long.MaxValue });
         foreach (var batch in batches)
             await writer.WriteAsync(batch);
         var files = await writer.CompleteAsync();
@@ -189,7 +189,7 @@ internal static class ParquetWriteLoad
             throw new InvalidOperationException($"expected {Buckets} files, one per bucket, got {files.Count}");
     }
 
-    private static Catalog.DataFiles.WrittenDataFile Assert(IReadOnlyList<Catalog.DataFiles.WrittenDataFile> files) =>
+    private static Iceberg.DataFiles.WrittenDataFile Assert(IReadOnlyList<Iceberg.DataFiles.WrittenDataFile> files) =>
         files.Count == 1 ? files[0] : throw new InvalidOperationException($"expected one file, got {files.Count}");
 
     private static async Task WriteParquetNetAsync(List<RecordBatch> batches, string file)

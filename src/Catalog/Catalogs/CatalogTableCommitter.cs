@@ -1,5 +1,5 @@
-using DataPlane.Catalog.Metadata;
-using DataPlane.Catalog.Operations;
+using DataPlane.Iceberg.Metadata;
+using DataPlane.Iceberg.Operations;
 using DataPlane.Catalog.Rest.Commits;
 using DataPlane.Catalog.Rest.Http;
 using DataPlane.Catalog.Rest.Store;

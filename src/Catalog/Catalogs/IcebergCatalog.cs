@@ -1,12 +1,12 @@
-using DataPlane.Catalog.Metadata;
-using DataPlane.Catalog.Operations;
-using DataPlane.Catalog.Partitioning;
+using DataPlane.Iceberg.Metadata;
+using DataPlane.Iceberg.Operations;
+using DataPlane.Iceberg.Partitioning;
 using DataPlane.Catalog.Rest;
 using DataPlane.Catalog.Rest.Commits;
 using DataPlane.Catalog.Rest.Http;
 using DataPlane.Catalog.Rest.Store;
-using DataPlane.Catalog.Schemas;
-using DataPlane.Catalog.Sorting;
+using DataPlane.Iceberg.Schemas;
+using DataPlane.Iceberg.Sorting;
 using DataPlane.Storage;
 
 namespace DataPlane.Catalog.Catalogs;

@@ -1,6 +1,6 @@
-using DataPlane.Catalog.Partitioning;
-using DataPlane.Catalog.Schemas;
-using DataPlane.Catalog.Types;
+using DataPlane.Iceberg.Partitioning;
+using DataPlane.Iceberg.Schemas;
+using DataPlane.Iceberg.Types;
 
 namespace DataPlane.Catalog.Catalogs;
 

@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
-using DataPlane.Catalog.Metadata;
-using DataPlane.Catalog.Operations;
+using DataPlane.Iceberg.Metadata;
+using DataPlane.Iceberg.Operations;
 
 namespace DataPlane.Catalog.RestClient;
 

@@ -3,11 +3,11 @@ using System.Text;
 using Apache.Arrow;
 using Apache.Arrow.Arrays;
 using Apache.Arrow.Types;
-using DataPlane.Catalog.Types;
+using DataPlane.Iceberg.Types;
 using DataPlane.SqlTransforms.Types;
-using IcebergListType = DataPlane.Catalog.Types.ListType;
-using IcebergMapType = DataPlane.Catalog.Types.MapType;
-using IcebergStructType = DataPlane.Catalog.Types.StructType;
+using IcebergListType = DataPlane.Iceberg.Types.ListType;
+using IcebergMapType = DataPlane.Iceberg.Types.MapType;
+using IcebergStructType = DataPlane.Iceberg.Types.StructType;
 
 namespace DataPlane.Commands;
 

@@ -3,13 +3,13 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Apache.Arrow;
-using DataPlane.Catalog.DataFiles;
+using DataPlane.Iceberg.DataFiles;
 using DataPlane.Pipelines.Ingest;
 using DataPlane.Pipelines.Sinks;
 using DataPlane.Pipelines.Streams;
 using DataPlane.SqlTransforms;
 using DataPlane.SqlTransforms.Diagnostics;
-using IcebergType = DataPlane.Catalog.Types.IcebergType;
+using IcebergType = DataPlane.Iceberg.Types.IcebergType;
 
 namespace DataPlane.Commands;
 

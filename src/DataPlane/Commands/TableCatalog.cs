@@ -1,11 +1,11 @@
 using System.CommandLine;
 using System.Text.Json.Nodes;
 using DataPlane.Catalog.Catalogs;
-using DataPlane.Catalog.Operations;
-using DataPlane.Catalog.Partitioning;
+using DataPlane.Iceberg.Operations;
+using DataPlane.Iceberg.Partitioning;
 using DataPlane.Catalog.Rest;
 using DataPlane.Catalog.RestClient;
-using DataPlane.Catalog.Schemas;
+using DataPlane.Iceberg.Schemas;
 using DataPlane.Hosting;
 using DataPlane.Storage;
 

@@ -2,10 +2,10 @@ using System.CommandLine;
 using System.Globalization;
 using Apache.Arrow;
 using DataPlane.Catalog.Catalogs;
-using DataPlane.Catalog.DataFiles;
-using DataPlane.Catalog.Metadata;
+using DataPlane.Iceberg.DataFiles;
+using DataPlane.Iceberg.Metadata;
 using DataPlane.Catalog.RestClient;
-using DataPlane.Catalog.Scanning;
+using DataPlane.Iceberg.Scanning;
 using DataPlane.Pipelines.Ingest;
 
 namespace DataPlane.Commands;
@@ -80,7 +80,7 @@ internal static class TableCommand
             using var c = await TableCatalog.OpenAsync(r, catalog, ct);
             var table = await c.LoadAsync(id, ct);
             long records = 0;
-            IReadOnlyList<Catalog.Manifests.DataFile> files;
+            IReadOnlyList<Iceberg.Manifests.DataFile> files;
             await using (var writer = new TableDataWriter(table))
             {
                 await foreach (var batch in JsonRecords.ReadAsync(input, table.Schema, ct))
@@ -231,7 +231,7 @@ internal static class TableCommand
     /// <summary>Rows of the planned files, projected by field id onto the current schema (renamed, added and dropped
     /// columns read as the schema says now), each value as DuckDB shows it. The filter prunes files; rows inside a kept
     /// file are not filtered.</summary>
-    private static async Task PrintRowsAsync(DataPlane.Catalog.Operations.Table table, IReadOnlyList<FileScanTask> tasks, int limit, CancellationToken ct)
+    private static async Task PrintRowsAsync(DataPlane.Iceberg.Operations.Table table, IReadOnlyList<FileScanTask> tasks, int limit, CancellationToken ct)
     {
         if (limit <= 0 || tasks.Count == 0) return;
         var columns = table.Schema.Columns;

@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using DataPlane.Catalog.Catalogs;
-using DataPlane.Catalog.Maintenance;
+using DataPlane.Iceberg.Maintenance;
 using DataPlane.Maintenance;
 using DataPlane.Pipelines.Runtime;
 using DataPlane.Slurper;
@@ -69,7 +69,7 @@ internal static class TableMaintenanceCommand
                 return outcome.Outcome is "failed" or "partial" ? 1 : 0;
             }
             catch (Exception e) when (e is ArgumentException or InvalidOperationException or CatalogException or HttpRequestException or IOException
-                                          or Catalog.Metadata.CommitFailedException or NotSupportedException)
+                                          or Iceberg.Metadata.CommitFailedException or NotSupportedException)
             {
                 Console.Error.WriteLine($"error: {e.Message}");
                 return 1;

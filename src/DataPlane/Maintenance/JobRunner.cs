@@ -1,5 +1,5 @@
-using DataPlane.Catalog.Maintenance;
-using DataPlane.Catalog.Operations;
+using DataPlane.Iceberg.Maintenance;
+using DataPlane.Iceberg.Operations;
 
 namespace DataPlane.Maintenance;
 

@@ -1,9 +1,9 @@
 using System.Globalization;
 using System.Text.Json;
 using DataPlane.Catalog.Catalogs;
-using DataPlane.Catalog.Maintenance;
-using DataPlane.Catalog.Metadata;
-using DataPlane.Catalog.Operations;
+using DataPlane.Iceberg.Maintenance;
+using DataPlane.Iceberg.Metadata;
+using DataPlane.Iceberg.Operations;
 using DataPlane.Pipelines;
 using DataPlane.Pipelines.Api;
 using Microsoft.AspNetCore.Builder;

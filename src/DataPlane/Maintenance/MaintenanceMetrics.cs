@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using System.Globalization;
-using DataPlane.Catalog.Operations;
+using DataPlane.Iceberg.Operations;
 
 namespace DataPlane.Maintenance;
 

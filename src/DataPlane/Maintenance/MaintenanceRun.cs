@@ -1,5 +1,5 @@
 using System.Text.Json;
-using DataPlane.Catalog.Maintenance;
+using DataPlane.Iceberg.Maintenance;
 
 namespace DataPlane.Maintenance;
 

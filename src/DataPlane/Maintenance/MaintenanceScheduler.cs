@@ -1,8 +1,8 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using DataPlane.Catalog.Catalogs;
-using DataPlane.Catalog.Maintenance;
-using DataPlane.Catalog.Operations;
+using DataPlane.Iceberg.Maintenance;
+using DataPlane.Iceberg.Operations;
 using DataPlane.Pipelines.Runtime;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;

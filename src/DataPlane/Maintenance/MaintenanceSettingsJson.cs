@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
-using DataPlane.Catalog.DataFiles;
-using DataPlane.Catalog.Maintenance;
+using DataPlane.Iceberg.DataFiles;
+using DataPlane.Iceberg.Maintenance;
 
 namespace DataPlane.Maintenance;
 

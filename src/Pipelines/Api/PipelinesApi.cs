@@ -2,7 +2,7 @@ using System.Text.Json;
 using Apache.Arrow;
 using Apache.Arrow.Ipc;
 using DataPlane.Pipelines.Runtime;
-using DataPlane.Catalog.DataFiles;
+using DataPlane.Iceberg.DataFiles;
 using DataPlane.Pipelines.Sinks;
 using DataPlane.Pipelines.Streams;
 using DataPlane.SqlTransforms;

@@ -1,8 +1,8 @@
 using System.Globalization;
 using System.Text.Json;
 using DataPlane.Catalog.Catalogs;
-using DataPlane.Catalog.Manifests;
-using DataPlane.Catalog.Scanning;
+using DataPlane.Iceberg.Manifests;
+using DataPlane.Iceberg.Scanning;
 using DataPlane.Pipelines.Sinks;
 using Microsoft.AspNetCore.Http;
 
@@ -124,10 +124,10 @@ internal sealed class TablesApi(IcebergCatalog catalog)
     }
 
     /// <summary>The table, or null with a 404 naming it written.</summary>
-    private async Task<Catalog.Operations.Table?> LoadAsync(HttpContext context, string ns, string name)
+    private async Task<Iceberg.Operations.Table?> LoadAsync(HttpContext context, string ns, string name)
     {
         var id = new TableIdentifier(ns.Split('\u001f'), name);
-        Catalog.Operations.Table? table = null;
+        Iceberg.Operations.Table? table = null;
         try
         {
             table = await catalog.TryLoadTableAsync(id, context.RequestAborted);

@@ -5,9 +5,9 @@ using System.Text.Json;
 using System.Text.Unicode;
 using Apache.Arrow;
 using Apache.Arrow.Types;
-using DataPlane.Catalog.Types;
-using TypeId = DataPlane.Catalog.Types.TypeId;
-using IcebergDecimalType = DataPlane.Catalog.Types.DecimalType;
+using DataPlane.Iceberg.Types;
+using TypeId = DataPlane.Iceberg.Types.TypeId;
+using IcebergDecimalType = DataPlane.Iceberg.Types.DecimalType;
 using DataPlane.Http;
 
 namespace DataPlane.Pipelines.Ingest;
@@ -88,10 +88,10 @@ internal abstract class ColumnBuilder
     public static ColumnBuilder For(IcebergType type, IArrowType arrowType) => type switch
     {
         IcebergDecimalType d => new DecimalColumn(arrowType, d),
-        Catalog.Types.FixedType f => new FixedBytesColumn(arrowType, f.Length),
-        Catalog.Types.StructType s => new StructColumn(arrowType, s),
-        Catalog.Types.ListType l => new ListColumn(arrowType, l),
-        Catalog.Types.MapType m => new MapColumn(arrowType, m),
+        Iceberg.Types.FixedType f => new FixedBytesColumn(arrowType, f.Length),
+        Iceberg.Types.StructType s => new StructColumn(arrowType, s),
+        Iceberg.Types.ListType l => new ListColumn(arrowType, l),
+        Iceberg.Types.MapType m => new MapColumn(arrowType, m),
         _ => type.TypeId switch
         {
             TypeId.Boolean => new BooleanColumn(arrowType),
@@ -503,7 +503,7 @@ internal abstract class ColumnBuilder
         private readonly bool[] _required;
         private readonly bool[] _seen;
 
-        public StructColumn(IArrowType type, Catalog.Types.StructType structType) : base(type)
+        public StructColumn(IArrowType type, Iceberg.Types.StructType structType) : base(type)
         {
             var arrow = (Apache.Arrow.Types.StructType)type;
             _children = structType.Fields.Select((f, i) => For(f.Type, arrow.Fields[i].DataType)).ToArray();
@@ -578,7 +578,7 @@ internal abstract class ColumnBuilder
     }
 
     /// <summary>A JSON array into a list: offsets here, the elements in one child column.</summary>
-    private sealed class ListColumn(IArrowType type, Catalog.Types.ListType listType) : ColumnBuilder(type)
+    private sealed class ListColumn(IArrowType type, Iceberg.Types.ListType listType) : ColumnBuilder(type)
     {
         private readonly ColumnBuilder _elements = For(listType.ElementType, ((Apache.Arrow.Types.ListType)type).ValueDataType);
         private readonly ArrowBuffer.Builder<int> _offsets = new ArrowBuffer.Builder<int>().Append(0);
@@ -616,14 +616,14 @@ internal abstract class ColumnBuilder
     /// <summary>A JSON object into a map with string keys: offsets here, keys and values in one entries struct.</summary>
     private sealed class MapColumn : ColumnBuilder
     {
-        private readonly Catalog.Types.MapType _mapType;
+        private readonly Iceberg.Types.MapType _mapType;
         private readonly IArrowType _entriesType;
         private readonly ColumnBuilder _keys;
         private readonly ColumnBuilder _values;
         private readonly ArrowBuffer.Builder<int> _offsets = new ArrowBuffer.Builder<int>().Append(0);
         private byte[] _key = new byte[64];
 
-        public MapColumn(IArrowType type, Catalog.Types.MapType mapType) : base(type)
+        public MapColumn(IArrowType type, Iceberg.Types.MapType mapType) : base(type)
         {
             _mapType = mapType;
             var map = (Apache.Arrow.Types.MapType)type;

@@ -1,7 +1,7 @@
 using System.Runtime.CompilerServices;
 using Apache.Arrow;
 using DataPlane.Pipelines.Streams;
-using IcebergSchema = DataPlane.Catalog.Schemas.Schema;
+using IcebergSchema = DataPlane.Iceberg.Schemas.Schema;
 
 namespace DataPlane.Pipelines.Ingest;
 

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using Apache.Arrow;
 using Apache.Arrow.Ipc;
-using DataPlane.Catalog.DataFiles;
+using DataPlane.Iceberg.DataFiles;
 using DataPlane.Pipelines.Metrics;
 using DataPlane.Pipelines.Sinks;
 using DataPlane.Pipelines.Streams;
@@ -39,7 +39,7 @@ namespace DataPlane.Pipelines.Runtime;
 /// like any. Snapshot expiry removes old snapshots, the sink's last commit among them, so the walk would end before
 /// reaching it; expiry therefore leaves, in the same commit, a marker where it cuts the history: for each sink, its
 /// newest commit below the cut (snapshot id, stream, offsets), in the table property
-/// <c>dataplane.last-commit.&lt;sink&gt;</c> (<see cref="Catalog.Operations.CommitHistory"/>). The walk goes on through
+/// <c>dataplane.last-commit.&lt;sink&gt;</c> (<see cref="Iceberg.Operations.CommitHistory"/>). The walk goes on through
 /// it, so the offsets outlive their snapshot, and no snapshot is kept for them (it would pin every file it references
 /// after compaction replaced them). A rollback still shows: the last commit in the current history, marker or not, is
 /// then not the one the pipeline continues from. The clean-up needs nothing more: a journal's file whose commit expired

@@ -54,7 +54,7 @@ internal sealed class UncommittedFileJournal(string path)
         }
     }
 
-    /// <summary>Records a key before its file is created (<see cref="Catalog.DataFiles.DataFileWriterOptions.OnNewFile"/>).</summary>
+    /// <summary>Records a key before its file is created (<see cref="Iceberg.DataFiles.DataFileWriterOptions.OnNewFile"/>).</summary>
     public ValueTask RecordAsync(string key, CancellationToken cancellationToken)
     {
         lock (_gate)

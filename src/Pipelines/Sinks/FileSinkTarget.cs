@@ -1,9 +1,9 @@
 using System.Globalization;
 using System.Text.Json;
-using DataPlane.Catalog.DataFiles;
-using DataPlane.Catalog.Partitioning;
+using DataPlane.Iceberg.DataFiles;
+using DataPlane.Iceberg.Partitioning;
 using DataPlane.Storage;
-using IcebergSchema = DataPlane.Catalog.Schemas.Schema;
+using IcebergSchema = DataPlane.Iceberg.Schemas.Schema;
 
 namespace DataPlane.Pipelines.Sinks;
 

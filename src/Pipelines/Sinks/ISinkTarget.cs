@@ -1,5 +1,5 @@
-using DataPlane.Catalog.DataFiles;
-using IcebergSchema = DataPlane.Catalog.Schemas.Schema;
+using DataPlane.Iceberg.DataFiles;
+using IcebergSchema = DataPlane.Iceberg.Schemas.Schema;
 
 namespace DataPlane.Pipelines.Sinks;
 

@@ -1,10 +1,10 @@
 using System.Globalization;
 using DataPlane.Catalog.Catalogs;
-using DataPlane.Catalog.DataFiles;
-using DataPlane.Catalog.Manifests;
-using DataPlane.Catalog.Metadata;
-using DataPlane.Catalog.Operations;
-using IcebergSchema = DataPlane.Catalog.Schemas.Schema;
+using DataPlane.Iceberg.DataFiles;
+using DataPlane.Iceberg.Manifests;
+using DataPlane.Iceberg.Metadata;
+using DataPlane.Iceberg.Operations;
+using IcebergSchema = DataPlane.Iceberg.Schemas.Schema;
 
 namespace DataPlane.Pipelines.Sinks;
 

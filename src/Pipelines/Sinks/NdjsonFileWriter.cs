@@ -2,7 +2,7 @@ using System.Buffers;
 using System.Globalization;
 using System.Text.Json;
 using Apache.Arrow;
-using DataPlane.Catalog.DataFiles;
+using DataPlane.Iceberg.DataFiles;
 using DataPlane.Storage;
 
 namespace DataPlane.Pipelines.Sinks;

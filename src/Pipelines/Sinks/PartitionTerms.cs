@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
-using DataPlane.Catalog.Partitioning;
-using IcebergSchema = DataPlane.Catalog.Schemas.Schema;
+using DataPlane.Iceberg.Partitioning;
+using IcebergSchema = DataPlane.Iceberg.Schemas.Schema;
 
 namespace DataPlane.Pipelines.Sinks;
 

@@ -1,5 +1,5 @@
-using DataPlane.Catalog.DataFiles;
-using DataPlane.Catalog.Partitioning;
+using DataPlane.Iceberg.DataFiles;
+using DataPlane.Iceberg.Partitioning;
 
 namespace DataPlane.Pipelines.Sinks;
 

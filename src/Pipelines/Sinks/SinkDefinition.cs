@@ -170,7 +170,7 @@ internal sealed partial record SinkDefinition(
                 throw new ArgumentException($"\"properties\".\"{Shorten(property.Name)}\" is longer than 4,096 characters.");
             properties[property.Name] = value;
         }
-        Catalog.DataFiles.TableWriteProperties.Check(properties);
+        DataPlane.Iceberg.DataFiles.TableWriteProperties.Check(properties);
         return properties;
     }
 

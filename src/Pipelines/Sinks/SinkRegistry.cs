@@ -1,7 +1,7 @@
 using System.Text.Json;
 using DataPlane.Catalog.Catalogs;
 using Microsoft.Extensions.Logging;
-using IcebergSchema = DataPlane.Catalog.Schemas.Schema;
+using IcebergSchema = DataPlane.Iceberg.Schemas.Schema;
 
 namespace DataPlane.Pipelines.Sinks;
 

@@ -1,13 +1,13 @@
 using Apache.Arrow;
 using Apache.Arrow.Types;
-using DataPlane.Catalog.DataFiles;
-using DataPlane.Catalog.Schemas;
-using DataPlane.Catalog.Types;
+using DataPlane.Iceberg.DataFiles;
+using DataPlane.Iceberg.Schemas;
+using DataPlane.Iceberg.Types;
 using ArrowSchema = Apache.Arrow.Schema;
-using IcebergSchema = DataPlane.Catalog.Schemas.Schema;
-using IcebergListType = DataPlane.Catalog.Types.ListType;
-using IcebergMapType = DataPlane.Catalog.Types.MapType;
-using IcebergStructType = DataPlane.Catalog.Types.StructType;
+using IcebergSchema = DataPlane.Iceberg.Schemas.Schema;
+using IcebergListType = DataPlane.Iceberg.Types.ListType;
+using IcebergMapType = DataPlane.Iceberg.Types.MapType;
+using IcebergStructType = DataPlane.Iceberg.Types.StructType;
 
 namespace DataPlane.Pipelines.Sinks;
 

@@ -1,13 +1,13 @@
-using DataPlane.Catalog.DataFiles;
+using DataPlane.Iceberg.DataFiles;
 using System.Globalization;
 using System.Text.Json;
 using Apache.Arrow;
 using Apache.Arrow.Types;
-using DataPlane.Catalog.Types;
+using DataPlane.Iceberg.Types;
 using DataPlane.Pipelines.Sources;
 using ArrowSchema = Apache.Arrow.Schema;
-using IcebergSchema = DataPlane.Catalog.Schemas.Schema;
-using TypeId = DataPlane.Catalog.Types.TypeId;
+using IcebergSchema = DataPlane.Iceberg.Schemas.Schema;
+using TypeId = DataPlane.Iceberg.Types.TypeId;
 
 namespace DataPlane.Pipelines.Streams;
 

@@ -1,4 +1,4 @@
-using DataPlane.Catalog.Types;
+using DataPlane.Iceberg.Types;
 
 namespace DataPlane.Pipelines.Streams;
 

@@ -1,6 +1,6 @@
 using System.Text.Json;
-using DataPlane.Catalog.Types;
-using TypeId = DataPlane.Catalog.Types.TypeId;
+using DataPlane.Iceberg.Types;
+using TypeId = DataPlane.Iceberg.Types.TypeId;
 
 namespace DataPlane.Pipelines.Streams;
 

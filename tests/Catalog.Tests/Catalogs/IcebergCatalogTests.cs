@@ -1,11 +1,11 @@
 using DataPlane.Catalog.Catalogs;
-using DataPlane.Catalog.Manifests;
-using DataPlane.Catalog.Metadata;
-using DataPlane.Catalog.Partitioning;
+using DataPlane.Iceberg.Manifests;
+using DataPlane.Iceberg.Metadata;
+using DataPlane.Iceberg.Partitioning;
 using DataPlane.Catalog.Rest;
 using DataPlane.Catalog.RestClient;
 using DataPlane.Catalog.Tests.Rest;
-using DataPlane.Catalog.Types;
+using DataPlane.Iceberg.Types;
 using Microsoft.Extensions.DependencyInjection;
 using Xunit;
 
@@ -119,7 +119,7 @@ public sealed class IcebergCatalogTests : IDisposable
         Assert.Equal(appended.SnapshotId, loaded.CurrentSnapshotId);
 
         // A commit through the endpoint is what the in-process table finds on refresh.
-        var viaRest = await DataPlane.Catalog.Operations.Table.LoadAsync(catalog.Warehouse, new RestTableCommitter(client, ["db"], "events"));
+        var viaRest = await DataPlane.Iceberg.Operations.Table.LoadAsync(catalog.Warehouse, new RestTableCommitter(client, ["db"], "events"));
         var restSnapshot = await viaRest.AppendAsync([File("file:///b.parquet", 1)]);
         await table.RefreshAsync();
         Assert.Equal(restSnapshot.SnapshotId, table.Metadata.CurrentSnapshotId);

@@ -4,17 +4,17 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Apache.Arrow;
 using Apache.Arrow.Types;
+using DataPlane.TestServices;
 using DataPlane.Catalog.Catalogs;
-using DataPlane.Catalog.DataFiles;
-using DataPlane.Catalog.Operations;
-using DataPlane.Catalog.Scanning;
-using DataPlane.Catalog.Tests.DataFiles;
+using DataPlane.Iceberg.DataFiles;
+using DataPlane.Iceberg.Operations;
+using DataPlane.Iceberg.Scanning;
 using DataPlane.TestServices.Readers;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using Xunit;
 using static DataPlane.Catalog.Tests.Rest.TableRequests;
-using Table = DataPlane.Catalog.Operations.Table;
+using Table = DataPlane.Iceberg.Operations.Table;
 
 namespace DataPlane.Catalog.Tests.Rest;
 
@@ -183,7 +183,7 @@ public sealed class TableLocationTests : IAsyncLifetime
     private static async Task<(Table Table, string MetadataLocation)> FileTableWithDataAsync(Storage.IObjectStore warehouse, string key, long firstId)
     {
         var committer = new FileTableCommitter(warehouse, key);
-        var table = await Table.CreateAsync(warehouse, committer, committer.TableLocation, DataPlane.Catalog.Schemas.Schema.FromJson(Schema().ToJsonString()));
+        var table = await Table.CreateAsync(warehouse, committer, committer.TableLocation, DataPlane.Iceberg.Schemas.Schema.FromJson(Schema().ToJsonString()));
         await TableBatches.AppendAsync(table, [Batch(table, firstId, 20)]);
         return (table, table.State.MetadataLocation);
     }

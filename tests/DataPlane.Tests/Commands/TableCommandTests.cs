@@ -2,12 +2,12 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Apache.Arrow;
-using DataPlane.Catalog.DataFiles;
+using DataPlane.Iceberg.DataFiles;
 using DataPlane.Catalog.RestClient;
 using DataPlane.Storage;
 using DataPlane.TestServices;
 using Xunit;
-using Table = DataPlane.Catalog.Operations.Table;
+using Table = DataPlane.Iceberg.Operations.Table;
 
 namespace DataPlane.Tests.Commands;
 

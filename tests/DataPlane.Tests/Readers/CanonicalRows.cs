@@ -1,9 +1,9 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using DataPlane.Catalog.Types;
+using DataPlane.Iceberg.Types;
 using Xunit;
-using IcebergSchema = DataPlane.Catalog.Schemas.Schema;
+using IcebergSchema = DataPlane.Iceberg.Schemas.Schema;
 
 namespace DataPlane.Tests.Readers;
 

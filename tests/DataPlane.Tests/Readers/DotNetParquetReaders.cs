@@ -7,15 +7,15 @@ using System.Text.Json.Nodes;
 using Apache.Arrow;
 using Apache.Arrow.Arrays;
 using Apache.Arrow.Types;
-using DataPlane.Catalog.Types;
+using DataPlane.Iceberg.Types;
 using DuckDB.NET.Data;
 using Parquet;
 using Parquet.Schema;
 using Parquet.Serialization;
-using IcebergSchema = DataPlane.Catalog.Schemas.Schema;
-using IcebergListType = DataPlane.Catalog.Types.ListType;
-using IcebergMapType = DataPlane.Catalog.Types.MapType;
-using IcebergStructType = DataPlane.Catalog.Types.StructType;
+using IcebergSchema = DataPlane.Iceberg.Schemas.Schema;
+using IcebergListType = DataPlane.Iceberg.Types.ListType;
+using IcebergMapType = DataPlane.Iceberg.Types.MapType;
+using IcebergStructType = DataPlane.Iceberg.Types.StructType;
 
 namespace DataPlane.Tests.Readers;
 

@@ -4,7 +4,7 @@ using System.Text;
 using System.Text.Json;
 using DataPlane.TestServices;
 using Xunit;
-using IcebergSchema = DataPlane.Catalog.Schemas.Schema;
+using IcebergSchema = DataPlane.Iceberg.Schemas.Schema;
 
 namespace DataPlane.Tests.Readers;
 

@@ -165,7 +165,7 @@ public sealed class ConsoleBrowserTests(ITestOutputHelper output) : IDisposable
         }
     }
 
-    private static async Task<Catalog.Operations.Table> LoadTableAsync(string data, string name)
+    private static async Task<Iceberg.Operations.Table> LoadTableAsync(string data, string name)
     {
         using var catalog = new IcebergCatalog(new RestCatalogOptions
         {

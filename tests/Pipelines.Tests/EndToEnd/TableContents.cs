@@ -1,6 +1,6 @@
 using System.Globalization;
 using DataPlane.Catalog.Catalogs;
-using DataPlane.Catalog.Operations;
+using DataPlane.Iceberg.Operations;
 using DataPlane.Catalog.Rest;
 using DataPlane.Catalog.RestClient;
 using DataPlane.Storage;

@@ -1,11 +1,11 @@
 using Apache.Arrow;
-using DataPlane.Catalog.DataFiles;
-using DataPlane.Catalog.Manifests;
-using DataPlane.Catalog.Metadata;
-using DataPlane.Catalog.Operations;
+using DataPlane.Iceberg.DataFiles;
+using DataPlane.Iceberg.Manifests;
+using DataPlane.Iceberg.Metadata;
+using DataPlane.Iceberg.Operations;
 using DataPlane.Catalog.RestClient;
 using DataPlane.Storage;
-using Table = DataPlane.Catalog.Operations.Table;
+using Table = DataPlane.Iceberg.Operations.Table;
 
 namespace DataPlane.Pipelines.Tests.Sinks;
 

@@ -1,5 +1,5 @@
-using DataPlane.Catalog.Maintenance;
-using DataPlane.Catalog.Operations;
+using DataPlane.Iceberg.Maintenance;
+using DataPlane.Iceberg.Operations;
 using Xunit;
 using static DataPlane.Pipelines.Tests.Sinks.SharedTable;
 

@@ -1,4 +1,4 @@
-using DataPlane.Catalog.Scanning;
+using DataPlane.Iceberg.Scanning;
 using Xunit;
 using Xunit.Abstractions;
 using static DataPlane.Pipelines.Tests.Sinks.SharedTable;

@@ -1,6 +1,6 @@
 using System.Globalization;
-using DataPlane.Catalog.Manifests;
-using DataPlane.Catalog.Operations;
+using DataPlane.Iceberg.Manifests;
+using DataPlane.Iceberg.Operations;
 using DuckDB.NET.Data;
 using Xunit;
 

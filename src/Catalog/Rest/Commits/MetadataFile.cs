@@ -1,4 +1,4 @@
-using DataPlane.Catalog.Metadata;
+using DataPlane.Iceberg.Metadata;
 
 namespace DataPlane.Catalog.Rest.Commits;
 

@@ -1,4 +1,4 @@
-using DataPlane.Catalog.Metadata;
+using DataPlane.Iceberg.Metadata;
 using DataPlane.Catalog.Rest.Http;
 using DataPlane.Catalog.Rest.Store;
 using DataPlane.Storage;

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text;
 using System.Text.Json;
-using DataPlane.Catalog.Metadata;
+using DataPlane.Iceberg.Metadata;
 using DataPlane.Catalog.Rest.Http;
 using DataPlane.Catalog.Rest.Store;
 using TableQueue = DataPlane.Catalog.Rest.Commits.GroupQueue<DataPlane.Catalog.Rest.Commits.TableCommitter.Change, DataPlane.Catalog.Rest.Commits.TableCommitter.Committed>;

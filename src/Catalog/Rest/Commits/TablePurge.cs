@@ -1,5 +1,5 @@
-using DataPlane.Catalog.Metadata;
-using DataPlane.Catalog.Operations;
+using DataPlane.Iceberg.Metadata;
+using DataPlane.Iceberg.Operations;
 using DataPlane.Catalog.Rest.Store;
 using DataPlane.Storage;
 

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using DataPlane.Catalog.Rest.Http;
-using DataPlane.Catalog.Schemas;
+using DataPlane.Iceberg.Schemas;
 
 namespace DataPlane.Catalog.Rest.Commits;
 

@@ -1,9 +1,9 @@
 using System.Text.Json;
-using DataPlane.Catalog.Metadata;
-using DataPlane.Catalog.Partitioning;
+using DataPlane.Iceberg.Metadata;
+using DataPlane.Iceberg.Partitioning;
 using DataPlane.Catalog.Rest.Commits;
-using DataPlane.Catalog.Schemas;
-using DataPlane.Catalog.Sorting;
+using DataPlane.Iceberg.Schemas;
+using DataPlane.Iceberg.Sorting;
 using DataPlane.Catalog.Rest.Http;
 using DataPlane.Catalog.Rest.Store;
 using Microsoft.AspNetCore.Http;
