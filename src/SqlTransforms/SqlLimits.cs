@@ -25,6 +25,13 @@ public static class SqlLimits
     /// </summary>
     public const int MaxStringBytes = 1 << 20;
     /// <summary>
+    /// Levels of nesting (objects and arrays) the JSON functions read in one value, as the ingestion's parser allows:
+    /// a deeper value fails the record (json_limit) rather than costing an unbounded walk.
+    /// </summary>
+    public const int MaxJsonDepth = 64;
+    /// <summary>Bytes of one JSON value the JSON functions read (a record is at most 256 KiB by default): a longer one fails the record (json_limit).</summary>
+    public const int MaxJsonBytes = 16 << 20;
+    /// <summary>
     /// Time one regular expression match may take on one value before the record fails (regex_timeout). The engine
     /// is linear in the input, so this is a backstop for huge values, never reached by ordinary ones.
     /// </summary>

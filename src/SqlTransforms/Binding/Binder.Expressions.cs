@@ -121,10 +121,11 @@ internal sealed partial class Binder
             }
             case SqlExpression.Binary b:
             {
-                if (b.Operator is "->" or "->>")
-                    throw Error(b.OperatorPosition, $"the JSON operator {b.Operator} is not supported yet (it comes with the JSON functions)");
                 var left = Sub(b.Left);
                 var right = Sub(b.Right);
+                // DataFusion's JSON operators: -> is json_get, ->> is json_as_text
+                if (b.Operator is "->" or "->>")
+                    return Call(b.Operator == "->" ? "json_get" : "json_as_text", [left, right], [b.Left, b.Right], b.OperatorPosition, b.Operator);
                 if (b.Operator == "||")
                 {
                     left = ToText(left, b.Left);
@@ -191,6 +192,12 @@ internal sealed partial class Binder
             {
                 var operand = Sub(c.Operand);
                 var type = TypeNames.Resolve(c.Type, out var problem) ?? throw Error(c.Type.Position, problem!);
+                // DataFusion's rewrite: json_get(j, 'a')::BIGINT reads the value as json_get_int does, not its JSON text
+                if (operand is BoundExpression.Call json && JsonFunctions.IsJsonGet(json) && JsonFunctions.TypedGetter(type) is { } getter)
+                {
+                    var typed = Call(getter, [.. json.Arguments], [], c.Start, getter);
+                    return typed.Type == type ? typed : new BoundExpression.Cast(typed, type, c.Try);
+                }
                 if (!CastFunctions.CanCast(operand.Type, type))
                     throw Error(c.Start, $"CAST from {operand.Type} to {type} is not supported");
                 if (operand is BoundExpression.Literal { Value: not null } literal && !c.Try)
@@ -412,6 +419,7 @@ internal sealed partial class Binder
             throw Error(position, problem);
         }
         var converted = args.Select((a, i) => Coerce(a, binding.Parameters[i], syntax.Count > i ? syntax[i].Start : position)).ToList();
+        if (JsonFunctions.Flatten(function, converted) is { } flat) return Call(name, [.. flat], [], position, shown);
         bool nullable = binding.PropagatesNull ? converted.Any(a => a.Nullable) : true;
         return new BoundExpression.Call(function, binding, converted, binding.Returns, nullable);
     }

@@ -18,6 +18,7 @@ internal sealed class FunctionRegistry
         StringFunctions.Register,
         RegexFunctions.Register,
         BinaryFunctions.Register,
+        JsonFunctions.Register,
         TimeFunctions.Register,
         AggregateFunctions.Register,
     ];
