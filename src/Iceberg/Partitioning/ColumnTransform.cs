@@ -91,19 +91,7 @@ internal static class ColumnTransform
         for (int i = 0; i < array.Length; i++)
         {
             if (nulls[i]) continue;
-            int hash = array switch
-            {
-                Int32Array a => Murmur3.HashLong(a.Values[i]),
-                Date32Array a => Murmur3.HashLong(a.Values[i]),
-                Int64Array a => Murmur3.HashLong(a.Values[i]),
-                TimestampArray a => Murmur3.HashLong(a.Values[i]),
-                Time64Array a => Murmur3.HashLong(a.Values[i]),
-                BinaryArray a => Murmur3.HashBytes(a.GetBytes(i)), // strings too: their UTF-8 bytes
-                Decimal128Array a => Murmur3.HashDecimal(BinaryPrimitives.ReadInt128LittleEndian(a.ValueBuffer.Span.Slice((a.Offset + i) * 16, 16))),
-                // Arrow's uuid extension holds the 16 bytes in big-endian order, as the spec hashes them.
-                FixedSizeBinaryArray a => Murmur3.HashBytes(a.GetBytes(i)),
-                _ => throw new NotSupportedException($"Cannot bucket an Arrow {array.Data.DataType.Name} column."),
-            };
+            int hash = Murmur3.HashValue(array, i);
             keys[i] = (hash & int.MaxValue) % buckets;
         }
     }

@@ -19,6 +19,7 @@ internal sealed class FunctionRegistry
         RegexFunctions.Register,
         BinaryFunctions.Register,
         JsonFunctions.Register,
+        HashFunctions.Register,
         TimeFunctions.Register,
         AggregateFunctions.Register,
     ];
