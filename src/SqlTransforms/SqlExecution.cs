@@ -28,6 +28,9 @@ public sealed class SqlExecution
 
     public RowErrorLog Errors { get; }
 
+    /// <summary>The reason a record later than its stream's watermark is dropped under.</summary>
+    public static RowErrorReason LateRecord => EventTime.WatermarkTracker.Late;
+
     internal Func<long> Clock { get; init; } = () => 0;
     internal IReadOnlyDictionary<string, EventTime.WatermarkTracker> Trackers { get; init; } = new Dictionary<string, EventTime.WatermarkTracker>();
     internal IReadOnlyList<IStatefulOperator> Stateful { get; init; } = [];
@@ -40,19 +43,45 @@ public sealed class SqlExecution
     /// stream with one): late records are dropped and counted, then the source's watermark advances and windows
     /// that end by it emit.
     /// </summary>
-    public void Push(string source, RecordBatch batch, int partition)
+    public void Push(string source, RecordBatch batch, int partition) => Push(source, batch, partition, admit: true);
+
+    /// <param name="admit">False: the records skip the watermark (none is late, and the watermark does not move).</param>
+    private void Push(string source, RecordBatch batch, int partition, bool admit)
     {
         StartOnce();
         if (!_sources.ContainsKey(source))
             throw new ArgumentException($"The program has no source \"{source}\".", nameof(source));
         _pushed = true;
-        var tracker = Trackers.GetValueOrDefault(source);
+        var tracker = admit ? Trackers.GetValueOrDefault(source) : null;
         long now = Clock();
         if (tracker is not null) batch = tracker.Admit(batch, partition, now, Errors);
         if (_scans.TryGetValue(source, out var scans) && batch.Length > 0)
             foreach (var scan in scans) scan.Push(batch);
         if (tracker is not null && tracker.Advance(now)) Advanced(source, tracker.Current);
     }
+
+    /// <summary>
+    /// Whether the execution holds state that outlives a batch, which a restart needs from a snapshot
+    /// (<see cref="SaveState"/>): a window, or a source's event-time watermark.
+    /// </summary>
+    public bool HasState => _hasState ??= Stateful.Count > 0 || Trackers.Values.Any(t => !t.IsProcessingTime);
+
+    private bool? _hasState;
+
+    /// <summary>
+    /// The rows of the last batch pushed from <paramref name="source"/> that its watermark dropped on arrival (late, or
+    /// without event time), by position in that batch, with the reason: what a pipeline sends to its dead-letter sink.
+    /// Valid until the next push.
+    /// </summary>
+    public IReadOnlyList<(int Row, RowErrorReason Reason)> DroppedOnArrival(string source) =>
+        Trackers.TryGetValue(source, out var tracker) ? tracker.Dropped : [];
+
+    /// <summary>The stateful operators (windows), in the order of the snapshot, with each one's size in the last
+    /// snapshot written or read (null before one).</summary>
+    public IReadOnlyList<(string Name, long? StateBytes)> StatefulOperators =>
+        Stateful.Select((op, i) => (op.Name, _stateBytes is { } sizes ? sizes[i] : (long?)null)).ToList();
+
+    private long[]? _stateBytes;
 
     /// <summary>
     /// Moves time on without records: processing-time windows whose end has passed emit, and partitions idle for
@@ -80,13 +109,13 @@ public sealed class SqlExecution
     /// between batches; an execution of the same program restored from it (<see cref="RestoreState"/>) gives the
     /// same output from then on as this one.
     /// </summary>
-    public void SaveState(Stream stream) => ExecutionState.Write(stream, Trackers, Stateful);
+    public void SaveState(Stream stream) => _stateBytes = ExecutionState.Write(stream, Trackers, Stateful);
 
     /// <summary>Continues from a state written by <see cref="SaveState"/> of the same program, before any batch is pushed.</summary>
     public void RestoreState(Stream stream)
     {
         if (_pushed) throw new InvalidOperationException("restore the state before pushing any batch");
-        ExecutionState.Read(stream, Trackers, Stateful);
+        _stateBytes = ExecutionState.Read(stream, Trackers, Stateful);
     }
 
     /// <summary>
@@ -95,7 +124,9 @@ public sealed class SqlExecution
     /// costs a few small pushes. For an execution of stateless statements started for this alone, whose output is
     /// discarded: a pipeline's dead-letter path finds the records its running execution dropped.
     /// </summary>
-    public IReadOnlyList<(int Row, RowErrorReason Reason)> FindFailures(string source, RecordBatch batch)
+    /// <param name="admitted">The records skip the watermark (its late records are known from
+    /// <see cref="DroppedOnArrival"/>), so windows never close: for a stateful statement, on a new execution dropped after.</param>
+    public IReadOnlyList<(int Row, RowErrorReason Reason)> FindFailures(string source, RecordBatch batch, bool admitted = false)
     {
         var failures = new List<(int, RowErrorReason)>();
         var rows = new int[batch.Length];
@@ -110,7 +141,7 @@ public sealed class SqlExecution
             long before = Errors.Total;
             var columns = new IArrowArray[batch.ColumnCount];
             for (int c = 0; c < columns.Length; c++) columns[c] = Gather.Take(batch.Column(c), subset);
-            Push(source, new RecordBatch(batch.Schema, columns, range.Length));
+            Push(source, new RecordBatch(batch.Schema, columns, range.Length), 0, admit: !admitted);
             if (Errors.Total == before) continue;
             if (range.Length == 1)
             {

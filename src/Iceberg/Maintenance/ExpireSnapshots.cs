@@ -17,7 +17,8 @@ namespace DataPlane.Iceberg.Maintenance;
 /// <item>Only after that commit lands: the manifest lists, manifests, data and delete files and statistics files that the
 /// expired snapshots referenced and no snapshot still in the metadata (as committed, so including any that another
 /// writer added meanwhile) references as live are deleted; then the metadata files that fell out of
-/// <c>metadata-log</c> (beyond <c>write.metadata.previous-versions-max</c>), found by following each file's own log.</item>
+/// <c>metadata-log</c> (beyond <c>write.metadata.previous-versions-max</c>), found by following each file's own log; and
+/// the pipelines' operator-state checkpoints that only expired commits named (each writer's last stays, in its marker).</item>
 /// </list>
 /// Nothing outside the table's location is ever deleted (a file this table references there may be another table's),
 /// nor anything a listing found: files no snapshot ever referenced are orphan removal's, after its safety window.
@@ -52,7 +53,10 @@ public sealed class ExpireSnapshots(Table table, TimeProvider? time = null)
         bool DryRun,
         IReadOnlyList<string> Files)
     {
-        public int FilesDeleted => DataFiles + DeleteFiles + Manifests + ManifestLists + StatisticsFiles + MetadataFiles;
+        /// <summary>Operator-state checkpoints of pipelines that only expired commits named (<see cref="CommitHistory.CheckpointKey"/>).</summary>
+        public int Checkpoints { get; init; }
+
+        public int FilesDeleted => DataFiles + DeleteFiles + Manifests + ManifestLists + StatisticsFiles + MetadataFiles + Checkpoints;
     }
 
     /// <summary>A metadata file's own log is read at most this many times per run (each step reaches up to
@@ -89,14 +93,20 @@ public sealed class ExpireSnapshots(Table table, TimeProvider? time = null)
         var io = table.IO;
         var files = new Unreferenced(io, table.TableKey + "/");
         if (plan.Expired.Count > 0)
+        {
             await files.FindAsync(before, after, plan.Expired, progress, cancellationToken).ConfigureAwait(false);
+            files.FindCheckpoints(before, after);
+        }
         await files.FindMetadataFilesAsync(after, table.State.MetadataLocation, cancellationToken).ConfigureAwait(false);
 
         var keys = files.InOrder();
         if (!options.DryRun)
             await FileDeletion.DeleteAsync(io.Store, keys, options.Parallelism, "deleting files", progress, cancellationToken).ConfigureAwait(false);
         return new Result(plan.Expired.Order().ToList(), plan.RemovedRefs, files.DataFiles.Count, files.DeleteFiles.Count, files.Manifests.Count,
-            files.ManifestLists.Count, files.StatisticsFiles.Count, files.MetadataFiles.Count, files.BytesRead, options.DryRun, keys);
+            files.ManifestLists.Count, files.StatisticsFiles.Count, files.MetadataFiles.Count, files.BytesRead, options.DryRun, keys)
+        {
+            Checkpoints = files.Checkpoints.Count,
+        };
     }
 
     /// <summary>What expiry removes from one version of the metadata, and the updates that do it.</summary>
@@ -171,9 +181,23 @@ public sealed class ExpireSnapshots(Table table, TimeProvider? time = null)
         public List<string> ManifestLists { get; } = [];
         public List<string> StatisticsFiles { get; } = [];
         public List<string> MetadataFiles { get; } = [];
+        public List<string> Checkpoints { get; } = [];
         public long BytesRead { get; private set; }
 
-        public List<string> InOrder() => [.. DataFiles, .. DeleteFiles, .. Manifests, .. ManifestLists, .. StatisticsFiles, .. MetadataFiles];
+        public List<string> InOrder() => [.. Checkpoints, .. DataFiles, .. DeleteFiles, .. Manifests, .. ManifestLists, .. StatisticsFiles, .. MetadataFiles];
+
+        /// <summary>
+        /// The pipelines' checkpoints that the metadata before named and the metadata as committed no longer does: named
+        /// by expired snapshots alone. A writer's newest commit below the cut stays as a marker, checkpoint and all, so a
+        /// pipeline's last checkpoint is kept however far back its commit is expired.
+        /// </summary>
+        public void FindCheckpoints(TableMetadata before, TableMetadata after)
+        {
+            var kept = CommitHistory.Checkpoints(after).ToHashSet(StringComparer.Ordinal);
+            foreach (var checkpoint in CommitHistory.Checkpoints(before))
+                if (!kept.Contains(checkpoint))
+                    Add(Checkpoints, checkpoint);
+        }
 
         public async Task FindAsync(TableMetadata before, TableMetadata after, IReadOnlySet<long> expired, IProgress<MaintenanceProgress>? progress, CancellationToken ct)
         {

@@ -349,6 +349,7 @@ internal sealed class PipelinesApi(PipelineRegistry pipelines)
             }
         w.WriteEndArray();
         w.WriteEndObject();
+        WriteState(w, runner);
         w.WriteStartArray("errors");
         if (runner.LastError is { } error)
         {
@@ -359,6 +360,53 @@ internal sealed class PipelinesApi(PipelineRegistry pipelines)
         }
         w.WriteEndArray();
         w.WriteEndObject();
+    }
+
+    /// <summary>
+    /// The statements with state (windows, a watermark): per statement its stream's watermark, the records it dropped as
+    /// late, its last checkpoint (written with a commit, or restored at start) and each stateful operator with its share
+    /// of that checkpoint.
+    /// </summary>
+    private static void WriteState(Utf8JsonWriter w, PipelineRunner runner)
+    {
+        w.WriteNumber("late_records", runner.Sinks.Sum(s => s.LateRecords));
+        w.WriteStartArray("stateful");
+        foreach (var sink in runner.Sinks)
+        {
+            if (sink.Execution is not { HasState: true } execution)
+                continue;
+            w.WriteStartObject();
+            w.WriteString("sink", sink.Name);
+            if (execution.Watermark(runner.Stream.Name) is { } watermark && watermark != long.MaxValue)
+                w.WriteString("watermark", DateTimeOffset.UnixEpoch.AddTicks(watermark * 10));
+            else
+                w.WriteNull("watermark");
+            w.WriteNumber("late_records", sink.LateRecords);
+            w.WriteStartArray("operators");
+            foreach (var (name, bytes) in execution.StatefulOperators)
+            {
+                w.WriteStartObject();
+                w.WriteString("operator", name);
+                if (bytes is { } b) w.WriteNumber("state_bytes", b); else w.WriteNull("state_bytes");
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            if (sink.LastCheckpoint is { } checkpoint)
+            {
+                w.WriteStartObject("last_checkpoint");
+                w.WriteString("location", checkpoint.Location);
+                w.WriteNumber("bytes", checkpoint.Bytes);
+                w.WriteNumber("end_offset", checkpoint.EndOffset);
+                w.WriteNumber("duration_ms", Math.Round(checkpoint.Duration.TotalMilliseconds, 3));
+                w.WriteString("at", checkpoint.At);
+                w.WriteBoolean("restored", checkpoint.Restored);
+                w.WriteEndObject();
+            }
+            else
+                w.WriteNull("last_checkpoint");
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
     }
 
     /// <summary>A pipeline that failed to load: the shape of a running one's answer, with what is known.</summary>

@@ -216,10 +216,6 @@ internal sealed class PipelineRegistry : IHostedService, IAsyncDisposable
         var program = SqlProgram.Compile(sql, new Dictionary<string, Apache.Arrow.Schema> { [stream.Name] = stream.Definition.ArrowSchema }, SqlMode.Streaming);
         if (program.Statements.Count == 0)
             throw new ArgumentException("The pipeline's SQL has no statement; it is INSERT INTO <sink> SELECT ... FROM <stream>.");
-        // The runner resumes each sink from its last commit by reading the log again, which rebuilds no window's state.
-        if (program.Watermarks.Count > 0 || program.Statements.Any(s => s.IsStateful))
-            throw new ArgumentException("Pipelines run stateless statements for now: windows and watermarks (WATERMARK FOR, GROUP BY tumble/hop/session) " +
-                "need their state checkpointed with each commit, which pipelines do not do yet; `dataplane sql run` runs them over a file.");
         return (stream, program);
     }
 

@@ -186,7 +186,11 @@ internal sealed class PipelineRunner : IAsyncDisposable
         _stream.Commit(_definition.Name, start);
         // Each statement's operators, compiled once per run; their output batches wait in the sink's list until written.
         foreach (var sink in _statements)
+        {
             sink.StartRun(_program.Start(sink.Statement, sink.Pending.Add));
+            await RestoreAsync(sink, cancellationToken);
+        }
+        bool stateful = _statements.Any(s => s.Execution!.HasState);
         State = "running";
 
         long offset = start;
@@ -217,10 +221,15 @@ internal sealed class PipelineRunner : IAsyncDisposable
                 else if (!FlushDue(offset) && NextRoll(offset) is var roll && roll != TimeSpan.Zero)
                 {
                     // Nothing to read: wait for records, a flush, or the first sink's roll by interval (none: every sink has committed all).
+                    // Windows also wake once a second: processing time moves on, idle partitions stop holding the watermark back.
+                    if (stateful && (roll == Timeout.InfiniteTimeSpan || roll > TimeTick))
+                        roll = TimeTick;
                     using var idle = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
                     await Task.WhenAny(_stream.Log.WaitForAsync(offset, idle.Token), wake, Task.Delay(roll, idle.Token));
                     idle.Cancel();
                     cancellationToken.ThrowIfCancellationRequested();
+                    if (stateful)
+                        await AdvanceTimeAsync(offset, cancellationToken);
                 }
 
                 foreach (var sink in _sinks)
@@ -284,8 +293,9 @@ internal sealed class PipelineRunner : IAsyncDisposable
         {
             if (!sink.Needs(firstOffset))
             {
-                // Already committed in this sink (it is ahead after a restart): only its failures may still be owed.
-                if (deadLetters)
+                // Already committed in this sink (it is ahead after a restart): only its failures may still be owed. Never
+                // for a statement with state: the dead-letter sink commits before it (CommitAsync), so it is never behind.
+                if (deadLetters && !sink.Execution!.HasState)
                     FindFailures(sink, records);
                 continue;
             }
@@ -295,25 +305,15 @@ internal sealed class PipelineRunner : IAsyncDisposable
             if (execution.Errors.Total != dropped)
             {
                 sink.ReportDropped((reason, count) => _metrics.Add("dataplane_pipeline_records_dropped_total",
-                    "Records a statement failed on (a CAST that does not convert, a division by zero...) and dropped, by sink and reason.",
+                    "Records a statement failed on (a CAST that does not convert, a division by zero, later than the watermark...) and dropped, by sink and reason.",
                     PipelineMetrics.Labels(("pipeline", _definition.Name), ("sink", sink.Name), ("reason", reason.Code)), count));
-                if (deadLetters)
+                if (deadLetters && execution.HasState)
+                    FindStatefulFailures(sink, execution, records, execution.Errors.Total - dropped);
+                else if (deadLetters)
                     FindFailures(sink, records);
             }
-            long rows = 0;
-            foreach (var output in sink.Pending)
-            {
-                if (output.Length == 0)
-                    continue;
-                sink.Writer ??= sink.Target.OpenWriter(WriterOptions(sink));
-                await sink.Writer.WriteAsync(sink.Match.Apply(output), cancellationToken);
-                rows += output.Length;
-            }
-            sink.Pending.Clear();
-            sink.Rows += rows;
             sink.Bytes += bytes;
-            sink.CountOut(rows);
-            written += rows;
+            written += await WritePendingAsync(sink, cancellationToken);
         }
         if (deadLetters)
         {
@@ -332,6 +332,103 @@ internal sealed class PipelineRunner : IAsyncDisposable
         Interlocked.Add(ref _recordsOut, written);
         _metrics.Add("dataplane_pipeline_records_out_total", "Records the pipeline's statements wrote to their sinks.", _labels, written);
         _metrics.Add("dataplane_pipeline_bytes_in_total", "Log bytes (Arrow IPC) the pipeline read.", _labels, bytes);
+    }
+
+    /// <summary>The statement's output batches in hand, into the sink's open files; answers the rows written.</summary>
+    private async Task<long> WritePendingAsync(PipelineSink sink, CancellationToken cancellationToken)
+    {
+        long rows = 0;
+        foreach (var output in sink.Pending)
+        {
+            if (output.Length == 0)
+                continue;
+            sink.Writer ??= sink.Target.OpenWriter(WriterOptions(sink));
+            await sink.Writer.WriteAsync(sink.Match.Apply(output), cancellationToken);
+            rows += output.Length;
+        }
+        sink.Pending.Clear();
+        sink.Rows += rows;
+        sink.CountOut(rows);
+        return rows;
+    }
+
+    /// <summary>How often a pipeline with windows moves processing time on while no record arrives.</summary>
+    private static readonly TimeSpan TimeTick = TimeSpan.FromSeconds(1);
+
+    /// <summary>Moves time on in the statements with state that have caught up with <paramref name="offset"/> (one still
+    /// replaying up to its last commit must not emit what that commit already holds), and writes what closed.</summary>
+    private async Task AdvanceTimeAsync(long offset, CancellationToken cancellationToken)
+    {
+        long written = 0;
+        foreach (var sink in _statements)
+            if (sink.Execution is { HasState: true } execution && offset >= sink.CommittedOffset)
+            {
+                execution.AdvanceTime();
+                written += await WritePendingAsync(sink, cancellationToken);
+            }
+        Interlocked.Add(ref _recordsOut, written);
+    }
+
+    /// <summary>
+    /// The records of the batch a statement with state dropped, for the dead-letter sink: those its watermark dropped
+    /// on arrival (late, no event time), as the running execution saw them; and when it dropped more (a CAST before the
+    /// window...), those found by a new execution of the statement whose records skip the watermark, dropped after.
+    /// </summary>
+    private void FindStatefulFailures(PipelineSink sink, SqlExecution execution, RecordBatch records, long dropped)
+    {
+        var arrival = execution.DroppedOnArrival(_stream.Name);
+        foreach (var (row, reason) in arrival)
+            _deadLetters.Add(sink.Name, row, reason);
+        if (dropped <= arrival.Count)
+            return;
+        var late = arrival.Select(a => a.Row).ToHashSet();
+        var probe = _program.Start(sink.Statement, static _ => { });
+        foreach (var (row, reason) in probe.FindFailures(_stream.Name, records, admitted: true))
+            if (!late.Contains(row))
+                _deadLetters.Add(sink.Name, row, reason);
+    }
+
+    /// <summary>
+    /// A statement with state continues from the checkpoint its sink's last commit names (found by the ancestry walk,
+    /// through other writers' snapshots and expiry's markers), so its windows hold what they held at that commit's offsets
+    /// and the run replays the log from there. Without a last commit it starts empty.
+    /// </summary>
+    private async Task RestoreAsync(PipelineSink sink, CancellationToken cancellationToken)
+    {
+        var execution = sink.Execution!;
+        sink.LastCheckpoint = null;
+        if (!execution.HasState || sink.LastCommit is not { } last)
+            return;
+        if (last.Checkpoint is not { } checkpoint)
+        {
+            _logger.LogWarning("Pipeline {Pipeline}: sink {Sink}'s last commit ({Commit}, stream offsets up to {Offset}) names no checkpoint of operator state " +
+                "(a statement without windows or watermark wrote it); the statement's windows start empty there", _definition.Name, sink.Name, last.Id, last.EndOffset);
+            return;
+        }
+        var started = Stopwatch.GetTimestamp();
+        MemoryStream state;
+        try
+        {
+            state = await sink.Target.ReadCheckpointAsync(checkpoint, cancellationToken);
+        }
+        catch (Storage.ObjectNotFoundException e)
+        {
+            throw new InvalidOperationException($"Sink '{sink.Name}''s last commit ({last.Id}, stream offsets up to {last.EndOffset}) names the checkpoint {checkpoint}, " +
+                "which is gone (deleted outside DataPlane?): the statement's windows cannot be restored, and starting them empty would lose what they held.", e);
+        }
+        using (state)
+        {
+            try
+            {
+                execution.RestoreState(state);
+            }
+            catch (InvalidDataException e)
+            {
+                throw new InvalidOperationException($"Sink '{sink.Name}''s last commit ({last.Id}) names the checkpoint {checkpoint}, which is not the state of this " +
+                    $"pipeline's statement ({e.Message}): a changed statement needs a sink of its own.", e);
+            }
+            sink.LastCheckpoint = new SinkCheckpoint(checkpoint, state.Length, last.EndOffset, Stopwatch.GetElapsedTime(started), DateTimeOffset.UtcNow, Restored: true);
+        }
     }
 
     /// <summary>Which records of the batch the sink's statement fails on, for the dead-letter sink: found by a separate execution of that statement alone.</summary>
@@ -465,6 +562,11 @@ internal sealed class PipelineRunner : IAsyncDisposable
 
     private async Task CommitAsync(PipelineSink sink, long offset, CancellationToken cancellationToken)
     {
+        var execution = sink.Execution;
+        // The dead-letter sink commits first, up to here, so it is never behind a statement with state: the late records
+        // it owes are known only to the running execution, not to one restored from a later checkpoint.
+        if (execution is { HasState: true } && _deadLetter is { } deadLetter && deadLetter.CommittedOffset < offset)
+            await CommitAsync(deadLetter, offset, cancellationToken);
         var started = Stopwatch.GetTimestamp();
         IReadOnlyList<SinkDataFile> files = [];
         if (sink.Writer is { } writer)
@@ -473,7 +575,10 @@ internal sealed class PipelineRunner : IAsyncDisposable
             sink.Writer = null;
             await writer.DisposeAsync();
         }
-        var commit = await sink.Target.CommitAsync(files, _stream.Name, sink.CommittedOffset, offset, sink.LastCommit, cancellationToken);
+        var (checkpointKey, checkpointBytes, checkpointTime) = execution is { HasState: true } ? await WriteCheckpointAsync(sink, execution, offset, cancellationToken) : default;
+        var commit = await sink.Target.CommitAsync(files, _stream.Name, sink.CommittedOffset, offset, checkpointKey, sink.LastCommit, cancellationToken);
+        if (commit.Checkpoint is { } checkpoint)
+            sink.LastCheckpoint = new SinkCheckpoint(checkpoint, checkpointBytes, offset, checkpointTime, DateTimeOffset.UtcNow, Restored: false);
         // Committed: the roll's files are the table's now. (A crash before this leaves them recorded; the next start finds them referenced and keeps them.)
         sink.Journal.Reset(sink.Target.Identity!);
         sink.LastCommit = commit;
@@ -488,6 +593,25 @@ internal sealed class PipelineRunner : IAsyncDisposable
         _metrics.Add("dataplane_pipeline_bytes_out_total", "Bytes of data files committed by the pipeline.", _labels, files.Sum(f => f.File.FileSizeInBytes));
         _metrics.Add("dataplane_pipeline_commits_total", "Commits (snapshots) made by the pipeline, in all its sinks.", _labels, 1);
         CompleteFlushes();
+    }
+
+    /// <summary>
+    /// The statement's state at <paramref name="offset"/>, written as a new immutable object next to the sink's files
+    /// (recorded in the journal first, so orphan removal keeps it until the commit names it, and a restart deletes it when
+    /// no commit does). Answers its key, size and the time taken.
+    /// </summary>
+    private async Task<(string Key, long Bytes, TimeSpan Duration)> WriteCheckpointAsync(PipelineSink sink, SqlExecution execution, long offset, CancellationToken cancellationToken)
+    {
+        var started = Stopwatch.GetTimestamp();
+        using var state = new MemoryStream();
+        execution.SaveState(state);
+        var key = sink.Target.NewCheckpointKey(offset);
+        await sink.Journal.RecordAsync(key, cancellationToken);
+        await sink.Target.WriteCheckpointAsync(key, state.GetBuffer().AsMemory(0, (int)state.Length), cancellationToken);
+        var duration = Stopwatch.GetElapsedTime(started);
+        _metrics.Observe("dataplane_pipeline_checkpoint_seconds", "Time to write a statement's operator state for a commit.", _labels, duration.TotalSeconds);
+        _metrics.Add("dataplane_pipeline_checkpoint_bytes_total", "Bytes of operator-state checkpoints the pipeline wrote.", _labels, state.Length);
+        return (key, state.Length, duration);
     }
 
     private void CompleteFlushes()

@@ -46,6 +46,17 @@ internal sealed class PipelineSink(SinkDefinition definition, int statement, Arr
     /// <summary>The batches the statement produced for the log batch in hand.</summary>
     public readonly List<RecordBatch> Pending = [];
 
+    /// <summary>The last checkpoint of the statement's state this runner wrote or restored (null: none yet, or a stateless statement).</summary>
+    public SinkCheckpoint? LastCheckpoint
+    {
+        get => Volatile.Read(ref _lastCheckpoint);
+        set => Volatile.Write(ref _lastCheckpoint, value);
+    }
+    private SinkCheckpoint? _lastCheckpoint;
+
+    /// <summary>Records the statement dropped as later than its stream's watermark since the runner started.</summary>
+    public long LateRecords => Dropped().Where(d => d.Reason.Code == SqlTransforms.SqlExecution.LateRecord.Code).Sum(d => d.Count);
+
     /// <summary>The statement's running operators in this run (null for the dead-letter sink, or between runs).</summary>
     public SqlTransforms.SqlExecution? Execution
     {

@@ -50,7 +50,12 @@ internal sealed class FileSinkTarget(IObjectStore store, string path, IcebergSch
             return new SinkCleanup([], 0, neverCreated, $"they were written for {recordedFor}, not this sink's folder {path}");
         var committed = new HashSet<string>(StringComparer.Ordinal);
         await foreach (var info in store.ListAsync(CommitsPrefix, cancellationToken: cancellationToken))
-            committed.UnionWith((await ReadCommitAsync(info.Key, cancellationToken)).Files);
+        {
+            var (commit, committedFiles) = await ReadCommitAsync(info.Key, cancellationToken);
+            committed.UnionWith(committedFiles);
+            if (commit.Checkpoint is { } checkpoint)
+                committed.Add(checkpoint);
+        }
         var removed = existing.Where(k => !committed.Contains(k)).ToList();
         foreach (var key in removed)
             await store.DeleteAsync(key, cancellationToken);
@@ -70,10 +75,12 @@ internal sealed class FileSinkTarget(IObjectStore store, string path, IcebergSch
                 properties is null ? options : TableWriteProperties.Apply(properties, options));
     }
 
-    public async Task<SinkCommit> CommitAsync(IReadOnlyList<SinkDataFile> files, string stream, long startOffset, long endOffset, SinkCommit? previous, CancellationToken cancellationToken)
+    public async Task<SinkCommit> CommitAsync(IReadOnlyList<SinkDataFile> files, string stream, long startOffset, long endOffset, string? checkpointKey,
+        SinkCommit? previous, CancellationToken cancellationToken)
     {
         var last = await LastCommitAsync(cancellationToken);
-        var commit = new SinkCommit((last?.Id ?? 0) + 1, stream, startOffset, endOffset, files.Sum(f => f.File.RecordCount), files.Count, DateTimeOffset.UtcNow);
+        var commit = new SinkCommit((last?.Id ?? 0) + 1, stream, startOffset, endOffset, files.Sum(f => f.File.RecordCount), files.Count, DateTimeOffset.UtcNow,
+            checkpointKey);
         var json = new MemoryStream();
         using (var w = new Utf8JsonWriter(json, new JsonWriterOptions { Indented = true }))
         {
@@ -84,6 +91,7 @@ internal sealed class FileSinkTarget(IObjectStore store, string path, IcebergSch
             w.WriteNumber("end_offset", endOffset);
             w.WriteNumber("records", commit.Records);
             w.WriteString("committed_at", commit.CommittedAt);
+            if (checkpointKey is not null) w.WriteString("checkpoint", checkpointKey);
             w.WriteStartArray("files");
             foreach (var f in files.Select(f => f.File))
             {
@@ -117,6 +125,23 @@ internal sealed class FileSinkTarget(IObjectStore store, string path, IcebergSch
             root.GetProperty("end_offset").GetInt64(),
             root.GetProperty("records").GetInt64(),
             files.Count,
-            root.GetProperty("committed_at").GetDateTimeOffset()), files);
+            root.GetProperty("committed_at").GetDateTimeOffset(),
+            root.TryGetProperty("checkpoint", out var checkpoint) ? checkpoint.GetString() : null), files);
+    }
+
+    /// <summary><c>&lt;path&gt;/_dataplane/checkpoints/&lt;end offset&gt;-&lt;random&gt;.state</c>, beside the commit journal.</summary>
+    public string NewCheckpointKey(long endOffset) =>
+        string.Create(CultureInfo.InvariantCulture, $"{path}/_dataplane/checkpoints/{endOffset:D20}-{Guid.NewGuid():N}.state");
+
+    public Task WriteCheckpointAsync(string key, ReadOnlyMemory<byte> content, CancellationToken cancellationToken) =>
+        store.PutNewAsync(key, content, cancellationToken);
+
+    public async Task<MemoryStream> ReadCheckpointAsync(string checkpoint, CancellationToken cancellationToken)
+    {
+        await using var body = await store.GetAsync(checkpoint, cancellationToken: cancellationToken);
+        var buffer = new MemoryStream();
+        await body.CopyToAsync(buffer, cancellationToken);
+        buffer.Position = 0;
+        return buffer;
     }
 }

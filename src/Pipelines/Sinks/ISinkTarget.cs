@@ -37,7 +37,23 @@ internal interface ISinkTarget
     /// <summary>A writer for the next roll's files (called after <see cref="LastCommitAsync"/>).</summary>
     PartitionedWriter OpenWriter(DataFileWriterOptions options);
 
-    /// <summary>Commits the files; refused with <see cref="SinkRolledBackException"/> when <paramref name="previous"/>,
-    /// the sink's commit the pipeline continues from, is no longer in the target's current history.</summary>
-    Task<SinkCommit> CommitAsync(IReadOnlyList<SinkDataFile> files, string stream, long startOffset, long endOffset, SinkCommit? previous, CancellationToken cancellationToken);
+    /// <summary>Commits the files, and the checkpoint of the statement's state when it has one (written first with
+    /// <see cref="WriteCheckpointAsync"/>), with the offsets: state, files and offsets land together or not at all. Refused
+    /// with <see cref="SinkRolledBackException"/> when <paramref name="previous"/>, the sink's commit the pipeline continues
+    /// from, is no longer in the target's current history.</summary>
+    Task<SinkCommit> CommitAsync(IReadOnlyList<SinkDataFile> files, string stream, long startOffset, long endOffset, string? checkpointKey, SinkCommit? previous,
+        CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The store key of a new operator-state checkpoint for the commit to come (the stream up to <paramref name="endOffset"/>),
+    /// next to what the target writes: named by the offset and a random part, so never written twice (called after
+    /// <see cref="LastCommitAsync"/>).
+    /// </summary>
+    string NewCheckpointKey(long endOffset);
+
+    /// <summary>Writes a checkpoint under a key from <see cref="NewCheckpointKey"/>, durable on return.</summary>
+    Task WriteCheckpointAsync(string key, ReadOnlyMemory<byte> content, CancellationToken cancellationToken);
+
+    /// <summary>The checkpoint a commit names (<see cref="SinkCommit.Checkpoint"/>), read whole.</summary>
+    Task<MemoryStream> ReadCheckpointAsync(string checkpoint, CancellationToken cancellationToken);
 }

@@ -20,6 +20,7 @@ internal sealed class IcebergTableTarget(IcebergCatalog catalog, SinkDefinition 
     public const string StreamKey = "dataplane.stream";
     public const string StartOffsetKey = "dataplane.start-offset";
     public const string EndOffsetKey = "dataplane.end-offset";
+    public const string CheckpointKey = CommitHistory.CheckpointKey;
 
     private readonly TableIdentifier _id = new([sink.Namespace!], sink.Table!);
     private Table? _table;
@@ -60,7 +61,8 @@ internal sealed class IcebergTableTarget(IcebergCatalog catalog, SinkDefinition 
                 ? $"they were written for table {_id} (UUID {recordedFor}), which no longer exists"
                 : $"they were written for table UUID {recordedFor}; {_id} is now UUID {table.Metadata.TableUuid}");
         var referenced = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var location in await table.ReferencedFilesAsync(cancellationToken))
+        // The checkpoints commits name (in snapshots and in expiry's markers) are the table's too.
+        foreach (var location in (await table.ReferencedFilesAsync(cancellationToken)).Concat(CommitHistory.Checkpoints(table.Metadata)))
             if (KeyIn(table, location) is { } key)
                 referenced.Add(key);
         var removed = existing.Where(k => !referenced.Contains(k)).ToList();
@@ -81,7 +83,8 @@ internal sealed class IcebergTableTarget(IcebergCatalog catalog, SinkDefinition 
             TableWriteProperties.Apply(table.Metadata.Properties, options));
     }
 
-    public async Task<SinkCommit> CommitAsync(IReadOnlyList<SinkDataFile> files, string stream, long startOffset, long endOffset, SinkCommit? previous, CancellationToken cancellationToken)
+    public async Task<SinkCommit> CommitAsync(IReadOnlyList<SinkDataFile> files, string stream, long startOffset, long endOffset, string? checkpointKey,
+        SinkCommit? previous, CancellationToken cancellationToken)
     {
         var table = await LoadOrCreateAsync(cancellationToken);
         var summary = new Dictionary<string, string>
@@ -91,6 +94,10 @@ internal sealed class IcebergTableTarget(IcebergCatalog catalog, SinkDefinition 
             [StartOffsetKey] = startOffset.ToString(CultureInfo.InvariantCulture),
             [EndOffsetKey] = endOffset.ToString(CultureInfo.InvariantCulture),
         };
+        // In the same snapshot as the offsets, so the state restored is always the state at those offsets.
+        string? checkpoint = checkpointKey is null ? null : table.LocationOf(checkpointKey);
+        if (checkpoint is not null)
+            summary[CheckpointKey] = checkpoint;
         var dataFiles = files.Select(f => new DataFile
         {
             FilePath = table.LocationOf(f.File.Key),
@@ -108,7 +115,33 @@ internal sealed class IcebergTableTarget(IcebergCatalog catalog, SinkDefinition 
         }).ToList();
         var snapshot = await table.AppendAsync(dataFiles, summary, validate: previous is null ? null : m => CheckInHistory(m, previous), cancellationToken: cancellationToken);
         return new SinkCommit(snapshot.SnapshotId, stream, startOffset, endOffset, dataFiles.Sum(f => f.RecordCount), dataFiles.Count,
-            DateTimeOffset.FromUnixTimeMilliseconds(snapshot.TimestampMs));
+            DateTimeOffset.FromUnixTimeMilliseconds(snapshot.TimestampMs), checkpoint);
+    }
+
+    /// <summary>
+    /// <c>&lt;table&gt;/checkpoints/&lt;sink&gt;/&lt;end offset&gt;-&lt;random&gt;.state</c>: beside <c>data/</c> and
+    /// <c>metadata/</c> rather than in them, since <c>metadata/</c> is the table format's own (a file-system table's version
+    /// files, other engines' tools) and <c>data/</c> holds content files; under the table, so it goes with the table and
+    /// orphan removal knows it (<see cref="CommitHistory.Checkpoints"/>).
+    /// </summary>
+    public string NewCheckpointKey(long endOffset)
+    {
+        var table = _table ?? throw new InvalidOperationException("The table is loaded before a checkpoint is written.");
+        return string.Create(CultureInfo.InvariantCulture, $"{table.TableKey}/checkpoints/{sink.Name}/{endOffset:D20}-{Guid.NewGuid():N}.state");
+    }
+
+    public Task WriteCheckpointAsync(string key, ReadOnlyMemory<byte> content, CancellationToken cancellationToken) =>
+        catalog.Warehouse.PutNewAsync(key, content, cancellationToken);
+
+    public async Task<MemoryStream> ReadCheckpointAsync(string checkpoint, CancellationToken cancellationToken)
+    {
+        var table = _table ?? throw new InvalidOperationException("The table is loaded before a checkpoint is read.");
+        var key = KeyIn(table, checkpoint) ?? throw new InvalidDataException($"The checkpoint {checkpoint} is outside the warehouse.");
+        await using var body = await catalog.Warehouse.GetAsync(key, cancellationToken: cancellationToken);
+        var buffer = new MemoryStream();
+        await body.CopyToAsync(buffer, cancellationToken);
+        buffer.Position = 0;
+        return buffer;
     }
 
     private async Task<Table> LoadOrCreateAsync(CancellationToken cancellationToken)
@@ -160,7 +193,7 @@ internal sealed class IcebergTableTarget(IcebergCatalog catalog, SinkDefinition 
         var s = commit.Summary;
         return new SinkCommit(commit.SnapshotId, s[StreamKey], Long(s[StartOffsetKey]), Long(s[EndOffsetKey]),
             s.TryGetValue("added-records", out var r) ? Long(r) : 0, s.TryGetValue("added-data-files", out var f) ? (int)Long(f) : 0,
-            DateTimeOffset.FromUnixTimeMilliseconds(commit.TimestampMs));
+            DateTimeOffset.FromUnixTimeMilliseconds(commit.TimestampMs), s.GetValueOrDefault(CheckpointKey));
     }
 
     /// <summary>The store key of a referenced file, or null for a location outside the warehouse (not one of the sink's).</summary>

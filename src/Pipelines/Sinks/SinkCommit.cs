@@ -1,4 +1,6 @@
 namespace DataPlane.Pipelines.Sinks;
 
-/// <summary>One commit of a sink: the data files it added cover stream records [StartOffset, EndOffset).</summary>
-internal sealed record SinkCommit(long Id, string Stream, long StartOffset, long EndOffset, long Records, int Files, DateTimeOffset CommittedAt);
+/// <summary>One commit of a sink: the data files it added cover stream records [StartOffset, EndOffset); a stateful
+/// statement's commit also names the checkpoint of its operators' state at EndOffset (a table location or a store key).</summary>
+internal sealed record SinkCommit(long Id, string Stream, long StartOffset, long EndOffset, long Records, int Files, DateTimeOffset CommittedAt,
+    string? Checkpoint = null);

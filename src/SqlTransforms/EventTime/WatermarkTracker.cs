@@ -22,6 +22,7 @@ internal sealed class WatermarkTracker
     private readonly long? _idleTimeout;
     private readonly SortedDictionary<int, Partition> _partitions = new();
     private int[] _kept = [];
+    private readonly List<(int Row, RowErrorReason Reason)> _dropped = [];
 
     private sealed class Partition
     {
@@ -46,9 +47,13 @@ internal sealed class WatermarkTracker
     /// <summary>The watermark in microseconds since the epoch; long.MinValue before the first.</summary>
     public long Current { get; private set; } = long.MinValue;
 
+    /// <summary>The rows the last <see cref="Admit"/> dropped, with why (the list is reused by the next batch).</summary>
+    public IReadOnlyList<(int Row, RowErrorReason Reason)> Dropped => _dropped;
+
     /// <summary>The batch without its late records and records without event time (each counted in <paramref name="log"/>).</summary>
     public RecordBatch Admit(RecordBatch batch, int partition, long now, RowErrorLog log)
     {
+        _dropped.Clear();
         if (_column < 0) return batch;
         if (!_partitions.TryGetValue(partition, out var state)) _partitions.Add(partition, state = new Partition());
         state.LastSeen = now;
@@ -64,6 +69,7 @@ internal sealed class WatermarkTracker
             {
                 log.Count(NoEventTime);
                 log.Sample(NoEventTime, $"record {i} of a batch of partition {partition} has no event time");
+                _dropped.Add((i, NoEventTime));
                 continue;
             }
             long t = times[i];
@@ -72,6 +78,7 @@ internal sealed class WatermarkTracker
             {
                 log.Count(Late);
                 log.Sample(Late, $"event time {ValueText.Timestamp(t, false)} is behind the watermark {ValueText.Timestamp(Current, false)} (partition {partition})");
+                _dropped.Add((i, Late));
                 continue;
             }
             _kept[kept++] = i;

@@ -13,8 +13,10 @@ internal static class ExecutionState
     private const int Format = 1;
     private const string Magic = "DPSQLSTATE";
 
-    public static void Write(Stream stream, IReadOnlyDictionary<string, WatermarkTracker> trackers, IReadOnlyList<IStatefulOperator> operators)
+    /// <summary>Writes the snapshot; answers each operator's share of it in bytes (zeros on a stream that cannot tell its position).</summary>
+    public static long[] Write(Stream stream, IReadOnlyDictionary<string, WatermarkTracker> trackers, IReadOnlyList<IStatefulOperator> operators)
     {
+        var sizes = new long[operators.Count];
         using var writer = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true);
         writer.Write(Magic);
         writer.Write(Format);
@@ -25,15 +27,23 @@ internal static class ExecutionState
             tracker.Write(writer);
         }
         writer.Write(operators.Count);
-        foreach (var op in operators)
+        for (int i = 0; i < operators.Count; i++)
         {
+            var op = operators[i];
             writer.Write(op.GetType().Name);
+            writer.Flush();
+            long before = stream.CanSeek ? stream.Position : 0;
             op.WriteState(writer);
+            writer.Flush();
+            sizes[i] = stream.CanSeek ? stream.Position - before : 0;
         }
+        return sizes;
     }
 
-    public static void Read(Stream stream, IReadOnlyDictionary<string, WatermarkTracker> trackers, IReadOnlyList<IStatefulOperator> operators)
+    /// <summary>Reads a snapshot into the operators; answers each one's share of it in bytes (zeros on a stream that cannot tell its position).</summary>
+    public static long[] Read(Stream stream, IReadOnlyDictionary<string, WatermarkTracker> trackers, IReadOnlyList<IStatefulOperator> operators)
     {
+        var sizes = new long[operators.Count];
         using var reader = new BinaryReader(stream, System.Text.Encoding.UTF8, leaveOpen: true);
         try
         {
@@ -49,12 +59,16 @@ internal static class ExecutionState
             }
             int count = reader.ReadInt32();
             if (count != operators.Count) throw new InvalidDataException($"the snapshot has {count} stateful operators; the program has {operators.Count}");
-            foreach (var op in operators)
+            for (int i = 0; i < operators.Count; i++)
             {
+                var op = operators[i];
                 string kind = reader.ReadString();
                 if (kind != op.GetType().Name) throw new InvalidDataException($"the snapshot has a {kind} where the program has a {op.GetType().Name}");
+                long before = stream.CanSeek ? stream.Position : 0;
                 op.ReadState(reader);
+                sizes[i] = stream.CanSeek ? stream.Position - before : 0;
             }
+            return sizes;
         }
         catch (EndOfStreamException e)
         {

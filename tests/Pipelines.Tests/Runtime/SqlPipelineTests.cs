@@ -231,9 +231,9 @@ public sealed class SqlPipelineTests : IAsyncLifetime
         Assert.Contains("there is no column \"nme\"", error.GetProperty("error").GetString());
         var aggregate = await PostAsync("api/v1/pipelines/validate", """{"sql": "INSERT INTO a SELECT user, count(*) FROM events GROUP BY user"}""", HttpStatusCode.BadRequest);
         Assert.Contains("aggregation over a stream needs a window", aggregate.GetProperty("error").GetString());
-        // Windows compile in the engine, but a pipeline does not checkpoint their state yet: refused, not run without it.
-        var window = await PostAsync("api/v1/pipelines/validate", """{"sql": "INSERT INTO a SELECT window_start, count(*) AS n FROM events GROUP BY tumble(INTERVAL '1' MINUTE)"}""", HttpStatusCode.BadRequest);
-        Assert.Contains("Pipelines run stateless statements for now", window.GetProperty("error").GetString());
+        // Windows run in pipelines (their state is checkpointed with each commit): the plan shows the window.
+        var window = await PostAsync("api/v1/pipelines/validate", """{"sql": "INSERT INTO a SELECT window_start, count(*) AS n FROM events GROUP BY tumble(INTERVAL '1' MINUTE)"}""", HttpStatusCode.OK);
+        Assert.Contains("tumble", window.GetProperty("statements")[0].GetProperty("explain").GetString());
         var missing = await PostAsync("api/v1/pipelines/validate", """{"sql": "INSERT INTO a SELECT * FROM nowhere"}""", HttpStatusCode.NotFound);
         Assert.Contains("No stream named 'nowhere'", missing.GetProperty("error").GetString());
         // The same refusals when a pipeline is created, with the line and column too.

@@ -6,6 +6,9 @@ namespace DataPlane.SqlTransforms.Execution.Operators;
 /// </summary>
 internal interface IStatefulOperator
 {
+    /// <summary>What the operator is, for status pages: <c>window tumble(60s)</c>.</summary>
+    string Name { get; }
+
     void WriteState(BinaryWriter writer);
 
     void ReadState(BinaryReader reader);

@@ -38,6 +38,8 @@ internal abstract class WindowAggregateOperator : Operator, IStatefulOperator
     }
 
     protected WindowSpec Window { get; }
+
+    public string Name => "window " + Window;
     protected KeyCodec Codec { get; }
     /// <summary>The last watermark seen: windows ending by then have been emitted.</summary>
     protected long Watermarked { get; set; } = long.MinValue;

@@ -1,0 +1,149 @@
+using System.Globalization;
+using System.Net;
+using System.Text.Json;
+using DataPlane.Iceberg.Maintenance;
+using DataPlane.Iceberg.Operations;
+using DataPlane.Pipelines.Tests.EndToEnd;
+using DataPlane.Pipelines.Tests.Sinks;
+using Xunit;
+
+namespace DataPlane.Pipelines.Tests.Runtime;
+
+/// <summary>
+/// A windowed pipeline keeps its windows across restarts: each commit writes the statement's operator state as a
+/// checkpoint next to the table and names it in the same snapshot summary as the offsets; a start restores the state
+/// its sink's last commit names, found by walking past another writer's commits and through expiry's markers. Late
+/// records go to the dead-letter sink; the status shows the watermark, state size, late records and last checkpoint;
+/// expiry deletes the checkpoints only expired commits named and keeps the last, and orphan removal keeps it.
+/// </summary>
+public sealed class WindowedPipelineTests : IAsyncLifetime
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("pipelines-windows-").FullName;
+    private SharedTable _table = null!;
+
+    private static readonly DateTime T0 = new(2026, 1, 1, 0, 0, 0, DateTimeKind.Utc);
+
+    public async Task InitializeAsync()
+    {
+        _table = await SharedTable.StartAsync(_dir);
+        await _table.PostAsync("api/v1/streams", """
+            {"name": "clicks", "schema": {"fields": [
+              {"name": "id", "type": "long", "required": true}, {"name": "user", "type": "string"}, {"name": "ts", "type": "timestamp"}]}}
+            """, HttpStatusCode.Created);
+        // Into default.events (id, user), which the outside writer also appends to; commits on flush only.
+        await _table.CreateSinkAsync("t1");
+        await _table.PostAsync("api/v1/sinks", """{"name": "late", "type": "iceberg", "namespace": "default", "table": "late", "rolling": {"interval_seconds": 3600}}""",
+            HttpStatusCode.Created);
+        // Per user and minute: the sum of the ids, as (user = "<user> <minute start>", id = sum).
+        await _table.PostAsync("api/v1/pipelines", """
+            {"name": "p1", "dead_letter": "late", "sql": "WATERMARK FOR clicks.ts AS ts - INTERVAL '10' SECOND; INSERT INTO t1 SELECT user || ' ' || CAST(window_start AS VARCHAR) AS user, CAST(sum(id) AS BIGINT) AS id FROM clicks GROUP BY tumble(INTERVAL '1' MINUTE), user"}
+            """, HttpStatusCode.Created);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _table.DisposeAsync();
+        try { Directory.Delete(_dir, recursive: true); } catch (IOException) { }
+    }
+
+    private Task IngestAsync(params (long Id, string User, double Seconds)[] records) =>
+        _table.PostAsync("streams/clicks", string.Concat(records.Select(r => string.Create(CultureInfo.InvariantCulture,
+            $$"""{"id": {{r.Id}}, "user": "{{r.User}}", "ts": "{{T0.AddSeconds(r.Seconds):yyyy-MM-ddTHH:mm:ss.fff}}"}""") + "\n")), HttpStatusCode.OK);
+
+    private async Task<JsonElement> StatusAsync() =>
+        JsonDocument.Parse(await _table.Http.GetStringAsync("api/v1/pipelines/p1")).RootElement;
+
+    private async Task<List<string>> RowsAsync(string table, string select)
+    {
+        var files = await TableContents.LiveFilesAsync(await TableContents.LoadAsync(_dir, table));
+        return files.Count == 0 ? [] : TableContents.Rows($"SELECT {select} FROM read_parquet([{string.Join(", ", files.Select(f => $"'{f}'"))}])");
+    }
+
+    private string CheckpointFolder => Path.Combine(_dir, "warehouse", "default", "events", "checkpoints", "t1");
+
+    private List<string> CheckpointFiles() =>
+        Directory.Exists(CheckpointFolder) ? [.. Directory.GetFiles(CheckpointFolder).Select(f => Path.GetFileName(f)).Order(StringComparer.Ordinal)] : [];
+
+    [Fact]
+    public async Task A_restart_restores_the_windows_from_the_checkpoint_of_the_sinks_last_commit_past_another_writers_commits()
+    {
+        // Minute 0 opens for a and b; the flush commits no row (the window is open) but the state, with a checkpoint.
+        await IngestAsync((1, "a", 1), (2, "b", 2), (3, "a", 3));
+        await _table.FlushAsync("p1");
+        var first = await StatusAsync();
+        var state = Assert.Single(first.GetProperty("stateful").EnumerateArray());
+        Assert.Equal("t1", state.GetProperty("sink").GetString());
+        Assert.Equal("window tumble(60s)", state.GetProperty("operators")[0].GetProperty("operator").GetString());
+        Assert.True(state.GetProperty("operators")[0].GetProperty("state_bytes").GetInt64() > 0);
+        Assert.Equal(new DateTimeOffset(T0.AddSeconds(3 - 10)), state.GetProperty("watermark").GetDateTimeOffset());
+        var checkpoint = state.GetProperty("last_checkpoint");
+        Assert.False(checkpoint.GetProperty("restored").GetBoolean());
+        Assert.True(checkpoint.GetProperty("bytes").GetInt64() > 0);
+
+        // The snapshot names the checkpoint beside its offsets; then another writer commits on top, twice.
+        using var outside = await _table.OutsideAsync();
+        await outside.Table.RefreshAsync();
+        var commit = CommitHistory.LastCommit(outside.Table.Metadata, "t1")!;
+        Assert.Equal(checkpoint.GetProperty("location").GetString(), commit.Summary[CommitHistory.CheckpointKey]);
+        Assert.Equal("3", commit.Summary["dataplane.end-offset"]);
+        Assert.Equal([Path.GetFileName(outside.Table.KeyOf(commit.Summary[CommitHistory.CheckpointKey]))], CheckpointFiles());
+        await outside.AppendAsync([5000]);
+        await outside.AppendAsync([5001]);
+
+        // Restarted: the windows come back from the checkpoint its last commit names, below the outside writer's snapshots.
+        await _table.RestartAsync();
+        await _table.WaitRunningAsync("p1");
+        var restored = (await StatusAsync()).GetProperty("stateful")[0];
+        Assert.True(restored.GetProperty("last_checkpoint").GetProperty("restored").GetBoolean());
+        Assert.Equal(new DateTimeOffset(T0.AddSeconds(3 - 10)), restored.GetProperty("watermark").GetDateTimeOffset());
+
+        // More of minute 0, one late record (behind the watermark of 00:00:40), then minute 1 closes minute 0.
+        await IngestAsync((4, "a", 50), (5, "b", 40));
+        await IngestAsync((999, "a", 5), (6, "a", 75));
+        await _table.FlushAsync("p1");
+
+        var minute0 = T0.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);
+        Assert.Equal(TableContents.Sorted([$"a {minute0}|8", $"b {minute0}|7", "outside|5000", "outside|5001"]), await RowsAsync("default.events", "user, id"));
+        Assert.Equal(["p1|t1|late|999"], await RowsAsync("default.late", "pipeline, sink, reason, (\"record\"::JSON->>'id')::BIGINT"));
+        var status = await StatusAsync();
+        Assert.Equal(1, status.GetProperty("late_records").GetInt64());
+        var after = status.GetProperty("stateful")[0];
+        Assert.Equal(1, after.GetProperty("late_records").GetInt64());
+        Assert.Equal(new DateTimeOffset(T0.AddSeconds(75 - 10)), after.GetProperty("watermark").GetDateTimeOffset());
+        Assert.False(after.GetProperty("last_checkpoint").GetProperty("restored").GetBoolean());
+        Assert.Equal(7, after.GetProperty("last_checkpoint").GetProperty("end_offset").GetInt64());
+    }
+
+    [Fact]
+    public async Task Expiry_deletes_the_checkpoints_only_expired_commits_named_and_keeps_the_last_which_orphan_removal_keeps_too()
+    {
+        for (int i = 0; i < 3; i++)
+        {
+            await IngestAsync((i * 2 + 1, "a", i * 20 + 1), (i * 2 + 2, "b", i * 20 + 2));
+            await _table.FlushAsync("p1");
+        }
+        Assert.Equal(3, CheckpointFiles().Count);
+        using var outside = await _table.OutsideAsync();
+        await outside.AppendAsync([5000]);
+
+        var expired = await new ExpireSnapshots(outside.Table).RunAsync(new ExpireSnapshots.Options { OlderThan = DateTimeOffset.UtcNow.AddMinutes(10), RetainLast = 1 });
+        Assert.Equal(2, expired.Checkpoints);
+        var last = CommitHistory.LastCommit(outside.Table.Metadata, "t1")!; // as the marker expiry left
+        Assert.Null(outside.Table.Metadata.Snapshot(last.SnapshotId));
+        var lastCheckpoint = outside.Table.KeyOf(last.Summary[CommitHistory.CheckpointKey]);
+        Assert.Equal([Path.GetFileName(lastCheckpoint)], CheckpointFiles());
+
+        // Orphan removal with no safety age at all: the checkpoint the marker names stays.
+        var orphans = await new RemoveOrphanFiles(outside.Table).RunAsync(new RemoveOrphanFiles.Options { OlderThan = DateTimeOffset.UtcNow.AddDays(1) });
+        Assert.DoesNotContain(lastCheckpoint, orphans.Orphans);
+        Assert.Equal([Path.GetFileName(lastCheckpoint)], CheckpointFiles());
+
+        // And the pipeline restores from it after a restart: minute 0 (ids 1 to 6) closes whole.
+        await _table.RestartAsync();
+        await _table.WaitRunningAsync("p1");
+        await IngestAsync((7, "a", 90));
+        await _table.FlushAsync("p1");
+        var minute0 = T0.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);
+        Assert.Equal(TableContents.Sorted([$"a {minute0}|9", $"b {minute0}|12", "outside|5000"]), await RowsAsync("default.events", "user, id"));
+    }
+}
