@@ -108,6 +108,37 @@ public sealed class SqlPipelineTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_schemaless_streams_records_are_read_by_the_json_functions_and_operators()
+    {
+        await PostAsync("api/v1/streams", """{"name": "raw"}""", HttpStatusCode.Created);
+        await PostAsync("api/v1/sinks", """{"name": "orders", "type": "files", "path": "raw/orders"}""", HttpStatusCode.Created);
+        await PostAsync("api/v1/pipelines", """
+            {"name": "extract", "sql": "INSERT INTO orders SELECT json_get_int(value, 'id') AS id, value ->> 'user' AS who, CAST(value -> 'cart' -> 'total' AS DOUBLE) AS total, json_length(value, 'cart', 'items') AS items, value -> 'cart' -> 'items' -> 0 ->> 'sku' AS first_sku FROM raw WHERE json_get_str(value, 'kind') = 'order'"}
+            """, HttpStatusCode.Created);
+        // Record i: a view for i % 3 == 0, else an order; no user for i % 4 == 1; no cart for i % 10 == 7, else a total
+        // of i + 0.5 (as a string for i % 5 == 2, which the CAST of json_get reads as json_get_float does) and i % 4 items.
+        string record(int i)
+        {
+            string user = i % 4 == 1 ? "" : $", \"user\": \"u{i % 7}\"";
+            string total = i % 5 == 2 ? $"\"{i}.5\"" : $"{i}.5";
+            string items = string.Join(", ", Enumerable.Range(0, i % 4).Select(k => $"{{\"sku\": \"s{i}-{k}\", \"qty\": {k}}}"));
+            string cart = i % 10 == 7 ? "" : $", \"cart\": {{\"total\": {total}, \"items\": [{items}]}}";
+            return $"{{\"kind\": \"{(i % 3 == 0 ? "view" : "order")}\", \"id\": {i}{user}{cart}}}";
+        }
+        await PostAsync("streams/raw", string.Join("\n", Enumerable.Range(0, 90).Select(record)), HttpStatusCode.OK);
+        await PostAsync("api/v1/pipelines/extract/flush", "", HttpStatusCode.OK);
+
+        var expected = Enumerable.Range(0, 90).Where(i => i % 3 != 0).Select(i => string.Join("|",
+            i.ToString(CultureInfo.InvariantCulture),
+            i % 4 == 1 ? "NULL" : $"u{i % 7}",
+            i % 10 == 7 ? "NULL" : (i + 0.5).ToString(CultureInfo.InvariantCulture),
+            i % 10 == 7 ? "NULL" : (i % 4).ToString(CultureInfo.InvariantCulture),
+            i % 10 == 7 || i % 4 == 0 ? "NULL" : $"s{i}-0"));
+        Assert.Equal(TableContents.Sorted(expected), Committed("raw/orders", "id, who, total, items, first_sku"));
+        Assert.Equal(0, (await StatusAsync("extract")).GetProperty("dropped").GetProperty("records").GetInt64());
+    }
+
+    [Fact]
     public async Task Records_a_statement_fails_on_are_counted_per_reason_and_land_in_the_dead_letter_sink()
     {
         await CreateStreamAsync();

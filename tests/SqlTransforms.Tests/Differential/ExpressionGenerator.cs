@@ -8,7 +8,9 @@ namespace DataPlane.SqlTransforms.Tests.Differential;
 /// extremes, empty strings and non-ASCII text. Divisors are wrapped in nullif(x, 0) (a zero divisor is an intended
 /// difference); everything else, overflows and failed casts included, is compared with DuckDB.
 /// </summary>
-internal sealed class ExpressionGenerator(Random random)
+/// With <c>json</c>, VARCHAR expressions include <see cref="Json"/> forms (their own test: a new form changes every
+/// later draw of a seed's run).
+internal sealed class ExpressionGenerator(Random random, bool json = false)
 {
     public static readonly (string Name, SqlType Type, bool Nullable)[] Columns =
     [
@@ -86,6 +88,7 @@ internal sealed class ExpressionGenerator(Random random)
             case SqlTypeKind.Varchar:
                 return random.Next(35) switch
                 {
+                    30 when json => Json(),
                     28 => $"{Pick("to_hex", "hex")}({Pick(S(), L(), $"from_hex(to_hex({S()}))")})",
                     29 => $"CAST({Pick($"from_hex({Pick(S(), $"to_hex({S()})")})", $"from_base64({Pick(S(), $"to_base64(from_hex(to_hex({S()})))")})")} AS VARCHAR)",
                     25 => $"strftime({Pick(E(SqlType.Timestamp), E(SqlType.Date))}, {TimeFormat()})",
@@ -150,6 +153,25 @@ internal sealed class ExpressionGenerator(Random random)
             var text when text.StartsWith('-') => "(" + text + ")",
             var text => text,
         };
+    }
+
+    /// <summary>
+    /// ->> and -> over well-formed compact JSON built of integers and the plain strings of <see cref="Strings"/>, where
+    /// DataFusion's rules (ours) and DuckDB's agree; -> only to integers and arrays of them, which both write alike.
+    /// </summary>
+    public string Json()
+    {
+        string json = $"('{{\"a\":' || CAST({E(SqlType.Integer)} AS VARCHAR) || ',\"b\":[' || CAST({E(SqlType.BigInt)} AS VARCHAR) || ',{{\"c\":\"' || {Leaf(SqlType.Varchar)} || '\"}}],\"n\":{{\"m\":[]}}}}')";
+        return random.Next(5) switch
+        {
+            0 => $"({json} ->> {Pick("'a'", "'b'", "'n'", "'z'")})",
+            1 => $"({json} -> 'b' ->> {Pick("0", "1", "2")})",
+            2 => $"({json} -> 'b' -> 1 ->> {Pick("'c'", "'d'")})",
+            3 => $"({json} -> {Pick("'a'", "'n'", "'zz'")} ->> 'm')",
+            _ => $"({json} -> {Pick("'a'", "'b'", "'n'")})",
+        };
+
+        string E(SqlType t) => Expression(t, 1);
     }
 
     /// <summary>Patterns both RE2 and the engine read alike (ASCII classes, anchors, lazy and empty matches, groups).</summary>

@@ -60,6 +60,41 @@ public sealed class RandomExpressionsAgainstDuckDbTests(ITestOutputHelper output
     }
 
     /// <summary>
+    /// The JSON operators over random well-formed documents (built of random integers and strings, inside random
+    /// expressions and around them), where DataFusion's rules and DuckDB's agree.
+    /// </summary>
+    [Fact]
+    public void Random_json_paths_give_duckdbs_rows()
+    {
+        var random = new Random(20_261_206);
+        var generator = new ExpressionGenerator(random, json: true);
+        var columns = ExpressionGenerator.Columns;
+        var schema = new Schema(columns.Select(c => ArrowTypes.Field(c.Name, c.Type, c.Nullable)), null);
+        var tally = new Dictionary<string, int>();
+        var failures = new List<string>();
+        using var duck = new DuckDbOracle();
+        duck.Optimizer(false);
+        for (int round = 0; round < 10; round++)
+        {
+            var rows = generator.Rows(random.Next(2, 40));
+            duck.Load("t", columns, rows);
+            var batch = new RecordBatch(schema, columns.Select((c, i) => ValueArrays.FromValues(c.Type, rows.Select(r => r[i]).ToList())).ToArray(), rows.Count);
+            var sources = new Dictionary<string, Schema> { ["t"] = schema };
+            for (int q = 0; q < QueriesPerRound; q++)
+            {
+                string json = generator.Json();
+                string expression = random.Next(3) switch { 0 => json, 1 => $"length({json})", _ => $"coalesce({json}, 'none') || '!'" };
+                var (outcome, problem) = Check(duck, sources, batch, $"SELECT id, {expression} AS v FROM t", expression);
+                tally[outcome] = tally.GetValueOrDefault(outcome) + 1;
+                if (problem is not null && failures.Count < 10) failures.Add($"{problem}\n  {expression}");
+            }
+        }
+        output.WriteLine("1000 queries: " + string.Join(", ", tally.OrderByDescending(t => t.Value).Select(t => $"{t.Value} {t.Key}")));
+        Assert.True(failures.Count == 0, string.Join("\n", failures));
+        Assert.True(tally.GetValueOrDefault("same rows") > 600, "too few queries compared rows");
+    }
+
+    /// <summary>
     /// Same rows when neither engine meets a record error. When one does, the expression is compared row by row,
     /// DuckDB running it over each row alone: a row we drop must be one DuckDB fails on, and a row we keep must have
     /// DuckDB's value, unless DuckDB fails there on a part that does not decide the row (<see cref="IntendedDifferences.EvaluationOrder"/>).
