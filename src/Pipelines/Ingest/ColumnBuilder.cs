@@ -18,7 +18,7 @@ namespace DataPlane.Pipelines.Ingest;
 /// </summary>
 internal abstract class ColumnBuilder
 {
-    private readonly ArrowBuffer.BitmapBuilder _validity = new();
+    private readonly BitBuffer _validity = new();
 
     protected ColumnBuilder(IArrowType type) => Type = type;
 
@@ -60,19 +60,13 @@ internal abstract class ColumnBuilder
 
     public ArrayData BuildData()
     {
-        int nulls = _validity.UnsetBitCount;
-        var validity = nulls == 0 ? ArrowBuffer.Empty : View(_validity);
+        int nulls = _validity.UnsetCount;
+        var validity = nulls == 0 ? ArrowBuffer.Empty : _validity.View();
         return new ArrayData(Type, Length, nulls, 0, BuildBuffers(validity), BuildChildren());
     }
 
     /// <summary>The child arrays of nested types (struct fields, list elements, map entries).</summary>
     protected virtual ArrayData[]? BuildChildren() => null;
-
-    protected static ArrowBuffer View<T>(ArrowBuffer.Builder<T> builder) where T : struct =>
-        new(builder.Memory[..(builder.Length * System.Runtime.CompilerServices.Unsafe.SizeOf<T>())]);
-
-    protected static ArrowBuffer View(ArrowBuffer.BitmapBuilder builder) =>
-        new(builder.Memory[..((builder.Length + 7) / 8)]);
 
     public void Clear()
     {
@@ -159,18 +153,18 @@ internal abstract class ColumnBuilder
         return problem;
     }
 
-    private abstract class Fixed<T>(IArrowType type) : ColumnBuilder(type) where T : struct
+    private abstract class Fixed<T>(IArrowType type) : ColumnBuilder(type) where T : unmanaged
     {
-        private readonly ArrowBuffer.Builder<T> _values = new();
+        private readonly ValueBuffer _values = new();
         protected void Add(T value) => _values.Append(value);
         protected override void AppendEmpty() => _values.Append(default(T));
-        protected override ArrowBuffer[] BuildBuffers(ArrowBuffer validity) => [validity, View(_values)];
+        protected override ArrowBuffer[] BuildBuffers(ArrowBuffer validity) => [validity, _values.View()];
         protected override void ClearValues() => _values.Clear();
     }
 
     private sealed class BooleanColumn(IArrowType type) : ColumnBuilder(type)
     {
-        private readonly ArrowBuffer.BitmapBuilder _values = new();
+        private readonly BitBuffer _values = new();
         protected override string? AppendValue(ref Utf8JsonReader reader, ref byte[] scratch)
         {
             if (reader.TokenType is not (JsonTokenType.True or JsonTokenType.False))
@@ -179,7 +173,7 @@ internal abstract class ColumnBuilder
             return null;
         }
         protected override void AppendEmpty() => _values.Append(false);
-        protected override ArrowBuffer[] BuildBuffers(ArrowBuffer validity) => [validity, View(_values)];
+        protected override ArrowBuffer[] BuildBuffers(ArrowBuffer validity) => [validity, _values.View()];
         protected override void ClearValues() => _values.Clear();
     }
 
@@ -306,8 +300,8 @@ internal abstract class ColumnBuilder
 
     private class VariableColumn(IArrowType type) : ColumnBuilder(type)
     {
-        private readonly ArrowBuffer.Builder<int> _offsets = new ArrowBuffer.Builder<int>().Append(0);
-        private readonly ArrowBuffer.Builder<byte> _bytes = new();
+        private readonly ValueBuffer _offsets = NewOffsets();
+        private readonly ValueBuffer _bytes = new();
 
         protected void Add(ReadOnlySpan<byte> value)
         {
@@ -333,7 +327,7 @@ internal abstract class ColumnBuilder
         }
 
         protected override void AppendEmpty() => _offsets.Append(_bytes.Length);
-        protected override ArrowBuffer[] BuildBuffers(ArrowBuffer validity) => [validity, View(_offsets), View(_bytes)];
+        protected override ArrowBuffer[] BuildBuffers(ArrowBuffer validity) => [validity, _offsets.View(), _bytes.View()];
         protected override void ClearValues()
         {
             _offsets.Clear();
@@ -367,7 +361,7 @@ internal abstract class ColumnBuilder
     /// <summary>fixed[L]: exactly L bytes, given as base64 like binary.</summary>
     private sealed class FixedBytesColumn(IArrowType type, int length) : ColumnBuilder(type)
     {
-        private readonly ArrowBuffer.Builder<byte> _bytes = new();
+        private readonly ValueBuffer _bytes = new();
         protected override string? AppendValue(ref Utf8JsonReader reader, ref byte[] scratch)
         {
             if (reader.TokenType == JsonTokenType.String)
@@ -386,18 +380,14 @@ internal abstract class ColumnBuilder
             }
             return $"expected fixed[{length}] as a base64 string, got {Got(reader.TokenType)}";
         }
-        protected override void AppendEmpty()
-        {
-            for (int i = 0; i < length; i++)
-                _bytes.Append(0);
-        }
-        protected override ArrowBuffer[] BuildBuffers(ArrowBuffer validity) => [validity, View(_bytes)];
+        protected override void AppendEmpty() => _bytes.AppendZeros(length);
+        protected override ArrowBuffer[] BuildBuffers(ArrowBuffer validity) => [validity, _bytes.View()];
         protected override void ClearValues() => _bytes.Clear();
     }
 
     private sealed class UuidColumn(IArrowType type) : ColumnBuilder(type)
     {
-        private readonly ArrowBuffer.Builder<byte> _bytes = new();
+        private readonly ValueBuffer _bytes = new();
         protected override string? AppendValue(ref Utf8JsonReader reader, ref byte[] scratch)
         {
             if (reader.TokenType == JsonTokenType.String && Utf8Parser.TryParse(reader.ValueSpan, out Guid g, out int used) && used == reader.ValueSpan.Length)
@@ -409,13 +399,8 @@ internal abstract class ColumnBuilder
             }
             return $"expected a uuid as \"xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx\", got {Got(reader.TokenType)}";
         }
-        protected override void AppendEmpty()
-        {
-            Span<byte> zero = stackalloc byte[16];
-            zero.Clear();
-            _bytes.Append(zero);
-        }
-        protected override ArrowBuffer[] BuildBuffers(ArrowBuffer validity) => [validity, View(_bytes)];
+        protected override void AppendEmpty() => _bytes.AppendZeros(16);
+        protected override ArrowBuffer[] BuildBuffers(ArrowBuffer validity) => [validity, _bytes.View()];
         protected override void ClearValues() => _bytes.Clear();
     }
 
@@ -581,7 +566,7 @@ internal abstract class ColumnBuilder
     private sealed class ListColumn(IArrowType type, Iceberg.Types.ListType listType) : ColumnBuilder(type)
     {
         private readonly ColumnBuilder _elements = For(listType.ElementType, ((Apache.Arrow.Types.ListType)type).ValueDataType);
-        private readonly ArrowBuffer.Builder<int> _offsets = new ArrowBuffer.Builder<int>().Append(0);
+        private readonly ValueBuffer _offsets = NewOffsets();
 
         protected override string? AppendValue(ref Utf8JsonReader reader, ref byte[] scratch)
         {
@@ -603,7 +588,7 @@ internal abstract class ColumnBuilder
         }
 
         protected override void AppendEmpty() => _offsets.Append(_elements.Length);
-        protected override ArrowBuffer[] BuildBuffers(ArrowBuffer validity) => [validity, View(_offsets)];
+        protected override ArrowBuffer[] BuildBuffers(ArrowBuffer validity) => [validity, _offsets.View()];
         protected override ArrayData[] BuildChildren() => [_elements.BuildData()];
         protected override void ClearValues()
         {
@@ -620,7 +605,7 @@ internal abstract class ColumnBuilder
         private readonly IArrowType _entriesType;
         private readonly ColumnBuilder _keys;
         private readonly ColumnBuilder _values;
-        private readonly ArrowBuffer.Builder<int> _offsets = new ArrowBuffer.Builder<int>().Append(0);
+        private readonly ValueBuffer _offsets = NewOffsets();
         private byte[] _key = new byte[64];
 
         public MapColumn(IArrowType type, Iceberg.Types.MapType mapType) : base(type)
@@ -670,7 +655,7 @@ internal abstract class ColumnBuilder
         }
 
         protected override void AppendEmpty() => _offsets.Append(_keys.Length);
-        protected override ArrowBuffer[] BuildBuffers(ArrowBuffer validity) => [validity, View(_offsets)];
+        protected override ArrowBuffer[] BuildBuffers(ArrowBuffer validity) => [validity, _offsets.View()];
         protected override ArrayData[] BuildChildren() =>
             [new ArrayData(_entriesType, _keys.Length, 0, 0, [ArrowBuffer.Empty], [_keys.BuildData(), _values.BuildData()])];
         protected override void ClearValues()
@@ -683,6 +668,14 @@ internal abstract class ColumnBuilder
     }
 
     protected void MarkValid() => _validity.Append(true);
+
+    /// <summary>Offsets of a variable-width or list column: the first is 0.</summary>
+    private static ValueBuffer NewOffsets()
+    {
+        var offsets = new ValueBuffer();
+        offsets.Append(0);
+        return offsets;
+    }
 
     /// <summary>
     /// A list element or map value: appended (null included, so the offsets stay right) and, when it does not fit, the
