@@ -37,15 +37,34 @@ internal static class Gather
             }
             case StringType or BinaryType:
             {
+                // Sized in one pass over the offsets, then copied: no growing buffer, no per-row GetBytes.
                 var source = (BinaryArray)array;
-                var builder = new Utf8Builder(n, 0);
+                var from = source.ValueOffsets;
+                var fromBytes = source.ValueBuffer.Span;
+                long total = 0;
                 for (int i = 0; i < n; i++)
                 {
                     int j = indices[i];
-                    if (j < 0 || !Vectors.Get(validity, i)) builder.AppendNull();
-                    else builder.Append(source.GetBytes(j));
+                    if (j >= 0) total += from[j + 1] - from[j];
                 }
-                return builder.Build(binary: data.DataType is BinaryType);
+                if (total > Array.MaxLength) throw new InvalidOperationException("a string column of one batch passed 2 GB");
+                var bytes = new byte[total];
+                var offsetBytes = new byte[(n + 1) * 4];
+                var to = MemoryMarshal.Cast<byte, int>(offsetBytes.AsSpan());
+                int at = 0;
+                for (int i = 0; i < n; i++)
+                {
+                    int j = indices[i];
+                    if (j >= 0 && (nulls == 0 || Vectors.Get(validity, i)))
+                    {
+                        int start = from[j], length = from[j + 1] - start;
+                        fromBytes.Slice(start, length).CopyTo(bytes.AsSpan(at));
+                        at += length;
+                    }
+                    to[i + 1] = at;
+                }
+                return ArrowArrayFactory.BuildArray(new ArrayData(data.DataType, n, nulls, 0,
+                    [validityBuffer, new ArrowBuffer(offsetBytes), new ArrowBuffer(bytes.AsMemory(0, at))]));
             }
             case ListType or MapType:
             {

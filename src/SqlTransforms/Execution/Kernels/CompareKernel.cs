@@ -39,8 +39,13 @@ internal sealed class BytesCompareKernel<TTest>(Kernel left, Kernel right) : Ker
         int n = context.Length;
         var bits = new byte[(n + 7) / 8];
         var validity = Vectors.And(Vectors.Validity(l), Vectors.Validity(r));
+        // Offsets and bytes read once as spans: Arrow's GetBytes slices and checks validity on every call.
+        var lo = l.ValueOffsets;
+        var lb = l.ValueBuffer.Span;
+        var ro = r.ValueOffsets;
+        var rb = r.ValueBuffer.Span;
         for (int i = 0; i < n; i++)
-            if (Vectors.Get(validity, i) && TTest.Test(l.GetBytes(i).SequenceCompareTo(r.GetBytes(i))))
+            if (Vectors.Get(validity, i) && TTest.Test(lb[lo[i]..lo[i + 1]].SequenceCompareTo(rb[ro[i]..ro[i + 1]])))
                 Vectors.Set(bits, i);
         return Vectors.Boolean(bits, validity, n);
     }
