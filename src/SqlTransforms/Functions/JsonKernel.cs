@@ -189,7 +189,7 @@ internal sealed class JsonKernel : Kernel
             output.Append(document[(int)start..(int)reader.BytesConsumed]);
             return Outcome.Found;
         }
-        catch (JsonException)
+        catch (Exception e) when (Malformed(e))
         {
             return Outcome.Missing;
         }
@@ -218,7 +218,7 @@ internal sealed class JsonKernel : Kernel
                 default: return Outcome.Missing;
             }
         }
-        catch (JsonException)
+        catch (Exception e) when (Malformed(e))
         {
             // a malformed document holds no key (json_contains: false)
             return _result == JsonResult.Contains ? Outcome.Found : Outcome.Missing;
@@ -250,7 +250,7 @@ internal sealed class JsonKernel : Kernel
                     return Outcome.Missing;
             }
         }
-        catch (JsonException)
+        catch (Exception e) when (Malformed(e))
         {
             return Outcome.Missing;
         }
@@ -283,11 +283,14 @@ internal sealed class JsonKernel : Kernel
                     return Outcome.Missing;
             }
         }
-        catch (JsonException)
+        catch (Exception e) when (Malformed(e))
         {
             return Outcome.Missing;
         }
     }
+
+    /// <summary>What the reader throws for a malformed document: a JsonException, or an InvalidOperationException for an escape that is no UTF-16 text (a lone surrogate).</summary>
+    private static bool Malformed(Exception e) => e is JsonException or InvalidOperationException;
 
     /// <summary>A string token's text (unescaped) copied into <paramref name="buffer"/>: its length, or -1 when it does not fit (too long to be a number).</summary>
     private static int Unescape(ref Utf8JsonReader reader, scoped Span<byte> buffer)
