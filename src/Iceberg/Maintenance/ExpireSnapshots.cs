@@ -81,12 +81,12 @@ public sealed class ExpireSnapshots(Table table, TimeProvider? time = null)
         {
             TableMetadata? basis = null;
             Plan? planned = null;
-            await table.CommitAsync(m =>
+            await table.CommitMaintenanceAsync(m =>
             {
                 basis = m;
                 planned = Plan.For(m, now, options);
                 return planned.Updates;
-            }, retries: 20, cancellationToken).ConfigureAwait(false);
+            }, cancellationToken).ConfigureAwait(false);
             (before, plan, after) = (basis!, planned!, table.Metadata);
         }
 

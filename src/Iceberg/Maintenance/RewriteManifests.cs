@@ -45,12 +45,19 @@ public sealed class RewriteManifests(Table table)
 
         var cache = new Dictionary<string, (ManifestReader.Header Header, List<ManifestEntry> Live)>(StringComparer.Ordinal);
         List<ManifestFile> written = [];
+        HashSet<string> replaced = [];
+        Dictionary<string, string> own = [];
         Result? result = null;
         long bytesRead = 0;
         try
         {
             var snapshot = await table.CommitManifestsAsync(async (fresh, parent, existing, snapshotId, ct) =>
             {
+                // Rebased, not redone, when the commit that won the race left every merged manifest in place (appends
+                // only add manifests): the merged ones hold the same entries, so only the manifest list is new. Redoing
+                // the merge each time is what loses every race against a writer that never pauses.
+                if (written.Count > 0 && replaced.IsSubsetOf(existing.Select(x => x.ManifestPath)))
+                    return (written.Concat(existing.Where(x => !replaced.Contains(x.ManifestPath))).ToList(), own);
                 // Safe: a previous attempt's manifests were written under fresh names for a commit that lost its race.
                 await DeleteAsync(written).ConfigureAwait(false);
                 written = [];
@@ -60,7 +67,7 @@ public sealed class RewriteManifests(Table table)
                     result = new Result(0, 0, 0, bytesRead, 0, null, false);
                     return (null, new Dictionary<string, string>());
                 }
-                var replaced = groups.SelectMany(g => g).Select(x => x.ManifestPath).ToHashSet(StringComparer.Ordinal);
+                replaced = groups.SelectMany(g => g).Select(x => x.ManifestPath).ToHashSet(StringComparer.Ordinal);
                 long entries = 0;
                 foreach (var group in groups)
                 {
@@ -90,13 +97,14 @@ public sealed class RewriteManifests(Table table)
                 }
                 var manifests = written.Concat(existing.Where(x => !replaced.Contains(x.ManifestPath))).ToList();
                 result = new Result(replaced.Count, written.Count, entries, bytesRead, written.Sum(x => x.ManifestLength), null, false);
-                return ((IReadOnlyList<ManifestFile>?)manifests, new Dictionary<string, string>
+                own = new Dictionary<string, string>
                 {
                     ["manifests-created"] = written.Count.ToString(System.Globalization.CultureInfo.InvariantCulture),
                     ["manifests-replaced"] = replaced.Count.ToString(System.Globalization.CultureInfo.InvariantCulture),
                     ["manifests-kept"] = (manifests.Count - written.Count).ToString(System.Globalization.CultureInfo.InvariantCulture),
                     ["entries-processed"] = entries.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                });
+                };
+                return (manifests, own);
             }, cancellationToken).ConfigureAwait(false);
             return result! with { SnapshotId = result!.ManifestsWritten == 0 ? null : snapshot?.SnapshotId };
         }

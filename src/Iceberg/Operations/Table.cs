@@ -116,7 +116,7 @@ public sealed class Table
         IReadOnlyDictionary<string, string>? summary, CancellationToken cancellationToken) =>
         CommitChangeAsync("replace", added, new Removal(PathSelector(removedData), removedDeletes.Count == 0 ? null : PathSelector(removedDeletes), mayHold,
                 Expected: removedData.Count + removedDeletes.Count),
-            summary, SnapshotRef.MainBranch, cancellationToken, validateAsync, dataSequenceNumber, retries: MaintenanceRetries);
+            summary, SnapshotRef.MainBranch, cancellationToken, validateAsync, dataSequenceNumber, maintenance: true);
 
     /// <summary>
     /// A new manifest list for <c>main</c> with the same files (a manifest rewrite): <paramref name="produce"/> gets each
@@ -154,13 +154,25 @@ public sealed class Table
                 SchemaId = m.CurrentSchemaId,
             };
             return [new TableUpdate.AddSnapshot(snapshot), new TableUpdate.SetSnapshotRef(SnapshotRef.MainBranch, MainRef(m, snapshotId))];
-        }, cancellationToken, MaintenanceRetries).ConfigureAwait(false);
+        }, cancellationToken, maintenance: true).ConfigureAwait(false);
         return Metadata.Snapshot(snapshotId);
     }
 
     /// <summary>Retries of a maintenance commit: it changes nothing another writer does, and is recomputed cheaply, so it
     /// outlasts a pipeline committing every second.</summary>
     private const int MaintenanceRetries = 20;
+
+    /// <summary>
+    /// How a maintenance commit that lost its race tries again: after a wait with jitter growing from Iceberg's
+    /// <c>commit.retry.min-wait-ms</c> (100 ms) to <c>commit.retry.max-wait-ms</c> (60 s), so that an attempt starts at a
+    /// random point of a busy writer's cycle instead of right behind its commit, where it loses again.
+    /// </summary>
+    private static RetryPolicy MaintenanceRetry(TableMetadata m) => new()
+    {
+        MaxAttempts = MaintenanceRetries + 1,
+        BaseDelay = TimeSpan.FromMilliseconds(Maintenance.MaintenanceSettings.Positive(m.Properties, "commit.retry.min-wait-ms", 100)),
+        MaxDelay = TimeSpan.FromMilliseconds(Maintenance.MaintenanceSettings.Positive(m.Properties, "commit.retry.max-wait-ms", 60_000)),
+    };
 
     /// <summary>Deletes the listed files.</summary>
     public Task<Snapshot> DeleteFilesAsync(IReadOnlyCollection<string> paths, string branch = SnapshotRef.MainBranch, CancellationToken cancellationToken = default) =>
@@ -229,15 +241,18 @@ public sealed class Table
     public async Task<TableState> CommitAsync(Func<TableMetadata, IReadOnlyList<TableUpdate>> changes, CancellationToken cancellationToken = default) =>
         await CommitWithRetryAsync((state, _) => Task.FromResult(changes(state.Metadata)), cancellationToken).ConfigureAwait(false);
 
-    /// <summary>As <see cref="CommitAsync(Func{TableMetadata, IReadOnlyList{TableUpdate}}, CancellationToken)"/> with its own
-    /// number of retries: maintenance changes little and is recomputed cheaply, so it outlasts a busy writer.</summary>
-    internal async Task<TableState> CommitAsync(Func<TableMetadata, IReadOnlyList<TableUpdate>> changes, int? retries, CancellationToken cancellationToken) =>
-        await CommitWithRetryAsync((state, _) => Task.FromResult(changes(state.Metadata)), cancellationToken, retries).ConfigureAwait(false);
+    /// <summary>As <see cref="CommitAsync(Func{TableMetadata, IReadOnlyList{TableUpdate}}, CancellationToken)"/> for a
+    /// maintenance job: it changes little and is recomputed cheaply, so it retries more, backing off (<see cref="MaintenanceRetry"/>).</summary>
+    internal async Task<TableState> CommitMaintenanceAsync(Func<TableMetadata, IReadOnlyList<TableUpdate>> changes, CancellationToken cancellationToken) =>
+        await CommitWithRetryAsync((state, _) => Task.FromResult(changes(state.Metadata)), cancellationToken, maintenance: true).ConfigureAwait(false);
 
+    /// <param name="maintenance">Retry as maintenance does (<see cref="MaintenanceRetry"/>); a writer retries at once, up to
+    /// <c>commit.retry.num-retries</c> times.</param>
     private async Task<TableState> CommitWithRetryAsync(Func<TableState, CancellationToken, Task<IReadOnlyList<TableUpdate>>> produce, CancellationToken ct,
-        int? retryLimit = null)
+        bool maintenance = false)
     {
-        var retries = retryLimit ?? (int.TryParse(Metadata.Property("commit.retry.num-retries", "4"), out var r) ? r : 4);
+        var backoff = maintenance ? MaintenanceRetry(Metadata) : null;
+        var retries = backoff is not null ? backoff.MaxAttempts - 1 : int.TryParse(Metadata.Property("commit.retry.num-retries", "4"), out var r) ? r : 4;
         for (var attempt = 0; ; attempt++)
         {
             var basis = State;
@@ -251,6 +266,7 @@ public sealed class Table
             }
             catch (CommitFailedException) when (attempt < retries)
             {
+                if (backoff is not null) await Task.Delay(backoff.DelayAfter(attempt + 1), ct).ConfigureAwait(false);
                 await RefreshAsync(ct).ConfigureAwait(false);
             }
         }
@@ -422,7 +438,7 @@ public sealed class Table
     private async Task<Snapshot> CommitChangeAsync(string operation, IReadOnlyCollection<DataFile> added, Removal? removes,
         IReadOnlyDictionary<string, string>? extraSummary, string branch, CancellationToken ct,
         Func<TableMetadata, Snapshot?, IReadOnlyList<ManifestFile>, CancellationToken, Task>? validateAsync = null, long? dataSequenceNumber = null,
-        int? retries = null)
+        bool maintenance = false)
     {
         var snapshotId = NewSnapshotId();
         List<ManifestFile>? addedManifests = null;
@@ -489,7 +505,7 @@ public sealed class Table
                 ? (r.IsBranch ? r with { SnapshotId = snapshotId } : throw new ArgumentException($"'{branch}' is a tag; commits go to branches."))
                 : SnapshotRef.Branch(snapshotId);
             return [new TableUpdate.AddSnapshot(snapshot), new TableUpdate.SetSnapshotRef(branch, reference)];
-        }, ct, retries).ConfigureAwait(false);
+        }, ct, maintenance).ConfigureAwait(false);
         return Metadata.Snapshot(snapshotId)!;
     }
 

@@ -1,5 +1,6 @@
 using DataPlane.Iceberg.Maintenance;
 using DataPlane.Iceberg.Manifests;
+using DataPlane.Iceberg.Metadata;
 using DataPlane.Iceberg.Operations;
 using DataPlane.Iceberg.Scanning;
 using DataPlane.Iceberg.Types;
@@ -65,6 +66,58 @@ public sealed class RewriteManifestsTests : IAsyncLifetime
         // The next append is fast again, and a second rewrite merges only what is small and new.
         await _t.AppendAsync(Range(5000, 8), partitions: 4);
         Assert.Equal(idsBefore.Concat(Range(5000, 8)).Order(), await _t.IdsAsync());
+    }
+
+    [Fact]
+    public async Task Against_a_writer_that_wins_every_race_for_a_while_the_rewrite_is_rebased_not_redone_and_no_row_is_lost()
+    {
+        // Short waits between attempts (Iceberg's commit.retry.*-wait-ms) keep the test quick; the attempts bound it, not a clock.
+        await _t.Table.SetPropertiesAsync(new Dictionary<string, string> { ["commit.retry.min-wait-ms"] = "1", ["commit.retry.max-wait-ms"] = "10" });
+        for (int i = 0; i < 30; i++)
+            await _t.AppendAsync(Range(i * 10, 10), partitions: 3);
+        var acknowledged = Range(0, 300).ToList();
+
+        // Another writer commits right before each of the rewrite's first 15 attempts, which all lose the race (of 20 retries).
+        var writer = await Iceberg.Operations.Table.LoadAsync(_t.Store, new FileTableCommitter(_t.Store, "db/events"));
+        var attempts = new List<string>();
+        var raced = new RacedCommitter(new FileTableCommitter(_t.Store, "db/events"), async updated =>
+        {
+            attempts.Add(updated.CurrentSnapshot!.ManifestList!);
+            if (attempts.Count > 15) return;
+            long id = 100_000 + attempts.Count;
+            await writer.AppendAsync(await _t.WriteAsync([id]));
+            acknowledged.Add(id);
+        });
+        var maintainer = await Iceberg.Operations.Table.LoadAsync(_t.Store, raced);
+
+        var result = await new RewriteManifests(maintainer).RunAsync();
+
+        Assert.Equal(16, attempts.Count);
+        Assert.True(result.ManifestsReplaced >= 30, $"{result.ManifestsReplaced} manifests replaced");
+        await _t.Table.RefreshAsync();
+        Assert.Equal(attempts[^1], _t.Table.Metadata.Snapshot(result.SnapshotId!.Value)!.ManifestList);
+        Assert.Contains(_t.Table.Metadata.Ancestors(_t.Table.Metadata.CurrentSnapshotId!.Value), s => s.SnapshotId == result.SnapshotId);
+        Assert.Equal(acknowledged.Order(), await _t.IdsAsync());
+        // Each attempt after the first lists the manifests the first one merged, and the other writer's new ones as they are.
+        var merged = new List<string>();
+        foreach (var list in attempts)
+        {
+            using var stream = await _t.Table.IO.ReadAsync(list, default);
+            merged.Add(string.Join(",", ManifestList.Read(stream).Where(m => m.AddedSnapshotId == result.SnapshotId).Select(m => m.ManifestPath).Order()));
+        }
+        Assert.Single(merged.Distinct());
+    }
+
+    /// <summary>A committer that lets something happen (another writer's commit) right before each commit it forwards.</summary>
+    private sealed class RacedCommitter(ITableCommitter inner, Func<TableMetadata, Task> before) : ITableCommitter
+    {
+        public Task<TableState?> LoadAsync(CancellationToken cancellationToken = default) => inner.LoadAsync(cancellationToken);
+
+        public async Task<TableState> CommitAsync(TableState? expected, TableMetadata updated, CancellationToken cancellationToken = default)
+        {
+            await before(updated);
+            return await inner.CommitAsync(expected, updated, cancellationToken);
+        }
     }
 
     [Fact]
