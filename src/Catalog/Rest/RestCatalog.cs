@@ -1,40 +1,42 @@
+using DataPlane.Catalog.Catalogs;
 using DataPlane.Catalog.Rest.Auth;
-using DataPlane.Catalog.Rest.Commits;
-using DataPlane.Catalog.Rest.Store;
+using DataPlane.Catalog.Commits;
+using DataPlane.Catalog.Store;
 using DataPlane.Storage;
 using Microsoft.Extensions.Logging;
 
 namespace DataPlane.Catalog.Rest;
 
-/// <summary>The service's state shared by every handler: options, the SQLite store, the warehouse, token checks.</summary>
-internal sealed class RestCatalog : IDisposable
+/// <summary>The service's state shared by every handler: options and token checks, and the parts of the catalog it serves.</summary>
+internal sealed class RestCatalog
 {
-    public RestCatalog(RestCatalogOptions options, ILogger<RestCatalog> logger)
+    public RestCatalog(RestCatalogOptions options, IcebergCatalog catalog, ILogger<RestCatalog> logger)
     {
         Options = options;
         Logger = logger;
-        Store = new CatalogStore(options.DatabasePath);
-        Warehouse = ObjectStore.Open(options.WarehouseLocation, options.S3);
         Authenticator = new TokenAuthenticator(options);
-        Files = new MetadataFiles(Warehouse, options.MetadataCacheBytes);
-        Locations = new TableLocations(Store, Files);
-        Purge = new TablePurge(Store, Files, Locations, Warehouse);
-        Committer = new TableCommitter(Store, Files, Locations, Time);
+        Store = catalog.Store;
+        Warehouse = catalog.Warehouse;
+        Files = catalog.Files;
+        Locations = catalog.Locations;
+        Purge = catalog.Purge;
+        Committer = catalog.Committer;
+        Time = catalog.Time;
     }
 
     public RestCatalogOptions Options { get; }
     public ILogger Logger { get; }
+    public TokenAuthenticator Authenticator { get; }
+    // The catalog's own parts: the in-process catalog and the service share them, so their commits are grouped together.
     public CatalogStore Store { get; }
     public IObjectStore Warehouse { get; }
-    public TokenAuthenticator Authenticator { get; }
     public MetadataFiles Files { get; }
     public TableLocations Locations { get; }
     public TablePurge Purge { get; }
     public TableCommitter Committer { get; }
-    public TimeProvider Time { get; } = TimeProvider.System;
+    public TimeProvider Time { get; }
 
     /// <summary>The warehouse root as clients see it: <c>file:///abs/path</c> or <c>s3://bucket/prefix</c>, no trailing slash.</summary>
     public string WarehouseUri => Warehouse.Location.ToString().TrimEnd('/');
 
-    public void Dispose() => Warehouse.Dispose();
 }

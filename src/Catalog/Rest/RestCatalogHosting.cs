@@ -13,13 +13,10 @@ public static class RestCatalogHosting
     {
         options.Validate();
         services.AddSingleton(options);
+        // One catalog in the process: in-process users (the pipelines' sinks, maintenance) and the REST service share
+        // its store, metadata cache and commit engine, so their commits to a table are grouped together.
+        services.AddSingleton(_ => new IcebergCatalog(options));
         services.AddSingleton<RestCatalog>();
-        // In-process users (the pipelines' sinks) commit through the service's own store, so both see one catalog.
-        services.AddSingleton(sp =>
-        {
-            var rest = sp.GetRequiredService<RestCatalog>();
-            return new IcebergCatalog(rest.Store, rest.Warehouse, rest.Files);
-        });
         return services;
     }
 

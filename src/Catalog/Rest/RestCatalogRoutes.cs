@@ -1,3 +1,4 @@
+using DataPlane.Iceberg.Catalogs;
 using DataPlane.Catalog.Rest.Auth;
 using DataPlane.Catalog.Rest.Handlers;
 using DataPlane.Catalog.Rest.Http;
@@ -80,6 +81,10 @@ internal static class RestCatalogRoutes
         catch (RestException e)
         {
             await FailAsync(context, e).ConfigureAwait(false);
+        }
+        catch (CatalogException e)
+        {
+            await FailAsync(context, RestException.From(e)).ConfigureAwait(false);
         }
         catch (SqliteException e) when (e.SqliteErrorCode is 5 or 6) // SQLITE_BUSY, SQLITE_LOCKED
         {

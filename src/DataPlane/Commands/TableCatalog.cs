@@ -1,3 +1,4 @@
+using DataPlane.Iceberg.Catalogs;
 using System.CommandLine;
 using System.Text.Json.Nodes;
 using DataPlane.Catalog.Catalogs;
@@ -20,15 +21,14 @@ namespace DataPlane.Commands;
 /// </summary>
 internal sealed class TableCatalog : IDisposable
 {
-    private readonly IcebergCatalog? _embedded;
-    private readonly IcebergRestClient? _rest;
-
-    private TableCatalog(IcebergCatalog? embedded, IcebergRestClient? rest, string? dataDirectory = null)
+    private TableCatalog(ICatalog catalog, string? dataDirectory = null)
     {
-        _embedded = embedded;
-        _rest = rest;
+        Catalog = catalog;
         DataDirectory = dataDirectory;
     }
+
+    /// <summary>The catalog the commands work on: the embedded one or a server's.</summary>
+    public ICatalog Catalog { get; }
 
     /// <summary>The data directory of the embedded catalog (where <c>dataplane serve</c> keeps its pipelines' state); null with <c>--server</c>.</summary>
     public string? DataDirectory { get; }
@@ -89,64 +89,24 @@ internal sealed class TableCatalog : IDisposable
     public static async Task<TableCatalog> OpenAsync(ParseResult r, Options o, CancellationToken ct)
     {
         if (Server(r, o) is var (server, source))
-        {
-            var uri = CatalogUri(server, source);
-            var client = new IcebergRestClient(uri, token: r.GetValue(o.Token) ?? Environment.GetEnvironmentVariable(TokenVariable));
-            try
-            {
-                await client.InitializeAsync(ct);
-            }
-            catch
-            {
-                client.Dispose();
-                throw;
-            }
-            return new TableCatalog(null, client);
-        }
+            return new TableCatalog(await RemoteCatalog.OpenAsync(CatalogUri(server, source), r.GetValue(o.Token) ?? Environment.GetEnvironmentVariable(TokenVariable), ct));
         var flags = new Dictionary<string, string?>();
         if (r.GetValue(o.Data) is { } data) flags[nameof(DataPlaneOptions.Data)] = data;
         if (r.GetValue(o.Warehouse) is { } warehouse) flags[nameof(DataPlaneOptions.Warehouse)] = warehouse;
         var (options, _) = DataPlaneConfiguration.Load(r.GetValue(o.Config), flags);
-        return new TableCatalog(new IcebergCatalog(RestCatalogSettings.From(options)), null, options.DataDirectory);
+        return new TableCatalog(new IcebergCatalog(RestCatalogSettings.From(options)), options.DataDirectory);
     }
 
     /// <summary>Creates the table (and its namespace when missing); returns its location and first metadata file.</summary>
     public async Task<(string Location, string MetadataLocation)> CreateAsync(TableIdentifier id, Schema schema, PartitionSpec spec,
         IReadOnlyDictionary<string, string> properties, CancellationToken ct)
     {
-        if (_embedded is not null)
-        {
-            _embedded.CreateNamespaceIfMissing(id.Namespace);
-            var table = await _embedded.CreateTableAsync(id, schema, spec, properties: properties, cancellationToken: ct);
-            return (table.Metadata.Location, table.State.MetadataLocation);
-        }
-        var rest = _rest!;
-        try
-        {
-            await rest.CreateNamespaceAsync(id.Namespace, cancellationToken: ct);
-        }
-        catch (RestCatalogException e) when (e.IsAlreadyExists)
-        {
-        }
-        var request = new JsonObject
-        {
-            ["name"] = id.Name,
-            ["schema"] = JsonNode.Parse(schema.ToJson()),
-            ["partition-spec"] = JsonNode.Parse(spec.ToJson()),
-            ["properties"] = new JsonObject(properties.Select(p => KeyValuePair.Create(p.Key, (JsonNode?)p.Value))),
-        };
-        var loaded = await rest.CreateTableAsync(id.Namespace, request, ct);
-        return (loaded.Location, loaded.MetadataLocation ?? "");
+        await Catalog.CreateNamespaceIfMissingAsync(id.Namespace, ct);
+        var table = await Catalog.CreateTableAsync(id, schema, spec, properties: properties, cancellationToken: ct);
+        return (table.Metadata.Location, table.State.MetadataLocation);
     }
 
-    public async Task<Table> LoadAsync(TableIdentifier id, CancellationToken ct)
-    {
-        if (_embedded is not null) return await _embedded.LoadTableAsync(id, ct);
-        // The catalog's answer says where the files are and how to reach them (S3 endpoint, vended keys).
-        var loaded = await _rest!.LoadTableAsync(id.Namespace, id.Name, vendedCredentials: true, ct);
-        var store = OpenTableStore(loaded);
-        return await Table.LoadAsync(store, new RestTableCommitter(_rest, id.Namespace, id.Name), ct);
-    }
+    public Task<Table> LoadAsync(TableIdentifier id, CancellationToken ct) => Catalog.LoadTableAsync(id, ct);
 
     /// <summary>Tables of one namespace, or of every namespace (recursively) when none is given.</summary>
     public async Task<List<TableIdentifier>> ListAsync(IReadOnlyList<string>? ns, CancellationToken ct)
@@ -154,68 +114,18 @@ internal sealed class TableCatalog : IDisposable
         var result = new List<TableIdentifier>();
         var pending = new Queue<IReadOnlyList<string>>();
         if (ns is not null) pending.Enqueue(ns);
-        else foreach (var top in await NamespacesAsync(null, ct)) pending.Enqueue(top);
+        else foreach (var top in await Catalog.ListNamespacesAsync(null, ct)) pending.Enqueue(top);
         while (pending.TryDequeue(out var next))
         {
-            result.AddRange(_embedded is not null
-                ? _embedded.ListTables(next)
-                : (await _rest!.ListTablesAsync(next, ct)).Select(name => new TableIdentifier(next, name)));
+            result.AddRange(await Catalog.ListTablesAsync(next, ct));
             if (ns is null)
-                foreach (var child in await NamespacesAsync(next, ct)) pending.Enqueue(child);
+                foreach (var child in await Catalog.ListNamespacesAsync(next, ct)) pending.Enqueue(child);
         }
         return result;
     }
 
     /// <summary>Drops the table from the catalog (and with <paramref name="purge"/> its files); false when absent.</summary>
-    public async Task<bool> DropAsync(TableIdentifier id, bool purge, CancellationToken ct)
-    {
-        if (_embedded is not null) return await _embedded.DropTableAsync(id, purge, ct);
-        try
-        {
-            await _rest!.DropTableAsync(id.Namespace, id.Name, purge, ct);
-            return true;
-        }
-        catch (RestCatalogException e) when (e.Type == "NoSuchTableException")
-        {
-            return false;
-        }
-    }
+    public Task<bool> DropAsync(TableIdentifier id, bool purge, CancellationToken ct) => Catalog.DropTableAsync(id, purge, ct);
 
-    private async Task<IReadOnlyList<IReadOnlyList<string>>> NamespacesAsync(IReadOnlyList<string>? parent, CancellationToken ct) =>
-        _embedded is not null ? _embedded.ListNamespaces(parent) : await _rest!.ListNamespacesAsync(parent, ct);
-
-    /// <summary>
-    /// A store over the folder that holds the table's location, so the table's own folder is a key in it (its files are
-    /// written under <c>&lt;table&gt;/data</c> and <c>&lt;table&gt;/metadata</c>) and every file it names is reachable.
-    /// </summary>
-    private static IObjectStore OpenTableStore(LoadedTable loaded)
-    {
-        var tableLocation = loaded.Location.TrimEnd('/');
-        int slash = tableLocation.LastIndexOf('/');
-        var location = slash > "s3://".Length ? tableLocation[..slash] : tableLocation;
-        if (!location.StartsWith("s3://", StringComparison.OrdinalIgnoreCase)) return ObjectStore.Open(location);
-        string? Config(string key) => loaded.Config.TryGetValue(key, out var v) ? v : null;
-        var accessKey = Config("s3.access-key-id") ?? Environment.GetEnvironmentVariable("AWS_ACCESS_KEY_ID");
-        var secretKey = Config("s3.secret-access-key") ?? Environment.GetEnvironmentVariable("AWS_SECRET_ACCESS_KEY");
-        if (string.IsNullOrEmpty(accessKey) || string.IsNullOrEmpty(secretKey))
-            throw new InvalidOperationException(
-                $"The table's files are at {tableLocation} and the catalog vended no keys for them: set AWS_ACCESS_KEY_ID and " +
-                "AWS_SECRET_ACCESS_KEY to keys that may read them.");
-        return ObjectStore.Open(location, new S3Options
-        {
-            Endpoint = Config("s3.endpoint"),
-            Region = Config("s3.region") ?? Config("client.region") ?? "us-east-1",
-            PathStyle = Config("s3.path-style-access") != "false",
-            AccessKey = accessKey,
-            SecretKey = secretKey,
-            // Temporary keys come with their token; long-term keys from the environment need none.
-            SessionToken = Config("s3.session-token") ?? (Config("s3.access-key-id") is null ? Environment.GetEnvironmentVariable("AWS_SESSION_TOKEN") : null),
-        });
-    }
-
-    public void Dispose()
-    {
-        _embedded?.Dispose();
-        _rest?.Dispose();
-    }
+    public void Dispose() => Catalog.Dispose();
 }

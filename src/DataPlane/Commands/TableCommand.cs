@@ -1,3 +1,4 @@
+using DataPlane.Iceberg.Catalogs;
 using System.CommandLine;
 using System.Globalization;
 using Apache.Arrow;

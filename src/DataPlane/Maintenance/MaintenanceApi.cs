@@ -1,3 +1,4 @@
+using DataPlane.Iceberg.Catalogs;
 using System.Globalization;
 using System.Text.Json;
 using DataPlane.Catalog.Catalogs;

@@ -1,3 +1,4 @@
+using DataPlane.Iceberg.Catalogs;
 using System.Collections.Concurrent;
 using System.Globalization;
 using DataPlane.Catalog.Catalogs;

@@ -22,6 +22,51 @@ public abstract record TableRequirement
     public sealed record AssertDefaultSpecId(int DefaultSpecId) : TableRequirement { public override string Type => "assert-default-spec-id"; }
     public sealed record AssertDefaultSortOrderId(int DefaultSortOrderId) : TableRequirement { public override string Type => "assert-default-sort-order-id"; }
 
+    /// <summary>
+    /// The requirements <paramref name="updates"/> computed on <paramref name="basis"/> rest on, as Iceberg's reference
+    /// implementation derives them: the same table; every branch or tag they move still where it was; the schema,
+    /// partition spec or sort order they evolve still the current one (with no field or partition id assigned
+    /// meanwhile); and, when snapshots are removed, no ref moved meanwhile (onto one of them, say).
+    /// </summary>
+    public static IReadOnlyList<TableRequirement> For(TableMetadata basis, IReadOnlyList<TableUpdate> updates)
+    {
+        var requirements = new List<TableRequirement> { new AssertTableUuid(basis.TableUuid) };
+        var refs = new HashSet<string>(StringComparer.Ordinal);
+        long? RefSnapshot(string name) => basis.Refs.TryGetValue(name, out var r) ? r.SnapshotId : null;
+        void Add(TableRequirement requirement)
+        {
+            if (!requirements.Contains(requirement)) requirements.Add(requirement);
+        }
+        foreach (var update in updates)
+        {
+            switch (update)
+            {
+                case TableUpdate.SetSnapshotRef set when refs.Add(set.RefName):
+                    Add(new AssertRefSnapshotId(set.RefName, RefSnapshot(set.RefName)));
+                    break;
+                case TableUpdate.RemoveSnapshotRef remove when refs.Add(remove.RefName):
+                    Add(new AssertRefSnapshotId(remove.RefName, RefSnapshot(remove.RefName)));
+                    break;
+                case TableUpdate.RemoveSnapshots:
+                    foreach (var name in basis.Refs.Keys)
+                        if (refs.Add(name)) Add(new AssertRefSnapshotId(name, RefSnapshot(name)));
+                    break;
+                case TableUpdate.AddSchema or TableUpdate.SetCurrentSchema:
+                    Add(new AssertLastAssignedFieldId(basis.LastColumnId));
+                    Add(new AssertCurrentSchemaId(basis.CurrentSchemaId));
+                    break;
+                case TableUpdate.AddSpec or TableUpdate.SetDefaultSpec:
+                    Add(new AssertLastAssignedPartitionId(basis.LastPartitionId));
+                    Add(new AssertDefaultSpecId(basis.DefaultSpecId));
+                    break;
+                case TableUpdate.AddSortOrder or TableUpdate.SetDefaultSortOrder:
+                    Add(new AssertDefaultSortOrderId(basis.DefaultSortOrderId));
+                    break;
+            }
+        }
+        return requirements;
+    }
+
     public void Validate(TableMetadata? metadata)
     {
         if (this is AssertCreate)

@@ -47,8 +47,9 @@ public sealed class FileTableCommitter : ITableCommitter
         return new TableState(metadata, location);
     }
 
-    public async Task<TableState> CommitAsync(TableState? expected, TableMetadata updated, CancellationToken cancellationToken = default)
+    public async Task<TableState> CommitAsync(TableCommit commit, CancellationToken cancellationToken = default)
     {
+        var (expected, updated) = (commit.Expected, commit.Updated);
         var version = expected is null ? 1 : VersionOf(expected.MetadataLocation) + 1;
         var bytes = Encoding.UTF8.GetBytes(updated.ToJson());
         var uniqueKey = $"{_metadataPrefix}{version:D5}-{Guid.NewGuid()}.metadata.json";

@@ -13,7 +13,10 @@ public interface ITableCommitter
     /// <summary>The current state, or null when the table does not exist.</summary>
     Task<TableState?> LoadAsync(CancellationToken cancellationToken = default);
 
-    /// <summary>Writes <paramref name="updated"/> and makes it current if <paramref name="expected"/> is still current
-    /// (null: the table must not exist yet); otherwise throws <see cref="CommitFailedException"/> and changes nothing.</summary>
-    Task<TableState> CommitAsync(TableState? expected, TableMetadata updated, CancellationToken cancellationToken = default);
+    /// <summary>Makes the commit's outcome current and returns the new state: <see cref="TableCommit.Updated"/> if
+    /// <see cref="TableCommit.Expected"/> is still current (null: the table must not exist yet), or, by a catalog that
+    /// applies changes, <see cref="TableCommit.Updates"/> on the table's current state if every one of
+    /// <see cref="TableCommit.Requirements"/> holds there. Otherwise throws <see cref="CommitFailedException"/> and
+    /// changes nothing.</summary>
+    Task<TableState> CommitAsync(TableCommit commit, CancellationToken cancellationToken = default);
 }

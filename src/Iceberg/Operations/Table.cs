@@ -54,7 +54,7 @@ public sealed class Table
         CancellationToken cancellationToken = default)
     {
         var metadata = TableMetadata.NewTable(location, schema, spec, sortOrder, properties);
-        var state = await committer.CommitAsync(null, metadata, cancellationToken).ConfigureAwait(false);
+        var state = await committer.CommitAsync(new TableCommit(null, metadata), cancellationToken).ConfigureAwait(false);
         return new Table(store, committer, state);
     }
 
@@ -261,7 +261,7 @@ public sealed class Table
             var updated = TableMetadataBuilder.From(basis.Metadata, basis.MetadataLocation).ApplyAll(updates).Build();
             try
             {
-                State = await _committer.CommitAsync(basis, updated, ct).ConfigureAwait(false);
+                State = await _committer.CommitAsync(new TableCommit(basis, updated, updates), ct).ConfigureAwait(false);
                 return State;
             }
             catch (CommitFailedException) when (attempt < retries)

@@ -1,3 +1,7 @@
+using DataPlane.Iceberg.Operations;
+using DataPlane.Catalog.Store;
+using System.Text.Json.Nodes;
+using DataPlane.Iceberg.Catalogs;
 using DataPlane.Catalog.Catalogs;
 using DataPlane.Iceberg.Manifests;
 using DataPlane.Iceberg.Metadata;
@@ -31,6 +35,44 @@ public sealed class IcebergCatalogTests : IDisposable
         RecordCount = records,
         FileSizeInBytes = 100,
     };
+
+    [Fact]
+    public async Task An_in_process_append_and_a_REST_commit_to_the_same_table_are_grouped_into_one_metadata_file()
+    {
+        await using var server = await RestCatalogServer.StartAsync(_ => Options);
+        var catalog = server.Services.GetRequiredService<IcebergCatalog>();
+        var id = TableIdentifier.Parse("db.t");
+        catalog.CreateNamespaceIfMissing(id.Namespace);
+        var table = await catalog.CreateTableAsync(id, TableDefinition.ParseSchema("id:long!"));
+        var created = table.State.MetadataLocation;
+        using var client = new IcebergRestClient(server.BaseUri);
+        await client.InitializeAsync();
+        var committer = server.Catalog.Committer;
+        var ns = new Namespace(id.Namespace);
+
+        Task<Snapshot> append;
+        Task<LoadedTable> rest;
+        using (await committer.HoldAsync(ns, id.Name))
+        {
+            // A sink's commit (the table library through the in-process catalog) and a client's, queued behind a running group.
+            append = table.AppendAsync([File("file:///a.parquet", 3)]);
+            rest = client.CommitTableAsync(id.Namespace, id.Name, [],
+                [new JsonObject { ["action"] = "set-properties", ["updates"] = new JsonObject { ["owner"] = "spark" } }]);
+            var deadline = DateTime.UtcNow.AddSeconds(30);
+            while (committer.Waiting(ns, id.Name) < 2 && DateTime.UtcNow < deadline) await Task.Delay(5);
+            Assert.Equal(2, committer.Waiting(ns, id.Name));
+        }
+        var snapshot = await append;
+        var loaded = await rest;
+
+        // Both landed in one metadata file: the one each writer was answered with, the table's current one, whose log
+        // holds only the file the group started from.
+        Assert.Equal(loaded.MetadataLocation, table.State.MetadataLocation);
+        Assert.Equal(snapshot.SnapshotId, loaded.CurrentSnapshotId);
+        Assert.Equal("spark", table.Metadata.Properties["owner"]);
+        Assert.Equal([created], table.Metadata.MetadataLog.Select(e => e.MetadataFile));
+        Assert.Equal(2, Directory.GetFiles(new Uri(table.Metadata.Location + "/metadata").LocalPath, "*.metadata.json").Length);
+    }
 
     [Fact]
     public void Compact_definitions_parse_columns_and_transforms()

@@ -1,8 +1,9 @@
+using DataPlane.Iceberg.Catalogs;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using DataPlane.Catalog.Rest.Commits;
+using DataPlane.Catalog.Commits;
 using DataPlane.Catalog.Rest.Http;
-using DataPlane.Catalog.Rest.Store;
+using DataPlane.Catalog.Store;
 using DataPlane.Catalog.RestClient;
 using Xunit;
 using static DataPlane.Catalog.Tests.Rest.TableRequests;
@@ -154,11 +155,11 @@ public sealed class GroupCommitTests
         return TableCommitter.Parse(Db, "t", doc.RootElement.GetProperty("requirements").Clone(), doc.RootElement.GetProperty("updates").Clone());
     }
 
-    private static async Task<RestException> Refused(Task commit)
+    private static async Task<CatalogException> Refused(Task commit)
     {
-        var e = await Assert.ThrowsAsync<RestException>(() => commit);
-        Assert.Equal(409, e.Code);
+        var e = await Assert.ThrowsAsync<CatalogException>(() => commit);
         Assert.Equal("CommitFailedException", e.Type);
+        Assert.Equal(409, RestException.From(e).Code);
         return e;
     }
 }

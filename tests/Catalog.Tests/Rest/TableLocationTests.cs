@@ -1,3 +1,4 @@
+using DataPlane.Iceberg.Catalogs;
 using System.Globalization;
 using System.Net;
 using System.Text.Json;

@@ -1,3 +1,4 @@
+using DataPlane.Iceberg.Catalogs;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Json;

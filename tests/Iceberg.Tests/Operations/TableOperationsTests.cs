@@ -185,7 +185,7 @@ public sealed class TableOperationsTests : IDisposable
         // A stale commit without retry is refused by the committer.
         var committer = new FileTableCommitter(_store, "db/events");
         var stale = second.State with { MetadataLocation = first.Metadata.MetadataLog[0].MetadataFile };
-        await Assert.ThrowsAsync<CommitFailedException>(() => committer.CommitAsync(stale, first.Metadata));
+        await Assert.ThrowsAsync<CommitFailedException>(() => committer.CommitAsync(new TableCommit(stale, first.Metadata)));
     }
 
     [Fact]

@@ -68,7 +68,7 @@ public sealed class V1InlineManifestsTests : IDisposable
         var v1 = TableMetadata.FromJson(json.ToJsonString());
         Assert.Null(v1.CurrentSnapshot!.ManifestList);
         Assert.Equal(manifestPaths, v1.CurrentSnapshot.Manifests);
-        await committer.CommitAsync(table.State, v1);
+        await committer.CommitAsync(new TableCommit(table.State, v1));
 
         var legacy = await Table.LoadAsync(_store, committer);
         Assert.Equal(manifestPaths, legacy.Metadata.CurrentSnapshot!.Manifests); // written back inline, not dropped

@@ -1,3 +1,4 @@
+using DataPlane.Iceberg.Catalogs;
 using System.Globalization;
 using DataPlane.Catalog.Catalogs;
 using DataPlane.Iceberg.Operations;

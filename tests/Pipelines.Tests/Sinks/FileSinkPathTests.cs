@@ -1,3 +1,4 @@
+using DataPlane.Iceberg.Catalogs;
 using System.Net;
 using System.Text;
 using System.Text.Json;

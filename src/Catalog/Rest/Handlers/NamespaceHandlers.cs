@@ -1,3 +1,4 @@
+using DataPlane.Catalog.Store;
 using DataPlane.Catalog.Rest.Http;
 using Microsoft.AspNetCore.Http;
 

@@ -1,11 +1,12 @@
+using DataPlane.Iceberg.Catalogs;
 using System.Text.Json;
 using DataPlane.Iceberg.Metadata;
 using DataPlane.Iceberg.Partitioning;
-using DataPlane.Catalog.Rest.Commits;
+using DataPlane.Catalog.Commits;
 using DataPlane.Iceberg.Schemas;
 using DataPlane.Iceberg.Sorting;
 using DataPlane.Catalog.Rest.Http;
-using DataPlane.Catalog.Rest.Store;
+using DataPlane.Catalog.Store;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 
@@ -78,7 +79,7 @@ internal static class TableHandlers
         {
             catalog.Store.Create(CatalogObjectKind.Table, ns, name, metadataLocation, location);
         }
-        catch (RestException)
+        catch (CatalogException)
         {
             // Safe to delete: refused (created concurrently, its namespace dropped, or its location taken meanwhile)
             // before the row was written, so nothing references the file, whose name was fresh.
@@ -282,21 +283,6 @@ internal static class TableHandlers
         w.WriteRawValue(metadata, skipInputValidation: true);
         StorageConfig.Write(w, catalog, context, tableLocation);
         w.WriteEndObject();
-    }
-
-    /// <summary>The table's <c>location</c> from metadata bytes, without building a document.</summary>
-    internal static string ReadLocation(byte[] metadata)
-    {
-        var reader = new Utf8JsonReader(metadata);
-        reader.Read();
-        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-        {
-            var isLocation = reader.ValueTextEquals("location");
-            reader.Read();
-            if (isLocation) return reader.GetString()!;
-            reader.Skip();
-        }
-        throw new FormatException("Table metadata has no 'location'.");
     }
 
     private static JsonElement? Optional(JsonElement body, string field) =>

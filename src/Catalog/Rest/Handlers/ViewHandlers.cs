@@ -1,7 +1,7 @@
 using System.Text.Json;
-using DataPlane.Catalog.Rest.Commits;
+using DataPlane.Catalog.Commits;
 using DataPlane.Catalog.Rest.Http;
-using DataPlane.Catalog.Rest.Store;
+using DataPlane.Catalog.Store;
 using Microsoft.AspNetCore.Http;
 
 namespace DataPlane.Catalog.Rest.Handlers;

@@ -1,3 +1,4 @@
+using DataPlane.Catalog.Store;
 using System.Buffers;
 using System.Text.Encodings.Web;
 using System.Text.Json;

@@ -1,3 +1,6 @@
+using DataPlane.Catalog.Store;
+using DataPlane.Iceberg.Catalogs;
+
 namespace DataPlane.Catalog.Rest.Http;
 
 /// <summary>
@@ -8,6 +11,16 @@ internal sealed class RestException(int code, string type, string message) : Exc
 {
     public int Code { get; } = code;
     public string Type { get; } = type;
+
+    /// <summary>The catalog's refusal as the REST spec answers its type: 404 for what does not exist, 409 for a
+    /// conflict, 400 for a bad request.</summary>
+    public static RestException From(CatalogException e) => new(e.Type switch
+    {
+        "NoSuchNamespaceException" or "NoSuchTableException" or "NoSuchViewException" or "NotFoundException" => 404,
+        "AlreadyExistsException" or "NamespaceNotEmptyException" or "CommitFailedException" => 409,
+        "UnsupportedOperationException" => 406,
+        _ => 400,
+    }, e.Type, e.Message);
 
     public static RestException BadRequest(string message) => new(400, "BadRequestException", message);
     public static RestException NotAuthorized(string message) => new(401, "NotAuthorizedException", message);

@@ -1,6 +1,7 @@
+using System.Text.Json;
 using DataPlane.Iceberg.Metadata;
 
-namespace DataPlane.Catalog.Rest.Commits;
+namespace DataPlane.Catalog.Commits;
 
 /// <summary>
 /// One metadata file as the catalog holds it in memory: its bytes and, computed on first use and kept with it, the
@@ -28,5 +29,20 @@ internal sealed class MetadataFile(string location, byte[] bytes, TableMetadata?
     public TableMetadata Table => _table ??= TableCommitter.ReadMetadata(Bytes, Location);
 
     /// <summary>The table's <c>location</c>, read without building the whole metadata when it has not been parsed.</summary>
-    public string TableLocation => _tableLocation ??= _table?.Location ?? Handlers.TableHandlers.ReadLocation(Bytes);
+    public string TableLocation => _tableLocation ??= _table?.Location ?? ReadLocation(Bytes);
+
+    /// <summary>The table's <c>location</c> from metadata bytes, without building a document.</summary>
+    private static string ReadLocation(byte[] metadata)
+    {
+        var reader = new Utf8JsonReader(metadata);
+        reader.Read();
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var isLocation = reader.ValueTextEquals("location");
+            reader.Read();
+            if (isLocation) return reader.GetString()!;
+            reader.Skip();
+        }
+        throw new FormatException("Table metadata has no 'location'.");
+    }
 }

@@ -1,4 +1,4 @@
-namespace DataPlane.Catalog.Rest.Commits;
+namespace DataPlane.Catalog.Commits;
 
 /// <summary>
 /// Group commit: requests that arrive while a group is being processed wait, and the next one to take the gate
@@ -11,6 +11,15 @@ internal sealed class GroupQueue<TRequest, TResult>
 
     /// <summary>Held while a group is processed; also taken by work that must exclude groups (a multi-table commit).</summary>
     public SemaphoreSlim Gate { get; } = new(1, 1);
+
+    /// <summary>Requests queued for the next group (a test seam: how tests know that commits will be grouped).</summary>
+    public int Waiting
+    {
+        get
+        {
+            lock (_waiting) return _waiting.Count;
+        }
+    }
 
     public sealed class Entry(TRequest request)
     {

@@ -1,10 +1,10 @@
+using DataPlane.Iceberg.Catalogs;
 using System.Data;
 using System.Text.Json;
 using Dapper;
-using DataPlane.Catalog.Rest.Http;
 using Microsoft.Data.Sqlite;
 
-namespace DataPlane.Catalog.Rest.Store;
+namespace DataPlane.Catalog.Store;
 
 /// <summary>
 /// The catalog's state in one SQLite file (Dapper): namespaces with their properties, and tables and views with the
@@ -79,7 +79,7 @@ internal sealed class CatalogStore
         using var c = Open();
         using var tx = c.BeginTransaction();
         if (ns.Levels.Count > 1 && !NamespaceExists(c, tx, ns.ParentKey))
-            throw RestException.NoSuchNamespace(Namespace.FromKey(ns.ParentKey));
+            throw CatalogException.NoSuchNamespace(Namespace.FromKey(ns.ParentKey).ToString());
         var inserted = c.Execute("INSERT OR IGNORE INTO namespaces(key, parent, properties) VALUES (@Key, @Parent, @Properties)",
             new { ns.Key, Parent = ns.ParentKey, Properties = JsonSerializer.Serialize(properties) }, tx) == 1;
         tx.Commit();
@@ -108,7 +108,7 @@ internal sealed class CatalogStore
         using var c = OpenRead();
         var parentKey = parent?.Key ?? "";
         if (parent is { } p && !NamespaceExists(c, null, p.Key))
-            throw RestException.NoSuchNamespace(p);
+            throw CatalogException.NoSuchNamespace(p.ToString());
         return c.Query<string>("SELECT key FROM namespaces WHERE parent = @parentKey AND (@afterKey IS NULL OR key > @afterKey) ORDER BY key LIMIT @limit",
             new { parentKey, afterKey, limit }).AsList();
     }
@@ -123,7 +123,7 @@ internal sealed class CatalogStore
         var views = c.ExecuteScalar<long>("SELECT count(*) FROM views WHERE namespace = @Key", new { ns.Key }, tx);
         var children = c.ExecuteScalar<long>("SELECT count(*) FROM namespaces WHERE parent = @Key", new { ns.Key }, tx);
         if (tables + views + children > 0)
-            throw RestException.NamespaceNotEmpty(ns, $"{tables} table(s), {views} view(s), {children} namespace(s)");
+            throw CatalogException.NamespaceNotEmpty(ns.ToString(), $"{tables} table(s), {views} view(s), {children} namespace(s)");
         c.Execute("DELETE FROM namespaces WHERE key = @Key", new { ns.Key }, tx);
         tx.Commit();
         return true;
@@ -135,7 +135,7 @@ internal sealed class CatalogStore
         using var c = Open();
         using var tx = c.BeginTransaction();
         var json = c.QuerySingleOrDefault<string>("SELECT properties FROM namespaces WHERE key = @Key", new { ns.Key }, tx)
-                   ?? throw RestException.NoSuchNamespace(ns);
+                   ?? throw CatalogException.NoSuchNamespace(ns.ToString());
         var properties = JsonSerializer.Deserialize<Dictionary<string, string>>(json)!;
         var removed = new List<string>();
         var missing = new List<string>();
@@ -159,7 +159,7 @@ internal sealed class CatalogStore
     {
         using var c = OpenRead();
         if (!NamespaceExists(c, null, ns.Key))
-            throw RestException.NoSuchNamespace(ns);
+            throw CatalogException.NoSuchNamespace(ns.ToString());
         return c.Query<string>($"SELECT name FROM {Table(kind)} WHERE namespace = @Key AND (@after IS NULL OR name > @after) ORDER BY name LIMIT @limit",
             new { ns.Key, after, limit }).AsList();
     }
@@ -191,9 +191,9 @@ internal sealed class CatalogStore
         using var c = Open();
         using var tx = c.BeginTransaction();
         if (!NamespaceExists(c, tx, fromNs.Key))
-            throw RestException.NoSuchNamespace(fromNs);
+            throw CatalogException.NoSuchNamespace(fromNs.ToString());
         if (c.ExecuteScalar<long>($"SELECT count(*) FROM {Table(kind)} WHERE namespace = @Key AND name = @from", new { fromNs.Key, from }, tx) == 0)
-            throw kind == CatalogObjectKind.Table ? RestException.NoSuchTable(fromNs, from) : RestException.NoSuchView(fromNs, from);
+            throw kind == CatalogObjectKind.Table ? CatalogException.NoSuchTable(fromNs.Qualify(from)) : CatalogException.NoSuchView(fromNs.Qualify(from));
         CheckFree(c, tx, toNs, to);
         c.Execute($"UPDATE {Table(kind)} SET namespace = @toKey, name = @to WHERE namespace = @fromKey AND name = @from",
             new { toKey = toNs.Key, to, fromKey = fromNs.Key, from }, tx);
@@ -245,7 +245,7 @@ internal sealed class CatalogStore
                     ? InsertIfFree(c, tx, kind, s)
                     : Update(c, tx, kind, s), null);
             }
-            catch (RestException e)
+            catch (CatalogException e)
             {
                 outcomes[i] = new SwapOutcome(false, e);
             }
@@ -342,11 +342,11 @@ internal sealed class CatalogStore
     private static void CheckFree(SqliteConnection c, IDbTransaction tx, Namespace ns, string name)
     {
         if (!NamespaceExists(c, tx, ns.Key))
-            throw RestException.NoSuchNamespace(ns);
+            throw CatalogException.NoSuchNamespace(ns.ToString());
         if (c.ExecuteScalar<long>("SELECT count(*) FROM tables WHERE namespace = @Key AND name = @name", new { ns.Key, name }, tx) > 0)
-            throw RestException.AlreadyExists($"Table already exists: {ns.Qualify(name)}");
+            throw CatalogException.AlreadyExists($"Table already exists: {ns.Qualify(name)}");
         if (c.ExecuteScalar<long>("SELECT count(*) FROM views WHERE namespace = @Key AND name = @name", new { ns.Key, name }, tx) > 0)
-            throw RestException.AlreadyExists($"View with same name already exists: {ns.Qualify(name)}");
+            throw CatalogException.AlreadyExists($"View with same name already exists: {ns.Qualify(name)}");
     }
 
     private static string Table(CatalogObjectKind kind) => kind == CatalogObjectKind.Table ? "tables" : "views";
@@ -355,7 +355,7 @@ internal sealed class CatalogStore
 internal enum CatalogObjectKind { Table, View }
 
 /// <summary>What became of one swap of <see cref="CatalogStore.TrySwapEach"/>: applied, lost the race, or refused.</summary>
-internal readonly record struct SwapOutcome(bool Applied, RestException? Error);
+internal readonly record struct SwapOutcome(bool Applied, CatalogException? Error);
 
 /// <summary>
 /// One table's step in a commit: from the metadata file it was read at (null: create) to its new file. A table's

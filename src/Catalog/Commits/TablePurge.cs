@@ -1,9 +1,9 @@
 using DataPlane.Iceberg.Metadata;
 using DataPlane.Iceberg.Operations;
-using DataPlane.Catalog.Rest.Store;
+using DataPlane.Catalog.Store;
 using DataPlane.Storage;
 
-namespace DataPlane.Catalog.Rest.Commits;
+namespace DataPlane.Catalog.Commits;
 
 /// <summary>
 /// Deletes a dropped table's files (drop with <c>purgeRequested</c>): exactly the files its metadata references

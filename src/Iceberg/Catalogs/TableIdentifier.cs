@@ -1,4 +1,4 @@
-namespace DataPlane.Catalog.Catalogs;
+namespace DataPlane.Iceberg.Catalogs;
 
 /// <summary>A table's name in a catalog: its namespace levels and its own name. Written dotted, <c>db.events</c> or
 /// <c>accounting.tax.payments</c>: the last part is the table, the rest its namespace.</summary>

@@ -1,9 +1,9 @@
+using DataPlane.Iceberg.Catalogs;
 using DataPlane.Iceberg.Metadata;
-using DataPlane.Catalog.Rest.Http;
-using DataPlane.Catalog.Rest.Store;
+using DataPlane.Catalog.Store;
 using DataPlane.Storage;
 
-namespace DataPlane.Catalog.Rest.Commits;
+namespace DataPlane.Catalog.Commits;
 
 /// <summary>
 /// Metadata files in the warehouse. Every commit writes a new file under a fresh name and never rewrites one, so a
@@ -33,14 +33,14 @@ internal sealed class MetadataFiles(IObjectStore warehouse, long cacheCapacityBy
         {
             await using var stream = await warehouse.GetAsync(Key(location), cancellationToken: cancellationToken).ConfigureAwait(false);
             if (stream.Length > maxBytes)
-                throw RestException.BadRequest($"{location} is {stream.Length} bytes, above the {maxBytes} a table metadata file may have here.");
+                throw CatalogException.BadRequest($"{location} is {stream.Length} bytes, above the {maxBytes} a table metadata file may have here.");
             using var buffer = new MemoryStream();
             await stream.CopyToAsync(buffer, cancellationToken).ConfigureAwait(false);
             bytes = buffer.ToArray();
         }
         catch (ObjectNotFoundException)
         {
-            throw RestException.NotFound($"Metadata file {location} does not exist in the warehouse.");
+            throw CatalogException.NotFound($"Metadata file {location} does not exist in the warehouse.");
         }
         return _cache.Add(new MetadataFile(location, bytes));
     }
@@ -89,9 +89,9 @@ internal sealed class MetadataFiles(IObjectStore warehouse, long cacheCapacityBy
     public string Key(string location, string what = "Location")
     {
         var key = Relative(location)
-            ?? throw RestException.BadRequest($"{what} '{Show(location)}' is outside this catalog's warehouse {WarehouseUri}.");
+            ?? throw CatalogException.BadRequest($"{what} '{Show(location)}' is outside this catalog's warehouse {WarehouseUri}.");
         if ((KeyProblem(key) ?? KeyProblem(Uri.UnescapeDataString(key))) is { } problem)
-            throw RestException.BadRequest($"{what} '{Show(location)}' is not a usable location in the warehouse: {problem}.");
+            throw CatalogException.BadRequest($"{what} '{Show(location)}' is not a usable location in the warehouse: {problem}.");
         return key;
     }
 
@@ -107,7 +107,7 @@ internal sealed class MetadataFiles(IObjectStore warehouse, long cacheCapacityBy
         var trimmed = location.TrimEnd('/');
         var key = Key(trimmed, what);
         if (!trimmed.StartsWith(WarehouseUri + "/", StringComparison.Ordinal) || key.Contains('%'))
-            throw RestException.BadRequest($"{what} '{Show(location)}' is not a usable table location: spell it {WarehouseUri}/<folders>, without percent-escapes.");
+            throw CatalogException.BadRequest($"{what} '{Show(location)}' is not a usable table location: spell it {WarehouseUri}/<folders>, without percent-escapes.");
         return new TableLocation(WarehouseUri, key);
     }
 

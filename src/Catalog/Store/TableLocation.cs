@@ -1,6 +1,6 @@
-using DataPlane.Catalog.Rest.Http;
+using DataPlane.Iceberg.Catalogs;
 
-namespace DataPlane.Catalog.Rest.Store;
+namespace DataPlane.Catalog.Store;
 
 /// <summary>
 /// A table's location in the warehouse as the catalog stores and compares it: the warehouse's own spelling, no
@@ -30,10 +30,10 @@ internal sealed record TableLocation(string WarehouseUri, string WarehouseKey)
         : "is inside the location of";
 
     /// <summary>The refusal: 409 for a table being created or registered (the location is taken), 400 for a commit that moves a table there.</summary>
-    public RestException Taken(string use, bool create)
+    public CatalogException Taken(string use, bool create)
     {
         var message = $"Location {Location} {use}. A table's location must not be, contain or be inside another table's (or hold a namespace's folder): " +
                       "dropping one with purge would delete the other's files. Choose another location.";
-        return create ? RestException.AlreadyExists(message) : RestException.BadRequest(message);
+        return create ? CatalogException.AlreadyExists(message) : CatalogException.BadRequest(message);
     }
 }

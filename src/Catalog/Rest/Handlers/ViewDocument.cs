@@ -1,9 +1,10 @@
+using DataPlane.Catalog.Rest.Http;
+using DataPlane.Iceberg.Catalogs;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using DataPlane.Catalog.Rest.Http;
 using DataPlane.Iceberg.Schemas;
 
-namespace DataPlane.Catalog.Rest.Commits;
+namespace DataPlane.Catalog.Rest.Handlers;
 
 /// <summary>
 /// A view's metadata (view-spec.md) as a JSON document edited by the REST view actions: versions with their SQL
@@ -54,10 +55,10 @@ internal sealed class ViewDocument
     {
         var type = RequestJson.RequiredString(requirement, "ViewRequirement", "type");
         if (type != "assert-view-uuid")
-            throw RestException.BadRequest($"Unknown view requirement '{type}'; valid: assert-view-uuid.");
+            throw CatalogException.BadRequest($"Unknown view requirement '{type}'; valid: assert-view-uuid.");
         var uuid = RequestJson.RequiredString(requirement, "ViewRequirement", "uuid");
         if (uuid != ViewUuid)
-            throw RestException.CommitFailed($"Requirement failed: view uuid has changed: expected {uuid} != {ViewUuid}");
+            throw CatalogException.CommitFailed($"Requirement failed: view uuid has changed: expected {uuid} != {ViewUuid}");
         return true;
     }
 
@@ -74,7 +75,7 @@ internal sealed class ViewDocument
         catch (Exception e) when (e is InvalidOperationException or FormatException or ArgumentException or KeyNotFoundException or JsonException)
         {
             var text = json.GetRawText();
-            throw RestException.BadRequest($"Invalid {what} {(text.Length > 200 ? text[..200] + "..." : text)}: {e.Message}");
+            throw CatalogException.BadRequest($"Invalid {what} {(text.Length > 200 ? text[..200] + "..." : text)}: {e.Message}");
         }
     }
 
@@ -87,7 +88,7 @@ internal sealed class ViewDocument
             case "assign-uuid": _m["view-uuid"] = RequestJson.RequiredString(update, type, "uuid"); break;
             case "upgrade-format-version":
                 if (RequestJson.Required(update, type, "format-version").GetInt32() != 1)
-                    throw RestException.BadRequest("upgrade-format-version: views have format version 1 only.");
+                    throw CatalogException.BadRequest("upgrade-format-version: views have format version 1 only.");
                 break;
             case "add-schema": AddSchema(RequestJson.Required(update, type, "schema")); break;
             case "set-location": _m["location"] = RequestJson.RequiredString(update, type, "location").TrimEnd('/'); break;
@@ -109,7 +110,7 @@ internal sealed class ViewDocument
                 break;
             case "set-current-view-version": SetCurrentVersion(RequestJson.Required(update, type, "view-version-id").GetInt32(), nowMs); break;
             default:
-                throw RestException.BadRequest($"Unknown view update action '{action}'; valid: assign-uuid, upgrade-format-version, add-schema, set-location, " +
+                throw CatalogException.BadRequest($"Unknown view update action '{action}'; valid: assign-uuid, upgrade-format-version, add-schema, set-location, " +
                     "set-properties, remove-properties, add-view-version, set-current-view-version.");
         }
         return true;
@@ -123,7 +124,7 @@ internal sealed class ViewDocument
         try { schema = SchemaJson.Read(json); }
         catch (Exception e) when (e is FormatException or ArgumentException or KeyNotFoundException or InvalidOperationException)
         {
-            throw RestException.BadRequest($"add-schema: invalid view schema: {e.Message}");
+            throw CatalogException.BadRequest($"add-schema: invalid view schema: {e.Message}");
         }
         var schemas = Array("schemas");
         foreach (var existing in schemas)
@@ -139,14 +140,14 @@ internal sealed class ViewDocument
     private void AddVersion(JsonObject version, long nowMs)
     {
         if (version["representations"] is not JsonArray { Count: > 0 })
-            throw RestException.BadRequest("add-view-version: a view version needs at least one representation.");
+            throw CatalogException.BadRequest("add-view-version: a view version needs at least one representation.");
         if (version["default-namespace"] is not JsonArray)
-            throw RestException.BadRequest("add-view-version: a view version needs 'default-namespace'.");
+            throw CatalogException.BadRequest("add-view-version: a view version needs 'default-namespace'.");
         var schemaId = (int?)version["schema-id"] ?? -1;
         if (schemaId == -1)
-            version["schema-id"] = schemaId = _lastAddedSchemaId ?? throw RestException.BadRequest("add-view-version: schema-id -1 (the last added) but no schema was added.");
+            version["schema-id"] = schemaId = _lastAddedSchemaId ?? throw CatalogException.BadRequest("add-view-version: schema-id -1 (the last added) but no schema was added.");
         if (!Array("schemas").Any(s => (int)s!["schema-id"]! == schemaId))
-            throw RestException.BadRequest($"add-view-version: no schema with id {schemaId}.");
+            throw CatalogException.BadRequest($"add-view-version: no schema with id {schemaId}.");
         var versions = Array("versions");
         var id = versions.Count == 0 ? 1 : versions.Max(v => (int)v!["version-id"]!) + 1;
         version["version-id"] = id;
@@ -158,9 +159,9 @@ internal sealed class ViewDocument
 
     private void SetCurrentVersion(int id, long nowMs)
     {
-        if (id == -1) id = _lastAddedVersionId ?? throw RestException.BadRequest("set-current-view-version: -1 (the last added) but no version was added.");
+        if (id == -1) id = _lastAddedVersionId ?? throw CatalogException.BadRequest("set-current-view-version: -1 (the last added) but no version was added.");
         if (!Array("versions").Any(v => (int)v!["version-id"]! == id))
-            throw RestException.BadRequest($"set-current-view-version: no view version with id {id}.");
+            throw CatalogException.BadRequest($"set-current-view-version: no view version with id {id}.");
         _m["current-version-id"] = id;
         Array("version-log").Add(new JsonObject { ["timestamp-ms"] = nowMs, ["version-id"] = id });
     }

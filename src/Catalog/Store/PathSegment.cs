@@ -1,4 +1,5 @@
-namespace DataPlane.Catalog.Rest.Http;
+using DataPlane.Iceberg.Catalogs;
+namespace DataPlane.Catalog.Store;
 
 /// <summary>
 /// Namespace levels and table and view names: each becomes one folder of a default table location
@@ -16,6 +17,6 @@ internal static class PathSegment
             : value.Contains('\\') ? "it contains '\\'"
             : value.Any(char.IsControl) ? "it contains a control character (U+0000..U+001F, U+007F..U+009F)"
             : null;
-        return problem is null ? value : throw RestException.BadRequest($"Invalid {what} '{Commits.MetadataFiles.Show(value)}': {problem}.");
+        return problem is null ? value : throw CatalogException.BadRequest($"Invalid {what} '{Commits.MetadataFiles.Show(value)}': {problem}.");
     }
 }

@@ -1,4 +1,5 @@
-namespace DataPlane.Catalog.Rest.Http;
+using DataPlane.Iceberg.Catalogs;
+namespace DataPlane.Catalog.Store;
 
 /// <summary>
 /// A namespace: one or more levels (<c>["accounting", "tax"]</c>). In a URL path the levels are joined by the unit
@@ -12,10 +13,10 @@ internal readonly record struct Namespace
     public Namespace(IReadOnlyList<string> levels)
     {
         if (levels.Count == 0)
-            throw RestException.BadRequest("A namespace needs at least one level, got [].");
+            throw CatalogException.BadRequest("A namespace needs at least one level, got [].");
         foreach (var level in levels)
             if (string.IsNullOrEmpty(level) || level.Contains(Separator))
-                throw RestException.BadRequest($"Invalid namespace level '{level}' in {Show(levels)}: levels must be non-empty and must not contain 0x1F.");
+                throw CatalogException.BadRequest($"Invalid namespace level '{level}' in {Show(levels)}: levels must be non-empty and must not contain 0x1F.");
         Levels = levels;
         Key = string.Join(Separator, levels);
     }
@@ -42,7 +43,7 @@ internal readonly record struct Namespace
     public static Namespace FromPath(string? value)
     {
         if (string.IsNullOrEmpty(value))
-            throw RestException.BadRequest("The namespace path parameter is empty.");
+            throw CatalogException.BadRequest("The namespace path parameter is empty.");
         return new Namespace(value.Split(Separator));
     }
 

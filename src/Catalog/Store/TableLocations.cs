@@ -1,7 +1,7 @@
-using DataPlane.Catalog.Rest.Commits;
+using DataPlane.Catalog.Commits;
 using DataPlane.Catalog.Rest.Http;
 
-namespace DataPlane.Catalog.Rest.Store;
+namespace DataPlane.Catalog.Store;
 
 /// <summary>
 /// The tables' locations as the store keeps them, checked before a table is created, registered or moved: no table

@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 
-namespace DataPlane.Catalog.Rest.Commits;
+namespace DataPlane.Catalog.Commits;
 
 /// <summary>
 /// Metadata files by location, bounded by an estimate of the memory they hold. Keying by location is what keeps it

@@ -1,6 +1,6 @@
-using DataPlane.Catalog.Rest.Store;
+using DataPlane.Catalog.Store;
 
-namespace DataPlane.Catalog.Rest.Commits;
+namespace DataPlane.Catalog.Commits;
 
 /// <summary>
 /// Group commit of the SQLite side: single-table swaps of different tables that arrive together share one

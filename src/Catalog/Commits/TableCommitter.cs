@@ -1,12 +1,12 @@
+using DataPlane.Iceberg.Catalogs;
 using System.Collections.Concurrent;
 using System.Text;
 using System.Text.Json;
 using DataPlane.Iceberg.Metadata;
-using DataPlane.Catalog.Rest.Http;
-using DataPlane.Catalog.Rest.Store;
-using TableQueue = DataPlane.Catalog.Rest.Commits.GroupQueue<DataPlane.Catalog.Rest.Commits.TableCommitter.Change, DataPlane.Catalog.Rest.Commits.TableCommitter.Committed>;
+using DataPlane.Catalog.Store;
+using TableQueue = DataPlane.Catalog.Commits.GroupQueue<DataPlane.Catalog.Commits.TableCommitter.Change, DataPlane.Catalog.Commits.TableCommitter.Committed>;
 
-namespace DataPlane.Catalog.Rest.Commits;
+namespace DataPlane.Catalog.Commits;
 
 /// <summary>
 /// Applies commits with the table-format core's <see cref="TableRequirement"/>s, <see cref="TableUpdate"/>s and
@@ -29,8 +29,11 @@ internal sealed class TableCommitter(CatalogStore store, MetadataFiles files, Ta
     private readonly ConcurrentDictionary<string, TableQueue> _queues = new(StringComparer.Ordinal);
     private readonly SwapBatcher _swapBatcher = new(store);
 
-    /// <summary>One table's part of a commit, parsed from the client's JSON.</summary>
-    public sealed record Change(Namespace Namespace, string Name, IReadOnlyList<TableRequirement> Requirements, IReadOnlyList<TableUpdate> Updates);
+    /// <summary>One table's part of a commit: requirements and updates (parsed from a client's JSON, or the table library's
+    /// own), or, with <paramref name="Replacement"/>, whole metadata computed on the table's metadata file
+    /// <c>ExpectedLocation</c> (null: the table must not exist), which lands only if that file is still current.</summary>
+    public sealed record Change(Namespace Namespace, string Name, IReadOnlyList<TableRequirement> Requirements, IReadOnlyList<TableUpdate> Updates,
+        (string? ExpectedLocation, TableMetadata Metadata)? Replacement = null);
 
     public sealed record Committed(string MetadataLocation, byte[] Metadata);
 
@@ -51,7 +54,7 @@ internal sealed class TableCommitter(CatalogStore store, MetadataFiles files, Ta
     {
         var keys = changes.Select(c => Key(c.Namespace, c.Name)).ToList();
         if (keys.Distinct().Count() != keys.Count)
-            throw RestException.BadRequest("A transaction lists the same table more than once; merge its requirements and updates into one change.");
+            throw CatalogException.BadRequest("A transaction lists the same table more than once; merge its requirements and updates into one change.");
         // Take the gates in key order so two transactions over the same tables cannot deadlock; a group holds one gate only.
         var gates = changes.OrderBy(c => Key(c.Namespace, c.Name), StringComparer.Ordinal).Select(c => Queue(c.Namespace, c.Name).Gate).ToList();
         var taken = 0;
@@ -80,7 +83,7 @@ internal sealed class TableCommitter(CatalogStore store, MetadataFiles files, Ta
                     }
                     failed = swaps.Count == 0 ? -1 : store.TrySwap(CatalogObjectKind.Table, swaps);
                 }
-                catch (RestException)
+                catch (CatalogException)
                 {
                     // Safe to delete: a later change was refused, or the swap's transaction refused one (a location taken
                     // meanwhile), before any swap applied; nothing references the fresh files written so far.
@@ -98,7 +101,7 @@ internal sealed class TableCommitter(CatalogStore store, MetadataFiles files, Ta
                 foreach (var swap in swaps)
                     await files.DeleteUnreferencedAsync(swap.Next).ConfigureAwait(false);
                 if (attempt == MaxAttempts)
-                    throw RestException.CommitFailed($"Table {swaps[failed].Namespace.Qualify(swaps[failed].Name)} kept changing concurrently; gave up after {MaxAttempts} attempts.");
+                    throw CatalogException.CommitFailed($"Table {swaps[failed].Namespace.Qualify(swaps[failed].Name)} kept changing concurrently; gave up after {MaxAttempts} attempts.");
             }
         }
         finally
@@ -117,7 +120,7 @@ internal sealed class TableCommitter(CatalogStore store, MetadataFiles files, Ta
             var baseFile = current is null ? null : await files.ReadFileAsync(current, CancellationToken.None).ConfigureAwait(false);
             var now = time.GetUtcNow().ToUnixTimeMilliseconds();
             var state = baseFile?.Table;
-            var outcomes = new RestException?[group.Count];
+            var outcomes = new CatalogException?[group.Count];
             var changed = false;
             for (var i = 0; i < group.Count; i++)
             {
@@ -129,7 +132,7 @@ internal sealed class TableCommitter(CatalogStore store, MetadataFiles files, Ta
                     changed |= !ReferenceEquals(next, state);
                     state = next;
                 }
-                catch (RestException e)
+                catch (CatalogException e)
                 {
                     outcomes[i] = e;
                 }
@@ -146,7 +149,7 @@ internal sealed class TableCommitter(CatalogStore store, MetadataFiles files, Ta
                 {
                     swapped = await _swapBatcher.SwapAsync(new MetadataSwap(first.Namespace, first.Name, current, written.Location, moved)).ConfigureAwait(false);
                 }
-                catch (RestException)
+                catch (CatalogException)
                 {
                     // Refused inside the swap's transaction (the location was taken meanwhile): the fresh file is unreferenced.
                     await files.DeleteUnreferencedAsync(written.Location).ConfigureAwait(false);
@@ -157,7 +160,7 @@ internal sealed class TableCommitter(CatalogStore store, MetadataFiles files, Ta
                     // Safe to delete: the swap lost, so the table never moved to this fresh file.
                     await files.DeleteUnreferencedAsync(written.Location).ConfigureAwait(false);
                     if (attempt < MaxAttempts) continue;
-                    var gaveUp = RestException.CommitFailed($"Table {first.Namespace.Qualify(first.Name)} kept changing concurrently; gave up after {MaxAttempts} attempts.");
+                    var gaveUp = CatalogException.CommitFailed($"Table {first.Namespace.Qualify(first.Name)} kept changing concurrently; gave up after {MaxAttempts} attempts.");
                     foreach (var r in group) r.Outcome.TrySetException(gaveUp);
                     return;
                 }
@@ -177,7 +180,7 @@ internal sealed class TableCommitter(CatalogStore store, MetadataFiles files, Ta
     private TableMetadata Apply(Change change, TableMetadata? state, string? stateLocation, long now)
     {
         if (state is null && !change.Requirements.Any(r => r is TableRequirement.AssertCreate))
-            throw RestException.NoSuchTable(change.Namespace, change.Name);
+            throw CatalogException.NoSuchTable(change.Namespace.Qualify(change.Name));
         foreach (var update in change.Updates)
         {
             switch (update)
@@ -192,6 +195,16 @@ internal sealed class TableCommitter(CatalogStore store, MetadataFiles files, Ta
                     CheckReference(set.PartitionStatistics.Path, $"Partition statistics file of snapshot {set.PartitionStatistics.SnapshotId}");
                     break;
             }
+        }
+        if (change.Replacement is var (expectedLocation, replacement))
+        {
+            // A swap of whole metadata: it holds only on the very file it was computed on, so not after an earlier
+            // change of this group (stateLocation is then null), nor once another writer moved the table.
+            if (state is null ? expectedLocation is not null : stateLocation is null || expectedLocation != stateLocation)
+                throw CatalogException.CommitFailed(expectedLocation is null
+                    ? $"Table {change.Namespace.Qualify(change.Name)} was created concurrently."
+                    : $"Table {change.Namespace.Qualify(change.Name)} was changed by another writer: its metadata is no longer {expectedLocation}.");
+            return replacement;
         }
         return Build(() =>
         {
@@ -234,7 +247,7 @@ internal sealed class TableCommitter(CatalogStore store, MetadataFiles files, Ta
     }
 
     private void CheckReference(string? location, string what) =>
-        files.Key(location ?? throw RestException.BadRequest($"{what} has no statistics-path."), what);
+        files.Key(location ?? throw CatalogException.BadRequest($"{what} has no statistics-path."), what);
 
     /// <summary>Holds the SQLite swaps of this committer, so that a group that has written its file waits to swap (a test seam).</summary>
     internal Task<IDisposable> HoldSwapsAsync() => _swapBatcher.HoldAsync();
@@ -246,6 +259,9 @@ internal sealed class TableCommitter(CatalogStore store, MetadataFiles files, Ta
         await gate.WaitAsync().ConfigureAwait(false);
         return new Release(gate);
     }
+
+    /// <summary>How many commits wait for the table's next group (a test seam).</summary>
+    internal int Waiting(Namespace ns, string name) => Queue(ns, name).Waiting;
 
     internal sealed class Release(SemaphoreSlim gate) : IDisposable
     {
@@ -269,11 +285,11 @@ internal sealed class TableCommitter(CatalogStore store, MetadataFiles files, Ta
         }
         catch (CommitFailedException e)
         {
-            throw RestException.CommitFailed(e.Message);
+            throw CatalogException.CommitFailed(e.Message);
         }
         catch (Exception e) when (e is ArgumentException or FormatException or InvalidOperationException or KeyNotFoundException)
         {
-            throw RestException.BadRequest(e.Message);
+            throw CatalogException.BadRequest(e.Message);
         }
     }
 
@@ -285,7 +301,7 @@ internal sealed class TableCommitter(CatalogStore store, MetadataFiles files, Ta
         }
         catch (Exception e) when (e is JsonException or FormatException or ArgumentException or KeyNotFoundException or InvalidOperationException)
         {
-            throw RestException.BadRequest($"{location} is not valid table metadata: {e.Message}");
+            throw CatalogException.BadRequest($"{location} is not valid table metadata: {e.Message}");
         }
     }
 
@@ -300,7 +316,7 @@ internal sealed class TableCommitter(CatalogStore store, MetadataFiles files, Ta
         catch (Exception e) when (e is FormatException or ArgumentException or KeyNotFoundException or InvalidOperationException or JsonException)
         {
             var text = json.GetRawText();
-            throw RestException.BadRequest($"Invalid {what} {(text.Length > 200 ? text[..200] + "..." : text)}: {e.Message}");
+            throw CatalogException.BadRequest($"Invalid {what} {(text.Length > 200 ? text[..200] + "..." : text)}: {e.Message}");
         }
     }
 }

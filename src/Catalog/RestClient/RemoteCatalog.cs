@@ -1,0 +1,162 @@
+using System.Text.Json.Nodes;
+using DataPlane.Iceberg.Catalogs;
+using DataPlane.Iceberg.Operations;
+using DataPlane.Iceberg.Partitioning;
+using DataPlane.Iceberg.Schemas;
+using DataPlane.Iceberg.Sorting;
+using DataPlane.Storage;
+
+namespace DataPlane.Catalog.RestClient;
+
+/// <summary>
+/// Any Iceberg REST catalog (DataPlane's <c>/iceberg</c>, Polaris, Nessie, R2 Data Catalog...) as an
+/// <see cref="ICatalog"/>: tables are loaded with vended credentials when the catalog gives them, their files read and
+/// written with those (or the <c>AWS_*</c> environment), and their commits sent as requirements and updates
+/// (<see cref="RestTableCommitter"/>). The catalog's error answers become <see cref="CatalogException"/>s of the same type.
+/// </summary>
+public sealed class RemoteCatalog : ICatalog
+{
+    private readonly IcebergRestClient _client;
+
+    private RemoteCatalog(IcebergRestClient client) => _client = client;
+
+    /// <summary>Connects to the catalog at <paramref name="uri"/> (its <c>/v1/config</c> is read first).</summary>
+    public static async Task<RemoteCatalog> OpenAsync(Uri uri, string? token = null, CancellationToken cancellationToken = default)
+    {
+        var client = new IcebergRestClient(uri, token: token);
+        try
+        {
+            await client.InitializeAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            client.Dispose();
+            throw;
+        }
+        return new RemoteCatalog(client);
+    }
+
+    public Task<IReadOnlyList<IReadOnlyList<string>>> ListNamespacesAsync(IReadOnlyList<string>? parent = null, CancellationToken cancellationToken = default) =>
+        Refusals<IReadOnlyList<IReadOnlyList<string>>>(async () => await _client.ListNamespacesAsync(parent, cancellationToken).ConfigureAwait(false));
+
+    public Task<bool> CreateNamespaceIfMissingAsync(IReadOnlyList<string> ns, CancellationToken cancellationToken = default) => Refusals(async () =>
+    {
+        var created = false;
+        for (var depth = 1; depth <= ns.Count; depth++)
+        {
+            try
+            {
+                await _client.CreateNamespaceAsync(ns.Take(depth).ToList(), cancellationToken: cancellationToken).ConfigureAwait(false);
+                created = true;
+            }
+            catch (RestCatalogException e) when (e.IsAlreadyExists)
+            {
+                created = false;
+            }
+        }
+        return created;
+    });
+
+    public Task<IReadOnlyList<TableIdentifier>> ListTablesAsync(IReadOnlyList<string> ns, CancellationToken cancellationToken = default) =>
+        Refusals<IReadOnlyList<TableIdentifier>>(async () =>
+            (await _client.ListTablesAsync(ns, cancellationToken).ConfigureAwait(false)).Select(name => new TableIdentifier(ns, name)).ToList());
+
+    public Task<Table> CreateTableAsync(TableIdentifier id, Schema schema, PartitionSpec? spec = null, SortOrder? sortOrder = null,
+        IReadOnlyDictionary<string, string>? properties = null, CancellationToken cancellationToken = default) => Refusals(async () =>
+    {
+        var request = new JsonObject
+        {
+            ["name"] = id.Name,
+            ["schema"] = JsonNode.Parse(schema.ToJson()),
+            ["properties"] = new JsonObject((properties ?? new Dictionary<string, string>()).Select(p => KeyValuePair.Create(p.Key, (JsonNode?)p.Value))),
+        };
+        if (spec is not null) request["partition-spec"] = JsonNode.Parse(spec.ToJson());
+        if (sortOrder is not null) request["write-order"] = JsonNode.Parse(sortOrder.ToJson());
+        var created = await _client.CreateTableAsync(id.Namespace, request, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await LoadAsync(id, cancellationToken).ConfigureAwait(false);
+        }
+        catch (InvalidOperationException e)
+        {
+            // No keys for its files: the table exists all the same, and says so.
+            throw new InvalidOperationException($"Table {id} was created at {created.Location}, but cannot be opened here: {e.Message}", e);
+        }
+    });
+
+    public Task<Table?> TryLoadTableAsync(TableIdentifier id, CancellationToken cancellationToken = default) => Refusals<Table?>(async () =>
+    {
+        try
+        {
+            return await LoadAsync(id, cancellationToken).ConfigureAwait(false);
+        }
+        catch (RestCatalogException e) when (e.Type == "NoSuchTableException")
+        {
+            return null;
+        }
+    });
+
+    public Task<bool> DropTableAsync(TableIdentifier id, bool purge = false, CancellationToken cancellationToken = default) => Refusals(async () =>
+    {
+        try
+        {
+            await _client.DropTableAsync(id.Namespace, id.Name, purge, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        catch (RestCatalogException e) when (e.Type == "NoSuchTableException")
+        {
+            return false;
+        }
+    });
+
+    public void Dispose() => _client.Dispose();
+
+    private async Task<Table> LoadAsync(TableIdentifier id, CancellationToken cancellationToken)
+    {
+        // The catalog's answer says where the files are and how to reach them (S3 endpoint, vended keys).
+        var loaded = await _client.LoadTableAsync(id.Namespace, id.Name, vendedCredentials: true, cancellationToken).ConfigureAwait(false);
+        return await Table.LoadAsync(OpenTableStore(loaded), new RestTableCommitter(_client, id.Namespace, id.Name), cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task<T> Refusals<T>(Func<Task<T>> call)
+    {
+        try
+        {
+            return await call().ConfigureAwait(false);
+        }
+        catch (RestCatalogException e)
+        {
+            throw new CatalogException(e.Type, e.ServerMessage);
+        }
+    }
+
+    /// <summary>
+    /// A store over the folder that holds the table's location, so the table's own folder is a key in it (its files are
+    /// written under <c>&lt;table&gt;/data</c> and <c>&lt;table&gt;/metadata</c>) and every file it names is reachable.
+    /// </summary>
+    private static IObjectStore OpenTableStore(LoadedTable loaded)
+    {
+        var tableLocation = loaded.Location.TrimEnd('/');
+        int slash = tableLocation.LastIndexOf('/');
+        var location = slash > "s3://".Length ? tableLocation[..slash] : tableLocation;
+        if (!location.StartsWith("s3://", StringComparison.OrdinalIgnoreCase)) return ObjectStore.Open(location);
+        string? Config(string key) => loaded.Config.TryGetValue(key, out var v) ? v : null;
+        var accessKey = Config("s3.access-key-id") ?? Environment.GetEnvironmentVariable("AWS_ACCESS_KEY_ID");
+        var secretKey = Config("s3.secret-access-key") ?? Environment.GetEnvironmentVariable("AWS_SECRET_ACCESS_KEY");
+        if (string.IsNullOrEmpty(accessKey) || string.IsNullOrEmpty(secretKey))
+            throw new InvalidOperationException(
+                $"The table's files are at {tableLocation} and the catalog vended no keys for them: set AWS_ACCESS_KEY_ID and " +
+                "AWS_SECRET_ACCESS_KEY to keys that may read them.");
+        return ObjectStore.Open(location, new S3Options
+        {
+            Endpoint = Config("s3.endpoint"),
+            Region = Config("s3.region") ?? Config("client.region") ?? "us-east-1",
+            PathStyle = Config("s3.path-style-access") != "false",
+            AccessKey = accessKey,
+            SecretKey = secretKey,
+            // Temporary keys come with their token; long-term keys from the environment need none.
+            SessionToken = Config("s3.session-token") ?? (Config("s3.access-key-id") is null ? Environment.GetEnvironmentVariable("AWS_SESSION_TOKEN") : null),
+        });
+    }
+
+}
