@@ -288,8 +288,14 @@ internal static class TableCommand
             await action();
             return 0;
         }
+        catch (CatalogException e)
+        {
+            // Named as the catalog names it, whichever catalog it came from.
+            Console.Error.WriteLine($"error: {e.Type}: {e.Message}");
+            return 1;
+        }
         catch (Exception e) when (e is ArgumentException or InvalidOperationException or FormatException or NotSupportedException or CommitFailedException
-                                       or IOException or CatalogException or HttpRequestException)
+                                       or IOException or HttpRequestException)
         {
             Console.Error.WriteLine($"error: {e.Message}");
             return 1;
