@@ -27,6 +27,13 @@ public sealed class PipelinesOptions
     /// <summary>Most pipelines the server holds; creating another answers 409.</summary>
     public int MaxPipelines { get; set; } = 1000;
     /// <summary>
+    /// Most bytes of operator state (open windows, their keys and aggregates) one statement of a pipeline may hold, as
+    /// measured by the checkpoint written with each commit: a commit whose state is larger is refused, and the pipeline
+    /// fails (and retries from its last commit) with a message naming the statement, until the budget is raised or the
+    /// statement holds less. Memory may exceed it by what one commit interval adds before the check.
+    /// </summary>
+    public long MaxStateBytes { get; set; } = 512L * 1024 * 1024;
+    /// <summary>
     /// Seconds without an append after which a stream closes its log file and lets go of its in-memory tail and
     /// parsers, so idle streams cost no file descriptor and little memory; the next append reopens the file.
     /// </summary>

@@ -161,7 +161,7 @@ internal sealed class PipelineRegistry : IHostedService, IAsyncDisposable
         }
         var statements = sinks.Where(s => !s.IsDeadLetter).ToList();
         var runner = new PipelineRunner(definition, stream, program, statements, sinks.FirstOrDefault(s => s.IsDeadLetter),
-            _metrics, _loggers.CreateLogger($"DataPlane.Pipelines.{definition.Name}"));
+            _metrics, _loggers.CreateLogger($"DataPlane.Pipelines.{definition.Name}"), _options.MaxStateBytes);
         lock (_runners)
             _runners[definition.Name] = runner;
         runner.Start();

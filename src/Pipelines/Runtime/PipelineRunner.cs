@@ -62,6 +62,7 @@ internal sealed class PipelineRunner : IAsyncDisposable
     private readonly string _labels;
     private readonly DeadLetters _deadLetters;
     private readonly SqlExecution?[] _probes;
+    private readonly long _maxStateBytes;
     private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Task _run = Task.CompletedTask;
     private long _committed;
@@ -73,8 +74,9 @@ internal sealed class PipelineRunner : IAsyncDisposable
     /// <param name="statements">One sink per statement of <paramref name="program"/>, in its order.</param>
     /// <param name="deadLetter">The sink that receives the records the statements fail on; null to drop them (counted).</param>
     public PipelineRunner(PipelineDefinition definition, IngestStream stream, SqlProgram program, IReadOnlyList<PipelineSink> statements, PipelineSink? deadLetter,
-        PipelineMetrics metrics, ILogger logger)
+        PipelineMetrics metrics, ILogger logger, long maxStateBytes = long.MaxValue)
     {
+        _maxStateBytes = maxStateBytes;
         _definition = definition;
         _stream = stream;
         _program = program;
@@ -605,6 +607,10 @@ internal sealed class PipelineRunner : IAsyncDisposable
         var started = Stopwatch.GetTimestamp();
         using var state = new MemoryStream();
         execution.SaveState(state);
+        if (state.Length > _maxStateBytes)
+            throw new InvalidOperationException($"{Describe(sink)} holds {state.Length:N0} bytes of operator state at stream offset {offset:N0}, over the budget of " +
+                $"{_maxStateBytes:N0} (setting Pipelines:{nameof(PipelinesOptions.MaxStateBytes)}, environment DATAPLANE_PIPELINES__MAXSTATEBYTES); its commit is refused. " +
+                "Fewer keys, shorter windows or a shorter watermark delay keep less open; or raise the budget.");
         var key = sink.Target.NewCheckpointKey(offset);
         await sink.Journal.RecordAsync(key, cancellationToken);
         await sink.Target.WriteCheckpointAsync(key, state.GetBuffer().AsMemory(0, (int)state.Length), cancellationToken);

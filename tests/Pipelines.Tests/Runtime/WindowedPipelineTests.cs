@@ -115,6 +115,37 @@ public sealed class WindowedPipelineTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_commit_whose_state_is_over_the_budget_is_refused_and_the_pipeline_says_why()
+    {
+        await using var host = await PipelinesHost.StartAsync(Path.Combine(_dir, "budget"), o => o.MaxStateBytes = 2_000);
+        async Task Post(string path, string body)
+        {
+            using var response = await host.Client.PostAsync(path, new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
+            Assert.True(response.IsSuccessStatusCode, $"{path}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+        }
+        await Post("api/v1/streams", """{"name": "clicks", "schema": {"fields": [{"name": "user", "type": "string"}, {"name": "ts", "type": "timestamp"}]}}""");
+        await Post("api/v1/sinks", """{"name": "t1", "type": "iceberg", "namespace": "default", "table": "budget", "rolling": {"interval_seconds": 3600}}""");
+        await Post("api/v1/pipelines", """
+            {"name": "p1", "sql": "WATERMARK FOR clicks.ts AS ts - INTERVAL '10' SECOND; INSERT INTO t1 SELECT window_start, user, count(*) AS n FROM clicks GROUP BY tumble(INTERVAL '1' MINUTE), user"}
+            """);
+        // One key fits: committed, with the state's size in the status.
+        await Post("streams/clicks", """{"user": "a", "ts": "2026-01-01T00:00:01"}""");
+        await Post("api/v1/pipelines/p1/flush", "");
+        var fits = JsonDocument.Parse(await host.Client.GetStringAsync("api/v1/pipelines/p1")).RootElement;
+        Assert.InRange(fits.GetProperty("stateful")[0].GetProperty("last_checkpoint").GetProperty("bytes").GetInt64(), 1, 2_000);
+
+        // A thousand open keys do not: the commit is refused, the sink stays at its one commit, and the status says why.
+        await Post("streams/clicks", string.Concat(Enumerable.Range(0, 1000).Select(i => $$"""{"user": "user-{{i}}", "ts": "2026-01-01T00:00:02"}""" + "\n")));
+        using var flush = await host.Client.PostAsync("api/v1/pipelines/p1/flush", null);
+        Assert.False(flush.IsSuccessStatusCode);
+        var status = JsonDocument.Parse(await host.Client.GetStringAsync("api/v1/pipelines/p1")).RootElement;
+        var error = status.GetProperty("errors")[0].GetProperty("message").GetString();
+        Assert.Contains("INSERT INTO t1 (table default.budget) holds", error);
+        Assert.Contains("over the budget of 2,000 (setting Pipelines:MaxStateBytes, environment DATAPLANE_PIPELINES__MAXSTATEBYTES)", error);
+        Assert.Equal(1, status.GetProperty("offsets").GetProperty("committed").GetInt64());
+    }
+
+    [Fact]
     public async Task Expiry_deletes_the_checkpoints_only_expired_commits_named_and_keeps_the_last_which_orphan_removal_keeps_too()
     {
         for (int i = 0; i < 3; i++)
