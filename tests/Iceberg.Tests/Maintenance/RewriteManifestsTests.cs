@@ -113,10 +113,10 @@ public sealed class RewriteManifestsTests : IAsyncLifetime
     {
         public Task<TableState?> LoadAsync(CancellationToken cancellationToken = default) => inner.LoadAsync(cancellationToken);
 
-        public async Task<TableState> CommitAsync(TableState? expected, TableMetadata updated, CancellationToken cancellationToken = default)
+        public async Task<TableState> CommitAsync(TableCommit commit, CancellationToken cancellationToken = default)
         {
-            await before(updated);
-            return await inner.CommitAsync(expected, updated, cancellationToken);
+            await before(commit.Updated);
+            return await inner.CommitAsync(commit, cancellationToken);
         }
     }
 
