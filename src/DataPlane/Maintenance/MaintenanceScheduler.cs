@@ -16,7 +16,7 @@ namespace DataPlane.Maintenance;
 /// properties set them (<see cref="MaintenanceSettings"/>): compaction once a partition may have
 /// <c>min-input-files</c> small files (the current snapshot's average file is under three quarters of the target, or
 /// delete files apply), manifest rewrite past <c>min-manifests</c> data manifests, expiry once a snapshot is older than
-/// the maximum age, orphan removal every <c>interval-ms</c>. Runs queued by hand (the API) join the same queue.
+/// the maximum age or the table holds more than <c>max-snapshots</c>, orphan removal every <c>interval-ms</c>. Runs queued by hand (the API) join the same queue.
 /// <para>
 /// Bounded so that ingestion keeps its throughput: at most <see cref="MaintenanceOptions.MaxConcurrentJobs"/> jobs at
 /// once and one per table, all sharing <see cref="MaintenanceOptions.MaxBytesPerSecond"/> of reads and writes. A job found
@@ -190,7 +190,7 @@ internal sealed class MaintenanceScheduler : BackgroundService
                 return s.ManifestsEnabled && await RewriteManifests.DataManifestsAsync(table, ct) >= s.MinManifests;
             case MaintenanceJob.ExpireSnapshots:
                 return s.ExpiryEnabled && m.Snapshots.Count > s.MinSnapshotsToKeep
-                    && m.Snapshots.Min(x => x.TimestampMs) < now.ToUnixTimeMilliseconds() - s.MaxSnapshotAgeMs;
+                    && (m.Snapshots.Count > s.MaxSnapshots || m.Snapshots.Min(x => x.TimestampMs) < now.ToUnixTimeMilliseconds() - s.MaxSnapshotAgeMs);
             default:
                 return s.OrphansEnabled && (History.LastFinished(name, job) is not { } last || (now - last).TotalMilliseconds >= s.OrphanIntervalMs);
         }

@@ -10,7 +10,7 @@ namespace DataPlane.Maintenance;
 /// <code>
 /// {"enabled": true,
 ///  "compaction": {"enabled": true, "target_file_size_bytes": 134217728, "min_input_files": 5},
-///  "expire_snapshots": {"enabled": true, "max_snapshot_age_ms": 432000000, "min_snapshots_to_keep": 1},
+///  "expire_snapshots": {"enabled": true, "max_snapshot_age_ms": 432000000, "min_snapshots_to_keep": 1, "max_snapshots": 1000},
 ///  "remove_orphan_files": {"enabled": true, "older_than_ms": 259200000, "interval_ms": 86400000},
 ///  "rewrite_manifests": {"enabled": true, "min_manifests": 100}}
 /// </code>
@@ -30,6 +30,7 @@ internal static class MaintenanceSettingsJson
         ("expire_snapshots", "enabled", MaintenanceSettings.ExpiryEnabledKey, 0, 0),
         ("expire_snapshots", "max_snapshot_age_ms", MaintenanceSettings.MaxSnapshotAgeMsKey, 1, long.MaxValue),
         ("expire_snapshots", "min_snapshots_to_keep", MaintenanceSettings.MinSnapshotsToKeepKey, 1, 1_000_000),
+        ("expire_snapshots", "max_snapshots", MaintenanceSettings.MaxSnapshotsKey, 1, 1_000_000),
         ("remove_orphan_files", "enabled", MaintenanceSettings.OrphansEnabledKey, 0, 0),
         // At least a minute: a writer that records nothing (Spark) must have time to commit what it wrote.
         ("remove_orphan_files", "older_than_ms", MaintenanceSettings.OrphanFileAgeMsKey, 60_000, long.MaxValue),
@@ -51,6 +52,7 @@ internal static class MaintenanceSettingsJson
         w.WriteBoolean("enabled", s.ExpiryEnabled);
         w.WriteNumber("max_snapshot_age_ms", s.MaxSnapshotAgeMs);
         w.WriteNumber("min_snapshots_to_keep", s.MinSnapshotsToKeep);
+        w.WriteNumber("max_snapshots", s.MaxSnapshots);
         w.WriteEndObject();
         w.WriteStartObject("remove_orphan_files");
         w.WriteBoolean("enabled", s.OrphansEnabled);

@@ -9,8 +9,9 @@ namespace DataPlane.Iceberg.Maintenance;
 /// that only the expired snapshots referenced.
 /// <list type="number">
 /// <item>Branches and tags (never <c>main</c>) whose snapshot is older than their <c>max-ref-age-ms</c> are removed.</item>
-/// <item>Every branch's and tag's snapshot is kept, and each branch keeps its ancestors until one is both older than
-/// <c>max-snapshot-age-ms</c> and past the branch's <c>min-snapshots-to-keep</c>. Snapshots in no branch's history (rolled
+/// <item>Every branch's and tag's snapshot is kept, and each branch keeps its ancestors until one is past the branch's
+/// <c>min-snapshots-to-keep</c> and either older than <c>max-snapshot-age-ms</c> or past the table's ceiling
+/// (<see cref="MaintenanceSettings.MaxSnapshots"/>). Snapshots in no branch's history (rolled
 /// back, say) are kept while younger than <c>max-snapshot-age-ms</c>, as Iceberg's own expiry does.</item>
 /// <item>The rest are removed in one commit, recomputed on fresh metadata when another writer wins the race; the same
 /// commit leaves the pipelines' markers where the history is cut (<see cref="CommitHistory"/>).</item>
@@ -145,7 +146,7 @@ public sealed class ExpireSnapshots(Table table, TimeProvider? time = null)
                 {
                     inSomeBranch.Add(s.SnapshotId);
                     count++;
-                    if (count > branchMinKeep && s.TimestampMs < now - branchMaxAge)
+                    if (count > branchMinKeep && (s.TimestampMs < now - branchMaxAge || count > settings.MaxSnapshots))
                         break;
                     retained.Add(s.SnapshotId);
                 }

@@ -19,6 +19,7 @@ public sealed record MaintenanceSettings
     public const string MaxSnapshotAgeMsKey = "history.expire.max-snapshot-age-ms";
     public const string MinSnapshotsToKeepKey = "history.expire.min-snapshots-to-keep";
     public const string MaxRefAgeMsKey = "history.expire.max-ref-age-ms";
+    public const string MaxSnapshotsKey = "dataplane.maintenance.expire-snapshots.max-snapshots";
     public const string OrphansEnabledKey = "dataplane.maintenance.orphan-files.enabled";
     public const string OrphanFileAgeMsKey = "dataplane.maintenance.orphan-file-age-ms";
     public const string OrphanIntervalMsKey = "dataplane.maintenance.orphan-files.interval-ms";
@@ -27,6 +28,7 @@ public sealed record MaintenanceSettings
 
     public const long DefaultMaxSnapshotAgeMs = 5L * 24 * 60 * 60 * 1000;
     public const long DefaultOrphanFileAgeMs = 3L * 24 * 60 * 60 * 1000;
+    public const int DefaultMaxSnapshots = 1000;
 
     /// <summary>The background scheduler of <c>dataplane serve</c> maintains the table (default on).</summary>
     public bool Enabled { get; init; } = true;
@@ -46,6 +48,13 @@ public sealed record MaintenanceSettings
 
     /// <summary>Each branch keeps at least this many of its newest snapshots, however old (default 1: the branch's head).</summary>
     public int MinSnapshotsToKeep { get; init; } = 1;
+
+    /// <summary>
+    /// Each branch keeps at most this many of its newest snapshots, however young (default 1000), unless its minimum count
+    /// is higher. The age alone does not bound a table a pipeline commits to every second (5 days of it: 432,000
+    /// snapshots, each commit rewriting a metadata file that lists them all), so the count does.
+    /// </summary>
+    public int MaxSnapshots { get; init; } = DefaultMaxSnapshots;
 
     /// <summary>Branches and tags (never <c>main</c>) whose snapshot is older than this are removed (default: never).</summary>
     public long MaxRefAgeMs { get; init; } = long.MaxValue;
@@ -79,6 +88,7 @@ public sealed record MaintenanceSettings
             MaxSnapshotAgeMs = Positive(p, MaxSnapshotAgeMsKey, DefaultMaxSnapshotAgeMs),
             MinSnapshotsToKeep = (int)Positive(p, MinSnapshotsToKeepKey, 1, int.MaxValue),
             MaxRefAgeMs = Positive(p, MaxRefAgeMsKey, long.MaxValue),
+            MaxSnapshots = (int)Positive(p, MaxSnapshotsKey, DefaultMaxSnapshots, int.MaxValue),
             OrphansEnabled = Bool(p, OrphansEnabledKey),
             OrphanFileAgeMs = Positive(p, OrphanFileAgeMsKey, DefaultOrphanFileAgeMs),
             OrphanIntervalMs = Positive(p, OrphanIntervalMsKey, 24L * 60 * 60 * 1000),

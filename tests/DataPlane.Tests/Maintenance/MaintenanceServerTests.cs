@@ -149,6 +149,7 @@ public sealed class MaintenanceServerTests : IDisposable
         await RefusedAsync(HttpMethod.Put, Maintenance, """{"compaction": {"target_file_size_bytes": 1000}}""", HttpStatusCode.BadRequest, "$.compaction.target_file_size_bytes");
         await RefusedAsync(HttpMethod.Put, Maintenance, """{"compaction": {"min_input_files": "5"}}""", HttpStatusCode.BadRequest, "\"5\"");
         await RefusedAsync(HttpMethod.Put, Maintenance, """{"expire_snapshots": {"max_age": 5}}""", HttpStatusCode.BadRequest, "$.expire_snapshots.max_age");
+        await RefusedAsync(HttpMethod.Put, Maintenance, """{"expire_snapshots": {"max_snapshots": 0}}""", HttpStatusCode.BadRequest, "$.expire_snapshots.max_snapshots");
         await RefusedAsync(HttpMethod.Put, Maintenance, """{"enabled": "yes"}""", HttpStatusCode.BadRequest, "$.enabled");
         await RefusedAsync(HttpMethod.Put, Maintenance, """{"remove_orphan_files": {"older_than_ms": 5}}""", HttpStatusCode.BadRequest, "$.remove_orphan_files.older_than_ms");
         await RefusedAsync(HttpMethod.Put, Maintenance, "[1]", HttpStatusCode.BadRequest, "JSON object");

@@ -65,6 +65,39 @@ public sealed class ExpireSnapshotsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Past_the_count_ceiling_young_snapshots_expire_but_refs_the_minimum_and_a_second_writers_commit_stay()
+    {
+        await _t.Table.SetPropertiesAsync(new Dictionary<string, string> { [MaintenanceSettings.MaxSnapshotsKey] = "5" });
+        var first = await _t.AppendAsync(Range(0, 10));
+        await _t.Table.CreateTagAsync("v1");
+        var snapshots = new List<Snapshot> { first };
+        for (int i = 1; i < 12; i++)
+            snapshots.Add(await _t.AppendAsync(Range(i * 10, 10)));
+
+        // A second writer commits right before expiry's first attempt, which loses and plans again with its snapshot.
+        var writer = await Iceberg.Operations.Table.LoadAsync(_t.Store, new FileTableCommitter(_t.Store, "db/events"));
+        Snapshot? other = null;
+        var raced = new RacedCommitter(new FileTableCommitter(_t.Store, "db/events"), async _ => other ??= await writer.AppendAsync(await _t.WriteAsync(Range(500, 3))));
+        var maintainer = await Iceberg.Operations.Table.LoadAsync(_t.Store, raced);
+
+        // Minutes old, far younger than the 5-day age: only the ceiling expires them.
+        var result = await new ExpireSnapshots(maintainer, ManualTime.DaysFromNow(0.001)).RunAsync();
+        await _t.Table.RefreshAsync();
+        var kept = _t.Table.Metadata.Snapshots.Select(s => s.SnapshotId).ToHashSet();
+        Assert.Equal(snapshots[^4..].Select(s => s.SnapshotId).Append(other!.SnapshotId).Append(first.SnapshotId).Order(), kept.Order());
+        Assert.Equal(snapshots[1..^4].Select(s => s.SnapshotId).Order(), result.ExpiredSnapshots);
+        Assert.Equal(Range(0, 120).Concat(Range(500, 3)), await _t.IdsAsync());
+        Assert.Equal(Range(0, 10), await _t.IdsAsync(reference: "v1"));
+
+        // The minimum count wins over the ceiling.
+        await _t.Table.SetPropertiesAsync(new Dictionary<string, string> { [MaintenanceSettings.MinSnapshotsToKeepKey] = "8" });
+        for (int i = 0; i < 6; i++)
+            await _t.AppendAsync(Range(1000 + i * 10, 10));
+        await new ExpireSnapshots(_t.Table, ManualTime.DaysFromNow(0.001)).RunAsync();
+        Assert.Equal(9, _t.Table.Metadata.Snapshots.Count); // the newest 8 of main and the tag's
+    }
+
+    [Fact]
     public async Task Branches_and_tags_keep_their_snapshots_and_files_until_they_are_removed_or_too_old()
     {
         var s1 = await _t.AppendAsync(Range(0, 10));

@@ -108,18 +108,6 @@ public sealed class RewriteManifestsTests : IAsyncLifetime
         Assert.Single(merged.Distinct());
     }
 
-    /// <summary>A committer that lets something happen (another writer's commit) right before each commit it forwards.</summary>
-    private sealed class RacedCommitter(ITableCommitter inner, Func<TableMetadata, Task> before) : ITableCommitter
-    {
-        public Task<TableState?> LoadAsync(CancellationToken cancellationToken = default) => inner.LoadAsync(cancellationToken);
-
-        public async Task<TableState> CommitAsync(TableCommit commit, CancellationToken cancellationToken = default)
-        {
-            await before(commit.Updated);
-            return await inner.CommitAsync(commit, cancellationToken);
-        }
-    }
-
     [Fact]
     public async Task Nothing_to_merge_commits_nothing()
     {
