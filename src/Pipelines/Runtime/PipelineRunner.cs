@@ -63,6 +63,7 @@ internal sealed class PipelineRunner : IAsyncDisposable
     private readonly DeadLetters _deadLetters;
     private readonly SqlExecution?[] _probes;
     private readonly long _maxStateBytes;
+    private readonly string _fingerprint;
     private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Task _run = Task.CompletedTask;
     private long _committed;
@@ -77,6 +78,7 @@ internal sealed class PipelineRunner : IAsyncDisposable
         PipelineMetrics metrics, ILogger logger, long maxStateBytes = long.MaxValue)
     {
         _maxStateBytes = maxStateBytes;
+        _fingerprint = CheckpointHeader.Fingerprint(program.Sql);
         _definition = definition;
         _stream = stream;
         _program = program;
@@ -422,6 +424,7 @@ internal sealed class PipelineRunner : IAsyncDisposable
         {
             try
             {
+                CheckpointHeader.Read(state, _fingerprint);
                 execution.RestoreState(state);
             }
             catch (InvalidDataException e)
@@ -606,6 +609,7 @@ internal sealed class PipelineRunner : IAsyncDisposable
     {
         var started = Stopwatch.GetTimestamp();
         using var state = new MemoryStream();
+        CheckpointHeader.Write(state, _fingerprint);
         execution.SaveState(state);
         if (state.Length > _maxStateBytes)
             throw new InvalidOperationException($"{Describe(sink)} holds {state.Length:N0} bytes of operator state at stream offset {offset:N0}, over the budget of " +

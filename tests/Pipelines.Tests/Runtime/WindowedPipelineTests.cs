@@ -115,6 +115,39 @@ public sealed class WindowedPipelineTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_pipeline_recreated_with_other_sql_into_the_same_sink_is_refused_the_windows_it_did_not_write()
+    {
+        await IngestAsync((1, "a", 1));
+        await _table.FlushAsync("p1");
+        var status = await StatusAsync();
+        string sql = status.GetProperty("sql").GetString()!;
+
+        // The same SQL again: it continues from the checkpoint.
+        using (var deleted = await _table.Http.DeleteAsync("api/v1/pipelines/p1")) Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
+        await _table.PostAsync("api/v1/pipelines", JsonSerializerBody("p1", sql), HttpStatusCode.Created);
+        await _table.WaitRunningAsync("p1");
+        Assert.True((await StatusAsync()).GetProperty("stateful")[0].GetProperty("last_checkpoint").GetProperty("restored").GetBoolean());
+
+        // Two-minute windows where one-minute ones were saved: refused, saying why, rather than read as its own.
+        using (var deleted = await _table.Http.DeleteAsync("api/v1/pipelines/p1")) Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
+        await _table.PostAsync("api/v1/pipelines", JsonSerializerBody("p1", sql.Replace("INTERVAL '1' MINUTE", "INTERVAL '2' MINUTE", StringComparison.Ordinal)), HttpStatusCode.Created);
+        string? error = null;
+        var deadline = DateTime.UtcNow.AddMinutes(1);
+        while (error is null && DateTime.UtcNow < deadline)
+        {
+            var errors = (await StatusAsync()).GetProperty("errors");
+            error = errors.GetArrayLength() > 0 ? errors[0].GetProperty("message").GetString() : null;
+            await Task.Delay(50);
+        }
+        Assert.NotNull(error);
+        Assert.Contains("it was written by a pipeline whose SQL differs from this one's", error);
+        Assert.Contains("a changed statement needs a sink of its own", error);
+    }
+
+    private static string JsonSerializerBody(string name, string sql) =>
+        JsonSerializer.Serialize(new Dictionary<string, string> { ["name"] = name, ["dead_letter"] = "late", ["sql"] = sql });
+
+    [Fact]
     public async Task A_commit_whose_state_is_over_the_budget_is_refused_and_the_pipeline_says_why()
     {
         await using var host = await PipelinesHost.StartAsync(Path.Combine(_dir, "budget"), o => o.MaxStateBytes = 2_000);
