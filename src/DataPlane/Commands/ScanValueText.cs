@@ -29,7 +29,7 @@ internal static class ScanValueText
             case IcebergStructType s:
             {
                 var structArray = (StructArray)array;
-                var fields = s.Fields.Select((f, i) => "'" + Escape(f.Name) + "': " + Format(structArray.Fields[i], row, f.Type, nested: true));
+                var fields = s.Fields.Select((f, i) => ValueText.Quoted(f.Name) + ": " + Format(structArray.Fields[i], row, f.Type, nested: true));
                 return "{" + string.Join(", ", fields) + "}";
             }
             case IcebergMapType m:
@@ -47,7 +47,7 @@ internal static class ScanValueText
             }
         }
         var text = Scalar(array, row, type);
-        return nested && NeedsQuotes(text) ? "'" + Escape(text) + "'" : text;
+        return nested ? ValueText.Nested(text) : text;
     }
 
     private static string Scalar(IArrowArray array, int row, IcebergType type) => array switch
@@ -75,11 +75,4 @@ internal static class ScanValueText
         TimeUnit.Nanosecond => value / 1000,
         _ => value,
     };
-
-    /// <summary>DuckDB quotes a value inside a nested one when it is empty, starts or ends with a space, reads as NULL, or holds one of <c>"'(),:=[]{}</c>.</summary>
-    private static bool NeedsQuotes(string text) =>
-        text.Length == 0 || char.IsWhiteSpace(text[0]) || (text.Length >= 2 && char.IsWhiteSpace(text[^1]))
-        || text.Equals("null", StringComparison.OrdinalIgnoreCase) || text.AsSpan().IndexOfAny("\"'(),:=[]{}") >= 0;
-
-    private static string Escape(string text) => new StringBuilder(text).Replace("\\", "\\\\").Replace("'", "\\'").ToString();
 }

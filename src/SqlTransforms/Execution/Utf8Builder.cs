@@ -3,12 +3,15 @@ using Apache.Arrow.Types;
 
 namespace DataPlane.SqlTransforms.Execution;
 
-/// <summary>Builds a VARCHAR (or BLOB) column from UTF-8 bytes row by row; grows by doubling, no per-row allocation.</summary>
+/// <summary>
+/// Builds a VARCHAR (or BLOB) column from UTF-8 bytes row by row; grows by doubling, no per-row allocation. Usually
+/// one value per row of a batch; more (the elements of lists) grow the offsets too.
+/// </summary>
 internal sealed class Utf8Builder
 {
-    private readonly int[] _offsets;
+    private int[] _offsets;
     private byte[] _bytes;
-    private readonly byte[] _validity;
+    private byte[] _validity;
     private int _count;
     private int _length;
     private bool _anyNull;
@@ -34,6 +37,7 @@ internal sealed class Utf8Builder
 
     public void Commit(int written)
     {
+        if (_count + 1 == _offsets.Length) Grow();
         _length += written;
         Vectors.Set(_validity, _count);
         _offsets[++_count] = _length;
@@ -47,8 +51,15 @@ internal sealed class Utf8Builder
 
     public void AppendNull()
     {
+        if (_count + 1 == _offsets.Length) Grow();
         _anyNull = true;
         _offsets[++_count] = _length;
+    }
+
+    private void Grow()
+    {
+        Array.Resize(ref _offsets, _offsets.Length * 2);
+        Array.Resize(ref _validity, (_offsets.Length + 7) / 8);
     }
 
     public IArrowArray Build(bool binary = false)

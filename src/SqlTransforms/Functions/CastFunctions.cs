@@ -9,7 +9,7 @@ namespace DataPlane.SqlTransforms.Functions;
 /// <summary>
 /// CAST between the primitive types, with DuckDB's rules: DOUBLE to integer rounds half to even, DECIMAL rounds
 /// half away from zero, a value out of the target's range or a text that does not parse fails the row (TRY_CAST
-/// gives NULL). Every type casts to VARCHAR and VARCHAR to every primitive type.
+/// gives NULL). Every type casts to VARCHAR and VARCHAR to every primitive type; a list casts to a list element by element.
 /// </summary>
 internal static class CastFunctions
 {
@@ -17,7 +17,8 @@ internal static class CastFunctions
     public static bool CanCast(SqlType from, SqlType to)
     {
         if (from == to || from.Kind == SqlTypeKind.Null) return true;
-        if (from.IsNested || to.IsNested) return false; // casts of lists, structs and maps come later
+        if (from.Kind == SqlTypeKind.List && to.Kind == SqlTypeKind.List) return CanCast(from.Element!, to.Element!);
+        if (from.IsNested || to.IsNested) return false; // casts of structs and maps, and of lists to text, come later
         if (from.Kind == SqlTypeKind.Fixed || to.Kind == SqlTypeKind.Fixed) return false; // FIXED(L) only passes through
         if (to.Kind == SqlTypeKind.Varchar || from.Kind == SqlTypeKind.Varchar) return to.Kind != SqlTypeKind.Null;
         bool numeric(SqlType t) => t.IsNumeric || t.Kind == SqlTypeKind.Boolean;
@@ -39,6 +40,7 @@ internal static class CastFunctions
         var from = k.Type;
         if (from == to) return k;
         if (from.Kind == SqlTypeKind.Null) return new ConstantKernel(null, to);
+        if (from.Kind == SqlTypeKind.List) return new ListCastKernel(k, Cast(new ColumnKernel(0, from.Element!), to.Element!), to);
         if (to.Kind == SqlTypeKind.Varchar) return ToText(k);
         if (from.Kind == SqlTypeKind.Varchar) return FromText(k, to);
         switch (from.Kind, to.Kind)

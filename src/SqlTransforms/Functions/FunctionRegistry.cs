@@ -21,6 +21,7 @@ internal sealed class FunctionRegistry
         JsonFunctions.Register,
         HashFunctions.Register,
         TimeFunctions.Register,
+        ListFunctions.Register,
         AggregateFunctions.Register,
     ];
 

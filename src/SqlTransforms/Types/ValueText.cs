@@ -10,6 +10,17 @@ namespace DataPlane.SqlTransforms.Types;
 /// </summary>
 internal static class ValueText
 {
+    /// <summary>
+    /// A value's text inside a list or struct as DuckDB writes it: quoted (<see cref="Quoted"/>) when it is empty, starts
+    /// or ends with a space, reads as NULL, or holds one of <c>"'(),:=[]{}</c>; as it is otherwise.
+    /// </summary>
+    public static string Nested(string text) =>
+        text.Length == 0 || char.IsWhiteSpace(text[0]) || char.IsWhiteSpace(text[^1])
+        || text.Equals("null", StringComparison.OrdinalIgnoreCase) || text.AsSpan().IndexOfAny("\"'(),:=[]{}") >= 0 ? Quoted(text) : text;
+
+    /// <summary>'text' with \ and ' escaped by a backslash (DuckDB's quoting inside nested values and of struct field names).</summary>
+    public static string Quoted(string text) => "'" + text.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("'", "\\'", StringComparison.Ordinal) + "'";
+
     public static string Double(double d)
     {
         if (double.IsNaN(d)) return BitConverter.DoubleToInt64Bits(d) < 0 ? "-nan" : "nan"; // DuckDB shows the sign bit (inf - inf is -nan)

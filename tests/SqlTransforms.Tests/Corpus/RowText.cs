@@ -33,9 +33,9 @@ internal static class RowText
             SqlTypeKind.TimestampTz => ValueText.Timestamp((long)v, true),
             SqlTypeKind.Interval => ValueText.Interval((IntervalValue)v),
             SqlTypeKind.Blob => ValueText.Blob((byte[])v),
-            SqlTypeKind.Varchar => top ? (string)v : "'" + (string)v + "'",
+            SqlTypeKind.Varchar => top ? (string)v : ValueText.Nested((string)v),
             SqlTypeKind.List => "[" + string.Join(", ", ((object?[])v).Select(x => Value(x, type.Element!, false))) + "]",
-            SqlTypeKind.Struct => "{" + string.Join(", ", type.Fields!.Select((f, i) => $"'{f.Name}': {Value(((object?[])v)[i], f.Type, false)}")) + "}",
+            SqlTypeKind.Struct => "{" + string.Join(", ", type.Fields!.Select((f, i) => $"{ValueText.Quoted(f.Name)}: {Value(((object?[])v)[i], f.Type, false)}")) + "}",
             _ => Convert.ToString(v, CultureInfo.InvariantCulture)!,
         };
     }

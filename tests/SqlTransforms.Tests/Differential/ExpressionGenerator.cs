@@ -56,8 +56,9 @@ internal sealed class ExpressionGenerator(Random random, bool json = false)
         switch (type.Kind)
         {
             case SqlTypeKind.Integer:
-                return random.Next(15) switch
+                return random.Next(17) switch
                 {
+                    15 => $"array_position({IntList(depth)}, {I()})", 16 => $"{Pick("array_position", "list_position")}({TextList(depth)}, {S()})",
                     0 => $"({I()} + {I()})", 1 => $"({I()} - {I()})", 2 => $"({I()} * {I()})", 3 => $"abs({I()})",
                     4 => $"({I()} // nullif({I()}, 0))", 5 => $"mod({I()}, nullif({I()}, 0))", 6 => $"CASE WHEN {B()} THEN {I()} ELSE {I()} END",
                     7 => $"coalesce({I()}, {I()})", 8 => $"greatest({I()}, {I()})", 9 => $"least({I()}, {I()}, {I()})",
@@ -65,8 +66,10 @@ internal sealed class ExpressionGenerator(Random random, bool json = false)
                     12 => $"trunc({I()}, {random.Next(-12, 3)})", 13 => $"trunc({I()})", _ => $"(-{I()})",
                 };
             case SqlTypeKind.BigInt:
-                return random.Next(13) switch
+                return random.Next(15) switch
                 {
+                    13 => $"{Pick("array_length", "len")}({Pick(IntList(depth), TextList(depth))})",
+                    14 => $"array_length({Pick("array_distinct", "list_distinct")}({Pick(IntList(depth), TextList(depth))}))",
                     11 => $"{Pick("epoch_ms", "epoch_us")}({E(SqlType.Timestamp)})",
                     12 => $"{Pick("year", "month", "day", "hour", "minute", "second", "quarter", "dayofweek", "dayofyear", "week", "isodow")}({Pick(E(SqlType.Timestamp), E(SqlType.Date))})",
                     0 => $"({L()} + {L()})", 1 => $"({L()} * {L()})", 2 => $"CAST({I()} AS BIGINT)", 3 => $"length({S()})",
@@ -86,9 +89,12 @@ internal sealed class ExpressionGenerator(Random random, bool json = false)
                     _ => $"({X()} - {L()})",
                 };
             case SqlTypeKind.Varchar:
-                return random.Next(35) switch
+                return random.Next(38) switch
                 {
                     30 when json => Json(),
+                    35 => $"array_to_string({Pick(IntList(depth), TextList(depth), $"[{X()}, {X()}]")}, {Pick("','", "''", "' - '", "NULL")})",
+                    36 => $"{TextList(depth)}[{random.Next(-3, 4)}]",
+                    37 => $"array_to_string({Pick("array_slice", "list_slice")}({Pick(IntList(depth), TextList(depth))}, {Bound()}, {Bound()}{Step()}), ',')",
                     28 => $"{Pick("to_hex", "hex")}({Pick(S(), L(), $"from_hex(to_hex({S()}))")})",
                     29 => $"CAST({Pick($"from_hex({Pick(S(), $"to_hex({S()})")})", $"from_base64({Pick(S(), $"to_base64(from_hex(to_hex({S()})))")})")} AS VARCHAR)",
                     25 => $"strftime({Pick(E(SqlType.Timestamp), E(SqlType.Date))}, {TimeFormat()})",
@@ -113,8 +119,11 @@ internal sealed class ExpressionGenerator(Random random, bool json = false)
             case SqlTypeKind.Boolean:
             {
                 var t = Pick(SqlType.Integer, SqlType.BigInt, SqlType.Double, SqlType.Varchar, SqlType.Date, SqlType.Timestamp, SqlType.Boolean);
-                return random.Next(14) switch
+                return random.Next(17) switch
                 {
+                    14 => $"{Pick("array_contains", "list_contains", "list_has")}({IntList(depth)}, {Pick(I(), L())})",
+                    15 => $"array_contains({TextList(depth)}, {S()})",
+                    16 => $"array_contains(array_distinct({IntList(depth)}), {I()})",
                     0 => $"({E(t)} {Pick("=", "<>", "<", "<=", ">", ">=")} {E(t)})", 1 => $"({B()} AND {B()})", 2 => $"({B()} OR {B()} OR {B()})",
                     3 => $"(NOT {B()})", 4 => $"({E(t)} IS {Pick("", "NOT ")}NULL)", 5 => $"({E(t)} IS {Pick("", "NOT ")}DISTINCT FROM {E(t)})",
                     6 => $"({I()} {Pick("", "NOT ")}IN ({I()}, {Leaf(SqlType.Integer)}, NULL))", 7 => $"({I()} BETWEEN {I()} AND {I()})",
@@ -173,6 +182,34 @@ internal sealed class ExpressionGenerator(Random random, bool json = false)
 
         string E(SqlType t) => Expression(t, 1);
     }
+
+    /// <summary>An INTEGER[]: a list of expressions (with NULLs), or a slice of one.</summary>
+    private string IntList(int depth)
+    {
+        string I() => Expression(SqlType.Integer, depth - 1);
+        return random.Next(3) switch
+        {
+            0 => $"[{I()}, {I()}, {I()}]",
+            1 => $"[{I()}, NULL, {I()}, {Leaf(SqlType.Integer)}]",
+            _ => $"array_slice([{I()}, {I()}, {I()}, {I()}], {Bound()}, {Bound()}{Step()})",
+        };
+    }
+
+    /// <summary>A VARCHAR[]: text split by string_to_array (empty parts, '' splitting into characters), or a list of expressions.</summary>
+    private string TextList(int depth)
+    {
+        string S() => Expression(SqlType.Varchar, depth - 1);
+        return random.Next(3) switch
+        {
+            0 => $"{Pick("string_to_array", "string_split", "str_split")}({S()}, {Pick("','", "''", "' '", "'a'", "NULL", Leaf(SqlType.Varchar))})",
+            1 => $"[{S()}, {S()}, NULL]",
+            _ => $"array_slice(string_to_array({S()}, ','), {Bound()}, {Bound()}{Step()})",
+        };
+    }
+
+    private string Bound() => Pick("1", "2", "3", "-1", "-2", "0", "100", "(-100)", "9223372036854775807", "(-9223372036854775807)", random.Next(-5, 6).ToString(CultureInfo.InvariantCulture));
+
+    private string Step() => Pick("", "", "", ", 1", ", 2", ", -1", ", -2", ", 0", ", 9223372036854775807");
 
     /// <summary>Patterns both RE2 and the engine read alike (ASCII classes, anchors, lazy and empty matches, groups).</summary>
     private string Regex() => Pick("'[0-9]+'", "'l+'", "'^a'", "'(a|b)c?'", "'[[:alpha:]]+'", "'\\d'", "'é'", "'(.)(.)'", "''", "'.*'", "'x*'",

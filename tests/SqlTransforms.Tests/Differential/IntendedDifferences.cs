@@ -56,5 +56,11 @@ internal static class IntendedDifferences
     /// </summary>
     public const string HashValues = "hash values";
 
-    public static readonly string[] All = [Json, HashValues, ApproximateAggregates, DivisionByZero, RecordErrors, DecimalLiterals, ProcessingTime, PipelineOnly, HugeInt, EvaluationOrder, SmallIntegers, NotInDuckDb];
+    /// <summary>array_distinct keeps each value's first occurrence in order; DuckDB's order is its hash table's (unspecified).</summary>
+    public const string ArrayDistinctOrder = "array_distinct order";
+
+    /// <summary>array_to_string takes its separator from a column too; DuckDB takes only a constant (a Binder Error otherwise).</summary>
+    public const string ColumnSeparator = "column separator";
+
+    public static readonly string[] All = [Json, HashValues, ArrayDistinctOrder, ColumnSeparator, ApproximateAggregates, DivisionByZero, RecordErrors, DecimalLiterals, ProcessingTime, PipelineOnly, HugeInt, EvaluationOrder, SmallIntegers, NotInDuckDb];
 }

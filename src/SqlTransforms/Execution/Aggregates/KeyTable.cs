@@ -23,6 +23,15 @@ internal sealed class KeyTable
 
     public int GetOrAdd(ReadOnlySpan<byte> key) => GetOrAdd(key, out _);
 
+    /// <summary>Forgets every key, keeping the memory (array_distinct reuses one table row after row).</summary>
+    public void Clear()
+    {
+        if (Count == 0) return;
+        Array.Fill(_slots, -1);
+        Count = 0;
+        _arenaLength = 0;
+    }
+
     public int GetOrAdd(ReadOnlySpan<byte> key, out bool added)
     {
         int hash = Hash(key);
