@@ -26,9 +26,11 @@ namespace DataPlane.Benchmarks.Maintenance;
 /// <item><c>commits-none</c> / <c>commits-maintained</c>: one writer appends a small data file per commit through the
 /// REST catalog (on a real Kestrel port, local-folder warehouse), as a pipeline with a 1 s roll does; with maintenance,
 /// every 60 commits (the scheduler's check, at one commit a second) expire-snapshots keeps the newest
-/// <c>--keep</c> snapshots and rewrite-manifests merges the manifests once there are 100, as <c>dataplane serve</c>'s
-/// scheduler does, between two commits (they run back to back here, where a pipeline leaves a second between them). Commit latency and load-table latency of the first 100 commits
-/// (a fresh table) against the last 100.</item>
+/// <c>--keep</c> snapshots (the table's <c>max-snapshots</c> ceiling) and rewrite-manifests merges the manifests once there
+/// are 100, as <c>dataplane serve</c>'s scheduler does, between two commits (they run back to back here, where a pipeline
+/// leaves a second between them). Commit latency and load-table latency of the first 100 commits (a fresh table) against
+/// the last 100; then load-table of the table alternating with a control table of 100 commits made at the end, so that
+/// machine load, heap and JIT weigh on both alike.</item>
 /// <item><c>build</c>, <c>scan</c>, <c>duckdb-copy</c>, <c>compact</c>: a table of <c>--files</c> small files; DuckDB's scan
 /// of its live files before and after compaction; compaction's throughput against DuckDB's <c>COPY</c> of the same
 /// files to one file (input MB/s), both checked to hold the same rows.</item>
@@ -69,6 +71,14 @@ internal static class MaintenanceLoad
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"| {name} | {r["commit-p50-fresh"]:F1} / {r["commit-p50-after"]:F1} ms | {r["commit-p99-fresh"]:F1} / {r["commit-p99-after"]:F1} ms | {r["commit-p99-after"] / r["commit-p99-fresh"]:F2}x " +
                     $"| {r["load-p99-fresh"]:F2} / {r["load-p99-after"]:F2} ms | {r["load-p99-after"] / r["load-p99-fresh"]:F2}x | {r["snapshots"]:F0} | {r["metadata-bytes"] / 1024:F0} | {r["manifests"]:F0} | {r["peak-ws"] / 1e6:F0} |"));
+            Console.WriteLine();
+            Console.WriteLine($"Load-table at the end, {LoadSamples} GETs of the table alternating with {LoadSamples} of a control table of {Window} commits made then (same process, same moment):");
+            Console.WriteLine("| table | p50 table / control | p99 table / control | p99 table/control | metadata KB table / control |");
+            Console.WriteLine("| --- | --- | --- | --- | --- |");
+            foreach (var (name, r) in new[] { ("no maintenance", none), ($"maintained (keep {keep})", kept) })
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"| {name} | {r["paired-p50-after"]:F3} / {r["paired-p50-control"]:F3} ms | {r["paired-p99-after"]:F2} / {r["paired-p99-control"]:F2} ms | {r["paired-p99-after"] / r["paired-p99-control"]:F2}x " +
+                    $"| {r["metadata-bytes"] / 1024:F0} / {r["control-metadata-bytes"] / 1024:F0} |"));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"maintained: {kept["maintenance-runs"]:F0} maintenance passes, the longest {kept["maintenance-max-ms"]:F0} ms; whole run {none["seconds"]:F0} s without, {kept["seconds"]:F0} s with"));
         }
@@ -163,6 +173,9 @@ internal static class MaintenanceLoad
                 """{"name":"events","schema":{"type":"struct","schema-id":0,"fields":[{"id":1,"name":"id","required":true,"type":"long"},{"id":2,"name":"name","required":false,"type":"string"}]}}""");
             var table = await Table.LoadAsync(store, new RestTableCommitter(client, ["bench"], "events"));
             var maintainer = await Table.LoadAsync(store, new RestTableCommitter(client, ["bench"], "events"));
+            // The table's own ceiling, as the scheduler reads it: expiry keeps the newest --keep however young.
+            if (keep is { } ceiling)
+                await maintainer.SetPropertiesAsync(new Dictionary<string, string> { [MaintenanceSettings.MaxSnapshotsKey] = $"{ceiling}" });
             var arrow = ArrowSchemaMapping.ToArrow(table.Schema);
 
             var latencies = new double[commits];
@@ -170,11 +183,7 @@ internal static class MaintenanceLoad
             var passes = new List<double>();
             for (int i = 0; i < commits; i++)
             {
-                var batch = new RecordBatch(arrow,
-                [
-                    new Int64Array.Builder().AppendRange(Enumerable.Range(0, 10).Select(r => (long)i * 10 + r)).Build(),
-                    new StringArray.Builder().AppendRange(Enumerable.Range(0, 10).Select(r => $"user-{i}-{r}")).Build(),
-                ], 10);
+                var batch = Batch(arrow, i);
                 IReadOnlyList<Iceberg.Manifests.DataFile> written;
                 await using (var writer = new TableDataWriter(table))
                 {
@@ -188,10 +197,10 @@ internal static class MaintenanceLoad
                 // What the scheduler does at each check (every 60 s: 60 commits at one a second). The commits here run back
                 // to back, not a second apart, so the pass runs where the gap between two commits would be (it takes well
                 // under a second: see the longest pass printed), instead of losing every race to a writer that never pauses.
-                if (keep is { } k && i % CheckEveryCommits == CheckEveryCommits - 1)
+                if (keep is not null && i % CheckEveryCommits == CheckEveryCommits - 1)
                 {
                     var pass = Stopwatch.GetTimestamp();
-                    await new ExpireSnapshots(maintainer).RunAsync(new ExpireSnapshots.Options { OlderThan = DateTimeOffset.UtcNow.AddMinutes(1), RetainLast = k });
+                    await new ExpireSnapshots(maintainer).RunAsync();
                     await maintainer.RefreshAsync();
                     var manifests = await Iceberg.Operations.SnapshotManifests.ReadAsync(maintainer.IO, maintainer.Metadata.CurrentSnapshot!, CancellationToken.None);
                     if (manifests.Count >= 100) await new RewriteManifests(maintainer).RunAsync();
@@ -201,6 +210,18 @@ internal static class MaintenanceLoad
             }
             loadAfter = await LoadTableAsync(http);
             await table.RefreshAsync();
+            // The same fresh window again, now, in this process: a control table of Window commits whose loads alternate
+            // with the table's, so machine load, heap size and JIT state weigh on both alike and only the tables differ.
+            await Send(http, HttpMethod.Post, "v1/namespaces/bench/tables",
+                """{"name":"control","schema":{"type":"struct","schema-id":0,"fields":[{"id":1,"name":"id","required":true,"type":"long"},{"id":2,"name":"name","required":false,"type":"string"}]}}""");
+            var control = await Table.LoadAsync(store, new RestTableCommitter(client, ["bench"], "control"));
+            for (int i = 0; i < Window; i++)
+            {
+                await using var writer = new TableDataWriter(control);
+                await writer.WriteAsync(Batch(arrow, i));
+                await control.AppendAsync([.. await writer.CompleteAsync()]);
+            }
+            var (pairedAfter, pairedControl) = await LoadTablesAsync(http, "events", "control");
             Result("commit-p50-fresh", Percentile(latencies[..Window], 0.50));
             Result("commit-p99-fresh", Percentile(latencies[..Window], 0.99));
             Result("commit-p50-after", Percentile(latencies[^Window..], 0.50));
@@ -209,6 +230,13 @@ internal static class MaintenanceLoad
             Result("load-p99-fresh", Percentile(loadFresh, 0.99));
             Result("load-p50-after", Percentile(loadAfter, 0.50));
             Result("load-p99-after", Percentile(loadAfter, 0.99));
+            Result("load-p90-fresh", Percentile(loadFresh, 0.90));
+            Result("load-p90-after", Percentile(loadAfter, 0.90));
+            Result("paired-p50-after", Percentile(pairedAfter, 0.50));
+            Result("paired-p99-after", Percentile(pairedAfter, 0.99));
+            Result("paired-p50-control", Percentile(pairedControl, 0.50));
+            Result("paired-p99-control", Percentile(pairedControl, 0.99));
+            Result("control-metadata-bytes", new FileInfo(new Uri(control.State.MetadataLocation).LocalPath).Length);
             Result("snapshots", table.Metadata.Snapshots.Count);
             Result("metadata-bytes", new FileInfo(new Uri(table.State.MetadataLocation).LocalPath).Length);
             Result("manifests", (await Iceberg.Operations.SnapshotManifests.ReadAsync(table.IO, table.Metadata.CurrentSnapshot!, CancellationToken.None)).Count);
@@ -222,18 +250,39 @@ internal static class MaintenanceLoad
         }
     }
 
-    private static async Task<double[]> LoadTableAsync(HttpClient http)
+    private static RecordBatch Batch(Apache.Arrow.Schema arrow, int i) => new(arrow,
+    [
+        new Int64Array.Builder().AppendRange(Enumerable.Range(0, 10).Select(r => (long)i * 10 + r)).Build(),
+        new StringArray.Builder().AppendRange(Enumerable.Range(0, 10).Select(r => $"user-{i}-{r}")).Build(),
+    ], 10);
+
+    private static async Task<double[]> LoadTableAsync(HttpClient http, string name = "events")
     {
         var samples = new double[LoadSamples];
         for (int i = 0; i < samples.Length; i++)
-        {
-            var t0 = Stopwatch.GetTimestamp();
-            using var r = await http.GetAsync("v1/namespaces/bench/tables/events");
-            await r.Content.CopyToAsync(Stream.Null);
-            r.EnsureSuccessStatusCode();
-            samples[i] = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
-        }
+            samples[i] = await LoadOnceAsync(http, name);
         return samples;
+    }
+
+    /// <summary>Loads of two tables in alternation, <see cref="LoadSamples"/> each.</summary>
+    private static async Task<(double[] A, double[] B)> LoadTablesAsync(HttpClient http, string a, string b)
+    {
+        var (x, y) = (new double[LoadSamples], new double[LoadSamples]);
+        for (int i = 0; i < LoadSamples; i++)
+        {
+            x[i] = await LoadOnceAsync(http, a);
+            y[i] = await LoadOnceAsync(http, b);
+        }
+        return (x, y);
+    }
+
+    private static async Task<double> LoadOnceAsync(HttpClient http, string name)
+    {
+        var t0 = Stopwatch.GetTimestamp();
+        using var r = await http.GetAsync("v1/namespaces/bench/tables/" + name);
+        await r.Content.CopyToAsync(Stream.Null);
+        r.EnsureSuccessStatusCode();
+        return Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
     }
 
     // (2) and (3): a table of many small files, scanned by DuckDB, compacted, copied by DuckDB.
