@@ -53,8 +53,10 @@ internal static class ArithmeticOperators
             .Add([I, I], I, (a, t) => new BinaryKernel<int, int, int, DivideInt>(a[0], a[1], t))
             .Add([L, L], L, (a, t) => new BinaryKernel<long, long, long, DivideLong>(a[0], a[1], t));
         r.Add(new ScalarFunction("%", "operators", "remainder, with the sign of the dividend"))
-            .Add([I, I], I, (a, t) => new BinaryKernel<int, int, int, ModuloInt>(a[0], a[1], t))
-            .Add([L, L], L, (a, t) => new BinaryKernel<long, long, long, ModuloLong>(a[0], a[1], t))
+            .Add([I, I], I, (a, t) => a[1] is ConstantKernel { Value: int c } && ModuloByConstantKernel.Takes(c)
+                ? new ModuloByConstantKernel(a[0], c, t) : new BinaryKernel<int, int, int, ModuloInt>(a[0], a[1], t))
+            .Add([L, L], L, (a, t) => a[1] is ConstantKernel { Value: long c } && ModuloByConstantKernel.Takes(c)
+                ? new ModuloByConstantKernel(a[0], c, t) : new BinaryKernel<long, long, long, ModuloLong>(a[0], a[1], t))
             .Add([D, D], D, (a, t) => new BinaryKernel<double, double, double, DoubleOp>(a[0], a[1], t, new DoubleOp('%')));
         r.Add(new ScalarFunction("negate", "operators", "unary minus"))
             .Add([I], I, (a, t) => new UnaryKernel<int, int, NegateInt>(a[0], t))
