@@ -11,15 +11,15 @@ public static class PipelinesEndpointRouteBuilderExtensions
 {
     /// <summary>
     /// Maps ingestion (<c>POST /streams/{name}</c>), the management API under <c>/api/v1</c> (with read-only views of the
-    /// catalog's tables for the console), and
-    /// <c>GET /metrics</c> unless <paramref name="mapMetrics"/> is false (a host serving one /metrics for every area).
+    /// catalog's tables for the console). The metrics are on the host's one <c>GET /metrics</c>
+    /// (<see cref="DataPlane.Http.PrometheusMetrics"/>).
     /// </summary>
-    public static IEndpointRouteBuilder MapDataPlanePipelines(this IEndpointRouteBuilder app, bool mapMetrics = true)
+    public static IEndpointRouteBuilder MapDataPlanePipelines(this IEndpointRouteBuilder app)
     {
         var services = app.ServiceProvider;
         var ingest = services.GetRequiredService<IngestEndpoint>();
         var streams = services.GetRequiredService<StreamsApi>();
-        var metrics = services.GetRequiredService<PipelineMetrics>();
+        services.GetRequiredService<PipelineMetrics>(); // its instruments exist from the start
         var sinks = services.GetRequiredService<SinksApi>();
         var pipelines = services.GetRequiredService<PipelinesApi>();
         var access = services.GetRequiredService<ApiAccess>();
@@ -46,14 +46,6 @@ public static class PipelinesEndpointRouteBuilderExtensions
         api.MapPost("/pipelines/{name}/flush", (HttpContext c, string name) => pipelines.FlushAsync(c, name));
         api.MapGet("/tables/{ns}/{table}/rows", (HttpContext c, string ns, string table) => tables.RowsAsync(c, ns, table));
         api.MapGet("/tables/{ns}/{table}/files", (HttpContext c, string ns, string table) => tables.FilesAsync(c, ns, table));
-        if (mapMetrics)
-        {
-            app.MapGet("/metrics", (HttpContext c) =>
-            {
-                c.Response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
-                return c.Response.WriteAsync(metrics.Render());
-            });
-        }
         return app;
     }
 
@@ -71,7 +63,4 @@ public static class PipelinesEndpointRouteBuilderExtensions
         var access = app.ServiceProvider.GetRequiredService<ApiAccess>();
         return app.MapGroup("/api/v1").AddEndpointFilterFactory((_, next) => access.Require(management: true, next));
     }
-
-    /// <summary>The Pipelines metrics in the Prometheus text format, for a host's combined <c>/metrics</c>.</summary>
-    public static string RenderPipelineMetrics(this IServiceProvider services) => services.GetRequiredService<PipelineMetrics>().Render();
 }

@@ -38,6 +38,7 @@ public static class PipelinesServiceCollectionExtensions
                 $"MaxLogBytes {options.MaxLogBytes}, MaxStreams {options.MaxStreams}, MaxSinks {options.MaxSinks}, MaxPipelines {options.MaxPipelines}, StreamIdleSeconds {options.StreamIdleSeconds}).");
         services.AddSingleton(options);
         services.AddSingleton(new ApiAccess(options));
+        services.AddMetrics();
         services.AddSingleton<PipelineMetrics>();
         services.AddSingleton<StreamRegistry>();
         services.AddSingleton<IngestEndpoint>();

@@ -1,3 +1,4 @@
+using DataPlane.Http;
 using DataPlane.Database.Http;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -32,8 +33,10 @@ internal sealed class DatabaseServer : IAsyncDisposable
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
         builder.Services.AddDataPlaneDatabases(options);
+        builder.Services.AddPrometheusMetrics();
         var app = builder.Build();
         app.MapDataPlaneDatabases();
+        app.MapPrometheusMetrics(_ => Task.FromResult(true));
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         return new DatabaseServer(app, new Uri(address.TrimEnd('/') + "/"));

@@ -218,9 +218,8 @@ public sealed class HttpApiTests : IAsyncLifetime
             Assert.True(r.GetProperty("lag_positions").GetInt64() >= 0);
             Assert.Equal(JsonValueKind.Number, r.GetProperty("lag_ms").ValueKind);
         }
-        var metrics = new StringWriter();
-        await Http.DatabaseMetrics.WritePrometheusAsync(_server.Services, metrics, default);
-        Assert.Contains("dataplane_db_replica_lag_positions{database=\"app\",replica=\"app-r1\"", metrics.ToString());
+        var metrics = await _server.Http.GetStringAsync("metrics");
+        Assert.Contains("dataplane_db_replica_lag_positions{otel_scope_name=\"DataPlane.Databases\",database=\"app\",kind=\"in-process\",replica=\"app-r1\"}", metrics);
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using DataPlane.Http;
 using DataPlane.Catalog.Rest;
 using DataPlane.Storage;
 using Microsoft.AspNetCore.Builder;
@@ -49,8 +50,10 @@ internal sealed class PipelinesHost : IAsyncDisposable
             o.Directory = Path.Combine(directory, "pipelines");
             configure?.Invoke(o);
         });
+        builder.Services.AddPrometheusMetrics();
         var app = builder.Build();
         app.MapDataPlanePipelines();
+        app.MapPrometheusMetrics(_ => Task.FromResult(true));
         app.MapIcebergRestCatalog();
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();

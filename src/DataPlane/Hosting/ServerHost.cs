@@ -43,17 +43,16 @@ internal static class ServerHost
             StatementTimeout = TimeSpan.FromSeconds(options.Databases.StatementTimeoutSeconds),
             MaxDatabases = options.Databases.MaxDatabases,
         });
-        builder.Services.AddMetricsSection("pipelines", (services, text, _) => text.WriteAsync(services.RenderPipelineMetrics()));
-        builder.Services.AddMetricsSection("databases", DatabaseMetrics.WritePrometheusAsync);
         builder.Services.AddTableMaintenance(options);
         builder.Services.AddSingleton<MetricsAccess>();
+        builder.Services.AddPrometheusMetrics();
 
         var app = builder.Build();
         app.MapGet("/healthz", () => Results.Ok(new { status = "ok" }));
 
         // Areas: routes.
         app.MapIcebergRestCatalog();
-        app.MapDataPlanePipelines(mapMetrics: false);
+        app.MapDataPlanePipelines();
         app.MapDataPlaneDatabases();
         app.MapTableMaintenance();
         app.MapMetrics();

@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using DataPlane.Catalog.Catalogs;
 using DataPlane.Hosting;
 using DataPlane.Pipelines;
@@ -14,10 +15,10 @@ internal static class MaintenanceHosting
     {
         services.AddSingleton(options.Maintenance);
         services.AddSingleton(sp => new MaintenanceScheduler(sp.GetRequiredService<IcebergCatalog>(), options.Maintenance,
-            sp.GetRequiredService<PipelinesOptions>().Directory, options.DataDirectory, sp.GetRequiredService<ILogger<MaintenanceScheduler>>()));
+            sp.GetRequiredService<PipelinesOptions>().Directory, options.DataDirectory, sp.GetRequiredService<ILogger<MaintenanceScheduler>>(),
+            meters: sp.GetRequiredService<IMeterFactory>()));
         services.AddHostedService(sp => sp.GetRequiredService<MaintenanceScheduler>());
         services.AddSingleton(sp => new MaintenanceApi(sp.GetRequiredService<IcebergCatalog>(), sp.GetRequiredService<MaintenanceScheduler>(), TimeProvider.System));
-        services.AddMetricsSection("maintenance", (sp, text, _) => sp.GetRequiredService<MaintenanceScheduler>().Metrics.WriteAsync(text));
         return services;
     }
 

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
 using System.Globalization;
 using DataPlane.Iceberg.Operations;
 
@@ -7,16 +8,41 @@ namespace DataPlane.Maintenance;
 /// <summary>
 /// Each table's figures as the scheduler last saw them (data and delete files, average data file size, snapshots, the
 /// current metadata file's size), the last run of each job and the runs, bytes read and written since the server
-/// started, in the Prometheus text format (a section of <c>/metrics</c>).
+/// started, on the <c>DataPlane.Maintenance</c> meter: observable instruments read these when <c>/metrics</c> is scraped.
 /// </summary>
-internal sealed class MaintenanceMetrics(MaintenanceHistory history)
+internal sealed class MaintenanceMetrics
 {
+    public const string MeterName = "DataPlane.Maintenance";
+
     private sealed record TableFigures(long DataFiles, long DeleteFiles, long AverageFileBytes, int Snapshots, long MetadataFileBytes);
 
     private readonly ConcurrentDictionary<string, TableFigures> _tables = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<(string Table, string Job, string Outcome), long> _runs = new();
     private readonly ConcurrentDictionary<(string Table, string Job), long> _read = new();
     private readonly ConcurrentDictionary<(string Table, string Job), long> _written = new();
+
+    /// <param name="meters">The host's factory; without one (unit tests) the meter is the process's, which no host exports.</param>
+    public MaintenanceMetrics(MaintenanceHistory history, IMeterFactory? meters = null)
+    {
+        var meter = meters?.Create(MeterName) ?? new Meter(MeterName);
+        TableGauge(meter, "dataplane_table_data_files", "Live data files of the table's current snapshot.", t => t.DataFiles);
+        TableGauge(meter, "dataplane_table_delete_files", "Live delete files of the table's current snapshot.", t => t.DeleteFiles);
+        TableGauge(meter, "dataplane_table_average_file_bytes", "Average size of the current snapshot's data files.", t => t.AverageFileBytes);
+        TableGauge(meter, "dataplane_table_snapshots", "Snapshots in the table's metadata.", t => t.Snapshots);
+        TableGauge(meter, "dataplane_table_metadata_file_bytes", "Size of the table's current metadata file.", t => t.MetadataFileBytes);
+        meter.CreateObservableGauge("dataplane_table_maintenance_last_run_timestamp_seconds", () => history.Latest().Select(r => new Measurement<double>(
+                r.FinishedAt!.Value.ToUnixTimeMilliseconds() / 1000.0, Tag("table", r.Table), Tag("job", r.Request.Job.Name()), Tag("outcome", r.Outcome!.Outcome))),
+            description: "When each maintenance job last finished on the table, by its outcome.");
+        meter.CreateObservableCounter("dataplane_table_maintenance_runs_total",
+            () => _runs.Select(r => new Measurement<long>(r.Value, Tag("table", r.Key.Table), Tag("job", r.Key.Job), Tag("outcome", r.Key.Outcome))),
+            description: "Maintenance runs finished since the server started, by job and outcome.");
+        meter.CreateObservableCounter("dataplane_table_maintenance_read_bytes_total",
+            () => _read.Select(r => new Measurement<long>(r.Value, Tag("table", r.Key.Table), Tag("job", r.Key.Job))),
+            description: "Bytes maintenance jobs read since the server started.");
+        meter.CreateObservableCounter("dataplane_table_maintenance_written_bytes_total",
+            () => _written.Select(r => new Measurement<long>(r.Value, Tag("table", r.Key.Table), Tag("job", r.Key.Job))),
+            description: "Bytes maintenance jobs wrote since the server started.");
+    }
 
     public async Task ObserveAsync(string name, Table table, CancellationToken ct)
     {
@@ -51,37 +77,8 @@ internal sealed class MaintenanceMetrics(MaintenanceHistory history)
         _written.AddOrUpdate((run.Table, job), o.BytesWritten, (_, n) => n + o.BytesWritten);
     }
 
-    public async Task WriteAsync(TextWriter text)
-    {
-        var tables = _tables.OrderBy(t => t.Key, StringComparer.Ordinal).ToList();
-        await Family(text, "dataplane_table_data_files", "gauge", "Live data files of the table's current snapshot.",
-            tables.Select(t => (Labels(("table", t.Key)), (double)t.Value.DataFiles)));
-        await Family(text, "dataplane_table_delete_files", "gauge", "Live delete files of the table's current snapshot.",
-            tables.Select(t => (Labels(("table", t.Key)), (double)t.Value.DeleteFiles)));
-        await Family(text, "dataplane_table_average_file_bytes", "gauge", "Average size of the current snapshot's data files.",
-            tables.Select(t => (Labels(("table", t.Key)), (double)t.Value.AverageFileBytes)));
-        await Family(text, "dataplane_table_snapshots", "gauge", "Snapshots in the table's metadata.",
-            tables.Select(t => (Labels(("table", t.Key)), (double)t.Value.Snapshots)));
-        await Family(text, "dataplane_table_metadata_file_bytes", "gauge", "Size of the table's current metadata file.",
-            tables.Select(t => (Labels(("table", t.Key)), (double)t.Value.MetadataFileBytes)));
-        await Family(text, "dataplane_table_maintenance_last_run_timestamp_seconds", "gauge", "When each maintenance job last finished on the table, by its outcome.",
-            history.Latest().OrderBy(r => r.Table, StringComparer.Ordinal).ThenBy(r => r.Request.Job)
-                .Select(r => (Labels(("table", r.Table), ("job", r.Request.Job.Name()), ("outcome", r.Outcome!.Outcome)), r.FinishedAt!.Value.ToUnixTimeMilliseconds() / 1000.0)));
-        await Family(text, "dataplane_table_maintenance_runs_total", "counter", "Maintenance runs finished since the server started, by job and outcome.",
-            _runs.OrderBy(r => r.Key).Select(r => (Labels(("table", r.Key.Table), ("job", r.Key.Job), ("outcome", r.Key.Outcome)), (double)r.Value)));
-        await Family(text, "dataplane_table_maintenance_read_bytes_total", "counter", "Bytes maintenance jobs read since the server started.",
-            _read.OrderBy(r => r.Key).Select(r => (Labels(("table", r.Key.Table), ("job", r.Key.Job)), (double)r.Value)));
-        await Family(text, "dataplane_table_maintenance_written_bytes_total", "counter", "Bytes maintenance jobs wrote since the server started.",
-            _written.OrderBy(r => r.Key).Select(r => (Labels(("table", r.Key.Table), ("job", r.Key.Job)), (double)r.Value)));
-    }
+    private void TableGauge(Meter meter, string name, string help, Func<TableFigures, long> value) =>
+        meter.CreateObservableGauge(name, () => _tables.Select(t => new Measurement<long>(value(t.Value), Tag("table", t.Key))), description: help);
 
-    private static async Task Family(TextWriter text, string name, string type, string help, IEnumerable<(string Labels, double Value)> series)
-    {
-        await text.WriteAsync($"# HELP {name} {help}\n# TYPE {name} {type}\n");
-        foreach (var (labels, value) in series)
-            await text.WriteAsync($"{name}{{{labels}}} {value.ToString(CultureInfo.InvariantCulture)}\n");
-    }
-
-    private static string Labels(params (string Name, string Value)[] labels) =>
-        string.Join(",", labels.Select(l => $"{l.Name}=\"{l.Value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal).Replace("\n", "\\n", StringComparison.Ordinal)}\""));
+    private static KeyValuePair<string, object?> Tag(string key, string value) => new(key, value);
 }

@@ -1,5 +1,6 @@
 using DataPlane.Iceberg.Catalogs;
 using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
 using System.Globalization;
 using DataPlane.Catalog.Catalogs;
 using DataPlane.Iceberg.Maintenance;
@@ -43,7 +44,7 @@ internal sealed class MaintenanceScheduler : BackgroundService
     private long _nextId;
 
     public MaintenanceScheduler(IcebergCatalog catalog, MaintenanceOptions options, string pipelinesDirectory, string dataDirectory, ILogger<MaintenanceScheduler> logger,
-        TimeProvider? time = null)
+        TimeProvider? time = null, IMeterFactory? meters = null)
     {
         _catalog = catalog;
         _options = options;
@@ -52,7 +53,7 @@ internal sealed class MaintenanceScheduler : BackgroundService
         _time = time ?? TimeProvider.System;
         _budget = options.MaxBytesPerSecond == 0 ? IoBudget.Unlimited : new IoBudget(options.MaxBytesPerSecond, _time);
         History = new MaintenanceHistory(Path.Combine(dataDirectory, "maintenance"), options.HistoryPerTable);
-        Metrics = new MaintenanceMetrics(History);
+        Metrics = new MaintenanceMetrics(History, meters);
     }
 
     public MaintenanceHistory History { get; }

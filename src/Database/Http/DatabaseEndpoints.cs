@@ -17,7 +17,7 @@ namespace DataPlane.Database.Http;
 /// <summary>
 /// The HTTP API: <c>/api/v1/databases</c> to manage databases and tokens, <c>/db/{name}/query</c> to
 /// run SQL, <c>/db/{name}/replicas</c> for lag, and <c>/db/{name}/log|snapshot</c> for replica hosts.
-/// Metrics are not mapped here: the host's one <c>/metrics</c> includes <see cref="DatabaseMetrics"/>.
+/// Metrics are not mapped here: <see cref="DatabaseMetrics"/> records them on a meter the host's one <c>/metrics</c> serves.
 /// </summary>
 public static class DatabaseEndpoints
 {
@@ -26,6 +26,8 @@ public static class DatabaseEndpoints
         services.AddSingleton(options);
         services.AddSingleton<DatabaseCatalog>();
         services.AddSingleton<AccessPolicy>();
+        services.AddMetrics();
+        services.AddSingleton<DatabaseMetrics>();
         services.AddHostedService<DatabaseStartup>();
         return services;
     }
@@ -40,6 +42,7 @@ public static class DatabaseEndpoints
 
     public static IEndpointRouteBuilder MapDataPlaneDatabases(this IEndpointRouteBuilder app)
     {
+        app.ServiceProvider.GetRequiredService<DatabaseMetrics>(); // its instruments exist from the start
         var admin = app.MapGroup("/api/v1/databases");
         admin.MapGet("", async (DatabaseCatalog catalog, HttpContext http) =>
             await Handle(http, async () => Results.Json(new { databases = await catalog.ListAsync(http.RequestAborted) }, Json)));

@@ -93,7 +93,7 @@ internal sealed class IngestEndpoint(StreamRegistry streams, PipelinesOptions op
                     return;
                 }
             }
-            string labels = PipelineMetrics.Labels(("stream", name));
+            var labels = PipelineMetrics.Labels(("stream", name));
             metrics.Add("dataplane_stream_records_in_total", "Records accepted into the stream's ingest log.", labels, count);
             metrics.Add("dataplane_stream_bytes_in_total", "JSON bytes (after gzip) of accepted requests.", labels, length);
             metrics.Observe("dataplane_stream_ack_seconds", "Time from request start to acknowledgement (records on disk).", labels, Stopwatch.GetElapsedTime(started).TotalSeconds);

@@ -1,94 +1,67 @@
 using System.Collections.Concurrent;
-using System.Globalization;
+using System.Diagnostics.Metrics;
 using System.Runtime.CompilerServices;
-using System.Text;
+using DataPlane.Http;
 
 namespace DataPlane.Pipelines.Metrics;
 
 /// <summary>
-/// The counters and histograms of streams and pipelines, rendered in the Prometheus text format. Series are keyed
-/// by metric name and label values; gauges are read from their owners when scraped.
+/// The instruments of streams and pipelines, on the <c>DataPlane.Pipelines</c> meter. Counts are kept here (an
+/// <see cref="Interlocked"/> add on a series found by name and label key) and read by an
+/// <see cref="ObservableCounter{T}"/> when scraped, so recording allocates nothing; gauges are read from their owners
+/// when scraped; latencies are <see cref="Histogram{T}"/>s in seconds.
 /// </summary>
 internal sealed class PipelineMetrics
 {
-    private readonly ConcurrentDictionary<(string Name, string Labels), StrongBox<long>> _counters = new();
-    private readonly ConcurrentDictionary<(string Name, string Labels), Histogram> _histograms = new();
-    private readonly ConcurrentDictionary<string, string> _help = new();
-    private readonly List<Func<IEnumerable<(string Name, string Labels, double Value)>>> _gauges = [];
+    public const string MeterName = "DataPlane.Pipelines";
 
-    public void Add(string name, string help, string labels, long delta)
+    private sealed class Family
     {
-        _help.TryAdd(name, help);
-        var box = _counters.GetOrAdd((name, labels), _ => new StrongBox<long>());
-        Interlocked.Add(ref box.Value, delta);
+        public readonly ConcurrentDictionary<string, (KeyValuePair<string, object?>[] Tags, StrongBox<long> Count)> Series = new(StringComparer.Ordinal);
     }
 
-    public long Get(string name, string labels) => _counters.TryGetValue((name, labels), out var box) ? Interlocked.Read(ref box.Value) : 0;
+    private readonly Meter _meter;
+    private readonly ConcurrentDictionary<string, Family> _counters = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Histogram<double>> _histograms = new(StringComparer.Ordinal);
 
-    public void Observe(string name, string help, string labels, double seconds)
+    /// <param name="meters">The host's factory; without one (unit tests) the meter is the process's, which no host exports.</param>
+    public PipelineMetrics(IMeterFactory? meters = null) =>
+        _meter = meters?.Create(MeterName) ?? new Meter(MeterName);
+
+    public void Add(string name, string help, MetricLabels labels, long delta)
     {
-        _help.TryAdd(name, help);
-        _histograms.GetOrAdd((name, labels), _ => new Histogram(Histogram.LatencyBounds)).Observe(seconds);
+        if (!_counters.TryGetValue(name, out var family)) family = NewCounter(name, help);
+        if (!family.Series.TryGetValue(labels.Key, out var series))
+            series = family.Series.GetOrAdd(labels.Key, static (_, tags) => (tags, new StrongBox<long>()), labels.Tags);
+        Interlocked.Add(ref series.Count.Value, delta);
     }
 
-    public void AddGauges(string name, string help, Func<IEnumerable<(string Labels, double Value)>> read)
+    public long Get(string name, MetricLabels labels) =>
+        _counters.TryGetValue(name, out var family) && family.Series.TryGetValue(labels.Key, out var series) ? Interlocked.Read(ref series.Count.Value) : 0;
+
+    public void Observe(string name, string help, MetricLabels labels, double seconds)
     {
-        _help.TryAdd(name, help);
-        lock (_gauges)
-            _gauges.Add(() => read().Select(g => (name, g.Labels, g.Value)));
+        if (!_histograms.TryGetValue(name, out var histogram))
+            histogram = _histograms.GetOrAdd(name, static (name, state) => state.Meter.CreateHistogram(name, "s", state.Help, tags: null,
+                new InstrumentAdvice<double> { HistogramBucketBoundaries = PrometheusMetrics.LatencyBuckets }), (Meter: _meter, Help: help));
+        histogram.Record(seconds, labels.Tags);
     }
 
-    public static string Label(string key, string value) => $"{key}=\"{value.Replace("\\", "\\\\").Replace("\"", "\\\"").Replace("\n", "\\n")}\"";
+    public void AddGauges(string name, string help, Func<IEnumerable<(MetricLabels Labels, double Value)>> read) =>
+        _meter.CreateObservableGauge(name, () => read().Select(g => new Measurement<double>(g.Value, g.Labels.Tags)), description: help);
 
-    public static string Labels(params (string Key, string Value)[] labels) => string.Join(",", labels.Select(l => Label(l.Key, l.Value)));
+    public static MetricLabels Labels(params (string Key, string Value)[] labels) =>
+        new(string.Join('\u0001', labels.Select(l => l.Value)), [.. labels.Select(l => new KeyValuePair<string, object?>(l.Key, l.Value))]);
 
-    public string Render()
+    private Family NewCounter(string name, string help)
     {
-        var text = new StringBuilder();
-        foreach (var family in _counters.GroupBy(c => c.Key.Name).OrderBy(g => g.Key, StringComparer.Ordinal))
+        lock (_counters)
         {
-            Header(text, family.Key, "counter");
-            foreach (var series in family.OrderBy(s => s.Key.Labels, StringComparer.Ordinal))
-                Line(text, family.Key, series.Key.Labels, Interlocked.Read(ref series.Value.Value));
+            if (_counters.TryGetValue(name, out var existing)) return existing;
+            var family = new Family();
+            _meter.CreateObservableCounter(name, () => family.Series.Values.Select(s => new Measurement<long>(Interlocked.Read(ref s.Count.Value), s.Tags)), description: help);
+            _counters[name] = family;
+            return family;
         }
-        List<Func<IEnumerable<(string Name, string Labels, double Value)>>> gauges;
-        lock (_gauges)
-            gauges = [.. _gauges];
-        foreach (var family in gauges.SelectMany(g => g()).GroupBy(g => g.Name).OrderBy(g => g.Key, StringComparer.Ordinal))
-        {
-            Header(text, family.Key, "gauge");
-            foreach (var series in family)
-                Line(text, family.Key, series.Labels, series.Value);
-        }
-        foreach (var family in _histograms.GroupBy(h => h.Key.Name).OrderBy(g => g.Key, StringComparer.Ordinal))
-        {
-            Header(text, family.Key, "histogram");
-            foreach (var series in family.OrderBy(s => s.Key.Labels, StringComparer.Ordinal))
-            {
-                var (cumulative, count, sum) = series.Value.Snapshot();
-                string prefix = series.Key.Labels.Length > 0 ? series.Key.Labels + "," : "";
-                for (int i = 0; i < cumulative.Length; i++)
-                    Line(text, family.Key + "_bucket", prefix + Label("le", series.Value.Bounds[i].ToString(CultureInfo.InvariantCulture)), cumulative[i]);
-                Line(text, family.Key + "_bucket", prefix + Label("le", "+Inf"), count);
-                Line(text, family.Key + "_sum", series.Key.Labels, sum);
-                Line(text, family.Key + "_count", series.Key.Labels, count);
-            }
-        }
-        return text.ToString();
-    }
-
-    private void Header(StringBuilder text, string name, string type)
-    {
-        if (_help.TryGetValue(name, out var help))
-            text.Append("# HELP ").Append(name).Append(' ').Append(help).Append('\n');
-        text.Append("# TYPE ").Append(name).Append(' ').Append(type).Append('\n');
-    }
-
-    private static void Line(StringBuilder text, string name, string labels, double value)
-    {
-        text.Append(name);
-        if (labels.Length > 0)
-            text.Append('{').Append(labels).Append('}');
-        text.Append(' ').Append(value.ToString("R", CultureInfo.InvariantCulture)).Append('\n');
     }
 }

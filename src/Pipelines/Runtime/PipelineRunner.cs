@@ -59,7 +59,7 @@ internal sealed class PipelineRunner : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly List<(long Target, TaskCompletionSource<SinkCommit?> Done)> _flushes = [];
     private readonly object _gate = new();
-    private readonly string _labels;
+    private readonly MetricLabels _labels;
     private readonly DeadLetters _deadLetters;
     private readonly SqlExecution?[] _probes;
     private readonly long _maxStateBytes;

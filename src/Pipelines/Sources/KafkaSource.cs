@@ -33,7 +33,7 @@ internal sealed class KafkaSource : IAsyncDisposable
     private readonly PipelineMetrics _metrics;
     private readonly ILogger _logger;
     private readonly RepeatedLogLines _kafkaLines;
-    private readonly string _labels;
+    private readonly MetricLabels _labels;
     private readonly int _maxBatchBytes;
     private readonly CancellationTokenSource _stop = new();
     private readonly MessageBuffer _buffer;

@@ -45,12 +45,12 @@ public sealed class MetricsEndpointTests : IAsyncLifetime
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.StartsWith("text/plain", response.Content.Headers.ContentType!.MediaType);
-        Assert.Contains("dataplane_stream_records_in_total{stream=\"events\"} 3\n", text);
-        Assert.Contains("dataplane_db_primary_position{database=\"app\"} 2\n", text);
-        Assert.Contains("dataplane_db_log_syncs_total{database=\"app\"} 2\n", text);
+        Assert.Contains("dataplane_stream_records_in_total{otel_scope_name=\"DataPlane.Pipelines\",stream=\"events\"} 3\n", text);
+        Assert.Contains("dataplane_db_primary_position{otel_scope_name=\"DataPlane.Databases\",database=\"app\"} 2\n", text);
+        Assert.Contains("dataplane_db_log_syncs_total{otel_scope_name=\"DataPlane.Databases\",database=\"app\"} 2\n", text);
         foreach (string replica in new[] { "app-r1", "app-r2" })
         {
-            string labels = $"{{database=\"app\",replica=\"{replica}\",kind=\"in-process\"}}";
+            string labels = $"{{otel_scope_name=\"DataPlane.Databases\",database=\"app\",kind=\"in-process\",replica=\"{replica}\"}}";
             Assert.Matches(new Regex($"dataplane_db_replica_applied_position{Regex.Escape(labels)} [0-2]\n"), text);
             Assert.Matches(new Regex($"dataplane_db_replica_lag_positions{Regex.Escape(labels)} [0-2]\n"), text);
             Assert.Matches(new Regex($"dataplane_db_replica_lag_milliseconds{Regex.Escape(labels)} [0-9.]+\n"), text);

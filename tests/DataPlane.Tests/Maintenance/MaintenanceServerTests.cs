@@ -100,11 +100,11 @@ public sealed class MaintenanceServerTests : IDisposable
             for (var deadline = DateTime.UtcNow.AddSeconds(30); DateTime.UtcNow < deadline; await Task.Delay(200))
             {
                 metrics = await http.GetStringAsync("metrics");
-                if (System.Text.RegularExpressions.Regex.IsMatch(metrics, "dataplane_table_snapshots\\{table=\"default.events\"\\} [1-3]\n")) break;
+                if (System.Text.RegularExpressions.Regex.IsMatch(metrics, "dataplane_table_snapshots\\{otel_scope_name=\"DataPlane\\.Maintenance\",table=\"default.events\"\\} [1-3]\n")) break;
             }
-            Assert.Matches("dataplane_table_snapshots\\{table=\"default.events\"\\} [1-3]\n", metrics);
-            Assert.Contains("dataplane_table_data_files{table=\"default.events\"} 2", metrics, StringComparison.Ordinal);
-            Assert.Contains("dataplane_table_maintenance_last_run_timestamp_seconds{table=\"default.events\",job=\"compact\",outcome=\"succeeded\"}", metrics, StringComparison.Ordinal);
+            Assert.Matches("dataplane_table_snapshots\\{otel_scope_name=\"DataPlane\\.Maintenance\",table=\"default.events\"\\} [1-3]\n", metrics);
+            Assert.Contains("dataplane_table_data_files{otel_scope_name=\"DataPlane.Maintenance\",table=\"default.events\"} 2", metrics, StringComparison.Ordinal);
+            Assert.Contains("dataplane_table_maintenance_last_run_timestamp_seconds{otel_scope_name=\"DataPlane.Maintenance\",job=\"compact\",outcome=\"succeeded\",table=\"default.events\"}", metrics, StringComparison.Ordinal);
             Assert.Equal(0, await server.InterruptAsync(TimeSpan.FromSeconds(60)));
         }
 

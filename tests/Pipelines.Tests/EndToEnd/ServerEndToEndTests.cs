@@ -109,8 +109,8 @@ public sealed class ServerEndToEndTests(ITestOutputHelper output) : IDisposable
         Assert.Equal("running", status.GetProperty("state").GetString());
         Assert.Equal(0, status.GetProperty("lag").GetProperty("records").GetInt64());
         var metrics = await http.GetStringAsync("metrics");
-        Assert.Contains($"dataplane_stream_records_in_total{{stream=\"events\"}} {accepted}", metrics);
-        Assert.Contains("dataplane_stream_rejected_requests_total{stream=\"events\",reason=\"invalid_records\"} 10", metrics);
+        Assert.Contains($"dataplane_stream_records_in_total{{otel_scope_name=\"DataPlane.Pipelines\",stream=\"events\"}} {accepted}", metrics);
+        Assert.Contains("dataplane_stream_rejected_requests_total{otel_scope_name=\"DataPlane.Pipelines\",reason=\"invalid_records\",stream=\"events\"} 10", metrics);
         output.WriteLine($"{ours.Count} snapshots, {files.Count} live files");
     }
 

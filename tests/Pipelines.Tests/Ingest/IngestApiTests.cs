@@ -222,8 +222,8 @@ public sealed class IngestApiTests : IAsyncLifetime
 
         Assert.Equal(0, Stream("events").Log.EndOffset);
         var metrics = await Http.GetStringAsync("metrics");
-        Assert.Contains("dataplane_stream_rejected_requests_total{stream=\"events\",reason=\"body_too_large\"} 2", metrics);
-        Assert.Contains("dataplane_stream_rejected_requests_total{stream=\"events\",reason=\"record_too_large\"} 1", metrics);
+        Assert.Contains("dataplane_stream_rejected_requests_total{otel_scope_name=\"DataPlane.Pipelines\",reason=\"body_too_large\",stream=\"events\"} 2", metrics);
+        Assert.Contains("dataplane_stream_rejected_requests_total{otel_scope_name=\"DataPlane.Pipelines\",reason=\"record_too_large\",stream=\"events\"} 1", metrics);
     }
 
     [Fact]

@@ -99,8 +99,8 @@ public sealed class PipelineRuntimeTests : IAsyncLifetime
         Assert.True(File.Exists(orphan), "a file the pipeline did not write is left alone on start");
 
         var metrics = await Http.GetStringAsync("metrics");
-        Assert.Contains("dataplane_pipeline_records_out_total{pipeline=\"events_pipeline\"} 500", metrics);
-        Assert.Contains("dataplane_pipeline_commit_seconds_count{pipeline=\"events_pipeline\"} 1", metrics);
+        Assert.Contains("dataplane_pipeline_records_out_total{otel_scope_name=\"DataPlane.Pipelines\",pipeline=\"events_pipeline\"} 500", metrics);
+        Assert.Contains("dataplane_pipeline_commit_seconds_count{otel_scope_name=\"DataPlane.Pipelines\",pipeline=\"events_pipeline\"} 1", metrics);
     }
 
     [Fact]

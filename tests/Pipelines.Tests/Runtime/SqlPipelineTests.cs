@@ -172,8 +172,8 @@ public sealed class SqlPipelineTests : IAsyncLifetime
         Assert.Contains(reasons["invalid_cast"].GetProperty("samples").EnumerateArray(), s => s.GetString()!.Contains("bad", StringComparison.Ordinal));
         Assert.All(reasons.Values, r => Assert.Equal("codes", r.GetProperty("sink").GetString()));
         var metrics = await Http.GetStringAsync("metrics");
-        Assert.Contains($"dataplane_pipeline_records_dropped_total{{pipeline=\"codes_pipeline\",sink=\"codes\",reason=\"invalid_cast\"}} {ids.Count(i => badCast(i) && !byZero(i))}", metrics);
-        Assert.Contains($"dataplane_pipeline_records_dropped_total{{pipeline=\"codes_pipeline\",sink=\"codes\",reason=\"division_by_zero\"}} {ids.Count(i => byZero(i))}", metrics);
+        Assert.Contains($"dataplane_pipeline_records_dropped_total{{otel_scope_name=\"DataPlane.Pipelines\",pipeline=\"codes_pipeline\",reason=\"invalid_cast\",sink=\"codes\"}} {ids.Count(i => badCast(i) && !byZero(i))}", metrics);
+        Assert.Contains($"dataplane_pipeline_records_dropped_total{{otel_scope_name=\"DataPlane.Pipelines\",pipeline=\"codes_pipeline\",reason=\"division_by_zero\",sink=\"codes\"}} {ids.Count(i => byZero(i))}", metrics);
 
         // The dead-letter sink is the pipeline's: no other pipeline may write it, nor may it be deleted under it.
         Assert.Equal(HttpStatusCode.Conflict, (await Http.DeleteAsync("api/v1/sinks/failed")).StatusCode);

@@ -272,7 +272,7 @@ public sealed class SinkCleanupTests(ITestOutputHelper output) : IAsyncLifetime
     private async Task<long> FailuresAsync()
     {
         var metrics = await _table.Http.GetStringAsync("metrics");
-        var line = metrics.Split('\n').FirstOrDefault(l => l.StartsWith("dataplane_pipeline_errors_total{pipeline=\"p1\"}", StringComparison.Ordinal));
+        var line = metrics.Split('\n').FirstOrDefault(l => l.StartsWith("dataplane_pipeline_errors_total{otel_scope_name=\"DataPlane.Pipelines\",pipeline=\"p1\"}", StringComparison.Ordinal));
         return line is null ? 0 : long.Parse(line[(line.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture);
     }
 

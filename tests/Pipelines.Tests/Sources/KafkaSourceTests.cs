@@ -133,9 +133,9 @@ public sealed class KafkaSourceTests(KafkaFixture kafka) : IClassFixture<KafkaFi
         Assert.Contains(errors, e => e.GetProperty("reason").GetString()!.Contains("2 JSON values"));
 
         var metrics = await Http.GetStringAsync("metrics");
-        Assert.Contains($"dataplane_stream_source_invalid_records_total{{stream=\"clicks\"}} {total / 200}", metrics);
-        Assert.Contains($"dataplane_stream_source_records_total{{stream=\"clicks\"}} {expected.Count}", metrics);
-        Assert.Contains("dataplane_stream_source_lag_records{stream=\"clicks\",partition=\"0\"} 0", metrics);
+        Assert.Contains($"dataplane_stream_source_invalid_records_total{{otel_scope_name=\"DataPlane.Pipelines\",stream=\"clicks\"}} {total / 200}", metrics);
+        Assert.Contains($"dataplane_stream_source_records_total{{otel_scope_name=\"DataPlane.Pipelines\",stream=\"clicks\"}} {expected.Count}", metrics);
+        Assert.Contains("dataplane_stream_source_lag_records{otel_scope_name=\"DataPlane.Pipelines\",partition=\"0\",stream=\"clicks\"} 0", metrics);
 
         // The positions also reach the consumer group (for Kafka's own lag tools), though the source never reads them back.
         using (var monitor = new ConsumerBuilder<Ignore, Ignore>(kafka.ConsumerConfig("dataplane.stream.clicks")).SetLogHandler((_, _) => { }).Build())
@@ -242,7 +242,7 @@ public sealed class KafkaSourceTests(KafkaFixture kafka) : IClassFixture<KafkaFi
         await CreateStreamAsync();
         var paused = await WaitForStreamAsync(s => s.GetProperty("source").GetProperty("state").GetString() == "paused", "the source to pause");
         Assert.True(EndOffset(paused) < total, $"a 128 KB log holds all {total} records: {paused}");
-        Assert.Contains("dataplane_stream_source_paused{stream=\"clicks\"} 1", await Http.GetStringAsync("metrics"));
+        Assert.Contains("dataplane_stream_source_paused{otel_scope_name=\"DataPlane.Pipelines\",stream=\"clicks\"} 1", await Http.GetStringAsync("metrics"));
 
         await CreatePipelineAsync();
         var stream = await WaitForStreamAsync(s => EndOffset(s) >= total, "every message once the pipeline commits");
