@@ -5,20 +5,15 @@ namespace DataPlane.Storage;
 /// or longer. The check for "longer" happens before the last bytes are handed on, so a streamed upload is cut short
 /// (and never completed) rather than storing a truncated object.
 /// </summary>
-internal sealed class ExactLengthStream(Stream inner, long announced, string key) : Stream
+internal sealed class ExactLengthStream(Stream inner, long announced, string key) : ForwardReadStream
 {
     private readonly byte[] _probe = new byte[1];
     private readonly long _length = announced;
     private long _remaining = announced;
     private bool _ended;
 
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
     public override long Length => _length;
-    public override long Position { get => _length - _remaining; set => throw new NotSupportedException(); }
-
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+    protected override long ReadSoFar => _length - _remaining;
 
     public override int Read(Span<byte> buffer)
     {
@@ -33,9 +28,6 @@ internal sealed class ExactLengthStream(Stream inner, long announced, string key
         if (_remaining == 0) CheckEnd(inner.Read(_probe));
         return n;
     }
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
@@ -66,8 +58,4 @@ internal sealed class ExactLengthStream(Stream inner, long announced, string key
             throw new ArgumentException($"The content of '{key}' is longer than the {_length} bytes PutOptions.ContentLength announced.");
     }
 
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 }

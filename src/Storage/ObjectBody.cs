@@ -6,7 +6,7 @@ namespace DataPlane.Storage;
 /// needing both makes one request rather than a head and a get. For a range, <see cref="Object"/> still describes the
 /// whole object and <see cref="Length"/> is the length of the range.
 /// </summary>
-public sealed class ObjectBody : Stream
+public sealed class ObjectBody : ForwardReadStream
 {
     private readonly Stream _content;
     private readonly IDisposable? _owner;
@@ -25,14 +25,9 @@ public sealed class ObjectBody : Stream
     /// <summary>The whole object as the backend described it when this body was opened.</summary>
     public ObjectInfo Object { get; }
 
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
     /// <summary>The bytes this body holds: the object's size, or the range's length.</summary>
     public override long Length => _length;
-    public override long Position { get => _position; set => throw new NotSupportedException(); }
-
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+    protected override long ReadSoFar => _position;
 
     public override int Read(Span<byte> buffer)
     {
@@ -41,20 +36,12 @@ public sealed class ObjectBody : Stream
         return n;
     }
 
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
         var n = await _content.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
         _position += n;
         return n;
     }
-
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {

@@ -2,18 +2,13 @@ namespace DataPlane.Storage;
 
 /// <summary>Reads at most a fixed number of bytes from an inner stream positioned at the window's start, then reports end of stream.
 /// With <paramref name="leaveOpen"/>, disposing it leaves the inner stream to its owner (a caller's part stream).</summary>
-internal sealed class ReadWindowStream(Stream inner, long length, bool leaveOpen = false) : Stream
+internal sealed class ReadWindowStream(Stream inner, long length, bool leaveOpen = false) : ForwardReadStream
 {
     private readonly long _length = length;
     private long _remaining = length;
 
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
     public override long Length => _length;
-    public override long Position { get => _length - _remaining; set => throw new NotSupportedException(); }
-
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+    protected override long ReadSoFar => _length - _remaining;
 
     public override int Read(Span<byte> buffer)
     {
@@ -23,9 +18,6 @@ internal sealed class ReadWindowStream(Stream inner, long length, bool leaveOpen
         return n;
     }
 
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
         if (_remaining <= 0 || buffer.IsEmpty) return 0;
@@ -33,11 +25,6 @@ internal sealed class ReadWindowStream(Stream inner, long length, bool leaveOpen
         _remaining -= n;
         return n;
     }
-
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {

@@ -35,21 +35,7 @@ public sealed class TableDataWriter : IAsyncDisposable
         var files = new List<DataFile>();
         foreach (var (partition, written) in await _files.CompleteAsync(cancellationToken))
         {
-            files.Add(new DataFile
-            {
-                FilePath = _table.LocationOf(written.Key),
-                SpecId = _spec.SpecId,
-                Partition = partition,
-                RecordCount = written.RecordCount,
-                FileSizeInBytes = written.FileSizeInBytes,
-                ColumnSizes = written.ColumnSizes,
-                ValueCounts = written.ValueCounts,
-                NullValueCounts = written.NullValueCounts,
-                NanValueCounts = written.NanValueCounts,
-                LowerBounds = written.LowerBounds,
-                UpperBounds = written.UpperBounds,
-                SplitOffsets = written.SplitOffsets,
-            });
+            files.Add(written.ToDataFile(_table.LocationOf(written.Key), _spec.SpecId, partition));
         }
         return files;
     }

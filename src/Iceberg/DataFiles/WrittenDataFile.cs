@@ -1,3 +1,6 @@
+using DataPlane.Iceberg.Manifests;
+using DataPlane.Iceberg.Partitioning;
+
 namespace DataPlane.Iceberg.DataFiles;
 
 /// <summary>
@@ -14,4 +17,23 @@ public sealed record WrittenDataFile(
     IReadOnlyDictionary<int, long> NanValueCounts,
     IReadOnlyDictionary<int, byte[]> LowerBounds,
     IReadOnlyDictionary<int, byte[]> UpperBounds,
-    IReadOnlyList<long> SplitOffsets);
+    IReadOnlyList<long> SplitOffsets)
+{
+    /// <summary>The manifest's entry for this file at <paramref name="location"/>, in partition <paramref name="partition"/>
+    /// of spec <paramref name="specId"/>: every metric the writer took, so no writer leaves one out.</summary>
+    public DataFile ToDataFile(string location, int specId, PartitionData partition) => new()
+    {
+        FilePath = location,
+        SpecId = specId,
+        Partition = partition,
+        RecordCount = RecordCount,
+        FileSizeInBytes = FileSizeInBytes,
+        ColumnSizes = ColumnSizes,
+        ValueCounts = ValueCounts,
+        NullValueCounts = NullValueCounts,
+        NanValueCounts = NanValueCounts,
+        LowerBounds = LowerBounds,
+        UpperBounds = UpperBounds,
+        SplitOffsets = SplitOffsets,
+    };
+}

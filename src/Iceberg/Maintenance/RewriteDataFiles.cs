@@ -263,21 +263,7 @@ public sealed class RewriteDataFiles(Table table)
                 {
                     await options.Budget.TakeAsync(written.FileSizeInBytes, ct).ConfigureAwait(false);
                     binOutput += written.FileSizeInBytes;
-                    files.Add(new DataFile
-                    {
-                        FilePath = table.LocationOf(written.Key),
-                        SpecId = group.Spec.SpecId,
-                        Partition = partition,
-                        RecordCount = written.RecordCount,
-                        FileSizeInBytes = written.FileSizeInBytes,
-                        ColumnSizes = written.ColumnSizes,
-                        ValueCounts = written.ValueCounts,
-                        NullValueCounts = written.NullValueCounts,
-                        NanValueCounts = written.NanValueCounts,
-                        LowerBounds = written.LowerBounds,
-                        UpperBounds = written.UpperBounds,
-                        SplitOffsets = written.SplitOffsets,
-                    });
+                    files.Add(written.ToDataFile(table.LocationOf(written.Key), group.Spec.SpecId, partition));
                 }
                 ratio.Add(binInput, binOutput);
             }

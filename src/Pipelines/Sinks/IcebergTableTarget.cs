@@ -99,21 +99,7 @@ internal sealed class IcebergTableTarget(IcebergCatalog catalog, SinkDefinition 
         string? checkpoint = checkpointKey is null ? null : table.LocationOf(checkpointKey);
         if (checkpoint is not null)
             summary[CheckpointKey] = checkpoint;
-        var dataFiles = files.Select(f => new DataFile
-        {
-            FilePath = table.LocationOf(f.File.Key),
-            SpecId = table.Spec.SpecId,
-            Partition = f.Partition,
-            RecordCount = f.File.RecordCount,
-            FileSizeInBytes = f.File.FileSizeInBytes,
-            ColumnSizes = f.File.ColumnSizes,
-            ValueCounts = f.File.ValueCounts,
-            NullValueCounts = f.File.NullValueCounts,
-            NanValueCounts = f.File.NanValueCounts,
-            LowerBounds = f.File.LowerBounds,
-            UpperBounds = f.File.UpperBounds,
-            SplitOffsets = f.File.SplitOffsets,
-        }).ToList();
+        var dataFiles = files.Select(f => f.File.ToDataFile(table.LocationOf(f.File.Key), table.Spec.SpecId, f.Partition)).ToList();
         var snapshot = await table.AppendAsync(dataFiles, summary, validate: previous is null ? null : m => CheckInHistory(m, previous), cancellationToken: cancellationToken);
         return new SinkCommit(snapshot.SnapshotId, stream, startOffset, endOffset, dataFiles.Sum(f => f.RecordCount), dataFiles.Count,
             DateTimeOffset.FromUnixTimeMilliseconds(snapshot.TimestampMs), checkpoint);

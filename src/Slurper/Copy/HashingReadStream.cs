@@ -1,10 +1,11 @@
+using DataPlane.Storage;
 using System.Security.Cryptography;
 
 namespace DataPlane.Slurper.Copy;
 
 /// <summary>Passes a source stream through while computing the MD5 of every byte read and, when a chunk size is
 /// given, the MD5 of each chunk of that size (to compare with a multipart source's ETag).</summary>
-internal sealed class HashingReadStream(Stream inner, long length, long chunkSize = 0) : Stream
+internal sealed class HashingReadStream(Stream inner, long length, long chunkSize = 0) : ForwardReadStream
 {
     readonly IncrementalHash whole = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
     readonly IncrementalHash? chunk = chunkSize > 0 ? IncrementalHash.CreateHash(HashAlgorithmName.MD5) : null;
@@ -42,17 +43,12 @@ internal sealed class HashingReadStream(Stream inner, long length, long chunkSiz
         }
     }
 
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-
     public override int Read(Span<byte> buffer)
     {
         var n = inner.Read(buffer);
         Hash(buffer[..n]);
         return n;
     }
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
@@ -61,16 +57,9 @@ internal sealed class HashingReadStream(Stream inner, long length, long chunkSiz
         return n;
     }
 
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
     /// <summary>The length the source announced, so a writer that needs a content length can send one without buffering.</summary>
     public override long Length => length;
-    public override long Position { get => BytesRead; set => throw new NotSupportedException(); }
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    protected override long ReadSoFar => BytesRead;
 
     protected override void Dispose(bool disposing)
     {

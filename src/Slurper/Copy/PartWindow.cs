@@ -1,3 +1,5 @@
+using DataPlane.Storage;
+
 namespace DataPlane.Slurper.Copy;
 
 /// <summary>
@@ -5,7 +7,7 @@ namespace DataPlane.Slurper.Copy;
 /// <see cref="Drained"/> completes once the upload has read the whole part, so the next part can start reading the
 /// shared source stream while this part's upload is still waiting for the server's answer.
 /// </summary>
-internal sealed class PartWindow(Stream source, long partLength) : Stream
+internal sealed class PartWindow(Stream source, long partLength) : ForwardReadStream
 {
     readonly TaskCompletionSource drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
     readonly long length = partLength;
@@ -13,22 +15,14 @@ internal sealed class PartWindow(Stream source, long partLength) : Stream
 
     public Task Drained => drained.Task;
 
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
     public override long Length => length;
-    public override long Position { get => length - remaining; set => throw new NotSupportedException(); }
-
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+    protected override long ReadSoFar => length - remaining;
 
     public override int Read(Span<byte> buffer)
     {
         if (remaining == 0 || buffer.IsEmpty) return 0;
         return Advance(source.Read(buffer[..(int)Math.Min(buffer.Length, remaining)]));
     }
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
@@ -49,8 +43,4 @@ internal sealed class PartWindow(Stream source, long partLength) : Stream
         return n;
     }
 
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 }
