@@ -107,6 +107,10 @@ internal sealed class FileSinkTarget(IObjectStore store, string path, IcebergSch
         json.Position = 0;
         // Put-if-absent: a second writer (there should be none) cannot overwrite a commit.
         await store.PutIfAbsentAsync(CommitKey(commit.Id), json, new PutOptions { ContentType = "application/json" }, cancellationToken);
+        // Safe: the previous commit's checkpoint, which this sink's pipeline wrote under this folder's _dataplane/; a folder's
+        // commits form one line (no rollback), so nothing restores from any commit but the last, which names another.
+        if (last?.Checkpoint is { } superseded && superseded != checkpointKey && superseded.StartsWith(CheckpointsPrefix, StringComparison.Ordinal))
+            await store.DeleteAsync(superseded, cancellationToken);
         return commit;
     }
 
@@ -131,7 +135,9 @@ internal sealed class FileSinkTarget(IObjectStore store, string path, IcebergSch
 
     /// <summary><c>&lt;path&gt;/_dataplane/checkpoints/&lt;end offset&gt;-&lt;random&gt;.state</c>, beside the commit journal.</summary>
     public string NewCheckpointKey(long endOffset) =>
-        string.Create(CultureInfo.InvariantCulture, $"{path}/_dataplane/checkpoints/{endOffset:D20}-{Guid.NewGuid():N}.state");
+        string.Create(CultureInfo.InvariantCulture, $"{CheckpointsPrefix}{endOffset:D20}-{Guid.NewGuid():N}.state");
+
+    private string CheckpointsPrefix => $"{path}/_dataplane/checkpoints/";
 
     public Task WriteCheckpointAsync(string key, ReadOnlyMemory<byte> content, CancellationToken cancellationToken) =>
         store.PutNewAsync(key, content, cancellationToken);

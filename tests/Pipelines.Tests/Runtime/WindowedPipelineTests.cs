@@ -144,6 +144,33 @@ public sealed class WindowedPipelineTests : IAsyncLifetime
         Assert.Contains("a changed statement needs a sink of its own", error);
     }
 
+    [Fact]
+    public async Task A_files_sink_keeps_the_checkpoint_of_its_last_commit_alone_and_restores_from_it()
+    {
+        await _table.PostAsync("api/v1/sinks", """{"name": "f1", "type": "files", "path": "raw/f1", "rolling": {"interval_seconds": 3600}}""", HttpStatusCode.Created);
+        await _table.PostAsync("api/v1/pipelines", """
+            {"name": "p2", "sql": "WATERMARK FOR clicks.ts AS ts - INTERVAL '10' SECOND; INSERT INTO f1 SELECT user, CAST(sum(id) AS BIGINT) AS total FROM clicks GROUP BY tumble(INTERVAL '1' MINUTE), user"}
+            """, HttpStatusCode.Created);
+        var folder = Path.Combine(_dir, "warehouse", "raw", "f1", "_dataplane");
+        string Named() => JsonDocument.Parse(File.ReadAllText(Directory.GetFiles(Path.Combine(folder, "commits")).Order(StringComparer.Ordinal).Last()))
+            .RootElement.GetProperty("checkpoint").GetString()!;
+        List<string> Files() => [.. Directory.GetFiles(Path.Combine(folder, "checkpoints")).Select(f => Path.GetFileName(f))];
+
+        for (int i = 0; i < 3; i++)
+        {
+            await IngestAsync((i + 1, "a", i * 10 + 1));
+            await _table.FlushAsync("p2");
+            Assert.Equal([Path.GetFileName(Named())], Files());
+        }
+        await _table.RestartAsync();
+        await _table.WaitRunningAsync("p2");
+        await IngestAsync((4, "a", 70));
+        await _table.FlushAsync("p2");
+        var files = Directory.GetFiles(Path.Combine(_dir, "warehouse", "raw", "f1"), "*.parquet", SearchOption.AllDirectories);
+        Assert.Equal(["a|6"], TableContents.Rows($"SELECT user, total FROM read_parquet([{string.Join(", ", files.Select(f => $"'{f}'"))}])"));
+        Assert.Equal([Path.GetFileName(Named())], Files());
+    }
+
     private static string JsonSerializerBody(string name, string sql) =>
         JsonSerializer.Serialize(new Dictionary<string, string> { ["name"] = name, ["dead_letter"] = "late", ["sql"] = sql });
 
