@@ -220,6 +220,36 @@ public sealed class HttpApiTests : IAsyncLifetime
         }
         var metrics = await _server.Http.GetStringAsync("metrics");
         Assert.Contains("dataplane_db_replica_lag_positions{otel_scope_name=\"DataPlane.Databases\",database=\"app\",kind=\"in-process\",replica=\"app-r1\"}", metrics);
+        // Each replica's apply lag is a histogram with one observation per transaction it applies from the log (a replica
+        // that started late may have had the first ones in its snapshot): three more inserts move each count by three.
+        string[] names = ["app-r1", "app-r2"];
+        var before = await ApplyLagCountsAsync(names, position: 2);
+        for (int i = 0; i < 3; i++) await PostAsync(new { sql = "INSERT INTO t VALUES (2)" });
+        var after = await ApplyLagCountsAsync(names, position: 5);
+        foreach (var replica in names) Assert.Equal(before[replica] + 3, after[replica]);
+        var text = await _server.Http.GetStringAsync("metrics");
+        Assert.Contains($"dataplane_db_replica_apply_lag_seconds_bucket{{otel_scope_name=\"DataPlane.Databases\",database=\"app\",kind=\"in-process\",replica=\"app-r1\",le=\"+Inf\"}} {after["app-r1"]}\n", text);
+    }
+
+    /// <summary>Each replica's apply-lag observations, once every replica has applied <paramref name="position"/>.</summary>
+    private async Task<Dictionary<string, long>> ApplyLagCountsAsync(string[] replicas, long position)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            var text = await _server.Http.GetStringAsync("metrics");
+            string Labels(string replica) => $"{{otel_scope_name=\"DataPlane.Databases\",database=\"app\",kind=\"in-process\",replica=\"{replica}\"}}";
+            if (replicas.All(r => text.Contains($"dataplane_db_replica_applied_position{Labels(r)} {position}\n", StringComparison.Ordinal)))
+            {
+                return replicas.ToDictionary(r => r, r =>
+                {
+                    var match = System.Text.RegularExpressions.Regex.Match(text, $"dataplane_db_replica_apply_lag_seconds_count{System.Text.RegularExpressions.Regex.Escape(Labels(r))} (\\d+)\n");
+                    return match.Success ? long.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) : 0;
+                });
+            }
+            Assert.True(DateTime.UtcNow < deadline, $"replicas did not apply position {position}:\n{text}");
+            await Task.Delay(50);
+        }
     }
 
     [Fact]

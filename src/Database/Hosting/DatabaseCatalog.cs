@@ -1,6 +1,9 @@
+using System.Diagnostics.Metrics;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using DataPlane.Database.Execution;
+using DataPlane.Database.Http;
+using DataPlane.Http;
 using Microsoft.Extensions.Logging;
 
 namespace DataPlane.Database.Hosting;
@@ -24,10 +27,26 @@ public sealed partial class DatabaseCatalog : IAsyncDisposable
     private readonly HashSet<string> _deleting = new(StringComparer.Ordinal);
     private bool _opened;
 
-    public DatabaseCatalog(DatabaseOptions options, ILoggerFactory loggers)
+    private readonly Histogram<double>? _applyLag;
+
+    /// <param name="meters">The host's factory, for the replicas' apply-lag histogram; none in tests of the catalog alone.</param>
+    public DatabaseCatalog(DatabaseOptions options, ILoggerFactory loggers, IMeterFactory? meters = null)
     {
         _options = options;
         _loggers = loggers;
+        _applyLag = meters?.Create(DatabaseMetrics.MeterName).CreateHistogram("dataplane_db_replica_apply_lag_seconds", "s",
+            "Time from durable commit on the primary to visible on the replica, per transaction.", tags: null,
+            new InstrumentAdvice<double> { HistogramBucketBoundaries = PrometheusMetrics.LatencyBuckets });
+    }
+
+    private T Measured<T>(T database) where T : IDatabaseFrontend
+    {
+        if (_applyLag is null) return database;
+        if (database is ReplicatedDatabase local)
+            foreach (var replica in local.Replicas) replica.MeasureApplyLag(_applyLag, local.Name, "in-process");
+        else if (database is RemoteReplicaDatabase remote)
+            remote.Replica.MeasureApplyLag(_applyLag, remote.Name, "remote");
+        return database;
     }
 
     /// <summary>In-process replicas one database may have.</summary>
@@ -55,7 +74,7 @@ public sealed partial class DatabaseCatalog : IAsyncDisposable
                 string manifestPath = Path.Combine(dir, ManifestFile);
                 if (!File.Exists(manifestPath)) continue;
                 var manifest = JsonSerializer.Deserialize<DatabaseManifest>(await File.ReadAllTextAsync(manifestPath, cancellationToken))!;
-                _databases[manifest.Name] = new ReplicatedDatabase(manifest.Name, dir, manifest.Replicas, _options, _loggers);
+                _databases[manifest.Name] = Measured(new ReplicatedDatabase(manifest.Name, dir, manifest.Replicas, _options, _loggers));
             }
         }
         finally
@@ -112,7 +131,7 @@ public sealed partial class DatabaseCatalog : IAsyncDisposable
                 Directory.Delete(dir, recursive: true);
             }
             Directory.CreateDirectory(dir);
-            var database = new ReplicatedDatabase(name, dir, count, _options, _loggers);
+            var database = Measured(new ReplicatedDatabase(name, dir, count, _options, _loggers));
             await File.WriteAllTextAsync(Path.Combine(dir, ManifestFile), JsonSerializer.Serialize(new DatabaseManifest(name, count)), cancellationToken);
             _databases[name] = database;
             return Describe(database);
@@ -173,6 +192,7 @@ public sealed partial class DatabaseCatalog : IAsyncDisposable
             if (IsReplicaHost && NamePattern().IsMatch(name))
             {
                 var remote = await RemoteReplicaDatabase.TryOpenAsync(name, _options, _loggers, cancellationToken);
+                if (remote is not null) Measured(remote);
                 if (remote is not null)
                 {
                     _databases[name] = remote;

@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using DataPlane.Database.Execution;
 using DataPlane.Database.Log;
 using DataPlane.Database.Native;
@@ -45,6 +46,16 @@ internal sealed class Replica : IAsyncDisposable
     public PositionSignal Applied { get; } = new(0);
 
     public LagHistogram Lag { get; } = new();
+
+    private KeyValuePair<string, object?>[] _applyLagTags = [];
+    private Histogram<double>? _applyLag;
+
+    /// <summary>Records each applied transaction's lag (durable on the primary to visible here) on <paramref name="histogram"/>, in seconds.</summary>
+    public void MeasureApplyLag(Histogram<double> histogram, string database, string kind)
+    {
+        _applyLagTags = [new("database", database), new("kind", kind), new("replica", Id)];
+        Volatile.Write(ref _applyLag, histogram);
+    }
 
     /// <summary>
     /// Called on the apply loop with the first and last position of each batch once it is visible to
@@ -157,7 +168,13 @@ internal sealed class Replica : IAsyncDisposable
             throw new ReplicaDivergedException($"Expected log position {Applied.Current + 1} but got {entries[0].Position}.");
         LogApplier.ApplyBatch(_applier!, entries);
         long now = Clock.NowMicros();
-        foreach (var entry in entries) Lag.Record(Math.Max(0, now - (entry.DurableAtMicros != 0 ? entry.DurableAtMicros : entry.CommittedAtMicros)));
+        var applyLag = Volatile.Read(ref _applyLag);
+        foreach (var entry in entries)
+        {
+            long lag = Math.Max(0, now - (entry.DurableAtMicros != 0 ? entry.DurableAtMicros : entry.CommittedAtMicros));
+            Lag.Record(lag);
+            applyLag?.Record(lag / 1e6, _applyLagTags);
+        }
         Applied.Advance(entries[^1].Position);
         AppliedObserver?.Invoke(entries[0].Position, entries[^1].Position);
     }
