@@ -223,15 +223,53 @@ internal sealed partial class Binder
                 return new BoundExpression.MakeList(values.Select((v, i) => Coerce(v, element, lv.Items[i].Start)).ToList(), SqlType.List(element));
             }
             case SqlExpression.StructValue sv:
-            {
-                var values = sv.Fields.Select(f => Sub(f.Value)).ToList();
-                var fields = sv.Fields.Select((f, i) => new StructField(f.Name, values[i].Type.Kind == SqlTypeKind.Null ? SqlType.Integer : values[i].Type)).ToList();
-                if (fields.Select(f => f.Name).Distinct(StringComparer.OrdinalIgnoreCase).Count() != fields.Count)
-                    throw Error(sv.Start, "a struct names a field twice");
-                return new BoundExpression.MakeStruct(values.Select((v, i) => Coerce(v, fields[i].Type, sv.Start)).ToList(), SqlType.Struct(fields));
-            }
+                return Struct(sv.Fields.Select(f => (f.Name, Sub(f.Value), sv.Start)).ToList(), sv.Start);
         }
         throw Error(e.Start, $"{e.GetType().Name} is not supported here");
+    }
+
+    /// <summary>A struct of named values (<c>{'a': 1}</c>, struct_pack, named_struct); a NULL value makes an INTEGER field.</summary>
+    private BoundExpression Struct(List<(string Name, BoundExpression Value, int Position)> items, int start)
+    {
+        var fields = items.Select(f => new StructField(f.Name, f.Value.Type.Kind == SqlTypeKind.Null ? SqlType.Integer : f.Value.Type)).ToList();
+        for (int i = 1; i < items.Count; i++)
+            if (items.Take(i).Any(f => string.Equals(f.Name, items[i].Name, StringComparison.OrdinalIgnoreCase)))
+                throw Error(items[i].Position, $"a struct names the field \"{items[i].Name}\" twice");
+        return new BoundExpression.MakeStruct(items.Select((f, i) => Coerce(f.Value, fields[i].Type, f.Position)).ToList(), SqlType.Struct(fields));
+    }
+
+    /// <summary>
+    /// struct_pack(a := x, b) (DuckDB's: a field named by its argument's name, or by the column it reads) and
+    /// named_struct('a', x, 'b', y) (Spark's and DataFusion's: constant names and values in pairs).
+    /// </summary>
+    private BoundExpression StructPack(SqlExpression.FunctionCall f, Func<SqlExpression, BoundExpression> bind)
+    {
+        string name = f.Name.Text.ToLowerInvariant();
+        if (f.IsStar || f.Distinct || f.Filter is not null) throw Error(f.Start, $"{name} takes values, not *, DISTINCT or FILTER");
+        var items = new List<(string, BoundExpression, int)>();
+        if (name == "named_struct")
+        {
+            if (f.Arguments.Count == 0 || f.Arguments.Count % 2 != 0)
+                throw Error(f.Start, "named_struct takes pairs of a field name and its value: named_struct('a', 1, 'b', x)");
+            for (int i = 0; i < f.Arguments.Count; i += 2)
+            {
+                if (f.Arguments[i] is not SqlExpression.Literal { Kind: LiteralKind.String } key)
+                    throw Error(f.Arguments[i].Start, "a field name of named_struct is a string constant: named_struct('a', 1)");
+                items.Add((key.Text, bind(f.Arguments[i + 1]), f.Arguments[i + 1].Start));
+            }
+        }
+        else
+        {
+            if (f.Arguments.Count == 0) throw Error(f.Start, "struct_pack takes at least one field: struct_pack(a := 1)");
+            for (int i = 0; i < f.Arguments.Count; i++)
+            {
+                var argument = f.Arguments[i];
+                string field = f.ArgumentNames?[i]?.Text ?? (argument is SqlExpression.ColumnRef c ? c.Parts[^1].Text
+                    : throw Error(argument.Start, "this field of struct_pack needs a name: struct_pack(name := value)"));
+                items.Add((field, bind(argument), f.ArgumentNames?[i]?.Position ?? argument.Start));
+            }
+        }
+        return Struct(items, f.Start);
     }
 
     private BoundExpression Literal(SqlExpression.Literal l)
@@ -326,6 +364,10 @@ internal sealed partial class Binder
     private BoundExpression Function(SqlExpression.FunctionCall f, Scope scope, AggregateContext? aggregate, UnnestContext? unnest)
     {
         string name = f.Name.Text;
+        if (name.Equals("struct_pack", StringComparison.OrdinalIgnoreCase) || name.Equals("named_struct", StringComparison.OrdinalIgnoreCase))
+            return StructPack(f, a => Bind(a, scope, aggregate, unnest));
+        if (f.ArgumentNames?.FirstOrDefault(n => n is not null) is { } named)
+            throw Error(named.Position, $"{name} takes no named arguments (name := value); struct_pack does");
         if (name.Equals("unnest", StringComparison.OrdinalIgnoreCase))
         {
             if (unnest is null) throw Error(f.Start, "UNNEST is only allowed in a select list, and not inside an aggregate");

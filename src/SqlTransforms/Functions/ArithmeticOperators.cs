@@ -7,7 +7,7 @@ namespace DataPlane.SqlTransforms.Functions;
 
 /// <summary>
 /// + - * / // % and unary minus. Integer arithmetic stays in its type and an overflow fails the row (as in DuckDB
-/// and PostgreSQL); / is floating-point division (DuckDB's), // integer division; a zero divisor fails the row
+/// and PostgreSQL); DECIMAL arithmetic is <see cref="DecimalArithmetic"/>'s; / is floating-point division (DuckDB's), // integer division; a zero divisor fails the row
 /// (PostgreSQL's rule; DuckDB answers NULL or infinity). DOUBLE arithmetic otherwise follows IEEE 754 (1e308 * 10 is infinity), as in DuckDB.
 /// Dates and timestamps take intervals and day counts.
 /// </summary>
@@ -18,7 +18,7 @@ internal static class ArithmeticOperators
         var I = SqlType.Integer; var L = SqlType.BigInt; var F = SqlType.Real; var D = SqlType.Double;
         var date = SqlType.Date; var ts = SqlType.Timestamp; var tz = SqlType.TimestampTz; var iv = SqlType.Interval;
 
-        r.Add(new ScalarFunction("+", "operators", "addition"))
+        r.Add(new ScalarFunction("+", "operators", "addition", resolver: args => DecimalArithmetic.Bind('+', args)))
             .Add([I, I], I, (a, t) => new BinaryKernel<int, int, int, AddInt>(a[0], a[1], t))
             .Add([L, L], L, (a, t) => new BinaryKernel<long, long, long, AddLong>(a[0], a[1], t))
             .Add([F, F], F, (a, t) => new BinaryKernel<float, float, float, FloatOp>(a[0], a[1], t, new FloatOp('+')))
@@ -29,7 +29,7 @@ internal static class ArithmeticOperators
             .Add([tz, iv], tz, (a, t) => new BinaryKernel<long, IntervalValue, long, AddInterval>(a[0], a[1], t, new AddInterval(1)))
             .Add([iv, ts], ts, (a, t) => new BinaryKernel<long, IntervalValue, long, AddInterval>(a[1], a[0], t, new AddInterval(1)))
             .Add([iv, iv], iv, (a, t) => new BinaryKernel<IntervalValue, IntervalValue, IntervalValue, IntervalOp>(a[0], a[1], t, new IntervalOp(1)));
-        r.Add(new ScalarFunction("-", "operators", "subtraction"))
+        r.Add(new ScalarFunction("-", "operators", "subtraction", resolver: args => DecimalArithmetic.Bind('-', args)))
             .Add([I, I], I, (a, t) => new BinaryKernel<int, int, int, SubtractInt>(a[0], a[1], t))
             .Add([L, L], L, (a, t) => new BinaryKernel<long, long, long, SubtractLong>(a[0], a[1], t))
             .Add([F, F], F, (a, t) => new BinaryKernel<float, float, float, FloatOp>(a[0], a[1], t, new FloatOp('-')))
@@ -41,7 +41,7 @@ internal static class ArithmeticOperators
             .Add([ts, ts], iv, (a, t) => new BinaryKernel<long, long, IntervalValue, TimestampDifference>(a[0], a[1], t))
             .Add([tz, tz], iv, (a, t) => new BinaryKernel<long, long, IntervalValue, TimestampDifference>(a[0], a[1], t))
             .Add([iv, iv], iv, (a, t) => new BinaryKernel<IntervalValue, IntervalValue, IntervalValue, IntervalOp>(a[0], a[1], t, new IntervalOp(-1)));
-        r.Add(new ScalarFunction("*", "operators", "multiplication"))
+        r.Add(new ScalarFunction("*", "operators", "multiplication", resolver: args => DecimalArithmetic.Bind('*', args)))
             .Add([I, I], I, (a, t) => new BinaryKernel<int, int, int, MultiplyInt>(a[0], a[1], t))
             .Add([L, L], L, (a, t) => new BinaryKernel<long, long, long, MultiplyLong>(a[0], a[1], t))
             .Add([F, F], F, (a, t) => new BinaryKernel<float, float, float, FloatOp>(a[0], a[1], t, new FloatOp('*')))
@@ -52,13 +52,13 @@ internal static class ArithmeticOperators
         r.Add(new ScalarFunction("//", "operators", "integer division, rounding towards zero"))
             .Add([I, I], I, (a, t) => new BinaryKernel<int, int, int, DivideInt>(a[0], a[1], t))
             .Add([L, L], L, (a, t) => new BinaryKernel<long, long, long, DivideLong>(a[0], a[1], t));
-        r.Add(new ScalarFunction("%", "operators", "remainder, with the sign of the dividend"))
+        r.Add(new ScalarFunction("%", "operators", "remainder, with the sign of the dividend", resolver: args => DecimalArithmetic.Bind('%', args)))
             .Add([I, I], I, (a, t) => a[1] is ConstantKernel { Value: int c } && ModuloByConstantKernel.Takes(c)
                 ? new ModuloByConstantKernel(a[0], c, t) : new BinaryKernel<int, int, int, ModuloInt>(a[0], a[1], t))
             .Add([L, L], L, (a, t) => a[1] is ConstantKernel { Value: long c } && ModuloByConstantKernel.Takes(c)
                 ? new ModuloByConstantKernel(a[0], c, t) : new BinaryKernel<long, long, long, ModuloLong>(a[0], a[1], t))
             .Add([D, D], D, (a, t) => new BinaryKernel<double, double, double, DoubleOp>(a[0], a[1], t, new DoubleOp('%')));
-        r.Add(new ScalarFunction("negate", "operators", "unary minus"))
+        r.Add(new ScalarFunction("negate", "operators", "unary minus", resolver: args => DecimalArithmetic.Bind('n', args)))
             .Add([I], I, (a, t) => new UnaryKernel<int, int, NegateInt>(a[0], t))
             .Add([L], L, (a, t) => new UnaryKernel<long, long, NegateLong>(a[0], t))
             .Add([F], F, (a, t) => new UnaryKernel<float, float, NegateFloat>(a[0], t))

@@ -35,9 +35,24 @@ internal static class ComparisonOperators
     {
         if (a.IsStringLiteral && b.Type.Kind is not (SqlTypeKind.Varchar or SqlTypeKind.Null) && !b.Type.IsNested) return b.Type;
         if (b.IsStringLiteral && a.Type.Kind is not (SqlTypeKind.Varchar or SqlTypeKind.Null) && !a.Type.IsNested) return a.Type;
+        // DECIMALs (and integers beside one) compare exactly at the larger scale, at most 38 digits (DuckDB's: a value
+        // that does not fit fails), where the common type would be DOUBLE
+        if ((a.Type.Kind == SqlTypeKind.Decimal || b.Type.Kind == SqlTypeKind.Decimal) && Exact(a.Type) is { } x && Exact(b.Type) is { } y)
+        {
+            int scale = Math.Max(x.Scale, y.Scale);
+            return SqlType.Decimal(Math.Min(SqlType.MaxDecimalPrecision, Math.Max(x.Precision - x.Scale, y.Precision - y.Scale) + scale), scale);
+        }
         var common = TypeCoercion.Common(a.Type, b.Type);
         return common?.Kind == SqlTypeKind.Null ? SqlType.Boolean : common;
     }
+
+    private static SqlType? Exact(SqlType t) => t.Kind switch
+    {
+        SqlTypeKind.Decimal => t,
+        SqlTypeKind.Integer => SqlType.Decimal(10, 0),
+        SqlTypeKind.BigInt => SqlType.Decimal(19, 0),
+        _ => null,
+    };
 
     public static Kernel Compile(string op, SqlType type, Kernel l, Kernel r) => op switch
     {

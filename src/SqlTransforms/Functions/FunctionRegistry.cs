@@ -22,13 +22,14 @@ internal sealed class FunctionRegistry
         HashFunctions.Register,
         TimeFunctions.Register,
         ListFunctions.Register,
+        StructFunctions.Register,
         AggregateFunctions.Register,
     ];
 
     private readonly Dictionary<string, ScalarFunction> _scalars = new(StringComparer.OrdinalIgnoreCase);
     private readonly Dictionary<string, AggregateFunction> _aggregates = new(StringComparer.OrdinalIgnoreCase);
     /// <summary>Names the binder treats itself (CAST-like forms and table-shaping calls), so that suggestions include them.</summary>
-    private readonly HashSet<string> _special = new(StringComparer.OrdinalIgnoreCase) { "coalesce", "nullif", "if", "iff", "unnest", "struct_pack", "list_value" };
+    private readonly HashSet<string> _special = new(StringComparer.OrdinalIgnoreCase) { "coalesce", "nullif", "if", "iff", "unnest", "struct_pack", "named_struct", "list_value" };
 
     public static FunctionRegistry Default { get; } = Create();
 

@@ -3,9 +3,9 @@ using DataPlane.SqlTransforms.Types;
 namespace DataPlane.SqlTransforms.Functions;
 
 /// <summary>
-/// A scalar function or operator: its name, family (for the docs), and either a list of overloads resolved by the
-/// usual rules (exact types first, then the fewest implicit conversions) or a resolver of its own for functions
-/// generic in their types (COALESCE, GREATEST). Not deterministic (now(), random()) means never folded to a constant.
+/// A scalar function or operator: its name, family (for the docs), and a list of overloads resolved by the usual
+/// rules (exact types first, then the fewest implicit conversions), or a resolver of its own for functions generic in
+/// their types (COALESCE, GREATEST), or both: the resolver first (DECIMAL arithmetic), the overloads where it gives none. Not deterministic (now(), random()) means never folded to a constant.
 /// </summary>
 internal sealed class ScalarFunction
 {
@@ -46,7 +46,7 @@ internal sealed class ScalarFunction
     /// <summary>The binding for these arguments, or null when none fits.</summary>
     public FunctionBinding? Bind(IReadOnlyList<ArgumentInfo> arguments)
     {
-        if (_resolver is not null) return _resolver(arguments);
+        if (_resolver?.Invoke(arguments) is { } resolved) return resolved;
         Overload? best = null;
         int bestCost = int.MaxValue;
         foreach (var o in _overloads)
@@ -95,6 +95,6 @@ internal sealed class ScalarFunction
 
     /// <summary>Prefers the nearest widening: INTEGER goes to BIGINT before DOUBLE.</summary>
     private static int Distance(SqlType from, SqlType to) =>
-        from.IsInteger && to.Kind == SqlTypeKind.Real ? 10 // integers go to DOUBLE, not FLOAT (DuckDB: 1 / 3 is a DOUBLE)
+        (from.IsInteger || from.Kind == SqlTypeKind.Decimal) && to.Kind == SqlTypeKind.Real ? 10 // integers and decimals go to DOUBLE, not FLOAT (DuckDB: 1 / 3 is a DOUBLE)
         : (int)to.Kind - (int)from.Kind is var d && d > 0 ? d : 5;
 }

@@ -688,6 +688,7 @@ internal sealed class Parser
         _next += 2;
         Enter();
         var args = new List<SqlExpression>();
+        List<SqlName?>? names = null;
         bool distinct = false, star = false;
         if (Peek.IsSymbol("*"))
         {
@@ -700,10 +701,17 @@ internal sealed class Parser
             else if (IsWord("ALL")) _next++;
             do
             {
-                // named arguments (struct_pack(a := 1)) are not supported; say so rather than "unexpected ':'"
+                // a named argument, name := value (struct_pack's); the binder refuses them elsewhere
+                if (Peek.Kind is TokenKind.Word or TokenKind.QuotedIdentifier && _tokens[_next + 1].IsSymbol(":") && _tokens[_next + 2].IsSymbol("="))
+                {
+                    names ??= [.. args.Select(_ => (SqlName?)null)];
+                    names.Add(ToName(Peek));
+                    _next += 3;
+                }
+                else names?.Add(null);
                 args.Add(Expression());
                 if (Peek.IsSymbol(":"))
-                    throw Error("named arguments (name := value) are not supported; use {'name': value} for a struct");
+                    throw Error("a named argument is written name := value");
             } while (TrySymbol(","));
         }
         Leave();
@@ -722,7 +730,7 @@ internal sealed class Parser
         }
         if (IsWord("OVER"))
             throw Error("OVER after a function call is not supported yet");
-        return Build(new SqlExpression.FunctionCall(name, args, distinct, star, start, _tokens[_next - 1].End) { Filter = filter }, filter is null ? args : [.. args, filter]);
+        return Build(new SqlExpression.FunctionCall(name, args, distinct, star, start, _tokens[_next - 1].End) { Filter = filter, ArgumentNames = names }, filter is null ? args : [.. args, filter]);
     }
 
     private SqlExpression ColumnReference()

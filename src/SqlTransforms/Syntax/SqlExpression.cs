@@ -41,6 +41,8 @@ internal abstract record SqlExpression(int Start, int End)
     {
         /// <summary>An aggregate's FILTER (WHERE condition).</summary>
         public SqlExpression? Filter { get; init; }
+        /// <summary>The names of named arguments (<c>struct_pack(a := 1)</c>), null for positional ones; null when none is named.</summary>
+        public IReadOnlyList<SqlName?>? ArgumentNames { get; init; }
     }
     /// <summary><c>(expr).field</c>: field access on something that is not a plain name.</summary>
     public sealed record FieldAccess(SqlExpression Operand, SqlName Field, int Start, int End) : SqlExpression(Start, End);

@@ -193,11 +193,53 @@ internal static class ValueText
     }
 
     /// <summary>A decimal string rounded (halves away from zero) to <paramref name="scale"/> digits; false when it has more than <paramref name="precision"/> digits.</summary>
+    /// <summary>
+    /// Text as DECIMAL(precision, scale), exactly (all 38 digits; .NET's decimal holds 28): [sign] digits [. digits]
+    /// [e exponent], rounded half away from zero at the scale (DuckDB's). At most 200 significant digits.
+    /// </summary>
     public static bool TryParseDecimal(string text, int precision, int scale, out Int128 unscaled)
     {
         unscaled = 0;
-        if (!decimal.TryParse(text.Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out decimal d)) return false;
-        return TryScale(d, precision, scale, out unscaled);
+        var s = text.AsSpan().Trim();
+        int i = 0;
+        bool negative = false, point = false, any = false;
+        if (i < s.Length && (s[i] == '+' || s[i] == '-')) negative = s[i++] == '-';
+        var digits = System.Numerics.BigInteger.Zero;
+        int fractionDigits = 0, significant = 0;
+        for (; i < s.Length; i++)
+        {
+            char c = s[i];
+            if (c is >= '0' and <= '9')
+            {
+                any = true;
+                if (point) fractionDigits++;
+                if (!digits.IsZero || c != '0') significant++;
+                if (significant > 200) return false;
+                digits = digits * 10 + (c - '0');
+            }
+            else if (c == '.' && !point) point = true;
+            else break;
+        }
+        if (!any) return false;
+        int exponent = 0;
+        if (i < s.Length && s[i] is 'e' or 'E')
+        {
+            if (!int.TryParse(s[(i + 1)..], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out exponent) || Math.Abs(exponent) > 400) return false;
+            i = s.Length;
+        }
+        if (i != s.Length) return false;
+        // the value is digits * 10^(exponent - fractionDigits); unscaled, digits * 10^(scale + exponent - fractionDigits)
+        int shift = scale + exponent - fractionDigits;
+        if (shift >= 0) digits *= System.Numerics.BigInteger.Pow(10, shift);
+        else
+        {
+            var divisor = System.Numerics.BigInteger.Pow(10, -shift);
+            var quotient = System.Numerics.BigInteger.DivRem(digits, divisor, out var remainder);
+            digits = remainder * 2 >= divisor ? quotient + 1 : quotient;
+        }
+        if (digits >= System.Numerics.BigInteger.Pow(10, precision)) return false;
+        unscaled = (Int128)(negative ? -digits : digits);
+        return true;
     }
 
     public static bool TryScale(decimal d, int precision, int scale, out Int128 unscaled)

@@ -56,8 +56,10 @@ internal sealed class ExpressionGenerator(Random random, bool json = false)
         switch (type.Kind)
         {
             case SqlTypeKind.Integer:
-                return random.Next(17) switch
+                return random.Next(20) switch
                 {
+                    17 => $"struct_extract(struct_pack(a := {I()}, b := {S()}), {Pick("'a'", "'A'")})", 18 => $"struct_pack(k := {I()}, v := {X()}).k",
+                    19 => $"struct_extract_at({{'p': {I()}, 'q': {S()}}}, 1)",
                     15 => $"array_position({IntList(depth)}, {I()})", 16 => $"{Pick("array_position", "list_position")}({TextList(depth)}, {S()})",
                     0 => $"({I()} + {I()})", 1 => $"({I()} - {I()})", 2 => $"({I()} * {I()})", 3 => $"abs({I()})",
                     4 => $"({I()} // nullif({I()}, 0))", 5 => $"mod({I()}, nullif({I()}, 0))", 6 => $"CASE WHEN {B()} THEN {I()} ELSE {I()} END",
@@ -79,19 +81,21 @@ internal sealed class ExpressionGenerator(Random random, bool json = false)
                     _ => $"abs({L()})",
                 };
             case SqlTypeKind.Double:
-                return random.Next(19) switch
+                return random.Next(21) switch
                 {
                     0 => $"({X()} + {X()})", 1 => $"({X()} * {X()})", 2 => $"({X()} / nullif({X()}, 0))", 3 => $"round({X()}, {random.Next(-2, 4)})",
                     4 => $"floor({X()})", 5 => $"ceil({X()})", 6 => $"abs({X()})", 7 => $"CAST({I()} AS DOUBLE)", 8 => $"({I()} / nullif({I()}, 0))",
                     9 => $"TRY_CAST({S()} AS DOUBLE)", 10 => $"trunc({X()})", 11 => $"trunc({X()}, {random.Next(-5, 6)})", 12 => $"sqrt({X()})",
                     13 => $"exp({Pick(X(), I())} / {Pick("100", "1000", "7")})", 14 => $"{Pick("ln", "log10", "log2", "log")}({X()})",
                     15 => $"pow({X()}, {Pick(X(), "2", "0.5", "-1", "3", "0")})", 16 => $"power({I()}, {Pick("2", "-2", "0.5")})", 17 => $"sqrt(abs({X()}))",
+                    19 => $"CAST({E(SqlType.Decimal(18, 2))} AS DOUBLE)", 20 => $"({E(SqlType.Decimal(18, 2))} / nullif({E(SqlType.Decimal(18, 2))}, 0))",
                     _ => $"({X()} - {L()})",
                 };
             case SqlTypeKind.Varchar:
-                return random.Next(38) switch
+                return random.Next(40) switch
                 {
                     30 when json => Json(),
+                    38 => $"struct_pack(a := {I()}, b := {S()}).b", 39 => $"struct_extract(struct_pack({Pick("s", "u")}, n := {I()}), {Pick("'s'", "'u'")})",
                     35 => $"array_to_string({Pick(IntList(depth), TextList(depth), $"[{X()}, {X()}]")}, {Pick("','", "''", "' - '", "NULL")})",
                     36 => $"{TextList(depth)}[{random.Next(-3, 4)}]",
                     37 => $"array_to_string({Pick("array_slice", "list_slice")}({Pick(IntList(depth), TextList(depth))}, {Bound()}, {Bound()}{Step()}), ',')",
@@ -118,7 +122,7 @@ internal sealed class ExpressionGenerator(Random random, bool json = false)
                 };
             case SqlTypeKind.Boolean:
             {
-                var t = Pick(SqlType.Integer, SqlType.BigInt, SqlType.Double, SqlType.Varchar, SqlType.Date, SqlType.Timestamp, SqlType.Boolean);
+                var t = Pick(SqlType.Integer, SqlType.BigInt, SqlType.Double, SqlType.Varchar, SqlType.Date, SqlType.Timestamp, SqlType.Boolean, SqlType.Decimal(18, 2));
                 return random.Next(17) switch
                 {
                     14 => $"{Pick("array_contains", "list_contains", "list_has")}({IntList(depth)}, {Pick(I(), L())})",
@@ -131,6 +135,16 @@ internal sealed class ExpressionGenerator(Random random, bool json = false)
                     12 => $"{Pick("regexp_matches", "regexp_full_match")}({S()}, {Pick(Regex(), Leaf(SqlType.Varchar))}{Pick("", "", ", 'i'", ", 's'")})",
                     13 => $"({S()} {Pick("", "NOT ")}SIMILAR TO {Regex()})",
                     9 => $"{Pick("starts_with", "ends_with", "contains")}({S()}, {Pick(Leaf(SqlType.Varchar), S(), "''", "'a'", "'é'")})", 10 => $"TRY_CAST({S()} AS BOOLEAN)", _ => $"({E(t)} {Pick("=", "<")} {Leaf(t)})",
+                };
+            }
+            case SqlTypeKind.Decimal:
+            {
+                string D() => E(type);
+                return random.Next(9) switch
+                {
+                    0 => $"({D()} + {D()})", 1 => $"({D()} - {D()})", 2 => $"({D()} * {D()})", 3 => $"(-{D()})",
+                    4 => $"({D()} {Pick("+", "-")} {I()})", 5 => $"({L()} * {D()})", 6 => $"({D()} + {L()})", // no %: past 38 digits it is DOUBLE's fmod, whose last bits differ
+                    7 => $"({I()} - {D()})", _ => DecimalLeaf(),
                 };
             }
             case SqlTypeKind.Date:
@@ -153,6 +167,7 @@ internal sealed class ExpressionGenerator(Random random, bool json = false)
 
     private string Leaf(SqlType type)
     {
+        if (type.Kind == SqlTypeKind.Decimal) return DecimalLeaf();
         var columns = Columns.Where(c => c.Type == type && c.Name != "id").ToArray();
         if (columns.Length > 0 && random.Next(3) != 0) return columns[random.Next(columns.Length)].Name;
         if (random.Next(12) == 0) return $"CAST(NULL AS {type})";
@@ -181,6 +196,19 @@ internal sealed class ExpressionGenerator(Random random, bool json = false)
         };
 
         string E(SqlType t) => Expression(t, 1);
+    }
+
+    /// <summary>A DECIMAL: a column or a constant cast to one (out of range fails the record in both engines).</summary>
+    private string DecimalLeaf()
+    {
+        // constants that fit their type (a constant that does not is refused when binding; columns fail per record)
+        string type = Pick("DECIMAL(12,2)", "DECIMAL(18,4)", "DECIMAL(38,0)", "DECIMAL(10,0)", "DECIMAL(5,3)", "DECIMAL(38,10)", "DECIMAL(20,6)");
+        bool small = type == "DECIMAL(5,3)";
+        string digits = random.Next(small ? -99 : -99999, small ? 100 : 99999).ToString(CultureInfo.InvariantCulture) + "." + random.Next(0, 1000).ToString("D3", CultureInfo.InvariantCulture);
+        string wide = Pick("DECIMAL(38,0)", "DECIMAL(38,10)");
+        return Pick(small ? $"CAST(j AS {type})" : $"CAST({Leaf(SqlType.Integer)} AS {type})", $"CAST({Leaf(SqlType.BigInt)} AS {wide})", $"CAST(l AS {type})", $"CAST('{digits}' AS {type})",
+            $"(CAST(l AS DECIMAL(38,0)) * CAST('{Pick("", "-")}10000000000000000000' AS DECIMAL(20,0)))", // near 38 digits, from a column: overflows per record
+            $"CAST({Pick("'0.001'", "'-0.5'", "'1234567890123456789012345.5'")} AS DECIMAL(38,0))");
     }
 
     /// <summary>An INTEGER[]: a list of expressions (with NULLs), or a slice of one.</summary>
@@ -222,7 +250,7 @@ internal sealed class ExpressionGenerator(Random random, bool json = false)
 
     private SqlType AnyScalar() => Pick(SqlType.Integer, SqlType.BigInt, SqlType.Double, SqlType.Varchar, SqlType.Boolean, SqlType.Date, SqlType.Timestamp);
 
-    public SqlType AnyType() => Pick(SqlType.Integer, SqlType.BigInt, SqlType.Double, SqlType.Varchar, SqlType.Boolean, SqlType.Date, SqlType.Timestamp);
+    public SqlType AnyType() => Pick(SqlType.Integer, SqlType.BigInt, SqlType.Double, SqlType.Varchar, SqlType.Boolean, SqlType.Date, SqlType.Timestamp, SqlType.Decimal(18, 2));
 
     public static string Text(double d) => d.ToString("R", CultureInfo.InvariantCulture);
 }
