@@ -77,4 +77,13 @@ else
   echo "0 passed, 1 failed"
   status=1
 fi
+
+# 5. The code style of .editorconfig, checked without changing anything (a filtered run skips it).
+if [ $# -eq 0 ]; then
+  log "checking the code style (dotnet format --verify-no-changes)"
+  if ! dotnet format DataPlane.sln --verify-no-changes --no-restore -v q; then
+    echo "code style: the files above differ from .editorconfig's style; run 'dotnet format DataPlane.sln' and commit the result"
+    status=1
+  fi
+fi
 exit $status

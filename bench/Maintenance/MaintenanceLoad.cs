@@ -1,11 +1,12 @@
 using System.Diagnostics;
 using System.Globalization;
 using Apache.Arrow;
+using DataPlane.Benchmarks.TableFormat;
+using DataPlane.Catalog.Rest;
+using DataPlane.Catalog.RestClient;
 using DataPlane.Iceberg.DataFiles;
 using DataPlane.Iceberg.Maintenance;
 using DataPlane.Iceberg.Operations;
-using DataPlane.Catalog.Rest;
-using DataPlane.Catalog.RestClient;
 using DataPlane.Storage;
 using DuckDB.NET.Data;
 using Microsoft.AspNetCore.Builder;
@@ -15,7 +16,6 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using DataPlane.Benchmarks.TableFormat;
 using Table = DataPlane.Iceberg.Operations.Table;
 
 namespace DataPlane.Benchmarks.Maintenance;

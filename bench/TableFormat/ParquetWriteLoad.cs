@@ -123,8 +123,8 @@ internal static class ParquetWriteLoad
                 "dataplane" => () => WriteDataPlaneAsync(batches, dir, file, Iceberg.DataFiles.ParquetProfile.Default),
                 "dataplane-compact" => () => WriteDataPlaneAsync(batches, dir, file, Iceberg.DataFiles.ParquetProfile.Compact),
                 "dataplane-bucket" => () => WriteDataPlanePartitionedAsync(batches, FolderOf(dir, variant)),
-                "parquetsharp-defaults" => () => { WriteParquetSharp(batches, file, tuned: false); return Task.CompletedTask; },
-                "parquetsharp" => () => { WriteParquetSharp(batches, file, tuned: true); return Task.CompletedTask; },
+                "parquetsharp-defaults" => () => Synchronously(() => WriteParquetSharp(batches, file, tuned: false)),
+                "parquetsharp" => () => Synchronously(() => WriteParquetSharp(batches, file, tuned: true)),
                 "parquetnet" => () => WriteParquetNetAsync(batches, file),
                 _ => throw new ArgumentException($"unknown variant '{variant}'; valid: {string.Join(", ", AllVariants)}"),
             };
@@ -281,5 +281,12 @@ internal static class ParquetWriteLoad
     {
         int i = System.Array.IndexOf(args, name);
         return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+    }
+
+    /// <summary>A synchronous writer as a variant (it runs on the calling thread, as the asynchronous ones start).</summary>
+    private static Task Synchronously(Action write)
+    {
+        write();
+        return Task.CompletedTask;
     }
 }

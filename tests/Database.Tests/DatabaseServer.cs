@@ -1,5 +1,5 @@
-using DataPlane.Http;
 using DataPlane.Database.Http;
+using DataPlane.Http;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;

@@ -1,5 +1,5 @@
-using DataPlane.Http;
 using DataPlane.Catalog.Rest;
+using DataPlane.Http;
 using DataPlane.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;

@@ -23,9 +23,9 @@ public class KeySpaceListerTests
         var store = new InMemoryObjectStore();
         var expected = new List<string>();
         for (var a = 0; a < 5; a++)
-        for (var b = 0; b < 4; b++)
-        for (var c = 0; c < 30; c++)
-            expected.Add($"d{a}/e{b}/sub/obj-{c:000}");
+            for (var b = 0; b < 4; b++)
+                for (var c = 0; c < 30; c++)
+                    expected.Add($"d{a}/e{b}/sub/obj-{c:000}");
         for (var i = 0; i < 2500; i++) expected.Add($"flat/file-{i:00000}.bin");
         expected.AddRange(["top.txt", "Zeta", "a-b", "flat/Ärger", "flat/~tilde"]);
         foreach (var k in expected) store.Add(k, [1]);

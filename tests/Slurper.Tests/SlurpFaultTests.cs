@@ -1,7 +1,7 @@
-using DataPlane.TestServices;
 using System.Text.RegularExpressions;
 using DataPlane.Slurper.Journal;
 using DataPlane.Storage;
+using DataPlane.TestServices;
 using Xunit;
 using Xunit.Abstractions;
 

@@ -66,7 +66,10 @@ public class SlurpS3Tests(TwoS3Servers servers, ITestOutputHelper log) : IClassF
         var output = new StringWriter();
         var result = await SlurpRunner.RunAsync(Options(sourceBucket, destinationBucket, TestOptions.TempDir()) with
         {
-            DryRun = true, Output = output, Include = ["t1/**", "t2/**"], MaxObjectSize = 3000,
+            DryRun = true,
+            Output = output,
+            Include = ["t1/**", "t2/**"],
+            MaxObjectSize = 3000,
         });
         Assert.Empty((await destination.ListPageAsync("")).Objects);
         var expected = S3TestData.SmallObjects(30).Where(o => o.Key.StartsWith("t1/") || o.Key.StartsWith("t2/")).ToList();

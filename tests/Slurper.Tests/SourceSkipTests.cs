@@ -35,7 +35,9 @@ public sealed class SourceSkipTests : IDisposable
         var output = new StringWriter();
         var options = TestOptions.For(_dir) with
         {
-            Source = new StoreEndpoint(source, null), Destination = new StoreEndpoint(destination, null), Output = output,
+            Source = new StoreEndpoint(source, null),
+            Destination = new StoreEndpoint(destination, null),
+            Output = output,
         };
 
         var result = await SlurpRunner.RunAsync(options);

@@ -1,11 +1,11 @@
+using DataPlane.Catalog.Commits;
+using DataPlane.Catalog.Rest;
+using DataPlane.Catalog.Rest.Http;
+using DataPlane.Catalog.Store;
 using DataPlane.Iceberg.Catalogs;
 using DataPlane.Iceberg.Metadata;
 using DataPlane.Iceberg.Operations;
 using DataPlane.Iceberg.Partitioning;
-using DataPlane.Catalog.Rest;
-using DataPlane.Catalog.Commits;
-using DataPlane.Catalog.Rest.Http;
-using DataPlane.Catalog.Store;
 using DataPlane.Iceberg.Schemas;
 using DataPlane.Iceberg.Sorting;
 using DataPlane.Storage;

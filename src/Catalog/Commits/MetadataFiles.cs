@@ -1,6 +1,6 @@
+using DataPlane.Catalog.Store;
 using DataPlane.Iceberg.Catalogs;
 using DataPlane.Iceberg.Metadata;
-using DataPlane.Catalog.Store;
 using DataPlane.Storage;
 
 namespace DataPlane.Catalog.Commits;

@@ -1,9 +1,9 @@
-using DataPlane.Iceberg.Catalogs;
 using System.Collections.Concurrent;
 using System.Text;
 using System.Text.Json;
-using DataPlane.Iceberg.Metadata;
 using DataPlane.Catalog.Store;
+using DataPlane.Iceberg.Catalogs;
+using DataPlane.Iceberg.Metadata;
 using TableQueue = DataPlane.Catalog.Commits.GroupQueue<DataPlane.Catalog.Commits.TableCommitter.Change, DataPlane.Catalog.Commits.TableCommitter.Committed>;
 
 namespace DataPlane.Catalog.Commits;

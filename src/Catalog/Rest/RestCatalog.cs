@@ -1,6 +1,6 @@
 using DataPlane.Catalog.Catalogs;
-using DataPlane.Catalog.Rest.Auth;
 using DataPlane.Catalog.Commits;
+using DataPlane.Catalog.Rest.Auth;
 using DataPlane.Catalog.Store;
 using DataPlane.Storage;
 using Microsoft.Extensions.Logging;

@@ -1,7 +1,7 @@
-using DataPlane.Iceberg.Catalogs;
 using DataPlane.Catalog.Rest.Auth;
 using DataPlane.Catalog.Rest.Handlers;
 using DataPlane.Catalog.Rest.Http;
+using DataPlane.Iceberg.Catalogs;
 using DataPlane.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;

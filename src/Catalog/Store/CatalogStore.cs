@@ -1,7 +1,7 @@
-using DataPlane.Iceberg.Catalogs;
 using System.Data;
 using System.Text.Json;
 using Dapper;
+using DataPlane.Iceberg.Catalogs;
 using Microsoft.Data.Sqlite;
 
 namespace DataPlane.Catalog.Store;

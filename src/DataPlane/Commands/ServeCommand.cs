@@ -1,8 +1,8 @@
 using System.CommandLine;
-using DataPlane.Http;
 using DataPlane.Catalog.Rest;
 using DataPlane.Database;
 using DataPlane.Hosting;
+using DataPlane.Http;
 using DataPlane.Pipelines;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;

@@ -1,13 +1,13 @@
-using DataPlane.Iceberg.Catalogs;
 using System.CommandLine;
 using System.Text.Json.Nodes;
 using DataPlane.Catalog.Catalogs;
-using DataPlane.Iceberg.Operations;
-using DataPlane.Iceberg.Partitioning;
 using DataPlane.Catalog.Rest;
 using DataPlane.Catalog.RestClient;
-using DataPlane.Iceberg.Schemas;
 using DataPlane.Hosting;
+using DataPlane.Iceberg.Catalogs;
+using DataPlane.Iceberg.Operations;
+using DataPlane.Iceberg.Partitioning;
+using DataPlane.Iceberg.Schemas;
 using DataPlane.Storage;
 
 namespace DataPlane.Commands;

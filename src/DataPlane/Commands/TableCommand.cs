@@ -1,11 +1,11 @@
-using DataPlane.Iceberg.Catalogs;
 using System.CommandLine;
 using System.Globalization;
 using Apache.Arrow;
 using DataPlane.Catalog.Catalogs;
+using DataPlane.Catalog.RestClient;
+using DataPlane.Iceberg.Catalogs;
 using DataPlane.Iceberg.DataFiles;
 using DataPlane.Iceberg.Metadata;
-using DataPlane.Catalog.RestClient;
 using DataPlane.Iceberg.Scanning;
 using DataPlane.Pipelines.Ingest;
 

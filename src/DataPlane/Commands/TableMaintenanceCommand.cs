@@ -1,9 +1,9 @@
-using DataPlane.Iceberg.Catalogs;
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using DataPlane.Catalog.Catalogs;
+using DataPlane.Iceberg.Catalogs;
 using DataPlane.Iceberg.Maintenance;
 using DataPlane.Maintenance;
 using DataPlane.Pipelines.Runtime;

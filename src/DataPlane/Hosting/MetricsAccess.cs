@@ -1,8 +1,8 @@
 using System.Security.Cryptography;
 using System.Text;
-using DataPlane.Http;
 using DataPlane.Catalog.Rest;
 using DataPlane.Database;
+using DataPlane.Http;
 using DataPlane.Pipelines;
 using Microsoft.AspNetCore.Http;
 

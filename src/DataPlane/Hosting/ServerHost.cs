@@ -1,8 +1,8 @@
-using DataPlane.Http;
 using DataPlane.Catalog.Rest;
-using DataPlane.Pipelines;
 using DataPlane.Database.Http;
+using DataPlane.Http;
 using DataPlane.Maintenance;
+using DataPlane.Pipelines;
 using DataPlane.WebConsole;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;

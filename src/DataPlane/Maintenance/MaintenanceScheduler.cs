@@ -1,8 +1,8 @@
-using DataPlane.Iceberg.Catalogs;
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using System.Globalization;
 using DataPlane.Catalog.Catalogs;
+using DataPlane.Iceberg.Catalogs;
 using DataPlane.Iceberg.Maintenance;
 using DataPlane.Iceberg.Operations;
 using DataPlane.Pipelines.Runtime;

@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
-using DataPlane.Http;
 using DataPlane.Database.Execution;
+using DataPlane.Http;
 
 namespace DataPlane.Database.Hosting;
 

@@ -1,12 +1,12 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
-using DataPlane.Http;
 using DataPlane.Database.Execution;
 using DataPlane.Database.Hosting;
 using DataPlane.Database.Log;
 using DataPlane.Database.Replication;
 using DataPlane.Database.Sessions;
+using DataPlane.Http;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;

@@ -2,8 +2,8 @@ using System.Globalization;
 using Apache.Arrow;
 using Apache.Arrow.Types;
 using DataPlane.Iceberg.Types;
-using ArrowSchema = Apache.Arrow.Schema;
 using ArrowField = Apache.Arrow.Field;
+using ArrowSchema = Apache.Arrow.Schema;
 using IcebergSchema = DataPlane.Iceberg.Schemas.Schema;
 
 namespace DataPlane.Iceberg.DataFiles;

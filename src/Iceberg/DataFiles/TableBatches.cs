@@ -1,8 +1,8 @@
 using Apache.Arrow;
 using DataPlane.Iceberg.Metadata;
 using DataPlane.Iceberg.Operations;
-using Table = DataPlane.Iceberg.Operations.Table;
 using DataPlane.Iceberg.Scanning;
+using Table = DataPlane.Iceberg.Operations.Table;
 
 namespace DataPlane.Iceberg.DataFiles;
 

@@ -1,8 +1,8 @@
 using Apache.Arrow;
 using DataPlane.Iceberg.Manifests;
 using DataPlane.Iceberg.Operations;
-using Table = DataPlane.Iceberg.Operations.Table;
 using DataPlane.Iceberg.Partitioning;
+using Table = DataPlane.Iceberg.Operations.Table;
 
 namespace DataPlane.Iceberg.DataFiles;
 

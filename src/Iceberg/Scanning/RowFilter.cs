@@ -2,8 +2,8 @@ using System.Buffers.Binary;
 using System.Text;
 using Apache.Arrow;
 using Apache.Arrow.Arrays;
-using Schema = DataPlane.Iceberg.Schemas.Schema;
 using DataPlane.Iceberg.Types;
+using Schema = DataPlane.Iceberg.Schemas.Schema;
 
 namespace DataPlane.Iceberg.Scanning;
 

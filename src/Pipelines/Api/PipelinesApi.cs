@@ -1,8 +1,8 @@
 using System.Text.Json;
 using Apache.Arrow;
 using Apache.Arrow.Ipc;
-using DataPlane.Pipelines.Runtime;
 using DataPlane.Iceberg.DataFiles;
+using DataPlane.Pipelines.Runtime;
 using DataPlane.Pipelines.Sinks;
 using DataPlane.Pipelines.Streams;
 using DataPlane.SqlTransforms;

@@ -1,7 +1,7 @@
-using DataPlane.Iceberg.Catalogs;
 using System.Globalization;
 using System.Text.Json;
 using DataPlane.Catalog.Catalogs;
+using DataPlane.Iceberg.Catalogs;
 using DataPlane.Iceberg.Manifests;
 using DataPlane.Iceberg.Scanning;
 using DataPlane.Pipelines.Sinks;

@@ -5,10 +5,10 @@ using System.Text.Json;
 using System.Text.Unicode;
 using Apache.Arrow;
 using Apache.Arrow.Types;
-using DataPlane.Iceberg.Types;
-using TypeId = DataPlane.Iceberg.Types.TypeId;
-using IcebergDecimalType = DataPlane.Iceberg.Types.DecimalType;
 using DataPlane.Http;
+using DataPlane.Iceberg.Types;
+using IcebergDecimalType = DataPlane.Iceberg.Types.DecimalType;
+using TypeId = DataPlane.Iceberg.Types.TypeId;
 
 namespace DataPlane.Pipelines.Ingest;
 

@@ -3,8 +3,8 @@ using System.Text.Json;
 using System.Text.Unicode;
 using Apache.Arrow;
 using Apache.Arrow.Ipc;
-using DataPlane.Pipelines.Streams;
 using DataPlane.Http;
+using DataPlane.Pipelines.Streams;
 
 namespace DataPlane.Pipelines.Ingest;
 

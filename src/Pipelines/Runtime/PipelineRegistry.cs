@@ -1,7 +1,7 @@
 using System.Text.Json;
+using DataPlane.Iceberg.DataFiles;
 using DataPlane.Pipelines.Metrics;
 using DataPlane.Pipelines.Sinks;
-using DataPlane.Iceberg.DataFiles;
 using DataPlane.Pipelines.Streams;
 using DataPlane.SqlTransforms;
 using DataPlane.SqlTransforms.Diagnostics;

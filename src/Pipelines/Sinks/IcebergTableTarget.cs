@@ -1,6 +1,6 @@
-using DataPlane.Iceberg.Catalogs;
 using System.Globalization;
 using DataPlane.Catalog.Catalogs;
+using DataPlane.Iceberg.Catalogs;
 using DataPlane.Iceberg.DataFiles;
 using DataPlane.Iceberg.Manifests;
 using DataPlane.Iceberg.Metadata;

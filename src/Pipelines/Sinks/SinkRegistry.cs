@@ -1,6 +1,6 @@
-using DataPlane.Iceberg.Catalogs;
 using System.Text.Json;
 using DataPlane.Catalog.Catalogs;
+using DataPlane.Iceberg.Catalogs;
 using Microsoft.Extensions.Logging;
 using IcebergSchema = DataPlane.Iceberg.Schemas.Schema;
 

@@ -4,9 +4,9 @@ using DataPlane.Iceberg.DataFiles;
 using DataPlane.Iceberg.Schemas;
 using DataPlane.Iceberg.Types;
 using ArrowSchema = Apache.Arrow.Schema;
-using IcebergSchema = DataPlane.Iceberg.Schemas.Schema;
 using IcebergListType = DataPlane.Iceberg.Types.ListType;
 using IcebergMapType = DataPlane.Iceberg.Types.MapType;
+using IcebergSchema = DataPlane.Iceberg.Schemas.Schema;
 using IcebergStructType = DataPlane.Iceberg.Types.StructType;
 
 namespace DataPlane.Pipelines.Sinks;

@@ -1,8 +1,8 @@
-using DataPlane.Iceberg.DataFiles;
 using System.Globalization;
 using System.Text.Json;
 using Apache.Arrow;
 using Apache.Arrow.Types;
+using DataPlane.Iceberg.DataFiles;
 using DataPlane.Iceberg.Types;
 using DataPlane.Pipelines.Sources;
 using ArrowSchema = Apache.Arrow.Schema;

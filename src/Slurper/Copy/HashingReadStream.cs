@@ -1,5 +1,5 @@
-using DataPlane.Storage;
 using System.Security.Cryptography;
+using DataPlane.Storage;
 
 namespace DataPlane.Slurper.Copy;
 

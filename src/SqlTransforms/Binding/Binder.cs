@@ -1,10 +1,10 @@
 using System.Globalization;
-using SortKey = DataPlane.SqlTransforms.Planning.SortKey;
 using DataPlane.SqlTransforms.Diagnostics;
 using DataPlane.SqlTransforms.Functions;
 using DataPlane.SqlTransforms.Planning;
 using DataPlane.SqlTransforms.Syntax;
 using DataPlane.SqlTransforms.Types;
+using SortKey = DataPlane.SqlTransforms.Planning.SortKey;
 
 namespace DataPlane.SqlTransforms.Binding;
 

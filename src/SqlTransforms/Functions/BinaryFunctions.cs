@@ -84,7 +84,7 @@ internal static class BinaryFunctions
             var target = output.Reserve(size);
             // an odd count: the first digit is a byte of its own
             int odd = s.Length % 2, at = 0;
-            for (int i = 0; i < s.Length; )
+            for (int i = 0; i < s.Length;)
             {
                 int high = 0;
                 if (!(i == 0 && odd == 1))

@@ -1,8 +1,8 @@
 using DataPlane.SqlTransforms.Execution;
-using CultureInfo = System.Globalization.CultureInfo;
-using NumberStyles = System.Globalization.NumberStyles;
 using DataPlane.SqlTransforms.Execution.Kernels;
 using DataPlane.SqlTransforms.Types;
+using CultureInfo = System.Globalization.CultureInfo;
+using NumberStyles = System.Globalization.NumberStyles;
 
 namespace DataPlane.SqlTransforms.Functions;
 

@@ -118,7 +118,11 @@ internal static class MathFunctions
         {
             r = f switch
             {
-                'a' => Math.Abs(v), 'f' => Math.Floor(v), 'c' => Math.Ceiling(v), 't' => Math.Truncate(v), 'e' => Math.Exp(v),
+                'a' => Math.Abs(v),
+                'f' => Math.Floor(v),
+                'c' => Math.Ceiling(v),
+                't' => Math.Truncate(v),
+                'e' => Math.Exp(v),
                 _ => Math.Round(v, MidpointRounding.AwayFromZero),
             };
             return true;

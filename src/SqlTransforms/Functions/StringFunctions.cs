@@ -184,7 +184,7 @@ internal static class StringFunctions
             var to = _to.GetBytes(row);
             if (from.Length == 0) { output.Append(s); return true; }
             int count = 0;
-            for (int i = s.IndexOf(from); i >= 0; ) { count++; int next = s[(i + from.Length)..].IndexOf(from); i = next < 0 ? -1 : i + from.Length + next; }
+            for (int i = s.IndexOf(from); i >= 0;) { count++; int next = s[(i + from.Length)..].IndexOf(from); i = next < 0 ? -1 : i + from.Length + next; }
             if (TooLong(s.Length + (long)count * (to.Length - from.Length), "replace", ref _failure)) return false;
             var target = output.Reserve(s.Length + count * (to.Length - from.Length));
             int written = 0;
@@ -235,7 +235,7 @@ internal static class StringFunctions
             if (s.Length == 0) return 1;
             if (d.Length == 0) return Utf8Text.CodePoints(s);
             int count = 1;
-            for (int i = s.IndexOf(d); i >= 0; )
+            for (int i = s.IndexOf(d); i >= 0;)
             {
                 count++;
                 int next = s[(i + d.Length)..].IndexOf(d);
@@ -418,7 +418,7 @@ internal static class StringFunctions
             var target = output.Reserve(s.Length * 4);
             int written = 0;
             bool inWord = false;
-            for (int i = 0; i < s.Length; )
+            for (int i = 0; i < s.Length;)
             {
                 System.Text.Rune.DecodeFromUtf8(s[i..], out var rune, out int consumed);
                 bool letterOrDigit = System.Text.Rune.IsLetterOrDigit(rune);

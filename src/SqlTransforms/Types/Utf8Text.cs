@@ -67,7 +67,7 @@ internal static class Utf8Text
     /// <summary>Whether <paramref name="codePoint"/> (the bytes of one code point) is one of the code points of <paramref name="set"/>.</summary>
     public static bool ContainsCodePoint(ReadOnlySpan<byte> set, ReadOnlySpan<byte> codePoint)
     {
-        for (int i = 0; i < set.Length; )
+        for (int i = 0; i < set.Length;)
         {
             int next = NextCodePoint(set, i);
             if (set[i..next].SequenceEqual(codePoint)) return true;

@@ -29,7 +29,7 @@ internal static class NoReplaceMove
                     return false;
                 case ENOENT:
                     throw new DirectoryNotFoundException($"The folder of '{target}' is gone.");
-                // Anything else (a file system without hard links): File.Move, which does its own no-replace move.
+                    // Anything else (a file system without hard links): File.Move, which does its own no-replace move.
             }
         }
         try

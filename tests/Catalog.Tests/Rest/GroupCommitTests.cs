@@ -1,10 +1,10 @@
-using DataPlane.Iceberg.Catalogs;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using DataPlane.Catalog.Commits;
 using DataPlane.Catalog.Rest.Http;
-using DataPlane.Catalog.Store;
 using DataPlane.Catalog.RestClient;
+using DataPlane.Catalog.Store;
+using DataPlane.Iceberg.Catalogs;
 using Xunit;
 using static DataPlane.Catalog.Tests.Rest.TableRequests;
 

@@ -1,15 +1,15 @@
-using DataPlane.Iceberg.Catalogs;
 using System.Globalization;
 using System.Net;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Apache.Arrow;
 using Apache.Arrow.Types;
-using DataPlane.TestServices;
 using DataPlane.Catalog.Catalogs;
+using DataPlane.Iceberg.Catalogs;
 using DataPlane.Iceberg.DataFiles;
 using DataPlane.Iceberg.Operations;
 using DataPlane.Iceberg.Scanning;
+using DataPlane.TestServices;
 using DataPlane.TestServices.Readers;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
-using DataPlane.Http;
 using DataPlane.Hosting;
+using DataPlane.Http;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;

@@ -1,5 +1,5 @@
-using DataPlane.TestServices;
 using System.Text;
+using DataPlane.TestServices;
 using Xunit;
 
 namespace DataPlane.Tests.Hosting;

@@ -1,6 +1,6 @@
-using DataPlane.TestServices;
 using System.Net;
 using System.Text;
+using DataPlane.TestServices;
 using Xunit;
 
 namespace DataPlane.Tests.Hosting;

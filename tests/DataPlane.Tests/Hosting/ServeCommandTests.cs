@@ -1,5 +1,5 @@
-using DataPlane.TestServices;
 using System.Net;
+using DataPlane.TestServices;
 using Xunit;
 
 namespace DataPlane.Tests.Hosting;

@@ -4,15 +4,15 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using Apache.Arrow;
+using DataPlane.Catalog.RestClient;
 using DataPlane.Iceberg.DataFiles;
 using DataPlane.Iceberg.Operations;
-using Table = DataPlane.Iceberg.Operations.Table;
-using DataPlane.Catalog.RestClient;
 using DataPlane.Storage;
 using DataPlane.TestServices;
 using DataPlane.TestServices.Readers;
 using Xunit;
 using Xunit.Abstractions;
+using Table = DataPlane.Iceberg.Operations.Table;
 
 namespace DataPlane.Tests.Maintenance;
 

@@ -12,9 +12,9 @@ using DuckDB.NET.Data;
 using Parquet;
 using Parquet.Schema;
 using Parquet.Serialization;
-using IcebergSchema = DataPlane.Iceberg.Schemas.Schema;
 using IcebergListType = DataPlane.Iceberg.Types.ListType;
 using IcebergMapType = DataPlane.Iceberg.Types.MapType;
+using IcebergSchema = DataPlane.Iceberg.Schemas.Schema;
 using IcebergStructType = DataPlane.Iceberg.Types.StructType;
 
 namespace DataPlane.Tests.Readers;

@@ -1,10 +1,10 @@
-using DataPlane.Iceberg.Catalogs;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Json;
 using System.Text.Json;
 using DataPlane.Catalog.Catalogs;
 using DataPlane.Catalog.Rest;
+using DataPlane.Iceberg.Catalogs;
 using DataPlane.TestServices;
 using DuckDB.NET.Data;
 using Xunit;

@@ -3,8 +3,8 @@ using DataPlane.Iceberg.DataFiles;
 using DataPlane.Iceberg.Types;
 using DataPlane.Storage;
 using Xunit;
-using IcebergSchema = DataPlane.Iceberg.Schemas.Schema;
 using static DataPlane.TestServices.ArrowColumns;
+using IcebergSchema = DataPlane.Iceberg.Schemas.Schema;
 
 namespace DataPlane.Iceberg.Tests.DataFiles;
 

@@ -1,13 +1,13 @@
 using System.Buffers.Binary;
 using Apache.Arrow;
 using Apache.Arrow.Types;
-using DataPlane.TestServices;
 using DataPlane.Iceberg.DataFiles;
 using DataPlane.Iceberg.Operations;
 using DataPlane.Iceberg.Partitioning;
 using DataPlane.Iceberg.Scanning;
 using DataPlane.Iceberg.Types;
 using DataPlane.Storage;
+using DataPlane.TestServices;
 using Xunit;
 using IcebergSchema = DataPlane.Iceberg.Schemas.Schema;
 using Table = DataPlane.Iceberg.Operations.Table;

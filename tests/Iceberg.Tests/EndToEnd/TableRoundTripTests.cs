@@ -2,18 +2,18 @@ using System.Globalization;
 using System.Text.Json;
 using Apache.Arrow;
 using Apache.Arrow.Types;
-using DataPlane.TestServices;
 using DataPlane.Iceberg.DataFiles;
 using DataPlane.Iceberg.Operations;
-using Table = DataPlane.Iceberg.Operations.Table;
 using DataPlane.Iceberg.Partitioning;
 using DataPlane.Iceberg.Scanning;
 using DataPlane.Iceberg.Tests.DataFiles;
 using DataPlane.Iceberg.Types;
-using DataPlane.TestServices.Readers;
 using DataPlane.Storage;
+using DataPlane.TestServices;
+using DataPlane.TestServices.Readers;
 using Xunit;
 using IcebergSchema = DataPlane.Iceberg.Schemas.Schema;
+using Table = DataPlane.Iceberg.Operations.Table;
 
 namespace DataPlane.Iceberg.Tests.EndToEnd;
 

@@ -1,5 +1,4 @@
 using Apache.Arrow;
-using DataPlane.TestServices;
 using DataPlane.Iceberg.DataFiles;
 using DataPlane.Iceberg.Manifests;
 using DataPlane.Iceberg.Metadata;
@@ -9,6 +8,7 @@ using DataPlane.Iceberg.Scanning;
 using DataPlane.Iceberg.Tests.DataFiles;
 using DataPlane.Iceberg.Types;
 using DataPlane.Storage;
+using DataPlane.TestServices;
 using Xunit;
 using IcebergSchema = DataPlane.Iceberg.Schemas.Schema;
 using Table = DataPlane.Iceberg.Operations.Table;

@@ -1,6 +1,5 @@
 using Apache.Arrow;
 using Apache.Arrow.Types;
-using DataPlane.TestServices;
 using DataPlane.Iceberg.DataFiles;
 using DataPlane.Iceberg.Operations;
 using DataPlane.Iceberg.Partitioning;
@@ -8,6 +7,7 @@ using DataPlane.Iceberg.Scanning;
 using DataPlane.Iceberg.Tests.DataFiles;
 using DataPlane.Iceberg.Types;
 using DataPlane.Storage;
+using DataPlane.TestServices;
 using Xunit;
 using IcebergSchema = DataPlane.Iceberg.Schemas.Schema;
 using Table = DataPlane.Iceberg.Operations.Table;

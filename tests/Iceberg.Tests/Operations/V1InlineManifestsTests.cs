@@ -1,6 +1,5 @@
 using System.Text.Json.Nodes;
 using Apache.Arrow;
-using DataPlane.TestServices;
 using DataPlane.Iceberg.DataFiles;
 using DataPlane.Iceberg.Manifests;
 using DataPlane.Iceberg.Metadata;
@@ -9,6 +8,7 @@ using DataPlane.Iceberg.Partitioning;
 using DataPlane.Iceberg.Tests.DataFiles;
 using DataPlane.Iceberg.Types;
 using DataPlane.Storage;
+using DataPlane.TestServices;
 using Xunit;
 using IcebergSchema = DataPlane.Iceberg.Schemas.Schema;
 using Table = DataPlane.Iceberg.Operations.Table;

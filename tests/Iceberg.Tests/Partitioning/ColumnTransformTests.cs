@@ -1,10 +1,10 @@
 using Apache.Arrow;
 using Apache.Arrow.Types;
-using DataPlane.TestServices;
 using DataPlane.Iceberg.DataFiles;
 using DataPlane.Iceberg.Partitioning;
 using DataPlane.Iceberg.Tests.DataFiles;
 using DataPlane.Iceberg.Types;
+using DataPlane.TestServices;
 using Xunit;
 
 namespace DataPlane.Iceberg.Tests.Partitioning;

@@ -1,6 +1,6 @@
-using Xunit;
 using DataPlane.Iceberg.Schemas;
 using DataPlane.Iceberg.Types;
+using Xunit;
 
 namespace DataPlane.Iceberg.Tests.Schemas;
 

@@ -1,5 +1,5 @@
-using Xunit;
 using DataPlane.Iceberg.Types;
+using Xunit;
 
 namespace DataPlane.Iceberg.Tests.Types;
 

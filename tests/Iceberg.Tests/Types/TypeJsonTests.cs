@@ -1,7 +1,7 @@
-using Xunit;
 using System.Text.Json;
 using DataPlane.Iceberg.Schemas;
 using DataPlane.Iceberg.Types;
+using Xunit;
 
 namespace DataPlane.Iceberg.Tests.Types;
 

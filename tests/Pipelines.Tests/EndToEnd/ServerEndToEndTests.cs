@@ -1,10 +1,10 @@
-using DataPlane.TestServices.Readers;
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Net;
 using System.Text;
 using System.Text.Json;
 using DataPlane.TestServices;
+using DataPlane.TestServices.Readers;
 using Xunit;
 using Xunit.Abstractions;
 

@@ -1,9 +1,9 @@
-using DataPlane.Iceberg.Catalogs;
 using System.Globalization;
 using DataPlane.Catalog.Catalogs;
-using DataPlane.Iceberg.Operations;
 using DataPlane.Catalog.Rest;
 using DataPlane.Catalog.RestClient;
+using DataPlane.Iceberg.Catalogs;
+using DataPlane.Iceberg.Operations;
 using DataPlane.Storage;
 using DuckDB.NET.Data;
 

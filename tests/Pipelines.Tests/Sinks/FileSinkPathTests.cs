@@ -1,12 +1,12 @@
-using DataPlane.Iceberg.Catalogs;
 using System.Net;
 using System.Text;
 using System.Text.Json;
 using DataPlane.Catalog.Catalogs;
+using DataPlane.Iceberg.Catalogs;
 using DataPlane.Iceberg.Schemas;
 using DataPlane.Iceberg.Types;
-using Microsoft.Extensions.DependencyInjection;
 using DataPlane.TestServices.Readers;
+using Microsoft.Extensions.DependencyInjection;
 using Xunit;
 
 namespace DataPlane.Pipelines.Tests.Sinks;

@@ -1,9 +1,9 @@
 using Apache.Arrow;
+using DataPlane.Catalog.RestClient;
 using DataPlane.Iceberg.DataFiles;
 using DataPlane.Iceberg.Manifests;
 using DataPlane.Iceberg.Metadata;
 using DataPlane.Iceberg.Operations;
-using DataPlane.Catalog.RestClient;
 using DataPlane.Storage;
 using Table = DataPlane.Iceberg.Operations.Table;
 

@@ -32,9 +32,18 @@ internal static class SchemaText
         }
         return t.ToUpperInvariant() switch
         {
-            "BOOLEAN" => SqlType.Boolean, "INTEGER" => SqlType.Integer, "BIGINT" => SqlType.BigInt, "FLOAT" => SqlType.Real,
-            "DOUBLE" => SqlType.Double, "DATE" => SqlType.Date, "TIME" => SqlType.Time, "TIMESTAMP" => SqlType.Timestamp,
-            "TIMESTAMPTZ" => SqlType.TimestampTz, "VARCHAR" => SqlType.Varchar, "BLOB" => SqlType.Blob, "INTERVAL" => SqlType.Interval,
+            "BOOLEAN" => SqlType.Boolean,
+            "INTEGER" => SqlType.Integer,
+            "BIGINT" => SqlType.BigInt,
+            "FLOAT" => SqlType.Real,
+            "DOUBLE" => SqlType.Double,
+            "DATE" => SqlType.Date,
+            "TIME" => SqlType.Time,
+            "TIMESTAMP" => SqlType.Timestamp,
+            "TIMESTAMPTZ" => SqlType.TimestampTz,
+            "VARCHAR" => SqlType.Varchar,
+            "BLOB" => SqlType.Blob,
+            "INTERVAL" => SqlType.Interval,
             _ => throw new FormatException($"type {t}"),
         };
     }

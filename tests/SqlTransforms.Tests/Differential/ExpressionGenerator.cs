@@ -58,14 +58,26 @@ internal sealed class ExpressionGenerator(Random random, bool json = false)
             case SqlTypeKind.Integer:
                 return random.Next(20) switch
                 {
-                    17 => $"struct_extract(struct_pack(a := {I()}, b := {S()}), {Pick("'a'", "'A'")})", 18 => $"struct_pack(k := {I()}, v := {X()}).k",
+                    17 => $"struct_extract(struct_pack(a := {I()}, b := {S()}), {Pick("'a'", "'A'")})",
+                    18 => $"struct_pack(k := {I()}, v := {X()}).k",
                     19 => $"struct_extract_at({{'p': {I()}, 'q': {S()}}}, 1)",
-                    15 => $"array_position({IntList(depth)}, {I()})", 16 => $"{Pick("array_position", "list_position")}({TextList(depth)}, {S()})",
-                    0 => $"({I()} + {I()})", 1 => $"({I()} - {I()})", 2 => $"({I()} * {I()})", 3 => $"abs({I()})",
-                    4 => $"({I()} // nullif({I()}, 0))", 5 => $"mod({I()}, nullif({I()}, 0))", 6 => $"CASE WHEN {B()} THEN {I()} ELSE {I()} END",
-                    7 => $"coalesce({I()}, {I()})", 8 => $"greatest({I()}, {I()})", 9 => $"least({I()}, {I()}, {I()})",
-                    10 => $"CAST({B()} AS INTEGER)", 11 => $"CAST(sign({Pick(I(), X(), L())}) AS INTEGER)", // DuckDB's sign is a TINYINT (see IntendedDifferences.SmallIntegers)
-                    12 => $"trunc({I()}, {random.Next(-12, 3)})", 13 => $"trunc({I()})", _ => $"(-{I()})",
+                    15 => $"array_position({IntList(depth)}, {I()})",
+                    16 => $"{Pick("array_position", "list_position")}({TextList(depth)}, {S()})",
+                    0 => $"({I()} + {I()})",
+                    1 => $"({I()} - {I()})",
+                    2 => $"({I()} * {I()})",
+                    3 => $"abs({I()})",
+                    4 => $"({I()} // nullif({I()}, 0))",
+                    5 => $"mod({I()}, nullif({I()}, 0))",
+                    6 => $"CASE WHEN {B()} THEN {I()} ELSE {I()} END",
+                    7 => $"coalesce({I()}, {I()})",
+                    8 => $"greatest({I()}, {I()})",
+                    9 => $"least({I()}, {I()}, {I()})",
+                    10 => $"CAST({B()} AS INTEGER)",
+                    11 => $"CAST(sign({Pick(I(), X(), L())}) AS INTEGER)", // DuckDB's sign is a TINYINT (see IntendedDifferences.SmallIntegers)
+                    12 => $"trunc({I()}, {random.Next(-12, 3)})",
+                    13 => $"trunc({I()})",
+                    _ => $"(-{I()})",
                 };
             case SqlTypeKind.BigInt:
                 return random.Next(15) switch
@@ -74,28 +86,49 @@ internal sealed class ExpressionGenerator(Random random, bool json = false)
                     14 => $"array_length({Pick("array_distinct", "list_distinct")}({Pick(IntList(depth), TextList(depth))}))",
                     11 => $"{Pick("epoch_ms", "epoch_us")}({E(SqlType.Timestamp)})",
                     12 => $"{Pick("year", "month", "day", "hour", "minute", "second", "quarter", "dayofweek", "dayofyear", "week", "isodow")}({Pick(E(SqlType.Timestamp), E(SqlType.Date))})",
-                    0 => $"({L()} + {L()})", 1 => $"({L()} * {L()})", 2 => $"CAST({I()} AS BIGINT)", 3 => $"length({S()})",
+                    0 => $"({L()} + {L()})",
+                    1 => $"({L()} * {L()})",
+                    2 => $"CAST({I()} AS BIGINT)",
+                    3 => $"length({S()})",
                     4 => $"date_part('{Pick("year", "month", "day", "hour", "minute", "second", "dow", "doy", "quarter", "week")}', {E(SqlType.Timestamp)})",
-                    5 => $"({L()} - {I()})", 6 => $"TRY_CAST({S()} AS BIGINT)", 7 => $"nullif({L()}, {L()})",
-                    9 => $"{Pick("strpos", "instr")}({S()}, {Pick(Leaf(SqlType.Varchar), S(), "''", "'l'", "'é'")})", 10 => $"CAST(ascii({S()}) AS BIGINT)",
+                    5 => $"({L()} - {I()})",
+                    6 => $"TRY_CAST({S()} AS BIGINT)",
+                    7 => $"nullif({L()}, {L()})",
+                    9 => $"{Pick("strpos", "instr")}({S()}, {Pick(Leaf(SqlType.Varchar), S(), "''", "'l'", "'é'")})",
+                    10 => $"CAST(ascii({S()}) AS BIGINT)",
                     _ => $"abs({L()})",
                 };
             case SqlTypeKind.Double:
                 return random.Next(21) switch
                 {
-                    0 => $"({X()} + {X()})", 1 => $"({X()} * {X()})", 2 => $"({X()} / nullif({X()}, 0))", 3 => $"round({X()}, {random.Next(-2, 4)})",
-                    4 => $"floor({X()})", 5 => $"ceil({X()})", 6 => $"abs({X()})", 7 => $"CAST({I()} AS DOUBLE)", 8 => $"({I()} / nullif({I()}, 0))",
-                    9 => $"TRY_CAST({S()} AS DOUBLE)", 10 => $"trunc({X()})", 11 => $"trunc({X()}, {random.Next(-5, 6)})", 12 => $"sqrt({X()})",
-                    13 => $"exp({Pick(X(), I())} / {Pick("100", "1000", "7")})", 14 => $"{Pick("ln", "log10", "log2", "log")}({X()})",
-                    15 => $"pow({X()}, {Pick(X(), "2", "0.5", "-1", "3", "0")})", 16 => $"power({I()}, {Pick("2", "-2", "0.5")})", 17 => $"sqrt(abs({X()}))",
-                    19 => $"CAST({E(SqlType.Decimal(18, 2))} AS DOUBLE)", 20 => $"({E(SqlType.Decimal(18, 2))} / nullif({E(SqlType.Decimal(18, 2))}, 0))",
+                    0 => $"({X()} + {X()})",
+                    1 => $"({X()} * {X()})",
+                    2 => $"({X()} / nullif({X()}, 0))",
+                    3 => $"round({X()}, {random.Next(-2, 4)})",
+                    4 => $"floor({X()})",
+                    5 => $"ceil({X()})",
+                    6 => $"abs({X()})",
+                    7 => $"CAST({I()} AS DOUBLE)",
+                    8 => $"({I()} / nullif({I()}, 0))",
+                    9 => $"TRY_CAST({S()} AS DOUBLE)",
+                    10 => $"trunc({X()})",
+                    11 => $"trunc({X()}, {random.Next(-5, 6)})",
+                    12 => $"sqrt({X()})",
+                    13 => $"exp({Pick(X(), I())} / {Pick("100", "1000", "7")})",
+                    14 => $"{Pick("ln", "log10", "log2", "log")}({X()})",
+                    15 => $"pow({X()}, {Pick(X(), "2", "0.5", "-1", "3", "0")})",
+                    16 => $"power({I()}, {Pick("2", "-2", "0.5")})",
+                    17 => $"sqrt(abs({X()}))",
+                    19 => $"CAST({E(SqlType.Decimal(18, 2))} AS DOUBLE)",
+                    20 => $"({E(SqlType.Decimal(18, 2))} / nullif({E(SqlType.Decimal(18, 2))}, 0))",
                     _ => $"({X()} - {L()})",
                 };
             case SqlTypeKind.Varchar:
                 return random.Next(40) switch
                 {
                     30 when json => Json(),
-                    38 => $"struct_pack(a := {I()}, b := {S()}).b", 39 => $"struct_extract(struct_pack({Pick("s", "u")}, n := {I()}), {Pick("'s'", "'u'")})",
+                    38 => $"struct_pack(a := {I()}, b := {S()}).b",
+                    39 => $"struct_extract(struct_pack({Pick("s", "u")}, n := {I()}), {Pick("'s'", "'u'")})",
                     35 => $"array_to_string({Pick(IntList(depth), TextList(depth), $"[{X()}, {X()}]")}, {Pick("','", "''", "' - '", "NULL")})",
                     36 => $"{TextList(depth)}[{random.Next(-3, 4)}]",
                     37 => $"array_to_string({Pick("array_slice", "list_slice")}({Pick(IntList(depth), TextList(depth))}, {Bound()}, {Bound()}{Step()}), ',')",
@@ -107,17 +140,28 @@ internal sealed class ExpressionGenerator(Random random, bool json = false)
                     22 => $"regexp_replace({S()}, {Regex()}, {Pick("'#'", "''", "'<\\0>'", "'\\1-'", "'\\2\\1'", "'$1'", Leaf(SqlType.Varchar))}{Pick("", ", 'g'", ", 'i'", ", 'gi'", ", 's'")})",
                     23 => $"regexp_extract({S()}, {Regex()}{Pick("", ", 0", ", 1", ", 2", ", 1, 'i'")})",
                     24 => $"regexp_extract({S()}, {Pick(Regex(), Leaf(SqlType.Varchar))})",
-                    0 => $"lower({S()})", 1 => $"upper({S()})", 2 => $"trim({S()})", 3 => $"substr({S()}, {random.Next(-4, 5)}, {random.Next(0, 5)})", // no negative lengths: DuckDB's answer past the end depends on how the column is stored
-                    4 => $"replace({S()}, {Leaf(SqlType.Varchar)}, {Leaf(SqlType.Varchar)})", 5 => $"concat({S()}, {S()})", 6 => $"({S()} || {S()})",
-                    7 => $"split_part({S()}, {Pick("','", "''", "'a'", "' '")}, {random.Next(-3, 4)})", 8 => $"CAST({I()} AS VARCHAR)",
-                    9 => $"CAST({X()} AS VARCHAR)", 10 => $"CAST({E(SqlType.Date)} AS VARCHAR)", 11 => $"CAST({E(SqlType.Timestamp)} AS VARCHAR)",
+                    0 => $"lower({S()})",
+                    1 => $"upper({S()})",
+                    2 => $"trim({S()})",
+                    3 => $"substr({S()}, {random.Next(-4, 5)}, {random.Next(0, 5)})", // no negative lengths: DuckDB's answer past the end depends on how the column is stored
+                    4 => $"replace({S()}, {Leaf(SqlType.Varchar)}, {Leaf(SqlType.Varchar)})",
+                    5 => $"concat({S()}, {S()})",
+                    6 => $"({S()} || {S()})",
+                    7 => $"split_part({S()}, {Pick("','", "''", "'a'", "' '")}, {random.Next(-3, 4)})",
+                    8 => $"CAST({I()} AS VARCHAR)",
+                    9 => $"CAST({X()} AS VARCHAR)",
+                    10 => $"CAST({E(SqlType.Date)} AS VARCHAR)",
+                    11 => $"CAST({E(SqlType.Timestamp)} AS VARCHAR)",
                     12 => $"{Pick("ltrim", "rtrim", "trim")}({S()}{Pick("", ", ' '", ", 'a'", ", 'xé '", ", ''", ", " + Leaf(SqlType.Varchar))})",
                     13 => $"{Pick("left", "right")}({S()}, {Pick(random.Next(-4, 5).ToString(CultureInfo.InvariantCulture), L(), I())})",
                     14 => $"{Pick("lpad", "rpad")}({S()}, {random.Next(-1, 9)}, {Pick("'*'", "'ab'", "'é✓'", "''", Leaf(SqlType.Varchar))})",
-                    15 => $"reverse({S()})", 16 => $"repeat({S()}, {random.Next(-1, 4)})",
+                    15 => $"reverse({S()})",
+                    16 => $"repeat({S()}, {random.Next(-1, 4)})",
                     17 => $"concat_ws({Pick("','", "''", "' - '", Leaf(SqlType.Varchar))}, {S()}, {E(AnyScalar())}, {S()})",
-                    18 => $"concat({E(AnyScalar())}, {E(AnyScalar())})", 19 => $"{Pick("md5", "sha256")}({S()})",
-                    20 => $"chr({Pick("65", "233", "128512", "0", "1114112", $"CAST(abs({I()} % 300) AS INTEGER)")})", 21 => $"CAST(strpos({S()}, {S()}) AS VARCHAR)",
+                    18 => $"concat({E(AnyScalar())}, {E(AnyScalar())})",
+                    19 => $"{Pick("md5", "sha256")}({S()})",
+                    20 => $"chr({Pick("65", "233", "128512", "0", "1114112", $"CAST(abs({I()} % 300) AS INTEGER)")})",
+                    21 => $"CAST(strpos({S()}, {S()}) AS VARCHAR)",
                     _ => $"CASE WHEN {B()} THEN {S()} END",
                 };
             case SqlTypeKind.Boolean:
@@ -128,13 +172,20 @@ internal sealed class ExpressionGenerator(Random random, bool json = false)
                     14 => $"{Pick("array_contains", "list_contains", "list_has")}({IntList(depth)}, {Pick(I(), L())})",
                     15 => $"array_contains({TextList(depth)}, {S()})",
                     16 => $"array_contains(array_distinct({IntList(depth)}), {I()})",
-                    0 => $"({E(t)} {Pick("=", "<>", "<", "<=", ">", ">=")} {E(t)})", 1 => $"({B()} AND {B()})", 2 => $"({B()} OR {B()} OR {B()})",
-                    3 => $"(NOT {B()})", 4 => $"({E(t)} IS {Pick("", "NOT ")}NULL)", 5 => $"({E(t)} IS {Pick("", "NOT ")}DISTINCT FROM {E(t)})",
-                    6 => $"({I()} {Pick("", "NOT ")}IN ({I()}, {Leaf(SqlType.Integer)}, NULL))", 7 => $"({I()} BETWEEN {I()} AND {I()})",
+                    0 => $"({E(t)} {Pick("=", "<>", "<", "<=", ">", ">=")} {E(t)})",
+                    1 => $"({B()} AND {B()})",
+                    2 => $"({B()} OR {B()} OR {B()})",
+                    3 => $"(NOT {B()})",
+                    4 => $"({E(t)} IS {Pick("", "NOT ")}NULL)",
+                    5 => $"({E(t)} IS {Pick("", "NOT ")}DISTINCT FROM {E(t)})",
+                    6 => $"({I()} {Pick("", "NOT ")}IN ({I()}, {Leaf(SqlType.Integer)}, NULL))",
+                    7 => $"({I()} BETWEEN {I()} AND {I()})",
                     8 => $"({S()} {Pick("LIKE", "ILIKE", "NOT LIKE")} {Pick("'%'", "'a%'", "'%_'", "'_'", "'%é%'", "'A_C'", "''", "'%x'")})",
                     12 => $"{Pick("regexp_matches", "regexp_full_match")}({S()}, {Pick(Regex(), Leaf(SqlType.Varchar))}{Pick("", "", ", 'i'", ", 's'")})",
                     13 => $"({S()} {Pick("", "NOT ")}SIMILAR TO {Regex()})",
-                    9 => $"{Pick("starts_with", "ends_with", "contains")}({S()}, {Pick(Leaf(SqlType.Varchar), S(), "''", "'a'", "'é'")})", 10 => $"TRY_CAST({S()} AS BOOLEAN)", _ => $"({E(t)} {Pick("=", "<")} {Leaf(t)})",
+                    9 => $"{Pick("starts_with", "ends_with", "contains")}({S()}, {Pick(Leaf(SqlType.Varchar), S(), "''", "'a'", "'é'")})",
+                    10 => $"TRY_CAST({S()} AS BOOLEAN)",
+                    _ => $"({E(t)} {Pick("=", "<")} {Leaf(t)})",
                 };
             }
             case SqlTypeKind.Decimal:
@@ -142,9 +193,15 @@ internal sealed class ExpressionGenerator(Random random, bool json = false)
                 string D() => E(type);
                 return random.Next(9) switch
                 {
-                    0 => $"({D()} + {D()})", 1 => $"({D()} - {D()})", 2 => $"({D()} * {D()})", 3 => $"(-{D()})",
-                    4 => $"({D()} {Pick("+", "-")} {I()})", 5 => $"({L()} * {D()})", 6 => $"({D()} + {L()})", // no %: past 38 digits it is DOUBLE's fmod, whose last bits differ
-                    7 => $"({I()} - {D()})", _ => DecimalLeaf(),
+                    0 => $"({D()} + {D()})",
+                    1 => $"({D()} - {D()})",
+                    2 => $"({D()} * {D()})",
+                    3 => $"(-{D()})",
+                    4 => $"({D()} {Pick("+", "-")} {I()})",
+                    5 => $"({L()} * {D()})",
+                    6 => $"({D()} + {L()})", // no %: past 38 digits it is DOUBLE's fmod, whose last bits differ
+                    7 => $"({I()} - {D()})",
+                    _ => DecimalLeaf(),
                 };
             }
             case SqlTypeKind.Date:

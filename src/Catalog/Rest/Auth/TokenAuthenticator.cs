@@ -1,8 +1,8 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
-using DataPlane.Http;
 using DataPlane.Catalog.Rest.Http;
+using DataPlane.Http;
 using Microsoft.AspNetCore.Http;
 
 namespace DataPlane.Catalog.Rest.Auth;

@@ -1,5 +1,5 @@
-using DataPlane.Catalog.Store;
 using DataPlane.Catalog.Rest.Http;
+using DataPlane.Catalog.Store;
 using Microsoft.AspNetCore.Http;
 
 namespace DataPlane.Catalog.Rest.Handlers;

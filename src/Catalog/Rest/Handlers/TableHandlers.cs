@@ -1,12 +1,12 @@
-using DataPlane.Iceberg.Catalogs;
 using System.Text.Json;
-using DataPlane.Iceberg.Metadata;
-using DataPlane.Iceberg.Partitioning;
 using DataPlane.Catalog.Commits;
-using DataPlane.Iceberg.Schemas;
-using DataPlane.Iceberg.Sorting;
 using DataPlane.Catalog.Rest.Http;
 using DataPlane.Catalog.Store;
+using DataPlane.Iceberg.Catalogs;
+using DataPlane.Iceberg.Metadata;
+using DataPlane.Iceberg.Partitioning;
+using DataPlane.Iceberg.Schemas;
+using DataPlane.Iceberg.Sorting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 

@@ -1,7 +1,7 @@
-using DataPlane.Catalog.Rest.Http;
-using DataPlane.Iceberg.Catalogs;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using DataPlane.Catalog.Rest.Http;
+using DataPlane.Iceberg.Catalogs;
 using DataPlane.Iceberg.Schemas;
 
 namespace DataPlane.Catalog.Rest.Handlers;

@@ -1,6 +1,6 @@
-using DataPlane.Catalog.Store;
 using System.Buffers;
 using System.Text.Json;
+using DataPlane.Catalog.Store;
 using DataPlane.Http;
 using Microsoft.AspNetCore.Http;
 

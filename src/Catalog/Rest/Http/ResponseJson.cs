@@ -1,7 +1,7 @@
-using DataPlane.Catalog.Store;
 using System.Buffers;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using DataPlane.Catalog.Store;
 using Microsoft.AspNetCore.Http;
 
 namespace DataPlane.Catalog.Rest.Http;
