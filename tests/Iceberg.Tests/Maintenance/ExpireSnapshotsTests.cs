@@ -1,3 +1,4 @@
+using DataPlane.TestServices;
 using DataPlane.Iceberg.Maintenance;
 using DataPlane.Iceberg.Metadata;
 using DataPlane.Iceberg.Operations;
@@ -26,7 +27,7 @@ public sealed class ExpireSnapshotsTests : IAsyncLifetime
     }
 
     private Task<ExpireSnapshots.Result> ExpireAsync(double daysFromNow = 6, ExpireSnapshots.Options? options = null) =>
-        new ExpireSnapshots(_t.Table, ManualTime.DaysFromNow(daysFromNow)).RunAsync(options);
+        new ExpireSnapshots(_t.Table, new ManualTime(DateTimeOffset.UtcNow.AddDays(daysFromNow))).RunAsync(options);
 
     [Fact]
     public async Task Expires_by_age_down_to_the_minimum_count_and_deletes_only_files_no_kept_snapshot_reads()
@@ -81,7 +82,7 @@ public sealed class ExpireSnapshotsTests : IAsyncLifetime
         var maintainer = await Iceberg.Operations.Table.LoadAsync(_t.Store, raced);
 
         // Minutes old, far younger than the 5-day age: only the ceiling expires them.
-        var result = await new ExpireSnapshots(maintainer, ManualTime.DaysFromNow(0.001)).RunAsync();
+        var result = await new ExpireSnapshots(maintainer, new ManualTime(DateTimeOffset.UtcNow.AddDays(0.001))).RunAsync();
         await _t.Table.RefreshAsync();
         var kept = _t.Table.Metadata.Snapshots.Select(s => s.SnapshotId).ToHashSet();
         Assert.Equal(snapshots[^4..].Select(s => s.SnapshotId).Append(other!.SnapshotId).Append(first.SnapshotId).Order(), kept.Order());
@@ -93,7 +94,7 @@ public sealed class ExpireSnapshotsTests : IAsyncLifetime
         await _t.Table.SetPropertiesAsync(new Dictionary<string, string> { [MaintenanceSettings.MinSnapshotsToKeepKey] = "8" });
         for (int i = 0; i < 6; i++)
             await _t.AppendAsync(Range(1000 + i * 10, 10));
-        await new ExpireSnapshots(_t.Table, ManualTime.DaysFromNow(0.001)).RunAsync();
+        await new ExpireSnapshots(_t.Table, new ManualTime(DateTimeOffset.UtcNow.AddDays(0.001))).RunAsync();
         Assert.Equal(9, _t.Table.Metadata.Snapshots.Count); // the newest 8 of main and the tag's
     }
 
@@ -149,7 +150,7 @@ public sealed class ExpireSnapshotsTests : IAsyncLifetime
         var deleteFiles = (await t.Table.NewScan().PlanFilesAsync()).SelectMany(x => x.DeleteFiles).Select(d => d.FilePath).Distinct().ToList();
         Assert.Equal(3, deleteFiles.Count); // a position delete file per partition, one equality delete file
 
-        var result = await new ExpireSnapshots(t.Table, ManualTime.DaysFromNow(6)).RunAsync();
+        var result = await new ExpireSnapshots(t.Table, new ManualTime(DateTimeOffset.UtcNow.AddDays(6))).RunAsync();
         Assert.Equal(3, result.ExpiredSnapshots.Count);
         Assert.Equal(0, result.DeleteFiles);
         Assert.All(deleteFiles, f => Assert.True(t.Exists(f), f));

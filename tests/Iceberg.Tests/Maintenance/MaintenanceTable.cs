@@ -126,11 +126,3 @@ internal sealed class MaintenanceTable : IDisposable
         try { _dir.Delete(recursive: true); } catch (IOException) { }
     }
 }
-
-/// <summary>A clock the test sets: maintenance decides by age, and the tests never wait days.</summary>
-internal sealed class ManualTime(DateTimeOffset now) : TimeProvider
-{
-    public DateTimeOffset Now { get; set; } = now;
-    public override DateTimeOffset GetUtcNow() => Now;
-    public static ManualTime DaysFromNow(double days) => new(DateTimeOffset.UtcNow.AddDays(days));
-}

@@ -1,3 +1,4 @@
+using DataPlane.TestServices;
 using DataPlane.Iceberg.Maintenance;
 using DataPlane.Iceberg.Operations;
 using DataPlane.Iceberg.Scanning;
@@ -53,7 +54,7 @@ public sealed class RemoveOrphanFilesTests : IAsyncLifetime
             [CommitHistory.WriterKey] = "s2",
             [CommitHistory.CheckpointKey] = _t.Table.LocationOf("db/events/checkpoints/s2"),
         });
-        await new ExpireSnapshots(_t.Table, ManualTime.DaysFromNow(6)).RunAsync(new ExpireSnapshots.Options { OlderThan = DateTimeOffset.UtcNow.AddDays(1) });
+        await new ExpireSnapshots(_t.Table, new ManualTime(DateTimeOffset.UtcNow.AddDays(6))).RunAsync(new ExpireSnapshots.Options { OlderThan = DateTimeOffset.UtcNow.AddDays(1) });
         Assert.Null(_t.Table.Metadata.Snapshot(first.SnapshotId)); // its commit lives on as a marker, and so does its checkpoint
         var snapshots = _t.Table.Metadata.Snapshots.Select(s => s.SnapshotId).ToList();
         var rows = new Dictionary<long, List<long>>();
@@ -68,8 +69,8 @@ public sealed class RemoveOrphanFilesTests : IAsyncLifetime
         var checkpoint2 = await PutAsync("db/events/checkpoints/s2/state/part-0");
         var inFlight = await PutAsync("db/events/data/part=0/in-flight.parquet");
         var young = await PutAsync("db/events/data/part=1/young.parquet");
-        var time = ManualTime.DaysFromNow(4);
-        File.SetLastWriteTimeUtc(PathOf(young), time.Now.UtcDateTime.AddHours(-1));
+        var time = new ManualTime(DateTimeOffset.UtcNow.AddDays(4));
+        File.SetLastWriteTimeUtc(PathOf(young), time.GetUtcNow().UtcDateTime.AddHours(-1));
         var before = _t.Files();
 
         var options = new RemoveOrphanFiles.Options { InFlight = _ => Task.FromResult<IReadOnlySet<string>>(new HashSet<string> { inFlight }) };
@@ -107,7 +108,7 @@ public sealed class RemoveOrphanFilesTests : IAsyncLifetime
         var list = _t.Table.Metadata.Snapshot(_t.Table.Metadata.Refs["v1"].SnapshotId)!.ManifestList!;
         File.Delete(new Uri(list).LocalPath);
 
-        var e = await Assert.ThrowsAsync<InvalidOperationException>(() => new RemoveOrphanFiles(_t.Table, ManualTime.DaysFromNow(4)).RunAsync());
+        var e = await Assert.ThrowsAsync<InvalidOperationException>(() => new RemoveOrphanFiles(_t.Table, new ManualTime(DateTimeOffset.UtcNow.AddDays(4))).RunAsync());
         Assert.Contains("cannot be read", e.Message, StringComparison.Ordinal);
         Assert.Contains(orphan, _t.Files());
     }

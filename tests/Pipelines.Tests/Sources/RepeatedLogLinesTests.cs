@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
+using DataPlane.TestServices;
 using DataPlane.Pipelines.Log;
 using DataPlane.Pipelines.Metrics;
 using DataPlane.Pipelines.Sources;
@@ -135,13 +136,4 @@ public sealed class RepeatedLogLinesTests : IDisposable
         Directory.Delete(_dir, recursive: true);
     }
 
-    /// <summary>A clock that moves only when the test says.</summary>
-    private sealed class ManualTime : TimeProvider
-    {
-        private long _ticks = new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero).UtcTicks;
-
-        public override DateTimeOffset GetUtcNow() => new(Interlocked.Read(ref _ticks), TimeSpan.Zero);
-
-        public void Advance(TimeSpan by) => Interlocked.Add(ref _ticks, by.Ticks);
-    }
 }
