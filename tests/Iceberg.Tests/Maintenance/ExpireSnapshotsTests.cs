@@ -1,9 +1,9 @@
-using DataPlane.TestServices;
 using DataPlane.Iceberg.Maintenance;
 using DataPlane.Iceberg.Metadata;
 using DataPlane.Iceberg.Operations;
 using DataPlane.Iceberg.Partitioning;
 using DataPlane.Iceberg.Scanning;
+using DataPlane.TestServices;
 using Xunit;
 using static DataPlane.Iceberg.Tests.Maintenance.MaintenanceTable;
 

@@ -1,7 +1,7 @@
-using DataPlane.TestServices;
 using DataPlane.Iceberg.Maintenance;
 using DataPlane.Iceberg.Operations;
 using DataPlane.Iceberg.Scanning;
+using DataPlane.TestServices;
 using Xunit;
 using static DataPlane.Iceberg.Tests.Maintenance.MaintenanceTable;
 

@@ -1,11 +1,11 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
-using DataPlane.TestServices;
 using DataPlane.Pipelines.Log;
 using DataPlane.Pipelines.Metrics;
 using DataPlane.Pipelines.Sources;
 using DataPlane.Pipelines.Streams;
+using DataPlane.TestServices;
 using Xunit;
 
 namespace DataPlane.Pipelines.Tests.Sources;
