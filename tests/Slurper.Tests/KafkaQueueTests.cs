@@ -42,8 +42,21 @@ public class KafkaQueueTests(KafkaFixture kafka) : IClassFixture<KafkaFixture>
         using var publisher = DataPlaneProcess.Start(["slurp", "--from", source, "--to", destination, "--job", job, "--queue", "kafka", .. KafkaArgs(),
             "--journal", Path.Combine(dir, "publisher.db"), "--progress", "log"]);
         Assert.True(await publisher.WaitAsync(TimeSpan.FromMinutes(2)) == 0, publisher.Output);
-        Assert.True(await w1.WaitAsync(TimeSpan.FromMinutes(3)) == 0, w1.Output);
-        Assert.True(await w2.WaitAsync(TimeSpan.FromMinutes(3)) == 0, w2.Output);
+        // Both waited for together, and a failure shows both: a worker that does not end waits on the other's commits.
+        var ends = await Task.WhenAll(Ended(w1), Ended(w2));
+        Assert.True(ends.All(e => e.Code == 0), $"worker 1:\n{ends[0].Output}\nworker 2:\n{ends[1].Output}");
+
+        static async Task<(int? Code, string Output)> Ended(DataPlaneProcess worker)
+        {
+            try
+            {
+                return (await worker.WaitAsync(TimeSpan.FromMinutes(3)), worker.Output);
+            }
+            catch (TimeoutException e)
+            {
+                return (null, e.Message);
+            }
+        }
 
         List<string> Copied(string journal)
         {
