@@ -24,8 +24,7 @@ internal sealed class PipelineRegistry : IHostedService, IAsyncDisposable
     private readonly SinkRegistry _sinks;
     private readonly PipelineMetrics _metrics;
     private readonly ILoggerFactory _loggers;
-    private readonly Dictionary<string, PipelineRunner> _runners = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, FailedDefinition> _failed = new(StringComparer.Ordinal);
+    private readonly DefinitionSet<PipelineRunner> _runners = new(r => r.Definition.Name);
     private readonly SemaphoreSlim _gate = new(1, 1);
 
     public PipelineRegistry(PipelinesOptions options, StreamRegistry streams, SinkRegistry sinks, PipelineMetrics metrics, ILoggerFactory loggers)
@@ -41,30 +40,14 @@ internal sealed class PipelineRegistry : IHostedService, IAsyncDisposable
             () => List().Select(r => (PipelineMetrics.Labels(("pipeline", r.Definition.Name)), (double)(r.Stream.Log.EndOffset - r.CommittedOffset))));
     }
 
-    public IReadOnlyList<PipelineRunner> List()
-    {
-        lock (_runners)
-            return _runners.Values.OrderBy(r => r.Definition.Name, StringComparer.Ordinal).ToList();
-    }
+    public IReadOnlyList<PipelineRunner> List() => _runners.List();
 
-    public PipelineRunner? Find(string name)
-    {
-        lock (_runners)
-            return _runners.GetValueOrDefault(name);
-    }
+    public PipelineRunner? Find(string name) => _runners.Find(name);
 
     /// <summary>Stored pipelines that could not be loaded or started at start-up, by name.</summary>
-    public IReadOnlyList<FailedDefinition> Failed()
-    {
-        lock (_runners)
-            return _failed.Values.OrderBy(f => f.Name, StringComparer.Ordinal).ToList();
-    }
+    public IReadOnlyList<FailedDefinition> Failed() => _runners.Failed();
 
-    public FailedDefinition? FindFailed(string name)
-    {
-        lock (_runners)
-            return _failed.GetValueOrDefault(name);
-    }
+    public FailedDefinition? FindFailed(string name) => _runners.FindFailed(name);
 
     /// <summary>Starts every stored pipeline; one that cannot load or start is logged, kept as failed and skipped.</summary>
     public async Task StartAsync(CancellationToken cancellationToken)
@@ -84,8 +67,7 @@ internal sealed class PipelineRegistry : IHostedService, IAsyncDisposable
             {
                 var failed = FailedDefinition.From("pipeline", name, $"pipelines/{name}.json", e);
                 _loggers.CreateLogger<PipelineRegistry>().LogError("Pipeline {Pipeline} is skipped: {Reason}", name, failed.Reason);
-                lock (_runners)
-                    _failed[name] = failed;
+                _runners.AddFailed(failed);
             }
         }
     }
@@ -100,9 +82,7 @@ internal sealed class PipelineRegistry : IHostedService, IAsyncDisposable
                 throw new InvalidOperationException($"A pipeline named '{definition.Name}' already exists; delete it first or pick another name.");
             if (FindFailed(definition.Name) is not null)
                 throw new InvalidOperationException($"A pipeline named '{definition.Name}' is stored but failed to load (GET /api/v1/pipelines/{definition.Name} says why); delete it first or pick another name.");
-            int count;
-            lock (_runners)
-                count = _runners.Count + _failed.Count;
+            int count = _runners.Count;
             if (count >= _options.MaxPipelines)
                 throw new InvalidOperationException(PipelinesOptions.LimitReached("pipeline", count, _options.MaxPipelines, nameof(PipelinesOptions.MaxPipelines)));
             var runner = await StartAsync(definition, CancellationToken.None, checkTables: true);
@@ -162,8 +142,7 @@ internal sealed class PipelineRegistry : IHostedService, IAsyncDisposable
         var statements = sinks.Where(s => !s.IsDeadLetter).ToList();
         var runner = new PipelineRunner(definition, stream, program, statements, sinks.FirstOrDefault(s => s.IsDeadLetter),
             _metrics, _loggers.CreateLogger($"DataPlane.Pipelines.{definition.Name}"), _options.MaxStateBytes);
-        lock (_runners)
-            _runners[definition.Name] = runner;
+        _runners.Add(runner);
         runner.Start();
         return runner;
     }
@@ -225,9 +204,9 @@ internal sealed class PipelineRegistry : IHostedService, IAsyncDisposable
         try
         {
             PipelineRunner? runner;
-            lock (_runners)
+            lock (_runners.Gate)
             {
-                if (_failed.Remove(name))
+                if (_runners.RemoveFailed(name))
                 {
                     // Safe: the definition file the failed pipeline was loaded from (its key is that file's name, from the
                     // listing of our own folder); no runner exists. Its journal stays for a pipeline of that name to settle.

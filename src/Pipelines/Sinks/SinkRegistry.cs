@@ -10,9 +10,7 @@ namespace DataPlane.Pipelines.Sinks;
 internal sealed class SinkRegistry
 {
     private readonly string _root;
-    private readonly Dictionary<string, SinkDefinition> _sinks = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, FailedDefinition> _failed = new(StringComparer.Ordinal);
-    private readonly object _gate = new();
+    private readonly DefinitionSet<SinkDefinition> _sinks = new(s => s.Name);
     private readonly IcebergCatalog _catalog;
     private readonly int _maxSinks;
 
@@ -31,41 +29,25 @@ internal sealed class SinkRegistry
                 var sink = SinkDefinition.Parse(json.RootElement, DateTimeOffset.UtcNow);
                 if (sink.Name != name)
                     throw new InvalidDataException($"it names sink '{sink.Name}' but is stored as '{name}'.");
-                _sinks[sink.Name] = sink;
+                _sinks.Add(sink);
             }
             catch (Exception e) when (FailedDefinition.IsLoadFailure(e))
             {
                 var failed = FailedDefinition.From("sink", name, $"sinks/{name}.json", e);
                 logger.LogError("Sink {Sink} is skipped: {Reason}", name, failed.Reason);
-                _failed[name] = failed;
+                _sinks.AddFailed(failed);
             }
         }
     }
 
-    public IReadOnlyList<SinkDefinition> List()
-    {
-        lock (_gate)
-            return _sinks.Values.OrderBy(s => s.Name, StringComparer.Ordinal).ToList();
-    }
+    public IReadOnlyList<SinkDefinition> List() => _sinks.List();
 
-    public SinkDefinition? Find(string name)
-    {
-        lock (_gate)
-            return _sinks.GetValueOrDefault(name);
-    }
+    public SinkDefinition? Find(string name) => _sinks.Find(name);
 
     /// <summary>Stored sinks that could not be loaded at start-up, by name.</summary>
-    public IReadOnlyList<FailedDefinition> Failed()
-    {
-        lock (_gate)
-            return _failed.Values.OrderBy(f => f.Name, StringComparer.Ordinal).ToList();
-    }
+    public IReadOnlyList<FailedDefinition> Failed() => _sinks.Failed();
 
-    public FailedDefinition? FindFailed(string name)
-    {
-        lock (_gate)
-            return _failed.GetValueOrDefault(name);
-    }
+    public FailedDefinition? FindFailed(string name) => _sinks.FindFailed(name);
 
     /// <summary>
     /// Refuses a file sink whose path overlaps (is, holds or lies inside) a folder that is not its own: another file
@@ -150,25 +132,25 @@ internal sealed class SinkRegistry
     /// (<see cref="CheckPathAsync"/> checks the catalog first).</summary>
     public bool TryCreate(SinkDefinition sink)
     {
-        lock (_gate)
+        lock (_sinks.Gate)
         {
-            if (_sinks.ContainsKey(sink.Name) || _failed.ContainsKey(sink.Name))
+            if (_sinks.Contains(sink.Name))
                 return false;
-            int count = _sinks.Count + _failed.Count;
+            int count = _sinks.Count;
             if (count >= _maxSinks)
                 throw new InvalidOperationException(PipelinesOptions.LimitReached("sink", count, _maxSinks, nameof(PipelinesOptions.MaxSinks)));
-            CheckAgainstSinks(sink, _sinks.Values); // again under the lock: two file sinks created at once
+            CheckAgainstSinks(sink, _sinks.List()); // again under the lock: two file sinks created at once
             DefinitionFile.Write(Path.Combine(_root, sink.Name + ".json"), sink.Write);
-            _sinks[sink.Name] = sink;
+            _sinks.Add(sink);
             return true;
         }
     }
 
     public bool Delete(string name)
     {
-        lock (_gate)
+        lock (_sinks.Gate)
         {
-            if (!_sinks.Remove(name) && !_failed.Remove(name))
+            if (!_sinks.Remove(name, out _) && !_sinks.RemoveFailed(name))
                 return false;
             // Safe: the sink's own definition file (a loaded or failed sink's, by its name); the table or folder it wrote
             // is not touched. The API refuses while a pipeline writes the sink.

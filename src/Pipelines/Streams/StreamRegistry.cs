@@ -16,11 +16,9 @@ internal sealed class StreamRegistry : IAsyncDisposable
 
     private readonly string _root;
     private readonly IngestLogOptions _logOptions;
-    private readonly Dictionary<string, IngestStream> _streams = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, FailedDefinition> _failed = new(StringComparer.Ordinal);
+    private readonly DefinitionSet<IngestStream> _streams = new(s => s.Name);
     // Names whose folder a delete is still removing: a stream created under one meanwhile would get that folder.
     private readonly HashSet<string> _deleting = new(StringComparer.Ordinal);
-    private readonly object _gate = new();
     private readonly int _maxStreams;
     private readonly TimeSpan _idleAfter;
     private readonly Timer _idleTimer;
@@ -50,13 +48,13 @@ internal sealed class StreamRegistry : IAsyncDisposable
                 var log = IngestLog.Open(Path.Combine(dir, "log"), _logOptions);
                 if (log.TruncatedBytesOnOpen > 0)
                     logger.LogWarning("Stream {Stream}: cut {Bytes} bytes of torn tail from its ingest log (an unacknowledged write interrupted by a crash)", definition.Name, log.TruncatedBytesOnOpen);
-                _streams[definition.Name] = new IngestStream(definition, dir, log);
+                _streams.Add(new IngestStream(definition, dir, log));
             }
             catch (Exception e) when (FailedDefinition.IsLoadFailure(e))
             {
                 var failed = FailedDefinition.From("stream", name, $"streams/{name}/{DefinitionFile}", e);
                 logger.LogError("Stream {Stream} is skipped: {Reason}", name, failed.Reason);
-                _failed[name] = failed;
+                _streams.AddFailed(failed);
             }
         }
         var period = TimeSpan.FromSeconds(Math.Clamp(options.StreamIdleSeconds / 4.0, 0.25, 15));
@@ -67,30 +65,14 @@ internal sealed class StreamRegistry : IAsyncDisposable
             () => List().Select(s => (PipelineMetrics.Labels(("stream", s.Name)), (double)s.Log.EndOffset)));
     }
 
-    public IReadOnlyList<IngestStream> List()
-    {
-        lock (_gate)
-            return _streams.Values.OrderBy(s => s.Name, StringComparer.Ordinal).ToList();
-    }
+    public IReadOnlyList<IngestStream> List() => _streams.List();
 
-    public IngestStream? Find(string name)
-    {
-        lock (_gate)
-            return _streams.GetValueOrDefault(name);
-    }
+    public IngestStream? Find(string name) => _streams.Find(name);
 
     /// <summary>Stored streams that could not be loaded at start-up, by name.</summary>
-    public IReadOnlyList<FailedDefinition> Failed()
-    {
-        lock (_gate)
-            return _failed.Values.OrderBy(f => f.Name, StringComparer.Ordinal).ToList();
-    }
+    public IReadOnlyList<FailedDefinition> Failed() => _streams.Failed();
 
-    public FailedDefinition? FindFailed(string name)
-    {
-        lock (_gate)
-            return _failed.GetValueOrDefault(name);
-    }
+    public FailedDefinition? FindFailed(string name) => _streams.FindFailed(name);
 
     /// <summary>Lets the streams nobody appended to for a while close their files and drop what they hold in memory.</summary>
     private void TrimIdle()
@@ -124,13 +106,14 @@ internal sealed class StreamRegistry : IAsyncDisposable
     /// </summary>
     public bool TryCreate(StreamDefinition definition, out IngestStream stream)
     {
-        lock (_gate)
+        lock (_streams.Gate)
         {
-            if (_streams.TryGetValue(definition.Name, out stream!) || _failed.ContainsKey(definition.Name))
+            stream = _streams.Find(definition.Name)!; // the one of that name; null with a failed one (false either way)
+            if (_streams.Contains(definition.Name))
                 return false;
             if (_deleting.Contains(definition.Name))
                 throw new InvalidOperationException($"Stream '{definition.Name}' is being deleted; create it again once its delete is done.");
-            int count = _streams.Count + _failed.Count;
+            int count = _streams.Count;
             if (count >= _maxStreams)
                 throw new InvalidOperationException(PipelinesOptions.LimitReached("stream", count, _maxStreams, nameof(PipelinesOptions.MaxStreams)));
             var dir = Path.Combine(_root, definition.Name);
@@ -152,7 +135,7 @@ internal sealed class StreamRegistry : IAsyncDisposable
             DirectoryFlush.Flush(dir);
             DirectoryFlush.Flush(_root);
             stream = new IngestStream(definition, dir, log);
-            _streams[definition.Name] = stream;
+            _streams.Add(stream);
             return true;
         }
     }
@@ -166,9 +149,9 @@ internal sealed class StreamRegistry : IAsyncDisposable
     public async Task<bool> DeleteAsync(string name, Func<Task>? stopWriters = null)
     {
         IngestStream? stream;
-        lock (_gate)
+        lock (_streams.Gate)
         {
-            if (_failed.Remove(name))
+            if (_streams.RemoveFailed(name))
             {
                 // Safe: the folder the failed stream was loaded from (its key is that folder's name, from the listing of
                 // our own streams folder); nothing reads a stream that never loaded. Definition first, as below.
@@ -177,12 +160,13 @@ internal sealed class StreamRegistry : IAsyncDisposable
                 Directory.Delete(dir, recursive: true);
                 return true;
             }
-            if (!_streams.TryGetValue(name, out stream))
+            stream = _streams.Find(name);
+            if (stream is null)
                 return false;
             var readers = stream.MarkDeleted();
             if (readers.Count > 0)
                 throw new InvalidOperationException($"Stream '{name}' is read by pipeline(s) {string.Join(", ", readers.Order())}; delete those first.");
-            _streams.Remove(name);
+            _streams.Remove(name, out _);
             _deleting.Add(name);
         }
         try
@@ -198,7 +182,7 @@ internal sealed class StreamRegistry : IAsyncDisposable
         }
         finally
         {
-            lock (_gate)
+            lock (_streams.Gate)
                 _deleting.Remove(name);
         }
         return true;
