@@ -35,22 +35,19 @@ internal static class NamespaceHandlers
         var properties = RequestJson.StringMap(body, type, "properties");
         if (!catalog.Store.CreateNamespace(ns, properties))
             throw RestException.AlreadyExists($"Namespace already exists: {ns}");
-        await ResponseJson.WriteAsync(context, 200, w =>
-        {
-            w.WriteStartObject();
-            w.WritePropertyName("namespace");
-            ResponseJson.WriteNamespace(w, ns);
-            w.WritePropertyName("properties");
-            ResponseJson.WriteStringMap(w, properties);
-            w.WriteEndObject();
-        }).ConfigureAwait(false);
+        await WriteNamespaceAsync(context, ns, properties).ConfigureAwait(false);
     }
 
     public static Task LoadAsync(HttpContext context, RestCatalog catalog)
     {
         var ns = RouteParameters.Namespace(context);
         var properties = catalog.Store.LoadNamespace(ns) ?? throw RestException.NoSuchNamespace(ns);
-        return ResponseJson.WriteAsync(context, 200, w =>
+        return WriteNamespaceAsync(context, ns, properties);
+    }
+
+    /// <summary>The body of a create and a load: <c>{"namespace": [...], "properties": {...}}</c>.</summary>
+    private static Task WriteNamespaceAsync(HttpContext context, Namespace ns, IEnumerable<KeyValuePair<string, string>> properties) =>
+        ResponseJson.WriteAsync(context, 200, w =>
         {
             w.WriteStartObject();
             w.WritePropertyName("namespace");
@@ -59,7 +56,6 @@ internal static class NamespaceHandlers
             ResponseJson.WriteStringMap(w, properties);
             w.WriteEndObject();
         });
-    }
 
     public static Task ExistsAsync(HttpContext context, RestCatalog catalog)
     {

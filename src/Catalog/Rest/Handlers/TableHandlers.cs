@@ -146,15 +146,18 @@ internal static class TableHandlers
         context.Response.StatusCode = 204;
     }
 
-    public static async Task RenameAsync(HttpContext context, RestCatalog catalog)
+    public static Task RenameAsync(HttpContext context, RestCatalog catalog) => RenameAsync(context, catalog, CatalogObjectKind.Table);
+
+    /// <summary>Renames a table or a view: the spec's request for both is a <c>RenameTableRequest</c>.</summary>
+    internal static async Task RenameAsync(HttpContext context, RestCatalog catalog, CatalogObjectKind kind)
     {
         const string type = "RenameTableRequest";
         using var doc = await RequestJson.ReadAsync(context, type).ConfigureAwait(false);
         RequestJson.OnlyFields(doc.RootElement, type, "source", "destination");
         var (fromNs, from) = RequestJson.RequiredIdentifier(doc.RootElement, type, "source");
         var (toNs, to) = RequestJson.RequiredIdentifier(doc.RootElement, type, "destination");
-        PathSegment.Check(to, "table name");
-        catalog.Store.Rename(CatalogObjectKind.Table, fromNs, from, toNs, to);
+        PathSegment.Check(to, kind == CatalogObjectKind.View ? "view name" : "table name");
+        catalog.Store.Rename(kind, fromNs, from, toNs, to);
         context.Response.StatusCode = 204;
     }
 

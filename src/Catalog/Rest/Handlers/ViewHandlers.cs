@@ -65,17 +65,7 @@ internal static class ViewHandlers
         return Task.CompletedTask;
     }
 
-    public static async Task RenameAsync(HttpContext context, RestCatalog catalog)
-    {
-        const string type = "RenameTableRequest";
-        using var doc = await RequestJson.ReadAsync(context, type).ConfigureAwait(false);
-        RequestJson.OnlyFields(doc.RootElement, type, "source", "destination");
-        var (fromNs, from) = RequestJson.RequiredIdentifier(doc.RootElement, type, "source");
-        var (toNs, to) = RequestJson.RequiredIdentifier(doc.RootElement, type, "destination");
-        PathSegment.Check(to, "view name");
-        catalog.Store.Rename(CatalogObjectKind.View, fromNs, from, toNs, to);
-        context.Response.StatusCode = 204;
-    }
+    public static Task RenameAsync(HttpContext context, RestCatalog catalog) => TableHandlers.RenameAsync(context, catalog, CatalogObjectKind.View);
 
     /// <summary>Replaces a view: requirements (assert-view-uuid) checked, updates applied, then compare-and-swap, retried on a lost race.</summary>
     public static async Task ReplaceAsync(HttpContext context, RestCatalog catalog)
