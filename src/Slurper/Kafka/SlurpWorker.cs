@@ -70,10 +70,13 @@ public static class SlurpWorker
         readonly Lock gate = new();
         readonly SemaphoreSlim slots = new(Math.Max(1, options.Concurrency));
         readonly string topic = KafkaSettings.TopicFor(options.JobId);
+        // Set once the job is done and everything is committed: the revocation that leaving the group triggers must not commit
+        // again, as a synchronous commit from inside Close's rebalance callback can wait forever (seen with a rebalance under way).
+        volatile bool leaving;
 
         public async Task ConsumeLoop(CancellationToken ct)
         {
-            using var consumer = new ConsumerBuilder<string, string>(KafkaClients.Consumer(kafka, KafkaSettings.GroupFor(options.JobId)))
+            var consumer = new ConsumerBuilder<string, string>(KafkaClients.Consumer(kafka, KafkaSettings.GroupFor(options.JobId)))
                 .SetLogHandler((_, m) => KafkaClients.Log(output, m))
                 .SetPartitionsRevokedHandler((c, revoked) => Drain(c, revoked.Select(r => r.TopicPartition).ToList()))
                 .SetPartitionsLostHandler((c, lost) => Forget(lost.Select(r => r.TopicPartition).ToList()))
@@ -113,14 +116,19 @@ public static class SlurpWorker
                     if (record is null && DateTime.UtcNow - idleSince > TimeSpan.FromSeconds(1) && DateTime.UtcNow - lastDoneCheck > TimeSpan.FromSeconds(1))
                     {
                         lastDoneCheck = DateTime.UtcNow;
-                        if (IdleLocally() && await JobDoneAsync(consumer, partitionCount, ct)) break;
+                        if (IdleLocally() && await JobDoneAsync(consumer, partitionCount, ct))
+                        {
+                            output.WriteLine("job done: every partition committed to its end; leaving the group");
+                            break;
+                        }
                     }
                 }
                 Commit(consumer, null);
             }
             finally
             {
-                try { consumer.Close(); } catch (KafkaException) { /* leaving the group is best effort; the session times out anyway */ }
+                leaving = true;
+                Leave(consumer);
             }
         }
 
@@ -185,7 +193,7 @@ public static class SlurpWorker
             List<Task> waiting;
             lock (gate) waiting = revoked.SelectMany(tp => running.TryGetValue(tp, out var l) ? l : []).ToList();
             Task.WaitAll(waiting.ToArray());
-            Commit(consumer, revoked);
+            if (!leaving) Commit(consumer, revoked);
             lock (gate)
                 foreach (var tp in revoked)
                 {
@@ -193,6 +201,22 @@ public static class SlurpWorker
                     running.Remove(tp);
                 }
         }
+
+        /// <summary>Leaves the group, bounded: leaving is best effort (the broker ends the session after its timeout anyway),
+        /// and a worker whose job is done must exit even when the client's close does not return.</summary>
+        void Leave(IConsumer<string, string> consumer)
+        {
+            var closing = Task.Run(() =>
+            {
+                try { consumer.Close(); } catch (KafkaException) { }
+            });
+            if (closing.Wait(LeaveTimeout))
+                consumer.Dispose();
+            else
+                output.WriteLine($"kafka: leaving the group did not finish within {LeaveTimeout.TotalSeconds:0} s; the broker ends this worker's session after its timeout");
+        }
+
+        static readonly TimeSpan LeaveTimeout = TimeSpan.FromSeconds(15);
 
         void Forget(List<TopicPartition> lost)
         {
