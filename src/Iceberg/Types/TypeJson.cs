@@ -3,9 +3,13 @@ using System.Text.Json;
 namespace DataPlane.Iceberg.Types;
 
 /// <summary>Types as JSON, exactly as the table spec's Appendix C: primitives as strings, nested types as objects.</summary>
-internal static class TypeJson
+public static class TypeJson
 {
-    public static void Write(Utf8JsonWriter w, IcebergType type)
+    /// <param name="fieldIds">
+    /// False for the same form without field ids (a stream definition's, whose reader assigns them): no element, key
+    /// and value ids, and nested fields as <c>{"name", "type", "required"}</c> (<see cref="WriteFieldWithoutId"/>).
+    /// </param>
+    public static void Write(Utf8JsonWriter w, IcebergType type, bool fieldIds = true)
     {
         switch (type)
         {
@@ -15,33 +19,54 @@ internal static class TypeJson
             case StructType s:
                 w.WriteStartObject();
                 w.WriteString("type", "struct");
-                WriteFields(w, s.Fields);
+                if (fieldIds)
+                {
+                    WriteFields(w, s.Fields);
+                }
+                else
+                {
+                    w.WriteStartArray("fields");
+                    foreach (var f in s.Fields)
+                        WriteFieldWithoutId(w, f.Name, f.Type, f.Required);
+                    w.WriteEndArray();
+                }
                 w.WriteEndObject();
                 break;
             case ListType l:
                 w.WriteStartObject();
                 w.WriteString("type", "list");
-                w.WriteNumber("element-id", l.ElementId);
+                if (fieldIds) w.WriteNumber("element-id", l.ElementId);
                 w.WritePropertyName("element");
-                Write(w, l.ElementType);
+                Write(w, l.ElementType, fieldIds);
                 w.WriteBoolean("element-required", l.ElementRequired);
                 w.WriteEndObject();
                 break;
             case MapType m:
                 w.WriteStartObject();
                 w.WriteString("type", "map");
-                w.WriteNumber("key-id", m.KeyId);
+                if (fieldIds) w.WriteNumber("key-id", m.KeyId);
                 w.WritePropertyName("key");
-                Write(w, m.KeyType);
-                w.WriteNumber("value-id", m.ValueId);
+                Write(w, m.KeyType, fieldIds);
+                if (fieldIds) w.WriteNumber("value-id", m.ValueId);
                 w.WritePropertyName("value");
-                Write(w, m.ValueType);
+                Write(w, m.ValueType, fieldIds);
                 w.WriteBoolean("value-required", m.ValueRequired);
                 w.WriteEndObject();
                 break;
             default:
                 throw new ArgumentException($"Unknown type {type}");
         }
+    }
+
+    /// <summary>A field without its id: <c>{"name", "type", "required"}</c>, the type also without ids.</summary>
+    public static void WriteFieldWithoutId(Utf8JsonWriter w, string name, IcebergType type, bool required)
+    {
+        w.WriteStartObject();
+        w.WriteString("name", name);
+        w.WritePropertyName("type");
+        Write(w, type, fieldIds: false);
+        w.WriteBoolean("required", required);
+        w.WriteEndObject();
     }
 
     public static void WriteFields(Utf8JsonWriter w, IReadOnlyList<NestedField> fields)

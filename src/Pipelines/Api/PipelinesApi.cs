@@ -2,6 +2,7 @@ using System.Text.Json;
 using Apache.Arrow;
 using Apache.Arrow.Ipc;
 using DataPlane.Iceberg.DataFiles;
+using DataPlane.Iceberg.Types;
 using DataPlane.Pipelines.Runtime;
 using DataPlane.Pipelines.Sinks;
 using DataPlane.Pipelines.Streams;
@@ -145,7 +146,7 @@ internal sealed class PipelinesApi(PipelineRegistry pipelines)
                 w.WriteString("sink", statement.Sink);
                 w.WriteStartArray("schema");
                 foreach (var column in ArrowSchemaMapping.ToIceberg(statement.OutputSchema).Columns)
-                    StreamFieldTypes.WriteField(w, column.Name, column.Type, column.Required);
+                    TypeJson.WriteFieldWithoutId(w, column.Name, column.Type, column.Required);
                 w.WriteEndArray();
                 var graph = statement.Graph();
                 w.WriteStartObject("plan");

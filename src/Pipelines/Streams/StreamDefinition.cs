@@ -100,7 +100,7 @@ internal sealed class StreamDefinition
     {
         w.WriteStartArray("fields");
         foreach (var f in Fields)
-            StreamFieldTypes.WriteField(w, f.Name, f.Type, f.Required);
+            TypeJson.WriteFieldWithoutId(w, f.Name, f.Type, f.Required);
         w.WriteEndArray();
     }
 

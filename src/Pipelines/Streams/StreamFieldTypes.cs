@@ -9,7 +9,7 @@ namespace DataPlane.Pipelines.Streams;
 /// (<c>"decimal(10,2)"</c> among them) and nested types as objects without field ids —
 /// <c>{"type": "struct", "fields": [...]}</c>, <c>{"type": "list", "element": ...}</c>,
 /// <c>{"type": "map", "key": "string", "value": ...}</c>. Nested field ids are assigned depth-first after the
-/// top-level ones, so the same definition always gets the same ids.
+/// top-level ones, so the same definition always gets the same ids. Written back by <see cref="TypeJson.WriteFieldWithoutId"/>.
 /// </summary>
 internal static class StreamFieldTypes
 {
@@ -104,52 +104,4 @@ internal static class StreamFieldTypes
             JsonValueKind.Null => false,
             _ => throw new ArgumentException($"Field '{path}': \"{property}\" must be true or false."),
         };
-
-    /// <summary>Writes a type the way <see cref="Parse"/> reads it.</summary>
-    public static void Write(Utf8JsonWriter w, IcebergType type)
-    {
-        switch (type)
-        {
-            case StructType s:
-                w.WriteStartObject();
-                w.WriteString("type", "struct");
-                w.WriteStartArray("fields");
-                foreach (var f in s.Fields)
-                    WriteField(w, f.Name, f.Type, f.Required);
-                w.WriteEndArray();
-                w.WriteEndObject();
-                break;
-            case ListType l:
-                w.WriteStartObject();
-                w.WriteString("type", "list");
-                w.WritePropertyName("element");
-                Write(w, l.ElementType);
-                w.WriteBoolean("element-required", l.ElementRequired);
-                w.WriteEndObject();
-                break;
-            case MapType m:
-                w.WriteStartObject();
-                w.WriteString("type", "map");
-                w.WritePropertyName("key");
-                Write(w, m.KeyType);
-                w.WritePropertyName("value");
-                Write(w, m.ValueType);
-                w.WriteBoolean("value-required", m.ValueRequired);
-                w.WriteEndObject();
-                break;
-            default:
-                w.WriteStringValue(type.ToString());
-                break;
-        }
-    }
-
-    public static void WriteField(Utf8JsonWriter w, string name, IcebergType type, bool required)
-    {
-        w.WriteStartObject();
-        w.WriteString("name", name);
-        w.WritePropertyName("type");
-        Write(w, type);
-        w.WriteBoolean("required", required);
-        w.WriteEndObject();
-    }
 }
