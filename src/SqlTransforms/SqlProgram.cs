@@ -125,11 +125,15 @@ public sealed class SqlProgram
                 case QueryExpression.UnionAll u:
                     foreach (var input in u.Inputs) pending.Push(input);
                     break;
-                case QueryExpression.Select { From: TableReference.Named n }:
-                    found.Add(n.Name);
-                    break;
-                case QueryExpression.Select { From: TableReference.Subquery sub }:
-                    pending.Push(sub.Query);
+                case QueryExpression.Select { From: { } from }:
+                    // a join reads both its sides (a chain of joins nests to the left)
+                    var tables = new Stack<TableReference>([from]);
+                    while (tables.TryPop(out var table))
+                    {
+                        if (table is TableReference.Named n) found.Add(n.Name);
+                        else if (table is TableReference.Subquery sub) pending.Push(sub.Query);
+                        else if (table is JoinedTables join) { tables.Push(join.Right); tables.Push(join.Left); }
+                    }
                     break;
             }
         }

@@ -30,7 +30,7 @@ public sealed class SqlStatementPlan
             pending.Push(Plan);
             while (pending.TryPop(out var node))
             {
-                if (node is LogicalPlan.Aggregate) return true;
+                if (node is LogicalPlan.Aggregate or LogicalPlan.Join) return true;
                 foreach (var input in node.Children()) pending.Push(input);
             }
             return false;

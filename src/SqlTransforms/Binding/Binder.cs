@@ -113,6 +113,8 @@ internal sealed partial class Binder
             }
             case TableReference.Subquery s:
                 return Requalify(BindQuery(s.Query), s.Alias?.Text);
+            case JoinedTables j:
+                return BindJoin(j);
         }
         throw new NotSupportedException(from.GetType().Name);
     }

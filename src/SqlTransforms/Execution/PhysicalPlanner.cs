@@ -54,6 +54,16 @@ internal sealed class PhysicalPlanner(RowErrorLog log, Func<long> clock, IReadOn
                 op = windowed;
                 break;
             }
+            case LogicalPlan.Join j:
+            {
+                var join = new JoinOperator(j.Spec, Schema(j.Left), Schema(j.Right), j.Left.Columns.Select(c => c.Type).ToList(),
+                    j.Right.Columns.Select(c => c.Type).ToList(), schema, log, clock);
+                join.Next = downstream;
+                if (j.Spec.Time is not null) Stateful.Add(join);
+                Build(j.Left, join.Input(0));
+                Build(j.Right, join.Input(1));
+                return;
+            }
             case LogicalPlan.Aggregate a:
                 op = new AggregateOperator(a.Keys, a.Input.Columns.Select(c => c.Type).ToList(), a.Aggregates, schema, a.Columns.Select(c => c.Type).ToList());
                 break;

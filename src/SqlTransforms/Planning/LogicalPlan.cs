@@ -25,6 +25,8 @@ internal abstract record LogicalPlan(IReadOnlyList<PlanColumn> Columns)
         /// <summary>A windowed aggregation: input column 0 is the event time, output columns 0 and 1 window_start and window_end.</summary>
         public Windows.WindowSpec? Window { get; init; }
     }
+    /// <summary>A join: the left input's columns, then the right's (nullable on a side an outer join may leave unmatched).</summary>
+    public sealed record Join(LogicalPlan Left, LogicalPlan Right, JoinSpec Spec, IReadOnlyList<PlanColumn> Columns) : LogicalPlan(Columns);
     public sealed record Sort(LogicalPlan Input, IReadOnlyList<SortKey> Keys) : LogicalPlan(Input.Columns);
     public sealed record Limit(LogicalPlan Input, long? Count, long Offset) : LogicalPlan(Input.Columns);
 
@@ -35,6 +37,7 @@ internal abstract record LogicalPlan(IReadOnlyList<PlanColumn> Columns)
         Unnest u => [u.Input],
         UnionAll u => u.Inputs,
         Aggregate a => [a.Input],
+        Join j => [j.Left, j.Right],
         Sort s => [s.Input],
         Limit l => [l.Input],
         _ => [],
@@ -86,10 +89,19 @@ internal abstract record LogicalPlan(IReadOnlyList<PlanColumn> Columns)
         UnionAll => ("UnionAll", ""),
         // A windowed aggregate reads "WindowAggregate <window> Aggregate keys [...]" in EXPLAIN, as one line.
         Aggregate a => a.Window is { } w ? ("WindowAggregate", $"{w} Aggregate {AggregateText(a)}") : ("Aggregate", AggregateText(a)),
+        Join j => ("Join", JoinText(j)),
         Sort s => ("Sort", string.Join(", ", s.Keys.Select(k => Columns[k.Column].Name + (k.Descending ? " DESC" : "")))),
         Limit l => ("Limit", $"{l.Count?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "ALL"} OFFSET {l.Offset}"),
         _ => (GetType().Name, ""),
     };
+
+    private static string JoinText(Join j)
+    {
+        var inputs = j.Left.Columns.Concat(j.Right.Columns).ToList();
+        var keys = j.Spec.LeftKeys.Select((k, i) => ExpressionText.Of(k, j.Left.Columns) + " = " + ExpressionText.Of(j.Spec.RightKeys[i], j.Right.Columns));
+        return j.Spec.Kind.ToString().ToUpperInvariant() + (j.Spec.LeftKeys.Count > 0 ? $" keys [{string.Join(", ", keys)}]" : "")
+            + (j.Spec.Residual is { } r ? " ON " + ExpressionText.Of(r, inputs) : "") + (j.Spec.Time is { } t ? " " + t.Describe(j.Left.Columns, j.Right.Columns) : "");
+    }
 
     /// <summary>The keys and aggregates by their output names (the GROUP BY and select-list text: k, count(*), sum(v)).</summary>
     private static string AggregateText(Aggregate a) =>

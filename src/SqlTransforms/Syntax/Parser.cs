@@ -10,7 +10,7 @@ namespace DataPlane.SqlTransforms.Syntax;
 /// Keywords are case-insensitive and reserved only where the grammar needs them: a column may be called value,
 /// user, date or key without quotes.
 /// </summary>
-internal sealed class Parser
+internal sealed partial class Parser
 {
     /// <summary>Words that cannot be an unquoted column, alias or table name (they would make the grammar ambiguous).</summary>
     private static readonly HashSet<string> Reserved = new(StringComparer.OrdinalIgnoreCase)
@@ -223,9 +223,7 @@ internal sealed class Parser
         if (IsWord("FROM"))
         {
             _next++;
-            from = TableReference();
-            if (Peek.IsSymbol(",") || IsWord("JOIN") || IsWord("INNER") || IsWord("LEFT") || IsWord("RIGHT") || IsWord("FULL") || IsWord("CROSS"))
-                throw Error("joins are not supported yet (window, interval and lookup joins come with stateful SQL); read one stream or query per FROM");
+            from = Joins(TableReference());
         }
         SqlExpression? where = null, having = null;
         var groupBy = new List<SqlExpression>();
@@ -303,7 +301,7 @@ internal sealed class Parser
     }
 
     /// <summary>Words that end a FROM clause without being reserved everywhere.</summary>
-    private bool IsClauseWord() => IsWord("WINDOW") || IsWord("QUALIFY") || IsWord("NATURAL");
+    private bool IsClauseWord() => IsWord("WINDOW") || IsWord("QUALIFY") || IsWord("NATURAL") || IsWord("ASOF") || IsWord("POSITIONAL");
 
     // ---- expressions, loosest binding first ----
 
