@@ -6,8 +6,9 @@ namespace DataPlane.Pipelines;
 /// What a registry holds by name: the streams, sinks or pipelines it loaded, and the stored definitions that failed to
 /// load (<see cref="FailedDefinition"/>), which keep their name taken and count against the limit until deleted.
 /// </summary>
+/// <param name="kind">What it holds, singular: "stream", "sink", "pipeline" (as the API's paths spell it).</param>
 /// <param name="nameOf">The name a loaded one is kept under.</param>
-internal sealed class DefinitionSet<T>(Func<T, string> nameOf)
+internal sealed class DefinitionSet<T>(string kind, Func<T, string> nameOf)
     where T : class
 {
     private readonly Dictionary<string, T> _loaded = new(StringComparer.Ordinal);
@@ -58,6 +59,11 @@ internal sealed class DefinitionSet<T>(Func<T, string> nameOf)
         lock (Gate)
             return _loaded.ContainsKey(name) || _failed.ContainsKey(name);
     }
+
+    /// <summary>The 409 message for a create whose name is taken, by a loaded one or by a stored one that failed to load.</summary>
+    public string NameTaken(string name) => FindFailed(name) is not null
+        ? $"A {kind} named '{name}' is stored but failed to load (GET /api/v1/{kind}s/{name} says why); delete it first or pick another name."
+        : $"A {kind} named '{name}' already exists; delete it first or pick another name.";
 
     public void Add(T loaded)
     {

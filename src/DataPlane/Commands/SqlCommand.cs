@@ -233,13 +233,7 @@ internal static class SqlCommand
                 foreach (var batch in batches)
                     for (int row = 0; row < batch.Length; row++)
                     {
-                        writer.WriteStartObject();
-                        for (int c = 0; c < batch.ColumnCount; c++)
-                        {
-                            writer.WritePropertyName(names[c]);
-                            ArrowJson.WriteValue(writer, batch.Column(c), row);
-                        }
-                        writer.WriteEndObject();
+                        ArrowJson.WriteRow(writer, batch, row);
                         writer.Flush();
                         stdout.WriteByte((byte)'\n');
                         writer.Reset();

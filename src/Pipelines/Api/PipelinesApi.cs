@@ -177,15 +177,7 @@ internal sealed class PipelinesApi(PipelineRegistry pipelines)
                     int written = 0;
                     foreach (var batch in outputs[index])
                         for (int row = 0; row < batch.Length && written < MaxPreviewRows; row++, written++)
-                        {
-                            w.WriteStartObject();
-                            for (int c = 0; c < batch.ColumnCount; c++)
-                            {
-                                w.WritePropertyName(batch.Schema.FieldsList[c].Name);
-                                ArrowJson.WriteValue(w, batch.Column(c), row);
-                            }
-                            w.WriteEndObject();
-                        }
+                            ArrowJson.WriteRow(w, batch, row);
                     w.WriteEndArray();
                 }
                 w.WriteEndObject();
@@ -198,17 +190,7 @@ internal sealed class PipelinesApi(PipelineRegistry pipelines)
                 w.WriteNumber("records", records);
                 w.WriteStartArray("dropped");
                 foreach (var reason in dropped.Snapshot())
-                {
-                    w.WriteStartObject();
-                    w.WriteString("reason", reason.Reason.Code);
-                    w.WriteString("description", reason.Reason.Description);
-                    w.WriteNumber("records", reason.Count);
-                    w.WriteStartArray("samples");
-                    foreach (var sample in reason.RecentSamples)
-                        w.WriteStringValue(sample);
-                    w.WriteEndArray();
-                    w.WriteEndObject();
-                }
+                    WriteDropped(w, reason);
                 w.WriteEndArray();
                 w.WriteEndObject();
             }
@@ -336,18 +318,7 @@ internal sealed class PipelinesApi(PipelineRegistry pipelines)
         w.WriteStartArray("reasons");
         foreach (var sink in runner.Sinks)
             foreach (var dropped in sink.Dropped())
-            {
-                w.WriteStartObject();
-                w.WriteString("sink", sink.Name);
-                w.WriteString("reason", dropped.Reason.Code);
-                w.WriteString("description", dropped.Reason.Description);
-                w.WriteNumber("records", dropped.Count);
-                w.WriteStartArray("samples");
-                foreach (var sample in dropped.RecentSamples)
-                    w.WriteStringValue(sample);
-                w.WriteEndArray();
-                w.WriteEndObject();
-            }
+                WriteDropped(w, dropped, sink.Name);
         w.WriteEndArray();
         w.WriteEndObject();
         WriteState(w, runner);
@@ -359,6 +330,22 @@ internal sealed class PipelinesApi(PipelineRegistry pipelines)
             w.WriteString("message", error);
             w.WriteEndObject();
         }
+        w.WriteEndArray();
+        w.WriteEndObject();
+    }
+
+    /// <summary>Records dropped for one reason: <c>{"sink"?, "reason", "description", "records", "samples"}</c>.</summary>
+    private static void WriteDropped(Utf8JsonWriter w, RowErrorCount dropped, string? sink = null)
+    {
+        w.WriteStartObject();
+        if (sink is not null)
+            w.WriteString("sink", sink);
+        w.WriteString("reason", dropped.Reason.Code);
+        w.WriteString("description", dropped.Reason.Description);
+        w.WriteNumber("records", dropped.Count);
+        w.WriteStartArray("samples");
+        foreach (var sample in dropped.RecentSamples)
+            w.WriteStringValue(sample);
         w.WriteEndArray();
         w.WriteEndObject();
     }

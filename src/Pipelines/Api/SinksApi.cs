@@ -28,9 +28,7 @@ internal sealed class SinksApi(SinkRegistry sinks, PipelineRegistry pipelines)
             await sinks.CheckPathAsync(sink, context.RequestAborted);
             if (!sinks.TryCreate(sink))
             {
-                await JsonResponse.ErrorAsync(context.Response, StatusCodes.Status409Conflict, sinks.FindFailed(sink.Name) is not null
-                    ? $"A sink named '{sink.Name}' is stored but failed to load (GET /api/v1/sinks/{sink.Name} says why); delete it first or pick another name."
-                    : $"A sink named '{sink.Name}' already exists; delete it first or pick another name.");
+                await JsonResponse.ErrorAsync(context.Response, StatusCodes.Status409Conflict, sinks.NameTaken(sink.Name));
                 return;
             }
         }

@@ -78,13 +78,7 @@ internal sealed class StreamsApi(StreamRegistry streams, StreamSources sources, 
             w.WriteRawValue(whole.GetBytes(row), skipInputValidation: false);
             return;
         }
-        w.WriteStartObject();
-        for (int c = 0; c < records.ColumnCount; c++)
-        {
-            w.WritePropertyName(records.Schema.FieldsList[c].Name);
-            ArrowJson.WriteValue(w, records.Column(c), row);
-        }
-        w.WriteEndObject();
+        ArrowJson.WriteRow(w, records, row);
     }
 
     public async Task CreateAsync(HttpContext context)
@@ -108,9 +102,7 @@ internal sealed class StreamsApi(StreamRegistry streams, StreamSources sources, 
         {
             if (!streams.TryCreate(definition, out stream))
             {
-                await JsonResponse.ErrorAsync(context.Response, StatusCodes.Status409Conflict, streams.FindFailed(definition.Name) is not null
-                    ? $"A stream named '{definition.Name}' is stored but failed to load (GET /api/v1/streams/{definition.Name} says why); delete it first or pick another name."
-                    : $"A stream named '{definition.Name}' already exists; delete it first or pick another name.");
+                await JsonResponse.ErrorAsync(context.Response, StatusCodes.Status409Conflict, streams.NameTaken(definition.Name));
                 return;
             }
         }

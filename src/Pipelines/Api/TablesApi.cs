@@ -45,15 +45,7 @@ internal sealed class TablesApi(IcebergCatalog catalog)
                     {
                         using var buffer = new MemoryStream();
                         using (var w = new Utf8JsonWriter(buffer))
-                        {
-                            w.WriteStartObject();
-                            for (int c = 0; c < batch.ColumnCount; c++)
-                            {
-                                w.WritePropertyName(batch.Schema.FieldsList[c].Name);
-                                ArrowJson.WriteValue(w, batch.Column(c), row);
-                            }
-                            w.WriteEndObject();
-                        }
+                            ArrowJson.WriteRow(w, batch, row);
                         rows.Add(buffer.ToArray());
                     }
                 }

@@ -73,13 +73,7 @@ internal sealed class DeadLetters(string pipeline, string stream)
         _json.Clear();
         _writer ??= new Utf8JsonWriter(_json, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
         _writer.Reset(_json);
-        _writer.WriteStartObject();
-        for (int c = 0; c < records.ColumnCount; c++)
-        {
-            _writer.WritePropertyName(records.Schema.FieldsList[c].Name);
-            ArrowJson.WriteValue(_writer, records.Column(c), row);
-        }
-        _writer.WriteEndObject();
+        ArrowJson.WriteRow(_writer, records, row);
         _writer.Flush();
         return _json.WrittenSpan;
     }

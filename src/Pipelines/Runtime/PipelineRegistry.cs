@@ -24,7 +24,7 @@ internal sealed class PipelineRegistry : IHostedService, IAsyncDisposable
     private readonly SinkRegistry _sinks;
     private readonly PipelineMetrics _metrics;
     private readonly ILoggerFactory _loggers;
-    private readonly DefinitionSet<PipelineRunner> _runners = new(r => r.Definition.Name);
+    private readonly DefinitionSet<PipelineRunner> _runners = new("pipeline", r => r.Definition.Name);
     private readonly SemaphoreSlim _gate = new(1, 1);
 
     public PipelineRegistry(PipelinesOptions options, StreamRegistry streams, SinkRegistry sinks, PipelineMetrics metrics, ILoggerFactory loggers)
@@ -78,10 +78,8 @@ internal sealed class PipelineRegistry : IHostedService, IAsyncDisposable
         await _gate.WaitAsync();
         try
         {
-            if (Find(definition.Name) is not null)
-                throw new InvalidOperationException($"A pipeline named '{definition.Name}' already exists; delete it first or pick another name.");
-            if (FindFailed(definition.Name) is not null)
-                throw new InvalidOperationException($"A pipeline named '{definition.Name}' is stored but failed to load (GET /api/v1/pipelines/{definition.Name} says why); delete it first or pick another name.");
+            if (_runners.Contains(definition.Name))
+                throw new InvalidOperationException(_runners.NameTaken(definition.Name));
             int count = _runners.Count;
             if (count >= _options.MaxPipelines)
                 throw new InvalidOperationException(PipelinesOptions.LimitReached("pipeline", count, _options.MaxPipelines, nameof(PipelinesOptions.MaxPipelines)));

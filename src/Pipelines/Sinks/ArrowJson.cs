@@ -15,6 +15,22 @@ internal static class ArrowJson
 {
     private static readonly long EpochTicks = DateTime.UnixEpoch.Ticks;
 
+    /// <summary>One row as a JSON object of its columns.</summary>
+    /// <param name="names">The column names encoded once, for a writer of many rows; null to take them from the schema.</param>
+    public static void WriteRow(Utf8JsonWriter w, RecordBatch batch, int row, JsonEncodedText[]? names = null)
+    {
+        w.WriteStartObject();
+        for (int c = 0; c < batch.ColumnCount; c++)
+        {
+            if (names is null)
+                w.WritePropertyName(batch.Schema.FieldsList[c].Name);
+            else
+                w.WritePropertyName(names[c]);
+            WriteValue(w, batch.Column(c), row);
+        }
+        w.WriteEndObject();
+    }
+
     public static void WriteValue(Utf8JsonWriter w, IArrowArray array, int index)
     {
         if (array.IsNull(index))

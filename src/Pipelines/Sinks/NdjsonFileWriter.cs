@@ -42,13 +42,7 @@ internal sealed class NdjsonFileWriter(IObjectStore store, string directoryKey, 
             else
             {
                 _json.Reset(_buffer);
-                _json.WriteStartObject();
-                for (int c = 0; c < batch.ColumnCount; c++)
-                {
-                    _json.WritePropertyName(_names[c]);
-                    ArrowJson.WriteValue(_json, batch.Column(c), row);
-                }
-                _json.WriteEndObject();
+                ArrowJson.WriteRow(_json, batch, row, _names);
                 _json.Flush();
             }
             _buffer.GetSpan(1)[0] = (byte)'\n';

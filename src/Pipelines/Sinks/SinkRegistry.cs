@@ -10,7 +10,7 @@ namespace DataPlane.Pipelines.Sinks;
 internal sealed class SinkRegistry
 {
     private readonly string _root;
-    private readonly DefinitionSet<SinkDefinition> _sinks = new(s => s.Name);
+    private readonly DefinitionSet<SinkDefinition> _sinks = new("sink", s => s.Name);
     private readonly IcebergCatalog _catalog;
     private readonly int _maxSinks;
 
@@ -48,6 +48,9 @@ internal sealed class SinkRegistry
     public IReadOnlyList<FailedDefinition> Failed() => _sinks.Failed();
 
     public FailedDefinition? FindFailed(string name) => _sinks.FindFailed(name);
+
+    /// <inheritdoc cref="DefinitionSet{T}.NameTaken"/>
+    public string NameTaken(string name) => _sinks.NameTaken(name);
 
     /// <summary>
     /// Refuses a file sink whose path overlaps (is, holds or lies inside) a folder that is not its own: another file

@@ -16,7 +16,7 @@ internal sealed class StreamRegistry : IAsyncDisposable
 
     private readonly string _root;
     private readonly IngestLogOptions _logOptions;
-    private readonly DefinitionSet<IngestStream> _streams = new(s => s.Name);
+    private readonly DefinitionSet<IngestStream> _streams = new("stream", s => s.Name);
     // Names whose folder a delete is still removing: a stream created under one meanwhile would get that folder.
     private readonly HashSet<string> _deleting = new(StringComparer.Ordinal);
     private readonly int _maxStreams;
@@ -73,6 +73,9 @@ internal sealed class StreamRegistry : IAsyncDisposable
     public IReadOnlyList<FailedDefinition> Failed() => _streams.Failed();
 
     public FailedDefinition? FindFailed(string name) => _streams.FindFailed(name);
+
+    /// <inheritdoc cref="DefinitionSet{T}.NameTaken"/>
+    public string NameTaken(string name) => _streams.NameTaken(name);
 
     /// <summary>Lets the streams nobody appended to for a while close their files and drop what they hold in memory.</summary>
     private void TrimIdle()

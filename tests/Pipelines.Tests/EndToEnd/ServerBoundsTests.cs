@@ -126,6 +126,20 @@ public sealed class ServerBoundsTests(ITestOutputHelper output) : IDisposable
             Assert.Equal("failed", badSink.GetProperty("state").GetString());
             Assert.Contains("bad_sink.json", badSink.GetProperty("error").GetString());
 
+            // Their names stay taken: a create under one gets 409 saying it failed to load, under a loaded one that it exists.
+            foreach (var (path, body) in new[]
+            {
+                ("streams", """{"name": "damaged"}"""),
+                ("sinks", """{"name": "bad_sink", "type": "files", "path": "raw/bad"}"""),
+                ("pipelines", """{"name": "broken", "sql": "INSERT INTO other_files SELECT * FROM other"}"""),
+            })
+            {
+                var taken = await PostAsync(http, $"api/v1/{path}", body, HttpStatusCode.Conflict);
+                Assert.Contains($"is stored but failed to load (GET /api/v1/{path}/", taken.GetProperty("error").GetString());
+            }
+            var exists = await PostAsync(http, "api/v1/streams", """{"name": "events"}""", HttpStatusCode.Conflict);
+            Assert.Equal("A stream named 'events' already exists; delete it first or pick another name.", exists.GetProperty("error").GetString());
+
             // Everything else works: records into the stream the failed pipeline reads, and the good pipeline commits.
             await PostAsync(http, "streams/other", """{"id": 2}""", HttpStatusCode.OK);
             await PostAsync(http, "streams/events", """{"id": 3}""", HttpStatusCode.OK);
