@@ -17,6 +17,21 @@ function tick(unit) {
 }
 
 /**
+ * Makes the plot (make(width)) once the box is shown with a width, then keeps the plot as wide as the box.
+ * Returns the observer, for destroy() to disconnect.
+ */
+function fitToBox(box, height, plotOf, make) {
+  const ro = new ResizeObserver(() => {
+    const width = Math.max(320, Math.floor(box.clientWidth));
+    const plot = plotOf();
+    if (!plot) { if (box.isConnected && box.clientWidth > 0) make(width); }
+    else if (Math.abs(plot.width - width) > 2) plot.setSize({ width, height });
+  });
+  ro.observe(box);
+  return ro;
+}
+
+/**
  * chart(title, {series: [{label, unit, axis: 'left'|'right'}], windowSeconds}) -> {el, set(times, ...values)}
  * times in epoch seconds; values per series, null for no sample.
  */
@@ -66,12 +81,7 @@ export function timeChart(title, { series, windowSeconds = 900, height = 230, yR
     if (pending) plot.setData(pending);
   }
 
-  const ro = new ResizeObserver(() => {
-    const width = Math.max(320, Math.floor(box.clientWidth));
-    if (!plot) { if (box.isConnected && box.clientWidth > 0) make(width); }
-    else if (Math.abs(plot.width - width) > 2) plot.setSize({ width, height });
-  });
-  ro.observe(box);
+  const ro = fitToBox(box, height, () => plot, make);
 
   return {
     el,
@@ -119,12 +129,7 @@ export function barChart(title, { unit, xLabel, height = 200 } = {}) {
       legend: { show: false },
     }, data || [[], []], box);
   }
-  const ro = new ResizeObserver(() => {
-    const width = Math.max(320, Math.floor(box.clientWidth));
-    if (!plot) { if (box.isConnected && box.clientWidth > 0) make(width); }
-    else if (Math.abs(plot.width - width) > 2) plot.setSize({ width, height });
-  });
-  ro.observe(box);
+  const ro = fitToBox(box, height, () => plot, make);
   return {
     el,
     set(newLabels, counts) {
