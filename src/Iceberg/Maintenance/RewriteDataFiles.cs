@@ -5,6 +5,7 @@ using DataPlane.Iceberg.Metadata;
 using DataPlane.Iceberg.Operations;
 using DataPlane.Iceberg.Partitioning;
 using DataPlane.Iceberg.Scanning;
+using DataPlane.Iceberg.Sorting;
 
 namespace DataPlane.Iceberg.Maintenance;
 
@@ -24,10 +25,19 @@ namespace DataPlane.Iceberg.Maintenance;
 /// fresh parent. Delete files are dropped with the rewrite only when every data file they applied to was rewritten and no
 /// data file committed meanwhile falls under them.
 /// </para>
+/// <para>
+/// With <see cref="RewriteStrategy.Sort"/> each group's rows are sorted by the table's sort order, or by the order
+/// <see cref="Options.SortOrder"/> gives (a sort order or a z-order, see <see cref="RowOrder"/>), in at most
+/// <see cref="Options.SortMemoryBytes"/> of memory (sorted runs spill to a local folder and are merged), and cut into files
+/// near the target, so a linear sort leaves files whose ranges of the first sort column do not overlap. Files not written in
+/// that order are rewritten whatever their size. The new files carry the id of the table's sort order they follow
+/// (<c>sort_order_id</c>), or 0 (unsorted, as Iceberg's Spark rewrite does) for a z-order or an order the table does not hold.
+/// </para>
 /// </summary>
 public sealed class RewriteDataFiles(Table table)
 {
     public const long DefaultTargetFileSizeBytes = 128L * 1024 * 1024;
+    public const long DefaultSortMemoryBytes = 256L * 1024 * 1024;
 
     public sealed record Options
     {
@@ -43,6 +53,15 @@ public sealed class RewriteDataFiles(Table table)
         public bool DryRun { get; init; }
         /// <summary>Shared bytes-per-second budget of reads and writes.</summary>
         public IoBudget Budget { get; init; } = IoBudget.Unlimited;
+        /// <summary>Bin-pack (default), or sort each group's rows.</summary>
+        public RewriteStrategy Strategy { get; init; }
+        /// <summary>Sort: the order, as <see cref="RowOrder.Parse"/> reads it (<c>id DESC NULLS LAST, name</c>, <c>zorder(a, b)</c>);
+        /// null: the table's sort order.</summary>
+        public string? SortOrder { get; init; }
+        /// <summary>Sort: Arrow bytes of a group's rows held in memory before a sorted run is spilled to disk.</summary>
+        public long SortMemoryBytes { get; init; } = DefaultSortMemoryBytes;
+        /// <summary>Sort: the folder sorted runs are spilled to (default: the system's temporary folder).</summary>
+        public string? SpillDirectory { get; init; }
     }
 
     public sealed record Result(
@@ -55,7 +74,13 @@ public sealed class RewriteDataFiles(Table table)
         long BytesWritten,
         IReadOnlyList<long> Snapshots,
         IReadOnlyList<string> Failures,
-        bool DryRun);
+        bool DryRun)
+    {
+        /// <summary>Sort: the order the rows were written in (with the columns' names); null for bin-pack.</summary>
+        public string? Order { get; init; }
+        /// <summary>Sort: sorted runs spilled to disk because a group did not fit in the memory budget.</summary>
+        public int RunsSpilled { get; init; }
+    }
 
     /// <summary>A refused attempt: the group is planned again from fresh metadata.</summary>
     private sealed class ConflictException(string message) : Exception(message);
@@ -65,7 +90,13 @@ public sealed class RewriteDataFiles(Table table)
         public long InputBytes => Tasks.Sum(t => t.File.FileSizeInBytes);
     }
 
-    private sealed record Plan(Snapshot Start, IReadOnlySet<string> StartManifests, long Target, IReadOnlyList<Group> Groups);
+    /// <param name="Order">Sort: the order of the rows written; null for bin-pack.</param>
+    /// <param name="OrderId">Sort: the <c>sort_order_id</c> of the files written.</param>
+    private sealed record Plan(Snapshot Start, IReadOnlySet<string> StartManifests, long Target, IReadOnlyList<Group> Groups, RowOrder? Order, int OrderId)
+    {
+        /// <summary>A file the sort rewrites whatever its size: not written in the plan's order.</summary>
+        public bool Unsorted(FileScanTask task) => Order is not null && task.File.SortOrderId != OrderId;
+    }
 
     public async Task<Result> RunAsync(Options? options = null, IProgress<MaintenanceProgress>? progress = null, CancellationToken cancellationToken = default)
     {
@@ -73,10 +104,14 @@ public sealed class RewriteDataFiles(Table table)
         if (options.MinInputFiles < 1) throw new ArgumentException($"A partition needs at least one input file to be rewritten; {options.MinInputFiles} was asked.");
         await table.RefreshAsync(cancellationToken).ConfigureAwait(false);
         var plan = await PlanAsync(options, null, cancellationToken).ConfigureAwait(false);
+        var order = plan?.Order?.ToString(table.Metadata.CurrentSchema);
         if (plan is null || options.DryRun)
-            return new Result(plan?.Groups.Count ?? 0, 0, plan?.Groups.Sum(g => g.Tasks.Count) ?? 0, 0, plan?.Groups.Sum(g => g.DroppedDeletes.Count) ?? 0, 0, 0, [], [], options.DryRun);
+            return new Result(plan?.Groups.Count ?? 0, 0, plan?.Groups.Sum(g => g.Tasks.Count) ?? 0, 0, plan?.Groups.Sum(g => g.DroppedDeletes.Count) ?? 0, 0, 0, [], [], options.DryRun)
+            {
+                Order = order,
+            };
 
-        int committed = 0, rewritten = 0, written = 0, deletesRemoved = 0;
+        int committed = 0, rewritten = 0, written = 0, deletesRemoved = 0, spilled = 0;
         long bytesRead = 0, bytesWritten = 0;
         var snapshots = new List<long>();
         var failures = new List<string>();
@@ -91,6 +126,7 @@ public sealed class RewriteDataFiles(Table table)
                 var outcome = await RewriteAsync(current, group, options, ratio, p => progress?.Report(new MaintenanceProgress("rewriting", filesDone + p, totalFiles)), cancellationToken)
                     .ConfigureAwait(false);
                 bytesRead += outcome.BytesRead;
+                spilled += outcome.RunsSpilled;
                 if (outcome.Snapshot is { } snapshot)
                 {
                     committed++;
@@ -115,7 +151,11 @@ public sealed class RewriteDataFiles(Table table)
             }
             filesDone += planned.Tasks.Count;
         }
-        return new Result(plan.Groups.Count, committed, rewritten, written, deletesRemoved, bytesRead, bytesWritten, snapshots, failures, false);
+        return new Result(plan.Groups.Count, committed, rewritten, written, deletesRemoved, bytesRead, bytesWritten, snapshots, failures, false)
+        {
+            Order = order,
+            RunsSpilled = spilled,
+        };
     }
 
     /// <summary>The groups to rewrite in the current snapshot (of one partition only, when <paramref name="only"/> is given); null without a snapshot.</summary>
@@ -127,6 +167,17 @@ public sealed class RewriteDataFiles(Table table)
         var target = options.TargetFileSizeBytes ?? writer.TargetFileSizeBytes;
         if (target <= 0) throw new ArgumentException($"The target file size must be positive; {target} was asked.");
         var maxGroup = options.MaxGroupBytes ?? (target > long.MaxValue / 10 ? long.MaxValue : target * 10);
+        if (options.SortMemoryBytes <= 0) throw new ArgumentException($"The sort's memory budget must be positive; {options.SortMemoryBytes} was asked.");
+        RowOrder? order = null;
+        int orderId = 0;
+        if (options.Strategy == RewriteStrategy.Sort)
+        {
+            order = options.SortOrder is { } text ? RowOrder.Parse(text, m.CurrentSchema)
+                : m.DefaultSortOrder.IsUnsorted ? throw new ArgumentException("The table has no sort order to sort by; give one (e.g. 'id DESC NULLS LAST, name' or 'zorder(a, b)').")
+                : RowOrder.Of(m.DefaultSortOrder);
+            // Only an order the table holds has an id; any other is written as unsorted (0), as Iceberg's Spark rewrite does.
+            orderId = order.SortOrder is { } linear ? m.SortOrders.FirstOrDefault(o => !o.IsUnsorted && o.SameOrder(linear))?.OrderId ?? 0 : 0;
+        }
         var startManifests = (await SnapshotManifests.ReadAsync(table.IO, start, ct).ConfigureAwait(false)).Select(x => x.ManifestPath).ToHashSet(StringComparer.Ordinal);
         var tasks = await table.NewScan().UseSnapshot(start.SnapshotId).PlanFilesAsync(ct).ConfigureAwait(false);
         // Which data files each delete file applies to: it can go with the rewrite only if all of them are rewritten.
@@ -140,10 +191,14 @@ public sealed class RewriteDataFiles(Table table)
         foreach (var partition in tasks.Where(t => t.Spec.SpecId == m.DefaultSpecId).GroupBy(t => t.File.Partition))
         {
             if (only is { } o && (o.SpecId != m.DefaultSpecId || !o.Partition.Equals(partition.Key))) continue;
-            var candidates = partition.Where(t => t.File.FileSizeInBytes < target * 3 / 4 || t.DeleteFiles.Count > 0)
+            bool Unsorted(FileScanTask t) => order is not null && t.File.SortOrderId != orderId;
+            var candidates = partition.Where(t => t.File.FileSizeInBytes < target * 3 / 4 || t.DeleteFiles.Count > 0 || Unsorted(t))
                 .OrderBy(t => t.DataSequenceNumber).ThenBy(t => t.File.FilePath, StringComparer.Ordinal).ToList();
             bool withDeletes = candidates.Any(t => t.DeleteFiles.Count > 0);
-            if (candidates.Count < options.MinInputFiles && !withDeletes && !(candidates.Count >= 2 && candidates.Sum(t => t.File.FileSizeInBytes) >= target))
+            // A large file not in the order is sorted however few there are; small ones wait for min-input-files, or a
+            // partition with one new file a second would be rewritten at every pass.
+            bool largeUnsorted = candidates.Any(t => t.File.FileSizeInBytes >= target * 3 / 4 && Unsorted(t));
+            if (candidates.Count < options.MinInputFiles && !withDeletes && !largeUnsorted && !(candidates.Count >= 2 && candidates.Sum(t => t.File.FileSizeInBytes) >= target))
                 continue;
             var spec = partition.First().Spec;
             // Bin-pack into groups of at most maxGroup input bytes (one file at least).
@@ -160,10 +215,10 @@ public sealed class RewriteDataFiles(Table table)
                 current.Add(task);
                 bytes += task.File.FileSizeInBytes;
             }
-            if (current.Count > 1 || current.Count == 1 && current[0].DeleteFiles.Count > 0)
+            if (current.Count > 1 || current.Count == 1 && (current[0].DeleteFiles.Count > 0 || Unsorted(current[0])))
                 groups.Add(MakeGroup(spec, partition.Key, current, appliesTo));
         }
-        return new Plan(start, startManifests, target, groups);
+        return new Plan(start, startManifests, target, groups, order, orderId);
     }
 
     /// <summary>How many of <paramref name="tasks"/>, from <paramref name="first"/>, make the next bin: files whose sizes add
@@ -215,7 +270,7 @@ public sealed class RewriteDataFiles(Table table)
         return new Group(spec, partition, tasks, dropped);
     }
 
-    private sealed record Outcome(Snapshot? Snapshot, IReadOnlyList<DataFile> Written, long BytesRead, string? Conflict);
+    private sealed record Outcome(Snapshot? Snapshot, IReadOnlyList<DataFile> Written, long BytesRead, string? Conflict, int RunsSpilled = 0);
 
     /// <summary>Writes the group's rows into new files and commits them; on a refused commit the new files are deleted.</summary>
     private async Task<Outcome> RewriteAsync(Plan plan, Group group, Options options, OutputRatio ratio, Action<long> filesDone, CancellationToken ct)
@@ -236,13 +291,16 @@ public sealed class RewriteDataFiles(Table table)
             },
         };
         long bytesRead = 0;
+        int runsSpilled = 0;
         List<DataFile> files = [];
         try
         {
             long done = 0;
+            if (plan.Order is { } order)
+                (bytesRead, runsSpilled) = await SortAsync(plan, order, group, options, ratio, writerOptions, files, filesDone, ct).ConfigureAwait(false);
             // One output file per bin of input files whose sizes add up to what makes about the target once written
             // again (by the ratio of the bins written so far), so the file is near the target, and the count near total/target.
-            for (int first = 0, count; first < group.Tasks.Count; first += count)
+            for (int first = 0, count; plan.Order is null && first < group.Tasks.Count; first += count)
             {
                 count = NextBin(group.Tasks, first, ratio.InputFor(plan.Target));
                 await using var writer = new PartitionedDataWriter(table.Store, table.TableKey + "/data", m.CurrentSchema, group.Spec, writerOptions);
@@ -273,7 +331,7 @@ public sealed class RewriteDataFiles(Table table)
                 manifest => manifest.Content == ManifestContent.Deletes || holding.Contains(manifest.ManifestPath) || !plan.StartManifests.Contains(manifest.ManifestPath),
                 (fresh, parent, manifests, token) => ValidateAsync(plan, group, removed, fresh, parent, manifests, token),
                 null, ct).ConfigureAwait(false);
-            return new Outcome(snapshot, files, bytesRead, null);
+            return new Outcome(snapshot, files, bytesRead, null, runsSpilled);
         }
         catch (Exception e) when (e is ConflictException or CommitFailedException)
         {
@@ -281,7 +339,7 @@ public sealed class RewriteDataFiles(Table table)
             // applied (a conflict found in the metadata, or every compare-and-swap lost), so nothing references them.
             foreach (var key in started)
                 await table.Store.DeleteAsync(key, CancellationToken.None).ConfigureAwait(false);
-            return new Outcome(null, [], bytesRead, e.Message);
+            return new Outcome(null, [], bytesRead, e.Message, runsSpilled);
         }
         catch
         {
@@ -291,6 +349,84 @@ public sealed class RewriteDataFiles(Table table)
                 foreach (var key in started)
                     await table.Store.DeleteAsync(key, CancellationToken.None).ConfigureAwait(false);
             throw;
+        }
+    }
+
+    /// <summary>
+    /// Reads the group's rows (deletes applied) into a sort bounded by the memory budget, then writes them in order into
+    /// files of equal row counts, as many as the group's input makes files of the target size (by the output ratio so
+    /// far), each carrying the plan's sort order id. Returns the bytes read and the runs the sort spilled.
+    /// </summary>
+    private async Task<(long BytesRead, int RunsSpilled)> SortAsync(Plan plan, RowOrder order, Group group, Options options, OutputRatio ratio,
+        DataFileWriterOptions writerOptions, List<DataFile> files, Action<long> filesDone, CancellationToken ct)
+    {
+        var m = table.Metadata;
+        using var sort = new ExternalSort(new SortKeys(order, m.CurrentSchema), options.SortMemoryBytes, options.SpillDirectory ?? Path.GetTempPath());
+        long bytesRead = 0, done = 0;
+        foreach (var task in group.Tasks)
+        {
+            var size = task.File.FileSizeInBytes + task.DeleteFiles.Sum(d => d.FileSizeInBytes);
+            await options.Budget.TakeAsync(size, ct).ConfigureAwait(false);
+            await foreach (var batch in ScanTaskReader.ReadAsync(table, task with { ProjectedSchema = m.CurrentSchema }, ct).ConfigureAwait(false))
+                await sort.AddAsync(batch, ct).ConfigureAwait(false);
+            bytesRead += size;
+            filesDone(++done);
+        }
+        var input = group.InputBytes;
+        // The first file's rows by the output ratio so far; the rest by the bytes per row the files written so far took.
+        long RowsPerFile(long rows, double bytes)
+        {
+            var count = Math.Max(1, (long)Math.Round(bytes / plan.Target));
+            return Math.Max(1, (rows + count - 1) / count);
+        }
+        var rowsPerFile = RowsPerFile(sort.Rows, (double)input * plan.Target / Math.Max(1, ratio.InputFor(plan.Target)));
+        long output = 0, inFile = 0, rowsWritten = 0;
+        PartitionedDataWriter? writer = null;
+        try
+        {
+            await foreach (var batch in sort.SortedAsync(ct).ConfigureAwait(false))
+                using (batch)
+                {
+                    for (int offset = 0; offset < batch.Length;)
+                    {
+                        writer ??= new PartitionedDataWriter(table.Store, table.TableKey + "/data", m.CurrentSchema, group.Spec, writerOptions);
+                        var take = (int)Math.Min(batch.Length - offset, rowsPerFile - inFile);
+                        await writer.WriteAsync(take == batch.Length ? batch : batch.Slice(offset, take), ct).ConfigureAwait(false);
+                        offset += take;
+                        if ((inFile += take) == rowsPerFile)
+                        {
+                            output += await CompleteAsync(writer).ConfigureAwait(false);
+                            writer = null;
+                            rowsWritten += inFile;
+                            inFile = 0;
+                            rowsPerFile = RowsPerFile(sort.Rows - rowsWritten, (double)output / rowsWritten * (sort.Rows - rowsWritten));
+                        }
+                    }
+                }
+            if (writer is not null)
+            {
+                output += await CompleteAsync(writer).ConfigureAwait(false);
+                writer = null;
+            }
+        }
+        finally
+        {
+            if (writer is not null) await writer.DisposeAsync().ConfigureAwait(false);
+        }
+        ratio.Add(input, output);
+        return (bytesRead, sort.RunsSpilled);
+
+        async Task<long> CompleteAsync(PartitionedDataWriter w)
+        {
+            long bytes = 0;
+            await using (w)
+                foreach (var (partition, written) in await w.CompleteAsync(ct).ConfigureAwait(false))
+                {
+                    await options.Budget.TakeAsync(written.FileSizeInBytes, ct).ConfigureAwait(false);
+                    bytes += written.FileSizeInBytes;
+                    files.Add(written.ToDataFile(table.LocationOf(written.Key), group.Spec.SpecId, partition) with { SortOrderId = plan.OrderId });
+                }
+            return bytes;
         }
     }
 

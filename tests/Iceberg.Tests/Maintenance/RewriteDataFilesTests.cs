@@ -33,17 +33,6 @@ public sealed class RewriteDataFilesTests : IAsyncLifetime
 
     private async Task<List<FileScanTask>> TasksAsync() => [.. await _t.Table.NewScan().PlanFilesAsync()];
 
-    /// <summary>Runs <paramref name="action"/> once, inline, when the rewrite reports its first progress: after planning, before its commit.</summary>
-    private sealed class Meanwhile(Func<Task> action) : IProgress<MaintenanceProgress>
-    {
-        private int _done;
-        public void Report(MaintenanceProgress value)
-        {
-            if (value.Phase == "rewriting" && Interlocked.Exchange(ref _done, 1) == 0)
-                action().GetAwaiter().GetResult();
-        }
-    }
-
     /// <summary>A second writer of the same table, as another process would be.</summary>
     private async Task<Iceberg.Operations.Table> OtherWriterAsync() => await Iceberg.Operations.Table.LoadAsync(_t.Store, new FileTableCommitter(_t.Store, "db/events"));
 
