@@ -1,4 +1,5 @@
 using DataPlane.Pipelines.Api;
+using DataPlane.Pipelines.CatalogProcess;
 using DataPlane.Pipelines.Metrics;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -25,24 +26,28 @@ public static class PipelinesEndpointRouteBuilderExtensions
         var access = services.GetRequiredService<ApiAccess>();
         var tables = services.GetRequiredService<TablesApi>();
 
-        app.MapPost("/streams/{name}", (HttpContext c, string name) => ingest.HandleAsync(c, name))
-            .AddEndpointFilterFactory((_, next) => access.Require(management: false, next));
+        // A worker or catalog process takes no records (ingest processes do); the route is not there.
+        if (services.GetRequiredService<PipelinesOptions>().TakesRecords)
+            app.MapPost("/streams/{name}", (HttpContext c, string name) => ingest.HandleAsync(c, name))
+                .AddEndpointFilterFactory((_, next) => access.Require(management: false, next));
         var api = app.MapGroup("/api/v1").AddEndpointFilterFactory((_, next) => access.Require(management: true, next));
-        api.MapPost("/streams", streams.CreateAsync);
+        // An ingest or worker process's definitions are the catalog process's: writes are made there, reads answered here.
+        var forwarded = services.GetService<ForwardedWrites>();
+        api.MapPost("/streams", forwarded is null ? streams.CreateAsync : forwarded.HandleAsync);
         api.MapGet("/streams", streams.ListAsync);
         api.MapGet("/streams/{name}", (HttpContext c, string name) => streams.GetAsync(c, name));
-        api.MapDelete("/streams/{name}", (HttpContext c, string name) => streams.DeleteAsync(c, name));
+        api.MapDelete("/streams/{name}", (HttpContext c, string name) => forwarded is null ? streams.DeleteAsync(c, name) : forwarded.HandleAsync(c));
         api.MapGet("/streams/{name}/activity", (HttpContext c, string name) => streams.ActivityAsync(c, name));
         api.MapGet("/streams/{name}/records", (HttpContext c, string name) => streams.RecordsAsync(c, name));
-        api.MapPost("/sinks", sinks.CreateAsync);
+        api.MapPost("/sinks", forwarded is null ? sinks.CreateAsync : forwarded.HandleAsync);
         api.MapGet("/sinks", sinks.ListAsync);
         api.MapGet("/sinks/{name}", (HttpContext c, string name) => sinks.GetAsync(c, name));
-        api.MapDelete("/sinks/{name}", (HttpContext c, string name) => sinks.DeleteAsync(c, name));
-        api.MapPost("/pipelines", pipelines.CreateAsync);
+        api.MapDelete("/sinks/{name}", (HttpContext c, string name) => forwarded is null ? sinks.DeleteAsync(c, name) : forwarded.HandleAsync(c));
+        api.MapPost("/pipelines", forwarded is null ? pipelines.CreateAsync : forwarded.HandleAsync);
         api.MapPost("/pipelines/validate", pipelines.ValidateAsync);
         api.MapGet("/pipelines", pipelines.ListAsync);
         api.MapGet("/pipelines/{name}", (HttpContext c, string name) => pipelines.GetAsync(c, name));
-        api.MapDelete("/pipelines/{name}", (HttpContext c, string name) => pipelines.DeleteAsync(c, name));
+        api.MapDelete("/pipelines/{name}", (HttpContext c, string name) => forwarded is null ? pipelines.DeleteAsync(c, name) : forwarded.HandleAsync(c));
         api.MapPost("/pipelines/{name}/flush", (HttpContext c, string name) => pipelines.FlushAsync(c, name));
         api.MapGet("/tables/{ns}/{table}/rows", (HttpContext c, string ns, string table) => tables.RowsAsync(c, ns, table));
         api.MapGet("/tables/{ns}/{table}/files", (HttpContext c, string ns, string table) => tables.FilesAsync(c, ns, table));

@@ -39,6 +39,27 @@ public sealed class PipelinesOptions
     /// </summary>
     public int StreamIdleSeconds { get; set; } = 60;
 
+    /// <summary>What this process does with streams, sinks and pipelines (<c>dataplane serve --role</c>); set by the host.</summary>
+    public ProcessRole Role { get; set; } = ProcessRole.All;
+
+    /// <summary>Whether this process runs pipelines and Kafka sources (the <c>all</c> and <c>worker</c> roles).</summary>
+    internal bool RunsPipelines => Role is ProcessRole.All or ProcessRole.Worker;
+
+    /// <summary>Whether this process takes records at <c>POST /streams/{name}</c> (the <c>all</c> and <c>ingest</c> roles).</summary>
+    internal bool TakesRecords => Role is ProcessRole.All or ProcessRole.Ingest;
+
+    /// <summary>Whether this process mirrors the definitions from the catalog process and forwards management writes there (<c>ingest</c>, <c>worker</c>).</summary>
+    internal bool MirrorsDefinitions => Role is ProcessRole.Ingest or ProcessRole.Worker;
+
+    /// <summary>The catalog process's base address (<c>--catalog</c>) for a process that mirrors the definitions; set by the host.</summary>
+    public Uri? CatalogProcess { get; set; }
+
+    /// <summary>The bearer token sent to <see cref="CatalogProcess"/>; set by the host (<c>Catalog:Token</c>).</summary>
+    public string? CatalogToken { get; set; }
+
+    /// <summary>Seconds between an ingest or worker process's reads of the catalog process's definitions.</summary>
+    public double DefinitionsPollSeconds { get; set; } = 2;
+
     /// <summary>The 409 message for a create past one of the limits above.</summary>
     internal static string LimitReached(string kind, int count, int limit, string setting) =>
         $"This server holds {count} {kind}s, its limit of {limit} (setting Pipelines:{setting}, environment DATAPLANE_PIPELINES__{setting.ToUpperInvariant()}); " +

@@ -1,4 +1,5 @@
 using DataPlane.Pipelines.Api;
+using DataPlane.Pipelines.CatalogProcess;
 using DataPlane.Pipelines.Metrics;
 using DataPlane.Pipelines.Runtime;
 using DataPlane.Pipelines.Sinks;
@@ -17,13 +18,16 @@ public static class PipelinesServiceCollectionExtensions
     /// </summary>
     /// <param name="allowAnonymousByDefault">What <see cref="PipelinesOptions.AllowAnonymous"/> is when the configuration
     /// does not say (the server passes whether it listens on loopback only).</param>
-    public static IServiceCollection AddDataPlanePipelines(this IServiceCollection services, IConfiguration configuration, string dataDirectory, bool allowAnonymousByDefault = true) =>
+    /// <param name="host">What the host decides over the configuration (its <see cref="PipelinesOptions.Role"/>).</param>
+    public static IServiceCollection AddDataPlanePipelines(this IServiceCollection services, IConfiguration configuration, string dataDirectory, bool allowAnonymousByDefault = true,
+        Action<PipelinesOptions>? host = null) =>
         services.AddDataPlanePipelines(o =>
         {
             o.Directory = Path.Combine(dataDirectory, "pipelines");
             o.AllowAnonymous = allowAnonymousByDefault;
             configuration.GetSection("Pipelines").Bind(o);
             configuration.GetSection("DATAPLANE_PIPELINES").Bind(o);
+            host?.Invoke(o);
         });
 
     /// <summary>Registers streams, their ingest logs, sinks and pipelines; <see cref="PipelinesEndpointRouteBuilderExtensions.MapDataPlanePipelines"/> serves them.
@@ -33,9 +37,10 @@ public static class PipelinesServiceCollectionExtensions
         var options = new PipelinesOptions();
         configure(options);
         if (options.MaxRequestBytes <= 0 || options.MaxRecordBytes <= 0 || options.MaxLogBytes <= 0
-            || options.MaxStreams <= 0 || options.MaxSinks <= 0 || options.MaxPipelines <= 0 || options.StreamIdleSeconds <= 0)
+            || options.MaxStreams <= 0 || options.MaxSinks <= 0 || options.MaxPipelines <= 0 || options.StreamIdleSeconds <= 0
+            || !(options.DefinitionsPollSeconds is > 0 and <= 3600))
             throw new ArgumentException($"Pipelines limits must be positive (MaxRequestBytes {options.MaxRequestBytes}, MaxRecordBytes {options.MaxRecordBytes}, " +
-                $"MaxLogBytes {options.MaxLogBytes}, MaxStreams {options.MaxStreams}, MaxSinks {options.MaxSinks}, MaxPipelines {options.MaxPipelines}, StreamIdleSeconds {options.StreamIdleSeconds}).");
+                $"MaxLogBytes {options.MaxLogBytes}, MaxStreams {options.MaxStreams}, MaxSinks {options.MaxSinks}, MaxPipelines {options.MaxPipelines}, StreamIdleSeconds {options.StreamIdleSeconds}; DefinitionsPollSeconds {options.DefinitionsPollSeconds} at most 3600).");
         services.AddSingleton(options);
         services.AddSingleton(new ApiAccess(options));
         services.AddMetrics();
@@ -51,6 +56,13 @@ public static class PipelinesServiceCollectionExtensions
         services.AddSingleton<SinksApi>();
         services.AddSingleton<PipelinesApi>();
         services.AddSingleton<TablesApi>();
+        if (options.MirrorsDefinitions)
+        {
+            services.AddSingleton<CatalogProcessClient>();
+            services.AddSingleton<DefinitionsMirror>();
+            services.AddHostedService(sp => sp.GetRequiredService<DefinitionsMirror>());
+            services.AddSingleton<ForwardedWrites>();
+        }
         return services;
     }
 }

@@ -24,10 +24,12 @@ internal static class ServeCommand
         var warehouse = new Option<string?>("--warehouse") { Description = "Table storage: a folder or s3://bucket/prefix (default <data>/warehouse)" };
         var config = new Option<string?>("--config") { Description = "Configuration file (default ./dataplane.json when present)" };
         var logFormat = new Option<string?>("--log-format") { Description = "json or simple" };
+        var role = new Option<string?>("--role") { Description = "all (default: everything in this process), ingest, worker or catalog" };
+        var catalogUrl = new Option<string?>("--catalog") { Description = "The catalog process (--role catalog) an ingest or worker process uses, e.g. http://127.0.0.1:8181" };
 
         var command = new Command("serve", "Run the DataPlane server (Iceberg REST catalog, streams, databases) on one port.")
         {
-            port, host, data, warehouse, config, logFormat,
+            port, host, data, warehouse, config, logFormat, role, catalogUrl,
         };
         command.SetAction(async (result, cancellationToken) =>
         {
@@ -38,6 +40,8 @@ internal static class ServeCommand
             Flag(nameof(DataPlaneOptions.Data), result.GetValue(data));
             Flag(nameof(DataPlaneOptions.Warehouse), result.GetValue(warehouse));
             Flag(nameof(DataPlaneOptions.LogFormat), result.GetValue(logFormat));
+            Flag(nameof(DataPlaneOptions.Role), result.GetValue(role));
+            Flag("Catalog:Url", result.GetValue(catalogUrl));
 
             DataPlaneOptions options;
             WebApplication built;
@@ -56,21 +60,20 @@ internal static class ServeCommand
             await app.StartAsync(cancellationToken);
             var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses;
             var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("DataPlane");
-            logger.LogInformation("DataPlane listening on {Addresses}, data in {DataDirectory}, warehouse {Warehouse}",
-                string.Join(", ", addresses ?? []), options.DataDirectory, options.WarehouseLocation);
+            logger.LogInformation("DataPlane listening on {Addresses} as --role {Role}, data in {DataDirectory}, warehouse {Warehouse}",
+                string.Join(", ", addresses ?? []), options.Role.ToLowerInvariant(), options.DataDirectory, options.WarehouseLocation);
             // Loopback is the safe default; anything else reaches other machines, so say what is open to them.
             if (!AnonymousAccess.IsLoopback(options.Host))
             {
                 var catalog = app.Services.GetRequiredService<RestCatalogOptions>();
-                if (AnonymousAccess.Allowed(catalog.Tokens.Count > 0 || catalog.Clients.Count > 0, catalog.AllowAnonymous))
+                if (options.ProcessRole is ProcessRole.All or ProcessRole.Catalog && AnonymousAccess.Allowed(catalog.Tokens.Count > 0 || catalog.Clients.Count > 0, catalog.AllowAnonymous))
                     logger.LogWarning("Host {Host} is not a loopback address and Catalog:AllowAnonymous is on: any client that reaches it " +
                         "may change tables. Set Catalog:Tokens (DATAPLANE_CATALOG__TOKENS__0__TOKEN) or Catalog:Clients instead.", options.Host);
                 var pipelines = app.Services.GetRequiredService<PipelinesOptions>();
                 if (AnonymousAccess.Allowed(pipelines.Tokens.Count > 0, pipelines.AllowAnonymous))
                     logger.LogWarning("Host {Host} is not a loopback address and Pipelines:AllowAnonymous is on: any client that reaches it " +
                         "may ingest and change streams, sinks and pipelines. Set Pipelines:Tokens (DATAPLANE_PIPELINES__TOKENS__0__TOKEN) instead.", options.Host);
-                var databases = app.Services.GetRequiredService<DatabaseOptions>();
-                if (AnonymousAccess.Allowed(!string.IsNullOrEmpty(databases.AdminToken), databases.AllowAnonymous))
+                if (app.Services.GetService<DatabaseOptions>() is { } databases && AnonymousAccess.Allowed(!string.IsNullOrEmpty(databases.AdminToken), databases.AllowAnonymous))
                     logger.LogWarning("Host {Host} is not a loopback address and Databases:AllowAnonymous is on: any client that reaches it " +
                         "may create and delete databases and use those without tokens. Set Databases:AdminToken (DATAPLANE_DATABASES__ADMINTOKEN) instead.", options.Host);
             }

@@ -18,6 +18,7 @@ internal static class DataPlaneConfiguration
         var configuration = new ConfigurationBuilder()
             .AddJsonFile(Path.GetFullPath(configFile ?? FileName), optional: configFile is null, reloadOnChange: false)
             .AddEnvironmentVariables(EnvironmentPrefix)
+            .AddInMemoryCollection(CatalogUrlVariable())
             .AddInMemoryCollection(flags)
             .Build();
 
@@ -27,8 +28,27 @@ internal static class DataPlaneConfiguration
         return (options, configuration);
     }
 
+    /// <summary><c>DATAPLANE_CATALOG_URL</c>, the name scale-out setups use, as <c>Catalog:Url</c> (<c>DATAPLANE_CATALOG__URL</c> works too).</summary>
+    private static Dictionary<string, string?> CatalogUrlVariable() =>
+        Environment.GetEnvironmentVariable(EnvironmentPrefix + "CATALOG_URL") is { Length: > 0 } url
+            ? new() { ["Catalog:Url"] = url }
+            : [];
+
     private static void Validate(DataPlaneOptions options)
     {
+        if (!Enum.TryParse<Pipelines.ProcessRole>(options.Role, ignoreCase: true, out var role) || int.TryParse(options.Role, out _))
+            throw new ArgumentException($"Role '{options.Role}' is unknown; use all, ingest, worker or catalog.");
+        var url = options.Catalog.Url;
+        if (role is Pipelines.ProcessRole.Ingest or Pipelines.ProcessRole.Worker)
+        {
+            if (string.IsNullOrWhiteSpace(url))
+                throw new ArgumentException($"--role {role.ToString().ToLowerInvariant()} needs the catalog process's address: --catalog URL " +
+                    "(environment DATAPLANE_CATALOG_URL, or \"Catalog\": {\"Url\": ...} in dataplane.json), e.g. --catalog http://127.0.0.1:8181.");
+            if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+                throw new ArgumentException($"Catalog URL '{url}' is not an http:// or https:// address such as http://127.0.0.1:8181.");
+        }
+        else if (!string.IsNullOrWhiteSpace(url))
+            throw new ArgumentException($"Catalog URL '{url}' is for --role ingest or worker; a process with --role {role.ToString().ToLowerInvariant()} serves its own catalog.");
         if (options.Port is < 0 or > 65535)
             throw new ArgumentException($"Port {options.Port} is out of range; use 0-65535 (0 picks a free port).");
         if (string.IsNullOrWhiteSpace(options.Host))

@@ -27,6 +27,13 @@ internal sealed class DataPlaneOptions
     /// <summary>The table maintenance scheduler (what to do to each table is in its properties).</summary>
     public Maintenance.MaintenanceOptions Maintenance { get; set; } = new();
 
+    /// <summary>What this process does: <c>all</c> (everything, the default), <c>ingest</c>, <c>worker</c> or <c>catalog</c>
+    /// (<see cref="Pipelines.ProcessRole"/>); <c>ingest</c> and <c>worker</c> need <see cref="CatalogSettings.Url"/>.</summary>
+    public string Role { get; set; } = "all";
+
+    /// <summary><see cref="Role"/> as parsed by validation.</summary>
+    public Pipelines.ProcessRole ProcessRole => Enum.Parse<Pipelines.ProcessRole>(Role, ignoreCase: true);
+
     public string DataDirectory => Path.GetFullPath(Data);
 
     public string WarehouseLocation => Warehouse ?? Path.Combine(DataDirectory, "warehouse");
@@ -68,6 +75,12 @@ internal sealed class DataPlaneOptions
         /// <summary>The S3 endpoint readers are told, when they reach the store by another address than DataPlane
         /// does (in docker-compose: DataPlane uses <c>http://minio:9000</c>, engines on the host <c>http://127.0.0.1:9000</c>).</summary>
         public string? S3Endpoint { get; set; }
+        /// <summary>The catalog process (<c>--role catalog</c>) an <c>ingest</c> or <c>worker</c> process takes its definitions from, forwards
+        /// management writes to and commits through: its base address, e.g. <c>http://catalog:8181</c> (<c>--catalog</c>, <c>DATAPLANE_CATALOG_URL</c>).</summary>
+        public string? Url { get; set; }
+        /// <summary>The bearer token this process sends to the catalog process at <see cref="Url"/> (one of its Pipelines:Tokens that may
+        /// manage, and one of its Catalog:Tokens that may write); none when that process takes requests without one.</summary>
+        public string? Token { get; set; }
     }
 
     internal sealed class TokenSettings

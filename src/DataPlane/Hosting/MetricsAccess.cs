@@ -18,12 +18,14 @@ internal sealed class MetricsAccess
     private readonly bool _anonymous;
     private readonly List<byte[]> _hashes;
 
-    public MetricsAccess(RestCatalogOptions catalog, PipelinesOptions pipelines, DatabaseOptions databases)
+    /// <param name="catalog">Null in a process that serves no catalog (<c>--role ingest|worker</c>).</param>
+    /// <param name="databases">Null in a process that serves no databases (<c>--role ingest|worker</c>).</param>
+    public MetricsAccess(RestCatalogOptions? catalog, PipelinesOptions pipelines, DatabaseOptions? databases)
     {
-        _anonymous = AnonymousAccess.Allowed(catalog.Tokens.Count > 0 || catalog.Clients.Count > 0, catalog.AllowAnonymous)
+        _anonymous = (catalog is null || AnonymousAccess.Allowed(catalog.Tokens.Count > 0 || catalog.Clients.Count > 0, catalog.AllowAnonymous))
             && AnonymousAccess.Allowed(pipelines.Tokens.Count > 0, pipelines.AllowAnonymous)
-            && AnonymousAccess.Allowed(!string.IsNullOrEmpty(databases.AdminToken), databases.AllowAnonymous);
-        IEnumerable<string?> tokens = [.. catalog.Tokens.Select(t => t.Token), .. pipelines.Tokens.Where(t => !t.IngestOnly).Select(t => t.Token), databases.AdminToken];
+            && (databases is null || AnonymousAccess.Allowed(!string.IsNullOrEmpty(databases.AdminToken), databases.AllowAnonymous));
+        IEnumerable<string?> tokens = [.. catalog?.Tokens.Select(t => t.Token) ?? [], .. pipelines.Tokens.Where(t => !t.IngestOnly).Select(t => t.Token), databases?.AdminToken];
         _hashes = [.. tokens.Where(t => !string.IsNullOrEmpty(t)).Select(t => Hash(t!))];
     }
 

@@ -32,33 +32,54 @@ internal static class ServerHost
         if (configuration is not null)
             builder.Configuration.AddConfiguration(configuration);
 
-        // Areas: services.
+        // Areas: services. Each role has only its own (README "Scaled out"): a catalog process the catalog, the definitions,
+        // databases and maintenance; an ingest process ingestion; a worker the pipelines.
+        var role = options.ProcessRole;
+        bool servesCatalog = role is ProcessRole.All or ProcessRole.Catalog;
         builder.Services.AddIcebergRestCatalog(RestCatalogSettings.From(options));
-        builder.Services.AddDataPlanePipelines(builder.Configuration, options.DataDirectory, allowAnonymousByDefault: AnonymousAccess.ByDefault(options.Host));
-        builder.Services.AddDataPlaneDatabases(new Database.DatabaseOptions
+        builder.Services.AddDataPlanePipelines(builder.Configuration, options.DataDirectory, allowAnonymousByDefault: AnonymousAccess.ByDefault(options.Host),
+            host: o =>
+            {
+                o.Role = role;
+                // Relative paths (api/v1/...) go under the address's own path, so it ends with '/'.
+                o.CatalogProcess = options.Catalog.Url is { } url ? new Uri(url.EndsWith('/') ? url : url + "/") : null;
+                o.CatalogToken = options.Catalog.Token;
+            });
+        if (servesCatalog)
         {
-            DataDirectory = Path.Combine(options.DataDirectory, "databases"),
-            AllowAnonymous = options.Databases.AllowAnonymous ?? AnonymousAccess.ByDefault(options.Host),
-            AdminToken = options.Databases.AdminToken,
-            StatementTimeout = TimeSpan.FromSeconds(options.Databases.StatementTimeoutSeconds),
-            MaxDatabases = options.Databases.MaxDatabases,
-        });
-        builder.Services.AddTableMaintenance(options);
-        builder.Services.AddSingleton<MetricsAccess>();
+            builder.Services.AddDataPlaneDatabases(new Database.DatabaseOptions
+            {
+                DataDirectory = Path.Combine(options.DataDirectory, "databases"),
+                AllowAnonymous = options.Databases.AllowAnonymous ?? AnonymousAccess.ByDefault(options.Host),
+                AdminToken = options.Databases.AdminToken,
+                StatementTimeout = TimeSpan.FromSeconds(options.Databases.StatementTimeoutSeconds),
+                MaxDatabases = options.Databases.MaxDatabases,
+            });
+            builder.Services.AddTableMaintenance(options);
+        }
+        builder.Services.AddSingleton(sp => new MetricsAccess(servesCatalog ? sp.GetRequiredService<RestCatalogOptions>() : null,
+            sp.GetRequiredService<PipelinesOptions>(), sp.GetService<Database.DatabaseOptions>()));
         builder.Services.AddPrometheusMetrics();
 
         var app = builder.Build();
-        app.MapGet("/healthz", () => Results.Ok(new { status = "ok" }));
+        app.MapGet("/healthz", () => Results.Ok(new { status = "ok", role = role.ToString().ToLowerInvariant() }));
 
         // Areas: routes.
-        app.MapIcebergRestCatalog();
+        if (servesCatalog)
+            app.MapIcebergRestCatalog();
         app.MapDataPlanePipelines();
-        app.MapDataPlaneDatabases();
-        app.MapTableMaintenance();
+        if (servesCatalog)
+        {
+            app.MapDataPlaneDatabases();
+            app.MapTableMaintenance();
+        }
         app.MapMetrics();
-        app.MapAccess();
-        app.MapSlurpJobs();
-        app.MapConsole();
+        if (servesCatalog)
+        {
+            app.MapAccess();
+            app.MapSlurpJobs();
+            app.MapConsole();
+        }
 
         return app;
     }

@@ -26,6 +26,16 @@ internal sealed class IngestEndpoint(StreamRegistry streams, PipelinesOptions op
             return;
         }
 
+        if (options.Role == ProcessRole.Ingest && stream.Definition.Source is null)
+        {
+            // Workers on other machines read only what is in the stream's Kafka topic; this process's log is its own.
+            await RefuseAsync(context, stream, "local_log", StatusCodes.Status409Conflict,
+                $"Stream '{name}' keeps its records in a local log, which only a process running its pipelines reads; an ingest process " +
+                "(--role ingest) takes records only for Kafka-backed streams (\"source\": {\"type\": \"kafka\", ..., \"produce\": true}). " +
+                "Send them to a process with --role all, or create the stream Kafka-backed.");
+            return;
+        }
+
         if (stream.Definition.Source is { } source)
         {
             // The Kafka source resumes from the positions in the log's last batch: records from elsewhere would hide them.

@@ -11,7 +11,7 @@ using Microsoft.AspNetCore.Http;
 namespace DataPlane.Pipelines.Api;
 
 /// <summary><c>/api/v1/streams</c>: create, list, get and delete streams; a stream's ingestion activity and most recent records.</summary>
-internal sealed class StreamsApi(StreamRegistry streams, StreamSources sources, PipelinesOptions options)
+internal sealed class StreamsApi(StreamRegistry streams, StreamSources sources, PipelinesOptions options, ApiAccess access)
 {
     /// <summary>The most records <c>GET /api/v1/streams/NAME/records</c> returns, and the most log batches it reads for them.</summary>
     public const int MaxRecentRecords = 100;
@@ -116,13 +116,26 @@ internal sealed class StreamsApi(StreamRegistry streams, StreamSources sources, 
         await JsonResponse.WriteAsync(context.Response, StatusCodes.Status201Created, w => Write(w, stream));
     }
 
-    /// <summary>The streams and, by name among them, the stored ones that failed to load.</summary>
-    public Task ListAsync(HttpContext context) =>
-        JsonResponse.WriteListAsync(context.Response, "streams",
-            streams.List().Select(s => (s.Name, (Action<Utf8JsonWriter>)(w => Write(w, s))))
+    /// <summary>
+    /// The streams and, by name among them, the stored ones that failed to load. <c>?secrets=true</c> shows a Kafka
+    /// source's passwords and secrets (hidden otherwise) to a token that may manage: what an ingest or worker process
+    /// needs to mirror the definitions whole.
+    /// </summary>
+    public async Task ListAsync(HttpContext context)
+    {
+        bool secrets = context.Request.Query["secrets"] == "true";
+        if (secrets && access.Of(context.Request) != ApiAccess.Level.Manage)
+        {
+            await JsonResponse.ErrorAsync(context.Response, StatusCodes.Status403Forbidden,
+                "?secrets=true shows the Kafka sources' passwords and secrets; it needs a token that may manage (without ReadOnly).");
+            return;
+        }
+        await JsonResponse.WriteListAsync(context.Response, "streams",
+            streams.List().Select(s => (s.Name, (Action<Utf8JsonWriter>)(w => Write(w, s, redactSecrets: !secrets))))
                 .Concat(streams.Failed().Select(f => (f.Name, (Action<Utf8JsonWriter>)f.Write)))
                 .OrderBy(e => e.Item1, StringComparer.Ordinal),
             (w, e) => e.Item2(w));
+    }
 
     public Task GetAsync(HttpContext context, string name) =>
         streams.FindFailed(name) is { } failed
@@ -157,7 +170,9 @@ internal sealed class StreamsApi(StreamRegistry streams, StreamSources sources, 
 
     private static Task NotFound(HttpContext context, string name) => JsonResponse.NotFoundAsync(context.Response, "stream", name);
 
-    private void Write(Utf8JsonWriter w, IngestStream stream)
+    private void Write(Utf8JsonWriter w, IngestStream stream) => Write(w, stream, redactSecrets: true);
+
+    private void Write(Utf8JsonWriter w, IngestStream stream, bool redactSecrets)
     {
         var d = stream.Definition;
         w.WriteStartObject();
@@ -185,7 +200,7 @@ internal sealed class StreamsApi(StreamRegistry streams, StreamSources sources, 
         if (d.Source is not null)
         {
             w.WriteStartObject("source");
-            d.Source.Write(w, redactSecrets: true);
+            d.Source.Write(w, redactSecrets);
             sources.Find(d.Name)?.WriteStatus(w);
             w.WriteEndObject();
         }

@@ -94,6 +94,36 @@ internal sealed class PipelineRegistry : IHostedService, IAsyncDisposable
     }
 
     /// <summary>
+    /// Adds a pipeline the catalog process holds (<see cref="CatalogProcess.DefinitionsMirror"/>): stored, then started as a
+    /// stored one is at start-up (the catalog process checked it when it was created); one that cannot start here is kept
+    /// as failed with the reason, as at start-up.
+    /// </summary>
+    public async Task AddMirroredAsync(PipelineDefinition definition)
+    {
+        await _gate.WaitAsync();
+        try
+        {
+            if (_runners.Contains(definition.Name))
+                return;
+            DefinitionFile.Write(Path.Combine(_root, definition.Name + ".json"), definition.Write);
+            try
+            {
+                await StartAsync(definition, CancellationToken.None);
+            }
+            catch (Exception e) when (FailedDefinition.IsLoadFailure(e))
+            {
+                var failed = FailedDefinition.From("pipeline", definition.Name, $"pipelines/{definition.Name}.json", e);
+                _loggers.CreateLogger<PipelineRegistry>().LogError("Pipeline {Pipeline} from the catalog process does not start here: {Reason}", definition.Name, failed.Reason);
+                _runners.AddFailed(failed);
+            }
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>
     /// Compiles the pipeline's SQL against its stream and starts it. A statement's sink must be free (no other pipeline
     /// writes it) and, with <paramref name="checkTables"/> (a new pipeline), its output must fit the table the sink
     /// writes when that table exists (<see cref="SinkSchemaMatch"/>; the runner checks again at each start).
@@ -141,7 +171,9 @@ internal sealed class PipelineRegistry : IHostedService, IAsyncDisposable
         var runner = new PipelineRunner(definition, stream, program, statements, sinks.FirstOrDefault(s => s.IsDeadLetter),
             _metrics, _loggers.CreateLogger($"DataPlane.Pipelines.{definition.Name}"), _options.MaxStateBytes);
         _runners.Add(runner);
-        runner.Start();
+        // A catalog or ingest process keeps the pipeline (checked, compiled, its stream held) but runs it nowhere: workers do.
+        if (_options.RunsPipelines)
+            runner.Start();
         return runner;
     }
 

@@ -100,7 +100,9 @@ internal sealed class PipelineRunner : IAsyncDisposable
     /// <summary>The statements' sinks in order, then the dead-letter sink if any.</summary>
     public IReadOnlyList<PipelineSink> Sinks => _sinks;
     public PipelineSink? DeadLetter => _deadLetter;
-    public string State { get; private set; } = "starting";
+    /// <summary><c>defined</c> until <see cref="Start"/> (a process that runs no pipelines, <see cref="PipelinesOptions.RunsPipelines"/>, only holds the
+    /// definition), then <c>starting</c>, <c>running</c>, <c>failed</c> (retrying) or <c>stopped</c>.</summary>
+    public string State { get; private set; } = "defined";
     public string? LastError { get; private set; }
     public DateTimeOffset? LastErrorAt { get; private set; }
     /// <summary>The first statement's sink's last commit (what a flush answers).</summary>
@@ -117,7 +119,11 @@ internal sealed class PipelineRunner : IAsyncDisposable
     /// <summary>Whether the pipeline writes <paramref name="sink"/> (a statement's or its dead-letter sink).</summary>
     public bool Writes(string sink) => _sinks.Any(s => s.Name == sink);
 
-    public void Start() => _run = Task.Run(() => RunAsync(_stop.Token));
+    public void Start()
+    {
+        State = "starting";
+        _run = Task.Run(() => RunAsync(_stop.Token));
+    }
 
     /// <summary>Commits everything acknowledged so far, in every sink; completes with the first statement's sink's commit covering it.</summary>
     public async Task<SinkCommit?> FlushAsync(CancellationToken cancellationToken)

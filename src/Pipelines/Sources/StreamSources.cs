@@ -46,7 +46,8 @@ internal sealed class StreamSources : IHostedService, IAsyncDisposable
     /// <summary>Starts the stream's source if it has one, it is not running yet, and the stream is not deleted.</summary>
     public void Start(IngestStream stream)
     {
-        if (stream.Definition.Source is null)
+        // Only where pipelines run (the all and worker roles) does the topic feed the local log they read.
+        if (stream.Definition.Source is null || !_options.RunsPipelines)
             return;
         lock (_gate)
         {
