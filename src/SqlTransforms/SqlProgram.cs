@@ -70,7 +70,7 @@ public sealed class SqlProgram
                     {
                         if (!sinks.Add(insert.Sink.Text))
                             throw new SqlException($"two statements write the sink \"{insert.Sink.Text}\"; a sink takes one INSERT INTO", SourcePosition.At(sql, insert.Sink.Position), sql);
-                        var plan = Optimizer.Optimize(binder.BindQuery(insert.Body));
+                        var plan = Optimizer.Optimize(binder.BindStatement(insert.Body));
                         var duplicate = plan.Columns.GroupBy(c => c.Name, StringComparer.OrdinalIgnoreCase).FirstOrDefault(g => g.Count() > 1);
                         if (duplicate is not null)
                             throw new SqlException($"the SELECT list names \"{duplicate.Key}\" twice; give each output column its own name (AS ...)", SourcePosition.At(sql, insert.Body.Start), sql);
@@ -80,7 +80,7 @@ public sealed class SqlProgram
                     case SqlStatement.Select select:
                         if (mode == SqlMode.Streaming)
                             throw new SqlException("a pipeline's statements are INSERT INTO <sink> SELECT ...; a plain SELECT has nowhere to go", SourcePosition.At(sql, select.Start), sql);
-                        plans.Add(new SqlStatementPlan(null, Optimizer.Optimize(binder.BindQuery(select.Body)), SelectsAll(select.Body)));
+                        plans.Add(new SqlStatementPlan(null, Optimizer.Optimize(binder.BindStatement(select.Body)), SelectsAll(select.Body)));
                         break;
                     case SqlStatement.Watermark:
                         break;

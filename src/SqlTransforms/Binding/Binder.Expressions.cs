@@ -364,6 +364,7 @@ internal sealed partial class Binder
     private BoundExpression Function(SqlExpression.FunctionCall f, Scope scope, AggregateContext? aggregate, UnnestContext? unnest)
     {
         string name = f.Name.Text;
+        if (f.Over is not null || IsRankingFunction(name)) throw RankingMisplaced(f);
         if (name.Equals("struct_pack", StringComparison.OrdinalIgnoreCase) || name.Equals("named_struct", StringComparison.OrdinalIgnoreCase))
             return StructPack(f, a => Bind(a, scope, aggregate, unnest));
         if (f.ArgumentNames?.FirstOrDefault(n => n is not null) is { } named)

@@ -164,6 +164,8 @@ internal sealed partial class Binder
             items.Add((item.Expression, name, item.Expression.Start));
         }
 
+        if (items.Any(i => ContainsOver(i.Expression)))
+            return BindRanking(s, input, scope, items, orderBy, limit, offset);
         bool aggregating = s.GroupBy.Count > 0 || s.Having is not null || items.Any(i => ContainsAggregate(i.Expression));
         bool windowed = s.GroupBy.Any(k => WindowCall(k, items, scope) is not null);
         if ((aggregating && !windowed) || s.Distinct || orderBy.Count > 0 || limit is not null || offset is not null)

@@ -67,6 +67,14 @@ internal sealed class PhysicalPlanner(RowErrorLog log, Func<long> clock, IReadOn
             case LogicalPlan.Aggregate a:
                 op = new AggregateOperator(a.Keys, a.Input.Columns.Select(c => c.Type).ToList(), a.Aggregates, schema, a.Columns.Select(c => c.Type).ToList());
                 break;
+            case LogicalPlan.WindowTopN t:
+            {
+                var topN = new WindowTopNOperator("top-n " + t.Ranking.Describe(t.Input.Columns), t.Ranking, t.Input.Columns.Select(c => c.Type).ToList(), schema,
+                    t.Columns.Select(c => c.Type).ToList(), log);
+                Stateful.Add(topN);
+                op = topN;
+                break;
+            }
             case LogicalPlan.Sort s: op = new SortOperator(s.Keys, s.Columns.Select(c => c.Type).ToList(), schema); break;
             case LogicalPlan.Limit l: op = new LimitOperator(l.Count, l.Offset); break;
             default: throw new NotSupportedException(plan.GetType().Name);

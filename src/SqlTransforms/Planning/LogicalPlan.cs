@@ -28,6 +28,8 @@ internal abstract record LogicalPlan(IReadOnlyList<PlanColumn> Columns)
     /// <summary>A join: the left input's columns, then the right's (nullable on a side an outer join may leave unmatched).</summary>
     public sealed record Join(LogicalPlan Left, LogicalPlan Right, JoinSpec Spec, IReadOnlyList<PlanColumn> Columns) : LogicalPlan(Columns);
     public sealed record Sort(LogicalPlan Input, IReadOnlyList<SortKey> Keys) : LogicalPlan(Input.Columns);
+    /// <summary>row_number, rank, dense_rank per window and partition, keeping the rows a filter above asks for (top-N, deduplication).</summary>
+    public sealed record WindowTopN(LogicalPlan Input, RankingSpec Ranking, IReadOnlyList<PlanColumn> Columns) : LogicalPlan(Columns);
     public sealed record Limit(LogicalPlan Input, long? Count, long Offset) : LogicalPlan(Input.Columns);
 
     public IEnumerable<LogicalPlan> Children() => this switch
@@ -40,6 +42,7 @@ internal abstract record LogicalPlan(IReadOnlyList<PlanColumn> Columns)
         Join j => [j.Left, j.Right],
         Sort s => [s.Input],
         Limit l => [l.Input],
+        WindowTopN t => [t.Input],
         _ => [],
     };
 
@@ -91,6 +94,7 @@ internal abstract record LogicalPlan(IReadOnlyList<PlanColumn> Columns)
         Aggregate a => a.Window is { } w ? ("WindowAggregate", $"{w} Aggregate {AggregateText(a)}") : ("Aggregate", AggregateText(a)),
         Join j => ("Join", JoinText(j)),
         Sort s => ("Sort", string.Join(", ", s.Keys.Select(k => Columns[k.Column].Name + (k.Descending ? " DESC" : "")))),
+        WindowTopN t => (t.Ranking.Limit is { Function: RankFunction.RowNumber, Count: 1 } ? "WindowDeduplicate" : "WindowTopN", t.Ranking.Describe(t.Input.Columns)),
         Limit l => ("Limit", $"{l.Count?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "ALL"} OFFSET {l.Offset}"),
         _ => (GetType().Name, ""),
     };

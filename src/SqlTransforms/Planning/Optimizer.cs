@@ -24,6 +24,7 @@ internal static class Optimizer
             LogicalPlan.Join j => j with { Left = PushFilters(j.Left), Right = PushFilters(j.Right) },
             LogicalPlan.Sort s => s with { Input = PushFilters(s.Input) },
             LogicalPlan.Limit l => l with { Input = PushFilters(l.Input) },
+            LogicalPlan.WindowTopN t => t with { Input = PushFilters(t.Input) },
             _ => plan,
         };
         if (plan is not LogicalPlan.Filter filter) return plan;
@@ -67,6 +68,7 @@ internal static class Optimizer
             LogicalPlan.Join j => j with { Left = PruneScans(j.Left), Right = PruneScans(j.Right) },
             LogicalPlan.Sort s => s with { Input = PruneScans(s.Input) },
             LogicalPlan.Limit l => l with { Input = PruneScans(l.Input) },
+            LogicalPlan.WindowTopN t => t with { Input = PruneScans(t.Input) },
             _ => plan,
         };
     }

@@ -138,22 +138,7 @@ internal sealed partial class Parser
         {
             _next++;
             ExpectWord("BY");
-            do
-            {
-                var e = Expression();
-                bool descending = false;
-                if (IsWord("ASC")) _next++;
-                else if (IsWord("DESC")) { _next++; descending = true; }
-                bool? nullsFirst = null;
-                if (IsWord("NULLS"))
-                {
-                    _next++;
-                    if (IsWord("FIRST")) { _next++; nullsFirst = true; }
-                    else if (IsWord("LAST")) { _next++; nullsFirst = false; }
-                    else throw Error($"expected FIRST or LAST after NULLS but found {Peek.Describe()}");
-                }
-                orderBy.Add(new OrderItem(e, descending, nullsFirst));
-            } while (TrySymbol(","));
+            do orderBy.Add(OrderItem()); while (TrySymbol(","));
         }
         if (IsWord("LIMIT")) { _next++; limit = Expression(); }
         if (IsWord("OFFSET")) { _next++; offset = Expression(); }
@@ -726,9 +711,9 @@ internal sealed partial class Parser
             Leave();
             ExpectSymbol(")", "')' after the FILTER condition");
         }
-        if (IsWord("OVER"))
-            throw Error("OVER after a function call is not supported yet");
-        return Build(new SqlExpression.FunctionCall(name, args, distinct, star, start, _tokens[_next - 1].End) { Filter = filter, ArgumentNames = names }, filter is null ? args : [.. args, filter]);
+        var over = IsWord("OVER") ? Over() : null;
+        return Build(new SqlExpression.FunctionCall(name, args, distinct, star, start, _tokens[_next - 1].End) { Filter = filter, ArgumentNames = names, Over = over },
+            filter is null ? args : [.. args, filter]);
     }
 
     private SqlExpression ColumnReference()

@@ -43,6 +43,8 @@ internal abstract record SqlExpression(int Start, int End)
         public SqlExpression? Filter { get; init; }
         /// <summary>The names of named arguments (<c>struct_pack(a := 1)</c>), null for positional ones; null when none is named.</summary>
         public IReadOnlyList<SqlName?>? ArgumentNames { get; init; }
+        /// <summary>A window function's <c>OVER (PARTITION BY ... ORDER BY ...)</c>: <c>row_number() OVER (...)</c>.</summary>
+        public OverClause? Over { get; init; }
     }
     /// <summary><c>(expr).field</c>: field access on something that is not a plain name.</summary>
     public sealed record FieldAccess(SqlExpression Operand, SqlName Field, int Start, int End) : SqlExpression(Start, End);

@@ -7,9 +7,10 @@ namespace DataPlane.SqlTransforms.Execution.Aggregates;
 /// <summary>
 /// A row's group key as bytes, column after column: a NULL flag, then the value (fixed-width values as stored,
 /// -0.0 as 0.0 and every NaN as one NaN so GROUP BY groups them together; strings and blobs length-prefixed).
-/// Encoding writes into a reused buffer; <see cref="Decode"/> builds the key columns of emitted groups.
+/// Encoding writes into a reused buffer; <see cref="Decode"/> builds the key columns of emitted groups. An
+/// <c>exact</c> codec keeps -0.0 and every NaN as they are: it stores whole rows (a top-N's), not group keys.
 /// </summary>
-internal sealed class KeyCodec(IReadOnlyList<SqlType> types)
+internal sealed class KeyCodec(IReadOnlyList<SqlType> types, bool exact = false)
 {
     private byte[] _buffer = new byte[64];
 
@@ -52,8 +53,8 @@ internal sealed class KeyCodec(IReadOnlyList<SqlType> types)
                     _buffer[length++] = 1;
                     var target = _buffer.AsSpan(length, width);
                     array.Data.Buffers[1].Span.Slice((array.Data.Offset + row) * width, width).CopyTo(target);
-                    if (type.Kind == SqlTypeKind.Double) Canonical(target, BitConverter.ToDouble(target));
-                    else if (type.Kind == SqlTypeKind.Real) Canonical(target, BitConverter.ToSingle(target));
+                    if (!exact && type.Kind == SqlTypeKind.Double) Canonical(target, BitConverter.ToDouble(target));
+                    else if (!exact && type.Kind == SqlTypeKind.Real) Canonical(target, BitConverter.ToSingle(target));
                     length += width;
                     break;
                 }
@@ -74,9 +75,37 @@ internal sealed class KeyCodec(IReadOnlyList<SqlType> types)
     }
 
     /// <summary>The key columns of the groups <paramref name="ids"/> of <paramref name="table"/>, in that order.</summary>
-    public IArrowArray[] Decode(KeyTable table, ReadOnlySpan<int> ids)
+    public IArrowArray[] Decode(KeyTable table, ReadOnlySpan<int> ids) => Decode(new TableKeys(table, ids));
+
+    /// <summary>The columns of rows encoded one by one (a top-N's kept rows), in that order.</summary>
+    public IArrowArray[] Decode(IReadOnlyList<byte[]> rows) => Decode(new ListKeys(rows));
+
+    private interface IKeys
     {
-        int n = ids.Length;
+        int Count { get; }
+
+        ReadOnlySpan<byte> Key(int i);
+    }
+
+    private readonly ref struct TableKeys(KeyTable table, ReadOnlySpan<int> ids) : IKeys
+    {
+        private readonly ReadOnlySpan<int> _ids = ids;
+
+        public int Count => _ids.Length;
+
+        public ReadOnlySpan<byte> Key(int i) => table.Key(_ids[i]);
+    }
+
+    private readonly struct ListKeys(IReadOnlyList<byte[]> rows) : IKeys
+    {
+        public int Count => rows.Count;
+
+        public ReadOnlySpan<byte> Key(int i) => rows[i];
+    }
+
+    private IArrowArray[] Decode<TKeys>(TKeys keys) where TKeys : IKeys, allows ref struct
+    {
+        int n = keys.Count;
         var result = new IArrowArray[Types.Count];
         var positions = new int[n];
         for (int c = 0; c < Types.Count; c++)
@@ -94,7 +123,7 @@ internal sealed class KeyCodec(IReadOnlyList<SqlType> types)
                     var bits = new byte[(n + 7) / 8];
                     for (int i = 0; i < n; i++)
                     {
-                        var key = table.Key(ids[i]);
+                        var key = keys.Key(i);
                         if (key[positions[i]++] == 0) continue;
                         Vectors.Set(validity, i);
                         if (key[positions[i]++] != 0) Vectors.Set(bits, i);
@@ -107,7 +136,7 @@ internal sealed class KeyCodec(IReadOnlyList<SqlType> types)
                     var builder = new Utf8Builder(n, 16);
                     for (int i = 0; i < n; i++)
                     {
-                        var key = table.Key(ids[i]);
+                        var key = keys.Key(i);
                         if (key[positions[i]++] == 0) { builder.AppendNull(); continue; }
                         int size = BinaryPrimitives.ReadInt32LittleEndian(key[positions[i]..]);
                         positions[i] += 4;
@@ -123,7 +152,7 @@ internal sealed class KeyCodec(IReadOnlyList<SqlType> types)
                     var values = new byte[n * width];
                     for (int i = 0; i < n; i++)
                     {
-                        var key = table.Key(ids[i]);
+                        var key = keys.Key(i);
                         if (key[positions[i]++] == 0) continue;
                         Vectors.Set(validity, i);
                         key.Slice(positions[i], width).CopyTo(values.AsSpan(i * width));
