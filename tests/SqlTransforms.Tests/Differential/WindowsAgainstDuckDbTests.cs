@@ -28,7 +28,7 @@ public sealed class WindowsAgainstDuckDbTests(ITestOutputHelper output)
         ArrowTypes.Field("ts", SqlType.Timestamp, true), ArrowTypes.Field("k", SqlType.Varchar, true),
         ArrowTypes.Field("v", SqlType.Integer, true), ArrowTypes.Field("x", SqlType.Double, true)], null);
 
-    private static readonly IReadOnlyList<(string Name, SqlType Type, bool Nullable)> Columns =
+    internal static readonly IReadOnlyList<(string Name, SqlType Type, bool Nullable)> Columns =
         [("ts", SqlType.Timestamp, true), ("k", SqlType.Varchar, true), ("v", SqlType.Integer, true), ("x", SqlType.Double, true)];
 
     /// <summary>Our aggregate, and DuckDB's for the same answer (ordered ones by event time, as windows order them).</summary>
@@ -123,7 +123,7 @@ public sealed class WindowsAgainstDuckDbTests(ITestOutputHelper output)
     }
 
     /// <summary>Records with times running forward about a second each, jittered back by up to 1.5 times the delay (and a few far behind).</summary>
-    private static List<object?[]> Records(Random random, long delay)
+    internal static List<object?[]> Records(Random random, long delay)
     {
         int n = random.Next(20, 300);
         var records = new List<object?[]>(n);
@@ -139,7 +139,7 @@ public sealed class WindowsAgainstDuckDbTests(ITestOutputHelper output)
         return records;
     }
 
-    private static List<(List<object?[]> Rows, int Partition)> Batches(Random random, List<object?[]> records)
+    internal static List<(List<object?[]> Rows, int Partition)> Batches(Random random, List<object?[]> records)
     {
         int partitions = random.Next(1, 4);
         var batches = new List<(List<object?[]>, int)>();
@@ -153,7 +153,7 @@ public sealed class WindowsAgainstDuckDbTests(ITestOutputHelper output)
     }
 
     /// <summary>The watermark's rules replayed: the records each batch keeps, and how many are late.</summary>
-    private static (List<object?[]> OnTime, long Late) OnTime(List<(List<object?[]> Rows, int Partition)> batches, long delay)
+    internal static (List<object?[]> OnTime, long Late) OnTime(List<(List<object?[]> Rows, int Partition)> batches, long delay)
     {
         var max = new Dictionary<int, long>();
         long watermark = long.MinValue, late = 0;
@@ -172,7 +172,7 @@ public sealed class WindowsAgainstDuckDbTests(ITestOutputHelper output)
         return (onTime, late);
     }
 
-    private static (List<string> Rows, long Late) RunOurs(string sql, List<(List<object?[]> Rows, int Partition)> batches, int cut)
+    internal static (List<string> Rows, long Late) RunOurs(string sql, List<(List<object?[]> Rows, int Partition)> batches, int cut)
     {
         var sources = new Dictionary<string, Schema> { ["input"] = Schema };
         var program = SqlProgram.Compile(sql, sources, SqlMode.Streaming);
