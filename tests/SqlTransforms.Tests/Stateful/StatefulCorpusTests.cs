@@ -83,7 +83,7 @@ public sealed class StatefulCorpusTests
             {
                 case StreamStep.Batch b:
                     batches++;
-                    execution.Push("input", b.Records.InputBatch(), b.Partition);
+                    execution.Push(b.Source, b.Records.InputBatch(), b.Partition);
                     break;
                 case StreamStep.Clock k: now = k.Micros; break;
                 case StreamStep.Tick: execution.AdvanceTime(); break;

@@ -10,25 +10,36 @@ namespace DataPlane.SqlTransforms.Tests.Stateful;
 /// the next ones to partition N; <c>-- clock 2024-01-01 00:01:00</c> sets the processing-time clock (it starts at
 /// 2024-01-01 00:00:00); <c>-- tick</c> moves time on without records (<see cref="SqlExecution.AdvanceTime"/>).
 /// Output rows start with <c>@N</c> when emitted by the Nth batch (or a tick after it), or <c>@end</c> for rows
-/// emitted at the end of input: when a window closes is part of the answer.
+/// emitted at the end of input: when a window closes is part of the answer. A case may read more sources than
+/// <c>input</c>: each is a section <c>== source NAME</c> holding its schema, and <c>-- source NAME</c> in the input
+/// sends the records after it there (<c>-- source input</c> back).
 /// </summary>
 internal sealed record StreamCase(CorpusCase Case, IReadOnlyList<StreamStep> Steps)
 {
+    /// <summary>The schemas of the sources besides <c>input</c>, by name.</summary>
+    public IReadOnlyDictionary<string, string> OtherSources { get; init; } = new Dictionary<string, string>();
+
     public const long Start = 1_704_067_200_000_000; // 2024-01-01 00:00:00 UTC
 
     public static StreamCase Load(string path)
     {
         var c = CorpusCase.Load(path) with { Mode = SqlMode.Streaming };
+        var all = File.ReadAllLines(path);
+        var others = new Dictionary<string, string>();
+        for (int i = 0; i < all.Length; i++)
+            if (all[i].StartsWith("== source ", StringComparison.Ordinal))
+                others[all[i]["== source ".Length..].Trim()] = all.Skip(i + 1).First(l => l.Trim().Length > 0).Trim();
         var steps = new List<StreamStep>();
         var lines = new List<string>();
         int partition = 0;
+        string source = "input";
         void Flush()
         {
             if (lines.Count == 0) return;
-            steps.Add(new StreamStep.Batch(c with { Input = lines.ToList() }, partition));
+            steps.Add(new StreamStep.Batch(c with { Input = lines.ToList(), Schema = source == "input" ? c.Schema : others[source] }, partition, source));
             lines.Clear();
         }
-        foreach (var line in File.ReadAllLines(path).SkipWhile(l => l.Trim() != "== input").Skip(1).TakeWhile(l => !l.StartsWith("== ", StringComparison.Ordinal)))
+        foreach (var line in all.SkipWhile(l => l.Trim() != "== input").Skip(1).TakeWhile(l => !l.StartsWith("== ", StringComparison.Ordinal)))
         {
             var t = line.Trim();
             if (t.Length == 0) continue;
@@ -38,6 +49,7 @@ internal sealed record StreamCase(CorpusCase Case, IReadOnlyList<StreamStep> Ste
             switch (words[0])
             {
                 case "batch": break;
+                case "source": source = words[1].Trim(); break;
                 case "partition": partition = int.Parse(words[1], System.Globalization.CultureInfo.InvariantCulture); break;
                 case "clock":
                     if (!ValueText.TryParseTimestamp(words[1], out long micros)) throw new FormatException(line);
@@ -48,15 +60,20 @@ internal sealed record StreamCase(CorpusCase Case, IReadOnlyList<StreamStep> Ste
             }
         }
         Flush();
-        return new StreamCase(c, steps);
+        return new StreamCase(c, steps) { OtherSources = others };
     }
 
-    public Dictionary<string, Schema> Sources() => new() { ["input"] = Case.ArrowSchema() };
+    public Dictionary<string, Schema> Sources()
+    {
+        var sources = new Dictionary<string, Schema> { ["input"] = Case.ArrowSchema() };
+        foreach (var (name, schema) in OtherSources) sources[name] = (Case with { Schema = schema }).ArrowSchema();
+        return sources;
+    }
 }
 
 internal abstract record StreamStep
 {
-    public sealed record Batch(CorpusCase Records, int Partition) : StreamStep;
+    public sealed record Batch(CorpusCase Records, int Partition, string Source = "input") : StreamStep;
     public sealed record Clock(long Micros) : StreamStep;
     public sealed record Tick : StreamStep;
 }
