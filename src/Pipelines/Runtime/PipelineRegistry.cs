@@ -216,7 +216,7 @@ internal sealed class PipelineRegistry : IHostedService, IAsyncDisposable
         if (sources.Count != 1)
             throw new ArgumentException(sources.Count == 0
                 ? "The pipeline's SQL reads no stream; its statements are INSERT INTO <sink> SELECT ... FROM <stream>."
-                : $"The pipeline's SQL reads {string.Join(", ", sources)}; a pipeline reads one stream (make one pipeline per stream).");
+                : $"The pipeline's SQL reads {string.Join(", ", sources)}; a pipeline reads one stream's log (make one pipeline per stream; a join of two streams runs in the SQL engine but not yet in a pipeline, a self-join of one stream does).");
         string name = sources[0];
         var stream = _streams.Find(name) ?? _streams.Find(name.ToLowerInvariant())
             ?? throw new KeyNotFoundException(_streams.FindFailed(name) is { } failedStream
