@@ -126,7 +126,7 @@ internal sealed class InMemoryObjectStore(string name = "mem") : IObjectStore
         readonly ConcurrentDictionary<int, byte[]> parts = new();
         public override string Key => key;
 
-        public override async Task<string> UploadPartAsync(int partNumber, Stream content, long length, CancellationToken cancellationToken = default)
+        protected override async Task<string> UploadPartCoreAsync(int partNumber, Stream content, long length, CancellationToken cancellationToken)
         {
             var ms = new MemoryStream();
             await content.CopyToAsync(ms, cancellationToken);
@@ -135,7 +135,7 @@ internal sealed class InMemoryObjectStore(string name = "mem") : IObjectStore
             return "\"" + Convert.ToHexStringLower(MD5.HashData(ms.ToArray())) + "\"";
         }
 
-        public override Task<ObjectInfo> CompleteAsync(CancellationToken cancellationToken = default)
+        protected override Task<ObjectInfo> CompleteCoreAsync(CancellationToken cancellationToken)
         {
             var ordered = parts.OrderBy(p => p.Key).Select(p => p.Value).ToList();
             var all = ordered.SelectMany(p => p).ToArray();
@@ -146,7 +146,6 @@ internal sealed class InMemoryObjectStore(string name = "mem") : IObjectStore
             return Task.FromResult(Info(key, store.Objects[key]));
         }
 
-        public override Task AbortAsync(CancellationToken cancellationToken = default) => Task.CompletedTask;
-        public override ValueTask DisposeAsync() => ValueTask.CompletedTask;
+        protected override Task AbortCoreAsync() => Task.CompletedTask;
     }
 }

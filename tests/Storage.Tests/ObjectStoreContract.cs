@@ -430,6 +430,28 @@ public abstract class ObjectStoreContract : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_multipart_upload_refuses_part_numbers_outside_1_to_10000_no_parts_and_use_after_it_ends()
+    {
+        await using (var empty = await Store.StartMultipartUploadAsync("rules/empty"))
+        {
+            await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => empty.UploadPartAsync(0, new MemoryStream([1]), 1));
+            await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => empty.UploadPartAsync(10_001, new MemoryStream([1]), 1));
+            var none = await Assert.ThrowsAsync<InvalidOperationException>(() => empty.CompleteAsync());
+            Assert.Equal("The multipart upload of 'rules/empty' has no parts; upload at least one before completing.", none.Message);
+        }
+        Assert.Null(await Store.HeadAsync("rules/empty"));
+
+        await using var upload = await Store.StartMultipartUploadAsync("rules/once");
+        await upload.UploadPartAsync(1, new MemoryStream([1, 2, 3]), 3);
+        await upload.CompleteAsync();
+        var again = await Assert.ThrowsAsync<InvalidOperationException>(() => upload.CompleteAsync());
+        Assert.Equal("The multipart upload of 'rules/once' is already completed or aborted.", again.Message);
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => upload.UploadPartAsync(2, new MemoryStream([4]), 1));
+        await upload.AbortAsync(); // once completed there is nothing to discard: the object stays
+        Assert.Equal(3, (await Store.HeadAsync("rules/once"))!.Size);
+    }
+
+    [Fact]
     public async Task A_20_MB_object_written_through_open_write_reads_back_identical()
     {
         var bytes = TestData.Bytes(20 * MiB + 777, seed: 8);

@@ -11,15 +11,11 @@ internal sealed class LocalMultipartUpload(
     : MultipartUpload
 {
     private readonly ConcurrentDictionary<int, (string ETag, long Length)> _parts = new();
-    private int _state; // 0 open, 1 completed or aborted
 
     public override string Key => key;
 
-    public override async Task<string> UploadPartAsync(int partNumber, Stream content, long length, CancellationToken cancellationToken = default)
+    protected override async Task<string> UploadPartCoreAsync(int partNumber, Stream content, long length, CancellationToken cancellationToken)
     {
-        if (partNumber is < 1 or > 10_000)
-            throw new ArgumentOutOfRangeException(nameof(partNumber), $"Part number {partNumber} is outside 1..10000.");
-        ObjectDisposedException.ThrowIf(_state != 0, this);
         await using var staged = new StagedFile(directory);
         await staged.CopyFromAsync(new ReadWindowStream(content, length), cancellationToken).ConfigureAwait(false);
         if (staged.Length != length)
@@ -30,15 +26,13 @@ internal sealed class LocalMultipartUpload(
         return staged.ETag!;
     }
 
-    public override async Task<ObjectInfo> CompleteAsync(CancellationToken cancellationToken = default)
+    protected override async Task<ObjectInfo> CompleteCoreAsync(CancellationToken cancellationToken)
     {
-        if (Interlocked.CompareExchange(ref _state, 1, 0) != 0)
-            throw new InvalidOperationException($"The multipart upload of '{key}' is already completed or aborted.");
         try
         {
             var numbers = _parts.Keys.Order().ToArray();
             if (numbers.Length == 0)
-                throw new InvalidOperationException($"The multipart upload of '{key}' has no parts; upload at least one before completing.");
+                throw NoParts();
             await using var staged = new StagedFile(directory, hash: false);
             foreach (var n in numbers)
             {
@@ -59,14 +53,11 @@ internal sealed class LocalMultipartUpload(
         }
     }
 
-    public override Task AbortAsync(CancellationToken cancellationToken = default)
+    protected override Task AbortCoreAsync()
     {
-        if (Interlocked.Exchange(ref _state, 1) == 0)
-            DeleteDirectory();
+        DeleteDirectory();
         return Task.CompletedTask;
     }
-
-    public override ValueTask DisposeAsync() => new(AbortAsync());
 
     private string PartPath(int partNumber) => Path.Combine(directory, $"part-{partNumber:D5}");
 

@@ -7,15 +7,11 @@ namespace DataPlane.Storage.S3;
 internal sealed class S3MultipartUpload(S3ObjectStore store, S3Rest rest, string key, string fullKey, string uploadId) : MultipartUpload
 {
     private readonly ConcurrentDictionary<int, string> _parts = new();
-    private int _state; // 0 open, 1 completed or aborted
 
     public override string Key => key;
 
-    public override async Task<string> UploadPartAsync(int partNumber, Stream content, long length, CancellationToken cancellationToken = default)
+    protected override async Task<string> UploadPartCoreAsync(int partNumber, Stream content, long length, CancellationToken cancellationToken)
     {
-        if (partNumber is < 1 or > 10_000)
-            throw new ArgumentOutOfRangeException(nameof(partNumber), $"Part number {partNumber} is outside 1..10000.");
-        ObjectDisposedException.ThrowIf(_state != 0, this);
         var body = new StreamContent(new ReadWindowStream(content, length, leaveOpen: true));
         body.Headers.ContentLength = length;
         body.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
@@ -24,14 +20,12 @@ internal sealed class S3MultipartUpload(S3ObjectStore store, S3Rest rest, string
         return etag;
     }
 
-    public override async Task<ObjectInfo> CompleteAsync(CancellationToken cancellationToken = default)
+    protected override async Task<ObjectInfo> CompleteCoreAsync(CancellationToken cancellationToken)
     {
-        if (Interlocked.CompareExchange(ref _state, 1, 0) != 0)
-            throw new InvalidOperationException($"The multipart upload of '{key}' is already completed or aborted.");
         if (_parts.IsEmpty)
         {
             await rest.AbortMultipartUploadAsync(fullKey, uploadId).ConfigureAwait(false);
-            throw new InvalidOperationException($"The multipart upload of '{key}' has no parts; upload at least one before completing.");
+            throw NoParts();
         }
         await rest.CompleteMultipartUploadAsync(fullKey, uploadId, _parts.OrderBy(p => p.Key).Select(p => (p.Key, p.Value)), cancellationToken)
             .ConfigureAwait(false);
@@ -39,11 +33,5 @@ internal sealed class S3MultipartUpload(S3ObjectStore store, S3Rest rest, string
             ?? throw new IOException($"S3 completed the multipart upload of '{key}' in {store.Location}, but the object is not there.");
     }
 
-    public override async Task AbortAsync(CancellationToken cancellationToken = default)
-    {
-        if (Interlocked.Exchange(ref _state, 1) == 0)
-            await rest.AbortMultipartUploadAsync(fullKey, uploadId).ConfigureAwait(false);
-    }
-
-    public override ValueTask DisposeAsync() => new(AbortAsync());
+    protected override Task AbortCoreAsync() => rest.AbortMultipartUploadAsync(fullKey, uploadId);
 }
