@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace DataPlane.TestServices;
 
 /// <summary>
@@ -46,23 +44,13 @@ public sealed class ServiceScript : IAsyncDisposable
 
     private static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(string script, string verb, string state, TimeSpan timeout)
     {
-        var info = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        info.ArgumentList.Add(script);
-        info.ArgumentList.Add(verb);
-        info.ArgumentList.Add(state);
-        using var process = Process.Start(info) ?? throw new InvalidOperationException($"Could not run bash {script}");
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var cts = new CancellationTokenSource(timeout);
         try
         {
-            await process.WaitForExitAsync(cts.Token);
+            return await ToolProcess.RunAsync("bash", [script, verb, state], timeout);
         }
-        catch (OperationCanceledException)
+        catch (TimeoutException e)
         {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{Path.GetFileName(script)} {verb} did not finish within {timeout.TotalSeconds:0} s; its output is in {state}.");
+            throw new TimeoutException($"{Path.GetFileName(script)} {verb} did not finish within {timeout.TotalSeconds:0} s; its output is in {state}.", e);
         }
-        return (process.ExitCode, await stdout, await stderr);
     }
 }

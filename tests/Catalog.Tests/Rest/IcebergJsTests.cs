@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using DataPlane.TestServices;
 using Xunit;
@@ -29,7 +28,7 @@ public sealed class IcebergJsTests : IDisposable
         await EnsureInstalledAsync();
         var (server, catalogUri) = await ServeAsync();
         await using var _ = server;
-        var (exit, stdout, stderr) = await RunAsync("node", $"roundtrip.mjs {catalogUri}");
+        var (exit, stdout, stderr) = await RunAsync("node", "roundtrip.mjs", catalogUri);
         Assert.True(exit == 0, $"iceberg-js script failed ({exit}): {stderr}\n{stdout}\nserver:\n{server.Output}");
         using var result = JsonDocument.Parse(stdout.Trim().Split('\n')[^1]);
         Assert.Equal(4242, result.RootElement.GetProperty("currentSnapshotId").GetInt64());
@@ -44,7 +43,7 @@ public sealed class IcebergJsTests : IDisposable
         await EnsureInstalledAsync();
         var (server, catalogUri) = await ServeAsync();
         await using var _ = server;
-        var (exit, stdout, stderr) = await RunAsync("node", $"roundtrip.mjs {catalogUri} dataplane");
+        var (exit, stdout, stderr) = await RunAsync("node", "roundtrip.mjs", catalogUri, "dataplane");
         Assert.True(exit == 0, $"iceberg-js script failed ({exit}): {stderr}\n{stdout}");
         Assert.Contains("\"currentSnapshotId\":4242", stdout);
     }
@@ -52,18 +51,10 @@ public sealed class IcebergJsTests : IDisposable
     private static async Task EnsureInstalledAsync()
     {
         if (File.Exists(Path.Combine(ScriptFolder, "node_modules", "iceberg-js", "package.json"))) return;
-        var (exit, stdout, stderr) = await RunAsync("npm", "install --no-audit --no-fund --no-package-lock");
+        var (exit, stdout, stderr) = await RunAsync("npm", "install", "--no-audit", "--no-fund", "--no-package-lock");
         Assert.True(exit == 0, $"npm install iceberg-js@1.0.0 failed: {stderr}\n{stdout}");
     }
 
-    private static async Task<(int Exit, string Stdout, string Stderr)> RunAsync(string file, string arguments)
-    {
-        var start = new ProcessStartInfo(file, arguments) { WorkingDirectory = ScriptFolder, RedirectStandardOutput = true, RedirectStandardError = true };
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
-        await process.WaitForExitAsync(timeout.Token);
-        return (process.ExitCode, await stdout, await stderr);
-    }
+    private static Task<(int Exit, string Stdout, string Stderr)> RunAsync(string file, params string[] args) =>
+        ToolProcess.RunAsync(file, args, TimeSpan.FromMinutes(3), ScriptFolder);
 }

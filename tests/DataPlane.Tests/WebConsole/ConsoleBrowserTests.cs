@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Json;
 using System.Text.Json;
@@ -209,27 +208,9 @@ public sealed class ConsoleBrowserTests(ITestOutputHelper output) : IDisposable
         }
     }
 
-    private static async Task<(int Exit, string Stdout, string Stderr)> RunAsync(string file, string workingDirectory,
-        IReadOnlyDictionary<string, string>? environment, TimeSpan timeout, params string[] args)
-    {
-        var psi = new ProcessStartInfo(file) { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) psi.Environment[name] = value;
-        using var process = Process.Start(psi)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var cts = new CancellationTokenSource(timeout);
-        try
-        {
-            await process.WaitForExitAsync(cts.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{file} {string.Join(' ', args)} did not finish within {timeout}: {await stderr}");
-        }
-        return (process.ExitCode, await stdout, await stderr);
-    }
+    private static Task<(int Exit, string Stdout, string Stderr)> RunAsync(string file, string workingDirectory,
+        IReadOnlyDictionary<string, string>? environment, TimeSpan timeout, params string[] args) =>
+        ToolProcess.RunAsync(file, args, timeout, workingDirectory, environment);
 
     public void Dispose()
     {

@@ -1,10 +1,10 @@
-using System.Diagnostics;
 using System.Text.Json;
 using DataPlane.Iceberg.Avro;
 using DataPlane.Iceberg.Manifests;
 using DataPlane.Iceberg.Partitioning;
 using DataPlane.Iceberg.Schemas;
 using DataPlane.Iceberg.Types;
+using DataPlane.TestServices;
 using Xunit;
 
 namespace DataPlane.Iceberg.Tests.Manifests;
@@ -169,7 +169,7 @@ public class ManifestTests
     }
 
     [PythonAvroFact]
-    public void An_independent_Avro_reader_reads_the_manifest_and_the_manifest_list()
+    public async Task An_independent_Avro_reader_reads_the_manifest_and_the_manifest_list()
     {
         var dir = Directory.CreateTempSubdirectory("manifest-py");
         try
@@ -191,12 +191,8 @@ public class ManifestTests
                                  "codec": r.meta['avro.codec'].decode(), "records": [rec for rec in r]}
                 print(json.dumps(out, default=str))
                 """;
-            var psi = new ProcessStartInfo(PythonAvroFactAttribute.Python, ["-c", script, manifestPath, listPath]) { RedirectStandardOutput = true, RedirectStandardError = true };
-            using var p = Process.Start(psi)!;
-            var stdout = p.StandardOutput.ReadToEnd();
-            var stderr = p.StandardError.ReadToEnd();
-            p.WaitForExit();
-            Assert.True(p.ExitCode == 0, stderr);
+            var (exit, stdout, stderr) = await ToolProcess.RunAsync(PythonAvroFactAttribute.Python, ["-c", script, manifestPath, listPath], TimeSpan.FromMinutes(2));
+            Assert.True(exit == 0, stderr);
 
             using var doc = JsonDocument.Parse(stdout);
             var m = doc.RootElement.GetProperty(manifestPath);

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 
 namespace DataPlane.TestServices.Readers;
@@ -32,15 +31,9 @@ public static class AvroReaders
     {
         if (!File.Exists(file))
             throw new InvalidOperationException($"{file} is missing: run scripts/test.sh, which installs python3-avro and avro-bin (or apt-get install them).");
-        var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        using var process = Process.Start(psi)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        await process.WaitForExitAsync(timeout.Token);
-        if (process.ExitCode != 0)
-            throw new InvalidOperationException($"{file} {string.Join(' ', args)} failed (exit {process.ExitCode}): {await stderr}");
-        return await stdout;
+        var (exit, stdout, stderr) = await ToolProcess.RunAsync(file, args, TimeSpan.FromMinutes(2));
+        if (exit != 0)
+            throw new InvalidOperationException($"{file} {string.Join(' ', args)} failed (exit {exit}): {stderr}");
+        return stdout;
     }
 }

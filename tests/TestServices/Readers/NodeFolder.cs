@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace DataPlane.TestServices.Readers;
 
 /// <summary>
@@ -39,24 +37,6 @@ public sealed class NodeFolder(string name, string installedPackage)
         }
     }
 
-    private async Task<(int Exit, string Stdout, string Stderr)> RunAsync(string file, IReadOnlyDictionary<string, string>? environment, params string[] args)
-    {
-        var psi = new ProcessStartInfo(file) { WorkingDirectory = Path, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        foreach (var (key, value) in environment ?? new Dictionary<string, string>()) psi.Environment[key] = value;
-        using var process = Process.Start(psi)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{file} {string.Join(' ', args)} did not finish within 5 minutes.");
-        }
-        return (process.ExitCode, await stdout, await stderr);
-    }
+    private Task<(int Exit, string Stdout, string Stderr)> RunAsync(string file, IReadOnlyDictionary<string, string>? environment, params string[] args) =>
+        ToolProcess.RunAsync(file, args, TimeSpan.FromMinutes(5), Path, environment);
 }
