@@ -31,7 +31,9 @@ public static class PipelinesServiceCollectionExtensions
         });
 
     /// <summary>Registers streams, their ingest logs, sinks and pipelines; <see cref="PipelinesEndpointRouteBuilderExtensions.MapDataPlanePipelines"/> serves them.
-    /// Iceberg sinks commit to the <see cref="Catalog.Catalogs.IcebergCatalog"/> registered by <c>AddIcebergRestCatalog</c>, and raw file sinks write to its warehouse.</summary>
+    /// Iceberg sinks commit to the registered <see cref="Iceberg.Catalogs.ICatalog"/> (<c>AddIcebergRestCatalog</c> registers this process's
+    /// own; a process committing to another's registers a <c>RemoteCatalog</c>), and raw file sinks write to the registered
+    /// <see cref="Iceberg.Catalogs.Warehouse"/>.</summary>
     public static IServiceCollection AddDataPlanePipelines(this IServiceCollection services, Action<PipelinesOptions> configure)
     {
         var options = new PipelinesOptions();

@@ -1,5 +1,6 @@
 using DataPlane.Catalog.Catalogs;
 using DataPlane.Catalog.Rest.Http;
+using DataPlane.Iceberg.Catalogs;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
@@ -16,6 +17,8 @@ public static class RestCatalogHosting
         // One catalog in the process: in-process users (the pipelines' sinks, maintenance) and the REST service share
         // its store, metadata cache and commit engine, so their commits to a table are grouped together.
         services.AddSingleton(_ => new IcebergCatalog(options));
+        services.AddSingleton<ICatalog>(sp => sp.GetRequiredService<IcebergCatalog>());
+        services.AddSingleton(sp => new Warehouse(sp.GetRequiredService<IcebergCatalog>().Warehouse));
         services.AddSingleton<RestCatalog>();
         return services;
     }

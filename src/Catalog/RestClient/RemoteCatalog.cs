@@ -90,11 +90,15 @@ public sealed class RemoteCatalog : ICatalog
         {
             return await LoadAsync(id, cancellationToken).ConfigureAwait(false);
         }
-        catch (RestCatalogException e) when (e.Type == "NoSuchTableException")
+        catch (RestCatalogException e) when (e.Type is "NoSuchTableException" or "NoSuchNamespaceException")
         {
             return null;
         }
     });
+
+    /// <summary>The table; the catalog's own refusal when absent (<c>NoSuchTableException</c>, or <c>NoSuchNamespaceException</c>).</summary>
+    public Task<Table> LoadTableAsync(TableIdentifier id, CancellationToken cancellationToken = default) =>
+        Refusals(() => LoadAsync(id, cancellationToken));
 
     public Task<bool> DropTableAsync(TableIdentifier id, bool purge = false, CancellationToken cancellationToken = default) => Refusals(async () =>
     {
@@ -103,7 +107,7 @@ public sealed class RemoteCatalog : ICatalog
             await _client.DropTableAsync(id.Namespace, id.Name, purge, cancellationToken).ConfigureAwait(false);
             return true;
         }
-        catch (RestCatalogException e) when (e.Type == "NoSuchTableException")
+        catch (RestCatalogException e) when (e.Type is "NoSuchTableException" or "NoSuchNamespaceException")
         {
             return false;
         }

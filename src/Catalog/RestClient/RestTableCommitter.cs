@@ -19,7 +19,7 @@ public sealed class RestTableCommitter(IcebergRestClient client, IReadOnlyList<s
         {
             return ToState(await client.LoadTableAsync(ns, name, cancellationToken).ConfigureAwait(false));
         }
-        catch (RestCatalogException e) when (e.Type == "NoSuchTableException")
+        catch (RestCatalogException e) when (e.Type is "NoSuchTableException" or "NoSuchNamespaceException")
         {
             return null;
         }

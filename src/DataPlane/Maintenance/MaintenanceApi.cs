@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text.Json;
-using DataPlane.Catalog.Catalogs;
 using DataPlane.Iceberg.Catalogs;
 using DataPlane.Iceberg.Maintenance;
 using DataPlane.Iceberg.Metadata;
@@ -18,7 +17,7 @@ namespace DataPlane.Maintenance;
 /// the runs (running, queued, then the history, newest first), PUT a change of settings (they are table properties),
 /// POST <c>.../run</c> to queue jobs now, GET <c>.../runs/{id}</c> for one run (its progress while it runs).
 /// </summary>
-internal sealed class MaintenanceApi(IcebergCatalog catalog, MaintenanceScheduler scheduler, TimeProvider time)
+internal sealed class MaintenanceApi(ICatalog catalog, MaintenanceScheduler scheduler, TimeProvider time)
 {
     public void Map(IEndpointRouteBuilder app)
     {

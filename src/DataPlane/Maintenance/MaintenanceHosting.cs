@@ -1,6 +1,6 @@
 using System.Diagnostics.Metrics;
-using DataPlane.Catalog.Catalogs;
 using DataPlane.Hosting;
+using DataPlane.Iceberg.Catalogs;
 using DataPlane.Pipelines;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
@@ -14,11 +14,11 @@ internal static class MaintenanceHosting
     public static IServiceCollection AddTableMaintenance(this IServiceCollection services, DataPlaneOptions options)
     {
         services.AddSingleton(options.Maintenance);
-        services.AddSingleton(sp => new MaintenanceScheduler(sp.GetRequiredService<IcebergCatalog>(), options.Maintenance,
+        services.AddSingleton(sp => new MaintenanceScheduler(sp.GetRequiredService<ICatalog>(), options.Maintenance,
             sp.GetRequiredService<PipelinesOptions>().Directory, options.DataDirectory, sp.GetRequiredService<ILogger<MaintenanceScheduler>>(),
             meters: sp.GetRequiredService<IMeterFactory>()));
         services.AddHostedService(sp => sp.GetRequiredService<MaintenanceScheduler>());
-        services.AddSingleton(sp => new MaintenanceApi(sp.GetRequiredService<IcebergCatalog>(), sp.GetRequiredService<MaintenanceScheduler>(), TimeProvider.System));
+        services.AddSingleton(sp => new MaintenanceApi(sp.GetRequiredService<ICatalog>(), sp.GetRequiredService<MaintenanceScheduler>(), TimeProvider.System));
         return services;
     }
 

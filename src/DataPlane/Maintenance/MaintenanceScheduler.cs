@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using System.Globalization;
-using DataPlane.Catalog.Catalogs;
+using System.Runtime.CompilerServices;
 using DataPlane.Iceberg.Catalogs;
 using DataPlane.Iceberg.Maintenance;
 using DataPlane.Iceberg.Operations;
@@ -29,7 +29,7 @@ internal sealed class MaintenanceScheduler : BackgroundService
 {
     private static readonly TimeSpan IdleMemory = TimeSpan.FromHours(1);
 
-    private readonly IcebergCatalog _catalog;
+    private readonly ICatalog _catalog;
     private readonly MaintenanceOptions _options;
     private readonly string _pipelinesDirectory;
     private readonly ILogger _logger;
@@ -43,7 +43,7 @@ internal sealed class MaintenanceScheduler : BackgroundService
     private readonly SemaphoreSlim _ready = new(0);
     private long _nextId;
 
-    public MaintenanceScheduler(IcebergCatalog catalog, MaintenanceOptions options, string pipelinesDirectory, string dataDirectory, ILogger<MaintenanceScheduler> logger,
+    public MaintenanceScheduler(ICatalog catalog, MaintenanceOptions options, string pipelinesDirectory, string dataDirectory, ILogger<MaintenanceScheduler> logger,
         TimeProvider? time = null, IMeterFactory? meters = null)
     {
         _catalog = catalog;
@@ -126,7 +126,7 @@ internal sealed class MaintenanceScheduler : BackgroundService
     private async Task CheckAllAsync(CancellationToken ct)
     {
         var seen = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var id in Tables())
+        await foreach (var id in TablesAsync(ct))
         {
             ct.ThrowIfCancellationRequested();
             Table? table;
@@ -197,13 +197,13 @@ internal sealed class MaintenanceScheduler : BackgroundService
         }
     }
 
-    private IEnumerable<TableIdentifier> Tables()
+    private async IAsyncEnumerable<TableIdentifier> TablesAsync([EnumeratorCancellation] CancellationToken ct)
     {
-        var pending = new Queue<IReadOnlyList<string>>(_catalog.ListNamespaces());
+        var pending = new Queue<IReadOnlyList<string>>(await _catalog.ListNamespacesAsync(null, ct));
         while (pending.TryDequeue(out var ns))
         {
-            foreach (var id in _catalog.ListTables(ns)) yield return id;
-            foreach (var child in _catalog.ListNamespaces(ns)) pending.Enqueue(child);
+            foreach (var id in await _catalog.ListTablesAsync(ns, ct)) yield return id;
+            foreach (var child in await _catalog.ListNamespacesAsync(ns, ct)) pending.Enqueue(child);
         }
     }
 

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text.Json;
-using DataPlane.Catalog.Catalogs;
 using DataPlane.Iceberg.Catalogs;
 using DataPlane.Iceberg.Manifests;
 using DataPlane.Iceberg.Scanning;
@@ -15,7 +14,7 @@ namespace DataPlane.Pipelines.Api;
 /// read through the current schema), and <c>GET /api/v1/tables/NS/TABLE/files?limit=N</c>, its data and delete files
 /// with a size distribution. NS is the namespace with levels joined by %1F, as in the REST catalog's paths.
 /// </summary>
-internal sealed class TablesApi(IcebergCatalog catalog)
+internal sealed class TablesApi(ICatalog catalog)
 {
     public const int MaxRows = 100;
     public const int MaxFiles = 1000;

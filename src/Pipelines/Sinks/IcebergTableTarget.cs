@@ -1,5 +1,4 @@
 using System.Globalization;
-using DataPlane.Catalog.Catalogs;
 using DataPlane.Iceberg.Catalogs;
 using DataPlane.Iceberg.DataFiles;
 using DataPlane.Iceberg.Manifests;
@@ -10,12 +9,14 @@ using IcebergSchema = DataPlane.Iceberg.Schemas.Schema;
 namespace DataPlane.Pipelines.Sinks;
 
 /// <summary>
-/// An Iceberg table in DataPlane's catalog (the one <c>/iceberg/v1</c> serves), committed through
-/// <see cref="IcebergCatalog"/>. Each commit is one fast-append snapshot whose summary carries the sink, the stream
-/// and the offsets its files cover; the table (and its namespace) is created from the pipeline's output schema and
-/// the sink's partition terms and properties when absent.
+/// An Iceberg table of a catalog: DataPlane's own in this process (the one <c>/iceberg/v1</c> serves, where the commit
+/// joins the table's commit group with the REST service's) or an Iceberg REST catalog another process serves. Each
+/// commit is one fast-append snapshot whose summary carries the sink, the stream and the offsets its files cover; the
+/// table (and its namespace) is created from the pipeline's output schema and the sink's partition terms and properties
+/// when absent. Data files and checkpoints go through the table's own file access (<see cref="Table.Store"/>), the one
+/// its catalog gives, so their keys are the table's keys whichever catalog it is.
 /// </summary>
-internal sealed class IcebergTableTarget(IcebergCatalog catalog, SinkDefinition sink, IcebergSchema outputSchema) : ISinkTarget
+internal sealed class IcebergTableTarget(ICatalog catalog, SinkDefinition sink, IcebergSchema outputSchema) : ISinkTarget
 {
     public const string SinkKey = CommitHistory.WriterKey;
     public const string StreamKey = "dataplane.stream";
@@ -48,19 +49,20 @@ internal sealed class IcebergTableTarget(IcebergCatalog catalog, SinkDefinition 
     /// </summary>
     public async Task<SinkCleanup> RemoveUncommittedAsync(string? recordedFor, IReadOnlyList<string> keys, CancellationToken cancellationToken)
     {
+        // Loaded as it is now, never created: a dropped table is not brought back by a clean-up. The keys are the table's
+        // (its store's), so without a table there is no store to look in.
+        var table = await catalog.TryLoadTableAsync(_id, cancellationToken);
+        if (table is null)
+            return new SinkCleanup([], 0, 0, $"they were written for table {_id} (UUID {recordedFor}), which no longer exists");
         var existing = new List<string>();
         foreach (var key in keys)
-            if (await catalog.Warehouse.HeadAsync(key, cancellationToken) is not null)
+            if (await table.Store.HeadAsync(key, cancellationToken) is not null)
                 existing.Add(key);
         int neverCreated = keys.Count - existing.Count;
         if (existing.Count == 0)
             return new SinkCleanup([], 0, neverCreated);
-        // Loaded as it is now, never created: a dropped table is not brought back by a clean-up.
-        var table = await catalog.TryLoadTableAsync(_id, cancellationToken);
-        if (table is null || table.Metadata.TableUuid != recordedFor)
-            return new SinkCleanup([], 0, neverCreated, table is null
-                ? $"they were written for table {_id} (UUID {recordedFor}), which no longer exists"
-                : $"they were written for table UUID {recordedFor}; {_id} is now UUID {table.Metadata.TableUuid}");
+        if (table.Metadata.TableUuid != recordedFor)
+            return new SinkCleanup([], 0, neverCreated, $"they were written for table UUID {recordedFor}; {_id} is now UUID {table.Metadata.TableUuid}");
         var referenced = new HashSet<string>(StringComparer.Ordinal);
         // The checkpoints commits name (in snapshots and in expiry's markers) are the table's too.
         foreach (var location in (await table.ReferencedFilesAsync(cancellationToken)).Concat(CommitHistory.Checkpoints(table.Metadata)))
@@ -68,7 +70,7 @@ internal sealed class IcebergTableTarget(IcebergCatalog catalog, SinkDefinition 
                 referenced.Add(key);
         var removed = existing.Where(k => !referenced.Contains(k)).ToList();
         foreach (var key in removed)
-            await catalog.Warehouse.DeleteAsync(key, cancellationToken);
+            await table.Store.DeleteAsync(key, cancellationToken);
         return new SinkCleanup(removed, existing.Count - removed.Count, neverCreated);
     }
 
@@ -80,7 +82,7 @@ internal sealed class IcebergTableTarget(IcebergCatalog catalog, SinkDefinition 
     public PartitionedWriter OpenWriter(DataFileWriterOptions options)
     {
         var table = _table ?? throw new InvalidOperationException("The table is loaded before files are written.");
-        return new PartitionedWriter(catalog.Warehouse, table.TableKey + "/data", table.Schema, table.Spec,
+        return new PartitionedWriter(table.Store, table.TableKey + "/data", table.Schema, table.Spec,
             TableWriteProperties.Apply(table.Metadata.Properties, options));
     }
 
@@ -117,14 +119,17 @@ internal sealed class IcebergTableTarget(IcebergCatalog catalog, SinkDefinition 
         return string.Create(CultureInfo.InvariantCulture, $"{table.TableKey}/checkpoints/{sink.Name}/{endOffset:D20}-{Guid.NewGuid():N}.state");
     }
 
-    public Task WriteCheckpointAsync(string key, ReadOnlyMemory<byte> content, CancellationToken cancellationToken) =>
-        catalog.Warehouse.PutNewAsync(key, content, cancellationToken);
+    public Task WriteCheckpointAsync(string key, ReadOnlyMemory<byte> content, CancellationToken cancellationToken)
+    {
+        var table = _table ?? throw new InvalidOperationException("The table is loaded before a checkpoint is written.");
+        return table.Store.PutNewAsync(key, content, cancellationToken);
+    }
 
     public async Task<MemoryStream> ReadCheckpointAsync(string checkpoint, CancellationToken cancellationToken)
     {
         var table = _table ?? throw new InvalidOperationException("The table is loaded before a checkpoint is read.");
         var key = KeyIn(table, checkpoint) ?? throw new InvalidDataException($"The checkpoint {checkpoint} is outside the warehouse.");
-        await using var body = await catalog.Warehouse.GetAsync(key, cancellationToken: cancellationToken);
+        await using var body = await table.Store.GetAsync(key, cancellationToken: cancellationToken);
         var buffer = new MemoryStream();
         await body.CopyToAsync(buffer, cancellationToken);
         buffer.Position = 0;
@@ -140,7 +145,7 @@ internal sealed class IcebergTableTarget(IcebergCatalog catalog, SinkDefinition 
         }
         if (await catalog.TryLoadTableAsync(_id, cancellationToken) is { } existing)
             return _table = existing;
-        catalog.CreateNamespaceIfMissing(_id.Namespace);
+        await catalog.CreateNamespaceIfMissingAsync(_id.Namespace, cancellationToken);
         var spec = PartitionTerms.Build(outputSchema, sink.Partition);
         try
         {

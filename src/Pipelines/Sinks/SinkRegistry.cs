@@ -1,6 +1,6 @@
 using System.Text.Json;
-using DataPlane.Catalog.Catalogs;
 using DataPlane.Iceberg.Catalogs;
+using DataPlane.Iceberg.Operations;
 using Microsoft.Extensions.Logging;
 using IcebergSchema = DataPlane.Iceberg.Schemas.Schema;
 
@@ -11,12 +11,14 @@ internal sealed class SinkRegistry
 {
     private readonly string _root;
     private readonly DefinitionSet<SinkDefinition> _sinks = new("sink", s => s.Name);
-    private readonly IcebergCatalog _catalog;
+    private readonly ICatalog _catalog;
+    private readonly Warehouse _warehouse;
     private readonly int _maxSinks;
 
-    public SinkRegistry(PipelinesOptions options, IcebergCatalog catalog, ILogger<SinkRegistry> logger)
+    public SinkRegistry(PipelinesOptions options, ICatalog catalog, Warehouse warehouse, ILogger<SinkRegistry> logger)
     {
         _catalog = catalog;
+        _warehouse = warehouse;
         _maxSinks = options.MaxSinks;
         _root = Path.Combine(Path.GetFullPath(options.Directory), "sinks");
         Directory.CreateDirectory(_root);
@@ -71,22 +73,24 @@ internal sealed class SinkRegistry
 
         // Every namespace's folder, and every table's location (anywhere in the warehouse: a location given at creation).
         var overlaps = new List<(string Folder, bool Namespace, string What)>();
-        var pending = new Queue<IReadOnlyList<string>>(_catalog.ListNamespaces());
+        var pending = new Queue<IReadOnlyList<string>>(await _catalog.ListNamespacesAsync(null, cancellationToken));
+        var warehouse = new TableIO(_warehouse.Store);
         while (pending.TryDequeue(out var ns))
         {
             string folder = string.Join('/', ns);
             if (Relation(path, folder) is { } relation)
                 overlaps.Add((folder, true, $"{relation} the folder of namespace {string.Join('.', ns)} ('{folder}'), where its tables are created"));
-            foreach (var child in _catalog.ListNamespaces(ns))
+            foreach (var child in await _catalog.ListNamespacesAsync(ns, cancellationToken))
                 pending.Enqueue(child);
-            foreach (var id in _catalog.ListTables(ns))
+            foreach (var id in await _catalog.ListTablesAsync(ns, cancellationToken))
             {
                 string key;
                 try
                 {
                     if (await _catalog.TryLoadTableAsync(id, cancellationToken) is not { } table)
                         continue;
-                    key = table.TableKey.TrimEnd('/');
+                    // In the warehouse's keys, as the sink's path is (the table's own store may be rooted elsewhere).
+                    key = warehouse.KeyOf(table.Metadata.Location).TrimEnd('/');
                 }
                 catch (Exception e) when (e is CatalogException or ArgumentException or InvalidOperationException or IOException)
                 {
@@ -126,7 +130,7 @@ internal sealed class SinkRegistry
     /// <param name="rawRecords">The output is a schemaless stream's record text (NDJSON file sinks write it as is).</param>
     public ISinkTarget OpenTarget(SinkDefinition sink, IcebergSchema outputSchema, bool rawRecords = false) => sink.Type switch
     {
-        SinkDefinition.Files => new FileSinkTarget(_catalog.Warehouse, sink.Path!, outputSchema, sink.Format, rawRecords, sink.Properties),
+        SinkDefinition.Files => new FileSinkTarget(_warehouse.Store, sink.Path!, outputSchema, sink.Format, rawRecords, sink.Properties),
         _ => new IcebergTableTarget(_catalog, sink, outputSchema),
     };
 
