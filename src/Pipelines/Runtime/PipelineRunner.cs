@@ -6,6 +6,7 @@ using DataPlane.Pipelines.Metrics;
 using DataPlane.Pipelines.Sinks;
 using DataPlane.Pipelines.Streams;
 using DataPlane.SqlTransforms;
+using DataPlane.Storage;
 using Microsoft.Extensions.Logging;
 
 namespace DataPlane.Pipelines.Runtime;
@@ -48,6 +49,10 @@ namespace DataPlane.Pipelines.Runtime;
 /// </summary>
 internal sealed class PipelineRunner : IAsyncDisposable
 {
+    /// <summary>Waits between failed runs: from 200 ms, doubling to 30 s, jittered so that pipelines that failed together
+    /// (their catalog or storage away) do not all come back at once. Never exhausted: the pipeline runs until stopped.</summary>
+    private static readonly RetryPolicy Restart = new() { MaxAttempts = int.MaxValue, BaseDelay = TimeSpan.FromMilliseconds(200), MaxDelay = TimeSpan.FromSeconds(30) };
+
     private readonly PipelineDefinition _definition;
     private readonly IngestStream _stream;
     private readonly SqlProgram _program;
@@ -153,7 +158,7 @@ internal sealed class PipelineRunner : IAsyncDisposable
 
     private async Task RunAsync(CancellationToken cancellationToken)
     {
-        var backoff = TimeSpan.FromMilliseconds(200);
+        int failures = 0;
         while (!cancellationToken.IsCancellationRequested)
         {
             try
@@ -176,11 +181,11 @@ internal sealed class PipelineRunner : IAsyncDisposable
                 LastError = e.Message;
                 LastErrorAt = DateTimeOffset.UtcNow;
                 _metrics.Add("dataplane_pipeline_errors_total", "Pipeline runs that failed and restarted from the last commit.", _labels, 1);
-                _logger.LogError(e, "Pipeline {Pipeline} failed; restarting from its last commit in {Delay}", _definition.Name, backoff);
+                var delay = Restart.DelayAfter(++failures);
+                _logger.LogError(e, "Pipeline {Pipeline} failed; restarting from its last commit in {Delay}", _definition.Name, delay);
                 // A flush waiting for this run would otherwise wait for a run that may never succeed (a dropped table).
                 FailFlushes(new InvalidOperationException($"Pipeline '{_definition.Name}' failed before the flush committed: {e.Message} It retries from its last commit."));
-                try { await Task.Delay(backoff, cancellationToken); } catch (OperationCanceledException) { break; }
-                backoff = TimeSpan.FromMilliseconds(Math.Min(backoff.TotalMilliseconds * 2, 30_000));
+                try { await Task.Delay(delay, cancellationToken); } catch (OperationCanceledException) { break; }
             }
         }
         State = "stopped";

@@ -6,6 +6,7 @@ using DataPlane.Pipelines.Ingest;
 using DataPlane.Pipelines.Log;
 using DataPlane.Pipelines.Metrics;
 using DataPlane.Pipelines.Streams;
+using DataPlane.Storage;
 using Microsoft.Extensions.Logging;
 
 namespace DataPlane.Pipelines.Sources;
@@ -26,6 +27,9 @@ internal sealed class KafkaSource : IAsyncDisposable
     private static readonly TimeSpan Linger = TimeSpan.FromMilliseconds(100);
     private static readonly TimeSpan MetadataRefresh = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan FullLogRetry = TimeSpan.FromMilliseconds(200);
+    /// <summary>Waits between failed runs: from half a second, doubling to 30 s, jittered so that the sources of a broker
+    /// that went away do not all reconnect at once. Never exhausted: the source runs until stopped.</summary>
+    private static readonly RetryPolicy Restart = new() { MaxAttempts = int.MaxValue, BaseDelay = TimeSpan.FromMilliseconds(500), MaxDelay = TimeSpan.FromSeconds(30) };
 
     private readonly IngestStream _stream;
     private readonly KafkaSourceDefinition _source;
@@ -102,7 +106,7 @@ internal sealed class KafkaSource : IAsyncDisposable
 
     private void Run(CancellationToken cancellationToken)
     {
-        var backoff = TimeSpan.FromMilliseconds(500);
+        int failures = 0;
         while (!cancellationToken.IsCancellationRequested)
         {
             try
@@ -118,10 +122,10 @@ internal sealed class KafkaSource : IAsyncDisposable
                 State = "failed";
                 NoteError(e.Message);
                 _metrics.Add("dataplane_stream_source_errors_total", "Kafka source runs that failed and restarted from the log's positions.", _labels, 1);
-                _logger.LogError(e, "Stream {Stream}: the Kafka source failed; restarting from the positions in its ingest log in {Delay}", _stream.Name, backoff);
-                if (cancellationToken.WaitHandle.WaitOne(backoff))
+                var delay = Restart.DelayAfter(++failures);
+                _logger.LogError(e, "Stream {Stream}: the Kafka source failed; restarting from the positions in its ingest log in {Delay}", _stream.Name, delay);
+                if (cancellationToken.WaitHandle.WaitOne(delay))
                     break;
-                backoff = TimeSpan.FromMilliseconds(Math.Min(backoff.TotalMilliseconds * 2, 30_000));
             }
         }
         _kafkaLines.Flush(stopping: true);
