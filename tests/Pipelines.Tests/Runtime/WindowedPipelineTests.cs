@@ -171,6 +171,27 @@ public sealed class WindowedPipelineTests : IAsyncLifetime
         Assert.Equal([Path.GetFileName(Named())], Files());
     }
 
+    [Fact]
+    public async Task A_top_n_pipeline_restores_the_rows_its_windows_kept_and_emits_them_when_the_window_closes()
+    {
+        await _table.PostAsync("api/v1/sinks", """{"name": "f2", "type": "files", "path": "raw/f2", "rolling": {"interval_seconds": 3600}}""", HttpStatusCode.Created);
+        await _table.PostAsync("api/v1/pipelines", """
+            {"name": "p3", "sql": "WATERMARK FOR clicks.ts AS ts - INTERVAL '10' SECOND; INSERT INTO f2 SELECT user, id, rn FROM (SELECT *, row_number() OVER (PARTITION BY tumble(INTERVAL '1' MINUTE), user ORDER BY id DESC) AS rn FROM clicks) WHERE rn <= 2"}
+            """, HttpStatusCode.Created);
+        // Minute 0's two highest ids so far (5 and 3) are only in the checkpoint when the process restarts.
+        await IngestAsync((1, "a", 1), (5, "a", 2), (3, "a", 3));
+        await _table.FlushAsync("p3");
+        var operators = JsonDocument.Parse(await _table.Http.GetStringAsync("api/v1/pipelines/p3")).RootElement.GetProperty("stateful")[0].GetProperty("operators");
+        Assert.StartsWith("top-n tumble(60s) by [user] order [id DESC] row_number (keeps row_number <= 2)", operators[0].GetProperty("operator").GetString());
+        await _table.RestartAsync();
+        await _table.WaitRunningAsync("p3");
+        // 4 and 2 arrive after the restart; b's record at 01:15 moves the watermark past minute 0's end.
+        await IngestAsync((4, "a", 20), (2, "a", 30), (9, "b", 75));
+        await _table.FlushAsync("p3");
+        var files = Directory.GetFiles(Path.Combine(_dir, "warehouse", "raw", "f2"), "*.parquet", SearchOption.AllDirectories);
+        Assert.Equal(["a|4|2", "a|5|1"], TableContents.Rows($"SELECT user, id, rn FROM read_parquet([{string.Join(", ", files.Select(f => $"'{f}'"))}]) ORDER BY id"));
+    }
+
     private static string JsonSerializerBody(string name, string sql) =>
         JsonSerializer.Serialize(new Dictionary<string, string> { ["name"] = name, ["dead_letter"] = "late", ["sql"] = sql });
 
