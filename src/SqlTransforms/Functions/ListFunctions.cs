@@ -28,8 +28,8 @@ internal static class ListFunctions
         r.Alias("list_position", "array_position");
         r.Alias("list_indexof", "array_position");
         r.Alias("array_indexof", "array_position");
-        r.Add(new ScalarFunction("array_slice", "list", "array_slice(list, begin, end[, step]): the elements from begin to end, 1-based and inclusive, negative from the end",
-            resolver: Slice, signatures: "array_slice(T[], BIGINT, BIGINT[, BIGINT]) -> T[]"));
+        r.Add(new ScalarFunction("array_slice", "list", "array_slice(list, begin, end[, step]), l[begin:end:step]: the elements (or a string's characters) from begin to end, 1-based and inclusive, negative from the end",
+            resolver: Slice, signatures: "array_slice(T[], BIGINT, BIGINT[, BIGINT]) -> T[], array_slice(VARCHAR, BIGINT, BIGINT) -> VARCHAR"));
         r.Alias("list_slice", "array_slice");
         r.Add(new ScalarFunction("array_distinct", "list", "the distinct values in the order they first occur, NULLs left out",
             resolver: Distinct, signatures: "array_distinct(T[]) -> T[]"));
@@ -70,7 +70,13 @@ internal static class ListFunctions
 
     private static FunctionBinding? Slice(IReadOnlyList<ArgumentInfo> args)
     {
-        if (args.Count is not (3 or 4) || ListType(args[0]) is not { } list || args.Skip(1).Any(a => !Takes(a, SqlType.BigInt))) return null;
+        if (args.Count is not (3 or 4) || args.Skip(1).Any(a => !Takes(a, SqlType.BigInt))) return null;
+        if (args[0].Type.Kind == SqlTypeKind.Varchar)
+        {
+            if (args.Count == 4) throw new ArgumentRefusedException(3, "a slice of a string takes no step (DuckDB has none either); slice string_to_array(s, '') and join it with array_to_string");
+            return new FunctionBinding([SqlType.Varchar, SqlType.BigInt, SqlType.BigInt], SqlType.Varchar, (k, t) => new StringRowKernel<StringSlice>(k, t, default));
+        }
+        if (ListType(args[0]) is not { } list) return null;
         return new FunctionBinding([list, .. args.Skip(1).Select(_ => SqlType.BigInt)], list,
             (k, t) => new ListSliceKernel(k[0], k[1], k[2], k.Count > 3 ? k[3] : null, t));
     }
@@ -89,6 +95,24 @@ internal static class ListFunctions
             throw new ArgumentRefusedException(0, $"array_to_string of a {list} is not supported yet: its elements do not convert to VARCHAR");
         return new FunctionBinding([list, SqlType.Varchar], SqlType.Varchar, (k, _) =>
             new ListToStringKernel(k[0], k[1], CastFunctions.Compile(new ColumnKernel(0, list.Element!), SqlType.Varchar, isTry: false)), PropagatesNull: false);
+    }
+
+    /// <summary>array_slice of a string, <c>s[begin:end]</c>: its characters (code points) from begin to end, as a list's elements are sliced.</summary>
+    internal struct StringSlice : IStringRowFunction
+    {
+        private BinaryArray _s;
+        private IArrowArray _begin, _end;
+        public void Prepare(IArrowArray[] args) { _s = (BinaryArray)args[0]; _begin = args[1]; _end = args[2]; }
+        public readonly bool Write(int row, Utf8Builder output)
+        {
+            var s = _s.GetBytes(row);
+            var (from, to) = ListSliceKernel.Range(Vectors.Values<long>(_begin)[row], Vectors.Values<long>(_end)[row], Utf8Text.CodePoints(s));
+            if (from > to) { output.Append([]); return true; }
+            output.Append(s[Utf8Text.ByteOffset(s, from - 1)..Utf8Text.ByteOffset(s, to)]);
+            return true;
+        }
+        public readonly RowErrorReason Reason => RowErrorReason.InvalidArgument;
+        public readonly string Describe(int row) => "";
     }
 
     internal struct ListLength : IRowFunction<long>

@@ -486,14 +486,19 @@ internal sealed partial class Parser
             }
             else if (Peek.IsSymbol("["))
             {
+                var bracket = Peek;
                 _next++;
                 Enter();
-                var index = Expression();
+                var index = Peek.IsSymbol(":") ? null : Expression();
                 if (Peek.IsSymbol(":"))
-                    throw Error("list slices l[a:b] are not supported yet; use l[i] for one element");
+                {
+                    e = Slice(e, index, bracket);
+                    Leave();
+                    continue;
+                }
                 Leave();
                 ExpectSymbol("]", "']' after the list index");
-                e = Build(new SqlExpression.Index(e, index, e.Start, _tokens[_next - 1].End), e, index);
+                e = Build(new SqlExpression.Index(e, index!, e.Start, _tokens[_next - 1].End), e, index);
             }
             else if (Peek.IsSymbol("."))
             {
@@ -503,6 +508,37 @@ internal sealed partial class Parser
             }
             else return e;
         }
+    }
+
+    /// <summary>
+    /// <c>l[begin:end]</c> or <c>l[begin:end:step]</c> after <c>l[begin</c>, DuckDB's slice of a list or a string: the
+    /// call <c>array_slice(l, begin, end[, step])</c>. An omitted bound (or <c>-</c> for the end, as DuckDB writes it
+    /// before a step) is the extreme position that reaches the list's first or last element, which one by the sign of
+    /// the step, so the step must then be a constant.
+    /// </summary>
+    private SqlExpression Slice(SqlExpression list, SqlExpression? begin, Token bracket)
+    {
+        ExpectSymbol(":", "':' in the slice");
+        SqlExpression? end = null, step = null;
+        if (Peek.IsSymbol("-") && (_tokens[_next + 1].IsSymbol(":") || _tokens[_next + 1].IsSymbol("]"))) _next++;
+        else if (!Peek.IsSymbol(":") && !Peek.IsSymbol("]")) end = Expression();
+        if (TrySymbol(":")) step = Expression();
+        ExpectSymbol("]", "']' after the slice");
+        int close = _tokens[_next - 1].End;
+        if (begin is null || end is null)
+        {
+            bool backwards;
+            if (step is null) backwards = false;
+            else if (step is SqlExpression.Literal { Kind: LiteralKind.Integer } s) backwards = s.Text.StartsWith('-');
+            else throw new SqlException("a slice with an omitted bound takes a constant integer step (the step's sign says which end the bound is)",
+                SourcePosition.At(_sql, step.Start), _sql);
+            SqlExpression Extreme(bool last) => new SqlExpression.Literal(LiteralKind.Integer,
+                last ? long.MaxValue.ToString(CultureInfo.InvariantCulture) : long.MinValue.ToString(CultureInfo.InvariantCulture), bracket.Start, close);
+            begin ??= Extreme(backwards);
+            end ??= Extreme(!backwards);
+        }
+        List<SqlExpression> args = step is null ? [list, begin, end] : [list, begin, end, step];
+        return Build(new SqlExpression.FunctionCall(new SqlName("array_slice", false, bracket.Start), args, false, false, list.Start, close), args);
     }
 
     private SqlExpression Primary()

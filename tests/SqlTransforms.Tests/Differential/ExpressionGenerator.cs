@@ -131,7 +131,7 @@ internal sealed class ExpressionGenerator(Random random, bool json = false)
                     39 => $"struct_extract(struct_pack({Pick("s", "u")}, n := {I()}), {Pick("'s'", "'u'")})",
                     35 => $"array_to_string({Pick(IntList(depth), TextList(depth), $"[{X()}, {X()}]")}, {Pick("','", "''", "' - '", "NULL")})",
                     36 => $"{TextList(depth)}[{random.Next(-3, 4)}]",
-                    37 => $"array_to_string({Pick("array_slice", "list_slice")}({Pick(IntList(depth), TextList(depth))}, {Bound()}, {Bound()}{Step()}), ',')",
+                    37 => random.Next(2) == 0 ? $"array_to_string({Slice(Pick(IntList(depth), TextList(depth)), depth)}, ',')" : StringSlice(S(), depth),
                     28 => $"{Pick("to_hex", "hex")}({Pick(S(), L(), $"from_hex(to_hex({S()}))")})",
                     29 => $"CAST({Pick($"from_hex({Pick(S(), $"to_hex({S()})")})", $"from_base64({Pick(S(), $"to_base64(from_hex(to_hex({S()})))")})")} AS VARCHAR)",
                     25 => $"strftime({Pick(E(SqlType.Timestamp), E(SqlType.Date))}, {TimeFormat()})",
@@ -276,8 +276,30 @@ internal sealed class ExpressionGenerator(Random random, bool json = false)
         {
             0 => $"[{I()}, {I()}, {I()}]",
             1 => $"[{I()}, NULL, {I()}, {Leaf(SqlType.Integer)}]",
-            _ => $"array_slice([{I()}, {I()}, {I()}, {I()}], {Bound()}, {Bound()}{Step()})",
+            _ => Slice($"[{I()}, {I()}, {I()}, {I()}]", depth),
         };
+    }
+
+    /// <summary>
+    /// A slice of <paramref name="list"/>: array_slice or list_slice, or the syntax l[a:b] and l[a:b:c] with omitted bounds
+    /// (and DuckDB's '-' for an omitted end before a step, whose step is then a constant); a bound a constant or an
+    /// expression (NULL at times).
+    /// </summary>
+    private string Slice(string list, int depth)
+    {
+        string B() => random.Next(4) == 0 ? Expression(SqlType.Integer, depth - 1) : Bound();
+        if (random.Next(3) == 0) return $"{Pick("array_slice", "list_slice")}({list}, {B()}, {B()}{Step()})";
+        string step = Step();
+        string begin = random.Next(4) == 0 ? "" : B();
+        string end = random.Next(4) == 0 ? (step.Length > 0 ? "-" : "") : B(); // "l[a::c]" would read as a cast
+        return $"({list})[{begin}:{end}{(step.Length > 0 ? ":" + step[2..] : "")}]";
+    }
+
+    /// <summary>A slice of a string by characters: s[a:b] (bounds omitted at times) or array_slice(s, a, b); no step (DuckDB has none for strings).</summary>
+    private string StringSlice(string text, int depth)
+    {
+        string B() => random.Next(4) == 0 ? Expression(SqlType.Integer, depth - 1) : Bound();
+        return random.Next(3) == 0 ? $"array_slice({text}, {B()}, {B()})" : $"({text})[{(random.Next(4) == 0 ? "" : B())}:{(random.Next(4) == 0 ? "" : B())}]";
     }
 
     /// <summary>A VARCHAR[]: text split by string_to_array (empty parts, '' splitting into characters), or a list of expressions.</summary>
@@ -288,7 +310,7 @@ internal sealed class ExpressionGenerator(Random random, bool json = false)
         {
             0 => $"{Pick("string_to_array", "string_split", "str_split")}({S()}, {Pick("','", "''", "' '", "'a'", "NULL", Leaf(SqlType.Varchar))})",
             1 => $"[{S()}, {S()}, NULL]",
-            _ => $"array_slice(string_to_array({S()}, ','), {Bound()}, {Bound()}{Step()})",
+            _ => Slice($"string_to_array({S()}, ',')", depth),
         };
     }
 

@@ -140,8 +140,8 @@ internal sealed class ListSearchKernel(Kernel list, Kernel needle, Kernel equal,
 }
 
 /// <summary>
-/// array_slice(list, begin, end[, step]): 1-based and inclusive, a negative bound counting from the end, bounds
-/// clamped to the list; a negative step walks from begin down to end. Gathers the chosen elements into a new list.
+/// array_slice(list, begin, end[, step]) and <c>l[begin:end:step]</c>: 1-based and inclusive, a negative bound
+/// counting from the end, bounds clamped to the list (<see cref="Range"/>, which the string slice shares); a negative step walks from begin down to end. Gathers the chosen elements into a new list.
 /// A zero step over a range that is not empty fails the record (DuckDB: an error); over an empty one it gives [].
 /// </summary>
 internal sealed class ListSliceKernel(Kernel list, Kernel begin, Kernel end, Kernel? step, SqlType type) : Kernel(type)
@@ -167,11 +167,10 @@ internal sealed class ListSliceKernel(Kernel list, Kernel begin, Kernel end, Ker
             if (!Vectors.Get(validity, i)) continue;
             long stepBy = s is null ? 1 : steps[i];
             long length = offsets[i + 1] - offsets[i];
-            long from = Position(begins[i], length), to = Position(ends[i], length);
+            long from, to;
             if (stepBy >= 0)
             {
-                from = Math.Max(from, 1);
-                to = Math.Min(to, length);
+                (from, to) = Range(begins[i], ends[i], length);
                 if (stepBy == 0 && from <= to)
                 {
                     validity ??= Vectors.AllValid(n);
@@ -184,8 +183,8 @@ internal sealed class ListSliceKernel(Kernel list, Kernel begin, Kernel end, Ker
             }
             else
             {
-                from = Math.Min(from, length);
-                to = Math.Max(to, 1);
+                from = Math.Min(Position(begins[i], length), length);
+                to = Math.Max(Position(ends[i], length), 1);
                 for (long p = from; p >= to; p = p - to < -stepBy ? to - 1 : p + stepBy) indices.Add(offsets[i] + (int)p - 1);
             }
         }
@@ -193,6 +192,13 @@ internal sealed class ListSliceKernel(Kernel list, Kernel begin, Kernel end, Ker
         var values = Gather.Take(l.Values, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(indices));
         return ElementContext.Build(Type, newOffsets, validity, n, values);
     }
+
+    /// <summary>
+    /// The 1-based positions [from, to] that begin and end choose, clamped to 1..length (empty when from > to): of a
+    /// list's elements, and of a string's characters for the string slice.
+    /// </summary>
+    public static (long From, long To) Range(long begin, long end, long length) =>
+        (Math.Max(Position(begin, length), 1), Math.Min(Position(end, length), length));
 
     /// <summary>A 1-based position: negative ones count from the end (-1 is the last), 0 stays 0 (before the first).</summary>
     private static long Position(long p, long length) => p >= 0 ? p : Math.Max(length + p + 1, 0);
