@@ -101,7 +101,7 @@ internal sealed partial class Binder
     }
 
     private static bool Windowed(LogicalPlan plan) =>
-        Enumerable.Range(0, plan.Columns.Count).Any(i => WindowBound(plan, i) is not null);
+        Enumerable.Range(0, plan.Columns.Count).Any(i => WindowOf(plan, i) is not null);
 
     /// <summary>A window join: a key pair equating the two sides' window_end (or window_start of fixed-width windows).</summary>
     private static JoinTime? WindowJoin(LogicalPlan left, LogicalPlan right, List<BoundExpression> leftKeys, List<BoundExpression> rightKeys)
@@ -110,10 +110,10 @@ internal sealed partial class Binder
         for (int i = 0; i < leftKeys.Count; i++)
         {
             if (leftKeys[i] is not BoundExpression.Column l || rightKeys[i] is not BoundExpression.Column r) continue;
-            if (WindowBound(left, l.Index) is not { } a || WindowBound(right, r.Index) is not { } b || a.End != b.End) continue;
+            if (WindowOf(left, l.Index) is not { } a || WindowOf(right, r.Index) is not { } b || a.IsEnd != b.IsEnd) continue;
             // A side's rows of a window all arrive before its watermark reaches the window's end: window_end itself, or
             // window_start plus the width (a session's width is its own, so only its end can be matched).
-            if (a.End)
+            if (a.IsEnd)
                 return new JoinTime(JoinTimeKind.Window, l.Index, r.Index, -1, -1);
             if (a.Window.Kind != Windows.WindowKind.Session && b.Window.Kind != Windows.WindowKind.Session)
                 found ??= new JoinTime(JoinTimeKind.Window, l.Index, r.Index, b.Window.WidthMicros - 1, a.Window.WidthMicros - 1);
@@ -121,50 +121,11 @@ internal sealed partial class Binder
         return found;
     }
 
-    /// <summary>Whether column <paramref name="index"/> of <paramref name="plan"/> is a window's start or end, followed through projections and filters.</summary>
-    private static (Windows.WindowSpec Window, bool End)? WindowBound(LogicalPlan plan, int index)
-    {
-        while (true)
-        {
-            switch (plan)
-            {
-                case LogicalPlan.Project p when p.Expressions[index] is BoundExpression.Column c:
-                    plan = p.Input;
-                    index = c.Index;
-                    continue;
-                case LogicalPlan.Filter f:
-                    plan = f.Input;
-                    continue;
-                case LogicalPlan.Aggregate { Window: { } window } when index < 2:
-                    return (window, index == 1);
-                default:
-                    return null;
-            }
-        }
-    }
-
     /// <summary>Whether column <paramref name="index"/> of <paramref name="plan"/> is the event time (watermark column) of a stream it reads.</summary>
-    private bool IsEventTime(LogicalPlan plan, int index)
-    {
-        while (true)
-        {
-            switch (plan)
-            {
-                case LogicalPlan.Project p when p.Expressions[index] is BoundExpression.Column c:
-                    plan = p.Input;
-                    index = c.Index;
-                    continue;
-                case LogicalPlan.Filter f:
-                    plan = f.Input;
-                    continue;
-                case LogicalPlan.Scan s:
-                    return EventTimeColumns.TryGetValue(s.Source, out var column)
-                        && _sources[s.Source][s.Projection[index]].Name.Equals(column, StringComparison.OrdinalIgnoreCase);
-                default:
-                    return false;
-            }
-        }
-    }
+    private bool IsEventTime(LogicalPlan plan, int index) =>
+        ColumnLineage.Source(plan, index) is (LogicalPlan.Scan s, var column)
+        && EventTimeColumns.TryGetValue(s.Source, out var eventTime)
+        && _sources[s.Source][s.Projection[column]].Name.Equals(eventTime, StringComparison.OrdinalIgnoreCase);
 
     /// <summary>
     /// An interval join: conditions bounding left time - right time from both sides, each time the event time of its

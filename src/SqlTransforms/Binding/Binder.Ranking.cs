@@ -188,33 +188,6 @@ internal sealed partial class Binder
     private string OverText(OverClause over) =>
         new string(_sql[over.Start..Math.Min(over.End, _sql.Length)].Where(ch => !char.IsWhiteSpace(ch)).ToArray()).ToLowerInvariant();
 
-    /// <summary>The window whose window_start (or window_end) <paramref name="column"/> of <paramref name="plan"/> is, followed through projections and filters.</summary>
-    private static (WindowSpec Window, bool IsEnd)? WindowOf(LogicalPlan plan, int column)
-    {
-        while (true)
-        {
-            switch (plan)
-            {
-                case LogicalPlan.Project p when p.Expressions[column] is BoundExpression.Column c:
-                    plan = p.Input;
-                    column = c.Index;
-                    continue;
-                case LogicalPlan.Filter f:
-                    plan = f.Input;
-                    continue;
-                case LogicalPlan.Aggregate { Window: { } w } when column < 2:
-                    return (w, column == 1);
-                case LogicalPlan.WindowTopN t when column < t.Ranking.RowWidth:
-                    plan = t.Input;
-                    continue;
-                case LogicalPlan.WindowTopN { Ranking: { Window: { } w, AssignsWindow: true } } t when column < t.Ranking.RowWidth + 2:
-                    return (w, column == t.Ranking.RowWidth + 1);
-                default:
-                    return null;
-            }
-        }
-    }
-
     /// <summary>
     /// Gives each WindowTopN the limit a filter above it puts on one of its numbers (<c>rn &lt;= 3</c>, <c>rn &lt; 4</c>,
     /// <c>rn = 1</c>, a term of an AND), followed down through projections and filters. The filter stays: the

@@ -1,3 +1,4 @@
+using DataPlane.SqlTransforms.Planning;
 using DataPlane.SqlTransforms.Syntax;
 using DataPlane.SqlTransforms.Types;
 using DataPlane.SqlTransforms.Windows;
@@ -92,4 +93,13 @@ internal sealed partial class Binder
             throw Error(window.Start, $"the window needs the event time column ({string.Join(" or ", candidates)}) among the columns of FROM; select it in the subquery");
         return Call("now", [], [], window.Start, "now");
     }
+
+    /// <summary>The window whose window_start (or window_end) column <paramref name="column"/> of <paramref name="plan"/> is:
+    /// a windowed aggregation's first two columns, or the two a top-N that assigns windows adds after its rows.</summary>
+    private static (WindowSpec Window, bool IsEnd)? WindowOf(LogicalPlan plan, int column) => ColumnLineage.Source(plan, column) switch
+    {
+        (LogicalPlan.Aggregate { Window: { } w }, var c) when c < 2 => (w, c == 1),
+        (LogicalPlan.WindowTopN { Ranking: { Window: { } w, AssignsWindow: true } } t, var c) when c < t.Ranking.RowWidth + 2 => (w, c == t.Ranking.RowWidth + 1),
+        _ => null,
+    };
 }
