@@ -23,8 +23,9 @@ internal static class TableMaintenanceCommand
     public static void AddTo(Command table)
     {
         table.Subcommands.Add(Create(MaintenanceJob.Compact,
-            "Compact a table: bin-pack each partition's small files (and files with row-level deletes, which are applied) into files near the target size, as replace snapshots.",
-            targetSize: true, minFiles: true));
+            "Compact a table: bin-pack each partition's small files (and files with row-level deletes, which are applied) into files near the target size, as replace snapshots; " +
+            "with --strategy sort, sort or z-order their rows first.",
+            targetSize: true, minFiles: true, sort: true));
         table.Subcommands.Add(Create(MaintenanceJob.ExpireSnapshots,
             "Expire snapshots older than the table's history.expire.max-snapshot-age-ms (never the current one, a branch's or a tag's, nor a branch's newest min-snapshots-to-keep) and delete the files only they referenced.",
             olderThan: true, retainLast: true));
@@ -35,7 +36,8 @@ internal static class TableMaintenanceCommand
             "Merge the table's small manifests into few, clustered by partition."));
     }
 
-    private static Command Create(MaintenanceJob job, string description, bool targetSize = false, bool minFiles = false, bool olderThan = false, bool retainLast = false)
+    private static Command Create(MaintenanceJob job, string description, bool targetSize = false, bool minFiles = false, bool olderThan = false, bool retainLast = false,
+        bool sort = false)
     {
         var catalog = TableCatalog.Options.Create();
         var name = new Argument<string>("name") { Description = "Table name: namespace.table, e.g. db.events" };
@@ -45,6 +47,15 @@ internal static class TableMaintenanceCommand
         var min = new Option<int?>("--min-input-files") { Description = "Small files a partition needs to be compacted (default: the table's setting, 5)" };
         var older = new Option<string?>("--older-than") { Description = "Instead of the table's age: a time (2026-01-01T00:00:00Z) or an age (7d, 12h, 30m)" };
         var retain = new Option<int?>("--retain-last") { Description = "Snapshots each branch keeps at least (default: history.expire.min-snapshots-to-keep, 1)" };
+        var strategy = new Option<string?>("--strategy") { Description = "binpack, or sort (by --sort-order, else the table's sort order) (default: the table's dataplane.maintenance.compaction.strategy, binpack)" };
+        var sortOrder = new Option<string?>("--sort-order") { Description = "The order of a sort: 'id DESC NULLS LAST, name', 'bucket(16, id), days(ts)' or 'zorder(a, b)' (default: the table's dataplane.maintenance.compaction.sort-order, else its sort order)" };
+        var sortMemory = new Option<string?>("--sort-memory") { Description = "Memory a sort holds before it spills sorted runs to disk, e.g. 512MiB (default 256 MiB; with --server, the server's Maintenance:SortMemoryBytes)" };
+        if (sort)
+        {
+            command.Options.Add(strategy);
+            command.Options.Add(sortOrder);
+            command.Options.Add(sortMemory);
+        }
         if (targetSize) command.Options.Add(target);
         if (minFiles) command.Options.Add(min);
         if (olderThan) command.Options.Add(older);
@@ -61,7 +72,12 @@ internal static class TableMaintenanceCommand
                     MinInputFiles = r.GetValue(min),
                     OlderThan = r.GetValue(older) is { } o ? Time(o) : null,
                     RetainLast = r.GetValue(retain),
+                    Strategy = r.GetValue(strategy) is { } s ? RewriteStrategies.Parse(s, "--strategy") : null,
+                    SortOrder = r.GetValue(sortOrder),
+                    SortMemoryBytes = r.GetValue(sortMemory) is { } mem ? ByteSize.Parse(mem, "--sort-memory") : null,
                 };
+                if (request.SortOrder is not null && request.Strategy == RewriteStrategy.BinPack)
+                    throw new ArgumentException("--sort-order needs --strategy sort (or no --strategy), not binpack.");
                 var id = TableIdentifier.Parse(r.GetValue(name)!);
                 var outcome = TableCatalog.Server(r, catalog) is var (server, _)
                     ? await ThroughServerAsync(server, r.GetValue(catalog.Token) ?? Environment.GetEnvironmentVariable(TableCatalog.TokenVariable), id, request, ct)
@@ -104,6 +120,8 @@ internal static class TableMaintenanceCommand
         if (request.MinInputFiles is { } m) body["min_input_files"] = m;
         if (request.OlderThan is { } o) body["older_than"] = o.ToString("O", CultureInfo.InvariantCulture);
         if (request.RetainLast is { } k) body["retain_last"] = k;
+        if (request.Strategy is { } s) body["strategy"] = s.Name();
+        if (request.SortOrder is { } order) body["sort_order"] = order;
         var queued = await ManagementApi.SendAsync(http, HttpMethod.Post, path + "/run", body.ToJsonString(), ct);
         var runId = queued.GetProperty("runs")[0].GetProperty("id").GetString()!;
         JsonElement run = default;

@@ -14,6 +14,17 @@ internal static class JobRunner
     /// nothing, as Spark's tasks) may be about to commit them.</summary>
     public static readonly TimeSpan MinOrphanAge = TimeSpan.FromMinutes(1);
 
+    /// <summary>A compaction's strategy and sort order: the run's where it gives them (a sort order alone means a sort),
+    /// else the table's.</summary>
+    /// <exception cref="ArgumentException">A sort order given with the bin-pack strategy.</exception>
+    public static (RewriteStrategy Strategy, string? SortOrder) Compaction(JobRequest request, MaintenanceSettings settings)
+    {
+        if (request.SortOrder is not null && request.Strategy == RewriteStrategy.BinPack)
+            throw new ArgumentException($"A sort order ('{request.SortOrder}') was given with the binpack strategy; a sort order needs the sort strategy.");
+        var strategy = request.Strategy ?? (request.SortOrder is not null ? RewriteStrategy.Sort : settings.CompactionStrategy);
+        return (strategy, strategy == RewriteStrategy.Sort ? request.SortOrder ?? settings.CompactionSortOrder : null);
+    }
+
     /// <param name="inFlight">Store keys being written for commits to come (the pipelines' journals), which orphan removal keeps.</param>
     public static async Task<JobOutcome> RunAsync(Table table, JobRequest request, IoBudget budget, Func<CancellationToken, Task<IReadOnlySet<string>>>? inFlight,
         TimeProvider time, IProgress<MaintenanceProgress>? progress, CancellationToken ct)
@@ -27,17 +38,22 @@ internal static class JobRunner
         {
             case MaintenanceJob.Compact:
             {
+                var (strategy, sortOrder) = Compaction(request, settings);
                 var r = await new RewriteDataFiles(table).RunAsync(new RewriteDataFiles.Options
                 {
                     TargetFileSizeBytes = request.TargetFileSizeBytes,
                     MinInputFiles = request.MinInputFiles ?? settings.MinInputFiles,
                     DryRun = request.DryRun,
                     Budget = budget,
+                    Strategy = strategy,
+                    SortOrder = sortOrder,
+                    SortMemoryBytes = request.SortMemoryBytes ?? RewriteDataFiles.DefaultSortMemoryBytes,
                 }, progress, ct);
                 var outcome = request.DryRun ? "dry-run" : r.Groups == 0 ? "nothing-to-do" : r.Failures.Count == 0 ? "succeeded" : r.GroupsCommitted == 0 ? "failed" : "partial";
+                var sorted = r.Order is null ? "" : $" sorted by {r.Order}" + (r.RunsSpilled == 0 ? "" : $" ({r.RunsSpilled} sorted run(s) spilled to disk)");
                 var summary = request.DryRun
-                    ? $"{r.FilesRewritten} file(s) in {r.Groups} group(s) would be rewritten"
-                    : $"rewrote {r.FilesRewritten} file(s) into {r.FilesWritten} in {r.GroupsCommitted} of {r.Groups} group(s), dropped {r.DeleteFilesRemoved} delete file(s)"
+                    ? $"{r.FilesRewritten} file(s) in {r.Groups} group(s) would be rewritten" + (r.Order is null ? "" : $" sorted by {r.Order}")
+                    : $"rewrote {r.FilesRewritten} file(s) into {r.FilesWritten}{sorted} in {r.GroupsCommitted} of {r.Groups} group(s), dropped {r.DeleteFilesRemoved} delete file(s)"
                       + (r.Failures.Count == 0 ? "" : "; " + string.Join("; ", r.Failures));
                 return new JobOutcome(outcome, summary, r.BytesRead, r.BytesWritten, r.FilesWritten, 0, r.Snapshots,
                     new Dictionary<string, long>
@@ -46,6 +62,7 @@ internal static class JobRunner
                         ["groups_committed"] = r.GroupsCommitted,
                         ["files_rewritten"] = r.FilesRewritten,
                         ["delete_files_removed"] = r.DeleteFilesRemoved,
+                        ["runs_spilled"] = r.RunsSpilled,
                     }, []);
             }
             case MaintenanceJob.RewriteManifests:

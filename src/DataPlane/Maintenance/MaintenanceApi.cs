@@ -72,6 +72,14 @@ internal sealed class MaintenanceApi(ICatalog catalog, MaintenanceScheduler sche
             return;
         }
         if (await LoadAsync(c, ns, name) is not var (_, table)) return;
+        // A change that only the table can judge (a sort order names its columns) is refused before it is set.
+        var merged = new Dictionary<string, string>(table.Metadata.Properties, StringComparer.Ordinal);
+        foreach (var (key, value) in properties) merged[key] = value;
+        if (SettingsError(table.Metadata with { Properties = merged }) is { } error && error != SettingsError(table.Metadata))
+        {
+            await JsonResponse.ErrorAsync(c.Response, StatusCodes.Status400BadRequest, error);
+            return;
+        }
         MaintenanceSettings settings;
         try
         {
@@ -106,7 +114,19 @@ internal sealed class MaintenanceApi(ICatalog catalog, MaintenanceScheduler sche
             await JsonResponse.ErrorAsync(c.Response, StatusCodes.Status400BadRequest, e.Message);
             return;
         }
-        if (await LoadAsync(c, ns, name) is not var (id, _)) return;
+        if (await LoadAsync(c, ns, name) is not var (id, table)) return;
+        if (requests.FirstOrDefault(r => r.Job == MaintenanceJob.Compact && (r.Strategy == RewriteStrategy.Sort || r.SortOrder is not null)) is { } sort)
+        {
+            try
+            {
+                RewriteDataFiles.OrderOf(table.Metadata, RewriteStrategy.Sort, sort.SortOrder ?? table.Metadata.Properties.GetValueOrDefault(MaintenanceSettings.CompactionSortOrderKey));
+            }
+            catch (ArgumentException e)
+            {
+                await JsonResponse.ErrorAsync(c.Response, StatusCodes.Status400BadRequest, sort.SortOrder is null ? e.Message : $"$.sort_order: {e.Message}");
+                return;
+            }
+        }
         var runs = requests.Select(r => scheduler.Enqueue(id, r, "manual")).ToList();
         c.Response.Headers.Location = $"/api/v1/tables/{ns}/{name}/maintenance/runs/{runs[0].Id}";
         await JsonResponse.WriteAsync(c.Response, StatusCodes.Status202Accepted, w =>
@@ -128,9 +148,23 @@ internal sealed class MaintenanceApi(ICatalog catalog, MaintenanceScheduler sche
             await JsonResponse.NotFoundAsync(c.Response, $"maintenance run of table {id}", runId);
     }
 
+    private static string? SettingsError(TableMetadata metadata)
+    {
+        try
+        {
+            MaintenanceSettings.From(metadata);
+            return null;
+        }
+        catch (ArgumentException e)
+        {
+            return e.Message;
+        }
+    }
+
     /// <summary>
-    /// <c>{"jobs": ["compact", ...], "dry_run": false, "target_file_size_bytes": n, "min_input_files": n, "older_than":
-    /// "2026-01-01T00:00:00Z", "retain_last": n}</c>, every field optional (all four jobs by default).
+    /// <c>{"jobs": ["compact", ...], "dry_run": false, "target_file_size_bytes": n, "min_input_files": n, "strategy": "sort",
+    /// "sort_order": "zorder(a, b)", "older_than": "2026-01-01T00:00:00Z", "retain_last": n}</c>, every field optional (all
+    /// four jobs by default).
     /// </summary>
     internal static List<JobRequest> ParseRun(JsonElement body, DateTimeOffset now)
     {
@@ -157,6 +191,20 @@ internal sealed class MaintenanceApi(ICatalog catalog, MaintenanceScheduler sche
                 case "min_input_files":
                     template = template with { MinInputFiles = (int)Whole(v, "$.min_input_files", 1, 100_000) };
                     break;
+                case "strategy":
+                    template = template with
+                    {
+                        Strategy = v.ValueKind == JsonValueKind.String ? RewriteStrategies.Parse(v.GetString()!, "$.strategy") : throw new ArgumentException($"$.strategy must be binpack or sort, not {Show(v)}."),
+                    };
+                    break;
+                case "sort_order":
+                    template = template with
+                    {
+                        SortOrder = v.ValueKind == JsonValueKind.String && v.GetString()!.Trim() is { Length: > 0 and <= 1000 } order
+                            ? order
+                            : throw new ArgumentException($"$.sort_order must be a sort order such as \"id DESC NULLS LAST, name\" or \"zorder(a, b)\", not {Show(v)}."),
+                    };
+                    break;
                 case "retain_last":
                     template = template with { RetainLast = (int)Whole(v, "$.retain_last", 1, 1_000_000) };
                     break;
@@ -166,9 +214,11 @@ internal sealed class MaintenanceApi(ICatalog catalog, MaintenanceScheduler sche
                     template = template with { OlderThan = at };
                     break;
                 default:
-                    throw new ArgumentException($"$.{p.Name} is not a run option; valid: jobs, dry_run, target_file_size_bytes, min_input_files, older_than, retain_last.");
+                    throw new ArgumentException($"$.{p.Name} is not a run option; valid: jobs, dry_run, target_file_size_bytes, min_input_files, strategy, sort_order, older_than, retain_last.");
             }
         }
+        if (template.SortOrder is not null && template.Strategy == RewriteStrategy.BinPack)
+            throw new ArgumentException("$.sort_order needs $.strategy sort (or no strategy), not binpack.");
         if (template.OlderThan is { } olderThan && jobs.Contains(MaintenanceJob.RemoveOrphanFiles) && olderThan > now - JobRunner.MinOrphanAge)
             throw new ArgumentException($"$.older_than {olderThan:O} is too recent for remove-orphan-files: files written in the last {JobRunner.MinOrphanAge.TotalMinutes:0} minute(s) may be another writer's commit in flight.");
         return jobs.Select(j => template with { Job = j }).ToList();

@@ -14,6 +14,8 @@ internal sealed class MaintenanceOptions
     public long MaxBytesPerSecond { get; set; } = 64L * 1024 * 1024;
     /// <summary>Finished runs kept per table in the history.</summary>
     public int HistoryPerTable { get; set; } = 50;
+    /// <summary>Arrow bytes a sort compaction holds in memory before it spills sorted runs to disk.</summary>
+    public long SortMemoryBytes { get; set; } = Iceberg.Maintenance.RewriteDataFiles.DefaultSortMemoryBytes;
 
     public void Validate()
     {
@@ -23,6 +25,8 @@ internal sealed class MaintenanceOptions
             throw new ArgumentException($"Maintenance:MaxConcurrentJobs {MaxConcurrentJobs} is out of range; use 1 to 64.");
         if (MaxBytesPerSecond < 0)
             throw new ArgumentException($"Maintenance:MaxBytesPerSecond {MaxBytesPerSecond} is out of range; use 0 (no limit) or more.");
+        if (SortMemoryBytes is < 1024 * 1024 or > 1L << 40)
+            throw new ArgumentException($"Maintenance:SortMemoryBytes {SortMemoryBytes} is out of range; use 1048576 (1 MiB) to 1099511627776 (1 TiB).");
         if (HistoryPerTable is < 1 or > 10_000)
             throw new ArgumentException($"Maintenance:HistoryPerTable {HistoryPerTable} is out of range; use 1 to 10000.");
     }

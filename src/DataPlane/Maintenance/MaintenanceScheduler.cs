@@ -248,7 +248,7 @@ internal sealed class MaintenanceScheduler : BackgroundService
         try
         {
             var table = await _catalog.LoadTableAsync(TableIdentifier.Parse(run.Table), ct);
-            outcome = await JobRunner.RunAsync(table, run.Request, _budget, InFlightAsync, _time, run.Reporter, ct);
+            outcome = await JobRunner.RunAsync(table, run.Request with { SortMemoryBytes = run.Request.SortMemoryBytes ?? _options.SortMemoryBytes }, _budget, InFlightAsync, _time, run.Reporter, ct);
             if (outcome.Outcome == "nothing-to-do")
                 lock (_gate) _idle[(run.Table, run.Request.Job)] = (table.State.MetadataLocation, _time.GetUtcNow());
         }

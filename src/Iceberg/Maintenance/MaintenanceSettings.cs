@@ -15,6 +15,8 @@ public sealed record MaintenanceSettings
     public const string EnabledKey = "dataplane.maintenance.enabled";
     public const string CompactionEnabledKey = "dataplane.maintenance.compaction.enabled";
     public const string MinInputFilesKey = "dataplane.maintenance.compaction.min-input-files";
+    public const string CompactionStrategyKey = "dataplane.maintenance.compaction.strategy";
+    public const string CompactionSortOrderKey = "dataplane.maintenance.compaction.sort-order";
     public const string ExpiryEnabledKey = "dataplane.maintenance.expire-snapshots.enabled";
     public const string MaxSnapshotAgeMsKey = "history.expire.max-snapshot-age-ms";
     public const string MinSnapshotsToKeepKey = "history.expire.min-snapshots-to-keep";
@@ -40,6 +42,12 @@ public sealed record MaintenanceSettings
 
     /// <summary>A partition's small files are compacted once there are this many (default 5).</summary>
     public int MinInputFiles { get; init; } = 5;
+
+    /// <summary>How compaction lays out the rows it rewrites: bin-packed as read (default) or sorted.</summary>
+    public RewriteStrategy CompactionStrategy { get; init; }
+
+    /// <summary>The order a sort compaction writes (<c>id DESC NULLS LAST, name</c> or <c>zorder(a, b)</c>); null: the table's sort order.</summary>
+    public string? CompactionSortOrder { get; init; }
 
     public bool ExpiryEnabled { get; init; } = true;
 
@@ -78,12 +86,14 @@ public sealed record MaintenanceSettings
     public static MaintenanceSettings From(TableMetadata metadata)
     {
         var p = metadata.Properties;
-        return new MaintenanceSettings
+        var settings = new MaintenanceSettings
         {
             Enabled = Bool(p, EnabledKey),
             CompactionEnabled = Bool(p, CompactionEnabledKey),
             TargetFileSizeBytes = TableWriteProperties.Apply(p, new DataFileWriterOptions { TargetFileSizeBytes = RewriteDataFiles.DefaultTargetFileSizeBytes }).TargetFileSizeBytes,
             MinInputFiles = (int)Positive(p, MinInputFilesKey, 5, 1_000_000),
+            CompactionStrategy = p.TryGetValue(CompactionStrategyKey, out var strategy) ? RewriteStrategies.Parse(strategy, $"Table property {CompactionStrategyKey}") : RewriteStrategy.BinPack,
+            CompactionSortOrder = p.TryGetValue(CompactionSortOrderKey, out var order) && !string.IsNullOrWhiteSpace(order) ? order.Trim() : null,
             ExpiryEnabled = Bool(p, ExpiryEnabledKey),
             MaxSnapshotAgeMs = Positive(p, MaxSnapshotAgeMsKey, DefaultMaxSnapshotAgeMs),
             MinSnapshotsToKeep = (int)Positive(p, MinSnapshotsToKeepKey, 1, int.MaxValue),
@@ -95,6 +105,20 @@ public sealed record MaintenanceSettings
             ManifestsEnabled = Bool(p, ManifestsEnabledKey),
             MinManifests = (int)Positive(p, MinManifestsKey, 100, 1_000_000),
         };
+        if (settings.CompactionSortOrder is not null || settings.CompactionStrategy == RewriteStrategy.Sort)
+        {
+            try
+            {
+                RewriteDataFiles.OrderOf(metadata, RewriteStrategy.Sort, settings.CompactionSortOrder);
+            }
+            catch (ArgumentException e)
+            {
+                throw new ArgumentException(settings.CompactionSortOrder is null
+                    ? $"Table property {CompactionStrategyKey} is 'sort', but the table has no sort order: set one, or {CompactionSortOrderKey}."
+                    : $"Table property {CompactionSortOrderKey} is '{Show(settings.CompactionSortOrder)}': {e.Message}");
+            }
+        }
+        return settings;
     }
 
     internal static long Positive(IReadOnlyDictionary<string, string> properties, string key, long defaultValue, long max = long.MaxValue)

@@ -92,11 +92,7 @@ public sealed class RewriteDataFiles(Table table)
 
     /// <param name="Order">Sort: the order of the rows written; null for bin-pack.</param>
     /// <param name="OrderId">Sort: the <c>sort_order_id</c> of the files written.</param>
-    private sealed record Plan(Snapshot Start, IReadOnlySet<string> StartManifests, long Target, IReadOnlyList<Group> Groups, RowOrder? Order, int OrderId)
-    {
-        /// <summary>A file the sort rewrites whatever its size: not written in the plan's order.</summary>
-        public bool Unsorted(FileScanTask task) => Order is not null && task.File.SortOrderId != OrderId;
-    }
+    private sealed record Plan(Snapshot Start, IReadOnlySet<string> StartManifests, long Target, IReadOnlyList<Group> Groups, RowOrder? Order, int OrderId);
 
     public async Task<Result> RunAsync(Options? options = null, IProgress<MaintenanceProgress>? progress = null, CancellationToken cancellationToken = default)
     {
@@ -158,6 +154,15 @@ public sealed class RewriteDataFiles(Table table)
         };
     }
 
+    /// <summary>The order a rewrite with <paramref name="strategy"/> writes rows in: null for bin-pack; for sort,
+    /// <paramref name="sortOrder"/> read against the table's schema, or the table's sort order.</summary>
+    /// <exception cref="ArgumentException">The order is not one of this table, or the table has none to sort by.</exception>
+    public static RowOrder? OrderOf(TableMetadata metadata, RewriteStrategy strategy, string? sortOrder) =>
+        strategy != RewriteStrategy.Sort ? null
+        : !string.IsNullOrWhiteSpace(sortOrder) ? RowOrder.Parse(sortOrder, metadata.CurrentSchema)
+        : metadata.DefaultSortOrder.IsUnsorted ? throw new ArgumentException("The table has no sort order to sort by; give one (e.g. 'id DESC NULLS LAST, name' or 'zorder(a, b)').")
+        : RowOrder.Of(metadata.DefaultSortOrder);
+
     /// <summary>The groups to rewrite in the current snapshot (of one partition only, when <paramref name="only"/> is given); null without a snapshot.</summary>
     private async Task<Plan?> PlanAsync(Options options, (int SpecId, PartitionData Partition)? only, CancellationToken ct)
     {
@@ -168,16 +173,9 @@ public sealed class RewriteDataFiles(Table table)
         if (target <= 0) throw new ArgumentException($"The target file size must be positive; {target} was asked.");
         var maxGroup = options.MaxGroupBytes ?? (target > long.MaxValue / 10 ? long.MaxValue : target * 10);
         if (options.SortMemoryBytes <= 0) throw new ArgumentException($"The sort's memory budget must be positive; {options.SortMemoryBytes} was asked.");
-        RowOrder? order = null;
-        int orderId = 0;
-        if (options.Strategy == RewriteStrategy.Sort)
-        {
-            order = options.SortOrder is { } text ? RowOrder.Parse(text, m.CurrentSchema)
-                : m.DefaultSortOrder.IsUnsorted ? throw new ArgumentException("The table has no sort order to sort by; give one (e.g. 'id DESC NULLS LAST, name' or 'zorder(a, b)').")
-                : RowOrder.Of(m.DefaultSortOrder);
-            // Only an order the table holds has an id; any other is written as unsorted (0), as Iceberg's Spark rewrite does.
-            orderId = order.SortOrder is { } linear ? m.SortOrders.FirstOrDefault(o => !o.IsUnsorted && o.SameOrder(linear))?.OrderId ?? 0 : 0;
-        }
+        var order = OrderOf(m, options.Strategy, options.SortOrder);
+        // Only an order the table holds has an id; any other is written as unsorted (0), as Iceberg's Spark rewrite does.
+        var orderId = order?.SortOrder is { } linear ? m.SortOrders.FirstOrDefault(o => !o.IsUnsorted && o.SameOrder(linear))?.OrderId ?? 0 : 0;
         var startManifests = (await SnapshotManifests.ReadAsync(table.IO, start, ct).ConfigureAwait(false)).Select(x => x.ManifestPath).ToHashSet(StringComparer.Ordinal);
         var tasks = await table.NewScan().UseSnapshot(start.SnapshotId).PlanFilesAsync(ct).ConfigureAwait(false);
         // Which data files each delete file applies to: it can go with the rewrite only if all of them are rewritten.
@@ -191,6 +189,7 @@ public sealed class RewriteDataFiles(Table table)
         foreach (var partition in tasks.Where(t => t.Spec.SpecId == m.DefaultSpecId).GroupBy(t => t.File.Partition))
         {
             if (only is { } o && (o.SpecId != m.DefaultSpecId || !o.Partition.Equals(partition.Key))) continue;
+            // A file the sort rewrites whatever its size: not written in the order.
             bool Unsorted(FileScanTask t) => order is not null && t.File.SortOrderId != orderId;
             var candidates = partition.Where(t => t.File.FileSizeInBytes < target * 3 / 4 || t.DeleteFiles.Count > 0 || Unsorted(t))
                 .OrderBy(t => t.DataSequenceNumber).ThenBy(t => t.File.FilePath, StringComparer.Ordinal).ToList();

@@ -152,12 +152,18 @@ public sealed class MaintenanceServerTests : IDisposable
         await RefusedAsync(HttpMethod.Put, Maintenance, """{"expire_snapshots": {"max_snapshots": 0}}""", HttpStatusCode.BadRequest, "$.expire_snapshots.max_snapshots");
         await RefusedAsync(HttpMethod.Put, Maintenance, """{"enabled": "yes"}""", HttpStatusCode.BadRequest, "$.enabled");
         await RefusedAsync(HttpMethod.Put, Maintenance, """{"remove_orphan_files": {"older_than_ms": 5}}""", HttpStatusCode.BadRequest, "$.remove_orphan_files.older_than_ms");
+        await RefusedAsync(HttpMethod.Put, Maintenance, """{"compaction": {"strategy": "zorder"}}""", HttpStatusCode.BadRequest, "$.compaction.strategy");
+        await RefusedAsync(HttpMethod.Put, Maintenance, """{"compaction": {"strategy": "sort", "sort_order": "nope DESC"}}""", HttpStatusCode.BadRequest, "'nope'");
+        await RefusedAsync(HttpMethod.Put, Maintenance, """{"compaction": {"strategy": "sort"}}""", HttpStatusCode.BadRequest, "no sort order");
         await RefusedAsync(HttpMethod.Put, Maintenance, "[1]", HttpStatusCode.BadRequest, "JSON object");
         await RefusedAsync(HttpMethod.Put, Maintenance, "{", HttpStatusCode.BadRequest, "not valid JSON");
         await RefusedAsync(HttpMethod.Post, Maintenance + "/run", """{"jobs": ["vacuum"]}""", HttpStatusCode.BadRequest, "'vacuum'");
         await RefusedAsync(HttpMethod.Post, Maintenance + "/run", """{"jobs": ["remove-orphan-files"], "older_than": "2100-01-01T00:00:00Z"}""", HttpStatusCode.BadRequest, "too recent");
         await RefusedAsync(HttpMethod.Post, Maintenance + "/run", """{"retain_last": 0}""", HttpStatusCode.BadRequest, "$.retain_last");
         await RefusedAsync(HttpMethod.Post, Maintenance + "/run", """{"force": true}""", HttpStatusCode.BadRequest, "$.force");
+        await RefusedAsync(HttpMethod.Post, Maintenance + "/run", """{"jobs": ["compact"], "sort_order": "zorder(id, nope)"}""", HttpStatusCode.BadRequest, "'nope'");
+        await RefusedAsync(HttpMethod.Post, Maintenance + "/run", """{"jobs": ["compact"], "strategy": "sort"}""", HttpStatusCode.BadRequest, "no sort order");
+        await RefusedAsync(HttpMethod.Post, Maintenance + "/run", """{"strategy": "binpack", "sort_order": "id"}""", HttpStatusCode.BadRequest, "$.sort_order");
         await RefusedAsync(HttpMethod.Get, "api/v1/tables/default/nope/maintenance", "", HttpStatusCode.NotFound, "default.nope");
         await RefusedAsync(HttpMethod.Get, "api/v1/tables/a..b/events/maintenance", "", HttpStatusCode.BadRequest, "a..b");
         await RefusedAsync(HttpMethod.Get, Maintenance + "/runs/42", "", HttpStatusCode.NotFound, "'42'");
@@ -174,10 +180,14 @@ public sealed class MaintenanceServerTests : IDisposable
         {
             using var http = new HttpClient { BaseAddress = server.BaseAddress };
             await FeedAsync(http, 6);
-            using var dry = DataPlaneProcess.Start(["table", "compact", "default.events", "--server", server.BaseAddress.ToString(), "--dry-run"], _dir);
+            using var dry = DataPlaneProcess.Start(["table", "compact", "default.events", "--server", server.BaseAddress.ToString(), "--dry-run", "--sort-order", "id DESC"], _dir);
             Assert.True(await dry.WaitAsync(TimeSpan.FromMinutes(2)) == 0, dry.Output);
-            Assert.Contains("dry-run: 12 file(s) in 2 group(s) would be rewritten", dry.Output, StringComparison.Ordinal);
-            using var cli = DataPlaneProcess.Start(["table", "compact", "default.events", "--server", server.BaseAddress.ToString()], _dir);
+            Assert.Contains("dry-run: 12 file(s) in 2 group(s) would be rewritten sorted by id DESC NULLS LAST", dry.Output, StringComparison.Ordinal);
+            // The table's settings: a z-order, shown back; a run by hand may still ask for bin-packing.
+            var settings = await SendAsync(http, HttpMethod.Put, Maintenance, """{"compaction": {"strategy": "sort", "sort_order": "zorder(id, user)"}}""", HttpStatusCode.OK);
+            Assert.Equal("sort", settings.GetProperty("compaction").GetProperty("strategy").GetString());
+            Assert.Equal("zorder(id, user)", settings.GetProperty("compaction").GetProperty("sort_order").GetString());
+            using var cli = DataPlaneProcess.Start(["table", "compact", "default.events", "--server", server.BaseAddress.ToString(), "--strategy", "binpack"], _dir);
             Assert.True(await cli.WaitAsync(TimeSpan.FromMinutes(2)) == 0, cli.Output);
             Assert.Contains("succeeded: rewrote 12 file(s) into 2 in 2 of 2 group(s)", cli.Output, StringComparison.Ordinal);
             Assert.Equal("2", (await CurrentSummaryAsync(http)).GetProperty("total-data-files").GetString());
@@ -194,6 +204,14 @@ public sealed class MaintenanceServerTests : IDisposable
         using var scan = DataPlaneProcess.Start(["table", "scan", "default.events", "--data", "data", "--rows", "0"], _dir);
         Assert.True(await scan.WaitAsync(TimeSpan.FromMinutes(2)) == 0, scan.Output);
         Assert.Contains("2 file(s), 12 record(s)", scan.Output, StringComparison.Ordinal);
+
+        // A sort by the table's setting (the z-order), through runs spilled to disk under a tiny memory budget.
+        using var sorted = DataPlaneProcess.Start(["table", "compact", "default.events", "--data", "data", "--min-input-files", "1", "--sort-memory", "1"], _dir);
+        Assert.True(await sorted.WaitAsync(TimeSpan.FromMinutes(2)) == 0, sorted.Output);
+        Assert.Contains("succeeded: rewrote 2 file(s) into 2 sorted by zorder(id, user) (2 sorted run(s) spilled to disk) in 2 of 2 group(s)", sorted.Output, StringComparison.Ordinal);
+        using var again = DataPlaneProcess.Start(["table", "scan", "default.events", "--data", "data", "--rows", "0"], _dir);
+        Assert.True(await again.WaitAsync(TimeSpan.FromMinutes(2)) == 0, again.Output);
+        Assert.Contains("2 file(s), 12 record(s)", again.Output, StringComparison.Ordinal);
     }
 
     public void Dispose()
