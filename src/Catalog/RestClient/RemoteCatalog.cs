@@ -17,8 +17,44 @@ namespace DataPlane.Catalog.RestClient;
 public sealed class RemoteCatalog : ICatalog
 {
     private readonly IcebergRestClient _client;
+    private readonly S3Options? _storage;
+    private readonly SemaphoreSlim _connecting = new(1, 1);
+    private volatile bool _connected;
 
-    private RemoteCatalog(IcebergRestClient client) => _client = client;
+    private RemoteCatalog(IcebergRestClient client, S3Options? storage = null, bool connected = true)
+    {
+        _client = client;
+        _storage = storage;
+        _connected = connected;
+    }
+
+    /// <summary>
+    /// The catalog at <paramref name="uri"/>, reached at the first call rather than now (a worker starts before, or while,
+    /// the catalog process is away): a call that cannot reach it fails, and the next one tries again.
+    /// </summary>
+    /// <param name="storage">The S3 endpoint and keys this process reaches the catalog's warehouse with, used for the tables'
+    /// files in <c>s3://</c> over what the catalog's answer says (its endpoint is the one readers are told) and the <c>AWS_*</c>
+    /// environment: <c>dataplane serve --role worker</c> shares the catalog process's warehouse with its own settings.</param>
+    public static RemoteCatalog Connect(Uri uri, string? token = null, S3Options? storage = null) =>
+        new(new IcebergRestClient(uri, token: token), storage, connected: false);
+
+    private async Task ConnectAsync(CancellationToken cancellationToken)
+    {
+        if (_connected) return;
+        await _connecting.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (!_connected)
+            {
+                await _client.InitializeAsync(cancellationToken).ConfigureAwait(false);
+                _connected = true;
+            }
+        }
+        finally
+        {
+            _connecting.Release();
+        }
+    }
 
     /// <summary>Connects to the catalog at <paramref name="uri"/> (its <c>/v1/config</c> is read first).</summary>
     public static async Task<RemoteCatalog> OpenAsync(Uri uri, string? token = null, CancellationToken cancellationToken = default)
@@ -113,19 +149,24 @@ public sealed class RemoteCatalog : ICatalog
         }
     });
 
-    public void Dispose() => _client.Dispose();
+    public void Dispose()
+    {
+        _client.Dispose();
+        _connecting.Dispose();
+    }
 
     private async Task<Table> LoadAsync(TableIdentifier id, CancellationToken cancellationToken)
     {
         // The catalog's answer says where the files are and how to reach them (S3 endpoint, vended keys).
         var loaded = await _client.LoadTableAsync(id.Namespace, id.Name, vendedCredentials: true, cancellationToken).ConfigureAwait(false);
-        return await Table.LoadAsync(OpenTableStore(loaded), new RestTableCommitter(_client, id.Namespace, id.Name), cancellationToken).ConfigureAwait(false);
+        return await Table.LoadAsync(OpenTableStore(loaded, _storage), new RestTableCommitter(_client, id.Namespace, id.Name), cancellationToken).ConfigureAwait(false);
     }
 
-    private static async Task<T> Refusals<T>(Func<Task<T>> call)
+    private async Task<T> Refusals<T>(Func<Task<T>> call)
     {
         try
         {
+            await ConnectAsync(CancellationToken.None).ConfigureAwait(false);
             return await call().ConfigureAwait(false);
         }
         catch (RestCatalogException e)
@@ -138,12 +179,13 @@ public sealed class RemoteCatalog : ICatalog
     /// A store over the folder that holds the table's location, so the table's own folder is a key in it (its files are
     /// written under <c>&lt;table&gt;/data</c> and <c>&lt;table&gt;/metadata</c>) and every file it names is reachable.
     /// </summary>
-    private static IObjectStore OpenTableStore(LoadedTable loaded)
+    private static IObjectStore OpenTableStore(LoadedTable loaded, S3Options? storage)
     {
         var tableLocation = loaded.Location.TrimEnd('/');
         int slash = tableLocation.LastIndexOf('/');
         var location = slash > "s3://".Length ? tableLocation[..slash] : tableLocation;
         if (!location.StartsWith("s3://", StringComparison.OrdinalIgnoreCase)) return ObjectStore.Open(location);
+        if (storage is not null) return ObjectStore.Open(location, storage);
         string? Config(string key) => loaded.Config.TryGetValue(key, out var v) ? v : null;
         var accessKey = Config("s3.access-key-id") ?? Environment.GetEnvironmentVariable("AWS_ACCESS_KEY_ID");
         var secretKey = Config("s3.secret-access-key") ?? Environment.GetEnvironmentVariable("AWS_SECRET_ACCESS_KEY");

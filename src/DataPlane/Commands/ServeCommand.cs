@@ -65,8 +65,7 @@ internal static class ServeCommand
             // Loopback is the safe default; anything else reaches other machines, so say what is open to them.
             if (!AnonymousAccess.IsLoopback(options.Host))
             {
-                var catalog = app.Services.GetRequiredService<RestCatalogOptions>();
-                if (options.ProcessRole is ProcessRole.All or ProcessRole.Catalog && AnonymousAccess.Allowed(catalog.Tokens.Count > 0 || catalog.Clients.Count > 0, catalog.AllowAnonymous))
+                if (app.Services.GetService<RestCatalogOptions>() is { } catalog && AnonymousAccess.Allowed(catalog.Tokens.Count > 0 || catalog.Clients.Count > 0, catalog.AllowAnonymous))
                     logger.LogWarning("Host {Host} is not a loopback address and Catalog:AllowAnonymous is on: any client that reaches it " +
                         "may change tables. Set Catalog:Tokens (DATAPLANE_CATALOG__TOKENS__0__TOKEN) or Catalog:Clients instead.", options.Host);
                 var pipelines = app.Services.GetRequiredService<PipelinesOptions>();

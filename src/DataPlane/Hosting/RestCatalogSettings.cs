@@ -17,14 +17,7 @@ internal static class RestCatalogSettings
         {
             WarehouseLocation = options.WarehouseLocation,
             DatabasePath = Path.Combine(options.DataDirectory, "catalog", "catalog.db"),
-            S3 = options.S3.Endpoint is null && options.S3.AccessKey is null
-                ? null
-                : new S3Options
-                {
-                    Endpoint = options.S3.Endpoint, AccessKey = options.S3.AccessKey, SecretKey = options.S3.SecretKey,
-                    SessionToken = options.S3.SessionToken,
-                    Region = options.S3.Region, PathStyle = options.S3.PathStyle,
-                },
+            S3 = S3(options),
             AllowAnonymous = catalog.AllowAnonymous ?? AnonymousAccess.ByDefault(options.Host),
             VendCredentials = catalog.VendCredentials,
             ReaderS3Endpoint = catalog.S3Endpoint,
@@ -33,6 +26,17 @@ internal static class RestCatalogSettings
                 Required(c.ClientId, $"Catalog:Clients:{i}:ClientId"), Required(c.ClientSecret, $"Catalog:Clients:{i}:ClientSecret"), c.ReadOnly))],
         };
     }
+
+    /// <summary>The S3 endpoint and keys of <c>DATAPLANE_S3__*</c>; null when none are set (AWS's defaults).</summary>
+    public static S3Options? S3(DataPlaneOptions options) =>
+        options.S3.Endpoint is null && options.S3.AccessKey is null
+            ? null
+            : new S3Options
+            {
+                Endpoint = options.S3.Endpoint, AccessKey = options.S3.AccessKey, SecretKey = options.S3.SecretKey,
+                SessionToken = options.S3.SessionToken,
+                Region = options.S3.Region, PathStyle = options.S3.PathStyle,
+            };
 
     /// <summary>Refuses a token or client with an empty part, or credential vending, naming the setting, before the server starts.</summary>
     public static void Validate(DataPlaneOptions options) => From(options).Validate();

@@ -1,8 +1,11 @@
 using DataPlane.Catalog.Rest;
+using DataPlane.Catalog.RestClient;
 using DataPlane.Database.Http;
 using DataPlane.Http;
+using DataPlane.Iceberg.Catalogs;
 using DataPlane.Maintenance;
 using DataPlane.Pipelines;
+using DataPlane.Storage;
 using DataPlane.WebConsole;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -36,13 +39,24 @@ internal static class ServerHost
         // databases and maintenance; an ingest process ingestion; a worker the pipelines.
         var role = options.ProcessRole;
         bool servesCatalog = role is ProcessRole.All or ProcessRole.Catalog;
-        builder.Services.AddIcebergRestCatalog(RestCatalogSettings.From(options));
+        // Relative paths (api/v1/..., iceberg/) go under the address's own path, so it ends with '/'.
+        Uri? catalogProcess = options.Catalog.Url is { } url ? new Uri(url.EndsWith('/') ? url : url + "/") : null;
+        if (servesCatalog)
+            builder.Services.AddIcebergRestCatalog(RestCatalogSettings.From(options));
+        else
+        {
+            // Sinks commit through the catalog process's REST catalog and write the tables' files into its warehouse,
+            // which this process shares (the same --warehouse) with its own S3 settings.
+            var s3 = RestCatalogSettings.S3(options);
+            var remote = new Uri(catalogProcess!, "iceberg/");
+            builder.Services.AddSingleton<ICatalog>(_ => RemoteCatalog.Connect(remote, options.Catalog.Token, s3)); // a factory's: the host disposes it
+            builder.Services.AddSingleton(new Warehouse(ObjectStore.Open(options.WarehouseLocation, s3)));
+        }
         builder.Services.AddDataPlanePipelines(builder.Configuration, options.DataDirectory, allowAnonymousByDefault: AnonymousAccess.ByDefault(options.Host),
             host: o =>
             {
                 o.Role = role;
-                // Relative paths (api/v1/...) go under the address's own path, so it ends with '/'.
-                o.CatalogProcess = options.Catalog.Url is { } url ? new Uri(url.EndsWith('/') ? url : url + "/") : null;
+                o.CatalogProcess = catalogProcess;
                 o.CatalogToken = options.Catalog.Token;
             });
         if (servesCatalog)

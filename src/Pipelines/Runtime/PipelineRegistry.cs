@@ -156,8 +156,9 @@ internal sealed class PipelineRegistry : IHostedService, IAsyncDisposable
             if (sink.Type == SinkDefinition.Iceberg)
                 PartitionTerms.Build(outputSchema, sink.Partition);
             // A file sink's path may have become a namespace's folder or a table's location since the sink was created:
-            // its start would remove files there.
-            await _sinks.CheckPathAsync(sink, cancellationToken);
+            // its start would remove files there (where pipelines run: a catalog or ingest process only holds them).
+            if (_options.RunsPipelines)
+                await _sinks.CheckPathAsync(sink, cancellationToken);
             // A schemaless stream's SELECT * is its records' JSON text, which NDJSON file sinks write as is.
             var target = _sinks.OpenTarget(sink, outputSchema, rawRecords: stream.Definition.Schemaless && statement?.SelectsAll == true);
             // The first sink's journal keeps the name a pipeline's one journal has always had.

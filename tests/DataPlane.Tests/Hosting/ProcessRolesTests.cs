@@ -134,6 +134,14 @@ public sealed class ProcessRolesTests : IDisposable
             await UntilAsync(http, "api/v1/streams/events", HttpStatusCode.NotFound);
             await UntilAsync(http, "api/v1/sinks/events_table", HttpStatusCode.NotFound);
         }
+
+        // A Kafka source's secret reaches the worker whole (hidden from its answers as everywhere).
+        await PostAsync(toIngest, "api/v1/streams", """
+            {"name": "clicks", "schema": {"fields": [{"name": "id", "type": "long"}]},
+             "source": {"type": "kafka", "bootstrap_servers": "127.0.0.1:9", "topic": "clicks", "config": {"sasl.password": "hunter2"}}}
+            """);
+        await UntilAsync(toWorker, "api/v1/streams?secrets=true", HttpStatusCode.OK, body => body.Contains("hunter2"));
+        Assert.Contains("\"sasl.password\":\"***\"", await toWorker.GetStringAsync("api/v1/streams/clicks"));
     }
 
     [Fact]
