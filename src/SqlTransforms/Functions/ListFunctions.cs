@@ -34,6 +34,8 @@ internal static class ListFunctions
         r.Add(new ScalarFunction("array_distinct", "list", "the distinct values in the order they first occur, NULLs left out",
             resolver: Distinct, signatures: "array_distinct(T[]) -> T[]"));
         r.Alias("list_distinct", "array_distinct");
+        r.Add(new ScalarFunction("flatten", "list", "flatten(list of lists): the inner lists' elements in order, one list (NULL inner lists left out)",
+            resolver: Flatten, signatures: "flatten(T[][]) -> T[]"));
         r.Add(new ScalarFunction("array_to_string", "list", "array_to_string(list, separator): the elements as text joined by the separator, NULLs left out",
             resolver: ToText, signatures: "array_to_string(T[], VARCHAR) -> VARCHAR"));
         r.Add(new ScalarFunction("string_to_array", "list", "string_to_array(text, separator): the parts between separators ('' splits into characters)")
@@ -60,9 +62,8 @@ internal static class ListFunctions
         var needle = args[1].Type.Kind == SqlTypeKind.Null ? null : args[1].Type;
         if (ListType(args[0], needle) is not { } list) return null;
         var element = ComparisonOperators.CommonType(new ArgumentInfo(list.Element!, false), args[1]);
-        if (element is null || element.IsNested || element.Kind == SqlTypeKind.Fixed)
-            throw new ArgumentRefusedException(1, $"array_{(position ? "position" : "contains")} looks for {list.Element} values in a {list}, and {args[1].Type} does not compare with them" +
-                (element is { IsNested: true } ? " (lists of lists, structs or maps are not searched yet)" : ""));
+        if (element is null || element.Kind == SqlTypeKind.Fixed)
+            throw new ArgumentRefusedException(1, $"array_{(position ? "position" : "contains")} looks for {list.Element} values in a {list}, and {args[1].Type} does not compare with them");
         if (element.Kind == SqlTypeKind.Null) element = SqlType.Integer;
         return new FunctionBinding([SqlType.List(element), element], position ? SqlType.Integer : SqlType.Boolean,
             (k, t) => new ListSearchKernel(k[0], k[1], ListSearchKernel.Equality(element), position, t), PropagatesNull: !position);
@@ -84,8 +85,14 @@ internal static class ListFunctions
     private static FunctionBinding? Distinct(IReadOnlyList<ArgumentInfo> args)
     {
         if (args.Count != 1 || ListType(args[0]) is not { } list) return null;
-        if (list.Element!.IsNested) throw new ArgumentRefusedException(0, $"array_distinct of a {list} is not supported yet: its elements are lists, structs or maps");
         return new FunctionBinding([list], list, (k, t) => new ListDistinctKernel(k[0], t));
+    }
+
+    private static FunctionBinding? Flatten(IReadOnlyList<ArgumentInfo> args)
+    {
+        if (args.Count != 1 || ListType(args[0], SqlType.List(SqlType.Integer)) is not { Element.Kind: SqlTypeKind.List or SqlTypeKind.Null } list) return null;
+        if (list.Element.Kind == SqlTypeKind.Null) list = SqlType.List(SqlType.List(SqlType.Integer));
+        return new FunctionBinding([list], list.Element!, (k, t) => new ListFlattenKernel(k[0], t));
     }
 
     private static FunctionBinding? ToText(IReadOnlyList<ArgumentInfo> args)

@@ -61,7 +61,7 @@ internal sealed class ExpressionGenerator(Random random, bool json = false)
                     17 => $"struct_extract(struct_pack(a := {I()}, b := {S()}), {Pick("'a'", "'A'")})",
                     18 => $"struct_pack(k := {I()}, v := {X()}).k",
                     19 => $"struct_extract_at({{'p': {I()}, 'q': {S()}}}, 1)",
-                    15 => $"array_position({IntList(depth)}, {I()})",
+                    15 => Pick($"array_position({IntList(depth)}, {I()})", $"array_position([{IntList(depth)}, NULL, {IntList(depth)}], {Pick(IntList(depth), "NULL")})"),
                     16 => $"{Pick("array_position", "list_position")}({TextList(depth)}, {S()})",
                     0 => $"({I()} + {I()})",
                     1 => $"({I()} - {I()})",
@@ -82,7 +82,7 @@ internal sealed class ExpressionGenerator(Random random, bool json = false)
             case SqlTypeKind.BigInt:
                 return random.Next(15) switch
                 {
-                    13 => $"{Pick("array_length", "len")}({Pick(IntList(depth), TextList(depth))})",
+                    13 => $"{Pick("array_length", "len")}({Pick(IntList(depth), TextList(depth), $"flatten([{TextList(depth)}, NULL, {TextList(depth)}])")})",
                     14 => $"array_length({Pick("array_distinct", "list_distinct")}({Pick(IntList(depth), TextList(depth))}))",
                     11 => $"{Pick("epoch_ms", "epoch_us")}({E(SqlType.Timestamp)})",
                     12 => $"{Pick("year", "month", "day", "hour", "minute", "second", "quarter", "dayofweek", "dayofyear", "week", "isodow")}({Pick(E(SqlType.Timestamp), E(SqlType.Date))})",
@@ -171,7 +171,7 @@ internal sealed class ExpressionGenerator(Random random, bool json = false)
                 {
                     14 => $"{Pick("array_contains", "list_contains", "list_has")}({IntList(depth)}, {Pick(I(), L())})",
                     15 => $"array_contains({TextList(depth)}, {S()})",
-                    16 => $"array_contains(array_distinct({IntList(depth)}), {I()})",
+                    16 => Pick($"array_contains(array_distinct({IntList(depth)}), {I()})", $"array_contains(array_distinct([{IntList(depth)}, {IntList(depth)}, NULL]), {IntList(depth)})"),
                     0 => $"({E(t)} {Pick("=", "<>", "<", "<=", ">", ">=")} {E(t)})",
                     1 => $"({B()} AND {B()})",
                     2 => $"({B()} OR {B()} OR {B()})",

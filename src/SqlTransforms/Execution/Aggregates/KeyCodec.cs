@@ -16,51 +16,77 @@ internal sealed class KeyCodec(IReadOnlyList<SqlType> types, bool exact = false)
 
     public IReadOnlyList<SqlType> Types { get; } = types;
 
-    /// <summary>Whether every type can be a key here (flat types: nested keys group over bounded input only).</summary>
+    /// <summary>Whether every type can be a key here, encoded and decoded (flat types: nested keys group over bounded input only; <see cref="Encode"/> takes any).</summary>
     public static bool Supports(SqlType type) => !type.IsNested;
 
     /// <summary>The key of <paramref name="row"/>, valid until the next call.</summary>
     public ReadOnlySpan<byte> Encode(IArrowArray[] columns, int row)
     {
         int length = 0;
-        for (int c = 0; c < columns.Length; c++)
+        for (int c = 0; c < columns.Length; c++) Append(columns[c], Types[c], row, ref length);
+        return _buffer.AsSpan(0, length);
+    }
+
+    /// <summary>
+    /// One value after <paramref name="length"/> bytes. A list or map is its element count then its elements, a struct
+    /// its fields, each element and field with its own NULL flag: equal keys are equal values with NULL inside equal
+    /// to NULL (DuckDB's equality of nested values, which the list functions use; <see cref="Decode"/> reads flat keys only).
+    /// </summary>
+    private void Append(IArrowArray array, SqlType type, int row, ref int length)
+    {
+        if (type.Kind == SqlTypeKind.Null || array.IsNull(row)) { Reserve(length + 1); _buffer[length++] = 0; return; }
+        switch (type.Kind)
         {
-            var array = columns[c];
-            var type = Types[c];
-            if (type.Kind == SqlTypeKind.Null || array.IsNull(row)) { Reserve(length + 1); _buffer[length++] = 0; continue; }
-            switch (type.Kind)
+            case SqlTypeKind.Boolean:
+                Reserve(length + 2);
+                _buffer[length++] = 1;
+                _buffer[length++] = ((BooleanArray)array).GetValue(row) == true ? (byte)1 : (byte)0;
+                break;
+            case SqlTypeKind.Varchar or SqlTypeKind.Blob:
             {
-                case SqlTypeKind.Boolean:
-                    Reserve(length + 2);
-                    _buffer[length++] = 1;
-                    _buffer[length++] = ((BooleanArray)array).GetValue(row) == true ? (byte)1 : (byte)0;
-                    break;
-                case SqlTypeKind.Varchar or SqlTypeKind.Blob:
-                {
-                    var bytes = ((BinaryArray)array).GetBytes(row);
-                    Reserve(length + 5 + bytes.Length);
-                    _buffer[length++] = 1;
-                    BinaryPrimitives.WriteInt32LittleEndian(_buffer.AsSpan(length), bytes.Length);
-                    length += 4;
-                    bytes.CopyTo(_buffer.AsSpan(length));
-                    length += bytes.Length;
-                    break;
-                }
-                default:
-                {
-                    int width = Vectors.Width(type);
-                    Reserve(length + 1 + width);
-                    _buffer[length++] = 1;
-                    var target = _buffer.AsSpan(length, width);
-                    array.Data.Buffers[1].Span.Slice((array.Data.Offset + row) * width, width).CopyTo(target);
-                    if (!exact && type.Kind == SqlTypeKind.Double) Canonical(target, BitConverter.ToDouble(target));
-                    else if (!exact && type.Kind == SqlTypeKind.Real) Canonical(target, BitConverter.ToSingle(target));
-                    length += width;
-                    break;
-                }
+                var bytes = ((BinaryArray)array).GetBytes(row);
+                Reserve(length + 5 + bytes.Length);
+                _buffer[length++] = 1;
+                BinaryPrimitives.WriteInt32LittleEndian(_buffer.AsSpan(length), bytes.Length);
+                length += 4;
+                bytes.CopyTo(_buffer.AsSpan(length));
+                length += bytes.Length;
+                break;
+            }
+            case SqlTypeKind.List or SqlTypeKind.Map:
+            {
+                var list = (ListArray)array;
+                int from = list.ValueOffsets[row], to = list.ValueOffsets[row + 1];
+                Reserve(length + 5);
+                _buffer[length++] = 1;
+                BinaryPrimitives.WriteInt32LittleEndian(_buffer.AsSpan(length), to - from);
+                length += 4;
+                var element = type.Kind == SqlTypeKind.List ? type.Element! : Vectors.MapEntries(type);
+                for (int e = from; e < to; e++) Append(list.Values, element, e, ref length);
+                break;
+            }
+            case SqlTypeKind.Struct:
+            {
+                var fields = ((StructArray)array).Fields;
+                Reserve(length + 1);
+                _buffer[length++] = 1;
+                // the children of a sliced struct are not sliced themselves
+                for (int f = 0; f < fields.Count; f++) Append(fields[f], type.Fields![f].Type, row + array.Data.Offset, ref length);
+                break;
+            }
+            default:
+            {
+                int width = Vectors.Width(type);
+                Reserve(length + 1 + width);
+                _buffer[length++] = 1;
+                var target = _buffer.AsSpan(length, width);
+                array.Data.Buffers[1].Span.Slice((array.Data.Offset + row) * width, width).CopyTo(target);
+                if (!exact && type.Kind == SqlTypeKind.Double) Canonical(target, BitConverter.ToDouble(target));
+                else if (!exact && type.Kind == SqlTypeKind.Real) Canonical(target, BitConverter.ToSingle(target));
+                length += width;
+                break;
             }
         }
-        return _buffer.AsSpan(0, length);
     }
 
     private static void Canonical(Span<byte> target, double value)

@@ -99,8 +99,9 @@ internal sealed class ListSearchKernel(Kernel list, Kernel needle, Kernel equal,
     private readonly ElementContext _elements = new();
 
     /// <summary>The equality the kernel runs over (element, needle) columns 0 and 1.</summary>
-    public static Kernel Equality(SqlType element) =>
-        Functions.ComparisonOperators.Compile("=", element, new ColumnKernel(0, element), new ColumnKernel(1, element));
+    public static Kernel Equality(SqlType element) => element.IsNested
+        ? new NestedEqualKernel(new ColumnKernel(0, element), new ColumnKernel(1, element))
+        : Functions.ComparisonOperators.Compile("=", element, new ColumnKernel(0, element), new ColumnKernel(1, element));
 
     public override IArrowArray Evaluate(EvalContext context)
     {
@@ -202,6 +203,62 @@ internal sealed class ListSliceKernel(Kernel list, Kernel begin, Kernel end, Ker
 
     /// <summary>A 1-based position: negative ones count from the end (-1 is the last), 0 stays 0 (before the first).</summary>
     private static long Position(long p, long length) => p >= 0 ? p : Math.Max(length + p + 1, 0);
+}
+
+/// <summary>
+/// Equality of two nested values of one type (lists, structs, maps), row by row: DuckDB's, where NULLs inside are
+/// equal to each other, -0.0 to 0.0 and NaN to NaN; NULL when either value is NULL. Each side is encoded by a
+/// <see cref="KeyCodec"/> into its own reused buffer and the bytes compared.
+/// </summary>
+internal sealed class NestedEqualKernel(Kernel left, Kernel right) : Kernel(SqlType.Boolean)
+{
+    private readonly KeyCodec _left = new([left.Type]), _right = new([left.Type]);
+
+    public override IArrowArray Evaluate(EvalContext context)
+    {
+        IArrowArray[] a = [left.Evaluate(context)], b = [right.Evaluate(context)];
+        int n = context.Length;
+        var validity = Vectors.And(Vectors.Validity(a[0]), Vectors.Validity(b[0]));
+        var bits = new byte[(n + 7) / 8];
+        for (int i = 0; i < n; i++)
+            if (Vectors.Get(validity, i) && _left.Encode(a, i).SequenceEqual(_right.Encode(b, i))) Vectors.Set(bits, i);
+        return Vectors.Boolean(bits, validity, n);
+    }
+}
+
+/// <summary>
+/// flatten(list of lists): each row's inner lists concatenated, NULL inner lists left out (DuckDB's); a NULL list is NULL.
+/// The inner values are shared as they are when no NULL inner list holds elements (the usual case), gathered otherwise.
+/// </summary>
+internal sealed class ListFlattenKernel(Kernel list, SqlType type) : Kernel(type)
+{
+    public override IArrowArray Evaluate(EvalContext context)
+    {
+        var outer = (ListArray)list.Evaluate(context);
+        var inner = (ListArray)outer.Values;
+        int n = context.Length;
+        var outerOffsets = outer.ValueOffsets;
+        var innerOffsets = inner.ValueOffsets;
+        var newOffsets = new int[n + 1];
+        bool shared = true;
+        for (int j = 0; j < inner.Length && shared; j++) shared = !inner.IsNull(j) || innerOffsets[j] == innerOffsets[j + 1];
+        if (shared)
+        {
+            for (int i = 0; i <= n; i++) newOffsets[i] = innerOffsets[outerOffsets[i]];
+            return ElementContext.Build(Type, newOffsets, Vectors.Validity(outer), n, inner.Values);
+        }
+        var indices = new List<int>();
+        for (int i = 0; i < n; i++)
+        {
+            newOffsets[i] = indices.Count;
+            if (outer.IsNull(i)) continue;
+            for (int j = outerOffsets[i]; j < outerOffsets[i + 1]; j++)
+                if (!inner.IsNull(j))
+                    for (int e = innerOffsets[j]; e < innerOffsets[j + 1]; e++) indices.Add(e);
+        }
+        newOffsets[n] = indices.Count;
+        return ElementContext.Build(Type, newOffsets, Vectors.Validity(outer), n, Gather.Take(inner.Values, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(indices)));
+    }
 }
 
 /// <summary>
