@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
 using DataPlane.Iceberg.Catalogs;
 using DataPlane.Iceberg.Operations;
@@ -20,6 +21,11 @@ public sealed class RemoteCatalog : ICatalog
     private readonly S3Options? _storage;
     private readonly SemaphoreSlim _connecting = new(1, 1);
     private volatile bool _connected;
+    // One store per location and keys, kept for the catalog's life: a table is loaded again for every commit and every
+    // maintenance check, and an S3 store holds its connections (a store per load would leak one each time).
+    private readonly ConcurrentDictionary<StoreKey, IObjectStore> _stores = new();
+
+    private sealed record StoreKey(string Location, S3Options? S3);
 
     private RemoteCatalog(IcebergRestClient client, S3Options? storage = null, bool connected = true)
     {
@@ -153,13 +159,16 @@ public sealed class RemoteCatalog : ICatalog
     {
         _client.Dispose();
         _connecting.Dispose();
+        foreach (var store in _stores.Values)
+            store.Dispose();
+        _stores.Clear();
     }
 
     private async Task<Table> LoadAsync(TableIdentifier id, CancellationToken cancellationToken)
     {
         // The catalog's answer says where the files are and how to reach them (S3 endpoint, vended keys).
         var loaded = await _client.LoadTableAsync(id.Namespace, id.Name, vendedCredentials: true, cancellationToken).ConfigureAwait(false);
-        return await Table.LoadAsync(OpenTableStore(loaded, _storage), new RestTableCommitter(_client, id.Namespace, id.Name), cancellationToken).ConfigureAwait(false);
+        return await Table.LoadAsync(TableStore(loaded), new RestTableCommitter(_client, id.Namespace, id.Name), cancellationToken).ConfigureAwait(false);
     }
 
     private async Task<T> Refusals<T>(Func<Task<T>> call)
@@ -179,13 +188,23 @@ public sealed class RemoteCatalog : ICatalog
     /// A store over the folder that holds the table's location, so the table's own folder is a key in it (its files are
     /// written under <c>&lt;table&gt;/data</c> and <c>&lt;table&gt;/metadata</c>) and every file it names is reachable.
     /// </summary>
-    private static IObjectStore OpenTableStore(LoadedTable loaded, S3Options? storage)
+    private IObjectStore TableStore(LoadedTable loaded)
     {
         var tableLocation = loaded.Location.TrimEnd('/');
         int slash = tableLocation.LastIndexOf('/');
         var location = slash > "s3://".Length ? tableLocation[..slash] : tableLocation;
-        if (!location.StartsWith("s3://", StringComparison.OrdinalIgnoreCase)) return ObjectStore.Open(location);
-        if (storage is not null) return ObjectStore.Open(location, storage);
+        var key = new StoreKey(location, location.StartsWith("s3://", StringComparison.OrdinalIgnoreCase) ? _storage ?? S3Options(loaded, tableLocation) : null);
+        if (_stores.TryGetValue(key, out var store))
+            return store;
+        store = key.S3 is null ? ObjectStore.Open(location) : ObjectStore.Open(location, key.S3);
+        if (_stores.TryAdd(key, store))
+            return store;
+        store.Dispose(); // another load opened the same one first
+        return _stores[key];
+    }
+
+    private static S3Options S3Options(LoadedTable loaded, string tableLocation)
+    {
         string? Config(string key) => loaded.Config.TryGetValue(key, out var v) ? v : null;
         var accessKey = Config("s3.access-key-id") ?? Environment.GetEnvironmentVariable("AWS_ACCESS_KEY_ID");
         var secretKey = Config("s3.secret-access-key") ?? Environment.GetEnvironmentVariable("AWS_SECRET_ACCESS_KEY");
@@ -193,7 +212,7 @@ public sealed class RemoteCatalog : ICatalog
             throw new InvalidOperationException(
                 $"The table's files are at {tableLocation} and the catalog vended no keys for them: set AWS_ACCESS_KEY_ID and " +
                 "AWS_SECRET_ACCESS_KEY to keys that may read them.");
-        return ObjectStore.Open(location, new S3Options
+        return new S3Options
         {
             Endpoint = Config("s3.endpoint"),
             Region = Config("s3.region") ?? Config("client.region") ?? "us-east-1",
@@ -202,7 +221,7 @@ public sealed class RemoteCatalog : ICatalog
             SecretKey = secretKey,
             // Temporary keys come with their token; long-term keys from the environment need none.
             SessionToken = Config("s3.session-token") ?? (Config("s3.access-key-id") is null ? Environment.GetEnvironmentVariable("AWS_SESSION_TOKEN") : null),
-        });
+        };
     }
 
 }

@@ -53,4 +53,19 @@ public sealed class IcebergRestClientTests
         Assert.Contains("Catalog:VendCredentials", refused.Message);
         Assert.Contains("never hands out its own S3 keys", refused.Message);
     }
+
+    [Fact]
+    public async Task A_remote_catalog_reuses_one_store_for_the_tables_of_one_location_however_often_they_are_loaded()
+    {
+        await using var server = await RestCatalogServer.StartAsync();
+        using var catalog = await RemoteCatalog.OpenAsync(server.BaseUri);
+        await catalog.CreateNamespaceIfMissingAsync(["ns"]);
+        var schema = new Iceberg.Schemas.Schema(0, [Iceberg.Types.NestedField.Require(1, "id", Iceberg.Types.PrimitiveType.Long)]);
+        var first = await catalog.CreateTableAsync(new Iceberg.Catalogs.TableIdentifier(["ns"], "a"), schema);
+        var second = await catalog.CreateTableAsync(new Iceberg.Catalogs.TableIdentifier(["ns"], "b"), schema);
+        // A pipeline loads its table again for every commit, and maintenance for every check: each load used to open a store.
+        for (var i = 0; i < 20; i++)
+            Assert.Same(first.Store, (await catalog.LoadTableAsync(new Iceberg.Catalogs.TableIdentifier(["ns"], i % 2 == 0 ? "a" : "b"))).Store);
+        Assert.Same(first.Store, second.Store);
+    }
 }
