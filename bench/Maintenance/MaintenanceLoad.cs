@@ -33,9 +33,12 @@ namespace DataPlane.Benchmarks.Maintenance;
 /// machine load, heap and JIT weigh on both alike.</item>
 /// <item><c>build</c>, <c>scan</c>, <c>duckdb-copy</c>, <c>compact</c>: a table of <c>--files</c> small files; DuckDB's scan
 /// of its live files before and after compaction; compaction's throughput against DuckDB's <c>COPY</c> of the same
-/// files to one file (input MB/s), both checked to hold the same rows.</item>
+/// files to one file (input MB/s), both checked to hold the same rows. With <c>--strategy sort --sort-order TEXT</c> the
+/// compaction sorts (or z-orders); the scan also times a selective query (<c>name</c> in ['user-100', 'user-101'), 0.1% of
+/// the rows) over the files the table's own planning keeps for it, where a sort on <c>name</c> leaves few.</item>
 /// </list>
-/// Run: <c>dotnet run -c Release --project bench -- maintenance [--commits 5000] [--keep 300] [--files 5000] [--rows-per-file 200] [--parts commits,compaction]</c>.
+/// Run: <c>dotnet run -c Release --project bench -- maintenance [--commits 5000] [--keep 300] [--files 5000] [--rows-per-file 200] [--parts commits,compaction]
+/// [--strategy binpack|sort] [--sort-order 'name'] [--target-bytes N]</c>.
 /// Figures: bench/Maintenance/README.md.
 /// </summary>
 internal static class MaintenanceLoad
@@ -51,14 +54,18 @@ internal static class MaintenanceLoad
         int files = int.Parse(Option(args, "--files") ?? "5000", CultureInfo.InvariantCulture);
         int rowsPerFile = int.Parse(Option(args, "--rows-per-file") ?? "200", CultureInfo.InvariantCulture);
         string dir = Option(args, "--dir") ?? Path.Combine(Path.GetTempPath(), "dataplane-bench-maintenance");
+        var strategy = RewriteStrategies.Parse(Option(args, "--strategy") ?? "binpack", "--strategy");
+        var sortOrder = Option(args, "--sort-order");
+        long? targetBytes = Option(args, "--target-bytes") is { } t ? long.Parse(t, CultureInfo.InvariantCulture) : null;
         if (Option(args, "--variant") is { } variant)
-            return await RunOneAsync(variant, dir, commits, keep, files, rowsPerFile);
+            return await RunOneAsync(variant, dir, commits, keep, files, rowsPerFile, new RewriteDataFiles.Options { Strategy = strategy, SortOrder = sortOrder, TargetFileSizeBytes = targetBytes });
 
         var parts = (Option(args, "--parts") ?? "commits,compaction").Split(',');
         if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
         Directory.CreateDirectory(dir);
         Console.WriteLine($"Table maintenance benchmark, {Environment.ProcessorCount} cores; load average at start {LoadAverage()}");
-        string[] Pass(string v) => ["maintenance", "--variant", v, "--dir", dir, "--commits", $"{commits}", "--keep", $"{keep}", "--files", $"{files}", "--rows-per-file", $"{rowsPerFile}"];
+        string[] Pass(string v) => ["maintenance", "--variant", v, "--dir", dir, "--commits", $"{commits}", "--keep", $"{keep}", "--files", $"{files}", "--rows-per-file", $"{rowsPerFile}",
+            "--strategy", strategy.Name(), .. sortOrder is null ? System.Array.Empty<string>() : ["--sort-order", sortOrder], .. targetBytes is null ? System.Array.Empty<string>() : ["--target-bytes", $"{targetBytes}"]];
         if (parts.Contains("commits"))
         {
             var none = Child(Pass("commits-none"));
@@ -94,6 +101,9 @@ internal static class MaintenanceLoad
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"(2) DuckDB scan of the live files (median of 3): before compaction {before["files"]:F0} files, {before["seconds"]:F3} s; after {after["files"]:F0} file(s), {after["seconds"]:F3} s: {before["seconds"] / after["seconds"]:F1}x faster; same rows: {(before["check"] == after["check"] ? "yes" : "NO")}"));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"(2b) selective query (name in ['user-100', 'user-101')) over the files the table's planning keeps, compaction {strategy.Name()}{(sortOrder is null ? "" : $" by {sortOrder}")}: before {before["selective-files"]:F0} file(s), {before["selective-seconds"]:F3} s; " +
+                $"after {after["selective-files"]:F0} file(s), {after["selective-seconds"]:F3} s: {before["selective-seconds"] / after["selective-seconds"]:F1}x faster; same rows: {(before["selective-check"] == after["selective-check"] ? "yes" : "NO")}"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"(3) {build["files"]:F0} files, {build["rows"]:N0} rows, {inputMb:F1} MB: compaction {compact["seconds"]:F2} s = {inputMb / compact["seconds"]:F1} MB/s, peak WS {compact["peak-ws"] / 1e6:F0} MB, {compact["files-written"]:F0} file(s), {compact["bytes-written"] / 1e6:F1} MB; " +
                 $"DuckDB COPY {copy["seconds"]:F2} s = {inputMb / copy["seconds"]:F1} MB/s, peak WS {copy["peak-ws"] / 1e6:F0} MB, {copy["bytes-written"] / 1e6:F1} MB; compaction throughput / DuckDB's: {copy["seconds"] / compact["seconds"]:F2}x; same rows: {(copy["check"] == after["check"] ? "yes" : "NO")}"));
         }
@@ -127,7 +137,7 @@ internal static class MaintenanceLoad
     private static void Result(string name, double value) =>
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"RESULT {name} {value:R}"));
 
-    private static async Task<int> RunOneAsync(string variant, string dir, int commits, int keep, int files, int rowsPerFile)
+    private static async Task<int> RunOneAsync(string variant, string dir, int commits, int keep, int files, int rowsPerFile, RewriteDataFiles.Options compaction)
     {
         var sw = Stopwatch.StartNew();
         switch (variant)
@@ -137,7 +147,7 @@ internal static class MaintenanceLoad
             case "build": await BuildAsync(dir, files, rowsPerFile); break;
             case "scan": await ScanAsync(dir); break;
             case "duckdb-copy": await DuckDbCopyAsync(dir); break;
-            case "compact": await CompactAsync(dir); break;
+            case "compact": await CompactAsync(dir, compaction); break;
             default: throw new ArgumentException($"unknown variant '{variant}'");
         }
         if (variant.StartsWith("commits", StringComparison.Ordinal)) Result("seconds", sw.Elapsed.TotalSeconds);
@@ -318,9 +328,11 @@ internal static class MaintenanceLoad
     }
 
     /// <summary>The live data files of the current snapshot, as DuckDB's list literal.</summary>
-    private static async Task<(string List, int Count, long Bytes)> LiveFilesAsync(Table table)
+    private static async Task<(string List, int Count, long Bytes)> LiveFilesAsync(Table table, Iceberg.Scanning.Expression? filter = null)
     {
-        var tasks = await table.NewScan().PlanFilesAsync();
+        var scan = table.NewScan();
+        if (filter is not null) scan.Filter(filter);
+        var tasks = await scan.PlanFilesAsync();
         var list = "[" + string.Join(',', tasks.Select(t => "'" + new Uri(t.File.FilePath).LocalPath + "'")) + "]";
         return (list, tasks.Count, tasks.Sum(t => t.File.FileSizeInBytes));
     }
@@ -342,6 +354,20 @@ internal static class MaintenanceLoad
         Result("seconds", Percentile([.. times], 0.5));
         Result("files", count);
         Result("check", check.Fingerprint());
+
+        // A selective query: planning (partition and column-bounds pruning) picks the files, DuckDB reads them with the predicate.
+        var (selected, selectedCount, _) = await LiveFilesAsync(table,
+            Iceberg.Scanning.Expression.And(Iceberg.Scanning.Expression.GreaterThanOrEqual("name", "user-100"), Iceberg.Scanning.Expression.LessThan("name", "user-101")));
+        times.Clear();
+        for (int i = 0; i < 3; i++)
+        {
+            var sw = Stopwatch.StartNew();
+            check = selectedCount == 0 ? "" : Check(connection, $"read_parquet({selected}) WHERE name >= 'user-100' AND name < 'user-101'");
+            times.Add(sw.Elapsed.TotalSeconds);
+        }
+        Result("selective-seconds", Percentile([.. times], 0.5));
+        Result("selective-files", selectedCount);
+        Result("selective-check", check.Fingerprint());
     }
 
     private static async Task DuckDbCopyAsync(string dir)
@@ -359,12 +385,12 @@ internal static class MaintenanceLoad
         Result("check", Check(connection, $"read_parquet('{output}')").Fingerprint());
     }
 
-    private static async Task CompactAsync(string dir)
+    private static async Task CompactAsync(string dir, RewriteDataFiles.Options options)
     {
         using var store = ObjectStore.Open(TableFolder(dir));
         var table = await OpenAsync(dir, store);
         var sw = Stopwatch.StartNew();
-        var result = await new RewriteDataFiles(table).RunAsync();
+        var result = await new RewriteDataFiles(table).RunAsync(options);
         Result("seconds", sw.Elapsed.TotalSeconds);
         if (result.Failures.Count > 0) throw new InvalidOperationException(string.Join("; ", result.Failures));
         Result("bytes-read", result.BytesRead);
