@@ -14,7 +14,8 @@ public sealed class HttpApiTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _server = await DatabaseServer.StartAsync(new DatabaseOptions { DataDirectory = _dir.Path, SyncCommits = false });
+        // Generous: a read with a bookmark waits for a replica to reach it, and a loaded machine may take seconds (the default 2 s then falls back to the primary).
+        _server = await DatabaseServer.StartAsync(new DatabaseOptions { DataDirectory = _dir.Path, SyncCommits = false, ReplicaReadTimeout = TimeSpan.FromSeconds(30) });
         var created = await _server.Http.PostAsJsonAsync("api/v1/databases", new { name = "app", replicas = 2 });
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
     }
