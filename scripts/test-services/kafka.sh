@@ -4,6 +4,8 @@
 #   kafka.sh start STATE_DIR   installs if needed, starts ZooKeeper and one broker on free loopback
 #                              ports, waits until ready, prints KAFKA_BOOTSTRAP=127.0.0.1:PORT
 #   kafka.sh stop STATE_DIR    stops the broker first (it retries ZooKeeper for minutes otherwise), then ZooKeeper
+#   kafka.sh stop-broker STATE_DIR / start-broker STATE_DIR   stops / starts the broker alone (same port, same data),
+#                              for tests of a broker that goes away and comes back
 # Clients must set api.version.request=false and broker.version.fallback=0.9.0.1 (see tests/TestServices/KafkaSettings.cs).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
@@ -54,14 +56,20 @@ PROPS
       >"$state/zookeeper.log" 2>&1 &
   echo $! > "$state/zookeeper.pid"
   wait_port "$zk_port" 60 "$(cat "$state/zookeeper.pid")" || { tail -20 "$state/zookeeper.log" >&2; echo "kafka.sh: ZooKeeper did not start" >&2; exit 1; }
+  echo "127.0.0.1:$kafka_port" > "$state/bootstrap"
+  start_broker
+  echo "KAFKA_BOOTSTRAP=127.0.0.1:$kafka_port"
+}
+
+start_broker() {
+  local kafka_port
+  kafka_port=$(cut -d: -f2 < "$state/bootstrap")
   (cd "$dist" && exec java -Xmx512m -cp 'libs/*' -Dlog4j.configuration=file:config/log4j.properties \
       -Dkafka.logs.dir="$state/logs" kafka.Kafka "$state/server.properties") >"$state/kafka.log" 2>&1 &
   echo $! > "$state/kafka.pid"
   wait_port "$kafka_port" 90 "$(cat "$state/kafka.pid")" || { tail -30 "$state/kafka.log" >&2; echo "kafka.sh: the broker did not start" >&2; exit 1; }
   # The port opens a moment before the broker registers in ZooKeeper; wait for the log line.
   for ((i = 0; i < 150; i++)); do grep -q "started (kafka.server.KafkaServer)" "$state/kafka.log" && break; sleep 0.2; done
-  echo "127.0.0.1:$kafka_port" > "$state/bootstrap"
-  echo "KAFKA_BOOTSTRAP=127.0.0.1:$kafka_port"
 }
 
 stop() {
@@ -72,5 +80,7 @@ stop() {
 case "$cmd" in
   start) start ;;
   stop) stop ;;
-  *) echo "usage: kafka.sh start|stop STATE_DIR" >&2; exit 2 ;;
+  stop-broker) stop_pid "$state/kafka.pid" 15 ;;
+  start-broker) state=$(cd "$state" && pwd); start_broker ;;
+  *) echo "usage: kafka.sh start|stop|stop-broker|start-broker STATE_DIR" >&2; exit 2 ;;
 esac

@@ -46,6 +46,28 @@ public sealed class KafkaFixture : IAsyncLifetime
         if (_container is not null) await _container.DisposeAsync();
     }
 
+    /// <summary>
+    /// Stops the broker (the local process, or the container paused) until <see cref="StartBrokerAsync"/>: clients see a
+    /// broker that is down, then the same one back with its data. Not for a broker someone else runs.
+    /// </summary>
+    public async Task StopBrokerAsync()
+    {
+        if (_script is not null)
+            await _script.RunAsync("stop-broker", TimeSpan.FromSeconds(60));
+        else if (_container is not null)
+            await _container.PauseAsync();
+        else
+            throw new InvalidOperationException("DATAPLANE_TEST_KAFKA_BOOTSTRAP names a broker these tests do not run; they cannot stop it.");
+    }
+
+    public async Task StartBrokerAsync()
+    {
+        if (_script is not null)
+            await _script.RunAsync("start-broker", TimeSpan.FromMinutes(2));
+        else if (_container is not null)
+            await _container.UnpauseAsync();
+    }
+
     public ProducerConfig ProducerConfig() => Apply(new ProducerConfig { Acks = Acks.All, LingerMs = 5 });
 
     public ConsumerConfig ConsumerConfig(string groupId) => Apply(new ConsumerConfig

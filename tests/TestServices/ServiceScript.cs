@@ -36,6 +36,14 @@ public sealed class ServiceScript : IAsyncDisposable
         return new ServiceScript(script, state, values);
     }
 
+    /// <summary>Runs another verb of the script on this instance's state (<c>kafka.sh stop-broker</c>); throws when it fails.</summary>
+    public async Task RunAsync(string verb, TimeSpan timeout)
+    {
+        var (exitCode, stdout, stderr) = await RunAsync(_script, verb, StateDirectory, timeout);
+        if (exitCode != 0)
+            throw new InvalidOperationException($"{Path.GetFileName(_script)} {verb} failed with exit code {exitCode}:\n{stderr}\n{stdout}");
+    }
+
     public async ValueTask DisposeAsync()
     {
         await RunAsync(_script, "stop", StateDirectory, TimeSpan.FromSeconds(60));

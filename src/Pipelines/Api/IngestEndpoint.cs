@@ -4,6 +4,7 @@ using DataPlane.Http;
 using DataPlane.Pipelines.Ingest;
 using DataPlane.Pipelines.Log;
 using DataPlane.Pipelines.Metrics;
+using DataPlane.Pipelines.Sources;
 using DataPlane.Pipelines.Streams;
 using Microsoft.AspNetCore.Http;
 
@@ -11,9 +12,11 @@ namespace DataPlane.Pipelines.Api;
 
 /// <summary>
 /// <c>POST /streams/{name}</c>: a JSON array of objects or NDJSON, optionally gzip. All or nothing: the answer is
-/// 200 <c>{"accepted": N}</c> only once every record is in the ingest log on disk; otherwise nothing is kept.
+/// 200 <c>{"accepted": N}</c> only once every record is in the ingest log on disk; otherwise nothing is kept. For a
+/// Kafka-backed stream, 200 once the broker acknowledged every record (acks=all), and 503 with Retry-After when it did
+/// not: never a 200 for a record not stored, though a 503 may leave some of the records in the topic.
 /// </summary>
-internal sealed class IngestEndpoint(StreamRegistry streams, PipelinesOptions options, PipelineMetrics metrics)
+internal sealed class IngestEndpoint(StreamRegistry streams, StreamSources sources, PipelinesOptions options, PipelineMetrics metrics)
 {
     public async Task HandleAsync(HttpContext context, string name)
     {
@@ -36,7 +39,7 @@ internal sealed class IngestEndpoint(StreamRegistry streams, PipelinesOptions op
             return;
         }
 
-        if (stream.Definition.Source is { } source)
+        if (stream.Definition.Source is { Produce: false } source)
         {
             // The Kafka source resumes from the positions in the log's last batch: records from elsewhere would hide them.
             await RefuseAsync(context, stream, "kafka_sourced", StatusCodes.Status409Conflict,
@@ -88,7 +91,20 @@ internal sealed class IngestEndpoint(StreamRegistry streams, PipelinesOptions op
             {
                 try
                 {
-                    await stream.Log.AppendAsync(parser.Serialize(), count);
+                    if (stream.Definition.KafkaBacked)
+                    {
+                        using var records = parser.Build(stream.Definition.ArrowSchema);
+                        var producer = sources.Producer(stream) ?? throw new ObjectDisposedException(stream.Name);
+                        await producer.ProduceAsync(buffer.AsMemory(0, length), parser.RecordSpans, records);
+                    }
+                    else
+                        await stream.Log.AppendAsync(parser.Serialize(), count);
+                }
+                catch (KafkaUnavailableException e)
+                {
+                    context.Response.Headers.RetryAfter = options.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                    await RefuseAsync(context, stream, "kafka_unavailable", StatusCodes.Status503ServiceUnavailable, e.Message);
+                    return;
                 }
                 catch (ObjectDisposedException)
                 {

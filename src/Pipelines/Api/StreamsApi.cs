@@ -178,7 +178,8 @@ internal sealed class StreamsApi(StreamRegistry streams, StreamSources sources, 
         w.WriteStartObject();
         w.WriteString("name", d.Name);
         w.WriteString("state", "ready");
-        if (d.Source is null) w.WriteString("endpoint", $"/streams/{d.Name}"); else w.WriteNull("endpoint");
+        if (d.Source is null || d.KafkaBacked) w.WriteString("endpoint", $"/streams/{d.Name}"); else w.WriteNull("endpoint");
+        if (d.Key is not null) w.WriteString("key", d.Key);
         w.WriteBoolean("schemaless", d.Schemaless);
         w.WritePropertyName("schema");
         if (d.Schemaless)

@@ -35,6 +35,8 @@ internal sealed class RecordBatchParser
     }
 
     public List<IngestProblem> Problems { get; } = [];
+    /// <summary>Where each record parsed lies in the body (its JSON object's bytes): what a Kafka-backed stream produces.</summary>
+    public List<(int Start, int Length)> RecordSpans { get; } = [];
     public int RecordCount { get; private set; }
     /// <summary>For <see cref="ParseOutcome.Malformed"/> and <see cref="ParseOutcome.RecordTooLarge"/>: what is wrong.</summary>
     public string? Error { get; private set; }
@@ -108,6 +110,7 @@ internal sealed class RecordBatchParser
                 return AddProblem(index, null, JsonText.NotUtf8(text, "the record"));
             }
             _columns[0].AppendUtf8(text);
+            RecordSpans.Add(((int)recordStart, length));
             return true;
         }
 
@@ -155,6 +158,7 @@ internal sealed class RecordBatchParser
                 return false;
         }
         long size = reader.BytesConsumed - recordStart;
+        RecordSpans.Add(((int)recordStart, (int)size));
         return size <= maxRecordBytes || TooLarge(index, size, maxRecordBytes);
     }
 
@@ -220,6 +224,7 @@ internal sealed class RecordBatchParser
         foreach (var column in _columns)
             column.Clear();
         Problems.Clear();
+        RecordSpans.Clear();
         RecordCount = 0;
         Error = null;
     }

@@ -131,6 +131,8 @@ internal sealed class PipelineRegistry : IHostedService, IAsyncDisposable
     private async Task<PipelineRunner> StartAsync(PipelineDefinition definition, CancellationToken cancellationToken, bool checkTables = false)
     {
         var (stream, program) = Compile(definition.Sql);
+        if (stream.Definition.KafkaBacked)
+            throw new ArgumentException($"Stream '{stream.Name}' keeps its records in Kafka topic '{stream.Definition.Source!.Topic}'; pipelines cannot read such a stream yet.");
         var names = program.Statements.Select(s => s.Sink!).Concat(definition.DeadLetter is { } d ? [d] : []).ToList();
         var definitions = new List<SinkDefinition>();
         foreach (var name in names)

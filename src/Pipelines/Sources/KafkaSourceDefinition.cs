@@ -9,18 +9,25 @@ namespace DataPlane.Pipelines.Sources;
 /// <c>{"type": "kafka", "bootstrap_servers": "...", "topic": "...", "format": "json", "config": {...}}</c>.
 /// <see cref="Config"/> passes librdkafka settings through unchanged, the same shape as the Slurper's Kafka settings
 /// (a 0.9 broker needs <c>api.version.request=false</c> and <c>broker.version.fallback=0.9.0.1</c>).
+/// With <c>"produce": true</c> the topic is the stream's log itself: <c>POST /streams/{name}</c> produces to it and
+/// pipelines consume it directly (<see cref="KafkaStreamProducer"/>, <see cref="Runtime.KafkaStreamInput"/>); without,
+/// the topic is copied into the stream's local ingest log (<see cref="KafkaSource"/>).
 /// </summary>
 internal sealed partial class KafkaSourceDefinition
 {
     public const string Type = "kafka";
     public const string JsonFormat = "json";
 
-    public KafkaSourceDefinition(string bootstrapServers, string topic, IReadOnlyDictionary<string, string> config)
+    public KafkaSourceDefinition(string bootstrapServers, string topic, IReadOnlyDictionary<string, string> config, bool produce = false)
     {
         BootstrapServers = bootstrapServers;
         Topic = topic;
         Config = config;
+        Produce = produce;
     }
+
+    /// <summary>The topic is the stream's log: HTTP ingestion produces to it, pipelines consume it, no local copy is made.</summary>
+    public bool Produce { get; }
 
     public string BootstrapServers { get; }
     public string Topic { get; }
@@ -60,7 +67,15 @@ internal sealed partial class KafkaSourceDefinition
                     _ => throw new ArgumentException($"Kafka setting '{p.Name}' has the value {p.Value.GetRawText()}; settings are strings, numbers or booleans."),
                 };
         }
-        return new KafkaSourceDefinition(servers.Trim(), topic, config);
+        bool produce = false;
+        if (json.TryGetProperty("produce", out var pr) && pr.ValueKind != JsonValueKind.Null)
+            produce = pr.ValueKind switch
+            {
+                JsonValueKind.True => true,
+                JsonValueKind.False => false,
+                _ => throw new ArgumentException($"The Kafka source's \"produce\" is {pr.GetRawText()}; it is true (the topic is the stream's log, fed by POST /streams/NAME) or false."),
+            };
+        return new KafkaSourceDefinition(servers.Trim(), topic, config, produce);
     }
 
     /// <summary>Builds (and drops) a consumer so librdkafka refuses settings it does not know before the stream is created.</summary>
@@ -69,6 +84,10 @@ internal sealed partial class KafkaSourceDefinition
         try
         {
             using var consumer = new ConsumerBuilder<Ignore, Ignore>(ConsumerConfig(stream)).SetLogHandler((_, _) => { }).Build();
+            if (Produce)
+            {
+                using var producer = new ProducerBuilder<byte[]?, byte[]>(ProducerConfig()).SetLogHandler((_, _) => { }).Build();
+            }
         }
         catch (Exception e) when (e is ArgumentException or KafkaException or InvalidOperationException)
         {
@@ -101,6 +120,43 @@ internal sealed partial class KafkaSourceDefinition
         return config;
     }
 
+    /// <summary>
+    /// The producer of a Kafka-backed stream: the user's settings, then what a 200 promises laid over them: acks=all,
+    /// keys to partitions as Kafka's Java clients do (murmur2, so keyed state follows partitions whoever produces), and
+    /// the idempotent producer unless the settings say the broker is older than 0.11 (which has no producer ids).
+    /// </summary>
+    public ProducerConfig ProducerConfig()
+    {
+        var config = new ProducerConfig
+        {
+            BootstrapServers = BootstrapServers,
+            // A request waits for its records at most this long; then it answers 503 (a broker that is down).
+            MessageTimeoutMs = 10_000,
+            LingerMs = 5,
+        };
+        foreach (var (k, v) in Config)
+            if (!ConsumerOnly.Contains(k))
+                config.Set(k, v);
+        config.Acks = Acks.All;
+        config.Partitioner = Partitioner.Murmur2Random;
+        if (!Config.ContainsKey("enable.idempotence"))
+            config.EnableIdempotence = !OlderThan011;
+        return config;
+    }
+
+    /// <summary>The consumer settings a producer refuses or warns about, left out of <see cref="ProducerConfig"/>.</summary>
+    private static readonly HashSet<string> ConsumerOnly = new(StringComparer.Ordinal)
+    {
+        "group.id", "auto.offset.reset", "enable.auto.commit", "auto.commit.interval.ms", "session.timeout.ms", "heartbeat.interval.ms",
+        "max.poll.interval.ms", "fetch.min.bytes", "fetch.max.bytes", "fetch.wait.max.ms", "queued.max.messages.kbytes", "queued.min.messages",
+        "enable.auto.offset.store", "enable.partition.eof", "isolation.level", "partition.assignment.strategy", "group.instance.id",
+    };
+
+    /// <summary>Whether the settings name a broker before 0.11 (no ApiVersion request, fallback below 0.11).</summary>
+    private bool OlderThan011 =>
+        Config.TryGetValue("api.version.request", out var request) && request.Equals("false", StringComparison.OrdinalIgnoreCase)
+        && Config.TryGetValue("broker.version.fallback", out var fallback) && Version.TryParse(fallback, out var version) && version < new Version(0, 11);
+
     /// <summary>Where a partition the log has no position for starts: librdkafka's auto.offset.reset, earliest unless configured.</summary>
     public bool StartsAtEnd =>
         Config.TryGetValue("auto.offset.reset", out var reset) && reset.ToLowerInvariant() is "latest" or "largest" or "end";
@@ -112,6 +168,8 @@ internal sealed partial class KafkaSourceDefinition
         w.WriteString("bootstrap_servers", BootstrapServers);
         w.WriteString("topic", Topic);
         w.WriteString("format", JsonFormat);
+        if (Produce)
+            w.WriteBoolean("produce", true);
         w.WriteStartObject("config");
         foreach (var (k, v) in Config)
             w.WriteString(k, redactSecrets && (k.Contains("password", StringComparison.OrdinalIgnoreCase) || k.Contains("secret", StringComparison.OrdinalIgnoreCase)) ? "***" : v);

@@ -5,7 +5,11 @@ using Microsoft.Extensions.Logging;
 
 namespace DataPlane.Pipelines.Sources;
 
-/// <summary>The running Kafka sources of the server's streams: started with the server and when such a stream is created, stopped before it is deleted.</summary>
+/// <summary>
+/// The running Kafka sources of the server's streams: started with the server and when such a stream is created, stopped
+/// before it is deleted. A Kafka-backed stream (<c>"produce": true</c>) has no source but a producer, made at its first
+/// request and closed with the stream.
+/// </summary>
 internal sealed class StreamSources : IHostedService, IAsyncDisposable
 {
     private readonly StreamRegistry _streams;
@@ -13,6 +17,7 @@ internal sealed class StreamSources : IHostedService, IAsyncDisposable
     private readonly PipelineMetrics _metrics;
     private readonly ILogger<KafkaSource> _logger;
     private readonly Dictionary<string, KafkaSource> _sources = new(StringComparer.Ordinal);
+    private readonly Dictionary<IngestStream, KafkaStreamProducer> _producers = [];
     private readonly object _gate = new();
 
     public StreamSources(StreamRegistry streams, PipelinesOptions options, PipelineMetrics metrics, ILogger<KafkaSource> logger)
@@ -43,11 +48,26 @@ internal sealed class StreamSources : IHostedService, IAsyncDisposable
             return _sources.GetValueOrDefault(stream);
     }
 
+    /// <summary>The producer of a Kafka-backed stream, made at the first call; null once the stream is deleted.</summary>
+    public KafkaStreamProducer? Producer(IngestStream stream)
+    {
+        lock (_gate)
+        {
+            if (_producers.TryGetValue(stream, out var producer))
+                return producer;
+            if (_streams.Find(stream.Name) != stream)
+                return null;
+            producer = new KafkaStreamProducer(stream.Definition, _logger);
+            _producers[stream] = producer;
+            return producer;
+        }
+    }
+
     /// <summary>Starts the stream's source if it has one, it is not running yet, and the stream is not deleted.</summary>
     public void Start(IngestStream stream)
     {
         // Only where pipelines run (the all and worker roles) does the topic feed the local log they read.
-        if (stream.Definition.Source is null || !_options.RunsPipelines)
+        if (stream.Definition.Source is null || stream.Definition.KafkaBacked || !_options.RunsPipelines)
             return;
         lock (_gate)
         {
@@ -64,11 +84,28 @@ internal sealed class StreamSources : IHostedService, IAsyncDisposable
     public async Task StopAsync(string stream)
     {
         KafkaSource? source;
+        List<KafkaStreamProducer> producers;
         lock (_gate)
+        {
             _sources.Remove(stream, out source);
+            producers = TakeProducers(s => s.Name == stream);
+        }
         if (source is not null)
             await source.DisposeAsync();
+        await DisposeAsync(producers);
     }
+
+    private List<KafkaStreamProducer> TakeProducers(Func<IngestStream, bool> which)
+    {
+        var taken = _producers.Where(p => which(p.Key)).ToList();
+        foreach (var p in taken)
+            _producers.Remove(p.Key);
+        return [.. taken.Select(p => p.Value)];
+    }
+
+    // Closing a producer waits for what it has in flight (bounded): off the caller's thread.
+    private static Task DisposeAsync(List<KafkaStreamProducer> producers) =>
+        producers.Count == 0 ? Task.CompletedTask : Task.Run(() => producers.ForEach(p => p.Dispose()));
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
@@ -80,12 +117,14 @@ internal sealed class StreamSources : IHostedService, IAsyncDisposable
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         List<KafkaSource> sources;
+        List<KafkaStreamProducer> producers;
         lock (_gate)
         {
             sources = [.. _sources.Values];
             _sources.Clear();
+            producers = TakeProducers(_ => true);
         }
-        await Task.WhenAll(sources.Select(s => s.DisposeAsync().AsTask()));
+        await Task.WhenAll(sources.Select(s => s.DisposeAsync().AsTask()).Append(DisposeAsync(producers)));
     }
 
     public ValueTask DisposeAsync() => new(StopAsync(CancellationToken.None));

@@ -20,10 +20,13 @@ internal sealed class StreamDefinition
     /// <summary>The one column of a schemaless stream.</summary>
     public const string SchemalessColumn = "value";
 
-    public StreamDefinition(string name, IReadOnlyList<StreamField> fields, bool schemaless, DateTimeOffset createdAt, KafkaSourceDefinition? source = null)
+    public StreamDefinition(string name, IReadOnlyList<StreamField> fields, bool schemaless, DateTimeOffset createdAt, KafkaSourceDefinition? source = null,
+        string? key = null)
     {
         Name = name;
         Source = source;
+        Key = key;
+        KeyIndex = key is null ? -1 : fields.ToList().FindIndex(f => f.Name == key);
         Fields = fields;
         Schemaless = schemaless;
         CreatedAt = createdAt;
@@ -39,6 +42,12 @@ internal sealed class StreamDefinition
     public IcebergSchema IcebergSchema { get; }
     /// <summary>The Kafka topic the stream consumes; null for a stream fed over HTTP.</summary>
     public KafkaSourceDefinition? Source { get; }
+    /// <summary>The field whose value is each record's Kafka message key (a Kafka-backed stream's); null: no key.</summary>
+    public string? Key { get; }
+    /// <summary>The index of <see cref="Key"/> among <see cref="Fields"/>; -1 without a key.</summary>
+    public int KeyIndex { get; }
+    /// <summary>Whether the stream's records live in its Kafka topic rather than its local ingest log.</summary>
+    public bool KafkaBacked => Source is { Produce: true };
 
     /// <summary>Reads a create request (or a stored definition); throws <see cref="ArgumentException"/> naming what is wrong.</summary>
     public static StreamDefinition Parse(JsonElement json, DateTimeOffset createdAt)
@@ -52,8 +61,22 @@ internal sealed class StreamDefinition
             createdAt = stored;
         var source = json.TryGetProperty("source", out var s) && s.ValueKind != JsonValueKind.Null ? KafkaSourceDefinition.Parse(s) : null;
 
+        string? key = null;
+        if (json.TryGetProperty("key", out var k) && k.ValueKind != JsonValueKind.Null)
+        {
+            if (k.ValueKind != JsonValueKind.String)
+                throw new ArgumentException($"\"key\" is {k.GetRawText()}; it names a field of the schema, e.g. \"key\": \"user\".");
+            key = k.GetString()!;
+            if (source is not { Produce: true })
+                throw new ArgumentException($"\"key\": \"{key}\" is for a Kafka-backed stream (\"source\": {{\"type\": \"kafka\", ..., \"produce\": true}}), whose records it partitions.");
+        }
+
         if (!json.TryGetProperty("schema", out var schema) || schema.ValueKind == JsonValueKind.Null)
+        {
+            if (key is not null)
+                throw new ArgumentException($"\"key\": \"{key}\" names no field: a schemaless stream has none; declare a schema with that field.");
             return new StreamDefinition(name!, [new StreamField(1, SchemalessColumn, PrimitiveType.String, true)], schemaless: true, createdAt, source);
+        }
         if (schema.ValueKind != JsonValueKind.Object || !schema.TryGetProperty("fields", out var fieldsJson) || fieldsJson.ValueKind != JsonValueKind.Array)
             throw new ArgumentException("\"schema\" must be an object with a \"fields\" array, e.g. {\"fields\": [{\"name\": \"id\", \"type\": \"long\", \"required\": true}]}; leave it out for a schemaless stream.");
 
@@ -70,7 +93,14 @@ internal sealed class StreamDefinition
         }
         if (fields.Count == 0)
             throw new ArgumentException("The schema has no fields; give at least one, or leave \"schema\" out for a schemaless stream.");
-        return new StreamDefinition(name!, fields, schemaless: false, createdAt, source);
+        if (key is not null)
+        {
+            var field = fields.FirstOrDefault(f => f.Name == key)
+                ?? throw new ArgumentException($"\"key\": \"{key}\" names no field of the schema ({string.Join(", ", fields.Select(f => f.Name))}).");
+            if (field.Type.TypeId is not (TypeId.String or TypeId.Int or TypeId.Long))
+                throw new ArgumentException($"\"key\": \"{key}\" is a field of type {field.Type}; a key is a string, int or long field.");
+        }
+        return new StreamDefinition(name!, fields, schemaless: false, createdAt, source, key);
     }
 
     public void Write(Utf8JsonWriter w)
@@ -92,6 +122,8 @@ internal sealed class StreamDefinition
             Source.Write(w, redactSecrets: false);
             w.WriteEndObject();
         }
+        if (Key is not null)
+            w.WriteString("key", Key);
         w.WriteEndObject();
     }
 

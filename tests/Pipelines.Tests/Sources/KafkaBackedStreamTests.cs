@@ -1,0 +1,208 @@
+using System.Globalization;
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using Confluent.Kafka;
+using Confluent.Kafka.Admin;
+using DataPlane.TestServices;
+using Xunit;
+
+namespace DataPlane.Pipelines.Tests.Sources;
+
+/// <summary>
+/// Streams whose records live in a Kafka topic (<c>"produce": true</c>) on a real broker of their own (this class stops
+/// and starts it): <c>POST /streams/{name}</c> produces each record as its JSON to the partition Kafka's Java clients
+/// would pick for its key, answers 200 only once the broker has them, and 503 with Retry-After while it is down.
+/// </summary>
+public sealed class KafkaBackedStreamTests(KafkaFixture kafka) : IClassFixture<KafkaFixture>, IAsyncLifetime
+{
+    internal const int Partitions = 4;
+    private readonly string _dir = Directory.CreateTempSubdirectory("pipelines-kafka-backed-").FullName;
+    private readonly string _topic = $"orders-{Guid.NewGuid():N}";
+    private PipelinesHost? _host;
+
+    public async Task InitializeAsync()
+    {
+        await CreateTopicAsync(kafka, _topic);
+        _host = await PipelinesHost.StartAsync(_dir);
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_host is not null)
+            await _host.DisposeAsync();
+        try { Directory.Delete(_dir, recursive: true); } catch (IOException) { }
+    }
+
+    private HttpClient Http => _host!.Client;
+
+    internal static async Task CreateTopicAsync(KafkaFixture kafka, string topic)
+    {
+        if (kafka.IsLegacyBroker)
+        {
+            // The 0.9 broker has no CreateTopics; a metadata request auto-creates it with num.partitions = 4 (scripts/test-services/kafka.sh).
+            using var producer = new ProducerBuilder<Null, Null>(kafka.ProducerConfig()).SetLogHandler((_, _) => { }).Build();
+            using var admin = new DependentAdminClientBuilder(producer.Handle).Build();
+            var deadline = DateTime.UtcNow.AddSeconds(60);
+            while (admin.GetMetadata(topic, TimeSpan.FromSeconds(5)).Topics.FirstOrDefault(t => t.Topic == topic) is not { } t
+                   || t.Error.IsError || t.Partitions.Count != Partitions || t.Partitions.Any(p => p.Leader < 0))
+            {
+                Assert.True(DateTime.UtcNow < deadline, $"topic {topic} was not created with {Partitions} partitions within 60 s");
+                await Task.Delay(200);
+            }
+            return;
+        }
+        using var client = new AdminClientBuilder(kafka.Apply(new AdminClientConfig())).Build();
+        await client.CreateTopicsAsync([new TopicSpecification { Name = topic, NumPartitions = Partitions, ReplicationFactor = 1 }]);
+    }
+
+    internal static string LegacyConfig(KafkaFixture kafka) =>
+        kafka.IsLegacyBroker ? """{"api.version.request": "false", "broker.version.fallback": "0.9.0.1"}""" : "{}";
+
+    internal static string StreamJson(KafkaFixture kafka, string topic, string key = "user") => $$$"""
+        {"name": "orders", "key": "{{{key}}}", "schema": {"fields": [
+          {"name": "id", "type": "long", "required": true}, {"name": "user", "type": "string"}, {"name": "amount", "type": "double"}]},
+         "source": {"type": "kafka", "bootstrap_servers": "{{{kafka.BootstrapServers}}}", "topic": "{{{topic}}}", "produce": true, "config": {{{LegacyConfig(kafka)}}}}}
+        """;
+
+    internal static string Record(long id) => string.Create(CultureInfo.InvariantCulture, $$"""{"id":{{id}},"user":"u{{id % 37}}","amount":{{id}}.5}""");
+
+    internal static StringContent Json(string text) => new(text, Encoding.UTF8, "application/json");
+
+    internal static async Task<(HttpStatusCode Status, JsonElement Body, HttpResponseMessage Response)> PostAsync(HttpClient http, string path, string body)
+    {
+        var response = await http.PostAsync(path, Json(body));
+        var text = await response.Content.ReadAsStringAsync();
+        return (response.StatusCode, text.Length == 0 ? default : JsonDocument.Parse(text).RootElement.Clone(), response);
+    }
+
+    internal static string Batch(long from, int count) => "[" + string.Join(",", Enumerable.Range(0, count).Select(i => Record(from + i))) + "]";
+
+    /// <summary>Every message of the topic: partition, key as text, value as text.</summary>
+    internal static List<(int Partition, string? Key, string Value)> ReadTopic(KafkaFixture kafka, string topic, int expected)
+    {
+        using var consumer = new ConsumerBuilder<byte[]?, byte[]>(kafka.ConsumerConfig($"check-{Guid.NewGuid():N}")).SetLogHandler((_, _) => { }).Build();
+        consumer.Assign(Enumerable.Range(0, Partitions).Select(p => new TopicPartitionOffset(topic, p, Offset.Beginning)));
+        var messages = new List<(int, string?, string)>();
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (messages.Count < expected && DateTime.UtcNow < deadline)
+        {
+            var m = consumer.Consume(TimeSpan.FromMilliseconds(200));
+            if (m is null)
+                continue;
+            messages.Add((m.Partition.Value, m.Message.Key is null ? null : Encoding.UTF8.GetString(m.Message.Key), Encoding.UTF8.GetString(m.Message.Value)));
+        }
+        // Anything past the expected count would be a duplicate: look a little longer.
+        while (consumer.Consume(TimeSpan.FromMilliseconds(500)) is { } extra)
+            messages.Add((extra.Partition.Value, extra.Message.Key is null ? null : Encoding.UTF8.GetString(extra.Message.Key), Encoding.UTF8.GetString(extra.Message.Value)));
+        return messages;
+    }
+
+    [Fact]
+    public void The_tests_murmur2_is_the_one_of_Kafkas_Java_clients()
+    {
+        // Vectors of Kafka's own UtilsTest.testMurmur2.
+        Assert.Equal(-973932308, Murmur2.Hash("21"u8));
+        Assert.Equal(-790332482, Murmur2.Hash("foobar"u8));
+        Assert.Equal(-985981536, Murmur2.Hash("a-little-bit-long-string"u8));
+        Assert.Equal(-1486304829, Murmur2.Hash("a-little-bit-longer-string"u8));
+        Assert.Equal(-58897971, Murmur2.Hash("lkjh234lh9fiuh90y23oiuhsafujhadof229phr9h19h89h8"u8));
+        Assert.Equal(479470107, Murmur2.Hash("abc"u8));
+    }
+
+    [Fact]
+    public async Task Posted_records_are_in_the_topic_as_JSON_in_the_partition_of_their_key()
+    {
+        var (status, created, _) = await PostAsync(Http, "api/v1/streams", StreamJson(kafka, _topic));
+        Assert.True(status == HttpStatusCode.Created, created.ToString());
+        Assert.Equal("/streams/orders", created.GetProperty("endpoint").GetString());
+        Assert.Equal("user", created.GetProperty("key").GetString());
+        Assert.True(created.GetProperty("source").GetProperty("produce").GetBoolean());
+
+        const int total = 600;
+        for (int from = 0; from < total; from += 200)
+        {
+            var (posted, body, _) = await PostAsync(Http, "streams/orders", Batch(from, 200));
+            Assert.True(posted == HttpStatusCode.OK, body.ToString());
+            Assert.Equal(200, body.GetProperty("accepted").GetInt32());
+        }
+        // NDJSON too, and a record with the key null: no key, any partition.
+        var (ndjson, _, _) = await PostAsync(Http, "streams/orders", Record(total) + "\n" + """{"id": 601, "user": null}""" + "\n");
+        Assert.Equal(HttpStatusCode.OK, ndjson);
+
+        var messages = ReadTopic(kafka, _topic, total + 2);
+        Assert.Equal(total + 2, messages.Count);
+        for (int id = 0; id <= total; id++)
+        {
+            var m = Assert.Single(messages, m => JsonDocument.Parse(m.Value).RootElement.GetProperty("id").GetInt64() == id);
+            Assert.Equal(Record(id), m.Value); // the record's JSON as sent
+            string key = "u" + (id % 37).ToString(CultureInfo.InvariantCulture);
+            Assert.Equal(key, m.Key);
+            Assert.Equal(Murmur2.Partition(Encoding.UTF8.GetBytes(key), Partitions), m.Partition);
+        }
+        Assert.Null(Assert.Single(messages, m => m.Value.Contains("601")).Key);
+        Assert.True(messages.Select(m => m.Partition).Distinct().Count() > 1, "the keys spread over the partitions");
+
+        // Nothing goes through the local log.
+        var stream = JsonDocument.Parse(await Http.GetStringAsync("api/v1/streams/orders")).RootElement;
+        Assert.Equal(0, stream.GetProperty("log").GetProperty("end_offset").GetInt64());
+    }
+
+    [Theory]
+    [InlineData("nope", "names no field")]
+    [InlineData("amount", "type double")]
+    public async Task A_key_that_is_not_a_string_or_integer_field_of_the_schema_is_refused_naming_it(string key, string reason)
+    {
+        var (status, body, _) = await PostAsync(Http, "api/v1/streams", StreamJson(kafka, _topic, key));
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        var error = body.GetProperty("error").GetString()!;
+        Assert.Contains($"\"{key}\"", error);
+        Assert.Contains(reason, error);
+    }
+
+    [Fact]
+    public async Task A_key_or_produce_that_does_not_fit_is_refused_naming_the_value()
+    {
+        // A key without a Kafka-backed stream, and a "produce" that is not a boolean.
+        var (status, body, _) = await PostAsync(Http, "api/v1/streams", """{"name": "local", "key": "id", "schema": {"fields": [{"name": "id", "type": "long"}]}}""");
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Contains("\"id\"", body.GetProperty("error").GetString());
+        (status, body, _) = await PostAsync(Http, "api/v1/streams", StreamJson(kafka, _topic).Replace("\"produce\": true", "\"produce\": \"yes\""));
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Contains("\"yes\"", body.GetProperty("error").GetString());
+    }
+
+    [Fact]
+    public async Task A_stopped_broker_gives_503_with_Retry_After_and_what_was_acknowledged_is_all_there_after_it_is_back()
+    {
+        var (status, _, _) = await PostAsync(Http, "api/v1/streams", StreamJson(kafka, _topic));
+        Assert.Equal(HttpStatusCode.Created, status);
+        var (before, _, _) = await PostAsync(Http, "streams/orders", Batch(0, 100));
+        Assert.Equal(HttpStatusCode.OK, before);
+
+        await kafka.StopBrokerAsync();
+        try
+        {
+            var (down, body, response) = await PostAsync(Http, "streams/orders", Batch(100, 100));
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, down);
+            Assert.NotNull(response.Headers.RetryAfter);
+            Assert.Contains(_topic, body.GetProperty("error").GetString());
+        }
+        finally
+        {
+            await kafka.StartBrokerAsync();
+        }
+
+        // The client retries what was refused until it is acknowledged.
+        var deadline = DateTime.UtcNow.AddSeconds(120);
+        HttpStatusCode retried;
+        while ((retried = (await PostAsync(Http, "streams/orders", Batch(100, 100))).Status) != HttpStatusCode.OK)
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, retried);
+            Assert.True(DateTime.UtcNow < deadline, "the broker was back but requests kept failing for 120 s");
+            await Task.Delay(500);
+        }
+        var ids = ReadTopic(kafka, _topic, 200).Select(m => JsonDocument.Parse(m.Value).RootElement.GetProperty("id").GetInt64()).ToHashSet();
+        Assert.Equal(Enumerable.Range(0, 200).Select(i => (long)i).ToHashSet(), ids);
+    }
+}
