@@ -36,6 +36,28 @@ public static class CommitHistory
     /// <summary>The writer's newest commit in the history of the current snapshot, through expiry's markers; null when it has none.</summary>
     public static WriterCommit? LastCommit(TableMetadata metadata, string writer) => LastCommitFrom(metadata, metadata.CurrentSnapshotId, writer);
 
+    /// <summary>
+    /// The writer's commits in the history of the current snapshot, newest first, through expiry's markers: a marker's
+    /// commit is the last one (what lay below the cut is gone; the marker keeps the newest commit only).
+    /// </summary>
+    public static IEnumerable<WriterCommit> History(TableMetadata metadata, string writer)
+    {
+        long? snapshotId = metadata.CurrentSnapshotId;
+        // Bounded: parents never form a cycle in valid metadata, and damaged metadata must not loop for ever.
+        for (int steps = 0; snapshotId is { } id && steps <= metadata.Snapshots.Count; steps++)
+        {
+            if (metadata.Snapshot(id) is not { } snapshot)
+            {
+                if (Markers(metadata, writer).GetValueOrDefault(id) is { } marker)
+                    yield return marker;
+                yield break;
+            }
+            if (IsBy(snapshot, writer))
+                yield return Commit(snapshot);
+            snapshotId = snapshot.ParentSnapshotId;
+        }
+    }
+
     /// <summary>Every commit of the writer the table still knows of: its snapshots (in the history or not) and the markers' commits.</summary>
     public static IEnumerable<WriterCommit> AllCommits(TableMetadata metadata, string writer) =>
         metadata.Snapshots.Where(s => IsBy(s, writer)).Select(Commit).Concat(Markers(metadata, writer).Values);

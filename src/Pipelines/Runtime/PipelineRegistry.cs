@@ -37,7 +37,8 @@ internal sealed class PipelineRegistry : IHostedService, IAsyncDisposable
         _loggers = loggers;
         Directory.CreateDirectory(_root);
         metrics.AddGauges("dataplane_pipeline_lag_records", "Records acknowledged by the stream but not yet committed by the pipeline.",
-            () => List().Select(r => (PipelineMetrics.Labels(("pipeline", r.Definition.Name)), (double)(r.Stream.Log.EndOffset - r.CommittedOffset))));
+            () => List().Where(r => !r.Stream.Definition.KafkaBacked) // whose offsets count messages of the run, not of a log
+                .Select(r => (PipelineMetrics.Labels(("pipeline", r.Definition.Name)), (double)(r.Stream.Log.EndOffset - r.CommittedOffset))));
     }
 
     public IReadOnlyList<PipelineRunner> List() => _runners.List();
@@ -131,8 +132,6 @@ internal sealed class PipelineRegistry : IHostedService, IAsyncDisposable
     private async Task<PipelineRunner> StartAsync(PipelineDefinition definition, CancellationToken cancellationToken, bool checkTables = false)
     {
         var (stream, program) = Compile(definition.Sql);
-        if (stream.Definition.KafkaBacked)
-            throw new ArgumentException($"Stream '{stream.Name}' keeps its records in Kafka topic '{stream.Definition.Source!.Topic}'; pipelines cannot read such a stream yet.");
         var names = program.Statements.Select(s => s.Sink!).Concat(definition.DeadLetter is { } d ? [d] : []).ToList();
         var definitions = new List<SinkDefinition>();
         foreach (var name in names)
@@ -144,6 +143,9 @@ internal sealed class PipelineRegistry : IHostedService, IAsyncDisposable
                 throw new ArgumentException($"Sink '{name}' is both written by INSERT INTO and the pipeline's dead_letter; the dead-letter sink takes the failed records alone.");
             if (List().FirstOrDefault(r => r.Definition.Name != definition.Name && r.Writes(name)) is { } writer)
                 throw new InvalidOperationException($"Sink '{name}' is already written by pipeline '{writer.Definition.Name}'; a sink has one pipeline.");
+            // A folder's commits have no place for a Kafka-backed stream's partition offsets yet.
+            if (stream.Definition.KafkaBacked && sink.Type != SinkDefinition.Iceberg)
+                throw new ArgumentException($"Sink '{name}' is a {sink.Type} sink; a pipeline over the Kafka-backed stream '{stream.Name}' writes Iceberg sinks only.");
             definitions.Add(sink);
         }
         var sinks = new List<PipelineSink>();
@@ -172,7 +174,7 @@ internal sealed class PipelineRegistry : IHostedService, IAsyncDisposable
         }
         var statements = sinks.Where(s => !s.IsDeadLetter).ToList();
         var runner = new PipelineRunner(definition, stream, program, statements, sinks.FirstOrDefault(s => s.IsDeadLetter),
-            _metrics, _loggers.CreateLogger($"DataPlane.Pipelines.{definition.Name}"), _options.MaxStateBytes);
+            _metrics, _loggers.CreateLogger($"DataPlane.Pipelines.{definition.Name}"), _options.MaxStateBytes, _options.MaxRecordBytes);
         _runners.Add(runner);
         // A catalog or ingest process keeps the pipeline (checked, compiled, its stream held) but runs it nowhere: workers do.
         if (_options.RunsPipelines)

@@ -46,6 +46,14 @@ namespace DataPlane.Pipelines.Runtime;
 /// then not the one the pipeline continues from. The clean-up needs nothing more: a journal's file whose commit expired
 /// is either still referenced by a kept snapshot (kept) or was replaced and expired (deleted, as garbage).
 /// </para>
+/// <para>
+/// A Kafka-backed stream's records are read from its topic instead (<see cref="KafkaStreamInput"/>), a batch of one
+/// partition at a time. Each sink then resumes each partition from the offsets its commits in the table's history name
+/// (<see cref="KafkaOffsets"/>), and each commit names the offsets of every partition it covers and requires that the
+/// table still has the sink's commits end where this run began them: a commit by another writer of those partitions
+/// (a worker that took them over) or a rollback refuses it, and the run starts over from the table, dropping its files.
+/// Within a run the runner counts messages read as its offsets (<see cref="ReadOffset"/>, <see cref="CommittedOffset"/>).
+/// </para>
 /// </summary>
 internal sealed class PipelineRunner : IAsyncDisposable
 {
@@ -63,6 +71,10 @@ internal sealed class PipelineRunner : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stop = new();
     private readonly List<(long Target, TaskCompletionSource<SinkCommit?> Done)> _flushes = [];
+    // A Kafka-backed stream's flushes: the partitions' high watermarks to reach (null: not asked yet), then their target.
+    private readonly List<(long[]? Highs, TaskCompletionSource<SinkCommit?> Done)> _kafkaFlushes = [];
+    private readonly int _maxRecordBytes;
+    private KafkaStreamInput? _kafka;
     private readonly object _gate = new();
     private readonly MetricLabels _labels;
     private readonly DeadLetters _deadLetters;
@@ -80,8 +92,9 @@ internal sealed class PipelineRunner : IAsyncDisposable
     /// <param name="statements">One sink per statement of <paramref name="program"/>, in its order.</param>
     /// <param name="deadLetter">The sink that receives the records the statements fail on; null to drop them (counted).</param>
     public PipelineRunner(PipelineDefinition definition, IngestStream stream, SqlProgram program, IReadOnlyList<PipelineSink> statements, PipelineSink? deadLetter,
-        PipelineMetrics metrics, ILogger logger, long maxStateBytes = long.MaxValue)
+        PipelineMetrics metrics, ILogger logger, long maxStateBytes = long.MaxValue, int maxRecordBytes = 1024 * 1024)
     {
+        _maxRecordBytes = maxRecordBytes;
         _maxStateBytes = maxStateBytes;
         _fingerprint = CheckpointHeader.Fingerprint(program.Sql);
         _definition = definition;
@@ -137,9 +150,13 @@ internal sealed class PipelineRunner : IAsyncDisposable
         var done = new TaskCompletionSource<SinkCommit?>(TaskCreationOptions.RunContinuationsAsynchronously);
         lock (_gate)
         {
-            if (CommittedOffset >= target)
+            // A Kafka-backed stream: what the broker has acknowledged is asked by the run, which holds the consumer.
+            if (_stream.Definition.KafkaBacked)
+                _kafkaFlushes.Add((null, done));
+            else if (CommittedOffset >= target)
                 return LastCommit;
-            _flushes.Add((target, done));
+            else
+                _flushes.Add((target, done));
         }
         Wake();
         return await done.Task.WaitAsync(cancellationToken);
@@ -198,7 +215,10 @@ internal sealed class PipelineRunner : IAsyncDisposable
         long start = _sinks.Min(s => s.CommittedOffset);
         Interlocked.Exchange(ref _committed, start);
         Interlocked.Exchange(ref _read, start);
-        _stream.Commit(_definition.Name, start);
+        if (!_stream.Definition.KafkaBacked)
+            _stream.Commit(_definition.Name, start);
+        else
+            RestartKafkaFlushes();
         // Each statement's operators, compiled once per run; their output batches wait in the sink's list until written.
         foreach (var sink in _statements)
         {
@@ -211,12 +231,16 @@ internal sealed class PipelineRunner : IAsyncDisposable
         long offset = start;
         try
         {
+            if (_stream.Definition.KafkaBacked)
+                _kafka = OpenKafka();
             while (!cancellationToken.IsCancellationRequested)
             {
                 Task wake;
                 lock (_gate)
                     wake = _wake.Task;
-                if (_stream.Log.TryRead(offset, out var batch))
+                if (_kafka is not null)
+                    offset = await ReadKafkaAsync(offset, stateful, cancellationToken);
+                else if (_stream.Log.TryRead(offset, out var batch))
                 {
                     try
                     {
@@ -264,6 +288,8 @@ internal sealed class PipelineRunner : IAsyncDisposable
         }
         finally
         {
+            _kafka?.Dispose();
+            _kafka = null;
             foreach (var sink in _sinks)
             {
                 sink.Pending.Clear();
@@ -302,11 +328,11 @@ internal sealed class PipelineRunner : IAsyncDisposable
     /// </summary>
     private async Task ProcessAsync(long firstOffset, long bytes, RecordBatch records, CancellationToken cancellationToken)
     {
-        bool deadLetters = _deadLetter?.Needs(firstOffset) == true;
+        bool deadLetters = _deadLetter is not null && Needs(_deadLetter, firstOffset);
         long written = 0;
         foreach (var sink in _statements)
         {
-            if (!sink.Needs(firstOffset))
+            if (!Needs(sink, firstOffset))
             {
                 // Already committed in this sink (it is ahead after a restart): only its failures may still be owed. Never
                 // for a statement with state: the dead-letter sink commits before it (CommitAsync), so it is never behind.
@@ -376,7 +402,7 @@ internal sealed class PipelineRunner : IAsyncDisposable
     {
         long written = 0;
         foreach (var sink in _statements)
-            if (sink.Execution is { HasState: true } execution && offset >= sink.CommittedOffset)
+            if (sink.Execution is { HasState: true } execution && (sink.Kafka?.CaughtUp(_kafka!) ?? offset >= sink.CommittedOffset))
             {
                 execution.AdvanceTime();
                 written += await WritePendingAsync(sink, cancellationToken);
@@ -478,7 +504,8 @@ internal sealed class PipelineRunner : IAsyncDisposable
             throw new InvalidOperationException($"Sink '{sink.Name}' was last committed from stream '{last.Stream}', not '{_stream.Name}'; give this pipeline its own sink.");
         await RemoveUncommittedAsync(sink, cancellationToken);
         sink.Journal.Reset(sink.Target.Identity ?? throw new InvalidOperationException("The sink target names what it writes once its last commit is read."));
-        long start = await ResumeOffsetAsync(sink, last, cancellationToken);
+        // A Kafka-backed stream's run counts its offsets from 0; each partition's position is the sink's (OpenKafka).
+        long start = _stream.Definition.KafkaBacked ? 0 : await ResumeOffsetAsync(sink, last, cancellationToken);
         sink.Match = SinkSchemaMatch.For(sink.Output, await sink.Target.TableSchemaAsync(cancellationToken), Describe(sink));
         sink.LastCommit = last;
         sink.CommittedOffset = start;
@@ -592,7 +619,12 @@ internal sealed class PipelineRunner : IAsyncDisposable
             await writer.DisposeAsync();
         }
         var (checkpointKey, checkpointBytes, checkpointTime) = execution is { HasState: true } ? await WriteCheckpointAsync(sink, execution, offset, cancellationToken) : default;
-        var commit = await sink.Target.CommitAsync(files, _stream.Name, sink.CommittedOffset, offset, checkpointKey, sink.LastCommit, cancellationToken);
+        var kafka = sink.Kafka?.ToCommit(_kafka!);
+        var commit = kafka is null
+            ? await sink.Target.CommitAsync(files, _stream.Name, sink.CommittedOffset, offset, checkpointKey, sink.LastCommit, cancellationToken)
+            : await sink.Target.CommitAsync(files, _stream.Name, kafka.StartTotal, kafka.EndTotal, checkpointKey, sink.LastCommit, cancellationToken, kafka);
+        if (kafka is not null)
+            sink.Kafka!.MarkCommitted(kafka);
         if (commit.Checkpoint is { } checkpoint)
             sink.LastCheckpoint = new SinkCheckpoint(checkpoint, checkpointBytes, offset, checkpointTime, DateTimeOffset.UtcNow, Restored: false);
         // Committed: the roll's files are the table's now. (A crash before this leaves them recorded; the next start finds them referenced and keeps them.)
@@ -603,7 +635,10 @@ internal sealed class PipelineRunner : IAsyncDisposable
         sink.OpenedAt = Stopwatch.GetTimestamp();
         long committed = _sinks.Min(s => s.CommittedOffset);
         Interlocked.Exchange(ref _committed, committed);
-        _stream.Commit(_definition.Name, committed);
+        if (_kafka is null)
+            _stream.Commit(_definition.Name, committed);
+        else
+            _kafka.StorePositions(KafkaSinkOffsets.Least(_sinks.Select(s => s.Kafka!), _kafka.PartitionCount));
         _metrics.Observe("dataplane_pipeline_commit_seconds", "Time to close a roll's files and commit them.", _labels, Stopwatch.GetElapsedTime(started).TotalSeconds);
         _metrics.Add("dataplane_pipeline_files_written_total", "Data files committed by the pipeline.", _labels, files.Count);
         _metrics.Add("dataplane_pipeline_bytes_out_total", "Bytes of data files committed by the pipeline.", _labels, files.Sum(f => f.File.FileSizeInBytes));
@@ -635,6 +670,118 @@ internal sealed class PipelineRunner : IAsyncDisposable
         return (key, state.Length, duration);
     }
 
+    /// <summary>Whether the batch starting at <paramref name="firstOffset"/> is past the sink's last commit: for a
+    /// Kafka-backed stream, the batch in hand's partition and offset against the sink's position there.</summary>
+    private bool Needs(PipelineSink sink, long firstOffset) =>
+        _kafkaBatch is { } b ? sink.Kafka!.Needs(b.Partition, b.FirstOffset) : sink.Needs(firstOffset);
+
+    private KafkaStreamBatch? _kafkaBatch;
+    private static readonly TimeSpan KafkaPoll = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>
+    /// The topic for this run: every partition assigned at the least of the sinks' positions (a sink without a commit
+    /// naming a partition reads it from its first message), with each sink's position a cut between batches.
+    /// </summary>
+    private KafkaStreamInput OpenKafka()
+    {
+        var input = new KafkaStreamInput(_stream, _definition.Name, _maxRecordBytes, _logger);
+        try
+        {
+            int partitions = input.ReadPartitionCount();
+            foreach (var sink in _sinks)
+                sink.Kafka = new KafkaSinkOffsets(sink.LastCommit?.Kafka, input.Topic, partitions);
+            var start = new long[partitions];
+            var cuts = new List<long>[partitions];
+            for (int p = 0; p < partitions; p++)
+            {
+                cuts[p] = [.. _sinks.Select(s => s.Kafka!.Committed(p)).Where(c => c >= 0).Distinct()];
+                start[p] = _sinks.Any(s => s.Kafka!.Committed(p) < 0) ? -1 : _sinks.Min(s => s.Kafka!.Committed(p));
+            }
+            input.Assign(start, cuts);
+            return input;
+        }
+        catch
+        {
+            input.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>One batch of the topic through the statements (waiting up to the next roll, a flush, or a short poll); answers the run's offset after it.</summary>
+    private async Task<long> ReadKafkaAsync(long offset, bool stateful, CancellationToken cancellationToken)
+    {
+        var kafka = _kafka!;
+        ResolveKafkaFlushes(offset);
+        var wait = FlushDue(offset) ? TimeSpan.Zero : NextRoll(offset);
+        if (wait == Timeout.InfiniteTimeSpan || wait > KafkaPoll)
+            wait = KafkaPoll;
+        if (!kafka.TryRead(wait, cancellationToken, out var batch))
+        {
+            if (stateful)
+                await AdvanceTimeAsync(offset, cancellationToken);
+            return offset;
+        }
+        long end = offset + batch.Messages;
+        _kafkaBatch = batch;
+        try
+        {
+            if (batch.Records is { } records)
+                await ProcessAsync(offset, batch.Bytes, records, cancellationToken);
+            foreach (var sink in _sinks)
+            {
+                if (sink.Kafka!.Needs(batch.Partition, batch.FirstOffset))
+                    sink.Kafka.Advance(batch.Partition, batch.EndOffset);
+                else if (sink.Kafka.Clean && sink.Rows == 0 && sink.Writer is null)
+                    sink.CommittedOffset = end; // ahead here, nothing to commit: not a reason for an empty commit
+            }
+        }
+        finally
+        {
+            _kafkaBatch = null;
+        }
+        Interlocked.Exchange(ref _committed, _sinks.Min(s => s.CommittedOffset));
+        Interlocked.Exchange(ref _read, end);
+        return end;
+    }
+
+    /// <summary>Asks the broker for the high watermarks of new flushes, and gives those the run has read up to their target: here.</summary>
+    private void ResolveKafkaFlushes(long offset)
+    {
+        var kafka = _kafka!;
+        List<(long[]? Highs, TaskCompletionSource<SinkCommit?> Done)> flushes;
+        lock (_gate)
+            flushes = [.. _kafkaFlushes];
+        if (flushes.Count == 0)
+            return;
+        long[]? highs = flushes.Any(f => f.Highs is null) ? kafka.HighWatermarks() : null;
+        lock (_gate)
+        {
+            for (int i = _kafkaFlushes.Count - 1; i >= 0; i--)
+            {
+                var f = _kafkaFlushes[i];
+                var target = f.Highs ?? highs!;
+                if (Enumerable.Range(0, target.Length).All(p => kafka.Position(p) >= target[p]))
+                {
+                    _kafkaFlushes.RemoveAt(i);
+                    _flushes.Add((offset, f.Done));
+                }
+                else if (f.Highs is null)
+                    _kafkaFlushes[i] = (target, f.Done);
+            }
+        }
+    }
+
+    /// <summary>A new run counts its offsets from 0 again: flushes waiting for the last run's go back to their high watermarks.</summary>
+    private void RestartKafkaFlushes()
+    {
+        lock (_gate)
+        {
+            foreach (var f in _flushes)
+                _kafkaFlushes.Add((null, f.Done));
+            _flushes.Clear();
+        }
+    }
+
     private void CompleteFlushes()
     {
         List<TaskCompletionSource<SinkCommit?>> done = [];
@@ -656,8 +803,9 @@ internal sealed class PipelineRunner : IAsyncDisposable
         List<TaskCompletionSource<SinkCommit?>> failed;
         lock (_gate)
         {
-            failed = [.. _flushes.Select(f => f.Done)];
+            failed = [.. _flushes.Select(f => f.Done).Concat(_kafkaFlushes.Select(f => f.Done))];
             _flushes.Clear();
+            _kafkaFlushes.Clear();
         }
         foreach (var f in failed)
             f.TrySetException(error);

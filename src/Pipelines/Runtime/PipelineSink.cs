@@ -28,6 +28,8 @@ internal sealed class PipelineSink(SinkDefinition definition, int statement, Arr
     public UncommittedFileJournal Journal => journal;
 
     public SinkCommit? LastCommit { get; set; }
+    /// <summary>A Kafka-backed stream's per-partition positions of this sink in the current run; null for a local log.</summary>
+    public KafkaSinkOffsets? Kafka { get; set; }
     public long CommittedOffset
     {
         get => Interlocked.Read(ref _committed);

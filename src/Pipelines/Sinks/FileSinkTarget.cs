@@ -76,8 +76,10 @@ internal sealed class FileSinkTarget(IObjectStore store, string path, IcebergSch
     }
 
     public async Task<SinkCommit> CommitAsync(IReadOnlyList<SinkDataFile> files, string stream, long startOffset, long endOffset, string? checkpointKey,
-        SinkCommit? previous, CancellationToken cancellationToken)
+        SinkCommit? previous, CancellationToken cancellationToken, KafkaOffsets? kafka = null)
     {
+        if (kafka is not null)
+            throw new NotSupportedException("A files sink does not record Kafka offsets; pipelines over a Kafka-backed stream write Iceberg sinks.");
         var last = await LastCommitAsync(cancellationToken);
         var commit = new SinkCommit((last?.Id ?? 0) + 1, stream, startOffset, endOffset, files.Sum(f => f.File.RecordCount), files.Count, DateTimeOffset.UtcNow,
             checkpointKey);

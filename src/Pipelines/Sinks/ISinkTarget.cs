@@ -40,9 +40,11 @@ internal interface ISinkTarget
     /// <summary>Commits the files, and the checkpoint of the statement's state when it has one (written first with
     /// <see cref="WriteCheckpointAsync"/>), with the offsets: state, files and offsets land together or not at all. Refused
     /// with <see cref="SinkRolledBackException"/> when <paramref name="previous"/>, the sink's commit the pipeline continues
-    /// from, is no longer in the target's current history.</summary>
+    /// from, is no longer in the target's current history. With <paramref name="kafka"/> (a Kafka-backed stream), the
+    /// commit names those partitions' offsets and is refused, with the same exception, unless the sink's commits in the
+    /// history end each of them where <paramref name="kafka"/> starts it (or none names it, for a partition new to the sink).</summary>
     Task<SinkCommit> CommitAsync(IReadOnlyList<SinkDataFile> files, string stream, long startOffset, long endOffset, string? checkpointKey, SinkCommit? previous,
-        CancellationToken cancellationToken);
+        CancellationToken cancellationToken, KafkaOffsets? kafka = null);
 
     /// <summary>
     /// The store key of a new operator-state checkpoint for the commit to come (the stream up to <paramref name="endOffset"/>),

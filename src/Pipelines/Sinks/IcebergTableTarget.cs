@@ -33,7 +33,10 @@ internal sealed class IcebergTableTarget(ICatalog catalog, SinkDefinition sink, 
     {
         var table = await LoadOrCreateAsync(cancellationToken);
         // Through the markers snapshot expiry leaves where it cuts the history, so an expired last commit still counts.
-        return CommitHistory.LastCommit(table.Metadata, sink.Name) is { } last ? Commit(last) : null;
+        if (CommitHistory.LastCommit(table.Metadata, sink.Name) is not { } last)
+            return null;
+        // A Kafka-backed stream's commits may each name some partitions only (workers of a group): each from the newest naming it.
+        return KafkaOffsets.From(last.Summary) is null ? Commit(last) : Commit(last) with { Kafka = KafkaPositions(table.Metadata) };
     }
 
     public async Task<SinkCommit?> FurthestCommitAsync(CancellationToken cancellationToken)
@@ -87,7 +90,7 @@ internal sealed class IcebergTableTarget(ICatalog catalog, SinkDefinition sink, 
     }
 
     public async Task<SinkCommit> CommitAsync(IReadOnlyList<SinkDataFile> files, string stream, long startOffset, long endOffset, string? checkpointKey,
-        SinkCommit? previous, CancellationToken cancellationToken)
+        SinkCommit? previous, CancellationToken cancellationToken, KafkaOffsets? kafka = null)
     {
         var table = await LoadOrCreateAsync(cancellationToken);
         var summary = new Dictionary<string, string>
@@ -101,10 +104,13 @@ internal sealed class IcebergTableTarget(ICatalog catalog, SinkDefinition sink, 
         string? checkpoint = checkpointKey is null ? null : table.LocationOf(checkpointKey);
         if (checkpoint is not null)
             summary[CheckpointKey] = checkpoint;
+        kafka?.WriteTo(summary);
         var dataFiles = files.Select(f => f.File.ToDataFile(table.LocationOf(f.File.Key), table.Spec.SpecId, f.Partition)).ToList();
-        var snapshot = await table.AppendAsync(dataFiles, summary, validate: previous is null ? null : m => CheckInHistory(m, previous), cancellationToken: cancellationToken);
+        // Kafka: the requirement on the partitions' last offsets covers a rollback too, and allows other writers of other partitions.
+        Action<TableMetadata>? validate = kafka is not null ? m => CheckKafkaOffsets(m, kafka) : previous is null ? null : m => CheckInHistory(m, previous);
+        var snapshot = await table.AppendAsync(dataFiles, summary, validate: validate, cancellationToken: cancellationToken);
         return new SinkCommit(snapshot.SnapshotId, stream, startOffset, endOffset, dataFiles.Sum(f => f.RecordCount), dataFiles.Count,
-            DateTimeOffset.FromUnixTimeMilliseconds(snapshot.TimestampMs), checkpoint);
+            DateTimeOffset.FromUnixTimeMilliseconds(snapshot.TimestampMs), checkpoint, kafka);
     }
 
     /// <summary>
@@ -174,6 +180,30 @@ internal sealed class IcebergTableTarget(ICatalog catalog, SinkDefinition sink, 
         if (last is null && metadata.Snapshot(previous.Id) is null)
             return;
         throw RolledBack(metadata, previous);
+    }
+
+    /// <summary>Where the sink's commits in the history of <paramref name="metadata"/>'s current snapshot leave each partition.</summary>
+    private KafkaOffsets? KafkaPositions(TableMetadata metadata) =>
+        KafkaOffsets.Merge(CommitHistory.History(metadata, sink.Name).Select(c => c.Summary));
+
+    /// <summary>
+    /// The commit's requirement, checked on the exact metadata it lands on: each partition it names ends, in the sink's
+    /// commits of the history, where the commit starts it (none ending it, for a partition the writer read from its
+    /// first message). Otherwise another writer committed it since (a worker that took the partition over), or a
+    /// rollback took commits out: the commit is refused and its writer starts over from the table.
+    /// </summary>
+    private void CheckKafkaOffsets(TableMetadata metadata, KafkaOffsets offsets)
+    {
+        var now = KafkaPositions(metadata);
+        foreach (var (partition, (start, _)) in offsets.Partitions.OrderBy(p => p.Key))
+        {
+            long? end = now is not null && now.Topic == offsets.Topic && now.Partitions.TryGetValue(partition, out var range) ? range.End : null;
+            long? expected = offsets.Fresh.Contains(partition) ? null : start;
+            if (end != expected)
+                throw new SinkRolledBackException($"Sink '{sink.Name}''s commit to {_id} continues partition {partition} of Kafka topic '{offsets.Topic}' from " +
+                    $"{(expected is null ? "its first message (no commit of the sink names it)" : $"offset {expected}")}, but the sink's commits in the table's history now end it at " +
+                    $"{(end is null ? "no offset (none names it)" : $"offset {end}")}: another writer committed it since, or a rollback took commits out.");
+        }
     }
 
     private SinkRolledBackException RolledBack(TableMetadata metadata, SinkCommit previous) => new(

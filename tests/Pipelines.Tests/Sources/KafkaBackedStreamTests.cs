@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using Confluent.Kafka;
 using Confluent.Kafka.Admin;
+using DataPlane.Pipelines.Tests.EndToEnd;
 using DataPlane.TestServices;
 using Xunit;
 
@@ -12,7 +13,8 @@ namespace DataPlane.Pipelines.Tests.Sources;
 /// <summary>
 /// Streams whose records live in a Kafka topic (<c>"produce": true</c>) on a real broker of their own (this class stops
 /// and starts it): <c>POST /streams/{name}</c> produces each record as its JSON to the partition Kafka's Java clients
-/// would pick for its key, answers 200 only once the broker has them, and 503 with Retry-After while it is down.
+/// would pick for its key, answers 200 only once the broker has them, and 503 with Retry-After while it is down; a
+/// pipeline reads the topic into an Iceberg table exactly once, resuming each partition from the table's offsets.
 /// </summary>
 public sealed class KafkaBackedStreamTests(KafkaFixture kafka) : IClassFixture<KafkaFixture>, IAsyncLifetime
 {
@@ -175,8 +177,7 @@ public sealed class KafkaBackedStreamTests(KafkaFixture kafka) : IClassFixture<K
     [Fact]
     public async Task A_stopped_broker_gives_503_with_Retry_After_and_what_was_acknowledged_is_all_there_after_it_is_back()
     {
-        var (status, _, _) = await PostAsync(Http, "api/v1/streams", StreamJson(kafka, _topic));
-        Assert.Equal(HttpStatusCode.Created, status);
+        await CreateStreamAndPipelineAsync();
         var (before, _, _) = await PostAsync(Http, "streams/orders", Batch(0, 100));
         Assert.Equal(HttpStatusCode.OK, before);
 
@@ -202,7 +203,130 @@ public sealed class KafkaBackedStreamTests(KafkaFixture kafka) : IClassFixture<K
             Assert.True(DateTime.UtcNow < deadline, "the broker was back but requests kept failing for 120 s");
             await Task.Delay(500);
         }
-        var ids = ReadTopic(kafka, _topic, 200).Select(m => JsonDocument.Parse(m.Value).RootElement.GetProperty("id").GetInt64()).ToHashSet();
-        Assert.Equal(Enumerable.Range(0, 200).Select(i => (long)i).ToHashSet(), ids);
+        var messages = ReadTopic(kafka, _topic, 200);
+        var ids = messages.Select(m => JsonDocument.Parse(m.Value).RootElement.GetProperty("id").GetInt64()).ToList();
+        Assert.Equal(Enumerable.Range(0, 200).Select(i => (long)i).ToHashSet(), ids.ToHashSet());
+        // The pipeline kept reading through the broker's absence: the table holds the topic's messages, each once (a record
+        // the refused request did store is in the topic twice after the retry, and so in the table).
+        Assert.Equal(new long[] { ids.Count, 200, ids.Sum() }, await FlushAndReadAsync());
+    }
+
+    private const string SinkJson = """{"name": "orders_table", "type": "iceberg", "namespace": "shop", "table": "orders", "rolling": {"interval_seconds": 3600}}""";
+    private const string PipelineJson = """{"name": "orders_pipeline", "sql": "INSERT INTO orders_table SELECT * FROM orders"}""";
+
+    private async Task CreateStreamAndPipelineAsync()
+    {
+        foreach (var (path, body) in new[] { ("api/v1/streams", StreamJson(kafka, _topic)), ("api/v1/sinks", SinkJson), ("api/v1/pipelines", PipelineJson) })
+        {
+            var (status, answer, _) = await PostAsync(Http, path, body);
+            Assert.True(status == HttpStatusCode.Created, $"{path}: {status} {answer}");
+        }
+    }
+
+    private async Task PostOkAsync(long from, int count)
+    {
+        var (status, body, _) = await PostAsync(Http, "streams/orders", Batch(from, count));
+        Assert.True(status == HttpStatusCode.OK, body.ToString());
+    }
+
+    /// <summary>Flushes the pipeline, then count(*), count(DISTINCT id), sum(id) of the table's live files, read by DuckDB.</summary>
+    private async Task<long[]> FlushAndReadAsync()
+    {
+        var (status, body, _) = await PostAsync(Http, "api/v1/pipelines/orders_pipeline/flush", "");
+        Assert.True(status == HttpStatusCode.OK, body.ToString());
+        var files = await TableContents.LiveFilesAsync(await TableContents.LoadAsync(_dir, "shop.orders"));
+        return [.. TableContents.Query(files, "SELECT count(*) FROM rows UNION ALL SELECT count(DISTINCT id) FROM rows UNION ALL SELECT coalesce(sum(id), 0)::BIGINT FROM rows")];
+    }
+
+    private static long[] Expected(IEnumerable<long> ids)
+    {
+        var list = ids.ToList();
+        return [list.Count, list.Count, list.Sum()];
+    }
+
+    /// <summary>Each partition's high watermark, asked of the broker by a client of the test's own.</summary>
+    private long[] HighWatermarks()
+    {
+        using var consumer = new ConsumerBuilder<Ignore, Ignore>(kafka.ConsumerConfig($"check-{Guid.NewGuid():N}")).SetLogHandler((_, _) => { }).Build();
+        return [.. Enumerable.Range(0, Partitions).Select(p => consumer.QueryWatermarkOffsets(new TopicPartition(_topic, p), TimeSpan.FromSeconds(10)).High.Value)];
+    }
+
+    /// <summary>The offsets the newest snapshot's summary names, per partition (end).</summary>
+    private async Task<Dictionary<int, long>> CommittedEndsAsync()
+    {
+        var table = await TableContents.LoadAsync(_dir, "shop.orders");
+        var summary = table.Metadata.Snapshot(table.Metadata.CurrentSnapshotId!.Value)!.Summary;
+        Assert.Equal(_topic, summary["dataplane.kafka.topic"]);
+        Assert.Equal("4", summary["dataplane.kafka.partitions"]);
+        return summary["dataplane.kafka.offsets"].Split(',').Select(e => e.Split(':', '-')).ToDictionary(e => int.Parse(e[0], CultureInfo.InvariantCulture), e => long.Parse(e[2], CultureInfo.InvariantCulture));
+    }
+
+    private void ProduceDirectly(long from, int count)
+    {
+        using var producer = new ProducerBuilder<string, string>(kafka.ProducerConfig()).SetLogHandler((_, _) => { }).Build();
+        for (long id = from; id < from + count; id++)
+            producer.Produce(_topic, new Message<string, string> { Key = "u" + (id % 37).ToString(CultureInfo.InvariantCulture), Value = Record(id) });
+        Assert.Equal(0, producer.Flush(TimeSpan.FromSeconds(60)));
+    }
+
+    [Fact]
+    public async Task Records_posted_land_once_in_the_table_and_a_restart_resumes_each_partition_from_the_tables_offsets_not_the_groups()
+    {
+        await CreateStreamAndPipelineAsync();
+        for (int from = 0; from < 3000; from += 1000)
+            await PostOkAsync(from, 1000);
+        Assert.Equal(Expected(Enumerable.Range(0, 3000).Select(i => (long)i)), await FlushAndReadAsync());
+        // The snapshot names every partition's offsets, up to what the broker holds.
+        var ends = await CommittedEndsAsync();
+        var highs = HighWatermarks();
+        Assert.Equal(Enumerable.Range(0, Partitions).ToDictionary(p => p, p => highs[p]), ends);
+
+        // Read but not committed when the server stops; then more records reach the topic from another producer while it is down.
+        await PostOkAsync(3000, 1000);
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (JsonDocument.Parse(await Http.GetStringAsync("api/v1/pipelines/orders_pipeline")).RootElement.GetProperty("offsets").GetProperty("read").GetInt64() < 4000)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the pipeline did not read the 4,000 records within 60 s");
+            await Task.Delay(100);
+        }
+        await _host!.DisposeAsync();
+        _host = null;
+        // The group's committed offsets say "start over": the pipeline must not believe them.
+        using (var rewind = new ConsumerBuilder<Ignore, Ignore>(kafka.ConsumerConfig("dataplane.pipeline.orders_pipeline")).SetLogHandler((_, _) => { }).Build())
+            rewind.Commit(Enumerable.Range(0, Partitions).Select(p => new TopicPartitionOffset(_topic, p, 0)));
+        ProduceDirectly(4000, 1000);
+
+        _host = await PipelinesHost.StartAsync(_dir);
+        Assert.Equal(Expected(Enumerable.Range(0, 5000).Select(i => (long)i)), await FlushAndReadAsync());
+        highs = HighWatermarks();
+        Assert.Equal(Enumerable.Range(0, Partitions).ToDictionary(p => p, p => highs[p]), await CommittedEndsAsync());
+    }
+
+    [Fact]
+    public async Task A_commit_is_refused_when_another_writer_committed_one_of_its_partitions_since_and_the_run_starts_over_from_the_table()
+    {
+        await CreateStreamAndPipelineAsync();
+        await PostOkAsync(0, 1000);
+        Assert.Equal(Expected(Enumerable.Range(0, 1000).Select(i => (long)i)), await FlushAndReadAsync());
+        var ends = await CommittedEndsAsync();
+        await PostOkAsync(1000, 1000);
+        var highs = HighWatermarks();
+
+        // Another worker of the group took partition 0 over and committed its new messages (with no files here: they are its business).
+        using (var other = await Sinks.OutsideWriter.OpenAsync(Http.BaseAddress!, Storage.ObjectStore.Open(Path.Combine(_dir, "warehouse")), "shop", "orders"))
+            await other.Table.AppendAsync([], new Dictionary<string, string>
+            {
+                ["dataplane.sink"] = "orders_table", ["dataplane.stream"] = "orders", ["dataplane.start-offset"] = "0", ["dataplane.end-offset"] = "0",
+                ["dataplane.kafka.topic"] = _topic, ["dataplane.kafka.partitions"] = "4",
+                ["dataplane.kafka.offsets"] = string.Create(CultureInfo.InvariantCulture, $"0:{ends[0]}-{highs[0]}"),
+            });
+
+        // The pipeline's commit of partitions 0-3 is refused; it starts over from the table: partition 0 from the other
+        // worker's offset, the others from its own last commit. Nothing of the refused roll is in the table.
+        var inPartition0 = Enumerable.Range(1000, 1000).Where(i => Murmur2.Partition(Encoding.UTF8.GetBytes("u" + (i % 37).ToString(CultureInfo.InvariantCulture)), Partitions) == 0).ToHashSet();
+        Assert.NotEmpty(inPartition0);
+        Assert.Equal(Expected(Enumerable.Range(0, 2000).Where(i => !inPartition0.Contains(i)).Select(i => (long)i)), await FlushAndReadAsync());
+        Assert.Contains(_host!.Logs.Lines, l => l.Contains("another writer committed it since", StringComparison.Ordinal));
+        Assert.Equal(Enumerable.Range(0, Partitions).ToDictionary(p => p, p => highs[p]), await CommittedEndsAsync());
     }
 }
