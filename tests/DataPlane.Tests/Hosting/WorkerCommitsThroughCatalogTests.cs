@@ -66,6 +66,66 @@ public sealed class WorkerCommitsThroughCatalogTests(KafkaFixture kafka) : IClas
         Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync("iceberg/v1/namespaces/web/tables/clicks")).StatusCode);
     }
 
+    [Fact]
+    public async Task Records_sent_to_an_ingest_process_reach_the_catalog_processs_table_through_Kafka_and_a_worker_once()
+    {
+        const int total = 2_000;
+        var topic = $"orders-{Guid.NewGuid():N}";
+        var warehouse = Path.Combine(_workDir, "catalog", "warehouse");
+        var catalogPort = DataPlaneProcess.FreePort();
+        await using var catalog = await DataPlaneProcess.StartServerAsync(_workDir, catalogPort, ["serve", "--role", "catalog", "--port", catalogPort.ToString(), "--data", "catalog"]);
+        var workerPort = DataPlaneProcess.FreePort();
+        await using var worker = await DataPlaneProcess.StartServerAsync(_workDir, workerPort,
+            ["serve", "--role", "worker", "--port", workerPort.ToString(), "--data", "worker", "--catalog", catalog.BaseAddress.ToString(), "--warehouse", warehouse]);
+        var ingestPort = DataPlaneProcess.FreePort();
+        await using var ingest = await DataPlaneProcess.StartServerAsync(_workDir, ingestPort,
+            ["serve", "--role", "ingest", "--port", ingestPort.ToString(), "--data", "ingest", "--catalog", catalog.BaseAddress.ToString()]);
+        using var toIngest = new HttpClient { BaseAddress = ingest.BaseAddress };
+        using var toWorker = new HttpClient { BaseAddress = worker.BaseAddress };
+
+        // The ingest process produces to the topic of a Kafka-backed stream; the worker's pipeline reads that topic through
+        // a stream with a Kafka source of it. Both made once, through the ingest process.
+        var config = kafka.IsLegacyBroker ? """{"api.version.request": "false", "broker.version.fallback": "0.9.0.1"}""" : "{}";
+        const string Fields = """{"fields": [{"name": "id", "type": "long", "required": true}, {"name": "item", "type": "string"}]}""";
+        await PostAsync(toIngest, "api/v1/streams", $$"""
+            {"name": "orders", "schema": {{Fields}},
+             "source": {"type": "kafka", "bootstrap_servers": "{{kafka.BootstrapServers}}", "topic": "{{topic}}", "config": {{config}}, "produce": true } }
+            """);
+        await PostAsync(toIngest, "api/v1/streams", $$"""
+            {"name": "orders_topic", "schema": {{Fields}},
+             "source": {"type": "kafka", "bootstrap_servers": "{{kafka.BootstrapServers}}", "topic": "{{topic}}", "config": {{config}} } }
+            """);
+        await PostAsync(toIngest, "api/v1/sinks", """{"name": "orders_table", "type": "iceberg", "namespace": "shop", "table": "orders"}""");
+        await PostAsync(toIngest, "api/v1/pipelines", """{"name": "orders_pipeline", "sql": "INSERT INTO orders_table SELECT * FROM orders_topic"}""");
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while ((await toIngest.GetAsync("api/v1/streams/orders")).StatusCode != HttpStatusCode.OK)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the ingest process did not hold stream 'orders' within 60 s");
+            await Task.Delay(100);
+        }
+
+        for (int first = 0; first < total; first += 500)
+        {
+            var batch = string.Join('\n', Enumerable.Range(first, 500).Select(i => $$"""{"id": {{i}}, "item": "i{{i % 7}}"}"""));
+            var answer = await toIngest.PostAsync("streams/orders", new StringContent(batch, Encoding.UTF8, "application/x-ndjson"));
+            Assert.True(answer.StatusCode == HttpStatusCode.OK, $"{(int)answer.StatusCode} {await answer.Content.ReadAsStringAsync()}\ningest:\n{ingest.Output}");
+        }
+
+        using var remote = await RemoteCatalog.OpenAsync(new Uri(catalog.BaseAddress, "iceberg"));
+        deadline = DateTime.UtcNow.AddSeconds(120);
+        List<long> ids = [];
+        while (ids.Count < total)
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"the table holds {ids.Count} of {total} records after 120 s.\nworker:\n{worker.Output}\ncatalog:\n{catalog.Output}");
+            await toWorker.PostAsync("api/v1/pipelines/orders_pipeline/flush", null);
+            if (await remote.TryLoadTableAsync(new TableIdentifier(["shop"], "orders")) is { } table)
+                ids = await DuckDbIdsAsync(table);
+            if (ids.Count < total)
+                await Task.Delay(200);
+        }
+        Assert.Equal(Enumerable.Range(0, total).Select(i => (long)i), ids);
+    }
+
     /// <summary>Every id in the table's current snapshot, as DuckDB reads its data files (duplicates kept), in order.</summary>
     private static async Task<List<long>> DuckDbIdsAsync(Table table)
     {
