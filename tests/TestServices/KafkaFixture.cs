@@ -9,7 +9,7 @@ namespace DataPlane.TestServices;
 /// someone else runs; <c>DATAPLANE_TEST_KAFKA_LEGACY=1</c> if it is older than 0.10); else a current broker in Docker
 /// through Testcontainers.Kafka; else Apache Kafka 0.9.0.1 as a local process (scripts/test-services/kafka.sh).
 /// </summary>
-public sealed class KafkaFixture : IAsyncLifetime
+public class KafkaFixture : IAsyncLifetime
 {
     private ServiceScript? _script;
     private KafkaContainer? _container;
@@ -19,9 +19,13 @@ public sealed class KafkaFixture : IAsyncLifetime
     /// <summary>True for the 0.9 broker: clients must skip the ApiVersion request and assume 0.9.0.1.</summary>
     public bool IsLegacyBroker { get; private set; }
 
+    /// <summary>Whether the broker named by DATAPLANE_TEST_KAFKA_BOOTSTRAP (scripts/test.sh starts one for every test
+    /// project) may be used; false for <see cref="OwnKafkaFixture"/>.</summary>
+    protected virtual bool MayShare => true;
+
     public async Task InitializeAsync()
     {
-        if (Environment.GetEnvironmentVariable("DATAPLANE_TEST_KAFKA_BOOTSTRAP") is { Length: > 0 } external)
+        if (MayShare && Environment.GetEnvironmentVariable("DATAPLANE_TEST_KAFKA_BOOTSTRAP") is { Length: > 0 } external)
         {
             BootstrapServers = external;
             IsLegacyBroker = Environment.GetEnvironmentVariable("DATAPLANE_TEST_KAFKA_LEGACY") == "1";
@@ -89,4 +93,11 @@ public sealed class KafkaFixture : IAsyncLifetime
         }
         return config;
     }
+}
+
+/// <summary>A broker of the test class's own, never the shared one: for tests that stop and start it, which would
+/// take the shared broker away from the test classes running beside them.</summary>
+public sealed class OwnKafkaFixture : KafkaFixture
+{
+    protected override bool MayShare => false;
 }

@@ -16,7 +16,7 @@ namespace DataPlane.Pipelines.Tests.Sources;
 /// would pick for its key, answers 200 only once the broker has them, and 503 with Retry-After while it is down; a
 /// pipeline reads the topic into an Iceberg table exactly once, resuming each partition from the table's offsets.
 /// </summary>
-public sealed class KafkaBackedStreamTests(KafkaFixture kafka) : IClassFixture<KafkaFixture>, IAsyncLifetime
+public sealed class KafkaBackedStreamTests(OwnKafkaFixture kafka) : IClassFixture<OwnKafkaFixture>, IAsyncLifetime
 {
     internal const int Partitions = 4;
     private readonly string _dir = Directory.CreateTempSubdirectory("pipelines-kafka-backed-").FullName;
