@@ -34,12 +34,12 @@ internal sealed class ExactLengthStream(Stream inner, long announced, string key
         if (buffer.IsEmpty) return 0;
         if (_remaining == 0)
         {
-            CheckEnd(_ended ? 0 : await inner.ReadAsync(_probe, cancellationToken).ConfigureAwait(false));
+            CheckEnd(_ended ? 0 : await inner.ReadAsync(_probe, cancellationToken));
             return 0;
         }
-        var n = await inner.ReadAsync(buffer[..(int)Math.Min(buffer.Length, _remaining)], cancellationToken).ConfigureAwait(false);
+        var n = await inner.ReadAsync(buffer[..(int)Math.Min(buffer.Length, _remaining)], cancellationToken);
         Account(n);
-        if (_remaining == 0) CheckEnd(await inner.ReadAsync(_probe, cancellationToken).ConfigureAwait(false));
+        if (_remaining == 0) CheckEnd(await inner.ReadAsync(_probe, cancellationToken));
         return n;
     }
 

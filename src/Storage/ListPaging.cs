@@ -29,7 +29,7 @@ internal static class ListPaging
         var after = startAfter;
         do
         {
-            var page = await store.ListPageAsync(prefix, after, MaxKeysPerPage, null, cancellationToken).ConfigureAwait(false);
+            var page = await store.ListPageAsync(prefix, after, MaxKeysPerPage, null, cancellationToken);
             foreach (var o in page.Objects)
                 yield return o;
             after = page.NextStartAfter;

@@ -16,7 +16,7 @@ public abstract class MultipartUpload : IAsyncDisposable
         if (partNumber is < 1 or > 10_000)
             throw new ArgumentOutOfRangeException(nameof(partNumber), $"Part number {partNumber} is outside 1..10000.");
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _state) != 0, this);
-        return await UploadPartCoreAsync(partNumber, content, length, cancellationToken).ConfigureAwait(false);
+        return await UploadPartCoreAsync(partNumber, content, length, cancellationToken);
     }
 
     /// <summary>Assembles the uploaded parts in part-number order into the object.</summary>
@@ -24,7 +24,7 @@ public abstract class MultipartUpload : IAsyncDisposable
     {
         if (Interlocked.CompareExchange(ref _state, 1, 0) != 0)
             throw new InvalidOperationException($"The multipart upload of '{Key}' is already completed or aborted.");
-        return await CompleteCoreAsync(cancellationToken).ConfigureAwait(false);
+        return await CompleteCoreAsync(cancellationToken);
     }
 
     /// <summary>Discards the parts; the object never appears.</summary>

@@ -38,7 +38,7 @@ public sealed class ObjectBody : ForwardReadStream
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
-        var n = await _content.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+        var n = await _content.ReadAsync(buffer, cancellationToken);
         _position += n;
         return n;
     }
@@ -55,7 +55,7 @@ public sealed class ObjectBody : ForwardReadStream
 
     public override async ValueTask DisposeAsync()
     {
-        await _content.DisposeAsync().ConfigureAwait(false);
+        await _content.DisposeAsync();
         _owner?.Dispose();
         GC.SuppressFinalize(this);
     }

@@ -19,7 +19,7 @@ internal sealed class CatalogTableCommitter(CatalogStore store, MetadataFiles fi
     {
         var location = store.LoadMetadataLocation(CatalogObjectKind.Table, ns, name);
         if (location is null) return null;
-        var file = await files.ReadFileAsync(location, cancellationToken).ConfigureAwait(false);
+        var file = await files.ReadFileAsync(location, cancellationToken);
         return new TableState(file.Table, location);
     }
 
@@ -32,14 +32,14 @@ internal sealed class CatalogTableCommitter(CatalogStore store, MetadataFiles fi
         TableCommitter.Committed committed;
         try
         {
-            committed = await committer.CommitAsync(change).ConfigureAwait(false);
+            committed = await committer.CommitAsync(change);
         }
         catch (CatalogException e) when (e.IsCommitFailed || (commit.Expected is null && e.IsAlreadyExists))
         {
             // A name taken meanwhile is a lost race too: the table library reloads and finds the other table.
             throw new CommitFailedException(e.Message);
         }
-        var file = await files.ReadFileAsync(committed.MetadataLocation, cancellationToken).ConfigureAwait(false);
+        var file = await files.ReadFileAsync(committed.MetadataLocation, cancellationToken);
         return new TableState(file.Table, committed.MetadataLocation);
     }
 }

@@ -81,8 +81,7 @@ public sealed class IcebergCatalog : ICatalog
         PathSegment.Check(id.Name, "table name");
         try
         {
-            return await Table.CreateAsync(Warehouse, committer, Files.DefaultLocation(ns, id.Name), schema, spec, sortOrder, properties, cancellationToken)
-                .ConfigureAwait(false);
+            return await Table.CreateAsync(Warehouse, committer, Files.DefaultLocation(ns, id.Name), schema, spec, sortOrder, properties, cancellationToken);
         }
         catch (CommitFailedException)
         {
@@ -92,16 +91,16 @@ public sealed class IcebergCatalog : ICatalog
 
     /// <summary>The table at its current metadata; a <c>NoSuchTableException</c> (or <c>NoSuchNamespaceException</c>) when absent.</summary>
     public async Task<Table> LoadTableAsync(TableIdentifier id, CancellationToken cancellationToken = default) =>
-        await TryLoadTableAsync(id, cancellationToken).ConfigureAwait(false) ?? throw Missing(id);
+        await TryLoadTableAsync(id, cancellationToken) ?? throw Missing(id);
 
     /// <summary>The table, or null when there is none of that name.</summary>
     public async Task<Table?> TryLoadTableAsync(TableIdentifier id, CancellationToken cancellationToken = default)
     {
         var (_, committer) = CommitterOf(id);
-        if (await committer.LoadAsync(cancellationToken).ConfigureAwait(false) is null) return null;
+        if (await committer.LoadAsync(cancellationToken) is null) return null;
         try
         {
-            return await Table.LoadAsync(Warehouse, committer, cancellationToken).ConfigureAwait(false);
+            return await Table.LoadAsync(Warehouse, committer, cancellationToken);
         }
         catch (InvalidOperationException)
         {
@@ -114,10 +113,10 @@ public sealed class IcebergCatalog : ICatalog
     public async Task<bool> DropTableAsync(TableIdentifier id, bool purge = false, CancellationToken cancellationToken = default)
     {
         var (ns, committer) = CommitterOf(id);
-        var state = purge ? await committer.LoadAsync(cancellationToken).ConfigureAwait(false) : null;
+        var state = purge ? await committer.LoadAsync(cancellationToken) : null;
         if (!Store.Drop(CatalogObjectKind.Table, ns, id.Name)) return false;
         if (state is not null)
-            await Purge.RunAsync(state.Metadata, state.MetadataLocation, cancellationToken).ConfigureAwait(false);
+            await Purge.RunAsync(state.Metadata, state.MetadataLocation, cancellationToken);
         return true;
     }
 

@@ -36,7 +36,7 @@ internal sealed class GroupQueue<TRequest, TResult>
     {
         var entry = new Entry(request);
         lock (_waiting) _waiting.Add(entry);
-        await Gate.WaitAsync().ConfigureAwait(false);
+        await Gate.WaitAsync();
         try
         {
             if (!entry.Outcome.Task.IsCompleted)
@@ -49,7 +49,7 @@ internal sealed class GroupQueue<TRequest, TResult>
                 }
                 try
                 {
-                    await process(group).ConfigureAwait(false);
+                    await process(group);
                 }
                 catch (Exception e)
                 {
@@ -61,6 +61,6 @@ internal sealed class GroupQueue<TRequest, TResult>
         {
             Gate.Release();
         }
-        return await entry.Outcome.Task.ConfigureAwait(false);
+        return await entry.Outcome.Task;
     }
 }

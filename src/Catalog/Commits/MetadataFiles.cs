@@ -22,7 +22,7 @@ internal sealed class MetadataFiles(IObjectStore warehouse, long cacheCapacityBy
     public MetadataCache Cache => _cache;
 
     public async Task<byte[]> ReadAsync(string location, CancellationToken cancellationToken) =>
-        (await ReadFileAsync(location, cancellationToken).ConfigureAwait(false)).Bytes;
+        (await ReadFileAsync(location, cancellationToken)).Bytes;
 
     /// <param name="maxBytes">Refuse (400) a file larger than this: for a file a request names (register), which could be anything.</param>
     public async ValueTask<MetadataFile> ReadFileAsync(string location, CancellationToken cancellationToken, long? maxBytes = null)
@@ -31,11 +31,11 @@ internal sealed class MetadataFiles(IObjectStore warehouse, long cacheCapacityBy
         byte[] bytes;
         try
         {
-            await using var stream = await warehouse.GetAsync(Key(location), cancellationToken: cancellationToken).ConfigureAwait(false);
+            await using var stream = await warehouse.GetAsync(Key(location), cancellationToken: cancellationToken);
             if (stream.Length > maxBytes)
                 throw CatalogException.BadRequest($"{location} is {stream.Length} bytes, above the {maxBytes} a table metadata file may have here.");
             using var buffer = new MemoryStream();
-            await stream.CopyToAsync(buffer, cancellationToken).ConfigureAwait(false);
+            await stream.CopyToAsync(buffer, cancellationToken);
             bytes = buffer.ToArray();
         }
         catch (ObjectNotFoundException)
@@ -47,7 +47,7 @@ internal sealed class MetadataFiles(IObjectStore warehouse, long cacheCapacityBy
 
     /// <summary>Writes the next metadata file of a table and returns its location: <c>&lt;table&gt;/metadata/&lt;version&gt;-&lt;uuid&gt;.metadata.json</c>.</summary>
     public async Task<string> WriteAsync(string tableLocation, string? previousLocation, byte[] metadata, CancellationToken cancellationToken) =>
-        (await WriteFileAsync(tableLocation, previousLocation, metadata, null, cancellationToken).ConfigureAwait(false)).Location;
+        (await WriteFileAsync(tableLocation, previousLocation, metadata, null, cancellationToken)).Location;
 
     /// <summary>As <see cref="WriteAsync"/>, keeping the parsed table metadata with the cached file for the next commit.</summary>
     public async Task<MetadataFile> WriteFileAsync(string tableLocation, string? previousLocation, byte[] metadata, TableMetadata? table, CancellationToken cancellationToken)
@@ -56,7 +56,7 @@ internal sealed class MetadataFiles(IObjectStore warehouse, long cacheCapacityBy
         // The name is fresh and published only by the swap that follows, so the store may write it in place (a local
         // warehouse: one file created under its final name, no temp file, rename nor sidecar). No content type, as
         // Iceberg's own file IO writes them.
-        await warehouse.PutNewAsync(Key(location), metadata, cancellationToken).ConfigureAwait(false);
+        await warehouse.PutNewAsync(Key(location), metadata, cancellationToken);
         return _cache.Add(new MetadataFile(location, metadata, table));
     }
 
@@ -72,7 +72,7 @@ internal sealed class MetadataFiles(IObjectStore warehouse, long cacheCapacityBy
         {
             // Safe: every caller passes a file it wrote under a fresh name for a swap that did not apply (the store
             // refused it or another writer won), so no table's row, and no metadata file, can name it.
-            await warehouse.DeleteAsync(Key(location), CancellationToken.None).ConfigureAwait(false);
+            await warehouse.DeleteAsync(Key(location), CancellationToken.None);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {

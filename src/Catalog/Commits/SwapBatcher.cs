@@ -14,7 +14,7 @@ internal sealed class SwapBatcher(CatalogStore store)
     /// <summary>Holds the batcher as a running transaction does, so that swaps arriving meanwhile wait (a test seam).</summary>
     internal async Task<IDisposable> HoldAsync()
     {
-        await _queue.Gate.WaitAsync().ConfigureAwait(false);
+        await _queue.Gate.WaitAsync();
         return new TableCommitter.Release(_queue.Gate);
     }
 

@@ -62,7 +62,7 @@ internal sealed class TableCommitter(CatalogStore store, MetadataFiles files, Ta
         {
             foreach (var gate in gates)
             {
-                await gate.WaitAsync().ConfigureAwait(false);
+                await gate.WaitAsync();
                 taken++;
             }
             for (var attempt = 1; ; attempt++)
@@ -74,11 +74,11 @@ internal sealed class TableCommitter(CatalogStore store, MetadataFiles files, Ta
                     foreach (var change in changes)
                     {
                         var current = store.LoadMetadataLocation(CatalogObjectKind.Table, change.Namespace, change.Name);
-                        var baseFile = current is null ? null : await files.ReadFileAsync(current, CancellationToken.None).ConfigureAwait(false);
+                        var baseFile = current is null ? null : await files.ReadFileAsync(current, CancellationToken.None);
                         var metadata = Apply(change, baseFile?.Table, current, time.GetUtcNow().ToUnixTimeMilliseconds());
                         if (baseFile is not null && ReferenceEquals(metadata, baseFile.Table)) continue;
-                        var moved = await CheckLocationAsync(change, baseFile?.Table, metadata).ConfigureAwait(false);
-                        var written = await files.WriteFileAsync(metadata.Location, current, ToUtf8(metadata), metadata, CancellationToken.None).ConfigureAwait(false);
+                        var moved = await CheckLocationAsync(change, baseFile?.Table, metadata);
+                        var written = await files.WriteFileAsync(metadata.Location, current, ToUtf8(metadata), metadata, CancellationToken.None);
                         swaps.Add(new MetadataSwap(change.Namespace, change.Name, current, written.Location, moved));
                     }
                     failed = swaps.Count == 0 ? -1 : store.TrySwap(CatalogObjectKind.Table, swaps);
@@ -88,7 +88,7 @@ internal sealed class TableCommitter(CatalogStore store, MetadataFiles files, Ta
                     // Safe to delete: a later change was refused, or the swap's transaction refused one (a location taken
                     // meanwhile), before any swap applied; nothing references the fresh files written so far.
                     foreach (var swap in swaps)
-                        await files.DeleteUnreferencedAsync(swap.Next).ConfigureAwait(false);
+                        await files.DeleteUnreferencedAsync(swap.Next);
                     throw;
                 }
                 if (failed < 0)
@@ -99,7 +99,7 @@ internal sealed class TableCommitter(CatalogStore store, MetadataFiles files, Ta
                 }
                 // Safe to delete: the transaction lost as a whole, so no table moved to any of these fresh files.
                 foreach (var swap in swaps)
-                    await files.DeleteUnreferencedAsync(swap.Next).ConfigureAwait(false);
+                    await files.DeleteUnreferencedAsync(swap.Next);
                 if (attempt == MaxAttempts)
                     throw CatalogException.CommitFailed($"Table {swaps[failed].Namespace.Qualify(swaps[failed].Name)} kept changing concurrently; gave up after {MaxAttempts} attempts.");
             }
@@ -117,7 +117,7 @@ internal sealed class TableCommitter(CatalogStore store, MetadataFiles files, Ta
         for (var attempt = 1; ; attempt++)
         {
             var current = store.LoadMetadataLocation(CatalogObjectKind.Table, first.Namespace, first.Name);
-            var baseFile = current is null ? null : await files.ReadFileAsync(current, CancellationToken.None).ConfigureAwait(false);
+            var baseFile = current is null ? null : await files.ReadFileAsync(current, CancellationToken.None);
             var now = time.GetUtcNow().ToUnixTimeMilliseconds();
             var state = baseFile?.Table;
             var outcomes = new CatalogException?[group.Count];
@@ -128,7 +128,7 @@ internal sealed class TableCommitter(CatalogStore store, MetadataFiles files, Ta
                 {
                     // Only the group's first change logs the base file in metadata-log: the states in between have no file.
                     var next = Apply(group[i].Request, state, changed ? null : current, now);
-                    await CheckLocationAsync(group[i].Request, state, next).ConfigureAwait(false);
+                    await CheckLocationAsync(group[i].Request, state, next);
                     changed |= !ReferenceEquals(next, state);
                     state = next;
                 }
@@ -142,23 +142,23 @@ internal sealed class TableCommitter(CatalogStore store, MetadataFiles files, Ta
                 committed = baseFile is null ? null : new Committed(baseFile.Location, baseFile.Bytes);
             else
             {
-                var written = await files.WriteFileAsync(state!.Location, current, ToUtf8(state), state, CancellationToken.None).ConfigureAwait(false);
+                var written = await files.WriteFileAsync(state!.Location, current, ToUtf8(state), state, CancellationToken.None);
                 var moved = baseFile?.Table.Location == state.Location ? null : files.ToTableLocation(state.Location);
                 bool swapped;
                 try
                 {
-                    swapped = await _swapBatcher.SwapAsync(new MetadataSwap(first.Namespace, first.Name, current, written.Location, moved)).ConfigureAwait(false);
+                    swapped = await _swapBatcher.SwapAsync(new MetadataSwap(first.Namespace, first.Name, current, written.Location, moved));
                 }
                 catch (CatalogException)
                 {
                     // Refused inside the swap's transaction (the location was taken meanwhile): the fresh file is unreferenced.
-                    await files.DeleteUnreferencedAsync(written.Location).ConfigureAwait(false);
+                    await files.DeleteUnreferencedAsync(written.Location);
                     throw;
                 }
                 if (!swapped)
                 {
                     // Safe to delete: the swap lost, so the table never moved to this fresh file.
-                    await files.DeleteUnreferencedAsync(written.Location).ConfigureAwait(false);
+                    await files.DeleteUnreferencedAsync(written.Location);
                     if (attempt < MaxAttempts) continue;
                     var gaveUp = CatalogException.CommitFailed($"Table {first.Namespace.Qualify(first.Name)} kept changing concurrently; gave up after {MaxAttempts} attempts.");
                     foreach (var r in group) r.Outcome.TrySetException(gaveUp);
@@ -224,7 +224,7 @@ internal sealed class TableCommitter(CatalogStore store, MetadataFiles files, Ta
     {
         if (before is not null && before.Location == after.Location) return null;
         var location = files.ToTableLocation(after.Location);
-        await locations.CheckFreeAsync(location, change.Namespace, change.Name, create: before is null, CancellationToken.None).ConfigureAwait(false);
+        await locations.CheckFreeAsync(location, change.Namespace, change.Name, create: before is null, CancellationToken.None);
         return location;
     }
 
@@ -256,7 +256,7 @@ internal sealed class TableCommitter(CatalogStore store, MetadataFiles files, Ta
     internal async Task<IDisposable> HoldAsync(Namespace ns, string name)
     {
         var gate = Queue(ns, name).Gate;
-        await gate.WaitAsync().ConfigureAwait(false);
+        await gate.WaitAsync();
         return new Release(gate);
     }
 

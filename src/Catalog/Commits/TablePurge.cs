@@ -20,19 +20,19 @@ internal sealed class TablePurge(CatalogStore store, MetadataFiles files, TableL
     public async Task<Result> RunAsync(TableMetadata metadata, string metadataLocation, CancellationToken cancellationToken)
     {
         var io = new TableIO(warehouse);
-        var referenced = await ReferencedFiles.ReadAsync(io, metadata, metadataLocation, cancellationToken).ConfigureAwait(false);
+        var referenced = await ReferencedFiles.ReadAsync(io, metadata, metadataLocation, cancellationToken);
         var keys = new List<string>();
         foreach (var location in referenced.Locations)
             if (WarehouseKey(io, location) is { } key) keys.Add(key);
 
-        var (keep, keepUnder) = await OtherTablesFilesAsync(io, keys, cancellationToken).ConfigureAwait(false);
+        var (keep, keepUnder) = await OtherTablesFilesAsync(io, keys, cancellationToken);
         var deleted = 0;
         foreach (var key in keys)
         {
             if (keep.Contains(key) || keepUnder.Any(folder => key.StartsWith(folder, StringComparison.Ordinal))) continue;
             // Safe: the dropped table's metadata references this file, it is inside the warehouse, and no table whose
             // location holds it references it (nor could have its references missed).
-            await warehouse.DeleteAsync(key, cancellationToken).ConfigureAwait(false);
+            await warehouse.DeleteAsync(key, cancellationToken);
             deleted++;
         }
         files.Cache.Forget(metadataLocation);
@@ -42,7 +42,7 @@ internal sealed class TablePurge(CatalogStore store, MetadataFiles files, TableL
     /// <summary>The files referenced by the tables whose location holds one of <paramref name="keys"/>, and the folders of those whose references could not all be read.</summary>
     private async Task<(HashSet<string> Keep, List<string> KeepUnder)> OtherTablesFilesAsync(TableIO io, List<string> keys, CancellationToken cancellationToken)
     {
-        await locations.FillMissingAsync(cancellationToken).ConfigureAwait(false);
+        await locations.FillMissingAsync(cancellationToken);
         var folders = new HashSet<string>(StringComparer.Ordinal);
         foreach (var key in keys)
             for (var slash = key.LastIndexOf('/'); slash > 0 && folders.Add(files.WarehouseUri + "/" + key[..slash]); slash = key.LastIndexOf('/', slash - 1))
@@ -54,8 +54,8 @@ internal sealed class TablePurge(CatalogStore store, MetadataFiles files, TableL
         {
             try
             {
-                var file = await files.ReadFileAsync(metadataLocation, cancellationToken).ConfigureAwait(false);
-                var theirs = await ReferencedFiles.ReadAsync(io, file.Table, metadataLocation, cancellationToken).ConfigureAwait(false);
+                var file = await files.ReadFileAsync(metadataLocation, cancellationToken);
+                var theirs = await ReferencedFiles.ReadAsync(io, file.Table, metadataLocation, cancellationToken);
                 foreach (var l in theirs.Locations)
                     if (WarehouseKey(io, l) is { } key) keep.Add(key);
                 if (theirs.Unreadable.Count == 0) continue;

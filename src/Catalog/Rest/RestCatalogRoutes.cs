@@ -76,21 +76,21 @@ internal static class RestCatalogRoutes
             if (write is { } w) catalog.Authenticator.Check(context, w);
             if (prefixed && context.GetRouteValue("prefix") is string prefix && prefix != catalog.Options.Name)
                 throw RestException.NoSuchWarehouse($"Unknown prefix '{prefix}': this catalog's prefix is '{catalog.Options.Name}' (or none).");
-            await handler(context, catalog).ConfigureAwait(false);
+            await handler(context, catalog);
         }
         catch (RestException e)
         {
-            await FailAsync(context, e).ConfigureAwait(false);
+            await FailAsync(context, e);
         }
         catch (CatalogException e)
         {
-            await FailAsync(context, RestException.From(e)).ConfigureAwait(false);
+            await FailAsync(context, RestException.From(e));
         }
         catch (SqliteException e) when (e.SqliteErrorCode is 5 or 6) // SQLITE_BUSY, SQLITE_LOCKED
         {
             catalog.Logger.LogWarning(e, "Catalog store busy on {Method} {Path}", context.Request.Method, context.Request.Path);
             context.Response.Headers.RetryAfter = "1";
-            await FailAsync(context, RestException.ServiceUnavailable("The catalog store is busy; retry shortly.")).ConfigureAwait(false);
+            await FailAsync(context, RestException.ServiceUnavailable("The catalog store is busy; retry shortly."));
         }
         catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
         {
@@ -98,17 +98,17 @@ internal static class RestCatalogRoutes
         catch (InvalidObjectKeyException e)
         {
             // A location the store refuses (the local store's reserved .dataplane folder...): the request's value, not the server.
-            await FailAsync(context, RestException.BadRequest(e.Message)).ConfigureAwait(false);
+            await FailAsync(context, RestException.BadRequest(e.Message));
         }
         catch (BadHttpRequestException e)
         {
             // The request itself was malformed on the wire (a body cut short, too large).
-            await FailAsync(context, new RestException(e.StatusCode, "BadRequestException", e.Message)).ConfigureAwait(false);
+            await FailAsync(context, new RestException(e.StatusCode, "BadRequestException", e.Message));
         }
         catch (Exception e)
         {
             catalog.Logger.LogError(e, "Iceberg REST {Method} {Path} failed", context.Request.Method, context.Request.Path);
-            await FailAsync(context, new RestException(500, "ServerErrorException", $"{e.GetType().Name}: {e.Message}")).ConfigureAwait(false);
+            await FailAsync(context, new RestException(500, "ServerErrorException", $"{e.GetType().Name}: {e.Message}"));
         }
     };
 

@@ -40,10 +40,10 @@ public sealed class IcebergRestClient : IDisposable
     /// <summary>Authenticates if needed and reads <c>/v1/config</c>; call once before anything else.</summary>
     public async Task InitializeAsync(CancellationToken cancellationToken = default)
     {
-        if (_credential is { } c) await FetchTokenAsync(c.Id, c.Secret, cancellationToken).ConfigureAwait(false);
+        if (_credential is { } c) await FetchTokenAsync(c.Id, c.Secret, cancellationToken);
         var request = new RestRequest("v1/config");
         if (_warehouse is not null) request.AddQueryParameter("warehouse", _warehouse);
-        var config = await SendAsync(request, cancellationToken).ConfigureAwait(false);
+        var config = await SendAsync(request, cancellationToken);
         var merged = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var section in new[] { "defaults", "overrides" })
             if (config.TryGetProperty(section, out var map) && map.ValueKind == JsonValueKind.Object)
@@ -66,14 +66,14 @@ public sealed class IcebergRestClient : IDisposable
     public async Task<List<IReadOnlyList<string>>> ListNamespacesAsync(IReadOnlyList<string>? parent = null, CancellationToken cancellationToken = default)
     {
         var result = new List<IReadOnlyList<string>>();
-        await foreach (var page in PagesAsync(Path("namespaces"), parent is null ? null : Encode(parent), "namespaces", cancellationToken).ConfigureAwait(false))
+        await foreach (var page in PagesAsync(Path("namespaces"), parent is null ? null : Encode(parent), "namespaces", cancellationToken))
             result.Add(page.EnumerateArray().Select(l => l.GetString()!).ToList());
         return result;
     }
 
     public async Task<IReadOnlyDictionary<string, string>> LoadNamespaceAsync(IReadOnlyList<string> ns, CancellationToken cancellationToken = default)
     {
-        var response = await SendAsync(new RestRequest(Path("namespaces/" + Encode(ns))), cancellationToken).ConfigureAwait(false);
+        var response = await SendAsync(new RestRequest(Path("namespaces/" + Encode(ns))), cancellationToken);
         return response.TryGetProperty("properties", out var p) && p.ValueKind == JsonValueKind.Object
             ? p.EnumerateObject().ToDictionary(x => x.Name, x => x.Value.GetString() ?? "")
             : new Dictionary<string, string>();
@@ -87,14 +87,14 @@ public sealed class IcebergRestClient : IDisposable
     public async Task<List<string>> ListTablesAsync(IReadOnlyList<string> ns, CancellationToken cancellationToken = default)
     {
         var result = new List<string>();
-        await foreach (var id in PagesAsync(Path($"namespaces/{Encode(ns)}/tables"), null, "identifiers", cancellationToken).ConfigureAwait(false))
+        await foreach (var id in PagesAsync(Path($"namespaces/{Encode(ns)}/tables"), null, "identifiers", cancellationToken))
             result.Add(id.GetProperty("name").GetString()!);
         return result;
     }
 
     /// <param name="createRequest">A <c>CreateTableRequest</c> body: <c>name</c>, <c>schema</c>, optional spec, order, properties.</param>
     public async Task<LoadedTable> CreateTableAsync(IReadOnlyList<string> ns, JsonObject createRequest, CancellationToken cancellationToken = default) =>
-        ToTable(await SendAsync(Json(new RestRequest(Path($"namespaces/{Encode(ns)}/tables"), Method.Post), createRequest), cancellationToken).ConfigureAwait(false));
+        ToTable(await SendAsync(Json(new RestRequest(Path($"namespaces/{Encode(ns)}/tables"), Method.Post), createRequest), cancellationToken));
 
     public Task<LoadedTable> LoadTableAsync(IReadOnlyList<string> ns, string table, CancellationToken cancellationToken = default) =>
         LoadTableAsync(ns, table, vendedCredentials: false, cancellationToken);
@@ -105,14 +105,14 @@ public sealed class IcebergRestClient : IDisposable
     {
         var request = new RestRequest(Path($"namespaces/{Encode(ns)}/tables/{Uri.EscapeDataString(table)}"));
         if (vendedCredentials) request.AddHeader("X-Iceberg-Access-Delegation", "vended-credentials");
-        return ToTable(await SendAsync(request, cancellationToken).ConfigureAwait(false));
+        return ToTable(await SendAsync(request, cancellationToken));
     }
 
     /// <summary>Commits requirements and updates; a lost race throws <see cref="RestCatalogException"/> with <see cref="RestCatalogException.IsCommitConflict"/>.</summary>
     public async Task<LoadedTable> CommitTableAsync(IReadOnlyList<string> ns, string table, JsonArray requirements, JsonArray updates, CancellationToken cancellationToken = default)
     {
         var body = new JsonObject { ["requirements"] = requirements, ["updates"] = updates };
-        return ToTable(await SendAsync(Json(new RestRequest(Path($"namespaces/{Encode(ns)}/tables/{Uri.EscapeDataString(table)}"), Method.Post), body), cancellationToken).ConfigureAwait(false));
+        return ToTable(await SendAsync(Json(new RestRequest(Path($"namespaces/{Encode(ns)}/tables/{Uri.EscapeDataString(table)}"), Method.Post), body), cancellationToken));
     }
 
     public Task DropTableAsync(IReadOnlyList<string> ns, string table, bool purge = false, CancellationToken cancellationToken = default) =>
@@ -128,7 +128,7 @@ public sealed class IcebergRestClient : IDisposable
             var request = new RestRequest(resource);
             if (parent is not null) request.AddQueryParameter("parent", parent, encode: false);
             request.AddQueryParameter("pageToken", token);
-            var page = await SendAsync(request, cancellationToken).ConfigureAwait(false);
+            var page = await SendAsync(request, cancellationToken);
             if (page.TryGetProperty(arrayKey, out var items))
                 foreach (var item in items.EnumerateArray()) yield return item;
             token = page.TryGetProperty("next-page-token", out var next) && next.ValueKind == JsonValueKind.String ? next.GetString() : null;
@@ -138,7 +138,7 @@ public sealed class IcebergRestClient : IDisposable
     private async Task<JsonElement> SendAsync(RestRequest request, CancellationToken cancellationToken)
     {
         if (_token is not null) request.AddHeader("Authorization", "Bearer " + _token);
-        var response = await _http.ExecuteAsync(request, cancellationToken).ConfigureAwait(false);
+        var response = await _http.ExecuteAsync(request, cancellationToken);
         if (response.ErrorException is not null && response.StatusCode == 0)
             throw new HttpRequestException($"Cannot reach the Iceberg REST catalog at {_http.Options.BaseUrl}: {response.ErrorException.Message}", response.ErrorException);
         var code = (int)response.StatusCode;
@@ -155,7 +155,7 @@ public sealed class IcebergRestClient : IDisposable
         request.AddParameter("client_id", id);
         request.AddParameter("client_secret", secret);
         request.AddParameter("scope", "catalog");
-        var response = await _http.ExecuteAsync(request, cancellationToken).ConfigureAwait(false);
+        var response = await _http.ExecuteAsync(request, cancellationToken);
         if (!response.IsSuccessful || response.Content is null)
             throw new RestCatalogException((int)response.StatusCode, "OAuthError", response.Content ?? response.ErrorMessage ?? "no response");
         using var doc = JsonDocument.Parse(response.Content);

@@ -47,12 +47,12 @@ public sealed class RemoteCatalog : ICatalog
     private async Task ConnectAsync(CancellationToken cancellationToken)
     {
         if (_connected) return;
-        await _connecting.WaitAsync(cancellationToken).ConfigureAwait(false);
+        await _connecting.WaitAsync(cancellationToken);
         try
         {
             if (!_connected)
             {
-                await _client.InitializeAsync(cancellationToken).ConfigureAwait(false);
+                await _client.InitializeAsync(cancellationToken);
                 _connected = true;
             }
         }
@@ -68,7 +68,7 @@ public sealed class RemoteCatalog : ICatalog
         var client = new IcebergRestClient(uri, token: token);
         try
         {
-            await client.InitializeAsync(cancellationToken).ConfigureAwait(false);
+            await client.InitializeAsync(cancellationToken);
         }
         catch
         {
@@ -79,7 +79,7 @@ public sealed class RemoteCatalog : ICatalog
     }
 
     public Task<IReadOnlyList<IReadOnlyList<string>>> ListNamespacesAsync(IReadOnlyList<string>? parent = null, CancellationToken cancellationToken = default) =>
-        Refusals<IReadOnlyList<IReadOnlyList<string>>>(async () => await _client.ListNamespacesAsync(parent, cancellationToken).ConfigureAwait(false));
+        Refusals<IReadOnlyList<IReadOnlyList<string>>>(async () => await _client.ListNamespacesAsync(parent, cancellationToken));
 
     public Task<bool> CreateNamespaceIfMissingAsync(IReadOnlyList<string> ns, CancellationToken cancellationToken = default) => Refusals(async () =>
     {
@@ -88,7 +88,7 @@ public sealed class RemoteCatalog : ICatalog
         {
             try
             {
-                await _client.CreateNamespaceAsync(ns.Take(depth).ToList(), cancellationToken: cancellationToken).ConfigureAwait(false);
+                await _client.CreateNamespaceAsync(ns.Take(depth).ToList(), cancellationToken: cancellationToken);
                 created = true;
             }
             catch (RestCatalogException e) when (e.IsAlreadyExists)
@@ -101,7 +101,7 @@ public sealed class RemoteCatalog : ICatalog
 
     public Task<IReadOnlyList<TableIdentifier>> ListTablesAsync(IReadOnlyList<string> ns, CancellationToken cancellationToken = default) =>
         Refusals<IReadOnlyList<TableIdentifier>>(async () =>
-            (await _client.ListTablesAsync(ns, cancellationToken).ConfigureAwait(false)).Select(name => new TableIdentifier(ns, name)).ToList());
+            (await _client.ListTablesAsync(ns, cancellationToken)).Select(name => new TableIdentifier(ns, name)).ToList());
 
     public Task<Table> CreateTableAsync(TableIdentifier id, Schema schema, PartitionSpec? spec = null, SortOrder? sortOrder = null,
         IReadOnlyDictionary<string, string>? properties = null, CancellationToken cancellationToken = default) => Refusals(async () =>
@@ -114,10 +114,10 @@ public sealed class RemoteCatalog : ICatalog
         };
         if (spec is not null) request["partition-spec"] = JsonNode.Parse(spec.ToJson());
         if (sortOrder is not null) request["write-order"] = JsonNode.Parse(sortOrder.ToJson());
-        var created = await _client.CreateTableAsync(id.Namespace, request, cancellationToken).ConfigureAwait(false);
+        var created = await _client.CreateTableAsync(id.Namespace, request, cancellationToken);
         try
         {
-            return await LoadAsync(id, cancellationToken).ConfigureAwait(false);
+            return await LoadAsync(id, cancellationToken);
         }
         catch (InvalidOperationException e)
         {
@@ -130,7 +130,7 @@ public sealed class RemoteCatalog : ICatalog
     {
         try
         {
-            return await LoadAsync(id, cancellationToken).ConfigureAwait(false);
+            return await LoadAsync(id, cancellationToken);
         }
         catch (RestCatalogException e) when (e.Type is "NoSuchTableException" or "NoSuchNamespaceException")
         {
@@ -146,7 +146,7 @@ public sealed class RemoteCatalog : ICatalog
     {
         try
         {
-            await _client.DropTableAsync(id.Namespace, id.Name, purge, cancellationToken).ConfigureAwait(false);
+            await _client.DropTableAsync(id.Namespace, id.Name, purge, cancellationToken);
             return true;
         }
         catch (RestCatalogException e) when (e.Type is "NoSuchTableException" or "NoSuchNamespaceException")
@@ -167,16 +167,16 @@ public sealed class RemoteCatalog : ICatalog
     private async Task<Table> LoadAsync(TableIdentifier id, CancellationToken cancellationToken)
     {
         // The catalog's answer says where the files are and how to reach them (S3 endpoint, vended keys).
-        var loaded = await _client.LoadTableAsync(id.Namespace, id.Name, vendedCredentials: true, cancellationToken).ConfigureAwait(false);
-        return await Table.LoadAsync(TableStore(loaded), new RestTableCommitter(_client, id.Namespace, id.Name), cancellationToken).ConfigureAwait(false);
+        var loaded = await _client.LoadTableAsync(id.Namespace, id.Name, vendedCredentials: true, cancellationToken);
+        return await Table.LoadAsync(TableStore(loaded), new RestTableCommitter(_client, id.Namespace, id.Name), cancellationToken);
     }
 
     private async Task<T> Refusals<T>(Func<Task<T>> call)
     {
         try
         {
-            await ConnectAsync(CancellationToken.None).ConfigureAwait(false);
-            return await call().ConfigureAwait(false);
+            await ConnectAsync(CancellationToken.None);
+            return await call();
         }
         catch (RestCatalogException e)
         {

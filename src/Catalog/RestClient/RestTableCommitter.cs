@@ -17,7 +17,7 @@ public sealed class RestTableCommitter(IcebergRestClient client, IReadOnlyList<s
     {
         try
         {
-            return ToState(await client.LoadTableAsync(ns, name, cancellationToken).ConfigureAwait(false));
+            return ToState(await client.LoadTableAsync(ns, name, cancellationToken));
         }
         catch (RestCatalogException e) when (e.Type is "NoSuchTableException" or "NoSuchNamespaceException")
         {
@@ -35,7 +35,7 @@ public sealed class RestTableCommitter(IcebergRestClient client, IReadOnlyList<s
         var updates = new JsonArray([.. commit.Updates.Select(u => Node(u.ToJson()))]);
         try
         {
-            return ToState(await client.CommitTableAsync(ns, name, requirements, updates, cancellationToken).ConfigureAwait(false));
+            return ToState(await client.CommitTableAsync(ns, name, requirements, updates, cancellationToken));
         }
         catch (RestCatalogException e) when (e.IsCommitConflict)
         {

@@ -13,7 +13,7 @@ internal sealed class TableLocations(CatalogStore store, MetadataFiles files)
     /// <summary>Refuses a location that overlaps another table's (409 for a create or register, 400 for a commit that moves the table).</summary>
     public async Task CheckFreeAsync(TableLocation location, Namespace ns, string name, bool create, CancellationToken cancellationToken)
     {
-        await FillMissingAsync(cancellationToken).ConfigureAwait(false);
+        await FillMissingAsync(cancellationToken);
         if (store.FindLocationUse(location, ns, name) is { } use) throw location.Taken(use, create);
     }
 
@@ -28,7 +28,7 @@ internal sealed class TableLocations(CatalogStore store, MetadataFiles files)
             string location;
             try
             {
-                location = (await files.ReadFileAsync(metadataLocation, cancellationToken).ConfigureAwait(false)).TableLocation;
+                location = (await files.ReadFileAsync(metadataLocation, cancellationToken)).TableLocation;
             }
             catch (Exception e) when (e is not (OperationCanceledException or OutOfMemoryException))
             {

@@ -31,7 +31,7 @@ public interface ICatalog : IDisposable
 
     /// <summary>The table at its current metadata; a <c>NoSuchTableException</c> when absent.</summary>
     async Task<Table> LoadTableAsync(TableIdentifier id, CancellationToken cancellationToken = default) =>
-        await TryLoadTableAsync(id, cancellationToken).ConfigureAwait(false) ?? throw CatalogException.NoSuchTable(id.ToString());
+        await TryLoadTableAsync(id, cancellationToken) ?? throw CatalogException.NoSuchTable(id.ToString());
 
     /// <summary>Removes the table (with <paramref name="purge"/> its files too); false when absent.</summary>
     Task<bool> DropTableAsync(TableIdentifier id, bool purge = false, CancellationToken cancellationToken = default);

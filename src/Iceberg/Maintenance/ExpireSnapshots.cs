@@ -67,7 +67,7 @@ public sealed class ExpireSnapshots(Table table, TimeProvider? time = null)
     public async Task<Result> RunAsync(Options? options = null, IProgress<MaintenanceProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         options ??= new Options();
-        await table.RefreshAsync(cancellationToken).ConfigureAwait(false);
+        await table.RefreshAsync(cancellationToken);
         var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
         TableMetadata before;
         Plan plan;
@@ -87,7 +87,7 @@ public sealed class ExpireSnapshots(Table table, TimeProvider? time = null)
                 basis = m;
                 planned = Plan.For(m, now, options);
                 return planned.Updates;
-            }, cancellationToken).ConfigureAwait(false);
+            }, cancellationToken);
             (before, plan, after) = (basis!, planned!, table.Metadata);
         }
 
@@ -95,14 +95,14 @@ public sealed class ExpireSnapshots(Table table, TimeProvider? time = null)
         var files = new Unreferenced(io, table.TableKey + "/");
         if (plan.Expired.Count > 0)
         {
-            await files.FindAsync(before, after, plan.Expired, progress, cancellationToken).ConfigureAwait(false);
+            await files.FindAsync(before, after, plan.Expired, progress, cancellationToken);
             files.FindCheckpoints(before, after);
         }
-        await files.FindMetadataFilesAsync(after, table.State.MetadataLocation, cancellationToken).ConfigureAwait(false);
+        await files.FindMetadataFilesAsync(after, table.State.MetadataLocation, cancellationToken);
 
         var keys = files.InOrder();
         if (!options.DryRun)
-            await FileDeletion.DeleteAsync(io.Store, keys, options.Parallelism, "deleting files", progress, cancellationToken).ConfigureAwait(false);
+            await FileDeletion.DeleteAsync(io.Store, keys, options.Parallelism, "deleting files", progress, cancellationToken);
         return new Result(plan.Expired.Order().ToList(), plan.RemovedRefs, files.DataFiles.Count, files.DeleteFiles.Count, files.Manifests.Count,
             files.ManifestLists.Count, files.StatisticsFiles.Count, files.MetadataFiles.Count, files.BytesRead, options.DryRun, keys)
         {
@@ -209,7 +209,7 @@ public sealed class ExpireSnapshots(Table table, TimeProvider? time = null)
             foreach (var snapshot in after.Snapshots)
             {
                 if (snapshot.ManifestList is { } list) keptLists.Add(list);
-                foreach (var m in await ReadListAsync(snapshot, ct).ConfigureAwait(false))
+                foreach (var m in await ReadListAsync(snapshot, ct))
                     keptManifests.TryAdd(m.ManifestPath, m);
             }
             var live = new HashSet<string>(StringComparer.Ordinal);
@@ -218,7 +218,7 @@ public sealed class ExpireSnapshots(Table table, TimeProvider? time = null)
             {
                 // Every one is read, whatever its counts say: a writer that left them out would otherwise lose its files.
                 progress?.Report(new MaintenanceProgress("reading kept manifests", read++, keptManifests.Count));
-                foreach (var entry in await ReadManifestAsync(manifest, ct).ConfigureAwait(false))
+                foreach (var entry in await ReadManifestAsync(manifest, ct))
                     if (entry.IsLive) live.Add(entry.DataFile.FilePath);
             }
 
@@ -231,7 +231,7 @@ public sealed class ExpireSnapshots(Table table, TimeProvider? time = null)
                 List<ManifestFile> manifests;
                 try
                 {
-                    manifests = await ReadListAsync(snapshot, ct).ConfigureAwait(false);
+                    manifests = await ReadListAsync(snapshot, ct);
                 }
                 catch (Exception e) when (CannotFollow(e))
                 {
@@ -244,7 +244,7 @@ public sealed class ExpireSnapshots(Table table, TimeProvider? time = null)
                     List<ManifestEntry> entries;
                     try
                     {
-                        entries = await ReadManifestAsync(manifest, ct).ConfigureAwait(false);
+                        entries = await ReadManifestAsync(manifest, ct);
                     }
                     catch (Exception e) when (CannotFollow(e))
                     {
@@ -280,7 +280,7 @@ public sealed class ExpireSnapshots(Table table, TimeProvider? time = null)
                 TableMetadata metadata;
                 try
                 {
-                    using var stream = await io.ReadAsync(next, ct).ConfigureAwait(false);
+                    using var stream = await io.ReadAsync(next, ct);
                     BytesRead += stream.Length;
                     metadata = TableMetadata.FromJson(System.Text.Encoding.UTF8.GetString(stream.GetBuffer(), 0, (int)stream.Length));
                 }
@@ -318,16 +318,16 @@ public sealed class ExpireSnapshots(Table table, TimeProvider? time = null)
         {
             if (snapshot.ManifestList is { } list)
             {
-                using var stream = await io.ReadAsync(list, ct).ConfigureAwait(false);
+                using var stream = await io.ReadAsync(list, ct);
                 BytesRead += stream.Length;
                 return ManifestList.Read(stream).ToList();
             }
-            return await SnapshotManifests.ReadAsync(io, snapshot, ct).ConfigureAwait(false);
+            return await SnapshotManifests.ReadAsync(io, snapshot, ct);
         }
 
         private async Task<List<ManifestEntry>> ReadManifestAsync(ManifestFile manifest, CancellationToken ct)
         {
-            using var stream = await io.ReadAsync(manifest.ManifestPath, ct).ConfigureAwait(false);
+            using var stream = await io.ReadAsync(manifest.ManifestPath, ct);
             BytesRead += stream.Length;
             return ManifestReader.Read(stream, manifest).ToList();
         }

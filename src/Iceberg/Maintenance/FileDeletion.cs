@@ -20,9 +20,9 @@ internal static class FileDeletion
             await Parallel.ForEachAsync(slice, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, parallelism), CancellationToken = ct },
                 async (key, token) =>
                 {
-                    await store.DeleteAsync(key, token).ConfigureAwait(false);
+                    await store.DeleteAsync(key, token);
                     progress?.Report(new MaintenanceProgress(phase, Interlocked.Increment(ref done), keys.Count));
-                }).ConfigureAwait(false);
+                });
         }
     }
 }

@@ -31,6 +31,6 @@ public sealed class IoBudget(long bytesPerSecond, TimeProvider? time = null)
             wait = _available >= 0 ? TimeSpan.Zero : TimeSpan.FromSeconds(-_available / bytesPerSecond);
         }
         if (wait > TimeSpan.Zero)
-            await Task.Delay(wait, _time, ct).ConfigureAwait(false);
+            await Task.Delay(wait, _time, ct);
     }
 }

@@ -45,15 +45,15 @@ public sealed class RemoveOrphanFiles(Table table, TimeProvider? time = null)
 
         // The listing first: whatever references a listed file was written before it, so it is seen by what is read next.
         var listed = new List<ObjectInfo>();
-        await foreach (var info in table.Store.ListAsync(prefix, cancellationToken: cancellationToken).ConfigureAwait(false))
+        await foreach (var info in table.Store.ListAsync(prefix, cancellationToken: cancellationToken))
         {
             listed.Add(info);
             if (listed.Count % 1000 == 0) progress?.Report(new MaintenanceProgress("listing", listed.Count, 0));
         }
-        var inFlight = options.InFlight is null ? new HashSet<string>() : await options.InFlight(cancellationToken).ConfigureAwait(false);
-        await table.RefreshAsync(cancellationToken).ConfigureAwait(false);
+        var inFlight = options.InFlight is null ? new HashSet<string>() : await options.InFlight(cancellationToken);
+        await table.RefreshAsync(cancellationToken);
         progress?.Report(new MaintenanceProgress("reading metadata", 0, table.Metadata.Snapshots.Count));
-        var references = await ReferencedFiles.ReadAsync(table.IO, table.Metadata, table.State.MetadataLocation, cancellationToken).ConfigureAwait(false);
+        var references = await ReferencedFiles.ReadAsync(table.IO, table.Metadata, table.State.MetadataLocation, cancellationToken);
         if (references.Unreadable.Count > 0)
             throw new InvalidOperationException($"Orphan removal stopped before deleting anything: {references.Unreadable.Count} manifest list(s) or manifest(s) " +
                 $"of table {table.Metadata.Location} cannot be read, so the files they name are unknown, e.g. {references.Unreadable[0]}.");
@@ -79,7 +79,7 @@ public sealed class RemoveOrphanFiles(Table table, TimeProvider? time = null)
         if (!options.DryRun)
             // Safe: each is under the table's location, was listed before the metadata was read, and no metadata file,
             // snapshot, branch, tag, checkpoint or pipeline journal names it, and it is older than the safety window.
-            await FileDeletion.DeleteAsync(table.Store, keys, options.Parallelism, "deleting orphans", progress, cancellationToken).ConfigureAwait(false);
+            await FileDeletion.DeleteAsync(table.Store, keys, options.Parallelism, "deleting orphans", progress, cancellationToken);
         return new Result(listed.Count, isReferenced, young, flying, keys, orphans.Sum(o => o.Size), options.DryRun);
     }
 

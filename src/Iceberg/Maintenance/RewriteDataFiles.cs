@@ -98,8 +98,8 @@ public sealed class RewriteDataFiles(Table table)
     {
         options ??= new Options();
         if (options.MinInputFiles < 1) throw new ArgumentException($"A partition needs at least one input file to be rewritten; {options.MinInputFiles} was asked.");
-        await table.RefreshAsync(cancellationToken).ConfigureAwait(false);
-        var plan = await PlanAsync(options, null, cancellationToken).ConfigureAwait(false);
+        await table.RefreshAsync(cancellationToken);
+        var plan = await PlanAsync(options, null, cancellationToken);
         var order = plan?.Order?.ToString(table.Metadata.CurrentSchema);
         if (plan is null || options.DryRun)
             return new Result(plan?.Groups.Count ?? 0, 0, plan?.Groups.Sum(g => g.Tasks.Count) ?? 0, 0, plan?.Groups.Sum(g => g.DroppedDeletes.Count) ?? 0, 0, 0, [], [], options.DryRun)
@@ -119,8 +119,7 @@ public sealed class RewriteDataFiles(Table table)
             var (current, group) = (plan, planned);
             for (int attempt = 1; ; attempt++)
             {
-                var outcome = await RewriteAsync(current, group, options, ratio, p => progress?.Report(new MaintenanceProgress("rewriting", filesDone + p, totalFiles)), cancellationToken)
-                    .ConfigureAwait(false);
+                var outcome = await RewriteAsync(current, group, options, ratio, p => progress?.Report(new MaintenanceProgress("rewriting", filesDone + p, totalFiles)), cancellationToken);
                 bytesRead += outcome.BytesRead;
                 spilled += outcome.RunsSpilled;
                 if (outcome.Snapshot is { } snapshot)
@@ -139,8 +138,8 @@ public sealed class RewriteDataFiles(Table table)
                     break;
                 }
                 // Planned again on the fresh table: the same partition, as it is now.
-                await table.RefreshAsync(cancellationToken).ConfigureAwait(false);
-                var again = await PlanAsync(options, (group.Spec.SpecId, group.Partition), cancellationToken).ConfigureAwait(false);
+                await table.RefreshAsync(cancellationToken);
+                var again = await PlanAsync(options, (group.Spec.SpecId, group.Partition), cancellationToken);
                 if (again?.Groups.FirstOrDefault() is not { } fresh)
                     break; // nothing left to rewrite there
                 (current, group) = (again, fresh);
@@ -176,8 +175,8 @@ public sealed class RewriteDataFiles(Table table)
         var order = OrderOf(m, options.Strategy, options.SortOrder);
         // Only an order the table holds has an id; any other is written as unsorted (0), as Iceberg's Spark rewrite does.
         var orderId = order?.SortOrder is { } linear ? m.SortOrders.FirstOrDefault(o => !o.IsUnsorted && o.SameOrder(linear))?.OrderId ?? 0 : 0;
-        var startManifests = (await SnapshotManifests.ReadAsync(table.IO, start, ct).ConfigureAwait(false)).Select(x => x.ManifestPath).ToHashSet(StringComparer.Ordinal);
-        var tasks = await table.NewScan().UseSnapshot(start.SnapshotId).PlanFilesAsync(ct).ConfigureAwait(false);
+        var startManifests = (await SnapshotManifests.ReadAsync(table.IO, start, ct)).Select(x => x.ManifestPath).ToHashSet(StringComparer.Ordinal);
+        var tasks = await table.NewScan().UseSnapshot(start.SnapshotId).PlanFilesAsync(ct);
         // Which data files each delete file applies to: it can go with the rewrite only if all of them are rewritten.
         var appliesTo = new Dictionary<string, List<FileScanTask>>(StringComparer.Ordinal);
         foreach (var task in tasks)
@@ -296,7 +295,7 @@ public sealed class RewriteDataFiles(Table table)
         {
             long done = 0;
             if (plan.Order is { } order)
-                (bytesRead, runsSpilled) = await SortAsync(plan, order, group, options, ratio, writerOptions, files, filesDone, ct).ConfigureAwait(false);
+                (bytesRead, runsSpilled) = await SortAsync(plan, order, group, options, ratio, writerOptions, files, filesDone, ct);
             // One output file per bin of input files whose sizes add up to what makes about the target once written
             // again (by the ratio of the bins written so far), so the file is near the target, and the count near total/target.
             for (int first = 0, count; plan.Order is null && first < group.Tasks.Count; first += count)
@@ -309,16 +308,16 @@ public sealed class RewriteDataFiles(Table table)
                     var task = group.Tasks[i];
                     binInput += task.File.FileSizeInBytes;
                     var size = task.File.FileSizeInBytes + task.DeleteFiles.Sum(d => d.FileSizeInBytes);
-                    await options.Budget.TakeAsync(size, ct).ConfigureAwait(false);
-                    await foreach (var batch in ScanTaskReader.ReadAsync(table, task with { ProjectedSchema = m.CurrentSchema }, ct).ConfigureAwait(false))
+                    await options.Budget.TakeAsync(size, ct);
+                    await foreach (var batch in ScanTaskReader.ReadAsync(table, task with { ProjectedSchema = m.CurrentSchema }, ct))
                         using (batch)
-                            await writer.WriteAsync(batch, ct).ConfigureAwait(false);
+                            await writer.WriteAsync(batch, ct);
                     bytesRead += size;
                     filesDone(++done);
                 }
-                foreach (var (partition, written) in await writer.CompleteAsync(ct).ConfigureAwait(false))
+                foreach (var (partition, written) in await writer.CompleteAsync(ct))
                 {
-                    await options.Budget.TakeAsync(written.FileSizeInBytes, ct).ConfigureAwait(false);
+                    await options.Budget.TakeAsync(written.FileSizeInBytes, ct);
                     binOutput += written.FileSizeInBytes;
                     files.Add(written.ToDataFile(table.LocationOf(written.Key), group.Spec.SpecId, partition));
                 }
@@ -329,7 +328,7 @@ public sealed class RewriteDataFiles(Table table)
             var snapshot = await table.RewriteFilesAsync(removed, group.DroppedDeletes.Select(d => d.FilePath).ToList(), files, plan.Start.SequenceNumber,
                 manifest => manifest.Content == ManifestContent.Deletes || holding.Contains(manifest.ManifestPath) || !plan.StartManifests.Contains(manifest.ManifestPath),
                 (fresh, parent, manifests, token) => ValidateAsync(plan, group, removed, fresh, parent, manifests, token),
-                null, ct).ConfigureAwait(false);
+                null, ct);
             return new Outcome(snapshot, files, bytesRead, null, runsSpilled);
         }
         catch (Exception e) when (e is ConflictException or CommitFailedException)
@@ -337,7 +336,7 @@ public sealed class RewriteDataFiles(Table table)
             // Safe: these files were created by this rewrite under fresh names, and its commit was refused before it
             // applied (a conflict found in the metadata, or every compare-and-swap lost), so nothing references them.
             foreach (var key in started)
-                await table.Store.DeleteAsync(key, CancellationToken.None).ConfigureAwait(false);
+                await table.Store.DeleteAsync(key, CancellationToken.None);
             return new Outcome(null, [], bytesRead, e.Message, runsSpilled);
         }
         catch
@@ -346,7 +345,7 @@ public sealed class RewriteDataFiles(Table table)
             // writing were never referenced either.
             if (files.Count == 0)
                 foreach (var key in started)
-                    await table.Store.DeleteAsync(key, CancellationToken.None).ConfigureAwait(false);
+                    await table.Store.DeleteAsync(key, CancellationToken.None);
             throw;
         }
     }
@@ -365,9 +364,9 @@ public sealed class RewriteDataFiles(Table table)
         foreach (var task in group.Tasks)
         {
             var size = task.File.FileSizeInBytes + task.DeleteFiles.Sum(d => d.FileSizeInBytes);
-            await options.Budget.TakeAsync(size, ct).ConfigureAwait(false);
-            await foreach (var batch in ScanTaskReader.ReadAsync(table, task with { ProjectedSchema = m.CurrentSchema }, ct).ConfigureAwait(false))
-                await sort.AddAsync(batch, ct).ConfigureAwait(false);
+            await options.Budget.TakeAsync(size, ct);
+            await foreach (var batch in ScanTaskReader.ReadAsync(table, task with { ProjectedSchema = m.CurrentSchema }, ct))
+                await sort.AddAsync(batch, ct);
             bytesRead += size;
             filesDone(++done);
         }
@@ -383,18 +382,18 @@ public sealed class RewriteDataFiles(Table table)
         PartitionedDataWriter? writer = null;
         try
         {
-            await foreach (var batch in sort.SortedAsync(ct).ConfigureAwait(false))
+            await foreach (var batch in sort.SortedAsync(ct))
                 using (batch)
                 {
                     for (int offset = 0; offset < batch.Length;)
                     {
                         writer ??= new PartitionedDataWriter(table.Store, table.TableKey + "/data", m.CurrentSchema, group.Spec, writerOptions);
                         var take = (int)Math.Min(batch.Length - offset, rowsPerFile - inFile);
-                        await writer.WriteAsync(take == batch.Length ? batch : batch.Slice(offset, take), ct).ConfigureAwait(false);
+                        await writer.WriteAsync(take == batch.Length ? batch : batch.Slice(offset, take), ct);
                         offset += take;
                         if ((inFile += take) == rowsPerFile)
                         {
-                            output += await CompleteAsync(writer).ConfigureAwait(false);
+                            output += await CompleteAsync(writer);
                             writer = null;
                             rowsWritten += inFile;
                             inFile = 0;
@@ -404,13 +403,13 @@ public sealed class RewriteDataFiles(Table table)
                 }
             if (writer is not null)
             {
-                output += await CompleteAsync(writer).ConfigureAwait(false);
+                output += await CompleteAsync(writer);
                 writer = null;
             }
         }
         finally
         {
-            if (writer is not null) await writer.DisposeAsync().ConfigureAwait(false);
+            if (writer is not null) await writer.DisposeAsync();
         }
         ratio.Add(input, output);
         return (bytesRead, sort.RunsSpilled);
@@ -419,9 +418,9 @@ public sealed class RewriteDataFiles(Table table)
         {
             long bytes = 0;
             await using (w)
-                foreach (var (partition, written) in await w.CompleteAsync(ct).ConfigureAwait(false))
+                foreach (var (partition, written) in await w.CompleteAsync(ct))
                 {
-                    await options.Budget.TakeAsync(written.FileSizeInBytes, ct).ConfigureAwait(false);
+                    await options.Budget.TakeAsync(written.FileSizeInBytes, ct);
                     bytes += written.FileSizeInBytes;
                     files.Add(written.ToDataFile(table.LocationOf(written.Key), group.Spec.SpecId, partition) with { SortOrderId = plan.OrderId });
                 }
@@ -447,7 +446,7 @@ public sealed class RewriteDataFiles(Table table)
             if (manifest.Content == ManifestContent.Data && dropped.Count == 0) continue;
             if (manifest.PartitionSpecId != group.Spec.SpecId && !(manifest.Content == ManifestContent.Deletes && fresh.Spec(manifest.PartitionSpecId).IsUnpartitioned))
                 continue;
-            using var stream = await table.IO.ReadAsync(manifest.ManifestPath, ct).ConfigureAwait(false);
+            using var stream = await table.IO.ReadAsync(manifest.ManifestPath, ct);
             foreach (var entry in ManifestReader.Read(stream, manifest))
             {
                 if (!entry.IsLive) continue;

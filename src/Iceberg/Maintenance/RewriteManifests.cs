@@ -32,14 +32,14 @@ public sealed class RewriteManifests(Table table)
     public async Task<Result> RunAsync(Options? options = null, CancellationToken cancellationToken = default)
     {
         options ??= new Options();
-        await table.RefreshAsync(cancellationToken).ConfigureAwait(false);
+        await table.RefreshAsync(cancellationToken);
         var m = table.Metadata;
         if (m.CurrentSnapshot is not { } current)
             return new Result(0, 0, 0, 0, 0, null, options.DryRun);
         var target = options.TargetManifestSizeBytes ?? MaintenanceSettings.Positive(m.Properties, TargetSizeKey, DefaultTargetSizeBytes);
         if (options.DryRun)
         {
-            var chosen = Choose(await SnapshotManifests.ReadAsync(table.IO, current, cancellationToken).ConfigureAwait(false), target);
+            var chosen = Choose(await SnapshotManifests.ReadAsync(table.IO, current, cancellationToken), target);
             return new Result(chosen.Sum(g => g.Count()), 0, chosen.Sum(g => g.Sum(x => (long)x.AddedFilesCount + x.ExistingFilesCount)), 0, 0, null, true);
         }
 
@@ -59,7 +59,7 @@ public sealed class RewriteManifests(Table table)
                 if (written.Count > 0 && replaced.IsSubsetOf(existing.Select(x => x.ManifestPath)))
                     return (written.Concat(existing.Where(x => !replaced.Contains(x.ManifestPath))).ToList(), own);
                 // Safe: a previous attempt's manifests were written under fresh names for a commit that lost its race.
-                await DeleteAsync(written).ConfigureAwait(false);
+                await DeleteAsync(written);
                 written = [];
                 var groups = Choose(existing, target);
                 if (groups.Count == 0)
@@ -78,7 +78,7 @@ public sealed class RewriteManifests(Table table)
                     {
                         if (!cache.TryGetValue(manifest.ManifestPath, out var read))
                         {
-                            using var stream = await table.IO.ReadAsync(manifest.ManifestPath, ct).ConfigureAwait(false);
+                            using var stream = await table.IO.ReadAsync(manifest.ManifestPath, ct);
                             bytesRead += stream.Length;
                             var all = ManifestReader.Read(stream, manifest, out var h).Where(e => e.IsLive).ToList();
                             cache[manifest.ManifestPath] = read = (h, all);
@@ -93,7 +93,7 @@ public sealed class RewriteManifests(Table table)
                     live.Sort((a, b) => order.Compare(a.DataFile.Partition, b.DataFile.Partition));
                     var perManifest = (int)Math.Clamp(target / Math.Max(1, inputBytes / Math.Max(1, live.Count)), 1, int.MaxValue);
                     foreach (var chunk in live.Chunk(perManifest))
-                        written.Add(await WriteAsync(fresh, header.Schema, spec, group.Key.Content, snapshotId, chunk, ct).ConfigureAwait(false));
+                        written.Add(await WriteAsync(fresh, header.Schema, spec, group.Key.Content, snapshotId, chunk, ct));
                 }
                 var manifests = written.Concat(existing.Where(x => !replaced.Contains(x.ManifestPath))).ToList();
                 result = new Result(replaced.Count, written.Count, entries, bytesRead, written.Sum(x => x.ManifestLength), null, false);
@@ -105,13 +105,13 @@ public sealed class RewriteManifests(Table table)
                     ["entries-processed"] = entries.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 };
                 return (manifests, own);
-            }, cancellationToken).ConfigureAwait(false);
+            }, cancellationToken);
             return result! with { SnapshotId = result!.ManifestsWritten == 0 ? null : snapshot?.SnapshotId };
         }
         catch (CommitFailedException)
         {
             // Safe: the last attempt lost its race too, so nothing references what it wrote.
-            await DeleteAsync(written).ConfigureAwait(false);
+            await DeleteAsync(written);
             throw;
         }
     }
@@ -119,7 +119,7 @@ public sealed class RewriteManifests(Table table)
     /// <summary>How many data manifests the current snapshot lists (what makes planning slow): one read of its manifest list.</summary>
     public static async Task<int> DataManifestsAsync(Table table, CancellationToken cancellationToken = default) =>
         table.Metadata.CurrentSnapshot is { } current
-            ? (await SnapshotManifests.ReadAsync(table.IO, current, cancellationToken).ConfigureAwait(false)).Count(x => x.Content == ManifestContent.Data && x.HasLiveFiles)
+            ? (await SnapshotManifests.ReadAsync(table.IO, current, cancellationToken)).Count(x => x.Content == ManifestContent.Data && x.HasLiveFiles)
             : 0;
 
     /// <summary>Per spec and content, the manifests under the target size, when there are at least two of them.</summary>
@@ -139,14 +139,14 @@ public sealed class RewriteManifests(Table table)
             using var writer = new ManifestWriter(s, schema, spec, snapshotId, content);
             foreach (var e in entries) writer.Add(e with { Status = ManifestEntryStatus.Existing, DataFile = e.DataFile with { SpecId = spec.SpecId } });
             result = writer.Finish(table.IO.LocationOf(key));
-        }, ct).ConfigureAwait(false);
+        }, ct);
         return result!;
     }
 
     private async Task DeleteAsync(List<ManifestFile> manifests)
     {
         foreach (var manifest in manifests)
-            await table.Store.DeleteAsync(table.IO.KeyOf(manifest.ManifestPath), CancellationToken.None).ConfigureAwait(false);
+            await table.Store.DeleteAsync(table.IO.KeyOf(manifest.ManifestPath), CancellationToken.None);
     }
 
     /// <summary>Partition tuples in Iceberg's value order, nulls first.</summary>

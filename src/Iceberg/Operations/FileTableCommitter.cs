@@ -35,14 +35,14 @@ public sealed class FileTableCommitter : ITableCommitter
 
     public async Task<TableState?> LoadAsync(CancellationToken cancellationToken = default)
     {
-        var version = await HintAsync(cancellationToken).ConfigureAwait(false);
+        var version = await HintAsync(cancellationToken);
         if (version == 0) return null;
-        while (await _store.HeadAsync(VersionKey(version + 1), cancellationToken).ConfigureAwait(false) is not null) version++;
-        var head = await _store.HeadAsync(VersionKey(version), cancellationToken).ConfigureAwait(false);
+        while (await _store.HeadAsync(VersionKey(version + 1), cancellationToken) is not null) version++;
+        var head = await _store.HeadAsync(VersionKey(version), cancellationToken);
         if (head is null) return null;
-        await using var s = await _store.GetAsync(VersionKey(version), cancellationToken: cancellationToken).ConfigureAwait(false);
+        await using var s = await _store.GetAsync(VersionKey(version), cancellationToken: cancellationToken);
         using var reader = new StreamReader(s, Encoding.UTF8);
-        var metadata = TableMetadata.FromJson(await reader.ReadToEndAsync(cancellationToken).ConfigureAwait(false));
+        var metadata = TableMetadata.FromJson(await reader.ReadToEndAsync(cancellationToken));
         var location = head.Metadata is { } m && m.TryGetValue(LocationKey, out var l) ? l : _io.LocationOf(VersionKey(version));
         return new TableState(metadata, location);
     }
@@ -53,23 +53,23 @@ public sealed class FileTableCommitter : ITableCommitter
         var version = expected is null ? 1 : VersionOf(expected.MetadataLocation) + 1;
         var bytes = Encoding.UTF8.GetBytes(updated.ToJson());
         var uniqueKey = $"{_metadataPrefix}{version:D5}-{Guid.NewGuid()}.metadata.json";
-        await _store.PutAsync(uniqueKey, new MemoryStream(bytes), new PutOptions { ContentType = "application/json" }, cancellationToken).ConfigureAwait(false);
+        await _store.PutAsync(uniqueKey, new MemoryStream(bytes), new PutOptions { ContentType = "application/json" }, cancellationToken);
         var location = _io.LocationOf(uniqueKey);
         try
         {
             await _store.PutIfAbsentAsync(VersionKey(version), new MemoryStream(bytes),
                 new PutOptions { ContentType = "application/json", Metadata = new Dictionary<string, string> { [LocationKey] = location } },
-                cancellationToken).ConfigureAwait(false);
+                cancellationToken);
         }
         catch (ObjectAlreadyExistsException)
         {
             // Safe: this writer created uniqueKey (a fresh GUID name) just above, and only the vN file it failed to
             // claim would have referenced it; the vN that exists is another writer's and names its own file.
-            await _store.DeleteAsync(uniqueKey, CancellationToken.None).ConfigureAwait(false);
+            await _store.DeleteAsync(uniqueKey, CancellationToken.None);
             throw new CommitFailedException($"Table {TableLocation} was changed by another writer: version {version} already exists.");
         }
         await _store.PutAsync(_metadataPrefix + "version-hint.text", new MemoryStream(Encoding.ASCII.GetBytes(version.ToString(CultureInfo.InvariantCulture))),
-            cancellationToken: cancellationToken).ConfigureAwait(false);
+            cancellationToken: cancellationToken);
         return new TableState(updated, location);
     }
 
@@ -87,14 +87,14 @@ public sealed class FileTableCommitter : ITableCommitter
     {
         try
         {
-            await using var s = await _store.GetAsync(_metadataPrefix + "version-hint.text", cancellationToken: ct).ConfigureAwait(false);
+            await using var s = await _store.GetAsync(_metadataPrefix + "version-hint.text", cancellationToken: ct);
             using var reader = new StreamReader(s);
-            if (int.TryParse((await reader.ReadToEndAsync(ct).ConfigureAwait(false)).Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var v)) return v;
+            if (int.TryParse((await reader.ReadToEndAsync(ct)).Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var v)) return v;
         }
         catch (ObjectNotFoundException)
         {
         }
         // No (or a damaged) hint: start from version 1 if it exists; LoadAsync probes upward from there.
-        return await _store.HeadAsync(VersionKey(1), ct).ConfigureAwait(false) is null ? 0 : 1;
+        return await _store.HeadAsync(VersionKey(1), ct) is null ? 0 : 1;
     }
 }

@@ -41,7 +41,7 @@ public sealed class ReferencedFiles
                 lists.Add(list);
                 try
                 {
-                    using var stream = await io.ReadAsync(list, cancellationToken).ConfigureAwait(false);
+                    using var stream = await io.ReadAsync(list, cancellationToken);
                     snapshotManifests = ManifestList.Read(stream).Select(m => m.ManifestPath).ToList();
                 }
                 catch (Exception e) when (CannotFollow(e))
@@ -57,7 +57,7 @@ public sealed class ReferencedFiles
                 manifests.Add(manifest);
                 try
                 {
-                    using var stream = await io.ReadAsync(manifest, cancellationToken).ConfigureAwait(false);
+                    using var stream = await io.ReadAsync(manifest, cancellationToken);
                     foreach (var entry in ManifestReader.Read(stream))
                         if (seen.Add(entry.DataFile.FilePath)) dataFiles.Add(entry.DataFile.FilePath);
                 }

@@ -14,13 +14,13 @@ internal static class SnapshotManifests
     {
         if (snapshot.ManifestList is { } listLocation)
         {
-            using var list = await io.ReadAsync(listLocation, ct).ConfigureAwait(false);
+            using var list = await io.ReadAsync(listLocation, ct);
             return ManifestList.Read(list).ToList();
         }
         var manifests = new List<ManifestFile>();
         foreach (var location in snapshot.Manifests ?? [])
         {
-            using var stream = await io.ReadAsync(location, ct).ConfigureAwait(false);
+            using var stream = await io.ReadAsync(location, ct);
             var length = stream.Length;
             var entries = ManifestReader.Read(stream, null, out var header);
             int added = 0, existing = 0, deleted = 0;

@@ -44,7 +44,7 @@ public sealed class Table
 
     public static async Task<Table> LoadAsync(IObjectStore store, ITableCommitter committer, CancellationToken cancellationToken = default)
     {
-        var state = await committer.LoadAsync(cancellationToken).ConfigureAwait(false)
+        var state = await committer.LoadAsync(cancellationToken)
             ?? throw new InvalidOperationException("The table does not exist.");
         return new Table(store, committer, state);
     }
@@ -54,12 +54,12 @@ public sealed class Table
         CancellationToken cancellationToken = default)
     {
         var metadata = TableMetadata.NewTable(location, schema, spec, sortOrder, properties);
-        var state = await committer.CommitAsync(new TableCommit(null, metadata), cancellationToken).ConfigureAwait(false);
+        var state = await committer.CommitAsync(new TableCommit(null, metadata), cancellationToken);
         return new Table(store, committer, state);
     }
 
     public async Task RefreshAsync(CancellationToken cancellationToken = default) =>
-        State = await _committer.LoadAsync(cancellationToken).ConfigureAwait(false) ?? throw new InvalidOperationException("The table was dropped.");
+        State = await _committer.LoadAsync(cancellationToken) ?? throw new InvalidOperationException("The table was dropped.");
 
     public TableScan NewScan() => new(Metadata, _io);
 
@@ -83,7 +83,7 @@ public sealed class Table
     /// </summary>
     public async Task<IReadOnlySet<string>> ReferencedFilesAsync(CancellationToken cancellationToken = default)
     {
-        var referenced = await ReferencedFiles.ReadAsync(_io, Metadata, null, cancellationToken).ConfigureAwait(false);
+        var referenced = await ReferencedFiles.ReadAsync(_io, Metadata, null, cancellationToken);
         if (referenced.Unreadable.Count > 0)
             throw new InvalidDataException(
                 $"The files table {TableKey} references cannot all be known: {string.Join(", ", referenced.Unreadable)} cannot be read.");
@@ -133,12 +133,12 @@ public sealed class Table
         {
             var m = basis.Metadata;
             var parent = m.CurrentSnapshot ?? throw new InvalidOperationException("The table has no snapshot: there are no manifests to rewrite.");
-            var existing = await SnapshotManifests.ReadAsync(_io, parent, token).ConfigureAwait(false);
-            var (manifests, own) = await produce(m, parent, existing, snapshotId, token).ConfigureAwait(false);
+            var existing = await SnapshotManifests.ReadAsync(_io, parent, token);
+            var (manifests, own) = await produce(m, parent, existing, snapshotId, token);
             if (manifests is null) return [];
             var sequenceNumber = m.LastSequenceNumber + 1;
             var listKey = $"{_io.KeyOf(m.Location)}/metadata/snap-{snapshotId}-1-{Guid.NewGuid()}.avro";
-            await _io.WriteAsync(listKey, s => ManifestList.Write(s, snapshotId, parent.SnapshotId, sequenceNumber, manifests), token).ConfigureAwait(false);
+            await _io.WriteAsync(listKey, s => ManifestList.Write(s, snapshotId, parent.SnapshotId, sequenceNumber, manifests), token);
             var summary = new Dictionary<string, string>(StringComparer.Ordinal) { ["operation"] = "replace" };
             foreach (var (k, v) in parent.Summary)
                 if (k.StartsWith("total-", StringComparison.Ordinal)) summary[k] = v;
@@ -154,7 +154,7 @@ public sealed class Table
                 SchemaId = m.CurrentSchemaId,
             };
             return [new TableUpdate.AddSnapshot(snapshot), new TableUpdate.SetSnapshotRef(SnapshotRef.MainBranch, MainRef(m, snapshotId))];
-        }, cancellationToken, maintenance: true).ConfigureAwait(false);
+        }, cancellationToken, maintenance: true);
         return Metadata.Snapshot(snapshotId);
     }
 
@@ -239,12 +239,12 @@ public sealed class Table
 
     /// <summary>Commits metadata changes computed from the current metadata, recomputing them after a lost race.</summary>
     public async Task<TableState> CommitAsync(Func<TableMetadata, IReadOnlyList<TableUpdate>> changes, CancellationToken cancellationToken = default) =>
-        await CommitWithRetryAsync((state, _) => Task.FromResult(changes(state.Metadata)), cancellationToken).ConfigureAwait(false);
+        await CommitWithRetryAsync((state, _) => Task.FromResult(changes(state.Metadata)), cancellationToken);
 
     /// <summary>As <see cref="CommitAsync(Func{TableMetadata, IReadOnlyList{TableUpdate}}, CancellationToken)"/> for a
     /// maintenance job: it changes little and is recomputed cheaply, so it retries more, backing off (<see cref="MaintenanceRetry"/>).</summary>
     internal async Task<TableState> CommitMaintenanceAsync(Func<TableMetadata, IReadOnlyList<TableUpdate>> changes, CancellationToken cancellationToken) =>
-        await CommitWithRetryAsync((state, _) => Task.FromResult(changes(state.Metadata)), cancellationToken, maintenance: true).ConfigureAwait(false);
+        await CommitWithRetryAsync((state, _) => Task.FromResult(changes(state.Metadata)), cancellationToken, maintenance: true);
 
     /// <param name="maintenance">Retry as maintenance does (<see cref="MaintenanceRetry"/>); a writer retries at once, up to
     /// <c>commit.retry.num-retries</c> times.</param>
@@ -256,18 +256,18 @@ public sealed class Table
         for (var attempt = 0; ; attempt++)
         {
             var basis = State;
-            var updates = await produce(basis, ct).ConfigureAwait(false);
+            var updates = await produce(basis, ct);
             if (updates.Count == 0) return basis; // nothing to change: no new metadata file
             var updated = TableMetadataBuilder.From(basis.Metadata, basis.MetadataLocation).ApplyAll(updates).Build();
             try
             {
-                State = await _committer.CommitAsync(new TableCommit(basis, updated, updates), ct).ConfigureAwait(false);
+                State = await _committer.CommitAsync(new TableCommit(basis, updated, updates), ct);
                 return State;
             }
             catch (CommitFailedException) when (attempt < retries)
             {
-                if (backoff is not null) await Task.Delay(backoff.DelayAfter(attempt + 1), ct).ConfigureAwait(false);
-                await RefreshAsync(ct).ConfigureAwait(false);
+                if (backoff is not null) await Task.Delay(backoff.DelayAfter(attempt + 1), ct);
+                await RefreshAsync(ct);
             }
         }
     }
@@ -315,7 +315,7 @@ public sealed class Table
             var schema = metadata.CurrentSchema;
             var metrics = new MetricsEvaluator(schema);
             var rows = new RowFilter(schema, filter);
-            var tasks = await new TableScan(metadata, _io).UseSnapshot(parent.SnapshotId).Filter(filter).PlanFilesAsync(ct).ConfigureAwait(false);
+            var tasks = await new TableScan(metadata, _io).UseSnapshot(parent.SnapshotId).Filter(filter).PlanFilesAsync(ct);
             foreach (var task in tasks)
             {
                 if (metrics.AllRowsMatch(filter, task.File))
@@ -325,11 +325,11 @@ public sealed class Table
                 }
                 if (mergeOnRead)
                 {
-                    if (await PositionDeletesOfAsync(task.File, schema, rows, ct).ConfigureAwait(false) is { } deletes)
+                    if (await PositionDeletesOfAsync(task.File, schema, rows, ct) is { } deletes)
                         added.Add(deletes);
                     continue;
                 }
-                var survivors = await RewriteWithoutAsync(task with { ProjectedSchema = schema }, rows, ct).ConfigureAwait(false);
+                var survivors = await RewriteWithoutAsync(task with { ProjectedSchema = schema }, rows, ct);
                 if (survivors is null) continue; // no row matched: the file stays
                 removed.Add(task.File.FilePath);
                 added.AddRange(survivors);
@@ -338,7 +338,7 @@ public sealed class Table
         }
         if (operation == "delete" && removed.Count == 0 && added.Count == 0)
             throw new ArgumentException($"Nothing to delete: no row matches {filter}.");
-        return await CommitSnapshotAsync(rewritten ? "overwrite" : operation, added, PathSelector(removed), summary, branch, ct).ConfigureAwait(false);
+        return await CommitSnapshotAsync(rewritten ? "overwrite" : operation, added, PathSelector(removed), summary, branch, ct);
     }
 
     /// <summary>Copies the rows of a file that do not match into new files; null when no row matched (nothing to do).</summary>
@@ -347,7 +347,7 @@ public sealed class Table
         long matched = 0;
         await using var writer = new DataFiles.TableDataWriter(this);
         // Rows already deleted by delete files stay deleted: the copy is read with them applied.
-        await foreach (var batch in ScanTaskReader.ReadAsync(this, task, ct).ConfigureAwait(false))
+        await foreach (var batch in ScanTaskReader.ReadAsync(this, task, ct))
         {
             using (batch)
             {
@@ -360,11 +360,11 @@ public sealed class Table
                 }
                 using var survivors = DataFiles.ArrowRowSelection.Keep(batch, keep);
                 if (survivors is not null)
-                    await writer.WriteAsync(survivors, ct).ConfigureAwait(false);
+                    await writer.WriteAsync(survivors, ct);
             }
         }
         // Unfinished files of a writer that is not completed never appear on storage.
-        return matched == 0 ? null : await writer.CompleteAsync(ct).ConfigureAwait(false);
+        return matched == 0 ? null : await writer.CompleteAsync(ct);
     }
 
     /// <summary>A position delete file for the rows of a data file that match; null when none does.</summary>
@@ -376,7 +376,7 @@ public sealed class Table
         await using var writer = new DataFiles.DataFileWriter(Store, directory, ScanTaskReader.PositionDeleteSchema,
             DataFiles.TableWriteProperties.Apply(Metadata.Properties));
         long offset = 0, deleted = 0;
-        await foreach (var batch in DataFiles.DataFileReader.ReadAsync(Store, KeyOf(file.FilePath), schema, cancellationToken: ct).ConfigureAwait(false))
+        await foreach (var batch in DataFiles.DataFileReader.ReadAsync(Store, KeyOf(file.FilePath), schema, cancellationToken: ct))
         {
             using (batch)
             {
@@ -393,11 +393,11 @@ public sealed class Table
                 offset += batch.Length;
                 if (positions.Length == 0) continue;
                 deleted += positions.Length;
-                await writer.WriteAsync(new Apache.Arrow.RecordBatch(arrowSchema, [paths.Build(), positions.Build()], positions.Length), ct).ConfigureAwait(false);
+                await writer.WriteAsync(new Apache.Arrow.RecordBatch(arrowSchema, [paths.Build(), positions.Build()], positions.Length), ct);
             }
         }
         if (deleted == 0) return null;
-        var files = await writer.CompleteAsync(ct).ConfigureAwait(false);
+        var files = await writer.CompleteAsync(ct);
         if (files.Count != 1) throw new InvalidOperationException($"Position deletes of {file.FilePath} took {files.Count} files; expected one.");
         var written = files[0];
         return new DataFile
@@ -453,11 +453,11 @@ public sealed class Table
                     throw new ArgumentException($"Data file {f.FilePath} has {f.Partition.Count} partition values; spec {spec.SpecId} has {spec.Fields.Count}.");
             }
             var parent = m.SnapshotForRef(branch);
-            var existing = parent is null ? [] : await SnapshotManifests.ReadAsync(_io, parent, token).ConfigureAwait(false);
+            var existing = parent is null ? [] : await SnapshotManifests.ReadAsync(_io, parent, token);
             if (validateAsync is not null)
-                await validateAsync(m, parent, existing, token).ConfigureAwait(false);
+                await validateAsync(m, parent, existing, token);
             // Manifests of added files do not depend on the parent, so they are written once and reused by retries.
-            addedManifests ??= await WriteAddedManifestsAsync(m, snapshotId, added, dataSequenceNumber, token).ConfigureAwait(false);
+            addedManifests ??= await WriteAddedManifestsAsync(m, snapshotId, added, dataSequenceNumber, token);
             var manifests = new List<ManifestFile>(addedManifests);
             var deleted = new List<DataFile>();
             var affected = new List<(ManifestFile Manifest, ManifestReader.Header Header, List<ManifestEntry> Live, List<ManifestEntry> Removed)>();
@@ -469,7 +469,7 @@ public sealed class Table
                     if (manifest.HasLiveFiles) manifests.Add(manifest);
                     continue;
                 }
-                var (header, live, removed) = await SelectAsync(m, manifest, selector, token).ConfigureAwait(false);
+                var (header, live, removed) = await SelectAsync(m, manifest, selector, token);
                 if (removed.Count == 0)
                 {
                     manifests.Add(manifest);
@@ -481,7 +481,7 @@ public sealed class Table
             // The manifests that lose files are merged into one per spec and content: a rewrite of thousands of small files
             // from as many appends writes one manifest, not thousands.
             foreach (var group in affected.GroupBy(a => (a.Manifest.PartitionSpecId, a.Manifest.Content)))
-                manifests.Add(await WriteFilteredAsync(m, group.ToList(), snapshotId, token).ConfigureAwait(false));
+                manifests.Add(await WriteFilteredAsync(m, group.ToList(), snapshotId, token));
             if (removes is not null && deleted.Count == 0 && added.Count == 0 && operation == "delete")
                 throw new ArgumentException("Nothing to delete: no live file matches.");
             if (expectedRemovals < 0) expectedRemovals = deleted.Count;
@@ -490,7 +490,7 @@ public sealed class Table
 
             var sequenceNumber = m.LastSequenceNumber + 1;
             var listKey = $"{_io.KeyOf(m.Location)}/metadata/snap-{snapshotId}-1-{Guid.NewGuid()}.avro";
-            await _io.WriteAsync(listKey, s => ManifestList.Write(s, snapshotId, parent?.SnapshotId, sequenceNumber, manifests), token).ConfigureAwait(false);
+            await _io.WriteAsync(listKey, s => ManifestList.Write(s, snapshotId, parent?.SnapshotId, sequenceNumber, manifests), token);
             var snapshot = new Snapshot
             {
                 SnapshotId = snapshotId,
@@ -505,7 +505,7 @@ public sealed class Table
                 ? (r.IsBranch ? r with { SnapshotId = snapshotId } : throw new ArgumentException($"'{branch}' is a tag; commits go to branches."))
                 : SnapshotRef.Branch(snapshotId);
             return [new TableUpdate.AddSnapshot(snapshot), new TableUpdate.SetSnapshotRef(branch, reference)];
-        }, ct, maintenance).ConfigureAwait(false);
+        }, ct, maintenance);
         return Metadata.Snapshot(snapshotId)!;
     }
 
@@ -525,7 +525,7 @@ public sealed class Table
                 using var writer = new ManifestWriter(s, m.CurrentSchema, m.Spec(group.Key.SpecId), snapshotId, group.Key.Content);
                 foreach (var f in group) writer.Add(new ManifestEntry(ManifestEntryStatus.Added, snapshotId, dataSequenceNumber, null, f));
                 manifest = writer.Finish(_io.LocationOf(key));
-            }, ct).ConfigureAwait(false);
+            }, ct);
             result.Add(manifest!);
         }
         return result;
@@ -537,7 +537,7 @@ public sealed class Table
     {
         List<ManifestEntry> entries;
         ManifestReader.Header header;
-        using (var stream = await _io.ReadAsync(manifest.ManifestPath, ct).ConfigureAwait(false))
+        using (var stream = await _io.ReadAsync(manifest.ManifestPath, ct))
             entries = ManifestReader.Read(stream, manifest, out header).ToList();
         var spec = m.Spec(manifest.PartitionSpecId);
         var live = entries.Where(e => e.IsLive).Select(e => e with { DataFile = e.DataFile with { SpecId = spec.SpecId } }).ToList();
@@ -563,7 +563,7 @@ public sealed class Table
                 foreach (var e in live.Where(e => !gone.Contains(e))) writer.Add(e with { Status = ManifestEntryStatus.Existing });
             }
             result = writer.Finish(_io.LocationOf(key));
-        }, ct).ConfigureAwait(false);
+        }, ct);
         return result!;
     }
 

@@ -23,9 +23,9 @@ public sealed class TableIO(IObjectStore store)
 
     public async Task<MemoryStream> ReadAsync(string location, CancellationToken ct)
     {
-        await using var s = await store.GetAsync(KeyOf(location), cancellationToken: ct).ConfigureAwait(false);
+        await using var s = await store.GetAsync(KeyOf(location), cancellationToken: ct);
         var ms = new MemoryStream();
-        await s.CopyToAsync(ms, ct).ConfigureAwait(false);
+        await s.CopyToAsync(ms, ct);
         ms.Position = 0;
         return ms;
     }
@@ -35,6 +35,6 @@ public sealed class TableIO(IObjectStore store)
         var ms = new MemoryStream();
         write(ms);
         ms.Position = 0;
-        await store.PutAsync(key, ms, cancellationToken: ct).ConfigureAwait(false);
+        await store.PutAsync(key, ms, cancellationToken: ct);
     }
 }

@@ -65,7 +65,7 @@ internal sealed class EqualityDeleteSet : IDisposable
             var files = task.DeleteFiles.Where(d => d.Content == FileContent.EqualityDeletes)
                 .GroupBy(d => string.Join(',', d.EqualityIds ?? throw new InvalidDataException($"Equality delete file {d.FilePath} has no equality_ids.")));
             foreach (var group in files)
-                sets.Add(await ReadAsync(table, group.ToList(), ct).ConfigureAwait(false));
+                sets.Add(await ReadAsync(table, group.ToList(), ct));
             return sets;
         }
         catch
@@ -87,7 +87,7 @@ internal sealed class EqualityDeleteSet : IDisposable
         try
         {
             foreach (var file in deleteFiles)
-                await foreach (var batch in DataFileReader.ReadAsync(table.Store, table.KeyOf(file.FilePath), schema, cancellationToken: ct).ConfigureAwait(false))
+                await foreach (var batch in DataFileReader.ReadAsync(table.Store, table.KeyOf(file.FilePath), schema, cancellationToken: ct))
                     batches.Add(batch);
             return new EqualityDeleteSet(fields, Concatenate(batches));
         }

@@ -26,11 +26,11 @@ public static class ScanTaskReader
     public static async IAsyncEnumerable<RecordBatch> ReadAsync(Table table, FileScanTask task,
         [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        var positions = await DeletedPositionsAsync(table, task, cancellationToken).ConfigureAwait(false);
-        var equality = await EqualityDeleteSet.ReadAsync(table, task, cancellationToken).ConfigureAwait(false);
+        var positions = await DeletedPositionsAsync(table, task, cancellationToken);
+        var equality = await EqualityDeleteSet.ReadAsync(table, task, cancellationToken);
         try
         {
-            await foreach (var batch in ReadAsync(table, task, positions, equality, cancellationToken).ConfigureAwait(false))
+            await foreach (var batch in ReadAsync(table, task, positions, equality, cancellationToken))
                 yield return batch;
         }
         finally
@@ -45,7 +45,7 @@ public static class ScanTaskReader
         var projection = task.ProjectedSchema;
         if (positions.Count == 0 && equality.Count == 0)
         {
-            await foreach (var batch in DataFileReader.ReadAsync(table.Store, table.KeyOf(task.File.FilePath), projection, cancellationToken: cancellationToken).ConfigureAwait(false))
+            await foreach (var batch in DataFileReader.ReadAsync(table.Store, table.KeyOf(task.File.FilePath), projection, cancellationToken: cancellationToken))
                 yield return batch;
             yield break;
         }
@@ -54,7 +54,7 @@ public static class ScanTaskReader
         var readSchema = extra.Count == 0 ? projection : new IcebergSchema(projection.SchemaId, projection.Columns.Concat(extra));
         var target = ArrowSchemaMapping.ToArrow(projection);
         long offset = 0;
-        await foreach (var batch in DataFileReader.ReadAsync(table.Store, table.KeyOf(task.File.FilePath), readSchema, cancellationToken: cancellationToken).ConfigureAwait(false))
+        await foreach (var batch in DataFileReader.ReadAsync(table.Store, table.KeyOf(task.File.FilePath), readSchema, cancellationToken: cancellationToken))
         {
             RecordBatch? kept;
             using (batch)
@@ -84,7 +84,7 @@ public static class ScanTaskReader
         var path = Encoding.UTF8.GetBytes(task.File.FilePath);
         foreach (var delete in task.DeleteFiles.Where(d => d.Content == FileContent.PositionDeletes))
         {
-            await foreach (var batch in DataFileReader.ReadAsync(table.Store, table.KeyOf(delete.FilePath), PositionDeleteSchema, cancellationToken: ct).ConfigureAwait(false))
+            await foreach (var batch in DataFileReader.ReadAsync(table.Store, table.KeyOf(delete.FilePath), PositionDeleteSchema, cancellationToken: ct))
             {
                 using (batch)
                 {

@@ -69,12 +69,12 @@ public sealed class TableScan
         if (_snapshot is null) return tasks;
         var projected = ProjectedSchema;
         var metrics = new MetricsEvaluator(_metadata.CurrentSchema);
-        var manifests = await SnapshotManifests.ReadAsync(_io, _snapshot, cancellationToken).ConfigureAwait(false);
+        var manifests = await SnapshotManifests.ReadAsync(_io, _snapshot, cancellationToken);
         var deletes = new List<(DataFile File, long SequenceNumber)>();
         foreach (var manifest in manifests.Where(m => m.Content == ManifestContent.Deletes && m.HasLiveFiles))
         {
             var spec = _metadata.Spec(manifest.PartitionSpecId);
-            using var stream = await _io.ReadAsync(manifest.ManifestPath, cancellationToken).ConfigureAwait(false);
+            using var stream = await _io.ReadAsync(manifest.ManifestPath, cancellationToken);
             foreach (var entry in ManifestReader.Read(stream, manifest))
                 if (entry.IsLive)
                     deletes.Add((entry.DataFile with { SpecId = spec.SpecId }, entry.SequenceNumber ?? manifest.SequenceNumber));
@@ -85,7 +85,7 @@ public sealed class TableScan
             // The manifest list's partition summaries rule out whole manifests before they are read.
             if (!new ManifestEvaluator(_metadata.CurrentSchema, spec).MightMatch(_filter, manifest)) continue;
             var partitions = new PartitionEvaluator(_metadata.CurrentSchema, spec);
-            using var stream = await _io.ReadAsync(manifest.ManifestPath, cancellationToken).ConfigureAwait(false);
+            using var stream = await _io.ReadAsync(manifest.ManifestPath, cancellationToken);
             foreach (var entry in ManifestReader.Read(stream, manifest))
             {
                 if (!entry.IsLive) continue;

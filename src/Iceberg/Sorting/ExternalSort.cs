@@ -45,7 +45,7 @@ internal sealed class ExternalSort(SortKeys keys, long memoryBytes, string spill
         _pendingBytes += DataFileWriter.ArrowBytes(batch);
         Rows += batch.Length;
         if (_pendingBytes >= memoryBytes)
-            await SpillAsync(ct).ConfigureAwait(false);
+            await SpillAsync(ct);
     }
 
     /// <summary>Every row added, in key order, in batches of at most <see cref="OutputRows"/> rows (the caller disposes them).</summary>
@@ -60,15 +60,15 @@ internal sealed class ExternalSort(SortKeys keys, long memoryBytes, string spill
                     yield return ArrowTake.Take(all, order.AsSpan(start, Math.Min(OutputRows, order.Length - start)));
             yield break;
         }
-        if (_pending.Count > 0) await SpillAsync(ct).ConfigureAwait(false);
+        if (_pending.Count > 0) await SpillAsync(ct);
         while (_runs.Count > MaxMergeWidth)
         {
             var first = _runs.Take(MaxMergeWidth).ToList();
             _runs.RemoveRange(0, first.Count);
-            _runs.Add(await WriteRunAsync(MergeAsync(first, ct), ct).ConfigureAwait(false));
+            _runs.Add(await WriteRunAsync(MergeAsync(first, ct), ct));
             foreach (var run in first) File.Delete(run);
         }
-        await foreach (var batch in MergeAsync(_runs, ct).ConfigureAwait(false))
+        await foreach (var batch in MergeAsync(_runs, ct))
             yield return batch;
     }
 
@@ -103,12 +103,12 @@ internal sealed class ExternalSort(SortKeys keys, long memoryBytes, string spill
     {
         var (all, order) = SortPending();
         using (all)
-            _runs.Add(await WriteRunAsync(Chunks(all, order), ct).ConfigureAwait(false));
+            _runs.Add(await WriteRunAsync(Chunks(all, order), ct));
     }
 
     private static async IAsyncEnumerable<RecordBatch> Chunks(RecordBatch all, int[] order)
     {
-        await Task.CompletedTask.ConfigureAwait(false);
+        await Task.CompletedTask;
         for (int start = 0; start < order.Length; start += OutputRows)
             yield return ArrowTake.Take(all, order.AsSpan(start, Math.Min(OutputRows, order.Length - start)));
     }
@@ -122,13 +122,13 @@ internal sealed class ExternalSort(SortKeys keys, long memoryBytes, string spill
         ArrowStreamWriter? writer = null;
         try
         {
-            await foreach (var batch in batches.WithCancellation(ct).ConfigureAwait(false))
+            await foreach (var batch in batches.WithCancellation(ct))
                 using (batch)
                 {
                     writer ??= new ArrowStreamWriter(stream, batch.Schema, leaveOpen: true);
-                    await writer.WriteRecordBatchAsync(batch, ct).ConfigureAwait(false);
+                    await writer.WriteRecordBatchAsync(batch, ct);
                 }
-            if (writer is not null) await writer.WriteEndAsync(ct).ConfigureAwait(false);
+            if (writer is not null) await writer.WriteEndAsync(ct);
         }
         finally
         {
@@ -153,7 +153,7 @@ internal sealed class ExternalSort(SortKeys keys, long memoryBytes, string spill
             Batch?.Dispose();
             do
             {
-                Batch = await reader.ReadNextRecordBatchAsync(ct).ConfigureAwait(false);
+                Batch = await reader.ReadNextRecordBatchAsync(ct);
             }
             while (Batch is { Length: 0 });
             if (Batch is null) return false;
@@ -182,7 +182,7 @@ internal sealed class ExternalSort(SortKeys keys, long memoryBytes, string spill
                 return c != 0 ? c : a.CompareTo(b);
             }));
             for (int r = 0; r < sources.Length; r++)
-                if (await sources[r].NextAsync(keys, ct).ConfigureAwait(false))
+                if (await sources[r].NextAsync(keys, ct))
                     queue.Enqueue(r, r);
             var fromRun = new int[OutputRows];
             var fromRow = new int[OutputRows];
@@ -198,7 +198,7 @@ internal sealed class ExternalSort(SortKeys keys, long memoryBytes, string spill
                     // The batch's rows must be gathered before it is replaced.
                     yield return Gather(sources, fromRun, fromRow, selected);
                     selected = 0;
-                    if (await source.NextAsync(keys, ct).ConfigureAwait(false))
+                    if (await source.NextAsync(keys, ct))
                         queue.Enqueue(r, r);
                     continue;
                 }

@@ -289,7 +289,7 @@ internal sealed class IngestLog : IAsyncDisposable
 
     private async Task WriteLoopAsync()
     {
-        while (await _queue.Reader.WaitToReadAsync().ConfigureAwait(false))
+        while (await _queue.Reader.WaitToReadAsync())
         {
             lock (_writeGate)
             {
@@ -401,7 +401,7 @@ internal sealed class IngestLog : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         _queue.Writer.TryComplete();
-        await _writer.ConfigureAwait(false);
+        await _writer;
         lock (_gate)
         {
             foreach (var segment in _segments)

@@ -49,8 +49,8 @@ internal sealed class LocalFolderStore : IObjectStore
                 ? new ExactLengthStream(content, length, key)
                 : throw new ArgumentOutOfRangeException(nameof(options), $"PutOptions.ContentLength {length} for '{key}' is negative.");
         await using var staged = new StagedFile(_tempDirectory);
-        await staged.CopyFromAsync(content, cancellationToken).ConfigureAwait(false);
-        await staged.SealAsync(cancellationToken).ConfigureAwait(false);
+        await staged.CopyFromAsync(content, cancellationToken);
+        await staged.SealAsync(cancellationToken);
         return Commit(key, staged, staged.ETag!, options, metadata, overwrite);
     }
 
@@ -79,7 +79,7 @@ internal sealed class LocalFolderStore : IObjectStore
                     // Each flush waits on the device; overlapped, the two cost about one wait.
                     var folderFlushed = Task.Run(() => DirectoryFlush.Flush(folder), CancellationToken.None);
                     RandomAccess.FlushToDisk(file);
-                    await folderFlushed.ConfigureAwait(false);
+                    await folderFlushed;
                 }
                 catch
                 {
@@ -157,13 +157,13 @@ internal sealed class LocalFolderStore : IObjectStore
             {
                 // The description must be of the file this stream reads: a writer may have renamed a new version in
                 // between the open and the head; then open again.
-                var info = await HeadAsync(key, cancellationToken).ConfigureAwait(false);
+                var info = await HeadAsync(key, cancellationToken);
                 var opened = new DateTimeOffset(File.GetLastWriteTimeUtc(file.SafeFileHandle).Ticks, TimeSpan.Zero);
                 if (info is null || info.Size != file.Length || info.LastModified != opened)
                 {
                     if (attempt < 3)
                     {
-                        await file.DisposeAsync().ConfigureAwait(false);
+                        await file.DisposeAsync();
                         continue;
                     }
                     info = new ObjectInfo(key, file.Length, info?.ETag ?? "", opened, StorageClass: ObjectInfo.StandardStorageClass);
@@ -176,7 +176,7 @@ internal sealed class LocalFolderStore : IObjectStore
             }
             catch
             {
-                await file.DisposeAsync().ConfigureAwait(false);
+                await file.DisposeAsync();
                 throw;
             }
         }
@@ -197,10 +197,10 @@ internal sealed class LocalFolderStore : IObjectStore
             // older than any writer takes for that; then it has no sidecar (PutNewAsync, a file copied in by hand).
             if (DateTime.UtcNow - file.LastWriteTimeUtc > TimeSpan.FromSeconds(1))
                 break;
-            await Task.Delay(1 + attempt, cancellationToken).ConfigureAwait(false);
+            await Task.Delay(1 + attempt, cancellationToken);
             file.Refresh();
         }
-        return file.Exists ? await DescribeAsync(key, file, cancellationToken).ConfigureAwait(false) : null;
+        return file.Exists ? await DescribeAsync(key, file, cancellationToken) : null;
     }
 
     public async Task<PartLayout?> GetPartLayoutAsync(string key, CancellationToken cancellationToken = default)
@@ -211,7 +211,7 @@ internal sealed class LocalFolderStore : IObjectStore
             return null;
         var sidecar = Sidecar.TryRead(MetaPath(key));
         if (sidecar is null || !sidecar.Describes(file))
-            return (await HeadAsync(key, cancellationToken).ConfigureAwait(false)) is null ? null : Sidecar.TryRead(MetaPath(key))?.PartLayout;
+            return (await HeadAsync(key, cancellationToken)) is null ? null : Sidecar.TryRead(MetaPath(key))?.PartLayout;
         return sidecar.PartLayout;
     }
 
@@ -223,7 +223,7 @@ internal sealed class LocalFolderStore : IObjectStore
         await using (var stream = new FileStream(file.FullName, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 0,
             FileOptions.Asynchronous | FileOptions.SequentialScan))
         {
-            etag = Convert.ToHexStringLower(await MD5.HashDataAsync(stream, cancellationToken).ConfigureAwait(false));
+            etag = Convert.ToHexStringLower(await MD5.HashDataAsync(stream, cancellationToken));
         }
         var sidecar = new Sidecar(file.Length, file.LastWriteTimeUtc.Ticks, etag, null, null, null);
         if (DateTime.UtcNow - file.LastWriteTimeUtc > TimeSpan.FromMinutes(1))
@@ -265,7 +265,7 @@ internal sealed class LocalFolderStore : IObjectStore
             var sidecar = Sidecar.TryRead(MetaPath(key));
             objects.Add(sidecar is not null && sidecar.Describes(file)
                 ? sidecar.ToObjectInfo(key)
-                : await DescribeAsync(key, file, cancellationToken).ConfigureAwait(false));
+                : await DescribeAsync(key, file, cancellationToken));
             last = key;
         }
         return new ListPage(objects, commonPrefixes, null) { Skipped = skipped };

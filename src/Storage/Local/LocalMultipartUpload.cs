@@ -17,10 +17,10 @@ internal sealed class LocalMultipartUpload(
     protected override async Task<string> UploadPartCoreAsync(int partNumber, Stream content, long length, CancellationToken cancellationToken)
     {
         await using var staged = new StagedFile(directory);
-        await staged.CopyFromAsync(new ReadWindowStream(content, length), cancellationToken).ConfigureAwait(false);
+        await staged.CopyFromAsync(new ReadWindowStream(content, length), cancellationToken);
         if (staged.Length != length)
             throw new ArgumentException($"Part {partNumber} of '{key}' ended after {staged.Length} bytes; {length} were announced.", nameof(content));
-        await staged.SealAsync(cancellationToken).ConfigureAwait(false);
+        await staged.SealAsync(cancellationToken);
         File.Move(staged.Path, PartPath(partNumber), overwrite: true);
         _parts[partNumber] = (staged.ETag!, length);
         return staged.ETag!;
@@ -37,9 +37,9 @@ internal sealed class LocalMultipartUpload(
             foreach (var n in numbers)
             {
                 await using var part = new FileStream(PartPath(n), FileMode.Open, FileAccess.Read, FileShare.Read, 0, FileOptions.Asynchronous | FileOptions.SequentialScan);
-                await staged.CopyFromAsync(part, cancellationToken).ConfigureAwait(false);
+                await staged.CopyFromAsync(part, cancellationToken);
             }
-            await staged.SealAsync(cancellationToken).ConfigureAwait(false);
+            await staged.SealAsync(cancellationToken);
             var etag = ETag.Multipart([.. numbers.Select(n => Convert.FromHexString(_parts[n].ETag))]);
             // All parts but the last have one size when a caller follows S3's rule; otherwise no layout rebuilds the ETag.
             var first = _parts[numbers[0]].Length;

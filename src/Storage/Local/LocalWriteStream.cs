@@ -29,9 +29,9 @@ internal sealed class LocalWriteStream(LocalFolderStore store, string key, PutOp
     {
         ObjectDisposedException.ThrowIf(_done, this);
         _done = true;
-        await using (staged.ConfigureAwait(false))
+        await using (staged)
         {
-            await staged.SealAsync(cancellationToken).ConfigureAwait(false);
+            await staged.SealAsync(cancellationToken);
             return store.Commit(key, staged, staged.ETag!, options, metadata, overwrite: true);
         }
     }
@@ -51,8 +51,8 @@ internal sealed class LocalWriteStream(LocalFolderStore store, string key, PutOp
         if (!_done)
         {
             _done = true;
-            await staged.DisposeAsync().ConfigureAwait(false);
+            await staged.DisposeAsync();
         }
-        await base.DisposeAsync().ConfigureAwait(false);
+        await base.DisposeAsync();
     }
 }

@@ -37,7 +37,7 @@ internal sealed class StagedFile : IAsyncDisposable
     public async ValueTask WriteAsync(ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken)
     {
         _md5?.AppendData(bytes.Span);
-        await _file.WriteAsync(bytes, cancellationToken).ConfigureAwait(false);
+        await _file.WriteAsync(bytes, cancellationToken);
         Length += bytes.Length;
     }
 
@@ -54,8 +54,8 @@ internal sealed class StagedFile : IAsyncDisposable
         try
         {
             int n;
-            while ((n = await source.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
-                await WriteAsync(buffer.AsMemory(0, n), cancellationToken).ConfigureAwait(false);
+            while ((n = await source.ReadAsync(buffer, cancellationToken)) > 0)
+                await WriteAsync(buffer.AsMemory(0, n), cancellationToken);
         }
         finally
         {
@@ -69,11 +69,11 @@ internal sealed class StagedFile : IAsyncDisposable
     /// </summary>
     public async Task SealAsync(CancellationToken cancellationToken)
     {
-        await _file.FlushAsync(cancellationToken).ConfigureAwait(false);
+        await _file.FlushAsync(cancellationToken);
         File.SetLastWriteTimeUtc(_file.SafeFileHandle, new DateTime(NextStamp(), DateTimeKind.Utc));
         _file.Flush(flushToDisk: true);
         LastWriteUtc = File.GetLastWriteTimeUtc(_file.SafeFileHandle);
-        await _file.DisposeAsync().ConfigureAwait(false);
+        await _file.DisposeAsync();
         ETag = _md5 is null ? null : Convert.ToHexStringLower(_md5.GetHashAndReset());
     }
 
@@ -93,7 +93,7 @@ internal sealed class StagedFile : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         _md5?.Dispose();
-        await _file.DisposeAsync().ConfigureAwait(false);
+        await _file.DisposeAsync();
         // After a successful rename nothing is left under the temp name; otherwise the write was abandoned or lost.
         try { File.Delete(Path); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }

@@ -15,7 +15,7 @@ internal sealed class S3MultipartUpload(S3ObjectStore store, S3Rest rest, string
         var body = new StreamContent(new ReadWindowStream(content, length, leaveOpen: true));
         body.Headers.ContentLength = length;
         body.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
-        var etag = await rest.UploadPartAsync(fullKey, uploadId, partNumber, body, cancellationToken).ConfigureAwait(false);
+        var etag = await rest.UploadPartAsync(fullKey, uploadId, partNumber, body, cancellationToken);
         _parts[partNumber] = etag;
         return etag;
     }
@@ -24,12 +24,11 @@ internal sealed class S3MultipartUpload(S3ObjectStore store, S3Rest rest, string
     {
         if (_parts.IsEmpty)
         {
-            await rest.AbortMultipartUploadAsync(fullKey, uploadId).ConfigureAwait(false);
+            await rest.AbortMultipartUploadAsync(fullKey, uploadId);
             throw NoParts();
         }
-        await rest.CompleteMultipartUploadAsync(fullKey, uploadId, _parts.OrderBy(p => p.Key).Select(p => (p.Key, p.Value)), cancellationToken)
-            .ConfigureAwait(false);
-        return await store.HeadAsync(key, cancellationToken).ConfigureAwait(false)
+        await rest.CompleteMultipartUploadAsync(fullKey, uploadId, _parts.OrderBy(p => p.Key).Select(p => (p.Key, p.Value)), cancellationToken);
+        return await store.HeadAsync(key, cancellationToken)
             ?? throw new IOException($"S3 completed the multipart upload of '{key}' in {store.Location}, but the object is not there.");
     }
 

@@ -69,11 +69,11 @@ internal sealed class S3ObjectStore : IObjectStore
                 throw new ArgumentOutOfRangeException(nameof(options), $"PutOptions.ContentLength {length} for '{key}' is negative.");
             content = new ExactLengthStream(content, length, key);
             if (length <= MaxSinglePutSize)
-                return await PutStreamedAsync(key, content, length, options, cancellationToken).ConfigureAwait(false);
+                return await PutStreamedAsync(key, content, length, options, cancellationToken);
         }
-        await using var writer = await OpenWriteAsync(key, options, cancellationToken).ConfigureAwait(false);
-        await content.CopyToAsync(writer, 1 << 20, cancellationToken).ConfigureAwait(false);
-        return await writer.CompleteAsync(cancellationToken).ConfigureAwait(false);
+        await using var writer = await OpenWriteAsync(key, options, cancellationToken);
+        await content.CopyToAsync(writer, 1 << 20, cancellationToken);
+        return await writer.CompleteAsync(cancellationToken);
     }
 
     public Task<ObjectInfo> PutIfAbsentAsync(string key, Stream content, PutOptions? options = null, CancellationToken cancellationToken = default) =>
@@ -86,11 +86,11 @@ internal sealed class S3ObjectStore : IObjectStore
         var fullKey = FullKey(key);
         if (range is { } r && (r.Offset < 0 || r.Length is <= 0))
             throw new ArgumentOutOfRangeException(nameof(range), $"Invalid range {r} for '{key}': the offset must be >= 0 and the length > 0.");
-        await ReadyAsync().ConfigureAwait(false);
+        await ReadyAsync();
         HttpResponseMessage response;
         try
         {
-            response = await _rest.GetObjectAsync(fullKey, range, cancellationToken).ConfigureAwait(false);
+            response = await _rest.GetObjectAsync(fullKey, range, cancellationToken);
         }
         catch (S3RequestException e) when (e.Code == "NoSuchKey" || (e.Status == System.Net.HttpStatusCode.NotFound && e.Code != "NoSuchBucket"))
         {
@@ -105,7 +105,7 @@ internal sealed class S3ObjectStore : IObjectStore
             var length = response.Content.Headers.ContentLength ?? 0;
             // A range answer (206) gives the whole object's size after the slash of Content-Range.
             var size = response.Content.Headers.ContentRange?.Length ?? length;
-            var body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+            var body = await response.Content.ReadAsStreamAsync(cancellationToken);
             return new ObjectBody(body, InfoOf(key, response, size), length, response);
         }
         catch
@@ -118,18 +118,18 @@ internal sealed class S3ObjectStore : IObjectStore
     public async Task<ObjectInfo?> HeadAsync(string key, CancellationToken cancellationToken = default)
     {
         var fullKey = FullKey(key);
-        await ReadyAsync().ConfigureAwait(false);
-        using var response = await _rest.HeadObjectAsync(fullKey, cancellationToken).ConfigureAwait(false);
+        await ReadyAsync();
+        using var response = await _rest.HeadObjectAsync(fullKey, cancellationToken);
         return response is null ? null : InfoOf(key, response, response.Content.Headers.ContentLength ?? 0);
     }
 
     public async Task<PartLayout?> GetPartLayoutAsync(string key, CancellationToken cancellationToken = default)
     {
         var fullKey = FullKey(key);
-        await ReadyAsync().ConfigureAwait(false);
+        await ReadyAsync();
         // S3 answers a head of part 1 with that part's length and x-amz-mp-parts-count; an object written in one piece
         // (or a server that ignores partNumber) answers the whole object without the count.
-        using var response = await _rest.HeadObjectAsync(fullKey, cancellationToken, partNumber: 1).ConfigureAwait(false);
+        using var response = await _rest.HeadObjectAsync(fullKey, cancellationToken, partNumber: 1);
         if (response is null
             || !response.Headers.TryGetValues("x-amz-mp-parts-count", out var counts)
             || !int.TryParse(counts.FirstOrDefault(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var count)
@@ -143,13 +143,13 @@ internal sealed class S3ObjectStore : IObjectStore
         prefix = ObjectKey.ValidatePrefix(prefix);
         maxKeys = ListPaging.CheckMaxKeys(maxKeys);
         if (delimiter == "") delimiter = null;
-        await ReadyAsync().ConfigureAwait(false);
+        await ReadyAsync();
         // After a page that ended on a common prefix, a server may roll the same prefix up again: ask for one
         // more entry and drop it.
         var rolledUp = ListPaging.RolledUpStartAfter(prefix, startAfter, delimiter);
         var ask = rolledUp is null ? maxKeys : Math.Min(maxKeys + 1, ListPaging.MaxKeysPerPage);
         var result = await _rest.ListObjectsV2Async(_location.Prefix + prefix, startAfter is null ? null : _location.Prefix + startAfter,
-            ask, delimiter, cancellationToken).ConfigureAwait(false);
+            ask, delimiter, cancellationToken);
 
         var entries = new List<(string Key, ObjectInfo? Object)>(result.Objects.Count + result.CommonPrefixes.Count);
         foreach (var o in result.Objects)
@@ -175,8 +175,8 @@ internal sealed class S3ObjectStore : IObjectStore
     public async Task DeleteAsync(string key, CancellationToken cancellationToken = default)
     {
         var fullKey = FullKey(key);
-        await ReadyAsync().ConfigureAwait(false);
-        await _rest.DeleteObjectAsync(fullKey, cancellationToken).ConfigureAwait(false);
+        await ReadyAsync();
+        await _rest.DeleteObjectAsync(fullKey, cancellationToken);
     }
 
     public async Task<MultipartUpload> StartMultipartUploadAsync(string key, PutOptions? options = null, CancellationToken cancellationToken = default)
@@ -184,8 +184,8 @@ internal sealed class S3ObjectStore : IObjectStore
         var fullKey = FullKey(key);
         var metadata = UserMetadata.Normalize(options?.Metadata);
         var storageClass = StorageClassName.Validate(options?.StorageClass);
-        await ReadyAsync().ConfigureAwait(false);
-        var uploadId = await _rest.CreateMultipartUploadAsync(fullKey, options?.ContentType, metadata, storageClass, cancellationToken).ConfigureAwait(false);
+        await ReadyAsync();
+        var uploadId = await _rest.CreateMultipartUploadAsync(fullKey, options?.ContentType, metadata, storageClass, cancellationToken);
         return new S3MultipartUpload(this, _rest, key, fullKey, uploadId);
     }
 
@@ -197,7 +197,7 @@ internal sealed class S3ObjectStore : IObjectStore
         var partSize = options?.PartSize ?? PutOptions.DefaultPartSize;
         if (partSize is < MinPartSize or > MaxPartSize)
             throw new ArgumentOutOfRangeException(nameof(options), $"PartSize {partSize} is outside {MinPartSize}..{MaxPartSize} bytes (S3's minimum part is 5 MiB; parts are buffered in memory).");
-        await ReadyAsync().ConfigureAwait(false);
+        await ReadyAsync();
         return new S3WriteStream(this, _rest, key, fullKey, options, metadata, (int)partSize);
     }
 
@@ -208,7 +208,7 @@ internal sealed class S3ObjectStore : IObjectStore
         Dictionary<string, string>? metadata, CancellationToken cancellationToken)
     {
         var contentType = options?.ContentType ?? "application/octet-stream";
-        var etag = await _rest.PutObjectAsync(fullKey, new ReadOnlyMemoryContent(bytes), contentType, metadata, options?.StorageClass, cancellationToken).ConfigureAwait(false);
+        var etag = await _rest.PutObjectAsync(fullKey, new ReadOnlyMemoryContent(bytes), contentType, metadata, options?.StorageClass, cancellationToken);
         return new ObjectInfo(key, bytes.Length, etag, DateTimeOffset.UtcNow, contentType, metadata, options?.StorageClass ?? ObjectInfo.StandardStorageClass);
     }
 
@@ -219,13 +219,13 @@ internal sealed class S3ObjectStore : IObjectStore
         var metadata = UserMetadata.Normalize(options.Metadata);
         var storageClass = StorageClassName.Validate(options.StorageClass);
         var contentType = options.ContentType ?? "application/octet-stream";
-        await ReadyAsync().ConfigureAwait(false);
+        await ReadyAsync();
         var body = new StreamContent(content, 1 << 16);
         body.Headers.ContentLength = length;
         string etag;
         try
         {
-            etag = await _rest.PutObjectAsync(fullKey, body, contentType, metadata, storageClass, cancellationToken).ConfigureAwait(false);
+            etag = await _rest.PutObjectAsync(fullKey, body, contentType, metadata, storageClass, cancellationToken);
         }
         catch (Exception e) when (CallerError(e) is { } callerError)
         {
@@ -254,8 +254,8 @@ internal sealed class S3ObjectStore : IObjectStore
 
     private async Task CreateBucketIfMissingAsync()
     {
-        if (!await _rest.BucketExistsAsync(CancellationToken.None).ConfigureAwait(false))
-            await _rest.CreateBucketAsync(CancellationToken.None).ConfigureAwait(false);
+        if (!await _rest.BucketExistsAsync(CancellationToken.None))
+            await _rest.CreateBucketAsync(CancellationToken.None);
     }
 
     /// <summary>What a GET or HEAD response says of the object; S3 sends no storage class header for STANDARD.</summary>

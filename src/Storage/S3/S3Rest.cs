@@ -56,10 +56,10 @@ internal sealed class S3Rest : IDisposable
         using var request = Build(HttpMethod.Get, key, [], SigV4.UnsignedPayload);
         if (range is { } r)
             request.Headers.TryAddWithoutValidation("Range", r.ToString());
-        var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+        var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
         try
         {
-            await ThrowIfFailedAsync(response, "GetObject", cancellationToken).ConfigureAwait(false);
+            await ThrowIfFailedAsync(response, "GetObject", cancellationToken);
             return response;
         }
         catch
@@ -82,7 +82,7 @@ internal sealed class S3Rest : IDisposable
                     return null;
                 }
                 // A HEAD has no body to name the error: the status alone says whether to retry.
-                await ThrowIfFailedAsync(response, "HeadObject", cancellationToken).ConfigureAwait(false);
+                await ThrowIfFailedAsync(response, "HeadObject", cancellationToken);
                 return (HttpResponseMessage?)response;
             }, cancellationToken);
 
@@ -91,7 +91,7 @@ internal sealed class S3Rest : IDisposable
         var query = new List<(string, string?)> { ("list-type", "2"), ("max-keys", maxKeys.ToString(CultureInfo.InvariantCulture)), ("prefix", prefix) };
         if (startAfter is not null) query.Add(("start-after", startAfter));
         if (delimiter is not null) query.Add(("delimiter", delimiter));
-        var xml = await SendForXmlAsync(() => Build(HttpMethod.Get, null, query, SigV4.Sha256Hex([])), "ListObjectsV2", cancellationToken).ConfigureAwait(false);
+        var xml = await SendForXmlAsync(() => Build(HttpMethod.Get, null, query, SigV4.Sha256Hex([])), "ListObjectsV2", cancellationToken);
 
         var objects = new List<ListedObject>();
         var prefixes = new List<string>();
@@ -122,8 +122,8 @@ internal sealed class S3Rest : IDisposable
         using var request = Build(HttpMethod.Put, key, [], SigV4.UnsignedPayload, metadata, storageClass);
         request.Content = content;
         if (contentType is not null) content.Headers.ContentType = MediaTypeHeaderValue.Parse(contentType);
-        using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
-        await ThrowIfFailedAsync(response, "PutObject", cancellationToken).ConfigureAwait(false);
+        using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        await ThrowIfFailedAsync(response, "PutObject", cancellationToken);
         return ETag.Unquote(response.Headers.ETag?.Tag);
     }
 
@@ -136,7 +136,7 @@ internal sealed class S3Rest : IDisposable
             request.Content = new ByteArrayContent([]);
             if (contentType is not null) request.Content.Headers.ContentType = MediaTypeHeaderValue.Parse(contentType);
             return request;
-        }, "CreateMultipartUpload", cancellationToken).ConfigureAwait(false);
+        }, "CreateMultipartUpload", cancellationToken);
         return Child(xml.Root!, "UploadId") ?? throw new IOException($"S3 CreateMultipartUpload for '{key}' returned no UploadId.");
     }
 
@@ -145,8 +145,8 @@ internal sealed class S3Rest : IDisposable
         using var request = Build(HttpMethod.Put, key,
             [("partNumber", partNumber.ToString(CultureInfo.InvariantCulture)), ("uploadId", uploadId)], SigV4.UnsignedPayload);
         request.Content = content;
-        using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
-        await ThrowIfFailedAsync(response, "UploadPart", cancellationToken).ConfigureAwait(false);
+        using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        await ThrowIfFailedAsync(response, "UploadPart", cancellationToken);
         return ETag.Unquote(response.Headers.ETag?.Tag ?? (response.Headers.TryGetValues("ETag", out var v) ? v.FirstOrDefault() : null));
     }
 
@@ -163,7 +163,7 @@ internal sealed class S3Rest : IDisposable
             request.Content = new ByteArrayContent(bytes);
             request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/xml");
             return request;
-        }, "CompleteMultipartUpload", cancellationToken).ConfigureAwait(false);
+        }, "CompleteMultipartUpload", cancellationToken);
         return ETag.Unquote(Child(xml.Root!, "ETag"));
     }
 
@@ -173,7 +173,7 @@ internal sealed class S3Rest : IDisposable
         try
         {
             using var request = Build(HttpMethod.Delete, key, [("uploadId", uploadId)], SigV4.Sha256Hex([]));
-            using var response = await _http.SendAsync(request).ConfigureAwait(false);
+            using var response = await _http.SendAsync(request);
         }
         catch (HttpRequestException)
         {
@@ -186,7 +186,7 @@ internal sealed class S3Rest : IDisposable
         {
             using (response)
                 if (response.StatusCode != HttpStatusCode.NotFound)
-                    await ThrowIfFailedAsync(response, "DeleteObject", cancellationToken).ConfigureAwait(false);
+                    await ThrowIfFailedAsync(response, "DeleteObject", cancellationToken);
             return true;
         }, cancellationToken);
 
@@ -198,7 +198,7 @@ internal sealed class S3Rest : IDisposable
             {
                 if (response.StatusCode == HttpStatusCode.NotFound)
                     return false;
-                await ThrowIfFailedAsync(response, "HeadBucket", cancellationToken).ConfigureAwait(false);
+                await ThrowIfFailedAsync(response, "HeadBucket", cancellationToken);
                 return true;
             }
         }, cancellationToken);
@@ -222,7 +222,7 @@ internal sealed class S3Rest : IDisposable
             {
                 try
                 {
-                    await ThrowIfFailedAsync(response, "CreateBucket", cancellationToken).ConfigureAwait(false);
+                    await ThrowIfFailedAsync(response, "CreateBucket", cancellationToken);
                     return null;
                 }
                 catch (S3RequestException e) when (e.Status == HttpStatusCode.Conflict)
@@ -230,8 +230,8 @@ internal sealed class S3Rest : IDisposable
                     return e;
                 }
             }
-        }, cancellationToken).ConfigureAwait(false);
-        if (conflict is not null && !await BucketExistsAsync(cancellationToken).ConfigureAwait(false))
+        }, cancellationToken);
+        if (conflict is not null && !await BucketExistsAsync(cancellationToken))
             throw conflict;
     }
 
@@ -260,8 +260,8 @@ internal sealed class S3Rest : IDisposable
         {
             using (response)
             {
-                await ThrowIfFailedAsync(response, operation, cancellationToken).ConfigureAwait(false);
-                var text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+                await ThrowIfFailedAsync(response, operation, cancellationToken);
+                var text = await response.Content.ReadAsStringAsync(cancellationToken);
                 var xml = XDocument.Parse(text);
                 // S3 may answer 200 and still report an error in the body (CompleteMultipartUpload).
                 if (xml.Root?.Name.LocalName == "Error")
@@ -284,13 +284,13 @@ internal sealed class S3Rest : IDisposable
             try
             {
                 using var request = build();
-                response = await _http.SendAsync(request, completion, cancellationToken).ConfigureAwait(false);
-                return await read(response).ConfigureAwait(false);
+                response = await _http.SendAsync(request, completion, cancellationToken);
+                return await read(response);
             }
             catch (Exception e) when (!Retry.IsExhausted(attempt) && IsTransient(e) && !cancellationToken.IsCancellationRequested)
             {
                 response?.Dispose();
-                await Task.Delay(Retry.DelayAfter(attempt), cancellationToken).ConfigureAwait(false);
+                await Task.Delay(Retry.DelayAfter(attempt), cancellationToken);
             }
             catch
             {
@@ -311,7 +311,7 @@ internal sealed class S3Rest : IDisposable
         string? code = null, message = null;
         try
         {
-            var text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+            var text = await response.Content.ReadAsStringAsync(cancellationToken);
             if (text.Length > 0)
             {
                 var root = XDocument.Parse(text).Root!;

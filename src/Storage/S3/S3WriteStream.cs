@@ -45,7 +45,7 @@ internal sealed class S3WriteStream(S3ObjectStore store, S3Rest rest, string key
             var n = Append(buffer.Span);
             buffer = buffer[n..];
             if (_filled == partSize)
-                await SendPartAsync(cancellationToken).ConfigureAwait(false);
+                await SendPartAsync(cancellationToken);
         }
     }
 
@@ -58,17 +58,17 @@ internal sealed class S3WriteStream(S3ObjectStore store, S3Rest rest, string key
         try
         {
             if (_uploadId is null)
-                return await store.PutSingleAsync(key, fullKey, _buffer.AsMemory(0, _filled), options, metadata, cancellationToken).ConfigureAwait(false);
+                return await store.PutSingleAsync(key, fullKey, _buffer.AsMemory(0, _filled), options, metadata, cancellationToken);
             if (_filled > 0)
-                await SendPartAsync(cancellationToken).ConfigureAwait(false);
-            var parts = await Task.WhenAll(_parts).ConfigureAwait(false);
-            await rest.CompleteMultipartUploadAsync(fullKey, _uploadId, parts.Select(p => (p.PartNumber, p.ETag)), cancellationToken).ConfigureAwait(false);
-            return await store.HeadAsync(key, cancellationToken).ConfigureAwait(false)
+                await SendPartAsync(cancellationToken);
+            var parts = await Task.WhenAll(_parts);
+            await rest.CompleteMultipartUploadAsync(fullKey, _uploadId, parts.Select(p => (p.PartNumber, p.ETag)), cancellationToken);
+            return await store.HeadAsync(key, cancellationToken)
                 ?? throw new IOException($"S3 completed the multipart upload of '{key}' in {store.Location}, but the object is not there.");
         }
         catch
         {
-            await AbandonAsync().ConfigureAwait(false);
+            await AbandonAsync();
             throw;
         }
         finally
@@ -100,11 +100,11 @@ internal sealed class S3WriteStream(S3ObjectStore store, S3Rest rest, string key
     {
         // A part that failed in the background fails the write that follows, not just the completion.
         if (_parts.FirstOrDefault(p => p.IsFaulted) is { } failed)
-            await failed.ConfigureAwait(false);
+            await failed;
         if (_parts.Count == 10_000)
             throw new IOException($"'{key}' needs more than 10,000 parts of {partSize} bytes; raise PutOptions.PartSize.");
-        _uploadId ??= await rest.CreateMultipartUploadAsync(fullKey, options?.ContentType, metadata, options?.StorageClass, cancellationToken).ConfigureAwait(false);
-        await _slots.WaitAsync(cancellationToken).ConfigureAwait(false);
+        _uploadId ??= await rest.CreateMultipartUploadAsync(fullKey, options?.ContentType, metadata, options?.StorageClass, cancellationToken);
+        await _slots.WaitAsync(cancellationToken);
         var part = _buffer;
         var length = _filled;
         _buffer = ArrayPool<byte>.Shared.Rent(partSize);
@@ -118,7 +118,7 @@ internal sealed class S3WriteStream(S3ObjectStore store, S3Rest rest, string key
         {
             var content = new ByteArrayContent(part, 0, length);
             content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
-            return (partNumber, await rest.UploadPartAsync(fullKey, uploadId, partNumber, content, cancellationToken).ConfigureAwait(false));
+            return (partNumber, await rest.UploadPartAsync(fullKey, uploadId, partNumber, content, cancellationToken));
         }
         finally
         {
@@ -129,9 +129,9 @@ internal sealed class S3WriteStream(S3ObjectStore store, S3Rest rest, string key
 
     private async Task AbandonAsync()
     {
-        try { await Task.WhenAll(_parts).ConfigureAwait(false); } catch (Exception) { /* the upload is being dropped */ }
+        try { await Task.WhenAll(_parts); } catch (Exception) { /* the upload is being dropped */ }
         if (_uploadId is not null)
-            await rest.AbortMultipartUploadAsync(fullKey, _uploadId).ConfigureAwait(false);
+            await rest.AbortMultipartUploadAsync(fullKey, _uploadId);
     }
 
     private void ReturnBuffer()
@@ -157,9 +157,9 @@ internal sealed class S3WriteStream(S3ObjectStore store, S3Rest rest, string key
         if (!_done)
         {
             _done = true;
-            await AbandonAsync().ConfigureAwait(false);
+            await AbandonAsync();
             ReturnBuffer();
         }
-        await base.DisposeAsync().ConfigureAwait(false);
+        await base.DisposeAsync();
     }
 }

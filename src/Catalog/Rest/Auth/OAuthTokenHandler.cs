@@ -14,31 +14,31 @@ internal static class OAuthTokenHandler
     {
         if (!context.Request.HasFormContentType)
         {
-            await WriteErrorAsync(context, 400, "invalid_request", "The token request must be application/x-www-form-urlencoded.").ConfigureAwait(false);
+            await WriteErrorAsync(context, 400, "invalid_request", "The token request must be application/x-www-form-urlencoded.");
             return;
         }
         IFormCollection form;
         try
         {
-            form = await context.Request.ReadFormAsync(context.RequestAborted).ConfigureAwait(false);
+            form = await context.Request.ReadFormAsync(context.RequestAborted);
         }
         catch (InvalidDataException e)
         {
             // Over the form limits (a 4 MiB value, 1,024 fields): the request's fault, said in OAuth's shape.
-            await WriteErrorAsync(context, 400, "invalid_request", $"The token request's form cannot be read: {e.Message}").ConfigureAwait(false);
+            await WriteErrorAsync(context, 400, "invalid_request", $"The token request's form cannot be read: {e.Message}");
             return;
         }
         catch (IOException e) when (!context.RequestAborted.IsCancellationRequested)
         {
             // A multipart body that ends before its boundary, or one over the server's body limit (413).
             int status = e is BadHttpRequestException bad ? bad.StatusCode : 400;
-            await WriteErrorAsync(context, status, "invalid_request", $"The token request's form cannot be read: {e.Message}").ConfigureAwait(false);
+            await WriteErrorAsync(context, status, "invalid_request", $"The token request's form cannot be read: {e.Message}");
             return;
         }
         var grantType = form["grant_type"].ToString();
         if (grantType != "client_credentials")
         {
-            await WriteErrorAsync(context, 400, "unsupported_grant_type", $"grant_type '{grantType}' is not supported; use client_credentials.").ConfigureAwait(false);
+            await WriteErrorAsync(context, 400, "unsupported_grant_type", $"grant_type '{grantType}' is not supported; use client_credentials.");
             return;
         }
         string clientId = form["client_id"].ToString(), clientSecret = form["client_secret"].ToString();
@@ -53,18 +53,18 @@ internal static class OAuthTokenHandler
             }
             catch (FormatException)
             {
-                await WriteErrorAsync(context, 400, "invalid_request", "The Basic Authorization header is not valid base64.").ConfigureAwait(false);
+                await WriteErrorAsync(context, 400, "invalid_request", "The Basic Authorization header is not valid base64.");
                 return;
             }
         }
         if (clientId.Length == 0 || clientSecret.Length == 0)
         {
-            await WriteErrorAsync(context, 400, "invalid_request", "client_id and client_secret are required (form fields or Basic Authorization).").ConfigureAwait(false);
+            await WriteErrorAsync(context, 400, "invalid_request", "client_id and client_secret are required (form fields or Basic Authorization).");
             return;
         }
         if (catalog.Authenticator.Issue(clientId, clientSecret) is not { } issued)
         {
-            await WriteErrorAsync(context, 401, "invalid_client", $"Unknown client '{clientId}' or wrong secret.").ConfigureAwait(false);
+            await WriteErrorAsync(context, 401, "invalid_client", $"Unknown client '{clientId}' or wrong secret.");
             return;
         }
         var scope = form["scope"].ToString();
@@ -77,7 +77,7 @@ internal static class OAuthTokenHandler
             w.WriteString("issued_token_type", "urn:ietf:params:oauth:token-type:access_token");
             if (scope.Length > 0) w.WriteString("scope", scope);
             w.WriteEndObject();
-        }).ConfigureAwait(false);
+        });
     }
 
     private static Task WriteErrorAsync(HttpContext context, int status, string error, string description) =>

@@ -28,14 +28,14 @@ internal static class NamespaceHandlers
     public static async Task CreateAsync(HttpContext context, RestCatalog catalog)
     {
         const string type = "CreateNamespaceRequest";
-        using var doc = await RequestJson.ReadAsync(context, type).ConfigureAwait(false);
+        using var doc = await RequestJson.ReadAsync(context, type);
         var body = doc.RootElement;
         RequestJson.OnlyFields(body, type, "namespace", "properties");
         var ns = Namespace.ForCreate(RequestJson.RequiredNamespace(body, type, "namespace").Levels);
         var properties = RequestJson.StringMap(body, type, "properties");
         if (!catalog.Store.CreateNamespace(ns, properties))
             throw RestException.AlreadyExists($"Namespace already exists: {ns}");
-        await WriteNamespaceAsync(context, ns, properties).ConfigureAwait(false);
+        await WriteNamespaceAsync(context, ns, properties);
     }
 
     public static Task LoadAsync(HttpContext context, RestCatalog catalog)
@@ -77,7 +77,7 @@ internal static class NamespaceHandlers
     {
         const string type = "UpdateNamespacePropertiesRequest";
         var ns = RouteParameters.Namespace(context);
-        using var doc = await RequestJson.ReadAsync(context, type).ConfigureAwait(false);
+        using var doc = await RequestJson.ReadAsync(context, type);
         var body = doc.RootElement;
         RequestJson.OnlyFields(body, type, "removals", "updates");
         var removals = RequestJson.StringList(body, type, "removals");
@@ -93,6 +93,6 @@ internal static class NamespaceHandlers
             ResponseJson.WriteStrings(w, "removed", removed);
             ResponseJson.WriteStrings(w, "missing", missing);
             w.WriteEndObject();
-        }).ConfigureAwait(false);
+        });
     }
 }

@@ -43,7 +43,7 @@ internal static class TableHandlers
     {
         const string type = "CreateTableRequest";
         var ns = RouteParameters.Namespace(context);
-        using var doc = await RequestJson.ReadAsync(context, type).ConfigureAwait(false);
+        using var doc = await RequestJson.ReadAsync(context, type);
         var body = doc.RootElement;
         RequestJson.OnlyFields(body, type, "name", "location", "schema", "partition-spec", "write-order", "stage-create", "properties");
         var name = RequestJson.RequiredString(body, type, "name");
@@ -68,13 +68,13 @@ internal static class TableHandlers
             return builder.Build();
         });
         var bytes = TableCommitter.ToUtf8(metadata);
-        await catalog.Locations.CheckFreeAsync(location, ns, name, create: true, context.RequestAborted).ConfigureAwait(false);
+        await catalog.Locations.CheckFreeAsync(location, ns, name, create: true, context.RequestAborted);
         if (RequestJson.OptionalBool(body, type, "stage-create"))
         {
-            await WriteLoadResultAsync(context, catalog, null, bytes, location.Location).ConfigureAwait(false);
+            await WriteLoadResultAsync(context, catalog, null, bytes, location.Location);
             return;
         }
-        var metadataLocation = await catalog.Files.WriteAsync(location.Location, null, bytes, context.RequestAborted).ConfigureAwait(false);
+        var metadataLocation = await catalog.Files.WriteAsync(location.Location, null, bytes, context.RequestAborted);
         try
         {
             catalog.Store.Create(CatalogObjectKind.Table, ns, name, metadataLocation, location);
@@ -83,10 +83,10 @@ internal static class TableHandlers
         {
             // Safe to delete: refused (created concurrently, its namespace dropped, or its location taken meanwhile)
             // before the row was written, so nothing references the file, whose name was fresh.
-            await catalog.Files.DeleteUnreferencedAsync(metadataLocation).ConfigureAwait(false);
+            await catalog.Files.DeleteUnreferencedAsync(metadataLocation);
             throw;
         }
-        await WriteLoadResultAsync(context, catalog, metadataLocation, bytes, location.Location).ConfigureAwait(false);
+        await WriteLoadResultAsync(context, catalog, metadataLocation, bytes, location.Location);
     }
 
     public static async Task LoadAsync(HttpContext context, RestCatalog catalog)
@@ -97,7 +97,7 @@ internal static class TableHandlers
         if (snapshots.Length > 0 && snapshots is not ("all" or "refs"))
             throw RestException.BadRequest($"Invalid snapshots '{snapshots}': valid values are all, refs.");
         var location = catalog.Store.LoadMetadataLocation(CatalogObjectKind.Table, ns, name) ?? throw NotFound(catalog, ns, name);
-        var file = await catalog.Files.ReadFileAsync(location, context.RequestAborted).ConfigureAwait(false);
+        var file = await catalog.Files.ReadFileAsync(location, context.RequestAborted);
         var etag = "\"" + location.GetHashCode(StringComparison.Ordinal).ToString("x8") + snapshots + "\"";
         if (context.Request.Headers.IfNoneMatch.ToString() == etag)
         {
@@ -112,12 +112,12 @@ internal static class TableHandlers
             var referenced = m.Refs.Values.Select(r => r.SnapshotId).ToHashSet();
             if (m.CurrentSnapshotId is { } currentId) referenced.Add(currentId);
             var bytes = TableCommitter.ToUtf8(m with { Snapshots = m.Snapshots.Where(s => referenced.Contains(s.SnapshotId)).ToList() });
-            await WriteLoadResultAsync(context, catalog, location, bytes, file.TableLocation).ConfigureAwait(false);
+            await WriteLoadResultAsync(context, catalog, location, bytes, file.TableLocation);
             return;
         }
         // The common answer depends only on the file and the catalog's settings: serialize it once per file.
         var body = file.LoadResult ??= ResponseJson.Serialize(w => WriteLoadResult(w, catalog, context, location, file.Bytes, file.TableLocation));
-        await ResponseJson.WriteAsync(context, 200, body).ConfigureAwait(false);
+        await ResponseJson.WriteAsync(context, 200, body);
     }
 
     public static Task ExistsAsync(HttpContext context, RestCatalog catalog)
@@ -135,11 +135,11 @@ internal static class TableHandlers
         var name = RouteParameters.Name(context, "table");
         var purge = context.Request.Query["purgeRequested"].ToString().Equals("true", StringComparison.OrdinalIgnoreCase);
         var location = catalog.Store.LoadMetadataLocation(CatalogObjectKind.Table, ns, name) ?? throw NotFound(catalog, ns, name);
-        var file = purge ? await catalog.Files.ReadFileAsync(location, context.RequestAborted).ConfigureAwait(false) : null;
+        var file = purge ? await catalog.Files.ReadFileAsync(location, context.RequestAborted) : null;
         if (!catalog.Store.Drop(CatalogObjectKind.Table, ns, name)) throw NotFound(catalog, ns, name);
         if (file is not null)
         {
-            var purged = await catalog.Purge.RunAsync(file.Table, location, context.RequestAborted).ConfigureAwait(false);
+            var purged = await catalog.Purge.RunAsync(file.Table, location, context.RequestAborted);
             catalog.Logger.LogInformation("Dropped table {Table} and purged {Deleted} of the {Referenced} files its metadata references ({Unreadable} manifest file(s) could not be read)",
                 ns.Qualify(name), purged.Deleted, purged.Deleted + purged.Kept, purged.Unreadable.Count);
         }
@@ -152,7 +152,7 @@ internal static class TableHandlers
     internal static async Task RenameAsync(HttpContext context, RestCatalog catalog, CatalogObjectKind kind)
     {
         const string type = "RenameTableRequest";
-        using var doc = await RequestJson.ReadAsync(context, type).ConfigureAwait(false);
+        using var doc = await RequestJson.ReadAsync(context, type);
         RequestJson.OnlyFields(doc.RootElement, type, "source", "destination");
         var (fromNs, from) = RequestJson.RequiredIdentifier(doc.RootElement, type, "source");
         var (toNs, to) = RequestJson.RequiredIdentifier(doc.RootElement, type, "destination");
@@ -165,24 +165,24 @@ internal static class TableHandlers
     {
         const string type = "RegisterTableRequest";
         var ns = RouteParameters.Namespace(context);
-        using var doc = await RequestJson.ReadAsync(context, type).ConfigureAwait(false);
+        using var doc = await RequestJson.ReadAsync(context, type);
         var body = doc.RootElement;
         RequestJson.OnlyFields(body, type, "name", "metadata-location", "overwrite");
         var name = RequestJson.RequiredString(body, type, "name");
         PathSegment.Check(name, "table name");
         var metadataLocation = RequestJson.RequiredString(body, type, "metadata-location");
         var overwrite = RequestJson.OptionalBool(body, type, "overwrite");
-        var bytes = (await catalog.Files.ReadFileAsync(metadataLocation, context.RequestAborted, MaxRegisteredMetadataBytes).ConfigureAwait(false)).Bytes;
+        var bytes = (await catalog.Files.ReadFileAsync(metadataLocation, context.RequestAborted, MaxRegisteredMetadataBytes)).Bytes;
         var metadata = TableCommitter.ReadMetadata(bytes, metadataLocation);
         var location = catalog.Files.ToTableLocation(metadata.Location, $"The location in {metadataLocation}");
         catalog.Committer.CheckReferences(metadata, metadataLocation);
         var existing = catalog.Store.LoadMetadataLocation(CatalogObjectKind.Table, ns, name);
         if (existing is not null && !overwrite)
             throw RestException.AlreadyExists($"Table already exists: {ns.Qualify(name)} (pass overwrite=true to replace its metadata).");
-        await catalog.Locations.CheckFreeAsync(location, ns, name, create: true, context.RequestAborted).ConfigureAwait(false);
+        await catalog.Locations.CheckFreeAsync(location, ns, name, create: true, context.RequestAborted);
         if (catalog.Store.TrySwap(CatalogObjectKind.Table, [new MetadataSwap(ns, name, existing, metadataLocation, location)]) >= 0)
             throw RestException.CommitFailed($"Table {ns.Qualify(name)} changed while it was being registered; retry.");
-        await WriteLoadResultAsync(context, catalog, metadataLocation, bytes, metadata.Location).ConfigureAwait(false);
+        await WriteLoadResultAsync(context, catalog, metadataLocation, bytes, metadata.Location);
     }
 
     public static async Task CommitAsync(HttpContext context, RestCatalog catalog)
@@ -190,9 +190,9 @@ internal static class TableHandlers
         const string type = "CommitTableRequest";
         var ns = RouteParameters.Namespace(context);
         var name = RouteParameters.Name(context, "table");
-        using var doc = await RequestJson.ReadAsync(context, type).ConfigureAwait(false);
+        using var doc = await RequestJson.ReadAsync(context, type);
         var change = ReadChange(doc.RootElement, type, (ns, name));
-        var committed = await catalog.Committer.CommitAsync(change).ConfigureAwait(false);
+        var committed = await catalog.Committer.CommitAsync(change);
         // CommitTableResponse carries the whole metadata, which grows with every snapshot: send the file's bytes as
         // they are between a small head and the closing brace rather than copying them into a JSON writer's buffer.
         var head = ResponseJson.Serialize(w =>
@@ -201,19 +201,19 @@ internal static class TableHandlers
             w.WriteString("metadata-location", committed.MetadataLocation);
             w.WritePropertyName("metadata");
         });
-        await ResponseJson.WriteAsync(context, 200, head, committed.Metadata, ClosingBrace).ConfigureAwait(false);
+        await ResponseJson.WriteAsync(context, 200, head, committed.Metadata, ClosingBrace);
     }
 
     public static async Task CommitTransactionAsync(HttpContext context, RestCatalog catalog)
     {
         const string type = "CommitTransactionRequest";
-        using var doc = await RequestJson.ReadAsync(context, type).ConfigureAwait(false);
+        using var doc = await RequestJson.ReadAsync(context, type);
         RequestJson.OnlyFields(doc.RootElement, type, "table-changes");
         var list = RequestJson.Required(doc.RootElement, type, "table-changes");
         if (list.ValueKind != JsonValueKind.Array || list.GetArrayLength() == 0)
             throw RestException.BadRequest("Field 'table-changes' in CommitTransactionRequest must be a non-empty array of CommitTableRequest.");
         var changes = list.EnumerateArray().Select(c => ReadChange(c, "CommitTransactionRequest.table-changes[]", null)).ToList();
-        await catalog.Committer.CommitTransactionAsync(changes).ConfigureAwait(false);
+        await catalog.Committer.CommitTransactionAsync(changes);
         context.Response.StatusCode = 204;
     }
 
@@ -222,7 +222,7 @@ internal static class TableHandlers
         const string type = "ReportMetricsRequest";
         var ns = RouteParameters.Namespace(context);
         var name = RouteParameters.Name(context, "table");
-        using var doc = await RequestJson.ReadAsync(context, type).ConfigureAwait(false);
+        using var doc = await RequestJson.ReadAsync(context, type);
         var reportType = RequestJson.RequiredString(doc.RootElement, type, "report-type");
         if (catalog.Store.LoadMetadataLocation(CatalogObjectKind.Table, ns, name) is null) throw NotFound(catalog, ns, name);
         // A report can be up to the body limit; the log keeps its start.
@@ -243,7 +243,7 @@ internal static class TableHandlers
             w.WriteStartArray("storage-credentials");
             w.WriteEndArray();
             w.WriteEndObject();
-        }).ConfigureAwait(false);
+        });
     }
 
     private static TableCommitter.Change ReadChange(JsonElement body, string type, (Namespace, string)? fromPath)

@@ -23,7 +23,7 @@ internal static class ViewHandlers
     {
         const string type = "CreateViewRequest";
         var ns = RouteParameters.Namespace(context);
-        using var doc = await RequestJson.ReadAsync(context, type).ConfigureAwait(false);
+        using var doc = await RequestJson.ReadAsync(context, type);
         var body = doc.RootElement;
         RequestJson.OnlyFields(body, type, "name", "location", "schema", "view-version", "properties");
         var name = RequestJson.RequiredString(body, type, "name");
@@ -34,9 +34,9 @@ internal static class ViewHandlers
         var view = ViewDocument.Create(location, RequestJson.Required(body, type, "schema"), RequestJson.Required(body, type, "view-version"),
             RequestJson.StringMap(body, type, "properties"), catalog.Time.GetUtcNow().ToUnixTimeMilliseconds());
         var bytes = view.ToUtf8();
-        var metadataLocation = await catalog.Files.WriteAsync(location, null, bytes, context.RequestAborted).ConfigureAwait(false);
+        var metadataLocation = await catalog.Files.WriteAsync(location, null, bytes, context.RequestAborted);
         catalog.Store.Create(CatalogObjectKind.View, ns, name, metadataLocation);
-        await WriteLoadResultAsync(context, metadataLocation, bytes).ConfigureAwait(false);
+        await WriteLoadResultAsync(context, metadataLocation, bytes);
     }
 
     public static async Task LoadAsync(HttpContext context, RestCatalog catalog)
@@ -44,7 +44,7 @@ internal static class ViewHandlers
         var ns = RouteParameters.Namespace(context);
         var name = RouteParameters.Name(context, "view");
         var location = catalog.Store.LoadMetadataLocation(CatalogObjectKind.View, ns, name) ?? throw NotFound(catalog, ns, name);
-        await WriteLoadResultAsync(context, location, await catalog.Files.ReadAsync(location, context.RequestAborted).ConfigureAwait(false)).ConfigureAwait(false);
+        await WriteLoadResultAsync(context, location, await catalog.Files.ReadAsync(location, context.RequestAborted));
     }
 
     public static Task ExistsAsync(HttpContext context, RestCatalog catalog)
@@ -73,7 +73,7 @@ internal static class ViewHandlers
         const string type = "CommitViewRequest";
         var ns = RouteParameters.Namespace(context);
         var name = RouteParameters.Name(context, "view");
-        using var doc = await RequestJson.ReadAsync(context, type).ConfigureAwait(false);
+        using var doc = await RequestJson.ReadAsync(context, type);
         var body = doc.RootElement;
         RequestJson.OnlyFields(body, type, "identifier", "requirements", "updates");
         var requirements = body.TryGetProperty("requirements", out var r) && r.ValueKind == JsonValueKind.Array ? r : default;
@@ -82,16 +82,16 @@ internal static class ViewHandlers
         for (var attempt = 1; ; attempt++)
         {
             var current = catalog.Store.LoadMetadataLocation(CatalogObjectKind.View, ns, name) ?? throw NotFound(catalog, ns, name);
-            var view = ViewDocument.Parse(await catalog.Files.ReadAsync(current, context.RequestAborted).ConfigureAwait(false));
+            var view = ViewDocument.Parse(await catalog.Files.ReadAsync(current, context.RequestAborted));
             if (requirements.ValueKind == JsonValueKind.Array)
                 foreach (var requirement in requirements.EnumerateArray()) view.Check(requirement);
             var now = catalog.Time.GetUtcNow().ToUnixTimeMilliseconds();
             foreach (var update in updates.EnumerateArray()) view.Apply(update, now);
             var bytes = view.ToUtf8();
-            var next = await catalog.Files.WriteAsync(view.Location, current, bytes, context.RequestAborted).ConfigureAwait(false);
+            var next = await catalog.Files.WriteAsync(view.Location, current, bytes, context.RequestAborted);
             if (catalog.Store.TrySwap(CatalogObjectKind.View, [new MetadataSwap(ns, name, current, next)]) < 0)
             {
-                await WriteLoadResultAsync(context, next, bytes).ConfigureAwait(false);
+                await WriteLoadResultAsync(context, next, bytes);
                 return;
             }
             if (attempt == MaxAttempts)

@@ -24,7 +24,7 @@ internal static class RequestJson
         int length;
         try
         {
-            (buffer, length) = await RequestBody.ReadAsync(context.Request, MaxBodyBytes, context.RequestAborted, gzip: false).ConfigureAwait(false);
+            (buffer, length) = await RequestBody.ReadAsync(context.Request, MaxBodyBytes, context.RequestAborted, gzip: false);
         }
         catch (RequestBodyTooLargeException)
         {

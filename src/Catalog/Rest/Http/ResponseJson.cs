@@ -38,7 +38,7 @@ internal static class ResponseJson
         context.Response.ContentLength = length;
         var writer = context.Response.BodyWriter;
         foreach (var piece in pieces) writer.Write(piece.Span);
-        await writer.FlushAsync(context.RequestAborted).ConfigureAwait(false);
+        await writer.FlushAsync(context.RequestAborted);
     }
 
     /// <summary>Serializes a body once, for answers that are sent many times.</summary>
