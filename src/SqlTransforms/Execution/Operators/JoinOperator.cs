@@ -15,7 +15,7 @@ namespace DataPlane.SqlTransforms.Execution.Operators;
 /// can match it (a window join: the other side has emitted that window; an interval join: its event time is past
 /// the interval); an outer side's row that never matched is emitted then, with NULLs for the other side. Over
 /// bounded input rows are kept to the end, where the outer sides' unmatched rows are emitted. The output watermark
-/// is the smaller of the inputs'.
+/// is the smaller of the inputs', an interval join's each held back by the other side's reach (<see cref="HeldBack"/>).
 /// </summary>
 internal sealed class JoinOperator : Operator, IStatefulOperator
 {
@@ -240,10 +240,25 @@ internal sealed class JoinOperator : Operator, IStatefulOperator
             EmitUnmatched(other, _unmatched);
         }
         _rows[other].Tidy();
-        long min = Math.Min(_watermarks[0], _watermarks[1]);
+        long min = Math.Min(HeldBack(0), HeldBack(1));
         if (min <= _watermark) return;
         _watermark = min;
         Next?.Watermark(min);
+    }
+
+    /// <summary>
+    /// What side <paramref name="side"/>'s watermark promises of the output. An interval join emits a pair when its later
+    /// row arrives (at or after its own side's watermark), with a row of the other side kept up to that side's reach
+    /// behind it: so the pair's event times are at least the arriving side's watermark minus the other side's reach, and
+    /// the output watermark is held back by it, or a window downstream would take the join's results for late. A window
+    /// join's rows are whole windows, already behind the watermark that closed them: its watermark passes unchanged.
+    /// </summary>
+    private long HeldBack(int side)
+    {
+        long watermark = _watermarks[side];
+        if (_spec.Time is not { Kind: JoinTimeKind.Interval } time) return watermark;
+        long reach = Math.Max(0, side == 0 ? time.RightReach : time.LeftReach);
+        return watermark < long.MinValue + reach ? long.MinValue : watermark - reach;
     }
 
     public override void Finish()
