@@ -8,9 +8,9 @@ namespace DataPlane.SqlTransforms;
 /// <summary>
 /// A running instance of a program's operators. The caller pushes each source's batches (one thread at a time);
 /// results go to the output given at <see cref="SqlProgram.Start"/>. Records that fail to evaluate are dropped and
-/// counted in <see cref="Errors"/>, which another thread may read.
+/// counted in <see cref="Errors"/>, which another thread may read. Disposing it deletes the state it spilled to disk.
 /// </summary>
-public sealed class SqlExecution
+public sealed class SqlExecution : IDisposable
 {
     private readonly Dictionary<string, List<Operator>> _scans;
     private readonly List<Operator> _oneRows;
@@ -34,6 +34,11 @@ public sealed class SqlExecution
     internal Func<long> Clock { get; init; } = () => 0;
     internal IReadOnlyDictionary<string, EventTime.WatermarkTracker> Trackers { get; init; } = new Dictionary<string, EventTime.WatermarkTracker>();
     internal IReadOnlyList<IStatefulOperator> Stateful { get; init; } = [];
+    internal StateMemory State { get; init; } = new(StateOptions.InMemory);
+
+    /// <summary>Bytes of keyed state in memory now and at most so far (estimates; zero when the execution has no
+    /// budget, <see cref="StateOptions.MemoryBytes"/>), and the runs spilled to disk with their bytes.</summary>
+    public (long Held, long PeakHeld, int RunsSpilled, long BytesSpilled) StateMemoryUse => (State.Held, State.PeakHeld, State.RunsSpilled, State.BytesSpilled);
 
     /// <summary>One batch of <paramref name="source"/>'s records, in its schema.</summary>
     public void Push(string source, RecordBatch batch) => Push(source, batch, 0);
@@ -172,4 +177,7 @@ public sealed class SqlExecution
         foreach (var one in _oneRows)
             one.Push(new RecordBatch(new Schema([], null), [], 1));
     }
+
+    /// <summary>Deletes what the execution's state spilled to local disk; it must not be used after.</summary>
+    public void Dispose() => State.Dispose();
 }

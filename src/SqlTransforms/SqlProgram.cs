@@ -6,6 +6,7 @@ using DataPlane.SqlTransforms.Execution;
 using DataPlane.SqlTransforms.Execution.Operators;
 using DataPlane.SqlTransforms.Functions;
 using DataPlane.SqlTransforms.Planning;
+using DataPlane.SqlTransforms.State;
 using DataPlane.SqlTransforms.Syntax;
 using DataPlane.SqlTransforms.Types;
 
@@ -151,25 +152,27 @@ public sealed class SqlProgram
     /// A running instance of one statement's operators alone (<paramref name="statement"/> indexes
     /// <see cref="Statements"/>): a pipeline runs each of its sinks' statements on its own, as far as that sink needs.
     /// </summary>
-    public SqlExecution Start(int statement, Action<RecordBatch> output, Func<long>? clock = null)
+    /// <param name="state">How keyed state is sharded and bounded (default: one shard, all in memory).</param>
+    public SqlExecution Start(int statement, Action<RecordBatch> output, Func<long>? clock = null, StateOptions? state = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(statement);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(statement, Statements.Count);
-        return Build([statement], (_, batch) => output(batch), clock);
+        return Build([statement], (_, batch) => output(batch), clock, state);
     }
 
     /// <summary>
     /// A running instance: every statement's operators, compiled once. <paramref name="output"/> receives each
     /// statement's result batches (by statement index); <paramref name="clock"/> gives now() in microseconds since the epoch.
     /// </summary>
-    public SqlExecution Start(Action<int, RecordBatch> output, Func<long>? clock = null) =>
-        Build(Enumerable.Range(0, Statements.Count), output, clock);
+    public SqlExecution Start(Action<int, RecordBatch> output, Func<long>? clock = null, StateOptions? state = null) =>
+        Build(Enumerable.Range(0, Statements.Count), output, clock, state);
 
-    private SqlExecution Build(IEnumerable<int> statements, Action<int, RecordBatch> output, Func<long>? clock)
+    private SqlExecution Build(IEnumerable<int> statements, Action<int, RecordBatch> output, Func<long>? clock, StateOptions? state)
     {
         clock ??= () => (DateTimeOffset.UtcNow.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) / 10;
         var log = new RowErrorLog();
-        var planner = new PhysicalPlanner(log, clock, _sources.ToDictionary(s => s.Key, s => s.Value.FieldsList.Count));
+        var memory = new StateMemory(state ?? StateOptions.InMemory);
+        var planner = new PhysicalPlanner(log, clock, _sources.ToDictionary(s => s.Key, s => s.Value.FieldsList.Count)) { State = memory };
         int finished = 0;
         foreach (int i in statements)
         {
@@ -179,7 +182,7 @@ public sealed class SqlProgram
         var trackers = _sources.ToDictionary(s => s.Key, s => Watermarks.TryGetValue(s.Key, out var w)
             ? WatermarkTracker.ForColumn(s.Value.FieldsList.ToList().FindIndex(f => f.Name == w.Column), w)
             : WatermarkTracker.ProcessingTime());
-        return new SqlExecution(planner.Scans, planner.OneRows, log, _sources) { Clock = clock, Trackers = trackers, Stateful = planner.Stateful };
+        return new SqlExecution(planner.Scans, planner.OneRows, log, _sources) { Clock = clock, Trackers = trackers, Stateful = planner.Stateful, State = memory };
     }
 
     /// <summary>Runs every statement over bounded input (all batches of each source) and returns each statement's result batches.</summary>

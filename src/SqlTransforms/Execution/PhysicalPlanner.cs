@@ -1,6 +1,7 @@
 using Apache.Arrow;
 using DataPlane.SqlTransforms.Execution.Operators;
 using DataPlane.SqlTransforms.Planning;
+using DataPlane.SqlTransforms.State;
 using DataPlane.SqlTransforms.Types;
 
 namespace DataPlane.SqlTransforms.Execution;
@@ -15,6 +16,9 @@ internal sealed class PhysicalPlanner(RowErrorLog log, Func<long> clock, IReadOn
     public readonly List<Operator> OneRows = [];
     /// <summary>Operators with state to snapshot, in the order they were built (the same for the same program).</summary>
     public readonly List<IStatefulOperator> Stateful = [];
+
+    /// <summary>The execution's keyed state: its shards and memory budget, shared by its windowed aggregations.</summary>
+    public StateMemory State { get; init; } = new(StateOptions.InMemory);
 
     public void Build(LogicalPlan plan, Operator downstream)
     {
@@ -49,7 +53,7 @@ internal sealed class PhysicalPlanner(RowErrorLog log, Func<long> clock, IReadOn
                 var outputTypes = a.Columns.Select(c => c.Type).ToList();
                 var windowed = window.Kind == Windows.WindowKind.Session
                     ? (WindowAggregateOperator)new SessionWindowOperator(window, a.Keys, inputTypes, a.Aggregates, schema, outputTypes, log)
-                    : new SlidingWindowOperator(window, a.Keys, inputTypes, a.Aggregates, schema, outputTypes, log);
+                    : new SlidingWindowOperator(window, a.Keys, inputTypes, a.Aggregates, schema, outputTypes, log, State);
                 Stateful.Add(windowed);
                 op = windowed;
                 break;

@@ -1,6 +1,8 @@
+using System.IO.Hashing;
 using Apache.Arrow;
 using DataPlane.SqlTransforms.Execution.Aggregates;
 using DataPlane.SqlTransforms.Planning;
+using DataPlane.SqlTransforms.State;
 using DataPlane.SqlTransforms.Types;
 using DataPlane.SqlTransforms.Windows;
 
@@ -8,39 +10,60 @@ namespace DataPlane.SqlTransforms.Execution.Operators;
 
 /// <summary>
 /// Tumbling and hopping windows over event time. Records are aggregated once, into panes: slots of the greatest
-/// common divisor of slide and width (the window itself for a tumble), each with its own key table and
-/// accumulators. A hop window is the merge of its panes when the watermark passes its end, so a record costs one
+/// common divisor of slide and width (the window itself for a tumble), each with its groups split into shards by a
+/// hash of the key. A hop window is the merge of its panes when the watermark passes its end, so a record costs one
 /// update however many windows overlap it. A pane is dropped once the last window holding it has been emitted.
+/// Past the execution's state budget the groups in memory are spilled to sorted runs (<see cref="KeyedShard"/>),
+/// merged when their window closes, so a tumble over more keys than fit in memory emits them in batches.
 /// </summary>
 internal sealed class SlidingWindowOperator : WindowAggregateOperator
 {
+    /// <summary>Groups per emitted batch when a window's groups come from spilled runs.</summary>
+    private const int MergedGroups = 8192;
+
+    /// <summary>Written where snapshots before shards had the pane count (never negative).</summary>
+    private const int ShardedLayout = -1;
+
     private readonly long _pane;
     private readonly SortedDictionary<long, Pane> _panes = new();
     /// <summary>Starts of the windows that hold data and are not emitted yet.</summary>
     private readonly SortedSet<long> _pending = new();
-    private readonly List<Pane> _touched = [];
+    private readonly List<(Pane Pane, int Shard)> _touched = [];
+    private readonly StateMemory _memory;
+    private readonly int _shards;
+    private GroupStateCodec? _codec;
+    /// <summary>Estimated bytes of one group's aggregates (sampled at each spill), and what this operator holds by that estimate.</summary>
+    private long _groupBytes;
+    private long _held;
     private int[] _groups = [];
     private int[] _masked = [];
     private long[] _paneOf = [];
+    private int[] _shardOf = [];
 
     public SlidingWindowOperator(WindowSpec window, IReadOnlyList<int> keys, IReadOnlyList<SqlType> inputTypes, IReadOnlyList<AggregateCall> calls,
-        Schema schema, IReadOnlyList<SqlType> outputTypes, RowErrorLog log)
+        Schema schema, IReadOnlyList<SqlType> outputTypes, RowErrorLog log, StateMemory memory)
         : base(window, keys, inputTypes, calls, schema, outputTypes, log)
     {
         _pane = window.Kind == WindowKind.Tumble ? window.WidthMicros : Gcd(window.WidthMicros, window.SlideMicros);
+        _memory = memory;
+        _shards = Math.Max(1, memory.Options.Shards);
     }
 
-    private sealed class Pane(long start, KeyTable keys, AggregateSet aggregates)
+    private sealed class Pane(long start, KeyedShard[] shards)
     {
         public readonly long Start = start;
-        public readonly KeyTable Keys = keys;
-        public readonly AggregateSet Aggregates = aggregates;
+        public readonly KeyedShard[] Shards = shards;
     }
+
+    private GroupStateCodec StateCodec => _codec ??= new GroupStateCodec(NewAggregates());
+
+    /// <summary>The shard of a key: the high half of its xxHash3 (stable across processes), scaled to the shard count.</summary>
+    private int ShardOf(ReadOnlySpan<byte> key) => _shards == 1 ? 0 : (int)(((XxHash3.HashToUInt64(key) >> 32) * (ulong)_shards) >> 32);
 
     public override void Push(RecordBatch batch)
     {
         int n = batch.Length;
-        if (_groups.Length < n) { _groups = new int[n]; _masked = new int[n]; _paneOf = new long[n]; }
+        if (_groups.Length < n) { _groups = new int[n]; _masked = new int[n]; _paneOf = new long[n]; _shardOf = new int[n]; }
         var timeColumn = batch.Column(WindowSpec.TimeColumn);
         var times = Vectors.Values<long>(timeColumn);
         var keys = KeyColumns(batch);
@@ -54,34 +77,85 @@ internal sealed class SlidingWindowOperator : WindowAggregateOperator
             if (LastEnd(start) <= Watermarked) { Late(t); _groups[i] = -1; _paneOf[i] = long.MinValue; continue; }
             if (current is null || current.Start != start) current = PaneAt(start);
             _paneOf[i] = start;
-            _groups[i] = current.Keys.GetOrAdd(Codec.Encode(keys, i));
+            var key = Codec.Encode(keys, i);
+            int shard = ShardOf(key);
+            _shardOf[i] = shard;
+            _groups[i] = current.Shards[shard].Keys.GetOrAdd(key);
+            if (_shards > 1 && !_touched.Contains((current, shard))) _touched.Add((current, shard));
         }
         if (_touched.Count == 0) return;
         var columns = Columns(batch);
         if (_touched.Count == 1)
         {
-            _touched[0].Aggregates.Update(columns, _groups.AsSpan(0, n), _touched[0].Keys.Count);
-            return;
+            var only = _touched[0].Pane.Shards[_touched[0].Shard];
+            only.Aggregates.Update(columns, _groups.AsSpan(0, n), only.Keys.Count);
         }
-        foreach (var pane in _touched)
+        else
         {
-            for (int i = 0; i < n; i++) _masked[i] = _paneOf[i] == pane.Start ? _groups[i] : -1;
-            pane.Aggregates.Update(columns, _masked.AsSpan(0, n), pane.Keys.Count);
+            foreach (var (pane, s) in _touched)
+            {
+                var shard = pane.Shards[s];
+                for (int i = 0; i < n; i++) _masked[i] = _paneOf[i] == pane.Start && _shardOf[i] == s ? _groups[i] : -1;
+                shard.Aggregates.Update(columns, _masked.AsSpan(0, n), shard.Keys.Count);
+            }
         }
+        Account();
     }
 
     private Pane PaneAt(long start)
     {
         if (!_panes.TryGetValue(start, out var pane))
         {
-            pane = new Pane(start, new KeyTable(), NewAggregates());
+            var shards = new KeyedShard[_shards];
+            for (int s = 0; s < shards.Length; s++) shards[s] = new KeyedShard(NewAggregates);
+            pane = new Pane(start, shards);
             _panes.Add(start, pane);
             // the windows this pane belongs to: starts at multiples of the slide, in (start - width, start]
             long slide = Window.Kind == WindowKind.Tumble ? Window.WidthMicros : Window.SlideMicros;
             for (long s = Floor(start, slide); s > start - Window.WidthMicros; s -= slide) _pending.Add(s);
         }
-        if (!_touched.Contains(pane)) _touched.Add(pane);
+        // one shard: every row's group is in it, and the list is of panes (with shards, Push adds each pane's shards)
+        if (_shards == 1 && !_touched.Contains((pane, 0))) _touched.Add((pane, 0));
         return pane;
+    }
+
+    /// <summary>
+    /// Reports what the groups in memory take to the execution's budget and, over it, spills every group this
+    /// operator holds in memory (the runs are as large as the budget allows, so there are few of them to merge).
+    /// </summary>
+    private void Account()
+    {
+        if (!_memory.Bounded) return;
+        Report();
+        if (!_memory.Over) return;
+        _groupBytes = SampleGroupBytes();
+        foreach (var pane in _panes.Values)
+            foreach (var shard in pane.Shards)
+                shard.Spill(_memory, StateCodec);
+        Report();
+    }
+
+    private void Report()
+    {
+        if (_groupBytes == 0) _groupBytes = SampleGroupBytes();
+        long held = 0;
+        foreach (var pane in _panes.Values)
+            foreach (var shard in pane.Shards)
+                held += shard.Bytes(_groupBytes);
+        _memory.Change(held - _held);
+        _held = held;
+    }
+
+    /// <summary>The mean size of a group's aggregates, over up to 64 groups in memory (0 while there are none).</summary>
+    private long SampleGroupBytes()
+    {
+        long bytes = 0;
+        int sampled = 0;
+        foreach (var pane in _panes.Values)
+            foreach (var shard in pane.Shards)
+                for (int id = 0; id < shard.Keys.Count && sampled < 64; id++, sampled++)
+                    bytes += StateCodec.Encode(shard.Aggregates, id).Length;
+        return sampled == 0 ? _groupBytes : Math.Max(1, bytes / sampled);
     }
 
     /// <summary>The end of the last window holding the pane that starts at <paramref name="start"/>.</summary>
@@ -111,33 +185,43 @@ internal sealed class SlidingWindowOperator : WindowAggregateOperator
             _pending.Remove(start);
             EmitWindow(start);
         }
+        bool dropped = false;
         while (_panes.Count > 0 && _panes.First() is var first && (watermark == long.MaxValue || LastEnd(first.Key) <= watermark))
+        {
+            foreach (var shard in first.Value.Shards) shard.Drop(_memory);
             _panes.Remove(first.Key);
+            dropped = true;
+        }
+        if (dropped && _memory.Bounded) Report();
     }
 
     private void EmitWindow(long start)
     {
         long end = start + Window.WidthMicros;
-        KeyTable keys;
-        AggregateSet aggregates;
         if (_pane == Window.WidthMicros)
         {
             if (!_panes.TryGetValue(start, out var pane)) return;
-            keys = pane.Keys;
-            aggregates = pane.Aggregates;
+            foreach (var shard in pane.Shards)
+                foreach (var (keys, aggregates) in shard.Groups(_memory, StateCodec, MergedGroups))
+                    EmitGroups(start, end, keys, aggregates);
+            return;
         }
-        else
+        // a hop window: the merge of its panes' partial aggregates
+        var window = new KeyTable();
+        var merged = NewAggregates();
+        for (long p = start; p < end; p += _pane)
         {
-            // a hop window: the merge of its panes' partial aggregates
-            keys = new KeyTable();
-            aggregates = NewAggregates();
-            for (long p = start; p < end; p += _pane)
-            {
-                if (!_panes.TryGetValue(p, out var pane)) continue;
-                for (int id = 0; id < pane.Keys.Count; id++)
-                    aggregates.Merge(pane.Aggregates, id, keys.GetOrAdd(pane.Keys.Key(id)));
-            }
+            if (!_panes.TryGetValue(p, out var pane)) continue;
+            foreach (var shard in pane.Shards)
+                foreach (var (keys, aggregates) in shard.Groups(_memory, StateCodec, MergedGroups))
+                    for (int id = 0; id < keys.Count; id++)
+                        merged.Merge(aggregates, id, window.GetOrAdd(keys.Key(id)));
         }
+        EmitGroups(start, end, window, merged);
+    }
+
+    private void EmitGroups(long start, long end, KeyTable keys, AggregateSet aggregates)
+    {
         int count = keys.Count;
         if (count == 0) return;
         var ids = new int[count];
@@ -149,36 +233,108 @@ internal sealed class SlidingWindowOperator : WindowAggregateOperator
         EmitRows(starts, ends, Codec.Decode(keys, ids), aggregates.Result(ids));
     }
 
+    /// <summary>
+    /// The watermark; then each pane's start and shard count, and each shard's groups as key tables with their
+    /// aggregates (one, or one per merged batch when it spilled), each preceded by true and the last followed by false;
+    /// then the windows pending.
+    /// </summary>
     public override void WriteState(BinaryWriter writer)
     {
         writer.Write(Watermarked);
+        writer.Write(ShardedLayout);
         writer.Write(_panes.Count);
         foreach (var pane in _panes.Values)
         {
             writer.Write(pane.Start);
-            pane.Keys.Write(writer);
-            pane.Aggregates.Write(writer, pane.Keys.Count);
+            writer.Write(pane.Shards.Length);
+            foreach (var shard in pane.Shards)
+            {
+                foreach (var (keys, aggregates) in shard.Groups(_memory, StateCodec, MergedGroups))
+                {
+                    writer.Write(true);
+                    keys.Write(writer);
+                    aggregates.Write(writer, keys.Count);
+                }
+                writer.Write(false);
+            }
         }
         writer.Write(_pending.Count);
         foreach (var start in _pending) writer.Write(start);
     }
 
+    /// <summary>Reads a snapshot of any shard count (or of the layout before shards), each key into its shard here.</summary>
     public override void ReadState(BinaryReader reader)
     {
         Watermarked = reader.ReadInt64();
+        foreach (var pane in _panes.Values)
+            foreach (var shard in pane.Shards)
+                shard.Drop(_memory);
         _panes.Clear();
-        int panes = reader.ReadInt32();
-        for (int i = 0; i < panes; i++)
+        int layout = reader.ReadInt32();
+        if (layout >= 0)
         {
-            long start = reader.ReadInt64();
-            var keys = KeyTable.Read(reader);
-            var aggregates = NewAggregates();
-            aggregates.Read(reader, keys.Count);
-            _panes.Add(start, new Pane(start, keys, aggregates));
+            for (int i = 0; i < layout; i++)
+            {
+                var pane = NewPane(reader.ReadInt64());
+                var keys = KeyTable.Read(reader);
+                var aggregates = NewAggregates();
+                aggregates.Read(reader, keys.Count);
+                Place(pane, keys, aggregates, -1);
+            }
+        }
+        else
+        {
+            int panes = reader.ReadInt32();
+            for (int i = 0; i < panes; i++)
+            {
+                var pane = NewPane(reader.ReadInt64());
+                int shards = reader.ReadInt32();
+                if (shards < 1) throw new InvalidDataException($"the state has a pane of {shards} shards");
+                for (int s = 0; s < shards; s++)
+                {
+                    while (reader.ReadBoolean())
+                    {
+                        var keys = KeyTable.Read(reader);
+                        var aggregates = NewAggregates();
+                        aggregates.Read(reader, keys.Count);
+                        Place(pane, keys, aggregates, shards == _shards ? s : -1);
+                    }
+                }
+            }
         }
         _pending.Clear();
         int pending = reader.ReadInt32();
         for (int i = 0; i < pending; i++) _pending.Add(reader.ReadInt64());
+    }
+
+    private Pane NewPane(long start)
+    {
+        var shards = new KeyedShard[_shards];
+        for (int s = 0; s < shards.Length; s++) shards[s] = new KeyedShard(NewAggregates);
+        var pane = new Pane(start, shards);
+        if (!_panes.TryAdd(start, pane)) throw new InvalidDataException($"the state has the pane at {start} twice");
+        return pane;
+    }
+
+    /// <summary>
+    /// Groups read from a snapshot into the pane: taken whole by their shard here when the snapshot had as many shards
+    /// (the hash is the same in every process, so its keys are that shard's) and the shard is empty; otherwise each key
+    /// is merged into the shard its hash gives here. Over the budget, what is in memory spills as it would in a run.
+    /// </summary>
+    private void Place(Pane pane, KeyTable keys, AggregateSet aggregates, int shard)
+    {
+        if (shard >= 0 && pane.Shards[shard].Keys.Count == 0 && !pane.Shards[shard].Spilled)
+            pane.Shards[shard].Adopt(keys, aggregates);
+        else
+        {
+            for (int id = 0; id < keys.Count; id++)
+            {
+                var key = keys.Key(id);
+                var target = pane.Shards[ShardOf(key)];
+                target.Aggregates.Merge(aggregates, id, target.Keys.GetOrAdd(key));
+            }
+        }
+        Account();
     }
 
     private static long Gcd(long a, long b)
