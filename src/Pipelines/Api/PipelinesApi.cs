@@ -290,9 +290,26 @@ internal sealed class PipelinesApi(PipelineRegistry pipelines)
         w.WriteNumber("stream_end", end);
         w.WriteEndObject();
         w.WriteStartObject("lag");
-        w.WriteNumber("records", end - committed);
+        var kafka = runner.Stream.Definition.KafkaBacked ? runner.KafkaLag : null;
+        // A Kafka-backed stream: the messages past what this worker has read, over the partitions it has.
+        long lag = kafka is null ? end - committed : kafka.Sum(p => p.Lag ?? 0);
+        w.WriteNumber("records", lag);
         var since = runner.LastCommit?.CommittedAt ?? runner.StartedAt;
-        w.WriteNumber("seconds", end > committed ? Math.Round((DateTimeOffset.UtcNow - since).TotalSeconds, 3) : 0);
+        w.WriteNumber("seconds", lag > 0 ? Math.Round((DateTimeOffset.UtcNow - since).TotalSeconds, 3) : 0);
+        if (kafka is not null)
+        {
+            w.WriteStartArray("partitions");
+            foreach (var p in kafka)
+            {
+                w.WriteStartObject();
+                w.WriteNumber("partition", p.Partition);
+                w.WriteNumber("next_offset", p.NextOffset);
+                if (p.HighWatermark >= 0) w.WriteNumber("high_watermark", p.HighWatermark); else w.WriteNull("high_watermark");
+                if (p.Lag is { } l) w.WriteNumber("lag", l); else w.WriteNull("lag");
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+        }
         w.WriteEndObject();
         w.WriteStartObject("records");
         w.WriteNumber("in", runner.RecordsIn);

@@ -36,19 +36,20 @@ internal sealed class KafkaSinkOffsets
     /// <summary>Whether the run has read up to the sink's commits in every partition (a statement with state may then move time on).</summary>
     public bool CaughtUp(KafkaStreamInput input)
     {
-        for (int p = 0; p < _committed.Length; p++)
+        foreach (int p in input.Assigned)
             if (input.Position(p) < _committed[p])
                 return false;
         return true;
     }
 
-    /// <summary>The offsets the next commit covers, every partition of the topic: from the last commit (or where the run began
-    /// a partition no commit names) to what the sink has read.</summary>
+    /// <summary>The offsets the next commit covers, every partition this worker has (the group's share; the commit requires
+    /// each to still end in the table where this run began it): from the last commit (or where the run began a partition
+    /// no commit names) to what the sink has read.</summary>
     public KafkaOffsets ToCommit(KafkaStreamInput input)
     {
-        var partitions = new Dictionary<int, (long, long)>(_committed.Length);
+        var partitions = new Dictionary<int, (long, long)>(input.Assigned.Count);
         var fresh = new HashSet<int>();
-        for (int p = 0; p < _committed.Length; p++)
+        foreach (int p in input.Assigned)
         {
             long start = _committed[p];
             if (start < 0)

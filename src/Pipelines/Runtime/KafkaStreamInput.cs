@@ -9,12 +9,17 @@ using Microsoft.Extensions.Logging;
 namespace DataPlane.Pipelines.Runtime;
 
 /// <summary>
-/// A Kafka-backed stream's topic as one pipeline run reads it, in place of the local ingest log: each partition assigned
-/// from the position the pipeline's sinks give it (the least of their committed offsets, never the consumer group's),
-/// read as batches of one partition each, parsed by the stream's schema. A batch never spans a sink's resume position,
-/// so a sink either needs a whole batch or none of it. Messages that do not fit the schema (another producer's) are
-/// skipped and counted. The consumer group <c>dataplane.pipeline.&lt;name&gt;</c> gets the committed positions for
-/// monitoring tools only (<see cref="StorePositions"/>).
+/// A Kafka-backed stream's topic as a pipeline's worker reads it, in place of the local ingest log. The workers of a
+/// pipeline (every process that runs it) share the topic's partitions as one consumer group,
+/// <c>dataplane.pipeline.&lt;name&gt;</c>: the group says which partitions this worker has (<see cref="WaitForAssignment"/>),
+/// and the run positions each where the pipeline's sinks' commits in the table leave it (the least of them; never the
+/// group's committed offsets, which it gets for monitoring tools only, <see cref="StorePositions"/>). A rebalance
+/// (eager: every partition revoked, then the new share assigned) surfaces as <see cref="KafkaRebalanceException"/> from
+/// <see cref="TryRead"/>, and the run starts over from the table: what it read and did not commit is dropped, never
+/// committed later. The input, and so the group membership, outlives the runs: a new consumer per run would rebalance the
+/// whole group each time. Batches hold one partition each, parsed by the stream's schema; a batch never spans a sink's
+/// resume position, so a sink either needs a whole batch or none of it. Messages that do not fit the schema (another
+/// producer's) are skipped and counted.
 /// </summary>
 internal sealed class KafkaStreamInput : IDisposable
 {
@@ -29,6 +34,7 @@ internal sealed class KafkaStreamInput : IDisposable
     private readonly ILogger _logger;
     private readonly RepeatedLogLines _lines;
     private readonly IConsumer<Ignore, MessageSlice> _consumer;
+    private readonly string _group;
     private readonly MessageBuffer _buffer;
     private readonly MessageBuffer _partitionBuffer;
     private readonly RecordBatchParser _parser;
@@ -39,6 +45,12 @@ internal sealed class KafkaStreamInput : IDisposable
     private long[][] _cuts = [];
     private RecordBatch? _current;
     private long _invalid;
+    // Set by the rebalance handlers, which librdkafka calls inside Consume on the run's thread.
+    private List<int>? _given;
+    private bool _rebalanced;
+    private int[] _assigned = [];
+    private long[] _high = [];
+    private KafkaPartitionLag[] _lag = [];
 
     public KafkaStreamInput(IngestStream stream, string pipeline, int maxRecordBytes, ILogger logger)
     {
@@ -52,7 +64,7 @@ internal sealed class KafkaStreamInput : IDisposable
         _parser = new RecordBatchParser(stream.Definition);
         var config = _source.ConsumerConfig(stream.Name);
         // The pipeline's own group (a stream's setting would make its pipelines overwrite each other's positions).
-        config.GroupId = GroupId(pipeline);
+        config.GroupId = _group = GroupId(pipeline);
         _consumer = new ConsumerBuilder<Ignore, MessageSlice>(config)
             .SetValueDeserializer(_buffer)
             .SetLogHandler((_, m) =>
@@ -61,13 +73,37 @@ internal sealed class KafkaStreamInput : IDisposable
                     _lines.Log(m.Facility, m.Message);
             })
             .SetErrorHandler((_, _) => { })
+            // Nothing is assigned in the handler: the run positions the partitions from the table (Assign), and never
+            // commits from inside a rebalance callback (a synchronous commit there can wait forever, see the Slurper).
+            .SetPartitionsAssignedHandler((_, partitions) =>
+            {
+                _given = [.. partitions.Where(p => p.Topic == _source.Topic).Select(p => p.Partition.Value).Order()];
+                _rebalanced = true;
+                return [];
+            })
+            .SetPartitionsRevokedHandler((_, _) => Revoked())
+            .SetPartitionsLostHandler((_, _) => Revoked())
             .Build();
+        _consumer.Subscribe(_source.Topic);
+    }
+
+    private void Revoked()
+    {
+        _given = null;
+        _rebalanced = true;
+        _assigned = [];
+        Volatile.Write(ref _lag, []);
     }
 
     public static string GroupId(string pipeline) => "dataplane.pipeline." + pipeline;
 
     public string Topic => _source.Topic;
     public int PartitionCount => _next.Length;
+    /// <summary>The partitions this worker reads in this run, in order.</summary>
+    public IReadOnlyList<int> Assigned => _assigned;
+    /// <summary>Per partition read: the next offset to read, the high watermark last seen (-1: none yet) and their
+    /// difference; readable from any thread.</summary>
+    public IReadOnlyList<KafkaPartitionLag> Lag => Volatile.Read(ref _lag);
     /// <summary>Messages skipped since this run began because they do not fit the stream's schema.</summary>
     public long InvalidRecords => _invalid;
 
@@ -98,16 +134,39 @@ internal sealed class KafkaStreamInput : IDisposable
     }
 
     /// <summary>
-    /// Assigns every partition at <paramref name="start"/> (-1: its first message still in the topic); the sinks' resume
-    /// positions <paramref name="cuts"/> split batches. A start below the partition's first message means messages were
-    /// deleted (retention) before the pipeline committed them: refused, as for a local log that released them.
+    /// Waits for the group to give this worker its partitions (after the first join, and after each rebalance); answers
+    /// them, maybe none (more workers than partitions). Messages are not read meanwhile: nothing is assigned yet.
+    /// </summary>
+    public IReadOnlyList<int> WaitForAssignment(CancellationToken cancellationToken)
+    {
+        _rebalanced = false;
+        while (_given is null)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            // Serves the group's callbacks; nothing is assigned, so no message comes.
+            _consumer.Consume(KafkaPoll);
+        }
+        _rebalanced = false;
+        return _given;
+    }
+
+    private static readonly TimeSpan KafkaPoll = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>
+    /// Assigns the partitions the group gave (<see cref="WaitForAssignment"/>), each at <paramref name="start"/> (indexed by
+    /// partition; -1: its first message still in the topic); the sinks' resume positions <paramref name="cuts"/> split
+    /// batches. A start below the partition's first message means messages were deleted (retention) before the pipeline
+    /// committed them: refused, as for a local log that released them.
     /// </summary>
     public void Assign(long[] start, IReadOnlyList<long>[] cuts)
     {
+        var given = _given ?? throw new InvalidOperationException("The group has not assigned partitions yet.");
         var next = new long[start.Length];
-        var assignment = new List<TopicPartitionOffset>(start.Length);
-        for (int p = 0; p < start.Length; p++)
+        var assignment = new List<TopicPartitionOffset>(given.Count);
+        foreach (int p in given)
         {
+            if (p >= start.Length)
+                throw new InvalidOperationException($"The group assigned partition {p} of Kafka topic '{_source.Topic}', which has {start.Length} partitions as this run read it.");
             var partition = new TopicPartition(_source.Topic, p);
             long low = _consumer.QueryWatermarkOffsets(partition, BrokerTimeout).Low.Value;
             if (start[p] >= 0 && start[p] < low)
@@ -118,10 +177,16 @@ internal sealed class KafkaStreamInput : IDisposable
         }
         _next = next;
         _start = (long[])next.Clone();
+        _high = new long[start.Length];
+        System.Array.Fill(_high, -1);
         _cuts = [.. cuts.Select(c => c.Order().ToArray())];
         _messages.Clear();
         _nextMessage = 0;
+        _assigned = [.. given];
+        // Outside the rebalance callback, as librdkafka allows with the eager protocol (the one a 0.9 broker has): the
+        // assignment with the table's offsets replaces the empty one the handler gave.
         _consumer.Assign(assignment);
+        PublishLag();
     }
 
     /// <summary>
@@ -135,6 +200,7 @@ internal sealed class KafkaStreamInput : IDisposable
         _current = null;
         if (_nextMessage >= _messages.Count && !Consume(wait, cancellationToken))
         {
+            PublishLag();
             batch = default;
             return false;
         }
@@ -150,6 +216,8 @@ internal sealed class KafkaStreamInput : IDisposable
         _nextMessage = end;
         _next[partition] = endOffset;
         _current = records;
+        if (_nextMessage >= _messages.Count)
+            PublishLag();
         return true;
     }
 
@@ -176,6 +244,14 @@ internal sealed class KafkaStreamInput : IDisposable
             if (remaining <= TimeSpan.Zero)
                 break;
             var result = _consumer.Consume(remaining);
+            if (_rebalanced)
+            {
+                // What was gathered is dropped with the run: the partitions may be another worker's now.
+                _messages.Clear();
+                throw new KafkaRebalanceException(_given is null
+                    ? $"Consumer group {_group} revoked this worker's partitions of Kafka topic '{_source.Topic}' (a worker joined or left)."
+                    : $"Consumer group {_group} assigned this worker partitions [{string.Join(", ", _given)}] of Kafka topic '{_source.Topic}'.");
+            }
             if (result is null)
                 continue;
             if (_messages.Count == 0)
@@ -185,7 +261,26 @@ internal sealed class KafkaStreamInput : IDisposable
                 break;
         }
         _messages.Sort(static (a, b) => a.Partition != b.Partition ? a.Partition.CompareTo(b.Partition) : a.Offset.CompareTo(b.Offset));
+        foreach (int p in _assigned)
+        {
+            // librdkafka's own copy from the last fetch: no request to the broker.
+            long high = _consumer.GetWatermarkOffsets(new TopicPartition(_source.Topic, p)).High.Value;
+            if (high >= 0)
+                _high[p] = high;
+        }
         return _messages.Count > 0;
+    }
+
+    /// <summary>Makes the partitions' positions and high watermarks readable from other threads (the API, /metrics).</summary>
+    private void PublishLag()
+    {
+        var lag = new KafkaPartitionLag[_assigned.Length];
+        for (int i = 0; i < lag.Length; i++)
+        {
+            int p = _assigned[i];
+            lag[i] = new KafkaPartitionLag(p, _next[p], _high[p]);
+        }
+        Volatile.Write(ref _lag, lag);
     }
 
     /// <summary>Messages [from, to) of one partition as a batch of the stream's schema; those that do not fit are skipped.</summary>
@@ -244,7 +339,7 @@ internal sealed class KafkaStreamInput : IDisposable
     /// <summary>Per partition, the offsets every sink has committed (the least), for the group's lag in Kafka's tools.</summary>
     public void StorePositions(long[] committed)
     {
-        for (int p = 0; p < committed.Length; p++)
+        foreach (int p in _assigned)
         {
             if (committed[p] < 0)
                 continue;
@@ -253,23 +348,44 @@ internal sealed class KafkaStreamInput : IDisposable
         }
     }
 
-    /// <summary>Each partition's high watermark now: the offset after its last acknowledged message.</summary>
+    /// <summary>The high watermark now of each partition this worker reads (the offset after its last acknowledged
+    /// message; indexed by partition, 0 for the others).</summary>
     public long[] HighWatermarks()
     {
         var highs = new long[_next.Length];
-        for (int p = 0; p < highs.Length; p++)
+        foreach (int p in _assigned)
             highs[p] = _consumer.QueryWatermarkOffsets(new TopicPartition(_source.Topic, p), BrokerTimeout).High.Value;
         return highs;
     }
 
+    /// <summary>Leaves the group (its partitions go to the other workers at once rather than after the session timeout),
+    /// bounded: a close that hangs (a rebalance under way) is left to the session timeout.</summary>
     public void Dispose()
     {
         _current?.Dispose();
-        try { _consumer.Close(); } catch (KafkaException) { } // commits the stored positions
-        _consumer.Dispose();
+        var closing = Task.Run(() =>
+        {
+            try { _consumer.Close(); } catch (KafkaException) { } // commits the stored positions
+        });
+        if (closing.Wait(CloseTimeout))
+            _consumer.Dispose();
+        else
+            _logger.LogWarning("Stream {Stream}: leaving consumer group of Kafka topic '{Topic}' did not finish within {Seconds} s; the broker ends this worker's session after its timeout",
+                _stream.Name, _source.Topic, CloseTimeout.TotalSeconds);
         _lines.Flush(stopping: true);
     }
+
+    private static readonly TimeSpan CloseTimeout = TimeSpan.FromSeconds(15);
 }
+
+/// <summary>A partition a worker reads: the next offset it reads, the high watermark last seen (-1: none yet), and the lag between.</summary>
+internal readonly record struct KafkaPartitionLag(int Partition, long NextOffset, long HighWatermark)
+{
+    public long? Lag => HighWatermark < 0 ? null : Math.Max(0, HighWatermark - NextOffset);
+}
+
+/// <summary>The consumer group moved partitions (a worker joined, left or died): the run starts over from the table with the worker's new share.</summary>
+internal sealed class KafkaRebalanceException(string message) : Exception(message);
 
 /// <summary>Messages [FirstOffset, EndOffset) of one partition; Records null when none fit the schema.</summary>
 internal readonly record struct KafkaStreamBatch(int Partition, long FirstOffset, long EndOffset, int Messages, RecordBatch? Records, long Bytes);

@@ -39,6 +39,9 @@ internal sealed class PipelineRegistry : IHostedService, IAsyncDisposable
         metrics.AddGauges("dataplane_pipeline_lag_records", "Records acknowledged by the stream but not yet committed by the pipeline.",
             () => List().Where(r => !r.Stream.Definition.KafkaBacked) // whose offsets count messages of the run, not of a log
                 .Select(r => (PipelineMetrics.Labels(("pipeline", r.Definition.Name)), (double)(r.Stream.Log.EndOffset - r.CommittedOffset))));
+        metrics.AddGauges("dataplane_pipeline_kafka_lag_records", "Messages of a Kafka-backed stream's partition past the next offset this worker reads (high watermark last seen minus it), per partition the worker has.",
+            () => List().SelectMany(r => r.KafkaLag.Where(p => p.Lag is not null).Select(p =>
+                (PipelineMetrics.Labels(("pipeline", r.Definition.Name), ("partition", p.Partition.ToString(System.Globalization.CultureInfo.InvariantCulture))), (double)p.Lag!.Value))));
     }
 
     public IReadOnlyList<PipelineRunner> List() => _runners.List();

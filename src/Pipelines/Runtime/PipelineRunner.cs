@@ -132,6 +132,8 @@ internal sealed class PipelineRunner : IAsyncDisposable
     /// (re-reads after a restart from the last commit count again): the console's per-operator counts.</summary>
     public long RecordsIn => Interlocked.Read(ref _recordsIn);
     public long RecordsOut => Interlocked.Read(ref _recordsOut);
+    /// <summary>A Kafka-backed stream's partitions this worker reads now, with their lag (none for a local log, or between runs).</summary>
+    public IReadOnlyList<KafkaPartitionLag> KafkaLag => _kafka?.Lag ?? [];
     public DateTimeOffset StartedAt { get; } = DateTimeOffset.UtcNow;
 
     /// <summary>Whether the pipeline writes <paramref name="sink"/> (a statement's or its dead-letter sink).</summary>
@@ -186,6 +188,12 @@ internal sealed class PipelineRunner : IAsyncDisposable
             {
                 break;
             }
+            catch (KafkaRebalanceException e)
+            {
+                // The group moved partitions: what this run read and did not commit is dropped with it (another worker may
+                // have those partitions now), and the next run positions this worker's new share from the table.
+                _logger.LogInformation("Pipeline {Pipeline}: {Reason} It starts over from the table's offsets with the partitions it now has.", _definition.Name, e.Message);
+            }
             catch (SinkRolledBackException e)
             {
                 // Another writer's rollback, not a fault: start over from the last commit still in the table's history.
@@ -205,11 +213,22 @@ internal sealed class PipelineRunner : IAsyncDisposable
                 try { await Task.Delay(delay, cancellationToken); } catch (OperationCanceledException) { break; }
             }
         }
+        _kafka?.Dispose();
+        _kafka = null;
         State = "stopped";
     }
 
     private async Task RunOnceAsync(CancellationToken cancellationToken)
     {
+        int partitions = 0;
+        if (_stream.Definition.KafkaBacked)
+        {
+            // The group's share of the topic first, then the table: what the run resumes from is read once the
+            // partitions' previous owners have let them go.
+            _kafka ??= new KafkaStreamInput(_stream, _definition.Name, _maxRecordBytes, _logger);
+            partitions = _kafka.ReadPartitionCount();
+            _kafka.WaitForAssignment(cancellationToken);
+        }
         foreach (var sink in _sinks)
             await PrepareAsync(sink, cancellationToken);
         long start = _sinks.Min(s => s.CommittedOffset);
@@ -231,8 +250,8 @@ internal sealed class PipelineRunner : IAsyncDisposable
         long offset = start;
         try
         {
-            if (_stream.Definition.KafkaBacked)
-                _kafka = OpenKafka();
+            if (_kafka is not null)
+                PositionKafka(_kafka, partitions);
             while (!cancellationToken.IsCancellationRequested)
             {
                 Task wake;
@@ -288,8 +307,6 @@ internal sealed class PipelineRunner : IAsyncDisposable
         }
         finally
         {
-            _kafka?.Dispose();
-            _kafka = null;
             foreach (var sink in _sinks)
             {
                 sink.Pending.Clear();
@@ -679,32 +696,22 @@ internal sealed class PipelineRunner : IAsyncDisposable
     private static readonly TimeSpan KafkaPoll = TimeSpan.FromMilliseconds(200);
 
     /// <summary>
-    /// The topic for this run: every partition assigned at the least of the sinks' positions (a sink without a commit
-    /// naming a partition reads it from its first message), with each sink's position a cut between batches.
+    /// This run's share of the topic: each partition the group gave this worker assigned at the least of the sinks'
+    /// positions in the table (a sink without a commit naming a partition reads it from its first message), with each
+    /// sink's position a cut between batches.
     /// </summary>
-    private KafkaStreamInput OpenKafka()
+    private void PositionKafka(KafkaStreamInput input, int partitions)
     {
-        var input = new KafkaStreamInput(_stream, _definition.Name, _maxRecordBytes, _logger);
-        try
+        foreach (var sink in _sinks)
+            sink.Kafka = new KafkaSinkOffsets(sink.LastCommit?.Kafka, input.Topic, partitions);
+        var start = new long[partitions];
+        var cuts = new List<long>[partitions];
+        for (int p = 0; p < partitions; p++)
         {
-            int partitions = input.ReadPartitionCount();
-            foreach (var sink in _sinks)
-                sink.Kafka = new KafkaSinkOffsets(sink.LastCommit?.Kafka, input.Topic, partitions);
-            var start = new long[partitions];
-            var cuts = new List<long>[partitions];
-            for (int p = 0; p < partitions; p++)
-            {
-                cuts[p] = [.. _sinks.Select(s => s.Kafka!.Committed(p)).Where(c => c >= 0).Distinct()];
-                start[p] = _sinks.Any(s => s.Kafka!.Committed(p) < 0) ? -1 : _sinks.Min(s => s.Kafka!.Committed(p));
-            }
-            input.Assign(start, cuts);
-            return input;
+            cuts[p] = [.. _sinks.Select(s => s.Kafka!.Committed(p)).Where(c => c >= 0).Distinct()];
+            start[p] = _sinks.Any(s => s.Kafka!.Committed(p) < 0) ? -1 : _sinks.Min(s => s.Kafka!.Committed(p));
         }
-        catch
-        {
-            input.Dispose();
-            throw;
-        }
+        input.Assign(start, cuts);
     }
 
     /// <summary>One batch of the topic through the statements (waiting up to the next roll, a flush, or a short poll); answers the run's offset after it.</summary>

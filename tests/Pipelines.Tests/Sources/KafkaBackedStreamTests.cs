@@ -329,4 +329,78 @@ public sealed class KafkaBackedStreamTests(OwnKafkaFixture kafka) : IClassFixtur
         Assert.Contains(_host!.Logs.Lines, l => l.Contains("another writer committed it since", StringComparison.Ordinal));
         Assert.Equal(Enumerable.Range(0, Partitions).ToDictionary(p => p, p => highs[p]), await CommittedEndsAsync());
     }
+
+    /// <summary>The partitions a worker's pipeline reads now, from its <c>GET /api/v1/pipelines/{name}</c> (lag per partition).</summary>
+    internal static async Task<List<int>> AssignedAsync(HttpClient http)
+    {
+        var pipeline = JsonDocument.Parse(await http.GetStringAsync("api/v1/pipelines/orders_pipeline")).RootElement;
+        return [.. pipeline.GetProperty("lag").GetProperty("partitions").EnumerateArray().Select(p => p.GetProperty("partition").GetInt32())];
+    }
+
+    [Fact]
+    public async Task Two_workers_share_the_partitions_as_one_group_and_the_table_holds_each_record_once_when_one_leaves()
+    {
+        await CreateStreamAndPipelineAsync();
+        // A second worker: the same pipeline in another host, committing through the first's REST catalog to the warehouse they share.
+        var other = await PipelinesHost.StartAsync(Path.Combine(_dir, "other"), remoteCatalog: new Uri(Http.BaseAddress!, "iceberg"), warehouse: Path.Combine(_dir, "warehouse"));
+        try
+        {
+            foreach (var (path, body) in new[] { ("api/v1/streams", StreamJson(kafka, _topic)), ("api/v1/sinks", SinkJson), ("api/v1/pipelines", PipelineJson) })
+            {
+                var (status, answer, _) = await PostAsync(other.Client, path, body);
+                Assert.True(status == HttpStatusCode.Created, $"{path}: {status} {answer}");
+            }
+            // Wait for the group to give each worker its share: together all four partitions, each once.
+            var deadline = DateTime.UtcNow.AddSeconds(90);
+            List<int> mine, theirs;
+            while ((mine = await AssignedAsync(Http)).Count == 0 || (theirs = await AssignedAsync(other.Client)).Count == 0 || mine.Count + theirs.Count != Partitions)
+            {
+                Assert.True(DateTime.UtcNow < deadline, $"the two workers did not share the {Partitions} partitions within 90 s\n{string.Join('\n', _host!.Logs.Lines)}");
+                await Task.Delay(200);
+            }
+            Assert.Equal(Enumerable.Range(0, Partitions), mine.Concat(theirs).Order());
+
+            for (int from = 0; from < 2000; from += 500)
+                await PostOkAsync(from, 500);
+            var (flushed, flushBody, _) = await PostAsync(other.Client, "api/v1/pipelines/orders_pipeline/flush", "");
+            Assert.True(flushed == HttpStatusCode.OK, flushBody.ToString());
+            Assert.Equal(Expected(Enumerable.Range(0, 2000).Select(i => (long)i)), await FlushAndReadAsync());
+            // Each worker's commits name its own partitions only, and the table's offsets end every partition at its high watermark.
+            var table = await TableContents.LoadAsync(_dir, "shop.orders");
+            var named = table.Metadata.Snapshots.Select(s => s.Summary.GetValueOrDefault("dataplane.kafka.offsets")).OfType<string>()
+                .Select(o => o.Split(',').Select(e => int.Parse(e[..e.IndexOf(':')], CultureInfo.InvariantCulture)).Order().ToList()).ToList();
+            Assert.Contains(named, n => n.SequenceEqual(mine));
+            Assert.Contains(named, n => n.SequenceEqual(theirs));
+            Assert.DoesNotContain(named, n => n.Count == Partitions);
+
+            // Records the other worker has read but not committed when it leaves: the first takes its partitions over from
+            // the table's offsets, and each record is in the table once.
+            await PostOkAsync(2000, 1000);
+            var highs = HighWatermarks();
+            deadline = DateTime.UtcNow.AddSeconds(60);
+            while (!JsonDocument.Parse(await other.Client.GetStringAsync("api/v1/pipelines/orders_pipeline")).RootElement.GetProperty("lag").GetProperty("partitions")
+                       .EnumerateArray().All(p => p.GetProperty("next_offset").GetInt64() == highs[p.GetProperty("partition").GetInt32()]))
+            {
+                Assert.True(DateTime.UtcNow < deadline, "the other worker did not read its partitions' new records within 60 s");
+                await Task.Delay(100);
+            }
+        }
+        finally
+        {
+            await other.DisposeAsync();
+        }
+        var until = DateTime.UtcNow.AddSeconds(90);
+        while ((await AssignedAsync(Http)).Count != Partitions)
+        {
+            Assert.True(DateTime.UtcNow < until, "the remaining worker did not get every partition within 90 s");
+            await Task.Delay(200);
+        }
+        Assert.Equal(Expected(Enumerable.Range(0, 3000).Select(i => (long)i)), await FlushAndReadAsync());
+        var ends = HighWatermarks();
+        var lag = JsonDocument.Parse(await Http.GetStringAsync("api/v1/pipelines/orders_pipeline")).RootElement.GetProperty("lag");
+        Assert.Equal(0, lag.GetProperty("records").GetInt64());
+        Assert.Equal(Enumerable.Range(0, Partitions).Select(p => ends[p]), lag.GetProperty("partitions").EnumerateArray().Select(p => p.GetProperty("high_watermark").GetInt64()));
+        var metrics = await Http.GetStringAsync("metrics");
+        Assert.Contains("dataplane_pipeline_kafka_lag_records{otel_scope_name=\"DataPlane.Pipelines\",partition=\"3\",pipeline=\"orders_pipeline\"} 0", metrics);
+    }
 }
