@@ -42,23 +42,18 @@ public sealed class SqlProgram
     /// Compiles every statement; a <see cref="SqlException"/> with line, column and caret when one is not valid.
     /// <paramref name="watermarks"/>: the sources' event times from outside the SQL (an <see cref="ArgumentException"/> when one does not fit its source).
     /// </summary>
-    public static SqlProgram Compile(string sql, IReadOnlyDictionary<string, Schema> sources, SqlMode mode, IReadOnlyDictionary<string, WatermarkDefinition>? watermarks = null)
+    /// <paramref name="lookups"/>: the schemas of the tables lookup joins read, by qualified name (<see cref="LookupNames"/>).
+    public static SqlProgram Compile(string sql, IReadOnlyDictionary<string, Schema> sources, SqlMode mode, IReadOnlyDictionary<string, WatermarkDefinition>? watermarks = null,
+        IReadOnlyDictionary<string, Schema>? lookups = null)
     {
         var statements = Parser.Parse(sql);
         var eventTimes = WatermarkDeclarations.Resolve(sql, statements, sources, watermarks);
-        var columns = new Dictionary<string, IReadOnlyList<PlanColumn>>(StringComparer.Ordinal);
-        foreach (var (name, schema) in sources)
+        var columns = Columns(sql, sources, "source");
+        var binder = new Binder(sql, columns, FunctionRegistry.Default, mode == SqlMode.Streaming)
         {
-            var list = new List<PlanColumn>();
-            foreach (var field in schema.FieldsList)
-            {
-                var type = ArrowTypes.FromArrow(field, out var problem)
-                    ?? throw new SqlException($"source \"{name}\": {problem}", SourcePosition.At(sql, 0), sql);
-                list.Add(new PlanColumn(field.Name, type, field.IsNullable));
-            }
-            columns[name] = list;
-        }
-        var binder = new Binder(sql, columns, FunctionRegistry.Default, mode == SqlMode.Streaming) { EventTimeColumns = eventTimes.ToDictionary(w => w.Key, w => w.Value.Column) };
+            EventTimeColumns = eventTimes.ToDictionary(w => w.Key, w => w.Value.Column),
+            LookupTables = Columns(sql, lookups ?? new Dictionary<string, Schema>(), "table"),
+        };
         var plans = new List<SqlStatementPlan>();
         var sinks = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         try
@@ -97,12 +92,37 @@ public sealed class SqlProgram
         return new SqlProgram(sql, plans, sources, mode, eventTimes);
     }
 
+    private static Dictionary<string, IReadOnlyList<PlanColumn>> Columns(string sql, IReadOnlyDictionary<string, Schema> schemas, string what)
+    {
+        var columns = new Dictionary<string, IReadOnlyList<PlanColumn>>(StringComparer.Ordinal);
+        foreach (var (name, schema) in schemas)
+        {
+            var list = new List<PlanColumn>();
+            foreach (var field in schema.FieldsList)
+            {
+                var type = ArrowTypes.FromArrow(field, out var problem)
+                    ?? throw new SqlException($"{what} \"{name}\": {problem}", SourcePosition.At(sql, 0), sql);
+                list.Add(new PlanColumn(field.Name, type, field.IsNullable));
+            }
+            columns[name] = list;
+        }
+        return columns;
+    }
+
     /// <summary>
     /// The names the statements of <paramref name="sql"/> read in FROM (streams, or the CLI's input), each once, in the
     /// order they first appear; WITH queries' own names are not among them. Lets a caller find the schemas to compile
     /// with (a pipeline looks its stream up by this name). A <see cref="SqlException"/> when the text does not parse.
     /// </summary>
-    public static IReadOnlyList<string> SourceNames(string sql)
+    public static IReadOnlyList<string> SourceNames(string sql) => Names(sql, lookups: false);
+
+    /// <summary>
+    /// The tables the statements of <paramref name="sql"/> look up (qualified names in FROM: <c>namespace.table</c>,
+    /// <c>db.name.table</c>), each once, in the order they first appear: the host loads their schemas to compile with.
+    /// </summary>
+    public static IReadOnlyList<string> LookupNames(string sql) => Names(sql, lookups: true);
+
+    private static IReadOnlyList<string> Names(string sql, bool lookups)
     {
         var names = new List<string>();
         var ctes = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
@@ -131,7 +151,8 @@ public sealed class SqlProgram
                     var tables = new Stack<TableReference>([from]);
                     while (tables.TryPop(out var table))
                     {
-                        if (table is TableReference.Named n) found.Add(n.Name);
+                        if (table is TableReference.Named n && n.Qualifiers.Count > 0 == lookups)
+                            found.Add(lookups ? n.Name with { Text = n.QualifiedName, Position = n.Start } : n.Name);
                         else if (table is TableReference.Subquery sub) pending.Push(sub.Query);
                         else if (table is JoinedTables join) { tables.Push(join.Right); tables.Push(join.Left); }
                     }
@@ -139,7 +160,7 @@ public sealed class SqlProgram
             }
         }
         foreach (var name in found.OrderBy(n => n.Position))
-            if (!ctes.Contains(name.Text) && !names.Contains(name.Text, StringComparer.Ordinal))
+            if ((lookups || !ctes.Contains(name.Text)) && !names.Contains(name.Text, StringComparer.Ordinal))
                 names.Add(name.Text);
         return names;
     }
@@ -153,26 +174,28 @@ public sealed class SqlProgram
     /// <see cref="Statements"/>): a pipeline runs each of its sinks' statements on its own, as far as that sink needs.
     /// </summary>
     /// <param name="state">How keyed state is sharded and bounded (default: one shard, all in memory).</param>
-    public SqlExecution Start(int statement, Action<RecordBatch> output, Func<long>? clock = null, StateOptions? state = null)
+    /// <param name="lookupRows">A lookup table's rows by its qualified name (columns as compiled), as the host last loaded
+    /// them: each batch is matched against the rows it answers then, a new instance meaning new rows.</param>
+    public SqlExecution Start(int statement, Action<RecordBatch> output, Func<long>? clock = null, StateOptions? state = null, Func<string, RecordBatch>? lookupRows = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(statement);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(statement, Statements.Count);
-        return Build([statement], (_, batch) => output(batch), clock, state);
+        return Build([statement], (_, batch) => output(batch), clock, state, lookupRows);
     }
 
     /// <summary>
     /// A running instance: every statement's operators, compiled once. <paramref name="output"/> receives each
     /// statement's result batches (by statement index); <paramref name="clock"/> gives now() in microseconds since the epoch.
     /// </summary>
-    public SqlExecution Start(Action<int, RecordBatch> output, Func<long>? clock = null, StateOptions? state = null) =>
-        Build(Enumerable.Range(0, Statements.Count), output, clock, state);
+    public SqlExecution Start(Action<int, RecordBatch> output, Func<long>? clock = null, StateOptions? state = null, Func<string, RecordBatch>? lookupRows = null) =>
+        Build(Enumerable.Range(0, Statements.Count), output, clock, state, lookupRows);
 
-    private SqlExecution Build(IEnumerable<int> statements, Action<int, RecordBatch> output, Func<long>? clock, StateOptions? state)
+    private SqlExecution Build(IEnumerable<int> statements, Action<int, RecordBatch> output, Func<long>? clock, StateOptions? state, Func<string, RecordBatch>? lookupRows)
     {
         clock ??= () => (DateTimeOffset.UtcNow.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) / 10;
         var log = new RowErrorLog();
         var memory = new StateMemory(state ?? StateOptions.InMemory);
-        var planner = new PhysicalPlanner(log, clock, _sources.ToDictionary(s => s.Key, s => s.Value.FieldsList.Count)) { State = memory };
+        var planner = new PhysicalPlanner(log, clock, _sources.ToDictionary(s => s.Key, s => s.Value.FieldsList.Count)) { State = memory, LookupRows = lookupRows };
         int finished = 0;
         foreach (int i in statements)
         {
@@ -186,10 +209,11 @@ public sealed class SqlProgram
     }
 
     /// <summary>Runs every statement over bounded input (all batches of each source) and returns each statement's result batches.</summary>
-    public IReadOnlyList<IReadOnlyList<RecordBatch>> Run(IReadOnlyDictionary<string, IReadOnlyList<RecordBatch>> input, out RowErrorLog errors, Func<long>? clock = null)
+    public IReadOnlyList<IReadOnlyList<RecordBatch>> Run(IReadOnlyDictionary<string, IReadOnlyList<RecordBatch>> input, out RowErrorLog errors, Func<long>? clock = null,
+        Func<string, RecordBatch>? lookupRows = null)
     {
         var results = Statements.Select(_ => new List<RecordBatch>()).ToArray();
-        var execution = Start((i, batch) => results[i].Add(batch), clock);
+        var execution = Start((i, batch) => results[i].Add(batch), clock, lookupRows: lookupRows);
         foreach (var (source, batches) in input)
             foreach (var batch in batches)
                 execution.Push(source, batch);

@@ -311,6 +311,9 @@ internal sealed partial class Binder
             // current_date and current_timestamp are SQL's functions without parentheses (a column of that name wins)
             if (matches.Count == 0 && c.Parts.Count == 1 && !c.Parts[0].Quoted && c.Parts[0].Text.ToLowerInvariant() is "current_date" or "current_timestamp")
                 return Call(c.Parts[0].Text.ToLowerInvariant(), [], [], c.Parts[0].Position, c.Parts[0].Text);
+            if (matches.Count == 0 && c.Parts.Count > 1 && lookIn.Columns.Where(x => x.Qualifier is { } q && c.Parts[0].Matches(q)).Select(x => x.Name).ToList() is { Count: > 0 } qualified)
+                throw Error(c.Parts[1].Position, $"there is no column \"{c.Parts[1].Text}\" in {c.Parts[0].Text}" + NearestNames.Suggest(c.Parts[1].Text, qualified)
+                    + (qualified.Count <= 30 ? $" (columns: {string.Join(", ", qualified)})" : ""));
             if (matches.Count == 0)
             {
                 var names = lookIn.Columns.Select(x => x.Name).ToList();

@@ -18,6 +18,9 @@ internal sealed partial class Binder
 
     private LogicalPlan BindJoin(JoinedTables j)
     {
+        if (j.Right is TableReference.Named { Qualifiers.Count: > 0 } table) return BindLookupJoin(j, table);
+        if (j.Left is TableReference.Named { Qualifiers.Count: > 0 } first)
+            throw Error(first.Start, $"a lookup join reads the stream on the left and the table on the right: FROM <stream> s JOIN {first.QualifiedName} t ON s.key = t.key");
         var left = BindFrom(j.Left);
         var right = BindFrom(j.Right);
         var leftTables = left.Columns.Select(c => c.Qualifier).OfType<string>().ToHashSet(StringComparer.OrdinalIgnoreCase);

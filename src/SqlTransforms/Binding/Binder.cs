@@ -95,6 +95,8 @@ internal sealed partial class Binder
         if (from is null) return new LogicalPlan.OneRow();
         switch (from)
         {
+            case TableReference.Named { Qualifiers.Count: > 0 } table:
+                throw LookupOutsideJoin(table);
             case TableReference.Named n:
             {
                 string alias = (n.Alias ?? n.Name).Text;

@@ -16,6 +16,8 @@ internal sealed class PhysicalPlanner(RowErrorLog log, Func<long> clock, IReadOn
     public readonly List<Operator> OneRows = [];
     /// <summary>Operators with state to snapshot, in the order they were built (the same for the same program).</summary>
     public readonly List<IStatefulOperator> Stateful = [];
+    /// <summary>A lookup table's current rows by qualified name, from the host (none: a lookup join cannot run).</summary>
+    public Func<string, RecordBatch>? LookupRows { get; init; }
 
     /// <summary>The execution's keyed state: its shards and memory budget, shared by its windowed aggregations.</summary>
     public StateMemory State { get; init; } = new(StateOptions.InMemory);
@@ -68,6 +70,9 @@ internal sealed class PhysicalPlanner(RowErrorLog log, Func<long> clock, IReadOn
                 Build(j.Right, join.Input(1));
                 return;
             }
+            case LogicalPlan.LookupJoin l:
+                op = new LookupJoinOperator(l.Spec, schema, LookupRows ?? (name => throw new InvalidOperationException($"the lookup join of {name} has no rows to look up here")), log, clock);
+                break;
             case LogicalPlan.Aggregate a:
                 op = new AggregateOperator(a.Keys, a.Input.Columns.Select(c => c.Type).ToList(), a.Aggregates, schema, a.Columns.Select(c => c.Type).ToList());
                 break;

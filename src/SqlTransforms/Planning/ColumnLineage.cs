@@ -5,8 +5,8 @@ internal static class ColumnLineage
 {
     /// <summary>
     /// The first node below <paramref name="plan"/> (or itself) that makes column <paramref name="column"/> rather than
-    /// passing it on, and the column's index there. Projections of a plain column, filters, and the row columns of a
-    /// per-window top-N pass columns on.
+    /// passing it on, and the column's index there. Projections of a plain column, filters, a lookup join's stream columns and the row
+    /// columns of a per-window top-N pass columns on.
     /// </summary>
     public static (LogicalPlan Plan, int Column) Source(LogicalPlan plan, int column)
     {
@@ -20,6 +20,9 @@ internal static class ColumnLineage
                     continue;
                 case LogicalPlan.Filter f:
                     plan = f.Input;
+                    continue;
+                case LogicalPlan.LookupJoin l when column < l.Input.Columns.Count:
+                    plan = l.Input;
                     continue;
                 case LogicalPlan.WindowTopN t when column < t.Ranking.RowWidth:
                     plan = t.Input;

@@ -27,6 +27,8 @@ internal abstract record LogicalPlan(IReadOnlyList<PlanColumn> Columns)
     }
     /// <summary>A join: the left input's columns, then the right's (nullable on a side an outer join may leave unmatched).</summary>
     public sealed record Join(LogicalPlan Left, LogicalPlan Right, JoinSpec Spec, IReadOnlyList<PlanColumn> Columns) : LogicalPlan(Columns);
+    /// <summary>A lookup join: the input's (stream's) columns, then the looked-up table's (nullable in a LEFT join).</summary>
+    public sealed record LookupJoin(LogicalPlan Input, LookupSpec Spec, IReadOnlyList<PlanColumn> Columns) : LogicalPlan(Columns);
     public sealed record Sort(LogicalPlan Input, IReadOnlyList<SortKey> Keys) : LogicalPlan(Input.Columns);
     /// <summary>row_number, rank, dense_rank per window and partition, keeping the rows a filter above asks for (top-N, deduplication).</summary>
     public sealed record WindowTopN(LogicalPlan Input, RankingSpec Ranking, IReadOnlyList<PlanColumn> Columns) : LogicalPlan(Columns);
@@ -40,6 +42,7 @@ internal abstract record LogicalPlan(IReadOnlyList<PlanColumn> Columns)
         UnionAll u => u.Inputs,
         Aggregate a => [a.Input],
         Join j => [j.Left, j.Right],
+        LookupJoin l => [l.Input],
         Sort s => [s.Input],
         Limit l => [l.Input],
         WindowTopN t => [t.Input],
@@ -93,6 +96,7 @@ internal abstract record LogicalPlan(IReadOnlyList<PlanColumn> Columns)
         // A windowed aggregate reads "WindowAggregate <window> Aggregate keys [...]" in EXPLAIN, as one line.
         Aggregate a => a.Window is { } w ? ("WindowAggregate", $"{w} Aggregate {AggregateText(a)}") : ("Aggregate", AggregateText(a)),
         Join j => ("Join", JoinText(j)),
+        LookupJoin l => ("LookupJoin", LookupText(l)),
         Sort s => ("Sort", string.Join(", ", s.Keys.Select(k => Columns[k.Column].Name + (k.Descending ? " DESC" : "")))),
         WindowTopN t => (t.Ranking.Limit is { Function: RankFunction.RowNumber, Count: 1 } ? "WindowDeduplicate" : "WindowTopN", t.Ranking.Describe(t.Input.Columns)),
         Limit l => ("Limit", $"{l.Count?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "ALL"} OFFSET {l.Offset}"),
@@ -106,6 +110,10 @@ internal abstract record LogicalPlan(IReadOnlyList<PlanColumn> Columns)
         return j.Spec.Kind.ToString().ToUpperInvariant() + (j.Spec.LeftKeys.Count > 0 ? $" keys [{string.Join(", ", keys)}]" : "")
             + (j.Spec.Residual is { } r ? " ON " + ExpressionText.Of(r, inputs) : "") + (j.Spec.Time is { } t ? " " + t.Describe(j.Left.Columns, j.Right.Columns) : "");
     }
+
+    private static string LookupText(LookupJoin l) =>
+        $"{l.Spec.Kind.ToString().ToUpperInvariant()} keys [{string.Join(", ", l.Spec.StreamKeys.Select((k, i) => ExpressionText.Of(k, l.Input.Columns) + " = " + ExpressionText.Of(l.Spec.TableKeys[i], l.Spec.TableColumns)))}] "
+        + $"table {l.Spec.Table} ({l.Spec.Source})";
 
     /// <summary>The keys and aggregates by their output names (the GROUP BY and select-list text: k, count(*), sum(v)).</summary>
     private static string AggregateText(Aggregate a) =>

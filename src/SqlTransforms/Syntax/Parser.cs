@@ -250,6 +250,8 @@ internal sealed partial class Parser
         return new SelectItem(e, alias);
     }
 
+    private const int MaxTableNameParts = 3;
+
     private TableReference TableReference()
     {
         int start = Peek.Start;
@@ -268,11 +270,19 @@ internal sealed partial class Parser
         else
         {
             var name = Name("a stream name, a WITH query's name or (SELECT ...)");
+            // namespace.table or db.name.table: a table a lookup join reads (the binder checks where it stands)
+            var qualifiers = new List<SqlName>();
+            while (Peek.IsSymbol(".") && qualifiers.Count < MaxTableNameParts)
+            {
+                _next++;
+                qualifiers.Add(name);
+                name = Name("a table name after '.'");
+            }
             if (Peek.IsSymbol("."))
-                throw Error("qualified names (namespace.stream) are not supported in FROM; name the stream");
+                throw Error($"a table name in FROM has at most {MaxTableNameParts + 1} parts (namespace.table, db.name.table)");
             if (Peek.IsSymbol("("))
                 throw Error($"table functions such as {name}(...) are not supported in FROM");
-            result = new TableReference.Named(name, Alias(), start);
+            result = new TableReference.Named(name, Alias(), start) { Qualifiers = qualifiers };
         }
         return result;
     }

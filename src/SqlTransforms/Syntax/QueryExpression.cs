@@ -39,6 +39,13 @@ internal sealed record OrderItem(SqlExpression Expression, bool Descending, bool
 /// <summary>What FROM names: a stream or a CTE, or a subquery; both with an optional alias.</summary>
 internal abstract record TableReference(SqlName? Alias, int Start)
 {
-    public sealed record Named(SqlName Name, SqlName? Alias, int Start) : TableReference(Alias, Start);
+    /// <summary>A stream or CTE (<see cref="Qualifiers"/> empty), or a lookup join's table (<c>namespace.table</c>, <c>db.name.table</c>): <see cref="Name"/> is the last part.</summary>
+    public sealed record Named(SqlName Name, SqlName? Alias, int Start) : TableReference(Alias, Start)
+    {
+        public IReadOnlyList<SqlName> Qualifiers { get; init; } = [];
+
+        /// <summary>The parts joined by dots, as the table is known to its catalog or database.</summary>
+        public string QualifiedName => string.Join('.', Qualifiers.Append(Name).Select(n => n.Text));
+    }
     public sealed record Subquery(QueryExpression Query, SqlName? Alias, int Start) : TableReference(Alias, Start);
 }

@@ -25,7 +25,7 @@ public sealed class StatefulCorpusTests
         var c = s.Case;
         if (c.Error is not null)
         {
-            var e = Assert.Throws<SqlException>(() => SqlProgram.Compile(c.Query, s.Sources(), c.Mode));
+            var e = Assert.Throws<SqlException>(() => SqlProgram.Compile(c.Query, s.Sources(), c.Mode, lookups: s.Lookups()));
             Assert.Contains(c.Error, e.Message);
             return;
         }
@@ -53,7 +53,7 @@ public sealed class StatefulCorpusTests
     internal static (List<string> Rows, List<string> Dropped) Run(StreamCase s, int? cut)
     {
         var c = s.Case;
-        var program = SqlProgram.Compile(c.Query, s.Sources(), c.Mode);
+        var program = SqlProgram.Compile(c.Query, s.Sources(), c.Mode, lookups: s.Lookups());
         var types = program.Statements[^1].OutputSchema.FieldsList.Select(f => ArrowTypes.FromArrow(f, out _)!).ToList();
         var rows = new List<string>();
         int batches = 0;
@@ -65,7 +65,9 @@ public sealed class StatefulCorpusTests
             string at = finished ? "@end" : "@" + batches; // emitted while pushing the Nth batch (or a tick after it)
             rows.AddRange(RowText.Rows([batch], types).Select(r => at + " " + r));
         }
-        var execution = program.Start(Output, () => now);
+        // a lookup table is not part of the saved state: the restored execution reads the same table
+        var tables = s.LookupTables.ToDictionary(t => t.Key, t => (c with { Schema = t.Value, Input = [] }).InputBatch());
+        var execution = program.Start(Output, () => now, lookupRows: name => tables[name]);
         var counts = new Dictionary<string, long>();
         for (int step = 0; step < s.Steps.Count; step++)
         {
@@ -74,8 +76,8 @@ public sealed class StatefulCorpusTests
                 Add(counts, execution.Errors);
                 var state = new MemoryStream();
                 execution.SaveState(state);
-                program = SqlProgram.Compile(c.Query, s.Sources(), c.Mode);
-                execution = program.Start(Output, () => now);
+                program = SqlProgram.Compile(c.Query, s.Sources(), c.Mode, lookups: s.Lookups());
+                execution = program.Start(Output, () => now, lookupRows: name => tables[name]);
                 state.Position = 0;
                 execution.RestoreState(state);
             }
@@ -87,6 +89,7 @@ public sealed class StatefulCorpusTests
                     break;
                 case StreamStep.Clock k: now = k.Micros; break;
                 case StreamStep.Tick: execution.AdvanceTime(); break;
+                case StreamStep.Table t: tables[t.Name] = t.Rows.InputBatch(); break;
             }
         }
         finished = true;

@@ -12,12 +12,17 @@ namespace DataPlane.SqlTransforms.Tests.Stateful;
 /// Output rows start with <c>@N</c> when emitted by the Nth batch (or a tick after it), or <c>@end</c> for rows
 /// emitted at the end of input: when a window closes is part of the answer. A case may read more sources than
 /// <c>input</c>: each is a section <c>== source NAME</c> holding its schema, and <c>-- source NAME</c> in the input
-/// sends the records after it there (<c>-- source input</c> back).
+/// sends the records after it there (<c>-- source input</c> back). A lookup join's table is a section
+/// <c>== lookup NS.TABLE</c> holding its schema; <c>-- lookup NS.TABLE</c> in the input makes the records after it (up
+/// to the next step) the table's rows from then on, as a new snapshot would.
 /// </summary>
 internal sealed record StreamCase(CorpusCase Case, IReadOnlyList<StreamStep> Steps)
 {
     /// <summary>The schemas of the sources besides <c>input</c>, by name.</summary>
     public IReadOnlyDictionary<string, string> OtherSources { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>The schemas of the lookup tables, by qualified name.</summary>
+    public IReadOnlyDictionary<string, string> LookupTables { get; init; } = new Dictionary<string, string>();
 
     public const long Start = 1_704_067_200_000_000; // 2024-01-01 00:00:00 UTC
 
@@ -26,15 +31,28 @@ internal sealed record StreamCase(CorpusCase Case, IReadOnlyList<StreamStep> Ste
         var c = CorpusCase.Load(path) with { Mode = SqlMode.Streaming };
         var all = File.ReadAllLines(path);
         var others = new Dictionary<string, string>();
+        var tables = new Dictionary<string, string>();
         for (int i = 0; i < all.Length; i++)
+        {
             if (all[i].StartsWith("== source ", StringComparison.Ordinal))
                 others[all[i]["== source ".Length..].Trim()] = all.Skip(i + 1).First(l => l.Trim().Length > 0).Trim();
+            if (all[i].StartsWith("== lookup ", StringComparison.Ordinal))
+                tables[all[i]["== lookup ".Length..].Trim()] = all.Skip(i + 1).First(l => l.Trim().Length > 0).Trim();
+        }
+        string? table = null;
         var steps = new List<StreamStep>();
         var lines = new List<string>();
         int partition = 0;
         string source = "input";
         void Flush()
         {
+            if (table is not null)
+            {
+                steps.Add(new StreamStep.Table(table, c with { Input = lines.ToList(), Schema = tables[table] }));
+                table = null;
+                lines.Clear();
+                return;
+            }
             if (lines.Count == 0) return;
             steps.Add(new StreamStep.Batch(c with { Input = lines.ToList(), Schema = source == "input" ? c.Schema : others[source] }, partition, source));
             lines.Clear();
@@ -50,6 +68,7 @@ internal sealed record StreamCase(CorpusCase Case, IReadOnlyList<StreamStep> Ste
             {
                 case "batch": break;
                 case "source": source = words[1].Trim(); break;
+                case "lookup": table = words[1].Trim(); break;
                 case "partition": partition = int.Parse(words[1], System.Globalization.CultureInfo.InvariantCulture); break;
                 case "clock":
                     if (!ValueText.TryParseTimestamp(words[1], out long micros)) throw new FormatException(line);
@@ -60,7 +79,7 @@ internal sealed record StreamCase(CorpusCase Case, IReadOnlyList<StreamStep> Ste
             }
         }
         Flush();
-        return new StreamCase(c, steps) { OtherSources = others };
+        return new StreamCase(c, steps) { OtherSources = others, LookupTables = tables };
     }
 
     public Dictionary<string, Schema> Sources()
@@ -69,6 +88,8 @@ internal sealed record StreamCase(CorpusCase Case, IReadOnlyList<StreamStep> Ste
         foreach (var (name, schema) in OtherSources) sources[name] = (Case with { Schema = schema }).ArrowSchema();
         return sources;
     }
+
+    public Dictionary<string, Schema> Lookups() => LookupTables.ToDictionary(t => t.Key, t => (Case with { Schema = t.Value }).ArrowSchema());
 }
 
 internal abstract record StreamStep
@@ -76,4 +97,6 @@ internal abstract record StreamStep
     public sealed record Batch(CorpusCase Records, int Partition, string Source = "input") : StreamStep;
     public sealed record Clock(long Micros) : StreamStep;
     public sealed record Tick : StreamStep;
+    /// <summary>A lookup table's rows from here on.</summary>
+    public sealed record Table(string Name, CorpusCase Rows) : StreamStep;
 }
