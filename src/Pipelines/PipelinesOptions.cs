@@ -34,6 +34,13 @@ public sealed class PipelinesOptions
     /// </summary>
     public long MaxStateBytes { get; set; } = 512L * 1024 * 1024;
     /// <summary>
+    /// Bytes of keyed window state (tumble and hop groups) one statement of a pipeline holds in memory; past it the
+    /// groups spill to sorted runs under <c>&lt;Directory&gt;/state-spill</c>, merged when their window closes.
+    /// </summary>
+    public long StateMemoryBytes { get; set; } = 256L * 1024 * 1024;
+    /// <summary>Shards of a statement's keyed window state where the pipeline sets no <c>"parallelism"</c>; 0: one per core.</summary>
+    public int StateShards { get; set; }
+    /// <summary>
     /// Seconds without an append after which a stream closes its log file and lets go of its in-memory tail and
     /// parsers, so idle streams cost no file descriptor and little memory; the next append reopens the file.
     /// </summary>

@@ -5,6 +5,7 @@ using DataPlane.Pipelines.Sinks;
 using DataPlane.Pipelines.Streams;
 using DataPlane.SqlTransforms;
 using DataPlane.SqlTransforms.Diagnostics;
+using DataPlane.SqlTransforms.State;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -177,7 +178,13 @@ internal sealed class PipelineRegistry : IHostedService, IAsyncDisposable
         }
         var statements = sinks.Where(s => !s.IsDeadLetter).ToList();
         var runner = new PipelineRunner(definition, stream, program, statements, sinks.FirstOrDefault(s => s.IsDeadLetter),
-            _metrics, _loggers.CreateLogger($"DataPlane.Pipelines.{definition.Name}"), _options.MaxStateBytes, _options.MaxRecordBytes);
+            _metrics, _loggers.CreateLogger($"DataPlane.Pipelines.{definition.Name}"), _options.MaxStateBytes, _options.MaxRecordBytes,
+            new StateOptions
+            {
+                Shards = definition.Parallelism ?? (_options.StateShards > 0 ? _options.StateShards : Environment.ProcessorCount),
+                MemoryBytes = _options.StateMemoryBytes,
+                SpillDirectory = Directory.CreateDirectory(Path.Combine(_options.Directory, "state-spill")).FullName,
+            });
         _runners.Add(runner);
         // A catalog or ingest process keeps the pipeline (checked, compiled, its stream held) but runs it nowhere: workers do.
         if (_options.RunsPipelines)

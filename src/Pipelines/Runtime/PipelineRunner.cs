@@ -6,6 +6,7 @@ using DataPlane.Pipelines.Metrics;
 using DataPlane.Pipelines.Sinks;
 using DataPlane.Pipelines.Streams;
 using DataPlane.SqlTransforms;
+using DataPlane.SqlTransforms.State;
 using DataPlane.Storage;
 using Microsoft.Extensions.Logging;
 
@@ -80,6 +81,7 @@ internal sealed class PipelineRunner : IAsyncDisposable
     private readonly DeadLetters _deadLetters;
     private readonly SqlExecution?[] _probes;
     private readonly long _maxStateBytes;
+    private readonly StateOptions _state;
     private readonly string _fingerprint;
     private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Task _run = Task.CompletedTask;
@@ -91,9 +93,11 @@ internal sealed class PipelineRunner : IAsyncDisposable
 
     /// <param name="statements">One sink per statement of <paramref name="program"/>, in its order.</param>
     /// <param name="deadLetter">The sink that receives the records the statements fail on; null to drop them (counted).</param>
+    /// <param name="state">How each statement's keyed state is sharded and bounded in memory (default: one shard, in memory).</param>
     public PipelineRunner(PipelineDefinition definition, IngestStream stream, SqlProgram program, IReadOnlyList<PipelineSink> statements, PipelineSink? deadLetter,
-        PipelineMetrics metrics, ILogger logger, long maxStateBytes = long.MaxValue, int maxRecordBytes = 1024 * 1024)
+        PipelineMetrics metrics, ILogger logger, long maxStateBytes = long.MaxValue, int maxRecordBytes = 1024 * 1024, StateOptions? state = null)
     {
+        _state = state ?? StateOptions.InMemory;
         _maxRecordBytes = maxRecordBytes;
         _maxStateBytes = maxStateBytes;
         _fingerprint = CheckpointHeader.Fingerprint(program.Sql);
@@ -241,7 +245,7 @@ internal sealed class PipelineRunner : IAsyncDisposable
         // Each statement's operators, compiled once per run; their output batches wait in the sink's list until written.
         foreach (var sink in _statements)
         {
-            sink.StartRun(_program.Start(sink.Statement, sink.Pending.Add));
+            sink.StartRun(_program.Start(sink.Statement, sink.Pending.Add, state: _state));
             await RestoreAsync(sink, cancellationToken);
         }
         bool stateful = _statements.Any(s => s.Execution!.HasState);
@@ -824,6 +828,8 @@ internal sealed class PipelineRunner : IAsyncDisposable
             return;
         _stop.Cancel();
         try { await _run; } catch (OperationCanceledException) { }
+        foreach (var sink in _statements)
+            sink.Execution?.Dispose();
         FailFlushes(new InvalidOperationException($"Pipeline '{_definition.Name}' stopped before the flush completed."));
         _stop.Dispose();
     }

@@ -68,7 +68,7 @@ internal sealed class PipelineSink(SinkDefinition definition, int statement, Arr
     /// <summary>Whether the log batch starting at <paramref name="offset"/> is past this sink's last commit (not yet written).</summary>
     public bool Needs(long offset) => offset >= CommittedOffset;
 
-    /// <summary>Starts a run's execution; what the previous one dropped stays counted.</summary>
+    /// <summary>Starts a run's execution; what the previous one dropped stays counted, what it spilled to disk is deleted.</summary>
     public void StartRun(SqlTransforms.SqlExecution? execution)
     {
         lock (_gate)
@@ -78,6 +78,7 @@ internal sealed class PipelineSink(SinkDefinition definition, int statement, Arr
                 foreach (var c in _execution.Errors.Snapshot())
                     _droppedBefore[c.Reason.Code] = Merge(c, _droppedBefore.GetValueOrDefault(c.Reason.Code));
                 _droppedTotalBefore += _execution.Errors.Total;
+                _execution.Dispose();
             }
             _execution = execution;
             _reported.Clear();

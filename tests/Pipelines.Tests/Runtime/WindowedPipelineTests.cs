@@ -227,6 +227,56 @@ public sealed class WindowedPipelineTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Windows_spill_past_the_state_memory_budget_and_a_restart_with_another_shard_count_redistributes_their_keys()
+    {
+        string dir = Path.Combine(_dir, "spill");
+        string spill = Path.Combine(dir, "pipelines", "state-spill");
+        static async Task Post(PipelinesHost host, string path, string body, HttpStatusCode expected = HttpStatusCode.OK)
+        {
+            using var response = await host.Client.PostAsync(path, new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
+            string text = await response.Content.ReadAsStringAsync();
+            Assert.True(response.StatusCode == expected || (expected == HttpStatusCode.OK && response.IsSuccessStatusCode), $"{path}: {(int)response.StatusCode} {text}");
+        }
+        static string Clicks(int users, int second) =>
+            string.Concat(Enumerable.Range(0, users).Select(i => $$"""{"user": "user-{{i}}", "ts": "2026-01-01T00:00:{{second:D2}}"}""" + "\n"));
+        const string Sql = "WATERMARK FOR clicks.ts AS ts - INTERVAL '10' SECOND; INSERT INTO t1 SELECT window_start, user, count(*) AS n FROM clicks GROUP BY tumble(INTERVAL '1' MINUTE), user";
+
+        var host = await PipelinesHost.StartAsync(dir, o => { o.StateMemoryBytes = 2_000; o.StateShards = 4; });
+        try
+        {
+            await Post(host, "api/v1/streams", """{"name": "clicks", "schema": {"fields": [{"name": "user", "type": "string"}, {"name": "ts", "type": "timestamp"}]}}""");
+            await Post(host, "api/v1/sinks", """{"name": "t1", "type": "iceberg", "namespace": "default", "table": "spilled", "rolling": {"interval_seconds": 3600}}""");
+            await Post(host, "api/v1/pipelines", $$"""{"name": "p1", "parallelism": 0, "sql": "{{Sql}}"}""", HttpStatusCode.BadRequest);
+            await Post(host, "api/v1/pipelines", $$"""{"name": "p1", "sql": "{{Sql}}"}""");
+            // 200 keys twice in minute 0: far more than 2,000 bytes of groups, spilled to runs that the checkpoint merges.
+            await Post(host, "streams/clicks", Clicks(200, 1) + Clicks(200, 2));
+            await Post(host, "api/v1/pipelines/p1/flush", "");
+            Assert.NotEmpty(Directory.EnumerateFiles(spill, "*.arrows", SearchOption.AllDirectories));
+        }
+        finally
+        {
+            await host.DisposeAsync();
+        }
+        // The stopped pipeline's runs went with its execution.
+        Assert.Empty(Directory.EnumerateFiles(spill, "*", SearchOption.AllDirectories));
+
+        // Restarted with three shards: the checkpoint of four is redistributed, and minute 0 closes with one row per key.
+        host = await PipelinesHost.StartAsync(dir, o => { o.StateMemoryBytes = 2_000; o.StateShards = 3; });
+        try
+        {
+            await Post(host, "streams/clicks", Clicks(200, 30) + """{"user": "user-0", "ts": "2026-01-01T00:02:00"}""" + "\n");
+            await Post(host, "api/v1/pipelines/p1/flush", "");
+            var files = await TableContents.LiveFilesAsync(await TableContents.LoadAsync(dir, "default.spilled"));
+            Assert.Equal(["200|200|3|3"], TableContents.Rows(
+                $"SELECT count(*), count(DISTINCT user), min(n), max(n) FROM read_parquet([{string.Join(", ", files.Select(f => $"'{f}'"))}])"));
+        }
+        finally
+        {
+            await host.DisposeAsync();
+        }
+    }
+
+    [Fact]
     public async Task Expiry_deletes_the_checkpoints_only_expired_commits_named_and_keeps_the_last_which_orphan_removal_keeps_too()
     {
         for (int i = 0; i < 3; i++)
