@@ -41,6 +41,19 @@ public sealed class PipelinesOptions
     /// <summary>Shards of a statement's keyed window state where the pipeline sets no <c>"parallelism"</c>; 0: one per core.</summary>
     public int StateShards { get; set; }
     /// <summary>
+    /// Largest table a lookup join may load (an Iceberg table's data and delete files, a database table's values): a
+    /// pipeline that joins a larger one is refused when created (400 naming the table and its size), and fails if a
+    /// reload finds it has grown past it.
+    /// </summary>
+    public long MaxLookupTableBytes { get; set; } = 256L * 1024 * 1024;
+    /// <summary>Seconds between a pipeline's checks of a lookup table for a new snapshot (or database commit); 0 checks before every batch.</summary>
+    public double LookupRefreshSeconds { get; set; } = 30;
+    /// <summary>
+    /// The longest a batch waits for a lookup table's reload: past it the batch is joined with the rows in hand and the
+    /// reload finishes in the background for a later batch, so a slow catalog or replica never stalls the stream longer.
+    /// </summary>
+    public double LookupWaitSeconds { get; set; } = 5;
+    /// <summary>
     /// Seconds without an append after which a stream closes its log file and lets go of its in-memory tail and
     /// parsers, so idle streams cost no file descriptor and little memory; the next append reopens the file.
     /// </summary>

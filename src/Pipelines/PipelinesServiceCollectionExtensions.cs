@@ -40,9 +40,11 @@ public static class PipelinesServiceCollectionExtensions
         configure(options);
         if (options.MaxRequestBytes <= 0 || options.MaxRecordBytes <= 0 || options.MaxLogBytes <= 0
             || options.MaxStreams <= 0 || options.MaxSinks <= 0 || options.MaxPipelines <= 0 || options.StreamIdleSeconds <= 0
-            || !(options.DefinitionsPollSeconds is > 0 and <= 3600))
+            || !(options.DefinitionsPollSeconds is > 0 and <= 3600)
+            || options.MaxLookupTableBytes <= 0 || !(options.LookupRefreshSeconds is >= 0 and <= 86400) || !(options.LookupWaitSeconds is >= 0 and <= 3600))
             throw new ArgumentException($"Pipelines limits must be positive (MaxRequestBytes {options.MaxRequestBytes}, MaxRecordBytes {options.MaxRecordBytes}, " +
-                $"MaxLogBytes {options.MaxLogBytes}, MaxStreams {options.MaxStreams}, MaxSinks {options.MaxSinks}, MaxPipelines {options.MaxPipelines}, StreamIdleSeconds {options.StreamIdleSeconds}; DefinitionsPollSeconds {options.DefinitionsPollSeconds} at most 3600).");
+                $"MaxLogBytes {options.MaxLogBytes}, MaxStreams {options.MaxStreams}, MaxSinks {options.MaxSinks}, MaxPipelines {options.MaxPipelines}, StreamIdleSeconds {options.StreamIdleSeconds}; DefinitionsPollSeconds {options.DefinitionsPollSeconds} at most 3600; " +
+                $"MaxLookupTableBytes {options.MaxLookupTableBytes}, LookupRefreshSeconds {options.LookupRefreshSeconds} at most 86400, LookupWaitSeconds {options.LookupWaitSeconds} at most 3600).");
         services.AddSingleton(options);
         services.AddSingleton(new ApiAccess(options));
         services.AddMetrics();
@@ -51,6 +53,7 @@ public static class PipelinesServiceCollectionExtensions
         services.AddSingleton<IngestEndpoint>();
         services.AddSingleton<StreamsApi>();
         services.AddSingleton<SinkRegistry>();
+        services.AddSingleton<Lookups.LookupSources>();
         services.AddSingleton<PipelineRegistry>();
         services.AddHostedService(sp => sp.GetRequiredService<PipelineRegistry>());
         services.AddSingleton<StreamSources>();

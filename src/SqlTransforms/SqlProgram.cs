@@ -122,6 +122,9 @@ public sealed class SqlProgram
     /// </summary>
     public static IReadOnlyList<string> LookupNames(string sql) => Names(sql, lookups: true);
 
+    /// <summary>Whether a lookup table's name (<see cref="LookupNames"/>) is a DataPlane database's table, <c>db.&lt;database&gt;.&lt;table&gt;</c>, rather than a catalog's.</summary>
+    public static bool IsDatabaseTable(string qualifiedName) => LookupSpec.IsDatabase(qualifiedName);
+
     private static IReadOnlyList<string> Names(string sql, bool lookups)
     {
         var names = new List<string>();

@@ -47,6 +47,22 @@ internal static class SqlCommand
             string text = r.GetValue(sql)!;
             var sources = Sources(text);
             SqlProgram program;
+            if (LookupNames(text).Count > 0)
+            {
+                // The tables a lookup join reads are the server's: it compiles and explains them as it would the pipeline.
+                if (r.GetValue(schema) is not null)
+                    throw new ArgumentException($"The SQL looks up {string.Join(", ", LookupNames(text))}: explain it against a server (leave out --schema), which holds the tables.");
+                using var server = ManagementApi.CreateClient(r);
+                var validated = await ManagementApi.SendAsync(server, HttpMethod.Post, "api/v1/pipelines/validate", JsonSerializer.Serialize(new { sql = text }), CancellationToken.None);
+                foreach (var statement in validated.GetProperty("statements").EnumerateArray())
+                {
+                    Console.WriteLine($"INSERT INTO {statement.GetProperty("sink").GetString()}");
+                    foreach (var field in statement.GetProperty("schema").EnumerateArray())
+                        Console.WriteLine($"  {field.GetProperty("name").GetString()} {field.GetProperty("type")}{(field.GetProperty("required").GetBoolean() ? " required" : "")}");
+                    Console.Write(string.Join("", statement.GetProperty("explain").GetString()!.Split('\n').Where(l => l.Length > 0).Select(l => "  " + l + "\n")));
+                }
+                return;
+            }
             if (r.GetValue(schema) is { } file)
                 program = Compile(text, sources.ToDictionary(n => n, _ => ReadSchema(file).ArrowSchema), SqlMode.Bounded);
             else
@@ -119,6 +135,18 @@ internal static class SqlCommand
         try
         {
             return SqlProgram.SourceNames(sql);
+        }
+        catch (SqlException e)
+        {
+            throw new ArgumentException(e.Message, e);
+        }
+    }
+
+    private static IReadOnlyList<string> LookupNames(string sql)
+    {
+        try
+        {
+            return SqlProgram.LookupNames(sql);
         }
         catch (SqlException e)
         {

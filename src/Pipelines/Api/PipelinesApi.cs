@@ -78,9 +78,10 @@ internal sealed class PipelinesApi(PipelineRegistry pipelines)
         }
         IngestStream stream;
         SqlProgram program;
+        Lookups.LookupTables? lookups;
         try
         {
-            (stream, program) = pipelines.Compile(sql);
+            (stream, program, lookups) = await pipelines.CompileAsync(sql, context.RequestAborted);
         }
         catch (ArgumentException e) when (e.InnerException is SqlException error)
         {
@@ -118,7 +119,9 @@ internal sealed class PipelinesApi(PipelineRegistry pipelines)
                     skip = 0;
                 }
                 records = inputs.Sum(b => (long)b.Length);
-                outputs = program.Run(new Dictionary<string, IReadOnlyList<RecordBatch>> { [stream.Name] = inputs }, out dropped);
+                if (lookups is not null)
+                    await lookups.LoadAsync(context.RequestAborted);
+                outputs = program.Run(new Dictionary<string, IReadOnlyList<RecordBatch>> { [stream.Name] = inputs }, out dropped, lookupRows: lookups is null ? null : lookups.Rows);
             }
             await WriteValidationAsync(context, stream, program, outputs, dropped, records);
         }
@@ -315,6 +318,7 @@ internal sealed class PipelinesApi(PipelineRegistry pipelines)
         w.WriteNumber("in", runner.RecordsIn);
         w.WriteNumber("out", runner.RecordsOut);
         w.WriteEndObject();
+        runner.Lookups?.Write(w);
         if (runner.LastCommit is { } commit) WriteCommit(w, "last_commit", commit); else w.WriteNull("last_commit");
         // Each sink's own offsets and commits (a pipeline's top-level figures are its first sink's, and the least offsets).
         w.WriteStartArray("sinks");

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using DataPlane.Iceberg.DataFiles;
+using DataPlane.Pipelines.Lookups;
 using DataPlane.Pipelines.Metrics;
 using DataPlane.Pipelines.Sinks;
 using DataPlane.Pipelines.Streams;
@@ -25,11 +26,13 @@ internal sealed class PipelineRegistry : IHostedService, IAsyncDisposable
     private readonly SinkRegistry _sinks;
     private readonly PipelineMetrics _metrics;
     private readonly ILoggerFactory _loggers;
+    private readonly LookupSources _lookups;
     private readonly DefinitionSet<PipelineRunner> _runners = new("pipeline", r => r.Definition.Name);
     private readonly SemaphoreSlim _gate = new(1, 1);
 
-    public PipelineRegistry(PipelinesOptions options, StreamRegistry streams, SinkRegistry sinks, PipelineMetrics metrics, ILoggerFactory loggers)
+    public PipelineRegistry(PipelinesOptions options, StreamRegistry streams, SinkRegistry sinks, PipelineMetrics metrics, ILoggerFactory loggers, LookupSources lookups)
     {
+        _lookups = lookups;
         _root = Path.Combine(Path.GetFullPath(options.Directory), "pipelines");
         _options = options;
         _streams = streams;
@@ -135,7 +138,7 @@ internal sealed class PipelineRegistry : IHostedService, IAsyncDisposable
     /// </summary>
     private async Task<PipelineRunner> StartAsync(PipelineDefinition definition, CancellationToken cancellationToken, bool checkTables = false)
     {
-        var (stream, program) = Compile(definition.Sql);
+        var (stream, program, lookups) = await CompileAsync(definition.Sql, cancellationToken);
         var names = program.Statements.Select(s => s.Sink!).Concat(definition.DeadLetter is { } d ? [d] : []).ToList();
         var definitions = new List<SinkDefinition>();
         foreach (var name in names)
@@ -184,7 +187,8 @@ internal sealed class PipelineRegistry : IHostedService, IAsyncDisposable
                 Shards = definition.Parallelism ?? (_options.StateShards > 0 ? _options.StateShards : Environment.ProcessorCount),
                 MemoryBytes = _options.StateMemoryBytes,
                 SpillDirectory = Directory.CreateDirectory(Path.Combine(_options.Directory, "state-spill")).FullName,
-            });
+            })
+        { Lookups = lookups };
         _runners.Add(runner);
         // A catalog or ingest process keeps the pipeline (checked, compiled, its stream held) but runs it nowhere: workers do.
         if (_options.RunsPipelines)
@@ -199,11 +203,25 @@ internal sealed class PipelineRegistry : IHostedService, IAsyncDisposable
     /// The pipeline's SQL compiled against the one stream it reads: an <see cref="ArgumentException"/> (400) with the
     /// line, column and caret of what is wrong, a <see cref="KeyNotFoundException"/> (404) for a stream that does not exist.
     /// </summary>
-    public (IngestStream Stream, SqlProgram Program) Compile(string sql)
+    public (IngestStream Stream, SqlProgram Program) Compile(string sql) => Compile(sql, []);
+
+    /// <summary>
+    /// <see cref="Compile(string)"/> with the tables its lookup joins read (a <see cref="KeyNotFoundException"/> naming
+    /// one that does not exist, an <see cref="ArgumentException"/> naming one past <see cref="PipelinesOptions.MaxLookupTableBytes"/>),
+    /// and a run's view of those tables (null when there are none).
+    /// </summary>
+    public async Task<(IngestStream Stream, SqlProgram Program, LookupTables? Lookups)> CompileAsync(string sql, CancellationToken cancellationToken)
+    {
+        var tables = await _lookups.ResolveAsync(sql, cancellationToken);
+        var (stream, program) = Compile(sql, tables);
+        return (stream, program, tables.Count == 0 ? null : _lookups.Open(tables));
+    }
+
+    private (IngestStream Stream, SqlProgram Program) Compile(string sql, IReadOnlyList<(ILookupSource Source, Apache.Arrow.Schema Schema)> lookups)
     {
         try
         {
-            return CompileOnce(sql);
+            return CompileOnce(sql, lookups);
         }
         catch (SqlException first)
         {
@@ -214,7 +232,7 @@ internal sealed class PipelineRegistry : IHostedService, IAsyncDisposable
             {
                 try
                 {
-                    return CompileOnce(text);
+                    return CompileOnce(text, lookups);
                 }
                 catch (SqlException next)
                 {
@@ -225,7 +243,7 @@ internal sealed class PipelineRegistry : IHostedService, IAsyncDisposable
         }
     }
 
-    private (IngestStream Stream, SqlProgram Program) CompileOnce(string sql)
+    private (IngestStream Stream, SqlProgram Program) CompileOnce(string sql, IReadOnlyList<(ILookupSource Source, Apache.Arrow.Schema Schema)> lookups)
     {
         var sources = SqlProgram.SourceNames(sql);
         if (sources.Count != 1)
@@ -237,7 +255,8 @@ internal sealed class PipelineRegistry : IHostedService, IAsyncDisposable
             ?? throw new KeyNotFoundException(_streams.FindFailed(name) is { } failedStream
                 ? $"Stream '{name}' (FROM {name}) failed to load: {failedStream.Reason}"
                 : $"No stream named '{name}' (FROM {name}); create it with POST /api/v1/streams.");
-        var program = SqlProgram.Compile(sql, new Dictionary<string, Apache.Arrow.Schema> { [stream.Name] = stream.Definition.ArrowSchema }, SqlMode.Streaming);
+        var program = SqlProgram.Compile(sql, new Dictionary<string, Apache.Arrow.Schema> { [stream.Name] = stream.Definition.ArrowSchema }, SqlMode.Streaming,
+            lookups: lookups.ToDictionary(l => l.Source.Name, l => l.Schema, StringComparer.Ordinal));
         if (program.Statements.Count == 0)
             throw new ArgumentException("The pipeline's SQL has no statement; it is INSERT INTO <sink> SELECT ... FROM <stream>.");
         return (stream, program);

@@ -143,6 +143,11 @@ internal sealed class PipelineRunner : IAsyncDisposable
     /// <summary>Whether the pipeline writes <paramref name="sink"/> (a statement's or its dead-letter sink).</summary>
     public bool Writes(string sink) => _sinks.Any(s => s.Name == sink);
 
+    /// <summary>The tables the statements' lookup joins read (null: none), loaded as each run starts and reloaded between batches.</summary>
+    public Lookups.LookupTables? Lookups { get; init; }
+
+    private Func<string, RecordBatch>? LookupRows => Lookups is null ? null : Lookups.Rows;
+
     public void Start()
     {
         State = "starting";
@@ -242,10 +247,12 @@ internal sealed class PipelineRunner : IAsyncDisposable
             _stream.Commit(_definition.Name, start);
         else
             RestartKafkaFlushes();
+        if (Lookups is not null)
+            await Lookups.LoadAsync(cancellationToken);
         // Each statement's operators, compiled once per run; their output batches wait in the sink's list until written.
         foreach (var sink in _statements)
         {
-            sink.StartRun(_program.Start(sink.Statement, sink.Pending.Add, state: _state));
+            sink.StartRun(_program.Start(sink.Statement, sink.Pending.Add, state: _state, lookupRows: LookupRows));
             await RestoreAsync(sink, cancellationToken);
         }
         bool stateful = _statements.Any(s => s.Execution!.HasState);
@@ -351,6 +358,8 @@ internal sealed class PipelineRunner : IAsyncDisposable
     {
         bool deadLetters = _deadLetter is not null && Needs(_deadLetter, firstOffset);
         long written = 0;
+        if (Lookups is not null)
+            await Lookups.RefreshAsync(cancellationToken);
         foreach (var sink in _statements)
         {
             if (!Needs(sink, firstOffset))
@@ -444,7 +453,7 @@ internal sealed class PipelineRunner : IAsyncDisposable
         if (dropped <= arrival.Count)
             return;
         var late = arrival.Select(a => a.Row).ToHashSet();
-        var probe = _program.Start(sink.Statement, static _ => { });
+        var probe = _program.Start(sink.Statement, static _ => { }, lookupRows: LookupRows);
         foreach (var (row, reason) in probe.FindFailures(_stream.Name, records, admitted: true))
             if (!late.Contains(row))
                 _deadLetters.Add(sink.Name, row, reason);
@@ -497,7 +506,7 @@ internal sealed class PipelineRunner : IAsyncDisposable
     /// <summary>Which records of the batch the sink's statement fails on, for the dead-letter sink: found by a separate execution of that statement alone.</summary>
     private void FindFailures(PipelineSink sink, RecordBatch records)
     {
-        var probe = _probes[sink.Statement] ??= _program.Start(sink.Statement, static _ => { });
+        var probe = _probes[sink.Statement] ??= _program.Start(sink.Statement, static _ => { }, lookupRows: LookupRows);
         foreach (var (row, reason) in probe.FindFailures(_stream.Name, records))
             _deadLetters.Add(sink.Name, row, reason);
     }

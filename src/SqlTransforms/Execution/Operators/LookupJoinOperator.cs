@@ -65,7 +65,8 @@ internal sealed class LookupJoinOperator(LookupSpec spec, Schema schema, Func<st
         var tableRows = _tableRows.ToArray();
         var columns = new IArrowArray[schema.FieldsList.Count];
         for (int c = 0; c < batch.ColumnCount; c++) columns[c] = Gather.Take(batch.Column(c), streamRows);
-        for (int c = 0; c < _table!.ColumnCount; c++) columns[batch.ColumnCount + c] = Gather.Take(_table.Column(c), tableRows);
+        for (int c = 0; c < spec.TableColumns.Count; c++)
+            columns[batch.ColumnCount + c] = _table!.Length == 0 ? Vectors.Nulls(spec.TableColumns[c].Type, tableRows.Length) : Gather.Take(_table.Column(c), tableRows);
         _streamRows.Clear();
         _tableRows.Clear();
         Emit(new RecordBatch(schema, columns, streamRows.Length));
@@ -74,8 +75,14 @@ internal sealed class LookupJoinOperator(LookupSpec spec, Schema schema, Func<st
     /// <summary>The table's rows by key: per key its first row, and per row the next of the same key (-1 ends).</summary>
     private void Index(RecordBatch table)
     {
-        if (table.ColumnCount != spec.TableColumns.Count)
+        // an empty table may come without columns: it matches nothing
+        if (table.Length > 0 && table.ColumnCount != spec.TableColumns.Count)
             throw new InvalidOperationException($"the rows of {spec.Table} have {table.ColumnCount} columns where the lookup join was compiled with {spec.TableColumns.Count}");
+        if (table.Length == 0)
+        {
+            (_table, _index, _first, _next) = (table, new KeyTable(), [], []);
+            return;
+        }
         var keys = Evaluate(_tableKeys, table);
         var index = new KeyTable();
         var first = new int[16];
