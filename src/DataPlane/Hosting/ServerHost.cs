@@ -70,6 +70,8 @@ internal static class ServerHost
                 MaxDatabases = options.Databases.MaxDatabases,
             });
             builder.Services.AddTableMaintenance(options);
+            // Lookup joins of db.<name>.<table> read this process's databases (the pipelines know only the interface).
+            builder.Services.AddSingleton<Pipelines.Lookups.IDatabaseReader, DatabaseLookupReader>();
         }
         builder.Services.AddSingleton(sp => new MetricsAccess(servesCatalog ? sp.GetRequiredService<RestCatalogOptions>() : null,
             sp.GetRequiredService<PipelinesOptions>(), sp.GetService<Database.DatabaseOptions>()));

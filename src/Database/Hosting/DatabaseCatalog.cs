@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using DataPlane.Database.Execution;
 using DataPlane.Database.Http;
+using DataPlane.Database.Sessions;
 using DataPlane.Http;
 using Microsoft.Extensions.Logging;
 
@@ -230,6 +231,17 @@ public sealed partial class DatabaseCatalog : IAsyncDisposable
         using var body = JsonDocument.Parse(await http.GetStringAsync("api/v1/databases", cancellationToken));
         return [.. body.RootElement.GetProperty("databases").EnumerateArray().Select(d => d.GetProperty("name").GetString()!)];
     }
+
+    /// <summary>
+    /// A read for a caller in this process (a pipeline's lookup join): served where the session allows (a replica at
+    /// or past its bookmark, else the primary), read-only. A <see cref="DatabaseException"/> as the HTTP API would answer.
+    /// </summary>
+    public async Task<QueryResult> ReadAsync(string name, IReadOnlyList<SqlStatement> statements, SessionConstraint session, CancellationToken cancellationToken = default) =>
+        await (await GetAsync(name, cancellationToken)).QueryAsync(statements, session, Access.ReadOnly, token: null, cancellationToken);
+
+    /// <summary>The newest log position of a database whose primary this process holds: a read at or past it sees every commit so far.</summary>
+    public async Task<long> PositionAsync(string name, CancellationToken cancellationToken = default) =>
+        (await GetLocalAsync(name, cancellationToken)).Primary.Position;
 
     internal async Task<ReplicatedDatabase> GetLocalAsync(string name, CancellationToken cancellationToken = default) =>
         await GetAsync(name, cancellationToken) as ReplicatedDatabase
