@@ -145,6 +145,13 @@ public sealed class SqlCommandTests : IDisposable
             "--dead-letter", "failed", "--server", server.BaseAddress.ToString());
         Assert.Equal("Pipeline shaped created: events -> a, b (dead letters: failed)", string.Join(" ", deployed).Trim());
 
+        // A lookup join of the server's database table: explained by the server, which holds the table, with its keys and source.
+        Assert.Equal(HttpStatusCode.Created, (await http.PostAsync("api/v1/databases", new StringContent("""{"name": "crm", "replicas": 0}""", Encoding.UTF8, "application/json"))).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await http.PostAsync("db/crm/query", new StringContent("""{"sql": "CREATE TABLE customers (id INTEGER, tier TEXT)"}""", Encoding.UTF8, "application/json"))).StatusCode);
+        var lookup = await RunOkAsync("sql", "explain", "INSERT INTO a SELECT e.id, c.tier FROM events e LEFT JOIN db.crm.customers c ON e.id = c.id", "--server", server.BaseAddress.ToString());
+        Assert.Equal(["INSERT INTO a", "  id long required", "  tier string"], lookup.Take(3));
+        Assert.Contains(lookup, l => l.Trim() == "LookupJoin LEFT keys [id = id] table db.crm.customers (database)");
+
         // A stream has no end: what a pipeline refuses, explain refuses too.
         var (exit, output) = await RunAsync("sql", "explain", "INSERT INTO a SELECT count(*) AS n FROM events", "--server", server.BaseAddress.ToString());
         Assert.Equal(1, exit);
