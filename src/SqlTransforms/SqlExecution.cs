@@ -39,6 +39,7 @@ public sealed class SqlExecution : IDisposable
     /// <summary>Bytes of keyed state in memory now and at most so far (estimates; zero when the execution has no
     /// budget, <see cref="StateOptions.MemoryBytes"/>), and the runs spilled to disk with their bytes.</summary>
     public (long Held, long PeakHeld, int RunsSpilled, long BytesSpilled) StateMemoryUse => (State.Held, State.PeakHeld, State.RunsSpilled, State.BytesSpilled);
+    internal IReadOnlyList<UpdatingAggregateOperator> Updating { get; init; } = [];
 
     /// <summary>One batch of <paramref name="source"/>'s records, in its schema.</summary>
     public void Push(string source, RecordBatch batch) => Push(source, batch, 0);
@@ -158,6 +159,16 @@ public sealed class SqlExecution : IDisposable
             pending.Push((range.Start, half));
         }
         return failures;
+    }
+
+    /// <summary>
+    /// A sink is about to commit: updating aggregates (GROUP BY keys without a window) emit the current row of every key
+    /// that changed since the last flush, which the sink writes over the key's older row. Nothing for other statements.
+    /// </summary>
+    public void Flush()
+    {
+        StartOnce();
+        foreach (var op in Updating) op.Flush();
     }
 
     /// <summary>The end of bounded input: aggregates and sorts emit their rows.</summary>

@@ -70,7 +70,10 @@ public sealed class SqlProgram
                         var duplicate = plan.Columns.GroupBy(c => c.Name, StringComparer.OrdinalIgnoreCase).FirstOrDefault(g => g.Count() > 1);
                         if (duplicate is not null)
                             throw new SqlException($"the SELECT list names \"{duplicate.Key}\" twice; give each output column its own name (AS ...)", SourcePosition.At(sql, insert.Body.Start), sql);
-                        plans.Add(new SqlStatementPlan(insert.Sink.Text, plan, SelectsAll(insert.Body)));
+                        var keys = UpdatingKeys.Find(plan, out var problem);
+                        if (problem is not null)
+                            throw new SqlException(problem, SourcePosition.At(sql, insert.Body.Start), sql);
+                        plans.Add(new SqlStatementPlan(insert.Sink.Text, plan, SelectsAll(insert.Body), keys));
                         break;
                     }
                     case SqlStatement.Select select:
@@ -208,7 +211,7 @@ public sealed class SqlProgram
         var trackers = _sources.ToDictionary(s => s.Key, s => Watermarks.TryGetValue(s.Key, out var w)
             ? WatermarkTracker.ForColumn(s.Value.FieldsList.ToList().FindIndex(f => f.Name == w.Column), w)
             : WatermarkTracker.ProcessingTime());
-        return new SqlExecution(planner.Scans, planner.OneRows, log, _sources) { Clock = clock, Trackers = trackers, Stateful = planner.Stateful, State = memory };
+        return new SqlExecution(planner.Scans, planner.OneRows, log, _sources) { Clock = clock, Trackers = trackers, Stateful = planner.Stateful, State = memory, Updating = planner.Updating };
     }
 
     /// <summary>Runs every statement over bounded input (all batches of each source) and returns each statement's result batches.</summary>

@@ -6,13 +6,21 @@ namespace DataPlane.SqlTransforms;
 /// <summary>One compiled statement: the sink it writes (null for a plain SELECT), its output schema, and its plan.</summary>
 public sealed class SqlStatementPlan
 {
-    internal SqlStatementPlan(string? sink, LogicalPlan plan, bool selectsAll = false)
+    internal SqlStatementPlan(string? sink, LogicalPlan plan, bool selectsAll = false, IReadOnlyList<int>? updatingKeys = null)
     {
         Sink = sink;
         Plan = plan;
         SelectsAll = selectsAll;
         OutputSchema = Execution.PhysicalPlanner.Schema(plan);
+        UpdatingKeys = updatingKeys?.Select(i => OutputSchema.FieldsList[i].Name).ToList();
     }
+
+    /// <summary>
+    /// For an updating aggregate (GROUP BY keys without a window, over a stream): the output columns that are its keys,
+    /// in GROUP BY order. Each flush emits the current row of the keys that changed, which the sink writes over the
+    /// key's older row; the sink table takes these columns as its identifier fields. Null for append-only output.
+    /// </summary>
+    public IReadOnlyList<string>? UpdatingKeys { get; }
 
     public string? Sink { get; }
     /// <summary>Arrow types as the table format's Parquet writer takes them; fields carry no ids (the sink assigns them).</summary>

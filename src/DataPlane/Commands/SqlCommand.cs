@@ -80,6 +80,8 @@ internal static class SqlCommand
                 Console.WriteLine(statement.Sink is null ? "SELECT" : $"INSERT INTO {statement.Sink}");
                 foreach (var field in statement.OutputSchema.FieldsList)
                     Console.WriteLine($"  {field.Name} {TypeText(field)}{(field.IsNullable ? "" : " required")}");
+                if (statement.UpdatingKeys is { } keys)
+                    Console.WriteLine($"  one row per key: the sink table's identifier fields are [{string.Join(", ", keys)}]");
                 Console.Write(string.Join("", statement.Explain().Split('\n').Where(l => l.Length > 0).Select(l => "  " + l + "\n")));
             }
         }));

@@ -151,6 +151,14 @@ internal sealed class PipelinesApi(PipelineRegistry pipelines)
                 foreach (var column in ArrowSchemaMapping.ToIceberg(statement.OutputSchema).Columns)
                     TypeJson.WriteFieldWithoutId(w, column.Name, column.Type, column.Required);
                 w.WriteEndArray();
+                // An updating aggregate keeps one row per key: the columns the sink table identifies its rows by.
+                if (statement.UpdatingKeys is { } keys)
+                {
+                    w.WriteStartArray("identifier_fields");
+                    foreach (var key in keys)
+                        w.WriteStringValue(key);
+                    w.WriteEndArray();
+                }
                 var graph = statement.Graph();
                 w.WriteStartObject("plan");
                 w.WriteStartArray("nodes");

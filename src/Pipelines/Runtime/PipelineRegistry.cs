@@ -161,6 +161,8 @@ internal sealed class PipelineRegistry : IHostedService, IAsyncDisposable
             var sink = definitions[i];
             bool deadLetter = i == program.Statements.Count;
             var statement = deadLetter ? null : program.Statements[i];
+            if (statement?.UpdatingKeys is not null)
+                throw new ArgumentException($"INSERT INTO {sink.Name}: an updating aggregate (GROUP BY keys without a window) does not run in a pipeline yet; GROUP BY a window too.");
             var output = statement?.OutputSchema ?? DeadLetters.Schema;
             var outputSchema = ArrowSchemaMapping.ToIceberg(output);
             // The sink's partition terms name columns of this output: checked now, not at the first commit.

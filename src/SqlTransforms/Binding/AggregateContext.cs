@@ -16,4 +16,6 @@ internal sealed class AggregateContext
     public readonly List<AggregateCall> Calls = [];
     public readonly List<PlanColumn> CallColumns = [];
     public Scope Input = Scope.Empty;
+    /// <summary>An updating aggregate: records with a NULL key are dropped, so a key read above it is never NULL.</summary>
+    public bool KeysNotNull;
 }

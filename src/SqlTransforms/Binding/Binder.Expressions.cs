@@ -36,6 +36,7 @@ internal sealed partial class Binder
             context.Keys.Add(time); context.KeyTexts.Add("window_start"); context.Arguments.Add(time); keyNames.Add("window_start");
             context.Keys.Add(time); context.KeyTexts.Add("window_end"); context.Arguments.Add(time); keyNames.Add("window_end");
         }
+        context.KeysNotNull = window is null && _streaming;
         foreach (var key in s.GroupBy)
         {
             if (window is not null && WindowCall(key, items, scope) is not null) continue;
@@ -54,6 +55,9 @@ internal sealed partial class Binder
             var bound = Bind(e, scope);
             if (window is not null && !Execution.Aggregates.KeyCodec.Supports(bound.Type))
                 throw Error(key.Start, $"a windowed GROUP BY key cannot be a {bound.Type}; group by its fields or elements");
+            // An updating aggregate's keys identify the sink table's rows: Iceberg's identifier fields are required primitives, not floating point.
+            if (window is null && _streaming && (!Execution.Aggregates.KeyCodec.Supports(bound.Type) || bound.Type.Kind is SqlTypeKind.Real or SqlTypeKind.Double or SqlTypeKind.Interval))
+                throw Error(key.Start, $"a GROUP BY key of an updating aggregate (no window) cannot be a {bound.Type}: the keys identify the sink table's rows (Iceberg identifier fields are primitive, and not REAL or DOUBLE); CAST it or group by its fields");
             context.Keys.Add(bound);
             context.KeyTexts.Add(Normalized(e));
             context.Arguments.Add(bound);
@@ -63,9 +67,15 @@ internal sealed partial class Binder
         BoundExpression? having = s.Having is null ? null : BindCondition(s.Having, scope, "HAVING", context);
         var preColumns = context.Arguments.Select((a, i) => new PlanColumn("#" + i, a.Type, a.Nullable)).ToList();
         var pre = new LogicalPlan.Project(input, context.Arguments, preColumns);
-        var keyColumns = context.Keys.Select((k, i) => new PlanColumn(i < keyNames.Count ? keyNames[i] : "#" + i, k.Type, window is not null && i < 2 ? false : k.Nullable));
+        // An updating aggregate drops records with a NULL key (its sink's identifier columns are required), so its keys are never NULL.
+        bool updating = context.KeysNotNull;
+        var keyColumns = context.Keys.Select((k, i) => new PlanColumn(i < keyNames.Count ? keyNames[i] : "#" + i, k.Type, (window is not null && i < 2) || updating ? false : k.Nullable));
         int first = window is null ? 0 : 2;
-        LogicalPlan plan = new LogicalPlan.Aggregate(pre, Enumerable.Range(first, context.Keys.Count - first).ToList(), context.Calls, keyColumns.Concat(context.CallColumns).ToList()) { Window = window };
+        LogicalPlan plan = new LogicalPlan.Aggregate(pre, Enumerable.Range(first, context.Keys.Count - first).ToList(), context.Calls, keyColumns.Concat(context.CallColumns).ToList())
+        {
+            Window = window,
+            Updating = updating,
+        };
         if (having is not null) plan = new LogicalPlan.Filter(plan, having);
         return (plan, outputs);
     }
@@ -78,7 +88,7 @@ internal sealed partial class Binder
         {
             int key = aggregate.KeyTexts.IndexOf(Normalized(e));
             if (key >= 0 && e is not SqlExpression.Literal)
-                return new BoundExpression.Column(key, "#" + key, aggregate.Keys[key].Type, aggregate.Keys[key].Nullable);
+                return new BoundExpression.Column(key, "#" + key, aggregate.Keys[key].Type, aggregate.Keys[key].Nullable && !aggregate.KeysNotNull);
         }
         var bound = BindNode(e, scope, aggregate, unnest);
         return ConstantFolding.Fold(bound);

@@ -170,8 +170,11 @@ internal sealed partial class Binder
             return BindRanking(s, input, scope, items, orderBy, limit, offset);
         bool aggregating = s.GroupBy.Count > 0 || s.Having is not null || items.Any(i => ContainsAggregate(i.Expression));
         bool windowed = s.GroupBy.Any(k => WindowCall(k, items, scope) is not null);
-        if ((aggregating && !windowed) || s.Distinct || orderBy.Count > 0 || limit is not null || offset is not null)
-            RefuseOnStream(s, aggregating && !windowed, orderBy, limit ?? offset);
+        // GROUP BY keys without a window is an updating aggregate (one row per key in the sink); without keys, or with
+        // HAVING (a key's row would have to leave the table when it stops matching), it still needs a window.
+        bool unbounded = aggregating && !windowed && (s.GroupBy.Count == 0 || s.Having is not null);
+        if (unbounded || s.Distinct || orderBy.Count > 0 || limit is not null || offset is not null)
+            RefuseOnStream(s, unbounded, orderBy, limit ?? offset);
 
         LogicalPlan plan;
         List<BoundExpression> outputs;
@@ -195,9 +198,12 @@ internal sealed partial class Binder
     private void RefuseOnStream(QueryExpression.Select s, bool aggregating, IReadOnlyList<OrderItem> orderBy, SqlExpression? limit)
     {
         if (!_streaming) return;
+        if (aggregating && s.GroupBy.Count > 0)
+            throw Error(s.Having!.Start,
+                "HAVING over an updating aggregate (GROUP BY keys without a window) is not supported: a key's row would have to leave the sink table when it stops matching; filter when reading the table, or GROUP BY a window too");
         if (aggregating)
             throw Error(s.GroupByPosition >= 0 ? s.GroupByPosition : s.Start,
-                "aggregation over a stream needs a window: GROUP BY tumble(INTERVAL '1 minute'), hop(slide, width) or session(gap), with or without keys; an aggregate without a window runs over bounded input only (dataplane sql run)");
+                "aggregation over a stream needs a window: GROUP BY tumble(INTERVAL '1 minute'), hop(slide, width) or session(gap), with or without keys; or GROUP BY keys alone for an updating aggregate (one row per key in the sink table); an aggregate without keys or a window runs over bounded input only (dataplane sql run)");
         if (s.Distinct)
             throw Error(s.Start, "SELECT DISTINCT over a stream would remember every row; it comes with windows in a later version");
         if (orderBy.Count > 0)

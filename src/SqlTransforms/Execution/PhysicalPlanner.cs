@@ -18,6 +18,8 @@ internal sealed class PhysicalPlanner(RowErrorLog log, Func<long> clock, IReadOn
     public readonly List<IStatefulOperator> Stateful = [];
     /// <summary>A lookup table's current rows by qualified name, from the host (none: a lookup join cannot run).</summary>
     public Func<string, RecordBatch>? LookupRows { get; init; }
+    /// <summary>The updating aggregates, which emit their changed keys when the runtime flushes before a commit.</summary>
+    public readonly List<UpdatingAggregateOperator> Updating = [];
 
     /// <summary>The execution's keyed state: its shards and memory budget, shared by its windowed aggregations.</summary>
     public StateMemory State { get; init; } = new(StateOptions.InMemory);
@@ -73,6 +75,14 @@ internal sealed class PhysicalPlanner(RowErrorLog log, Func<long> clock, IReadOn
             case LogicalPlan.LookupJoin l:
                 op = new LookupJoinOperator(l.Spec, schema, LookupRows ?? (name => throw new InvalidOperationException($"the lookup join of {name} has no rows to look up here")), log, clock);
                 break;
+            case LogicalPlan.Aggregate { Updating: true } a:
+            {
+                var updating = new UpdatingAggregateOperator(a.Keys, a.Input.Columns.Select(c => c.Type).ToList(), a.Aggregates, schema, a.Columns.Select(c => c.Type).ToList(), log);
+                Stateful.Add(updating);
+                Updating.Add(updating);
+                op = updating;
+                break;
+            }
             case LogicalPlan.Aggregate a:
                 op = new AggregateOperator(a.Keys, a.Input.Columns.Select(c => c.Type).ToList(), a.Aggregates, schema, a.Columns.Select(c => c.Type).ToList());
                 break;

@@ -24,6 +24,8 @@ internal abstract record LogicalPlan(IReadOnlyList<PlanColumn> Columns)
     {
         /// <summary>A windowed aggregation: input column 0 is the event time, output columns 0 and 1 window_start and window_end.</summary>
         public Windows.WindowSpec? Window { get; init; }
+        /// <summary>Over a stream without a window: one row per key, emitted again whenever the key changes (at each sink commit).</summary>
+        public bool Updating { get; init; }
     }
     /// <summary>A join: the left input's columns, then the right's (nullable on a side an outer join may leave unmatched).</summary>
     public sealed record Join(LogicalPlan Left, LogicalPlan Right, JoinSpec Spec, IReadOnlyList<PlanColumn> Columns) : LogicalPlan(Columns);
@@ -94,7 +96,7 @@ internal abstract record LogicalPlan(IReadOnlyList<PlanColumn> Columns)
         Unnest u => ("Unnest", string.Join(", ", u.ListColumns.Select(i => u.Input.Columns[i].Name))),
         UnionAll => ("UnionAll", ""),
         // A windowed aggregate reads "WindowAggregate <window> Aggregate keys [...]" in EXPLAIN, as one line.
-        Aggregate a => a.Window is { } w ? ("WindowAggregate", $"{w} Aggregate {AggregateText(a)}") : ("Aggregate", AggregateText(a)),
+        Aggregate a => a.Window is { } w ? ("WindowAggregate", $"{w} Aggregate {AggregateText(a)}") : a.Updating ? ("UpdatingAggregate", AggregateText(a)) : ("Aggregate", AggregateText(a)),
         Join j => ("Join", JoinText(j)),
         LookupJoin l => ("LookupJoin", LookupText(l)),
         Sort s => ("Sort", string.Join(", ", s.Keys.Select(k => Columns[k.Column].Name + (k.Descending ? " DESC" : "")))),

@@ -260,15 +260,22 @@ public sealed class SqlPipelineTests : IAsyncLifetime
         Assert.Equal(2, error.GetProperty("line").GetInt32());
         Assert.Equal(19, error.GetProperty("column").GetInt32());
         Assert.Contains("there is no column \"nme\"", error.GetProperty("error").GetString());
-        var aggregate = await PostAsync("api/v1/pipelines/validate", """{"sql": "INSERT INTO a SELECT user, count(*) FROM events GROUP BY user"}""", HttpStatusCode.BadRequest);
+        var aggregate = await PostAsync("api/v1/pipelines/validate", """{"sql": "INSERT INTO a SELECT count(*) FROM events"}""", HttpStatusCode.BadRequest);
         Assert.Contains("aggregation over a stream needs a window", aggregate.GetProperty("error").GetString());
+        // GROUP BY keys without a window: an updating aggregate, one row per key, the keys the table's identifier fields.
+        var updating = (await PostAsync("api/v1/pipelines/validate", """{"sql": "INSERT INTO a SELECT user, count(*) AS n FROM events GROUP BY user"}""", HttpStatusCode.OK))
+            .GetProperty("statements")[0];
+        Assert.Equal(["user"], updating.GetProperty("identifier_fields").EnumerateArray().Select(k => k.GetString()));
+        Assert.Contains(updating.GetProperty("plan").GetProperty("nodes").EnumerateArray(), n => n.GetProperty("operator").GetString() == "UpdatingAggregate"
+            && n.GetProperty("detail").GetString()!.StartsWith("keys [user]", StringComparison.Ordinal));
+        Assert.Contains(updating.GetProperty("schema").EnumerateArray(), f => f.GetProperty("name").GetString() == "user" && f.GetProperty("required").GetBoolean());
         // Windows run in pipelines (their state is checkpointed with each commit): the plan shows the window.
         var window = await PostAsync("api/v1/pipelines/validate", """{"sql": "INSERT INTO a SELECT window_start, count(*) AS n FROM events GROUP BY tumble(INTERVAL '1' MINUTE)"}""", HttpStatusCode.OK);
         Assert.Contains("tumble", window.GetProperty("statements")[0].GetProperty("explain").GetString());
         var missing = await PostAsync("api/v1/pipelines/validate", """{"sql": "INSERT INTO a SELECT * FROM nowhere"}""", HttpStatusCode.NotFound);
         Assert.Contains("No stream named 'nowhere'", missing.GetProperty("error").GetString());
         // The same refusals when a pipeline is created, with the line and column too.
-        var created = await PostAsync("api/v1/pipelines", """{"name": "p", "sql": "INSERT INTO a SELECT user, count(*) FROM events GROUP BY user"}""", HttpStatusCode.BadRequest);
+        var created = await PostAsync("api/v1/pipelines", """{"name": "p", "sql": "INSERT INTO a SELECT count(*) FROM events"}""", HttpStatusCode.BadRequest);
         Assert.Equal(1, created.GetProperty("line").GetInt32());
         Assert.Contains("aggregation over a stream needs a window", created.GetProperty("error").GetString());
     }

@@ -62,7 +62,7 @@ public sealed class StatefulCorpusTests
         void Output(int statement, RecordBatch batch)
         {
             if (statement != program.Statements.Count - 1) return;
-            string at = finished ? "@end" : "@" + batches; // emitted while pushing the Nth batch (or a tick after it)
+            string at = finished ? "@end" : "@" + batches; // emitted while pushing the Nth batch (or a tick or commit after it)
             rows.AddRange(RowText.Rows([batch], types).Select(r => at + " " + r));
         }
         // a lookup table is not part of the saved state: the restored execution reads the same table
@@ -90,6 +90,7 @@ public sealed class StatefulCorpusTests
                 case StreamStep.Clock k: now = k.Micros; break;
                 case StreamStep.Tick: execution.AdvanceTime(); break;
                 case StreamStep.Table t: tables[t.Name] = t.Rows.InputBatch(); break;
+                case StreamStep.Commit: execution.Flush(); break;
             }
         }
         finished = true;

@@ -8,7 +8,8 @@ namespace DataPlane.SqlTransforms.Tests.Stateful;
 /// A stateful golden case: a corpus case (<see cref="CorpusCase"/>'s sections, always compiled in streaming mode) whose input is a
 /// sequence of steps. JSON lines are records; <c>-- batch</c> ends a batch; <c>-- partition N</c> ends it and sends
 /// the next ones to partition N; <c>-- clock 2024-01-01 00:01:00</c> sets the processing-time clock (it starts at
-/// 2024-01-01 00:00:00); <c>-- tick</c> moves time on without records (<see cref="SqlExecution.AdvanceTime"/>).
+/// 2024-01-01 00:00:00); <c>-- tick</c> moves time on without records (<see cref="SqlExecution.AdvanceTime"/>);
+/// <c>-- commit</c> is a sink's commit (<see cref="SqlExecution.Flush"/>: updating aggregates emit their changed keys).
 /// Output rows start with <c>@N</c> when emitted by the Nth batch (or a tick after it), or <c>@end</c> for rows
 /// emitted at the end of input: when a window closes is part of the answer. A case may read more sources than
 /// <c>input</c>: each is a section <c>== source NAME</c> holding its schema, and <c>-- source NAME</c> in the input
@@ -75,6 +76,7 @@ internal sealed record StreamCase(CorpusCase Case, IReadOnlyList<StreamStep> Ste
                     steps.Add(new StreamStep.Clock(micros));
                     break;
                 case "tick": steps.Add(new StreamStep.Tick()); break;
+                case "commit": steps.Add(new StreamStep.Commit()); break;
                 default: throw new FormatException($"unknown step {line}");
             }
         }
@@ -99,4 +101,5 @@ internal abstract record StreamStep
     public sealed record Tick : StreamStep;
     /// <summary>A lookup table's rows from here on.</summary>
     public sealed record Table(string Name, CorpusCase Rows) : StreamStep;
+    public sealed record Commit : StreamStep;
 }
