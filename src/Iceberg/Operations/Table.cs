@@ -76,6 +76,20 @@ public sealed class Table
         CommitSnapshotAsync("append", files, null, summary, branch, cancellationToken, validate);
 
     /// <summary>
+    /// A row delta (merge-on-read): data files and position or equality delete files in one snapshot, each delete file
+    /// applying to the rows of older snapshots only (its data sequence number is the new snapshot's, the same as the added
+    /// data files', and an equality delete applies to data files of a lower one). The operation is Java Iceberg's for a row
+    /// delta: <c>append</c> for data files alone, <c>delete</c> for delete files alone, <c>overwrite</c> for both.
+    /// <paramref name="validate"/> as for <see cref="AppendAsync"/>.
+    /// </summary>
+    public Task<Snapshot> RowDeltaAsync(IReadOnlyCollection<DataFile> files, IReadOnlyDictionary<string, string>? summary = null,
+        string branch = SnapshotRef.MainBranch, Action<TableMetadata>? validate = null, CancellationToken cancellationToken = default)
+    {
+        bool data = files.Any(f => f.Content == FileContent.Data), deletes = files.Any(f => f.Content != FileContent.Data);
+        return CommitSnapshotAsync(deletes ? (data ? "overwrite" : "delete") : "append", files, null, summary, branch, cancellationToken, validate);
+    }
+
+    /// <summary>
     /// The locations of every data and delete file named by a snapshot still in the metadata (the current one, older
     /// ones, those of branches and tags), whatever the manifest entry's status: the files no writer may delete while
     /// those snapshots are kept. The walk is the purge's (<see cref="ReferencedFiles"/>), but where the purge keeps going

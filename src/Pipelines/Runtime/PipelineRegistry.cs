@@ -9,6 +9,7 @@ using DataPlane.SqlTransforms.Diagnostics;
 using DataPlane.SqlTransforms.State;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using IcebergSchema = DataPlane.Iceberg.Schemas.Schema;
 
 namespace DataPlane.Pipelines.Runtime;
 
@@ -161,13 +162,24 @@ internal sealed class PipelineRegistry : IHostedService, IAsyncDisposable
             var sink = definitions[i];
             bool deadLetter = i == program.Statements.Count;
             var statement = deadLetter ? null : program.Statements[i];
-            if (statement?.UpdatingKeys is not null)
-                throw new ArgumentException($"INSERT INTO {sink.Name}: an updating aggregate (GROUP BY keys without a window) does not run in a pipeline yet; GROUP BY a window too.");
             var output = statement?.OutputSchema ?? DeadLetters.Schema;
             var outputSchema = ArrowSchemaMapping.ToIceberg(output);
+            var keys = statement?.UpdatingKeys;
+            if (keys is not null)
+            {
+                if (sink.Type != SinkDefinition.Iceberg)
+                    throw new ArgumentException($"INSERT INTO {sink.Name}: an updating aggregate (GROUP BY keys without a window) keeps one row per key, which needs an Iceberg sink (its commits replace rows); sink '{sink.Name}' is a {sink.Type} sink.");
+                // The keys identify the table's rows: its identifier fields (required columns; the engine drops records with a NULL key).
+                outputSchema = new IcebergSchema(outputSchema.SchemaId, outputSchema.Columns, keys.Select(k => outputSchema.Columns.First(c => c.Name == k).Id));
+            }
             // The sink's partition terms name columns of this output: checked now, not at the first commit.
             if (sink.Type == SinkDefinition.Iceberg)
-                PartitionTerms.Build(outputSchema, sink.Partition);
+            {
+                var spec = PartitionTerms.Build(outputSchema, sink.Partition);
+                if (keys is not null && spec.Fields.FirstOrDefault(f => !outputSchema.IdentifierFieldIds.Contains(f.SourceId)) is { } outside)
+                    throw new ArgumentException($"INSERT INTO {sink.Name}: sink '{sink.Name}' partitions by column '{outputSchema.FindColumnName(outside.SourceId)}', which is not a GROUP BY key " +
+                        $"({string.Join(", ", keys)}): a key's new row could land in another partition than its old one, which an equality delete would not reach; partition by the keys only.");
+            }
             // A file sink's path may have become a namespace's folder or a table's location since the sink was created:
             // its start would remove files there (where pipelines run: a catalog or ingest process only holds them).
             if (_options.RunsPipelines)
@@ -176,9 +188,9 @@ internal sealed class PipelineRegistry : IHostedService, IAsyncDisposable
             var target = _sinks.OpenTarget(sink, outputSchema, rawRecords: stream.Definition.Schemaless && statement?.SelectsAll == true);
             // The first sink's journal keeps the name a pipeline's one journal has always had.
             var journal = new UncommittedFileJournal(Path.Combine(_root, i == 0 ? definition.Name + ".files" : $"{definition.Name}.{sink.Name}.files"));
-            var pipelineSink = new PipelineSink(sink, deadLetter ? -1 : i, output, target, journal);
+            var pipelineSink = new PipelineSink(sink, deadLetter ? -1 : i, output, target, journal) { UpdatingKeys = keys };
             if (checkTables)
-                SinkSchemaMatch.For(output, await target.TableSchemaAsync(cancellationToken), PipelineRunner.Describe(pipelineSink));
+                SinkSchemaMatch.For(output, await target.TableSchemaAsync(cancellationToken), PipelineRunner.Describe(pipelineSink), keys);
             sinks.Add(pipelineSink);
         }
         var statements = sinks.Where(s => !s.IsDeadLetter).ToList();

@@ -536,7 +536,7 @@ internal sealed class PipelineRunner : IAsyncDisposable
         sink.Journal.Reset(sink.Target.Identity ?? throw new InvalidOperationException("The sink target names what it writes once its last commit is read."));
         // A Kafka-backed stream's run counts its offsets from 0; each partition's position is the sink's (OpenKafka).
         long start = _stream.Definition.KafkaBacked ? 0 : await ResumeOffsetAsync(sink, last, cancellationToken);
-        sink.Match = SinkSchemaMatch.For(sink.Output, await sink.Target.TableSchemaAsync(cancellationToken), Describe(sink));
+        sink.Match = SinkSchemaMatch.For(sink.Output, await sink.Target.TableSchemaAsync(cancellationToken), Describe(sink), sink.UpdatingKeys);
         sink.LastCommit = last;
         sink.CommittedOffset = start;
         sink.Rows = sink.Bytes = 0;
@@ -641,6 +641,13 @@ internal sealed class PipelineRunner : IAsyncDisposable
         if (execution is { HasState: true } && _deadLetter is { } deadLetter && deadLetter.CommittedOffset < offset)
             await CommitAsync(deadLetter, offset, cancellationToken);
         var started = Stopwatch.GetTimestamp();
+        // An updating aggregate's changed keys: their current rows go into this commit (and its checkpoint holds no change
+        // left to emit), replacing their older rows.
+        if (execution is not null && sink.UpdatingKeys is not null)
+        {
+            execution.Flush();
+            Interlocked.Add(ref _recordsOut, await WritePendingAsync(sink, cancellationToken));
+        }
         IReadOnlyList<SinkDataFile> files = [];
         if (sink.Writer is { } writer)
         {

@@ -25,6 +25,9 @@ internal sealed class PipelineSink(SinkDefinition definition, int statement, Arr
     /// <summary>What the statement outputs (Arrow, no field ids).</summary>
     public ArrowSchema Output => output;
     public ISinkTarget Target => target;
+    /// <summary>An updating aggregate's keys (GROUP BY without a window): each commit first flushes the changed keys' rows,
+    /// which the target writes over their older rows. Null for append-only output.</summary>
+    public IReadOnlyList<string>? UpdatingKeys { get; init; }
     public UncommittedFileJournal Journal => journal;
 
     public SinkCommit? LastCommit { get; set; }

@@ -15,6 +15,13 @@ namespace DataPlane.Pipelines.Sinks;
 /// table (and its namespace) is created from the pipeline's output schema and the sink's partition terms and properties
 /// when absent. Data files and checkpoints go through the table's own file access (<see cref="Table.Store"/>), the one
 /// its catalog gives, so their keys are the table's keys whichever catalog it is.
+/// <para>
+/// An updating aggregate's sink (<paramref name="outputSchema"/> has identifier fields: the statement's keys) keeps one
+/// row per key: the table gets the keys as its identifier fields (a table that exists must have them, or none, then
+/// they are set; its partitions must be over them), and each commit is one row delta (<c>overwrite</c>) of the new rows
+/// and an equality delete file on the keys for the same keys, which applies to older snapshots' rows only: any Iceberg
+/// reader sees each key's current row (merge-on-read).
+/// </para>
 /// </summary>
 internal sealed class IcebergTableTarget(ICatalog catalog, SinkDefinition sink, IcebergSchema outputSchema) : ISinkTarget
 {
@@ -25,6 +32,8 @@ internal sealed class IcebergTableTarget(ICatalog catalog, SinkDefinition sink, 
     public const string CheckpointKey = CommitHistory.CheckpointKey;
 
     private readonly TableIdentifier _id = new([sink.Namespace!], sink.Table!);
+    /// <summary>An updating aggregate's keys (the output's identifier fields); empty for append-only output.</summary>
+    private readonly IReadOnlyList<string> _keys = [.. outputSchema.IdentifierFieldIds.Select(id => outputSchema.FindColumnName(id)!)];
     private Table? _table;
 
     public string? Identity => _table?.Metadata.TableUuid;
@@ -85,8 +94,10 @@ internal sealed class IcebergTableTarget(ICatalog catalog, SinkDefinition sink, 
     public PartitionedWriter OpenWriter(DataFileWriterOptions options)
     {
         var table = _table ?? throw new InvalidOperationException("The table is loaded before files are written.");
-        return new PartitionedWriter(table.Store, table.TableKey + "/data", table.Schema, table.Spec,
-            TableWriteProperties.Apply(table.Metadata.Properties, options));
+        var properties = TableWriteProperties.Apply(table.Metadata.Properties, options);
+        return _keys.Count > 0
+            ? PartitionedWriter.Updating(table.Store, table.TableKey + "/data", table.Schema, table.Spec, properties, KeyIds(table.Schema))
+            : new PartitionedWriter(table.Store, table.TableKey + "/data", table.Schema, table.Spec, properties);
     }
 
     public async Task<SinkCommit> CommitAsync(IReadOnlyList<SinkDataFile> files, string stream, long startOffset, long endOffset, string? checkpointKey,
@@ -105,10 +116,17 @@ internal sealed class IcebergTableTarget(ICatalog catalog, SinkDefinition sink, 
         if (checkpoint is not null)
             summary[CheckpointKey] = checkpoint;
         kafka?.WriteTo(summary);
-        var dataFiles = files.Select(f => f.File.ToDataFile(table.LocationOf(f.File.Key), table.Spec.SpecId, f.Partition)).ToList();
+        var keyIds = _keys.Count > 0 ? KeyIds(table.Schema) : null;
+        var added = files.Select(f => f.EqualityDeletes
+            ? f.File.ToDataFile(table.LocationOf(f.File.Key), table.Spec.SpecId, f.Partition) with { Content = FileContent.EqualityDeletes, EqualityIds = keyIds }
+            : f.File.ToDataFile(table.LocationOf(f.File.Key), table.Spec.SpecId, f.Partition)).ToList();
+        var dataFiles = added.Where(f => f.Content == FileContent.Data).ToList();
         // Kafka: the requirement on the partitions' last offsets covers a rollback too, and allows other writers of other partitions.
         Action<TableMetadata>? validate = kafka is not null ? m => CheckKafkaOffsets(m, kafka) : previous is null ? null : m => CheckInHistory(m, previous);
-        var snapshot = await table.AppendAsync(dataFiles, summary, validate: validate, cancellationToken: cancellationToken);
+        // An updating aggregate's rows and the equality deletes of their keys' older rows: one snapshot, so no reader sees a key twice or not at all.
+        var snapshot = keyIds is not null
+            ? await table.RowDeltaAsync(added, summary, validate: validate, cancellationToken: cancellationToken)
+            : await table.AppendAsync(dataFiles, summary, validate: validate, cancellationToken: cancellationToken);
         return new SinkCommit(snapshot.SnapshotId, stream, startOffset, endOffset, dataFiles.Sum(f => f.RecordCount), dataFiles.Count,
             DateTimeOffset.FromUnixTimeMilliseconds(snapshot.TimestampMs), checkpoint, kafka);
     }
@@ -150,7 +168,7 @@ internal sealed class IcebergTableTarget(ICatalog catalog, SinkDefinition sink, 
             return _table;
         }
         if (await catalog.TryLoadTableAsync(_id, cancellationToken) is { } existing)
-            return _table = existing;
+            return _table = await KeyedAsync(existing, cancellationToken);
         await catalog.CreateNamespaceIfMissingAsync(_id.Namespace, cancellationToken);
         var spec = PartitionTerms.Build(outputSchema, sink.Partition);
         try
@@ -161,6 +179,32 @@ internal sealed class IcebergTableTarget(ICatalog catalog, SinkDefinition sink, 
         {
             return _table = await catalog.LoadTableAsync(_id, cancellationToken); // created concurrently
         }
+    }
+
+    /// <summary>The field ids of the keys in <paramref name="schema"/> (the table's), in key order.</summary>
+    private List<int> KeyIds(IcebergSchema schema) =>
+        [.. _keys.Select(k => schema.Columns.FirstOrDefault(c => c.Name == k)?.Id
+            ?? throw new InvalidOperationException($"Table {_id} has no column '{k}', a key of INSERT INTO {sink.Name}; its columns are {string.Join(", ", schema.Columns.Select(c => c.Name))}."))];
+
+    /// <summary>
+    /// An existing table an updating aggregate writes: its key columns must be able to identify rows
+    /// (<see cref="SinkSchemaMatch"/> checks them too), its partitions must be over the keys (an equality delete applies
+    /// within its own partition, so a key's newer row must land in its older row's), and it gets the keys as its
+    /// identifier fields when it has none.
+    /// </summary>
+    private async Task<Table> KeyedAsync(Table table, CancellationToken cancellationToken)
+    {
+        if (_keys.Count == 0)
+            return table;
+        var ids = KeyIds(table.Schema);
+        foreach (var field in table.Spec.Fields)
+            if (!ids.Contains(field.SourceId))
+                throw new InvalidOperationException($"Table {_id} is partitioned by column '{table.Schema.FindColumnName(field.SourceId)}', which is not a key of INSERT INTO {sink.Name} " +
+                    $"(keys {string.Join(", ", _keys)}): a key's new row could land in another partition than its old one, which an equality delete would not reach; write into a table partitioned by the keys only.");
+        if (table.Schema.IdentifierFieldIds.Count > 0)
+            return table;
+        await table.UpdateSchemaAsync(u => u.SetIdentifierFields([.. _keys]), cancellationToken);
+        return table;
     }
 
     /// <summary>

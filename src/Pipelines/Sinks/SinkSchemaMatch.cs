@@ -35,10 +35,14 @@ internal sealed class SinkSchemaMatch
 
     /// <param name="what">Names the writer and the table in messages, e.g. <c>INSERT INTO events_table (table default.events)</c>.</param>
     /// <param name="table">Null when the target takes the output as it is (a table it creates from it, a folder).</param>
-    public static SinkSchemaMatch For(ArrowSchema output, IcebergSchema? table, string what)
+    /// <param name="keys">An updating aggregate's keys: in an existing table, required primitive columns that are not
+    /// floating point (Iceberg's identifier fields), and its identifier fields when it has any.</param>
+    public static SinkSchemaMatch For(ArrowSchema output, IcebergSchema? table, string what, IReadOnlyList<string>? keys = null)
     {
         if (table is null)
             return new SinkSchemaMatch([], output);
+        if (keys is not null)
+            CheckKeys(table, what, keys);
         var outputTypes = ArrowSchemaMapping.ToIceberg(output);
         var promotions = new List<(int, IcebergType, IcebergType)>();
         var fields = new List<Field>();
@@ -68,6 +72,23 @@ internal sealed class SinkSchemaMatch
             throw new ArgumentException($"{what}: the table's column{(missing.Count > 1 ? "s" : "")} {string.Join(", ", missing.Select(c => $"'{c.Name}' ({c.Type})"))} " +
                 $"{(missing.Count > 1 ? "are" : "is")} not in the output; select {(missing.Count > 1 ? "each" : "it")} (NULL::<type> AS {missing[0].Name} for no value).");
         return new SinkSchemaMatch([.. promotions], new ArrowSchema(fields, metadata: null));
+    }
+
+    private static void CheckKeys(IcebergSchema table, string what, IReadOnlyList<string> keys)
+    {
+        foreach (var key in keys)
+        {
+            // A key that is not a column is refused below, as any output column.
+            if (table.Columns.FirstOrDefault(c => c.Name == key) is not { } column)
+                continue;
+            if (!column.Required || !column.Type.IsPrimitive || column.Type.TypeId is TypeId.Float or TypeId.Double)
+                throw new ArgumentException($"{what}: the table's column '{key}' ({(column.Required ? "required" : "optional")} {column.Type}) cannot be a key of an updating aggregate: " +
+                    "the keys become the table's identifier fields, which Iceberg requires to be required primitive columns, not float or double; write into a new table (DataPlane creates it with the keys required).");
+        }
+        var ids = keys.Select(k => table.Columns.FirstOrDefault(c => c.Name == k)?.Id ?? -1).ToHashSet();
+        if (table.IdentifierFieldIds.Count > 0 && !table.IdentifierFieldIds.ToHashSet().SetEquals(ids))
+            throw new ArgumentException($"{what}: the table's identifier fields are {string.Join(", ", table.IdentifierFieldIds.Select(table.FindColumnName))}, " +
+                $"not the statement's GROUP BY keys {string.Join(", ", keys)}: each commit replaces the rows of its keys, so they must identify the table's rows.");
     }
 
     /// <summary>Why an output value of type <paramref name="output"/> cannot be written as <paramref name="table"/>; null when it can.</summary>

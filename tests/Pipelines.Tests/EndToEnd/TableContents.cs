@@ -35,6 +35,26 @@ internal static class TableContents
         return await Table.LoadAsync(ObjectStore.Open(root), committer);
     }
 
+    /// <summary>The table through a running server's Iceberg REST catalog, for committing to it (another writer, e.g.
+    /// compaction) as long as the returned client is not disposed; its files in <paramref name="warehouse"/>, the server's.</summary>
+    public static async Task<(IDisposable Client, Table Table)> WriterThroughRestAsync(Uri server, string table, IObjectStore warehouse)
+    {
+        var client = new IcebergRestClient(new Uri(server, "iceberg"));
+        try
+        {
+            await client.InitializeAsync();
+            var id = TableIdentifier.Parse(table);
+            var committer = new RestTableCommitter(client, id.Namespace, id.Name);
+            var state = await committer.LoadAsync() ?? throw new InvalidOperationException($"The catalog has no table {table}.");
+            return (client, await Table.LoadAsync(warehouse, committer));
+        }
+        catch
+        {
+            client.Dispose();
+            throw;
+        }
+    }
+
     public static async Task<IReadOnlyList<string>> LiveFilesAsync(Table table) =>
         table.Metadata.CurrentSnapshotId is null ? [] : (await table.NewScan().PlanFilesAsync()).Select(t => new Uri(t.File.FilePath).LocalPath).ToList();
 
