@@ -138,6 +138,10 @@ public sealed class SqlCommandTests : IDisposable
         Assert.Contains("  tag string", remote);
         Assert.Contains(remote, l => l.Trim().StartsWith("Unnest", StringComparison.Ordinal));
         Assert.Equal(["INSERT INTO b", "  id long required", "  Project id AS id", "    Filter (id > 3)", "      Scan events [id]"], remote.SkipWhile(l => l != "INSERT INTO b"));
+        // GROUP BY keys without a window over a stream: an updating aggregate, its keys the sink table's identifier fields.
+        var updating = await RunOkAsync("sql", "explain", "INSERT INTO a SELECT id, count(*) AS n FROM events GROUP BY id", "--server", server.BaseAddress.ToString());
+        Assert.Equal(["INSERT INTO a", "  id long required", "  n long required", "  one row per key: the sink table's identifier fields are [id]"], updating.Take(4));
+        Assert.Contains(updating, l => l.Trim().StartsWith("UpdatingAggregate keys [id] count(*)", StringComparison.Ordinal));
         // The explained SQL deployed with `dataplane pipeline create`: it names every sink the pipeline writes.
         foreach (var sink in new[] { "a", "b", "failed" })
             Assert.Equal(HttpStatusCode.Created, (await http.PostAsync("api/v1/sinks", new StringContent($$"""{"name": "{{sink}}", "type": "files", "path": "raw/{{sink}}"}""", Encoding.UTF8, "application/json"))).StatusCode);
