@@ -18,6 +18,8 @@ if (args.Length > 0 && args[0] == "maintenance")
     return await DataPlane.Benchmarks.Maintenance.MaintenanceLoad.RunAsync(args);
 if (args.Length > 0 && args[0] == "pipelines")
     return await DataPlane.Benchmarks.Pipelines.IngestLoad.RunAsync(args);
+if (args.Length > 0 && args[0] == "keyed-state")
+    return await DataPlane.Benchmarks.SqlTransforms.KeyedStateSpill.RunAsync(args);
 if (args.Length > 0 && args[0] == "nexmark")
     return await DataPlane.Benchmarks.Nexmark.NexmarkLoad.RunAsync(args);
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);

@@ -15,9 +15,10 @@ internal sealed class KeyedShard(Func<AggregateSet> empty)
 
     public bool Spilled => _runs.Count > 0;
 
-    /// <summary>An estimate of the memory the groups take: the key table, and <paramref name="groupBytes"/> of aggregates
-    /// per group (their arrays grow by doubling, as the table's, so they may hold up to twice that).</summary>
-    public long Bytes(long groupBytes) => Keys.Count == 0 ? 0 : Keys.Bytes + Keys.Count * groupBytes;
+    /// <summary>An estimate of the memory the groups take: the key table's arrays, and the aggregates' at
+    /// <paramref name="groupBytes"/> a group for as many groups as the table has room for (their arrays grow by
+    /// doubling, as the table's); an empty shard's few bytes are not counted.</summary>
+    public long Bytes(long groupBytes) => Keys.Count == 0 ? 0 : Keys.Bytes + Keys.Capacity * groupBytes;
 
     /// <summary>Takes a key table and its aggregates read from a snapshot, when the shard holds nothing.</summary>
     public void Adopt(KeyTable keys, AggregateSet aggregates)

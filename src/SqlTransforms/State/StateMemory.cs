@@ -53,6 +53,13 @@ internal sealed class StateMemory(StateOptions options) : IDisposable
         _folder = null;
     }
 
+    /// <summary>
+    /// An operator has spilled what it held: its tables, a budget's worth, are garbage now, in the large object heap,
+    /// which only a full collection frees. Collected at once (spills are one per budget's worth of state, so rare), or
+    /// the process grows by that much again before the runtime gets to it, and the budget bounds nothing.
+    /// </summary>
+    public void Spilled() => GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: false);
+
     public void Written(long bytes)
     {
         RunsSpilled++;

@@ -19,6 +19,9 @@ internal sealed class KeyTable
     /// <summary>Bytes held by the keys and the table (for state size figures).</summary>
     public long Bytes => _arena.Length + (long)_offsets.Length * 12 + _slots.Length * 4L;
 
+    /// <summary>Groups the table has room for before it grows (the per-group arrays of aggregates grow alike).</summary>
+    public int Capacity => _offsets.Length;
+
     public ReadOnlySpan<byte> Key(int id) => _arena.AsSpan(_offsets[id], _lengths[id]);
 
     public int GetOrAdd(ReadOnlySpan<byte> key) => GetOrAdd(key, out _);

@@ -133,6 +133,7 @@ internal sealed class SlidingWindowOperator : WindowAggregateOperator
             foreach (var shard in pane.Shards)
                 shard.Spill(_memory, StateCodec);
         Report();
+        _memory.Spilled();
     }
 
     private void Report()
