@@ -59,6 +59,7 @@ public static class PipelinesServiceCollectionExtensions
         services.AddSingleton<StreamSources>();
         services.AddHostedService(sp => sp.GetRequiredService<StreamSources>());
         services.AddSingleton<SinksApi>();
+        services.AddSingleton<FlushRequests>();
         services.AddSingleton<PipelinesApi>();
         services.AddSingleton<TablesApi>();
         if (options.MirrorsDefinitions)

@@ -72,6 +72,31 @@ public class KafkaFixture : IAsyncLifetime
             await _container.UnpauseAsync();
     }
 
+    /// <summary>
+    /// Creates <paramref name="topic"/> with <paramref name="partitions"/> partitions and waits until each has a leader. The
+    /// 0.9 broker has no CreateTopics: a metadata request auto-creates it with its num.partitions, 4
+    /// (scripts/test-services/kafka.sh), which <paramref name="partitions"/> must then be.
+    /// </summary>
+    public async Task CreateTopicAsync(string topic, int partitions)
+    {
+        if (IsLegacyBroker)
+        {
+            using var producer = new ProducerBuilder<Null, Null>(ProducerConfig()).SetLogHandler((_, _) => { }).Build();
+            using var admin = new DependentAdminClientBuilder(producer.Handle).Build();
+            var deadline = DateTime.UtcNow.AddSeconds(60);
+            while (admin.GetMetadata(topic, TimeSpan.FromSeconds(5)).Topics.FirstOrDefault(t => t.Topic == topic) is not { } t
+                   || t.Error.IsError || t.Partitions.Count != partitions || t.Partitions.Any(p => p.Leader < 0))
+            {
+                if (DateTime.UtcNow > deadline)
+                    throw new TimeoutException($"topic {topic} was not created with {partitions} partitions within 60 s");
+                await Task.Delay(200);
+            }
+            return;
+        }
+        using var client = new AdminClientBuilder(Apply(new AdminClientConfig())).Build();
+        await client.CreateTopicsAsync([new Confluent.Kafka.Admin.TopicSpecification { Name = topic, NumPartitions = partitions, ReplicationFactor = 1 }]);
+    }
+
     public ProducerConfig ProducerConfig() => Apply(new ProducerConfig { Acks = Acks.All, LingerMs = 5 });
 
     public ConsumerConfig ConsumerConfig(string groupId) => Apply(new ConsumerConfig

@@ -3,6 +3,7 @@ using Apache.Arrow;
 using Apache.Arrow.Ipc;
 using DataPlane.Iceberg.DataFiles;
 using DataPlane.Iceberg.Types;
+using DataPlane.Pipelines.CatalogProcess;
 using DataPlane.Pipelines.Runtime;
 using DataPlane.Pipelines.Sinks;
 using DataPlane.Pipelines.Streams;
@@ -14,7 +15,7 @@ using Microsoft.AspNetCore.Http;
 namespace DataPlane.Pipelines.Api;
 
 /// <summary><c>/api/v1/pipelines</c>: create, validate, list, describe (state, offsets, lag, commits and records dropped per sink, errors), flush, delete.</summary>
-internal sealed class PipelinesApi(PipelineRegistry pipelines)
+internal sealed class PipelinesApi(PipelineRegistry pipelines, PipelinesOptions options, FlushRequests flushes)
 {
     public async Task CreateAsync(HttpContext context)
     {
@@ -234,6 +235,12 @@ internal sealed class PipelinesApi(PipelineRegistry pipelines)
             await NotFound(context, name);
             return;
         }
+        // The catalog process runs no pipeline: it asks every worker, and waits for the table to show their commits.
+        if (options.Role == ProcessRole.Catalog)
+        {
+            await flushes.HandleAsync(context, runner);
+            return;
+        }
         SinkCommit? commit;
         try
         {
@@ -282,7 +289,7 @@ internal sealed class PipelinesApi(PipelineRegistry pipelines)
 
     private static Task NotFound(HttpContext context, string name) => JsonResponse.NotFoundAsync(context.Response, "pipeline", name);
 
-    private static void Write(Utf8JsonWriter w, PipelineRunner runner)
+    private void Write(Utf8JsonWriter w, PipelineRunner runner)
     {
         var d = runner.Definition;
         long end = runner.Stream.Log.EndOffset;
@@ -294,6 +301,8 @@ internal sealed class PipelinesApi(PipelineRegistry pipelines)
         w.WriteString("sink", runner.Sinks[0].Name);
         if (runner.DeadLetter is { } deadLetter) w.WriteString("dead_letter", deadLetter.Name); else w.WriteNull("dead_letter");
         w.WriteString("state", runner.State);
+        // The catalog process's latest flush request, which the workers act on when they read it (FlushRequests).
+        if (flushes.Requested(d.Name) is { } generation) w.WriteNumber("flush_generation", generation);
         w.WriteString("created_at", d.CreatedAt);
         w.WriteStartObject("offsets");
         w.WriteNumber("committed", committed);

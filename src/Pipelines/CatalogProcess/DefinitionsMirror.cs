@@ -25,6 +25,8 @@ internal sealed class DefinitionsMirror(
     // What was last applied (or tried) per definition, as its stored JSON: a definition that failed here is not tried
     // again every round, only once the catalog process's changes.
     private readonly Dictionary<string, string> _applied = new(StringComparer.Ordinal);
+    // The catalog process's flush generation per pipeline last acted on here (FlushRequests).
+    private readonly Dictionary<string, long> _flushed = new(StringComparer.Ordinal);
     private bool _unreachable;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -69,10 +71,48 @@ internal sealed class DefinitionsMirror(
             var remoteSinks = Read(sinkList, "sinks", e => SinkDefinition.Parse(e, now), (d, w) => d.Write(w));
             var remotePipelines = Read(pipelineList, "pipelines", e => PipelineDefinition.Parse(e, now), (d, w) => d.Write(w));
             await ApplyAsync(remoteStreams, remoteSinks, remotePipelines);
+            FlushRequested(pipelineList);
         }
         finally
         {
             _gate.Release();
+        }
+    }
+
+    /// <summary>
+    /// A worker flushes each pipeline whose flush generation at the catalog process is one it has not acted on (a flush
+    /// asked there: <see cref="FlushRequests"/>), without waiting: the catalog process sees the commit in the table. Seen
+    /// once more after a restart here, it flushes once more, which commits only what was read.
+    /// </summary>
+    private void FlushRequested(JsonDocument pipelineList)
+    {
+        if (!options.RunsPipelines)
+            return;
+        foreach (var item in pipelineList.RootElement.GetProperty("pipelines").EnumerateArray())
+        {
+            if (!item.TryGetProperty("name", out var n) || n.ValueKind != JsonValueKind.String || n.GetString() is not { } name
+                || !item.TryGetProperty("flush_generation", out var g) || !g.TryGetInt64(out long generation))
+                continue;
+            if (_flushed.TryGetValue(name, out long seen) && seen == generation)
+                continue;
+            _flushed[name] = generation;
+            if (pipelines.Find(name) is { } runner)
+                _ = FlushAsync(runner, generation);
+        }
+    }
+
+    private async Task FlushAsync(PipelineRunner runner, long generation)
+    {
+        try
+        {
+            var commit = await runner.FlushAsync(CancellationToken.None);
+            logger.LogInformation("Pipeline {Pipeline} flushed as the catalog process asked (generation {Generation}): snapshot {Snapshot}",
+                runner.Definition.Name, generation, commit?.Id);
+        }
+        catch (InvalidOperationException e)
+        {
+            // Failed or stopped before it committed: the catalog process's flush says so by its timeout.
+            logger.LogWarning("Pipeline {Pipeline} did not flush as the catalog process asked (generation {Generation}): {Reason}", runner.Definition.Name, generation, e.Message);
         }
     }
 

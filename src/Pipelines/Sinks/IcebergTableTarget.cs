@@ -227,8 +227,7 @@ internal sealed class IcebergTableTarget(ICatalog catalog, SinkDefinition sink, 
     }
 
     /// <summary>Where the sink's commits in the history of <paramref name="metadata"/>'s current snapshot leave each partition.</summary>
-    private KafkaOffsets? KafkaPositions(TableMetadata metadata) =>
-        KafkaOffsets.Merge(CommitHistory.History(metadata, sink.Name).Select(c => c.Summary));
+    private KafkaOffsets? KafkaPositions(TableMetadata metadata) => KafkaOffsets.Positions(metadata, sink.Name);
 
     /// <summary>
     /// The commit's requirement, checked on the exact metadata it lands on: each partition it names ends, in the sink's

@@ -1,5 +1,7 @@
 using System.Globalization;
 using System.Text;
+using DataPlane.Iceberg.Metadata;
+using DataPlane.Iceberg.Operations;
 
 namespace DataPlane.Pipelines.Sinks;
 
@@ -70,6 +72,10 @@ internal sealed class KafkaOffsets
             throw new InvalidDataException($"The snapshot summary's {OffsetsKey} '{offsets}' is not of the form 0:120-340,1:98-200.", e);
         }
     }
+
+    /// <summary>Where the sink's commits in the history of the table's current snapshot (through expiry's markers) leave each partition; null: none names one.</summary>
+    public static KafkaOffsets? Positions(TableMetadata metadata, string sink) =>
+        Merge(CommitHistory.History(metadata, sink).Select(c => c.Summary));
 
     /// <summary>
     /// Where each partition stands after <paramref name="newestFirst"/>, summaries of one sink's commits from the newest

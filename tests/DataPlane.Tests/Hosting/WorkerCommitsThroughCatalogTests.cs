@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Text;
+using System.Text.Json;
 using Confluent.Kafka;
 using DataPlane.Catalog.RestClient;
 using DataPlane.Iceberg.Catalogs;
@@ -124,6 +125,68 @@ public sealed class WorkerCommitsThroughCatalogTests(KafkaFixture kafka) : IClas
                 await Task.Delay(200);
         }
         Assert.Equal(Enumerable.Range(0, total).Select(i => (long)i), ids);
+    }
+
+    [Fact]
+    public async Task A_flush_on_the_catalog_process_commits_what_the_worker_has_read_and_answers_504_while_no_worker_runs()
+    {
+        var topic = $"visits-{Guid.NewGuid():N}";
+        await kafka.CreateTopicAsync(topic, 4);
+        Produce(topic, 0, 1_000);
+        var warehouse = Path.Combine(_workDir, "catalog", "warehouse");
+        var catalogPort = DataPlaneProcess.FreePort();
+        await using var catalog = await DataPlaneProcess.StartServerAsync(_workDir, catalogPort, ["serve", "--role", "catalog", "--port", catalogPort.ToString(), "--data", "catalog"]);
+        using var http = new HttpClient { BaseAddress = catalog.BaseAddress, Timeout = TimeSpan.FromMinutes(6) };
+        var config = kafka.IsLegacyBroker ? """{"api.version.request": "false", "broker.version.fallback": "0.9.0.1"}""" : "{}";
+        await PostAsync(http, "api/v1/streams", $$"""
+            {"name": "visits", "key": "page", "schema": {"fields": [{"name": "id", "type": "long", "required": true}, {"name": "page", "type": "string"}]},
+             "source": {"type": "kafka", "bootstrap_servers": "{{kafka.BootstrapServers}}", "topic": "{{topic}}", "config": {{config}}, "produce": true } }
+            """);
+        // Rolls only by a flush: a commit of every record is the flush's doing.
+        await PostAsync(http, "api/v1/sinks", """{"name": "visits_table", "type": "iceberg", "namespace": "web", "table": "visits", "rolling": {"interval_seconds": 86400}}""");
+        await PostAsync(http, "api/v1/pipelines", """{"name": "visits_pipeline", "sql": "INSERT INTO visits_table SELECT * FROM visits"}""");
+
+        var bad = await http.PostAsync("api/v1/pipelines/visits_pipeline/flush?timeout_seconds=soon", null);
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        Assert.Contains("'soon'", await bad.Content.ReadAsStringAsync());
+        // No worker runs the pipeline: nothing commits, and the wait is bounded.
+        var none = await http.PostAsync("api/v1/pipelines/visits_pipeline/flush?timeout_seconds=1", null);
+        var noneBody = await none.Content.ReadAsStringAsync();
+        Assert.Equal(HttpStatusCode.GatewayTimeout, none.StatusCode);
+        Assert.Contains("committed nothing of", noneBody);
+        Assert.Contains("sink 'visits_table' partition ", noneBody);
+
+        var workerPort = DataPlaneProcess.FreePort();
+        await using var worker = await DataPlaneProcess.StartServerAsync(_workDir, workerPort,
+            ["serve", "--role", "worker", "--port", workerPort.ToString(), "--data", "worker", "--catalog", catalog.BaseAddress.ToString(), "--warehouse", warehouse]);
+        using var remote = await RemoteCatalog.OpenAsync(new Uri(catalog.BaseAddress, "iceberg"));
+        await FlushAsync(http, catalog, worker);
+        Assert.Equal(Enumerable.Range(0, 1_000).Select(i => (long)i), await DuckDbIdsAsync((await remote.TryLoadTableAsync(new TableIdentifier(["web"], "visits")))!));
+
+        // More records while the worker runs: the catalog's flush answers once the table holds them, read back at once.
+        Produce(topic, 1_000, 1_500);
+        using var flushed = JsonDocument.Parse(await FlushAsync(http, catalog, worker));
+        var partitions = flushed.RootElement.GetProperty("sinks")[0].GetProperty("partitions").EnumerateArray().ToList();
+        Assert.Equal(1_500, partitions.Sum(p => p.GetProperty("high_watermark").GetInt64()));
+        Assert.All(partitions, p => Assert.Equal(p.GetProperty("high_watermark").GetInt64(), p.GetProperty("committed").GetInt64()));
+        Assert.Equal(Enumerable.Range(0, 1_500).Select(i => (long)i), await DuckDbIdsAsync((await remote.TryLoadTableAsync(new TableIdentifier(["web"], "visits")))!));
+        Assert.Contains("flushed as the catalog process asked", worker.Output);
+    }
+
+    private void Produce(string topic, int from, int to)
+    {
+        using var producer = new ProducerBuilder<string, string>(kafka.ProducerConfig()).SetLogHandler((_, _) => { }).Build();
+        for (int i = from; i < to; i++)
+            producer.Produce(topic, new Message<string, string> { Key = $"/p{i % 13}", Value = $$"""{"id": {{i}}, "page": "/p{{i % 13}}"}""" });
+        producer.Flush(TimeSpan.FromSeconds(30));
+    }
+
+    private static async Task<string> FlushAsync(HttpClient http, DataPlaneProcess catalog, DataPlaneProcess worker)
+    {
+        var answer = await http.PostAsync("api/v1/pipelines/visits_pipeline/flush?timeout_seconds=300", null);
+        var body = await answer.Content.ReadAsStringAsync();
+        Assert.True(answer.StatusCode == HttpStatusCode.OK, $"{(int)answer.StatusCode} {body}\nworker:\n{worker.Output}\ncatalog:\n{catalog.Output}");
+        return body;
     }
 
     /// <summary>Every id in the table's current snapshot, as DuckDB reads its data files (duplicates kept), in order.</summary>

@@ -38,25 +38,7 @@ public sealed class KafkaBackedStreamTests(OwnKafkaFixture kafka) : IClassFixtur
 
     private HttpClient Http => _host!.Client;
 
-    internal static async Task CreateTopicAsync(KafkaFixture kafka, string topic)
-    {
-        if (kafka.IsLegacyBroker)
-        {
-            // The 0.9 broker has no CreateTopics; a metadata request auto-creates it with num.partitions = 4 (scripts/test-services/kafka.sh).
-            using var producer = new ProducerBuilder<Null, Null>(kafka.ProducerConfig()).SetLogHandler((_, _) => { }).Build();
-            using var admin = new DependentAdminClientBuilder(producer.Handle).Build();
-            var deadline = DateTime.UtcNow.AddSeconds(60);
-            while (admin.GetMetadata(topic, TimeSpan.FromSeconds(5)).Topics.FirstOrDefault(t => t.Topic == topic) is not { } t
-                   || t.Error.IsError || t.Partitions.Count != Partitions || t.Partitions.Any(p => p.Leader < 0))
-            {
-                Assert.True(DateTime.UtcNow < deadline, $"topic {topic} was not created with {Partitions} partitions within 60 s");
-                await Task.Delay(200);
-            }
-            return;
-        }
-        using var client = new AdminClientBuilder(kafka.Apply(new AdminClientConfig())).Build();
-        await client.CreateTopicsAsync([new TopicSpecification { Name = topic, NumPartitions = Partitions, ReplicationFactor = 1 }]);
-    }
+    internal static Task CreateTopicAsync(KafkaFixture kafka, string topic) => kafka.CreateTopicAsync(topic, Partitions);
 
     internal static string LegacyConfig(KafkaFixture kafka) =>
         kafka.IsLegacyBroker ? """{"api.version.request": "false", "broker.version.fallback": "0.9.0.1"}""" : "{}";
