@@ -26,10 +26,9 @@ public static class PipelinesEndpointRouteBuilderExtensions
         var access = services.GetRequiredService<ApiAccess>();
         var tables = services.GetRequiredService<TablesApi>();
 
-        // A worker or catalog process takes no records (ingest processes do); the route is not there.
-        if (services.GetRequiredService<PipelinesOptions>().TakesRecords)
-            app.MapPost("/streams/{name}", (HttpContext c, string name) => ingest.HandleAsync(c, name))
-                .AddEndpointFilterFactory((_, next) => access.Require(management: false, next));
+        // A worker or catalog process takes no records (ingest processes do): it answers 404 naming the role that does.
+        app.MapPost("/streams/{name}", (HttpContext c, string name) => ingest.HandleAsync(c, name))
+            .AddEndpointFilterFactory((_, next) => access.Require(management: false, next));
         var api = app.MapGroup("/api/v1").AddEndpointFilterFactory((_, next) => access.Require(management: true, next));
         // An ingest or worker process's definitions are the catalog process's: writes are made there, reads answered here.
         var forwarded = services.GetService<ForwardedWrites>();

@@ -21,6 +21,15 @@ internal sealed class IngestEndpoint(StreamRegistry streams, StreamSources sourc
     public async Task HandleAsync(HttpContext context, string name)
     {
         var started = Stopwatch.GetTimestamp();
+        if (!options.TakesRecords)
+        {
+            // A worker or catalog process: the route is here only to say where records go.
+            string role = options.Role.ToString().ToLowerInvariant();
+            await RefuseAsync(context, null, "wrong_role", StatusCodes.Status404NotFound,
+                $"This process (--role {role}) takes no records, so none were accepted for stream '{name}'; send POST /streams/{name} to an ingest process " +
+                "(--role ingest, for a Kafka-backed stream) or a process with --role all.");
+            return;
+        }
         var stream = streams.Find(name);
         if (stream is null)
         {

@@ -80,7 +80,14 @@ public sealed class ProcessRolesTests : IDisposable
         await using var worker = await StartAsync("worker", "worker", "--catalog", catalog.BaseAddress.ToString());
         using var http = new HttpClient { BaseAddress = worker.BaseAddress };
 
-        Assert.Equal(HttpStatusCode.NotFound, (await http.PostAsync("streams/events", Json("""[{"id": 1}]"""))).StatusCode);
+        // The standard error body: the stream named, and the role that takes records.
+        var refused = await http.PostAsync("streams/events", Json("""[{"id": 1}]"""));
+        Assert.Equal(HttpStatusCode.NotFound, refused.StatusCode);
+        Assert.Equal("application/json", refused.Content.Headers.ContentType?.MediaType);
+        var error = JsonDocument.Parse(await refused.Content.ReadAsStringAsync()).RootElement.GetProperty("error").GetString();
+        Assert.Contains("(--role worker) takes no records", error);
+        Assert.Contains("stream 'events'", error);
+        Assert.Contains("--role ingest", error);
         Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync("iceberg/v1/config")).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("api/v1/pipelines")).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("metrics")).StatusCode);
