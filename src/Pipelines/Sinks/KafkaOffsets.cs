@@ -15,9 +15,9 @@ namespace DataPlane.Pipelines.Sinks;
 /// </summary>
 internal sealed class KafkaOffsets
 {
-    public const string TopicKey = "dataplane.kafka.topic";
-    public const string PartitionCountKey = "dataplane.kafka.partitions";
-    public const string OffsetsKey = "dataplane.kafka.offsets";
+    public const string TopicKey = CommitHistory.KafkaTopicKey;
+    public const string PartitionCountKey = CommitHistory.KafkaPartitionCountKey;
+    public const string OffsetsKey = CommitHistory.KafkaOffsetsKey;
 
     public KafkaOffsets(string topic, int partitionCount, IReadOnlyDictionary<int, (long Start, long End)> partitions, IReadOnlySet<int>? fresh = null)
     {

@@ -216,6 +216,52 @@ public sealed class ExpireSnapshotsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Expiry_keeps_for_each_Kafka_partition_the_newest_commit_naming_it_when_workers_commit_partition_subsets()
+    {
+        Dictionary<string, string> Kafka(string topic, string offsets) => new()
+        {
+            [CommitHistory.WriterKey] = "s1", [CommitHistory.KafkaTopicKey] = topic, [CommitHistory.KafkaPartitionCountKey] = "4", [CommitHistory.KafkaOffsetsKey] = offsets,
+        };
+        var k0 = await _t.AppendAsync(Range(0, 1), summary: Kafka("old", "0:0-5,1:0-5,2:0-5,3:0-5")); // a topic the writer read before
+        var k1 = await _t.AppendAsync(Range(1, 1), summary: Kafka("t", "0:0-10,1:0-10,2:0-10,3:0-10"));
+        var k1b = await _t.AppendAsync(Range(2, 1), summary: Kafka("t", "0:10-15")); // partition 0 again below: superseded by k2
+        var k2 = await _t.AppendAsync(Range(3, 1), summary: Kafka("t", "0:15-20")); // a worker holding partition 0
+        await _t.AppendAsync(Range(100, 1)); // another writer's commit between
+        var k3 = await _t.AppendAsync(Range(4, 1), summary: Kafka("t", "1:10-30,2:10-30")); // a worker holding partitions 1 and 2
+        await _t.AppendAsync(Range(101, 1));
+        var positions = new Dictionary<int, long> { [0] = 20, [1] = 30, [2] = 30, [3] = 10 };
+        Assert.Equal(positions, Positions());
+
+        // Everything but the current snapshot expires: partition 3 is named only by k1, below two newer commits of the writer.
+        var result = await ExpireAsync();
+        Assert.Equal(6, result.ExpiredSnapshots.Count);
+        Assert.Equal(positions, Positions());
+        Assert.Equal([k3.SnapshotId, k2.SnapshotId, k1.SnapshotId], CommitHistory.History(_t.Table.Metadata, "s1").Select(c => c.SnapshotId));
+        Assert.DoesNotContain(CommitHistory.AllCommits(_t.Table.Metadata, "s1"), c => c.SnapshotId == k0.SnapshotId || c.SnapshotId == k1b.SnapshotId);
+        Assert.Equal(k3.SnapshotId, CommitHistory.LastCommit(_t.Table.Metadata, "s1")!.SnapshotId);
+
+        // Expired again further on, with a newer commit of partition 1 among them: the new marker keeps what is still needed.
+        var k4 = await _t.AppendAsync(Range(5, 1), summary: Kafka("t", "1:30-40"));
+        await _t.AppendAsync(Range(102, 1));
+        await _t.AppendAsync(Range(103, 1));
+        await ExpireAsync();
+        Assert.Null(_t.Table.Metadata.Snapshot(k4.SnapshotId));
+        Assert.Equal(new Dictionary<int, long> { [0] = 20, [1] = 40, [2] = 30, [3] = 10 }, Positions());
+        Assert.Equal([k4.SnapshotId, k3.SnapshotId, k2.SnapshotId, k1.SnapshotId], CommitHistory.History(_t.Table.Metadata, "s1").Select(c => c.SnapshotId));
+    }
+
+    /// <summary>Where the writer's commits in the current history leave each partition of topic "t": the end in the newest naming it.</summary>
+    private Dictionary<int, long> Positions()
+    {
+        var ends = new Dictionary<int, long>();
+        foreach (var commit in CommitHistory.History(_t.Table.Metadata, "s1"))
+            if (commit.Summary.GetValueOrDefault(CommitHistory.KafkaTopicKey) == "t")
+                foreach (var entry in commit.Summary[CommitHistory.KafkaOffsetsKey].Split(','))
+                    ends.TryAdd(int.Parse(entry.Split(':')[0], System.Globalization.CultureInfo.InvariantCulture), long.Parse(entry.Split('-')[1], System.Globalization.CultureInfo.InvariantCulture));
+        return ends;
+    }
+
+    [Fact]
     public async Task Files_written_for_a_commit_still_in_flight_survive_expiry_and_the_commit_lands_whole()
     {
         await _t.AppendAsync(Range(0, 10));

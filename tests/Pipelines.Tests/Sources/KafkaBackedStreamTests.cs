@@ -193,6 +193,38 @@ public sealed class KafkaBackedStreamTests(OwnKafkaFixture kafka) : IClassFixtur
         Assert.Equal(new long[] { ids.Count, 200, ids.Sum() }, await FlushAndReadAsync());
     }
 
+    [Fact]
+    public async Task Expiring_snapshots_keeps_each_partitions_resume_position_when_the_newest_commit_names_only_some_partitions()
+    {
+        await CreateStreamAndPipelineAsync();
+        await PostOkAsync(0, 1000);
+        Assert.Equal(Expected(Enumerable.Range(0, 1000).Select(i => (long)i)), await FlushAndReadAsync());
+        var ends = await CommittedEndsAsync();
+
+        using (var other = await Sinks.OutsideWriter.OpenAsync(Http.BaseAddress!, Storage.ObjectStore.Open(Path.Combine(_dir, "warehouse")), "shop", "orders"))
+        {
+            // Another worker of the group committed partition 0 alone (nothing new in it), then another writer committed:
+            // the newest commit of the sink names partition 0 only, and only the pipeline's older one names 1 to 3.
+            var ours = other.Table.Metadata.CurrentSnapshotId!.Value;
+            await other.Table.AppendAsync([], new Dictionary<string, string>
+            {
+                ["dataplane.sink"] = "orders_table", ["dataplane.stream"] = "orders", ["dataplane.start-offset"] = "0", ["dataplane.end-offset"] = "0",
+                ["dataplane.kafka.topic"] = _topic, ["dataplane.kafka.partitions"] = "4",
+                ["dataplane.kafka.offsets"] = string.Create(CultureInfo.InvariantCulture, $"0:{ends[0]}-{ends[0]}"),
+            });
+            await other.Table.AppendAsync([], new Dictionary<string, string>());
+            var expired = await new Iceberg.Maintenance.ExpireSnapshots(other.Table).RunAsync(new Iceberg.Maintenance.ExpireSnapshots.Options { OlderThan = DateTimeOffset.UtcNow.AddMinutes(10), RetainLast = 1 });
+            Assert.Contains(ours, expired.ExpiredSnapshots);
+        }
+
+        // The pipeline's next commit still finds each partition where it left it: nothing is read twice, nothing skipped.
+        await PostOkAsync(1000, 1000);
+        Assert.Equal(Expected(Enumerable.Range(0, 2000).Select(i => (long)i)), await FlushAndReadAsync());
+        Assert.DoesNotContain(_host!.Logs.Lines, l => l.Contains("another writer committed it since", StringComparison.Ordinal));
+        var highs = HighWatermarks();
+        Assert.Equal(Enumerable.Range(0, Partitions).ToDictionary(p => p, p => highs[p]), await CommittedEndsAsync());
+    }
+
     private const string SinkJson = """{"name": "orders_table", "type": "iceberg", "namespace": "shop", "table": "orders", "rolling": {"interval_seconds": 3600}}""";
     private const string PipelineJson = """{"name": "orders_pipeline", "sql": "INSERT INTO orders_table SELECT * FROM orders"}""";
 
