@@ -64,6 +64,7 @@ public sealed class SqlExecution : IDisposable
         if (_scans.TryGetValue(source, out var scans) && batch.Length > 0)
             foreach (var scan in scans) scan.Push(batch);
         if (tracker is not null && tracker.Advance(now)) Advanced(source, tracker.Current);
+        if (tracker is not null) FollowIdle(now);
     }
 
     /// <summary>
@@ -99,6 +100,29 @@ public sealed class SqlExecution : IDisposable
         long now = Clock();
         foreach (var (source, tracker) in Trackers)
             if (tracker.Advance(now)) Advanced(source, tracker.Current);
+        FollowIdle(now);
+    }
+
+    /// <summary>
+    /// A source idle for longer than its idle timeout stops holding back what joins or unions it with the others: its
+    /// watermark follows the least of the watermarks of the other sources this execution reads that are not idle (none
+    /// while one of those has none yet, or all are idle). So one quiet stream does not stall a join's results forever;
+    /// records it sends later behind that watermark are late.
+    /// </summary>
+    private void FollowIdle(long now)
+    {
+        if (_scans.Count < 2) return;
+        long active = long.MaxValue;
+        List<(string Source, EventTime.WatermarkTracker Tracker)>? idle = null;
+        foreach (var source in _scans.Keys)
+        {
+            if (Trackers.GetValueOrDefault(source) is not { IsProcessingTime: false } tracker) continue;
+            if (tracker.IsIdle(now)) (idle ??= []).Add((source, tracker));
+            else active = Math.Min(active, tracker.Current);
+        }
+        if (idle is null || active == long.MaxValue || active == long.MinValue) return;
+        foreach (var (source, tracker) in idle)
+            if (tracker.Follow(active)) Advanced(source, tracker.Current);
     }
 
     /// <summary>The watermark of <paramref name="source"/> in microseconds since the epoch, or null before it has one.</summary>
@@ -122,6 +146,17 @@ public sealed class SqlExecution : IDisposable
     {
         if (_pushed) throw new InvalidOperationException("restore the state before pushing any batch");
         _stateBytes = ExecutionState.Read(stream, Trackers, Stateful);
+    }
+
+    /// <summary>
+    /// After <see cref="RestoreState"/> in a new process (a restart): the time since the state was saved was not spent
+    /// running, so every partition's idle timeout starts again at the clock's next reading. Otherwise a run that replays
+    /// its log after a downtime longer than the timeout would take partitions whose records it has not reached yet for
+    /// idle, and drop those records as late.
+    /// </summary>
+    public void RestartIdleTimeouts()
+    {
+        foreach (var tracker in Trackers.Values) tracker.RestartIdleTimeouts();
     }
 
     /// <summary>

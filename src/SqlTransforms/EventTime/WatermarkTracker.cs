@@ -11,6 +11,13 @@ namespace DataPlane.SqlTransforms.EventTime;
 /// time is below the watermark in effect when its batch arrives is late: dropped and counted (reason
 /// <c>late</c>). A partition holds the watermark back from its first batch on (partitions not seen yet do not).
 /// Without an event time column, the watermark is the processing time. Writes and reads itself for snapshots.
+/// <para>
+/// The source is idle (<see cref="IsIdle"/>) when every partition it has delivered from has been idle for the idle
+/// timeout, or it has delivered nothing for that long since the execution began; an execution that joins it with other
+/// sources then has its watermark follow theirs (<see cref="Follow"/>). A restored tracker counts on from the saved
+/// times, as if it had run on; after a restart (<see cref="RestartIdleTimeouts"/>) every partition's timeout starts
+/// again, so a run that replays the log does not take partitions whose records it has not reached yet for idle.
+/// </para>
 /// </summary>
 internal sealed class WatermarkTracker
 {
@@ -23,6 +30,9 @@ internal sealed class WatermarkTracker
     private readonly SortedDictionary<int, Partition> _partitions = new();
     private int[] _kept = [];
     private readonly List<(int Row, RowErrorReason Reason)> _dropped = [];
+    /// <summary>Marks a time not read yet: set from the clock's next reading.</summary>
+    private const long Unread = long.MinValue;
+    private long _since = Unread;
 
     private sealed class Partition
     {
@@ -55,6 +65,7 @@ internal sealed class WatermarkTracker
     {
         _dropped.Clear();
         if (_column < 0) return batch;
+        Start(now);
         if (!_partitions.TryGetValue(partition, out var state)) _partitions.Add(partition, state = new Partition());
         state.LastSeen = now;
         var column = batch.Column(_column);
@@ -94,6 +105,7 @@ internal sealed class WatermarkTracker
     /// <summary>Recomputes the watermark at processing time <paramref name="now"/>; true when it moved forward.</summary>
     public bool Advance(long now)
     {
+        Start(now);
         long candidate;
         if (_column < 0) candidate = now;
         else
@@ -110,6 +122,43 @@ internal sealed class WatermarkTracker
         }
         if (candidate <= Current) return false;
         Current = candidate;
+        return true;
+    }
+
+    /// <summary>The clock's first reading in this execution starts the idle timeouts of the source and of partitions restored.</summary>
+    private void Start(long now)
+    {
+        if (_since != Unread) return;
+        _since = now;
+        foreach (var p in _partitions.Values)
+            if (p.LastSeen == Unread) p.LastSeen = now;
+    }
+
+    /// <summary>The time since the state was saved was not spent running: every partition's idle timeout starts again at the clock's next reading.</summary>
+    public void RestartIdleTimeouts()
+    {
+        foreach (var p in _partitions.Values)
+            p.LastSeen = Unread;
+        _since = Unread;
+    }
+
+    /// <summary>Whether the source has been idle for its idle timeout at <paramref name="now"/> (never without one, or without event time).</summary>
+    public bool IsIdle(long now)
+    {
+        if (_column < 0 || _idleTimeout is not { } idle) return false;
+        Start(now);
+        if (_partitions.Count == 0) return now - _since >= idle;
+        foreach (var p in _partitions.Values)
+            if (now - p.LastSeen < idle) return false;
+        return true;
+    }
+
+    /// <summary>While idle, the watermark follows <paramref name="watermark"/>, the other sources' (never back); true when it moved.
+    /// Records the source delivers later behind it are late.</summary>
+    public bool Follow(long watermark)
+    {
+        if (watermark <= Current) return false;
+        Current = watermark;
         return true;
     }
 
@@ -132,5 +181,6 @@ internal sealed class WatermarkTracker
         int count = reader.ReadInt32();
         for (int i = 0; i < count; i++)
             _partitions.Add(reader.ReadInt32(), new Partition { Max = reader.ReadInt64(), LastSeen = reader.ReadInt64() });
+        _since = Unread;
     }
 }
