@@ -18,6 +18,15 @@ public sealed class HttpApiTests : IAsyncLifetime
         _server = await DatabaseServer.StartAsync(new DatabaseOptions { DataDirectory = _dir.Path, SyncCommits = false, ReplicaReadTimeout = TimeSpan.FromSeconds(30) });
         var created = await _server.Http.PostAsJsonAsync("api/v1/databases", new { name = "app", replicas = 2 });
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        // Replicas bootstrap in the background after the database is created; until one is ready the primary serves
+        // bookmarked reads, which these tests tell apart from a replica's.
+        var database = (Hosting.ReplicatedDatabase)await _server.Catalog.GetAsync("app");
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (!database.Replicas.All(r => r.IsReady))
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the replicas did not become ready in 60 s");
+            await Task.Delay(20);
+        }
     }
 
     public async Task DisposeAsync()

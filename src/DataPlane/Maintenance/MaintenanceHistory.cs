@@ -66,11 +66,14 @@ internal sealed class MaintenanceHistory
     public DateTimeOffset? LastFinished(string table, MaintenanceJob job) =>
         For(table).FirstOrDefault(r => r.Request.Job == job && !r.Request.DryRun)?.FinishedAt;
 
-    /// <summary>Every table's newest finished run of each job (for the metrics).</summary>
+    /// <summary>
+    /// Every table's newest finished run of each job and outcome (for the metrics): a "nothing-to-do" check after a
+    /// compaction must not hide when the table was last compacted, which is what an alert watches.
+    /// </summary>
     public IReadOnlyList<MaintenanceRun> Latest()
     {
         lock (_gate)
-            return _runs.Values.SelectMany(runs => runs.Where(r => !r.Request.DryRun).GroupBy(r => r.Request.Job).Select(g => g.Last())).ToList();
+            return _runs.Values.SelectMany(runs => runs.Where(r => !r.Request.DryRun).GroupBy(r => (r.Request.Job, r.Outcome!.Outcome)).Select(g => g.Last())).ToList();
     }
 
     private void Keep(MaintenanceRun run)

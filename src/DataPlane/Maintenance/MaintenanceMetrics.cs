@@ -32,7 +32,7 @@ internal sealed class MaintenanceMetrics
         TableGauge(meter, "dataplane_table_metadata_file_bytes", "Size of the table's current metadata file.", t => t.MetadataFileBytes);
         meter.CreateObservableGauge("dataplane_table_maintenance_last_run_timestamp_seconds", () => history.Latest().Select(r => new Measurement<double>(
                 r.FinishedAt!.Value.ToUnixTimeMilliseconds() / 1000.0, Tag("table", r.Table), Tag("job", r.Request.Job.Name()), Tag("outcome", r.Outcome!.Outcome))),
-            description: "When each maintenance job last finished on the table, by its outcome.");
+            description: "When each maintenance job last finished on the table with each outcome.");
         meter.CreateObservableCounter("dataplane_table_maintenance_runs_total",
             () => _runs.Select(r => new Measurement<long>(r.Value, Tag("table", r.Key.Table), Tag("job", r.Key.Job), Tag("outcome", r.Key.Outcome))),
             description: "Maintenance runs finished since the server started, by job and outcome.");
