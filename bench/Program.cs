@@ -14,6 +14,8 @@ if (args.Length > 0 && args[0] == "pipelines-stages")
     return await DataPlane.Benchmarks.Pipelines.IngestStages.RunAsync(args);
 if (args.Length > 0 && args[0] == "kafka-source")
     return await DataPlane.Benchmarks.Sources.KafkaSourceLoad.RunAsync(args);
+if (args.Length > 0 && args[0] == "kafka-backed")
+    return await DataPlane.Benchmarks.Sources.KafkaBackedLoad.RunAsync(args);
 if (args.Length > 0 && args[0] == "maintenance")
     return await DataPlane.Benchmarks.Maintenance.MaintenanceLoad.RunAsync(args);
 if (args.Length > 0 && args[0] == "pipelines")
