@@ -4,6 +4,7 @@ using Apache.Arrow.Ipc;
 using DataPlane.Iceberg.DataFiles;
 using DataPlane.Iceberg.Types;
 using DataPlane.Pipelines.CatalogProcess;
+using DataPlane.Pipelines.Log;
 using DataPlane.Pipelines.Runtime;
 using DataPlane.Pipelines.Sinks;
 using DataPlane.Pipelines.Streams;
@@ -77,12 +78,12 @@ internal sealed class PipelinesApi(PipelineRegistry pipelines, PipelinesOptions 
                 $"\"preview\" is how many of the stream's most recent records to run the SQL over: a whole number from 1 to {StreamsApi.MaxRecentRecords} (got {(p.GetRawText() is { Length: <= 40 } raw ? raw : p.GetRawText()[..40] + "...")}).");
             return;
         }
-        IngestStream stream;
+        IReadOnlyList<IngestStream> streams;
         SqlProgram program;
         Lookups.LookupTables? lookups;
         try
         {
-            (stream, program, lookups) = await pipelines.CompileAsync(sql, context.RequestAborted);
+            (streams, program, lookups) = await pipelines.CompileAsync(sql, context.RequestAborted);
         }
         catch (ArgumentException e) when (e.InnerException is SqlException error)
         {
@@ -99,9 +100,8 @@ internal sealed class PipelinesApi(PipelineRegistry pipelines, PipelinesOptions 
             await JsonResponse.ErrorAsync(context.Response, StatusCodes.Status404NotFound, e.Message);
             return;
         }
-        // The preview runs the statements over the stream's most recent records, held (not copied) until written.
-        int skip = 0;
-        var held = preview > 0 ? stream.RecentBatches(preview, out skip) : [];
+        // The preview runs the statements over each stream's most recent records, held (not copied) until written.
+        var held = new List<LogBatch>();
         var readers = new List<ArrowStreamReader>();
         try
         {
@@ -110,21 +110,28 @@ internal sealed class PipelinesApi(PipelineRegistry pipelines, PipelinesOptions 
             long records = 0;
             if (preview > 0)
             {
-                var inputs = new List<RecordBatch>();
-                foreach (var batch in held)
+                var inputs = new Dictionary<string, IReadOnlyList<RecordBatch>>();
+                foreach (var stream in streams)
                 {
-                    var reader = new ArrowStreamReader(batch.Payload);
-                    readers.Add(reader);
-                    var read = reader.ReadNextRecordBatch();
-                    inputs.Add(skip > 0 ? read.Slice(skip, read.Length - skip) : read);
-                    skip = 0;
+                    var batches = stream.RecentBatches(preview, out int skip);
+                    held.AddRange(batches);
+                    var read = new List<RecordBatch>();
+                    foreach (var batch in batches)
+                    {
+                        var reader = new ArrowStreamReader(batch.Payload);
+                        readers.Add(reader);
+                        var next = reader.ReadNextRecordBatch();
+                        read.Add(skip > 0 ? next.Slice(skip, next.Length - skip) : next);
+                        skip = 0;
+                    }
+                    records += read.Sum(b => (long)b.Length);
+                    inputs[stream.Name] = read;
                 }
-                records = inputs.Sum(b => (long)b.Length);
                 if (lookups is not null)
                     await lookups.LoadAsync(context.RequestAborted);
-                outputs = program.Run(new Dictionary<string, IReadOnlyList<RecordBatch>> { [stream.Name] = inputs }, out dropped, lookupRows: lookups is null ? null : lookups.Rows);
+                outputs = program.Run(inputs, out dropped, lookupRows: lookups is null ? null : lookups.Rows);
             }
-            await WriteValidationAsync(context, stream, program, outputs, dropped, records);
+            await WriteValidationAsync(context, streams, program, outputs, dropped, records);
         }
         finally
         {
@@ -136,12 +143,13 @@ internal sealed class PipelinesApi(PipelineRegistry pipelines, PipelinesOptions 
     /// <summary>The most rows a preview answers per statement (UNNEST may make many of one record).</summary>
     public const int MaxPreviewRows = 1_000;
 
-    private static Task WriteValidationAsync(HttpContext context, IngestStream stream, SqlProgram program,
+    private static Task WriteValidationAsync(HttpContext context, IReadOnlyList<IngestStream> streams, SqlProgram program,
         IReadOnlyList<IReadOnlyList<RecordBatch>>? outputs, RowErrorLog? dropped, long records) =>
         JsonResponse.WriteAsync(context.Response, StatusCodes.Status200OK, w =>
         {
             w.WriteStartObject();
-            w.WriteString("stream", stream.Name);
+            w.WriteString("stream", streams[0].Name);
+            WriteStreams(w, streams);
             w.WriteStartArray("statements");
             for (int index = 0; index < program.Statements.Count; index++)
             {
@@ -298,6 +306,7 @@ internal sealed class PipelinesApi(PipelineRegistry pipelines, PipelinesOptions 
         w.WriteString("name", d.Name);
         w.WriteString("sql", d.Sql);
         w.WriteString("stream", runner.Stream.Name);
+        WriteStreams(w, runner.Streams, runner);
         w.WriteString("sink", runner.Sinks[0].Name);
         if (runner.DeadLetter is { } deadLetter) w.WriteString("dead_letter", deadLetter.Name); else w.WriteNull("dead_letter");
         w.WriteString("state", runner.State);
@@ -403,10 +412,22 @@ internal sealed class PipelinesApi(PipelineRegistry pipelines, PipelinesOptions 
                 continue;
             w.WriteStartObject();
             w.WriteString("sink", sink.Name);
-            if (execution.Watermark(runner.Stream.Name) is { } watermark && watermark != long.MaxValue)
+            // Over several streams: the least of theirs, what a join of them has reached, and each one's.
+            var marks = runner.Streams.Select(s => execution.Watermark(s.Name)).ToList();
+            if (marks.All(m => m is not null) && marks.Min() is { } watermark && watermark != long.MaxValue)
                 w.WriteString("watermark", DateTimeOffset.UnixEpoch.AddTicks(watermark * 10));
             else
                 w.WriteNull("watermark");
+            if (runner.Streams.Count > 1)
+            {
+                w.WriteStartObject("watermarks");
+                for (int i = 0; i < marks.Count; i++)
+                    if (marks[i] is { } mark && mark != long.MaxValue)
+                        w.WriteString(runner.Streams[i].Name, DateTimeOffset.UnixEpoch.AddTicks(mark * 10));
+                    else
+                        w.WriteNull(runner.Streams[i].Name);
+                w.WriteEndObject();
+            }
             w.WriteNumber("late_records", sink.LateRecords);
             w.WriteStartArray("operators");
             foreach (var (name, bytes) in execution.StatefulOperators)
@@ -430,6 +451,29 @@ internal sealed class PipelinesApi(PipelineRegistry pipelines, PipelinesOptions 
             }
             else
                 w.WriteNull("last_checkpoint");
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+    }
+
+    /// <summary>
+    /// A pipeline over several streams names them all (<c>"streams"</c>, in its SQL's order; <c>"stream"</c> is the first),
+    /// with, for a running one, the offset it reads next in each one's log and the log's end.
+    /// </summary>
+    private static void WriteStreams(Utf8JsonWriter w, IReadOnlyList<IngestStream> streams, PipelineRunner? runner = null)
+    {
+        if (streams.Count == 1)
+            return;
+        w.WriteStartArray("streams");
+        for (int i = 0; i < streams.Count; i++)
+        {
+            w.WriteStartObject();
+            w.WriteString("name", streams[i].Name);
+            if (runner is not null)
+            {
+                w.WriteNumber("read", runner.ReadOffsetOf(i));
+                w.WriteNumber("stream_end", streams[i].Log.EndOffset);
+            }
             w.WriteEndObject();
         }
         w.WriteEndArray();

@@ -167,7 +167,7 @@ internal sealed class DefinitionsMirror(
         var pipelinesOff = Gone("pipelines", localPipelines, remotePipelines);
         // A pipeline whose stream or sink goes (to come back changed) goes first, and comes back after them.
         foreach (var runner in runners)
-            if (streamsOff.Contains(runner.Stream.Name) || runner.Sinks.Any(s => sinksOff.Contains(s.Name)))
+            if (runner.Streams.Any(s => streamsOff.Contains(s.Name)) || runner.Sinks.Any(s => sinksOff.Contains(s.Name)))
                 pipelinesOff.Add(runner.Definition.Name);
 
         foreach (var name in pipelinesOff)

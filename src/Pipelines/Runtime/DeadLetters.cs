@@ -37,8 +37,9 @@ internal sealed class DeadLetters(string pipeline, string stream)
 
     public void Add(string sink, int row, RowErrorReason reason) => _failures.Add((sink, row, reason));
 
-    /// <summary>The failures added since the last call, as one batch; <paramref name="records"/> is the source batch whose rows they name.</summary>
-    public RecordBatch Take(RecordBatch records, long firstOffset, bool schemaless)
+    /// <summary>The failures added since the last call, as one batch; <paramref name="records"/> is the source batch whose rows they name,
+    /// of <paramref name="from"/> (a pipeline over several streams) or the pipeline's stream.</summary>
+    public RecordBatch Take(RecordBatch records, long firstOffset, bool schemaless, string? from = null)
     {
         var pipelines = new StringArray.Builder();
         var sinks = new StringArray.Builder();
@@ -55,7 +56,7 @@ internal sealed class DeadLetters(string pipeline, string stream)
             sinks.Append(sink);
             reasons.Append(reason.Code);
             descriptions.Append(reason.Description);
-            streams.Append(stream);
+            streams.Append(from ?? stream);
             offsets.Append(firstOffset + row);
             texts.Append(Record(records, row, schemaless));
             times.Append(now);

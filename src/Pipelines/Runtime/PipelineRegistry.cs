@@ -42,7 +42,7 @@ internal sealed class PipelineRegistry : IHostedService, IAsyncDisposable
         _loggers = loggers;
         Directory.CreateDirectory(_root);
         metrics.AddGauges("dataplane_pipeline_lag_records", "Records acknowledged by the stream but not yet committed by the pipeline.",
-            () => List().Where(r => !r.Stream.Definition.KafkaBacked) // whose offsets count messages of the run, not of a log
+            () => List().Where(r => !r.Stream.Definition.KafkaBacked && r.Streams.Count == 1) // whose offsets count messages of the run, not of a log
                 .Select(r => (PipelineMetrics.Labels(("pipeline", r.Definition.Name)), (double)(r.Stream.Log.EndOffset - r.CommittedOffset))));
         metrics.AddGauges("dataplane_pipeline_kafka_lag_records", "Messages of a Kafka-backed stream's partition past the next offset this worker reads (high watermark last seen minus it), per partition the worker has.",
             () => List().SelectMany(r => r.KafkaLag.Where(p => p.Lag is not null).Select(p =>
@@ -139,7 +139,7 @@ internal sealed class PipelineRegistry : IHostedService, IAsyncDisposable
     /// </summary>
     private async Task<PipelineRunner> StartAsync(PipelineDefinition definition, CancellationToken cancellationToken, bool checkTables = false)
     {
-        var (stream, program, lookups) = await CompileAsync(definition.Sql, cancellationToken);
+        var (streams, program, lookups) = await CompileAsync(definition.Sql, cancellationToken);
         var names = program.Statements.Select(s => s.Sink!).Concat(definition.DeadLetter is { } d ? [d] : []).ToList();
         var definitions = new List<SinkDefinition>();
         foreach (var name in names)
@@ -152,8 +152,8 @@ internal sealed class PipelineRegistry : IHostedService, IAsyncDisposable
             if (List().FirstOrDefault(r => r.Definition.Name != definition.Name && r.Writes(name)) is { } writer)
                 throw new InvalidOperationException($"Sink '{name}' is already written by pipeline '{writer.Definition.Name}'; a sink has one pipeline.");
             // A folder's commits have no place for a Kafka-backed stream's partition offsets yet.
-            if (stream.Definition.KafkaBacked && sink.Type != SinkDefinition.Iceberg)
-                throw new ArgumentException($"Sink '{name}' is a {sink.Type} sink; a pipeline over the Kafka-backed stream '{stream.Name}' writes Iceberg sinks only.");
+            if (streams[0].Definition.KafkaBacked && sink.Type != SinkDefinition.Iceberg)
+                throw new ArgumentException($"Sink '{name}' is a {sink.Type} sink; a pipeline over the Kafka-backed stream '{streams[0].Name}' writes Iceberg sinks only.");
             definitions.Add(sink);
         }
         var sinks = new List<PipelineSink>();
@@ -185,7 +185,7 @@ internal sealed class PipelineRegistry : IHostedService, IAsyncDisposable
             if (_options.RunsPipelines)
                 await _sinks.CheckPathAsync(sink, cancellationToken);
             // A schemaless stream's SELECT * is its records' JSON text, which NDJSON file sinks write as is.
-            var target = _sinks.OpenTarget(sink, outputSchema, rawRecords: stream.Definition.Schemaless && statement?.SelectsAll == true);
+            var target = _sinks.OpenTarget(sink, outputSchema, rawRecords: streams.Count == 1 && streams[0].Definition.Schemaless && statement?.SelectsAll == true);
             // The first sink's journal keeps the name a pipeline's one journal has always had.
             var journal = new UncommittedFileJournal(Path.Combine(_root, i == 0 ? definition.Name + ".files" : $"{definition.Name}.{sink.Name}.files"));
             var pipelineSink = new PipelineSink(sink, deadLetter ? -1 : i, output, target, journal) { UpdatingKeys = keys };
@@ -194,7 +194,7 @@ internal sealed class PipelineRegistry : IHostedService, IAsyncDisposable
             sinks.Add(pipelineSink);
         }
         var statements = sinks.Where(s => !s.IsDeadLetter).ToList();
-        var runner = new PipelineRunner(definition, stream, program, statements, sinks.FirstOrDefault(s => s.IsDeadLetter),
+        var runner = new PipelineRunner(definition, streams, program, statements, sinks.FirstOrDefault(s => s.IsDeadLetter),
             _metrics, _loggers.CreateLogger($"DataPlane.Pipelines.{definition.Name}"), _options.MaxStateBytes, _options.MaxRecordBytes,
             new StateOptions
             {
@@ -214,24 +214,24 @@ internal sealed class PipelineRegistry : IHostedService, IAsyncDisposable
         definition.DeadLetter == sink ? "the pipeline's dead_letter" : $"INSERT INTO {sink}";
 
     /// <summary>
-    /// The pipeline's SQL compiled against the one stream it reads: an <see cref="ArgumentException"/> (400) with the
-    /// line, column and caret of what is wrong, a <see cref="KeyNotFoundException"/> (404) for a stream that does not exist.
+    /// The pipeline's SQL compiled against the streams it reads (in the order it names them): an <see cref="ArgumentException"/>
+    /// (400) with the line, column and caret of what is wrong, a <see cref="KeyNotFoundException"/> (404) for a stream that does not exist.
     /// </summary>
-    public (IngestStream Stream, SqlProgram Program) Compile(string sql) => Compile(sql, []);
+    public (IReadOnlyList<IngestStream> Streams, SqlProgram Program) Compile(string sql) => Compile(sql, []);
 
     /// <summary>
     /// <see cref="Compile(string)"/> with the tables its lookup joins read (a <see cref="KeyNotFoundException"/> naming
     /// one that does not exist, an <see cref="ArgumentException"/> naming one past <see cref="PipelinesOptions.MaxLookupTableBytes"/>),
     /// and a run's view of those tables (null when there are none).
     /// </summary>
-    public async Task<(IngestStream Stream, SqlProgram Program, LookupTables? Lookups)> CompileAsync(string sql, CancellationToken cancellationToken)
+    public async Task<(IReadOnlyList<IngestStream> Streams, SqlProgram Program, LookupTables? Lookups)> CompileAsync(string sql, CancellationToken cancellationToken)
     {
         var tables = await _lookups.ResolveAsync(sql, cancellationToken);
-        var (stream, program) = Compile(sql, tables);
-        return (stream, program, tables.Count == 0 ? null : _lookups.Open(tables));
+        var (streams, program) = Compile(sql, tables);
+        return (streams, program, tables.Count == 0 ? null : _lookups.Open(tables));
     }
 
-    private (IngestStream Stream, SqlProgram Program) Compile(string sql, IReadOnlyList<(ILookupSource Source, Apache.Arrow.Schema Schema)> lookups)
+    private (IReadOnlyList<IngestStream> Streams, SqlProgram Program) Compile(string sql, IReadOnlyList<(ILookupSource Source, Apache.Arrow.Schema Schema)> lookups)
     {
         try
         {
@@ -257,23 +257,31 @@ internal sealed class PipelineRegistry : IHostedService, IAsyncDisposable
         }
     }
 
-    private (IngestStream Stream, SqlProgram Program) CompileOnce(string sql, IReadOnlyList<(ILookupSource Source, Apache.Arrow.Schema Schema)> lookups)
+    private (IReadOnlyList<IngestStream> Streams, SqlProgram Program) CompileOnce(string sql, IReadOnlyList<(ILookupSource Source, Apache.Arrow.Schema Schema)> lookups)
     {
         var sources = SqlProgram.SourceNames(sql);
-        if (sources.Count != 1)
-            throw new ArgumentException(sources.Count == 0
-                ? "The pipeline's SQL reads no stream; its statements are INSERT INTO <sink> SELECT ... FROM <stream>."
-                : $"The pipeline's SQL reads {string.Join(", ", sources)}; a pipeline reads one stream's log (make one pipeline per stream; a join of two streams runs in the SQL engine but not yet in a pipeline, a self-join of one stream does).");
-        string name = sources[0];
-        var stream = _streams.Find(name) ?? _streams.Find(name.ToLowerInvariant())
-            ?? throw new KeyNotFoundException(_streams.FindFailed(name) is { } failedStream
-                ? $"Stream '{name}' (FROM {name}) failed to load: {failedStream.Reason}"
-                : $"No stream named '{name}' (FROM {name}); create it with POST /api/v1/streams.");
-        var program = SqlProgram.Compile(sql, new Dictionary<string, Apache.Arrow.Schema> { [stream.Name] = stream.Definition.ArrowSchema }, SqlMode.Streaming,
+        if (sources.Count == 0)
+            throw new ArgumentException("The pipeline's SQL reads no stream; its statements are INSERT INTO <sink> SELECT ... FROM <stream>.");
+        var streams = new List<IngestStream>();
+        foreach (var name in sources)
+        {
+            var stream = _streams.Find(name) ?? _streams.Find(name.ToLowerInvariant())
+                ?? throw new KeyNotFoundException(_streams.FindFailed(name) is { } failedStream
+                    ? $"Stream '{name}' (FROM {name}) failed to load: {failedStream.Reason}"
+                    : $"No stream named '{name}' (FROM {name}); create it with POST /api/v1/streams.");
+            if (streams.Contains(stream))
+                continue;
+            // A Kafka-backed stream's records are its topic's, read one partition per batch by the run: a pipeline joins local logs only.
+            if (stream.Definition.KafkaBacked && sources.Count > 1)
+                throw new ArgumentException($"The pipeline's SQL reads {string.Join(", ", sources)}, and stream '{stream.Name}' is Kafka-backed (its log is its topic): " +
+                    "a pipeline over several streams reads their local logs. Give the topic a stream with a Kafka \"source\" instead, which the pipeline can join.");
+            streams.Add(stream);
+        }
+        var program = SqlProgram.Compile(sql, streams.ToDictionary(s => s.Name, s => s.Definition.ArrowSchema), SqlMode.Streaming,
             lookups: lookups.ToDictionary(l => l.Source.Name, l => l.Schema, StringComparer.Ordinal));
         if (program.Statements.Count == 0)
             throw new ArgumentException("The pipeline's SQL has no statement; it is INSERT INTO <sink> SELECT ... FROM <stream>.");
-        return (stream, program);
+        return (streams, program);
     }
 
     public async Task<bool> DeleteAsync(string name)
@@ -296,7 +304,8 @@ internal sealed class PipelineRegistry : IHostedService, IAsyncDisposable
             }
             await runner.DisposeAsync();
             await runner.RemoveUncommittedAfterStopAsync(CancellationToken.None);
-            runner.Stream.RemoveReader(name);
+            foreach (var stream in runner.Streams)
+                stream.RemoveReader(name);
             // Safe: the pipeline's own definition (its name passed ResourceName), its runner stopped and its journal settled
             // above; last, so a crash before here restarts the pipeline as if it had not been deleted.
             File.Delete(Path.Combine(_root, name + ".json"));

@@ -4,8 +4,10 @@ using Apache.Arrow.Ipc;
 using DataPlane.Iceberg.DataFiles;
 using DataPlane.Pipelines.Metrics;
 using DataPlane.Pipelines.Sinks;
+using DataPlane.Pipelines.Sources;
 using DataPlane.Pipelines.Streams;
 using DataPlane.SqlTransforms;
+using DataPlane.SqlTransforms.Execution;
 using DataPlane.SqlTransforms.State;
 using DataPlane.Storage;
 using Microsoft.Extensions.Logging;
@@ -55,6 +57,13 @@ namespace DataPlane.Pipelines.Runtime;
 /// (a worker that took them over) or a rollback refuses it, and the run starts over from the table, dropping its files.
 /// Within a run the runner counts messages read as its offsets (<see cref="ReadOffset"/>, <see cref="CommittedOffset"/>).
 /// </para>
+/// <para>
+/// A pipeline whose SQL names several streams (a join of two) reads each one's log at its own position, a batch of each
+/// in turn (<see cref="StreamLogs"/>), and pushes each batch as that stream's input of the statements. Each sink resumes
+/// each stream from where its last commit left it (<see cref="StreamSinkOffsets"/>), its commits name every stream's
+/// offsets (<see cref="StreamOffsets"/>), and each log keeps what the furthest-behind sink still needs of it. As for a
+/// Kafka-backed stream, the run counts the records it read as its offsets.
+/// </para>
 /// </summary>
 internal sealed class PipelineRunner : IAsyncDisposable
 {
@@ -64,6 +73,13 @@ internal sealed class PipelineRunner : IAsyncDisposable
 
     private readonly PipelineDefinition _definition;
     private readonly IngestStream _stream;
+    /// <summary>Every stream the SQL names, the first being <see cref="_stream"/>; several: their logs (else null).</summary>
+    private readonly IReadOnlyList<IngestStream> _streams;
+    private readonly StreamLogs? _logs;
+    // A pipeline over several streams' flushes: each log's end to reach (null: not asked yet), then their target.
+    private readonly List<(long[]? Ends, TaskCompletionSource<SinkCommit?> Done)> _logFlushes = [];
+    // The batch in hand of a pipeline over several streams: which stream, and its first offset in that stream's log.
+    private (int Stream, long FirstOffset)? _logBatch;
     private readonly SqlProgram _program;
     private readonly IReadOnlyList<PipelineSink> _statements;
     private readonly PipelineSink? _deadLetter;
@@ -94,7 +110,7 @@ internal sealed class PipelineRunner : IAsyncDisposable
     /// <param name="statements">One sink per statement of <paramref name="program"/>, in its order.</param>
     /// <param name="deadLetter">The sink that receives the records the statements fail on; null to drop them (counted).</param>
     /// <param name="state">How each statement's keyed state is sharded and bounded in memory (default: one shard, in memory).</param>
-    public PipelineRunner(PipelineDefinition definition, IngestStream stream, SqlProgram program, IReadOnlyList<PipelineSink> statements, PipelineSink? deadLetter,
+    public PipelineRunner(PipelineDefinition definition, IReadOnlyList<IngestStream> streams, SqlProgram program, IReadOnlyList<PipelineSink> statements, PipelineSink? deadLetter,
         PipelineMetrics metrics, ILogger logger, long maxStateBytes = long.MaxValue, int maxRecordBytes = 1024 * 1024, StateOptions? state = null)
     {
         _state = state ?? StateOptions.InMemory;
@@ -102,7 +118,10 @@ internal sealed class PipelineRunner : IAsyncDisposable
         _maxStateBytes = maxStateBytes;
         _fingerprint = CheckpointHeader.Fingerprint(program.Sql);
         _definition = definition;
-        _stream = stream;
+        _streams = streams;
+        _stream = streams[0];
+        _logs = streams.Count > 1 ? new StreamLogs(streams) : null;
+        var stream = _stream;
         _program = program;
         _statements = statements;
         _deadLetter = deadLetter;
@@ -113,12 +132,17 @@ internal sealed class PipelineRunner : IAsyncDisposable
         _deadLetters = new DeadLetters(definition.Name, stream.Name);
         _probes = new SqlExecution?[statements.Count];
         // Hold the log from its start until the real resume point is known.
-        _committed = stream.Log.StartOffset;
-        stream.AddReader(definition.Name, _committed);
+        _committed = _logs is null ? stream.Log.StartOffset : 0;
+        foreach (var s in streams)
+            s.AddReader(definition.Name, s.Log.StartOffset);
     }
 
     public PipelineDefinition Definition => _definition;
     public IngestStream Stream => _stream;
+    /// <summary>Every stream the pipeline reads, in the order its SQL names them (the first is <see cref="Stream"/>).</summary>
+    public IReadOnlyList<IngestStream> Streams => _streams;
+    /// <summary>For a pipeline over several streams: the offset the run reads next in the log of <paramref name="stream"/> (an index of <see cref="Streams"/>).</summary>
+    public long ReadOffsetOf(int stream) => _logs?.Position(stream) ?? ReadOffset;
     /// <summary>The statements' sinks in order, then the dead-letter sink if any.</summary>
     public IReadOnlyList<PipelineSink> Sinks => _sinks;
     public PipelineSink? DeadLetter => _deadLetter;
@@ -164,6 +188,8 @@ internal sealed class PipelineRunner : IAsyncDisposable
             // A Kafka-backed stream: what the broker has acknowledged is asked by the run, which holds the consumer.
             if (_stream.Definition.KafkaBacked)
                 _kafkaFlushes.Add((null, done));
+            else if (_logs is not null)
+                _logFlushes.Add((_logs.Ends(), done)); // the logs' ends now: reached once the run has read that far in each
             else if (CommittedOffset >= target)
                 return LastCommit;
             else
@@ -243,7 +269,9 @@ internal sealed class PipelineRunner : IAsyncDisposable
         long start = _sinks.Min(s => s.CommittedOffset);
         Interlocked.Exchange(ref _committed, start);
         Interlocked.Exchange(ref _read, start);
-        if (!_stream.Definition.KafkaBacked)
+        if (_logs is not null)
+            StartLogs();
+        else if (!_stream.Definition.KafkaBacked)
             _stream.Commit(_definition.Name, start);
         else
             RestartKafkaFlushes();
@@ -270,6 +298,8 @@ internal sealed class PipelineRunner : IAsyncDisposable
                     wake = _wake.Task;
                 if (_kafka is not null)
                     offset = await ReadKafkaAsync(offset, stateful, cancellationToken);
+                else if (_logs is not null)
+                    offset = await ReadLogsAsync(offset, stateful, wake, cancellationToken);
                 else if (_stream.Log.TryRead(offset, out var batch))
                 {
                     try
@@ -372,7 +402,7 @@ internal sealed class PipelineRunner : IAsyncDisposable
             }
             var execution = sink.Execution!;
             long dropped = execution.Errors.Total;
-            execution.Push(_stream.Name, records);
+            Push(execution, records);
             if (execution.Errors.Total != dropped)
             {
                 sink.ReportDropped((reason, count) => _metrics.Add("dataplane_pipeline_records_dropped_total",
@@ -391,7 +421,8 @@ internal sealed class PipelineRunner : IAsyncDisposable
             var sink = _deadLetter!;
             if (!_deadLetters.IsEmpty)
             {
-                var failed = _deadLetters.Take(records, firstOffset, _stream.Definition.Schemaless);
+                var failed = _logBatch is { } l ? _deadLetters.Take(records, l.FirstOffset, BatchStream.Definition.Schemaless, BatchStream.Name)
+                    : _deadLetters.Take(records, firstOffset, _stream.Definition.Schemaless);
                 sink.Writer ??= sink.Target.OpenWriter(WriterOptions(sink));
                 await sink.Writer.WriteAsync(sink.Match.Apply(failed), cancellationToken);
                 sink.Rows += failed.Length;
@@ -403,6 +434,37 @@ internal sealed class PipelineRunner : IAsyncDisposable
         Interlocked.Add(ref _recordsOut, written);
         _metrics.Add("dataplane_pipeline_records_out_total", "Records the pipeline's statements wrote to their sinks.", _labels, written);
         _metrics.Add("dataplane_pipeline_bytes_in_total", "Log bytes (Arrow IPC) the pipeline read.", _labels, bytes);
+    }
+
+    // The Kafka partitions of the batch in hand's records, as runs (none: one partition), and what the statement dropped of them on arrival.
+    private readonly List<(int Partition, int Count)> _runs = [];
+    private readonly List<(int Row, RowErrorReason Reason)> _arrival = [];
+
+    /// <summary>
+    /// The batch into a statement as its stream's records: a batch a Kafka source appended as runs of each partition's
+    /// records (<see cref="KafkaSourcePartitions"/>), so the stream's watermark advances per partition and is their
+    /// least (idle partitions left out after the idle timeout); a Kafka-backed stream's batch as its partition's; any other
+    /// batch as one partition's. With runs, the rows
+    /// the statement's watermark dropped are gathered by their row in the whole batch.
+    /// </summary>
+    private void Push(SqlExecution execution, RecordBatch records)
+    {
+        var stream = BatchStream.Name;
+        if (!KafkaSourcePartitions.TryRead(records, _runs))
+        {
+            // A Kafka-backed stream's batch is one partition's.
+            execution.Push(stream, records, _kafkaBatch?.Partition ?? 0);
+            return;
+        }
+        _arrival.Clear();
+        int row = 0;
+        foreach (var (partition, count) in _runs)
+        {
+            execution.Push(stream, count == records.Length ? records : records.Slice(row, count), partition);
+            foreach (var (dropped, reason) in execution.DroppedOnArrival(stream))
+                _arrival.Add((row + dropped, reason));
+            row += count;
+        }
     }
 
     /// <summary>The statement's output batches in hand, into the sink's open files; answers the rows written.</summary>
@@ -432,7 +494,7 @@ internal sealed class PipelineRunner : IAsyncDisposable
     {
         long written = 0;
         foreach (var sink in _statements)
-            if (sink.Execution is { HasState: true } execution && (sink.Kafka?.CaughtUp(_kafka!) ?? offset >= sink.CommittedOffset))
+            if (sink.Execution is { HasState: true } execution && (sink.Kafka?.CaughtUp(_kafka!) ?? sink.Streams?.CaughtUp(_logs!) ?? offset >= sink.CommittedOffset))
             {
                 execution.AdvanceTime();
                 written += await WritePendingAsync(sink, cancellationToken);
@@ -447,14 +509,14 @@ internal sealed class PipelineRunner : IAsyncDisposable
     /// </summary>
     private void FindStatefulFailures(PipelineSink sink, SqlExecution execution, RecordBatch records, long dropped)
     {
-        var arrival = execution.DroppedOnArrival(_stream.Name);
+        var arrival = _runs.Count > 0 ? _arrival : execution.DroppedOnArrival(BatchStream.Name);
         foreach (var (row, reason) in arrival)
             _deadLetters.Add(sink.Name, row, reason);
         if (dropped <= arrival.Count)
             return;
         var late = arrival.Select(a => a.Row).ToHashSet();
         var probe = _program.Start(sink.Statement, static _ => { }, lookupRows: LookupRows);
-        foreach (var (row, reason) in probe.FindFailures(_stream.Name, records, admitted: true))
+        foreach (var (row, reason) in probe.FindFailures(BatchStream.Name, records, admitted: true))
             if (!late.Contains(row))
                 _deadLetters.Add(sink.Name, row, reason);
     }
@@ -493,6 +555,7 @@ internal sealed class PipelineRunner : IAsyncDisposable
             {
                 CheckpointHeader.Read(state, _fingerprint);
                 execution.RestoreState(state);
+                execution.RestartIdleTimeouts();
             }
             catch (InvalidDataException e)
             {
@@ -507,7 +570,7 @@ internal sealed class PipelineRunner : IAsyncDisposable
     private void FindFailures(PipelineSink sink, RecordBatch records)
     {
         var probe = _probes[sink.Statement] ??= _program.Start(sink.Statement, static _ => { }, lookupRows: LookupRows);
-        foreach (var (row, reason) in probe.FindFailures(_stream.Name, records))
+        foreach (var (row, reason) in probe.FindFailures(BatchStream.Name, records))
             _deadLetters.Add(sink.Name, row, reason);
     }
 
@@ -530,12 +593,14 @@ internal sealed class PipelineRunner : IAsyncDisposable
     private async Task PrepareAsync(PipelineSink sink, CancellationToken cancellationToken)
     {
         var last = await sink.Target.LastCommitAsync(cancellationToken);
-        if (last is not null && last.Stream != _stream.Name)
+        if (_logs is not null)
+            CheckStreams(sink, last);
+        else if (last is not null && last.Stream != _stream.Name)
             throw new InvalidOperationException($"Sink '{sink.Name}' was last committed from stream '{last.Stream}', not '{_stream.Name}'; give this pipeline its own sink.");
         await RemoveUncommittedAsync(sink, cancellationToken);
         sink.Journal.Reset(sink.Target.Identity ?? throw new InvalidOperationException("The sink target names what it writes once its last commit is read."));
         // A Kafka-backed stream's run counts its offsets from 0; each partition's position is the sink's (OpenKafka).
-        long start = _stream.Definition.KafkaBacked ? 0 : await ResumeOffsetAsync(sink, last, cancellationToken);
+        long start = _stream.Definition.KafkaBacked ? 0 : _logs is not null ? await ResumeStreamsAsync(sink, last, cancellationToken) : await ResumeOffsetAsync(sink, last, cancellationToken);
         sink.Match = SinkSchemaMatch.For(sink.Output, await sink.Target.TableSchemaAsync(cancellationToken), Describe(sink), sink.UpdatingKeys);
         sink.LastCommit = last;
         sink.CommittedOffset = start;
@@ -657,9 +722,13 @@ internal sealed class PipelineRunner : IAsyncDisposable
         }
         var (checkpointKey, checkpointBytes, checkpointTime) = execution is { HasState: true } ? await WriteCheckpointAsync(sink, execution, offset, cancellationToken) : default;
         var kafka = sink.Kafka?.ToCommit(_kafka!);
-        var commit = kafka is null
+        var streams = sink.Streams?.ToCommit(_logs!);
+        var commit = streams is not null
+            ? await sink.Target.CommitAsync(files, StreamOffsets.Names(_streams.Select(s => s.Name)), streams.StartTotal, streams.EndTotal, checkpointKey, sink.LastCommit, cancellationToken, streams: streams)
+            : kafka is null
             ? await sink.Target.CommitAsync(files, _stream.Name, sink.CommittedOffset, offset, checkpointKey, sink.LastCommit, cancellationToken)
             : await sink.Target.CommitAsync(files, _stream.Name, kafka.StartTotal, kafka.EndTotal, checkpointKey, sink.LastCommit, cancellationToken, kafka);
+        sink.Streams?.MarkCommitted();
         if (kafka is not null)
             sink.Kafka!.MarkCommitted(kafka);
         if (commit.Checkpoint is { } checkpoint)
@@ -672,7 +741,9 @@ internal sealed class PipelineRunner : IAsyncDisposable
         sink.OpenedAt = Stopwatch.GetTimestamp();
         long committed = _sinks.Min(s => s.CommittedOffset);
         Interlocked.Exchange(ref _committed, committed);
-        if (_kafka is null)
+        if (_logs is not null)
+            ReleaseLogs();
+        else if (_kafka is null)
             _stream.Commit(_definition.Name, committed);
         else
             _kafka.StorePositions(KafkaSinkOffsets.Least(_sinks.Select(s => s.Kafka!), _kafka.PartitionCount));
@@ -710,7 +781,7 @@ internal sealed class PipelineRunner : IAsyncDisposable
     /// <summary>Whether the batch starting at <paramref name="firstOffset"/> is past the sink's last commit: for a
     /// Kafka-backed stream, the batch in hand's partition and offset against the sink's position there.</summary>
     private bool Needs(PipelineSink sink, long firstOffset) =>
-        _kafkaBatch is { } b ? sink.Kafka!.Needs(b.Partition, b.FirstOffset) : sink.Needs(firstOffset);
+        _kafkaBatch is { } b ? sink.Kafka!.Needs(b.Partition, b.FirstOffset) : _logBatch is { } l ? sink.Streams!.Needs(l.Stream, l.FirstOffset) : sink.Needs(firstOffset);
 
     private KafkaStreamBatch? _kafkaBatch;
     private static readonly TimeSpan KafkaPoll = TimeSpan.FromMilliseconds(200);
@@ -830,12 +901,154 @@ internal sealed class PipelineRunner : IAsyncDisposable
         List<TaskCompletionSource<SinkCommit?>> failed;
         lock (_gate)
         {
-            failed = [.. _flushes.Select(f => f.Done).Concat(_kafkaFlushes.Select(f => f.Done))];
+            failed = [.. _flushes.Select(f => f.Done).Concat(_kafkaFlushes.Select(f => f.Done)).Concat(_logFlushes.Select(f => f.Done))];
             _flushes.Clear();
             _kafkaFlushes.Clear();
+            _logFlushes.Clear();
         }
         foreach (var f in failed)
             f.TrySetException(error);
+    }
+
+    /// <summary>The stream of the batch in hand.</summary>
+    private IngestStream BatchStream => _logBatch is { } l ? _streams[l.Stream] : _stream;
+
+    /// <summary>
+    /// A sink of a pipeline over several streams continues from a commit of those streams: one naming each it read
+    /// (<see cref="StreamOffsets"/>), or one of a pipeline that read one of them alone, whose others it then reads from
+    /// their logs' start. A commit naming a stream the pipeline does not read is another pipeline's: refused.
+    /// </summary>
+    private void CheckStreams(PipelineSink sink, SinkCommit? last)
+    {
+        if (last is null)
+            return;
+        var names = _streams.Select(s => s.Name).ToHashSet(StringComparer.Ordinal);
+        var other = StreamOffsets.Of(last).Streams.Keys.Where(n => !names.Contains(n)).ToList();
+        if (other.Count > 0)
+            throw new InvalidOperationException($"Sink '{sink.Name}' was last committed from stream(s) {string.Join(", ", other.Select(o => $"'{o}'"))}, which this pipeline " +
+                $"does not read ({string.Join(", ", names)}); give this pipeline its own sink.");
+    }
+
+    /// <summary>
+    /// A sink's position in each log of a pipeline over several streams: where its last commit left the stream, or the
+    /// log's start for a stream it never committed. A log that no longer holds that offset is refused unless the sink
+    /// committed past the log's start in snapshots a rollback took out, as for one stream (<see cref="ResumeOffsetAsync"/>).
+    /// Answers 0: the run counts the records it reads.
+    /// </summary>
+    private async Task<long> ResumeStreamsAsync(PipelineSink sink, SinkCommit? last, CancellationToken cancellationToken)
+    {
+        var ends = last is null ? null : StreamOffsets.Of(last).Streams;
+        var committed = new long[_streams.Count];
+        for (int i = 0; i < _streams.Count; i++)
+        {
+            var stream = _streams[i];
+            long logStart = stream.Log.StartOffset;
+            committed[i] = ends is not null && ends.TryGetValue(stream.Name, out var range) ? range.End : logStart;
+            if (committed[i] >= logStart)
+                continue;
+            var furthest = await sink.Target.FurthestCommitAsync(cancellationToken);
+            if (furthest is null || !StreamOffsets.Of(furthest).Streams.TryGetValue(stream.Name, out var reached) || reached.End < logStart)
+                throw new InvalidOperationException($"Sink '{sink.Name}' resumes stream '{stream.Name}' at offset {committed[i]} but its log starts at {logStart}: records were released before this sink committed them.");
+            _logger.LogWarning("Pipeline {Pipeline}: sink {Sink}'s commits of stream {Stream} up to offset {Furthest} were rolled back out of the table's history, and the stream's log " +
+                "now starts at {LogStart}: the offsets before it are not delivered again (they remain in the rolled-back snapshots); resuming there",
+                _definition.Name, sink.Name, stream.Name, reached.End, logStart);
+            committed[i] = logStart;
+        }
+        sink.Streams = new StreamSinkOffsets(committed);
+        return 0;
+    }
+
+    /// <summary>A run of a pipeline over several streams starts each log at the least of its sinks' positions, and releases what is before it;
+    /// flushes waiting for the last run's offsets wait for the logs' ends again.</summary>
+    private void StartLogs()
+    {
+        var start = StreamSinkOffsets.Least(_sinks.Select(s => s.Streams!), _streams.Count);
+        _logs!.Start(start);
+        ReleaseLogs();
+        lock (_gate)
+        {
+            foreach (var f in _flushes)
+                _logFlushes.Add((null, f.Done));
+            _flushes.Clear();
+        }
+    }
+
+    /// <summary>Each log keeps what the furthest-behind sink still needs of it.</summary>
+    private void ReleaseLogs()
+    {
+        var least = StreamSinkOffsets.Least(_sinks.Select(s => s.Streams!), _streams.Count);
+        for (int i = 0; i < _streams.Count; i++)
+            _streams[i].Commit(_definition.Name, least[i]);
+    }
+
+    /// <summary>Flushes whose logs' ends the run has read up to become due here; those of an earlier run take the logs' ends now.</summary>
+    private void ResolveLogFlushes(long offset)
+    {
+        lock (_gate)
+        {
+            for (int i = _logFlushes.Count - 1; i >= 0; i--)
+            {
+                var (ends, done) = _logFlushes[i];
+                ends ??= _logs!.Ends();
+                if (_logs!.Reached(ends))
+                {
+                    _logFlushes.RemoveAt(i);
+                    _flushes.Add((offset, done));
+                }
+                else
+                    _logFlushes[i] = (ends, done);
+            }
+        }
+    }
+
+    /// <summary>
+    /// A pipeline over several streams: one batch of the next stream in turn through the statements, or, with nothing to
+    /// read, a wait for records in any log, a flush, the first sink's roll by interval, or (with windows) the next tick of
+    /// processing time. Answers the run's offset after it.
+    /// </summary>
+    private async Task<long> ReadLogsAsync(long offset, bool stateful, Task wake, CancellationToken cancellationToken)
+    {
+        var logs = _logs!;
+        ResolveLogFlushes(offset);
+        if (!logs.TryRead(out int stream, out var batch))
+        {
+            if (!FlushDue(offset) && NextRoll(offset) is var roll && roll != TimeSpan.Zero)
+            {
+                if (stateful && (roll == Timeout.InfiniteTimeSpan || roll > TimeTick))
+                    roll = TimeTick;
+                using var idle = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                await Task.WhenAny(logs.WaitForAnyAsync(idle.Token), wake, Task.Delay(roll, idle.Token));
+                idle.Cancel();
+                cancellationToken.ThrowIfCancellationRequested();
+                if (stateful)
+                    await AdvanceTimeAsync(offset, cancellationToken);
+            }
+            return offset;
+        }
+        long end = offset + batch.RecordCount;
+        _logBatch = (stream, batch.FirstOffset);
+        try
+        {
+            using var reader = new ArrowStreamReader(batch.Payload);
+            using var records = reader.ReadNextRecordBatch();
+            await ProcessAsync(offset, batch.Payload.Length, records, cancellationToken);
+            foreach (var sink in _sinks)
+            {
+                if (sink.Streams!.Needs(stream, batch.FirstOffset))
+                    sink.Streams.Advance(stream, batch.EndOffset);
+                else if (sink.Streams.Clean && sink.Rows == 0 && sink.Writer is null)
+                    sink.CommittedOffset = end; // ahead here, nothing to commit: not a reason for an empty commit
+            }
+        }
+        finally
+        {
+            _logBatch = null;
+            batch.Release();
+        }
+        logs.Advance(stream, batch.EndOffset);
+        Interlocked.Exchange(ref _committed, _sinks.Min(s => s.CommittedOffset));
+        Interlocked.Exchange(ref _read, end);
+        return end;
     }
 
     public async ValueTask DisposeAsync()

@@ -33,6 +33,8 @@ internal sealed class PipelineSink(SinkDefinition definition, int statement, Arr
     public SinkCommit? LastCommit { get; set; }
     /// <summary>A Kafka-backed stream's per-partition positions of this sink in the current run; null for a local log.</summary>
     public KafkaSinkOffsets? Kafka { get; set; }
+    /// <summary>A pipeline over several streams: this sink's position in each stream's log in the current run; null for one stream.</summary>
+    public StreamSinkOffsets? Streams { get; set; }
     public long CommittedOffset
     {
         get => Interlocked.Read(ref _committed);

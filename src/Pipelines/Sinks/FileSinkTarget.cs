@@ -76,13 +76,13 @@ internal sealed class FileSinkTarget(IObjectStore store, string path, IcebergSch
     }
 
     public async Task<SinkCommit> CommitAsync(IReadOnlyList<SinkDataFile> files, string stream, long startOffset, long endOffset, string? checkpointKey,
-        SinkCommit? previous, CancellationToken cancellationToken, KafkaOffsets? kafka = null)
+        SinkCommit? previous, CancellationToken cancellationToken, KafkaOffsets? kafka = null, StreamOffsets? streams = null)
     {
         if (kafka is not null)
             throw new NotSupportedException("A files sink does not record Kafka offsets; pipelines over a Kafka-backed stream write Iceberg sinks.");
         var last = await LastCommitAsync(cancellationToken);
         var commit = new SinkCommit((last?.Id ?? 0) + 1, stream, startOffset, endOffset, files.Sum(f => f.File.RecordCount), files.Count, DateTimeOffset.UtcNow,
-            checkpointKey);
+            checkpointKey, Streams: streams);
         var json = new MemoryStream();
         using (var w = new Utf8JsonWriter(json, new JsonWriterOptions { Indented = true }))
         {
@@ -91,6 +91,7 @@ internal sealed class FileSinkTarget(IObjectStore store, string path, IcebergSch
             w.WriteString("stream", stream);
             w.WriteNumber("start_offset", startOffset);
             w.WriteNumber("end_offset", endOffset);
+            if (streams is not null) w.WriteString("streams", streams.Format());
             w.WriteNumber("records", commit.Records);
             w.WriteString("committed_at", commit.CommittedAt);
             if (checkpointKey is not null) w.WriteString("checkpoint", checkpointKey);
@@ -132,7 +133,8 @@ internal sealed class FileSinkTarget(IObjectStore store, string path, IcebergSch
             root.GetProperty("records").GetInt64(),
             files.Count,
             root.GetProperty("committed_at").GetDateTimeOffset(),
-            root.TryGetProperty("checkpoint", out var checkpoint) ? checkpoint.GetString() : null), files);
+            root.TryGetProperty("checkpoint", out var checkpoint) ? checkpoint.GetString() : null,
+            Streams: root.TryGetProperty("streams", out var streams) ? StreamOffsets.Parse(streams.GetString()!) : null), files);
     }
 
     /// <summary><c>&lt;path&gt;/_dataplane/checkpoints/&lt;end offset&gt;-&lt;random&gt;.state</c>, beside the commit journal.</summary>

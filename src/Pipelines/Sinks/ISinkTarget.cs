@@ -42,9 +42,10 @@ internal interface ISinkTarget
     /// with <see cref="SinkRolledBackException"/> when <paramref name="previous"/>, the sink's commit the pipeline continues
     /// from, is no longer in the target's current history. With <paramref name="kafka"/> (a Kafka-backed stream), the
     /// commit names those partitions' offsets and is refused, with the same exception, unless the sink's commits in the
-    /// history end each of them where <paramref name="kafka"/> starts it (or none names it, for a partition new to the sink).</summary>
+    /// history end each of them where <paramref name="kafka"/> starts it (or none names it, for a partition new to the sink).
+    /// With <paramref name="streams"/> (a pipeline over several streams), the commit names each stream's offsets.</summary>
     Task<SinkCommit> CommitAsync(IReadOnlyList<SinkDataFile> files, string stream, long startOffset, long endOffset, string? checkpointKey, SinkCommit? previous,
-        CancellationToken cancellationToken, KafkaOffsets? kafka = null);
+        CancellationToken cancellationToken, KafkaOffsets? kafka = null, StreamOffsets? streams = null);
 
     /// <summary>
     /// The store key of a new operator-state checkpoint for the commit to come (the stream up to <paramref name="endOffset"/>),

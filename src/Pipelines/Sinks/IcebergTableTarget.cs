@@ -101,7 +101,7 @@ internal sealed class IcebergTableTarget(ICatalog catalog, SinkDefinition sink, 
     }
 
     public async Task<SinkCommit> CommitAsync(IReadOnlyList<SinkDataFile> files, string stream, long startOffset, long endOffset, string? checkpointKey,
-        SinkCommit? previous, CancellationToken cancellationToken, KafkaOffsets? kafka = null)
+        SinkCommit? previous, CancellationToken cancellationToken, KafkaOffsets? kafka = null, StreamOffsets? streams = null)
     {
         var table = await LoadOrCreateAsync(cancellationToken);
         var summary = new Dictionary<string, string>
@@ -116,6 +116,8 @@ internal sealed class IcebergTableTarget(ICatalog catalog, SinkDefinition sink, 
         if (checkpoint is not null)
             summary[CheckpointKey] = checkpoint;
         kafka?.WriteTo(summary);
+        if (streams is not null)
+            summary[StreamOffsets.SummaryKey] = streams.Format();
         var keyIds = _keys.Count > 0 ? KeyIds(table.Schema) : null;
         var added = files.Select(f => f.EqualityDeletes
             ? f.File.ToDataFile(table.LocationOf(f.File.Key), table.Spec.SpecId, f.Partition) with { Content = FileContent.EqualityDeletes, EqualityIds = keyIds }
@@ -128,7 +130,7 @@ internal sealed class IcebergTableTarget(ICatalog catalog, SinkDefinition sink, 
             ? await table.RowDeltaAsync(added, summary, validate: validate, cancellationToken: cancellationToken)
             : await table.AppendAsync(dataFiles, summary, validate: validate, cancellationToken: cancellationToken);
         return new SinkCommit(snapshot.SnapshotId, stream, startOffset, endOffset, dataFiles.Sum(f => f.RecordCount), dataFiles.Count,
-            DateTimeOffset.FromUnixTimeMilliseconds(snapshot.TimestampMs), checkpoint, kafka);
+            DateTimeOffset.FromUnixTimeMilliseconds(snapshot.TimestampMs), checkpoint, kafka, streams);
     }
 
     /// <summary>
@@ -258,7 +260,8 @@ internal sealed class IcebergTableTarget(ICatalog catalog, SinkDefinition sink, 
         var s = commit.Summary;
         return new SinkCommit(commit.SnapshotId, s[StreamKey], Long(s[StartOffsetKey]), Long(s[EndOffsetKey]),
             s.TryGetValue("added-records", out var r) ? Long(r) : 0, s.TryGetValue("added-data-files", out var f) ? (int)Long(f) : 0,
-            DateTimeOffset.FromUnixTimeMilliseconds(commit.TimestampMs), s.GetValueOrDefault(CheckpointKey));
+            DateTimeOffset.FromUnixTimeMilliseconds(commit.TimestampMs), s.GetValueOrDefault(CheckpointKey),
+            Streams: s.TryGetValue(StreamOffsets.SummaryKey, out var streams) ? StreamOffsets.Parse(streams) : null);
     }
 
     /// <summary>The store key of a referenced file, or null for a location outside the warehouse (not one of the sink's).</summary>

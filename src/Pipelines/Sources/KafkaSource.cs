@@ -50,6 +50,8 @@ internal sealed class KafkaSource : IAsyncDisposable
     private long[] _appendingPositions = [];
     private long[] _storedPositions = [];
     private readonly List<(int Partition, long Offset, MessageSlice Slice)> _messages = [];
+    // The partitions of the batch's accepted records, as runs in their order (KafkaSourcePartitions).
+    private readonly List<(int Partition, int Count)> _runs = [];
     private readonly Queue<SourceError> _errors = new();
     private Task _run = Task.CompletedTask;
     private long[] _next = [];
@@ -303,10 +305,17 @@ internal sealed class KafkaSource : IAsyncDisposable
                     });
             }
             int records = objects;
+            _runs.Clear();
             if (objects > 0)
             {
                 var outcome = parser.Parse(_buffer.Span, _options.MaxRecordBytes);
-                if (outcome != ParseOutcome.Accepted || parser.RecordCount != objects)
+                if (outcome == ParseOutcome.Accepted && parser.RecordCount == objects)
+                {
+                    foreach (var m in _messages)
+                        if (m.Slice.Shape == MessageShape.Object)
+                            KafkaSourcePartitions.Add(_runs, m.Partition);
+                }
+                else
                 {
                     records = KeepValid(parser, outcome, objects);
                     if (records > 0 && (parser.Parse(_accepted.Span, _options.MaxRecordBytes) != ParseOutcome.Accepted || parser.RecordCount != records))
@@ -348,6 +357,7 @@ internal sealed class KafkaSource : IAsyncDisposable
                 else
                 {
                     _accepted.Append(_buffer.Slice(m.Slice));
+                    KafkaSourcePartitions.Add(_runs, m.Partition);
                     kept++;
                 }
                 record++;
@@ -362,6 +372,7 @@ internal sealed class KafkaSource : IAsyncDisposable
             if (alone == ParseOutcome.Accepted && parser.RecordCount == 1)
             {
                 _accepted.Append(_buffer.Slice(m.Slice));
+                KafkaSourcePartitions.Add(_runs, m.Partition);
                 kept++;
             }
             else if (alone == ParseOutcome.Invalid)
@@ -381,6 +392,7 @@ internal sealed class KafkaSource : IAsyncDisposable
         var metadata = new Dictionary<string, string>
         {
             [KafkaSourcePositions.MetadataKey] = KafkaSourcePositions.Format(_source.Topic, new ArraySegment<long>(_next, 0, _partitions)),
+            [KafkaSourcePartitions.MetadataKey] = KafkaSourcePartitions.Format(_runs),
         };
         var schema = new Schema(_stream.Definition.ArrowSchema.FieldsList, metadata);
         var payload = _payloads[_payloadIndex ^= 1];
