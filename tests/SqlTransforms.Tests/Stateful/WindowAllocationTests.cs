@@ -7,7 +7,8 @@ namespace DataPlane.SqlTransforms.Tests.Stateful;
 
 /// <summary>
 /// Windowed aggregation allocates per batch and per new key, never per record: finding a row's group encodes its key
-/// into a reused buffer and probes one arena; the accumulators update unboxed arrays.
+/// into a reused buffer and probes one arena; the accumulators update unboxed arrays. A deduplication keeping the
+/// latest row per key gives the displaced row's bytes to the new one.
 /// </summary>
 public sealed class WindowAllocationTests
 {
@@ -34,6 +35,26 @@ public sealed class WindowAllocationTests
         Assert.True(perRecord < 4, $"{perRecord} bytes allocated per record");
         execution.Finish();
         Assert.True(emitted >= keys);
+    }
+
+    [Fact]
+    public void Deduplication_keeping_the_latest_row_per_key_costs_no_allocation_per_record()
+    {
+        const int rows = 4096, keys = 64;
+        var sql = "WATERMARK FOR ts AS ts - INTERVAL '1' MINUTE;\nINSERT INTO out SELECT * FROM (SELECT *, row_number() OVER "
+            + "(PARTITION BY tumble(INTERVAL '1 minute'), k ORDER BY ts DESC) AS rn FROM events) WHERE rn <= 1";
+        var program = SqlProgram.Compile(sql, new Dictionary<string, Schema> { ["events"] = Events }, SqlMode.Streaming);
+        long emitted = 0;
+        var execution = program.Start((_, b) => emitted += b.Length, () => 0);
+        // every record is later than the one kept for its key, so each displaces it
+        var batches = Enumerable.Range(0, 20).Select(b => Batch(rows, keys, b)).ToList();
+        execution.Push("events", batches[0]);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int b = 1; b < batches.Count; b++) execution.Push("events", batches[b]);
+        long perRecord = (GC.GetAllocatedBytesForCurrentThread() - before) / ((batches.Count - 1) * rows);
+        Assert.True(perRecord < 4, $"{perRecord} bytes allocated per record");
+        execution.Finish();
+        Assert.Equal(keys, emitted);
     }
 
     private static RecordBatch Batch(int rows, int keys, int batch)

@@ -36,6 +36,8 @@ internal sealed class WindowTopNOperator : Operator, IStatefulOperator
     /// <summary>Starts of the windows that hold rows and are not emitted yet.</summary>
     private readonly SortedSet<long> _pending = new();
     private long _sequence;
+    /// <summary>Room for the rows of a new key: row_number's limit (it never holds more), up to 16; 4 otherwise.</summary>
+    private readonly int _listCapacity;
     private long _watermarked = long.MinValue;
 
     public WindowTopNOperator(string name, RankingSpec spec, IReadOnlyList<SqlType> inputTypes, Schema schema, IReadOnlyList<SqlType> outputTypes, RowErrorLog log)
@@ -50,6 +52,7 @@ internal sealed class WindowTopNOperator : Operator, IStatefulOperator
         _order = new OrderKeyCodec(spec.Order.Select(o => inputTypes[o.Column]).ToList(), spec.Order);
         _rowColumns = new IArrowArray[spec.RowWidth];
         _keyColumns = new IArrowArray[spec.Keys.Count];
+        _listCapacity = spec.Limit is { Function: RankFunction.RowNumber, Count: > 0 } l ? (int)Math.Min(l.Count, 16) : 4;
         _orderColumns = new IArrowArray[spec.Order.Count];
         if (spec.Window is { } w)
         {
@@ -61,8 +64,12 @@ internal sealed class WindowTopNOperator : Operator, IStatefulOperator
 
     public string Name { get; }
 
-    /// <summary>One row kept: its ORDER BY key, its columns encoded, and its arrival (ties go to the earlier).</summary>
-    private readonly record struct Kept(byte[] Order, byte[] Row, long Sequence);
+    /// <summary>
+    /// One row kept: its ORDER BY key, its columns encoded (the first <see cref="RowLength"/> bytes of <see cref="Row"/>,
+    /// which may be longer: a row displaced under row_number leaves its arrays to the row displacing it), and its
+    /// arrival (ties go to the earlier).
+    /// </summary>
+    private readonly record struct Kept(byte[] Order, byte[] Row, int RowLength, long Sequence);
 
     private sealed class Slot(KeyTable keys)
     {
@@ -92,14 +99,37 @@ internal sealed class WindowTopNOperator : Operator, IStatefulOperator
             }
             if (current is null || currentStart != start) { current = SlotAt(start); currentStart = start; }
             int id = current.Keys.GetOrAdd(_keys.Encode(_keyColumns, i), out bool added);
-            if (added) current.Rows.Add([]);
+            if (added) current.Rows.Add(new List<Kept>(_listCapacity));
             var rows = current.Rows[id];
             var order = _order.Encode(_orderColumns, i);
             if (!Admits(rows, order)) continue;
             int at = UpperBound(rows, order);
-            rows.Insert(at, new Kept(order.ToArray(), _rows.Encode(_rowColumns, i).ToArray(), _sequence++));
+            rows.Insert(at, Keep(rows, order, _rows.Encode(_rowColumns, i)));
             Trim(rows);
         }
+    }
+
+    /// <summary>
+    /// The row to insert into <paramref name="rows"/>: under row_number with the limit reached the last row is displaced
+    /// (taken out here), and its arrays take the new one's bytes when they fit, so a stream of better rows (the latest
+    /// bid per key of a deduplication) does not allocate per row; a deduplication's row arrays get a quarter more room
+    /// for the next (a top-N's too would add more bytes for the rows filling it than its displaced rows save).
+    /// </summary>
+    private Kept Keep(List<Kept> rows, ReadOnlySpan<byte> order, ReadOnlySpan<byte> row)
+    {
+        byte[]? orderBytes = null, rowBytes = null;
+        if (_spec.Limit is { Function: RankFunction.RowNumber } limit && rows.Count >= limit.Count && rows.Count > 0)
+        {
+            var displaced = rows[^1];
+            rows.RemoveAt(rows.Count - 1);
+            if (displaced.Order.Length == order.Length) orderBytes = displaced.Order;
+            if (displaced.Row.Length >= row.Length) rowBytes = displaced.Row;
+        }
+        orderBytes ??= new byte[order.Length];
+        rowBytes ??= new byte[_spec.Limit is { Function: RankFunction.RowNumber, Count: 1 } ? row.Length + row.Length / 4 : row.Length];
+        order.CopyTo(orderBytes);
+        row.CopyTo(rowBytes);
+        return new Kept(orderBytes, rowBytes, row.Length, _sequence++);
     }
 
     /// <summary>Whether a row with this ORDER BY key would be kept beside <paramref name="rows"/> (sorted, trimmed).</summary>
@@ -256,7 +286,7 @@ internal sealed class WindowTopNOperator : Operator, IStatefulOperator
             for (int i = 0; i < rows.Count; i++)
             {
                 if (i == 0 || !rows[i].Order.AsSpan().SequenceEqual(rows[i - 1].Order)) { rank = i + 1; dense++; }
-                emitted.Add(rows[i].Row);
+                emitted.Add(rows[i].Row); // decoding reads each value's own length, so bytes past RowLength are never read
                 for (int f = 0; f < numbers.Length; f++)
                     numbers[f].Add(_spec.Functions[f] switch { RankFunction.RowNumber => i + 1, RankFunction.Rank => rank, _ => dense });
             }
@@ -322,8 +352,8 @@ internal sealed class WindowTopNOperator : Operator, IStatefulOperator
                 {
                     writer.Write(row.Order.Length);
                     writer.Write(row.Order);
-                    writer.Write(row.Row.Length);
-                    writer.Write(row.Row);
+                    writer.Write(row.RowLength);
+                    writer.Write(row.Row, 0, row.RowLength);
                     writer.Write(row.Sequence);
                 }
             }
@@ -350,7 +380,7 @@ internal sealed class WindowTopNOperator : Operator, IStatefulOperator
                 {
                     var order = reader.ReadBytes(reader.ReadInt32());
                     var row = reader.ReadBytes(reader.ReadInt32());
-                    rows.Add(new Kept(order, row, reader.ReadInt64()));
+                    rows.Add(new Kept(order, row, row.Length, reader.ReadInt64()));
                 }
                 slot.Rows.Add(rows);
             }
