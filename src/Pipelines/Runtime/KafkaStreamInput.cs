@@ -156,11 +156,14 @@ internal sealed class KafkaStreamInput : IDisposable
     /// Assigns the partitions the group gave (<see cref="WaitForAssignment"/>), each at <paramref name="start"/> (indexed by
     /// partition; -1: its first message still in the topic); the sinks' resume positions <paramref name="cuts"/> split
     /// batches. A start below the partition's first message means messages were deleted (retention) before the pipeline
-    /// committed them: refused, as for a local log that released them.
+    /// committed them: refused, as for a local log that released them. With <paramref name="whole"/> (a pipeline whose
+    /// state is kept per sink, not per partition) one worker reads every partition: the one the group gave partition 0;
+    /// the others read none.
     /// </summary>
-    public void Assign(long[] start, IReadOnlyList<long>[] cuts)
+    public void Assign(long[] start, IReadOnlyList<long>[] cuts, bool whole = false)
     {
-        var given = _given ?? throw new InvalidOperationException("The group has not assigned partitions yet.");
+        var group = _given ?? throw new InvalidOperationException("The group has not assigned partitions yet.");
+        IReadOnlyList<int> given = !whole ? group : group.Contains(0) ? [.. Enumerable.Range(0, start.Length)] : [];
         var next = new long[start.Length];
         var assignment = new List<TopicPartitionOffset>(given.Count);
         foreach (int p in given)

@@ -290,7 +290,7 @@ internal sealed class PipelineRunner : IAsyncDisposable
         try
         {
             if (_kafka is not null)
-                PositionKafka(_kafka, partitions);
+                PositionKafka(_kafka, partitions, stateful);
             while (!cancellationToken.IsCancellationRequested)
             {
                 Task wake;
@@ -789,9 +789,10 @@ internal sealed class PipelineRunner : IAsyncDisposable
     /// <summary>
     /// This run's share of the topic: each partition the group gave this worker assigned at the least of the sinks'
     /// positions in the table (a sink without a commit naming a partition reads it from its first message), with each
-    /// sink's position a cut between batches.
+    /// sink's position a cut between batches. A statement with state checkpoints it per sink, for every partition at
+    /// once, so <paramref name="stateful"/> runs on one worker: the one the group gave partition 0 reads them all.
     /// </summary>
-    private void PositionKafka(KafkaStreamInput input, int partitions)
+    private void PositionKafka(KafkaStreamInput input, int partitions, bool stateful)
     {
         foreach (var sink in _sinks)
             sink.Kafka = new KafkaSinkOffsets(sink.LastCommit?.Kafka, input.Topic, partitions);
@@ -802,7 +803,10 @@ internal sealed class PipelineRunner : IAsyncDisposable
             cuts[p] = [.. _sinks.Select(s => s.Kafka!.Committed(p)).Where(c => c >= 0).Distinct()];
             start[p] = _sinks.Any(s => s.Kafka!.Committed(p) < 0) ? -1 : _sinks.Min(s => s.Kafka!.Committed(p));
         }
-        input.Assign(start, cuts);
+        input.Assign(start, cuts, whole: stateful);
+        if (stateful)
+            _logger.LogInformation("Pipeline {Pipeline} keeps state, checkpointed for every partition at once: it runs on one worker, the one consumer group {Group} gives partition 0, which reads every partition; {Here}",
+                _definition.Name, KafkaStreamInput.GroupId(_definition.Name), input.Assigned.Count > 0 ? "this one" : "another one, so it is idle here");
     }
 
     /// <summary>One batch of the topic through the statements (waiting up to the next roll, a flush, or a short poll); answers the run's offset after it.</summary>

@@ -232,7 +232,9 @@ public sealed class KafkaWorkersGroupTests(OwnKafkaFixture kafka, ITestOutputHel
     private async Task<List<long>> FlushUntilAsync(DataPlaneProcess worker, int expected, DataPlaneProcess? other = null)
     {
         using var remote = await RemoteCatalog.OpenAsync(new Uri(_catalog!.BaseAddress, "iceberg"));
-        var deadline = DateTime.UtcNow.AddSeconds(240);
+        // Generous, and longer for a larger run (DATAPLANE_TEST_GROUP_RECORDS).
+        var limit = TimeSpan.FromSeconds(240 + expected / 2_000);
+        var deadline = DateTime.UtcNow + limit;
         List<long> ids = [];
         while (true)
         {
@@ -245,7 +247,7 @@ public sealed class KafkaWorkersGroupTests(OwnKafkaFixture kafka, ITestOutputHel
                 ids = await DuckDbIdsAsync(table);
             if (ids.Count >= expected)
                 return ids;
-            Assert.True(DateTime.UtcNow < deadline, $"the table holds {ids.Count} of {expected} records after 240 s\n{Logs(worker)}");
+            Assert.True(DateTime.UtcNow < deadline, $"the table holds {ids.Count} of {expected} records after {limit.TotalSeconds:N0} s\n{Logs(worker)}");
             await Task.Delay(500);
         }
     }

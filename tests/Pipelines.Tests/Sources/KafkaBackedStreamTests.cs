@@ -417,4 +417,54 @@ public sealed class KafkaBackedStreamTests(OwnKafkaFixture kafka) : IClassFixtur
         var metrics = await Http.GetStringAsync("metrics");
         Assert.Contains("dataplane_pipeline_kafka_lag_records{otel_scope_name=\"DataPlane.Pipelines\",partition=\"3\",pipeline=\"orders_pipeline\"} 0", metrics);
     }
+
+    [Fact]
+    public async Task A_pipeline_with_state_runs_on_the_one_worker_given_partition_0_which_reads_every_partition_and_another_takes_it_over()
+    {
+        const string Sink = """{"name": "counts_table", "type": "iceberg", "namespace": "shop", "table": "counts", "rolling": {"interval_seconds": 3600}}""";
+        const string Pipeline = """{"name": "orders_pipeline", "sql": "INSERT INTO counts_table SELECT window_start, user, count(*) AS n FROM orders GROUP BY tumble(INTERVAL '1' HOUR), user"}""";
+        var other = await PipelinesHost.StartAsync(Path.Combine(_dir, "other"), remoteCatalog: new Uri(Http.BaseAddress!, "iceberg"), warehouse: Path.Combine(_dir, "warehouse"));
+        try
+        {
+            foreach (var http in new[] { Http, other.Client })
+                foreach (var (path, body) in new[] { ("api/v1/streams", StreamJson(kafka, _topic)), ("api/v1/sinks", Sink), ("api/v1/pipelines", Pipeline) })
+                {
+                    var (status, answer, _) = await PostAsync(http, path, body);
+                    Assert.True(status == HttpStatusCode.Created, $"{path}: {status} {answer}");
+                }
+            // Both workers are in the group (each was given partitions), and one of them reads all four.
+            var deadline = DateTime.UtcNow.AddSeconds(90);
+            while (!(await AssignedAsync(Http) is var mine && await AssignedAsync(other.Client) is var theirs
+                     && mine.Concat(theirs).Order().SequenceEqual(Enumerable.Range(0, Partitions)) && (mine.Count == 0 || theirs.Count == 0)
+                     && _host!.Logs.Lines.Concat(other.Logs.Lines).Count(l => l.Contains("keeps state", StringComparison.Ordinal)) >= 2
+                     && _host!.Logs.Lines.Concat(other.Logs.Lines).Any(l => l.Contains("it is idle here", StringComparison.Ordinal))))
+            {
+                Assert.True(DateTime.UtcNow < deadline, $"one worker did not read every partition with the other idle within 90 s\n{string.Join('\n', _host!.Logs.Lines)}");
+                await Task.Delay(200);
+            }
+            bool first = (await AssignedAsync(Http)).Count == Partitions;
+            await PostOkAsync(0, 1000);
+            var (flushed, flushBody, _) = await PostAsync(first ? Http : other.Client, "api/v1/pipelines/orders_pipeline/flush", "");
+            Assert.True(flushed == HttpStatusCode.OK, flushBody.ToString());
+            // Its commit names every partition, with the checkpoint of the windows for all of them.
+            var table = await TableContents.LoadAsync(_dir, "shop.counts");
+            var summary = table.Metadata.Snapshot(table.Metadata.CurrentSnapshotId!.Value)!.Summary;
+            Assert.Equal(Partitions, summary["dataplane.kafka.offsets"].Split(',').Length);
+            Assert.True(summary.ContainsKey("dataplane.checkpoint"), string.Join(", ", summary.Keys));
+            // The worker running it stops it (deleted there; the first host also serves the catalog, so it stays up): the
+            // other is given partition 0 and takes it over.
+            var remaining = first ? other.Client : Http;
+            Assert.Equal(HttpStatusCode.NoContent, (await (first ? Http : other.Client).DeleteAsync("api/v1/pipelines/orders_pipeline")).StatusCode);
+            deadline = DateTime.UtcNow.AddSeconds(90);
+            while ((await AssignedAsync(remaining)).Count != Partitions)
+            {
+                Assert.True(DateTime.UtcNow < deadline, "the remaining worker did not take the pipeline with state over within 90 s");
+                await Task.Delay(200);
+            }
+        }
+        finally
+        {
+            await other.DisposeAsync();
+        }
+    }
 }
