@@ -10,8 +10,8 @@ internal delegate bool TextParser<T>(string text, out T value);
 /// <summary>Reads UTF-8 bytes as a value of type T without making a string; false sends the row to the text parser.</summary>
 internal delegate bool Utf8Parser<T>(ReadOnlySpan<byte> utf8, out T value);
 
-/// <summary>INTEGER and BIGINT columns written as VARCHAR digits straight into the column's bytes.</summary>
-internal sealed class IntegerTextKernel<T>(Kernel operand) : Kernel(SqlType.Varchar) where T : unmanaged, IUtf8SpanFormattable
+/// <summary>A fixed-width column written as VARCHAR row by row (NULL stays NULL); the subclass writes one value's UTF-8.</summary>
+internal abstract class ToTextKernel<T>(Kernel operand) : Kernel(SqlType.Varchar) where T : unmanaged
 {
     public override IArrowArray Evaluate(EvalContext context)
     {
@@ -21,31 +21,33 @@ internal sealed class IntegerTextKernel<T>(Kernel operand) : Kernel(SqlType.Varc
         var builder = new Utf8Builder(n, n * 8);
         for (int i = 0; i < n; i++)
         {
-            if (input.IsNull(i)) { builder.AppendNull(); continue; }
-            values[i].TryFormat(builder.Reserve(20), out int written, default, System.Globalization.CultureInfo.InvariantCulture);
-            builder.Commit(written);
+            if (input.IsNull(i)) builder.AppendNull();
+            else builder.Commit(Write(values[i], builder));
         }
         return builder.Build();
+    }
+
+    /// <summary>Writes the value into space reserved on the builder; answers the bytes written.</summary>
+    protected abstract int Write(T value, Utf8Builder builder);
+}
+
+/// <summary>INTEGER and BIGINT columns written as VARCHAR digits straight into the column's bytes.</summary>
+internal sealed class IntegerTextKernel<T>(Kernel operand) : ToTextKernel<T>(operand) where T : unmanaged, IUtf8SpanFormattable
+{
+    protected override int Write(T value, Utf8Builder builder)
+    {
+        value.TryFormat(builder.Reserve(20), out int written, default, System.Globalization.CultureInfo.InvariantCulture);
+        return written;
     }
 }
 
 /// <summary>A fixed-width column written as VARCHAR, one formatter call per non-NULL row.</summary>
-internal sealed class FormatKernel<T>(Kernel operand, Func<T, string> format) : Kernel(SqlType.Varchar) where T : unmanaged
+internal sealed class FormatKernel<T>(Kernel operand, Func<T, string> format) : ToTextKernel<T>(operand) where T : unmanaged
 {
-    public override IArrowArray Evaluate(EvalContext context)
+    protected override int Write(T value, Utf8Builder builder)
     {
-        var input = operand.Evaluate(context);
-        int n = context.Length;
-        var values = Vectors.Values<T>(input);
-        var builder = new Utf8Builder(n, n * 8);
-        for (int i = 0; i < n; i++)
-        {
-            if (input.IsNull(i)) { builder.AppendNull(); continue; }
-            var text = format(values[i]);
-            int size = Encoding.UTF8.GetByteCount(text);
-            builder.Commit(Encoding.UTF8.GetBytes(text, builder.Reserve(size)));
-        }
-        return builder.Build();
+        var text = format(value);
+        return Encoding.UTF8.GetBytes(text, builder.Reserve(Encoding.UTF8.GetByteCount(text)));
     }
 }
 

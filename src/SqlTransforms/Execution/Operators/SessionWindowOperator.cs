@@ -131,24 +131,9 @@ internal sealed class SessionWindowOperator : WindowAggregateOperator
         _free.Push(s);
     }
 
-    public override void Watermark(long micros)
+    protected override void EmitUntil(long watermark)
     {
-        if (micros > Watermarked)
-        {
-            Watermarked = micros;
-            if (micros >= _minEnd) EmitUntil(micros);
-        }
-        base.Watermark(micros);
-    }
-
-    public override void Finish()
-    {
-        EmitUntil(long.MaxValue);
-        base.Finish();
-    }
-
-    private void EmitUntil(long watermark)
-    {
+        if (watermark < _minEnd) return; // no session ends by then: skip the scan
         var closed = new List<int>();
         long minEnd = long.MaxValue;
         for (int s = 0; s < _sessions; s++)

@@ -163,23 +163,7 @@ internal sealed class SlidingWindowOperator : WindowAggregateOperator
     private long LastEnd(long start) =>
         Floor(start, Window.Kind == WindowKind.Tumble ? Window.WidthMicros : Window.SlideMicros) + Window.WidthMicros;
 
-    public override void Watermark(long micros)
-    {
-        if (micros > Watermarked)
-        {
-            Watermarked = micros;
-            EmitUntil(micros);
-        }
-        base.Watermark(micros);
-    }
-
-    public override void Finish()
-    {
-        EmitUntil(long.MaxValue);
-        base.Finish();
-    }
-
-    private void EmitUntil(long watermark)
+    protected override void EmitUntil(long watermark)
     {
         while (_pending.Count > 0 && _pending.Min is var start && (watermark == long.MaxValue || start + Window.WidthMicros <= watermark))
         {

@@ -44,6 +44,25 @@ internal abstract class WindowAggregateOperator : Operator, IStatefulOperator
     /// <summary>The last watermark seen: windows ending by then have been emitted.</summary>
     protected long Watermarked { get; set; } = long.MinValue;
 
+    public sealed override void Watermark(long micros)
+    {
+        if (micros > Watermarked)
+        {
+            Watermarked = micros;
+            EmitUntil(micros);
+        }
+        base.Watermark(micros);
+    }
+
+    public sealed override void Finish()
+    {
+        EmitUntil(long.MaxValue);
+        base.Finish();
+    }
+
+    /// <summary>Emits the windows that end by <paramref name="watermark"/> (every one at <see cref="long.MaxValue"/>) and drops their state.</summary>
+    protected abstract void EmitUntil(long watermark);
+
     protected AggregateSet NewAggregates() => new(_calls, _inputTypes, _resultTypes, WindowSpec.TimeColumn);
 
     /// <summary>The key columns of a batch, in key order (reused batch after batch).</summary>
