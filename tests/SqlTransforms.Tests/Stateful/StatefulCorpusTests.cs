@@ -1,5 +1,6 @@
 using Apache.Arrow;
 using DataPlane.SqlTransforms.Diagnostics;
+using DataPlane.SqlTransforms.State;
 using DataPlane.SqlTransforms.Tests.Corpus;
 using DataPlane.SqlTransforms.Types;
 using Xunit;
@@ -7,9 +8,11 @@ using Xunit;
 namespace DataPlane.SqlTransforms.Tests.Stateful;
 
 /// <summary>
-/// Runs every stateful case (Stateful/cases/*.sqltest) the ways Arroyo's smoke tests do: uninterrupted, and for
-/// every point between two steps, stopped there with its state saved and continued by a new execution restored
-/// from it. Every run must give the golden rows, emitted at the same points, and drop the same records.
+/// Runs every stateful case (Stateful/cases/*.sqltest) the ways Arroyo's smoke tests do: uninterrupted; with its state
+/// saved (checkpointed) at three points of one run that then goes on to its stop, which must not disturb it; restored
+/// from the third of those checkpoints by a new execution with another shard count (3 shards to 1, and 1 to 4); and for
+/// every point between two steps, stopped there with its state saved and continued by a new execution restored from it.
+/// Every run must give the golden rows, emitted at the same points, and drop the same records.
 /// </summary>
 public sealed class StatefulCorpusTests
 {
@@ -32,25 +35,52 @@ public sealed class StatefulCorpusTests
         Assert.NotNull(c.Output);
         var expected = Sorted(c.Output!, c.Ordered);
         var expectedDropped = c.Dropped.Select(d => d.Trim()).Order(StringComparer.Ordinal).ToList();
-
-        var (rows, dropped) = Run(s, cut: null);
-        Assert.True(expected.SequenceEqual(Sorted(rows, c.Ordered)),
-            $"uninterrupted:\n  {string.Join("\n  ", Sorted(rows, c.Ordered))}\nexpected:\n  {string.Join("\n  ", expected)}");
-        Assert.Equal(expectedDropped, dropped);
-        for (int cut = 1; cut < s.Steps.Count; cut++)
+        void Check(string way, (List<string> Rows, List<string> Dropped) run)
         {
-            var (restored, restoredDropped) = Run(s, cut);
-            Assert.True(expected.SequenceEqual(Sorted(restored, c.Ordered)),
-                $"restored after step {cut}:\n  {string.Join("\n  ", Sorted(restored, c.Ordered))}\nexpected:\n  {string.Join("\n  ", expected)}");
-            Assert.Equal(expectedDropped, restoredDropped);
+            Assert.True(expected.SequenceEqual(Sorted(run.Rows, c.Ordered)),
+                $"{way}:\n  {string.Join("\n  ", Sorted(run.Rows, c.Ordered))}\nexpected:\n  {string.Join("\n  ", expected)}");
+            Assert.Equal(expectedDropped, run.Dropped);
         }
+
+        Check("uninterrupted", Run(s, new RunPlan()));
+        var points = CheckpointPoints(s.Steps.Count);
+        string at = string.Join(", ", points);
+        Check($"checkpointed after steps {at} (3 shards) and stopped", Run(s, new RunPlan(Shards: 3, Checkpoints: points)));
+        Check($"checkpointed after steps {at} (3 shards), restored from the last with 1 shard",
+            Run(s, new RunPlan(Shards: 3, Checkpoints: points, RestoreShards: 1)));
+        Check($"checkpointed after steps {at} (1 shard), restored from the last with 4 shards",
+            Run(s, new RunPlan(Shards: 1, Checkpoints: points, RestoreShards: 4)));
+        for (int cut = 1; cut < s.Steps.Count; cut++)
+            Check($"restored after step {cut}", Run(s, new RunPlan(Checkpoints: [cut], RestoreShards: 1)));
+    }
+
+    /// <summary>
+    /// Three points (a point is the number of steps pushed before it) at which to checkpoint a run of
+    /// <paramref name="steps"/> steps: spread over the points between two steps where there are three or more. With fewer
+    /// steps, the point before the first step (an empty state) and then the one after the last step (before the stop)
+    /// make up the three, and a one-step case checkpoints twice in a row after its step; the points are in order, so the
+    /// restore from the third still has input to read whenever a point between steps exists.
+    /// </summary>
+    internal static int[] CheckpointPoints(int steps)
+    {
+        if (steps >= 4) return [steps / 4, steps * 2 / 4, steps * 3 / 4];
+        var points = Enumerable.Range(1, Math.Max(0, steps - 1)).Prepend(0).Append(steps).Distinct().Take(3).ToList();
+        while (points.Count < 3) points.Add(points[^1]);
+        return [.. points.Order()];
     }
 
     private static List<string> Sorted(IEnumerable<string> rows, bool ordered) =>
         ordered ? rows.ToList() : rows.Order(StringComparer.Ordinal).ToList();
 
-    /// <summary>Runs the steps; with <paramref name="cut"/>, saves the state after that many steps and continues in a new execution restored from it.</summary>
-    internal static (List<string> Rows, List<string> Dropped) Run(StreamCase s, int? cut)
+    /// <summary>
+    /// How to run a case: its keyed state in <paramref name="Shards"/> shards, saved after the steps of each of
+    /// <paramref name="Checkpoints"/>; with <paramref name="RestoreShards"/>, a new execution of that many shards restored
+    /// from the last checkpoint continues the run.
+    /// </summary>
+    internal sealed record RunPlan(int Shards = 1, int[]? Checkpoints = null, int? RestoreShards = null);
+
+    /// <summary>Runs the steps as <paramref name="plan"/> says, and gives the rows of the last statement and the records dropped per reason.</summary>
+    internal static (List<string> Rows, List<string> Dropped) Run(StreamCase s, RunPlan plan)
     {
         var c = s.Case;
         var program = SqlProgram.Compile(c.Query, s.Sources(), c.Mode, lookups: s.Lookups());
@@ -67,20 +97,28 @@ public sealed class StatefulCorpusTests
         }
         // a lookup table is not part of the saved state: the restored execution reads the same table
         var tables = s.LookupTables.ToDictionary(t => t.Key, t => (c with { Schema = t.Value, Input = [] }).InputBatch());
-        var execution = program.Start(Output, () => now, lookupRows: name => tables[name]);
+        var execution = program.Start(Output, () => now, new StateOptions { Shards = plan.Shards }, name => tables[name]);
         var counts = new Dictionary<string, long>();
-        for (int step = 0; step < s.Steps.Count; step++)
+        var checkpoints = plan.Checkpoints ?? [];
+        int taken = 0;
+        void Checkpoint(int point)
         {
-            if (step == cut)
+            for (; taken < checkpoints.Length && checkpoints[taken] == point; taken++)
             {
-                Add(counts, execution.Errors);
                 var state = new MemoryStream();
                 execution.SaveState(state);
+                if (taken < checkpoints.Length - 1 || plan.RestoreShards is not { } shards) continue;
+                Add(counts, execution.Errors);
+                execution.Dispose();
                 program = SqlProgram.Compile(c.Query, s.Sources(), c.Mode, lookups: s.Lookups());
-                execution = program.Start(Output, () => now, lookupRows: name => tables[name]);
+                execution = program.Start(Output, () => now, new StateOptions { Shards = shards }, name => tables[name]);
                 state.Position = 0;
                 execution.RestoreState(state);
             }
+        }
+        for (int step = 0; step < s.Steps.Count; step++)
+        {
+            Checkpoint(step);
             switch (s.Steps[step])
             {
                 case StreamStep.Batch b:
@@ -93,9 +131,12 @@ public sealed class StatefulCorpusTests
                 case StreamStep.Commit: execution.Flush(); break;
             }
         }
+        Checkpoint(s.Steps.Count);
+        Assert.Equal(checkpoints.Length, taken);
         finished = true;
         execution.Finish();
         Add(counts, execution.Errors);
+        execution.Dispose();
         return (rows, counts.Select(x => $"{x.Key}={x.Value}").Order(StringComparer.Ordinal).ToList());
     }
 
