@@ -15,7 +15,8 @@ namespace DataPlane.SqlTransforms.Tests.Stateful;
 /// <c>input</c>: each is a section <c>== source NAME</c> holding its schema, and <c>-- source NAME</c> in the input
 /// sends the records after it there (<c>-- source input</c> back). A lookup join's table is a section
 /// <c>== lookup NS.TABLE</c> holding its schema; <c>-- lookup NS.TABLE</c> in the input makes the records after it (up
-/// to the next step) the table's rows from then on, as a new snapshot would.
+/// to the next step) the table's rows from then on, as a new snapshot would. <c>== duckdb_query</c> is a batch query giving
+/// the output's rows (without their <c>@N</c>) when DuckDB runs it over each source's records as a table of its name.
 /// </summary>
 internal sealed record StreamCase(CorpusCase Case, IReadOnlyList<StreamStep> Steps)
 {
@@ -24,6 +25,9 @@ internal sealed record StreamCase(CorpusCase Case, IReadOnlyList<StreamStep> Ste
 
     /// <summary>The schemas of the lookup tables, by qualified name.</summary>
     public IReadOnlyDictionary<string, string> LookupTables { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>The batch query DuckDB answers with the output's rows, if the case has one.</summary>
+    public string? DuckDbQuery { get; init; }
 
     public const long Start = 1_704_067_200_000_000; // 2024-01-01 00:00:00 UTC
 
@@ -81,7 +85,13 @@ internal sealed record StreamCase(CorpusCase Case, IReadOnlyList<StreamStep> Ste
             }
         }
         Flush();
-        return new StreamCase(c, steps) { OtherSources = others, LookupTables = tables };
+        var duckdb = all.SkipWhile(l => l.Trim() != "== duckdb_query").Skip(1).TakeWhile(l => !l.StartsWith("== ", StringComparison.Ordinal)).ToList();
+        return new StreamCase(c, steps)
+        {
+            OtherSources = others,
+            LookupTables = tables,
+            DuckDbQuery = duckdb.Count == 0 ? null : string.Join('\n', duckdb).Trim(),
+        };
     }
 
     public Dictionary<string, Schema> Sources()
