@@ -71,14 +71,15 @@ internal static class IngestLoad
         }
     }
 
-    /// <summary>Writes the NDJSON file and cuts it into request bodies of whole lines under <paramref name="maxBody"/> bytes.</summary>
-    internal static List<byte[]> MakeBodies(string path, int records, int maxBody)
+    /// <summary>Writes the NDJSON file and cuts it into request bodies of whole lines under <paramref name="maxBody"/> bytes;
+    /// the records' ids (which every other field follows) start at <paramref name="first"/>, so a run can have fresh ones.</summary>
+    internal static List<byte[]> MakeBodies(string path, int records, int maxBody, long first = 0)
     {
         var bodies = new List<byte[]>();
         var body = new MemoryStream();
         using var file = new FileStream(path, FileMode.Create);
         var line = new StringBuilder(256);
-        for (int i = 0; i < records; i++)
+        for (long i = first; i < first + records; i++)
         {
             line.Clear();
             line.Append(CultureInfo.InvariantCulture,

@@ -1,19 +1,10 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using Confluent.Kafka;
 using DataPlane.Benchmarks.Pipelines;
-using DataPlane.Catalog.Rest;
-using DataPlane.Pipelines;
 using DataPlane.TestServices;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace DataPlane.Benchmarks.Sources;
 
@@ -54,9 +45,9 @@ internal static class KafkaSourceLoad
             Console.WriteLine($"{records:N0} records, {jsonBytes / 1e6:F1} MB of NDJSON ({jsonBytes / (double)records:F0} B/record), produced to {topic} in {produce.Elapsed.TotalSeconds:F1} s");
 
             string loadBefore = IngestStages.LoadAverage();
-            await using var server = await Server.StartAsync(dir);
-            var (httpSeconds, httpCpu) = await server.HttpAsync(bodies);
-            var (kafkaSeconds, kafkaCpu) = await server.KafkaAsync(kafka, topic, records);
+            await using var server = await BenchHost.StartAsync(dir);
+            var (httpSeconds, httpCpu) = await HttpAsync(server, bodies);
+            var (kafkaSeconds, kafkaCpu) = await KafkaAsync(server, kafka, topic, records);
 
             double mb = jsonBytes / 1e6;
             Console.WriteLine();
@@ -75,100 +66,44 @@ internal static class KafkaSourceLoad
         }
     }
 
-    private sealed class Server(WebApplication app, HttpClient http) : IAsyncDisposable
+    private static async Task PipelineAsync(BenchHost server, string stream)
     {
-        public static async Task<Server> StartAsync(string dir)
-        {
-            var builder = WebApplication.CreateSlimBuilder();
-            builder.WebHost.UseUrls("http://127.0.0.1:0");
-            builder.Logging.ClearProviders();
-            builder.Services.AddIcebergRestCatalog(new RestCatalogOptions
-            {
-                WarehouseLocation = Path.Combine(dir, "warehouse"),
-                DatabasePath = Path.Combine(dir, "catalog", "catalog.db"),
-            });
-            builder.Services.AddDataPlanePipelines(o =>
-            {
-                o.Directory = Path.Combine(dir, "pipelines");
-                o.MaxLogBytes = 8L * 1024 * 1024 * 1024;
-            });
-            var app = builder.Build();
-            app.MapDataPlanePipelines();
-            await app.StartAsync();
-            var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-            return new Server(app, new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 8 }) { BaseAddress = new Uri(address), Timeout = TimeSpan.FromMinutes(10) });
-        }
+        await server.SendAsync(HttpMethod.Post, "api/v1/sinks", $$"""{"name": "{{stream}}_table", "type": "iceberg", "namespace": "bench", "table": "{{stream}}"}""");
+        await server.SendAsync(HttpMethod.Post, "api/v1/pipelines", $$"""{"name": "{{stream}}_pipeline", "sql": "INSERT INTO {{stream}}_table SELECT * FROM {{stream}}"}""");
+    }
 
-        private async Task<string> SendAsync(HttpMethod method, string path, string? json)
-        {
-            using var request = new HttpRequestMessage(method, path) { Content = json is null ? null : new StringContent(json, Encoding.UTF8, "application/json") };
-            using var response = await http.SendAsync(request);
-            var text = await response.Content.ReadAsStringAsync();
-            if (!response.IsSuccessStatusCode)
-                throw new InvalidOperationException($"{path}: {(int)response.StatusCode} {text}");
-            return text;
-        }
+    private static async Task<(double Seconds, double Cpu)> HttpAsync(BenchHost server, List<byte[]> bodies)
+    {
+        await server.CreateStreamAsync("over_http", null);
+        await PipelineAsync(server, "over_http");
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+        var clock = Stopwatch.StartNew();
+        await server.PostRecordsAsync("over_http", bodies);
+        await server.SendAsync(HttpMethod.Post, "api/v1/pipelines/over_http_pipeline/flush");
+        return (clock.Elapsed.TotalSeconds, (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds);
+    }
 
-        private async Task PipelineAsync(string stream)
+    /// <summary>From the stream's creation (its source starts at the topic's beginning) to the snapshot that commits every record.</summary>
+    private static async Task<(double Seconds, double Cpu)> KafkaAsync(BenchHost server, KafkaFixture kafka, string topic, int records)
+    {
+        string config = kafka.IsLegacyBroker ? """{"api.version.request": "false", "broker.version.fallback": "0.9.0.1"}""" : "{}";
+        await server.SendAsync(HttpMethod.Post, "api/v1/sinks", """{"name": "from_kafka_table", "type": "iceberg", "namespace": "bench", "table": "from_kafka"}""");
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+        var clock = Stopwatch.StartNew();
+        await server.CreateStreamAsync("from_kafka", $$"""{"type": "kafka", "bootstrap_servers": "{{kafka.BootstrapServers}}", "topic": "{{topic}}", "config": {{config}}}""");
+        await server.SendAsync(HttpMethod.Post, "api/v1/pipelines", """{"name": "from_kafka_pipeline", "sql": "INSERT INTO from_kafka_table SELECT * FROM from_kafka"}""");
+        while (true)
         {
-            await SendAsync(HttpMethod.Post, "api/v1/sinks", $$"""{"name": "{{stream}}_table", "type": "iceberg", "namespace": "bench", "table": "{{stream}}"}""");
-            await SendAsync(HttpMethod.Post, "api/v1/pipelines", $$"""{"name": "{{stream}}_pipeline", "sql": "INSERT INTO {{stream}}_table SELECT * FROM {{stream}}"}""");
+            var stream = JsonDocument.Parse(await server.SendAsync(HttpMethod.Get, "api/v1/streams/from_kafka")).RootElement;
+            if (stream.GetProperty("log").GetProperty("end_offset").GetInt64() >= records)
+                break;
+            if (clock.Elapsed > TimeSpan.FromMinutes(10))
+                throw new TimeoutException($"the Kafka source did not consume {records} records within 10 minutes: {stream}");
+            await Task.Delay(50);
         }
-
-        private static string StreamJson(string name, string? source)
-        {
-            var json = IngestLoad.StreamJson.Replace("\"name\": \"events\"", $"\"name\": \"{name}\"", StringComparison.Ordinal);
-            return source is null ? json : json.TrimEnd()[..^1] + ", \"source\": " + source + "}";
-        }
-
-        public async Task<(double Seconds, double Cpu)> HttpAsync(List<byte[]> bodies)
-        {
-            await SendAsync(HttpMethod.Post, "api/v1/streams", StreamJson("over_http", null));
-            await PipelineAsync("over_http");
-            var cpu = Process.GetCurrentProcess().TotalProcessorTime;
-            var clock = Stopwatch.StartNew();
-            await Parallel.ForEachAsync(bodies, new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (body, ct) =>
-            {
-                var content = new ByteArrayContent(body);
-                content.Headers.ContentType = new MediaTypeHeaderValue("application/x-ndjson");
-                using var response = await http.PostAsync("streams/over_http", content, ct);
-                if (!response.IsSuccessStatusCode)
-                    throw new InvalidOperationException($"ingest: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync(ct)}");
-            });
-            await SendAsync(HttpMethod.Post, "api/v1/pipelines/over_http_pipeline/flush", null);
-            return (clock.Elapsed.TotalSeconds, (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds);
-        }
-
-        /// <summary>From the stream's creation (its source starts at the topic's beginning) to the snapshot that commits every record.</summary>
-        public async Task<(double Seconds, double Cpu)> KafkaAsync(KafkaFixture kafka, string topic, int records)
-        {
-            string config = kafka.IsLegacyBroker ? """{"api.version.request": "false", "broker.version.fallback": "0.9.0.1"}""" : "{}";
-            await SendAsync(HttpMethod.Post, "api/v1/sinks", """{"name": "from_kafka_table", "type": "iceberg", "namespace": "bench", "table": "from_kafka"}""");
-            var cpu = Process.GetCurrentProcess().TotalProcessorTime;
-            var clock = Stopwatch.StartNew();
-            await SendAsync(HttpMethod.Post, "api/v1/streams", StreamJson("from_kafka",
-                $$"""{"type": "kafka", "bootstrap_servers": "{{kafka.BootstrapServers}}", "topic": "{{topic}}", "config": {{config}}}"""));
-            await SendAsync(HttpMethod.Post, "api/v1/pipelines", """{"name": "from_kafka_pipeline", "sql": "INSERT INTO from_kafka_table SELECT * FROM from_kafka"}""");
-            while (true)
-            {
-                var stream = JsonDocument.Parse(await SendAsync(HttpMethod.Get, "api/v1/streams/from_kafka", null)).RootElement;
-                if (stream.GetProperty("log").GetProperty("end_offset").GetInt64() >= records)
-                    break;
-                if (clock.Elapsed > TimeSpan.FromMinutes(10))
-                    throw new TimeoutException($"the Kafka source did not consume {records} records within 10 minutes: {stream}");
-                await Task.Delay(50);
-            }
-            var flushed = await SendAsync(HttpMethod.Post, "api/v1/pipelines/from_kafka_pipeline/flush", null);
-            var seconds = clock.Elapsed.TotalSeconds;
-            Console.WriteLine($"Kafka: committed after {seconds:F2} s: {flushed}");
-            return (seconds, (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds);
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            http.Dispose();
-            await app.StopAsync();
-            await app.DisposeAsync();
-        }
+        var flushed = await server.SendAsync(HttpMethod.Post, "api/v1/pipelines/from_kafka_pipeline/flush");
+        var seconds = clock.Elapsed.TotalSeconds;
+        Console.WriteLine($"Kafka: committed after {seconds:F2} s: {flushed}");
+        return (seconds, (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds);
     }
 }
