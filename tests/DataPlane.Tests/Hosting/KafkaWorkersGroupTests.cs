@@ -7,35 +7,35 @@ using Confluent.Kafka;
 using Confluent.Kafka.Admin;
 using DataPlane.Catalog.RestClient;
 using DataPlane.Iceberg.Catalogs;
-using DataPlane.Iceberg.Operations;
 using DataPlane.TestServices;
 using DataPlane.TestServices.Readers;
-using DuckDB.NET.Data;
 using Xunit;
 using Xunit.Abstractions;
 
 namespace DataPlane.Tests.Hosting;
 
 /// <summary>
-/// Separate <c>dataplane serve</c> processes on a broker of the class's own (one test stops it): records sent over HTTP to
-/// two <c>ingest</c> processes for a Kafka-backed stream of 4 partitions, read by <c>worker</c> processes that share the
-/// partitions as one consumer group and commit into one table through the <c>catalog</c> process. A worker joining
-/// mid-run (a rebalance), a worker killed with SIGKILL, and the broker restarted: DuckDB and icebird read every
-/// acknowledged record exactly once. <c>DATAPLANE_TEST_GROUP_RECORDS</c> sets how many records (the issue's run: 1,000,000).
+/// Separate <c>dataplane serve</c> processes on a broker of the class's own (one test stops it) and a warehouse on the S3
+/// server: records sent over HTTP to two <c>ingest</c> processes for a Kafka-backed stream of 4 partitions, read by
+/// <c>worker</c> processes that share the partitions as one consumer group and commit into one table through the
+/// <c>catalog</c> process, their files in the S3 bucket. A worker joining mid-run (a rebalance), a worker killed with
+/// SIGKILL, and the broker restarted: DuckDB and icebird read every acknowledged record exactly once from the bucket.
+/// <c>DATAPLANE_TEST_GROUP_RECORDS</c> sets how many records (the issue's run: 1,000,000).
 /// </summary>
-public sealed class KafkaWorkersGroupTests(OwnKafkaFixture kafka, ITestOutputHelper output) : IClassFixture<OwnKafkaFixture>, IDisposable
+public sealed class KafkaWorkersGroupTests(OwnKafkaFixture kafka, S3ServerFixture s3, ITestOutputHelper output)
+    : IClassFixture<OwnKafkaFixture>, IClassFixture<S3ServerFixture>, IAsyncDisposable
 {
     private const int Partitions = 4;
     private const int BatchSize = 1000;
     private readonly string _workDir = Directory.CreateTempSubdirectory("dataplane-group-").FullName;
     private readonly string _topic = $"orders-{Guid.NewGuid():N}";
-    private readonly List<DataPlaneProcess> _processes = [];
+    private RoleProcesses? _roles;
     private DataPlaneProcess? _catalog;
     private readonly List<HttpClient> _ingest = [];
+    private RemoteCatalog? _remote;
+    private SnapshotReads? _reads;
 
     private static int Records => int.TryParse(Environment.GetEnvironmentVariable("DATAPLANE_TEST_GROUP_RECORDS"), out var n) && n > 0 ? n : 24_000;
-
-    private string Warehouse => Path.Combine(_workDir, "catalog", "warehouse");
 
     [Fact]
     public async Task Two_workers_with_one_joining_mid_run_and_one_killed_commit_every_acknowledged_record_once()
@@ -108,8 +108,10 @@ public sealed class KafkaWorkersGroupTests(OwnKafkaFixture kafka, ITestOutputHel
     private async Task StartAsync()
     {
         await CreateTopicAsync();
-        var port = DataPlaneProcess.FreePort();
-        _catalog = await StartProcessAsync(port, ["serve", "--role", "catalog", "--port", port.ToString(CultureInfo.InvariantCulture), "--data", "catalog"]);
+        _roles = new RoleProcesses(_workDir, s3.Server, await s3.CreateBucketAsync("group"));
+        _catalog = await _roles.StartCatalogAsync();
+        // The test reads the bucket with the server's endpoint and keys, as the workers write it.
+        _remote = RemoteCatalog.Connect(new Uri(_catalog.BaseAddress, "iceberg"), storage: _roles.S3);
         using var http = new HttpClient { BaseAddress = _catalog.BaseAddress };
         var config = kafka.IsLegacyBroker ? """{"api.version.request": "false", "broker.version.fallback": "0.9.0.1"}""" : "{}";
         await PostAsync(http, "api/v1/streams", $$"""
@@ -120,8 +122,7 @@ public sealed class KafkaWorkersGroupTests(OwnKafkaFixture kafka, ITestOutputHel
         await PostAsync(http, "api/v1/pipelines", """{"name": "orders_pipeline", "sql": "INSERT INTO orders_table SELECT * FROM orders"}""");
         foreach (var name in new[] { "ingest1", "ingest2" })
         {
-            port = DataPlaneProcess.FreePort();
-            var ingest = await StartProcessAsync(port, ["serve", "--role", "ingest", "--port", port.ToString(CultureInfo.InvariantCulture), "--data", name, "--catalog", _catalog.BaseAddress.ToString()]);
+            var ingest = await _roles.StartIngestAsync(name);
             var client = new HttpClient { BaseAddress = ingest.BaseAddress };
             _ingest.Add(client);
             var deadline = DateTime.UtcNow.AddSeconds(60);
@@ -133,19 +134,7 @@ public sealed class KafkaWorkersGroupTests(OwnKafkaFixture kafka, ITestOutputHel
         }
     }
 
-    private async Task<DataPlaneProcess> StartProcessAsync(int port, string[] args)
-    {
-        var process = await DataPlaneProcess.StartServerAsync(_workDir, port, args);
-        _processes.Add(process);
-        return process;
-    }
-
-    private Task<DataPlaneProcess> StartWorkerAsync(string name)
-    {
-        var port = DataPlaneProcess.FreePort();
-        return StartProcessAsync(port, ["serve", "--role", "worker", "--port", port.ToString(CultureInfo.InvariantCulture), "--data", name,
-            "--catalog", _catalog!.BaseAddress.ToString(), "--warehouse", Warehouse]);
-    }
+    private Task<DataPlaneProcess> StartWorkerAsync(string name) => _roles!.StartWorkerAsync(name);
 
     private async Task CreateTopicAsync()
     {
@@ -228,10 +217,10 @@ public sealed class KafkaWorkersGroupTests(OwnKafkaFixture kafka, ITestOutputHel
         }
     }
 
-    /// <summary>Flushes the workers until the table holds <paramref name="expected"/> records (or more: a duplicate), then answers its ids as DuckDB reads them.</summary>
+    /// <summary>Flushes the workers until the table holds <paramref name="expected"/> records (or more: a duplicate), then
+    /// answers its ids as DuckDB reads them from the bucket (sorted, duplicates kept).</summary>
     private async Task<List<long>> FlushUntilAsync(DataPlaneProcess worker, int expected, DataPlaneProcess? other = null)
     {
-        using var remote = await RemoteCatalog.OpenAsync(new Uri(_catalog!.BaseAddress, "iceberg"));
         // Generous, and longer for a larger run (DATAPLANE_TEST_GROUP_RECORDS).
         var limit = TimeSpan.FromSeconds(240 + expected / 2_000);
         var deadline = DateTime.UtcNow + limit;
@@ -243,8 +232,10 @@ public sealed class KafkaWorkersGroupTests(OwnKafkaFixture kafka, ITestOutputHel
                 using var http = new HttpClient { BaseAddress = w.BaseAddress, Timeout = TimeSpan.FromSeconds(100) };
                 try { await http.PostAsync("api/v1/pipelines/orders_pipeline/flush", null); } catch (TaskCanceledException) { }
             }
-            if (await remote.TryLoadTableAsync(new TableIdentifier(["shop"], "orders")) is { } table)
-                ids = await DuckDbIdsAsync(table);
+            if (_reads is null && await _remote!.TryLoadTableAsync(new TableIdentifier(["shop"], "orders")) is { } table)
+                _reads = new SnapshotReads(table, Path.Combine(_workDir, "fetched"), new Uri(s3.Endpoint)); // keeps the files it fetched for the next round
+            if (_reads is not null)
+                ids = await _reads.CurrentDuckDbIdsAsync();
             if (ids.Count >= expected)
                 return ids;
             Assert.True(DateTime.UtcNow < deadline, $"the table holds {ids.Count} of {expected} records after {limit.TotalSeconds:N0} s\n{Logs(worker)}");
@@ -261,37 +252,16 @@ public sealed class KafkaWorkersGroupTests(OwnKafkaFixture kafka, ITestOutputHel
         Assert.True(want.SequenceEqual(ids), $"the table's ids differ from those expected, e.g. missing {string.Join(", ", want.Except(ids).Take(10))}");
     }
 
-    /// <summary>Every id in the table's current snapshot, as DuckDB reads its data files (duplicates kept), in order.</summary>
-    private static async Task<List<long>> DuckDbIdsAsync(Table table)
-    {
-        var files = (await table.NewScan().PlanFilesAsync()).Select(t => new Uri(t.File.FilePath).LocalPath).ToList();
-        if (files.Count == 0)
-            return [];
-        using var duck = new DuckDBConnection("DataSource=:memory:");
-        duck.Open();
-        using var query = duck.CreateCommand();
-        query.CommandText = $"SELECT id FROM read_parquet([{string.Join(", ", files.Select(f => "'" + f.Replace("'", "''", StringComparison.Ordinal) + "'"))}]) ORDER BY id";
-        using var reader = query.ExecuteReader();
-        var ids = new List<long>();
-        while (reader.Read())
-            ids.Add(Convert.ToInt64(reader.GetValue(0), CultureInfo.InvariantCulture));
-        return ids;
-    }
-
-    /// <summary>icebird reads the table's current metadata through HTTP (it opens no file:// locations): each expected id once.</summary>
+    /// <summary>icebird reads the table's current snapshot from the bucket, through the S3 server's endpoint: each expected id once.</summary>
     private async Task AssertIcebirdAsync(IEnumerable<long> expected)
     {
-        using var remote = await RemoteCatalog.OpenAsync(new Uri(_catalog!.BaseAddress, "iceberg"));
-        var table = await remote.LoadTableAsync(new TableIdentifier(["shop"], "orders"));
-        using var files = new HttpFileServer(Warehouse);
-        var location = table.Metadata.Location;
-        var metadataFile = Path.GetFileName(new Uri(table.State.MetadataLocation).LocalPath);
-        var read = await Icebird.ReadSnapshotsAsync(location, metadataFile, [table.Metadata.CurrentSnapshotId!.Value],
-            localFolder: new Uri(Warehouse + "/").ToString(), httpFolder: files.BaseUri);
-        var (rows, error) = read[table.Metadata.CurrentSnapshotId!.Value];
+        var table = await _remote!.LoadTableAsync(new TableIdentifier(["shop"], "orders"));
+        var current = table.Metadata.CurrentSnapshotId!.Value;
+        Assert.StartsWith(_roles!.Warehouse + "/", table.Metadata.Location);
+        var reads = new SnapshotReads(table, Path.Combine(_workDir, "fetched"), new Uri(s3.Endpoint));
+        var (ids, error) = (await reads.IcebirdIdsAsync([current]))[current];
         Assert.True(error is null, error);
-        var ids = rows!.Select(r => long.Parse(r.GetProperty("id").ToString(), CultureInfo.InvariantCulture)).Order().ToList();
-        AssertEachOnce(expected, ids);
+        AssertEachOnce(expected, ids!);
     }
 
     /// <summary>The id of every message in the topic, read by a client of the test's own.</summary>
@@ -322,12 +292,13 @@ public sealed class KafkaWorkersGroupTests(OwnKafkaFixture kafka, ITestOutputHel
         Assert.True(response.IsSuccessStatusCode, $"{path}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
     }
 
-    public void Dispose()
+    public async ValueTask DisposeAsync()
     {
         foreach (var client in _ingest)
             client.Dispose();
-        foreach (var process in _processes)
-            process.Dispose();
+        _remote?.Dispose();
+        if (_roles is not null)
+            await _roles.DisposeAsync();
         try { Directory.Delete(_workDir, recursive: true); } catch (IOException) { }
     }
 }

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Net;
 using System.Text;
 using System.Text.Json;
@@ -7,7 +6,7 @@ using DataPlane.Catalog.RestClient;
 using DataPlane.Iceberg.Catalogs;
 using DataPlane.Iceberg.Operations;
 using DataPlane.TestServices;
-using DuckDB.NET.Data;
+using DataPlane.TestServices.Readers;
 using Xunit;
 
 namespace DataPlane.Tests.Hosting;
@@ -16,9 +15,9 @@ namespace DataPlane.Tests.Hosting;
 /// A worker process (<c>--role worker</c>) runs a pipeline made through its management API and commits through the catalog
 /// process's REST catalog into the warehouse they share: the table is the catalog process's, and DuckDB reads every record once.
 /// </summary>
-public sealed class WorkerCommitsThroughCatalogTests(KafkaFixture kafka) : IClassFixture<KafkaFixture>, IDisposable
+public sealed class WorkerCommitsThroughCatalogTests(KafkaFixture kafka) : IClassFixture<KafkaFixture>, IAsyncDisposable
 {
-    private readonly string _workDir = Directory.CreateTempSubdirectory("dataplane-worker-").FullName;
+    private readonly RoleProcesses _roles = new(Directory.CreateTempSubdirectory("dataplane-worker-").FullName);
 
     [Fact]
     public async Task A_workers_pipeline_commits_to_the_catalog_process_and_DuckDB_reads_each_record_once()
@@ -31,12 +30,8 @@ public sealed class WorkerCommitsThroughCatalogTests(KafkaFixture kafka) : IClas
                 producer.Produce(topic, new Message<Null, string> { Value = $$"""{"id": {{i}}, "url": "/p{{i % 13}}"}""" });
             producer.Flush(TimeSpan.FromSeconds(30));
         }
-        var warehouse = Path.Combine(_workDir, "catalog", "warehouse");
-        var catalogPort = DataPlaneProcess.FreePort();
-        await using var catalog = await DataPlaneProcess.StartServerAsync(_workDir, catalogPort, ["serve", "--role", "catalog", "--port", catalogPort.ToString(), "--data", "catalog"]);
-        var workerPort = DataPlaneProcess.FreePort();
-        await using var worker = await DataPlaneProcess.StartServerAsync(_workDir, workerPort,
-            ["serve", "--role", "worker", "--port", workerPort.ToString(), "--data", "worker", "--catalog", catalog.BaseAddress.ToString(), "--warehouse", warehouse]);
+        var catalog = await _roles.StartCatalogAsync();
+        var worker = await _roles.StartWorkerAsync("worker");
         using var http = new HttpClient { BaseAddress = worker.BaseAddress };
 
         var config = kafka.IsLegacyBroker ? """{"api.version.request": "false", "broker.version.fallback": "0.9.0.1"}""" : "{}";
@@ -56,14 +51,14 @@ public sealed class WorkerCommitsThroughCatalogTests(KafkaFixture kafka) : IClas
             Assert.True(DateTime.UtcNow < deadline, $"the table holds {ids.Count} of {total} records after 120 s.\nworker:\n{worker.Output}\ncatalog:\n{catalog.Output}");
             await http.PostAsync("api/v1/pipelines/clicks_pipeline/flush", null);
             if (await remote.TryLoadTableAsync(new TableIdentifier(["web"], "clicks")) is { } table)
-                ids = await DuckDbIdsAsync(table);
+                ids = await Reads(table).CurrentDuckDbIdsAsync();
             if (ids.Count < total)
                 await Task.Delay(200);
         }
 
         Assert.Equal(Enumerable.Range(0, total).Select(i => (long)i), ids);
-        Assert.StartsWith(Path.GetFullPath(warehouse), new Uri((await remote.TryLoadTableAsync(new TableIdentifier(["web"], "clicks")))!.Metadata.Location).LocalPath);
-        Assert.False(File.Exists(Path.Combine(_workDir, "worker", "catalog", "catalog.db")), "the worker keeps no catalog of its own");
+        Assert.StartsWith(Path.GetFullPath(_roles.Warehouse), new Uri((await remote.TryLoadTableAsync(new TableIdentifier(["web"], "clicks")))!.Metadata.Location).LocalPath);
+        Assert.False(File.Exists(Path.Combine(_roles.WorkingDirectory, "worker", "catalog", "catalog.db")), "the worker keeps no catalog of its own");
         Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync("iceberg/v1/namespaces/web/tables/clicks")).StatusCode);
     }
 
@@ -72,15 +67,9 @@ public sealed class WorkerCommitsThroughCatalogTests(KafkaFixture kafka) : IClas
     {
         const int total = 2_000;
         var topic = $"orders-{Guid.NewGuid():N}";
-        var warehouse = Path.Combine(_workDir, "catalog", "warehouse");
-        var catalogPort = DataPlaneProcess.FreePort();
-        await using var catalog = await DataPlaneProcess.StartServerAsync(_workDir, catalogPort, ["serve", "--role", "catalog", "--port", catalogPort.ToString(), "--data", "catalog"]);
-        var workerPort = DataPlaneProcess.FreePort();
-        await using var worker = await DataPlaneProcess.StartServerAsync(_workDir, workerPort,
-            ["serve", "--role", "worker", "--port", workerPort.ToString(), "--data", "worker", "--catalog", catalog.BaseAddress.ToString(), "--warehouse", warehouse]);
-        var ingestPort = DataPlaneProcess.FreePort();
-        await using var ingest = await DataPlaneProcess.StartServerAsync(_workDir, ingestPort,
-            ["serve", "--role", "ingest", "--port", ingestPort.ToString(), "--data", "ingest", "--catalog", catalog.BaseAddress.ToString()]);
+        var catalog = await _roles.StartCatalogAsync();
+        var worker = await _roles.StartWorkerAsync("worker");
+        var ingest = await _roles.StartIngestAsync("ingest");
         using var toIngest = new HttpClient { BaseAddress = ingest.BaseAddress };
         using var toWorker = new HttpClient { BaseAddress = worker.BaseAddress };
 
@@ -120,7 +109,7 @@ public sealed class WorkerCommitsThroughCatalogTests(KafkaFixture kafka) : IClas
             Assert.True(DateTime.UtcNow < deadline, $"the table holds {ids.Count} of {total} records after 120 s.\nworker:\n{worker.Output}\ncatalog:\n{catalog.Output}");
             await toWorker.PostAsync("api/v1/pipelines/orders_pipeline/flush", null);
             if (await remote.TryLoadTableAsync(new TableIdentifier(["shop"], "orders")) is { } table)
-                ids = await DuckDbIdsAsync(table);
+                ids = await Reads(table).CurrentDuckDbIdsAsync();
             if (ids.Count < total)
                 await Task.Delay(200);
         }
@@ -133,9 +122,7 @@ public sealed class WorkerCommitsThroughCatalogTests(KafkaFixture kafka) : IClas
         var topic = $"visits-{Guid.NewGuid():N}";
         await kafka.CreateTopicAsync(topic, 4);
         Produce(topic, 0, 1_000);
-        var warehouse = Path.Combine(_workDir, "catalog", "warehouse");
-        var catalogPort = DataPlaneProcess.FreePort();
-        await using var catalog = await DataPlaneProcess.StartServerAsync(_workDir, catalogPort, ["serve", "--role", "catalog", "--port", catalogPort.ToString(), "--data", "catalog"]);
+        var catalog = await _roles.StartCatalogAsync();
         using var http = new HttpClient { BaseAddress = catalog.BaseAddress, Timeout = TimeSpan.FromMinutes(6) };
         var config = kafka.IsLegacyBroker ? """{"api.version.request": "false", "broker.version.fallback": "0.9.0.1"}""" : "{}";
         await PostAsync(http, "api/v1/streams", $$"""
@@ -156,12 +143,10 @@ public sealed class WorkerCommitsThroughCatalogTests(KafkaFixture kafka) : IClas
         Assert.Contains("committed nothing of", noneBody);
         Assert.Contains("sink 'visits_table' partition ", noneBody);
 
-        var workerPort = DataPlaneProcess.FreePort();
-        await using var worker = await DataPlaneProcess.StartServerAsync(_workDir, workerPort,
-            ["serve", "--role", "worker", "--port", workerPort.ToString(), "--data", "worker", "--catalog", catalog.BaseAddress.ToString(), "--warehouse", warehouse]);
+        var worker = await _roles.StartWorkerAsync("worker");
         using var remote = await RemoteCatalog.OpenAsync(new Uri(catalog.BaseAddress, "iceberg"));
         await FlushAsync(http, catalog, worker);
-        Assert.Equal(Enumerable.Range(0, 1_000).Select(i => (long)i), await DuckDbIdsAsync((await remote.TryLoadTableAsync(new TableIdentifier(["web"], "visits")))!));
+        Assert.Equal(Enumerable.Range(0, 1_000).Select(i => (long)i), await Reads((await remote.TryLoadTableAsync(new TableIdentifier(["web"], "visits")))!).CurrentDuckDbIdsAsync());
 
         // More records while the worker runs: the catalog's flush answers once the table holds them, read back at once.
         Produce(topic, 1_000, 1_500);
@@ -169,7 +154,7 @@ public sealed class WorkerCommitsThroughCatalogTests(KafkaFixture kafka) : IClas
         var partitions = flushed.RootElement.GetProperty("sinks")[0].GetProperty("partitions").EnumerateArray().ToList();
         Assert.Equal(1_500, partitions.Sum(p => p.GetProperty("high_watermark").GetInt64()));
         Assert.All(partitions, p => Assert.Equal(p.GetProperty("high_watermark").GetInt64(), p.GetProperty("committed").GetInt64()));
-        Assert.Equal(Enumerable.Range(0, 1_500).Select(i => (long)i), await DuckDbIdsAsync((await remote.TryLoadTableAsync(new TableIdentifier(["web"], "visits")))!));
+        Assert.Equal(Enumerable.Range(0, 1_500).Select(i => (long)i), await Reads((await remote.TryLoadTableAsync(new TableIdentifier(["web"], "visits")))!).CurrentDuckDbIdsAsync());
         Assert.Contains("flushed as the catalog process asked", worker.Output);
     }
 
@@ -189,22 +174,8 @@ public sealed class WorkerCommitsThroughCatalogTests(KafkaFixture kafka) : IClas
         return body;
     }
 
-    /// <summary>Every id in the table's current snapshot, as DuckDB reads its data files (duplicates kept), in order.</summary>
-    private static async Task<List<long>> DuckDbIdsAsync(Table table)
-    {
-        var files = (await table.NewScan().PlanFilesAsync()).Select(t => new Uri(t.File.FilePath).LocalPath).ToList();
-        if (files.Count == 0)
-            return [];
-        using var duck = new DuckDBConnection("DataSource=:memory:");
-        duck.Open();
-        using var query = duck.CreateCommand();
-        query.CommandText = $"SELECT id FROM read_parquet([{string.Join(", ", files.Select(f => "'" + f.Replace("'", "''", StringComparison.Ordinal) + "'"))}]) ORDER BY id";
-        using var reader = query.ExecuteReader();
-        var ids = new List<long>();
-        while (reader.Read())
-            ids.Add(Convert.ToInt64(reader.GetValue(0), CultureInfo.InvariantCulture));
-        return ids;
-    }
+    /// <summary>DuckDB's reads of the table's snapshots (duplicates kept).</summary>
+    private SnapshotReads Reads(Table table) => new(table, Path.Combine(_roles.WorkingDirectory, "fetched"));
 
     private static async Task PostAsync(HttpClient http, string path, string json)
     {
@@ -212,8 +183,9 @@ public sealed class WorkerCommitsThroughCatalogTests(KafkaFixture kafka) : IClas
         Assert.True(response.IsSuccessStatusCode, $"{path}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
     }
 
-    public void Dispose()
+    public async ValueTask DisposeAsync()
     {
-        try { Directory.Delete(_workDir, recursive: true); } catch (IOException) { }
+        await _roles.DisposeAsync();
+        try { Directory.Delete(_roles.WorkingDirectory, recursive: true); } catch (IOException) { }
     }
 }

@@ -44,6 +44,13 @@ public sealed class SnapshotReads(Table table, string scratch, Uri? s3Endpoint =
         return result;
     }
 
+    /// <summary>The ids of the table's current snapshot (loaded again first) as DuckDB reads them, sorted; none before its first snapshot.</summary>
+    public async Task<List<long>> CurrentDuckDbIdsAsync()
+    {
+        await table.RefreshAsync();
+        return table.Metadata.CurrentSnapshotId is { } current ? await DuckDbIdsAsync(current) : [];
+    }
+
     /// <summary>The ids of one snapshot as DuckDB reads its files (every column of every row is read), sorted.</summary>
     public async Task<List<long>> DuckDbIdsAsync(long snapshotId)
     {
