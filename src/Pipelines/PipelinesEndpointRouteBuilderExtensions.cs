@@ -47,7 +47,9 @@ public static class PipelinesEndpointRouteBuilderExtensions
         api.MapGet("/pipelines", pipelines.ListAsync);
         api.MapGet("/pipelines/{name}", (HttpContext c, string name) => pipelines.GetAsync(c, name));
         api.MapDelete("/pipelines/{name}", (HttpContext c, string name) => forwarded is null ? pipelines.DeleteAsync(c, name) : forwarded.HandleAsync(c));
-        api.MapPost("/pipelines/{name}/flush", (HttpContext c, string name) => pipelines.FlushAsync(c, name));
+        // An ingest process runs no pipeline: the catalog process flushes every worker's (a worker flushes its own).
+        bool flushedByCatalog = services.GetRequiredService<PipelinesOptions>().Role == ProcessRole.Ingest;
+        api.MapPost("/pipelines/{name}/flush", (HttpContext c, string name) => flushedByCatalog ? forwarded!.FlushAsync(c) : pipelines.FlushAsync(c, name));
         api.MapGet("/tables/{ns}/{table}/rows", (HttpContext c, string ns, string table) => tables.RowsAsync(c, ns, table));
         api.MapGet("/tables/{ns}/{table}/files", (HttpContext c, string ns, string table) => tables.FilesAsync(c, ns, table));
         return app;

@@ -7,12 +7,12 @@ namespace DataPlane.Pipelines.CatalogProcess;
 
 /// <summary>
 /// The management API of the catalog process (<c>--role catalog</c>) as an ingest or worker process reaches it: the
-/// definitions it mirrors (<see cref="DefinitionsMirror"/>) and the management writes it forwards, each sent with this
-/// process's <see cref="PipelinesOptions.CatalogToken"/>.
+/// definitions it mirrors (<see cref="DefinitionsMirror"/>) and the management writes (and an ingest process's flushes) it
+/// forwards, each sent with this process's <see cref="PipelinesOptions.CatalogToken"/>.
 /// </summary>
 internal sealed class CatalogProcessClient : IDisposable
 {
-    /// <summary>How long one call to the catalog process may take.</summary>
+    /// <summary>How long one call to the catalog process may take, unless the call says (a flush waits longer).</summary>
     public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
 
     /// <summary>The largest answer read: a list of the most pipelines (1,000, each with up to 65,536 characters of SQL) fits.</summary>
@@ -23,7 +23,8 @@ internal sealed class CatalogProcessClient : IDisposable
     public CatalogProcessClient(PipelinesOptions options)
     {
         Address = options.CatalogProcess ?? throw new ArgumentException("A process that mirrors the definitions needs the catalog process's address.");
-        _http = new HttpClient { BaseAddress = Address, Timeout = Timeout, MaxResponseContentBufferSize = MaxAnswerBytes };
+        // Each call bounds itself (a forwarded flush longer than the others).
+        _http = new HttpClient { BaseAddress = Address, Timeout = System.Threading.Timeout.InfiniteTimeSpan, MaxResponseContentBufferSize = MaxAnswerBytes };
         if (!string.IsNullOrEmpty(options.CatalogToken))
             _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", options.CatalogToken);
     }
@@ -37,7 +38,9 @@ internal sealed class CatalogProcessClient : IDisposable
     /// </summary>
     public async Task<JsonDocument> ListAsync(string kind, CancellationToken cancellationToken)
     {
-        using var response = await _http.GetAsync($"api/v1/{kind}{(kind == "streams" ? "?secrets=true" : "")}", cancellationToken);
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(Timeout);
+        using var response = await _http.GetAsync($"api/v1/{kind}{(kind == "streams" ? "?secrets=true" : "")}", deadline.Token);
         var body = await response.Content.ReadAsByteArrayAsync(cancellationToken);
         if (!response.IsSuccessStatusCode)
             throw new HttpRequestException($"GET {Address}api/v1/{kind} answered {(int)response.StatusCode}: {Shorten(body)}");
@@ -50,8 +53,12 @@ internal sealed class CatalogProcessClient : IDisposable
     /// it does not answer in time; either way the message says the change may not have been made.
     /// </summary>
     /// <param name="made">Runs when the catalog process made the change (a 2xx), before the answer is written.</param>
-    public async Task ForwardAsync(HttpContext context, ReadOnlyMemory<byte>? body, Func<Task> made)
+    /// <param name="timeout">How long to wait for its answer; <see cref="Timeout"/> when null.</param>
+    public async Task ForwardAsync(HttpContext context, ReadOnlyMemory<byte>? body, Func<Task> made, TimeSpan? timeout = null)
     {
+        var limit = timeout ?? Timeout;
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
+        deadline.CancelAfter(limit);
         var request = context.Request;
         using var message = new HttpRequestMessage(new HttpMethod(request.Method), request.Path.Value!.TrimStart('/') + request.QueryString.Value);
         if (body is { } bytes)
@@ -62,7 +69,7 @@ internal sealed class CatalogProcessClient : IDisposable
         HttpResponseMessage response;
         try
         {
-            response = await _http.SendAsync(message, context.RequestAborted);
+            response = await _http.SendAsync(message, deadline.Token);
         }
         catch (HttpRequestException e)
         {
@@ -73,7 +80,7 @@ internal sealed class CatalogProcessClient : IDisposable
         catch (TaskCanceledException) when (!context.RequestAborted.IsCancellationRequested)
         {
             await JsonResponse.ErrorAsync(context.Response, StatusCodes.Status504GatewayTimeout,
-                $"The catalog process at {Address} (--catalog), which holds the definitions, did not answer within {Timeout.TotalSeconds:0} s; GET the definition to see whether it changed.");
+                $"The catalog process at {Address} (--catalog), which holds the definitions, did not answer within {limit.TotalSeconds:0} s; GET the definition to see whether it changed.");
             return;
         }
         using (response)

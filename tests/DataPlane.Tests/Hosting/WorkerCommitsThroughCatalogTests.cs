@@ -117,13 +117,16 @@ public sealed class WorkerCommitsThroughCatalogTests(KafkaFixture kafka) : IClas
     }
 
     [Fact]
-    public async Task A_flush_on_the_catalog_process_commits_what_the_worker_has_read_and_answers_504_while_no_worker_runs()
+    public async Task A_flush_on_the_catalog_process_or_sent_to_an_ingest_process_commits_what_the_worker_has_read_and_answers_504_while_no_worker_runs()
     {
         var topic = $"visits-{Guid.NewGuid():N}";
         await kafka.CreateTopicAsync(topic, 4);
         Produce(topic, 0, 1_000);
         var catalog = await _roles.StartCatalogAsync();
+        var ingest = await _roles.StartIngestAsync("ingest");
         using var http = new HttpClient { BaseAddress = catalog.BaseAddress, Timeout = TimeSpan.FromMinutes(6) };
+        // The ingest process runs no pipeline: a flush sent to it is made by the catalog process, and answered as it answers.
+        using var toIngest = new HttpClient { BaseAddress = ingest.BaseAddress, Timeout = TimeSpan.FromMinutes(6) };
         var config = kafka.IsLegacyBroker ? """{"api.version.request": "false", "broker.version.fallback": "0.9.0.1"}""" : "{}";
         await PostAsync(http, "api/v1/streams", $$"""
             {"name": "visits", "key": "page", "schema": {"fields": [{"name": "id", "type": "long", "required": true}, {"name": "page", "type": "string"}]},
@@ -133,24 +136,28 @@ public sealed class WorkerCommitsThroughCatalogTests(KafkaFixture kafka) : IClas
         await PostAsync(http, "api/v1/sinks", """{"name": "visits_table", "type": "iceberg", "namespace": "web", "table": "visits", "rolling": {"interval_seconds": 86400}}""");
         await PostAsync(http, "api/v1/pipelines", """{"name": "visits_pipeline", "sql": "INSERT INTO visits_table SELECT * FROM visits"}""");
 
-        var bad = await http.PostAsync("api/v1/pipelines/visits_pipeline/flush?timeout_seconds=soon", null);
-        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
-        Assert.Contains("'soon'", await bad.Content.ReadAsStringAsync());
-        // No worker runs the pipeline: nothing commits, and the wait is bounded.
-        var none = await http.PostAsync("api/v1/pipelines/visits_pipeline/flush?timeout_seconds=1", null);
-        var noneBody = await none.Content.ReadAsStringAsync();
-        Assert.Equal(HttpStatusCode.GatewayTimeout, none.StatusCode);
-        Assert.Contains("committed nothing of", noneBody);
-        Assert.Contains("sink 'visits_table' partition ", noneBody);
+        foreach (var to in new[] { http, toIngest })
+        {
+            var bad = await to.PostAsync("api/v1/pipelines/visits_pipeline/flush?timeout_seconds=soon", null);
+            Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+            Assert.Contains("'soon'", await bad.Content.ReadAsStringAsync());
+            // No worker runs the pipeline: nothing commits, and the wait is bounded.
+            var none = await to.PostAsync("api/v1/pipelines/visits_pipeline/flush?timeout_seconds=1", null);
+            var noneBody = await none.Content.ReadAsStringAsync();
+            Assert.True(none.StatusCode == HttpStatusCode.GatewayTimeout, $"{to.BaseAddress}: {(int)none.StatusCode} {noneBody}");
+            Assert.Contains("committed nothing of", noneBody);
+            Assert.Contains("sink 'visits_table' partition ", noneBody);
+        }
 
         var worker = await _roles.StartWorkerAsync("worker");
         using var remote = await RemoteCatalog.OpenAsync(new Uri(catalog.BaseAddress, "iceberg"));
         await FlushAsync(http, catalog, worker);
         Assert.Equal(Enumerable.Range(0, 1_000).Select(i => (long)i), await Reads((await remote.TryLoadTableAsync(new TableIdentifier(["web"], "visits")))!).CurrentDuckDbIdsAsync());
 
-        // More records while the worker runs: the catalog's flush answers once the table holds them, read back at once.
+        // More records while the worker runs: the catalog's flush, asked through the ingest process, answers once the table
+        // holds them, read back at once.
         Produce(topic, 1_000, 1_500);
-        using var flushed = JsonDocument.Parse(await FlushAsync(http, catalog, worker));
+        using var flushed = JsonDocument.Parse(await FlushAsync(toIngest, catalog, worker));
         var partitions = flushed.RootElement.GetProperty("sinks")[0].GetProperty("partitions").EnumerateArray().ToList();
         Assert.Equal(1_500, partitions.Sum(p => p.GetProperty("high_watermark").GetInt64()));
         Assert.All(partitions, p => Assert.Equal(p.GetProperty("high_watermark").GetInt64(), p.GetProperty("committed").GetInt64()));
