@@ -83,10 +83,30 @@ public sealed class SqlExecution : IDisposable
     public IReadOnlyList<(int Row, RowErrorReason Reason)> DroppedOnArrival(string source) =>
         Trackers.TryGetValue(source, out var tracker) ? tracker.Dropped : [];
 
-    /// <summary>The stateful operators (windows), in the order of the snapshot, with each one's size in the last
-    /// snapshot written or read (null before one).</summary>
-    public IReadOnlyList<(string Name, long? StateBytes)> StatefulOperators =>
-        Stateful.Select((op, i) => (op.Name, _stateBytes is { } sizes ? sizes[i] : (long?)null)).ToList();
+    /// <summary>
+    /// The stateful operators (windows, joins with a time bound, top-N, updating aggregates), in the order of the
+    /// snapshot: what each has counted (records in and out, the watermark it has, its late records) and its size in the
+    /// last snapshot written or read (null before one). Another thread may read it while batches are pushed.
+    /// </summary>
+    public IReadOnlyList<SqlOperatorStatus> StatefulOperators
+    {
+        get
+        {
+            var sizes = _stateBytes;
+            var result = new List<SqlOperatorStatus>(Statistics.Count);
+            for (int i = 0; i < Statistics.Count; i++)
+            {
+                var s = Statistics[i];
+                long late = s.Operator.LateRecords;
+                foreach (var source in s.Sources)
+                    if (Trackers.TryGetValue(source, out var tracker)) late += tracker.LateRecords;
+                result.Add(new SqlOperatorStatus(s.Plan, s.Operator.Name, s.RecordsIn, s.RecordsOut, sizes is not null && i < sizes.Length ? sizes[i] : null, s.Watermark, late));
+            }
+            return result;
+        }
+    }
+
+    internal IReadOnlyList<OperatorStatistics> Statistics { get; init; } = [];
 
     private long[]? _stateBytes;
 

@@ -211,7 +211,7 @@ public sealed class SqlProgram
         var trackers = _sources.ToDictionary(s => s.Key, s => Watermarks.TryGetValue(s.Key, out var w)
             ? WatermarkTracker.ForColumn(s.Value.FieldsList.ToList().FindIndex(f => f.Name == w.Column), w)
             : WatermarkTracker.ProcessingTime());
-        return new SqlExecution(planner.Scans, planner.OneRows, log, _sources) { Clock = clock, Trackers = trackers, Stateful = planner.Stateful, State = memory, Updating = planner.Updating };
+        return new SqlExecution(planner.Scans, planner.OneRows, log, _sources) { Clock = clock, Trackers = trackers, Stateful = planner.Stateful, Statistics = planner.Statistics, State = memory, Updating = planner.Updating };
     }
 
     /// <summary>Runs every statement over bounded input (all batches of each source) and returns each statement's result batches.</summary>

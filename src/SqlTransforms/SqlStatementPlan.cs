@@ -48,6 +48,9 @@ public sealed class SqlStatementPlan
     /// <summary>The optimised plan, one operator per line (EXPLAIN).</summary>
     public string Explain() => Plan.Explain();
 
+    /// <summary>The operators that keep state across batches (windows, joins with a time bound, top-N, updating aggregates), with the keys their state is kept per.</summary>
+    public IReadOnlyList<SqlStatefulOperator> StatefulOperators() => Plan.StatefulOperators();
+
     /// <summary>The optimised plan as a graph: its operators, and edges from each operator to the one it feeds; the last node writes the sink (or the result).</summary>
     public SqlPlanGraph Graph() => Plan.Graph(Sink);
 }

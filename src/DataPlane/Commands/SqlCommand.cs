@@ -9,6 +9,7 @@ using DataPlane.Pipelines.Sinks;
 using DataPlane.Pipelines.Streams;
 using DataPlane.SqlTransforms;
 using DataPlane.SqlTransforms.Diagnostics;
+using DataPlane.SqlTransforms.EventTime;
 using IcebergType = DataPlane.Iceberg.Types.IcebergType;
 
 namespace DataPlane.Commands;
@@ -60,6 +61,10 @@ internal static class SqlCommand
                     foreach (var field in statement.GetProperty("schema").EnumerateArray())
                         Console.WriteLine($"  {field.GetProperty("name").GetString()} {field.GetProperty("type")}{(field.GetProperty("required").GetBoolean() ? " required" : "")}");
                     Console.Write(string.Join("", statement.GetProperty("explain").GetString()!.Split('\n').Where(l => l.Length > 0).Select(l => "  " + l + "\n")));
+                    if (statement.TryGetProperty("stateful", out var stateful))
+                        foreach (var op in stateful.EnumerateArray())
+                            Console.WriteLine(StateLine(op.GetProperty("operator").GetString()!, op.GetProperty("detail").GetString()!,
+                                [.. op.GetProperty("keys").EnumerateArray().Select(k => k.GetString()!)]));
                 }
                 return;
             }
@@ -73,7 +78,8 @@ internal static class SqlCommand
                 using var http = ManagementApi.CreateClient(r);
                 var described = await ManagementApi.SendAsync(http, HttpMethod.Get, $"api/v1/streams/{Uri.EscapeDataString(name)}", (string?)null, CancellationToken.None);
                 var definition = StreamFrom(name, described);
-                program = Compile(text, sources.Count == 0 ? new Dictionary<string, Schema> { [name] = definition.ArrowSchema } : sources.ToDictionary(n => n, _ => definition.ArrowSchema), SqlMode.Streaming);
+                program = Compile(text, sources.Count == 0 ? new Dictionary<string, Schema> { [name] = definition.ArrowSchema } : sources.ToDictionary(n => n, _ => definition.ArrowSchema), SqlMode.Streaming,
+                    definition.Watermark is { } watermark ? (sources.Count == 0 ? [name] : sources).ToDictionary(n => n, _ => watermark.Definition) : null);
             }
             foreach (var statement in program.Statements)
             {
@@ -83,10 +89,16 @@ internal static class SqlCommand
                 if (statement.UpdatingKeys is { } keys)
                     Console.WriteLine($"  one row per key: the sink table's identifier fields are [{string.Join(", ", keys)}]");
                 Console.Write(string.Join("", statement.Explain().Split('\n').Where(l => l.Length > 0).Select(l => "  " + l + "\n")));
+                foreach (var op in statement.StatefulOperators())
+                    Console.WriteLine(StateLine(op.Operator, op.Detail, op.Keys));
             }
         }));
         return command;
     }
+
+    /// <summary>A stateful operator under the plan: <c>  state: WindowAggregate tumble(60s) keys [user]</c> (keys [] : one group per window).</summary>
+    private static string StateLine(string op, string detail, IReadOnlyList<string> keys) =>
+        $"  state: {op}{(detail.Length > 0 ? " " + detail : "")} keys [{string.Join(", ", keys)}]";
 
     private static Command Run()
     {
@@ -156,11 +168,11 @@ internal static class SqlCommand
         }
     }
 
-    private static SqlProgram Compile(string sql, IReadOnlyDictionary<string, Schema> sources, SqlMode mode)
+    private static SqlProgram Compile(string sql, IReadOnlyDictionary<string, Schema> sources, SqlMode mode, IReadOnlyDictionary<string, WatermarkDefinition>? watermarks = null)
     {
         try
         {
-            return SqlProgram.Compile(sql, sources, mode);
+            return SqlProgram.Compile(sql, sources, mode, watermarks);
         }
         catch (SqlException e)
         {
@@ -177,14 +189,14 @@ internal static class SqlCommand
         return FromSchema(InputName, schema.GetRawText());
     }
 
+    /// <summary>A server's stream as a pipeline compiles against it: its schema and the watermark its JSON declares.</summary>
     private static StreamDefinition StreamFrom(string name, JsonElement described) =>
-        described.TryGetProperty("schema", out var schema) && schema.ValueKind == JsonValueKind.Object
-            ? FromSchema(name, schema.GetRawText())
-            : FromSchema(name, null);
+        FromSchema(name, described.TryGetProperty("schema", out var schema) && schema.ValueKind == JsonValueKind.Object ? schema.GetRawText() : null,
+            described.TryGetProperty("watermark", out var watermark) && watermark.ValueKind == JsonValueKind.Object ? watermark.GetRawText() : null);
 
-    private static StreamDefinition FromSchema(string name, string? schemaJson)
+    private static StreamDefinition FromSchema(string name, string? schemaJson, string? watermarkJson = null)
     {
-        using var body = JsonDocument.Parse($"{{\"name\": {JsonSerializer.Serialize(name)}{(schemaJson is null ? "" : ", \"schema\": " + schemaJson)}}}");
+        using var body = JsonDocument.Parse($"{{\"name\": {JsonSerializer.Serialize(name)}{(schemaJson is null ? "" : ", \"schema\": " + schemaJson)}{(watermarkJson is null ? "" : ", \"watermark\": " + watermarkJson)}}}");
         return StreamDefinition.Parse(body.RootElement, DateTimeOffset.UnixEpoch);
     }
 

@@ -191,6 +191,15 @@ internal sealed class PipelinesApi(PipelineRegistry pipelines, PipelinesOptions 
                 w.WriteEndArray();
                 w.WriteEndObject();
                 w.WriteString("explain", statement.Explain());
+                // The operators that keep state across batches (checkpointed at each commit), with the keys they keep it per.
+                w.WriteStartArray("stateful");
+                foreach (var op in statement.StatefulOperators())
+                {
+                    w.WriteStartObject();
+                    WriteStateful(w, op, detail: true);
+                    w.WriteEndObject();
+                }
+                w.WriteEndArray();
                 if (outputs is not null)
                 {
                     w.WriteStartArray("preview");
@@ -430,11 +439,27 @@ internal sealed class PipelinesApi(PipelineRegistry pipelines, PipelinesOptions 
             }
             w.WriteNumber("late_records", sink.LateRecords);
             w.WriteStartArray("operators");
-            foreach (var (name, bytes) in execution.StatefulOperators)
+            foreach (var op in execution.StatefulOperators)
             {
                 w.WriteStartObject();
-                w.WriteString("operator", name);
-                if (bytes is { } b) w.WriteNumber("state_bytes", b); else w.WriteNull("state_bytes");
+                w.WriteString("operator", op.Name);
+                WriteStateful(w, op.Plan, detail: false);
+                w.WriteNumber("records_in", op.RecordsIn);
+                w.WriteNumber("records_out", op.RecordsOut);
+                if (op.StateBytes is { } b) w.WriteNumber("state_bytes", b); else w.WriteNull("state_bytes");
+                if (op.Watermark is { } mark) w.WriteString("watermark", DateTimeOffset.UnixEpoch.AddTicks(mark * 10)); else w.WriteNull("watermark");
+                w.WriteNumber("late_records", op.LateRecords);
+                // The statement's operators share one checkpoint: this one's part of it, written in the statement's time.
+                if (sink.LastCheckpoint is { } written && op.StateBytes is { } part)
+                {
+                    w.WriteStartObject("last_checkpoint");
+                    w.WriteNumber("bytes", part);
+                    w.WriteNumber("duration_ms", Math.Round(written.Duration.TotalMilliseconds, 3));
+                    w.WriteString("at", written.At);
+                    w.WriteEndObject();
+                }
+                else
+                    w.WriteNull("last_checkpoint");
                 w.WriteEndObject();
             }
             w.WriteEndArray();
@@ -453,6 +478,18 @@ internal sealed class PipelinesApi(PipelineRegistry pipelines, PipelinesOptions 
                 w.WriteNull("last_checkpoint");
             w.WriteEndObject();
         }
+        w.WriteEndArray();
+    }
+
+    /// <summary>A stateful operator as the plan has it: its node in the statement's graph, its kind (and what it does), the keys its state is kept per.</summary>
+    private static void WriteStateful(Utf8JsonWriter w, SqlStatefulOperator op, bool detail)
+    {
+        w.WriteNumber("node", op.Node);
+        w.WriteString(detail ? "operator" : "kind", op.Operator);
+        if (detail) w.WriteString("detail", op.Detail);
+        w.WriteStartArray("keys");
+        foreach (var key in op.Keys)
+            w.WriteStringValue(key);
         w.WriteEndArray();
     }
 

@@ -190,6 +190,7 @@ internal sealed class StreamsApi(StreamRegistry streams, StreamSources sources, 
             d.WriteFields(w);
             w.WriteEndObject();
         }
+        d.Watermark?.Write(w);
         w.WriteString("created_at", d.CreatedAt);
         w.WriteStartObject("log");
         w.WriteNumber("start_offset", stream.Log.StartOffset);

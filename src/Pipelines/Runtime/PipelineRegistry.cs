@@ -47,7 +47,16 @@ internal sealed class PipelineRegistry : IHostedService, IAsyncDisposable
         metrics.AddGauges("dataplane_pipeline_kafka_lag_records", "Messages of a Kafka-backed stream's partition past the next offset this worker reads (high watermark last seen minus it), per partition the worker has.",
             () => List().SelectMany(r => r.KafkaLag.Where(p => p.Lag is not null).Select(p =>
                 (PipelineMetrics.Labels(("pipeline", r.Definition.Name), ("partition", p.Partition.ToString(System.Globalization.CultureInfo.InvariantCulture))), (double)p.Lag!.Value))));
+        metrics.AddGauges("dataplane_pipeline_operator_state_bytes", "A stateful operator's part of its statement's last checkpoint.",
+            () => StatefulOperators().Where(o => o.Operator.StateBytes is not null).Select(o => (o.Labels, (double)o.Operator.StateBytes!.Value)));
+        metrics.AddGauges("dataplane_pipeline_operator_watermark_seconds", "The watermark a stateful operator has reached, in seconds since the epoch.",
+            () => StatefulOperators().Where(o => o.Operator.Watermark is not null).Select(o => (o.Labels, o.Operator.Watermark!.Value / 1e6)));
     }
+
+    /// <summary>Each running statement's stateful operators with their labels (pipeline, sink, operator, and node: its id in the statement's plan).</summary>
+    private IEnumerable<(MetricLabels Labels, SqlOperatorStatus Operator)> StatefulOperators() =>
+        List().SelectMany(r => r.Sinks.Where(s => s.Execution is { HasState: true }).SelectMany(s => s.Execution!.StatefulOperators.Select(op =>
+            (PipelineMetrics.Labels(("pipeline", r.Definition.Name), ("sink", s.Name), ("operator", op.Name), ("node", op.Plan.Node.ToString(System.Globalization.CultureInfo.InvariantCulture))), op))));
 
     public IReadOnlyList<PipelineRunner> List() => _runners.List();
 
@@ -277,7 +286,9 @@ internal sealed class PipelineRegistry : IHostedService, IAsyncDisposable
                     "a pipeline over several streams reads their local logs. Give the topic a stream with a Kafka \"source\" instead, which the pipeline can join.");
             streams.Add(stream);
         }
+        // A stream's JSON may declare its watermark: the SQL then runs as if it declared it (and may not declare another).
         var program = SqlProgram.Compile(sql, streams.ToDictionary(s => s.Name, s => s.Definition.ArrowSchema), SqlMode.Streaming,
+            watermarks: streams.Where(s => s.Definition.Watermark is not null).ToDictionary(s => s.Name, s => s.Definition.Watermark!.Definition),
             lookups: lookups.ToDictionary(l => l.Source.Name, l => l.Schema, StringComparer.Ordinal));
         if (program.Statements.Count == 0)
             throw new ArgumentException("The pipeline's SQL has no statement; it is INSERT INTO <sink> SELECT ... FROM <stream>.");

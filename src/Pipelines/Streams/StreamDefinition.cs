@@ -21,9 +21,10 @@ internal sealed class StreamDefinition
     public const string SchemalessColumn = "value";
 
     public StreamDefinition(string name, IReadOnlyList<StreamField> fields, bool schemaless, DateTimeOffset createdAt, KafkaSourceDefinition? source = null,
-        string? key = null)
+        string? key = null, StreamWatermark? watermark = null)
     {
         Name = name;
+        Watermark = watermark;
         Source = source;
         Key = key;
         KeyIndex = key is null ? -1 : fields.ToList().FindIndex(f => f.Name == key);
@@ -46,6 +47,8 @@ internal sealed class StreamDefinition
     public string? Key { get; }
     /// <summary>The index of <see cref="Key"/> among <see cref="Fields"/>; -1 without a key.</summary>
     public int KeyIndex { get; }
+    /// <summary>The stream's event time and watermark, which every pipeline over it uses; null: declared in a pipeline's SQL, or none.</summary>
+    public StreamWatermark? Watermark { get; }
     /// <summary>Whether the stream's records live in its Kafka topic rather than its local ingest log.</summary>
     public bool KafkaBacked => Source is { Produce: true };
 
@@ -71,11 +74,15 @@ internal sealed class StreamDefinition
                 throw new ArgumentException($"\"key\": \"{key}\" is for a Kafka-backed stream (\"source\": {{\"type\": \"kafka\", ..., \"produce\": true}}), whose records it partitions.");
         }
 
+        bool hasWatermark = json.TryGetProperty("watermark", out var watermark) && watermark.ValueKind != JsonValueKind.Null;
         if (!json.TryGetProperty("schema", out var schema) || schema.ValueKind == JsonValueKind.Null)
         {
             if (key is not null)
                 throw new ArgumentException($"\"key\": \"{key}\" names no field: a schemaless stream has none; declare a schema with that field.");
-            return new StreamDefinition(name!, [new StreamField(1, SchemalessColumn, PrimitiveType.String, true)], schemaless: true, createdAt, source);
+            var value = new StreamField(1, SchemalessColumn, PrimitiveType.String, true);
+            if (hasWatermark)
+                StreamWatermark.Parse(watermark, [value], schemaless: true); // refused, naming why
+            return new StreamDefinition(name!, [value], schemaless: true, createdAt, source);
         }
         if (schema.ValueKind != JsonValueKind.Object || !schema.TryGetProperty("fields", out var fieldsJson) || fieldsJson.ValueKind != JsonValueKind.Array)
             throw new ArgumentException("\"schema\" must be an object with a \"fields\" array, e.g. {\"fields\": [{\"name\": \"id\", \"type\": \"long\", \"required\": true}]}; leave it out for a schemaless stream.");
@@ -100,7 +107,7 @@ internal sealed class StreamDefinition
             if (field.Type.TypeId is not (TypeId.String or TypeId.Int or TypeId.Long))
                 throw new ArgumentException($"\"key\": \"{key}\" is a field of type {field.Type}; a key is a string, int or long field.");
         }
-        return new StreamDefinition(name!, fields, schemaless: false, createdAt, source, key);
+        return new StreamDefinition(name!, fields, schemaless: false, createdAt, source, key, hasWatermark ? StreamWatermark.Parse(watermark, fields, schemaless: false) : null);
     }
 
     public void Write(Utf8JsonWriter w)
@@ -124,6 +131,7 @@ internal sealed class StreamDefinition
         }
         if (Key is not null)
             w.WriteString("key", Key);
+        Watermark?.Write(w);
         w.WriteEndObject();
     }
 

@@ -41,8 +41,10 @@ internal static class WatermarkDeclarations
             var type = ArrowTypes.FromArrow(field, out _);
             if (type is not { IsTimestamp: true })
                 throw Error(w.Column.Position, $"the event time column \"{field.Name}\" is {type?.ToString() ?? field.DataType.Name}; it must be a TIMESTAMP");
-            if (result.ContainsKey(source))
-                throw Error(w.Start, $"the stream \"{source}\" already has a watermark");
+            if (result.TryGetValue(source, out var earlier))
+                throw Error(w.Start, given?.ContainsKey(source) == true
+                    ? $"the stream \"{source}\" declares its watermark itself (on \"{earlier.Column}\", in its definition's \"watermark\"), which this pipeline uses; leave out WATERMARK FOR, or declare it in one place only"
+                    : $"the stream \"{source}\" already has a watermark");
             string shape = $"WATERMARK FOR {w.Column.Text} AS {w.Column.Text} - INTERVAL '5' SECOND";
             long delay = w.Expression switch
             {

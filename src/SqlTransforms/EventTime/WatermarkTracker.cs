@@ -57,6 +57,11 @@ internal sealed class WatermarkTracker
     /// <summary>The watermark in microseconds since the epoch; long.MinValue before the first.</summary>
     public long Current { get; private set; } = long.MinValue;
 
+    /// <summary>Records dropped as late since the tracker was made (added once per batch; another thread may read it).</summary>
+    public long LateRecords => Volatile.Read(ref _late);
+
+    private long _late;
+
     /// <summary>The rows the last <see cref="Admit"/> dropped, with why (the list is reused by the next batch).</summary>
     public IReadOnlyList<(int Row, RowErrorReason Reason)> Dropped => _dropped;
 
@@ -96,6 +101,9 @@ internal sealed class WatermarkTracker
         }
         state.Max = max;
         if (kept == n) return batch;
+        int late = 0;
+        foreach (var (_, reason) in _dropped) if (reason == Late) late++;
+        if (late > 0) Volatile.Write(ref _late, _late + late);
         var columns = new IArrowArray[batch.ColumnCount];
         var selection = _kept.AsSpan(0, kept);
         for (int c = 0; c < columns.Length; c++) columns[c] = Gather.Take(batch.Column(c), selection);

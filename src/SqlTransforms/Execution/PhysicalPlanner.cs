@@ -24,9 +24,23 @@ internal sealed class PhysicalPlanner(RowErrorLog log, Func<long> clock, IReadOn
     /// <summary>The execution's keyed state: its shards and memory budget, shared by its windowed aggregations.</summary>
     public StateMemory State { get; init; } = new(StateOptions.InMemory);
 
+    /// <summary>Each stateful operator's counters, in the order of <see cref="Stateful"/>.</summary>
+    public readonly List<OperatorStatistics> Statistics = [];
+
+    // The id of the node being built in its statement's graph (SqlStatementPlan.Graph: the sink is 0, then depth-first).
+    private int _node;
+
+    /// <summary>Builds one statement's operators, writing into <paramref name="downstream"/>.</summary>
     public void Build(LogicalPlan plan, Operator downstream)
     {
+        _node = 0;
+        BuildNode(plan, downstream);
+    }
+
+    private void BuildNode(LogicalPlan plan, Operator downstream)
+    {
         System.Runtime.CompilerServices.RuntimeHelpers.EnsureSufficientExecutionStack();
+        int node = ++_node;
         var schema = Schema(plan);
         Operator op;
         switch (plan)
@@ -48,7 +62,7 @@ internal sealed class PhysicalPlanner(RowErrorLog log, Func<long> clock, IReadOn
             case LogicalPlan.UnionAll u:
             {
                 var union = new UnionOperator(u.Inputs.Count, schema) { Next = downstream };
-                for (int i = 0; i < u.Inputs.Count; i++) Build(u.Inputs[i], union.Input(i));
+                for (int i = 0; i < u.Inputs.Count; i++) BuildNode(u.Inputs[i], union.Input(i));
                 return;
             }
             case LogicalPlan.Aggregate { Window: { } window } a:
@@ -58,7 +72,6 @@ internal sealed class PhysicalPlanner(RowErrorLog log, Func<long> clock, IReadOn
                 var windowed = window.Kind == Windows.WindowKind.Session
                     ? (WindowAggregateOperator)new SessionWindowOperator(window, a.Keys, inputTypes, a.Aggregates, schema, outputTypes, log)
                     : new SlidingWindowOperator(window, a.Keys, inputTypes, a.Aggregates, schema, outputTypes, log, State);
-                Stateful.Add(windowed);
                 op = windowed;
                 break;
             }
@@ -66,10 +79,17 @@ internal sealed class PhysicalPlanner(RowErrorLog log, Func<long> clock, IReadOn
             {
                 var join = new JoinOperator(j.Spec, Schema(j.Left), Schema(j.Right), j.Left.Columns.Select(c => c.Type).ToList(),
                     j.Right.Columns.Select(c => c.Type).ToList(), schema, log, clock);
-                join.Next = downstream;
-                if (j.Spec.Time is not null) Stateful.Add(join);
-                Build(j.Left, join.Input(0));
-                Build(j.Right, join.Input(1));
+                if (j.Spec.Time is null)
+                {
+                    join.Next = downstream;
+                    BuildNode(j.Left, join.Input(0));
+                    BuildNode(j.Right, join.Input(1));
+                    return;
+                }
+                var counted = Count(plan, node, join, 2);
+                join.Next = new StatisticsTap(counted, downstream, -1);
+                BuildNode(j.Left, new StatisticsTap(counted, join.Input(0), 0));
+                BuildNode(j.Right, new StatisticsTap(counted, join.Input(1), 1));
                 return;
             }
             case LogicalPlan.LookupJoin l:
@@ -78,7 +98,6 @@ internal sealed class PhysicalPlanner(RowErrorLog log, Func<long> clock, IReadOn
             case LogicalPlan.Aggregate { Updating: true } a:
             {
                 var updating = new UpdatingAggregateOperator(a.Keys, a.Input.Columns.Select(c => c.Type).ToList(), a.Aggregates, schema, a.Columns.Select(c => c.Type).ToList(), log);
-                Stateful.Add(updating);
                 Updating.Add(updating);
                 op = updating;
                 break;
@@ -90,7 +109,6 @@ internal sealed class PhysicalPlanner(RowErrorLog log, Func<long> clock, IReadOn
             {
                 var topN = new WindowTopNOperator("top-n " + t.Ranking.Describe(t.Input.Columns), t.Ranking, t.Input.Columns.Select(c => c.Type).ToList(), schema,
                     t.Columns.Select(c => c.Type).ToList(), log);
-                Stateful.Add(topN);
                 op = topN;
                 break;
             }
@@ -98,8 +116,24 @@ internal sealed class PhysicalPlanner(RowErrorLog log, Func<long> clock, IReadOn
             case LogicalPlan.Limit l: op = new LimitOperator(l.Count, l.Offset); break;
             default: throw new NotSupportedException(plan.GetType().Name);
         }
+        if (op is IStatefulOperator stateful)
+        {
+            var counted = Count(plan, node, stateful, 1);
+            op.Next = new StatisticsTap(counted, downstream, -1);
+            foreach (var input in plan.Children()) BuildNode(input, new StatisticsTap(counted, op, 0));
+            return;
+        }
         op.Next = downstream;
-        foreach (var input in plan.Children()) Build(input, op);
+        foreach (var input in plan.Children()) BuildNode(input, op);
+    }
+
+    /// <summary>Registers a stateful operator, before its inputs are built (the order of a snapshot), with its counters.</summary>
+    private OperatorStatistics Count(LogicalPlan plan, int node, IStatefulOperator op, int inputs)
+    {
+        Stateful.Add(op);
+        var statistics = new OperatorStatistics(plan.StatefulOperator(node)!, op, plan.Sources(), inputs);
+        Statistics.Add(statistics);
+        return statistics;
     }
 
     public static Schema Schema(LogicalPlan plan) =>

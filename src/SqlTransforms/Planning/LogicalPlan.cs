@@ -87,6 +87,54 @@ internal abstract record LogicalPlan(IReadOnlyList<PlanColumn> Columns)
         return new SqlPlanGraph(nodes, edges);
     }
 
+    /// <summary>
+    /// The stateful operators of the plan, in EXPLAIN's order (the order an execution builds them), each with its node's
+    /// id in <see cref="Graph"/>: nodes that keep state over a stream (windows, joins with a time bound, top-N, updating aggregates).
+    /// </summary>
+    public IReadOnlyList<SqlStatefulOperator> StatefulOperators()
+    {
+        var found = new List<SqlStatefulOperator>();
+        // Graph's numbering: the sink is node 0, then depth-first with inputs in order, as the execution builds them.
+        int id = 0;
+        var pending = new Stack<LogicalPlan>([this]);
+        while (pending.TryPop(out var node))
+        {
+            id++;
+            if (node.StatefulOperator(id) is { } stateful) found.Add(stateful);
+            foreach (var input in node.Children().Reverse()) pending.Push(input);
+        }
+        return found;
+    }
+
+    /// <summary>This node as a stateful operator (its id <paramref name="id"/>), or null when it keeps no state across batches.</summary>
+    public SqlStatefulOperator? StatefulOperator(int id)
+    {
+        var (op, detail) = Describe();
+        return this switch
+        {
+            Aggregate { Window: { } w } a => new(id, op, $"{w} {AggregateNames(a)}", a.Keys.Select((_, i) => a.Columns[2 + i].Name).ToList()),
+            Aggregate { Updating: true } a => new(id, op, AggregateNames(a), a.Keys.Select((_, i) => a.Columns[i].Name).ToList()),
+            Join { Spec.Time: not null } j => new(id, op, detail,
+                j.Spec.LeftKeys.Select((k, i) => ExpressionText.Of(k, j.Left.Columns) + " = " + ExpressionText.Of(j.Spec.RightKeys[i], j.Right.Columns)).ToList()),
+            WindowTopN t => new(id, op, detail, (t.Ranking.WindowColumn is { } w ? [t.Input.Columns[w].Name] : Array.Empty<string>())
+                .Concat(t.Ranking.Keys.Select(k => t.Input.Columns[k].Name)).ToList()),
+            _ => null,
+        };
+    }
+
+    /// <summary>The sources whose records reach this node, each once.</summary>
+    public IReadOnlyList<string> Sources()
+    {
+        var names = new List<string>();
+        var pending = new Stack<LogicalPlan>([this]);
+        while (pending.TryPop(out var node))
+        {
+            if (node is Scan s && !names.Contains(s.Source)) names.Add(s.Source);
+            foreach (var input in node.Children()) pending.Push(input);
+        }
+        return names;
+    }
+
     private (string Operator, string Detail) Describe() => this switch
     {
         Scan s => ("Scan", $"{s.Source} [{string.Join(", ", s.Columns.Select(c => c.Name))}]"),
@@ -119,8 +167,9 @@ internal abstract record LogicalPlan(IReadOnlyList<PlanColumn> Columns)
 
     /// <summary>The keys and aggregates by their output names (the GROUP BY and select-list text: k, count(*), sum(v)).</summary>
     private static string AggregateText(Aggregate a) =>
-        $"keys [{string.Join(", ", a.Keys.Select((_, i) => a.Columns[(a.Window is null ? 0 : 2) + i].Name))}] "
-        + string.Join(", ", a.Aggregates.Select((_, i) => a.Columns[a.Columns.Count - a.Aggregates.Count + i].Name));
+        $"keys [{string.Join(", ", a.Keys.Select((_, i) => a.Columns[(a.Window is null ? 0 : 2) + i].Name))}] " + AggregateNames(a);
+
+    private static string AggregateNames(Aggregate a) => string.Join(", ", a.Aggregates.Select((_, i) => a.Columns[a.Columns.Count - a.Aggregates.Count + i].Name));
 }
 
 /// <summary>One aggregate of an Aggregate node: the function and its argument column (null for count(*)).</summary>

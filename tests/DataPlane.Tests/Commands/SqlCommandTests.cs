@@ -142,6 +142,10 @@ public sealed class SqlCommandTests : IDisposable
         var updating = await RunOkAsync("sql", "explain", "INSERT INTO a SELECT id, count(*) AS n FROM events GROUP BY id", "--server", server.BaseAddress.ToString());
         Assert.Equal(["INSERT INTO a", "  id long required", "  n long required", "  one row per key: the sink table's identifier fields are [id]"], updating.Take(4));
         Assert.Contains(updating, l => l.Trim().StartsWith("UpdatingAggregate keys [id] count(*)", StringComparison.Ordinal));
+        // Under the plan, each operator that keeps state, with the keys it keeps it per.
+        Assert.Equal("  state: UpdatingAggregate count(*) keys [id]", updating[^1]);
+        var windowed = await RunOkAsync("sql", "explain", "INSERT INTO a SELECT window_start, id, count(*) AS n FROM events GROUP BY tumble(INTERVAL '1' MINUTE), id", "--server", server.BaseAddress.ToString());
+        Assert.Equal("  state: WindowAggregate tumble(60s) over processing time count(*) keys [id]", windowed[^1]);
         // The explained SQL deployed with `dataplane pipeline create`: it names every sink the pipeline writes.
         foreach (var sink in new[] { "a", "b", "failed" })
             Assert.Equal(HttpStatusCode.Created, (await http.PostAsync("api/v1/sinks", new StringContent($$"""{"name": "{{sink}}", "type": "files", "path": "raw/{{sink}}"}""", Encoding.UTF8, "application/json"))).StatusCode);

@@ -24,13 +24,19 @@ public sealed class JoinPipelineTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _table = await SharedTable.StartAsync(_dir);
+        await CreateStreamsAsync("");
+        await _table.PostAsync("api/v1/sinks", """{"name": "joined", "type": "iceberg", "namespace": "default", "table": "joined", "rolling": {"interval_seconds": 3600}}""",
+            HttpStatusCode.Created);
+    }
+
+    /// <param name="watermark">Added to each stream's JSON: <c>, "watermark": {...}</c>, or nothing.</param>
+    private async Task CreateStreamsAsync(string watermark)
+    {
         foreach (var (stream, value) in new[] { ("orders", "v"), ("payments", "w") })
             await _table.PostAsync("api/v1/streams", $$$"""
                 {"name": "{{{stream}}}", "schema": {"fields": [
-                  {"name": "id", "type": "long", "required": true}, {"name": "k", "type": "string"}, {"name": "{{{value}}}", "type": "long"}, {"name": "ts", "type": "timestamp"}]}}
+                  {"name": "id", "type": "long", "required": true}, {"name": "k", "type": "string"}, {"name": "{{{value}}}", "type": "long"}, {"name": "ts", "type": "timestamp"}]}{{{watermark}}}}
                 """, HttpStatusCode.Created);
-        await _table.PostAsync("api/v1/sinks", """{"name": "joined", "type": "iceberg", "namespace": "default", "table": "joined", "rolling": {"interval_seconds": 3600}}""",
-            HttpStatusCode.Created);
     }
 
     public async Task DisposeAsync()
@@ -129,10 +135,21 @@ public sealed class JoinPipelineTests : IAsyncLifetime
         Assert.Equal(0, JsonDocument.Parse(await _table.Http.GetStringAsync("api/v1/pipelines/p")).RootElement.GetProperty("late_records").GetInt64());
     }
 
-    [Fact]
-    public async Task A_stream_quiet_past_its_idle_timeout_does_not_hold_back_the_joins_results()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_stream_quiet_past_its_idle_timeout_does_not_hold_back_the_joins_results(bool declaredByTheStreams)
     {
-        await CreatePipelineAsync("LEFT", "WATERMARK FOR orders.ts AS ts IDLE TIMEOUT INTERVAL '2' SECOND; WATERMARK FOR payments.ts AS ts IDLE TIMEOUT INTERVAL '2' SECOND;");
+        if (declaredByTheStreams)
+        {
+            // The same watermarks in the streams' JSON instead of the SQL: the idle timeout applies as WATERMARK FOR's does.
+            foreach (var stream in new[] { "orders", "payments" })
+                using (var deleted = await _table.Http.DeleteAsync($"api/v1/streams/{stream}")) Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
+            await CreateStreamsAsync(""", "watermark": {"column": "ts", "idle_timeout": "2 seconds"}""");
+            await CreatePipelineAsync("LEFT", "");
+        }
+        else
+            await CreatePipelineAsync("LEFT", "WATERMARK FOR orders.ts AS ts IDLE TIMEOUT INTERVAL '2' SECOND; WATERMARK FOR payments.ts AS ts IDLE TIMEOUT INTERVAL '2' SECOND;");
         await IngestAsync("payments", 0, 3); // up to 00:00:01.8, then nothing more
         await IngestAsync("orders", 0, 30); // up to 00:00:20.3
         // Orders keep coming; payments stay quiet: once they have been for 2 s, the join follows the orders' watermark.

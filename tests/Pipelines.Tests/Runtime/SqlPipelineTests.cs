@@ -272,6 +272,17 @@ public sealed class SqlPipelineTests : IAsyncLifetime
         // Windows run in pipelines (their state is checkpointed with each commit): the plan shows the window.
         var window = await PostAsync("api/v1/pipelines/validate", """{"sql": "INSERT INTO a SELECT window_start, count(*) AS n FROM events GROUP BY tumble(INTERVAL '1' MINUTE)"}""", HttpStatusCode.OK);
         Assert.Contains("tumble", window.GetProperty("statements")[0].GetProperty("explain").GetString());
+        // The operators that keep state, each with its node in the plan and the keys it keeps state per; none in a stateless statement.
+        Assert.Empty(statements[0].GetProperty("stateful").EnumerateArray());
+        var keyed = (await PostAsync("api/v1/pipelines/validate", """{"sql": "INSERT INTO a SELECT window_start, user, count(*) AS n FROM events GROUP BY tumble(INTERVAL '1' MINUTE), user"}""", HttpStatusCode.OK))
+            .GetProperty("statements")[0];
+        var stateful = Assert.Single(keyed.GetProperty("stateful").EnumerateArray());
+        Assert.Equal(("WindowAggregate", "tumble(60s) over processing time count(*)"), (stateful.GetProperty("operator").GetString(), stateful.GetProperty("detail").GetString()));
+        Assert.Equal(["user"], stateful.GetProperty("keys").EnumerateArray().Select(k => k.GetString()));
+        Assert.Equal("WindowAggregate", keyed.GetProperty("plan").GetProperty("nodes").EnumerateArray()
+            .Single(n => n.GetProperty("id").GetInt32() == stateful.GetProperty("node").GetInt32()).GetProperty("operator").GetString());
+        var perKey = Assert.Single(updating.GetProperty("stateful").EnumerateArray());
+        Assert.Equal(("UpdatingAggregate", "user"), (perKey.GetProperty("operator").GetString(), perKey.GetProperty("keys")[0].GetString()));
         var missing = await PostAsync("api/v1/pipelines/validate", """{"sql": "INSERT INTO a SELECT * FROM nowhere"}""", HttpStatusCode.NotFound);
         Assert.Contains("No stream named 'nowhere'", missing.GetProperty("error").GetString());
         // The same refusals when a pipeline is created, with the line and column too.

@@ -115,6 +115,48 @@ public sealed class WindowedPipelineTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_status_shows_each_stateful_operators_records_state_size_watermark_late_records_and_last_checkpoint()
+    {
+        // Minute 0 opens for a and b: three records in, nothing out yet, the window's groups in the checkpoint.
+        await IngestAsync((1, "a", 1), (2, "b", 2), (3, "a", 3));
+        await _table.FlushAsync("p1");
+        var state = (await StatusAsync()).GetProperty("stateful")[0];
+        var window = Assert.Single(state.GetProperty("operators").EnumerateArray());
+        Assert.Equal("window tumble(60s)", window.GetProperty("operator").GetString());
+        Assert.Equal("WindowAggregate", window.GetProperty("kind").GetString());
+        Assert.Equal(["user"], window.GetProperty("keys").EnumerateArray().Select(k => k.GetString()));
+        Assert.Equal((3, 0), (window.GetProperty("records_in").GetInt64(), window.GetProperty("records_out").GetInt64()));
+        long open = window.GetProperty("state_bytes").GetInt64();
+        Assert.True(open > 0);
+        Assert.Equal(new DateTimeOffset(T0.AddSeconds(3 - 10)), window.GetProperty("watermark").GetDateTimeOffset());
+        Assert.Equal(0, window.GetProperty("late_records").GetInt64());
+        var checkpoint = window.GetProperty("last_checkpoint");
+        Assert.Equal(open, checkpoint.GetProperty("bytes").GetInt64());
+        Assert.True(checkpoint.GetProperty("duration_ms").GetDouble() >= 0);
+        Assert.Equal(state.GetProperty("last_checkpoint").GetProperty("at").GetDateTimeOffset(), checkpoint.GetProperty("at").GetDateTimeOffset());
+
+        // 01:15 closes minute 0 (two rows out, as the sink wrote); a record at 00:05 is then late and never reaches the window.
+        await IngestAsync((4, "a", 75));
+        await IngestAsync((999, "b", 5));
+        await _table.FlushAsync("p1");
+        var status = await StatusAsync();
+        window = status.GetProperty("stateful")[0].GetProperty("operators")[0];
+        Assert.Equal((4, 2), (window.GetProperty("records_in").GetInt64(), window.GetProperty("records_out").GetInt64()));
+        Assert.Equal(2, status.GetProperty("sinks")[0].GetProperty("records_out").GetInt64());
+        Assert.Equal(1, window.GetProperty("late_records").GetInt64());
+        Assert.Equal(new DateTimeOffset(T0.AddSeconds(75 - 10)), window.GetProperty("watermark").GetDateTimeOffset());
+        Assert.True(window.GetProperty("state_bytes").GetInt64() > 0); // minute 1 is open
+
+        // /metrics: the operator's watermark and state size, labelled with its pipeline, sink, operator and plan node.
+        var metrics = (await _table.Http.GetStringAsync("metrics")).Split('\n');
+        double Gauge(string name) => double.Parse(Assert.Single(metrics, l => l.StartsWith(name + "{", StringComparison.Ordinal) && l.Contains("pipeline=\"p1\"", StringComparison.Ordinal)
+            && l.Contains($"node=\"{window.GetProperty("node").GetInt32()}\"", StringComparison.Ordinal) && l.Contains("operator=\"window tumble(60s)\"", StringComparison.Ordinal)
+            && l.Contains("sink=\"t1\"", StringComparison.Ordinal)).Split(' ')[^1], CultureInfo.InvariantCulture);
+        Assert.Equal(new DateTimeOffset(T0.AddSeconds(75 - 10)).ToUnixTimeSeconds(), Gauge("dataplane_pipeline_operator_watermark_seconds"));
+        Assert.Equal(window.GetProperty("state_bytes").GetInt64(), Gauge("dataplane_pipeline_operator_state_bytes"));
+    }
+
+    [Fact]
     public async Task A_pipeline_recreated_with_other_sql_into_the_same_sink_is_refused_the_windows_it_did_not_write()
     {
         await IngestAsync((1, "a", 1));

@@ -9,6 +9,9 @@ internal interface IStatefulOperator
     /// <summary>What the operator is, for status pages: <c>window tumble(60s)</c>.</summary>
     string Name { get; }
 
+    /// <summary>Records it dropped itself as late: they reached a window it had already emitted (a status page reads it from another thread).</summary>
+    long LateRecords => 0;
+
     void WriteState(BinaryWriter writer);
 
     void ReadState(BinaryReader reader);

@@ -79,9 +79,14 @@ internal abstract class WindowAggregateOperator : Operator, IStatefulOperator
         return columns;
     }
 
+    public long LateRecords => Volatile.Read(ref _late);
+
+    private long _late;
+
     /// <summary>A row that reached a window already emitted (its time is behind this operator's watermark): dropped as late.</summary>
     protected void Late(long time)
     {
+        Volatile.Write(ref _late, _late + 1);
         _log.Count(EventTime.WatermarkTracker.Late);
         _log.Sample(EventTime.WatermarkTracker.Late, $"event time {ValueText.Timestamp(time, false)} reached a window already emitted (watermark {ValueText.Timestamp(Watermarked, false)})");
     }

@@ -212,8 +212,13 @@ internal sealed class WindowTopNOperator : Operator, IStatefulOperator
     /// <summary>The end of the last window holding the slot that starts at <paramref name="start"/>.</summary>
     private long LastEnd(long start) => _spec.Window is null ? long.MaxValue : _spec.AssignsWindow ? Floor(start, _slide) + _width : start + _width;
 
+    public long LateRecords => Volatile.Read(ref _late);
+
+    private long _late;
+
     private void Late(long time)
     {
+        Volatile.Write(ref _late, _late + 1);
         _log.Count(EventTime.WatermarkTracker.Late);
         _log.Sample(EventTime.WatermarkTracker.Late, $"event time {ValueText.Timestamp(time, false)} reached a window already emitted (watermark {ValueText.Timestamp(_watermarked, false)})");
     }
