@@ -4,8 +4,9 @@ using DataPlane.SqlTransforms.Types;
 namespace DataPlane.SqlTransforms.Execution.Aggregates;
 
 /// <summary>
-/// approx_percentile(x, fraction) (approx_quantile): exact while a group holds at most 1,024 values (the value at
-/// position floor((n - 1) * fraction) in order, as DuckDB's quantile_disc), then a DDSketch: values in logarithmic
+/// approx_percentile(x, fraction) (approx_quantile): exact while a group holds at most 1,024 values (the first value
+/// whose cumulative share reaches the fraction, position ceil(n * fraction) - 1 in order, as SQL's percentile_disc and
+/// DuckDB's quantile_disc), then a DDSketch: values in logarithmic
 /// buckets with 1% relative accuracy, so the answer is within 1% of a value at that rank whatever the count.
 /// Both forms merge (panes, sessions), and a merge past the limit turns into the sketch. NULLs are skipped.
 /// </summary>
@@ -49,7 +50,8 @@ internal sealed class ApproxPercentileAccumulator(double fraction) : IGroupAccum
 
         public double Quantile(double q)
         {
-            long rank = (long)Math.Floor((Count - 1) * q);
+            // ceil(n * q) - 1 (at least 0) as DuckDB computes it, so that the rounding of n * q agrees with it too
+            long rank = Math.Max(1, Count - (long)Math.Floor(Count - Count * q)) - 1;
             if (Exact is not null)
             {
                 var sorted = Exact.ToArray();
