@@ -73,14 +73,17 @@ public sealed class KafkaWorkersGroupTests(OwnKafkaFixture kafka, S3ServerFixtur
     public async Task Workers_lose_and_duplicate_nothing_when_the_broker_restarts_mid_run()
     {
         int total = Math.Max(Records / 3, 6 * BatchSize);
+        var started = Stopwatch.StartNew();
         await StartAsync();
         var first = await StartWorkerAsync("worker1");
         var second = await StartWorkerAsync("worker2");
         await WaitForShareAsync(first, second);
+        output.WriteLine($"{started.Elapsed.TotalSeconds:N1} s: the processes run and the workers share the partitions");
         var acknowledged = new List<long>();
         int next = await SendAsync(0, total / 2);
         acknowledged.AddRange(Enumerable.Range(0, next).Select(i => (long)i));
 
+        output.WriteLine($"{started.Elapsed.TotalSeconds:N1} s: {next:N0} records sent; the broker stops");
         await kafka.StopBrokerAsync();
         try
         {
@@ -93,16 +96,20 @@ public sealed class KafkaWorkersGroupTests(OwnKafkaFixture kafka, S3ServerFixtur
             await kafka.StartBrokerAsync();
         }
         // The client sends the refused batch again, then the rest, retrying each 503 until the broker takes it.
+        output.WriteLine($"{started.Elapsed.TotalSeconds:N1} s: the broker runs again");
         int rest = await SendAsync(next, total - next, retryUnavailable: true);
         acknowledged.AddRange(Enumerable.Range(next, rest).Select(i => (long)i));
+        output.WriteLine($"{started.Elapsed.TotalSeconds:N1} s: {total:N0} records sent");
 
         // Each message of the topic once (a record of the refused request the broker did store is there twice, and so in
         // the table), and every acknowledged record among them.
         var topic = ReadTopicIds();
         Assert.Subset(topic.ToHashSet(), acknowledged.ToHashSet());
         var ids = await FlushUntilAsync(first, topic.Count, second);
+        output.WriteLine($"{started.Elapsed.TotalSeconds:N1} s: the table holds every record");
         AssertEachOnce(topic, ids);
         await AssertIcebirdAsync(topic);
+        output.WriteLine($"{started.Elapsed.TotalSeconds:N1} s: icebird read them");
     }
 
     private async Task StartAsync()
