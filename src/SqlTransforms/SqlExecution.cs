@@ -166,6 +166,11 @@ public sealed class SqlExecution : IDisposable
     {
         if (_pushed) throw new InvalidOperationException("restore the state before pushing any batch");
         _stateBytes = ExecutionState.Read(stream, Trackers, Stateful);
+        // Operators without state of their own (a union's least watermark of its inputs) learn each source's restored
+        // watermark again, or a window over the union of two streams would wait for both to move after a restore. The
+        // stateful ones restored it themselves and take it as no news.
+        foreach (var (source, tracker) in Trackers)
+            if (tracker.Current != long.MinValue) Advanced(source, tracker.Current);
     }
 
     /// <summary>
