@@ -862,7 +862,8 @@ internal sealed class PipelineRunner : IAsyncDisposable
             {
                 var f = _kafkaFlushes[i];
                 var target = f.Highs ?? highs!;
-                if (Enumerable.Range(0, target.Length).All(p => kafka.Position(p) >= target[p]))
+                // The partitions this run holds: a flush asked before a rebalance noted others, which another worker now flushes.
+                if (kafka.Assigned.All(p => p >= target.Length || kafka.Position(p) >= target[p]))
                 {
                     _kafkaFlushes.RemoveAt(i);
                     _flushes.Add((offset, f.Done));
