@@ -165,6 +165,20 @@ public sealed class ProcessRolesTests : IDisposable
         Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync("api/v1/streams/events")).StatusCode);
     }
 
+    [Fact]
+    public async Task A_flush_sent_to_an_ingest_process_whose_catalog_process_is_down_answers_502_naming_it()
+    {
+        var nobody = new Uri($"http://127.0.0.1:{DataPlaneProcess.FreePort()}/");
+        await using var ingest = await StartAsync("ingest", "ingest", "--catalog", nobody.ToString());
+        using var http = new HttpClient { BaseAddress = ingest.BaseAddress, Timeout = TimeSpan.FromSeconds(100) };
+
+        // The catalog process flushes the workers' pipelines: the ingest process, which runs none, says it cannot reach it.
+        var response = await http.PostAsync("api/v1/pipelines/events_pipeline/flush", null);
+
+        Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
+        Assert.Contains($"The catalog process at {nobody} (--catalog)", await response.Content.ReadAsStringAsync());
+    }
+
     private static async Task<string?> PropertyAsync(HttpClient http, string path, string property)
     {
         var response = await http.GetAsync(path);
