@@ -12,6 +12,7 @@ namespace DataPlane.SqlTransforms.Tests.Stateful;
 /// saved (checkpointed) at three points of one run that then goes on to its stop, which must not disturb it; restored
 /// from the third of those checkpoints by a new execution with another shard count (3 shards to 1, and 1 to 4); and for
 /// every point between two steps, stopped there with its state saved and continued by a new execution restored from it.
+/// The checkpointed run also spills its windows' state to disk at every step, which checkpoints must read back whole.
 /// Every run must give the golden rows, emitted at the same points, and drop the same records.
 /// </summary>
 public sealed class StatefulCorpusTests
@@ -45,7 +46,7 @@ public sealed class StatefulCorpusTests
         Check("uninterrupted", Run(s, new RunPlan()));
         var points = CheckpointPoints(s.Steps.Count);
         string at = string.Join(", ", points);
-        Check($"checkpointed after steps {at} (3 shards) and stopped", Run(s, new RunPlan(Shards: 3, Checkpoints: points)));
+        Check($"checkpointed after steps {at} (3 shards, spilling every step) and stopped", Run(s, new RunPlan(Shards: 3, Checkpoints: points, Spill: true)));
         Check($"checkpointed after steps {at} (3 shards), restored from the last with 1 shard",
             Run(s, new RunPlan(Shards: 3, Checkpoints: points, RestoreShards: 1)));
         Check($"checkpointed after steps {at} (1 shard), restored from the last with 4 shards",
@@ -75,9 +76,10 @@ public sealed class StatefulCorpusTests
     /// <summary>
     /// How to run a case: its keyed state in <paramref name="Shards"/> shards, saved after the steps of each of
     /// <paramref name="Checkpoints"/>; with <paramref name="RestoreShards"/>, a new execution of that many shards restored
-    /// from the last checkpoint continues the run.
+    /// from the last checkpoint continues the run. <paramref name="Spill"/>: a state budget of one byte, so windowed state
+    /// goes to disk at every step and each checkpoint and window close reads it back merged.
     /// </summary>
-    internal sealed record RunPlan(int Shards = 1, int[]? Checkpoints = null, int? RestoreShards = null);
+    internal sealed record RunPlan(int Shards = 1, int[]? Checkpoints = null, int? RestoreShards = null, bool Spill = false);
 
     /// <summary>Runs the steps as <paramref name="plan"/> says, and gives the rows of the last statement and the records dropped per reason.</summary>
     internal static (List<string> Rows, List<string> Dropped) Run(StreamCase s, RunPlan plan)
@@ -97,7 +99,7 @@ public sealed class StatefulCorpusTests
         }
         // a lookup table is not part of the saved state: the restored execution reads the same table
         var tables = s.LookupTables.ToDictionary(t => t.Key, t => (c with { Schema = t.Value, Input = [] }).InputBatch());
-        var execution = program.Start(Output, () => now, new StateOptions { Shards = plan.Shards }, name => tables[name]);
+        var execution = program.Start(Output, () => now, new StateOptions { Shards = plan.Shards, MemoryBytes = plan.Spill ? 1 : long.MaxValue }, name => tables[name]);
         var counts = new Dictionary<string, long>();
         var checkpoints = plan.Checkpoints ?? [];
         int taken = 0;
