@@ -20,7 +20,8 @@ namespace DataPlane.Benchmarks.Sources;
 /// read back by its pipeline into a table, against a stream with a local log on the same server, each timed from the
 /// first POST to the flush that commits every record.
 /// Each path runs cold (its first run in this process) and warm (again, on fresh records).
-/// <c>dotnet run -c Release --project bench -- kafka-backed [records]</c>; needs <c>kcat</c> on the PATH.
+/// <c>dotnet run -c Release --project bench -- kafka-backed [records] [all|topic|http]</c> (topic: (1) only; http: (2)
+/// only); needs <c>kcat</c> on the PATH.
 /// </summary>
 internal static class KafkaBackedLoad
 {
@@ -32,6 +33,9 @@ internal static class KafkaBackedLoad
     public static async Task<int> RunAsync(string[] args)
     {
         int records = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 1_000_000;
+        string paths = args.Length > 2 ? args[2] : "all";
+        if (paths is not ("all" or "topic" or "http"))
+            throw new ArgumentException($"Paths '{paths}' are unknown; use all, topic or http.");
         var dir = Directory.CreateTempSubdirectory("bench-kafka-backed-").FullName;
         var kafka = new KafkaFixture();
         await kafka.InitializeAsync();
@@ -50,8 +54,9 @@ internal static class KafkaBackedLoad
             string loadBefore = IngestStages.LoadAverage();
             Console.WriteLine($"{records:N0} records per path; load average {loadBefore} ({Environment.ProcessorCount} cores)");
 
-            await using (var catalog = await BenchHost.StartAsync(dir, ProcessRole.Catalog))
+            if (paths != "http")
             {
+                await using var catalog = await BenchHost.StartAsync(dir, ProcessRole.Catalog);
                 var workers = new List<BenchHost> { await BenchHost.StartAsync(dir, ProcessRole.Worker, catalog) };
                 try
                 {
@@ -71,8 +76,9 @@ internal static class KafkaBackedLoad
                 }
             }
 
-            await using (var server = await BenchHost.StartAsync(dir))
+            if (paths != "topic")
             {
+                await using var server = await BenchHost.StartAsync(dir);
                 foreach (var run in new[] { "cold", "warm" })
                 {
                     rows.Add(await HttpToTableAsync(server, FreshBodies(), $"local_log_{run}", null, "(2) HTTP POST (8 connections) -> local log -> pipeline -> committed table", run));
@@ -92,9 +98,10 @@ internal static class KafkaBackedLoad
             foreach (var r in rows)
                 Console.WriteLine($"| {r.Path} | {r.Run} | {r.Seconds:F2} | {records / r.Seconds:N0} | {mb / r.Seconds:F1} | {r.Cpu:F2} | {r.PeakBytes / 1e6:F0} | {r.Load} |");
             Console.WriteLine();
-            for (int i = 0; i + 1 < 6 && i + 1 < rows.Count; i += 2)
+            int topicRows = paths == "http" ? 0 : 6;
+            for (int i = 0; i + 1 < topicRows; i += 2)
                 Console.WriteLine($"{rows[i + 1].Path} ({rows[i + 1].Run}): {rows[i].Seconds / rows[i + 1].Seconds:F2} of kcat's records/s on the same topic (target for one worker >= 0.70), {rows[i + 1].Cpu / rows[i].Cpu:F0}x its CPU");
-            for (int i = 6; i + 1 < rows.Count; i += 2)
+            for (int i = topicRows; i + 1 < rows.Count; i += 2)
                 Console.WriteLine($"(2) Kafka-backed / local log, {rows[i].Run}: {rows[i + 1].Seconds / rows[i].Seconds:F2}x the wall time (target <= 2), {rows[i + 1].Cpu / rows[i].Cpu:F2}x the CPU");
             Console.WriteLine($"The peak working sets are this whole process's during the path, after a compacting collection before it (the DataPlane hosts; in (2) also the " +
                 $"{mb:F0} MB of bodies the driver holds); kcat's is its peak RSS. Load average before {loadBefore}, after {IngestStages.LoadAverage()}.");
