@@ -215,9 +215,28 @@ internal static class CastFunctions
         public string Describe(Int128 v) => $"CAST({ValueText.Decimal(v, fromScale)} AS DECIMAL({precision},{scale})) is out of range";
     }
 
+    /// <summary>
+    /// The DOUBLE nearest the DECIMAL, as PostgreSQL's numeric to float8 gives it: one rounding. Dividing the unscaled
+    /// value, itself rounded to a DOUBLE when above 2^53, by 10^scale rounds twice, and CAST(l AS DECIMAL(38,10)) then
+    /// missed CAST(l AS DOUBLE) by an ulp at large BIGINTs (so l / l was 0.9999999999999999).
+    /// </summary>
     internal readonly struct DecimalToDouble(int scale) : IUnaryOperation<Int128, double>
     {
-        public bool Apply(Int128 v, out double r) { r = (double)v / Math.Pow(10, scale); return true; }
+        private static readonly double[] ExactPowers = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22];
+
+        public bool Apply(Int128 v, out double r)
+        {
+            // both exact as DOUBLEs: the division is the one rounding
+            if (scale < ExactPowers.Length && Int128.Abs(v) <= (Int128)1 << 53) { r = (double)v / ExactPowers[scale]; return true; }
+            // otherwise the digits with their exponent, which .NET parses correctly rounded (no allocation: 39 digits, sign, E-38)
+            Span<char> text = stackalloc char[48];
+            v.TryFormat(text, out int n, default, CultureInfo.InvariantCulture);
+            text[n++] = 'E';
+            text[n++] = '-';
+            scale.TryFormat(text[n..], out int digits, default, CultureInfo.InvariantCulture);
+            r = double.Parse(text[..(n + digits)], NumberStyles.Float, CultureInfo.InvariantCulture);
+            return true;
+        }
         public RowErrorReason Reason => RowErrorReason.InvalidCast;
         public string Describe(Int128 v) => "";
     }
