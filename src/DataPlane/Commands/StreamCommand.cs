@@ -18,7 +18,10 @@ internal static class StreamCommand
         var kafkaBootstrap = new Option<string?>("--kafka-bootstrap") { Description = "Consume a Kafka topic instead of taking records over HTTP: the brokers, host:port[,host:port]" };
         var kafkaTopic = new Option<string?>("--kafka-topic") { Description = "The Kafka topic to consume (one JSON object per message)" };
         var kafkaConfig = new Option<string[]>("--kafka-config") { Description = "A librdkafka setting as key=value (repeat), e.g. api.version.request=false", AllowMultipleArgumentsPerToken = true };
-        var create = new Command("create", "Create a stream") { name, fields, kafkaBootstrap, kafkaTopic, kafkaConfig };
+        var watermark = new Option<string?>("--watermark") { Description = "The event time column (a timestamp field): pipelines over the stream run their windows by it, as WATERMARK FOR would declare" };
+        var watermarkDelay = new Option<string?>("--watermark-delay") { Description = "How far the watermark trails the latest event time, e.g. \"5 seconds\" (default: none)" };
+        var watermarkIdle = new Option<string?>("--watermark-idle-timeout") { Description = "After how long without records a partition stops holding the watermark back, e.g. \"30 seconds\" (default: never)" };
+        var create = new Command("create", "Create a stream") { name, fields, kafkaBootstrap, kafkaTopic, kafkaConfig, watermark, watermarkDelay, watermarkIdle };
         create.SetAction((r, ct) => ManagementApi.Run(r, async http =>
         {
             var body = new StringBuilder("{\"name\": ").Append(JsonSerializer.Serialize(r.GetValue(name)));
@@ -33,6 +36,15 @@ internal static class StreamCommand
                 body.Append(", \"source\": ").Append(KafkaSource(bootstrap, r.GetValue(kafkaTopic), r.GetValue(kafkaConfig) ?? []));
             else if (r.GetValue(kafkaTopic) is not null)
                 throw new ArgumentException("--kafka-topic needs --kafka-bootstrap (the brokers to reach the topic through).");
+            if (r.GetValue(watermark) is { } column)
+            {
+                var declared = new Dictionary<string, string> { ["column"] = column };
+                if (r.GetValue(watermarkDelay) is { } delay) declared["delay"] = delay;
+                if (r.GetValue(watermarkIdle) is { } idle) declared["idle_timeout"] = idle;
+                body.Append(", \"watermark\": ").Append(JsonSerializer.Serialize(declared));
+            }
+            else if (r.GetValue(watermarkDelay) is not null || r.GetValue(watermarkIdle) is not null)
+                throw new ArgumentException("--watermark-delay and --watermark-idle-timeout need --watermark (the event time column).");
             body.Append('}');
             var created = await ManagementApi.SendAsync(http, HttpMethod.Post, "api/v1/streams", body.ToString(), ct);
             if (created.TryGetProperty("source", out var source))

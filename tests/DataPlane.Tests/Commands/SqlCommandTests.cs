@@ -146,6 +146,16 @@ public sealed class SqlCommandTests : IDisposable
         Assert.Equal("  state: UpdatingAggregate count(*) keys [id]", updating[^1]);
         var windowed = await RunOkAsync("sql", "explain", "INSERT INTO a SELECT window_start, id, count(*) AS n FROM events GROUP BY tumble(INTERVAL '1' MINUTE), id", "--server", server.BaseAddress.ToString());
         Assert.Equal("  state: WindowAggregate tumble(60s) over processing time count(*) keys [id]", windowed[^1]);
+        // A stream created with its event time: explain compiles against it as a pipeline would, its windows by that time.
+        var taps = await RunOkAsync("stream", "create", "taps", "--field", "ts:timestamp", "--field", "k:string", "--watermark", "ts", "--watermark-delay", "5 seconds",
+            "--server", server.BaseAddress.ToString());
+        Assert.Contains("Stream taps created", string.Join(" ", taps));
+        var byEventTime = await RunOkAsync("sql", "explain", "INSERT INTO a SELECT window_start, k, count(*) AS n FROM taps GROUP BY tumble(INTERVAL '1' MINUTE), k", "--server", server.BaseAddress.ToString());
+        Assert.Equal("  state: WindowAggregate tumble(60s) count(*) keys [k]", byEventTime[^1]);
+        var (badExit, badOutput) = await RunAsync("stream", "create", "slow", "--field", "ts:timestamp", "--watermark", "ts", "--watermark-delay", "5 parsecs", "--server", server.BaseAddress.ToString());
+        Assert.Equal(1, badExit);
+        string said = string.Join(" ", badOutput.Split([' ', '\n', '\r'], StringSplitOptions.RemoveEmptyEntries)); // the console may wrap it
+        Assert.True(said.Contains("delay \"5 parsecs\" is not a duration", StringComparison.Ordinal), said);
         // The explained SQL deployed with `dataplane pipeline create`: it names every sink the pipeline writes.
         foreach (var sink in new[] { "a", "b", "failed" })
             Assert.Equal(HttpStatusCode.Created, (await http.PostAsync("api/v1/sinks", new StringContent($$"""{"name": "{{sink}}", "type": "files", "path": "raw/{{sink}}"}""", Encoding.UTF8, "application/json"))).StatusCode);
