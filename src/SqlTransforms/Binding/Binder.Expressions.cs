@@ -477,7 +477,9 @@ internal sealed partial class Binder
         var converted = args.Select((a, i) => Coerce(a, binding.Parameters[i], syntax.Count > i ? syntax[i].Start : position)).ToList();
         if (JsonFunctions.Flatten(function, converted) is { } flat) return Call(name, [.. flat], [], position, shown);
         bool nullable = binding.PropagatesNull ? converted.Any(a => a.Nullable) : true;
-        return new BoundExpression.Call(function, binding, converted, binding.Returns, nullable);
+        // folded here too, not only when Bind returns: BETWEEN, IN and CASE x WHEN build calls of their own, and a constant
+        // NULL BETWEEN 0 AND 7 must be the constant NULL for the calls around it to fold as well
+        return ConstantFolding.Fold(new BoundExpression.Call(function, binding, converted, binding.Returns, nullable));
     }
 
     private BoundExpression Condition(SqlExpression syntax, BoundExpression e)
@@ -500,7 +502,7 @@ internal sealed partial class Binder
         }
         if (flat.Count == 1) return flat[0];
         bool nullable = flat.Any(t => t.Nullable);
-        return isAnd ? new BoundExpression.And(flat, nullable) : new BoundExpression.Or(flat, nullable);
+        return ConstantFolding.Fold(isAnd ? new BoundExpression.And(flat, nullable) : new BoundExpression.Or(flat, nullable));
     }
 
     private (BoundExpression, BoundExpression) Comparable(BoundExpression l, BoundExpression r, SqlExpression ls, SqlExpression rs, int position, string what)

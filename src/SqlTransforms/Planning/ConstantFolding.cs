@@ -6,7 +6,11 @@ namespace DataPlane.SqlTransforms.Planning;
 /// <summary>
 /// Evaluates deterministic expressions whose inputs are all constants, once, when the query is compiled, by running
 /// their kernels over one row. An expression that fails (1 // 0) is left as it is, so each record fails and is
-/// counted at run time as it would be without folding. Also simplifies AND/OR with constant terms.
+/// counted at run time as it would be without folding. As PostgreSQL's planner does (eval_const_expressions), a
+/// function or operator that gives NULL for any NULL argument (strict) gives NULL for a constant NULL one whatever its
+/// other arguments are, so x * 10 - NULL is NULL even where x * 10 would overflow; AND/OR drop constant terms that
+/// decide nothing, and CASE drops the WHENs a constant FALSE or NULL never takes and stops at a constant TRUE. The
+/// functions that are not strict (coalesce, concat, IS DISTINCT FROM, CASE itself) keep their own NULL rules.
 /// </summary>
 internal static class ConstantFolding
 {
@@ -19,6 +23,7 @@ internal static class ConstantFolding
         if (e is BoundExpression.Call { Binding.PropagatesNull: true } call && call.Arguments.Any(a => a is BoundExpression.Literal { Value: null }))
             return BoundExpression.Literal.Null(e.Type);
         if (e is BoundExpression.Cast { Operand: BoundExpression.Literal { Value: null } }) return BoundExpression.Literal.Null(e.Type);
+        if (e is BoundExpression.Case c && Arms(c) is { } simpler) return Fold(simpler);
         if (!e.IsDeterministic || e.Children().Any(c => c is not BoundExpression.Literal)) return e;
         return TryEvaluate(e, out var value) ? new BoundExpression.Literal(value, e.Type) : e;
     }
@@ -34,6 +39,26 @@ internal static class ConstantFolding
         if (context.Errors.Count > 0) return false;
         value = ValueArrays.Get(result, e.Type, 0);
         return true;
+    }
+
+    /// <summary>
+    /// <paramref name="c"/> without the WHENs whose constant condition is FALSE or NULL, ending at the first constant
+    /// TRUE (its THEN becomes the ELSE); its ELSE alone when no WHEN is left; null when nothing changes.
+    /// </summary>
+    private static BoundExpression? Arms(BoundExpression.Case c)
+    {
+        var kept = new List<(BoundExpression When, BoundExpression Then)>(c.Whens.Count);
+        var otherwise = c.Else;
+        bool changed = false;
+        foreach (var (when, then) in c.Whens)
+        {
+            if (when is BoundExpression.Literal { Value: true }) { otherwise = then; changed = true; break; }
+            if (when is BoundExpression.Literal) { changed = true; continue; } // FALSE or NULL: never taken
+            kept.Add((when, then));
+        }
+        if (!changed) return null;
+        if (kept.Count == 0) return otherwise.Type == c.Type ? otherwise : null;
+        return new BoundExpression.Case(kept, otherwise, c.Type, kept.Any(k => k.Then.Nullable) || otherwise.Nullable);
     }
 
     private static BoundExpression Logic(IReadOnlyList<BoundExpression> terms, bool isAnd, BoundExpression original)
