@@ -133,6 +133,8 @@ internal sealed partial class KafkaSourceDefinition
             // A request waits for its records at most this long; then it answers 503 (a broker that is down).
             MessageTimeoutMs = 10_000,
             LingerMs = 5,
+            // Only each record's status is read: the client would otherwise copy its key and value back into every report.
+            DeliveryReportFields = "status",
         };
         foreach (var (k, v) in Config)
             if (!ConsumerOnly.Contains(k))
