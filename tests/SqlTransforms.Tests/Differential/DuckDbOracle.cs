@@ -42,6 +42,14 @@ internal sealed class DuckDbOracle : IDisposable
         }
     }
 
+    /// <summary><see cref="Query"/> with one of DuckDB's optimizer rules turned off (see <see cref="IntendedDifferences.DuckDbTopNRewrite"/>).</summary>
+    public (List<string>? Rows, string? Error) QueryWithout(string optimizerRule, string sql)
+    {
+        Execute($"SET disabled_optimizers = '{optimizerRule}'");
+        try { return Query(sql); }
+        finally { Execute("SET disabled_optimizers = ''"); }
+    }
+
     /// <summary>The rows as text, or the error DuckDB raised.</summary>
     public (List<string>? Rows, string? Error) Query(string sql)
     {

@@ -74,5 +74,13 @@ internal static class IntendedDifferences
     /// </summary>
     public const string MinimumRemainder = "minimum remainder";
 
-    public static readonly string[] All = [MinimumRemainder, DecimalProducts, Json, HashValues, ArrayDistinctOrder, ColumnSeparator, ApproximateAggregates, DivisionByZero, RecordErrors, DecimalLiterals, ProcessingTime, PipelineOnly, HugeInt, EvaluationOrder, SmallIntegers, NotInDuckDb];
+    /// <summary>
+    /// DuckDB 1.5's top_n_window_elimination rewrite (row_number() ... &lt;= N into arg_max aggregates) answers some queries
+    /// wrongly: a hop window's top row by v DESC NULLS LAST was v = 6 where the window's largest v is 10 (DuckDB's answer
+    /// with the rewrite disabled, and without its optimizer); its issues 23677 and 24363 are others. Where DuckDB's rows
+    /// differ from ours, the top-N test asks DuckDB again without that one rewrite and compares with that answer.
+    /// </summary>
+    public const string DuckDbTopNRewrite = "duckdb top-n rewrite";
+
+    public static readonly string[] All = [DuckDbTopNRewrite, MinimumRemainder, DecimalProducts, Json, HashValues, ArrayDistinctOrder, ColumnSeparator, ApproximateAggregates, DivisionByZero, RecordErrors, DecimalLiterals, ProcessingTime, PipelineOnly, HugeInt, EvaluationOrder, SmallIntegers, NotInDuckDb];
 }

@@ -28,7 +28,7 @@ public sealed class TopNAgainstDuckDbTests(ITestOutputHelper output)
         var random = new Random(seed);
         using var duck = new DuckDbOracle();
         var failures = new List<string>();
-        long lateTotal = 0, rowsTotal = 0;
+        long lateTotal = 0, rowsTotal = 0, rewritesWrong = 0;
         for (int round = 0; round < Rounds && failures.Count < 5; round++)
         {
             long delay = random.Next(0, 20) * Second;
@@ -69,14 +69,22 @@ public sealed class TopNAgainstDuckDbTests(ITestOutputHelper output)
             if (lateCounted != late) failures.Add($"{context}\n  {lateCounted} records counted late, {late} behind the watermark");
             var a = rows.Order(StringComparer.Ordinal).ToList();
             var b = expected!.Order(StringComparer.Ordinal).ToList();
-            if (a.Count != b.Count || a.Zip(b).Any(p => !CorpusAgainstDuckDbTests.RowsMatch(p.First, p.Second)))
+            if (!Same(a, b))
+            {
+                // IntendedDifferences.DuckDbTopNRewrite: DuckDB's answer without its top-N rewrite, which is wrong in some queries
+                var (plain, plainError) = duck.QueryWithout("top_n_window_elimination", theirs);
+                if (plainError is null && Same(a, plain!.Order(StringComparer.Ordinal).ToList())) { rewritesWrong++; continue; }
                 failures.Add($"{context}\n  {a.Count} rows here, {b.Count} in DuckDB; only DuckDB: {string.Join("; ", b.Except(a).Take(3))}; only here: {string.Join("; ", a.Except(b).Take(3))}");
+            }
         }
-        output.WriteLine($"{Rounds} rounds, {rowsTotal} ranked rows compared, {lateTotal} late records");
+        output.WriteLine($"{Rounds} rounds, {rowsTotal} ranked rows compared, {lateTotal} late records, {rewritesWrong} rounds where DuckDB's top-N rewrite was wrong");
         Assert.True(failures.Count == 0, $"seed {seed}:\n" + string.Join("\n", failures));
         Assert.True(lateTotal > 0, "no round had late records");
         Assert.True(rowsTotal > Rounds, "the rounds ranked almost nothing");
     }
+
+    private static bool Same(List<string> a, List<string> b) =>
+        a.Count == b.Count && a.Zip(b).All(p => CorpusAgainstDuckDbTests.RowsMatch(p.First, p.Second));
 
     /// <summary>A window of ours, and DuckDB's rows of table t each with its window's ws and we (a hop window's record once per window).</summary>
     private static (string Ours, string Windowed) Window(Random random)
