@@ -11,7 +11,7 @@ namespace DataPlane.Database.Tests;
 /// half-deleted one brought back as a new database after a crash, and requests that found the database before its delete
 /// get an answer instead of a hang or an error from files that are gone.
 /// </summary>
-public sealed class DeleteTests : IAsyncDisposable
+public sealed class DeleteTests : IAsyncLifetime
 {
     private const string Endless = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c)";
 
@@ -135,7 +135,10 @@ public sealed class DeleteTests : IAsyncDisposable
         }
     }
 
-    public async ValueTask DisposeAsync()
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    // IAsyncLifetime, not IAsyncDisposable: xunit 2 calls only the former on a test class, and the processes must not outlive the test
+    public async Task DisposeAsync()
     {
         foreach (var catalog in _catalogs) await catalog.DisposeAsync();
         _dir.Dispose();

@@ -23,7 +23,7 @@ namespace DataPlane.Tests.Hosting;
 /// <c>DATAPLANE_TEST_GROUP_RECORDS</c> sets how many records (the run: 1,000,000).
 /// </summary>
 public sealed class KafkaWorkersGroupTests(OwnKafkaFixture kafka, S3ServerFixture s3, ITestOutputHelper output)
-    : IClassFixture<OwnKafkaFixture>, IClassFixture<S3ServerFixture>, IAsyncDisposable
+    : IClassFixture<OwnKafkaFixture>, IClassFixture<S3ServerFixture>, IAsyncLifetime
 {
     private const int Partitions = 4;
     private const int BatchSize = 1000;
@@ -299,7 +299,10 @@ public sealed class KafkaWorkersGroupTests(OwnKafkaFixture kafka, S3ServerFixtur
         Assert.True(response.IsSuccessStatusCode, $"{path}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
     }
 
-    public async ValueTask DisposeAsync()
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    // IAsyncLifetime, not IAsyncDisposable: xunit 2 calls only the former on a test class, and the processes must not outlive the test
+    public async Task DisposeAsync()
     {
         foreach (var client in _ingest)
             client.Dispose();

@@ -15,7 +15,7 @@ namespace DataPlane.Tests.Hosting;
 /// A worker process (<c>--role worker</c>) runs a pipeline made through its management API and commits through the catalog
 /// process's REST catalog into the warehouse they share: the table is the catalog process's, and DuckDB reads every record once.
 /// </summary>
-public sealed class WorkerCommitsThroughCatalogTests(KafkaFixture kafka) : IClassFixture<KafkaFixture>, IAsyncDisposable
+public sealed class WorkerCommitsThroughCatalogTests(KafkaFixture kafka) : IClassFixture<KafkaFixture>, IAsyncLifetime
 {
     private readonly RoleProcesses _roles = new(Directory.CreateTempSubdirectory("dataplane-worker-").FullName);
 
@@ -190,7 +190,10 @@ public sealed class WorkerCommitsThroughCatalogTests(KafkaFixture kafka) : IClas
         Assert.True(response.IsSuccessStatusCode, $"{path}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
     }
 
-    public async ValueTask DisposeAsync()
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    // IAsyncLifetime, not IAsyncDisposable: xunit 2 calls only the former on a test class, and the processes must not outlive the test
+    public async Task DisposeAsync()
     {
         await _roles.DisposeAsync();
         try { Directory.Delete(_roles.WorkingDirectory, recursive: true); } catch (IOException) { }
