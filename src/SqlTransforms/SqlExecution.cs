@@ -161,14 +161,80 @@ public sealed class SqlExecution : IDisposable
     /// </summary>
     public void SaveState(Stream stream) => _stateBytes = ExecutionState.Write(stream, Trackers, Stateful);
 
-    /// <summary>Continues from a state written by <see cref="SaveState"/> of the same program, before any batch is pushed.</summary>
-    public void RestoreState(Stream stream)
+    /// <summary>Shards of the keyed state (<see cref="StateOptions.Shards"/>): a snapshot with the shards apart has a stream for each.</summary>
+    public int StateShards => Math.Max(1, State.Options.Shards);
+
+    /// <summary>
+    /// Writes shard <paramref name="shard"/> of a snapshot with the shards apart (of <see cref="StateShards"/>): the groups of
+    /// that shard of every tumble and hop window, merged from their spilled runs a batch at a time, so writing it holds a
+    /// batch, not the state. Each shard goes to its own stream, then <see cref="SaveStateApart"/> writes the rest, between
+    /// batches. Answers the bytes written.
+    /// </summary>
+    public long SaveShard(int shard, Stream stream)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(shard);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(shard, StateShards);
+        var sizes = ExecutionState.WriteShard(stream, shard, StateShards, Stateful);
+        _shardBytes ??= new long[Stateful.Count];
+        for (int i = 0; i < sizes.Length; i++) _shardBytes[i] += sizes[i];
+        return sizes.Sum();
+    }
+
+    /// <summary>
+    /// Writes the rest of a snapshot with the shards apart, after every shard (<see cref="SaveShard"/>): the watermarks,
+    /// the windows' panes, and the state of operators without shards. Answers the bytes written.
+    /// </summary>
+    public long SaveStateApart(Stream stream)
+    {
+        var sizes = ExecutionState.WriteApart(stream, StateShards, Trackers, Stateful);
+        long written = sizes.Sum();
+        if (_shardBytes is { } shards)
+            for (int i = 0; i < sizes.Length; i++) sizes[i] += shards[i];
+        _shardBytes = null;
+        _stateBytes = sizes;
+        return written;
+    }
+
+    private long[]? _shardBytes;
+    private bool[]? _shardsToRead;
+
+    /// <summary>
+    /// Continues from a state written by <see cref="SaveState"/> (or <see cref="SaveStateApart"/>) of the same program,
+    /// before any batch is pushed. Answers the number of shard streams that must follow (<see cref="RestoreShard"/>, any
+    /// order): 0 for a state in one stream.
+    /// </summary>
+    public int RestoreState(Stream stream)
     {
         if (_pushed) throw new InvalidOperationException("restore the state before pushing any batch");
-        _stateBytes = ExecutionState.Read(stream, Trackers, Stateful);
-        // Operators without state of their own (a union's least watermark of its inputs) learn each source's restored
-        // watermark again, or a window over the union of two streams would wait for both to move after a restore. The
-        // stateful ones restored it themselves and take it as no news.
+        var (sizes, shards) = ExecutionState.Read(stream, Trackers, Stateful);
+        _stateBytes = sizes;
+        _shardsToRead = shards > 0 ? new bool[shards] : null;
+        if (shards == 0) Rewatermark();
+        return shards;
+    }
+
+    /// <summary>
+    /// Reads one shard stream of the state <see cref="RestoreState"/> began (of any shard count: each key goes to its
+    /// shard here, so another count redistributes them). Over the budget the groups spill as they do in a run.
+    /// </summary>
+    public void RestoreShard(Stream stream)
+    {
+        if (_pushed) throw new InvalidOperationException("restore the state before pushing any batch");
+        var read = _shardsToRead ?? throw new InvalidOperationException("restore the state's main stream (with the shards apart) first");
+        var (shard, sizes) = ExecutionState.ReadShard(stream, read.Length, Stateful);
+        if (read[shard]) throw new InvalidDataException($"shard {shard} of the state was read twice");
+        read[shard] = true;
+        for (int i = 0; i < sizes.Length; i++) _stateBytes![i] += sizes[i];
+        if (Array.TrueForAll(read, r => r)) Rewatermark();
+    }
+
+    /// <summary>
+    /// Once the whole state is read: operators without state of their own (a union's least watermark of its inputs)
+    /// learn each source's restored watermark again, or a window over the union of two streams would wait for both to
+    /// move after a restore. The stateful ones restored it themselves and take it as no news.
+    /// </summary>
+    private void Rewatermark()
+    {
         foreach (var (source, tracker) in Trackers)
             if (tracker.Current != long.MinValue) Advanced(source, tracker.Current);
     }

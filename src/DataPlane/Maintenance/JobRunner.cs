@@ -87,7 +87,7 @@ internal static class JobRunner
                 var summary = $"{(request.DryRun ? "would expire" : "expired")} {r.ExpiredSnapshots.Count} snapshot(s)"
                     + (r.RemovedRefs.Count == 0 ? "" : $" and ref(s) {string.Join(", ", r.RemovedRefs)}")
                     + $", {(request.DryRun ? "would delete" : "deleted")} {r.FilesDeleted} file(s): {r.DataFiles} data, {r.DeleteFiles} delete, {r.Manifests} manifest(s), "
-                    + $"{r.ManifestLists} manifest list(s), {r.StatisticsFiles} statistics, {r.MetadataFiles} metadata, {r.Checkpoints} pipeline checkpoint(s)";
+                    + $"{r.ManifestLists} manifest list(s), {r.StatisticsFiles} statistics, {r.MetadataFiles} metadata, {r.Checkpoints} pipeline checkpoint file(s)";
                 return new JobOutcome(outcome, summary, r.BytesRead, 0, 0, request.DryRun ? 0 : r.FilesDeleted, [],
                     new Dictionary<string, long>
                     {

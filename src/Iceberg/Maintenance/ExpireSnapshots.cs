@@ -54,7 +54,7 @@ public sealed class ExpireSnapshots(Table table, TimeProvider? time = null)
         bool DryRun,
         IReadOnlyList<string> Files)
     {
-        /// <summary>Operator-state checkpoints of pipelines that only expired commits named (<see cref="CommitHistory.CheckpointKey"/>).</summary>
+        /// <summary>Files of operator-state checkpoints of pipelines that only expired commits named (<see cref="CommitHistory.CheckpointKey"/>).</summary>
         public int Checkpoints { get; init; }
 
         public int FilesDeleted => DataFiles + DeleteFiles + Manifests + ManifestLists + StatisticsFiles + MetadataFiles + Checkpoints;
@@ -96,7 +96,7 @@ public sealed class ExpireSnapshots(Table table, TimeProvider? time = null)
         if (plan.Expired.Count > 0)
         {
             await files.FindAsync(before, after, plan.Expired, progress, cancellationToken);
-            files.FindCheckpoints(before, after);
+            await files.FindCheckpointsAsync(before, after, cancellationToken);
         }
         await files.FindMetadataFilesAsync(after, table.State.MetadataLocation, cancellationToken);
 
@@ -188,16 +188,41 @@ public sealed class ExpireSnapshots(Table table, TimeProvider? time = null)
         public List<string> InOrder() => [.. Checkpoints, .. DataFiles, .. DeleteFiles, .. Manifests, .. ManifestLists, .. StatisticsFiles, .. MetadataFiles];
 
         /// <summary>
-        /// The pipelines' checkpoints that the metadata before named and the metadata as committed no longer does: named
-        /// by expired snapshots alone. A writer's newest commit below the cut stays as a marker, checkpoint and all, so a
-        /// pipeline's last checkpoint is kept however far back its commit is expired.
+        /// The pipelines' checkpoint files that the metadata before named and the metadata as committed no longer does:
+        /// named by expired snapshots alone. A writer's newest commit below the cut stays as a marker, checkpoint and all,
+        /// so a pipeline's last checkpoint is kept however far back its commit is expired. A checkpoint folder (its
+        /// location ends in '/': one file per shard) is listed, and each file in it that no kept checkpoint holds goes.
         /// </summary>
-        public void FindCheckpoints(TableMetadata before, TableMetadata after)
+        public async Task FindCheckpointsAsync(TableMetadata before, TableMetadata after, CancellationToken ct)
         {
             var kept = CommitHistory.Checkpoints(after).ToHashSet(StringComparer.Ordinal);
             foreach (var checkpoint in CommitHistory.Checkpoints(before))
-                if (!kept.Contains(checkpoint))
+            {
+                if (kept.Contains(checkpoint))
+                    continue;
+                if (!checkpoint.EndsWith('/'))
+                {
                     Add(Checkpoints, checkpoint);
+                    continue;
+                }
+                string folder;
+                try
+                {
+                    folder = io.KeyOf(checkpoint);
+                }
+                catch (ArgumentException)
+                {
+                    continue; // outside the store: never ours to delete
+                }
+                if (!folder.StartsWith(tablePrefix, StringComparison.Ordinal) || folder.Contains("/../", StringComparison.Ordinal))
+                    continue;
+                await foreach (var file in io.Store.ListAsync(folder, cancellationToken: ct))
+                {
+                    var location = io.LocationOf(file.Key);
+                    if (!kept.Any(k => CommitHistory.InCheckpoint(k, location)))
+                        Add(Checkpoints, location);
+                }
+            }
         }
 
         public async Task FindAsync(TableMetadata before, TableMetadata after, IReadOnlySet<long> expired, IProgress<MaintenanceProgress>? progress, CancellationToken ct)

@@ -66,7 +66,7 @@ public sealed class RemoveOrphanFiles(Table table, TimeProvider? time = null)
         var orphans = new List<ObjectInfo>();
         foreach (var info in listed)
         {
-            if (referenced.Contains(info.Key) || IsFileTableProtocol(info.Key, prefix) || checkpoints.Any(c => info.Key == c || info.Key.StartsWith(c.TrimEnd('/') + "/", StringComparison.Ordinal)))
+            if (referenced.Contains(info.Key) || IsFileTableProtocol(info.Key, prefix) || checkpoints.Any(c => CommitHistory.InCheckpoint(c, info.Key)))
                 isReferenced++;
             else if (inFlight.Contains(info.Key))
                 flying++;

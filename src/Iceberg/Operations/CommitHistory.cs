@@ -87,6 +87,11 @@ public static class CommitHistory
             .Distinct(StringComparer.Ordinal);
     }
 
+    /// <summary>Whether <paramref name="file"/> belongs to <paramref name="checkpoint"/>, both as locations or both as
+    /// store keys: the checkpoint itself (a file), or a file under it (a folder, named with or without its last '/').</summary>
+    public static bool InCheckpoint(string checkpoint, string file) =>
+        file == checkpoint || file.StartsWith(checkpoint.TrimEnd('/') + "/", StringComparison.Ordinal);
+
     /// <summary>The writer's newest commit in the history of <paramref name="snapshotId"/>, which may be a removed snapshot that a marker names.</summary>
     internal static WriterCommit? LastCommitFrom(TableMetadata metadata, long? snapshotId, string writer)
     {

@@ -539,31 +539,23 @@ internal sealed class PipelineRunner : IAsyncDisposable
             return;
         }
         var started = Stopwatch.GetTimestamp();
-        MemoryStream state;
+        long bytes;
         try
         {
-            state = await sink.Target.ReadCheckpointAsync(checkpoint, cancellationToken);
+            bytes = await PipelineCheckpoint.RestoreAsync(sink.Target, execution, checkpoint, _fingerprint, cancellationToken);
+            execution.RestartIdleTimeouts();
         }
         catch (Storage.ObjectNotFoundException e)
         {
             throw new InvalidOperationException($"Sink '{sink.Name}''s last commit ({last.Id}, stream offsets up to {last.EndOffset}) names the checkpoint {checkpoint}, " +
-                "which is gone (deleted outside DataPlane?): the statement's windows cannot be restored, and starting them empty would lose what they held.", e);
+                "which is gone, or a file of it is (deleted outside DataPlane?): the statement's windows cannot be restored, and starting them empty would lose what they held.", e);
         }
-        using (state)
+        catch (InvalidDataException e)
         {
-            try
-            {
-                CheckpointHeader.Read(state, _fingerprint);
-                execution.RestoreState(state);
-                execution.RestartIdleTimeouts();
-            }
-            catch (InvalidDataException e)
-            {
-                throw new InvalidOperationException($"Sink '{sink.Name}''s last commit ({last.Id}) names the checkpoint {checkpoint}, which is not the state of this " +
-                    $"pipeline's statement ({e.Message}): a changed statement needs a sink of its own.", e);
-            }
-            sink.LastCheckpoint = new SinkCheckpoint(checkpoint, state.Length, last.EndOffset, Stopwatch.GetElapsedTime(started), DateTimeOffset.UtcNow, Restored: true);
+            throw new InvalidOperationException($"Sink '{sink.Name}''s last commit ({last.Id}) names the checkpoint {checkpoint}, which is not the state of this " +
+                $"pipeline's statement ({e.Message}): a changed statement needs a sink of its own.", e);
         }
+        sink.LastCheckpoint = new SinkCheckpoint(checkpoint, bytes, last.EndOffset, Stopwatch.GetElapsedTime(started), DateTimeOffset.UtcNow, Restored: true);
     }
 
     /// <summary>Which records of the batch the sink's statement fails on, for the dead-letter sink: found by a separate execution of that statement alone.</summary>
@@ -755,27 +747,22 @@ internal sealed class PipelineRunner : IAsyncDisposable
     }
 
     /// <summary>
-    /// The statement's state at <paramref name="offset"/>, written as a new immutable object next to the sink's files
-    /// (recorded in the journal first, so orphan removal keeps it until the commit names it, and a restart deletes it when
-    /// no commit does). Answers its key, size and the time taken.
+    /// The statement's state at <paramref name="offset"/>, written as a new checkpoint folder next to the sink's files, a
+    /// file per shard streamed to the store (<see cref="PipelineCheckpoint"/>; each recorded in the journal first, so
+    /// orphan removal keeps it until the commit names it, and a restart deletes it when no commit does). Answers the
+    /// folder's key, the bytes and the time taken.
     /// </summary>
     private async Task<(string Key, long Bytes, TimeSpan Duration)> WriteCheckpointAsync(PipelineSink sink, SqlExecution execution, long offset, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
-        using var state = new MemoryStream();
-        CheckpointHeader.Write(state, _fingerprint);
-        execution.SaveState(state);
-        if (state.Length > _maxStateBytes)
-            throw new InvalidOperationException($"{Describe(sink)} holds {state.Length:N0} bytes of operator state at stream offset {offset:N0}, over the budget of " +
+        var (key, bytes) = await PipelineCheckpoint.WriteAsync(sink.Target, sink.Journal, execution, offset, _fingerprint, _maxStateBytes, written =>
+            new InvalidOperationException($"{Describe(sink)} holds {written:N0} bytes of operator state at stream offset {offset:N0} (or more), over the budget of " +
                 $"{_maxStateBytes:N0} (setting Pipelines:{nameof(PipelinesOptions.MaxStateBytes)}, environment DATAPLANE_PIPELINES__MAXSTATEBYTES); its commit is refused. " +
-                "Fewer keys, shorter windows or a shorter watermark delay keep less open; or raise the budget.");
-        var key = sink.Target.NewCheckpointKey(offset);
-        await sink.Journal.RecordAsync(key, cancellationToken);
-        await sink.Target.WriteCheckpointAsync(key, state.GetBuffer().AsMemory(0, (int)state.Length), cancellationToken);
+                "Fewer keys, shorter windows or a shorter watermark delay keep less open; or raise the budget."), cancellationToken);
         var duration = Stopwatch.GetElapsedTime(started);
         _metrics.Observe("dataplane_pipeline_checkpoint_seconds", "Time to write a statement's operator state for a commit.", _labels, duration.TotalSeconds);
-        _metrics.Add("dataplane_pipeline_checkpoint_bytes_total", "Bytes of operator-state checkpoints the pipeline wrote.", _labels, state.Length);
-        return (key, state.Length, duration);
+        _metrics.Add("dataplane_pipeline_checkpoint_bytes_total", "Bytes of operator-state checkpoints the pipeline wrote.", _labels, bytes);
+        return (key, bytes, duration);
     }
 
     /// <summary>Whether the batch starting at <paramref name="firstOffset"/> is past the sink's last commit: for a

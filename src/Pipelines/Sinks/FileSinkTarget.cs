@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using DataPlane.Iceberg.DataFiles;
+using DataPlane.Iceberg.Operations;
 using DataPlane.Iceberg.Partitioning;
 using DataPlane.Storage;
 using IcebergSchema = DataPlane.Iceberg.Schemas.Schema;
@@ -49,14 +50,15 @@ internal sealed class FileSinkTarget(IObjectStore store, string path, IcebergSch
         if (recordedFor != Identity)
             return new SinkCleanup([], 0, neverCreated, $"they were written for {recordedFor}, not this sink's folder {path}");
         var committed = new HashSet<string>(StringComparer.Ordinal);
+        var checkpoints = new List<string>();
         await foreach (var info in store.ListAsync(CommitsPrefix, cancellationToken: cancellationToken))
         {
             var (commit, committedFiles) = await ReadCommitAsync(info.Key, cancellationToken);
             committed.UnionWith(committedFiles);
             if (commit.Checkpoint is { } checkpoint)
-                committed.Add(checkpoint);
+                checkpoints.Add(checkpoint);
         }
-        var removed = existing.Where(k => !committed.Contains(k)).ToList();
+        var removed = existing.Where(k => !committed.Contains(k) && !checkpoints.Any(c => CommitHistory.InCheckpoint(c, k))).ToList();
         foreach (var key in removed)
             await store.DeleteAsync(key, cancellationToken);
         return new SinkCleanup(removed, existing.Count - removed.Count, neverCreated);
@@ -113,7 +115,13 @@ internal sealed class FileSinkTarget(IObjectStore store, string path, IcebergSch
         // Safe: the previous commit's checkpoint, which this sink's pipeline wrote under this folder's _dataplane/; a folder's
         // commits form one line (no rollback), so nothing restores from any commit but the last, which names another.
         if (last?.Checkpoint is { } superseded && superseded != checkpointKey && superseded.StartsWith(CheckpointsPrefix, StringComparison.Ordinal))
-            await store.DeleteAsync(superseded, cancellationToken);
+        {
+            if (!superseded.EndsWith('/'))
+                await store.DeleteAsync(superseded, cancellationToken); // a checkpoint in one file, written before checkpoint folders
+            else
+                await foreach (var file in store.ListAsync(superseded, cancellationToken: cancellationToken))
+                    await store.DeleteAsync(file.Key, cancellationToken);
+        }
         return commit;
     }
 
@@ -137,21 +145,15 @@ internal sealed class FileSinkTarget(IObjectStore store, string path, IcebergSch
             Streams: root.TryGetProperty("streams", out var streams) ? StreamOffsets.Parse(streams.GetString()!) : null), files);
     }
 
-    /// <summary><c>&lt;path&gt;/_dataplane/checkpoints/&lt;end offset&gt;-&lt;random&gt;.state</c>, beside the commit journal.</summary>
+    /// <summary><c>&lt;path&gt;/_dataplane/checkpoints/&lt;end offset&gt;-&lt;random&gt;/</c>, beside the commit journal.</summary>
     public string NewCheckpointKey(long endOffset) =>
-        string.Create(CultureInfo.InvariantCulture, $"{CheckpointsPrefix}{endOffset:D20}-{Guid.NewGuid():N}.state");
+        string.Create(CultureInfo.InvariantCulture, $"{CheckpointsPrefix}{endOffset:D20}-{Guid.NewGuid():N}/");
 
     private string CheckpointsPrefix => $"{path}/_dataplane/checkpoints/";
 
-    public Task WriteCheckpointAsync(string key, ReadOnlyMemory<byte> content, CancellationToken cancellationToken) =>
-        store.PutNewAsync(key, content, cancellationToken);
+    public Task<ObjectWriteStream> OpenCheckpointAsync(string key, CancellationToken cancellationToken) =>
+        store.OpenWriteAsync(key, cancellationToken: cancellationToken);
 
-    public async Task<MemoryStream> ReadCheckpointAsync(string checkpoint, CancellationToken cancellationToken)
-    {
-        await using var body = await store.GetAsync(checkpoint, cancellationToken: cancellationToken);
-        var buffer = new MemoryStream();
-        await body.CopyToAsync(buffer, cancellationToken);
-        buffer.Position = 0;
-        return buffer;
-    }
+    public Task<ObjectBody> ReadCheckpointAsync(string checkpoint, CancellationToken cancellationToken) =>
+        store.GetAsync(checkpoint, cancellationToken: cancellationToken);
 }

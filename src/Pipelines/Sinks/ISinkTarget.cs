@@ -1,4 +1,5 @@
 using DataPlane.Iceberg.DataFiles;
+using DataPlane.Storage;
 using IcebergSchema = DataPlane.Iceberg.Schemas.Schema;
 
 namespace DataPlane.Pipelines.Sinks;
@@ -37,8 +38,8 @@ internal interface ISinkTarget
     /// <summary>A writer for the next roll's files (called after <see cref="LastCommitAsync"/>).</summary>
     PartitionedWriter OpenWriter(DataFileWriterOptions options);
 
-    /// <summary>Commits the files, and the checkpoint of the statement's state when it has one (written first with
-    /// <see cref="WriteCheckpointAsync"/>), with the offsets: state, files and offsets land together or not at all. Refused
+    /// <summary>Commits the files, and the checkpoint of the statement's state when it has one (its folder's files
+    /// written first, <see cref="OpenCheckpointAsync"/>), with the offsets: state, files and offsets land together or not at all. Refused
     /// with <see cref="SinkRolledBackException"/> when <paramref name="previous"/>, the sink's commit the pipeline continues
     /// from, is no longer in the target's current history. With <paramref name="kafka"/> (a Kafka-backed stream), the
     /// commit names those partitions' offsets and is refused, with the same exception, unless the sink's commits in the
@@ -48,15 +49,15 @@ internal interface ISinkTarget
         CancellationToken cancellationToken, KafkaOffsets? kafka = null, StreamOffsets? streams = null);
 
     /// <summary>
-    /// The store key of a new operator-state checkpoint for the commit to come (the stream up to <paramref name="endOffset"/>),
-    /// next to what the target writes: named by the offset and a random part, so never written twice (called after
-    /// <see cref="LastCommitAsync"/>).
+    /// The store key of a new operator-state checkpoint's folder (ending in '/') for the commit to come (the stream up to
+    /// <paramref name="endOffset"/>), next to what the target writes: named by the offset and a random part, so never
+    /// written twice (called after <see cref="LastCommitAsync"/>). Its files: <see cref="Runtime.PipelineCheckpoint"/>.
     /// </summary>
     string NewCheckpointKey(long endOffset);
 
-    /// <summary>Writes a checkpoint under a key from <see cref="NewCheckpointKey"/>, durable on return.</summary>
-    Task WriteCheckpointAsync(string key, ReadOnlyMemory<byte> content, CancellationToken cancellationToken);
+    /// <summary>A stream into a checkpoint file under a folder from <see cref="NewCheckpointKey"/>: durable once completed, absent if abandoned.</summary>
+    Task<ObjectWriteStream> OpenCheckpointAsync(string key, CancellationToken cancellationToken);
 
-    /// <summary>The checkpoint a commit names (<see cref="SinkCommit.Checkpoint"/>), read whole.</summary>
-    Task<MemoryStream> ReadCheckpointAsync(string checkpoint, CancellationToken cancellationToken);
+    /// <summary>A checkpoint file, read as it is consumed: a commit's <see cref="SinkCommit.Checkpoint"/> (a file), or a file of the folder it names.</summary>
+    Task<ObjectBody> ReadCheckpointAsync(string checkpoint, CancellationToken cancellationToken);
 }

@@ -4,6 +4,7 @@ using DataPlane.Iceberg.DataFiles;
 using DataPlane.Iceberg.Manifests;
 using DataPlane.Iceberg.Metadata;
 using DataPlane.Iceberg.Operations;
+using DataPlane.Storage;
 using IcebergSchema = DataPlane.Iceberg.Schemas.Schema;
 
 namespace DataPlane.Pipelines.Sinks;
@@ -76,11 +77,12 @@ internal sealed class IcebergTableTarget(ICatalog catalog, SinkDefinition sink, 
         if (table.Metadata.TableUuid != recordedFor)
             return new SinkCleanup([], 0, neverCreated, $"they were written for table UUID {recordedFor}; {_id} is now UUID {table.Metadata.TableUuid}");
         var referenced = new HashSet<string>(StringComparer.Ordinal);
-        // The checkpoints commits name (in snapshots and in expiry's markers) are the table's too.
-        foreach (var location in (await table.ReferencedFilesAsync(cancellationToken)).Concat(CommitHistory.Checkpoints(table.Metadata)))
+        foreach (var location in await table.ReferencedFilesAsync(cancellationToken))
             if (KeyIn(table, location) is { } key)
                 referenced.Add(key);
-        var removed = existing.Where(k => !referenced.Contains(k)).ToList();
+        // The checkpoints commits name (in snapshots of any branch or tag, any writer's, and in expiry's markers), every file of their folders, are the table's too.
+        var checkpoints = CommitHistory.Checkpoints(table.Metadata).Select(c => KeyIn(table, c)).OfType<string>().ToList();
+        var removed = existing.Where(k => !referenced.Contains(k) && !checkpoints.Any(c => CommitHistory.InCheckpoint(c, k))).ToList();
         foreach (var key in removed)
             await table.Store.DeleteAsync(key, cancellationToken);
         return new SinkCleanup(removed, existing.Count - removed.Count, neverCreated);
@@ -134,32 +136,28 @@ internal sealed class IcebergTableTarget(ICatalog catalog, SinkDefinition sink, 
     }
 
     /// <summary>
-    /// <c>&lt;table&gt;/checkpoints/&lt;sink&gt;/&lt;end offset&gt;-&lt;random&gt;.state</c>: beside <c>data/</c> and
+    /// <c>&lt;table&gt;/checkpoints/&lt;sink&gt;/&lt;end offset&gt;-&lt;random&gt;/</c>: beside <c>data/</c> and
     /// <c>metadata/</c> rather than in them, since <c>metadata/</c> is the table format's own (a file-system table's version
     /// files, other engines' tools) and <c>data/</c> holds content files; under the table, so it goes with the table and
-    /// orphan removal knows it (<see cref="CommitHistory.Checkpoints"/>).
+    /// orphan removal and expiry know it, every file in it (<see cref="CommitHistory.Checkpoints"/>).
     /// </summary>
     public string NewCheckpointKey(long endOffset)
     {
         var table = _table ?? throw new InvalidOperationException("The table is loaded before a checkpoint is written.");
-        return string.Create(CultureInfo.InvariantCulture, $"{table.TableKey}/checkpoints/{sink.Name}/{endOffset:D20}-{Guid.NewGuid():N}.state");
+        return string.Create(CultureInfo.InvariantCulture, $"{table.TableKey}/checkpoints/{sink.Name}/{endOffset:D20}-{Guid.NewGuid():N}/");
     }
 
-    public Task WriteCheckpointAsync(string key, ReadOnlyMemory<byte> content, CancellationToken cancellationToken)
+    public Task<ObjectWriteStream> OpenCheckpointAsync(string key, CancellationToken cancellationToken)
     {
         var table = _table ?? throw new InvalidOperationException("The table is loaded before a checkpoint is written.");
-        return table.Store.PutNewAsync(key, content, cancellationToken);
+        return table.Store.OpenWriteAsync(key, cancellationToken: cancellationToken);
     }
 
-    public async Task<MemoryStream> ReadCheckpointAsync(string checkpoint, CancellationToken cancellationToken)
+    public Task<ObjectBody> ReadCheckpointAsync(string checkpoint, CancellationToken cancellationToken)
     {
         var table = _table ?? throw new InvalidOperationException("The table is loaded before a checkpoint is read.");
         var key = KeyIn(table, checkpoint) ?? throw new InvalidDataException($"The checkpoint {checkpoint} is outside the warehouse.");
-        await using var body = await table.Store.GetAsync(key, cancellationToken: cancellationToken);
-        var buffer = new MemoryStream();
-        await body.CopyToAsync(buffer, cancellationToken);
-        buffer.Position = 0;
-        return buffer;
+        return table.Store.GetAsync(key, cancellationToken: cancellationToken);
     }
 
     private async Task<Table> LoadOrCreateAsync(CancellationToken cancellationToken)

@@ -14,8 +14,9 @@ namespace DataPlane.SqlTransforms.State;
 /// </summary>
 internal static class GroupRun
 {
-    /// <summary>Rows per Arrow batch of a run (what a merge holds per run).</summary>
-    public const int BatchRows = 4096;
+    /// <summary>Rows per Arrow batch of a run: what a merge holds per run, so at most <see cref="MaxMergeWidth"/> times
+    /// this many rows whatever the state (a bound on what a window's close or a checkpoint holds beside the budget).</summary>
+    public const int BatchRows = 1024;
 
     /// <summary>Most runs merged at once; past it the oldest are merged into one run first.</summary>
     public const int MaxMergeWidth = 64;

@@ -3,6 +3,7 @@ using System.Net;
 using System.Text.Json;
 using DataPlane.Iceberg.Maintenance;
 using DataPlane.Iceberg.Operations;
+using DataPlane.Pipelines.Runtime;
 using DataPlane.Pipelines.Tests.EndToEnd;
 using DataPlane.Pipelines.Tests.Sinks;
 using Xunit;
@@ -61,8 +62,18 @@ public sealed class WindowedPipelineTests : IAsyncLifetime
 
     private string CheckpointFolder => Path.Combine(_dir, "warehouse", "default", "events", "checkpoints", "t1");
 
+    /// <summary>The sink's checkpoints: the folders under <c>checkpoints/t1</c>, one per commit.</summary>
     private List<string> CheckpointFiles() =>
-        Directory.Exists(CheckpointFolder) ? [.. Directory.GetFiles(CheckpointFolder).Select(f => Path.GetFileName(f)).Order(StringComparer.Ordinal)] : [];
+        Directory.Exists(CheckpointFolder) ? [.. Directory.GetDirectories(CheckpointFolder).Select(f => Path.GetFileName(f)).Order(StringComparer.Ordinal)] : [];
+
+    /// <summary>The folder name of a checkpoint location or key (which ends in '/').</summary>
+    private static string Named(string checkpoint) => Path.GetFileName(checkpoint.TrimEnd('/'));
+
+    /// <summary>A checkpoint's files: one per shard of the keyed state, and the main file.</summary>
+    private static List<string> FilesOf(string folder) => [.. Directory.GetFiles(folder).Select(f => Path.GetFileName(f)!).Order(StringComparer.Ordinal)];
+
+    private static List<string> ExpectedFiles(int shards) =>
+        [PipelineCheckpoint.MainFile, .. Enumerable.Range(0, shards).Select(PipelineCheckpoint.ShardFile)];
 
     [Fact]
     public async Task A_restart_restores_the_windows_from_the_checkpoint_of_the_sinks_last_commit_past_another_writers_commits()
@@ -86,7 +97,9 @@ public sealed class WindowedPipelineTests : IAsyncLifetime
         var commit = CommitHistory.LastCommit(outside.Table.Metadata, "t1")!;
         Assert.Equal(checkpoint.GetProperty("location").GetString(), commit.Summary[CommitHistory.CheckpointKey]);
         Assert.Equal("3", commit.Summary["dataplane.end-offset"]);
-        Assert.Equal([Path.GetFileName(outside.Table.KeyOf(commit.Summary[CommitHistory.CheckpointKey]))], CheckpointFiles());
+        Assert.Equal([Named(commit.Summary[CommitHistory.CheckpointKey])], CheckpointFiles());
+        // A file per shard of the keyed state, and the main file.
+        Assert.Equal(ExpectedFiles(Environment.ProcessorCount), FilesOf(Path.Combine(CheckpointFolder, CheckpointFiles()[0])));
         await outside.AppendAsync([5000]);
         await outside.AppendAsync([5001]);
 
@@ -194,15 +207,16 @@ public sealed class WindowedPipelineTests : IAsyncLifetime
             {"name": "p2", "sql": "WATERMARK FOR clicks.ts AS ts - INTERVAL '10' SECOND; INSERT INTO f1 SELECT user, CAST(sum(id) AS BIGINT) AS total FROM clicks GROUP BY tumble(INTERVAL '1' MINUTE), user"}
             """, HttpStatusCode.Created);
         var folder = Path.Combine(_dir, "warehouse", "raw", "f1", "_dataplane");
-        string Named() => JsonDocument.Parse(File.ReadAllText(Directory.GetFiles(Path.Combine(folder, "commits")).Order(StringComparer.Ordinal).Last()))
-            .RootElement.GetProperty("checkpoint").GetString()!;
-        List<string> Files() => [.. Directory.GetFiles(Path.Combine(folder, "checkpoints")).Select(f => Path.GetFileName(f))];
+        string Last() => Named(JsonDocument.Parse(File.ReadAllText(Directory.GetFiles(Path.Combine(folder, "commits")).Order(StringComparer.Ordinal).Last()))
+            .RootElement.GetProperty("checkpoint").GetString()!);
+        List<string> Files() => [.. Directory.GetDirectories(Path.Combine(folder, "checkpoints")).Select(f => Path.GetFileName(f))];
 
         for (int i = 0; i < 3; i++)
         {
             await IngestAsync((i + 1, "a", i * 10 + 1));
             await _table.FlushAsync("p2");
-            Assert.Equal([Path.GetFileName(Named())], Files());
+            Assert.Equal([Last()], Files());
+            Assert.Equal(ExpectedFiles(Environment.ProcessorCount), FilesOf(Path.Combine(folder, "checkpoints", Last())));
         }
         await _table.RestartAsync();
         await _table.WaitRunningAsync("p2");
@@ -210,7 +224,7 @@ public sealed class WindowedPipelineTests : IAsyncLifetime
         await _table.FlushAsync("p2");
         var files = Directory.GetFiles(Path.Combine(_dir, "warehouse", "raw", "f1"), "*.parquet", SearchOption.AllDirectories);
         Assert.Equal(["a|6"], TableContents.Rows($"SELECT user, total FROM read_parquet([{string.Join(", ", files.Select(f => $"'{f}'"))}])"));
-        Assert.Equal([Path.GetFileName(Named())], Files());
+        Assert.Equal([Last()], Files());
     }
 
     [Fact]
@@ -268,6 +282,10 @@ public sealed class WindowedPipelineTests : IAsyncLifetime
         Assert.Equal(1, status.GetProperty("offsets").GetProperty("committed").GetInt64());
     }
 
+    /// <summary>The stream <c>clicks</c> of the spill test as the pipeline's SQL sees it.</summary>
+    private static readonly Apache.Arrow.Schema ClicksSchema = new([new Apache.Arrow.Field("user", Apache.Arrow.Types.StringType.Default, true),
+        new Apache.Arrow.Field("ts", new Apache.Arrow.Types.TimestampType(Apache.Arrow.Types.TimeUnit.Microsecond, (string?)null), true)], null);
+
     [Fact]
     public async Task Windows_spill_past_the_state_memory_budget_and_a_restart_with_another_shard_count_redistributes_their_keys()
     {
@@ -302,6 +320,31 @@ public sealed class WindowedPipelineTests : IAsyncLifetime
         // The stopped pipeline's runs went with its execution.
         Assert.Empty(Directory.EnumerateFiles(spill, "*", SearchOption.AllDirectories));
 
+        // The checkpoint in the warehouse: a file per shard (four) and the main file, which read back into an execution of
+        // the statement with one shard in memory give minute 0's 200 keys with their counts.
+        var folder = Assert.Single(Directory.GetDirectories(Path.Combine(dir, "warehouse", "default", "spilled", "checkpoints", "t1")));
+        Assert.Equal(ExpectedFiles(4), FilesOf(folder));
+        Assert.All(Enumerable.Range(0, 4), s => Assert.True(new FileInfo(Path.Combine(folder, PipelineCheckpoint.ShardFile(s))).Length > 500));
+        var program = SqlTransforms.SqlProgram.Compile(Sql, new Dictionary<string, Apache.Arrow.Schema> { ["clicks"] = ClicksSchema }, SqlTransforms.SqlMode.Streaming);
+        var counts = new List<long>();
+        using (var execution = program.Start(0, b => counts.AddRange(((Apache.Arrow.Int64Array)b.Column(2)).Values.ToArray())))
+        {
+            using (var main = File.OpenRead(Path.Combine(folder, PipelineCheckpoint.MainFile)))
+            {
+                Assert.Equal([.. Enumerable.Range(0, 4).Select(s => new FileInfo(Path.Combine(folder, PipelineCheckpoint.ShardFile(s))).Length)],
+                    CheckpointHeader.Read(main, CheckpointHeader.Fingerprint(Sql))!);
+                Assert.Equal(4, execution.RestoreState(main));
+            }
+            for (int s = 0; s < 4; s++)
+            {
+                using var shard = File.OpenRead(Path.Combine(folder, PipelineCheckpoint.ShardFile(s)));
+                execution.RestoreShard(shard);
+            }
+            execution.Finish();
+        }
+        Assert.Equal(200, counts.Count);
+        Assert.All(counts, n => Assert.Equal(2, n));
+
         // Restarted with three shards: the checkpoint of four is redistributed, and minute 0 closes with one row per key.
         host = await PipelinesHost.StartAsync(dir, o => { o.StateMemoryBytes = 2_000; o.StateShards = 3; });
         try
@@ -327,20 +370,23 @@ public sealed class WindowedPipelineTests : IAsyncLifetime
             await _table.FlushAsync("p1");
         }
         Assert.Equal(3, CheckpointFiles().Count);
+        int files = ExpectedFiles(Environment.ProcessorCount).Count;
         using var outside = await _table.OutsideAsync();
         await outside.AppendAsync([5000]);
 
         var expired = await new ExpireSnapshots(outside.Table).RunAsync(new ExpireSnapshots.Options { OlderThan = DateTimeOffset.UtcNow.AddMinutes(10), RetainLast = 1 });
-        Assert.Equal(2, expired.Checkpoints);
+        Assert.Equal(2 * files, expired.Checkpoints);
         var last = CommitHistory.LastCommit(outside.Table.Metadata, "t1")!; // as the marker expiry left
         Assert.Null(outside.Table.Metadata.Snapshot(last.SnapshotId));
         var lastCheckpoint = outside.Table.KeyOf(last.Summary[CommitHistory.CheckpointKey]);
-        Assert.Equal([Path.GetFileName(lastCheckpoint)], CheckpointFiles());
+        Assert.Equal([Named(lastCheckpoint)], CheckpointFiles());
+        Assert.Equal(ExpectedFiles(Environment.ProcessorCount), FilesOf(Path.Combine(CheckpointFolder, Named(lastCheckpoint))));
 
-        // Orphan removal with no safety age at all: the checkpoint the marker names stays.
+        // Orphan removal with no safety age at all: the checkpoint the marker names stays, every file of it.
         var orphans = await new RemoveOrphanFiles(outside.Table).RunAsync(new RemoveOrphanFiles.Options { OlderThan = DateTimeOffset.UtcNow.AddDays(1) });
-        Assert.DoesNotContain(lastCheckpoint, orphans.Orphans);
-        Assert.Equal([Path.GetFileName(lastCheckpoint)], CheckpointFiles());
+        Assert.DoesNotContain(orphans.Orphans, o => o.StartsWith(lastCheckpoint, StringComparison.Ordinal));
+        Assert.Equal([Named(lastCheckpoint)], CheckpointFiles());
+        Assert.Equal(ExpectedFiles(Environment.ProcessorCount), FilesOf(Path.Combine(CheckpointFolder, Named(lastCheckpoint))));
 
         // And the pipeline restores from it after a restart: minute 0 (ids 1 to 6) closes whole.
         await _table.RestartAsync();
@@ -349,5 +395,58 @@ public sealed class WindowedPipelineTests : IAsyncLifetime
         await _table.FlushAsync("p1");
         var minute0 = T0.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);
         Assert.Equal(TableContents.Sorted([$"a {minute0}|9", $"b {minute0}|12", "outside|5000"]), await RowsAsync("default.events", "user, id"));
+    }
+
+    [Fact]
+    public async Task Clean_up_keeps_every_file_of_the_checkpoints_a_retained_snapshot_names_whichever_writer_and_a_tag_and_deletes_the_rest()
+    {
+        // A second writer with state into the same table: its own sink, statement and checkpoints.
+        await _table.PostAsync("api/v1/sinks", """{"name": "t2", "type": "iceberg", "namespace": "default", "table": "events", "rolling": {"interval_seconds": 3600}}""",
+            HttpStatusCode.Created);
+        await _table.PostAsync("api/v1/pipelines", """
+            {"name": "p2", "sql": "WATERMARK FOR clicks.ts AS ts - INTERVAL '10' SECOND; INSERT INTO t2 SELECT user || ' count' AS user, count(*) AS id FROM clicks GROUP BY tumble(INTERVAL '1' MINUTE), user"}
+            """, HttpStatusCode.Created);
+        for (int i = 0; i < 3; i++)
+        {
+            await IngestAsync((i * 2 + 1, "a", i * 20 + 1), (i * 2 + 2, "b", i * 20 + 2));
+            await _table.FlushAsync("p1");
+            await _table.FlushAsync("p2");
+        }
+        using var outside = await _table.OutsideAsync();
+        await outside.Table.RefreshAsync();
+        var first = CommitHistory.History(outside.Table.Metadata, "t1").ToList(); // newest first
+        var second = CommitHistory.History(outside.Table.Metadata, "t2").ToList();
+        Assert.Equal(3, first.Count);
+        Assert.Equal(3, second.Count);
+        string PathOf(CommitHistory.WriterCommit commit) => Path.Combine(_dir, "warehouse", outside.Table.KeyOf(commit.Summary[CommitHistory.CheckpointKey]).TrimEnd('/'));
+        var files = ExpectedFiles(Environment.ProcessorCount);
+        Assert.All(first.Concat(second), c => Assert.Equal(files, FilesOf(PathOf(c))));
+
+        // A tag keeps the first writer's oldest commit; expiry keeps each writer's last as a marker, and removes the rest.
+        await outside.Table.CreateTagAsync("audit", first[^1].SnapshotId);
+        await outside.AppendAsync([5000]);
+        var expired = await new ExpireSnapshots(outside.Table).RunAsync(new ExpireSnapshots.Options { OlderThan = DateTimeOffset.UtcNow.AddMinutes(10), RetainLast = 1 });
+        CommitHistory.WriterCommit[] kept = [first[0], first[2], second[0]];
+        CommitHistory.WriterCommit[] gone = [first[1], second[1], second[2]];
+        Assert.Equal(gone.Length * files.Count, expired.Checkpoints);
+        Assert.All(kept, c => Assert.Equal(files, FilesOf(PathOf(c))));
+        Assert.All(gone, c => Assert.False(Directory.Exists(PathOf(c)) && Directory.EnumerateFiles(PathOf(c)).Any(), $"{PathOf(c)} is left"));
+
+        // Orphan removal with no safety age at all: every file of the kept checkpoints stays.
+        var orphans = await new RemoveOrphanFiles(outside.Table).RunAsync(new RemoveOrphanFiles.Options { OlderThan = DateTimeOffset.UtcNow.AddDays(1) });
+        Assert.DoesNotContain(orphans.Orphans, o => o.Contains("/checkpoints/", StringComparison.Ordinal));
+        Assert.All(kept, c => Assert.Equal(files, FilesOf(PathOf(c))));
+
+        // Both restore after a restart (whose clean-up of their journals keeps the committed files), and minute 0 closes whole.
+        await _table.RestartAsync();
+        await _table.WaitRunningAsync("p1");
+        await _table.WaitRunningAsync("p2");
+        Assert.True((await StatusAsync()).GetProperty("stateful")[0].GetProperty("last_checkpoint").GetProperty("restored").GetBoolean());
+        await IngestAsync((7, "a", 90));
+        await _table.FlushAsync("p1");
+        await _table.FlushAsync("p2");
+        var minute0 = T0.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);
+        Assert.Equal(TableContents.Sorted([$"a {minute0}|9", $"b {minute0}|12", "a count|3", "b count|3", "outside|5000"]), await RowsAsync("default.events", "user, id"));
+        Assert.All(kept.Take(2), c => Assert.Equal(files, FilesOf(PathOf(c))));
     }
 }

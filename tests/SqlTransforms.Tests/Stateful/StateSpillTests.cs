@@ -71,11 +71,14 @@ public sealed class StateSpillTests : IDisposable
     }
 
     [Theory]
-    [InlineData(1)]
-    [InlineData(2)]
-    [InlineData(3)]
-    [InlineData(4)]
-    public void A_snapshot_of_four_shards_restored_with_another_count_continues_to_the_same_rows(int shards)
+    [InlineData(1, false)]
+    [InlineData(2, false)]
+    [InlineData(3, false)]
+    [InlineData(4, false)]
+    [InlineData(1, true)]
+    [InlineData(3, true)]
+    [InlineData(4, true)]
+    public void A_snapshot_of_four_shards_restored_with_another_count_continues_to_the_same_rows(int shards, bool apart)
     {
         var random = new Random(4);
         var batches = WindowsAgainstDuckDbTests.Batches(random, Records(random, 3000, 500));
@@ -86,7 +89,7 @@ public sealed class StateSpillTests : IDisposable
         foreach (long budget in new[] { long.MaxValue, 16 * 1024 })
         {
             var four = new StateOptions { Shards = 4, MemoryBytes = budget, SpillDirectory = _spill };
-            var (restored, _, use) = Run(sql, batches, four, cut: batches.Count / 2, restoreWith: four with { Shards = shards });
+            var (restored, _, use) = Run(sql, batches, four, cut: batches.Count / 2, restoreWith: four with { Shards = shards }, apart: apart);
             Same(uninterrupted, restored);
             Assert.Equal(budget != long.MaxValue, use.RunsSpilled > 0);
         }
@@ -130,10 +133,24 @@ public sealed class StateSpillTests : IDisposable
         return records;
     }
 
+    [Fact]
+    public void A_hop_snapshot_with_the_shards_apart_restored_with_another_count_continues_to_the_same_rows()
+    {
+        var random = new Random(5);
+        var batches = WindowsAgainstDuckDbTests.Batches(random, Records(random, 3000, 400));
+        string sql = $"WATERMARK FOR ts AS ts - INTERVAL '5' SECOND;\nINSERT INTO out SELECT window_start, window_end, k, {Aggregates} FROM input GROUP BY hop(INTERVAL '4 seconds', INTERVAL '10 seconds'), k";
+        var (uninterrupted, _, _) = Run(sql, batches, StateOptions.InMemory);
+        var three = new StateOptions { Shards = 3, MemoryBytes = 16 * 1024, SpillDirectory = _spill };
+        var (restored, _, use) = Run(sql, batches, three, cut: batches.Count / 2, restoreWith: three with { Shards = 2 }, apart: true);
+        Assert.True(use.RunsSpilled > 0);
+        Same(uninterrupted, restored);
+    }
+
     /// <summary>Runs the statement over the batches; at <paramref name="cut"/>, saves the state, drops the execution (and
-    /// what it spilled) and goes on in a new one restored from it with <paramref name="restoreWith"/>.</summary>
+    /// what it spilled) and goes on in a new one restored from it with <paramref name="restoreWith"/>. With
+    /// <paramref name="apart"/>, the state is saved with each shard in a stream of its own, and those are read last first.</summary>
     private static (List<string> Rows, long Late, (long Held, long PeakHeld, int RunsSpilled, long BytesSpilled) Use) Run(string sql,
-        List<(List<object?[]> Rows, int Partition)> batches, StateOptions options, int cut = -1, StateOptions? restoreWith = null)
+        List<(List<object?[]> Rows, int Partition)> batches, StateOptions options, int cut = -1, StateOptions? restoreWith = null, bool apart = false)
     {
         var sources = new Dictionary<string, Schema> { ["input"] = Schema };
         var program = SqlProgram.Compile(sql, sources, SqlMode.Streaming);
@@ -149,11 +166,27 @@ public sealed class StateSpillTests : IDisposable
                 late += Late(execution.Errors);
                 runs += execution.StateMemoryUse.RunsSpilled;
                 var state = new MemoryStream();
-                execution.SaveState(state);
+                var shards = new List<MemoryStream>();
+                if (apart)
+                {
+                    for (int s = 0; s < execution.StateShards; s++)
+                    {
+                        shards.Add(new MemoryStream());
+                        execution.SaveShard(s, shards[s]);
+                    }
+                    execution.SaveStateApart(state);
+                }
+                else
+                    execution.SaveState(state);
                 execution.Dispose();
                 state.Position = 0;
                 execution = SqlProgram.Compile(sql, sources, SqlMode.Streaming).Start(0, b => rows.AddRange(RowText.Rows([b], types)), () => Start, restoreWith);
-                execution.RestoreState(state);
+                Assert.Equal(shards.Count, execution.RestoreState(state));
+                foreach (var shard in Enumerable.Reverse(shards))
+                {
+                    shard.Position = 0;
+                    execution.RestoreShard(shard);
+                }
             }
             var (batchRows, partition) = batches[i];
             var arrays = WindowsAgainstDuckDbTests.Columns.Select((c, j) => ValueArrays.FromValues(c.Type, batchRows.Select(r => r[j]).ToList())).ToArray();

@@ -24,6 +24,9 @@ internal sealed class SlidingWindowOperator : WindowAggregateOperator
     /// <summary>Written where snapshots before shards had the pane count (never negative).</summary>
     private const int ShardedLayout = -1;
 
+    /// <summary>Written there when the shards' groups are apart (<see cref="WriteStateApart"/>, <see cref="WriteShard"/>).</summary>
+    private const int ApartLayout = -2;
+
     private readonly long _pane;
     private readonly SortedDictionary<long, Pane> _panes = new();
     /// <summary>Starts of the windows that hold data and are not emitted yet.</summary>
@@ -247,7 +250,64 @@ internal sealed class SlidingWindowOperator : WindowAggregateOperator
         foreach (var start in _pending) writer.Write(start);
     }
 
-    /// <summary>Reads a snapshot of any shard count (or of the layout before shards), each key into its shard here.</summary>
+    /// <summary>
+    /// The watermark, each pane's start and the windows pending; the groups are written by <see cref="WriteShard"/>, one
+    /// shard at a time.
+    /// </summary>
+    public void WriteStateApart(BinaryWriter writer)
+    {
+        writer.Write(Watermarked);
+        writer.Write(ApartLayout);
+        writer.Write(_panes.Count);
+        foreach (var pane in _panes.Values) writer.Write(pane.Start);
+        writer.Write(_pending.Count);
+        foreach (var start in _pending) writer.Write(start);
+    }
+
+    /// <summary>
+    /// Shard <paramref name="shard"/>'s groups of every pane: each pane's start, then its key tables with their aggregates
+    /// (one, or one per merged batch when the shard spilled), each preceded by true and the last followed by false. A
+    /// spilled shard is merged from its runs a batch at a time, so the memory this takes is a batch's, whatever the state.
+    /// </summary>
+    public void WriteShard(BinaryWriter writer, int shard)
+    {
+        writer.Write(_panes.Count);
+        foreach (var pane in _panes.Values)
+        {
+            writer.Write(pane.Start);
+            foreach (var (keys, aggregates) in pane.Shards[shard].Groups(_memory, StateCodec, MergedGroups))
+            {
+                writer.Write(true);
+                keys.Write(writer);
+                aggregates.Write(writer, keys.Count);
+            }
+            writer.Write(false);
+        }
+    }
+
+    /// <summary>
+    /// Shard <paramref name="shard"/> of <paramref name="shards"/> of a snapshot whose panes <see cref="ReadState"/> read
+    /// (<see cref="WriteStateApart"/>): each key into its shard here.
+    /// </summary>
+    public void ReadShard(BinaryReader reader, int shard, int shards)
+    {
+        int panes = reader.ReadInt32();
+        for (int i = 0; i < panes; i++)
+        {
+            long start = reader.ReadInt64();
+            if (!_panes.TryGetValue(start, out var pane)) throw new InvalidDataException($"the shard has groups of a pane at {start}, which the snapshot does not have");
+            while (reader.ReadBoolean())
+            {
+                var keys = KeyTable.Read(reader);
+                var aggregates = NewAggregates();
+                aggregates.Read(reader, keys.Count);
+                Place(pane, keys, aggregates, shards == _shards ? shard : -1);
+            }
+        }
+    }
+
+    /// <summary>Reads a snapshot of any shard count (or of the layout before shards), each key into its shard here; of
+    /// one with the shards apart, the panes, whose groups <see cref="ReadShard"/> reads.</summary>
     public override void ReadState(BinaryReader reader)
     {
         Watermarked = reader.ReadInt64();
@@ -266,6 +326,11 @@ internal sealed class SlidingWindowOperator : WindowAggregateOperator
                 aggregates.Read(reader, keys.Count);
                 Place(pane, keys, aggregates, -1);
             }
+        }
+        else if (layout == ApartLayout)
+        {
+            int panes = reader.ReadInt32();
+            for (int i = 0; i < panes; i++) NewPane(reader.ReadInt64());
         }
         else
         {
