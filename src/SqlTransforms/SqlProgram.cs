@@ -182,11 +182,14 @@ public sealed class SqlProgram
     /// <param name="state">How keyed state is sharded and bounded (default: one shard, all in memory).</param>
     /// <param name="lookupRows">A lookup table's rows by its qualified name (columns as compiled), as the host last loaded
     /// them: each batch is matched against the rows it answers then, a new instance meaning new rows.</param>
-    public SqlExecution Start(int statement, Action<RecordBatch> output, Func<long>? clock = null, StateOptions? state = null, Func<string, RecordBatch>? lookupRows = null)
+    /// <param name="errors">Where the records it fails on are counted: a log of its own when null; another execution's of the
+    /// same statement for executions that split one input (a keyed topic's partitions) and count together.</param>
+    public SqlExecution Start(int statement, Action<RecordBatch> output, Func<long>? clock = null, StateOptions? state = null, Func<string, RecordBatch>? lookupRows = null,
+        RowErrorLog? errors = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(statement);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(statement, Statements.Count);
-        return Build([statement], (_, batch) => output(batch), clock, state, lookupRows);
+        return Build([statement], (_, batch) => output(batch), clock, state, lookupRows, errors);
     }
 
     /// <summary>
@@ -196,10 +199,11 @@ public sealed class SqlProgram
     public SqlExecution Start(Action<int, RecordBatch> output, Func<long>? clock = null, StateOptions? state = null, Func<string, RecordBatch>? lookupRows = null) =>
         Build(Enumerable.Range(0, Statements.Count), output, clock, state, lookupRows);
 
-    private SqlExecution Build(IEnumerable<int> statements, Action<int, RecordBatch> output, Func<long>? clock, StateOptions? state, Func<string, RecordBatch>? lookupRows)
+    private SqlExecution Build(IEnumerable<int> statements, Action<int, RecordBatch> output, Func<long>? clock, StateOptions? state, Func<string, RecordBatch>? lookupRows,
+        RowErrorLog? errors = null)
     {
         clock ??= () => (DateTimeOffset.UtcNow.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) / 10;
-        var log = new RowErrorLog();
+        var log = errors ?? new RowErrorLog();
         var memory = new StateMemory(state ?? StateOptions.InMemory);
         var planner = new PhysicalPlanner(log, clock, _sources.ToDictionary(s => s.Key, s => s.Value.FieldsList.Count)) { State = memory, LookupRows = lookupRows };
         int finished = 0;

@@ -45,6 +45,13 @@ public sealed class SqlStatementPlan
         }
     }
 
+    /// <summary>
+    /// Null when the statement's state splits by <paramref name="column"/> of <paramref name="source"/> (or it keeps none):
+    /// every aggregate and per-window top-N groups by that column as the source has it, so records partitioned by it can
+    /// run one partition at a time, each with its own state. Otherwise why not (e.g. the GROUP BY key differs).
+    /// </summary>
+    public string? StateKeyProblem(string source, string column) => Planning.StateKeys.Problem(Plan, source, column);
+
     /// <summary>The optimised plan, one operator per line (EXPLAIN).</summary>
     public string Explain() => Plan.Explain();
 

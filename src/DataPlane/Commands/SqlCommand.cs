@@ -66,6 +66,7 @@ internal static class SqlCommand
                             Console.WriteLine(StateLine(op.GetProperty("operator").GetString()!, op.GetProperty("detail").GetString()!,
                                 [.. op.GetProperty("keys").EnumerateArray().Select(k => k.GetString()!)]));
                 }
+                WriteScaleOut(validated);
                 return;
             }
             if (r.GetValue(schema) is { } file)
@@ -92,6 +93,12 @@ internal static class SqlCommand
                 foreach (var op in statement.StatefulOperators())
                     Console.WriteLine(StateLine(op.Operator, op.Detail, op.Keys));
             }
+            // Against a server's Kafka-backed stream: whether the pipeline would scale with its partitions, as the server plans it.
+            if (r.GetValue(schema) is null && r.GetValue(stream) is null && program.Statements.All(st => st.Sink is not null))
+            {
+                using var server = ManagementApi.CreateClient(r);
+                WriteScaleOut(await ManagementApi.SendAsync(server, HttpMethod.Post, "api/v1/pipelines/validate", JsonSerializer.Serialize(new { sql = text }), CancellationToken.None));
+            }
         }));
         return command;
     }
@@ -99,6 +106,13 @@ internal static class SqlCommand
     /// <summary>A stateful operator under the plan: <c>  state: WindowAggregate tumble(60s) keys [user]</c> (keys [] : one group per window).</summary>
     private static string StateLine(string op, string detail, IReadOnlyList<string> keys) =>
         $"  state: {op}{(detail.Length > 0 ? " " + detail : "")} keys [{string.Join(", ", keys)}]";
+
+    /// <summary>How the server would spread the pipeline over its workers (a Kafka-backed stream's; nothing for a local log).</summary>
+    private static void WriteScaleOut(JsonElement validated)
+    {
+        if (validated.TryGetProperty("scale_out", out var scaleOut) && scaleOut.GetString() is { } text)
+            Console.WriteLine($"workers: {text}");
+    }
 
     private static Command Run()
     {

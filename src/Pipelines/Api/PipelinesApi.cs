@@ -150,6 +150,8 @@ internal sealed class PipelinesApi(PipelineRegistry pipelines, PipelinesOptions 
             w.WriteStartObject();
             w.WriteString("stream", streams[0].Name);
             WriteStreams(w, streams);
+            if (ScaleOut.For([.. streams.Select(s => s.Definition)], program) is { } scaleOut)
+                w.WriteString("scale_out", scaleOut.Text);
             w.WriteStartArray("statements");
             for (int index = 0; index < program.Statements.Count; index++)
             {
@@ -319,6 +321,8 @@ internal sealed class PipelinesApi(PipelineRegistry pipelines, PipelinesOptions 
         w.WriteString("sink", runner.Sinks[0].Name);
         if (runner.DeadLetter is { } deadLetter) w.WriteString("dead_letter", deadLetter.Name); else w.WriteNull("dead_letter");
         w.WriteString("state", runner.State);
+        // A Kafka-backed stream's: whether every worker runs it over its partitions, or one runs it all (and why).
+        if (runner.ScaleOut is { } scaleOut) w.WriteString("scale_out", scaleOut.Text);
         // The catalog process's latest flush request, which the workers act on when they read it (FlushRequests).
         if (flushes.Requested(d.Name) is { } generation) w.WriteNumber("flush_generation", generation);
         w.WriteString("created_at", d.CreatedAt);
@@ -422,7 +426,7 @@ internal sealed class PipelinesApi(PipelineRegistry pipelines, PipelinesOptions 
             w.WriteStartObject();
             w.WriteString("sink", sink.Name);
             // Over several streams: the least of theirs, what a join of them has reached, and each one's.
-            var marks = runner.Streams.Select(s => execution.Watermark(s.Name)).ToList();
+            var marks = runner.Streams.Select(s => sink.Watermark(s.Name)).ToList();
             if (marks.All(m => m is not null) && marks.Min() is { } watermark && watermark != long.MaxValue)
                 w.WriteString("watermark", DateTimeOffset.UnixEpoch.AddTicks(watermark * 10));
             else

@@ -31,11 +31,12 @@ internal static class PipelineCheckpoint
     /// sink's journal before it is created (so a restart removes those of a commit that did not land, and orphan removal
     /// keeps them meanwhile). Answers the folder's key and the bytes written. Past <paramref name="maxBytes"/> it stops
     /// with <paramref name="overBudget"/>'s exception (the files written so far are recorded, hence removed on restart).
+    /// <paramref name="folder"/>: where, ending in <c>/</c> (default: a new folder of the target's).
     /// </summary>
     public static async Task<(string Key, long Bytes)> WriteAsync(ISinkTarget target, UncommittedFileJournal journal, SqlExecution execution, long endOffset,
-        string fingerprint, long maxBytes, Func<long, Exception> overBudget, CancellationToken cancellationToken)
+        string fingerprint, long maxBytes, Func<long, Exception> overBudget, CancellationToken cancellationToken, string? folder = null)
     {
-        string folder = target.NewCheckpointKey(endOffset);
+        folder ??= target.NewCheckpointKey(endOffset);
         var sizes = new long[execution.StateShards];
         long total = 0;
         for (int s = 0; s < sizes.Length; s++)

@@ -99,6 +99,7 @@ internal sealed class PipelineRunner : IAsyncDisposable
     private readonly long _maxStateBytes;
     private readonly StateOptions _state;
     private readonly string _fingerprint;
+    private readonly ScaleOut? _scaleOut;
     private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Task _run = Task.CompletedTask;
     private long _committed;
@@ -117,6 +118,7 @@ internal sealed class PipelineRunner : IAsyncDisposable
         _maxRecordBytes = maxRecordBytes;
         _maxStateBytes = maxStateBytes;
         _fingerprint = CheckpointHeader.Fingerprint(program.Sql);
+        _scaleOut = ScaleOut.For([.. streams.Select(s => s.Definition)], program);
         _definition = definition;
         _streams = streams;
         _stream = streams[0];
@@ -162,6 +164,8 @@ internal sealed class PipelineRunner : IAsyncDisposable
     public long RecordsOut => Interlocked.Read(ref _recordsOut);
     /// <summary>A Kafka-backed stream's partitions this worker reads now, with their lag (none for a local log, or between runs).</summary>
     public IReadOnlyList<KafkaPartitionLag> KafkaLag => _kafka?.Lag ?? [];
+    /// <summary>How the pipeline spreads over the workers of a Kafka-backed stream (null: it reads a local log).</summary>
+    public ScaleOut? ScaleOut => _scaleOut;
     public DateTimeOffset StartedAt { get; } = DateTimeOffset.UtcNow;
 
     /// <summary>Whether the pipeline writes <paramref name="sink"/> (a statement's or its dead-letter sink).</summary>
@@ -256,13 +260,14 @@ internal sealed class PipelineRunner : IAsyncDisposable
     private async Task RunOnceAsync(CancellationToken cancellationToken)
     {
         int partitions = 0;
+        IReadOnlyList<int> given = [];
         if (_stream.Definition.KafkaBacked)
         {
             // The group's share of the topic first, then the table: what the run resumes from is read once the
             // partitions' previous owners have let them go.
             _kafka ??= new KafkaStreamInput(_stream, _definition.Name, _maxRecordBytes, _logger);
             partitions = _kafka.ReadPartitionCount();
-            _kafka.WaitForAssignment(cancellationToken);
+            given = _kafka.WaitForAssignment(cancellationToken);
         }
         foreach (var sink in _sinks)
             await PrepareAsync(sink, cancellationToken);
@@ -279,18 +284,25 @@ internal sealed class PipelineRunner : IAsyncDisposable
             await Lookups.LoadAsync(cancellationToken);
         // Each statement's operators, compiled once per run; their output batches wait in the sink's list until written.
         foreach (var sink in _statements)
-        {
             sink.StartRun(_program.Start(sink.Statement, sink.Pending.Add, state: _state, lookupRows: LookupRows));
-            await RestoreAsync(sink, cancellationToken);
-        }
         bool stateful = _statements.Any(s => s.Execution!.HasState);
+        // State that follows the partitions: each partition this worker has runs in an execution of its own, restored
+        // from the checkpoint of the last commit naming that partition; otherwise one worker runs them all.
+        bool byPartition = stateful && _kafka is not null && _scaleOut is { ByPartition: true };
+        foreach (var sink in _statements)
+        {
+            if (byPartition && sink.Execution!.HasState)
+                await RestorePartitionsAsync(sink, given, cancellationToken);
+            else
+                await RestoreAsync(sink, cancellationToken);
+        }
         State = "running";
 
         long offset = start;
         try
         {
             if (_kafka is not null)
-                PositionKafka(_kafka, partitions, stateful);
+                PositionKafka(_kafka, partitions, stateful && !byPartition);
             while (!cancellationToken.IsCancellationRequested)
             {
                 Task wake;
@@ -400,7 +412,7 @@ internal sealed class PipelineRunner : IAsyncDisposable
                     FindFailures(sink, records);
                 continue;
             }
-            var execution = sink.Execution!;
+            var execution = _kafkaBatch is { } b ? sink.ExecutionFor(b.Partition) : sink.Execution!;
             long dropped = execution.Errors.Total;
             Push(execution, records);
             if (execution.Errors.Total != dropped)
@@ -494,11 +506,24 @@ internal sealed class PipelineRunner : IAsyncDisposable
     {
         long written = 0;
         foreach (var sink in _statements)
-            if (sink.Execution is { HasState: true } execution && (sink.Kafka?.CaughtUp(_kafka!) ?? sink.Streams?.CaughtUp(_logs!) ?? offset >= sink.CommittedOffset))
+        {
+            if (sink.Partitions is { } partitions)
+            {
+                // Each partition on its own: one still replaying up to its last commit waits.
+                foreach (var (partition, execution) in partitions)
+                    if (_kafka!.Position(partition) >= sink.Kafka!.Committed(partition))
+                    {
+                        execution.AdvanceTime();
+                        written += await WritePendingAsync(sink, cancellationToken);
+                    }
+            }
+            else if (sink.Execution is { HasState: true } execution && (sink.Kafka?.CaughtUp(_kafka!) ?? sink.Streams?.CaughtUp(_logs!) ?? offset >= sink.CommittedOffset))
             {
                 execution.AdvanceTime();
                 written += await WritePendingAsync(sink, cancellationToken);
             }
+        }
+        _advancedAt = Stopwatch.GetTimestamp();
         Interlocked.Add(ref _recordsOut, written);
     }
 
@@ -538,24 +563,34 @@ internal sealed class PipelineRunner : IAsyncDisposable
                 "(a statement without windows or watermark wrote it); the statement's windows start empty there", _definition.Name, sink.Name, last.Id, last.EndOffset);
             return;
         }
+        if (PartitionCheckpoints.IsFolder(checkpoint))
+            throw new InvalidOperationException($"Sink '{sink.Name}''s last commit ({last.Id}) names the checkpoint {checkpoint}, which holds each Kafka partition's state apart " +
+                $"(written while the pipeline's state followed the stream's key); {_scaleOut?.Text ?? "it reads no Kafka-backed stream"} now. Give the changed pipeline a sink of its own.");
         var started = Stopwatch.GetTimestamp();
-        long bytes;
+        long bytes = await RestoreStateAsync(sink, execution, checkpoint, $"last commit ({last.Id}, stream offsets up to {last.EndOffset})", cancellationToken);
+        sink.LastCheckpoint = new SinkCheckpoint(checkpoint, bytes, last.EndOffset, Stopwatch.GetElapsedTime(started), DateTimeOffset.UtcNow, Restored: true);
+    }
+
+    /// <summary>Restores <paramref name="execution"/> from the checkpoint at <paramref name="location"/> (named by the sink's
+    /// <paramref name="commit"/>, for errors); answers its size.</summary>
+    private async Task<long> RestoreStateAsync(PipelineSink sink, SqlExecution execution, string location, string commit, CancellationToken cancellationToken)
+    {
         try
         {
-            bytes = await PipelineCheckpoint.RestoreAsync(sink.Target, execution, checkpoint, _fingerprint, cancellationToken);
+            long bytes = await PipelineCheckpoint.RestoreAsync(sink.Target, execution, location, _fingerprint, cancellationToken);
             execution.RestartIdleTimeouts();
+            return bytes;
         }
         catch (Storage.ObjectNotFoundException e)
         {
-            throw new InvalidOperationException($"Sink '{sink.Name}''s last commit ({last.Id}, stream offsets up to {last.EndOffset}) names the checkpoint {checkpoint}, " +
+            throw new InvalidOperationException($"Sink '{sink.Name}''s {commit} names the checkpoint {location}, " +
                 "which is gone, or a file of it is (deleted outside DataPlane?): the statement's windows cannot be restored, and starting them empty would lose what they held.", e);
         }
         catch (InvalidDataException e)
         {
-            throw new InvalidOperationException($"Sink '{sink.Name}''s last commit ({last.Id}) names the checkpoint {checkpoint}, which is not the state of this " +
+            throw new InvalidOperationException($"Sink '{sink.Name}''s {commit} names the checkpoint {location}, which is not the state of this " +
                 $"pipeline's statement ({e.Message}): a changed statement needs a sink of its own.", e);
         }
-        sink.LastCheckpoint = new SinkCheckpoint(checkpoint, bytes, last.EndOffset, Stopwatch.GetElapsedTime(started), DateTimeOffset.UtcNow, Restored: true);
     }
 
     /// <summary>Which records of the batch the sink's statement fails on, for the dead-letter sink: found by a separate execution of that statement alone.</summary>
@@ -702,7 +737,8 @@ internal sealed class PipelineRunner : IAsyncDisposable
         // left to emit), replacing their older rows.
         if (execution is not null && sink.UpdatingKeys is not null)
         {
-            execution.Flush();
+            foreach (var e in sink.Executions)
+                e.Flush();
             Interlocked.Add(ref _recordsOut, await WritePendingAsync(sink, cancellationToken));
         }
         IReadOnlyList<SinkDataFile> files = [];
@@ -712,7 +748,8 @@ internal sealed class PipelineRunner : IAsyncDisposable
             sink.Writer = null;
             await writer.DisposeAsync();
         }
-        var (checkpointKey, checkpointBytes, checkpointTime) = execution is { HasState: true } ? await WriteCheckpointAsync(sink, execution, offset, cancellationToken) : default;
+        var (checkpointKey, checkpointBytes, checkpointTime) = sink.Partitions is { } partitions ? await WritePartitionCheckpointsAsync(sink, partitions, offset, cancellationToken)
+            : execution is { HasState: true } ? await WriteCheckpointAsync(sink, execution, offset, cancellationToken) : default;
         var kafka = sink.Kafka?.ToCommit(_kafka!);
         var streams = sink.Streams?.ToCommit(_logs!);
         var commit = streams is not null
@@ -750,19 +787,78 @@ internal sealed class PipelineRunner : IAsyncDisposable
     /// The statement's state at <paramref name="offset"/>, written as a new checkpoint folder next to the sink's files, a
     /// file per shard streamed to the store (<see cref="PipelineCheckpoint"/>; each recorded in the journal first, so
     /// orphan removal keeps it until the commit names it, and a restart deletes it when no commit does). Answers the
-    /// folder's key, the bytes and the time taken.
+    /// folder's key, the bytes and the time taken. <paramref name="folder"/>: where (default: a new folder of its own).
     /// </summary>
-    private async Task<(string Key, long Bytes, TimeSpan Duration)> WriteCheckpointAsync(PipelineSink sink, SqlExecution execution, long offset, CancellationToken cancellationToken)
+    private async Task<(string Key, long Bytes, TimeSpan Duration)> WriteCheckpointAsync(PipelineSink sink, SqlExecution execution, long offset, CancellationToken cancellationToken,
+        string? folder = null)
     {
         var started = Stopwatch.GetTimestamp();
         var (key, bytes) = await PipelineCheckpoint.WriteAsync(sink.Target, sink.Journal, execution, offset, _fingerprint, _maxStateBytes, written =>
             new InvalidOperationException($"{Describe(sink)} holds {written:N0} bytes of operator state at stream offset {offset:N0} (or more), over the budget of " +
                 $"{_maxStateBytes:N0} (setting Pipelines:{nameof(PipelinesOptions.MaxStateBytes)}, environment DATAPLANE_PIPELINES__MAXSTATEBYTES); its commit is refused. " +
-                "Fewer keys, shorter windows or a shorter watermark delay keep less open; or raise the budget."), cancellationToken);
+                "Fewer keys, shorter windows or a shorter watermark delay keep less open; or raise the budget."), cancellationToken, folder);
         var duration = Stopwatch.GetElapsedTime(started);
         _metrics.Observe("dataplane_pipeline_checkpoint_seconds", "Time to write a statement's operator state for a commit.", _labels, duration.TotalSeconds);
         _metrics.Add("dataplane_pipeline_checkpoint_bytes_total", "Bytes of operator-state checkpoints the pipeline wrote.", _labels, bytes);
         return (key, bytes, duration);
+    }
+
+    /// <summary>
+    /// The state of each partition this worker has, at the offsets the commit names for it, as one file per partition in a
+    /// new folder (<see cref="PartitionCheckpoints"/>) that the commit names: a worker later given a partition restores it
+    /// from the last commit naming that partition (<see cref="RestorePartitionsAsync"/>). Answers the folder, the bytes in
+    /// all, and the time taken.
+    /// </summary>
+    private async Task<(string Key, long Bytes, TimeSpan Duration)> WritePartitionCheckpointsAsync(PipelineSink sink, IReadOnlyDictionary<int, SqlExecution> partitions,
+        long offset, CancellationToken cancellationToken)
+    {
+        var started = Stopwatch.GetTimestamp();
+        string folder = PartitionCheckpoints.Folder(sink.Target.NewCheckpointKey(offset));
+        long bytes = 0;
+        foreach (var (partition, execution) in partitions)
+            bytes += (await WriteCheckpointAsync(sink, execution, offset, cancellationToken, PartitionCheckpoints.Of(folder, partition))).Bytes;
+        return (folder, bytes, Stopwatch.GetElapsedTime(started));
+    }
+
+    /// <summary>
+    /// A statement whose state follows the partitions: an execution per partition the group gave this worker, each
+    /// restored from the checkpoint of the sink's last commit naming that partition (found by the ancestry walk, as its
+    /// offsets are, <see cref="KafkaOffsets.Merge"/>), so it holds that partition's windows at the offset the run resumes
+    /// it from. A partition no commit names starts empty. Each gets an equal share of the state's memory budget.
+    /// </summary>
+    private async Task RestorePartitionsAsync(PipelineSink sink, IReadOnlyList<int> given, CancellationToken cancellationToken)
+    {
+        sink.LastCheckpoint = null;
+        var errors = sink.Execution!.Errors;
+        var state = _state.MemoryBytes == long.MaxValue || given.Count <= 1 ? _state : _state with { MemoryBytes = _state.MemoryBytes / given.Count };
+        var partitions = new SortedDictionary<int, SqlExecution>();
+        foreach (int p in given)
+            partitions[p] = _program.Start(sink.Statement, sink.Pending.Add, state: state, lookupRows: LookupRows, errors: errors);
+        sink.StartPartitions(partitions);
+        var kafka = sink.LastCommit?.Kafka;
+        if (kafka is null || kafka.Topic != _kafka!.Topic)
+            return;
+        var started = Stopwatch.GetTimestamp();
+        long bytes = 0;
+        string? restored = null;
+        foreach (var (p, execution) in partitions)
+        {
+            if (!kafka.Partitions.TryGetValue(p, out var range))
+                continue;
+            if (!kafka.Checkpoints.TryGetValue(p, out var checkpoint))
+            {
+                _logger.LogWarning("Pipeline {Pipeline}: sink {Sink}'s last commit naming partition {Partition} (offsets up to {Offset}) names no checkpoint of operator state; " +
+                    "the statement's windows of that partition start empty there", _definition.Name, sink.Name, p, range.End);
+                continue;
+            }
+            if (!PartitionCheckpoints.IsFolder(checkpoint))
+                throw new InvalidOperationException($"Sink '{sink.Name}''s last commit naming partition {p} of Kafka topic '{kafka.Topic}' names the checkpoint {checkpoint}, which holds " +
+                    "every partition's state at once (written while the pipeline ran on one worker): it cannot be split by partition. Give the pipeline a new sink to run it on every worker.");
+            bytes += await RestoreStateAsync(sink, execution, PartitionCheckpoints.Of(checkpoint, p), $"its last commit naming partition {p} (offsets up to {range.End})", cancellationToken);
+            restored = checkpoint;
+        }
+        if (restored is not null)
+            sink.LastCheckpoint = new SinkCheckpoint(restored, bytes, sink.LastCommit!.EndOffset, Stopwatch.GetElapsedTime(started), DateTimeOffset.UtcNow, Restored: true);
     }
 
     /// <summary>Whether the batch starting at <paramref name="firstOffset"/> is past the sink's last commit: for a
@@ -771,6 +867,8 @@ internal sealed class PipelineRunner : IAsyncDisposable
         _kafkaBatch is { } b ? sink.Kafka!.Needs(b.Partition, b.FirstOffset) : _logBatch is { } l ? sink.Streams!.Needs(l.Stream, l.FirstOffset) : sink.Needs(firstOffset);
 
     private KafkaStreamBatch? _kafkaBatch;
+    // When time was last moved on without records: state per partition moves it on each tick while others' records flow.
+    private long _advancedAt = Stopwatch.GetTimestamp();
     private static readonly TimeSpan KafkaPoll = TimeSpan.FromMilliseconds(200);
 
     /// <summary>
@@ -830,6 +928,9 @@ internal sealed class PipelineRunner : IAsyncDisposable
         }
         Interlocked.Exchange(ref _committed, _sinks.Min(s => s.CommittedOffset));
         Interlocked.Exchange(ref _read, end);
+        // A partition whose records stopped while the others' flow still has its processing time and idle timeout move on.
+        if (stateful && _statements.Any(s => s.Partitions is not null) && Stopwatch.GetElapsedTime(_advancedAt) >= TimeTick)
+            await AdvanceTimeAsync(end, cancellationToken);
         return end;
     }
 
@@ -1050,7 +1151,7 @@ internal sealed class PipelineRunner : IAsyncDisposable
         _stop.Cancel();
         try { await _run; } catch (OperationCanceledException) { }
         foreach (var sink in _statements)
-            sink.Execution?.Dispose();
+            sink.DisposeExecutions();
         FailFlushes(new InvalidOperationException($"Pipeline '{_definition.Name}' stopped before the flush completed."));
         _stop.Dispose();
     }

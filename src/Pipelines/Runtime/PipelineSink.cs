@@ -70,6 +70,50 @@ internal sealed class PipelineSink(SinkDefinition definition, int statement, Arr
         get { lock (_gate) return _execution; }
     }
 
+    /// <summary>
+    /// When the statement's state follows a keyed topic's partitions (<see cref="ScaleOut"/>): its execution for each
+    /// partition this worker reads in this run, each with that partition's state and watermark, counting the records they
+    /// drop in <see cref="Execution"/>'s log. Null: <see cref="Execution"/> runs every record.
+    /// </summary>
+    public IReadOnlyDictionary<int, SqlTransforms.SqlExecution>? Partitions
+    {
+        get { lock (_gate) return _partitions; }
+    }
+
+    /// <summary>The execution that runs the records of <paramref name="partition"/>.</summary>
+    public SqlTransforms.SqlExecution ExecutionFor(int partition) =>
+        _partitions is { } partitions ? partitions[partition] : _execution ?? throw new InvalidOperationException("The run has not started.");
+
+    /// <summary>Every execution of the run: each partition's, or the one.</summary>
+    public IEnumerable<SqlTransforms.SqlExecution> Executions =>
+        _partitions is { } partitions ? partitions.Values : _execution is { } execution ? [execution] : [];
+
+    /// <summary>The watermark of <paramref name="source"/> in the run (microseconds; null before one): with state per
+    /// partition, the least of the partitions' that have one.</summary>
+    public long? Watermark(string source)
+    {
+        lock (_gate)
+            return _partitions is { } partitions ? partitions.Values.Select(e => e.Watermark(source)).Min() : _execution?.Watermark(source);
+    }
+
+    /// <summary>Starts the run's executions per partition (after <see cref="StartRun"/>, whose execution's log they count in).</summary>
+    public void StartPartitions(IReadOnlyDictionary<int, SqlTransforms.SqlExecution> partitions)
+    {
+        lock (_gate)
+            _partitions = partitions;
+    }
+
+    /// <summary>Deletes what the run's executions spilled to disk; they must not be used after.</summary>
+    public void DisposeExecutions()
+    {
+        lock (_gate)
+        {
+            foreach (var e in _partitions?.Values ?? [])
+                e.Dispose();
+            _execution?.Dispose();
+        }
+    }
+
     /// <summary>Whether the log batch starting at <paramref name="offset"/> is past this sink's last commit (not yet written).</summary>
     public bool Needs(long offset) => offset >= CommittedOffset;
 
@@ -85,6 +129,9 @@ internal sealed class PipelineSink(SinkDefinition definition, int statement, Arr
                 _droppedTotalBefore += _execution.Errors.Total;
                 _execution.Dispose();
             }
+            foreach (var e in _partitions?.Values ?? [])
+                e.Dispose();
+            _partitions = null;
             _execution = execution;
             _reported.Clear();
             _reportedTotal = 0;
@@ -129,6 +176,7 @@ internal sealed class PipelineSink(SinkDefinition definition, int statement, Arr
 
     private readonly object _gate = new();
     private SqlTransforms.SqlExecution? _execution;
+    private IReadOnlyDictionary<int, SqlTransforms.SqlExecution>? _partitions;
     private readonly Dictionary<string, RowErrorCount> _droppedBefore = new(StringComparer.Ordinal);
     private long _droppedTotalBefore;
     private readonly Dictionary<string, long> _reported = new(StringComparer.Ordinal);

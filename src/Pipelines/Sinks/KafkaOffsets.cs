@@ -19,13 +19,20 @@ internal sealed class KafkaOffsets
     public const string PartitionCountKey = CommitHistory.KafkaPartitionCountKey;
     public const string OffsetsKey = CommitHistory.KafkaOffsetsKey;
 
-    public KafkaOffsets(string topic, int partitionCount, IReadOnlyDictionary<int, (long Start, long End)> partitions, IReadOnlySet<int>? fresh = null)
+    public KafkaOffsets(string topic, int partitionCount, IReadOnlyDictionary<int, (long Start, long End)> partitions, IReadOnlySet<int>? fresh = null,
+        IReadOnlyDictionary<int, string>? checkpoints = null)
     {
         Topic = topic;
         PartitionCount = partitionCount;
         Partitions = partitions;
         Fresh = fresh ?? new HashSet<int>();
+        Checkpoints = checkpoints ?? new Dictionary<int, string>();
     }
+
+    /// <summary>Where the sink's commits leave each partition (<see cref="Merge"/>): the checkpoint the commit that ends it
+    /// there names, if any; the state of that partition at its end is in it (per partition when the pipeline's state follows
+    /// the partitions).</summary>
+    public IReadOnlyDictionary<int, string> Checkpoints { get; }
 
     /// <summary>For a commit to make: the partitions no commit of the sink named when its writer began them (read from their first message).</summary>
     public IReadOnlySet<int> Fresh { get; }
@@ -87,6 +94,7 @@ internal sealed class KafkaOffsets
         string? topic = null;
         int count = 0;
         var found = new Dictionary<int, (long, long)>();
+        var checkpoints = new Dictionary<int, string>();
         foreach (var summary in newestFirst)
         {
             if (From(summary) is not { } offsets)
@@ -98,11 +106,13 @@ internal sealed class KafkaOffsets
             }
             else if (offsets.Topic != topic)
                 break; // an older commit of another topic: the sink was not reading it since
+            var checkpoint = summary.GetValueOrDefault(CommitHistory.CheckpointKey);
             foreach (var (partition, range) in offsets.Partitions)
-                found.TryAdd(partition, range);
+                if (found.TryAdd(partition, range) && checkpoint is not null)
+                    checkpoints[partition] = checkpoint;
             if (found.Count >= count)
                 break;
         }
-        return topic is null ? null : new KafkaOffsets(topic, count, found);
+        return topic is null ? null : new KafkaOffsets(topic, count, found, checkpoints: checkpoints);
     }
 }

@@ -419,10 +419,11 @@ public sealed class KafkaBackedStreamTests(OwnKafkaFixture kafka) : IClassFixtur
     }
 
     [Fact]
-    public async Task A_pipeline_with_state_runs_on_the_one_worker_given_partition_0_which_reads_every_partition_and_another_takes_it_over()
+    public async Task A_pipeline_whose_state_does_not_follow_the_stream_key_runs_on_the_one_worker_given_partition_0_which_reads_every_partition_and_another_takes_it_over()
     {
         const string Sink = """{"name": "counts_table", "type": "iceberg", "namespace": "shop", "table": "counts", "rolling": {"interval_seconds": 3600}}""";
-        const string Pipeline = """{"name": "orders_pipeline", "sql": "INSERT INTO counts_table SELECT window_start, user, count(*) AS n FROM orders GROUP BY tumble(INTERVAL '1' HOUR), user"}""";
+        // Counted over every user together: the state does not split by the stream's key.
+        const string Pipeline = """{"name": "orders_pipeline", "sql": "INSERT INTO counts_table SELECT window_start, count(*) AS n FROM orders GROUP BY tumble(INTERVAL '1' HOUR)"}""";
         var other = await PipelinesHost.StartAsync(Path.Combine(_dir, "other"), remoteCatalog: new Uri(Http.BaseAddress!, "iceberg"), warehouse: Path.Combine(_dir, "warehouse"));
         try
         {
@@ -443,6 +444,8 @@ public sealed class KafkaBackedStreamTests(OwnKafkaFixture kafka) : IClassFixtur
                 await Task.Delay(200);
             }
             bool first = (await AssignedAsync(Http)).Count == Partitions;
+            var plan = JsonDocument.Parse(await Http.GetStringAsync("api/v1/pipelines/orders_pipeline")).RootElement.GetProperty("scale_out").GetString();
+            Assert.Equal("runs on one worker: its aggregate has no GROUP BY key but the window, so it counts records of every user together", plan);
             await PostOkAsync(0, 1000);
             var (flushed, flushBody, _) = await PostAsync(first ? Http : other.Client, "api/v1/pipelines/orders_pipeline/flush", "");
             Assert.True(flushed == HttpStatusCode.OK, flushBody.ToString());
