@@ -19,8 +19,9 @@ namespace DataPlane.Benchmarks.Pipelines;
 /// Load driver: ~200-byte JSON records over HTTP into a stream, through a pipeline, to a committed Iceberg
 /// snapshot (records/s, MB/s, p50/p99 acknowledgement latency), against DuckDB converting the same NDJSON file
 /// to zstd Parquet in the same run. <c>dotnet run -c Release --project bench -- pipelines [records] [connections]
-/// [iceberg|files] [rounds] [log tail MB]</c>: with rounds &gt; 1 the first round (cold: a fresh process, Tier-0 code) is reported on
-/// its own and the bodies are sent again rounds - 1 times for the sustained figure.
+/// [iceberg|files] [rounds] [log tail MB] [--query main]</c>: every round sends fresh records, built before its clock starts;
+/// the first round (cold: a fresh process, Tier-0 code) is reported on its own, the others together as the warm figure,
+/// each against DuckDB's own cold (first) and warm (later) conversions of the same rounds' files.
 /// </summary>
 internal static class IngestLoad
 {
@@ -29,40 +30,51 @@ internal static class IngestLoad
         int records = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 500_000;
         int connections = args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 8;
         string sinkType = args.Length > 3 ? args[3] : "iceberg";
-        int rounds = args.Length > 4 ? int.Parse(args[4], CultureInfo.InvariantCulture) : 1;
+        int roundCount = args.Length > 4 ? int.Parse(args[4], CultureInfo.InvariantCulture) : 1;
         long? tailBytes = args.Length > 5 && !args[5].StartsWith("--", StringComparison.Ordinal) ? long.Parse(args[5], CultureInfo.InvariantCulture) << 20 : null;
         // --query main: the issue's "main job" (a filter, a projection, three functions) instead of SELECT *.
         string query = args.SkipWhile(a => a != "--query").Skip(1).FirstOrDefault() is "main" ? MainJob : "SELECT * FROM events";
         var dir = Directory.CreateTempSubdirectory("bench-pipelines-").FullName;
         try
         {
-            var ndjson = Path.Combine(dir, "records.ndjson");
-            var bodies = MakeBodies(ndjson, records, maxBody: 1_000_000);
-            long jsonBytes = new FileInfo(ndjson).Length;
+            // Every round sends fresh records (ids, timestamps and values continue from the round before) from bodies
+            // built before its clock starts, and DuckDB converts each round's own file: a warm round is what a
+            // long-running server sees, not the same bytes again.
+            var rounds = Enumerable.Range(0, Math.Max(1, roundCount)).Select(r => new Round(r, Path.Combine(dir, $"records-{r + 1}.ndjson"))).ToList();
+            List<byte[]> Bodies(Round round)
+            {
+                // The previous round's bodies go before this round's are built, so one round's are held at a time.
+                GC.Collect();
+                return MakeBodies(round.Ndjson, records, maxBody: 1_000_000, first: (long)round.Index * records);
+            }
+            var first = Bodies(rounds[0]);
+            long jsonBytes = new FileInfo(rounds[0].Ndjson).Length;
             Console.WriteLine($"query: {query}");
-            Console.WriteLine($"{records:N0} records, {jsonBytes / 1e6:F1} MB of NDJSON ({jsonBytes / (double)records:F0} B/record), {bodies.Count} requests, {connections} connections, {sinkType} sink, log tail {(tailBytes is { } t ? $"{t >> 20} MB" : "default")}");
+            Console.WriteLine($"{records:N0} records a round, {jsonBytes / 1e6:F1} MB of NDJSON ({jsonBytes / (double)records:F0} B/record), {first.Count} requests, {connections} connections, {sinkType} sink, log tail {(tailBytes is { } t ? $"{t >> 20} MB" : "default")}, {rounds.Count} round(s) of fresh records");
 
             string loadBefore = IngestStages.LoadAverage();
-            var phases = await RunDataPlaneAsync(dir, bodies, connections, sinkType, rounds, tailBytes, query);
+            var results = await RunDataPlaneAsync(dir, rounds, first, Bodies, connections, sinkType, tailBytes, query);
             long dpParquet = Directory.EnumerateFiles(Path.Combine(dir, "warehouse"), "*.parquet", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length);
-            var duckParquet = Path.Combine(dir, "duckdb.parquet");
-            var (duckSeconds, duckCpu) = RunDuckDb(ndjson, duckParquet, query);
+            string loadBetween = IngestStages.LoadAverage();
+            // DuckDB converts each round's file in one connection: the first COPY is its cold run, the others its warm runs.
+            var duck = RunDuckDb(rounds, Path.Combine(dir, "duckdb.parquet"), query);
 
-            double mb = jsonBytes / 1e6;
-            double duckMBs = mb / duckSeconds;
+            var phases = new List<Phase> { Phase.Of("cold (round 1)", results[..1], duck[..1]) };
+            if (results.Count > 1)
+                phases.Add(Phase.Of($"warm (rounds 2-{results.Count}, fresh records)", results[1..], duck[1..]));
             Console.WriteLine();
-            Console.WriteLine("| path | seconds | records/s | MB/s of JSON | CPU s | MB of JSON per CPU-second | ack p50 ms | ack p99 ms | Parquet MB |");
-            Console.WriteLine("|---|---|---|---|---|---|---|---|---|");
+            Console.WriteLine("| path | seconds a round | records/s | MB/s of JSON | CPU s a round | MB of JSON per CPU-second | ack p50 ms | ack p99 ms |");
+            Console.WriteLine("|---|---|---|---|---|---|---|---|");
             foreach (var phase in phases)
             {
-                double phaseMb = mb * phase.Rounds;
-                Console.WriteLine($"| DataPlane HTTP -> log -> pipeline -> committed snapshot, {phase.Name} | {phase.Seconds:F2} | {(double)records * phase.Rounds / phase.Seconds:N0} | {phaseMb / phase.Seconds:F1} | {phase.CpuSeconds:F2} | {phaseMb / phase.CpuSeconds:F1} | {phase.P50:F1} | {phase.P99:F1} | {(phase == phases[^1] ? $"{dpParquet / 1e6:F1} (all rounds)" : "")} |");
+                Console.WriteLine($"| DataPlane HTTP -> log -> pipeline -> committed snapshot, {phase.Name} | {phase.Seconds:F2} | {phase.Records / phase.Seconds:N0} | {phase.JsonBytes / 1e6 / phase.Seconds:F1} | {phase.CpuSeconds:F2} | {phase.JsonBytes / 1e6 / phase.CpuSeconds:F1} | {phase.P50:F1} | {phase.P99:F1} |");
+                Console.WriteLine($"| DuckDB COPY (query over read_json with the column types) TO parquet zstd, {phase.Name} | {phase.DuckSeconds:F2} | {phase.Records / phase.DuckSeconds:N0} | {phase.JsonBytes / 1e6 / phase.DuckSeconds:F1} | {phase.DuckCpuSeconds:F2} | {phase.JsonBytes / 1e6 / phase.DuckCpuSeconds:F1} | | |");
             }
-            Console.WriteLine($"| DuckDB COPY (query over read_json with the column types) TO parquet zstd | {duckSeconds:F2} | {records / duckSeconds:N0} | {duckMBs:F1} | {duckCpu:F2} | {mb / duckCpu:F1} | | | {new FileInfo(duckParquet).Length / 1e6:F1} |");
+            Console.WriteLine($"Parquet MB: DataPlane {dpParquet / 1e6:F1} (all rounds), DuckDB {new FileInfo(Path.Combine(dir, "duckdb.parquet")).Length / 1e6:F1} (last round)");
             foreach (var phase in phases)
-                Console.WriteLine($"ratio DataPlane ({phase.Name}) / DuckDB: {mb * phase.Rounds / phase.Seconds / duckMBs:F2} by wall time, {duckCpu / (phase.CpuSeconds / phase.Rounds):F2} by CPU time");
+                Console.WriteLine($"ratio DataPlane / DuckDB, {phase.Name}: {phase.DuckSeconds / phase.Seconds:F2} by wall time, {phase.DuckCpuSeconds / phase.CpuSeconds:F2} by CPU time");
             Console.WriteLine($"peak working set {Process.GetCurrentProcess().PeakWorkingSet64 / 1e6:F0} MB; " +
-                $"load average before {loadBefore}, after {IngestStages.LoadAverage()} ({Environment.ProcessorCount} cores)");
+                $"load average before {loadBefore}, after DataPlane {loadBetween}, after DuckDB {IngestStages.LoadAverage()} ({Environment.ProcessorCount} cores)");
             return 0;
         }
         finally
@@ -115,10 +127,25 @@ internal static class IngestLoad
     private static readonly string[] Countries = ["US", "DE", "FR", "BR", "IN", "JP", "GB", "CA"];
     private static readonly string[] Events = ["click", "view", "purchase", "signup", "logout"];
 
-    /// <summary>One timed phase of the run: <see cref="Rounds"/> passes over the bodies, from the first send to the committed flush.</summary>
-    private sealed record Phase(string Name, int Rounds, double Seconds, double CpuSeconds, double P50, double P99);
+    /// <summary>One round: its index (0 = cold) and the NDJSON file of its fresh records, which DuckDB converts.</summary>
+    private sealed record Round(int Index, string Ndjson);
 
-    private static async Task<List<Phase>> RunDataPlaneAsync(string dir, List<byte[]> bodies, int connections, string sinkType, int rounds, long? tailBytes, string query)
+    /// <summary>One round timed on one side: from the first send to the committed flush (DataPlane), or the COPY (DuckDB).</summary>
+    private sealed record Timed(double Seconds, double CpuSeconds, long Records, long JsonBytes, double[] Latencies);
+
+    /// <summary>Rounds reported together, each side's figures the mean of its rounds.</summary>
+    private sealed record Phase(string Name, double Seconds, double CpuSeconds, double DuckSeconds, double DuckCpuSeconds, double Records, double JsonBytes, double P50, double P99)
+    {
+        public static Phase Of(string name, List<Timed> dataPlane, List<Timed> duck)
+        {
+            var latencies = dataPlane.SelectMany(r => r.Latencies).Order().ToArray();
+            return new Phase(name, dataPlane.Average(r => r.Seconds), dataPlane.Average(r => r.CpuSeconds), duck.Average(r => r.Seconds),
+                duck.Average(r => r.CpuSeconds), dataPlane.Average(r => r.Records), dataPlane.Average(r => r.JsonBytes),
+                latencies[latencies.Length / 2], latencies[(int)Math.Min(latencies.Length - 1, Math.Ceiling(latencies.Length * 0.99) - 1)]);
+        }
+    }
+
+    private static async Task<List<Timed>> RunDataPlaneAsync(string dir, List<Round> rounds, List<byte[]> firstBodies, Func<Round, List<byte[]>> makeBodies, int connections, string sinkType, long? tailBytes, string query)
     {
         // A content root of its own and no config reload: otherwise the host watches the current directory tree
         // (inotify over every file under it), which shows up in profiles as directory scans.
@@ -156,14 +183,17 @@ internal static class IngestLoad
             : """{"name": "events_table", "type": "files", "path": "bench/events"}""");
         await Post("api/v1/pipelines", JsonSerializer.Serialize(new { name = "events_pipeline", sql = "INSERT INTO events_table " + query }));
 
-        async Task<Phase> Send(string name, int times)
+        async Task<Timed> Send(Round round, List<byte[]> bodies)
         {
-            var latencies = new double[bodies.Count * times];
+            // The driver's own garbage (the previous round's bodies) is collected before the clock starts.
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+            var latencies = new double[bodies.Count];
             var cpu = Process.GetCurrentProcess().TotalProcessorTime;
             var clock = Stopwatch.StartNew();
             await Parallel.ForEachAsync(Enumerable.Range(0, latencies.Length), new ParallelOptions { MaxDegreeOfParallelism = connections }, async (i, ct) =>
             {
-                var content = new ByteArrayContent(bodies[i % bodies.Count]);
+                var content = new ByteArrayContent(bodies[i]);
                 content.Headers.ContentType = new MediaTypeHeaderValue("application/x-ndjson");
                 long start = Stopwatch.GetTimestamp();
                 using var response = await http.PostAsync("streams/events", content, ct);
@@ -178,26 +208,33 @@ internal static class IngestLoad
                 throw new InvalidOperationException($"flush: {flushed}");
             double total = clock.Elapsed.TotalSeconds;
             double cpuSeconds = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds;
-            Console.WriteLine($"{name}: all acknowledged after {acked:F2} s, committed after {total:F2} s: {flushed}");
-            Array.Sort(latencies);
-            return new Phase(name, times, total, cpuSeconds, latencies[latencies.Length / 2], latencies[(int)Math.Min(latencies.Length - 1, Math.Ceiling(latencies.Length * 0.99) - 1)]);
+            long records = bodies.Sum(b => (long)b.AsSpan().Count((byte)'\n'));
+            Console.WriteLine($"round {round.Index + 1}: all acknowledged after {acked:F2} s, committed after {total:F2} s, {cpuSeconds:F2} CPU s: {flushed}");
+            return new Timed(total, cpuSeconds, records, bodies.Sum(b => (long)b.Length), latencies);
         }
 
-        var phases = new List<Phase> { await Send(rounds > 1 ? "cold (first round)" : "cold", 1) };
-        if (rounds > 1)
-            phases.Add(await Send($"sustained ({rounds - 1} more rounds)", rounds - 1));
-        return phases;
+        var results = new List<Timed> { await Send(rounds[0], firstBodies) };
+        firstBodies.Clear();
+        foreach (var round in rounds.Skip(1))
+            results.Add(await Send(round, makeBodies(round)));
+        return results;
     }
 
-    private static (double Seconds, double CpuSeconds) RunDuckDb(string ndjson, string parquet, string query)
+    private static List<Timed> RunDuckDb(List<Round> rounds, string parquet, string query)
     {
         using var duck = new DuckDBConnection("DataSource=:memory:");
         duck.Open();
-        using var cmd = duck.CreateCommand();
-        cmd.CommandText = $"COPY ({query.Replace("FROM events", $"FROM read_json('{ndjson}', format = 'newline_delimited', columns = {DuckColumns})", StringComparison.Ordinal)}) TO '{parquet}' (FORMAT parquet, COMPRESSION zstd)";
-        var cpu = Process.GetCurrentProcess().TotalProcessorTime;
-        var clock = Stopwatch.StartNew();
-        cmd.ExecuteNonQuery();
-        return (clock.Elapsed.TotalSeconds, (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds);
+        var results = new List<Timed>();
+        foreach (var round in rounds)
+        {
+            using var cmd = duck.CreateCommand();
+            cmd.CommandText = $"COPY ({query.Replace("FROM events", $"FROM read_json('{round.Ndjson}', format = 'newline_delimited', columns = {DuckColumns})", StringComparison.Ordinal)}) TO '{parquet}' (FORMAT parquet, COMPRESSION zstd)";
+            var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+            var clock = Stopwatch.StartNew();
+            cmd.ExecuteNonQuery();
+            results.Add(new Timed(clock.Elapsed.TotalSeconds, (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds, 0, 0, []));
+            Console.WriteLine($"DuckDB round {round.Index + 1}: {results[^1].Seconds:F2} s, {results[^1].CpuSeconds:F2} CPU s");
+        }
+        return results;
     }
 }
