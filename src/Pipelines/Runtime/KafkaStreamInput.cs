@@ -34,6 +34,11 @@ internal sealed class KafkaStreamInput : IDisposable
     private readonly ILogger _logger;
     private readonly RepeatedLogLines _lines;
     private readonly IConsumer<Ignore, MessageSlice> _consumer;
+    // Watermarks are asked on a client of their own, which never fetches: on the reading consumer's connection a
+    // ListOffsets request waits behind its fetch, which the broker holds up to fetch.wait.max.ms when the partitions
+    // have nothing new (a 0.9 broker answers a connection's requests one at a time), so a flush asking four partitions'
+    // high watermarks waited two seconds.
+    private IConsumer<Ignore, Ignore>? _watermarks;
     private readonly string _group;
     private readonly MessageBuffer _buffer;
     private readonly MessageBuffer _partitionBuffer;
@@ -143,14 +148,15 @@ internal sealed class KafkaStreamInput : IDisposable
         while (_given is null)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            // Serves the group's callbacks; nothing is assigned, so no message comes.
-            _consumer.Consume(KafkaPoll);
+            // Serves the group's callbacks; nothing is assigned, so no message comes and each call lasts its whole
+            // timeout: a short one, or the run would start up to that long after the group gave its partitions.
+            _consumer.Consume(AssignmentPoll);
         }
         _rebalanced = false;
         return _given;
     }
 
-    private static readonly TimeSpan KafkaPoll = TimeSpan.FromMilliseconds(200);
+    private static readonly TimeSpan AssignmentPoll = TimeSpan.FromMilliseconds(10);
 
     /// <summary>
     /// Assigns the partitions the group gave (<see cref="WaitForAssignment"/>), each at <paramref name="start"/> (indexed by
@@ -171,7 +177,7 @@ internal sealed class KafkaStreamInput : IDisposable
             if (p >= start.Length)
                 throw new InvalidOperationException($"The group assigned partition {p} of Kafka topic '{_source.Topic}', which has {start.Length} partitions as this run read it.");
             var partition = new TopicPartition(_source.Topic, p);
-            long low = _consumer.QueryWatermarkOffsets(partition, BrokerTimeout).Low.Value;
+            long low = Watermarks.QueryWatermarkOffsets(partition, BrokerTimeout).Low.Value;
             if (start[p] >= 0 && start[p] < low)
                 throw new InvalidOperationException($"The pipeline resumes partition {p} of Kafka topic '{_source.Topic}' at offset {start[p]}, but the partition " +
                     $"now starts at {low}: messages were deleted (retention) before the pipeline committed them.");
@@ -357,9 +363,14 @@ internal sealed class KafkaStreamInput : IDisposable
     {
         var highs = new long[_next.Length];
         foreach (int p in _assigned)
-            highs[p] = _consumer.QueryWatermarkOffsets(new TopicPartition(_source.Topic, p), BrokerTimeout).High.Value;
+            highs[p] = Watermarks.QueryWatermarkOffsets(new TopicPartition(_source.Topic, p), BrokerTimeout).High.Value;
         return highs;
     }
+
+    private IConsumer<Ignore, Ignore> Watermarks => _watermarks ??= new ConsumerBuilder<Ignore, Ignore>(_source.ConsumerConfig(_stream.Name))
+        .SetLogHandler((_, _) => { }) // the reading consumer logs what matters about the broker
+        .SetErrorHandler((_, _) => { })
+        .Build();
 
     /// <summary>Leaves the group (its partitions go to the other workers at once rather than after the session timeout),
     /// bounded: a close that hangs (a rebalance under way) is left to the session timeout.</summary>
@@ -375,6 +386,7 @@ internal sealed class KafkaStreamInput : IDisposable
         else
             _logger.LogWarning("Stream {Stream}: leaving consumer group of Kafka topic '{Topic}' did not finish within {Seconds} s; the broker ends this worker's session after its timeout",
                 _stream.Name, _source.Topic, CloseTimeout.TotalSeconds);
+        _watermarks?.Dispose(); // never subscribed: no group to leave
         _lines.Flush(stopping: true);
     }
 

@@ -111,6 +111,9 @@ internal sealed partial class KafkaSourceDefinition
             TopicMetadataRefreshIntervalMs = 10_000,
             // Bounds what librdkafka prefetches while the source is paused for a full log.
             QueuedMaxMessagesKbytes = 16 * 1024,
+            // Once that queue is full, a partition's next fetch waits this long (librdkafka's default is 1000 ms): a reader
+            // that drains 16 MB in well under a second would otherwise sit idle for the rest of it, again and again.
+            FetchQueueBackoffMs = 10,
             // Partition, offset and value are all the source reads; the topic name would be a string per message.
             ConsumeResultFields = "none",
         };
@@ -151,6 +154,7 @@ internal sealed partial class KafkaSourceDefinition
     {
         "group.id", "auto.offset.reset", "enable.auto.commit", "auto.commit.interval.ms", "session.timeout.ms", "heartbeat.interval.ms",
         "max.poll.interval.ms", "fetch.min.bytes", "fetch.max.bytes", "fetch.wait.max.ms", "queued.max.messages.kbytes", "queued.min.messages",
+        "fetch.queue.backoff.ms", "max.partition.fetch.bytes", "fetch.error.backoff.ms",
         "enable.auto.offset.store", "enable.partition.eof", "isolation.level", "partition.assignment.strategy", "group.instance.id",
     };
 
