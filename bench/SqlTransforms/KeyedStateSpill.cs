@@ -105,7 +105,8 @@ internal static class KeyedStateSpill
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{records / seconds:N0} records/s wall ({seconds:F1} s), {records / cpuSeconds:N0} records/s per CPU-second ({cpuSeconds:F1} s)"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"working set before {before / 1_048_576} MB, peak {process.PeakWorkingSet64 / 1_048_576} MB; state held at most {use.PeakHeld / 1_048_576} MB (estimate); " +
+            $"working set before {before / 1_048_576} MB, peak {process.PeakWorkingSet64 / 1_048_576} MB; state held at most {use.PeakHeld / 1_048_576} MB, " +
+            $"{use.PeakAccounted / 1_048_576} MB with the garbage of outgrown and spilled arrays (estimate, {use.Collections} collections to free it); " +
             $"{use.RunsSpilled} runs spilled, {use.BytesSpilled / 1_048_576} MB; load average {LoadAverage()}"));
     }
 

@@ -38,7 +38,7 @@ public sealed class SqlExecution : IDisposable
 
     /// <summary>Bytes of keyed state in memory now and at most so far (estimates; zero when the execution has no
     /// budget, <see cref="StateOptions.MemoryBytes"/>), and the runs spilled to disk with their bytes.</summary>
-    public (long Held, long PeakHeld, int RunsSpilled, long BytesSpilled) StateMemoryUse => (State.Held, State.PeakHeld, State.RunsSpilled, State.BytesSpilled);
+    public StateMemoryUse StateMemoryUse => new(State.Held, State.PeakHeld, State.PeakAccounted, State.RunsSpilled, State.BytesSpilled, State.Collections);
     internal IReadOnlyList<UpdatingAggregateOperator> Updating { get; init; } = [];
 
     /// <summary>One batch of <paramref name="source"/>'s records, in its schema.</summary>

@@ -23,14 +23,12 @@ internal static class GroupRun
 
     private static readonly Schema RunSchema = new([new Field("key", BinaryType.Default, false), new Field("state", BinaryType.Default, false)], null);
 
-    /// <summary>Writes every group of <paramref name="keys"/> as a new run, in key order; answers its path.</summary>
+    /// <summary>Writes every group of <paramref name="keys"/> as a new run, in key order; answers its path. The table is
+    /// read by id only after (<see cref="KeyTable.SortedForSpill"/>): the caller empties it or lets it go.</summary>
     public static string Write(StateMemory memory, KeyTable keys, AggregateSet aggregates, GroupStateCodec codec)
     {
-        var ids = new int[keys.Count];
-        for (int i = 0; i < ids.Length; i++) ids[i] = i;
-        ids.AsSpan().Sort((a, b) => keys.Key(a).SequenceCompareTo(keys.Key(b)));
         using var run = new Writer(memory);
-        foreach (int id in ids) run.Add(keys.Key(id), codec.Encode(aggregates, id));
+        foreach (int id in keys.SortedForSpill()) run.Add(keys.Key(id), codec.Encode(aggregates, id));
         return run.Finish();
     }
 

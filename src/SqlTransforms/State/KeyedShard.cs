@@ -17,8 +17,21 @@ internal sealed class KeyedShard(Func<AggregateSet> empty)
 
     /// <summary>An estimate of the memory the groups take: the key table's arrays, and the aggregates' at
     /// <paramref name="groupBytes"/> a group for as many groups as the table has room for (their arrays grow by
-    /// doubling, as the table's); an empty shard's few bytes are not counted.</summary>
-    public long Bytes(long groupBytes) => Keys.Count == 0 ? 0 : Keys.Bytes + Keys.Capacity * groupBytes;
+    /// doubling, as the table's, and a spilled table keeps its capacity for the groups that follow).</summary>
+    public long Bytes(long groupBytes) => Keys.Bytes + Keys.Capacity * groupBytes;
+
+    /// <summary>What adding a key of <paramref name="length"/> bytes to a full table allocates (see <see cref="KeyTable.Growth"/>),
+    /// the aggregates' arrays included when the table's rows double.</summary>
+    public (long Added, long Replaced) Growth(int length, long groupBytes)
+    {
+        var (added, replaced) = Keys.Growth(length);
+        if (Keys.Count == Keys.Capacity)
+        {
+            added += Keys.Capacity * groupBytes;
+            replaced += Keys.Capacity * groupBytes;
+        }
+        return (added, replaced);
+    }
 
     /// <summary>Takes a key table and its aggregates read from a snapshot, when the shard holds nothing.</summary>
     public void Adopt(KeyTable keys, AggregateSet aggregates)
@@ -28,13 +41,24 @@ internal sealed class KeyedShard(Func<AggregateSet> empty)
         Aggregates = aggregates;
     }
 
-    /// <summary>Writes the groups in memory as a sorted run and starts an empty table.</summary>
-    public void Spill(StateMemory memory, GroupStateCodec codec)
+    /// <summary>
+    /// Writes the groups in memory as a sorted run; then, with <paramref name="keep"/>, empties the table and its
+    /// aggregates in place (the shard goes on filling them, at no new allocation), otherwise lets them go for new ones.
+    /// </summary>
+    public void Spill(StateMemory memory, GroupStateCodec codec, bool keep)
     {
         if (Keys.Count == 0) return;
         _runs.Add(GroupRun.Write(memory, Keys, Aggregates, codec));
-        Keys = new KeyTable();
-        Aggregates = empty();
+        if (keep)
+        {
+            Aggregates.Reset(Keys.Count);
+            Keys.Clear();
+        }
+        else
+        {
+            Keys = new KeyTable();
+            Aggregates = empty();
+        }
     }
 
     /// <summary>
@@ -44,7 +68,7 @@ internal sealed class KeyedShard(Func<AggregateSet> empty)
     public IEnumerable<(KeyTable Keys, AggregateSet Aggregates)> Groups(StateMemory memory, GroupStateCodec codec, int groups)
     {
         if (!Spilled) return Keys.Count == 0 ? [] : [(Keys, Aggregates)];
-        Spill(memory, codec);
+        Spill(memory, codec, keep: true);
         return GroupRun.Merge(memory, _runs, codec, empty, groups);
     }
 

@@ -1,13 +1,21 @@
 namespace DataPlane.SqlTransforms.State;
 
 /// <summary>
-/// The keyed state of one execution against its memory budget: each stateful operator reports what its groups in
-/// memory take (an estimate from the capacity of their arrays), and spills them when the execution is over budget.
-/// Spilled runs are files of the execution's own folder, created with the first and removed with the last.
+/// The keyed state of one execution against its memory budget. Each stateful operator reports what its groups in
+/// memory take (<see cref="Held"/>: an estimate from the capacity of their arrays, which is what they occupy), and
+/// asks before its tables grow (<see cref="Fits"/>); the arrays a table outgrows, and those of groups spilled or
+/// emitted, are <see cref="Garbage"/> until a full collection, counted against the budget too, so what the state
+/// makes the process hold (live and garbage) stays within the budget. Spilled runs are files of the execution's own
+/// folder, created with the first and removed with the last.
 /// </summary>
 internal sealed class StateMemory(StateOptions options) : IDisposable
 {
+    /// <summary>Garbage beside the state the managed heap may hold before <see cref="Batch"/> collects it.</summary>
+    public const long HeapSlack = 32L << 20;
+
     private string? _folder;
+    /// <summary>The managed heap beside the state at the last collection (-1: not measured yet).</summary>
+    private long _otherLive = -1;
     private int _nextRun;
     private int _liveRuns;
 
@@ -24,6 +32,15 @@ internal sealed class StateMemory(StateOptions options) : IDisposable
 
     public bool Over => Held > Options.MemoryBytes;
 
+    /// <summary>Bytes of arrays the operators let go of (outgrown, or of groups spilled or emitted) since the last collection.</summary>
+    public long Garbage { get; private set; }
+
+    /// <summary>The most <see cref="Held"/> and <see cref="Garbage"/> have been together: what the state made the process hold.</summary>
+    public long PeakAccounted { get; private set; }
+
+    /// <summary>Full collections made to free <see cref="Garbage"/>.</summary>
+    public int Collections { get; private set; }
+
     /// <summary>Runs written so far, and their bytes.</summary>
     public int RunsSpilled { get; private set; }
 
@@ -33,6 +50,64 @@ internal sealed class StateMemory(StateOptions options) : IDisposable
     {
         Held += delta;
         if (Held > PeakHeld) PeakHeld = Held;
+        if (Held + Garbage > PeakAccounted) PeakAccounted = Held + Garbage;
+    }
+
+    /// <summary>Arrays of <paramref name="bytes"/> are garbage now (their groups spilled or emitted, or outgrown).</summary>
+    public void Dropped(long bytes)
+    {
+        Garbage += bytes;
+        if (Held + Garbage > PeakAccounted) PeakAccounted = Held + Garbage;
+    }
+
+    /// <summary>
+    /// Whether a table may grow by <paramref name="added"/> bytes, replacing arrays of <paramref name="replaced"/> (both
+    /// held at once while it copies, the old ones garbage after): within the budget with the garbage there is, or after
+    /// a full collection frees it. When not, the caller spills.
+    /// </summary>
+    public bool Fits(long added, long replaced)
+    {
+        if (Held + Garbage + added + replaced <= Options.MemoryBytes) return true;
+        if (Garbage == 0 || Held + added + replaced > Options.MemoryBytes) return false;
+        Collect();
+        return true;
+    }
+
+    /// <summary>
+    /// After each batch an operator of the state takes: a full collection when the managed heap holds more than
+    /// <see cref="HeapSlack"/> beyond the state and what else was live at the last one, and still does after a
+    /// collection of the young generations (small objects' garbage, which the runtime collects often anyway). The
+    /// batches the engine goes through (input, output) are garbage of the large object heap, which the runtime
+    /// collects after an allocation budget proportional to what survives it, the state: without this the process grows
+    /// by a multiple of the state before a collection. With it, the process holds at most the budget, what it held
+    /// beside the state, and this slack, at the cost of a collection per slack's worth of large batches (fast: the state
+    /// is arrays of numbers and bytes, with nothing to trace).
+    /// </summary>
+    public void Batch()
+    {
+        if (!Bounded) return;
+        if (_otherLive < 0) _otherLive = GC.GetTotalMemory(forceFullCollection: false) - Held;
+        if (GC.GetTotalMemory(forceFullCollection: false) - Held - _otherLive <= HeapSlack) return;
+        GC.Collect(1, GCCollectionMode.Forced, blocking: true);
+        if (GC.GetTotalMemory(forceFullCollection: false) - Held - _otherLive > HeapSlack) Collect();
+    }
+
+    /// <summary>
+    /// Frees the <see cref="Garbage"/> if with it the state is over budget. The arrays are in the large object heap, which
+    /// only a full collection frees: without one the process grows by them again before the runtime gets to it, and
+    /// the budget bounds nothing. Spills and growth are rare (one per budget's worth of state), and so are these.
+    /// </summary>
+    public void CollectIfOver()
+    {
+        if (Garbage > 0 && Held + Garbage > Options.MemoryBytes) Collect();
+    }
+
+    private void Collect()
+    {
+        GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: false);
+        Garbage = 0;
+        Collections++;
+        _otherLive = GC.GetTotalMemory(forceFullCollection: false) - Held;
     }
 
     /// <summary>The path of a new run file.</summary>
@@ -52,13 +127,6 @@ internal sealed class StateMemory(StateOptions options) : IDisposable
         Directory.Delete(_folder, recursive: false);
         _folder = null;
     }
-
-    /// <summary>
-    /// An operator has spilled what it held: its tables, a budget's worth, are garbage now, in the large object heap,
-    /// which only a full collection frees. Collected at once (spills are one per budget's worth of state, so rare), or
-    /// the process grows by that much again before the runtime gets to it, and the budget bounds nothing.
-    /// </summary>
-    public void Spilled() => GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: false);
 
     public void Written(long bytes)
     {

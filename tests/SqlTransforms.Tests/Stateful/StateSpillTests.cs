@@ -149,7 +149,7 @@ public sealed class StateSpillTests : IDisposable
     /// <summary>Runs the statement over the batches; at <paramref name="cut"/>, saves the state, drops the execution (and
     /// what it spilled) and goes on in a new one restored from it with <paramref name="restoreWith"/>. With
     /// <paramref name="apart"/>, the state is saved with each shard in a stream of its own, and those are read last first.</summary>
-    private static (List<string> Rows, long Late, (long Held, long PeakHeld, int RunsSpilled, long BytesSpilled) Use) Run(string sql,
+    private static (List<string> Rows, long Late, StateMemoryUse Use) Run(string sql,
         List<(List<object?[]> Rows, int Partition)> batches, StateOptions options, int cut = -1, StateOptions? restoreWith = null, bool apart = false)
     {
         var sources = new Dictionary<string, Schema> { ["input"] = Schema };

@@ -27,14 +27,31 @@ internal sealed class AggregateSet
         _resultTypes = resultTypes;
         _order = order;
         _accumulators = new IGroupAccumulator[calls.Count];
-        for (int i = 0; i < calls.Count; i++)
+        for (int i = 0; i < calls.Count; i++) _accumulators[i] = Create(i);
+    }
+
+    private IGroupAccumulator Create(int i)
+    {
+        var c = _calls[i];
+        var argument = c.Argument is { } a ? _inputTypes[a] : null;
+        var result = _resultTypes[i];
+        return c.Distinct && argument is not null
+            ? new DistinctAccumulator(argument, () => c.Function.Create(argument, result, c.Parameter))
+            : c.Function.Create(argument, result, c.Parameter);
+    }
+
+    /// <summary>
+    /// Empties groups 0 to <paramref name="groups"/> - 1, keeping the arrays (a spilled shard's table is reused at the
+    /// capacity it grew to). A DISTINCT aggregate starts anew instead: clearing its groups one by one keeps or compacts
+    /// its table of values, where a new one is empty.
+    /// </summary>
+    public void Reset(int groups)
+    {
+        for (int i = 0; i < _accumulators.Length; i++)
         {
-            var c = calls[i];
-            var argument = c.Argument is { } a ? inputTypes[a] : null;
-            var result = resultTypes[i];
-            _accumulators[i] = c.Distinct && argument is not null
-                ? new DistinctAccumulator(argument, () => c.Function.Create(argument, result, c.Parameter))
-                : c.Function.Create(argument, result, c.Parameter);
+            if (_accumulators[i] is DistinctAccumulator) { _accumulators[i] = Create(i); continue; }
+            var accumulator = _accumulators[i];
+            for (int g = 0; g < groups; g++) accumulator.Clear(g);
         }
     }
 

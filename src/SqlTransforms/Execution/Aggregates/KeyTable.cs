@@ -16,6 +16,9 @@ internal sealed class KeyTable
 
     public int Count { get; private set; }
 
+    /// <summary>The slots hold a sort, not the hash table (<see cref="SortedForSpill"/>), until <see cref="Clear"/>.</summary>
+    private bool _sorted;
+
     /// <summary>Bytes held by the keys and the table (for state size figures).</summary>
     public long Bytes => _arena.Length + (long)_offsets.Length * 12 + _slots.Length * 4L;
 
@@ -33,10 +36,58 @@ internal sealed class KeyTable
         Array.Fill(_slots, -1);
         Count = 0;
         _arenaLength = 0;
+        _sorted = false;
     }
 
-    public int GetOrAdd(ReadOnlySpan<byte> key, out bool added)
+    public int GetOrAdd(ReadOnlySpan<byte> key, out bool added) => GetOrAdd(key, grow: true, out added);
+
+    /// <summary>
+    /// The ids in the byte order of their keys, for writing them out before the table is emptied: sorted in the
+    /// table's own slots, so spilling a table allocates nothing as large as it. Keys are found by id after, not by
+    /// value, until <see cref="Clear"/>.
+    /// </summary>
+    public ReadOnlySpan<int> SortedForSpill()
     {
+        var ids = _slots.AsSpan(0, Count); // the slots are twice as many as the keys
+        for (int i = 0; i < ids.Length; i++) ids[i] = i;
+        ids.Sort((a, b) => Key(a).SequenceCompareTo(Key(b)));
+        _sorted = true;
+        return ids;
+    }
+
+    /// <summary>The id of a key, added if the table has room for it without growing; -1 when it would have to grow
+    /// (a caller bounding memory decides first: <see cref="Growth"/>).</summary>
+    public int GetOrAddInPlace(ReadOnlySpan<byte> key) => GetOrAdd(key, grow: false, out _);
+
+    /// <summary>Whether adding a key of <paramref name="length"/> bytes grows the table's arrays.</summary>
+    public bool Full(int length) => Count == _offsets.Length || _arenaLength + length > _arena.Length;
+
+    /// <summary>
+    /// What adding a key of <paramref name="length"/> bytes to a <see cref="Full"/> table allocates: the bytes added,
+    /// and those of the arrays it replaces (garbage until a collection). Each array grows by doubling; the slots grow
+    /// with the rows (a table of capacity C has 2C slots).
+    /// </summary>
+    public (long Added, long Replaced) Growth(int length)
+    {
+        long added = 0, replaced = 0;
+        if (Count == _offsets.Length)
+        {
+            long rows = _offsets.Length * 12L + _slots.Length * 4L;
+            added += rows;
+            replaced += rows;
+        }
+        if (_arenaLength + length > _arena.Length)
+        {
+            long arena = Math.Min(Array.MaxLength, Math.Max((long)_arena.Length * 2, _arenaLength + (long)length));
+            added += arena - _arena.Length;
+            replaced += _arena.Length;
+        }
+        return (added, replaced);
+    }
+
+    private int GetOrAdd(ReadOnlySpan<byte> key, bool grow, out bool added)
+    {
+        if (_sorted) throw new InvalidOperationException("a key table sorted for a spill is read by id until it is cleared");
         int hash = Hash(key);
         int mask = _slots.Length - 1;
         int slot = hash & mask;
@@ -47,6 +98,7 @@ internal sealed class KeyTable
             if (_hashes[id] == hash && Key(id).SequenceEqual(key)) { added = false; return id; }
             slot = (slot + 1) & mask;
         }
+        if (!grow && Full(key.Length)) { added = false; return -1; }
         added = true;
         return Insert(key, hash, slot);
     }
@@ -54,6 +106,7 @@ internal sealed class KeyTable
     /// <summary>The id of a key, or -1.</summary>
     public int Find(ReadOnlySpan<byte> key)
     {
+        if (_sorted) throw new InvalidOperationException("a key table sorted for a spill is read by id until it is cleared");
         int hash = Hash(key);
         int mask = _slots.Length - 1;
         for (int slot = hash & mask; ; slot = (slot + 1) & mask)

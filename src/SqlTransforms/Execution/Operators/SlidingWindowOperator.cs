@@ -70,6 +70,8 @@ internal sealed class SlidingWindowOperator : WindowAggregateOperator
         var timeColumn = batch.Column(WindowSpec.TimeColumn);
         var times = Vectors.Values<long>(timeColumn);
         var keys = KeyColumns(batch);
+        bool bounded = _memory.Bounded;
+        IArrowArray[]? columns = null;
         Pane? current = null;
         _touched.Clear();
         for (int i = 0; i < n; i++)
@@ -83,26 +85,96 @@ internal sealed class SlidingWindowOperator : WindowAggregateOperator
             var key = Codec.Encode(keys, i);
             int shard = ShardOf(key);
             _shardOf[i] = shard;
-            _groups[i] = current.Shards[shard].Keys.GetOrAdd(key);
+            var table = current.Shards[shard].Keys;
+            int group = bounded ? table.GetOrAddInPlace(key) : table.GetOrAdd(key);
+            if (group < 0) group = MakeRoom(current, shard, key, columns ??= Columns(batch), i);
+            _groups[i] = group;
             if (_shards > 1 && !_touched.Contains((current, shard))) _touched.Add((current, shard));
         }
         if (_touched.Count == 0) return;
-        var columns = Columns(batch);
+        Update(columns ?? Columns(batch), n);
+        if (!bounded) return;
+        Report();
+        _memory.Batch();
+    }
+
+    /// <summary>Folds rows 0 to <paramref name="rows"/> - 1 of the batch into the groups the loop found for them.</summary>
+    private void Update(IArrowArray[] columns, int rows)
+    {
         if (_touched.Count == 1)
         {
             var only = _touched[0].Pane.Shards[_touched[0].Shard];
-            only.Aggregates.Update(columns, _groups.AsSpan(0, n), only.Keys.Count);
+            only.Aggregates.Update(columns, _groups.AsSpan(0, rows), only.Keys.Count);
+            return;
         }
-        else
+        foreach (var (pane, s) in _touched)
         {
-            foreach (var (pane, s) in _touched)
-            {
-                var shard = pane.Shards[s];
-                for (int i = 0; i < n; i++) _masked[i] = _paneOf[i] == pane.Start && _shardOf[i] == s ? _groups[i] : -1;
-                shard.Aggregates.Update(columns, _masked.AsSpan(0, n), shard.Keys.Count);
-            }
+            var shard = pane.Shards[s];
+            for (int i = 0; i < rows; i++) _masked[i] = _paneOf[i] == pane.Start && _shardOf[i] == s ? _groups[i] : -1;
+            shard.Aggregates.Update(columns, _masked.AsSpan(0, rows), shard.Keys.Count);
         }
-        Account();
+    }
+
+    /// <summary>
+    /// A new key for a full table, at row <paramref name="row"/> of a batch: answers its group, in the table grown if the
+    /// growth (the new arrays beside the old while they are copied) fits the budget, with the garbage there is or after
+    /// a collection; otherwise after spilling what holds most: this table, emptied in place to go on at the size it
+    /// has, or a larger one of another pane, let go (a window's pane that fills no more, or less). The other shards of
+    /// this pane fill as fast as this one (keys are spread by hash): each spills itself when full, where letting them
+    /// go would have them grow again, and take this one's place in turn. So the state never grows past the budget, and
+    /// in the steady state (tables filling and spilling) allocates nothing. The rows before this one are folded into
+    /// their groups first (and skipped after), so any table can be spilled whole. Rare: once per doubling of a table
+    /// or per table's worth of new keys.
+    /// </summary>
+    private int MakeRoom(Pane pane, int index, ReadOnlySpan<byte> key, IArrowArray[] columns, int row)
+    {
+        var shard = pane.Shards[index];
+        Update(columns, row);
+        _groups.AsSpan(0, row).Fill(-1);
+        if (_groupBytes == 0) _groupBytes = SampleGroupBytes();
+        while (true)
+        {
+            int group = shard.Keys.GetOrAddInPlace(key);
+            if (group >= 0) return group;
+            var (added, replaced) = shard.Growth(key.Length, _groupBytes);
+            var victim = Largest(pane, shard);
+            if (victim is null || _memory.Fits(added, replaced))
+            {
+                _memory.Change(added);
+                _held += added;
+                _memory.Dropped(replaced);
+                return shard.Keys.GetOrAdd(key);
+            }
+            _groupBytes = SampleGroupBytes();
+            if (victim == shard) shard.Spill(_memory, StateCodec, keep: true);
+            else
+            {
+                long bytes = victim.Bytes(_groupBytes);
+                victim.Spill(_memory, StateCodec, keep: false);
+                Report();
+                _memory.Dropped(bytes);
+            }
+            Report();
+        }
+    }
+
+    /// <summary>Of <paramref name="asking"/> (a shard of <paramref name="own"/>) and the other panes' shards, the one holding
+    /// the most groups in memory by its bytes, <paramref name="asking"/> on a tie; null if none holds any.</summary>
+    private KeyedShard? Largest(Pane own, KeyedShard asking)
+    {
+        KeyedShard? largest = asking.Keys.Count > 0 ? asking : null;
+        long most = largest is null ? 0 : asking.Bytes(_groupBytes);
+        foreach (var pane in _panes.Values)
+        {
+            if (pane == own) continue;
+            foreach (var shard in pane.Shards)
+                if (shard.Keys.Count > 0 && shard.Bytes(_groupBytes) is var bytes && bytes > most)
+                {
+                    largest = shard;
+                    most = bytes;
+                }
+        }
+        return largest;
     }
 
     private Pane PaneAt(long start)
@@ -123,8 +195,8 @@ internal sealed class SlidingWindowOperator : WindowAggregateOperator
     }
 
     /// <summary>
-    /// Reports what the groups in memory take to the execution's budget and, over it, spills every group this
-    /// operator holds in memory (the runs are as large as the budget allows, so there are few of them to merge).
+    /// Reports what the groups in memory take to the execution's budget and, over it (groups read from a snapshot, which
+    /// come in whole tables), spills every group this operator holds in memory.
     /// </summary>
     private void Account()
     {
@@ -134,9 +206,14 @@ internal sealed class SlidingWindowOperator : WindowAggregateOperator
         _groupBytes = SampleGroupBytes();
         foreach (var pane in _panes.Values)
             foreach (var shard in pane.Shards)
-                shard.Spill(_memory, StateCodec);
-        Report();
-        _memory.Spilled();
+            {
+                if (shard.Keys.Count == 0) continue;
+                long bytes = shard.Bytes(_groupBytes);
+                shard.Spill(_memory, StateCodec, keep: false);
+                Report();
+                _memory.Dropped(bytes);
+            }
+        _memory.CollectIfOver();
     }
 
     private void Report()
@@ -173,14 +250,21 @@ internal sealed class SlidingWindowOperator : WindowAggregateOperator
             _pending.Remove(start);
             EmitWindow(start);
         }
-        bool dropped = false;
+        long dropped = 0;
         while (_panes.Count > 0 && _panes.First() is var first && (watermark == long.MaxValue || LastEnd(first.Key) <= watermark))
         {
-            foreach (var shard in first.Value.Shards) shard.Drop(_memory);
+            foreach (var shard in first.Value.Shards)
+            {
+                dropped += shard.Bytes(_groupBytes);
+                shard.Drop(_memory);
+            }
             _panes.Remove(first.Key);
-            dropped = true;
         }
-        if (dropped && _memory.Bounded) Report();
+        if (dropped > 0 && _memory.Bounded)
+        {
+            Report();
+            _memory.Dropped(dropped);
+        }
     }
 
     private void EmitWindow(long start)
