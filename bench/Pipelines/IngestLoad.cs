@@ -190,6 +190,8 @@ internal static class IngestLoad
             GC.WaitForPendingFinalizers();
             var latencies = new double[bodies.Count];
             var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+            var jit = System.Runtime.JitInfo.GetCompilationTime();
+            long jitMethods = System.Runtime.JitInfo.GetCompiledMethodCount();
             var clock = Stopwatch.StartNew();
             await Parallel.ForEachAsync(Enumerable.Range(0, latencies.Length), new ParallelOptions { MaxDegreeOfParallelism = connections }, async (i, ct) =>
             {
@@ -209,7 +211,8 @@ internal static class IngestLoad
             double total = clock.Elapsed.TotalSeconds;
             double cpuSeconds = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds;
             long records = bodies.Sum(b => (long)b.AsSpan().Count((byte)'\n'));
-            Console.WriteLine($"round {round.Index + 1}: all acknowledged after {acked:F2} s, committed after {total:F2} s, {cpuSeconds:F2} CPU s: {flushed}");
+            Console.WriteLine($"round {round.Index + 1}: all acknowledged after {acked:F2} s, committed after {total:F2} s, {cpuSeconds:F2} CPU s, " +
+                $"of which the JIT {(System.Runtime.JitInfo.GetCompilationTime() - jit).TotalSeconds:F2} s ({System.Runtime.JitInfo.GetCompiledMethodCount() - jitMethods:N0} methods): {flushed}");
             return new Timed(total, cpuSeconds, records, bodies.Sum(b => (long)b.Length), latencies);
         }
 
