@@ -35,10 +35,11 @@ internal static class GroupRun
     /// <summary>
     /// The groups of <paramref name="runs"/> in key order, each key once with its states merged, in batches of at most
     /// <paramref name="groups"/> keys (valid until the next batch is asked for). More than <see cref="MaxMergeWidth"/>
-    /// runs are first merged into fewer (the list is changed to name them, and the merged runs are deleted).
+    /// runs are first merged into fewer (the list is changed to name them, and the merged runs are deleted, but those of
+    /// <paramref name="kept"/>: the caller's, read again later).
     /// </summary>
     public static IEnumerable<(KeyTable Keys, AggregateSet Aggregates)> Merge(StateMemory memory, List<string> runs, GroupStateCodec codec,
-        Func<AggregateSet> empty, int groups)
+        Func<AggregateSet> empty, int groups, IReadOnlySet<string>? kept = null)
     {
         while (runs.Count > MaxMergeWidth)
         {
@@ -50,7 +51,8 @@ internal static class GroupRun
                     for (int id = 0; id < keys.Count; id++) run.Add(keys.Key(id), codec.Encode(aggregates, id));
                 runs.Add(run.Finish());
             }
-            foreach (var merged in first) memory.Delete(merged);
+            foreach (var merged in first)
+                if (kept is null || !kept.Contains(merged)) memory.Delete(merged);
         }
         return Merge(runs, codec, empty, groups);
     }

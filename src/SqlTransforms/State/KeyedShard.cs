@@ -15,6 +15,9 @@ internal sealed class KeyedShard(Func<AggregateSet> empty)
 
     public bool Spilled => _runs.Count > 0;
 
+    /// <summary>The runs spilled so far, in the order they were written.</summary>
+    public IReadOnlyList<string> Runs => _runs;
+
     /// <summary>An estimate of the memory the groups take: the key table's arrays, and the aggregates' at
     /// <paramref name="groupBytes"/> a group for as many groups as the table has room for (their arrays grow by
     /// doubling, as the table's, and a spilled table keeps its capacity for the groups that follow).</summary>

@@ -279,17 +279,47 @@ internal sealed class SlidingWindowOperator : WindowAggregateOperator
             return;
         }
         // a hop window: the merge of its panes' partial aggregates
-        var window = new KeyTable();
-        var merged = NewAggregates();
+        var panes = new List<Pane>();
         for (long p = start; p < end; p += _pane)
-        {
-            if (!_panes.TryGetValue(p, out var pane)) continue;
+            if (_panes.TryGetValue(p, out var pane)) panes.Add(pane);
+        long bytes = 0;
+        bool spilled = false;
+        foreach (var pane in panes)
             foreach (var shard in pane.Shards)
-                foreach (var (keys, aggregates) in shard.Groups(_memory, StateCodec, MergedGroups))
-                    for (int id = 0; id < keys.Count; id++)
-                        merged.Merge(aggregates, id, window.GetOrAdd(keys.Key(id)));
+            {
+                bytes += shard.Bytes(_groupBytes);
+                spilled |= shard.Spilled;
+            }
+        // in memory, when the panes are and their merge fits the budget beside them: a table about as large as theirs,
+        // and as much again in the arrays it outgrows on the way
+        if (!_memory.Bounded || (!spilled && _memory.Fits(2 * bytes, 0)))
+        {
+            var window = new KeyTable();
+            var merged = NewAggregates();
+            foreach (var pane in panes)
+                foreach (var shard in pane.Shards)
+                    for (int id = 0; id < shard.Keys.Count; id++)
+                        merged.Merge(shard.Aggregates, id, window.GetOrAdd(shard.Keys.Key(id)));
+            EmitGroups(start, end, window, merged);
+            if (_memory.Bounded) _memory.Dropped(2 * (window.Bytes + window.Capacity * _groupBytes));
+            return;
         }
-        EmitGroups(start, end, window, merged);
+        // otherwise streamed, shard by shard (a key is in the same shard of every pane): each pane's groups in memory
+        // spilled, and the panes' runs merged by key a batch at a time, folding a key's states; the runs stay the panes'
+        for (int s = 0; s < _shards; s++)
+        {
+            var runs = new List<string>();
+            foreach (var pane in panes)
+            {
+                pane.Shards[s].Spill(_memory, StateCodec, keep: true);
+                runs.AddRange(pane.Shards[s].Runs);
+            }
+            var kept = new HashSet<string>(runs, StringComparer.Ordinal);
+            foreach (var (keys, aggregates) in GroupRun.Merge(_memory, runs, StateCodec, NewAggregates, MergedGroups, kept))
+                EmitGroups(start, end, keys, aggregates);
+            foreach (var run in runs)
+                if (!kept.Contains(run)) _memory.Delete(run);
+        }
     }
 
     private void EmitGroups(long start, long end, KeyTable keys, AggregateSet aggregates)
