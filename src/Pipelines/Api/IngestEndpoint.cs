@@ -102,7 +102,8 @@ internal sealed class IngestEndpoint(StreamRegistry streams, StreamSources sourc
                 {
                     if (stream.Definition.KafkaBacked)
                     {
-                        using var records = parser.Build(stream.Definition.ArrowSchema);
+                        // Only a keyed stream's producer reads the parsed records (for the keys); the rest is produced as sent.
+                        using var records = stream.Definition.KeyIndex >= 0 ? parser.Build(stream.Definition.ArrowSchema) : null;
                         var producer = sources.Producer(stream) ?? throw new ObjectDisposedException(stream.Name);
                         await producer.ProduceAsync(buffer.AsMemory(0, length), parser.RecordSpans, records);
                     }

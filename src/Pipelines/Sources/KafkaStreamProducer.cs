@@ -41,14 +41,14 @@ internal sealed class KafkaStreamProducer : IDisposable
 
     /// <summary>
     /// Produces the records (<paramref name="spans"/> in <paramref name="body"/>; <paramref name="records"/> the parsed
-    /// batch, for the keys) and waits for every acknowledgement; a <see cref="KafkaUnavailableException"/> when any record
+    /// batch, for the keys: null for a stream without a key field) and waits for every acknowledgement; a <see cref="KafkaUnavailableException"/> when any record
     /// was not acknowledged (broker down, timed out, topic missing).
     /// </summary>
-    public async Task ProduceAsync(ReadOnlyMemory<byte> body, IReadOnlyList<(int Start, int Length)> spans, RecordBatch records)
+    public async Task ProduceAsync(ReadOnlyMemory<byte> body, IReadOnlyList<(int Start, int Length)> spans, RecordBatch? records)
     {
         _lines.Flush();
         var delivery = new Delivery(spans.Count);
-        var keys = _keyIndex >= 0 ? records.Column(_keyIndex) : null;
+        var keys = _keyIndex >= 0 ? (records ?? throw new ArgumentNullException(nameof(records))).Column(_keyIndex) : null;
         int produced = 0;
         try
         {
