@@ -48,6 +48,9 @@ public sealed class IcebergCatalog : ICatalog
     /// are grouped per table here.</summary>
     internal TableCommitter Committer { get; }
 
+    /// <inheritdoc/>
+    public Task? NextCommit => Committer.NextCommit;
+
     public bool NamespaceExists(IReadOnlyList<string> ns) => Store.NamespaceExists(new Namespace(ns));
 
     /// <summary>Creates the namespace, and any missing parent of it; false when it already existed.</summary>

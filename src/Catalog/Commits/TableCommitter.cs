@@ -28,6 +28,14 @@ internal sealed class TableCommitter(CatalogStore store, MetadataFiles files, Ta
     private const int MaxAttempts = 20;
     private readonly ConcurrentDictionary<string, TableQueue> _queues = new(StringComparer.Ordinal);
     private readonly SwapBatcher _swapBatcher = new(store);
+    // Completed and replaced at every landed commit (IcebergCatalog.NextCommit).
+    private TaskCompletionSource _nextCommit = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Completes when the next commit (of any table, a transaction's too) has landed.</summary>
+    public Task NextCommit => Volatile.Read(ref _nextCommit).Task;
+
+    private void Landed() =>
+        Interlocked.Exchange(ref _nextCommit, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
 
     /// <summary>One table's part of a commit: requirements and updates (parsed from a client's JSON, or the table library's
     /// own), or, with <paramref name="Replacement"/>, whole metadata computed on the table's metadata file
@@ -47,7 +55,12 @@ internal sealed class TableCommitter(CatalogStore store, MetadataFiles files, Ta
     /// Commits one table's change as part of the next group on that table. Not cancellable once queued: the group
     /// may already hold it, and a client that went away gets the same outcome as one whose answer was lost.
     /// </summary>
-    public Task<Committed> CommitAsync(Change change) => Queue(change.Namespace, change.Name).RunAsync(change, CommitGroupAsync);
+    public async Task<Committed> CommitAsync(Change change)
+    {
+        var committed = await Queue(change.Namespace, change.Name).RunAsync(change, CommitGroupAsync);
+        Landed();
+        return committed;
+    }
 
     /// <summary>Commits changes to several tables all or none (<c>POST /v1/transactions/commit</c>), holding each table's queue meanwhile.</summary>
     public async Task CommitTransactionAsync(IReadOnlyList<Change> changes)
@@ -95,6 +108,7 @@ internal sealed class TableCommitter(CatalogStore store, MetadataFiles files, Ta
                 {
                     foreach (var swap in swaps)
                         if (swap.Expected is not null) files.Cache.Forget(swap.Expected);
+                    Landed();
                     return;
                 }
                 // Safe to delete: the transaction lost as a whole, so no table moved to any of these fresh files.

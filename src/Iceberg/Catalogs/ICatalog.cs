@@ -35,4 +35,11 @@ public interface ICatalog : IDisposable
 
     /// <summary>Removes the table (with <paramref name="purge"/> its files too); false when absent.</summary>
     Task<bool> DropTableAsync(TableIdentifier id, bool purge = false, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Completes when this catalog next lands a commit on any table (whoever sent it), so a caller waiting for a table to
+    /// reach some state looks again then rather than on a timer; null when the catalog cannot tell (one over HTTP).
+    /// Take it before looking at the table, so a commit in between is not missed.
+    /// </summary>
+    Task? NextCommit => null;
 }

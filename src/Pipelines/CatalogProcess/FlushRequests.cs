@@ -19,9 +19,9 @@ namespace DataPlane.Pipelines.CatalogProcess;
 /// partitions' high watermarks as it asks them. Nothing has to reach the catalog process from the workers: the table
 /// says when it is done. For a Kafka-backed stream the call notes each partition's high watermark at request time (at
 /// or past whatever any worker had read then) and answers 200 once every sink's commits in the table's history end each
-/// partition there or later; 504 when they do not within <c>timeout_seconds</c> (the request stands: workers still
-/// flush). 202 without waiting when <c>timeout_seconds</c> is 0, or for a stream with a local log, which only the worker
-/// running its pipeline can see.
+/// partition there or later, looking again as each commit lands in this process's catalog (<see cref="ICatalog.NextCommit"/>);
+/// 504 when they do not within <c>timeout_seconds</c> (the request stands: workers still flush). 202 without waiting
+/// when <c>timeout_seconds</c> is 0, or for a stream with a local log, which only the worker running its pipeline can see.
 /// </summary>
 internal sealed class FlushRequests(ICatalog catalog, PipelinesOptions options)
 {
@@ -85,6 +85,8 @@ internal sealed class FlushRequests(ICatalog catalog, PipelinesOptions options)
         string topic = stream.Definition.Source!.Topic;
         while (true)
         {
+            // Taken before the table is read: a worker's commit landing in between still wakes the wait below.
+            var committed = catalog.NextCommit;
             var positions = await PositionsAsync(runner, topic, high.Length, context.RequestAborted);
             var behind = Behind(runner, positions, low!, high);
             if (behind.Count == 0)
@@ -125,7 +127,13 @@ internal sealed class FlushRequests(ICatalog catalog, PipelinesOptions options)
                     "GET the pipeline on the workers for their state, or flush again to wait again.");
                 return;
             }
-            await Task.Delay(Poll, context.RequestAborted);
+            // The workers commit through this process's catalog, which says when a commit lands; a catalog that cannot
+            // (or a commit made around it, by a process writing the same catalog files) is looked at again after Poll.
+            using var wait = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
+            var poll = Task.Delay(Poll, wait.Token);
+            await (committed is null ? poll : Task.WhenAny(committed, poll));
+            wait.Cancel();
+            context.RequestAborted.ThrowIfCancellationRequested();
         }
     }
 

@@ -149,6 +149,27 @@ public sealed class GroupCommitTests
         Assert.Equal(3, files.Count());
     }
 
+    [Fact]
+    public async Task The_catalogs_next_commit_completes_once_a_commit_lands_and_not_for_a_refused_one()
+    {
+        await using var server = await RestCatalogServer.StartAsync();
+        using var client = new IcebergRestClient(server.BaseUri);
+        await client.InitializeAsync();
+        await client.CreateNamespaceAsync(["db"]);
+        await client.CreateTableAsync(["db"], JsonNode.Parse(Create("t"))!.AsObject());
+        ICatalog catalog = server.Catalog;
+        static JsonArray SetProperty(string key) => [new JsonObject { ["action"] = "set-properties", ["updates"] = new JsonObject { [key] = "1" } }];
+
+        var next = catalog.NextCommit ?? throw new InvalidOperationException("DataPlane's own catalog tells when a commit lands.");
+        await Assert.ThrowsAnyAsync<Exception>(() => client.CommitTableAsync(["db"], "t",
+            [new JsonObject { ["type"] = "assert-table-uuid", ["uuid"] = Guid.Empty.ToString() }], SetProperty("refused")));
+        Assert.False(next.IsCompleted);
+
+        await client.CommitTableAsync(["db"], "t", [], SetProperty("landed"));
+        await next.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.False(catalog.NextCommit!.IsCompleted); // the one after it waits for another commit
+    }
+
     private static TableCommitter.Change Change(string body)
     {
         using var doc = JsonDocument.Parse(body);
