@@ -108,7 +108,7 @@ internal sealed class IngestEndpoint(StreamRegistry streams, StreamSources sourc
                         await producer.ProduceAsync(buffer.AsMemory(0, length), parser.RecordSpans, records);
                     }
                     else
-                        await stream.Log.AppendAsync(parser.Serialize(), count);
+                        await stream.Log.AppendAsync(parser.SerializeForLog(), count);
                 }
                 catch (KafkaUnavailableException e)
                 {

@@ -4,6 +4,7 @@ using System.Text.Unicode;
 using Apache.Arrow;
 using Apache.Arrow.Ipc;
 using DataPlane.Http;
+using DataPlane.Pipelines.Log;
 using DataPlane.Pipelines.Streams;
 
 namespace DataPlane.Pipelines.Ingest;
@@ -22,7 +23,7 @@ internal sealed class RecordBatchParser
     private readonly byte[][] _names;
     private readonly bool[] _required;
     private readonly bool[] _seen;
-    private readonly MemoryStream _ipc = new();
+    private readonly LogBufferStream _ipc = new();
     private byte[] _scratch = new byte[256];
 
     public RecordBatchParser(StreamDefinition stream)
@@ -195,9 +196,17 @@ internal sealed class RecordBatchParser
     /// <summary>The accepted records as Arrow IPC (valid until the next Parse).</summary>
     public ReadOnlyMemory<byte> Serialize()
     {
-        _ipc.SetLength(0);
+        _ipc.Clear();
         SerializeTo(_ipc, _stream.ArrowSchema);
-        return _ipc.GetBuffer().AsMemory(0, (int)_ipc.Length);
+        return _ipc.Written;
+    }
+
+    /// <summary>The accepted records as Arrow IPC in a pooled buffer the caller then holds (the log takes it over).</summary>
+    public LogBuffer SerializeForLog()
+    {
+        _ipc.Clear();
+        SerializeTo(_ipc, _stream.ArrowSchema);
+        return _ipc.Detach();
     }
 
     /// <summary>Appends the accepted records as an Arrow IPC stream to <paramref name="destination"/>, under

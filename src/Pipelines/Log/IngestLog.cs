@@ -116,17 +116,42 @@ internal sealed class IngestLog : IAsyncDisposable
     public Task<long> AppendAsync(ReadOnlyMemory<byte> payload, int recordCount)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(recordCount);
+        // The copy for the tail is made here, on the request's thread, so the single writer only writes.
+        var copy = payload.Length <= _options.TailBytes ? LogBuffer.Copy(payload.Span) : null;
+        return Enqueue(copy?.Memory ?? payload, recordCount, copy);
+    }
+
+    /// <summary>
+    /// <see cref="AppendAsync(ReadOnlyMemory{byte}, int)"/> of a payload in a pooled buffer, whose hold the log takes
+    /// over (the caller releases nothing): it becomes the tail's copy as is.
+    /// </summary>
+    public async Task<long> AppendAsync(LogBuffer payload, int recordCount)
+    {
+        if (payload.Length <= _options.TailBytes && recordCount > 0)
+            return await Enqueue(payload.Memory, recordCount, payload);
+        try
+        {
+            return await AppendAsync(payload.Memory, recordCount);
+        }
+        finally
+        {
+            payload.Release();
+        }
+    }
+
+    /// <summary>Queues one batch for the writer; <paramref name="copy"/>, when given, is the tail's and is released here if the batch is refused.</summary>
+    private Task<long> Enqueue(ReadOnlyMemory<byte> payload, int recordCount, LogBuffer? copy)
+    {
         long size = BatchFrame.HeaderSize + payload.Length;
         long reserved = Interlocked.Add(ref _reservedBytes, size);
         if (reserved > _options.MaxBytes)
         {
             Interlocked.Add(ref _reservedBytes, -size);
+            copy?.Release();
             throw new IngestLogFullException(reserved - size, _options.MaxBytes);
         }
         Volatile.Write(ref _lastAppend, Stopwatch.GetTimestamp());
-        // The copy for the tail is made here, on the request's thread, so the single writer only writes.
-        var copy = payload.Length <= _options.TailBytes ? LogBuffer.Copy(payload.Span) : null;
-        var pending = new PendingAppend(copy?.Memory ?? payload, recordCount, copy);
+        var pending = new PendingAppend(payload, recordCount, copy);
         if (!_queue.Writer.TryWrite(pending))
         {
             Interlocked.Add(ref _reservedBytes, -size);

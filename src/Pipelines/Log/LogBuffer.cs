@@ -31,6 +31,9 @@ internal sealed class LogBuffer
         return new LogBuffer(array, length);
     }
 
+    /// <summary>A buffer over <paramref name="array"/>, rented from the shared pool by the caller, which hands it over.</summary>
+    public static LogBuffer Own(byte[] array, int length) => new(array, length);
+
     public static LogBuffer Copy(ReadOnlySpan<byte> payload)
     {
         var buffer = Rent(payload.Length, out var fill);

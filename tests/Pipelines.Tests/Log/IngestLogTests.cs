@@ -183,6 +183,40 @@ public sealed class IngestLogTests : IDisposable
         Assert.Equal(5, log.SegmentReads);
     }
 
+    [Fact]
+    public async Task A_payload_handed_over_in_a_pooled_buffer_becomes_the_tails_copy_as_is_and_is_released_when_not_kept()
+    {
+        static LogBuffer Serialized(byte[] payload)
+        {
+            using var stream = new LogBufferStream();
+            stream.Write(payload);
+            return stream.Detach();
+        }
+        var options = new IngestLogOptions { SegmentBytes = 4096, TailBytes = 1500 };
+        await using var log = IngestLog.Open(_dir, options);
+        var small = Enumerable.Repeat((byte)'s', 1000).ToArray();
+        var handed = Serialized(small);
+        Assert.Equal(0, await log.AppendAsync(handed, 2));
+        Assert.True(log.TryRead(0, out var fromTail));
+        Assert.Equal(1, log.TailReads);
+        // The same array the caller handed over: no copy was made for the tail.
+        Assert.True(System.Runtime.InteropServices.MemoryMarshal.TryGetArray(fromTail.Payload, out var tailArray));
+        Assert.True(System.Runtime.InteropServices.MemoryMarshal.TryGetArray(handed.Memory, out var handedArray));
+        Assert.Same(handedArray.Array, tailArray.Array);
+        Assert.Equal(small, fromTail.Payload.ToArray());
+        fromTail.Release();
+
+        // Larger than the tail: written, read back from the segment, and the log released the caller's hold.
+        var large = Enumerable.Repeat((byte)'L', 2000).ToArray();
+        var notKept = Serialized(large);
+        Assert.Equal(2, await log.AppendAsync(notKept, 1));
+        Assert.Throws<InvalidOperationException>(notKept.Release);
+        Assert.True(log.TryRead(2, out var fromDisk));
+        Assert.Equal(large, fromDisk.Payload.ToArray());
+        fromDisk.Release();
+        Assert.Equal(1, log.SegmentReads);
+    }
+
     private int OpenFilesOfThisLog() =>
         Directory.GetFiles("/proc/self/fd").Count(fd => { try { return File.ResolveLinkTarget(fd, false)?.FullName.StartsWith(_dir, StringComparison.Ordinal) == true; } catch (IOException) { return false; } });
 
