@@ -15,6 +15,9 @@ internal sealed class KeyedShard(Func<AggregateSet> empty)
 
     public bool Spilled => _runs.Count > 0;
 
+    /// <summary>Whether the table holds groups, or room it grew for them (emptied by a spill, it keeps its size).</summary>
+    public bool Grown => Keys.Count > 0 || Keys.Capacity > KeyTable.InitialCapacity;
+
     /// <summary>The runs spilled so far, in the order they were written.</summary>
     public IReadOnlyList<string> Runs => _runs;
 
@@ -50,8 +53,8 @@ internal sealed class KeyedShard(Func<AggregateSet> empty)
     /// </summary>
     public void Spill(StateMemory memory, GroupStateCodec codec, bool keep)
     {
-        if (Keys.Count == 0) return;
-        _runs.Add(GroupRun.Write(memory, Keys, Aggregates, codec));
+        if (Keys.Count == 0 && (keep || !Grown)) return;
+        if (Keys.Count > 0) _runs.Add(GroupRun.Write(memory, Keys, Aggregates, codec));
         if (keep)
         {
             Aggregates.Reset(Keys.Count);

@@ -7,12 +7,15 @@ namespace DataPlane.SqlTransforms.Execution.Aggregates;
 /// </summary>
 internal sealed class KeyTable
 {
+    /// <summary>Keys a new table has room for.</summary>
+    public const int InitialCapacity = 16;
+
     private byte[] _arena = new byte[256];
     private int _arenaLength;
-    private int[] _offsets = new int[16];
-    private int[] _lengths = new int[16];
-    private int[] _hashes = new int[16];
-    private int[] _slots = NewSlots(32);
+    private int[] _offsets = new int[InitialCapacity];
+    private int[] _lengths = new int[InitialCapacity];
+    private int[] _hashes = new int[InitialCapacity];
+    private int[] _slots = NewSlots(2 * InitialCapacity);
 
     public int Count { get; private set; }
 

@@ -159,7 +159,8 @@ internal sealed class SlidingWindowOperator : WindowAggregateOperator
     }
 
     /// <summary>Of <paramref name="asking"/> (a shard of <paramref name="own"/>) and the other panes' shards, the one holding
-    /// the most groups in memory by its bytes, <paramref name="asking"/> on a tie; null if none holds any.</summary>
+    /// the most in memory by its bytes (groups, or the room a spill emptied), <paramref name="asking"/> on a tie; null if
+    /// none holds any.</summary>
     private KeyedShard? Largest(Pane own, KeyedShard asking)
     {
         KeyedShard? largest = asking.Keys.Count > 0 ? asking : null;
@@ -168,7 +169,7 @@ internal sealed class SlidingWindowOperator : WindowAggregateOperator
         {
             if (pane == own) continue;
             foreach (var shard in pane.Shards)
-                if (shard.Keys.Count > 0 && shard.Bytes(_groupBytes) is var bytes && bytes > most)
+                if (shard.Grown && shard.Bytes(_groupBytes) is var bytes && bytes > most)
                 {
                     largest = shard;
                     most = bytes;
