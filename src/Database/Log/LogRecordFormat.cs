@@ -20,20 +20,29 @@ internal static class LogRecordFormat
         var buffer = ArrayPool<byte>.Shared.Rent(total);
         try
         {
-            var span = buffer.AsSpan(0, total);
-            BinaryPrimitives.WriteInt32LittleEndian(span, entry.Payload.Length);
-            BinaryPrimitives.WriteInt64LittleEndian(span[4..], entry.Position);
-            BinaryPrimitives.WriteInt64LittleEndian(span[12..], entry.CommittedAtMicros);
-            entry.Payload.CopyTo(span[HeaderBytes..]);
-            uint crc = Crc32.HashToUInt32(span[4..(HeaderBytes + entry.Payload.Length)]);
-            BinaryPrimitives.WriteUInt32LittleEndian(span[(HeaderBytes + entry.Payload.Length)..], crc);
-            stream.Write(span);
+            Encode(entry, buffer.AsSpan(0, total));
+            stream.Write(buffer, 0, total);
         }
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
         }
     }
+
+    /// <summary>Writes the record into <paramref name="record"/>, <see cref="LogEntry.RecordLength"/> bytes.</summary>
+    public static void Encode(LogEntry entry, Span<byte> record)
+    {
+        BinaryPrimitives.WriteInt32LittleEndian(record, entry.Payload.Length);
+        BinaryPrimitives.WriteInt64LittleEndian(record[4..], entry.Position);
+        BinaryPrimitives.WriteInt64LittleEndian(record[12..], entry.CommittedAtMicros);
+        entry.Payload.CopyTo(record[HeaderBytes..]);
+        uint crc = Crc32.HashToUInt32(record[4..(HeaderBytes + entry.Payload.Length)]);
+        BinaryPrimitives.WriteUInt32LittleEndian(record[(HeaderBytes + entry.Payload.Length)..], crc);
+    }
+
+    /// <summary>The entry of a record read whole (its header and payload checked).</summary>
+    public static LogEntry Decode(ReadOnlySpan<byte> header, ReadOnlySpan<byte> payload) =>
+        new(BinaryPrimitives.ReadInt64LittleEndian(header[4..]), BinaryPrimitives.ReadInt64LittleEndian(header[12..]), payload.ToArray());
 
     /// <summary>The next whole record, or null at the end of the stream or at a torn/corrupt tail.</summary>
     public static LogEntry? Read(Stream stream)

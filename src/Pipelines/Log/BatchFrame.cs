@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using DataPlane.Storage.Durability;
+using DataPlane.Storage.Log;
 
 namespace DataPlane.Pipelines.Log;
 
@@ -8,10 +9,16 @@ namespace DataPlane.Pipelines.Log;
 /// record count, CRC32C) followed by the payload. The CRC covers the header's other fields and the payload, so
 /// a torn or half-written tail fails the check and is cut off on open.
 /// </summary>
-internal static class BatchFrame
+internal sealed class BatchFrame : IRecordFraming
 {
     public const int HeaderSize = 24;
     private const uint Magic = 0x314C5044; // "DPL1" little-endian
+
+    public static BatchFrame Instance { get; } = new();
+
+    public int HeaderBytes => HeaderSize;
+
+    public int TrailerBytes => 0;
 
     public static void WriteHeader(Span<byte> header, ReadOnlySpan<byte> payload, long firstOffset, int recordCount)
     {
@@ -23,15 +30,15 @@ internal static class BatchFrame
     }
 
     /// <summary>Reads a header; false when it is not a header (wrong magic, impossible length).</summary>
-    public static bool TryReadHeader(ReadOnlySpan<byte> header, out int payloadLength, out long firstOffset, out int recordCount)
+    public bool TryReadHeader(ReadOnlySpan<byte> header, out int payloadLength, out long firstKey, out int keyCount)
     {
         payloadLength = BinaryPrimitives.ReadInt32LittleEndian(header[4..]);
-        firstOffset = BinaryPrimitives.ReadInt64LittleEndian(header[8..]);
-        recordCount = BinaryPrimitives.ReadInt32LittleEndian(header[16..]);
-        return BinaryPrimitives.ReadUInt32LittleEndian(header) == Magic && payloadLength >= 0 && recordCount > 0 && firstOffset >= 0;
+        firstKey = BinaryPrimitives.ReadInt64LittleEndian(header[8..]);
+        keyCount = BinaryPrimitives.ReadInt32LittleEndian(header[16..]);
+        return BinaryPrimitives.ReadUInt32LittleEndian(header) == Magic && payloadLength >= 0 && keyCount > 0 && firstKey >= 0;
     }
 
-    public static bool ChecksumMatches(ReadOnlySpan<byte> header, ReadOnlySpan<byte> payload) =>
+    public bool IsWhole(ReadOnlySpan<byte> header, ReadOnlySpan<byte> payload, ReadOnlySpan<byte> trailer) =>
         BinaryPrimitives.ReadUInt32LittleEndian(header[20..]) == Checksum(header, payload);
 
     private static uint Checksum(ReadOnlySpan<byte> header, ReadOnlySpan<byte> payload)

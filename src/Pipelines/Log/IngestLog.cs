@@ -1,12 +1,12 @@
 using System.Diagnostics;
 using System.Threading.Channels;
-using DataPlane.Storage.Durability;
+using DataPlane.Storage.Log;
 
 namespace DataPlane.Pipelines.Log;
 
 /// <summary>
-/// A stream's durable ingest log: append-only segment files of framed batches, offsets counted in records.
-/// One writer task drains every append queued since its last flush, writes them, and fsyncs once (group commit):
+/// A stream's durable ingest log: a <see cref="SegmentedLog"/> of framed batches (<see cref="BatchFrame"/>), offsets
+/// counted in records. One writer task drains every append queued since its last flush, writes them, and fsyncs once (group commit):
 /// concurrent requests share a flush, and each is acknowledged only after the flush that covers it. Readers see
 /// only flushed batches, so an offset, once read, can never be reassigned after a crash. The most recently flushed
 /// batches also stay in memory (a tail bounded by <see cref="IngestLogOptions.TailBytes"/>): a pipeline keeping up
@@ -18,18 +18,16 @@ internal sealed class IngestLog : IAsyncDisposable
 
     private readonly string _directory;
     private readonly IngestLogOptions _options;
-    private readonly List<LogSegment> _segments;
+    private readonly SegmentedLog _log;
     private readonly Channel<PendingAppend> _queue = Channel.CreateUnbounded<PendingAppend>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Task _writer;
     private readonly object _gate = new();
     private long _reservedBytes;
     private long _durableEnd;
-    private long _flushCount;
     private TaskCompletionSource _appended = NewSignal();
     // The writer's working state, held while it writes: an idle log drops the scratch and closes its file.
     private readonly object _writeGate = new();
     private List<PendingAppend> _group = [];
-    private List<ReadOnlyMemory<byte>> _buffers = [];
     private byte[] _headers = [];
     private long _lastAppend = Stopwatch.GetTimestamp();
     // The tail: batches in offset order from index _tailHead on (older slots are compacted away lazily).
@@ -39,32 +37,31 @@ internal sealed class IngestLog : IAsyncDisposable
     private long _tailReads;
     private long _segmentReads;
 
-    private IngestLog(string directory, IngestLogOptions options, List<LogSegment> segments, long truncatedBytes)
+    private IngestLog(string directory, IngestLogOptions options, SegmentedLog log)
     {
         _directory = directory;
         _options = options;
-        _segments = segments;
-        TruncatedBytesOnOpen = truncatedBytes;
-        _durableEnd = segments[^1].EndOffset;
-        _reservedBytes = segments.Sum(s => s.Length);
+        _log = log;
+        _durableEnd = log.EndKey;
+        _reservedBytes = log.SizeBytes;
         _writer = Task.Run(WriteLoopAsync);
     }
 
     /// <summary>Bytes of torn tail cut off when the log was opened (non-zero after a crash mid-write).</summary>
-    public long TruncatedBytesOnOpen { get; }
+    public long TruncatedBytesOnOpen => _log.TruncatedBytesOnOpen;
 
     /// <summary>The offset the next appended record gets; every offset below it is durable and readable.</summary>
     public long EndOffset => Volatile.Read(ref _durableEnd);
 
     /// <summary>The first offset still held on disk.</summary>
-    public long StartOffset { get { lock (_gate) return _segments[0].FirstOffset; } }
+    public long StartOffset => _log.StartKey;
 
-    public long SizeBytes { get { lock (_gate) return _segments.Sum(s => s.Length); } }
+    public long SizeBytes => _log.SizeBytes;
 
-    public int SegmentCount { get { lock (_gate) return _segments.Count; } }
+    public int SegmentCount => _log.SegmentCount;
 
-    /// <summary>How many fsyncs appends have needed so far (fewer than appends when group commit works).</summary>
-    public long FlushCount => Interlocked.Read(ref _flushCount);
+    /// <summary>How many syncs appends have needed so far (fewer than appends when group commit works).</summary>
+    public long FlushCount => _log.Syncs.Count;
 
     /// <summary>Batches readers got from the in-memory tail, and from the segment files.</summary>
     public long TailReads => Interlocked.Read(ref _tailReads);
@@ -72,41 +69,16 @@ internal sealed class IngestLog : IAsyncDisposable
 
     public static IngestLog Open(string directory, IngestLogOptions options)
     {
-        Directory.CreateDirectory(directory);
-        var files = new List<(long Offset, string Path)>();
-        foreach (var path in Directory.EnumerateFiles(directory, "*" + LogSegment.Extension))
-            if (LogSegment.TryParseFileName(System.IO.Path.GetFileName(path), out long first))
-                files.Add((first, path));
-        files.Sort((a, b) => a.Offset.CompareTo(b.Offset));
-
-        var segments = new List<LogSegment>();
-        long truncated = 0;
-        foreach (var (offset, path) in files)
+        var log = SegmentedLog.Open(directory, new SegmentedLogOptions
         {
-            var segment = LogSegment.Open(path, offset, out long cut);
-            truncated += cut;
-            if (segments.Count > 0 && (segment.BatchCount == 0 || segments[^1].EndOffset != offset))
-            {
-                // A segment created but never written before a crash (possibly after a segment whose tail was cut
-                // back). It is dropped so that the previous segment stays the active one: released as "all below
-                // the committed offset", it would take the log's last batch with it, and a source resumes from the
-                // positions that batch carries.
-                bool empty = segment.BatchCount == 0;
-                segment.Dispose();
-                if (!empty)
-                    throw new InvalidDataException($"Ingest log {directory} has a gap: {path} starts at offset {offset} but the previous segment ends at {segments[^1].EndOffset}.");
-                // Safe: a file named as our segment, holding no batch (checked above), so nothing was acknowledged from it.
-                File.Delete(path);
-                continue;
-            }
-            segments.Add(segment);
-        }
-        if (segments.Count == 0)
-        {
-            segments.Add(LogSegment.Create(directory, 0));
-            DirectoryFlush.Flush(directory);
-        }
-        return new IngestLog(directory, options, segments, truncated);
+            Extension = ".segment",
+            SegmentBytes = options.SegmentBytes,
+            ContiguousKeys = true,
+            IndexRecords = true,
+            // A Kafka source resumes from the positions the log's last batch carries.
+            KeepLastRecord = true,
+        }, BatchFrame.Instance, firstKey: 0);
+        return new IngestLog(directory, options, log);
     }
 
     /// <summary>
@@ -184,11 +156,11 @@ internal sealed class IngestLog : IAsyncDisposable
         batch = default;
         if (offset >= EndOffset)
             return false;
-        LogSegment? segment = null;
+        long start = _log.StartKey;
+        if (offset < start)
+            throw new ArgumentOutOfRangeException(nameof(offset), offset, $"Offset {offset} was already released; the log starts at {start}.");
         lock (_gate)
         {
-            if (offset < _segments[0].FirstOffset)
-                throw new ArgumentOutOfRangeException(nameof(offset), offset, $"Offset {offset} was already released; the log starts at {_segments[0].FirstOffset}.");
             int t = FindInTail(offset);
             if (t >= 0)
             {
@@ -197,13 +169,26 @@ internal sealed class IngestLog : IAsyncDisposable
                 _tailReads++;
                 return true;
             }
-            for (int i = _segments.Count - 1; i >= 0; i--)
-                if (_segments[i].FirstOffset <= offset) { segment = _segments[i]; break; }
         }
-        int index = segment!.FindBatch(offset);
-        if (index < 0)
+        if (!_log.TryFind(offset, out var record))
             return false;
-        batch = segment.ReadBatch(index);
+        var buffer = LogBuffer.Rent(record.PayloadLength, out var fill);
+        int read;
+        try
+        {
+            read = SegmentedLog.ReadPayload(record, fill);
+        }
+        catch
+        {
+            buffer.Release();
+            throw;
+        }
+        if (read != record.PayloadLength)
+        {
+            buffer.Release();
+            throw new IOException($"Segment {record.SegmentPath} is shorter than its index: batch at offset {record.FirstKey} expected {record.PayloadLength} bytes, read {read}.");
+        }
+        batch = new LogBatch(record.FirstKey, record.KeyCount, buffer);
         Interlocked.Increment(ref _segmentReads);
         return true;
     }
@@ -251,26 +236,9 @@ internal sealed class IngestLog : IAsyncDisposable
     /// </summary>
     public int ReleaseBefore(long offset)
     {
-        var released = new List<LogSegment>();
-        lock (_gate)
-        {
-            while (_segments.Count > 1 && _segments[0].EndOffset <= offset && _segments[1].FirstOffset <= offset && _segments[1].BatchCount > 0)
-            {
-                released.Add(_segments[0]);
-                _segments.RemoveAt(0);
-            }
-        }
-        foreach (var segment in released)
-        {
-            segment.Dispose();
-            // Safe: our own segment file, out of the list above so no reader can pick it any more, every record in it
-            // below what every reader has committed to its sink, and a later batch is on disk after it.
-            File.Delete(segment.Path);
-            Interlocked.Add(ref _reservedBytes, -segment.Length);
-        }
-        if (released.Count > 0)
-            DirectoryFlush.Flush(_directory);
-        return released.Count;
+        var (segments, bytes) = _log.ReleaseBefore(offset);
+        Interlocked.Add(ref _reservedBytes, -bytes);
+        return segments;
     }
 
     /// <summary>
@@ -284,10 +252,9 @@ internal sealed class IngestLog : IAsyncDisposable
             return false;
         try
         {
+            _log.CloseForWrite();
             lock (_gate)
             {
-                foreach (var segment in _segments)
-                    segment.CloseForWrite();
                 if (_tail.Count > 0)
                 {
                     for (int i = _tailHead; i < _tail.Count; i++)
@@ -301,7 +268,6 @@ internal sealed class IngestLog : IAsyncDisposable
             if (_headers.Length > 0)
             {
                 _group = [];
-                _buffers = [];
                 _headers = [];
             }
             return true;
@@ -345,79 +311,39 @@ internal sealed class IngestLog : IAsyncDisposable
     {
         if (_headers.Length < group.Count * BatchFrame.HeaderSize)
             _headers = new byte[Math.Max(group.Count, Math.Min(2 * _headers.Length / BatchFrame.HeaderSize, MaxBatchesPerFlush)) * BatchFrame.HeaderSize];
-        var headers = _headers;
-        var buffers = _buffers;
-        LogSegment active;
-        lock (_gate)
-            active = _segments[^1];
-        long position = active.Length;
-        long offset = active.EndOffset;
-        long groupStart = position;
-        var written = new List<(LogSegment Segment, long Position, long Offset, int Count, int Length)>(group.Count);
-        buffers.Clear();
-
+        long first = Volatile.Read(ref _durableEnd);
+        long offset = first;
         for (int i = 0; i < group.Count; i++)
         {
             var pending = group[i];
-            long frame = BatchFrame.HeaderSize + pending.Payload.Length;
-            if (position > 0 && position + frame > _options.SegmentBytes)
-            {
-                // Flush what this group put in the old segment, then start the next one at the current offset.
-                Flush(active, buffers, groupStart);
-                active.CloseForWrite();
-                var next = LogSegment.Create(_directory, offset);
-                DirectoryFlush.Flush(_directory);
-                lock (_gate)
-                    _segments.Add(next);
-                active = next;
-                position = 0;
-                groupStart = 0;
-                buffers.Clear();
-            }
-            var header = headers.AsMemory(i * BatchFrame.HeaderSize, BatchFrame.HeaderSize);
+            var header = _headers.AsMemory(i * BatchFrame.HeaderSize, BatchFrame.HeaderSize);
             BatchFrame.WriteHeader(header.Span, pending.Payload.Span, offset, pending.RecordCount);
-            buffers.Add(header);
-            buffers.Add(pending.Payload);
-            written.Add((active, position, offset, pending.RecordCount, pending.Payload.Length));
-            position += frame;
+            _log.Add(offset, pending.RecordCount, header, pending.Payload);
             offset += pending.RecordCount;
         }
-        Flush(active, buffers, groupStart);
-        buffers.Clear(); // holds no payload past its acknowledgement
+        _log.Commit();
 
         // Only now, all on disk: publish to readers and acknowledge.
         TaskCompletionSource signal;
         lock (_gate)
         {
-            foreach (var w in written)
-                w.Segment.Add(w.Position, w.Offset, w.Count, w.Length);
-            for (int i = 0; i < group.Count; i++)
-                if (group[i].Copy is { } copy)
-                    AddToTail(written[i].Offset, written[i].Count, copy);
+            offset = first;
+            foreach (var pending in group)
+            {
+                if (pending.Copy is { } copy)
+                    AddToTail(offset, pending.RecordCount, copy);
+                offset += pending.RecordCount;
+            }
             Volatile.Write(ref _durableEnd, offset);
             signal = _appended;
             _appended = NewSignal();
         }
         signal.TrySetResult();
-        for (int i = 0; i < group.Count; i++)
-            group[i].Completion.TrySetResult(written[i].Offset);
-    }
-
-    private void Flush(LogSegment segment, List<ReadOnlyMemory<byte>> buffers, long position)
-    {
-        if (buffers.Count == 0)
-            return;
-        Interlocked.Increment(ref _flushCount);
-        try
+        offset = first;
+        foreach (var pending in group)
         {
-            RandomAccess.Write(segment.WriteHandle, buffers, position);
-            RandomAccess.FlushToDisk(segment.WriteHandle);
-        }
-        catch
-        {
-            // Leave no partial batch behind the last acknowledged one.
-            try { RandomAccess.SetLength(segment.WriteHandle, position); } catch (IOException) { }
-            throw;
+            pending.Completion.TrySetResult(offset);
+            offset += pending.RecordCount;
         }
     }
 
@@ -427,10 +353,9 @@ internal sealed class IngestLog : IAsyncDisposable
     {
         _queue.Writer.TryComplete();
         await _writer;
+        _log.Dispose();
         lock (_gate)
         {
-            foreach (var segment in _segments)
-                segment.Dispose();
             for (int i = _tailHead; i < _tail.Count; i++)
                 _tail[i].Buffer.Release();
             _tail.Clear();

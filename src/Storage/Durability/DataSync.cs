@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Microsoft.Win32.SafeHandles;
 
 namespace DataPlane.Storage.Durability;
 
@@ -8,22 +9,22 @@ namespace DataPlane.Storage.Durability;
 /// </summary>
 public static partial class DataSync
 {
-    public static void Flush(FileStream stream)
+    public static void Flush(SafeFileHandle handle)
     {
         if (OperatingSystem.IsLinux())
         {
             bool added = false;
-            stream.SafeFileHandle.DangerousAddRef(ref added);
+            handle.DangerousAddRef(ref added);
             try
             {
-                if (FdataSync((int)stream.SafeFileHandle.DangerousGetHandle()) == 0) return;
+                if (FdataSync((int)handle.DangerousGetHandle()) == 0) return;
             }
             finally
             {
-                if (added) stream.SafeFileHandle.DangerousRelease();
+                if (added) handle.DangerousRelease();
             }
         }
-        stream.Flush(flushToDisk: true);
+        RandomAccess.FlushToDisk(handle);
     }
 
     [LibraryImport("libc", EntryPoint = "fdatasync", SetLastError = true)]

@@ -52,6 +52,25 @@ public sealed class IngestLogTests : IDisposable
         middle.Release();
     }
 
+    [Fact]
+    public async Task A_segment_as_earlier_builds_wrote_it_reads_back_and_appends_continue_after_it()
+    {
+        // Two batches in the ingest log's framing (magic "DPL1", length, first offset, record count, CRC-32C, payload):
+        // "hello" at offsets 0-1 and "world" at 2, in the segment named by offset 0, as the log has always written them.
+        File.WriteAllBytes(Path.Combine(_dir, "00000000000000000000.segment"), Convert.FromHexString(
+            "44504c3105000000000000000000000002000000aeba98d368656c6c6f44504c31050000000200000000000000010000003b3425de776f726c64"));
+
+        await using (var log = IngestLog.Open(_dir, new IngestLogOptions()))
+        {
+            Assert.Equal((0L, 3L, 0L), (log.StartOffset, log.EndOffset, log.TruncatedBytesOnOpen));
+            Assert.Equal("hello|world|", ReadAll(log, 0, out _));
+            Assert.Equal(3, await log.AppendAsync(Encoding.UTF8.GetBytes("again"), 1));
+        }
+        await using var reopened = IngestLog.Open(_dir, new IngestLogOptions());
+        Assert.Equal("hello|world|again|", ReadAll(reopened, 0, out long end));
+        Assert.Equal(4, end);
+    }
+
     [Theory]
     [InlineData(1)]   // a few bytes of the next header
     [InlineData(30)]  // a header and part of its payload
@@ -120,7 +139,7 @@ public sealed class IngestLogTests : IDisposable
             end = log.EndOffset;
         }
         // The crash: the next segment's file was created, its first batch never written.
-        LogSegment.Create(_dir, end).Dispose();
+        File.Create(Path.Combine(_dir, end.ToString("D20", System.Globalization.CultureInfo.InvariantCulture) + ".segment")).Dispose();
 
         await using (var log = IngestLog.Open(_dir, new IngestLogOptions { SegmentBytes = 1000 }))
         {
