@@ -5,6 +5,7 @@ using DataPlane.Catalog.Rest.Http;
 using DataPlane.Catalog.RestClient;
 using DataPlane.Catalog.Store;
 using DataPlane.Iceberg.Catalogs;
+using Microsoft.Extensions.DependencyInjection;
 using Xunit;
 using static DataPlane.Catalog.Tests.Rest.TableRequests;
 
@@ -157,7 +158,7 @@ public sealed class GroupCommitTests
         await client.InitializeAsync();
         await client.CreateNamespaceAsync(["db"]);
         await client.CreateTableAsync(["db"], JsonNode.Parse(Create("t"))!.AsObject());
-        ICatalog catalog = server.Catalog;
+        ICatalog catalog = server.Services.GetRequiredService<ICatalog>();
         static JsonArray SetProperty(string key) => [new JsonObject { ["action"] = "set-properties", ["updates"] = new JsonObject { [key] = "1" } }];
 
         var next = catalog.NextCommit ?? throw new InvalidOperationException("DataPlane's own catalog tells when a commit lands.");
