@@ -41,8 +41,13 @@ internal sealed class KafkaStreamInput : IDisposable
     private IConsumer<Ignore, Ignore>? _watermarks;
     private readonly string _group;
     private readonly MessageBuffer _buffer;
-    private readonly MessageBuffer _partitionBuffer;
-    private readonly RecordBatchParser _parser;
+    // Two parsers, each with the NDJSON buffer it parses, in turn: the next batch of a chunk is parsed on the thread pool
+    // while the run hands the current one to its statements and Parquet writer (a batch's records live in its parser's
+    // buffers, so each parser waits until the batch it built is done with).
+    private readonly MessageBuffer[] _partitionBuffers;
+    private readonly RecordBatchParser[] _parsers;
+    private int _parserIndex;
+    private (int From, Task<(RecordBatch? Records, long Bytes)> Parsed)? _ahead;
     private readonly List<(int Partition, long Offset, MessageSlice Slice)> _messages = [];
     private int _nextMessage;
     private long[] _next = [];
@@ -65,8 +70,8 @@ internal sealed class KafkaStreamInput : IDisposable
         _logger = logger;
         _lines = new RepeatedLogLines(logger, stream.Name, TimeProvider.System);
         _buffer = new MessageBuffer(maxRecordBytes);
-        _partitionBuffer = new MessageBuffer(maxRecordBytes);
-        _parser = new RecordBatchParser(stream.Definition);
+        _partitionBuffers = [new MessageBuffer(maxRecordBytes), new MessageBuffer(maxRecordBytes)];
+        _parsers = [new RecordBatchParser(stream.Definition), new RecordBatchParser(stream.Definition)];
         var config = _source.ConsumerConfig(stream.Name);
         // The pipeline's own group (a stream's setting would make its pipelines overwrite each other's positions).
         config.GroupId = _group = GroupId(pipeline);
@@ -110,7 +115,7 @@ internal sealed class KafkaStreamInput : IDisposable
     /// difference; readable from any thread.</summary>
     public IReadOnlyList<KafkaPartitionLag> Lag => Volatile.Read(ref _lag);
     /// <summary>Messages skipped since this run began because they do not fit the stream's schema.</summary>
-    public long InvalidRecords => _invalid;
+    public long InvalidRecords => Interlocked.Read(ref _invalid);
 
     /// <summary>Where this run began <paramref name="partition"/>.</summary>
     public long Start(int partition) => _start[partition];
@@ -189,6 +194,7 @@ internal sealed class KafkaStreamInput : IDisposable
         _high = new long[start.Length];
         System.Array.Fill(_high, -1);
         _cuts = [.. cuts.Select(c => c.Order().ToArray())];
+        DropAhead();
         _messages.Clear();
         _nextMessage = 0;
         _assigned = [.. given];
@@ -215,12 +221,25 @@ internal sealed class KafkaStreamInput : IDisposable
         }
         int partition = _messages[_nextMessage].Partition;
         long first = _messages[_nextMessage].Offset;
-        long cut = NextCut(partition, first);
-        int end = _nextMessage;
-        while (end < _messages.Count && _messages[end].Partition == partition && _messages[end].Offset < cut)
-            end++;
+        int end = BatchEnd(_nextMessage);
         long endOffset = _messages[end - 1].Offset + 1;
-        var (records, bytes) = Parse(_nextMessage, end);
+        RecordBatch? records;
+        long bytes;
+        if (_ahead is { } ahead && ahead.From == _nextMessage)
+        {
+            _ahead = null;
+            (records, bytes) = ahead.Parsed.GetAwaiter().GetResult();
+        }
+        else
+        {
+            DropAhead();
+            (records, bytes) = Parse(_parserIndex ^= 1, _nextMessage, end);
+        }
+        if (end < _messages.Count)
+        {
+            int from = end, to = BatchEnd(end), set = _parserIndex ^= 1;
+            _ahead = (from, Task.Run(() => Parse(set, from, to)));
+        }
         batch = new KafkaStreamBatch(partition, first, endOffset, end - _nextMessage, records, bytes);
         _nextMessage = end;
         _next[partition] = endOffset;
@@ -228,6 +247,35 @@ internal sealed class KafkaStreamInput : IDisposable
         if (_nextMessage >= _messages.Count)
             PublishLag();
         return true;
+    }
+
+    /// <summary>Where the batch starting at message <paramref name="from"/> of the chunk ends: at its partition's end in the
+    /// chunk, or at a sink's resume position.</summary>
+    private int BatchEnd(int from)
+    {
+        int partition = _messages[from].Partition;
+        long cut = NextCut(partition, _messages[from].Offset);
+        int end = from;
+        while (end < _messages.Count && _messages[end].Partition == partition && _messages[end].Offset < cut)
+            end++;
+        return end;
+    }
+
+    /// <summary>Waits for a batch parsed ahead that will not be handed out (the run starts over, or stops) and drops it:
+    /// the chunk's messages it reads are about to be cleared.</summary>
+    private void DropAhead()
+    {
+        if (_ahead is not { } ahead)
+            return;
+        _ahead = null;
+        try
+        {
+            ahead.Parsed.GetAwaiter().GetResult().Records?.Dispose();
+        }
+        catch (InvalidOperationException)
+        {
+            // Dropped with the chunk; the batch would have failed the run only when handed out.
+        }
     }
 
     /// <summary>The first resume position of a sink past <paramref name="offset"/>: where the batch must end.</summary>
@@ -242,6 +290,7 @@ internal sealed class KafkaStreamInput : IDisposable
     /// <summary>Gathers messages until the chunk is full, or <see cref="Linger"/> after its first; sorted by partition, then offset.</summary>
     private bool Consume(TimeSpan wait, CancellationToken cancellationToken)
     {
+        DropAhead();
         _messages.Clear();
         _nextMessage = 0;
         _buffer.Clear();
@@ -292,17 +341,20 @@ internal sealed class KafkaStreamInput : IDisposable
         Volatile.Write(ref _lag, lag);
     }
 
-    /// <summary>Messages [from, to) of one partition as a batch of the stream's schema; those that do not fit are skipped.</summary>
-    private (RecordBatch? Records, long Bytes) Parse(int from, int to)
+    /// <summary>Messages [from, to) of one partition as a batch of the stream's schema, by parser <paramref name="set"/>;
+    /// those that do not fit are skipped.</summary>
+    private (RecordBatch? Records, long Bytes) Parse(int set, int from, int to)
     {
-        _partitionBuffer.Clear();
+        var partitionBuffer = _partitionBuffers[set];
+        var parser = _parsers[set];
+        partitionBuffer.Clear();
         int objects = 0;
         for (int i = from; i < to; i++)
         {
             var m = _messages[i];
             if (m.Slice.Shape == MessageShape.Object)
             {
-                _partitionBuffer.Append(_buffer.Slice(m.Slice));
+                partitionBuffer.Append(_buffer.Slice(m.Slice));
                 objects++;
             }
             else
@@ -310,11 +362,11 @@ internal sealed class KafkaStreamInput : IDisposable
                     ? $"the message is {m.Slice.Length} bytes, over the maximum record size of {_maxRecordBytes} bytes"
                     : "the message is not one JSON object");
         }
-        long bytes = _partitionBuffer.Length;
+        long bytes = partitionBuffer.Length;
         if (objects == 0)
             return (null, bytes);
-        if (_parser.Parse(_partitionBuffer.Span, _maxRecordBytes) == ParseOutcome.Accepted && _parser.RecordCount == objects)
-            return (_parser.Build(_stream.Definition.ArrowSchema), bytes);
+        if (parser.Parse(partitionBuffer.Span, _maxRecordBytes) == ParseOutcome.Accepted && parser.RecordCount == objects)
+            return (parser.Build(_stream.Definition.ArrowSchema), bytes);
         // Some do not fit: each alone, keeping the rest (another producer's messages; ours were checked when posted).
         var kept = new MessageBuffer(_maxRecordBytes);
         int valid = 0;
@@ -323,25 +375,25 @@ internal sealed class KafkaStreamInput : IDisposable
             var m = _messages[i];
             if (m.Slice.Shape != MessageShape.Object)
                 continue;
-            var alone = _parser.Parse(_buffer.Slice(m.Slice), _maxRecordBytes);
-            if (alone == ParseOutcome.Accepted && _parser.RecordCount == 1)
+            var alone = parser.Parse(_buffer.Slice(m.Slice), _maxRecordBytes);
+            if (alone == ParseOutcome.Accepted && parser.RecordCount == 1)
             {
                 kept.Append(_buffer.Slice(m.Slice));
                 valid++;
             }
             else
-                Skip(m.Partition, m.Offset, _parser.Error ?? _parser.Problems.FirstOrDefault()?.Reason ?? "the message holds more than one JSON value");
+                Skip(m.Partition, m.Offset, parser.Error ?? parser.Problems.FirstOrDefault()?.Reason ?? "the message holds more than one JSON value");
         }
         if (valid == 0)
             return (null, bytes);
-        if (_parser.Parse(kept.Span, _maxRecordBytes) != ParseOutcome.Accepted || _parser.RecordCount != valid)
-            throw new InvalidOperationException($"Messages that parse one by one failed to parse together: {_parser.Error ?? _parser.Problems.FirstOrDefault()?.Reason}.");
-        return (_parser.Build(_stream.Definition.ArrowSchema), bytes);
+        if (parser.Parse(kept.Span, _maxRecordBytes) != ParseOutcome.Accepted || parser.RecordCount != valid)
+            throw new InvalidOperationException($"Messages that parse one by one failed to parse together: {parser.Error ?? parser.Problems.FirstOrDefault()?.Reason}.");
+        return (parser.Build(_stream.Definition.ArrowSchema), bytes);
     }
 
     private void Skip(int partition, long offset, string reason)
     {
-        _invalid++;
+        Interlocked.Increment(ref _invalid);
         _lines.Log("SKIPPED", $"Stream {_stream.Name}: skipped the message at partition {partition} offset {offset} of topic '{_source.Topic}': {reason}");
     }
 
@@ -376,6 +428,7 @@ internal sealed class KafkaStreamInput : IDisposable
     /// bounded: a close that hangs (a rebalance under way) is left to the session timeout.</summary>
     public void Dispose()
     {
+        DropAhead();
         _current?.Dispose();
         var closing = Task.Run(() =>
         {
