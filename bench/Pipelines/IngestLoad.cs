@@ -50,6 +50,8 @@ internal static class IngestLoad
             var first = Bodies(rounds[0]);
             long jsonBytes = new FileInfo(rounds[0].Ndjson).Length;
             Console.WriteLine($"query: {query}");
+            // dataplane serve runs with the server GC (the web SDK's default); this executable does not unless told.
+            Console.WriteLine($"runtime: server GC {(System.Runtime.GCSettings.IsServerGC ? "on" : "off (DOTNET_gcServer=1 runs as dataplane serve does)")}");
             Console.WriteLine($"{records:N0} records a round, {jsonBytes / 1e6:F1} MB of NDJSON ({jsonBytes / (double)records:F0} B/record), {first.Count} requests, {connections} connections, {sinkType} sink, log tail {(tailBytes is { } t ? $"{t >> 20} MB" : "default")}, {rounds.Count} round(s) of fresh records");
 
             string loadBefore = IngestStages.LoadAverage();
