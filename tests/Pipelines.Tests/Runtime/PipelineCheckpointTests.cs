@@ -19,6 +19,7 @@ namespace DataPlane.Pipelines.Tests.Runtime;
 /// the main file, which restores with another shard count (and spilled past a small budget); and a checkpoint in one
 /// file, as pipelines wrote them before checkpoint folders, still restores.
 /// </summary>
+[Collection(HeapMeasuringCollection.Name)]
 public sealed class PipelineCheckpointTests : IDisposable
 {
     private const long Start = 1_767_225_600_000_000; // 2026-01-01 00:00:00
