@@ -26,20 +26,15 @@ public sealed class ServerEndToEndTests(ITestOutputHelper output) : IDisposable
 
     private static async Task SetUpAsync(HttpClient http, int intervalSeconds)
     {
-        async Task Post(string path, string body)
-        {
-            var response = await http.PostAsync(path, Json(body));
-            Assert.True(response.StatusCode == HttpStatusCode.Created, $"{path}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
-        }
-        await Post("api/v1/streams", """
+        await http.CreateAsync("api/v1/streams", """
             {"name": "events", "schema": {"fields": [
               {"name": "id", "type": "long", "required": true},
               {"name": "ts", "type": "timestamptz"},
               {"name": "user", "type": "string"},
               {"name": "note", "type": "string"}]}}
             """);
-        await Post("api/v1/sinks", $$$"""{"name": "events_table", "type": "iceberg", "namespace": "default", "table": "events", "partition": ["day(ts)"], "rolling": {"interval_seconds": {{{intervalSeconds}}}}}""");
-        await Post("api/v1/pipelines", """{"name": "events_pipeline", "sql": "INSERT INTO events_table SELECT * FROM events"}""");
+        await http.CreateAsync("api/v1/sinks", $$$"""{"name": "events_table", "type": "iceberg", "namespace": "default", "table": "events", "partition": ["day(ts)"], "rolling": {"interval_seconds": {{{intervalSeconds}}}}}""");
+        await http.CreateAsync("api/v1/pipelines", """{"name": "events_pipeline", "sql": "INSERT INTO events_table SELECT * FROM events"}""");
     }
 
     /// <summary>NDJSON of records [first, first + count), about 130 bytes each; <paramref name="badAt"/> spoils one record.</summary>

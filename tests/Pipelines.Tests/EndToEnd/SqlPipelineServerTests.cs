@@ -25,12 +25,7 @@ public sealed class SqlPipelineServerTests(ITestOutputHelper output) : IDisposab
 
     private static async Task SetUpAsync(HttpClient http)
     {
-        async Task Post(string path, string body)
-        {
-            var response = await http.PostAsync(path, Json(body));
-            Assert.True(response.StatusCode == HttpStatusCode.Created, $"{path}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
-        }
-        await Post("api/v1/streams", """
+        await http.CreateAsync("api/v1/streams", """
             {"name": "events", "schema": {"fields": [
               {"name": "id", "type": "long", "required": true},
               {"name": "user", "type": "string"},
@@ -38,10 +33,10 @@ public sealed class SqlPipelineServerTests(ITestOutputHelper output) : IDisposab
               {"name": "tags", "type": {"type": "list", "element": "string"}}]}}
             """);
         // Each sink commits on its own interval, so a kill finds them at different offsets of the one log.
-        await Post("api/v1/sinks", """{"name": "evens", "type": "iceberg", "namespace": "default", "table": "evens", "rolling": {"interval_seconds": 1}}""");
-        await Post("api/v1/sinks", """{"name": "tags", "type": "iceberg", "namespace": "default", "table": "tags", "rolling": {"interval_seconds": 2}}""");
-        await Post("api/v1/sinks", """{"name": "failed", "type": "iceberg", "namespace": "default", "table": "failed", "rolling": {"interval_seconds": 3}}""");
-        await Post("api/v1/pipelines", """
+        await http.CreateAsync("api/v1/sinks", """{"name": "evens", "type": "iceberg", "namespace": "default", "table": "evens", "rolling": {"interval_seconds": 1}}""");
+        await http.CreateAsync("api/v1/sinks", """{"name": "tags", "type": "iceberg", "namespace": "default", "table": "tags", "rolling": {"interval_seconds": 2}}""");
+        await http.CreateAsync("api/v1/sinks", """{"name": "failed", "type": "iceberg", "namespace": "default", "table": "failed", "rolling": {"interval_seconds": 3}}""");
+        await http.CreateAsync("api/v1/pipelines", """
             {"name": "shaped", "dead_letter": "failed", "sql": "INSERT INTO evens SELECT id, upper(user) AS who, CAST(code AS BIGINT) * 2 AS code2 FROM events WHERE id % 2 = 0; INSERT INTO tags SELECT id, UNNEST(tags) AS tag FROM events"}
             """);
     }

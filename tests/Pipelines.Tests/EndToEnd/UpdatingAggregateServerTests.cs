@@ -31,15 +31,10 @@ public sealed class UpdatingAggregateServerTests(ITestOutputHelper output) : IDi
 
     private static async Task SetUpAsync(HttpClient http)
     {
-        async Task Post(string path, string body)
-        {
-            var response = await http.PostAsync(path, Json(body));
-            Assert.True(response.StatusCode == HttpStatusCode.Created, $"{path}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
-        }
-        await Post("api/v1/streams", """{"name": "events", "schema": {"fields": [{"name": "id", "type": "long", "required": true}, {"name": "k", "type": "string"}, {"name": "v", "type": "long"}]}}""");
-        await Post("api/v1/sinks", """{"name": "totals", "type": "iceberg", "namespace": "default", "table": "totals", "rolling": {"interval_seconds": 1}}""");
-        await Post("api/v1/sinks", """{"name": "raw", "type": "iceberg", "namespace": "default", "table": "raw", "rolling": {"interval_seconds": 1}}""");
-        await Post("api/v1/pipelines", JsonSerializer.Serialize(new
+        await http.CreateAsync("api/v1/streams", """{"name": "events", "schema": {"fields": [{"name": "id", "type": "long", "required": true}, {"name": "k", "type": "string"}, {"name": "v", "type": "long"}]}}""");
+        await http.CreateAsync("api/v1/sinks", """{"name": "totals", "type": "iceberg", "namespace": "default", "table": "totals", "rolling": {"interval_seconds": 1}}""");
+        await http.CreateAsync("api/v1/sinks", """{"name": "raw", "type": "iceberg", "namespace": "default", "table": "raw", "rolling": {"interval_seconds": 1}}""");
+        await http.CreateAsync("api/v1/pipelines", JsonSerializer.Serialize(new
         {
             name = "agg",
             sql = "INSERT INTO totals SELECT k, count(*) AS n, sum(v) AS total, min(v) AS lo, max(id) AS last FROM events GROUP BY k; INSERT INTO raw SELECT id FROM events",

@@ -60,20 +60,15 @@ public sealed class WindowedPipelineCrashTests(ITestOutputHelper output) : IDisp
 
     private static async Task SetUpAsync(HttpClient http)
     {
-        async Task Post(string path, string body)
-        {
-            var response = await http.PostAsync(path, Json(body));
-            Assert.True(response.StatusCode == HttpStatusCode.Created, $"{path}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
-        }
-        await Post("api/v1/streams", """
+        await http.CreateAsync("api/v1/streams", """
             {"name": "events", "schema": {"fields": [
               {"name": "id", "type": "long", "required": true}, {"name": "k", "type": "string"}, {"name": "v", "type": "long"}, {"name": "ts", "type": "timestamp"}]}}
             """);
         // Short rolls: many commits, each window sink's with a checkpoint, so a kill often finds one under way.
-        await Post("api/v1/sinks", """{"name": "tumbles", "type": "iceberg", "namespace": "default", "table": "tumbles", "rolling": {"interval_seconds": 1, "max_rows": 2000}}""");
-        await Post("api/v1/sinks", """{"name": "sessions", "type": "iceberg", "namespace": "default", "table": "sessions", "rolling": {"interval_seconds": 1, "max_rows": 500}}""");
-        await Post("api/v1/sinks", """{"name": "raw", "type": "iceberg", "namespace": "default", "table": "raw", "rolling": {"interval_seconds": 1}}""");
-        await Post("api/v1/pipelines", JsonSerializer.Serialize(new { name = "windows", sql = Sql }));
+        await http.CreateAsync("api/v1/sinks", """{"name": "tumbles", "type": "iceberg", "namespace": "default", "table": "tumbles", "rolling": {"interval_seconds": 1, "max_rows": 2000}}""");
+        await http.CreateAsync("api/v1/sinks", """{"name": "sessions", "type": "iceberg", "namespace": "default", "table": "sessions", "rolling": {"interval_seconds": 1, "max_rows": 500}}""");
+        await http.CreateAsync("api/v1/sinks", """{"name": "raw", "type": "iceberg", "namespace": "default", "table": "raw", "rolling": {"interval_seconds": 1}}""");
+        await http.CreateAsync("api/v1/pipelines", JsonSerializer.Serialize(new { name = "windows", sql = Sql }));
     }
 
     /// <summary>Sends the record far ahead (closing every window of the others) and flushes the pipeline.</summary>

@@ -32,21 +32,16 @@ public sealed class WindowedPipelineServerTests(ITestOutputHelper output) : IDis
 
     private static async Task SetUpAsync(HttpClient http)
     {
-        async Task Post(string path, string body)
-        {
-            var response = await http.PostAsync(path, Json(body));
-            Assert.True(response.StatusCode == HttpStatusCode.Created, $"{path}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
-        }
-        await Post("api/v1/streams", """
+        await http.CreateAsync("api/v1/streams", """
             {"name": "events", "schema": {"fields": [
               {"name": "id", "type": "long", "required": true}, {"name": "k", "type": "string"}, {"name": "v", "type": "long"}, {"name": "ts", "type": "timestamp"}]}}
             """);
         // Each sink commits on its own interval, so a kill finds them at different offsets (and checkpoints) of the one log.
-        await Post("api/v1/sinks", """{"name": "counts", "type": "iceberg", "namespace": "default", "table": "counts", "rolling": {"interval_seconds": 1}}""");
-        await Post("api/v1/sinks", """{"name": "sessions", "type": "iceberg", "namespace": "default", "table": "sessions", "rolling": {"interval_seconds": 2}}""");
-        await Post("api/v1/sinks", """{"name": "raw", "type": "iceberg", "namespace": "default", "table": "raw", "rolling": {"interval_seconds": 1}}""");
-        await Post("api/v1/sinks", """{"name": "failed", "type": "iceberg", "namespace": "default", "table": "failed", "rolling": {"interval_seconds": 3}}""");
-        await Post("api/v1/pipelines", """
+        await http.CreateAsync("api/v1/sinks", """{"name": "counts", "type": "iceberg", "namespace": "default", "table": "counts", "rolling": {"interval_seconds": 1}}""");
+        await http.CreateAsync("api/v1/sinks", """{"name": "sessions", "type": "iceberg", "namespace": "default", "table": "sessions", "rolling": {"interval_seconds": 2}}""");
+        await http.CreateAsync("api/v1/sinks", """{"name": "raw", "type": "iceberg", "namespace": "default", "table": "raw", "rolling": {"interval_seconds": 1}}""");
+        await http.CreateAsync("api/v1/sinks", """{"name": "failed", "type": "iceberg", "namespace": "default", "table": "failed", "rolling": {"interval_seconds": 3}}""");
+        await http.CreateAsync("api/v1/pipelines", """
             {"name": "windows", "dead_letter": "failed", "sql": "WATERMARK FOR events.ts AS ts - INTERVAL '2' MINUTE; INSERT INTO counts SELECT window_start, window_end, k, count(*) AS n, CAST(sum(v) AS BIGINT) AS total FROM events GROUP BY tumble(INTERVAL '20' SECOND), k; INSERT INTO sessions SELECT window_start, window_end, k, count(*) AS n, max(v) AS top FROM events GROUP BY session(INTERVAL '30' SECOND), k; INSERT INTO raw SELECT id FROM events"}
             """);
     }
