@@ -9,7 +9,7 @@ namespace DataPlane.SqlTransforms.State;
 /// operator's state in the order the program builds them. Keys are written as bytes, values unboxed.
 /// <para>
 /// Two forms. In one stream (<see cref="Write"/>, format 1), everything. With the shards apart (<see cref="WriteApart"/>,
-/// format 2), the stream holds all but the keyed groups of sharded operators (tumble and hop panes), which go into one
+/// format 2), the stream holds all but the keyed groups of sharded operators (<see cref="IShardedOperator"/>: tumble and hop panes), which go into one
 /// stream per shard (<see cref="WriteShard"/>): a checkpoint writes each to its own file, one after the other, so what it
 /// holds at once is a buffer, never the state; a restore reads the main stream, then each shard's stream in any order,
 /// redistributing the keys when the shard count differs.
@@ -51,7 +51,7 @@ internal static class ExecutionState
             writer.Write(op.GetType().Name);
             writer.Flush();
             long before = counted.Count;
-            if (shards > 0 && op is SlidingWindowOperator sliding) sliding.WriteStateApart(writer);
+            if (shards > 0 && op is IShardedOperator sharded) sharded.WriteStateApart(writer);
             else op.WriteState(writer);
             writer.Flush();
             sizes[i] = counted.Count - before;
@@ -72,11 +72,11 @@ internal static class ExecutionState
         writer.Write(operators.Count);
         for (int i = 0; i < operators.Count; i++)
         {
-            if (operators[i] is not SlidingWindowOperator sliding) continue;
+            if (operators[i] is not IShardedOperator sharded) continue;
             writer.Write(i);
             writer.Flush();
             long before = counted.Count;
-            sliding.WriteShard(writer, shard);
+            sharded.WriteShard(writer, shard);
             writer.Flush();
             sizes[i] = counted.Count - before;
         }
@@ -146,10 +146,10 @@ internal static class ExecutionState
             if (count != operators.Count) throw new InvalidDataException($"the shard has {count} stateful operators; the program has {operators.Count}");
             for (int i = reader.ReadInt32(); i != -1; i = reader.ReadInt32())
             {
-                if (i < 0 || i >= operators.Count || operators[i] is not SlidingWindowOperator sliding)
-                    throw new InvalidDataException($"the shard has groups of operator {i}, which is not a sharded window of the program");
+                if (i < 0 || i >= operators.Count || operators[i] is not IShardedOperator sharded)
+                    throw new InvalidDataException($"the shard has groups of operator {i}, which is not a sharded operator of the program");
                 long before = counted.Count;
-                sliding.ReadShard(reader, shard, shards);
+                sharded.ReadShard(reader, shard, shards);
                 sizes[i] = counted.Count - before;
             }
             return (shard, sizes);

@@ -16,7 +16,7 @@ namespace DataPlane.SqlTransforms.Execution.Operators;
 /// Past the execution's state budget the groups in memory are spilled to sorted runs (<see cref="KeyedShard"/>),
 /// merged when their window closes, so a tumble over more keys than fit in memory emits them in batches.
 /// </summary>
-internal sealed class SlidingWindowOperator : WindowAggregateOperator
+internal sealed class SlidingWindowOperator : WindowAggregateOperator, IShardedOperator
 {
     /// <summary>Groups per emitted batch when a window's groups come from spilled runs.</summary>
     private const int MergedGroups = 8192;
