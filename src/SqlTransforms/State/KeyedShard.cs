@@ -1,3 +1,4 @@
+using System.IO.Hashing;
 using DataPlane.SqlTransforms.Execution.Aggregates;
 
 namespace DataPlane.SqlTransforms.State;
@@ -14,6 +15,10 @@ internal sealed class KeyedShard(Func<AggregateSet> empty)
     public AggregateSet Aggregates { get; private set; } = empty();
 
     public bool Spilled => _runs.Count > 0;
+
+    /// <summary>The shard of a key among <paramref name="shards"/>: the high half of its xxHash3 (stable across processes),
+    /// scaled to the shard count. Every sharded operator places keys by it, so a snapshot's shard files split alike.</summary>
+    public static int Of(ReadOnlySpan<byte> key, int shards) => shards == 1 ? 0 : (int)(((XxHash3.HashToUInt64(key) >> 32) * (ulong)shards) >> 32);
 
     /// <summary>Whether the table holds groups, or room it grew for them (emptied by a spill, it keeps its size).</summary>
     public bool Grown => Keys.Count > 0 || Keys.Capacity > KeyTable.InitialCapacity;

@@ -1,4 +1,3 @@
-using System.IO.Hashing;
 using Apache.Arrow;
 using DataPlane.SqlTransforms.Execution.Aggregates;
 using DataPlane.SqlTransforms.Planning;
@@ -60,8 +59,7 @@ internal sealed class SlidingWindowOperator : WindowAggregateOperator, IShardedO
 
     private GroupStateCodec StateCodec => _codec ??= new GroupStateCodec(NewAggregates());
 
-    /// <summary>The shard of a key: the high half of its xxHash3 (stable across processes), scaled to the shard count.</summary>
-    private int ShardOf(ReadOnlySpan<byte> key) => _shards == 1 ? 0 : (int)(((XxHash3.HashToUInt64(key) >> 32) * (ulong)_shards) >> 32);
+    private int ShardOf(ReadOnlySpan<byte> key) => KeyedShard.Of(key, _shards);
 
     public override void Push(RecordBatch batch)
     {
