@@ -21,7 +21,7 @@ internal sealed class PhysicalPlanner(RowErrorLog log, Func<long> clock, IReadOn
     /// <summary>The updating aggregates, which emit their changed keys when the runtime flushes before a commit.</summary>
     public readonly List<UpdatingAggregateOperator> Updating = [];
 
-    /// <summary>The execution's keyed state: its shards and memory budget, shared by its windowed aggregations.</summary>
+    /// <summary>The execution's keyed state: its shards and memory budget, shared by its windowed aggregations and top-Ns.</summary>
     public StateMemory State { get; init; } = new(StateOptions.InMemory);
 
     /// <summary>Each stateful operator's counters, in the order of <see cref="Stateful"/>.</summary>
@@ -108,7 +108,7 @@ internal sealed class PhysicalPlanner(RowErrorLog log, Func<long> clock, IReadOn
             case LogicalPlan.WindowTopN t:
             {
                 var topN = new WindowTopNOperator("top-n " + t.Ranking.Describe(t.Input.Columns), t.Ranking, t.Input.Columns.Select(c => c.Type).ToList(), schema,
-                    t.Columns.Select(c => c.Type).ToList(), log);
+                    t.Columns.Select(c => c.Type).ToList(), log, State);
                 op = topN;
                 break;
             }

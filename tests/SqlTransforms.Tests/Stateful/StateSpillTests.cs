@@ -110,7 +110,7 @@ public sealed class StateSpillTests : IDisposable
     }
 
     /// <summary>The same rows in any order, doubles within rounding (partial sums merged in another order differ in the last digit).</summary>
-    private static void Same(IEnumerable<string> expected, IEnumerable<string> actual)
+    internal static void Same(IEnumerable<string> expected, IEnumerable<string> actual)
     {
         var a = expected.Order(StringComparer.Ordinal).ToList();
         var b = actual.Order(StringComparer.Ordinal).ToList();
@@ -148,9 +148,11 @@ public sealed class StateSpillTests : IDisposable
 
     /// <summary>Runs the statement over the batches; at <paramref name="cut"/>, saves the state, drops the execution (and
     /// what it spilled) and goes on in a new one restored from it with <paramref name="restoreWith"/>. With
-    /// <paramref name="apart"/>, the state is saved with each shard in a stream of its own, and those are read last first.</summary>
-    private static (List<string> Rows, long Late, StateMemoryUse Use) Run(string sql,
-        List<(List<object?[]> Rows, int Partition)> batches, StateOptions options, int cut = -1, StateOptions? restoreWith = null, bool apart = false)
+    /// <paramref name="apart"/>, the state is saved with each shard in a stream of its own, and those are read last first;
+    /// <paramref name="atCut"/> sees the execution just before.</summary>
+    internal static (List<string> Rows, long Late, StateMemoryUse Use) Run(string sql,
+        List<(List<object?[]> Rows, int Partition)> batches, StateOptions options, int cut = -1, StateOptions? restoreWith = null, bool apart = false,
+        Action<SqlExecution>? atCut = null)
     {
         var sources = new Dictionary<string, Schema> { ["input"] = Schema };
         var program = SqlProgram.Compile(sql, sources, SqlMode.Streaming);
@@ -163,6 +165,7 @@ public sealed class StateSpillTests : IDisposable
         {
             if (i == cut)
             {
+                atCut?.Invoke(execution);
                 late += Late(execution.Errors);
                 runs += execution.StateMemoryUse.RunsSpilled;
                 var state = new MemoryStream();

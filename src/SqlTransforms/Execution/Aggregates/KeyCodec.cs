@@ -106,6 +106,10 @@ internal sealed class KeyCodec(IReadOnlyList<SqlType> types, bool exact = false)
     /// <summary>The columns of rows encoded one by one (a top-N's kept rows), in that order.</summary>
     public IArrowArray[] Decode(IReadOnlyList<byte[]> rows) => Decode(new ListKeys(rows));
 
+    /// <summary>The columns of rows encoded one after another into <paramref name="bytes"/> (row i from offsets[i] to
+    /// offsets[i + 1]: a top-N's rows read back from spilled runs), in that order.</summary>
+    public IArrowArray[] Decode(ReadOnlySpan<byte> bytes, ReadOnlySpan<int> offsets) => Decode(new ConcatenatedKeys(bytes, offsets));
+
     private interface IKeys
     {
         int Count { get; }
@@ -120,6 +124,16 @@ internal sealed class KeyCodec(IReadOnlyList<SqlType> types, bool exact = false)
         public int Count => _ids.Length;
 
         public ReadOnlySpan<byte> Key(int i) => table.Key(_ids[i]);
+    }
+
+    private readonly ref struct ConcatenatedKeys(ReadOnlySpan<byte> bytes, ReadOnlySpan<int> offsets) : IKeys
+    {
+        private readonly ReadOnlySpan<byte> _bytes = bytes;
+        private readonly ReadOnlySpan<int> _offsets = offsets;
+
+        public int Count => _offsets.Length - 1;
+
+        public ReadOnlySpan<byte> Key(int i) => _bytes[_offsets[i].._offsets[i + 1]];
     }
 
     private readonly struct ListKeys(IReadOnlyList<byte[]> rows) : IKeys
