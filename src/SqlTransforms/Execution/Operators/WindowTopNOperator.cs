@@ -352,14 +352,11 @@ internal sealed class WindowTopNOperator : Operator, IShardedOperator
         shard.RowBytes = 0;
     }
 
-    /// <summary>Forgets the shard's rows, deleting its runs.</summary>
+    /// <summary>Deletes the runs of a shard whose slot goes.</summary>
     private void Drop(Shard shard)
     {
         foreach (var run in shard.Runs) _memory.Delete(run);
         shard.Runs.Clear();
-        shard.Keys = new KeyTable();
-        shard.Rows.Clear();
-        shard.RowBytes = 0;
     }
 
     /// <summary>Counts what this operator holds again, from its shards (after a spill, a drop, a restore).</summary>
