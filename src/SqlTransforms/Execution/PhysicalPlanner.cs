@@ -70,7 +70,7 @@ internal sealed class PhysicalPlanner(RowErrorLog log, Func<long> clock, IReadOn
                 var inputTypes = a.Input.Columns.Select(c => c.Type).ToList();
                 var outputTypes = a.Columns.Select(c => c.Type).ToList();
                 var windowed = window.Kind == Windows.WindowKind.Session
-                    ? (WindowAggregateOperator)new SessionWindowOperator(window, a.Keys, inputTypes, a.Aggregates, schema, outputTypes, log)
+                    ? (WindowAggregateOperator)new SessionWindowOperator(window, a.Keys, inputTypes, a.Aggregates, schema, outputTypes, log, State)
                     : new SlidingWindowOperator(window, a.Keys, inputTypes, a.Aggregates, schema, outputTypes, log, State);
                 op = windowed;
                 break;

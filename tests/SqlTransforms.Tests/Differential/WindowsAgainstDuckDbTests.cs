@@ -113,14 +113,17 @@ public sealed class WindowsAgainstDuckDbTests(ITestOutputHelper output)
             default:
             {
                 long gap = random.Next(1, 20) * Second;
-                return ($"session(INTERVAL '{gap / Second} seconds')", (keyed, aggs) =>
-                    $"SELECT min(ts) AS ws, max(ts) + INTERVAL '{gap / Second} seconds' AS we{(keyed ? ", k" : "")}, {aggs} FROM "
-                    + $"(SELECT *, sum(new) OVER (PARTITION BY {(keyed ? "k" : "1")} ORDER BY ts ROWS UNBOUNDED PRECEDING) AS session FROM "
-                    + $"(SELECT *, CASE WHEN epoch_us(ts) - lag(epoch_us(ts)) OVER (PARTITION BY {(keyed ? "k" : "1")} ORDER BY ts) < {gap} THEN 0 ELSE 1 END AS new FROM t)) "
-                    + $"GROUP BY session{(keyed ? ", k" : "")}");
+                return ($"session(INTERVAL '{gap / Second} seconds')", (keyed, aggs) => Sessions(gap, keyed, aggs));
             }
         }
     }
+
+    /// <summary>Session windows of table t in plain SQL: a record more than the gap after its key's previous one starts a session.</summary>
+    internal static string Sessions(long gap, bool keyed, string aggregates) =>
+        $"SELECT min(ts) AS ws, max(ts) + INTERVAL '{gap / Second} seconds' AS we{(keyed ? ", k" : "")}, {aggregates} FROM "
+        + $"(SELECT *, sum(new) OVER (PARTITION BY {(keyed ? "k" : "1")} ORDER BY ts ROWS UNBOUNDED PRECEDING) AS session FROM "
+        + $"(SELECT *, CASE WHEN epoch_us(ts) - lag(epoch_us(ts)) OVER (PARTITION BY {(keyed ? "k" : "1")} ORDER BY ts) < {gap} THEN 0 ELSE 1 END AS new FROM t)) "
+        + $"GROUP BY session{(keyed ? ", k" : "")}";
 
     /// <summary>Records with times running forward about a second each, jittered back by up to 1.5 times the delay (and a few far behind).</summary>
     internal static List<object?[]> Records(Random random, long delay)

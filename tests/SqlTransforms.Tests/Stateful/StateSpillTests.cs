@@ -119,7 +119,7 @@ public sealed class StateSpillTests : IDisposable
     }
 
     /// <summary>Records 50 a second, jittered back by up to 1.5 times the delay (a few far behind), over <paramref name="keys"/> keys and NULL.</summary>
-    private static List<object?[]> Records(Random random, int n, int keys)
+    internal static List<object?[]> Records(Random random, int n, int keys)
     {
         var records = new List<object?[]>(n);
         for (int i = 0; i < n; i++)

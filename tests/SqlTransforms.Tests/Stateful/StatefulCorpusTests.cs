@@ -36,9 +36,11 @@ public sealed class StatefulCorpusTests
         Assert.NotNull(c.Output);
         var expected = Sorted(c.Output!, c.Ordered);
         var expectedDropped = c.Dropped.Select(d => d.Trim()).Order(StringComparer.Ordinal).ToList();
-        void Check(string way, (List<string> Rows, List<string> Dropped) run)
+        // spilled, a session's parts meet in another order than in memory: a merged double may differ in its last digit
+        void Check(string way, (List<string> Rows, List<string> Dropped) run, bool rounding = false)
         {
-            Assert.True(expected.SequenceEqual(Sorted(run.Rows, c.Ordered)),
+            var rows = Sorted(run.Rows, c.Ordered);
+            Assert.True(rounding ? expected.Count == rows.Count && expected.Zip(rows).All(p => Differential.CorpusAgainstDuckDbTests.RowsMatch(p.First, p.Second)) : expected.SequenceEqual(rows),
                 $"{way}:\n  {string.Join("\n  ", Sorted(run.Rows, c.Ordered))}\nexpected:\n  {string.Join("\n  ", expected)}");
             Assert.Equal(expectedDropped, run.Dropped);
         }
@@ -46,7 +48,7 @@ public sealed class StatefulCorpusTests
         Check("uninterrupted", Run(s, new RunPlan()));
         var points = CheckpointPoints(s.Steps.Count);
         string at = string.Join(", ", points);
-        Check($"checkpointed after steps {at} (3 shards, spilling every step) and stopped", Run(s, new RunPlan(Shards: 3, Checkpoints: points, Spill: true)));
+        Check($"checkpointed after steps {at} (3 shards, spilling every step) and stopped", Run(s, new RunPlan(Shards: 3, Checkpoints: points, Spill: true)), rounding: true);
         Check($"checkpointed after steps {at} (3 shards), restored from the last with 1 shard",
             Run(s, new RunPlan(Shards: 3, Checkpoints: points, RestoreShards: 1)));
         Check($"checkpointed after steps {at} (1 shard), restored from the last with 4 shards",
