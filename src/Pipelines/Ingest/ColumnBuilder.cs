@@ -36,6 +36,19 @@ internal abstract class ColumnBuilder
         return problem;
     }
 
+    /// <summary>How <see cref="FlatRecordScanner"/> reads this column's values; None leaves them to the reader.</summary>
+    public virtual FlatRecordScanner.Kind ScanKind => FlatRecordScanner.Kind.None;
+
+    /// <summary>Appends a value <see cref="FlatRecordScanner"/> read: a number's bits (a double's or float's as
+    /// <c>BitConverter</c> gives them, microseconds for a timestamp, 1 or 0 for a boolean), or a string's UTF-8.</summary>
+    public void AppendScanned(long value, ReadOnlySpan<byte> text)
+    {
+        AppendScannedValue(value, text);
+        _validity.Append(true);
+    }
+
+    protected virtual void AppendScannedValue(long value, ReadOnlySpan<byte> text) => throw new NotSupportedException();
+
     public void AppendNull()
     {
         _validity.Append(false);
@@ -172,6 +185,8 @@ internal abstract class ColumnBuilder
             _values.Append(reader.TokenType == JsonTokenType.True);
             return null;
         }
+        public override FlatRecordScanner.Kind ScanKind => FlatRecordScanner.Kind.Boolean;
+        protected override void AppendScannedValue(long value, ReadOnlySpan<byte> text) => _values.Append(value != 0);
         protected override void AppendEmpty() => _values.Append(false);
         protected override ArrowBuffer[] BuildBuffers(ArrowBuffer validity) => [validity, _values.View()];
         protected override void ClearValues() => _values.Clear();
@@ -179,6 +194,8 @@ internal abstract class ColumnBuilder
 
     private sealed class Int32Column(IArrowType type) : Fixed<int>(type)
     {
+        public override FlatRecordScanner.Kind ScanKind => FlatRecordScanner.Kind.Int32;
+        protected override void AppendScannedValue(long value, ReadOnlySpan<byte> text) => Add((int)value);
         protected override string? AppendValue(ref Utf8JsonReader reader, ref byte[] scratch)
         {
             if (reader.TokenType != JsonTokenType.Number)
@@ -192,6 +209,8 @@ internal abstract class ColumnBuilder
 
     private sealed class Int64Column(IArrowType type) : Fixed<long>(type)
     {
+        public override FlatRecordScanner.Kind ScanKind => FlatRecordScanner.Kind.Int64;
+        protected override void AppendScannedValue(long value, ReadOnlySpan<byte> text) => Add(value);
         protected override string? AppendValue(ref Utf8JsonReader reader, ref byte[] scratch)
         {
             if (reader.TokenType != JsonTokenType.Number)
@@ -205,6 +224,8 @@ internal abstract class ColumnBuilder
 
     private sealed class FloatColumn(IArrowType type) : Fixed<float>(type)
     {
+        public override FlatRecordScanner.Kind ScanKind => FlatRecordScanner.Kind.Float;
+        protected override void AppendScannedValue(long value, ReadOnlySpan<byte> text) => Add(BitConverter.Int32BitsToSingle((int)value));
         protected override string? AppendValue(ref Utf8JsonReader reader, ref byte[] scratch)
         {
             if (reader.TokenType != JsonTokenType.Number || !reader.TryGetSingle(out float v) || float.IsInfinity(v))
@@ -216,6 +237,8 @@ internal abstract class ColumnBuilder
 
     private sealed class DoubleColumn(IArrowType type) : Fixed<double>(type)
     {
+        public override FlatRecordScanner.Kind ScanKind => FlatRecordScanner.Kind.Double;
+        protected override void AppendScannedValue(long value, ReadOnlySpan<byte> text) => Add(BitConverter.Int64BitsToDouble(value));
         protected override string? AppendValue(ref Utf8JsonReader reader, ref byte[] scratch)
         {
             if (reader.TokenType != JsonTokenType.Number || !reader.TryGetDouble(out double v) || double.IsInfinity(v))
@@ -262,6 +285,9 @@ internal abstract class ColumnBuilder
     private sealed class TimestampColumn(IArrowType type, bool withZone) : Fixed<long>(type)
     {
         private static readonly long EpochTicks = DateTime.UnixEpoch.Ticks;
+
+        public override FlatRecordScanner.Kind ScanKind => FlatRecordScanner.Kind.Timestamp;
+        protected override void AppendScannedValue(long value, ReadOnlySpan<byte> text) => Add(value);
 
         protected override string? AppendValue(ref Utf8JsonReader reader, ref byte[] scratch)
         {
@@ -336,7 +362,11 @@ internal abstract class ColumnBuilder
         }
     }
 
-    private sealed class StringColumn(IArrowType type) : VariableColumn(type);
+    private sealed class StringColumn(IArrowType type) : VariableColumn(type)
+    {
+        public override FlatRecordScanner.Kind ScanKind => FlatRecordScanner.Kind.String;
+        protected override void AppendScannedValue(long value, ReadOnlySpan<byte> text) => Add(text);
+    }
 
     private sealed class BinaryColumn(IArrowType type) : VariableColumn(type)
     {

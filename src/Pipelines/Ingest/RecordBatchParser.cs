@@ -24,21 +24,29 @@ internal sealed class RecordBatchParser
     private readonly bool[] _required;
     private readonly bool[] _seen;
     private readonly LogBufferStream _ipc = new();
+    private readonly FlatRecordScanner? _scanner;
     private byte[] _scratch = new byte[256];
 
-    public RecordBatchParser(StreamDefinition stream)
+    /// <param name="stream">The stream whose records this parses.</param>
+    /// <param name="scanFlatRecords">Whether NDJSON's common records are read by <see cref="FlatRecordScanner"/>
+    /// (false: every record by the reader, which the tests compare it with).</param>
+    public RecordBatchParser(StreamDefinition stream, bool scanFlatRecords = true)
     {
         _stream = stream;
         _columns = stream.Fields.Select((f, i) => ColumnBuilder.For(f.Type, stream.ArrowSchema.FieldsList[i].DataType)).ToArray();
         _names = stream.Fields.Select(f => Encoding.UTF8.GetBytes(f.Name)).ToArray();
         _required = stream.Fields.Select(f => f.Required).ToArray();
         _seen = new bool[_columns.Length];
+        if (scanFlatRecords && !stream.Schemaless)
+            _scanner = FlatRecordScanner.For(_columns, _names, _required);
     }
 
     public List<IngestProblem> Problems { get; } = [];
     /// <summary>Where each record parsed lies in the body (its JSON object's bytes): what a Kafka-backed stream produces.</summary>
     public List<(int Start, int Length)> RecordSpans { get; } = [];
     public int RecordCount { get; private set; }
+    /// <summary>How many of them <see cref="FlatRecordScanner"/> read (the rest the reader did).</summary>
+    public int ScannedCount { get; private set; }
     /// <summary>For <see cref="ParseOutcome.Malformed"/> and <see cref="ParseOutcome.RecordTooLarge"/>: what is wrong.</summary>
     public string? Error { get; private set; }
 
@@ -51,6 +59,12 @@ internal sealed class RecordBatchParser
         if (start < body.Length && body[start] == 0xEF && body.Length - start >= 3 && body[start + 1] == 0xBB && body[start + 2] == 0xBF)
             start += 3; // UTF-8 byte order mark
         bool array = start < body.Length && body[start] == (byte)'[';
+        if (!array && _scanner is not null)
+        {
+            if (TryScan(body, maxRecordBytes, _scanner, out var scanned))
+                return scanned;
+            Reset(); // the whole body again, by one reader
+        }
         var reader = new Utf8JsonReader(body, new JsonReaderOptions { AllowMultipleValues = !array, MaxDepth = 64 });
         try
         {
@@ -58,7 +72,7 @@ internal sealed class RecordBatchParser
             {
                 reader.Read();
                 while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
-                    if (!ReadRecord(ref reader, body, maxRecordBytes))
+                    if (!ReadRecord(ref reader, body, 0, maxRecordBytes))
                         return Outcome();
                 if (reader.Read())
                     return Malformed($"unexpected {reader.TokenType} after the closing ']' of the array");
@@ -66,7 +80,7 @@ internal sealed class RecordBatchParser
             else
             {
                 while (reader.Read())
-                    if (!ReadRecord(ref reader, body, maxRecordBytes))
+                    if (!ReadRecord(ref reader, body, 0, maxRecordBytes))
                         return Outcome();
             }
         }
@@ -75,6 +89,59 @@ internal sealed class RecordBatchParser
             return Malformed($"malformed JSON in record {RecordCount}: {e.Message}");
         }
         return Outcome();
+    }
+
+    /// <summary>
+    /// NDJSON with the common records read by the scanner and the others, one at a time, by a reader started at the
+    /// record: the same as one reader over the whole body, which begins each record in the same state. False, to read
+    /// the whole body again with one reader, when the body is not a run of objects or a record is not JSON: only that
+    /// reader gives the error's line and position as it reads them.
+    /// </summary>
+    private bool TryScan(ReadOnlySpan<byte> body, int maxRecordBytes, FlatRecordScanner scanner, out ParseOutcome outcome)
+    {
+        outcome = default;
+        int p = 0, declined = 0;
+        var options = new JsonReaderOptions { AllowMultipleValues = true, MaxDepth = 64 };
+        while (true)
+        {
+            while (p < body.Length && body[p] is (byte)' ' or (byte)'\t' or (byte)'\r' or (byte)'\n')
+                p++;
+            if (p == body.Length)
+                break;
+            if (body[p] != (byte)'{')
+                return false;
+            // Records the scanner declines one after another (a field of a type it does not read, say) stop it trying.
+            if (declined < 16 || declined * 4 < RecordCount)
+            {
+                int end = scanner.TryRecord(body, p, maxRecordBytes);
+                if (end > 0)
+                {
+                    RecordSpans.Add((p, end - p));
+                    RecordCount++;
+                    ScannedCount++;
+                    p = end;
+                    continue;
+                }
+                declined++;
+            }
+            var reader = new Utf8JsonReader(body[p..], options);
+            try
+            {
+                reader.Read();
+                if (!ReadRecord(ref reader, body, p, maxRecordBytes))
+                {
+                    outcome = Outcome();
+                    return true;
+                }
+            }
+            catch (JsonException)
+            {
+                return false;
+            }
+            p += (int)reader.BytesConsumed;
+        }
+        outcome = Outcome();
+        return true;
     }
 
     private ParseOutcome Outcome() =>
@@ -86,11 +153,12 @@ internal sealed class RecordBatchParser
         return ParseOutcome.Malformed;
     }
 
-    /// <summary>Reads one record; false to stop (too many problems, or a record over the size limit).</summary>
-    private bool ReadRecord(ref Utf8JsonReader reader, ReadOnlySpan<byte> body, int maxRecordBytes)
+    /// <summary>Reads one record, the reader being over <paramref name="body"/> from <paramref name="offset"/>; false to
+    /// stop (too many problems, or a record over the size limit).</summary>
+    private bool ReadRecord(ref Utf8JsonReader reader, ReadOnlySpan<byte> body, int offset, int maxRecordBytes)
     {
         int index = RecordCount++;
-        long recordStart = reader.TokenStartIndex;
+        long recordStart = offset + reader.TokenStartIndex;
         if (reader.TokenType != JsonTokenType.StartObject)
         {
             reader.Skip();
@@ -101,7 +169,7 @@ internal sealed class RecordBatchParser
         if (_stream.Schemaless)
         {
             reader.Skip();
-            int length = checked((int)(reader.BytesConsumed - recordStart));
+            int length = checked((int)(offset + reader.BytesConsumed - recordStart));
             if (length > maxRecordBytes)
                 return TooLarge(index, length, maxRecordBytes);
             var text = body.Slice((int)recordStart, length);
@@ -158,7 +226,7 @@ internal sealed class RecordBatchParser
             if (_required[c] && !AddProblem(index, _stream.Fields[c].Name, "the field is required but missing"))
                 return false;
         }
-        long size = reader.BytesConsumed - recordStart;
+        long size = offset + reader.BytesConsumed - recordStart;
         RecordSpans.Add(((int)recordStart, (int)size));
         return size <= maxRecordBytes || TooLarge(index, size, maxRecordBytes);
     }
@@ -235,6 +303,7 @@ internal sealed class RecordBatchParser
         Problems.Clear();
         RecordSpans.Clear();
         RecordCount = 0;
+        ScannedCount = 0;
         Error = null;
     }
 }
