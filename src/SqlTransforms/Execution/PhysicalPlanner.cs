@@ -78,7 +78,7 @@ internal sealed class PhysicalPlanner(RowErrorLog log, Func<long> clock, IReadOn
             case LogicalPlan.Join j:
             {
                 var join = new JoinOperator(j.Spec, Schema(j.Left), Schema(j.Right), j.Left.Columns.Select(c => c.Type).ToList(),
-                    j.Right.Columns.Select(c => c.Type).ToList(), schema, log, clock);
+                    j.Right.Columns.Select(c => c.Type).ToList(), schema, log, clock, State);
                 if (j.Spec.Time is null)
                 {
                     join.Next = downstream;

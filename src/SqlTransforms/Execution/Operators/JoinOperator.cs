@@ -2,6 +2,7 @@ using Apache.Arrow;
 using DataPlane.SqlTransforms.Execution.Aggregates;
 using DataPlane.SqlTransforms.Execution.Kernels;
 using DataPlane.SqlTransforms.Planning;
+using DataPlane.SqlTransforms.State;
 using DataPlane.SqlTransforms.Types;
 
 namespace DataPlane.SqlTransforms.Execution.Operators;
@@ -16,8 +17,10 @@ namespace DataPlane.SqlTransforms.Execution.Operators;
 /// the interval); an outer side's row that never matched is emitted then, with NULLs for the other side. Over
 /// bounded input rows are kept to the end, where the outer sides' unmatched rows are emitted. The output watermark
 /// is the smaller of the inputs', an interval join's each held back by the other side's reach (<see cref="HeldBack"/>).
+/// The rows kept are counted against the execution's state budget; a window join spills them past it, a window and a
+/// shard of the join key at a time, and joins what spilled when the window closes (<see cref="SpilledWindow"/>).
 /// </summary>
-internal sealed class JoinOperator : Operator, IStatefulOperator
+internal sealed partial class JoinOperator : Operator, IShardedOperator
 {
     private const int PairsPerBatch = 16_384;
 
@@ -38,8 +41,17 @@ internal sealed class JoinOperator : Operator, IStatefulOperator
     private readonly List<int> _probe = [];
     private readonly List<int> _stored = [];
     private readonly List<int> _unmatched = [];
+    private readonly StateMemory _memory;
+    private readonly int _shards;
+    /// <summary>A window join with a budget: its rows spill past it.</summary>
+    private readonly bool _spills;
+    private readonly Schema[] _sides;
+    private readonly Schema[] _layouts;
+    /// <summary>What this operator holds in memory by its estimate, as last reported to <see cref="_memory"/>.</summary>
+    private long _held;
 
-    public JoinOperator(JoinSpec spec, Schema left, Schema right, IReadOnlyList<SqlType> leftTypes, IReadOnlyList<SqlType> rightTypes, Schema schema, RowErrorLog log, Func<long> clock)
+    public JoinOperator(JoinSpec spec, Schema left, Schema right, IReadOnlyList<SqlType> leftTypes, IReadOnlyList<SqlType> rightTypes, Schema schema, RowErrorLog log, Func<long> clock,
+        StateMemory memory)
     {
         _spec = spec;
         _schema = schema;
@@ -50,7 +62,14 @@ internal sealed class JoinOperator : Operator, IStatefulOperator
         _log = log;
         _clock = clock;
         _rows = [new JoinRows(left), new JoinRows(right)];
+        _memory = memory;
+        _shards = Math.Max(1, memory.Options.Shards);
+        _spills = memory.Bounded && spec.Time is { Kind: JoinTimeKind.Window };
+        _sides = [left, right];
+        _layouts = [RowRun.Layout(left), RowRun.Layout(right)];
     }
+
+    private int ShardOf(ReadOnlySpan<byte> key) => KeyedShard.Of(key, _shards);
 
     public string Name => "join " + _spec.Kind.ToString().ToLowerInvariant() + (_spec.Time is { } t ? " " + t.Kind.ToString().ToLowerInvariant() : "");
 
@@ -67,7 +86,14 @@ internal sealed class JoinOperator : Operator, IStatefulOperator
         if (_spec.Time is not { } time) return long.MaxValue;
         var column = batch.Column(side == 0 ? time.LeftColumn : time.RightColumn);
         if (column.IsNull(row)) return long.MinValue;
-        long t = Vectors.Values<long>(column)[row];
+        return Reach(side, Vectors.Values<long>(column)[row]);
+    }
+
+    /// <summary>The time <paramref name="t"/> of a row of <paramref name="side"/> plus that side's reach: the row can match
+    /// nothing to come once the other side's watermark is past it.</summary>
+    private long Reach(int side, long t)
+    {
+        var time = _spec.Time!;
         long reach = side == 0 ? time.LeftReach : time.RightReach;
         return reach > 0 && t > long.MaxValue - reach ? long.MaxValue - 1 : reach < 0 && t < long.MinValue - reach ? long.MinValue : t + reach;
     }
@@ -76,6 +102,7 @@ internal sealed class JoinOperator : Operator, IStatefulOperator
     {
         int n = batch.Length;
         if (n == 0) return;
+        if (_spills) MakeRoom(RowRun.Bytes(batch));
         int other = 1 - side;
         var context = _keyContexts[side];
         var columns = new IArrowArray[batch.ColumnCount];
@@ -93,6 +120,10 @@ internal sealed class JoinOperator : Operator, IStatefulOperator
         var matched = new bool[n];
         _probe.Clear();
         _stored.Clear();
+        // rows of spilled windows are set aside, paired when their window closes (a window join's time is a key: never NULL when keyed)
+        bool spilling = _spilled.Count > 0;
+        var windows = spilling ? Vectors.Values<long>(batch.Column(TimeColumn(side))) : default;
+        Dictionary<SpilledWindow, (List<int> Rows, BinaryArray.Builder Keys)>? deferred = null;
         for (int i = 0; i < n; i++)
         {
             entries[i] = -1;
@@ -100,6 +131,15 @@ internal sealed class JoinOperator : Operator, IStatefulOperator
             bool keyed = true;
             for (int k = 0; k < keys.Length && keyed; k++) keyed = keys[k].IsValid(i);
             var key = keyed ? _codec.Encode(keys, i) : default;
+            if (spilling && keyed && _spilled.TryGetValue((windows[i], ShardOf(key)), out var spilled))
+            {
+                deferred ??= [];
+                if (!deferred.TryGetValue(spilled, out var rows)) deferred[spilled] = rows = ([], new BinaryArray.Builder());
+                rows.Rows.Add(i);
+                rows.Keys.Append(key);
+                matched[i] = true; // not shown unmatched now: its window's close decides
+                continue;
+            }
             if (keyed)
                 for (int e = _rows[other].First(key); e >= 0; e = _rows[other].Next(e))
                 {
@@ -123,7 +163,13 @@ internal sealed class JoinOperator : Operator, IStatefulOperator
             for (int i = 0; i < n; i++) if (!matched[i] && entries[i] < 0) _unmatched.Add(i);
             if (_unmatched.Count > 0) EmitUnmatched(side, batch, _unmatched.ToArray());
         }
+        if (deferred is not null)
+            foreach (var (spilled, (rows, keyBytes)) in deferred) Defer(spilled, side, batch, rows.ToArray(), keyBytes.Build());
         store.Tidy();
+        if (!_memory.Bounded) return;
+        Report();
+        if (_spills) MakeRoom(0);
+        _memory.Batch();
     }
 
     /// <summary>The probe pairs (<see cref="_probe"/> rows of <paramref name="batch"/>, <see cref="_stored"/> entries of the other side), a chunk of the other side at a time.</summary>
@@ -240,6 +286,7 @@ internal sealed class JoinOperator : Operator, IStatefulOperator
             EmitUnmatched(other, _unmatched);
         }
         _rows[other].Tidy();
+        if (_spilled.Count > 0) CloseSpilled(all: false);
         long min = Math.Min(HeldBack(0), HeldBack(1));
         if (min <= _watermark) return;
         _watermark = min;
@@ -264,6 +311,7 @@ internal sealed class JoinOperator : Operator, IStatefulOperator
     public override void Finish()
     {
         if (++_finished < 2) return;
+        if (_spilled.Count > 0) CloseSpilled(all: true);
         for (int side = 0; side < 2; side++)
         {
             if (!Keeps(side)) continue;
@@ -271,24 +319,6 @@ internal sealed class JoinOperator : Operator, IStatefulOperator
             if (unmatched.Count > 0) EmitUnmatched(side, unmatched);
         }
         base.Finish();
-    }
-
-    public void WriteState(BinaryWriter writer)
-    {
-        writer.Write(_watermarks[0]);
-        writer.Write(_watermarks[1]);
-        writer.Write(_watermark);
-        _rows[0].Write(writer);
-        _rows[1].Write(writer);
-    }
-
-    public void ReadState(BinaryReader reader)
-    {
-        _watermarks[0] = reader.ReadInt64();
-        _watermarks[1] = reader.ReadInt64();
-        _watermark = reader.ReadInt64();
-        _rows[0].Read(reader);
-        _rows[1].Read(reader);
     }
 
     private sealed class Arm(JoinOperator join, int side) : Operator

@@ -1,6 +1,7 @@
 using Apache.Arrow;
 using Apache.Arrow.Ipc;
 using DataPlane.SqlTransforms.Execution.Aggregates;
+using DataPlane.SqlTransforms.State;
 
 namespace DataPlane.SqlTransforms.Execution.Operators;
 
@@ -43,6 +44,39 @@ internal sealed class JoinRows(Schema schema)
     public bool Matched(int entry) => _matched[entry];
 
     public void SetMatched(int entry) => _matched[entry] = true;
+
+    /// <summary>Whether the entry has a join key (a row with a NULL key matches nothing).</summary>
+    public bool Keyed(int entry) => _keyOf[entry] != NoKey;
+
+    /// <summary>The encoded join key of a <see cref="Keyed"/> entry.</summary>
+    public ReadOnlySpan<byte> Key(int entry) => _keys.Key(_keyOf[entry]);
+
+    /// <summary>
+    /// An estimate of the memory held: the chunks' buffers (whole, rows not kept included, until <see cref="Tidy"/> or
+    /// <see cref="Compact"/> copies the living out), the entries' arrays, the key table and the expiry queue.
+    /// </summary>
+    public long Bytes
+    {
+        get
+        {
+            long bytes = (long)_chunk.Length * 26 + _head.Length * 4L + _keys.Bytes + _expiry.Count * 16L;
+            foreach (var chunk in _chunks)
+                if (chunk is not null) bytes += RowRun.Bytes(chunk);
+            return bytes;
+        }
+    }
+
+    /// <summary>Takes a living entry away without showing it unmatched (its row went elsewhere: spilled).</summary>
+    public void Remove(int entry)
+    {
+        if (!_dead[entry]) Kill(entry);
+    }
+
+    /// <summary>Copies the living rows into one chunk, letting go of the rest (after rows were taken away).</summary>
+    public void Compact() => Rebuild();
+
+    /// <summary>Forgets every row.</summary>
+    public void Clear() => Reset();
 
     /// <summary>The newest living entry with this key, or -1.</summary>
     public int First(ReadOnlySpan<byte> key)
@@ -101,6 +135,7 @@ internal sealed class JoinRows(Schema schema)
         while (_expiry.TryPeek(out int e, out long expires) && expires < watermark)
         {
             _expiry.Dequeue();
+            if (_dead[e]) continue; // taken away (spilled)
             if (!_matched[e]) unmatched?.Add(e);
             Kill(e);
         }
@@ -226,35 +261,11 @@ internal sealed class JoinRows(Schema schema)
         return new RecordBatch(schema, columns, parts.Sum(p => p.Length));
     }
 
-    /// <summary>The living rows (one Arrow IPC batch) and each one's key, expiry and match.</summary>
-    public void Write(BinaryWriter writer)
-    {
-        Rebuild();
-        writer.Write(Count);
-        if (Count == 0) return;
-        for (int e = 0; e < Count; e++)
-        {
-            writer.Write(_expires[e]);
-            writer.Write(_matched[e]);
-            if (_keyOf[e] == NoKey) { writer.Write(-1); continue; }
-            var key = _keys.Key(_keyOf[e]);
-            writer.Write(key.Length);
-            writer.Write(key);
-        }
-        using var ipc = new MemoryStream();
-        using (var arrow = new ArrowStreamWriter(ipc, schema, leaveOpen: true))
-        {
-            arrow.WriteRecordBatch(_chunks[0]!);
-            arrow.WriteEnd();
-        }
-        writer.Write((int)ipc.Length);
-        writer.Write(ipc.GetBuffer(), 0, (int)ipc.Length);
-    }
-
-    public void Read(BinaryReader reader)
+    /// <summary>Reads the rows of a snapshot written before joins had shards, whose <paramref name="count"/> was read: each
+    /// entry's expiry, match and key, then the rows as one Arrow IPC batch.</summary>
+    public void Read(BinaryReader reader, int count)
     {
         Reset();
-        int count = reader.ReadInt32();
         if (count == 0) return;
         if (count < 0) throw new InvalidDataException("the state of a join holds a negative row count");
         var entries = new (long Expires, bool Matched, byte[]? Key)[count];
