@@ -69,7 +69,7 @@ internal sealed class KafkaStreamInput : IDisposable
         _maxRecordBytes = maxRecordBytes;
         _logger = logger;
         _lines = new RepeatedLogLines(logger, stream.Name, TimeProvider.System);
-        _buffer = new MessageBuffer(maxRecordBytes);
+        _buffer = new MessageBuffer(maxRecordBytes, _source.Lines);
         _partitionBuffers = [new MessageBuffer(maxRecordBytes), new MessageBuffer(maxRecordBytes)];
         _parsers = [new RecordBatchParser(stream.Definition), new RecordBatchParser(stream.Definition)];
         var config = _source.ConsumerConfig(stream.Name);
@@ -359,15 +359,19 @@ internal sealed class KafkaStreamInput : IDisposable
             }
             else
                 Skip(m.Partition, m.Offset, m.Slice.Shape == MessageShape.TooLarge
-                    ? $"the message is {m.Slice.Length} bytes, over the maximum record size of {_maxRecordBytes} bytes"
-                    : "the message is not one JSON object");
+                    ? _source.Lines
+                        ? $"the message is {m.Slice.Length} bytes, over the maximum ndjson message size of {Math.Max(_maxRecordBytes, KafkaSourceDefinition.MaxMessageBytes)} bytes"
+                        : $"the message is {m.Slice.Length} bytes, over the maximum record size of {_maxRecordBytes} bytes"
+                    : _source.Lines ? "the message is not JSON objects, one per line" : "the message is not one JSON object");
         }
         long bytes = partitionBuffer.Length;
         if (objects == 0)
             return (null, bytes);
-        if (parser.Parse(partitionBuffer.Span, _maxRecordBytes) == ParseOutcome.Accepted && parser.RecordCount == objects)
+        // A message of the json format is one record; of the ndjson format, as many as it has lines.
+        if (parser.Parse(partitionBuffer.Span, _maxRecordBytes) == ParseOutcome.Accepted && (_source.Lines || parser.RecordCount == objects))
             return (parser.Build(_stream.Definition.ArrowSchema), bytes);
         // Some do not fit: each alone, keeping the rest (another producer's messages; ours were checked when posted).
+        // An ndjson message is kept or skipped whole: its offset is the position of all its records.
         var kept = new MessageBuffer(_maxRecordBytes);
         int valid = 0;
         for (int i = from; i < to; i++)
@@ -376,10 +380,10 @@ internal sealed class KafkaStreamInput : IDisposable
             if (m.Slice.Shape != MessageShape.Object)
                 continue;
             var alone = parser.Parse(_buffer.Slice(m.Slice), _maxRecordBytes);
-            if (alone == ParseOutcome.Accepted && parser.RecordCount == 1)
+            if (alone == ParseOutcome.Accepted && (_source.Lines || parser.RecordCount == 1))
             {
                 kept.Append(_buffer.Slice(m.Slice));
-                valid++;
+                valid += parser.RecordCount;
             }
             else
                 Skip(m.Partition, m.Offset, parser.Error ?? parser.Problems.FirstOrDefault()?.Reason ?? "the message holds more than one JSON value");

@@ -11,20 +11,36 @@ namespace DataPlane.Pipelines.Sources;
 /// (a 0.9 broker needs <c>api.version.request=false</c> and <c>broker.version.fallback=0.9.0.1</c>).
 /// With <c>"produce": true</c> the topic is the stream's log itself: <c>POST /streams/{name}</c> produces to it and
 /// pipelines consume it directly (<see cref="KafkaStreamProducer"/>, <see cref="Runtime.KafkaStreamInput"/>); without,
-/// the topic is copied into the stream's local ingest log (<see cref="KafkaSource"/>).
+/// the topic is copied into the stream's local ingest log (<see cref="KafkaSource"/>). A Kafka-backed stream's messages
+/// hold one record each (<c>"format": "json"</c>, what any Kafka tool expects), or with <c>"format": "ndjson"</c> up to
+/// <see cref="MaxMessageBytes"/> of records of one partition, a line each: the producer then sends a request's records
+/// as a few messages instead of one per record, which is most of what Kafka costs per record on both sides.
 /// </summary>
 internal sealed partial class KafkaSourceDefinition
 {
     public const string Type = "kafka";
     public const string JsonFormat = "json";
+    public const string NdjsonFormat = "ndjson";
 
-    public KafkaSourceDefinition(string bootstrapServers, string topic, IReadOnlyDictionary<string, string> config, bool produce = false)
+    /// <summary>The largest <c>ndjson</c> message read (each of its records within the maximum record size), and so
+    /// what a consumer buffers for one; the producer's own are smaller (<see cref="KafkaStreamProducer.MessageBytes"/>).</summary>
+    public const int MaxMessageBytes = 16 * 1024 * 1024;
+
+    public KafkaSourceDefinition(string bootstrapServers, string topic, IReadOnlyDictionary<string, string> config, bool produce = false, string format = JsonFormat)
     {
         BootstrapServers = bootstrapServers;
         Topic = topic;
         Config = config;
         Produce = produce;
+        Format = format;
     }
+
+    /// <summary><see cref="JsonFormat"/> (a message is one JSON object) or <see cref="NdjsonFormat"/> (a message is one or
+    /// more JSON objects, one per line; Kafka-backed streams only).</summary>
+    public string Format { get; }
+
+    /// <summary>Whether a message may hold several records, a line each.</summary>
+    public bool Lines => Format == NdjsonFormat;
 
     /// <summary>The topic is the stream's log: HTTP ingestion produces to it, pipelines consume it, no local copy is made.</summary>
     public bool Produce { get; }
@@ -52,8 +68,8 @@ internal sealed partial class KafkaSourceDefinition
         if (topic is null || !TopicName().IsMatch(topic) || topic is "." or "..")
             throw new ArgumentException($"The Kafka source's topic '{topic}' is not a valid Kafka topic name: 1 to 249 characters of a-z, A-Z, 0-9, '.', '_' and '-'.");
         string format = String(json, "format") ?? JsonFormat;
-        if (format != JsonFormat)
-            throw new ArgumentException($"The Kafka source's format '{format}' is not supported; use \"json\" (one JSON object per message).");
+        if (format is not (JsonFormat or NdjsonFormat))
+            throw new ArgumentException($"The Kafka source's format '{format}' is not supported; use \"json\" (one JSON object per message) or, for a Kafka-backed stream, \"ndjson\" (JSON objects one per line, several records per message).");
         var config = new SortedDictionary<string, string>(StringComparer.Ordinal);
         if (json.TryGetProperty("config", out var c) && c.ValueKind != JsonValueKind.Null)
         {
@@ -75,7 +91,9 @@ internal sealed partial class KafkaSourceDefinition
                 JsonValueKind.False => false,
                 _ => throw new ArgumentException($"The Kafka source's \"produce\" is {pr.GetRawText()}; it is true (the topic is the stream's log, fed by POST /streams/NAME) or false."),
             };
-        return new KafkaSourceDefinition(servers.Trim(), topic, config, produce);
+        if (format == NdjsonFormat && !produce)
+            throw new ArgumentException("The Kafka source's format \"ndjson\" is for a Kafka-backed stream (\"produce\": true), whose messages DataPlane writes itself; a topic copied into the stream's log holds one JSON object per message (\"json\").");
+        return new KafkaSourceDefinition(servers.Trim(), topic, config, produce, format);
     }
 
     /// <summary>Builds (and drops) a consumer so librdkafka refuses settings it does not know before the stream is created.</summary>
@@ -139,6 +157,14 @@ internal sealed partial class KafkaSourceDefinition
             // Only each record's status is read: the client would otherwise copy its key and value back into every report.
             DeliveryReportFields = "status",
         };
+        if (Lines)
+        {
+            // A produce request holds at most message.max.bytes (1 MB by default: one ndjson message), and a broker answers a
+            // connection's requests one at a time, each append flushed as the broker is configured: requests of several
+            // messages per partition carry the same records in a fraction of the round trips.
+            config.MessageMaxBytes = 16 * 1024 * 1024;
+            config.BatchSize = 8 * 1024 * 1024;
+        }
         foreach (var (k, v) in Config)
             if (!ConsumerOnly.Contains(k))
                 config.Set(k, v);
@@ -173,7 +199,7 @@ internal sealed partial class KafkaSourceDefinition
         w.WriteString("type", Type);
         w.WriteString("bootstrap_servers", BootstrapServers);
         w.WriteString("topic", Topic);
-        w.WriteString("format", JsonFormat);
+        w.WriteString("format", Format);
         if (Produce)
             w.WriteBoolean("produce", true);
         w.WriteStartObject("config");

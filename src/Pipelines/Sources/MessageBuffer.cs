@@ -5,11 +5,14 @@ namespace DataPlane.Pipelines.Sources;
 /// <summary>
 /// The value deserializer of the source's consumer: librdkafka hands each message's value over as a span, which is
 /// copied straight into one reused NDJSON buffer (a newline after each), so a batch of messages costs no array per
-/// message and reaches the stream's parser as one body. A message must be one JSON object: checking that it starts
-/// with '{' and ends with '}' keeps two broken messages from joining into one record across the newline.
+/// message and reaches the stream's parser as one body. A message must be one JSON object (with <paramref name="lines"/>,
+/// of the <c>ndjson</c> format: JSON objects a line each): checking that it starts with '{' and ends with '}' keeps two
+/// broken messages from joining into one record across the newline.
 /// </summary>
-internal sealed class MessageBuffer(int maxRecordBytes) : IDeserializer<MessageSlice>
+internal sealed class MessageBuffer(int maxRecordBytes, bool lines = false) : IDeserializer<MessageSlice>
 {
+    private readonly int _maxBytes = lines ? Math.Max(maxRecordBytes, KafkaSourceDefinition.MaxMessageBytes) : maxRecordBytes;
+
     private byte[] _bytes = new byte[64 * 1024];
 
     public int Length { get; private set; }
@@ -29,7 +32,7 @@ internal sealed class MessageBuffer(int maxRecordBytes) : IDeserializer<MessageS
         data = data.Trim(" \t\r\n"u8);
         if (data.IsEmpty)
             return new MessageSlice(0, 0, MessageShape.Empty);
-        if (data.Length > maxRecordBytes)
+        if (data.Length > _maxBytes)
             return new MessageSlice(0, data.Length, MessageShape.TooLarge);
         if (data[0] != (byte)'{' || data[^1] != (byte)'}')
             return new MessageSlice(0, data.Length, MessageShape.NotObject);

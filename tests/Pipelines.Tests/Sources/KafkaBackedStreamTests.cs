@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using Confluent.Kafka;
 using Confluent.Kafka.Admin;
+using DataPlane.Pipelines.Sources;
 using DataPlane.Pipelines.Tests.EndToEnd;
 using DataPlane.TestServices;
 using Xunit;
@@ -43,10 +44,10 @@ public sealed class KafkaBackedStreamTests(OwnKafkaFixture kafka) : IClassFixtur
     internal static string LegacyConfig(KafkaFixture kafka) =>
         kafka.IsLegacyBroker ? """{"api.version.request": "false", "broker.version.fallback": "0.9.0.1"}""" : "{}";
 
-    internal static string StreamJson(KafkaFixture kafka, string topic, string key = "user") => $$$"""
+    internal static string StreamJson(KafkaFixture kafka, string topic, string key = "user", string format = "json") => $$$"""
         {"name": "orders", "key": "{{{key}}}", "schema": {"fields": [
           {"name": "id", "type": "long", "required": true}, {"name": "user", "type": "string"}, {"name": "amount", "type": "double"}]},
-         "source": {"type": "kafka", "bootstrap_servers": "{{{kafka.BootstrapServers}}}", "topic": "{{{topic}}}", "produce": true, "config": {{{LegacyConfig(kafka)}}}}}
+         "source": {"type": "kafka", "bootstrap_servers": "{{{kafka.BootstrapServers}}}", "topic": "{{{topic}}}", "produce": true, "format": "{{{format}}}", "config": {{{LegacyConfig(kafka)}}}}}
         """;
 
     internal static string Record(long id) => string.Create(CultureInfo.InvariantCulture, $$"""{"id":{{id}},"user":"u{{id % 37}}","amount":{{id}}.5}""");
@@ -62,18 +63,21 @@ public sealed class KafkaBackedStreamTests(OwnKafkaFixture kafka) : IClassFixtur
 
     internal static string Batch(long from, int count) => "[" + string.Join(",", Enumerable.Range(0, count).Select(i => Record(from + i))) + "]";
 
-    /// <summary>Every message of the topic: partition, key as text, value as text.</summary>
-    internal static List<(int Partition, string? Key, string Value)> ReadTopic(KafkaFixture kafka, string topic, int expected)
+    /// <summary>Every message of the topic: partition, key as text, value as text; <paramref name="expected"/> counts
+    /// messages, or with <paramref name="lines"/> the records of ndjson messages (their lines).</summary>
+    internal static List<(int Partition, string? Key, string Value)> ReadTopic(KafkaFixture kafka, string topic, int expected, bool lines = false)
     {
         using var consumer = new ConsumerBuilder<byte[]?, byte[]>(kafka.ConsumerConfig($"check-{Guid.NewGuid():N}")).SetLogHandler((_, _) => { }).Build();
         consumer.Assign(Enumerable.Range(0, Partitions).Select(p => new TopicPartitionOffset(topic, p, Offset.Beginning)));
         var messages = new List<(int, string?, string)>();
         var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (messages.Count < expected && DateTime.UtcNow < deadline)
+        int read = 0;
+        while (read < expected && DateTime.UtcNow < deadline)
         {
             var m = consumer.Consume(TimeSpan.FromMilliseconds(200));
             if (m is null)
                 continue;
+            read += lines ? m.Message.Value.Count(b => b == (byte)'\n') + 1 : 1;
             messages.Add((m.Partition.Value, m.Message.Key is null ? null : Encoding.UTF8.GetString(m.Message.Key), Encoding.UTF8.GetString(m.Message.Value)));
         }
         // Anything past the expected count would be a duplicate: look a little longer.
@@ -132,6 +136,53 @@ public sealed class KafkaBackedStreamTests(OwnKafkaFixture kafka) : IClassFixtur
         Assert.Equal(0, stream.GetProperty("log").GetProperty("end_offset").GetInt64());
     }
 
+    [Fact]
+    public async Task In_the_ndjson_format_a_requests_records_are_a_few_messages_a_line_each_in_the_partition_of_their_key()
+    {
+        var (status, created, _) = await PostAsync(Http, "api/v1/streams", StreamJson(kafka, _topic, format: "ndjson"));
+        Assert.True(status == HttpStatusCode.Created, created.ToString());
+        Assert.Equal("ndjson", created.GetProperty("source").GetProperty("format").GetString());
+
+        const int total = 3000;
+        for (int from = 0; from < total; from += 1000)
+        {
+            var (posted, body, _) = await PostAsync(Http, "streams/orders", Batch(from, 1000));
+            Assert.True(posted == HttpStatusCode.OK, body.ToString());
+            Assert.Equal(1000, body.GetProperty("accepted").GetInt32());
+        }
+        // A pretty-printed record (line breaks between its tokens) is still one line; a record without a key goes anywhere.
+        var (pretty, _, _) = await PostAsync(Http, "streams/orders", "{\n  \"id\": 3000,\n  \"user\": \"u3\"\r\n}\n{\"id\": 3001, \"user\": null}\n");
+        Assert.Equal(HttpStatusCode.OK, pretty);
+
+        // Each request is at most a message per partition (its records are far under the message size).
+        var messages = ReadTopic(kafka, _topic, total + 2, lines: true);
+        Assert.InRange(messages.Count, 4, 3 * Partitions + 2);
+        Assert.All(messages, m => Assert.Null(m.Key));
+        var lines = messages.SelectMany(m => m.Value.Split('\n').Select(line => (m.Partition, Line: line))).ToList();
+        Assert.Equal(total + 2, lines.Count);
+        for (int id = 0; id < total; id++)
+        {
+            var line = Assert.Single(lines, l => l.Line == Record(id)); // the record's JSON as sent, a line of its own
+            Assert.Equal(Murmur2.Partition(Encoding.UTF8.GetBytes("u" + (id % 37).ToString(CultureInfo.InvariantCulture)), Partitions), line.Partition);
+        }
+        var prettyLine = Assert.Single(lines, l => l.Line.Contains("3000"));
+        Assert.Equal("{   \"id\": 3000,   \"user\": \"u3\"  }", prettyLine.Line);
+        Assert.Equal(Murmur2.Partition("u3"u8, Partitions), prettyLine.Partition);
+        Assert.Single(lines, l => l.Line.Contains("3001"));
+        Assert.True(lines.Select(l => l.Partition).Distinct().Count() > 1, "the keys spread over the partitions");
+    }
+
+    [Fact]
+    public async Task The_ndjson_format_is_refused_for_a_topic_copied_into_the_log_and_an_unknown_format_is_named()
+    {
+        var (status, body, _) = await PostAsync(Http, "api/v1/streams", StreamJson(kafka, _topic, format: "ndjson").Replace("\"produce\": true, ", ""));
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Contains("\"ndjson\"", body.GetProperty("error").GetString());
+        (status, body, _) = await PostAsync(Http, "api/v1/streams", StreamJson(kafka, _topic, format: "avro"));
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Contains("'avro'", body.GetProperty("error").GetString());
+    }
+
     [Theory]
     [InlineData("nope", "names no field")]
     [InlineData("amount", "type double")]
@@ -156,10 +207,12 @@ public sealed class KafkaBackedStreamTests(OwnKafkaFixture kafka) : IClassFixtur
         Assert.Contains("\"yes\"", body.GetProperty("error").GetString());
     }
 
-    [Fact]
-    public async Task A_stopped_broker_gives_503_with_Retry_After_and_what_was_acknowledged_is_all_there_after_it_is_back()
+    [Theory]
+    [InlineData("json")]
+    [InlineData("ndjson")]
+    public async Task A_stopped_broker_gives_503_with_Retry_After_and_what_was_acknowledged_is_all_there_after_it_is_back(string format)
     {
-        await CreateStreamAndPipelineAsync();
+        await CreateStreamAndPipelineAsync(format);
         var (before, _, _) = await PostAsync(Http, "streams/orders", Batch(0, 100));
         Assert.Equal(HttpStatusCode.OK, before);
 
@@ -185,8 +238,8 @@ public sealed class KafkaBackedStreamTests(OwnKafkaFixture kafka) : IClassFixtur
             Assert.True(DateTime.UtcNow < deadline, "the broker was back but requests kept failing for 120 s");
             await Task.Delay(500);
         }
-        var messages = ReadTopic(kafka, _topic, 200);
-        var ids = messages.Select(m => JsonDocument.Parse(m.Value).RootElement.GetProperty("id").GetInt64()).ToList();
+        var messages = ReadTopic(kafka, _topic, 200, lines: true);
+        var ids = messages.SelectMany(m => m.Value.Split('\n')).Select(line => JsonDocument.Parse(line).RootElement.GetProperty("id").GetInt64()).ToList();
         Assert.Equal(Enumerable.Range(0, 200).Select(i => (long)i).ToHashSet(), ids.ToHashSet());
         // The pipeline kept reading through the broker's absence: the table holds the topic's messages, each once (a record
         // the refused request did store is in the topic twice after the retry, and so in the table).
@@ -228,9 +281,9 @@ public sealed class KafkaBackedStreamTests(OwnKafkaFixture kafka) : IClassFixtur
     private const string SinkJson = """{"name": "orders_table", "type": "iceberg", "namespace": "shop", "table": "orders", "rolling": {"interval_seconds": 3600}}""";
     private const string PipelineJson = """{"name": "orders_pipeline", "sql": "INSERT INTO orders_table SELECT * FROM orders"}""";
 
-    private async Task CreateStreamAndPipelineAsync()
+    private async Task CreateStreamAndPipelineAsync(string format = "json")
     {
-        foreach (var (path, body) in new[] { ("api/v1/streams", StreamJson(kafka, _topic)), ("api/v1/sinks", SinkJson), ("api/v1/pipelines", PipelineJson) })
+        foreach (var (path, body) in new[] { ("api/v1/streams", StreamJson(kafka, _topic, format: format)), ("api/v1/sinks", SinkJson), ("api/v1/pipelines", PipelineJson) })
         {
             var (status, answer, _) = await PostAsync(Http, path, body);
             Assert.True(status == HttpStatusCode.Created, $"{path}: {status} {answer}");
@@ -283,10 +336,13 @@ public sealed class KafkaBackedStreamTests(OwnKafkaFixture kafka) : IClassFixtur
         Assert.Equal(0, producer.Flush(TimeSpan.FromSeconds(60)));
     }
 
-    [Fact]
-    public async Task Records_posted_land_once_in_the_table_and_a_restart_resumes_each_partition_from_the_tables_offsets_not_the_groups()
+    [Theory]
+    [InlineData("json")]
+    [InlineData("ndjson")]
+    public async Task Records_posted_land_once_in_the_table_and_a_restart_resumes_each_partition_from_the_tables_offsets_not_the_groups(string format)
     {
-        await CreateStreamAndPipelineAsync();
+        // ndjson: the posted records go as a few messages of many lines, the other producer's as one record each.
+        await CreateStreamAndPipelineAsync(format);
         for (int from = 0; from < 3000; from += 1000)
             await PostOkAsync(from, 1000);
         Assert.Equal(Expected(Enumerable.Range(0, 3000).Select(i => (long)i)), await FlushAndReadAsync());
@@ -297,8 +353,10 @@ public sealed class KafkaBackedStreamTests(OwnKafkaFixture kafka) : IClassFixtur
 
         // Read but not committed when the server stops; then more records reach the topic from another producer while it is down.
         await PostOkAsync(3000, 1000);
+        // Offsets count messages (an ndjson message holds many records): read up to every partition's high watermark.
+        long topicEnd = HighWatermarks().Sum();
         var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (JsonDocument.Parse(await Http.GetStringAsync("api/v1/pipelines/orders_pipeline")).RootElement.GetProperty("offsets").GetProperty("read").GetInt64() < 4000)
+        while (JsonDocument.Parse(await Http.GetStringAsync("api/v1/pipelines/orders_pipeline")).RootElement.GetProperty("offsets").GetProperty("read").GetInt64() < topicEnd)
         {
             Assert.True(DateTime.UtcNow < deadline, "the pipeline did not read the 4,000 records within 60 s");
             await Task.Delay(100);

@@ -40,10 +40,10 @@ public sealed class KafkaKeyedStateTests(KafkaFixture kafka) : IClassFixture<Kaf
 
     private HttpClient Http => _host!.Client;
 
-    private string StreamJson => $$$"""
+    private string StreamJson(string format = "json") => $$$"""
         {"name": "orders", "key": "user", "schema": {"fields": [
           {"name": "id", "type": "long", "required": true}, {"name": "user", "type": "string"}, {"name": "amount", "type": "long"}, {"name": "ts", "type": "timestamp"}]},
-         "source": {"type": "kafka", "bootstrap_servers": "{{{kafka.BootstrapServers}}}", "topic": "{{{_topic}}}", "produce": true, "config": {{{KafkaBackedStreamTests.LegacyConfig(kafka)}}}}}
+         "source": {"type": "kafka", "bootstrap_servers": "{{{kafka.BootstrapServers}}}", "topic": "{{{_topic}}}", "produce": true, "format": "{{{format}}}", "config": {{{KafkaBackedStreamTests.LegacyConfig(kafka)}}}}}
         """;
 
     private static string SinkJson(string name) => $$$"""{"name": "{{{name}}}", "type": "iceberg", "namespace": "shop", "table": "{{{name}}}", "rolling": {"interval_seconds": 3600}}""";
@@ -117,11 +117,13 @@ public sealed class KafkaKeyedStateTests(KafkaFixture kafka) : IClassFixture<Kaf
         return TableContents.Rows($"SELECT window_start, \"user\", n, total::BIGINT FROM read_parquet([{string.Join(", ", files.Select(f => $"'{f}'"))}])");
     }
 
-    [Fact]
-    public async Task A_keyed_window_on_two_workers_with_one_joining_and_leaving_gives_the_table_of_one_worker_and_duckdbs_batch_answer()
+    [Theory]
+    [InlineData("json")]
+    [InlineData("ndjson")] // a message per partition and request: the records of a key still share a partition
+    public async Task A_keyed_window_on_two_workers_with_one_joining_and_leaving_gives_the_table_of_one_worker_and_duckdbs_batch_answer(string format)
     {
         // Pipeline "one" runs on this host alone; "two" here and, from the second batch on, on a second worker too.
-        await CreateAsync(Http, ("api/v1/streams", StreamJson), ("api/v1/sinks", SinkJson("one")), ("api/v1/sinks", SinkJson("two")),
+        await CreateAsync(Http, ("api/v1/streams", StreamJson(format)), ("api/v1/sinks", SinkJson("one")), ("api/v1/sinks", SinkJson("two")),
             ("api/v1/pipelines", PipelineJson("one_worker", "one")), ("api/v1/pipelines", PipelineJson("two_workers", "two")));
         Assert.Equal("scales with partitions (key = user)", (await PipelineAsync(Http, "two_workers")).GetProperty("scale_out").GetString());
         await WaitForSharesAsync("one_worker", Http);
@@ -139,7 +141,7 @@ public sealed class KafkaKeyedStateTests(KafkaFixture kafka) : IClassFixture<Kaf
         var other = await PipelinesHost.StartAsync(Path.Combine(_dir, "other"), remoteCatalog: new Uri(Http.BaseAddress!, "iceberg"), warehouse: Path.Combine(_dir, "warehouse"));
         try
         {
-            await CreateAsync(other.Client, ("api/v1/streams", StreamJson), ("api/v1/sinks", SinkJson("two")), ("api/v1/pipelines", PipelineJson("two_workers", "two")));
+            await CreateAsync(other.Client, ("api/v1/streams", StreamJson(format)), ("api/v1/sinks", SinkJson("two")), ("api/v1/pipelines", PipelineJson("two_workers", "two")));
             var shares = await WaitForSharesAsync("two_workers", Http, other.Client);
             await PostAsync(1230, 1200);
             await FlushAsync(Http, "two_workers");
@@ -182,7 +184,7 @@ public sealed class KafkaKeyedStateTests(KafkaFixture kafka) : IClassFixture<Kaf
     [Fact]
     public async Task The_plan_says_whether_the_state_scales_with_the_partitions_or_runs_on_one_worker_and_why()
     {
-        await CreateAsync(Http, ("api/v1/streams", StreamJson));
+        await CreateAsync(Http, ("api/v1/streams", StreamJson()));
         async Task<string?> ScaleOutAsync(string sql)
         {
             var (status, body, _) = await KafkaBackedStreamTests.PostAsync(Http, "api/v1/pipelines/validate", JsonSerializer.Serialize(new { sql }));

@@ -1,8 +1,9 @@
-namespace DataPlane.Pipelines.Tests.Sources;
+namespace DataPlane.Pipelines.Sources;
 
 /// <summary>
 /// Kafka's default partitioner as its Java clients have it (<c>Utils.murmur2</c>, then <c>toPositive(hash) % partitions</c>),
-/// written here from that code, independently of librdkafka, to check where a keyed record went.
+/// which librdkafka's <c>murmur2_random</c> follows: an <c>ndjson</c> message holds records of one partition, so the
+/// producer places each record itself, where a message of that record alone would have gone.
 /// </summary>
 internal static class Murmur2
 {
