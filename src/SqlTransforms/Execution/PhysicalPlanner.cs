@@ -97,7 +97,7 @@ internal sealed class PhysicalPlanner(RowErrorLog log, Func<long> clock, IReadOn
                 break;
             case LogicalPlan.Aggregate { Updating: true } a:
             {
-                var updating = new UpdatingAggregateOperator(a.Keys, a.Input.Columns.Select(c => c.Type).ToList(), a.Aggregates, schema, a.Columns.Select(c => c.Type).ToList(), log);
+                var updating = new UpdatingAggregateOperator(a.Keys, a.Input.Columns.Select(c => c.Type).ToList(), a.Aggregates, schema, a.Columns.Select(c => c.Type).ToList(), log, State);
                 Updating.Add(updating);
                 op = updating;
                 break;

@@ -47,6 +47,8 @@ internal sealed class ArrayAggAccumulator(SqlType element) : IOrderedAccumulator
     public void Merge(IGroupAccumulator source, int from, int to)
     {
         var s = (ArrayAggAccumulator)source;
+        // rows that arrive after a merge come after the merged ones (see FirstLastAccumulator.Merge)
+        if (s._next > _next) _next = s._next;
         GroupArrays.Grow(ref _items, to + 1);
         if (from >= s._items.Length || s._items[from] is not { } items) return;
         (_items[to] ??= []).AddRange(items);

@@ -48,6 +48,9 @@ internal sealed class FirstLastAccumulator(SqlType type, bool last) : IOrderedAc
     public void Merge(IGroupAccumulator source, int from, int to)
     {
         var s = (FirstLastAccumulator)source;
+        // rows that arrive after a merge come after the merged ones (an updating aggregate's groups restored into
+        // another shard, or folded from spilled runs, go on counting from there)
+        if (s._next > _next) _next = s._next;
         Grow(to + 1);
         if (from >= s._seen.Length || !s._seen[from]) return;
         if (_seen[to] && (last ? s._order[from] < _order[to] : s._order[from] >= _order[to])) return;
