@@ -24,6 +24,11 @@ internal sealed class FlatRecordScanner
     private static readonly SearchValues<byte> StringStops = SearchValues.Create(
         [(byte)'"', (byte)'\\', .. Enumerable.Range(0, 0x20).Select(b => (byte)b)]);
 
+    /// <summary>The bytes of plain ASCII text in a string: the common string is scanned once, for its end and for text
+    /// that needs a UTF-8 check, with the fastest search the framework has (values all ASCII).</summary>
+    private static readonly SearchValues<byte> PlainAscii = SearchValues.Create(
+        Enumerable.Range(0x20, 0x60).Where(b => b is not ('"' or '\\')).Select(b => (byte)b).ToArray());
+
     private static readonly double[] Pow10 = Enumerable.Range(0, 16).Select(p => Math.Pow(10, p)).ToArray();
 
     private readonly ColumnBuilder[] _columns;
@@ -171,7 +176,7 @@ internal sealed class FlatRecordScanner
         switch (_kinds[column])
         {
             case Kind.String:
-                if (first != (byte)'"' || (end = StringEnd(body, p + 1)) < 0 || !Utf8.IsValid(body[(p + 1)..(end - 1)]))
+                if (first != (byte)'"' || (end = StringEnd(body, p + 1, out bool ascii)) < 0 || !ascii && !Utf8.IsValid(body[(p + 1)..(end - 1)]))
                     return -1;
                 _textStart[column] = p + 1;
                 _textLength[column] = end - 1 - (p + 1);
@@ -208,7 +213,7 @@ internal sealed class FlatRecordScanner
                 if (first == (byte)'"')
                 {
                     // ISO 8601 in the common shape; any other spelling is the reader path's.
-                    if ((end = StringEnd(body, p + 1)) < 0 || !IsoTimestamp.TryParse(body[(p + 1)..(end - 1)], out value, out _))
+                    if ((end = StringEnd(body, p + 1, out _)) < 0 || !IsoTimestamp.TryParse(body[(p + 1)..(end - 1)], out value, out _))
                         return -1;
                 }
                 else if ((end = NumberEnd(body, p, out whole)) < 0 || !whole || !TryInt64(body[p..end], out long millis)
@@ -228,20 +233,30 @@ internal sealed class FlatRecordScanner
     /// <summary>Skips a string, number, boolean or null at <paramref name="p"/>: the index past it, or -1.</summary>
     private static int SkipValue(ReadOnlySpan<byte> body, int p) => body[p] switch
     {
-        (byte)'"' => StringEnd(body, p + 1),
+        (byte)'"' => StringEnd(body, p + 1, out _),
         (byte)'t' => body[p..].StartsWith("true"u8) ? p + 4 : -1,
         (byte)'f' => body[p..].StartsWith("false"u8) ? p + 5 : -1,
         (byte)'n' => body[p..].StartsWith("null"u8) ? p + 4 : -1,
         _ => NumberEnd(body, p, out _),
     };
 
-    /// <summary>The index past the closing quote of the string whose text starts at <paramref name="p"/>; -1 when it has
-    /// an escape or a control character before it, or has none.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int StringEnd(ReadOnlySpan<byte> body, int p)
+    /// <summary>The index past the closing quote of the string whose text starts at <paramref name="p"/>, and whether
+    /// its text is all ASCII (else it may not be UTF-8); -1 when it has an escape or a control character before the
+    /// quote, or has none.</summary>
+    private static int StringEnd(ReadOnlySpan<byte> body, int p, out bool ascii)
     {
-        int length = body[p..].IndexOfAny(StringStops);
-        return length >= 0 && body[p + length] == (byte)'"' ? p + length + 1 : -1;
+        ascii = true;
+        int length = body[p..].IndexOfAnyExcept(PlainAscii);
+        if (length < 0)
+            return -1;
+        int at = p + length;
+        if (body[at] == (byte)'"')
+            return at + 1;
+        if (body[at] < 0x80)
+            return -1;
+        ascii = false;
+        length = body[at..].IndexOfAny(StringStops);
+        return length >= 0 && body[at + length] == (byte)'"' ? at + length + 1 : -1;
     }
 
     /// <summary>

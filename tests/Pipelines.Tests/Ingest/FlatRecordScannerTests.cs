@@ -164,7 +164,6 @@ public sealed class FlatRecordScannerTests
         }
         // Not a comparison of two readers: the scanner read many records, and every kind of outcome came up.
         Assert.True(scannedRecords > records / 4, $"the scanner read {scannedRecords} of {records} records");
-        Console.WriteLine($"scanned {scannedRecords} of {records}; {string.Join(", ", outcomes)}");
         foreach (var outcome in Enum.GetValues<ParseOutcome>())
             Assert.True(outcomes.GetValueOrDefault(outcome) > 20, $"{outcome}: {outcomes.GetValueOrDefault(outcome)} bodies");
     }
