@@ -1,3 +1,4 @@
+using System.IO.Hashing;
 using Apache.Arrow;
 using DataPlane.SqlTransforms.Execution.Aggregates;
 using DataPlane.SqlTransforms.State;
@@ -26,6 +27,10 @@ internal sealed partial class JoinOperator
     /// <summary>Written there when the shards' rows are apart (<see cref="WriteStateApart"/>, <see cref="WriteShard"/>).</summary>
     private const int ApartLayout = -2;
 
+    /// <summary>Most times a closing window's rows are split again (<see cref="Split"/>), and most parts per split.</summary>
+    private const int MaxSplits = 3;
+    private const int MaxParts = 64;
+
     private readonly Dictionary<(long Window, int Shard), SpilledWindow> _spilled = [];
 
     /// <summary>The rows of a window and shard that spilled: per side, runs on disk and batches set aside since (of the
@@ -37,6 +42,8 @@ internal sealed partial class JoinOperator
         public readonly List<string>[] Runs = [[], []];
         public readonly List<RecordBatch>[] Buffered = [[], []];
         public readonly long[] Rows = new long[2];
+        /// <summary>Bytes of each side's rows, on disk or set aside.</summary>
+        public readonly long[] Bytes = new long[2];
         public long BufferedRows;
         public long BufferedBytes;
     }
@@ -109,8 +116,10 @@ internal sealed partial class JoinOperator
             foreach (int e in rows.Living())
                 if (rows.Keyed(e) && WindowOf(side, e) == window && ShardOf(side, e) == shard) entries.Add(e);
             if (entries.Count == 0) continue;
-            spilled.Runs[side].Add(RowRun.Write(_memory, _layouts[side], Batches(side, entries, pre: true)));
+            string run = RowRun.Write(_memory, _layouts[side], Batches(side, entries, pre: true));
+            spilled.Runs[side].Add(run);
             spilled.Rows[side] += entries.Count;
+            spilled.Bytes[side] += new FileInfo(run).Length;
             foreach (int e in entries) rows.Remove(e);
             rows.Compact();
         }
@@ -159,6 +168,7 @@ internal sealed partial class JoinOperator
     {
         spilled.Buffered[side].Add(batch);
         spilled.Rows[side] += batch.Length;
+        spilled.Bytes[side] += RowRun.Bytes(batch);
         spilled.BufferedRows += batch.Length;
         spilled.BufferedBytes += RowRun.Bytes(batch);
     }
@@ -202,10 +212,18 @@ internal sealed partial class JoinOperator
     /// <summary>
     /// The pairs of a closed spilled window not evaluated at arrival (see the type's comment), and its outer sides'
     /// rows that never matched: the side of fewer rows loaded into a hash table by key, the other streamed through it.
+    /// When that side takes more than half the budget, both sides are first split by another hash of the key into parts
+    /// written as runs, and each part closed in turn (a key's rows, so its pairs, are all in one part), up to
+    /// <see cref="MaxSplits"/> times (past that a part is one key's, or a few keys', which no split divides).
     /// </summary>
-    private void Close(SpilledWindow spilled)
+    private void Close(SpilledWindow spilled, int splits = 0)
     {
         int build = spilled.Rows[0] <= spilled.Rows[1] ? 0 : 1, probe = 1 - build;
+        if (_memory.Bounded && splits < MaxSplits && spilled.Bytes[build] > _memory.Options.MemoryBytes / 2)
+        {
+            foreach (var part in Split(spilled, splits)) Close(part, splits + 1);
+            return;
+        }
         var batches = new List<RecordBatch>();
         var rows = new List<RecordBatch>();
         long bytes = 0;
@@ -286,6 +304,42 @@ internal sealed partial class JoinOperator
         if (!_memory.Bounded) return;
         _memory.Change(-bytes);
         _memory.Dropped(bytes);
+    }
+
+    /// <summary>
+    /// The rows of a spilled window split into parts by a hash of the key seeded by <paramref name="splits"/> (unlike the
+    /// shard's and earlier splits'), enough for a part's side to take a quarter of the budget, each part's rows written
+    /// as runs (a part's rows set aside are written once they reach a batch of <see cref="RowRun.BatchRows"/> or their
+    /// share of half the budget, so the split holds at most about that); the window's runs deleted.
+    /// </summary>
+    private List<SpilledWindow> Split(SpilledWindow spilled, int splits)
+    {
+        long most = Math.Max(spilled.Bytes[0], spilled.Bytes[1]);
+        int count = (int)Math.Clamp(4 * most / Math.Max(1, _memory.Options.MemoryBytes) + 1, 2, MaxParts);
+        var parts = new List<SpilledWindow>(count);
+        for (int p = 0; p < count; p++) parts.Add(new SpilledWindow(spilled.Window, spilled.Shard));
+        var rows = new List<int>[count];
+        for (int side = 0; side < 2; side++)
+        {
+            foreach (var batch in Rows(spilled, side))
+            {
+                var keys = RowRun.Keys(batch);
+                for (int p = 0; p < count; p++) (rows[p] ??= []).Clear();
+                for (int r = 0; r < batch.Length; r++)
+                    rows[keys.IsNull(r) ? 0 : (int)(XxHash3.HashToUInt64(keys.GetBytes(r), splits + 1) % (ulong)count)].Add(r);
+                for (int p = 0; p < count; p++)
+                {
+                    if (rows[p].Count == 0) continue;
+                    SetAside(parts[p], side, rows[p].Count == batch.Length ? batch : Take(_layouts[side], batch, rows[p].ToArray()));
+                    if (parts[p].BufferedRows >= RowRun.BatchRows || parts[p].BufferedBytes * count >= _memory.Options.MemoryBytes / 2) Flush(parts[p]);
+                }
+            }
+            foreach (var run in spilled.Runs[side]) _memory.Delete(run);
+            spilled.Runs[side].Clear();
+            spilled.Buffered[side].Clear();
+            foreach (var part in parts) Flush(part);
+        }
+        return parts;
     }
 
     /// <summary>The pairs <see cref="_probe"/> (rows of <paramref name="batch"/>) and <see cref="_stored"/> (entries of the loaded side), a loaded batch at a time.</summary>
