@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Buffers.Binary;
 using System.Buffers.Text;
 using System.Runtime.CompilerServices;
 using System.Text.Unicode;
@@ -18,7 +19,6 @@ internal sealed class FlatRecordScanner
     /// <summary>How a column's values are read here; <see cref="None"/> leaves every record holding one to the reader.</summary>
     public enum Kind : byte { None, Boolean, Int32, Int64, Float, Double, String, Timestamp }
 
-    private const byte Unseen = 0, Null = 1, Value = 2;
 
     /// <summary>Where a string ends, or stops being one this scanner copies as is: its quote, an escape, a control character.</summary>
     private static readonly SearchValues<byte> StringStops = SearchValues.Create(
@@ -34,12 +34,17 @@ internal sealed class FlatRecordScanner
     private readonly ColumnBuilder[] _columns;
     private readonly Kind[] _kinds;
     private readonly byte[][] _names;
-    /// <summary>Each name and its closing quote: a guessed name is matched with one comparison.</summary>
+    /// <summary>Each name and its closing quote: a guessed name is matched with one comparison, of 8 bytes read as one
+    /// number (<see cref="_quotedPrefix"/> under <see cref="_quotedMask"/>) when it is that short.</summary>
     private readonly byte[][] _quoted;
+    private readonly ulong[] _quotedPrefix;
+    private readonly ulong[] _quotedMask;
     private readonly bool[] _required;
     private readonly int[] _requiredColumns;
-    // The record being read, column by column: whether seen, and its value (a number's bits, a string's place).
-    private readonly byte[] _state;
+    // The record being read, column by column: whether seen in it (the record's mark, odd when not null; the marks of
+    // records before do not match, so nothing is cleared between records), and its value (a number's bits, a string's place).
+    private readonly uint[] _marks;
+    private uint _record;
     private readonly long[] _values;
     private readonly int[] _textStart;
     private readonly int[] _textLength;
@@ -53,9 +58,11 @@ internal sealed class FlatRecordScanner
         _kinds = columns.Select(c => c.ScanKind).ToArray();
         _names = names;
         _quoted = names.Select(n => (byte[])[.. n, (byte)'"']).ToArray();
+        _quotedMask = _quoted.Select(q => q.Length <= 8 ? ulong.MaxValue >> (64 - 8 * q.Length) : 0).ToArray();
+        _quotedPrefix = _quoted.Select(q => q.Length <= 8 ? BinaryPrimitives.ReadUInt64LittleEndian([.. q, .. new byte[8 - q.Length]]) : 0).ToArray();
         _required = required;
         _requiredColumns = Enumerable.Range(0, columns.Length).Where(c => required[c]).ToArray();
-        _state = new byte[columns.Length];
+        _marks = new uint[columns.Length];
         _values = new long[columns.Length];
         _textStart = new int[columns.Length];
         _textLength = new int[columns.Length];
@@ -75,7 +82,12 @@ internal sealed class FlatRecordScanner
     /// </summary>
     public int TryRecord(ReadOnlySpan<byte> body, int start, int maxRecordBytes)
     {
-        System.Array.Clear(_state);
+        _record += 2;
+        if (_record == 0)
+        {
+            System.Array.Clear(_marks); // after 2^31 records, so no record's mark is left over
+            _record = 2;
+        }
         int p = SkipWhitespace(body, start + 1);
         if (p >= body.Length)
             return -1;
@@ -88,7 +100,7 @@ internal sealed class FlatRecordScanner
                     return -1;
                 p++;
                 int column = previous < 0 ? _first : _next[previous];
-                if (column >= 0 && body[p..].StartsWith(_quoted[column]))
+                if (column >= 0 && Matches(body, p, column))
                     p += _quoted[column].Length;
                 else
                 {
@@ -115,7 +127,7 @@ internal sealed class FlatRecordScanner
                     p = SkipValue(body, p); // Fields the schema does not declare are dropped.
                 else
                 {
-                    if (_state[column] != Unseen)
+                    if ((_marks[column] | 1) == (_record | 1))
                         return -1;
                     p = ReadValue(body, p, column);
                     previous = column;
@@ -138,18 +150,25 @@ internal sealed class FlatRecordScanner
         if (end - start > maxRecordBytes)
             return -1;
         foreach (int c in _requiredColumns)
-            if (_state[c] != Value)
+            if (_marks[c] != (_record | 1))
                 return -1;
 
         for (int c = 0; c < _columns.Length; c++)
         {
-            if (_state[c] == Value)
-                _columns[c].AppendScanned(_values[c], body.Slice(_textStart[c], _textLength[c]));
+            if (_marks[c] == (_record | 1))
+                _columns[c].AppendScanned(_values[c], _kinds[c] == Kind.String ? body.Slice(_textStart[c], _textLength[c]) : default);
             else
                 _columns[c].AppendNull();
         }
         return end;
     }
+
+    /// <summary>Whether the name at <paramref name="p"/> (past its opening quote) is the column's, closing quote included.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool Matches(ReadOnlySpan<byte> body, int p, int column) =>
+        _quotedMask[column] != 0 && body.Length - p >= 8
+            ? (BinaryPrimitives.ReadUInt64LittleEndian(body.Slice(p, 8)) & _quotedMask[column]) == _quotedPrefix[column]
+            : body[p..].StartsWith(_quoted[column]);
 
     private int Find(ReadOnlySpan<byte> name)
     {
@@ -168,7 +187,7 @@ internal sealed class FlatRecordScanner
         {
             if (_required[column] || !body[p..].StartsWith("null"u8))
                 return -1;
-            _state[column] = Null;
+            _marks[column] = _record;
             return p + 4;
         }
         long value;
@@ -225,7 +244,7 @@ internal sealed class FlatRecordScanner
             default:
                 return -1;
         }
-        _state[column] = Value;
+        _marks[column] = _record | 1;
         _values[column] = value;
         return end;
     }

@@ -71,6 +71,8 @@ public sealed class FlatRecordScannerTests
     [InlineData("""{"id":1,"req":"a","f":3.5e38}""")]       // past a float
     [InlineData("""{"id":01,"req":"a"}""")]                  // not JSON
     [InlineData("""{"id":1,"req":"a",}""")]
+    [InlineData("""{"idx:1,"req":"a"}""")]                  // a name missing its closing quote
+    [InlineData("""{"req":"a","notex:"x"}""")]
     [InlineData("{\"id\":1,\"req\":\"a\"")]
     [InlineData("""{"id":1 "req":"a"}""")]
     [InlineData("""{"id":1,"req":"a","ok":tru}""")]
