@@ -166,8 +166,9 @@ public sealed class SqlExecution : IDisposable
 
     /// <summary>
     /// Writes shard <paramref name="shard"/> of a snapshot with the shards apart (of <see cref="StateShards"/>): the groups of
-    /// that shard of every tumble and hop window, merged from their spilled runs a batch at a time, so writing it holds a
-    /// batch, not the state. Each shard goes to its own stream, then <see cref="SaveStateApart"/> writes the rest, between
+    /// that shard of every tumble and hop window (the sessions of a session window, the kept rows of a top-N or a join,
+    /// the keys of an updating aggregate), read from their spilled runs a batch at a time, so writing it holds a batch,
+    /// not the state. Each shard goes to its own stream, then <see cref="SaveStateApart"/> writes the rest, between
     /// batches. Answers the bytes written.
     /// </summary>
     public long SaveShard(int shard, Stream stream)

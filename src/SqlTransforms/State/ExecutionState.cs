@@ -9,7 +9,7 @@ namespace DataPlane.SqlTransforms.State;
 /// operator's state in the order the program builds them. Keys are written as bytes, values unboxed.
 /// <para>
 /// Two forms. In one stream (<see cref="Write"/>, format 1), everything. With the shards apart (<see cref="WriteApart"/>,
-/// format 2), the stream holds all but the keyed groups of sharded operators (<see cref="IShardedOperator"/>: tumble and hop panes), which go into one
+/// format 2), the stream holds all but the keyed groups of sharded operators (<see cref="IShardedOperator"/>: tumble and hop panes, sessions, top-N and join rows, updating aggregates' keys), which go into one
 /// stream per shard (<see cref="WriteShard"/>): a checkpoint writes each to its own file, one after the other, so what it
 /// holds at once is a buffer, never the state; a restore reads the main stream, then each shard's stream in any order,
 /// redistributing the keys when the shard count differs.

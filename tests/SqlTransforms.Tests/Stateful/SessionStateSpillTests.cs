@@ -1,5 +1,10 @@
+using Apache.Arrow;
+using DataPlane.SqlTransforms.Execution;
+using DataPlane.SqlTransforms.Execution.Operators;
 using DataPlane.SqlTransforms.State;
+using DataPlane.SqlTransforms.Tests.Corpus;
 using DataPlane.SqlTransforms.Tests.Differential;
+using DataPlane.SqlTransforms.Types;
 using Xunit;
 using Xunit.Abstractions;
 
@@ -76,6 +81,52 @@ public sealed class SessionStateSpillTests(ITestOutputHelper output) : IDisposab
         Assert.True(spilledAtCut, "nothing was spilled when the snapshot was taken");
         Assert.True(use.RunsSpilled > 10, $"{use.RunsSpilled} runs spilled");
         StateSpillTests.Same(uninterrupted, restored);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(_spill));
+    }
+
+    /// <summary>
+    /// A watermark that moves with every small batch and ends sessions every time: a spilled shard is merged (its runs
+    /// read whole) far less often than the watermark moves, at most 16 fragments read per record, and the rows are still
+    /// those of the run all in memory.
+    /// </summary>
+    [Fact]
+    public void A_spilled_shard_is_not_merged_at_every_move_of_the_watermark()
+    {
+        var schema = new Schema([ArrowTypes.Field("ts", SqlType.Timestamp, false), ArrowTypes.Field("k", SqlType.BigInt, false)], null);
+        const string sql = "WATERMARK FOR ts AS ts - INTERVAL '1' SECOND;\n"
+            + "INSERT INTO out SELECT window_start, window_end, k, count(*) AS n FROM input GROUP BY session(INTERVAL '30 seconds'), k";
+        const int Batches = 1000, Rows = 10, Keys = 2000;
+        (List<string> Rows, int Merges, StateMemoryUse Use) Run(StateOptions options)
+        {
+            var program = SqlProgram.Compile(sql, new Dictionary<string, Schema> { ["input"] = schema }, SqlMode.Streaming);
+            var types = program.Statements[0].OutputSchema.FieldsList.Select(f => ArrowTypes.FromArrow(f, out _)!).ToList();
+            var rows = new List<string>();
+            using var execution = program.Start(0, b => rows.AddRange(RowText.Rows([b], types)), () => 0, options);
+            var session = (SessionWindowOperator)execution.Stateful.Single();
+            var random = new Random(3);
+            for (int b = 0; b < Batches; b++)
+            {
+                // 50 records a second in time order: each batch moves the watermark by a fifth of a second
+                var ts = Vectors.Allocate<long>(Rows, out var times);
+                var ks = Vectors.Allocate<long>(Rows, out var keys);
+                for (int i = 0; i < Rows; i++)
+                {
+                    times[i] = 1_704_067_200_000_000L + (b * Rows + i) * Second / 50;
+                    keys[i] = random.Next(Keys);
+                }
+                execution.Push("input", new RecordBatch(schema, [Vectors.Fixed(SqlType.Timestamp, ts, null, Rows), Vectors.Fixed(SqlType.BigInt, ks, null, Rows)], Rows));
+            }
+            execution.Finish();
+            return (rows, session.Merges, execution.StateMemoryUse);
+        }
+
+        var (inMemory, _, _) = Run(StateOptions.InMemory);
+        var (spilled, merges, use) = Run(new StateOptions { Shards = 2, MemoryBytes = 16 * 1024, SpillDirectory = _spill });
+        output.WriteLine($"{inMemory.Count} sessions; {merges} merges over {Batches} batches; {use}");
+
+        Assert.True(use.RunsSpilled > 20, $"{use.RunsSpilled} runs spilled");
+        StateSpillTests.Same(inMemory, spilled);
+        Assert.True(merges < Batches / 2, $"{merges} merges of 2 shards over {Batches} batches");
         Assert.Empty(Directory.EnumerateFileSystemEntries(_spill));
     }
 }

@@ -262,6 +262,7 @@ internal sealed class SessionWindowOperator : WindowAggregateOperator, IShardedO
     /// </summary>
     private void Merge(SessionShard shard, long watermark)
     {
+        Merges++;
         shard.Merge(_memory, StateCodec, watermark, _emit);
         if (_memory.Bounded) Report();
         if (shard.Runs is not [var run] || !_memory.Fits(2 * run.Rows * (SessionShard.SessionBytes + _groupBytes + 32), 0)) return;
@@ -286,6 +287,9 @@ internal sealed class SessionWindowOperator : WindowAggregateOperator, IShardedO
         StateCodec.MergeInto(state, shard.Aggregates, session);
         shard.ReleaseMerged();
     }
+
+    /// <summary>Merges of spilled shards so far (for tests of their rate).</summary>
+    internal int Merges { get; private set; }
 
     /// <summary>Keys held (for tests of the state's bounds).</summary>
     internal int KeyCount => _shards.Sum(s => s.Keys.Count);
