@@ -102,6 +102,43 @@ public sealed class UpdatingStateSpillTests : IDisposable
         Assert.Empty(Directory.EnumerateFileSystemEntries(_spill));
     }
 
+    [Fact]
+    public void A_snapshot_of_the_layout_before_shards_restored_with_shards_continues_to_the_same_rows()
+    {
+        // Checkpoints written before the updating aggregate had shards hold one key table, its aggregates and the ids of
+        // the keys changed; a pipeline upgraded from then restores from one.
+        var random = new Random(11);
+        var batches = Batches(random, Records(random, 3000, 800));
+        var flushes = FlushPoints(batches.Count, 5);
+        var uninterrupted = Run(batches, flushes, StateOptions.InMemory);
+        int cut = (flushes[1] + flushes[2]) / 2;
+        var spilling = new StateOptions { Shards = 3, MemoryBytes = Budget, SpillDirectory = _spill };
+        foreach (var restoreWith in new[] { spilling, StateOptions.InMemory })
+        {
+            var restored = Run(batches, flushes, StateOptions.InMemory, cut, restoreWith, rewrite: BeforeShards);
+            for (int f = 0; f < flushes.Count; f++) Same($"flush {f}", uninterrupted.Flushes[f], restored.Flushes[f]);
+            Assert.Equal(restoreWith == spilling, restored.Use.RunsSpilled > 0);
+        }
+        Assert.Empty(Directory.EnumerateFileSystemEntries(_spill));
+    }
+
+    /// <summary>
+    /// A snapshot in one stream of one shard all in memory, its updating aggregate's state (the last thing in it) as
+    /// before shards: without the layout (-1), the shard count (1) and the true before the one key table, nor the false after it.
+    /// </summary>
+    private static byte[] BeforeShards(byte[] snapshot)
+    {
+        var stream = new MemoryStream();
+        using (var writer = new BinaryWriter(stream)) writer.Write("UpdatingAggregateOperator");
+        var name = stream.ToArray();
+        int at = snapshot.AsSpan().IndexOf(name) + name.Length;
+        Assert.True(at > name.Length);
+        var state = snapshot.AsSpan(at);
+        Assert.Equal([0xFF, 0xFF, 0xFF, 0xFF, 1, 0, 0, 0, 1], state[..9].ToArray());
+        Assert.Equal(0, state[^1]);
+        return [.. snapshot.AsSpan(0, at), .. state[9..^1]];
+    }
+
     private int RunFiles() => Directory.EnumerateFiles(_spill, "*", SearchOption.AllDirectories).Count();
 
     private static string KeyOf(string row) => row[..row.IndexOf(" | ", StringComparison.Ordinal)];
@@ -149,7 +186,7 @@ public sealed class UpdatingStateSpillTests : IDisposable
     /// stream of its own, read last first. Answers the rows of each flush.
     /// </summary>
     private static (List<List<string>> Flushes, StateMemoryUse Use) Run(List<List<object?[]>> batches, List<int> flushes, StateOptions options,
-        int cut = -1, StateOptions? restoreWith = null, bool apart = false, Action? afterFlush = null)
+        int cut = -1, StateOptions? restoreWith = null, bool apart = false, Action? afterFlush = null, Func<byte[], byte[]>? rewrite = null)
     {
         var sources = new Dictionary<string, Schema> { ["input"] = Schema };
         var program = SqlProgram.Compile(Sql, sources, SqlMode.Streaming);
@@ -178,6 +215,7 @@ public sealed class UpdatingStateSpillTests : IDisposable
                 }
                 else
                     execution.SaveState(state);
+                if (rewrite is not null) state = new MemoryStream(rewrite(state.ToArray()));
                 execution.Dispose();
                 state.Position = 0;
                 execution = SqlProgram.Compile(Sql, sources, SqlMode.Streaming).Start(0, b => rows.AddRange(RowText.Rows([b], types)), () => Start, restoreWith);
