@@ -31,6 +31,10 @@ internal sealed partial class JoinOperator
     private const int MaxSplits = 3;
     private const int MaxParts = 64;
 
+    /// <summary>Rows of the loaded side a close takes without splitting, whatever the budget (a fixed overhead: splitting
+    /// a few rows into parts would write a run per row).</summary>
+    private const int MinSplitRows = 256;
+
     private readonly Dictionary<(long Window, int Shard), SpilledWindow> _spilled = [];
 
     /// <summary>The rows of a window and shard that spilled: per side, runs on disk and batches set aside since (of the
@@ -214,12 +218,13 @@ internal sealed partial class JoinOperator
     /// rows that never matched: the side of fewer rows loaded into a hash table by key, the other streamed through it.
     /// When that side takes more than half the budget, both sides are first split by another hash of the key into parts
     /// written as runs, and each part closed in turn (a key's rows, so its pairs, are all in one part), up to
-    /// <see cref="MaxSplits"/> times (past that a part is one key's, or a few keys', which no split divides).
+    /// <see cref="MaxSplits"/> times (past that a part is one key's, or a few keys', which no split divides), and not
+    /// below <see cref="MinSplitRows"/> rows.
     /// </summary>
     private void Close(SpilledWindow spilled, int splits = 0)
     {
         int build = spilled.Rows[0] <= spilled.Rows[1] ? 0 : 1, probe = 1 - build;
-        if (_memory.Bounded && splits < MaxSplits && spilled.Bytes[build] > _memory.Options.MemoryBytes / 2)
+        if (_memory.Bounded && splits < MaxSplits && spilled.Bytes[build] > _memory.Options.MemoryBytes / 2 && spilled.Rows[build] > MinSplitRows)
         {
             foreach (var part in Split(spilled, splits)) Close(part, splits + 1);
             return;
