@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Apache.Arrow;
 using DataPlane.SqlTransforms;
+using DataPlane.SqlTransforms.State;
 using DuckDB.NET.Data;
 
 namespace DataPlane.Benchmarks.Nexmark;
@@ -154,7 +155,22 @@ internal static class NexmarkLoad
                 return Task.FromResult(2);
             }
 
-        Console.WriteLine($"# Nexmark, {events:N0} events ({Environment.ProcessorCount} cores, load average {LoadAverage()})");
+        // --state-budget MB: the state as a pipeline holds it by default (DATAPLANE_PIPELINES__STATEMEMORYBYTES, 256), in
+        // --shards N shards (default one per core, as a pipeline's), counted against the budget and spilled past it;
+        // without, all in memory in one shard.
+        string? budgetArg = args.SkipWhile(a => a != "--state-budget").Skip(1).FirstOrDefault();
+        string? shardsArg = args.SkipWhile(a => a != "--shards").Skip(1).FirstOrDefault();
+        string spill = Path.Combine(Path.GetTempPath(), "dataplane-bench-nexmark-spill");
+        var state = budgetArg is null ? StateOptions.InMemory : new StateOptions
+        {
+            MemoryBytes = long.Parse(budgetArg, CultureInfo.InvariantCulture) * 1024 * 1024,
+            Shards = shardsArg is null ? Environment.ProcessorCount : int.Parse(shardsArg, CultureInfo.InvariantCulture),
+            SpillDirectory = spill,
+        };
+        if (budgetArg is not null) Directory.CreateDirectory(spill);
+
+        Console.WriteLine($"# Nexmark, {events:N0} events ({Environment.ProcessorCount} cores, load average {LoadAverage()}), state " +
+            (budgetArg is null ? "all in memory, one shard" : $"budget {budgetArg} MB, {state.Shards} shards"));
         var generator = new NexmarkGenerator(new NexmarkConfig());
         var persons = new List<RecordBatch>();
         var auctions = new List<RecordBatch>();
@@ -198,7 +214,7 @@ internal static class NexmarkLoad
             {
                 long before = GC.GetAllocatedBytesForCurrentThread();
                 long rows = 0;
-                var execution = program.Start((_, batch) => rows += batch.Length);
+                using var execution = program.Start((_, batch) => rows += batch.Length, state: state);
                 for (int i = 0; i < bids.Count; i++)
                 {
                     // The three streams a slice at a time, as a pipeline reading them side by side sees them
@@ -219,7 +235,7 @@ internal static class NexmarkLoad
                 command.CommandText = consume;
                 duckRows = Convert.ToInt64(command.ExecuteScalar(), CultureInfo.InvariantCulture);
             });
-            var check = Verify(program, persons, auctions, bids);
+            var check = Verify(program, persons, auctions, bids, state);
             var expected = RowChecksum.Of(duck, duckSql);
             if (check.Dropped > 0)
                 mismatches.Add($"{name}: the engine dropped {check.Dropped:N0} records ({string.Join(", ", check.DroppedReasons)})");
@@ -246,10 +262,10 @@ internal static class NexmarkLoad
     /// the engine dropped, writes a snapshot of the state halfway (its size) and samples the managed heap after each
     /// slice (its growth over the start's: state, buffers and the output batches not yet collected).
     /// </summary>
-    private static Verification Verify(SqlProgram program, List<RecordBatch> persons, List<RecordBatch> auctions, List<RecordBatch> bids)
+    private static Verification Verify(SqlProgram program, List<RecordBatch> persons, List<RecordBatch> auctions, List<RecordBatch> bids, StateOptions state)
     {
         var checksum = new RowChecksum();
-        var execution = program.Start((_, batch) => checksum.Add(batch));
+        using var execution = program.Start((_, batch) => checksum.Add(batch), state: state);
         GC.Collect();
         long baseline = GC.GetTotalMemory(forceFullCollection: true);
         long peak = 0;

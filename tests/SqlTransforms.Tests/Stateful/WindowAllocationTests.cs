@@ -1,5 +1,6 @@
 using Apache.Arrow;
 using DataPlane.SqlTransforms.Execution;
+using DataPlane.SqlTransforms.State;
 using DataPlane.SqlTransforms.Types;
 using Xunit;
 
@@ -16,15 +17,19 @@ public sealed class WindowAllocationTests
         ArrowTypes.Field("s", SqlType.Varchar, false), ArrowTypes.Field("v", SqlType.Double, false)], null);
 
     [Theory]
-    [InlineData("tumble(INTERVAL '1 minute')", "count(*) AS n, sum(v) AS total, min(v) AS lo, max(s) AS hi, avg(v) AS mean")]
-    [InlineData("hop(INTERVAL '10 seconds', INTERVAL '1 minute')", "count(*) AS n, sum(v) AS total, stddev(v) AS sd")]
-    [InlineData("session(INTERVAL '30 seconds')", "count(*) AS n, max(v) AS hi, bool_or(v > 10) AS big, first_value(v) AS f")]
-    public void Records_cost_no_allocation_once_their_keys_are_known(string window, string aggregates)
+    [InlineData("tumble(INTERVAL '1 minute')", "count(*) AS n, sum(v) AS total, min(v) AS lo, max(s) AS hi, avg(v) AS mean", 1)]
+    [InlineData("hop(INTERVAL '10 seconds', INTERVAL '1 minute')", "count(*) AS n, sum(v) AS total, stddev(v) AS sd", 1)]
+    [InlineData("session(INTERVAL '30 seconds')", "count(*) AS n, max(v) AS hi, bool_or(v > 10) AS big, first_value(v) AS f", 1)]
+    // As a pipeline holds its state by default: within a budget, in shards (a batch's rows then go to several panes and
+    // shards, gathered a part at a time)
+    [InlineData("tumble(INTERVAL '1 minute')", "count(*) AS n, sum(v) AS total, min(v) AS lo, max(s) AS hi, avg(v) AS mean, first_value(v) AS f", 4)]
+    [InlineData("hop(INTERVAL '10 seconds', INTERVAL '1 minute')", "count(*) AS n, sum(v) AS total, stddev(v) AS sd, last_value(k) AS l", 4)]
+    public void Records_cost_no_allocation_once_their_keys_are_known(string window, string aggregates, int shards)
     {
         const int rows = 4096, keys = 64;
         var sql = $"WATERMARK FOR ts AS ts - INTERVAL '1' MINUTE;\nINSERT INTO out SELECT window_start, k, s, {aggregates} FROM events GROUP BY {window}, k, s";
         // the same keys in every batch, all within one minute of event time, so no window closes while measuring
-        var (perRecord, emitted) = Measure(sql, rows, keys);
+        var (perRecord, emitted) = Measure(sql, rows, keys, shards == 1 ? null : new StateOptions { Shards = shards, MemoryBytes = 256L << 20 });
         Assert.True(perRecord < 4, $"{perRecord} bytes allocated per record");
         Assert.True(emitted >= keys);
     }
@@ -42,11 +47,11 @@ public sealed class WindowAllocationTests
     }
 
     /// <summary>Pushes 20 batches of the same keys; answers the bytes allocated per record after the first batch, and the rows emitted by the end.</summary>
-    private static (long PerRecord, long Emitted) Measure(string sql, int rows, int keys)
+    private static (long PerRecord, long Emitted) Measure(string sql, int rows, int keys, StateOptions? state = null)
     {
         var program = SqlProgram.Compile(sql, new Dictionary<string, Schema> { ["events"] = Events }, SqlMode.Streaming);
         long emitted = 0;
-        var execution = program.Start((_, b) => emitted += b.Length, () => 0);
+        using var execution = program.Start((_, b) => emitted += b.Length, () => 0, state);
         var batches = Enumerable.Range(0, 20).Select(b => Batch(rows, keys, b)).ToList();
         execution.Push("events", batches[0]);
         long before = GC.GetAllocatedBytesForCurrentThread();

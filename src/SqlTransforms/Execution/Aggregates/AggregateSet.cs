@@ -57,6 +57,12 @@ internal sealed class AggregateSet
 
     public int Count => _accumulators.Length;
 
+    /// <summary>The input columns <see cref="Update"/> reads: the calls' arguments and filters, and the order column when an
+    /// accumulator orders by it.</summary>
+    public IEnumerable<int> InputColumns =>
+        _calls.SelectMany(c => new[] { c.Argument, c.Filter })
+            .Append(_accumulators.Any(a => a is IOrderedAccumulator) ? _order : null).OfType<int>().Distinct();
+
     /// <summary>The accumulators, in call order (for tests of the state's bounds).</summary>
     internal IReadOnlyList<IGroupAccumulator> Accumulators => _accumulators;
 

@@ -30,6 +30,7 @@ internal sealed class SlidingWindowOperator : WindowAggregateOperator, IShardedO
     private readonly SortedDictionary<long, Pane> _panes = new();
     /// <summary>Starts of the windows that hold data and are not emitted yet.</summary>
     private readonly SortedSet<long> _pending = new();
+    /// <summary>The (pane, shard) parts the rows of the batch being pushed go to, in the order first reached.</summary>
     private readonly List<(Pane Pane, int Shard)> _touched = [];
     private readonly StateMemory _memory;
     private readonly int _shards;
@@ -38,9 +39,16 @@ internal sealed class SlidingWindowOperator : WindowAggregateOperator, IShardedO
     private long _groupBytes;
     private long _held;
     private int[] _groups = [];
-    private int[] _masked = [];
-    private long[] _paneOf = [];
-    private int[] _shardOf = [];
+    /// <summary>Per row of the batch, its part (an index of <see cref="_touched"/>); the rows in part order; where each part starts.</summary>
+    private int[] _partOf = [];
+    private int[] _order = [];
+    private int[] _partStart = [];
+    private int[] _partGroups = [];
+    private int[]? _inputColumns;
+    /// <summary>Per input column, the values and validity a part's rows are gathered into, reused from part to part.</summary>
+    private byte[]?[] _gatheredValues = [];
+    private byte[]?[] _gatheredValidity = [];
+    private byte[]?[] _gatheredBytes = [];
 
     public SlidingWindowOperator(WindowSpec window, IReadOnlyList<int> keys, IReadOnlyList<SqlType> inputTypes, IReadOnlyList<AggregateCall> calls,
         Schema schema, IReadOnlyList<SqlType> outputTypes, RowErrorLog log, StateMemory memory)
@@ -55,6 +63,15 @@ internal sealed class SlidingWindowOperator : WindowAggregateOperator, IShardedO
     {
         public readonly long Start = start;
         public readonly KeyedShard[] Shards = shards;
+        /// <summary>Per shard, its part in the batch being pushed (an index of <see cref="_touched"/>), or -1.</summary>
+        public readonly int[] Parts = NewParts(shards.Length);
+
+        private static int[] NewParts(int shards)
+        {
+            var parts = new int[shards];
+            Array.Fill(parts, -1);
+            return parts;
+        }
     }
 
     private GroupStateCodec StateCodec => _codec ??= new GroupStateCodec(NewAggregates());
@@ -64,30 +81,35 @@ internal sealed class SlidingWindowOperator : WindowAggregateOperator, IShardedO
     public override void Push(RecordBatch batch)
     {
         int n = batch.Length;
-        if (_groups.Length < n) { _groups = new int[n]; _masked = new int[n]; _paneOf = new long[n]; _shardOf = new int[n]; }
+        if (_groups.Length < n) { _groups = new int[n]; _partOf = new int[n]; _order = new int[n]; _partGroups = new int[n]; }
         var timeColumn = batch.Column(WindowSpec.TimeColumn);
         var times = Vectors.Values<long>(timeColumn);
         var keys = KeyColumns(batch);
         bool bounded = _memory.Bounded;
         IArrowArray[]? columns = null;
         Pane? current = null;
+        foreach (var (pane, shard) in _touched) pane.Parts[shard] = -1;
         _touched.Clear();
         for (int i = 0; i < n; i++)
         {
-            if (timeColumn.IsNull(i)) { _groups[i] = -1; _paneOf[i] = long.MinValue; continue; }
+            if (timeColumn.IsNull(i)) { _groups[i] = -1; continue; }
             long t = times[i];
             long start = Floor(t, _pane);
-            if (LastEnd(start) <= Watermarked) { Late(t); _groups[i] = -1; _paneOf[i] = long.MinValue; continue; }
+            if (LastEnd(start) <= Watermarked) { Late(t); _groups[i] = -1; continue; }
             if (current is null || current.Start != start) current = PaneAt(start);
-            _paneOf[i] = start;
             var key = Codec.Encode(keys, i);
             int shard = ShardOf(key);
-            _shardOf[i] = shard;
             var table = current.Shards[shard].Keys;
             int group = bounded ? table.GetOrAddInPlace(key) : table.GetOrAdd(key);
             if (group < 0) group = MakeRoom(current, shard, key, columns ??= Columns(batch), i);
             _groups[i] = group;
-            if (_shards > 1 && !_touched.Contains((current, shard))) _touched.Add((current, shard));
+            int part = current.Parts[shard];
+            if (part < 0)
+            {
+                part = current.Parts[shard] = _touched.Count;
+                _touched.Add((current, shard));
+            }
+            _partOf[i] = part;
         }
         if (_touched.Count == 0) return;
         Update(columns ?? Columns(batch), n);
@@ -96,22 +118,111 @@ internal sealed class SlidingWindowOperator : WindowAggregateOperator, IShardedO
         _memory.Batch();
     }
 
-    /// <summary>Folds rows 0 to <paramref name="rows"/> - 1 of the batch into the groups the loop found for them.</summary>
+    /// <summary>
+    /// Folds rows 0 to <paramref name="rows"/> - 1 of the batch into the groups the loop found for them. With several
+    /// parts (panes a batch spans, shards of a key hash), the rows are put in part order (stable, so first and last
+    /// values keep their order) and each part's columns gathered, so a row is read once however many parts there are.
+    /// </summary>
     private void Update(IArrowArray[] columns, int rows)
     {
-        if (_touched.Count == 1)
+        int parts = _touched.Count;
+        if (parts == 0 || rows == 0) return;
+        if (parts == 1)
         {
             var only = _touched[0].Pane.Shards[_touched[0].Shard];
             only.Aggregates.Update(columns, _groups.AsSpan(0, rows), only.Keys.Count);
             return;
         }
-        foreach (var (pane, s) in _touched)
+        if (_partStart.Length < parts + 1) _partStart = new int[Math.Max(parts + 1, _partStart.Length * 2)];
+        var start = _partStart.AsSpan(0, parts + 1);
+        start.Clear();
+        for (int i = 0; i < rows; i++)
+            if (_groups[i] >= 0) start[_partOf[i] + 1]++;
+        for (int p = 0; p < parts; p++) start[p + 1] += start[p];
+        Span<int> next = parts <= 256 ? stackalloc int[parts] : new int[parts];
+        start[..parts].CopyTo(next);
+        for (int i = 0; i < rows; i++)
+            if (_groups[i] >= 0) _order[next[_partOf[i]]++] = i;
+        _inputColumns ??= [.. _touched[0].Pane.Shards[_touched[0].Shard].Aggregates.InputColumns];
+        var gathered = new IArrowArray[columns.Length];
+        for (int p = 0; p < parts; p++)
         {
-            var shard = pane.Shards[s];
-            for (int i = 0; i < rows; i++) _masked[i] = _paneOf[i] == pane.Start && _shardOf[i] == s ? _groups[i] : -1;
-            shard.Aggregates.Update(columns, _masked.AsSpan(0, rows), shard.Keys.Count);
+            int count = start[p + 1] - start[p];
+            if (count == 0) continue;
+            var indices = _order.AsSpan(start[p], count);
+            foreach (int c in _inputColumns) gathered[c] = Take(columns[c], indices, c);
+            for (int k = 0; k < count; k++) _partGroups[k] = _groups[indices[k]];
+            var shard = _touched[p].Pane.Shards[_touched[p].Shard];
+            shard.Aggregates.Update(gathered, _partGroups.AsSpan(0, count), shard.Keys.Count);
         }
     }
+
+    /// <summary>
+    /// The rows <paramref name="indices"/> of a column: fixed-width values (numbers, times) and strings copied into this
+    /// operator's buffers for column <paramref name="c"/>, reused from part to part and batch to batch (the accumulators
+    /// copy what they keep), so a record costs no allocation; other types (lists, booleans) through <see cref="Gather.Take"/>.
+    /// </summary>
+    private IArrowArray Take(IArrowArray column, ReadOnlySpan<int> indices, int c)
+    {
+        var data = column.Data;
+        bool text = column is BinaryArray && data.DataType is Apache.Arrow.Types.StringType or Apache.Arrow.Types.BinaryType;
+        if (!text && (data.DataType is not Apache.Arrow.Types.FixedWidthType { BitWidth: var bits } || bits % 8 != 0
+            || data.Children is { Length: > 0 } || data.Dictionary is not null))
+            return Gather.Take(column, indices);
+        if (_gatheredValues.Length <= c)
+        {
+            Array.Resize(ref _gatheredValues, c + 1);
+            Array.Resize(ref _gatheredValidity, c + 1);
+            Array.Resize(ref _gatheredBytes, c + 1);
+        }
+        int n = indices.Length;
+        int width = text ? sizeof(int) : ((Apache.Arrow.Types.FixedWidthType)data.DataType).BitWidth / 8;
+        int slots = text ? n + 1 : n;
+        var values = Reused(ref _gatheredValues[c], slots * width, (Math.Max(n, _groups.Length) + 1) * width);
+        ArrowBuffer bytesBuffer = default;
+        if (text)
+        {
+            // Offsets, then each row's bytes after the one before.
+            var binary = (BinaryArray)column;
+            long total = 0;
+            foreach (int row in indices) total += binary.GetValueLength(row);
+            var bytes = Reused(ref _gatheredBytes[c], (int)total, (int)Math.Min(int.MaxValue, 2 * total));
+            var offsets = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, int>(values.AsSpan(0, slots * width));
+            int at = 0;
+            offsets[0] = 0;
+            for (int k = 0; k < n; k++)
+            {
+                var value = binary.GetBytes(indices[k]);
+                value.CopyTo(bytes.AsSpan(at));
+                at += value.Length;
+                offsets[k + 1] = at;
+            }
+            bytesBuffer = new ArrowBuffer(bytes.AsMemory(0, at));
+        }
+        else
+        {
+            var source = data.Buffers[1].Span.Slice(data.Offset * width);
+            for (int k = 0; k < n; k++) source.Slice(indices[k] * width, width).CopyTo(values.AsSpan(k * width));
+        }
+        var validity = ArrowBuffer.Empty;
+        int nulls = 0;
+        if (column.NullCount > 0)
+        {
+            int length = (n + 7) / 8;
+            var bitmap = Reused(ref _gatheredValidity[c], length, (Math.Max(n, _groups.Length) + 7) / 8);
+            bitmap.AsSpan(0, length).Clear();
+            for (int k = 0; k < n; k++)
+                if (column.IsValid(indices[k])) Vectors.Set(bitmap, k);
+                else nulls++;
+            validity = new ArrowBuffer(bitmap.AsMemory(0, length));
+        }
+        var valuesBuffer = new ArrowBuffer(values.AsMemory(0, slots * width));
+        return ArrowArrayFactory.BuildArray(new ArrayData(data.DataType, n, nulls, 0, text ? [validity, valuesBuffer, bytesBuffer] : [validity, valuesBuffer]));
+    }
+
+    /// <summary>A buffer of at least <paramref name="needed"/> bytes: the one kept, or a new one of <paramref name="size"/>.</summary>
+    private static byte[] Reused(ref byte[]? kept, int needed, int size) =>
+        kept is { } k && k.Length >= needed ? k : kept = new byte[Math.Max(needed, size)];
 
     /// <summary>
     /// A new key for a full table, at row <paramref name="row"/> of a batch: answers its group, in the table grown if the
@@ -120,16 +231,15 @@ internal sealed class SlidingWindowOperator : WindowAggregateOperator, IShardedO
     /// has, or a larger one of another pane, let go (a window's pane that fills no more, or less). The other shards of
     /// this pane fill as fast as this one (keys are spread by hash): each spills itself when full, where letting them
     /// go would have them grow again, and take this one's place in turn. So the state never grows past the budget, and
-    /// in the steady state (tables filling and spilling) allocates nothing. The rows before this one are folded into
-    /// their groups first (and skipped after), so any table can be spilled whole. Rare: once per doubling of a table
-    /// or per table's worth of new keys.
+    /// in the steady state (tables filling and spilling) allocates nothing. Before a spill the rows before this one are
+    /// folded into their groups (and skipped after), so any table can be spilled whole; a table that grows keeps its
+    /// ids, and they wait. Rare: once per doubling of a table or per table's worth of new keys.
     /// </summary>
     private int MakeRoom(Pane pane, int index, ReadOnlySpan<byte> key, IArrowArray[] columns, int row)
     {
         var shard = pane.Shards[index];
-        Update(columns, row);
-        _groups.AsSpan(0, row).Fill(-1);
         if (_groupBytes == 0) _groupBytes = SampleGroupBytes();
+        bool folded = false;
         while (true)
         {
             int group = shard.Keys.GetOrAddInPlace(key);
@@ -138,10 +248,18 @@ internal sealed class SlidingWindowOperator : WindowAggregateOperator, IShardedO
             var victim = Largest(pane, shard);
             if (victim is null || _memory.Fits(added, replaced))
             {
+                // A table grows keeping its ids: the rows before this one stay in their groups.
                 _memory.Change(added);
                 _held += added;
                 _memory.Dropped(replaced);
                 return shard.Keys.GetOrAdd(key);
+            }
+            if (!folded)
+            {
+                // A spill empties or lets go of a table: the rows before this one go into their groups first.
+                Update(columns, row);
+                _groups.AsSpan(0, row).Fill(-1);
+                folded = true;
             }
             _groupBytes = SampleGroupBytes();
             if (victim == shard) shard.Spill(_memory, StateCodec, keep: true);
@@ -188,8 +306,6 @@ internal sealed class SlidingWindowOperator : WindowAggregateOperator, IShardedO
             long slide = Window.Kind == WindowKind.Tumble ? Window.WidthMicros : Window.SlideMicros;
             for (long s = Floor(start, slide); s > start - Window.WidthMicros; s -= slide) _pending.Add(s);
         }
-        // one shard: every row's group is in it, and the list is of panes (with shards, Push adds each pane's shards)
-        if (_shards == 1 && !_touched.Contains((pane, 0))) _touched.Add((pane, 0));
         return pane;
     }
 
