@@ -352,7 +352,53 @@ public sealed class Table
         }
         if (operation == "delete" && removed.Count == 0 && added.Count == 0)
             throw new ArgumentException($"Nothing to delete: no row matches {filter}.");
-        return await CommitSnapshotAsync(rewritten ? "overwrite" : operation, added, PathSelector(removed), summary, branch, ct);
+        // Planned on this writer's metadata, committed on the branch as it is then: every file planned away must still be
+        // live (a file another writer removed meanwhile, a compaction say, holds rows this plan never saw), and so must
+        // every file the position deletes name, or they would delete nothing and the rows stay; and no delete committed
+        // meanwhile may apply to a file rewritten here, or the rows it deletes would come back in the copy.
+        var referenced = added.Where(f => f.Content == FileContent.PositionDeletes).Select(f => f.ReferencedDataFile!).ToHashSet(StringComparer.Ordinal);
+        var rewrites = removed.ToHashSet(StringComparer.Ordinal);
+        return await CommitChangeAsync(rewritten ? "overwrite" : operation, added, new Removal(PathSelector(removed), Expected: removed.Count), summary, branch, ct,
+            referenced.Count == 0 && !rewritten ? null : (_, fresh, manifests, token) => ValidatePlanAsync(operation, parent, referenced, rewrites, fresh, manifests, token));
+    }
+
+    /// <summary>
+    /// Refuses a delete or overwrite planned on snapshot <paramref name="planned"/> and about to land on
+    /// <paramref name="fresh"/> when a file its position deletes name (<paramref name="referenced"/>) is no longer live,
+    /// or a delete file committed since the plan may apply to a file it rewrites (<paramref name="rewrites"/>): Iceberg's
+    /// row delta and overwrite validations.
+    /// </summary>
+    private async Task ValidatePlanAsync(string operation, Snapshot? planned, IReadOnlySet<string> referenced, IReadOnlySet<string> rewrites, Snapshot? fresh,
+        IReadOnlyList<ManifestFile> manifests, CancellationToken ct)
+    {
+        if (fresh is null || fresh.SnapshotId == planned?.SnapshotId)
+            return;
+        long since = planned?.SequenceNumber ?? 0;
+        var missing = new HashSet<string>(referenced, StringComparer.Ordinal);
+        foreach (var manifest in manifests)
+        {
+            if (!manifest.HasLiveFiles) continue;
+            bool deletes = manifest.Content == ManifestContent.Deletes;
+            if (deletes ? rewrites.Count == 0 || manifest.SequenceNumber <= since : missing.Count == 0) continue;
+            using var stream = await _io.ReadAsync(manifest.ManifestPath, ct);
+            foreach (var entry in ManifestReader.Read(stream, manifest))
+            {
+                if (!entry.IsLive) continue;
+                if (!deletes)
+                {
+                    missing.Remove(entry.DataFile.FilePath);
+                    continue;
+                }
+                var file = entry.DataFile;
+                if ((entry.SequenceNumber ?? manifest.SequenceNumber) > since
+                    && (file.Content == FileContent.EqualityDeletes || file.ReferencedDataFile is null || rewrites.Contains(file.ReferencedDataFile)))
+                    throw new CommitFailedException($"Cannot {operation}: delete file {file.FilePath}, committed meanwhile, may apply to the files it rewrites; " +
+                        "plan it again on the table as it is now.");
+            }
+        }
+        if (missing.Count > 0)
+            throw new CommitFailedException($"Cannot {operation}: {missing.Count} of the data files its position deletes refer to were removed by a concurrent commit " +
+                $"(e.g. {missing.First()}); plan it again on the table as it is now.");
     }
 
     /// <summary>Copies the rows of a file that do not match into new files; null when no row matched (nothing to do).</summary>

@@ -1,5 +1,6 @@
 using DataPlane.Iceberg.Maintenance;
 using DataPlane.Iceberg.Manifests;
+using DataPlane.Iceberg.Metadata;
 using DataPlane.Iceberg.Operations;
 using DataPlane.Iceberg.Scanning;
 using Xunit;
@@ -131,6 +132,46 @@ public sealed class RewriteDataFilesTests : IAsyncLifetime
         Assert.Equal(2, result.GroupsCommitted);
         Assert.Equal(expected.Where(i => i != 7), await _t.IdsAsync());
         Assert.Equal(2, (await TasksAsync()).Count);
+    }
+
+    [Fact]
+    public async Task A_merge_on_read_delete_planned_before_a_compaction_and_committed_after_it_is_refused_and_deletes_once_planned_again()
+    {
+        var expected = await AppendManyAsync(10);
+        var other = await OtherWriterAsync();
+        await other.SetPropertiesAsync(new Dictionary<string, string> { ["write.delete.mode"] = "merge-on-read" });
+        await _t.Table.RefreshAsync();
+        Assert.Equal(2, (await new RewriteDataFiles(_t.Table).RunAsync()).GroupsCommitted);
+
+        // The other writer's metadata predates the compaction: its position deletes would name files no longer live, and
+        // delete nothing.
+        var refused = await Assert.ThrowsAsync<CommitFailedException>(() => other.DeleteWhereAsync(Expression.Equal("id", 7L)));
+        Assert.Contains("removed by a concurrent commit", refused.Message, StringComparison.Ordinal);
+        await _t.Table.RefreshAsync();
+        Assert.Equal(expected, await _t.IdsAsync());
+
+        await other.RefreshAsync();
+        await other.DeleteWhereAsync(Expression.Equal("id", 7L));
+        await _t.Table.RefreshAsync();
+        Assert.Equal(expected.Where(i => i != 7), await _t.IdsAsync());
+    }
+
+    [Fact]
+    public async Task A_copy_on_write_delete_planned_before_another_writers_delete_of_the_same_file_is_refused_so_that_row_stays_deleted()
+    {
+        var expected = await AppendManyAsync(1, rows: 20);
+        var other = await OtherWriterAsync();
+        await other.SetPropertiesAsync(new Dictionary<string, string> { ["write.delete.mode"] = "merge-on-read" });
+        await other.DeleteWhereAsync(Expression.Equal("id", 6L)); // position deletes against the file the next delete rewrites
+
+        // _t's metadata predates that delete (and the property): its copy of the file would hold row 6 again.
+        var refused = await Assert.ThrowsAsync<CommitFailedException>(() => _t.Table.DeleteWhereAsync(Expression.Equal("id", 8L)));
+        Assert.Contains("committed meanwhile", refused.Message, StringComparison.Ordinal);
+        await _t.Table.RefreshAsync();
+        Assert.Equal(expected.Where(i => i != 6), await _t.IdsAsync());
+
+        await _t.Table.DeleteWhereAsync(Expression.Equal("id", 8L));
+        Assert.Equal(expected.Where(i => i is not (6 or 8)), await _t.IdsAsync());
     }
 
     [Fact]
