@@ -1,5 +1,4 @@
 using Apache.Arrow;
-using Apache.Arrow.Ipc;
 using Apache.Arrow.Types;
 using DataPlane.SqlTransforms.Execution;
 using DataPlane.SqlTransforms.Execution.Aggregates;
@@ -14,13 +13,6 @@ namespace DataPlane.SqlTransforms.State;
 /// </summary>
 internal static class GroupRun
 {
-    /// <summary>Rows per Arrow batch of a run: what a merge holds per run, so at most <see cref="MaxMergeWidth"/> times
-    /// this many rows whatever the state (a bound on what a window's close or a checkpoint holds beside the budget).</summary>
-    public const int BatchRows = 1024;
-
-    /// <summary>Most runs merged at once; past it the oldest are merged into one run first.</summary>
-    public const int MaxMergeWidth = 64;
-
     private static readonly Schema RunSchema = new([new Field("key", BinaryType.Default, false), new Field("state", BinaryType.Default, false)], null);
 
     /// <summary>Writes every group of <paramref name="keys"/> as a new run, in key order; answers its path. The table is
@@ -34,20 +26,20 @@ internal static class GroupRun
 
     /// <summary>
     /// The groups of <paramref name="runs"/> in key order, each key once with its states merged, in batches of at most
-    /// <paramref name="groups"/> keys (valid until the next batch is asked for). More than <see cref="MaxMergeWidth"/>
+    /// <paramref name="groups"/> keys (valid until the next batch is asked for). More than <see cref="RunReader.MaxMergeWidth"/>
     /// runs are first merged into fewer (the list is changed to name them, and the merged runs are deleted, but those of
     /// <paramref name="kept"/>: the caller's, read again later).
     /// </summary>
     public static IEnumerable<(KeyTable Keys, AggregateSet Aggregates)> Merge(StateMemory memory, List<string> runs, GroupStateCodec codec,
         Func<AggregateSet> empty, int groups, IReadOnlySet<string>? kept = null)
     {
-        while (runs.Count > MaxMergeWidth)
+        while (runs.Count > RunReader.MaxMergeWidth)
         {
-            var first = runs.GetRange(0, MaxMergeWidth);
+            var first = runs.GetRange(0, RunReader.MaxMergeWidth);
             runs.RemoveRange(0, first.Count);
             using (var run = new Writer(memory))
             {
-                foreach (var (keys, aggregates) in Merge(first, codec, empty, BatchRows))
+                foreach (var (keys, aggregates) in Merge(first, codec, empty, RunWriter.BatchRows))
                     for (int id = 0; id < keys.Count; id++) run.Add(keys.Key(id), codec.Encode(aggregates, id));
                 runs.Add(run.Finish());
             }
@@ -63,13 +55,7 @@ internal static class GroupRun
         try
         {
             for (int r = 0; r < sources.Length; r++) sources[r] = new Source(runs[r]);
-            var queue = new PriorityQueue<int, int>(Comparer<int>.Create((a, b) =>
-            {
-                int c = sources[a].Key.SequenceCompareTo(sources[b].Key);
-                return c != 0 ? c : a.CompareTo(b);
-            }));
-            for (int r = 0; r < sources.Length; r++)
-                if (sources[r].Next()) queue.Enqueue(r, r);
+            var queue = RunReader.ByKey(sources);
             var keys = new KeyTable();
             var aggregates = empty();
             int current = -1;
@@ -97,95 +83,28 @@ internal static class GroupRun
     }
 
     /// <summary>One run being merged: its reader, its current batch and row.</summary>
-    private sealed class Source(string path) : IDisposable
+    private sealed class Source(string path) : RunReader(path)
     {
-        private readonly ArrowStreamReader _reader = new(File.OpenRead(path));
-        private RecordBatch? _batch;
-        private BinaryArray? _keys;
         private BinaryArray? _states;
-        private int _row = -1;
 
-        public ReadOnlySpan<byte> Key => _keys!.GetBytes(_row);
+        public ReadOnlySpan<byte> State => _states!.GetBytes(Index);
 
-        public ReadOnlySpan<byte> State => _states!.GetBytes(_row);
-
-        /// <summary>Moves to the next row; false at the end of the run.</summary>
-        public bool Next()
-        {
-            if (_batch is not null && ++_row < _batch.Length) return true;
-            do
-            {
-                _batch?.Dispose();
-                _batch = _reader.ReadNextRecordBatch();
-            }
-            while (_batch is { Length: 0 });
-            if (_batch is null) return false;
-            _keys = (BinaryArray)_batch.Column(0);
-            _states = (BinaryArray)_batch.Column(1);
-            _row = 0;
-            return true;
-        }
-
-        public void Dispose()
-        {
-            _batch?.Dispose();
-            _reader.Dispose();
-        }
+        protected override void Columns(RecordBatch batch) => _states = (BinaryArray)batch.Column(1);
     }
 
-    /// <summary>Writes rows, already in key order, to a new run in batches of <see cref="BatchRows"/>.</summary>
-    private sealed class Writer : IDisposable
+    /// <summary>Writes rows, already in key order, to a new run.</summary>
+    private sealed class Writer(StateMemory memory) : RunWriter(memory, RunSchema)
     {
-        private readonly StateMemory _memory;
-        private readonly string _path;
-        private readonly FileStream _file;
-        private readonly ArrowStreamWriter _writer;
-        private Utf8Builder _keys = new(BatchRows, BatchRows * 16);
-        private Utf8Builder _states = new(BatchRows, BatchRows * 16);
-        private int _rows;
-        private bool _finished;
-
-        public Writer(StateMemory memory)
-        {
-            _memory = memory;
-            _path = memory.NewRun();
-            _file = new FileStream(_path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16);
-            _writer = new ArrowStreamWriter(_file, RunSchema, leaveOpen: true);
-        }
+        private Utf8Builder _states = Column(16);
 
         public void Add(ReadOnlySpan<byte> key, ReadOnlySpan<byte> state)
         {
-            _keys.Append(key);
             _states.Append(state);
-            if (++_rows == BatchRows) Flush();
+            EndRow(key);
         }
 
-        private void Flush()
-        {
-            if (_rows == 0) return;
-            using var batch = new RecordBatch(RunSchema, [_keys.Build(binary: true), _states.Build(binary: true)], _rows);
-            _writer.WriteRecordBatch(batch);
-            _keys = new Utf8Builder(BatchRows, BatchRows * 16);
-            _states = new Utf8Builder(BatchRows, BatchRows * 16);
-            _rows = 0;
-        }
+        protected override IArrowArray[] Columns(IArrowArray keys, int rows) => [keys, Take(ref _states, 16)];
 
-        public string Finish()
-        {
-            Flush();
-            _writer.WriteEnd();
-            _file.Flush();
-            _memory.Written(_file.Length);
-            _finished = true;
-            return _path;
-        }
-
-        public void Dispose()
-        {
-            _writer.Dispose();
-            _file.Dispose();
-            // A run cut short (an error while writing it) is nobody's: it goes now.
-            if (!_finished) _memory.Delete(_path);
-        }
+        public string Finish() => End();
     }
 }

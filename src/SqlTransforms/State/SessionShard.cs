@@ -323,15 +323,15 @@ internal sealed class SessionShard(Func<AggregateSet> empty)
     /// Merges the shard's sessions (those in memory spilled first) and its runs by key a batch at a time: a key's fragments
     /// sorted by start, those that overlap folded into one session; the sessions that end by <paramref name="watermark"/>
     /// are emitted, the others written as one new run that replaces the old ones (deleted). Holds a batch per run and a
-    /// batch of keys, whatever the runs hold. More than <see cref="GroupRun.MaxMergeWidth"/> runs are first merged into
+    /// batch of keys, whatever the runs hold. More than <see cref="RunReader.MaxMergeWidth"/> runs are first merged into
     /// fewer, emitting nothing.
     /// </summary>
     public void Merge(StateMemory memory, GroupStateCodec codec, long watermark, Closed emit)
     {
         Spill(memory, codec, keep: true);
-        while (_runs.Count > GroupRun.MaxMergeWidth)
+        while (_runs.Count > RunReader.MaxMergeWidth)
         {
-            var first = _runs.GetRange(0, GroupRun.MaxMergeWidth);
+            var first = _runs.GetRange(0, RunReader.MaxMergeWidth);
             _runs.RemoveRange(0, first.Count);
             var merged = MergeRuns(memory, codec, first, long.MinValue, null);
             foreach (var run in first) memory.Delete(run.Path);
@@ -364,18 +364,12 @@ internal sealed class SessionShard(Func<AggregateSet> empty)
         try
         {
             for (int r = 0; r < sources.Length; r++) sources[r] = new SessionRun.Reader(runs[r].Path);
-            var queue = new PriorityQueue<int, int>(Comparer<int>.Create((a, b) =>
-            {
-                int c = sources[a].Key.SequenceCompareTo(sources[b].Key);
-                return c != 0 ? c : a.CompareTo(b);
-            }));
-            for (int r = 0; r < sources.Length; r++)
-                if (sources[r].Next()) queue.Enqueue(r, r);
+            var queue = RunReader.ByKey(sources);
             var keys = new KeyTable();
             var set = empty();
             int groups = 0;
-            var starts = new long[GroupRun.BatchRows];
-            var ends = new long[GroupRun.BatchRows];
+            var starts = new long[RunWriter.BatchRows];
+            var ends = new long[RunWriter.BatchRows];
             var order = new int[16];
             var closedStarts = new List<long>();
             var closedEnds = new List<long>();
@@ -445,7 +439,7 @@ internal sealed class SessionShard(Func<AggregateSet> empty)
                 if (currentLength < 0 || !source.Key.SequenceEqual(current.AsSpan(0, currentLength)))
                 {
                     if (currentLength >= 0) FinishKey();
-                    if (groups >= GroupRun.BatchRows) Flush();
+                    if (groups >= RunWriter.BatchRows) Flush();
                     var key = source.Key;
                     if (current.Length < key.Length) current = new byte[Math.Max(key.Length, current.Length * 2)];
                     key.CopyTo(current);

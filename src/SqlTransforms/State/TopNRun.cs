@@ -1,5 +1,4 @@
 using Apache.Arrow;
-using Apache.Arrow.Ipc;
 using Apache.Arrow.Types;
 using DataPlane.SqlTransforms.Execution;
 using DataPlane.SqlTransforms.Execution.Operators;
@@ -15,25 +14,19 @@ namespace DataPlane.SqlTransforms.State;
 /// </summary>
 internal static class TopNRun
 {
-    /// <summary>Rows per Arrow batch of a run: what a merge holds per run.</summary>
-    public const int BatchRows = 1024;
-
-    /// <summary>Most runs merged at once; past it the oldest are merged into one run first.</summary>
-    public const int MaxMergeWidth = 64;
-
     private static readonly Schema RunSchema = new([new Field("key", BinaryType.Default, false), new Field("order", BinaryType.Default, false),
         new Field("sequence", Int64Type.Default, false), new Field("row", BinaryType.Default, false)], null);
 
     /// <summary>
-    /// The rows of <paramref name="runs"/> merged in order. More than <see cref="MaxMergeWidth"/> runs are first merged
+    /// The rows of <paramref name="runs"/> merged in order. More than <see cref="RunReader.MaxMergeWidth"/> runs are first merged
     /// into fewer, keeping of each key the rows <paramref name="limit"/> keeps (the list is changed to name them, and the
     /// merged runs are deleted, but those of <paramref name="kept"/>: the caller's, read again later).
     /// </summary>
     public static Cursor Merge(StateMemory memory, List<string> runs, RankLimit? limit, IReadOnlySet<string>? kept = null)
     {
-        while (runs.Count > MaxMergeWidth)
+        while (runs.Count > RunReader.MaxMergeWidth)
         {
-            var first = runs.GetRange(0, MaxMergeWidth);
+            var first = runs.GetRange(0, RunReader.MaxMergeWidth);
             runs.RemoveRange(0, first.Count);
             using (var run = new Writer(memory))
             {
@@ -144,112 +137,50 @@ internal static class TopNRun
     }
 
     /// <summary>One run being merged: its reader, its current batch and row.</summary>
-    private sealed class Source(string path) : IDisposable
+    private sealed class Source(string path) : RunReader(path)
     {
-        private readonly ArrowStreamReader _reader = new(File.OpenRead(path));
-        private RecordBatch? _batch;
-        private BinaryArray? _keys;
         private BinaryArray? _orders;
         private Int64Array? _sequences;
         private BinaryArray? _rows;
-        private int _row = -1;
 
-        public ReadOnlySpan<byte> Key => _keys!.GetBytes(_row);
+        public ReadOnlySpan<byte> Order => _orders!.GetBytes(Index);
 
-        public ReadOnlySpan<byte> Order => _orders!.GetBytes(_row);
+        public long Sequence => _sequences!.Values[Index];
 
-        public long Sequence => _sequences!.Values[_row];
+        public ReadOnlySpan<byte> Row => _rows!.GetBytes(Index);
 
-        public ReadOnlySpan<byte> Row => _rows!.GetBytes(_row);
-
-        /// <summary>Moves to the next row; false at the end of the run.</summary>
-        public bool Next()
+        protected override void Columns(RecordBatch batch)
         {
-            if (_batch is not null && ++_row < _batch.Length) return true;
-            do
-            {
-                _batch?.Dispose();
-                _batch = _reader.ReadNextRecordBatch();
-            }
-            while (_batch is { Length: 0 });
-            if (_batch is null) return false;
-            _keys = (BinaryArray)_batch.Column(0);
-            _orders = (BinaryArray)_batch.Column(1);
-            _sequences = (Int64Array)_batch.Column(2);
-            _rows = (BinaryArray)_batch.Column(3);
-            _row = 0;
-            return true;
-        }
-
-        public void Dispose()
-        {
-            _batch?.Dispose();
-            _reader.Dispose();
+            _orders = (BinaryArray)batch.Column(1);
+            _sequences = (Int64Array)batch.Column(2);
+            _rows = (BinaryArray)batch.Column(3);
         }
     }
 
-    /// <summary>Writes rows, already in (key, order, sequence) order, to a new run in batches of <see cref="BatchRows"/>.</summary>
-    public sealed class Writer : IDisposable
+    /// <summary>Writes rows, already in (key, order, sequence) order, to a new run.</summary>
+    public sealed class Writer(StateMemory memory) : RunWriter(memory, RunSchema)
     {
-        private readonly StateMemory _memory;
-        private readonly string _path;
-        private readonly FileStream _file;
-        private readonly ArrowStreamWriter _writer;
-        private Utf8Builder _keys = new(BatchRows, BatchRows * 16);
-        private Utf8Builder _orders = new(BatchRows, BatchRows * 16);
+        private Utf8Builder _orders = Column(16);
         private readonly long[] _sequences = new long[BatchRows];
-        private Utf8Builder _rows = new(BatchRows, BatchRows * 32);
-        private int _count;
-        private bool _finished;
-
-        public Writer(StateMemory memory)
-        {
-            _memory = memory;
-            _path = memory.NewRun();
-            _file = new FileStream(_path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16);
-            _writer = new ArrowStreamWriter(_file, RunSchema, leaveOpen: true);
-        }
+        private Utf8Builder _rows = Column(32);
 
         public void Add(ReadOnlySpan<byte> key, ReadOnlySpan<byte> order, long sequence, ReadOnlySpan<byte> row)
         {
-            _keys.Append(key);
             _orders.Append(order);
-            _sequences[_count] = sequence;
+            _sequences[Pending] = sequence;
             _rows.Append(row);
-            if (++_count == BatchRows) Flush();
+            EndRow(key);
         }
 
-        private void Flush()
+        protected override IArrowArray[] Columns(IArrowArray keys, int rows)
         {
-            if (_count == 0) return;
-            var sequences = new byte[_count * sizeof(long)];
+            var sequences = new byte[rows * sizeof(long)];
             Buffer.BlockCopy(_sequences, 0, sequences, 0, sequences.Length);
-            var sequenceArray = new Int64Array(new ArrayData(Int64Type.Default, _count, 0, 0, [ArrowBuffer.Empty, new ArrowBuffer(sequences)]));
-            using var batch = new RecordBatch(RunSchema, [_keys.Build(binary: true), _orders.Build(binary: true), sequenceArray, _rows.Build(binary: true)], _count);
-            _writer.WriteRecordBatch(batch);
-            _keys = new Utf8Builder(BatchRows, BatchRows * 16);
-            _orders = new Utf8Builder(BatchRows, BatchRows * 16);
-            _rows = new Utf8Builder(BatchRows, BatchRows * 32);
-            _count = 0;
+            var sequenceArray = new Int64Array(new ArrayData(Int64Type.Default, rows, 0, 0, [ArrowBuffer.Empty, new ArrowBuffer(sequences)]));
+            return [keys, Take(ref _orders, 16), sequenceArray, Take(ref _rows, 32)];
         }
 
         /// <summary>Ends the run; answers its path.</summary>
-        public string Finish()
-        {
-            Flush();
-            _writer.WriteEnd();
-            _file.Flush();
-            _memory.Written(_file.Length);
-            _finished = true;
-            return _path;
-        }
-
-        public void Dispose()
-        {
-            _writer.Dispose();
-            _file.Dispose();
-            // A run cut short (an error while writing it) is nobody's: it goes now.
-            if (!_finished) _memory.Delete(_path);
-        }
+        public string Finish() => End();
     }
 }

@@ -1,5 +1,4 @@
 using Apache.Arrow;
-using Apache.Arrow.Ipc;
 using Apache.Arrow.Types;
 using DataPlane.SqlTransforms.Execution;
 using DataPlane.SqlTransforms.Execution.Aggregates;
@@ -30,18 +29,18 @@ internal static class UpdatingRun
     /// <summary>
     /// The groups of <paramref name="runs"/> (oldest first) in key order, each key once with its states merged, in
     /// batches of at most <paramref name="groups"/> keys with the ids of those changed (valid until the next batch is
-    /// asked for). More than <see cref="GroupRun.MaxMergeWidth"/> runs are first merged into fewer: the oldest into one
+    /// asked for). More than <see cref="RunReader.MaxMergeWidth"/> runs are first merged into fewer: the oldest into one
     /// that takes their place (the list is changed to name it, and they are deleted).
     /// </summary>
     public static IEnumerable<(KeyTable Keys, AggregateSet Aggregates, ArraySegment<int> Changed)> Merge(StateMemory memory, List<string> runs,
         GroupStateCodec codec, Func<AggregateSet> empty, int groups)
     {
-        while (runs.Count > GroupRun.MaxMergeWidth)
+        while (runs.Count > RunReader.MaxMergeWidth)
         {
-            var oldest = runs.GetRange(0, GroupRun.MaxMergeWidth);
+            var oldest = runs.GetRange(0, RunReader.MaxMergeWidth);
             using (var run = new Writer(memory))
             {
-                foreach (var (keys, aggregates, changed) in Merge(oldest, codec, empty, GroupRun.BatchRows))
+                foreach (var (keys, aggregates, changed) in Merge(oldest, codec, empty, RunWriter.BatchRows))
                 {
                     int next = 0;
                     for (int id = 0; id < keys.Count; id++)
@@ -67,13 +66,7 @@ internal static class UpdatingRun
         {
             for (int r = 0; r < sources.Length; r++) sources[r] = new Source(runs[r]);
             // a key's states are folded oldest run first (first_value, array_agg: arrival order)
-            var queue = new PriorityQueue<int, int>(Comparer<int>.Create((a, b) =>
-            {
-                int c = sources[a].Key.SequenceCompareTo(sources[b].Key);
-                return c != 0 ? c : a.CompareTo(b);
-            }));
-            for (int r = 0; r < sources.Length; r++)
-                if (sources[r].Next()) queue.Enqueue(r, r);
+            var queue = RunReader.ByKey(sources);
             var keys = new KeyTable();
             var aggregates = empty();
             var changed = new int[groups];
@@ -106,102 +99,42 @@ internal static class UpdatingRun
     }
 
     /// <summary>One run being merged: its reader, its current batch and row.</summary>
-    private sealed class Source(string path) : IDisposable
+    private sealed class Source(string path) : RunReader(path)
     {
-        private readonly ArrowStreamReader _reader = new(File.OpenRead(path));
-        private RecordBatch? _batch;
-        private BinaryArray? _keys;
         private BinaryArray? _states;
         private BooleanArray? _changed;
-        private int _row = -1;
 
-        public ReadOnlySpan<byte> Key => _keys!.GetBytes(_row);
+        public ReadOnlySpan<byte> State => _states!.GetBytes(Index);
 
-        public ReadOnlySpan<byte> State => _states!.GetBytes(_row);
+        public bool Changed => _changed!.GetValue(Index) == true;
 
-        public bool Changed => _changed!.GetValue(_row) == true;
-
-        /// <summary>Moves to the next row; false at the end of the run.</summary>
-        public bool Next()
+        protected override void Columns(RecordBatch batch)
         {
-            if (_batch is not null && ++_row < _batch.Length) return true;
-            do
-            {
-                _batch?.Dispose();
-                _batch = _reader.ReadNextRecordBatch();
-            }
-            while (_batch is { Length: 0 });
-            if (_batch is null) return false;
-            _keys = (BinaryArray)_batch.Column(0);
-            _states = (BinaryArray)_batch.Column(1);
-            _changed = (BooleanArray)_batch.Column(2);
-            _row = 0;
-            return true;
-        }
-
-        public void Dispose()
-        {
-            _batch?.Dispose();
-            _reader.Dispose();
+            _states = (BinaryArray)batch.Column(1);
+            _changed = (BooleanArray)batch.Column(2);
         }
     }
 
-    /// <summary>Writes rows, already in key order, to a new run in batches of <see cref="GroupRun.BatchRows"/>.</summary>
-    public sealed class Writer : IDisposable
+    /// <summary>Writes rows, already in key order, to a new run.</summary>
+    public sealed class Writer(StateMemory memory) : RunWriter(memory, RunSchema)
     {
-        private readonly StateMemory _memory;
-        private readonly string _path;
-        private readonly FileStream _file;
-        private readonly ArrowStreamWriter _writer;
-        private Utf8Builder _keys = new(GroupRun.BatchRows, GroupRun.BatchRows * 16);
-        private Utf8Builder _states = new(GroupRun.BatchRows, GroupRun.BatchRows * 16);
-        private BooleanArray.Builder _changed = new BooleanArray.Builder().Reserve(GroupRun.BatchRows);
-        private int _rows;
-        private bool _finished;
-
-        public Writer(StateMemory memory)
-        {
-            _memory = memory;
-            _path = memory.NewRun();
-            _file = new FileStream(_path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16);
-            _writer = new ArrowStreamWriter(_file, RunSchema, leaveOpen: true);
-        }
+        private Utf8Builder _states = Column(16);
+        private BooleanArray.Builder _changed = new BooleanArray.Builder().Reserve(BatchRows);
 
         public void Add(ReadOnlySpan<byte> key, ReadOnlySpan<byte> state, bool changed)
         {
-            _keys.Append(key);
             _states.Append(state);
             _changed.Append(changed);
-            if (++_rows == GroupRun.BatchRows) Flush();
+            EndRow(key);
         }
 
-        private void Flush()
+        protected override IArrowArray[] Columns(IArrowArray keys, int rows)
         {
-            if (_rows == 0) return;
-            using var batch = new RecordBatch(RunSchema, [_keys.Build(binary: true), _states.Build(binary: true), _changed.Build()], _rows);
-            _writer.WriteRecordBatch(batch);
-            _keys = new Utf8Builder(GroupRun.BatchRows, GroupRun.BatchRows * 16);
-            _states = new Utf8Builder(GroupRun.BatchRows, GroupRun.BatchRows * 16);
-            _changed = new BooleanArray.Builder().Reserve(GroupRun.BatchRows);
-            _rows = 0;
+            var changed = _changed.Build();
+            _changed = new BooleanArray.Builder().Reserve(BatchRows);
+            return [keys, Take(ref _states, 16), changed];
         }
 
-        public string Finish()
-        {
-            Flush();
-            _writer.WriteEnd();
-            _file.Flush();
-            _memory.Written(_file.Length);
-            _finished = true;
-            return _path;
-        }
-
-        public void Dispose()
-        {
-            _writer.Dispose();
-            _file.Dispose();
-            // A run cut short (an error while writing it) is nobody's: it goes now.
-            if (!_finished) _memory.Delete(_path);
-        }
+        public string Finish() => End();
     }
 }
