@@ -39,17 +39,29 @@ internal static class GroupRun
             runs.RemoveRange(0, first.Count);
             using (var run = new Writer(memory))
             {
-                foreach (var (keys, aggregates) in Merge(first, codec, empty, RunWriter.BatchRows))
+                foreach (var (keys, aggregates, _) in Merge(first, codec, empty, RunWriter.BatchRows))
                     for (int id = 0; id < keys.Count; id++) run.Add(keys.Key(id), codec.Encode(aggregates, id));
                 runs.Add(run.Finish());
             }
             foreach (var merged in first)
                 if (kept is null || !kept.Contains(merged)) memory.Delete(merged);
         }
-        return Merge(runs, codec, empty, groups);
+        return WithoutChanged(Merge(runs, codec, empty, groups));
     }
 
-    private static IEnumerable<(KeyTable Keys, AggregateSet Aggregates)> Merge(IReadOnlyList<string> runs, GroupStateCodec codec, Func<AggregateSet> empty, int groups)
+    private static IEnumerable<(KeyTable Keys, AggregateSet Aggregates)> WithoutChanged(
+        IEnumerable<(KeyTable Keys, AggregateSet Aggregates, ArraySegment<int> Changed)> merged)
+    {
+        foreach (var (keys, aggregates, _) in merged) yield return (keys, aggregates);
+    }
+
+    /// <summary>
+    /// The groups of <paramref name="runs"/> in key order, each key once with its states folded in the order of the
+    /// runs, in batches of at most <paramref name="groups"/> keys; with the ids of those changed when the runs are
+    /// <see cref="UpdatingRun"/>'s (a third column, whether the group changed: changed if any of its rows was).
+    /// </summary>
+    internal static IEnumerable<(KeyTable Keys, AggregateSet Aggregates, ArraySegment<int> Changed)> Merge(IReadOnlyList<string> runs,
+        GroupStateCodec codec, Func<AggregateSet> empty, int groups)
     {
         var sources = new Source[runs.Count];
         try
@@ -58,6 +70,8 @@ internal static class GroupRun
             var queue = RunReader.ByKey(sources);
             var keys = new KeyTable();
             var aggregates = empty();
+            int[]? changed = null;
+            int changedCount = 0;
             int current = -1;
             while (queue.Count > 0)
             {
@@ -66,15 +80,22 @@ internal static class GroupRun
                 bool next = current < 0 || !keys.Key(current).SequenceEqual(source.Key);
                 if (next && keys.Count == groups)
                 {
-                    yield return (keys, aggregates);
+                    yield return (keys, aggregates, Changed(changed, changedCount));
                     keys = new KeyTable();
                     aggregates = empty();
+                    changed = null;
+                    changedCount = 0;
                 }
                 if (next) current = keys.GetOrAdd(source.Key);
                 codec.MergeInto(source.State, aggregates, current);
+                if (source.Changed && (changedCount == 0 || changed![changedCount - 1] != current))
+                {
+                    changed ??= new int[groups];
+                    changed[changedCount++] = current;
+                }
                 if (source.Next()) queue.Enqueue(r, r);
             }
-            if (keys.Count > 0) yield return (keys, aggregates);
+            if (keys.Count > 0) yield return (keys, aggregates, Changed(changed, changedCount));
         }
         finally
         {
@@ -82,14 +103,24 @@ internal static class GroupRun
         }
     }
 
+    private static ArraySegment<int> Changed(int[]? changed, int count) => changed is null ? ArraySegment<int>.Empty : new(changed, 0, count);
+
     /// <summary>One run being merged: its reader, its current batch and row.</summary>
     private sealed class Source(string path) : RunReader(path)
     {
         private BinaryArray? _states;
+        private BooleanArray? _changed;
 
         public ReadOnlySpan<byte> State => _states!.GetBytes(Index);
 
-        protected override void Columns(RecordBatch batch) => _states = (BinaryArray)batch.Column(1);
+        /// <summary>Whether the group changed (an <see cref="UpdatingRun"/>'s); false in a run without the column.</summary>
+        public bool Changed => _changed?.GetValue(Index) == true;
+
+        protected override void Columns(RecordBatch batch)
+        {
+            _states = (BinaryArray)batch.Column(1);
+            _changed = batch.ColumnCount > 2 ? (BooleanArray)batch.Column(2) : null;
+        }
     }
 
     /// <summary>Writes rows, already in key order, to a new run.</summary>

@@ -40,7 +40,7 @@ internal static class UpdatingRun
             var oldest = runs.GetRange(0, RunReader.MaxMergeWidth);
             using (var run = new Writer(memory))
             {
-                foreach (var (keys, aggregates, changed) in Merge(oldest, codec, empty, RunWriter.BatchRows))
+                foreach (var (keys, aggregates, changed) in GroupRun.Merge(oldest, codec, empty, RunWriter.BatchRows))
                 {
                     int next = 0;
                     for (int id = 0; id < keys.Count; id++)
@@ -55,64 +55,7 @@ internal static class UpdatingRun
             }
             foreach (var merged in oldest) memory.Delete(merged);
         }
-        return Merge(runs, codec, empty, groups);
-    }
-
-    private static IEnumerable<(KeyTable Keys, AggregateSet Aggregates, ArraySegment<int> Changed)> Merge(IReadOnlyList<string> runs,
-        GroupStateCodec codec, Func<AggregateSet> empty, int groups)
-    {
-        var sources = new Source[runs.Count];
-        try
-        {
-            for (int r = 0; r < sources.Length; r++) sources[r] = new Source(runs[r]);
-            // a key's states are folded oldest run first (first_value, array_agg: arrival order)
-            var queue = RunReader.ByKey(sources);
-            var keys = new KeyTable();
-            var aggregates = empty();
-            var changed = new int[groups];
-            int changedCount = 0;
-            int current = -1;
-            while (queue.Count > 0)
-            {
-                int r = queue.Dequeue();
-                var source = sources[r];
-                bool next = current < 0 || !keys.Key(current).SequenceEqual(source.Key);
-                if (next && keys.Count == groups)
-                {
-                    yield return (keys, aggregates, new ArraySegment<int>(changed, 0, changedCount));
-                    keys = new KeyTable();
-                    aggregates = empty();
-                    changed = new int[groups];
-                    changedCount = 0;
-                }
-                if (next) current = keys.GetOrAdd(source.Key);
-                codec.MergeInto(source.State, aggregates, current);
-                if (source.Changed && (changedCount == 0 || changed[changedCount - 1] != current)) changed[changedCount++] = current;
-                if (source.Next()) queue.Enqueue(r, r);
-            }
-            if (keys.Count > 0) yield return (keys, aggregates, new ArraySegment<int>(changed, 0, changedCount));
-        }
-        finally
-        {
-            foreach (var source in sources) source?.Dispose();
-        }
-    }
-
-    /// <summary>One run being merged: its reader, its current batch and row.</summary>
-    private sealed class Source(string path) : RunReader(path)
-    {
-        private BinaryArray? _states;
-        private BooleanArray? _changed;
-
-        public ReadOnlySpan<byte> State => _states!.GetBytes(Index);
-
-        public bool Changed => _changed!.GetValue(Index) == true;
-
-        protected override void Columns(RecordBatch batch)
-        {
-            _states = (BinaryArray)batch.Column(1);
-            _changed = (BooleanArray)batch.Column(2);
-        }
+        return GroupRun.Merge(runs, codec, empty, groups);
     }
 
     /// <summary>Writes rows, already in key order, to a new run.</summary>
