@@ -9,7 +9,7 @@ namespace DataPlane.SqlTransforms.State;
 /// fragment overlapping sessions of its key joins them, folding their states. Once spilled, a key's sessions may be in
 /// several runs and in memory at once, so a spilled shard emits only when its runs are merged (<see cref="Merge"/>).
 /// </summary>
-internal sealed class SessionShard(Func<AggregateSet> empty)
+internal sealed class SessionShard(Func<AggregateSet> empty) : IGroupShard
 {
     /// <summary>Bytes a session takes beside its aggregates: start, end, key, next, redirect, alive.</summary>
     public const int SessionBytes = 8 + 8 + 4 + 4 + 4 + 1;
@@ -41,6 +41,10 @@ internal sealed class SessionShard(Func<AggregateSet> empty)
     public int LiveSessions => _sessions - _free.Count;
 
     public bool Alive(int session) => _alive[session];
+
+    int IGroupShard.Groups => _sessions;
+
+    bool IGroupShard.Holds(int group) => _alive[group];
 
     public bool Spilled => _runs.Count > 0;
 

@@ -8,7 +8,7 @@ namespace DataPlane.SqlTransforms.State;
 /// carrying that flag (<see cref="UpdatingRun"/>). Once spilled, the table holds partial states of the keys that came
 /// back since; a flush folds them into their runs in one pass.
 /// </summary>
-internal sealed class UpdatingShard(Func<AggregateSet> empty)
+internal sealed class UpdatingShard(Func<AggregateSet> empty) : IGroupShard
 {
     /// <summary>Bytes a group's change tracking takes beside its aggregates: its flag and its place in the list of changed groups.</summary>
     public const int ChangeBytes = sizeof(bool) + sizeof(int);
@@ -25,6 +25,10 @@ internal sealed class UpdatingShard(Func<AggregateSet> empty)
     public AggregateSet Aggregates { get; private set; } = empty();
 
     public bool Spilled => _runs.Count > 0;
+
+    int IGroupShard.Groups => Keys.Count;
+
+    bool IGroupShard.Holds(int group) => true;
 
     /// <summary>The runs spilled and not yet folded by a flush, oldest first (one after a flush).</summary>
     public IReadOnlyList<string> Runs => _runs;

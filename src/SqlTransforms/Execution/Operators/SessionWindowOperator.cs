@@ -211,26 +211,11 @@ internal sealed class SessionWindowOperator : WindowAggregateOperator, IShardedO
     private void Report()
     {
         if (_groupBytes == 0) _groupBytes = SampleGroupBytes();
-        long held = 0;
-        foreach (var shard in _shards) held += shard.Bytes(_groupBytes);
-        _memory.Change(held - _held);
-        _held = held;
+        _held = GroupShards.Report(_memory, _shards, _groupBytes, _held);
     }
 
     /// <summary>The mean size of a session's aggregates, over up to 64 sessions in memory (the last estimate while there are none).</summary>
-    private long SampleGroupBytes()
-    {
-        long bytes = 0;
-        int sampled = 0;
-        foreach (var shard in _shards)
-            for (int s = 0; s < shard.Sessions && sampled < 64; s++)
-                if (shard.Alive(s))
-                {
-                    bytes += StateCodec.Encode(shard.Aggregates, s).Length;
-                    sampled++;
-                }
-        return sampled == 0 ? _groupBytes : Math.Max(1, bytes / sampled);
-    }
+    private long SampleGroupBytes() => GroupShards.SampleGroupBytes(_shards, StateCodec, _groupBytes);
 
     protected override void EmitUntil(long watermark)
     {

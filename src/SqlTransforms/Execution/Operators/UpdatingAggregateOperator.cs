@@ -193,22 +193,11 @@ internal sealed class UpdatingAggregateOperator : Operator, IShardedOperator
     private void Report()
     {
         if (_groupBytes == 0) _groupBytes = SampleGroupBytes();
-        long held = 0;
-        foreach (var shard in _shards) held += shard.Bytes(_groupBytes);
-        _memory.Change(held - _held);
-        _held = held;
+        _held = GroupShards.Report(_memory, _shards, _groupBytes, _held);
     }
 
     /// <summary>The mean size of a group's aggregates, over up to 64 groups in memory (the last figure while there are none).</summary>
-    private long SampleGroupBytes()
-    {
-        long bytes = 0;
-        int sampled = 0;
-        foreach (var shard in _shards)
-            for (int id = 0; id < shard.Keys.Count && sampled < 64; id++, sampled++)
-                bytes += StateCodec.Encode(shard.Aggregates, id).Length;
-        return sampled == 0 ? _groupBytes : Math.Max(1, bytes / sampled);
-    }
+    private long SampleGroupBytes() => GroupShards.SampleGroupBytes(_shards, StateCodec, _groupBytes);
 
     /// <summary>Emits the current row of every key changed since the last flush: its key columns, then its aggregates
     /// (a batch per shard, or per merged batch of a spilled shard).</summary>
