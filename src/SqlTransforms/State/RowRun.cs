@@ -8,7 +8,9 @@ namespace DataPlane.SqlTransforms.State;
 /// Rows a join keeps, spilled to local disk or written to a snapshot: an Arrow IPC stream of the side's columns followed
 /// by three of the join's own (<see cref="Layout"/>): the encoded join key (NULL for a row that matches nothing), whether
 /// the row has matched, and whether its pairs with the other rows of its window so marked were already emitted (rows
-/// kept in memory before the window spilled). Unlike <see cref="GroupRun"/> these are not merged by key: a window's runs
+/// kept in memory before the window spilled). An interval join's rows have three more before those
+/// (<see cref="Arrivals"/>): the number of the batch the row came in, its side's watermark then, and the number of the
+/// first batch that arrived while it was on disk (<see cref="long.MaxValue"/> for a row that never was). Unlike <see cref="GroupRun"/> these are not merged by key: a window's runs
 /// are read whole, a batch at a time, when it closes.
 /// </summary>
 internal static class RowRun
@@ -20,9 +22,22 @@ internal static class RowRun
     public static Schema Layout(Schema rows) => new([.. rows.FieldsList,
         new Field("key", BinaryType.Default, true), new Field("matched", BooleanType.Default, false), new Field("pre", BooleanType.Default, false)], null);
 
+    /// <summary>The layout of an interval join's rows: <see cref="Layout"/> with the rows' arrivals before the key.</summary>
+    public static Schema TimedLayout(Schema rows) => new([.. rows.FieldsList,
+        new Field("seq", Int64Type.Default, false), new Field("since", Int64Type.Default, false), new Field("spilled", Int64Type.Default, false),
+        new Field("key", BinaryType.Default, true), new Field("matched", BooleanType.Default, false), new Field("pre", BooleanType.Default, false)], null);
+
     /// <summary>A batch of <paramref name="layout"/> from rows, their keys and flags.</summary>
     public static RecordBatch Batch(Schema layout, IArrowArray[] rows, IArrowArray keys, IArrowArray matched, IArrowArray pre, int length) =>
         new(layout, [.. rows, keys, matched, pre], length);
+
+    /// <summary>A batch of a <see cref="TimedLayout"/> from rows, their arrivals (batch, watermark, spilled), keys and flags.</summary>
+    public static RecordBatch Batch(Schema layout, IArrowArray[] rows, IArrowArray[] arrivals, IArrowArray keys, IArrowArray matched, IArrowArray pre, int length) =>
+        new(layout, [.. rows, .. arrivals, keys, matched, pre], length);
+
+    /// <summary>The arrivals of a batch of a <see cref="TimedLayout"/>: each row's batch number, its side's watermark then, and the first batch number that did not see it in memory.</summary>
+    public static (Int64Array Seq, Int64Array Since, Int64Array Spilled) Arrivals(RecordBatch batch) =>
+        ((Int64Array)batch.Column(batch.ColumnCount - 6), (Int64Array)batch.Column(batch.ColumnCount - 5), (Int64Array)batch.Column(batch.ColumnCount - 4));
 
     /// <summary>The side's columns of a batch of the layout.</summary>
     public static RecordBatch Rows(Schema rows, RecordBatch batch)

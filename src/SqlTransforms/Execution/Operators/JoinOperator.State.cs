@@ -50,16 +50,33 @@ internal sealed partial class JoinOperator
         public readonly long[] Bytes = new long[2];
         public long BufferedRows;
         public long BufferedBytes;
+        /// <summary>An interval join's: whether it holds rows that spilled (rather than only rows moved to it once out of reach, <see cref="Retire"/>).</summary>
+        public bool HasSpilled;
+        /// <summary>An interval join's: the numbers of its rows found matched since they were written (by the close of the bucket before).</summary>
+        public readonly HashSet<long> Matched = [];
     }
 
     private int TimeColumn(int side) => side == 0 ? _spec.Time!.LeftColumn : _spec.Time!.RightColumn;
 
-    /// <summary>The window of a keyed row kept in memory (its time column's value: one of the join keys).</summary>
-    private long WindowOf(int side, int entry)
+    /// <summary>Where a keyed row kept in memory spills: a window join's, its window (its time column's value: one of the
+    /// join keys); an interval join's, the bucket of its time (false for a NULL time: such a row matches nothing).</summary>
+    private bool TryUnitOf(int side, int entry, out long unit)
     {
         var rows = _rows[side];
-        return Vectors.Values<long>(rows.Chunk(entry).Column(TimeColumn(side)))[rows.Row(entry)];
+        var column = rows.Chunk(entry).Column(TimeColumn(side));
+        int row = rows.Row(entry);
+        unit = 0;
+        if (_interval && column.IsNull(row)) return false;
+        long t = Vectors.Values<long>(column)[row];
+        unit = _interval ? BucketOf(t) : t;
+        return true;
     }
+
+    private long BucketOf(long t) => t / _width - (t % _width < 0 ? 1 : 0);
+
+    private long BucketStart(long bucket) => bucket < long.MinValue / _width ? long.MinValue : bucket * _width;
+
+    private long BucketEnd(long bucket) => bucket >= long.MaxValue / _width - 1 ? long.MaxValue - 1 : bucket * _width + _width - 1;
 
     private int ShardOf(int side, int entry) => _rows[side].Keyed(entry) ? ShardOf(_rows[side].Key(entry)) : 0;
 
@@ -68,7 +85,7 @@ internal sealed partial class JoinOperator
     {
         if (!_memory.Bounded) return;
         long held = _rows[0].Bytes + _rows[1].Bytes;
-        foreach (var spilled in _spilled.Values) held += spilled.BufferedBytes;
+        foreach (var spilled in _spilled.Values) held += spilled.BufferedBytes + spilled.Matched.Count * 24L;
         _memory.Change(held - _held);
         _held = held;
     }
@@ -88,9 +105,9 @@ internal sealed partial class JoinOperator
         var counts = new Dictionary<(long, int), int>();
         for (int side = 0; side < 2; side++)
             foreach (int e in _rows[side].Living())
-                if (_rows[side].Keyed(e))
+                if (_rows[side].Keyed(e) && TryUnitOf(side, e, out long unit))
                 {
-                    var at = (WindowOf(side, e), ShardOf(side, e));
+                    var at = (unit, ShardOf(side, e));
                     counts[at] = counts.GetValueOrDefault(at) + 1;
                 }
         (long, int) most = default;
@@ -109,16 +126,18 @@ internal sealed partial class JoinOperator
         return true;
     }
 
-    /// <summary>Spills the rows in memory of a window and shard, both sides, marked as paired among themselves.</summary>
+    /// <summary>Spills the rows in memory of a window (an interval join's bucket) and shard, both sides, marked as paired
+    /// among themselves (an interval join's with the number of the next row to come: those from it on did not see them).</summary>
     private void Spill(long window, int shard)
     {
-        var spilled = new SpilledWindow(window, shard);
+        if (!_spilled.TryGetValue((window, shard), out var spilled)) _spilled.Add((window, shard), spilled = new SpilledWindow(window, shard));
+        spilled.HasSpilled = true;
         for (int side = 0; side < 2; side++)
         {
             var rows = _rows[side];
             var entries = new List<int>();
             foreach (int e in rows.Living())
-                if (rows.Keyed(e) && WindowOf(side, e) == window && ShardOf(side, e) == shard) entries.Add(e);
+                if (rows.Keyed(e) && TryUnitOf(side, e, out long unit) && unit == window && ShardOf(side, e) == shard) entries.Add(e);
             if (entries.Count == 0) continue;
             string run = RowRun.Write(_memory, _layouts[side], Batches(side, entries, pre: true));
             spilled.Runs[side].Add(run);
@@ -127,7 +146,6 @@ internal sealed partial class JoinOperator
             foreach (int e in entries) rows.Remove(e);
             rows.Compact();
         }
-        _spilled.Add((window, shard), spilled);
     }
 
     /// <summary>Entries of <paramref name="side"/> kept in memory (in the order kept) as batches of the layout, a chunk and at most <see cref="RowRun.BatchRows"/> rows each.</summary>
@@ -154,7 +172,22 @@ internal sealed partial class JoinOperator
             var source = store.Chunk(entries[start]);
             var columns = new IArrowArray[source.ColumnCount];
             for (int c = 0; c < columns.Length; c++) columns[c] = Gather.Take(source.Column(c), rows);
-            yield return RowRun.Batch(_layouts[side], columns, keys.Build(), matched.Build(), pres.Build(), rows.Length);
+            if (!_interval)
+            {
+                yield return RowRun.Batch(_layouts[side], columns, keys.Build(), matched.Build(), pres.Build(), rows.Length);
+                start = end;
+                continue;
+            }
+            var seqs = new Int64Array.Builder();
+            var sinces = new Int64Array.Builder();
+            var spilled = new Int64Array.Builder();
+            for (int i = start; i < end; i++)
+            {
+                seqs.Append(store.Seq(entries[i]));
+                sinces.Append(store.Since(entries[i]));
+                spilled.Append(pre ? _seq + 1 : long.MaxValue);
+            }
+            yield return RowRun.Batch(_layouts[side], columns, [seqs.Build(), sinces.Build(), spilled.Build()], keys.Build(), matched.Build(), pres.Build(), rows.Length);
             start = end;
         }
     }
@@ -168,8 +201,9 @@ internal sealed partial class JoinOperator
         SetAside(spilled, side, RowRun.Batch(_layouts[side], columns, keys, flags, flags, rows.Length));
     }
 
-    private static void SetAside(SpilledWindow spilled, int side, RecordBatch batch)
+    private void SetAside(SpilledWindow spilled, int side, RecordBatch batch)
     {
+        if (_interval) Note(spilled, batch);
         spilled.Buffered[side].Add(batch);
         spilled.Rows[side] += batch.Length;
         spilled.Bytes[side] += RowRun.Bytes(batch);
@@ -199,16 +233,24 @@ internal sealed partial class JoinOperator
         foreach (var batch in spilled.Buffered[side]) yield return batch;
     }
 
+    /// <summary>Whether no row to come can reach a spilled window (an interval join's bucket): both watermarks past its end and the other side's reach.</summary>
+    private bool Closes(long window)
+    {
+        long end = _interval ? BucketEnd(window) : window;
+        return _watermarks[1] > Reach(0, end) && _watermarks[0] > Reach(1, end);
+    }
+
     /// <summary>Closes the spilled windows that no row to come can reach (both watermarks past them), or all of them.</summary>
     private void CloseSpilled(bool all)
     {
-        var closing = _spilled.Keys.Where(at => all || (_watermarks[1] > Reach(0, at.Window) && _watermarks[0] > Reach(1, at.Window)))
+        var closing = _spilled.Keys.Where(at => all || Closes(at.Window))
             .OrderBy(at => at.Window).ThenBy(at => at.Shard).ToList();
         foreach (var at in closing)
         {
             var spilled = _spilled[at];
             _spilled.Remove(at);
-            Close(spilled);
+            if (_interval) CloseBucket(spilled);
+            else Close(spilled);
         }
         if (closing.Count > 0) Report();
     }
@@ -438,7 +480,7 @@ internal sealed partial class JoinOperator
                 foreach (var batch in Rows(spilled, side))
                 {
                     writer.Write(true);
-                    RowRun.Save(writer, batch);
+                    RowRun.Save(writer, spilled.Matched.Count > 0 ? WithMatches(spilled, batch) : batch);
                 }
                 writer.Write(false);
             }
@@ -518,8 +560,19 @@ internal sealed partial class JoinOperator
         var matched = RowRun.Matched(batch);
         var store = _rows[side];
         int chunk = store.AddChunk(rows);
-        for (int r = 0; r < batch.Length; r++)
-            store.Add(chunk, r, !keys.IsNull(r), keys.IsNull(r) ? default : keys.GetBytes(r), Expiry(side, rows, r), matched.GetValue(r) == true);
+        if (!_interval)
+            for (int r = 0; r < batch.Length; r++)
+                store.Add(chunk, r, !keys.IsNull(r), keys.IsNull(r) ? default : keys.GetBytes(r), Expiry(side, rows, r), matched.GetValue(r) == true);
+        else
+        {
+            var (seqs, sinces, _) = RowRun.Arrivals(batch);
+            for (int r = 0; r < batch.Length; r++)
+            {
+                store.Add(chunk, r, !keys.IsNull(r), keys.IsNull(r) ? default : keys.GetBytes(r), Expiry(side, rows, r), matched.GetValue(r) == true,
+                    seqs.GetValue(r)!.Value, sinces.GetValue(r)!.Value);
+                _seq = Math.Max(_seq, seqs.GetValue(r)!.Value);
+            }
+        }
         store.Tidy();
     }
 
@@ -530,12 +583,13 @@ internal sealed partial class JoinOperator
     /// </summary>
     private void Settle()
     {
-        if (_spilled.Count > 0)
+        // (an interval join's rows in memory and on disk of a bucket and shard stay apart: their arrivals say which pairs were seen)
+        if (_spilled.Count > 0 && !_interval)
             for (int side = 0; side < 2; side++)
             {
                 var moved = new Dictionary<SpilledWindow, List<int>>();
                 foreach (int e in _rows[side].Living())
-                    if (_rows[side].Keyed(e) && _spilled.TryGetValue((WindowOf(side, e), ShardOf(side, e)), out var spilled))
+                    if (_rows[side].Keyed(e) && TryUnitOf(side, e, out long window) && _spilled.TryGetValue((window, ShardOf(side, e)), out var spilled))
                     {
                         if (!moved.TryGetValue(spilled, out var entries)) moved[spilled] = entries = [];
                         entries.Add(e);

@@ -41,10 +41,17 @@ internal sealed partial class JoinOperator : Operator, IShardedOperator
     private readonly List<int> _probe = [];
     private readonly List<int> _stored = [];
     private readonly List<int> _unmatched = [];
+    private readonly List<int> _expired = [];
     private readonly StateMemory _memory;
     private readonly int _shards;
-    /// <summary>A window join with a budget: its rows spill past it.</summary>
+    /// <summary>A streaming join with a budget: its rows spill past it.</summary>
     private readonly bool _spills;
+    /// <summary>An interval join: its spilled rows are grouped by time bucket (<see cref="_width"/>) and shard, and paired by the rows' arrivals (<see cref="RowRun.TimedLayout"/>).</summary>
+    private readonly bool _interval;
+    /// <summary>An interval join's time buckets' width: wider than the most two matching rows' times differ, so a row only matches rows of its own and the neighbouring buckets.</summary>
+    private readonly long _width = 1;
+    /// <summary>The number given to the last row that arrived (an interval join's rows are numbered across both sides).</summary>
+    private long _seq;
     private readonly Schema[] _sides;
     private readonly Schema[] _layouts;
     /// <summary>What this operator holds in memory by its estimate, as last reported to <see cref="_memory"/>.</summary>
@@ -64,12 +71,17 @@ internal sealed partial class JoinOperator : Operator, IShardedOperator
         _rows = [new JoinRows(left), new JoinRows(right)];
         _memory = memory;
         _shards = Math.Max(1, memory.Options.Shards);
-        _spills = memory.Bounded && spec.Time is { Kind: JoinTimeKind.Window };
+        _spills = memory.Bounded && spec.Time is not null;
+        _interval = spec.Time is { Kind: JoinTimeKind.Interval };
+        if (spec.Time is { Kind: JoinTimeKind.Interval } time)
+            _width = Math.Max(Magnitude(time.Lower), Magnitude(time.Upper)) + 1;
         _sides = [left, right];
-        _layouts = [RowRun.Layout(left), RowRun.Layout(right)];
+        _layouts = _interval ? [RowRun.TimedLayout(left), RowRun.TimedLayout(right)] : [RowRun.Layout(left), RowRun.Layout(right)];
     }
 
     private int ShardOf(ReadOnlySpan<byte> key) => KeyedShard.Of(key, _shards);
+
+    private static long Magnitude(long value) => value == long.MinValue ? long.MaxValue - 1 : Math.Min(Math.Abs(value), long.MaxValue - 1);
 
     public string Name => "join " + _spec.Kind.ToString().ToLowerInvariant() + (_spec.Time is { } t ? " " + t.Kind.ToString().ToLowerInvariant() : "");
 
@@ -103,6 +115,9 @@ internal sealed partial class JoinOperator : Operator, IShardedOperator
         int n = batch.Length;
         if (n == 0) return;
         if (_spills) MakeRoom(RowRun.Bytes(batch));
+        // rows are numbered as they come, after what spilled before them: a row spilled at _seq + 1 was not seen by those numbered from then on
+        long first = _seq + 1;
+        _seq += n;
         int other = 1 - side;
         var context = _keyContexts[side];
         var columns = new IArrowArray[batch.ColumnCount];
@@ -121,7 +136,9 @@ internal sealed partial class JoinOperator : Operator, IShardedOperator
         _probe.Clear();
         _stored.Clear();
         // rows of spilled windows are set aside, paired when their window closes (a window join's time is a key: never NULL when keyed)
-        bool spilling = _spilled.Count > 0;
+        bool spilling = _spilled.Count > 0 && !_interval;
+        // an interval join's row already out of reach may pair with rows on disk: kept, then moved to them at once (Retire)
+        bool retiring = _interval && _spilled.Count > 0;
         var windows = spilling ? Vectors.Values<long>(batch.Column(TimeColumn(side))) : default;
         Dictionary<SpilledWindow, (List<int> Rows, BinaryArray.Builder Keys)>? deferred = null;
         for (int i = 0; i < n; i++)
@@ -148,8 +165,8 @@ internal sealed partial class JoinOperator : Operator, IShardedOperator
                 }
             long expires = Expiry(side, batch, i);
             // kept for the other side's rows to come, unless none can match it any more (or it can match nothing and is not shown unmatched)
-            if (expires >= _watermarks[other] && (keyed || Keeps(side)))
-                entries[i] = store.Add(chunk, i, keyed, key, expires, matched: false);
+            if ((expires >= _watermarks[other] || retiring && keyed) && (keyed || Keeps(side)))
+                entries[i] = store.Add(chunk, i, keyed, key, expires, matched: false, first + i, _watermarks[side]);
         }
         if (_probe.Count > 0) Match(side, batch, matched);
         for (int i = 0; i < n; i++)
@@ -165,7 +182,8 @@ internal sealed partial class JoinOperator : Operator, IShardedOperator
         }
         if (deferred is not null)
             foreach (var (spilled, (rows, keyBytes)) in deferred) Defer(spilled, side, batch, rows.ToArray(), keyBytes.Build());
-        store.Tidy();
+        if (retiring) Expire(side, _watermarks[other]);
+        else store.Tidy();
         if (!_memory.Bounded) return;
         Report();
         if (_spills) MakeRoom(0);
@@ -277,20 +295,33 @@ internal sealed partial class JoinOperator : Operator, IShardedOperator
         if (micros <= _watermarks[side]) return;
         _watermarks[side] = micros;
         // the other side's rows this watermark puts out of reach
-        int other = 1 - side;
-        _unmatched.Clear();
-        _rows[other].Expire(micros, Keeps(other) ? _unmatched : null);
-        if (_unmatched.Count > 0)
-        {
-            _unmatched.Sort();
-            EmitUnmatched(other, _unmatched);
-        }
-        _rows[other].Tidy();
+        Expire(1 - side, micros);
         if (_spilled.Count > 0) CloseSpilled(all: false);
         long min = Math.Min(HeldBack(0), HeldBack(1));
+        // an interval join's spilled rows are paired when their bucket closes: their pairs' times are past its start
+        if (_interval)
+            foreach (var at in _spilled.Keys) min = Math.Min(min, BucketStart(at.Window));
         if (min <= _watermark) return;
         _watermark = min;
         Next?.Watermark(min);
+    }
+
+    /// <summary>Forgets the rows of <paramref name="side"/> that the other side's watermark puts out of reach, showing an
+    /// outer side's unmatched; those an interval join may still pair with rows that spilled are moved to the spilled
+    /// rows instead (<see cref="Retire"/>).</summary>
+    private void Expire(int side, long watermark)
+    {
+        _unmatched.Clear();
+        _expired.Clear();
+        bool retiring = _interval && _spilled.Count > 0;
+        _rows[side].Expire(watermark, Keeps(side) ? _unmatched : null, retiring ? _expired : null);
+        if (retiring && _expired.Count > 0) Retire(side);
+        if (_unmatched.Count > 0)
+        {
+            _unmatched.Sort();
+            EmitUnmatched(side, _unmatched);
+        }
+        _rows[side].Tidy();
     }
 
     /// <summary>
@@ -311,6 +342,12 @@ internal sealed partial class JoinOperator : Operator, IShardedOperator
     public override void Finish()
     {
         if (++_finished < 2) return;
+        if (_interval && _spilled.Count > 0)
+        {
+            // every row is out of reach now: those near spilled rows join them, the others are done
+            Expire(0, long.MaxValue);
+            Expire(1, long.MaxValue);
+        }
         if (_spilled.Count > 0) CloseSpilled(all: true);
         for (int side = 0; side < 2; side++)
         {

@@ -24,6 +24,8 @@ internal sealed class JoinRows(Schema schema)
     private int[] _keyOf = new int[16];
     private int[] _next = new int[16];
     private long[] _expires = new long[16];
+    private long[] _seq = new long[16];
+    private long[] _since = new long[16];
     private bool[] _matched = new bool[16];
     private bool[] _dead = new bool[16];
     private KeyTable _keys = new();
@@ -45,6 +47,14 @@ internal sealed class JoinRows(Schema schema)
 
     public void SetMatched(int entry) => _matched[entry] = true;
 
+    /// <summary>The number of the batch the entry's row came in (an interval join's, for pairing what spilled: see <see cref="RowRun.TimedLayout"/>).</summary>
+    public long Seq(int entry) => _seq[entry];
+
+    /// <summary>The watermark of the entry's side when its row came.</summary>
+    public long Since(int entry) => _since[entry];
+
+    public long Expires(int entry) => _expires[entry];
+
     /// <summary>Whether the entry has a join key (a row with a NULL key matches nothing).</summary>
     public bool Keyed(int entry) => _keyOf[entry] != NoKey;
 
@@ -59,7 +69,7 @@ internal sealed class JoinRows(Schema schema)
     {
         get
         {
-            long bytes = (long)_chunk.Length * 26 + _head.Length * 4L + _keys.Bytes + _expiry.Count * 16L;
+            long bytes = (long)_chunk.Length * 42 + _head.Length * 4L + _keys.Bytes + _expiry.Count * 16L;
             foreach (var chunk in _chunks)
                 if (chunk is not null) bytes += RowRun.Bytes(chunk);
             return bytes;
@@ -104,13 +114,15 @@ internal sealed class JoinRows(Schema schema)
     }
 
     /// <summary>Keeps a row of chunk <paramref name="chunk"/>; <paramref name="key"/> empty with <paramref name="keyed"/> false for a row that matches nothing (a NULL key).</summary>
-    public int Add(int chunk, int row, bool keyed, ReadOnlySpan<byte> key, long expires, bool matched)
+    public int Add(int chunk, int row, bool keyed, ReadOnlySpan<byte> key, long expires, bool matched, long seq = 0, long since = long.MinValue)
     {
         int e = Count++;
         Grow(e + 1);
         _chunk[e] = chunk;
         _row[e] = row;
         _expires[e] = expires;
+        _seq[e] = seq;
+        _since[e] = since;
         _matched[e] = matched;
         _dead[e] = false;
         _next[e] = -1;
@@ -129,14 +141,17 @@ internal sealed class JoinRows(Schema schema)
         return e;
     }
 
-    /// <summary>Marks dead every entry expiring before <paramref name="watermark"/>; those not matched go to <paramref name="unmatched"/> when given (an outer side).</summary>
-    public void Expire(long watermark, List<int>? unmatched)
+    /// <summary>Marks dead every entry expiring before <paramref name="watermark"/>; those not matched go to
+    /// <paramref name="unmatched"/> when given (an outer side), and all of them to <paramref name="expired"/> when given
+    /// (their rows stay readable until <see cref="Tidy"/>).</summary>
+    public void Expire(long watermark, List<int>? unmatched, List<int>? expired = null)
     {
         while (_expiry.TryPeek(out int e, out long expires) && expires < watermark)
         {
             _expiry.Dequeue();
             if (_dead[e]) continue; // taken away (spilled)
             if (!_matched[e]) unmatched?.Add(e);
+            expired?.Add(e);
             Kill(e);
         }
     }
@@ -202,7 +217,7 @@ internal sealed class JoinRows(Schema schema)
             parts.Add(Take(_chunks[c]!, rows.ToArray()));
         }
         var keys = _keys;
-        var old = (_keyOf, _expires, _matched);
+        var old = (_keyOf, _expires, _matched, _seq, _since);
         Reset();
         if (living.Count == 0) return;
         int chunk = AddChunk(Concatenate(parts));
@@ -210,7 +225,7 @@ internal sealed class JoinRows(Schema schema)
         {
             int e = living[i];
             int key = old._keyOf[e];
-            Add(chunk, i, key != NoKey, key != NoKey ? keys.Key(key) : default, old._expires[e], old._matched[e]);
+            Add(chunk, i, key != NoKey, key != NoKey ? keys.Key(key) : default, old._expires[e], old._matched[e], old._seq[e], old._since[e]);
         }
     }
 
@@ -224,6 +239,8 @@ internal sealed class JoinRows(Schema schema)
         _keyOf = new int[16];
         _next = new int[16];
         _expires = new long[16];
+        _seq = new long[16];
+        _since = new long[16];
         _matched = new bool[16];
         _dead = new bool[16];
         _keys = new KeyTable();
@@ -240,6 +257,8 @@ internal sealed class JoinRows(Schema schema)
         GroupArrays.Grow(ref _keyOf, size);
         GroupArrays.Grow(ref _next, size);
         GroupArrays.Grow(ref _expires, size);
+        GroupArrays.Grow(ref _seq, size);
+        GroupArrays.Grow(ref _since, size);
         GroupArrays.Grow(ref _matched, size);
         GroupArrays.Grow(ref _dead, size);
     }

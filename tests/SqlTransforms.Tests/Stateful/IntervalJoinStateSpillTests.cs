@@ -1,0 +1,233 @@
+using Apache.Arrow;
+using DataPlane.SqlTransforms.Execution;
+using DataPlane.SqlTransforms.State;
+using DataPlane.SqlTransforms.Tests.Corpus;
+using DataPlane.SqlTransforms.Tests.Differential;
+using DataPlane.SqlTransforms.Types;
+using Xunit;
+
+namespace DataPlane.SqlTransforms.Tests.Stateful;
+
+/// <summary>
+/// An interval join's kept rows under the state budget: two out-of-order streams over hundreds of keys, the right one's
+/// watermark far behind so the left's rows wait in the join, joined (inner, left, right, full) on key and
+/// <c>a.ts BETWEEN b.ts - 2s AND b.ts + 1s</c> with a budget of a few KiB, so that the join spills buckets of rows to
+/// runs on disk and pairs them when the watermarks pass them. The rows are those of the same run all in memory (late
+/// rows too), and DuckDB's batch join when none is late; a snapshot taken while rows are on disk, restored with another
+/// shard count, continues to the same rows; the spill folder is empty at the end.
+/// </summary>
+public sealed class IntervalJoinStateSpillTests : IDisposable
+{
+    private const long Second = 1_000_000;
+    private const long Start = 1_704_067_200_000_000; // 2024-01-01 00:00:00
+    private const long Budget = 8 * 1024;
+
+    private static readonly IReadOnlyList<(string Name, SqlType Type, bool Nullable)> LeftColumns =
+        [("ts", SqlType.Timestamp, true), ("k", SqlType.Varchar, true), ("v", SqlType.Integer, true)];
+
+    private static readonly IReadOnlyList<(string Name, SqlType Type, bool Nullable)> RightColumns =
+        [("ts", SqlType.Timestamp, true), ("k", SqlType.Varchar, true), ("w", SqlType.Integer, true)];
+
+    private static readonly Dictionary<string, Schema> Sources = new()
+    {
+        ["l"] = new Schema(LeftColumns.Select(c => ArrowTypes.Field(c.Name, c.Type, c.Nullable)), null),
+        ["r"] = new Schema(RightColumns.Select(c => ArrowTypes.Field(c.Name, c.Type, c.Nullable)), null),
+    };
+
+    private readonly string _spill = Directory.CreateTempSubdirectory("dataplane-interval-spill-test-").FullName;
+
+    public void Dispose() => Directory.Delete(_spill, recursive: true);
+
+    private static string Sql(string kind, int leftDelay = 5, int rightDelay = 30) =>
+        $"WATERMARK FOR l.ts AS ts - INTERVAL '{leftDelay}' SECOND;\nWATERMARK FOR r.ts AS ts - INTERVAL '{rightDelay}' SECOND;\n"
+        + "INSERT INTO out SELECT a.ts AS a_ts, a.k AS a_k, a.v, b.ts AS b_ts, b.k AS b_k, b.w "
+        + $"FROM l a {kind} JOIN r b ON a.k = b.k AND a.ts BETWEEN b.ts - INTERVAL '2' SECOND AND b.ts + INTERVAL '1' SECOND";
+
+    private const string Theirs =
+        "SELECT a.ts, a.k, a.v, b.ts, b.k, b.w FROM l a {0} JOIN r b ON a.k = b.k AND a.ts BETWEEN b.ts - INTERVAL 2 SECOND AND b.ts + INTERVAL 1 SECOND";
+
+    [Theory]
+    [InlineData("INNER")]
+    [InlineData("LEFT")]
+    [InlineData("RIGHT")]
+    [InlineData("FULL")]
+    public void An_interval_join_over_more_rows_than_its_budget_spills_and_gives_the_in_memory_rows_and_duckdbs(string kind)
+    {
+        var (left, right, batches) = Streams(new Random(20_261_206), late: false);
+        string sql = Sql(kind);
+
+        var (inMemory, _) = Run(sql, batches, StateOptions.InMemory);
+        var (counted, roomy) = Run(sql, batches, new StateOptions { Shards = 3, MemoryBytes = 1L << 30, SpillDirectory = _spill });
+        var (spilled, use) = Run(sql, batches, new StateOptions { Shards = 3, MemoryBytes = Budget, SpillDirectory = _spill });
+
+        Assert.Equal(0, roomy.RunsSpilled);
+        Assert.True(roomy.PeakHeld > 8 * Budget, $"{roomy.PeakHeld} bytes held at most without spilling");
+        Assert.True(use.RunsSpilled > 50, $"{use.RunsSpilled} runs spilled");
+        Same(inMemory, counted);
+        Same(inMemory, spilled);
+        if (kind != "INNER") Assert.Contains(spilled, r => r.Contains("NULL", StringComparison.Ordinal));
+        Assert.Contains(spilled, r => !r.Contains("NULL", StringComparison.Ordinal));
+
+        using var duck = new DuckDbOracle();
+        duck.Load("l", LeftColumns, left);
+        duck.Load("r", RightColumns, right);
+        var (expected, error) = duck.Query(string.Format(System.Globalization.CultureInfo.InvariantCulture, Theirs, kind));
+        Assert.Null(error);
+        Same(expected!, spilled);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(_spill));
+    }
+
+    /// <summary>Streams jittered back by up to twice their watermark's delay: some rows come late, some of them after rows
+    /// they could match were forgotten (in memory) or spilled; the spilling join pairs exactly what the in-memory one does.</summary>
+    [Theory]
+    [InlineData("INNER", 2)]
+    [InlineData("LEFT", 3)]
+    [InlineData("RIGHT", 1)]
+    [InlineData("FULL", 3)]
+    public void Late_rows_pair_with_spilled_rows_as_they_would_in_memory(string kind, int shards)
+    {
+        var (_, _, batches) = Streams(new Random(31 + shards), late: true);
+        string sql = Sql(kind, 2, 3);
+        var (inMemory, _) = Run(sql, batches, StateOptions.InMemory);
+        var (spilled, use) = Run(sql, batches, new StateOptions { Shards = shards, MemoryBytes = 4 * 1024, SpillDirectory = _spill });
+        Assert.True(use.RunsSpilled > 20, $"{use.RunsSpilled} runs spilled");
+        Same(inMemory, spilled);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(_spill));
+    }
+
+    [Theory]
+    [InlineData("INNER")]
+    [InlineData("FULL")]
+    public void An_interval_join_whose_rows_all_wait_for_the_end_of_input_spills_them_and_pairs_them_there(string kind)
+    {
+        var (left, right, batches) = Streams(new Random(11), late: false);
+        string sql = Sql(kind, 3600, 3600);
+        var (inMemory, _) = Run(sql, batches, StateOptions.InMemory);
+        var (spilled, use) = Run(sql, batches, new StateOptions { Shards = 2, MemoryBytes = Budget, SpillDirectory = _spill });
+        Assert.True(use.RunsSpilled > 50, $"{use.RunsSpilled} runs spilled");
+        Same(inMemory, spilled);
+        using var duck = new DuckDbOracle();
+        duck.Load("l", LeftColumns, left);
+        duck.Load("r", RightColumns, right);
+        var (expected, error) = duck.Query(string.Format(System.Globalization.CultureInfo.InvariantCulture, Theirs, kind));
+        Assert.Null(error);
+        Same(expected!, spilled);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(_spill));
+    }
+
+    [Theory]
+    [InlineData("FULL", 1, false)]
+    [InlineData("FULL", 2, true)]
+    [InlineData("FULL", 5, true)]
+    [InlineData("LEFT", 3, false)]
+    [InlineData("RIGHT", 4, true)]
+    [InlineData("INNER", 4, true)]
+    public void A_snapshot_taken_while_spilled_restored_with_another_shard_count_continues_to_the_same_rows(string kind, int shards, bool apart)
+    {
+        var (_, _, batches) = Streams(new Random(7), late: true);
+        string sql = Sql(kind, 2, 20);
+        var (uninterrupted, _) = Run(sql, batches, StateOptions.InMemory);
+
+        var three = new StateOptions { Shards = 3, MemoryBytes = Budget, SpillDirectory = _spill };
+        // restored within the budget (spilling again), and without one (the spilled buckets' rows held until they close)
+        foreach (var restoreWith in new[] { three with { Shards = shards }, new StateOptions { Shards = shards } })
+        {
+            var (restored, use) = Run(sql, batches, three, cut: batches.Count / 2, restoreWith: restoreWith, apart: apart);
+            Same(uninterrupted, restored);
+            Assert.True(use.RunsSpilled > 10, $"{use.RunsSpilled} runs spilled");
+        }
+        Assert.Empty(Directory.EnumerateFileSystemEntries(_spill));
+    }
+
+    private static void Same(IEnumerable<string> expected, IEnumerable<string> actual)
+    {
+        var a = expected.Order(StringComparer.Ordinal).ToList();
+        var b = actual.Order(StringComparer.Ordinal).ToList();
+        Assert.True(a.Count == b.Count && a.Zip(b).All(p => CorpusAgainstDuckDbTests.RowsMatch(p.First, p.Second)),
+            $"{a.Count} rows expected, {b.Count} here; only expected: {string.Join("; ", a.Except(b).Take(3))}; only here: {string.Join("; ", b.Except(a).Take(3))}");
+    }
+
+    /// <summary>
+    /// Two streams of 3000 records, 50 a second over 300 keys (and a few NULL), jittered back by less than 4 seconds
+    /// (none late with the watermarks' delays of 5 and 30 seconds) or, <paramref name="late"/>, by up to 6 seconds, in
+    /// batches of up to 50 interleaved at random.
+    /// </summary>
+    private static (List<object?[]> Left, List<object?[]> Right, List<(string Source, List<object?[]> Rows)> Batches) Streams(Random random, bool late)
+    {
+        List<object?[]> Records()
+        {
+            var records = new List<object?[]>();
+            for (int i = 0; i < 3000; i++)
+            {
+                long ts = Start + i * Second / 50 - random.Next(0, late ? 6000 : 4000) * 1000L;
+                string? key = random.Next(100) == 0 ? null : "key-" + random.Next(300);
+                records.Add([ts, key, random.Next(10) == 0 ? null : random.Next(-3, 12)]);
+            }
+            return records;
+        }
+        var left = Records();
+        var right = Records();
+        var batches = new List<(string, List<object?[]>)>();
+        int a = 0, b = 0;
+        while (a < left.Count || b < right.Count)
+        {
+            bool fromLeft = b == right.Count || (a < left.Count && random.Next(2) == 0);
+            var records = fromLeft ? left : right;
+            int at = fromLeft ? a : b;
+            int size = Math.Min(records.Count - at, random.Next(1, 51));
+            batches.Add((fromLeft ? "l" : "r", records.GetRange(at, size)));
+            if (fromLeft) a += size; else b += size;
+        }
+        return (left, right, batches);
+    }
+
+    /// <summary>Runs the statement over the batches; at <paramref name="cut"/> (where rows must be on disk), saves the
+    /// state, drops the execution (and what it spilled) and goes on in a new one restored with <paramref name="restoreWith"/>,
+    /// the shards in streams of their own with <paramref name="apart"/>, read last first.</summary>
+    private (List<string> Rows, StateMemoryUse Use) Run(string sql, List<(string Source, List<object?[]> Rows)> batches, StateOptions options,
+        int cut = -1, StateOptions? restoreWith = null, bool apart = false)
+    {
+        var program = SqlProgram.Compile(sql, Sources, SqlMode.Streaming);
+        var types = program.Statements[0].OutputSchema.FieldsList.Select(f => ArrowTypes.FromArrow(f, out _)!).ToList();
+        var rows = new List<string>();
+        var execution = program.Start(0, b => rows.AddRange(RowText.Rows([b], types)), () => Start, options);
+        int runs = 0;
+        for (int i = 0; i < batches.Count; i++)
+        {
+            if (i == cut)
+            {
+                Assert.NotEmpty(Directory.EnumerateFiles(_spill, "*", SearchOption.AllDirectories));
+                runs += execution.StateMemoryUse.RunsSpilled;
+                var state = new MemoryStream();
+                var shards = new List<MemoryStream>();
+                if (apart)
+                {
+                    for (int s = 0; s < execution.StateShards; s++)
+                    {
+                        shards.Add(new MemoryStream());
+                        execution.SaveShard(s, shards[s]);
+                    }
+                    execution.SaveStateApart(state);
+                }
+                else
+                    execution.SaveState(state);
+                execution.Dispose();
+                state.Position = 0;
+                execution = SqlProgram.Compile(sql, Sources, SqlMode.Streaming).Start(0, b => rows.AddRange(RowText.Rows([b], types)), () => Start, restoreWith);
+                Assert.Equal(shards.Count, execution.RestoreState(state));
+                foreach (var shard in Enumerable.Reverse(shards))
+                {
+                    shard.Position = 0;
+                    execution.RestoreShard(shard);
+                }
+            }
+            var (source, batchRows) = batches[i];
+            var columns = source == "l" ? LeftColumns : RightColumns;
+            var arrays = columns.Select((c, j) => ValueArrays.FromValues(c.Type, batchRows.Select(r => r[j]).ToList())).ToArray();
+            execution.Push(source, new RecordBatch(Sources[source], arrays, batchRows.Count), 0);
+        }
+        execution.Finish();
+        var use = execution.StateMemoryUse;
+        return (rows, use with { RunsSpilled = use.RunsSpilled + runs });
+    }
+}
