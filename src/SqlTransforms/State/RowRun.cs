@@ -98,7 +98,8 @@ internal static class RowRun
         writer.Write(ipc.GetBuffer(), 0, (int)ipc.Length);
     }
 
-    /// <summary>Reads a batch <see cref="Save"/> wrote, checking it has <paramref name="layout"/>'s columns.</summary>
+    /// <summary>Reads a batch <see cref="Save"/> wrote, checking it has <paramref name="layout"/>'s columns (or, for a
+    /// <see cref="TimedLayout"/>, the <see cref="Layout"/>'s an interval join's snapshot had before).</summary>
     public static RecordBatch Load(BinaryReader reader, Schema layout)
     {
         int length = reader.ReadInt32();
@@ -107,11 +108,30 @@ internal static class RowRun
         if (bytes.Length != length) throw new EndOfStreamException();
         var batch = new ArrowStreamReader(new ReadOnlyMemory<byte>(bytes)).ReadNextRecordBatch()
             ?? throw new InvalidDataException("the state of a join is cut short");
+        if (batch.ColumnCount == layout.FieldsList.Count - 3 && layout.FieldsList[^4].Name == "spilled")
+        {
+            // an interval join's rows from before they had arrivals (all kept in memory): as come before any to come
+            int rows = batch.ColumnCount - 3;
+            var upgraded = new IArrowArray[layout.FieldsList.Count];
+            for (int c = 0; c < rows; c++) upgraded[c] = batch.Column(c);
+            upgraded[rows] = Constant(0, batch.Length);
+            upgraded[rows + 1] = Constant(long.MinValue, batch.Length);
+            upgraded[rows + 2] = Constant(long.MaxValue, batch.Length);
+            for (int c = rows; c < batch.ColumnCount; c++) upgraded[c + 3] = batch.Column(c);
+            return new RecordBatch(layout, upgraded, batch.Length);
+        }
         if (batch.ColumnCount != layout.FieldsList.Count)
             throw new InvalidDataException($"the state of a join has rows of {batch.ColumnCount} columns where the join keeps {layout.FieldsList.Count}");
         var columns = new IArrowArray[batch.ColumnCount];
         for (int c = 0; c < columns.Length; c++) columns[c] = batch.Column(c);
         return new RecordBatch(layout, columns, batch.Length);
+    }
+
+    private static Int64Array Constant(long value, int length)
+    {
+        var builder = new Int64Array.Builder();
+        for (int i = 0; i < length; i++) builder.Append(value);
+        return builder.Build();
     }
 
     /// <summary>The bytes of a batch's buffers (of its columns and their children).</summary>

@@ -93,14 +93,15 @@ internal sealed partial class JoinOperator
     /// <summary>Spills until what is held and <paramref name="incoming"/> bytes to come fit the budget, or nothing is left to spill.</summary>
     private void MakeRoom(long incoming)
     {
-        while (_memory.Held + incoming > _memory.Options.MemoryBytes && SpillLargest()) { }
+        while (_memory.Held + incoming > _memory.Options.MemoryBytes && SpillLargest(incoming)) { }
     }
 
     /// <summary>
     /// Spills what holds the most rows: the rows a spilled window set aside, written as a run of their own, or the rows
-    /// in memory of a window and shard, which spills from then on; false when nothing is left.
+    /// in memory of a window and shard, which spills from then on, with as many of the next largest as make up what is
+    /// over the budget (at the average row's bytes: one pass over the rows, not one a window); false when nothing is left.
     /// </summary>
-    private bool SpillLargest()
+    private bool SpillLargest(long incoming)
     {
         var counts = new Dictionary<(long, int), int>();
         for (int side = 0; side < 2; side++)
@@ -120,7 +121,20 @@ internal sealed partial class JoinOperator
         if (mostRows == 0 && buffered is null) return false;
         long before = _held;
         if (buffered is not null && buffered.BufferedRows >= mostRows) Flush(buffered);
-        else Spill(most.Item1, most.Item2);
+        else
+        {
+            long perRow = Math.Max(1, _held / Math.Max(1, _rows[0].Live + _rows[1].Live));
+            long wanted = (_memory.Held + incoming - _memory.Options.MemoryBytes) / perRow + 1;
+            var chosen = new HashSet<(long, int)>();
+            long rows = 0;
+            foreach (var (at, count) in counts.OrderByDescending(c => c.Value))
+            {
+                if (rows >= wanted && chosen.Count > 0) break;
+                chosen.Add(at);
+                rows += count;
+            }
+            Spill(chosen);
+        }
         Report();
         if (_held < before) _memory.Dropped(before - _held);
         return true;
@@ -128,22 +142,33 @@ internal sealed partial class JoinOperator
 
     /// <summary>Spills the rows in memory of a window (an interval join's bucket) and shard, both sides, marked as paired
     /// among themselves (an interval join's with the number of the next row to come: those from it on did not see them).</summary>
-    private void Spill(long window, int shard)
+    private void Spill(HashSet<(long Window, int Shard)> chosen)
     {
-        if (!_spilled.TryGetValue((window, shard), out var spilled)) _spilled.Add((window, shard), spilled = new SpilledWindow(window, shard));
-        spilled.HasSpilled = true;
+        foreach (var at in chosen)
+        {
+            if (!_spilled.TryGetValue(at, out var spilled)) _spilled.Add(at, spilled = new SpilledWindow(at.Window, at.Shard));
+            spilled.HasSpilled = true;
+        }
         for (int side = 0; side < 2; side++)
         {
             var rows = _rows[side];
-            var entries = new List<int>();
+            var entries = new Dictionary<(long, int), List<int>>();
             foreach (int e in rows.Living())
-                if (rows.Keyed(e) && TryUnitOf(side, e, out long unit) && unit == window && ShardOf(side, e) == shard) entries.Add(e);
+                if (rows.Keyed(e) && TryUnitOf(side, e, out long unit) && chosen.Contains((unit, ShardOf(side, e))))
+                {
+                    if (!entries.TryGetValue((unit, ShardOf(side, e)), out var list)) entries[(unit, ShardOf(side, e))] = list = [];
+                    list.Add(e);
+                }
             if (entries.Count == 0) continue;
-            string run = RowRun.Write(_memory, _layouts[side], Batches(side, entries, pre: true));
-            spilled.Runs[side].Add(run);
-            spilled.Rows[side] += entries.Count;
-            spilled.Bytes[side] += new FileInfo(run).Length;
-            foreach (int e in entries) rows.Remove(e);
+            foreach (var (at, list) in entries)
+            {
+                var spilled = _spilled[at];
+                string run = RowRun.Write(_memory, _layouts[side], Batches(side, list, pre: true));
+                spilled.Runs[side].Add(run);
+                spilled.Rows[side] += list.Count;
+                spilled.Bytes[side] += new FileInfo(run).Length;
+                foreach (int e in list) rows.Remove(e);
+            }
             rows.Compact();
         }
     }

@@ -114,7 +114,8 @@ internal sealed partial class JoinOperator : Operator, IShardedOperator
     {
         int n = batch.Length;
         if (n == 0) return;
-        if (_spills) MakeRoom(RowRun.Bytes(batch));
+        // room for the batch and its entries (their arrays may double as they grow)
+        if (_spills) MakeRoom(RowRun.Bytes(batch) + 2L * JoinRows.EntryBytes * n);
         // rows are numbered as they come, after what spilled before them: a row spilled at _seq + 1 was not seen by those numbered from then on
         long first = _seq + 1;
         _seq += n;

@@ -16,6 +16,9 @@ internal sealed class JoinRows(Schema schema)
 {
     private const int NoKey = -1;
 
+    /// <summary>What an entry takes in its arrays (place, key, chain, expiry, arrival, flags).</summary>
+    public const int EntryBytes = 42;
+
     private readonly List<RecordBatch?> _chunks = [];
     private readonly List<int> _chunkLive = [];
     private readonly List<int> _chunkFirstEntry = [];
@@ -69,7 +72,7 @@ internal sealed class JoinRows(Schema schema)
     {
         get
         {
-            long bytes = (long)_chunk.Length * 42 + _head.Length * 4L + _keys.Bytes + _expiry.Count * 16L;
+            long bytes = (long)_chunk.Length * EntryBytes + _head.Length * 4L + _keys.Bytes + _expiry.Count * 16L;
             foreach (var chunk in _chunks)
                 if (chunk is not null) bytes += RowRun.Bytes(chunk);
             return bytes;
