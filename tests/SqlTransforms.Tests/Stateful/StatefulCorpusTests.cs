@@ -1,5 +1,6 @@
 using Apache.Arrow;
 using DataPlane.SqlTransforms.Diagnostics;
+using DataPlane.SqlTransforms.Planning;
 using DataPlane.SqlTransforms.State;
 using DataPlane.SqlTransforms.Tests.Corpus;
 using DataPlane.SqlTransforms.Types;
@@ -13,7 +14,8 @@ namespace DataPlane.SqlTransforms.Tests.Stateful;
 /// from the third of those checkpoints by a new execution with another shard count (3 shards to 1, and 1 to 4); and for
 /// every point between two steps, stopped there with its state saved and continued by a new execution restored from it.
 /// The checkpointed run also spills its windows' state to disk at every step, which checkpoints must read back whole.
-/// Every run must give the golden rows, emitted at the same points, and drop the same records.
+/// Every run must give the golden rows, emitted at the same points (spilled, an interval join's pairs with a row on
+/// disk at the same point or later: when the row's time bucket closes), and drop the same records.
 /// </summary>
 public sealed class StatefulCorpusTests
 {
@@ -37,9 +39,19 @@ public sealed class StatefulCorpusTests
         var expected = Sorted(c.Output!, c.Ordered);
         var expectedDropped = c.Dropped.Select(d => d.Trim()).Order(StringComparer.Ordinal).ToList();
         // spilled, a session's parts meet in another order than in memory: a merged double may differ in its last digit
-        void Check(string way, (List<string> Rows, List<string> Dropped) run, bool rounding = false)
+        void Check(string way, (List<string> Rows, List<string> Dropped) run, bool rounding = false, bool later = false)
         {
             var rows = Sorted(run.Rows, c.Ordered);
+            if (later && !c.Ordered)
+            {
+                // the same rows, each emitted where it is in memory or later
+                var mine = Points(rows);
+                var theirs = Points(expected);
+                Assert.True(mine.Count == theirs.Count && mine.Zip(theirs).All(p => p.First.Row == p.Second.Row && p.First.At >= p.Second.At),
+                    $"{way}:\n  {string.Join("\n  ", rows)}\nexpected (or later):\n  {string.Join("\n  ", expected)}");
+                Assert.Equal(expectedDropped, run.Dropped);
+                return;
+            }
             Assert.True(rounding ? expected.Count == rows.Count && expected.Zip(rows).All(p => Differential.CorpusAgainstDuckDbTests.RowsMatch(p.First, p.Second)) : expected.SequenceEqual(rows),
                 $"{way}:\n  {string.Join("\n  ", Sorted(run.Rows, c.Ordered))}\nexpected:\n  {string.Join("\n  ", expected)}");
             Assert.Equal(expectedDropped, run.Dropped);
@@ -48,7 +60,9 @@ public sealed class StatefulCorpusTests
         Check("uninterrupted", Run(s, new RunPlan()));
         var points = CheckpointPoints(s.Steps.Count);
         string at = string.Join(", ", points);
-        Check($"checkpointed after steps {at} (3 shards, spilling every step) and stopped", Run(s, new RunPlan(Shards: 3, Checkpoints: points, Spill: true)), rounding: true);
+        // spilled, an interval join's pairs with a row on disk come out when its time bucket closes, later than in memory
+        Check($"checkpointed after steps {at} (3 shards, spilling every step) and stopped", Run(s, new RunPlan(Shards: 3, Checkpoints: points, Spill: true)), rounding: true,
+            later: SqlProgram.Compile(c.Query, s.Sources(), c.Mode, lookups: s.Lookups()).Statements.Any(t => IntervalJoin(t.Plan)));
         Check($"checkpointed after steps {at} (3 shards), restored from the last with 1 shard",
             Run(s, new RunPlan(Shards: 3, Checkpoints: points, RestoreShards: 1)));
         Check($"checkpointed after steps {at} (1 shard), restored from the last with 4 shards",
@@ -71,6 +85,15 @@ public sealed class StatefulCorpusTests
         while (points.Count < 3) points.Add(points[^1]);
         return [.. points.Order()];
     }
+
+    /// <summary>Rows without their emission point ("@3 " or "@end "), with it (the end last), sorted by row then point.</summary>
+    private static List<(string Row, int At)> Points(IEnumerable<string> rows) =>
+        rows.Select(r => r.Split(' ', 2)).Select(p => (p[1], p[0] == "@end" ? int.MaxValue : int.Parse(p[0][1..], System.Globalization.CultureInfo.InvariantCulture)))
+            .OrderBy(p => p.Item1, StringComparer.Ordinal).ThenBy(p => p.Item2).ToList();
+
+    private static bool IntervalJoin(LogicalPlan plan) =>
+        plan is LogicalPlan.Join { Spec.Time.Kind: JoinTimeKind.Interval }
+        || plan.GetType().GetProperties().Any(p => p.GetValue(plan) is LogicalPlan child && IntervalJoin(child));
 
     private static List<string> Sorted(IEnumerable<string> rows, bool ordered) =>
         ordered ? rows.ToList() : rows.Order(StringComparer.Ordinal).ToList();

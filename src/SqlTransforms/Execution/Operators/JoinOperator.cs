@@ -17,8 +17,10 @@ namespace DataPlane.SqlTransforms.Execution.Operators;
 /// the interval); an outer side's row that never matched is emitted then, with NULLs for the other side. Over
 /// bounded input rows are kept to the end, where the outer sides' unmatched rows are emitted. The output watermark
 /// is the smaller of the inputs', an interval join's each held back by the other side's reach (<see cref="HeldBack"/>).
-/// The rows kept are counted against the execution's state budget; a window join spills them past it, a window and a
-/// shard of the join key at a time, and joins what spilled when the window closes (<see cref="SpilledWindow"/>).
+/// The rows kept are counted against the execution's state budget, and spill past it: a window join's a window and a
+/// shard of the join key at a time, joined when the window closes (<see cref="SpilledWindow"/>); an interval join's a
+/// time bucket and a shard at a time, the pairs with a row that was on disk joined when the bucket closes
+/// (<see cref="CloseBucket"/>).
 /// </summary>
 internal sealed partial class JoinOperator : Operator, IShardedOperator
 {
