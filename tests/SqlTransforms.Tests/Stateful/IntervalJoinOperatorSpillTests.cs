@@ -55,6 +55,57 @@ public sealed class IntervalJoinOperatorSpillTests : IDisposable
         Assert.Empty(Directory.EnumerateFileSystemEntries(_spill));
     }
 
+    /// <summary>
+    /// A snapshot of an interval join from before rows carried their arrivals (each side's rows in the plain
+    /// <see cref="RowRun.Layout"/>; none spilled then), restored into a join that spills: its rows are taken as come
+    /// before any to come, and the run continues to the rows of the uninterrupted one.
+    /// </summary>
+    [Theory]
+    [InlineData("Left")]
+    [InlineData("Full")]
+    public void A_snapshot_from_before_arrivals_restores_into_a_spilling_join(string kindName)
+    {
+        var spec = Spec(kindName.ToUpperInvariant());
+        var steps = Steps(new Random(41));
+        var inMemory = Drive(spec, steps, new StateOptions());
+        using var restoredMemory = new StateMemory(new StateOptions { Shards = 2, MemoryBytes = 4 * 1024, SpillDirectory = _spill });
+        var restored = Drive(spec, steps, new StateOptions { Shards = 3 }, null, cut: steps.Count / 2, restore: restoredMemory, older: true);
+        Assert.True(restoredMemory.RunsSpilled > 5, $"{restoredMemory.RunsSpilled} runs spilled");
+        Same(inMemory, restored, 41);
+    }
+
+    /// <summary>A snapshot (<see cref="JoinOperator.WriteState"/>, nothing spilled) rewritten with each side's rows in the plain layout, without their arrivals.</summary>
+    private static MemoryStream Older(MemoryStream snapshot)
+    {
+        snapshot.Position = 0;
+        var older = new MemoryStream();
+        using var reader = new BinaryReader(snapshot, System.Text.Encoding.UTF8, leaveOpen: true);
+        using var writer = new BinaryWriter(older, System.Text.Encoding.UTF8, leaveOpen: true);
+        for (int i = 0; i < 3; i++) writer.Write(reader.ReadInt64());
+        writer.Write(reader.ReadInt32()); // the sharded layout
+        int shards = reader.ReadInt32();
+        writer.Write(shards);
+        for (int s = 0; s < shards; s++)
+        {
+            for (int side = 0; side < 2; side++)
+            {
+                while (reader.ReadBoolean())
+                {
+                    var batch = RowRun.Load(reader, RowRun.TimedLayout(Side));
+                    var columns = Enumerable.Range(0, batch.ColumnCount).Where(c => c < 3 || c >= 6).Select(batch.Column).ToArray();
+                    writer.Write(true);
+                    RowRun.Save(writer, new RecordBatch(RowRun.Layout(Side), columns, batch.Length));
+                }
+                writer.Write(false);
+            }
+            int windows = reader.ReadInt32();
+            Assert.Equal(0, windows);
+            writer.Write(windows);
+        }
+        older.Position = 0;
+        return older;
+    }
+
     /// <summary>The join of an interval join statement as the planner makes it (keys, the time bounds as the residual).</summary>
     private static JoinSpec Spec(string kind)
     {
@@ -105,7 +156,8 @@ public sealed class IntervalJoinOperatorSpillTests : IDisposable
 
     /// <summary>Feeds the steps to the join; at <paramref name="cut"/>, snapshots it (shards apart) and goes on in a new one
     /// restored from it with <paramref name="restore"/>'s shards.</summary>
-    private static List<string> Drive(JoinSpec spec, List<Step> steps, StateOptions options, StateMemory? memory = null, int cut = -1, StateMemory? restore = null)
+    private static List<string> Drive(JoinSpec spec, List<Step> steps, StateOptions options, StateMemory? memory = null, int cut = -1, StateMemory? restore = null,
+        bool older = false)
     {
         var output = new Schema(Side.FieldsList.Concat(Side.FieldsList).Select(f => ArrowTypes.Field(f.Name, ArrowTypes.FromArrow(f, out _)!, true)), null);
         var rows = new List<string>();
@@ -115,7 +167,14 @@ public sealed class IntervalJoinOperatorSpillTests : IDisposable
         var join = Join(memory ?? owned!);
         for (int i = 0; i < steps.Count; i++)
         {
-            if (i == cut)
+            if (i == cut && older)
+            {
+                var whole = new MemoryStream();
+                using (var writer = new BinaryWriter(whole, System.Text.Encoding.UTF8, leaveOpen: true)) join.WriteState(writer);
+                join = Join(restore!);
+                using (var reader = new BinaryReader(Older(whole))) join.ReadState(reader);
+            }
+            else if (i == cut)
             {
                 var main = new MemoryStream();
                 var shards = new List<MemoryStream>();

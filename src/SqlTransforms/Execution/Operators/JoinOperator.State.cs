@@ -593,9 +593,12 @@ internal sealed partial class JoinOperator
             var (seqs, sinces, _) = RowRun.Arrivals(batch);
             for (int r = 0; r < batch.Length; r++)
             {
+                // numbers start at 1: a 0 is a row of a snapshot from before rows were numbered, numbered here (in memory, all before any to come)
+                long seq = seqs.GetValue(r)!.Value;
+                if (seq == 0) seq = ++_seq;
                 store.Add(chunk, r, !keys.IsNull(r), keys.IsNull(r) ? default : keys.GetBytes(r), Expiry(side, rows, r), matched.GetValue(r) == true,
-                    seqs.GetValue(r)!.Value, sinces.GetValue(r)!.Value);
-                _seq = Math.Max(_seq, seqs.GetValue(r)!.Value);
+                    seq, sinces.GetValue(r)!.Value);
+                _seq = Math.Max(_seq, seq);
             }
         }
         store.Tidy();
